@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: MIT */
+/* The env provider: the process environment as a layer, with the optional
+   VAR_FILE convention of the official Docker images. */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <envinject/provider.h>
+
+/* The sealed-file private key: consumed by envinject, never passed on. */
+#define ENV_PRIVATE_KEY "ENVINJECT_PRIVATE_KEY"
+
+/* How much of an invalid variable name a debug line shows. */
+#define ENV_LOG_NAME_MAX 64
+
+struct env_state {
+    const struct ei_host *host;
+    const char *file_suffix; /* NULL when the option is not set */
+    size_t suffix_len;
+};
+
+static bool env_is_key_head(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
+
+static bool env_is_key_char(char c)
+{
+    return env_is_key_head(c) || (c >= '0' && c <= '9');
+}
+
+static bool env_valid_name(const char *s, size_t len)
+{
+    if (len == 0 || !env_is_key_head(s[0]))
+        return false;
+    for (size_t i = 1; i < len; i++) {
+        if (!env_is_key_char(s[i]))
+            return false;
+    }
+    return true;
+}
+
+static enum ei_status env_configure(const struct ei_host *host, void **statep,
+                                    struct ei_error *err)
+{
+    const char *suffix = NULL;
+    if (host->opt_string(host, "file_suffix", &suffix, err) < 0)
+        /* a wrong type, or the host ran out of memory: err says which */
+        return err != NULL && err->status != EI_OK ? err->status : EI_BADCONFIG;
+    size_t suffix_len = 0;
+    if (suffix != NULL) {
+        suffix_len = strlen(suffix);
+        bool ok = suffix_len > 0;
+        for (size_t i = 0; ok && i < suffix_len; i++)
+            ok = env_is_key_char(suffix[i]);
+        if (!ok)
+            return host->error(host, err, EI_BADCONFIG, 0, "file_suffix",
+                               "file_suffix must be one or more of A-Z, a-z, "
+                               "0-9 and _ (%zu bytes given)",
+                               suffix_len);
+    }
+    struct env_state *st = calloc(1, sizeof *st);
+    if (st == NULL)
+        return host->error(host, err, EI_NOMEM, 0, NULL, "out of memory");
+    st->host = host;
+    st->file_suffix = suffix;
+    st->suffix_len = suffix_len;
+    *statep = st;
+    return EI_OK;
+}
+
+static enum ei_status env_sink_status(struct ei_error *err)
+{
+    return err != NULL && err->status != EI_OK ? err->status : EI_INTERNAL;
+}
+
+/* Log a skipped name without control characters or a runaway length. */
+static void env_log_skip(const struct env_state *st, const char *name,
+                         size_t len, const char *why)
+{
+    char shown[ENV_LOG_NAME_MAX + 1];
+    size_t n = len < ENV_LOG_NAME_MAX ? len : ENV_LOG_NAME_MAX;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)name[i];
+        shown[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    shown[n] = '\0';
+    st->host->log(st->host, EI_LOG_DEBUG, "skipped variable %s%s: %s", shown,
+                  n < len ? "..." : "", why);
+}
+
+/* Whether the variable name[0..len) appears earlier in the list, so that
+   a duplicated name keeps its first value, as getenv does. */
+static bool env_seen_before(const char *const *list, size_t idx,
+                            const char *name, size_t len)
+{
+    for (size_t i = 0; i < idx; i++) {
+        if (strncmp(list[i], name, len) == 0 && list[i][len] == '=')
+            return true;
+    }
+    return false;
+}
+
+/*
+ * NAME_FILE names a file whose content becomes NAME; NAME_FILE itself is
+ * removed from the program's environment.  "Set" means non-empty, and
+ * setting both is an error, as in the entrypoints of the official images.
+ */
+static enum ei_status env_from_file(struct env_state *st, struct ei_sink *sink,
+                                    const char *var, size_t name_len,
+                                    const char *path, struct ei_error *err)
+{
+    const struct ei_host *h = st->host;
+    size_t var_len = name_len + st->suffix_len;
+    /* "NAME\0" + "NAME_FILE=" + path + "\0" + "$NAME_FILE\0" */
+    size_t need = name_len + 1 + var_len + 1 + strlen(path) + 1 + var_len + 2;
+    char *mem = malloc(need);
+    if (mem == NULL)
+        return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+    char *name = mem;
+    char *locator = name + name_len + 1;
+    memcpy(name, var, name_len);
+    name[name_len] = '\0';
+    size_t loc_len = var_len + 1 + strlen(path) + 1;
+    memcpy(locator, var, var_len);
+    locator[var_len] = '=';
+    memcpy(locator + var_len + 1, path, strlen(path) + 1);
+    char *var_locator = locator + loc_len;
+    var_locator[0] = '$';
+    memcpy(var_locator + 1, var, var_len);
+    var_locator[var_len + 1] = '\0';
+    char *var_name = var_locator + 1;
+
+    enum ei_status status = EI_OK;
+    const char *both = h->env_get(h, name);
+    if (both != NULL && both[0] != '\0') {
+        status = h->error(h, err, EI_BADDATA, 0, locator,
+                          "both %s and %s are set (but are exclusive)", name,
+                          var_name);
+        free(mem);
+        return status;
+    }
+
+    struct ei_buf buf = {0};
+    struct ei_error rerr = {0};
+    status = h->read_file(h, path, EI_READ_SECRET, &buf, &rerr);
+    if (status != EI_OK) {
+        h->error(h, err, status, rerr.errnum, locator, "%s: %s", var_name,
+                 rerr.text[0] != '\0' ? rerr.text : "cannot read the file");
+        free(mem);
+        return status;
+    }
+    /* what bash's "$(< file)" does: every trailing newline goes, a
+       trailing carriage return stays */
+    size_t len = buf.len;
+    while (len > 0 && buf.data[len - 1] == '\n')
+        len--;
+    const char *nul = memchr(buf.data, '\0', len);
+    if (nul != NULL) {
+        status = h->error(h, err, EI_BADDATA, 0, locator,
+                          "%s: the file holds a NUL byte at offset %zu "
+                          "(%zu bytes)",
+                          var_name, (size_t)(nul - buf.data), buf.len);
+    } else {
+        const char *seg[1] = {name};
+        if (sink->emit(sink, seg, 1, buf.data, len, locator,
+                       EI_ENTRY_VERBATIM | EI_ENTRY_SECRET, err) != 0) {
+            status = env_sink_status(err);
+        } else {
+            seg[0] = var_name;
+            if (sink->emit(sink, seg, 1, "", 0, var_locator,
+                           EI_ENTRY_VERBATIM | EI_ENTRY_UNSET, err) != 0)
+                status = env_sink_status(err);
+        }
+    }
+    h->buf_free(h, &buf);
+    free(mem);
+    return status;
+}
+
+static enum ei_status env_plain(struct env_state *st, struct ei_sink *sink,
+                                const char *var, size_t name_len,
+                                const char *value, struct ei_error *err)
+{
+    const struct ei_host *h = st->host;
+    /* "NAME\0" + "$NAME\0" */
+    char *mem = malloc(2 * name_len + 3);
+    if (mem == NULL)
+        return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+    char *locator = mem;
+    locator[0] = '$';
+    memcpy(locator + 1, var, name_len);
+    locator[name_len + 1] = '\0';
+    char *name = locator + name_len + 2;
+    memcpy(name, var, name_len);
+    name[name_len] = '\0';
+    const char *seg[1] = {name};
+    enum ei_status status = EI_OK;
+    if (sink->emit(sink, seg, 1, value, strlen(value), locator,
+                   EI_ENTRY_VERBATIM, err) != 0)
+        status = env_sink_status(err);
+    free(mem);
+    return status;
+}
+
+/* Whether NAME (var[0..name_len)) has a non-empty NAME<suffix> in the
+   list: then NAME, if set at all, is empty, and comes from the file. */
+static bool env_has_file_var(const struct env_state *st,
+                             const char *const *list, const char *var,
+                             size_t name_len)
+{
+    if (st->file_suffix == NULL ||
+        (name_len == sizeof ENV_PRIVATE_KEY - 1 &&
+         memcmp(var, ENV_PRIVATE_KEY, name_len) == 0))
+        return false;
+    for (size_t i = 0; list[i] != NULL; i++) {
+        const char *e = list[i];
+        if (strncmp(e, var, name_len) == 0 &&
+            strncmp(e + name_len, st->file_suffix, st->suffix_len) == 0 &&
+            e[name_len + st->suffix_len] == '=')
+            return e[name_len + st->suffix_len + 1] != '\0';
+    }
+    return false;
+}
+
+static enum ei_status env_fetch(void *state, struct ei_sink *sink,
+                                const struct ei_deadline *dl,
+                                struct ei_error *err)
+{
+    struct env_state *st = state;
+    const struct ei_host *h = st->host;
+    const char *const *list = h->env_list(h);
+    if (list == NULL)
+        return EI_OK;
+    for (size_t i = 0; list[i] != NULL; i++) {
+        const char *var = list[i];
+        const char *eq = strchr(var, '=');
+        if (eq == NULL) {
+            /* the entry may be a stray value: say nothing about it */
+            h->log(h, EI_LOG_DEBUG, "skipped environment entry %zu: no '='", i);
+            continue;
+        }
+        size_t len = (size_t)(eq - var);
+        const char *value = eq + 1;
+        if (!env_valid_name(var, len)) {
+            env_log_skip(st, var, len, "not a valid key");
+            continue;
+        }
+        if (len == sizeof ENV_PRIVATE_KEY - 1 &&
+            memcmp(var, ENV_PRIVATE_KEY, len) == 0) {
+            env_log_skip(st, var, len, "never passed on");
+            continue;
+        }
+        if (env_seen_before(list, i, var, len)) {
+            env_log_skip(st, var, len, "repeated; the first value counts");
+            continue;
+        }
+        enum ei_status status;
+        size_t base_len = len - st->suffix_len;
+        if (st->file_suffix != NULL && len > st->suffix_len &&
+            value[0] != '\0' &&
+            memcmp(var + base_len, st->file_suffix, st->suffix_len) == 0 &&
+            env_valid_name(var, base_len) &&
+            !(base_len == sizeof ENV_PRIVATE_KEY - 1 &&
+              memcmp(var, ENV_PRIVATE_KEY, base_len) == 0)) {
+            if (dl != NULL && h->remaining_ms(h, dl) == 0)
+                return h->error(h, err, EI_UNAVAILABLE, 0, NULL,
+                                "%.*s: timed out before reading the file",
+                                (int)len, var);
+            status = env_from_file(st, sink, var, base_len, value, err);
+        } else if (value[0] == '\0' && env_has_file_var(st, list, var, len)) {
+            /* NAME= alongside NAME_FILE: the file gives NAME its value */
+            continue;
+        } else {
+            status = env_plain(st, sink, var, len, value, err);
+        }
+        if (status != EI_OK)
+            return status;
+    }
+    return EI_OK;
+}
+
+static void env_destroy(void *state)
+{
+    free(state);
+}
+
+EI_PROVIDER_DEFINE(env) = {
+    .abi = EI_PROVIDER_ABI,
+    .size = sizeof(struct ei_provider),
+    .name = "env",
+    .summary = "the process environment",
+    .arg_option = "prefix",
+    .flags = 0,
+    .configure = env_configure,
+    .fetch = env_fetch,
+    .lookup = NULL,
+    .destroy = env_destroy,
+};

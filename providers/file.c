@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/* Provider "file": a defaults file in libconfig, JSON or dotenv syntax. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <envinject/provider.h>
+
+#include "cfgflat.h"
+#include "dotenv.h"
+#include "jsonflat.h"
+
+enum file_format { FILE_LIBCONFIG, FILE_JSON, FILE_DOTENV };
+
+struct file_state {
+    const struct ei_host *host;
+    const char *path;    /* to open: absolute */
+    const char *display; /* as the user wrote it, for locators */
+    char *dir;           /* folder of the file, for @include */
+    enum file_format format;
+};
+
+struct file_emit {
+    struct file_state *st;
+    struct ei_sink *sink;
+};
+
+static const struct {
+    const char *name;
+    enum file_format format;
+} file_formats[] = {
+    {"libconfig", FILE_LIBCONFIG},
+    {"json", FILE_JSON},
+    {"dotenv", FILE_DOTENV},
+};
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* .cfg .conf: libconfig; .json: JSON; .env, NAME.env, .env.NAME: dotenv */
+static int file_guess(const char *path, enum file_format *out)
+{
+    const char *base = strrchr(path, '/');
+    base = base != NULL ? base + 1 : path;
+    if (ends_with(base, ".cfg") || ends_with(base, ".conf"))
+        *out = FILE_LIBCONFIG;
+    else if (ends_with(base, ".json"))
+        *out = FILE_JSON;
+    else if (ends_with(base, ".env") || strncmp(base, ".env.", 5) == 0)
+        *out = FILE_DOTENV;
+    else
+        return -1;
+    return 0;
+}
+
+static enum ei_status file_configure(const struct ei_host *h, void **statep,
+                                     struct ei_error *err)
+{
+    const char *display = NULL, *path = NULL, *fmt = NULL;
+    if (h->opt_string(h, "path", &display, err) < 0 ||
+        h->opt_path(h, "path", &path, err) < 0 ||
+        h->opt_string(h, "format", &fmt, err) < 0)
+        return EI_BADCONFIG;
+    if (path == NULL || path[0] == '\0')
+        return h->error(h, err, EI_BADCONFIG, 0, NULL,
+                        "path is required (the file to read)");
+    struct file_state *st = calloc(1, sizeof(*st));
+    if (st == NULL)
+        return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+    st->host = h;
+    st->path = path;
+    st->display = display;
+    if (fmt != NULL) {
+        size_t i;
+        for (i = 0; i < sizeof(file_formats) / sizeof(file_formats[0]); i++)
+            if (strcmp(fmt, file_formats[i].name) == 0)
+                break;
+        if (i == sizeof(file_formats) / sizeof(file_formats[0])) {
+            free(st);
+            return h->error(h, err, EI_BADCONFIG, 0, NULL,
+                            "unknown format '%s' (expected libconfig, json "
+                            "or dotenv)",
+                            fmt);
+        }
+        st->format = file_formats[i].format;
+    } else if (file_guess(path, &st->format) < 0) {
+        free(st);
+        return h->error(h, err, EI_BADCONFIG, 0, NULL,
+                        "cannot tell the format of %s from its name: set "
+                        "format to libconfig, json or dotenv",
+                        display);
+    }
+    const char *slash = strrchr(path, '/');
+    if (slash != NULL) {
+        size_t n = slash == path ? 1 : (size_t)(slash - path);
+        st->dir = malloc(n + 1);
+        if (st->dir == NULL) {
+            free(st);
+            return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+        }
+        memcpy(st->dir, path, n);
+        st->dir[n] = '\0';
+    }
+    *statep = st;
+    return EI_OK;
+}
+
+static int file_forward(void *ctx, const char *const *name, size_t name_n,
+                        const char *value, size_t value_len, int line,
+                        unsigned flags, struct ei_error *err)
+{
+    struct file_emit *fe = ctx;
+    char locator[EI_ERR_LOCATOR_LEN];
+    if (line > 0)
+        snprintf(locator, sizeof(locator), "%s:%d", fe->st->display, line);
+    else
+        snprintf(locator, sizeof(locator), "%s", fe->st->display);
+    return fe->sink->emit(fe->sink, name, name_n, value, value_len, locator,
+                          flags, err);
+}
+
+static enum ei_status file_fetch(void *state, struct ei_sink *sink,
+                                 const struct ei_deadline *dl,
+                                 struct ei_error *err)
+{
+    struct file_state *st = state;
+    const struct ei_host *h = st->host;
+    struct ei_buf buf = {0};
+    /* a defaults file may hold a secret: keep it out of ordinary memory */
+    enum ei_status rc = h->read_file(h, st->path, EI_READ_SECRET, &buf, err);
+    if (rc != EI_OK)
+        return rc;
+    struct file_emit fe = {.st = st, .sink = sink};
+    switch (st->format) {
+    case FILE_LIBCONFIG:
+        rc = ei_cfgflat_parse(buf.data, buf.len, st->display, st->dir,
+                              file_forward, &fe, err);
+        break;
+    case FILE_JSON:
+        rc = ei_jsonflat_parse(buf.data, buf.len, st->display, file_forward,
+                               &fe, err);
+        break;
+    case FILE_DOTENV:
+        rc = ei_dotenv_parse(buf.data, buf.len, st->display, file_forward, &fe,
+                             err);
+        break;
+    }
+    h->buf_free(h, &buf);
+    return rc;
+}
+
+static void file_destroy(void *state)
+{
+    struct file_state *st = state;
+    if (st == NULL)
+        return;
+    free(st->dir);
+    free(st);
+}
+
+EI_PROVIDER_DEFINE(file) = {
+    .abi = EI_PROVIDER_ABI,
+    .size = sizeof(struct ei_provider),
+    .name = "file",
+    .summary = "a defaults file: libconfig (.cfg, .conf), JSON (.json) or "
+               "dotenv (.env)",
+    .arg_option = "path",
+    .flags = EI_PROV_INTERP,
+    .configure = file_configure,
+    .fetch = file_fetch,
+    .lookup = NULL,
+    .destroy = file_destroy,
+};

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/* Flattening of JSON documents into entries, for every provider that reads
+   JSON (file, vault, aws-secrets, http). */
+#ifndef EI_PROVIDERS_JSONFLAT_H
+#define EI_PROVIDERS_JSONFLAT_H
+
+#include <stddef.h>
+
+#include <envinject/provider.h>
+#include <jansson.h>
+
+#include "emit.h"
+
+/*
+ * Walk an object and emit one entry per scalar leaf: the name is the path
+ * of member names; strings as they are, integers in decimal, reals in the
+ * shortest form that reads back exactly, booleans true/false, null as the
+ * empty string; an array of scalars is joined with ',' (strings as they
+ * are); an array holding an object or array becomes compact JSON text.
+ * An empty object emits nothing.  line is 0.  base (may be NULL, base_n 0)
+ * is prepended to every name.  Returns EI_OK, EI_BADDATA when root is not
+ * an object (text says what it is), EI_NOMEM, or what the callback set.
+ */
+enum ei_status ei_jsonflat_walk(const json_t *root, const char *const *base,
+                                size_t base_n, const char *what,
+                                ei_emit_fn emit, void *ctx,
+                                struct ei_error *err);
+
+/*
+ * Parse a JSON document (len bytes, need not be NUL-terminated) and walk
+ * it.  what names the source in error locators: "FILE:LINE" for syntax
+ * errors (jansson's line), "FILE" otherwise.  Returns EI_BADDATA for
+ * malformed JSON, duplicate keys or a non-object top level.
+ */
+enum ei_status ei_jsonflat_parse(const char *buf, size_t len, const char *what,
+                                 ei_emit_fn emit, void *ctx,
+                                 struct ei_error *err);
+
+/* The text of a scalar as ei_jsonflat_walk writes it, into out (NUL-
+   terminated); -1 when it does not fit or j is not a scalar. */
+int ei_jsonflat_scalar(const json_t *j, char *out, size_t out_len);
+
+#endif

@@ -1,0 +1,943 @@
+/* SPDX-License-Identifier: MIT */
+/* envinject.conf: libconfig loading, --layer specs, the choice of the
+   environment, ${env} substitution, and the option tree of each layer. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libconfig.h>
+
+#include "config.h"
+#include "diag.h"
+#include "envset.h"
+
+#define DEFAULT_CONFIG "envinject.conf"
+#define ENV_NAME_MAX   64
+#define ENV_TOKEN      "${env}"
+
+/* Settings allowed at the top level of envinject.conf. */
+static const char *const top_settings[] = {
+    "environment",    "environments",  "layers",
+    "max_value_size", "provider_path", "require",
+    "schema",         "unset",         NULL};
+
+/* Fields of a schema rule. */
+static const char *const rule_fields[] = {"default", "max",      "min",
+                                          "pattern", "required", "secret",
+                                          "type",    "values",   NULL};
+
+static bool key_ok(const char *s)
+{
+    return ei_key_valid(s, strlen(s));
+}
+
+static bool in_list(const char *const *list, const char *s)
+{
+    for (; *list != NULL; list++)
+        if (strcmp(*list, s) == 0)
+            return true;
+    return false;
+}
+
+static void opt_clear(struct ei_opt *o)
+{
+    for (size_t i = 0; i < o->kids_n; i++)
+        opt_clear(&o->kids[i]);
+    free(o->kids);
+    free(o->name);
+    free(o->str);
+    free(o->list_cache);
+    memset(o, 0, sizeof(*o));
+}
+
+static void strv_free(char **v)
+{
+    if (v == NULL)
+        return;
+    for (char **p = v; *p != NULL; p++)
+        free(*p);
+    free(v);
+}
+
+void ei_config_free(struct ei_config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    for (size_t i = 0; i < cfg->layers_n; i++) {
+        struct ei_layer_conf *l = &cfg->layers[i];
+        free(l->name);
+        free(l->provider);
+        free(l->arg);
+        free(l->where);
+        opt_clear(&l->opts);
+    }
+    free(cfg->layers);
+    ei_schema_clear(&cfg->schema);
+    strv_free(cfg->environments);
+    strv_free(cfg->unset);
+    strv_free(cfg->provider_path);
+    free(cfg->environment);
+    free(cfg->path);
+    free(cfg->dir);
+    free(cfg->cwd);
+    free(cfg);
+}
+
+bool ei_config_env_valid(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > ENV_NAME_MAX)
+        return false;
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return false;
+    for (const char *p = name; *p != '\0'; p++) {
+        char c = *p;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+struct ei_opt *ei_opt_find(struct ei_opt *group, const char *path)
+{
+    const char *dot = strchr(path, '.');
+    size_t seg = dot != NULL ? (size_t)(dot - path) : strlen(path);
+    if (group->type != EI_OPT_GROUP)
+        return NULL;
+    for (size_t i = 0; i < group->kids_n; i++) {
+        struct ei_opt *k = &group->kids[i];
+        if (k->name != NULL && strlen(k->name) == seg &&
+            memcmp(k->name, path, seg) == 0) {
+            if (dot == NULL)
+                return k;
+            /* the group itself counts as read when a member is */
+            k->used = true;
+            return ei_opt_find(k, dot + 1);
+        }
+    }
+    return NULL;
+}
+
+static char *where_of(const struct ei_config *cfg, int line)
+{
+    const char *file = cfg->path != NULL ? cfg->path : DEFAULT_CONFIG;
+    const char *base = strrchr(file, '/');
+    base = base != NULL ? base + 1 : file;
+    char buf[PATH_MAX + 32];
+    snprintf(buf, sizeof(buf), "%s:%d", base, line);
+    return strdup(buf);
+}
+
+/* ---- libconfig → option tree ---- */
+
+static int scalar_text(const config_setting_t *s, struct ei_opt *o)
+{
+    char buf[64];
+    switch (config_setting_type(s)) {
+    case CONFIG_TYPE_INT:
+        o->type = EI_OPT_INT;
+        o->num = config_setting_get_int(s);
+        snprintf(buf, sizeof(buf), "%lld", o->num);
+        break;
+    case CONFIG_TYPE_INT64:
+        o->type = EI_OPT_INT;
+        o->num = config_setting_get_int64(s);
+        snprintf(buf, sizeof(buf), "%lld", o->num);
+        break;
+    case CONFIG_TYPE_FLOAT:
+        o->type = EI_OPT_FLOAT;
+        snprintf(buf, sizeof(buf), "%.17g", config_setting_get_float(s));
+        break;
+    case CONFIG_TYPE_BOOL:
+        o->type = EI_OPT_BOOL;
+        o->b = config_setting_get_bool(s) != 0;
+        snprintf(buf, sizeof(buf), "%s", o->b ? "true" : "false");
+        break;
+    case CONFIG_TYPE_STRING:
+        o->type = EI_OPT_STRING;
+        o->str = strdup(config_setting_get_string(s));
+        return o->str != NULL ? 0 : -1;
+    default:
+        return -1;
+    }
+    o->str = strdup(buf);
+    return o->str != NULL ? 0 : -1;
+}
+
+static int opt_from_setting(const config_setting_t *s, struct ei_opt *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->line = (int)config_setting_source_line(s);
+    const char *name = config_setting_name(s);
+    if (name != NULL) {
+        o->name = strdup(name);
+        if (o->name == NULL)
+            return -1;
+    }
+    if (!config_setting_is_aggregate(s))
+        return scalar_text(s, o);
+    o->type = config_setting_is_group(s) ? EI_OPT_GROUP : EI_OPT_LIST;
+    int n = config_setting_length(s);
+    if (n == 0)
+        return 0;
+    o->kids = calloc((size_t)n, sizeof(*o->kids));
+    if (o->kids == NULL)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        o->kids_n = (size_t)i + 1;
+        if (opt_from_setting(config_setting_get_elem(s, (unsigned)i),
+                             &o->kids[i]) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- small readers for the top level ---- */
+
+static enum ei_status nomem(struct ei_error *err)
+{
+    return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
+}
+
+/* A list (or array) of strings, or a single string, as a vector. */
+static int read_strv(const struct ei_config *cfg, const config_setting_t *s,
+                     const char *what, char ***out, size_t *out_n,
+                     struct ei_error *err)
+{
+    char *w = where_of(cfg, (int)config_setting_source_line(s));
+    size_t n =
+        config_setting_is_aggregate(s) ? (size_t)config_setting_length(s) : 1;
+    char **v = calloc(n + 1, sizeof(*v));
+    if (w == NULL || v == NULL) {
+        free(w);
+        free(v);
+        return nomem(err), -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const config_setting_t *e =
+            config_setting_is_aggregate(s)
+                ? config_setting_get_elem(s, (unsigned)i)
+                : s;
+        if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+            ei_error_set(err, EI_BADCONFIG, 0, NULL, w,
+                         "%s must be a list of strings", what);
+            goto fail;
+        }
+        v[i] = strdup(config_setting_get_string(e));
+        if (v[i] == NULL) {
+            nomem(err);
+            goto fail;
+        }
+    }
+    free(w);
+    *out = v;
+    if (out_n != NULL)
+        *out_n = n;
+    return 0;
+fail:
+    free(w);
+    strv_free(v);
+    return -1;
+}
+
+static int check_keys(const struct ei_config *cfg, const config_setting_t *s,
+                      char **keys, const char *what, struct ei_error *err)
+{
+    for (char **k = keys; *k != NULL; k++) {
+        if (!key_ok(*k)) {
+            char *w = where_of(cfg, (int)config_setting_source_line(s));
+            ei_error_set(err, EI_BADCONFIG, 0, NULL, w,
+                         "%s: '%s' is not a valid variable name", what, *k);
+            free(w);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- schema ---- */
+
+static int rule_from_setting(const struct ei_config *cfg,
+                             const config_setting_t *s, struct ei_rule *r,
+                             struct ei_error *err)
+{
+    const char *key = config_setting_name(s);
+    r->where = where_of(cfg, (int)config_setting_source_line(s));
+    r->key = strdup(key);
+    if (r->where == NULL || r->key == NULL)
+        return nomem(err), -1;
+    if (!key_ok(key))
+        return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
+                            "schema: '%s' is not a valid variable name", key),
+               -1;
+    if (!config_setting_is_group(s))
+        return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
+                            "schema: %s must be a group such as "
+                            "{ type = \"string\"; }",
+                            key),
+               -1;
+    for (int i = 0; i < config_setting_length(s); i++) {
+        const config_setting_t *f = config_setting_get_elem(s, (unsigned)i);
+        if (!in_list(rule_fields, config_setting_name(f)))
+            return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
+                                "schema: %s: unknown field '%s'", key,
+                                config_setting_name(f)),
+                   -1;
+    }
+    const char *type = "string";
+    const config_setting_t *f = config_setting_get_member(s, "type");
+    if (f != NULL) {
+        if (config_setting_type(f) != CONFIG_TYPE_STRING)
+            return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
+                                "schema: %s: type must be a string", key),
+                   -1;
+        type = config_setting_get_string(f);
+    }
+    int t = ei_schema_type(type);
+    if (t < 0)
+        return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
+                            "schema: %s: unknown type '%s' (expected string, "
+                            "int, bool, enum, url or regex)",
+                            key, type),
+               -1;
+    r->type = (enum ei_type)t;
+    static const char *const ints[] = {"min", "max"};
+    for (int i = 0; i < 2; i++) {
+        f = config_setting_get_member(s, ints[i]);
+        if (f == NULL)
+            continue;
+        int ft = config_setting_type(f);
+        if (ft != CONFIG_TYPE_INT && ft != CONFIG_TYPE_INT64)
+            return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
+                                "schema: %s: %s must be an integer", key,
+                                ints[i]),
+                   -1;
+        long long v = config_setting_get_int64(f);
+        if (i == 0) {
+            r->has_min = true;
+            r->min = v;
+        } else {
+            r->has_max = true;
+            r->max = v;
+        }
+    }
+    f = config_setting_get_member(s, "values");
+    if (f != NULL &&
+        read_strv(cfg, f, "schema values", &r->values, &r->values_n, err) < 0)
+        return -1;
+    f = config_setting_get_member(s, "pattern");
+    if (f != NULL) {
+        if (config_setting_type(f) != CONFIG_TYPE_STRING)
+            return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
+                                "schema: %s: pattern must be a string", key),
+                   -1;
+        r->pattern = strdup(config_setting_get_string(f));
+        if (r->pattern == NULL)
+            return nomem(err), -1;
+    }
+    f = config_setting_get_member(s, "default");
+    if (f != NULL) {
+        struct ei_opt o;
+        if (config_setting_is_aggregate(f) || scalar_text(f, &o) < 0) {
+            if (!config_setting_is_aggregate(f))
+                return nomem(err), -1;
+            return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
+                                "schema: %s: default must be a scalar", key),
+                   -1;
+        }
+        r->def = o.str;
+    }
+    static const char *const bools[] = {"secret", "required"};
+    for (int i = 0; i < 2; i++) {
+        f = config_setting_get_member(s, bools[i]);
+        if (f == NULL)
+            continue;
+        if (config_setting_type(f) != CONFIG_TYPE_BOOL)
+            return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
+                                "schema: %s: %s must be true or false", key,
+                                bools[i]),
+                   -1;
+        bool v = config_setting_get_bool(f) != 0;
+        if (i == 0)
+            r->secret = v;
+        else
+            r->required = v;
+    }
+    return 0;
+}
+
+static int read_schema(struct ei_config *cfg, const config_setting_t *s,
+                       struct ei_error *err)
+{
+    if (!config_setting_is_group(s)) {
+        char *w = where_of(cfg, (int)config_setting_source_line(s));
+        ei_error_set(err, EI_BADCONFIG, 0, NULL, w,
+                     "schema must be a group of rules");
+        free(w);
+        return -1;
+    }
+    size_t n = (size_t)config_setting_length(s);
+    if (n == 0)
+        return 0;
+    cfg->schema.rules = calloc(n, sizeof(*cfg->schema.rules));
+    if (cfg->schema.rules == NULL)
+        return nomem(err), -1;
+    for (size_t i = 0; i < n; i++) {
+        cfg->schema.rules_n = i + 1;
+        if (rule_from_setting(cfg, config_setting_get_elem(s, (unsigned)i),
+                              &cfg->schema.rules[i], err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- layers ---- */
+
+static const char *opt_str(struct ei_opt *group, const char *name)
+{
+    struct ei_opt *o = ei_opt_find(group, name);
+    return o != NULL && o->type == EI_OPT_STRING ? o->str : NULL;
+}
+
+static int grow_layers(struct ei_config *cfg, size_t more, struct ei_error *err)
+{
+    struct ei_layer_conf *v =
+        realloc(cfg->layers, (cfg->layers_n + more) * sizeof(*v));
+    if (v == NULL)
+        return nomem(err), -1;
+    memset(v + cfg->layers_n, 0, more * sizeof(*v));
+    cfg->layers = v;
+    return 0;
+}
+
+static int read_layers(struct ei_config *cfg, const config_setting_t *s,
+                       struct ei_error *err)
+{
+    if (!config_setting_is_list(s) && !config_setting_is_array(s)) {
+        char *w = where_of(cfg, (int)config_setting_source_line(s));
+        ei_error_set(err, EI_BADCONFIG, 0, NULL, w,
+                     "layers must be a list: layers = ( { ... }, ... );");
+        free(w);
+        return -1;
+    }
+    size_t n = (size_t)config_setting_length(s);
+    if (n == 0)
+        return 0;
+    if (grow_layers(cfg, n, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        struct ei_layer_conf *l = &cfg->layers[cfg->layers_n++];
+        l->dir = cfg->dir;
+        l->where = where_of(cfg, (int)config_setting_source_line(e));
+        if (l->where == NULL)
+            return nomem(err), -1;
+        if (!config_setting_is_group(e))
+            return ei_error_set(err, EI_BADCONFIG, 0, NULL, l->where,
+                                "layer %zu must be a group { provider = ...; }",
+                                i + 1),
+                   -1;
+        if (opt_from_setting(e, &l->opts) < 0)
+            return nomem(err), -1;
+        const char *prov = opt_str(&l->opts, "provider");
+        if (prov == NULL)
+            return ei_error_set(err, EI_BADCONFIG, 0, NULL, l->where,
+                                "layer %zu has no provider (a string)", i + 1),
+                   -1;
+        l->provider = strdup(prov);
+        if (l->provider == NULL)
+            return nomem(err), -1;
+        ei_opt_find(&l->opts, "provider")->used = true;
+    }
+    return 0;
+}
+
+/*
+ * One --layer spec: PROVIDER[:ARG][,NAME=VALUE]...  A comma inside a value
+ * is written "\,".  Options given twice make a list.
+ */
+static char *spec_token(const char **pp, const char *stops)
+{
+    const char *p = *pp;
+    size_t cap = strlen(p) + 1, n = 0;
+    char *out = malloc(cap);
+    if (out == NULL)
+        return NULL;
+    while (*p != '\0' && strchr(stops, *p) == NULL) {
+        if (*p == '\\' && p[1] == ',')
+            p++;
+        out[n++] = *p++;
+    }
+    out[n] = '\0';
+    *pp = p;
+    return out;
+}
+
+static int spec_add_opt(struct ei_opt *group, const char *name,
+                        const char *value, struct ei_error *err)
+{
+    /* a repeated name turns the option into a list */
+    struct ei_opt *o = NULL;
+    for (size_t i = 0; i < group->kids_n; i++)
+        if (strcmp(group->kids[i].name, name) == 0)
+            o = &group->kids[i];
+    if (o != NULL) {
+        if (o->type != EI_OPT_LIST) {
+            struct ei_opt first = *o;
+            memset(o, 0, sizeof(*o));
+            o->type = EI_OPT_LIST;
+            o->name = first.name;
+            first.name = NULL;
+            o->kids = calloc(1, sizeof(*o->kids));
+            if (o->kids == NULL) {
+                opt_clear(&first);
+                return nomem(err), -1;
+            }
+            o->kids[0] = first;
+            o->kids_n = 1;
+        }
+        struct ei_opt *k = realloc(o->kids, (o->kids_n + 1) * sizeof(*o->kids));
+        if (k == NULL)
+            return nomem(err), -1;
+        o->kids = k;
+        memset(&k[o->kids_n], 0, sizeof(*k));
+        k[o->kids_n].type = EI_OPT_STRING;
+        k[o->kids_n].str = strdup(value);
+        if (k[o->kids_n++].str == NULL)
+            return nomem(err), -1;
+        return 0;
+    }
+    struct ei_opt *k =
+        realloc(group->kids, (group->kids_n + 1) * sizeof(*group->kids));
+    if (k == NULL)
+        return nomem(err), -1;
+    group->kids = k;
+    o = &k[group->kids_n++];
+    memset(o, 0, sizeof(*o));
+    o->type = EI_OPT_STRING;
+    o->name = strdup(name);
+    o->str = strdup(value);
+    if (o->name == NULL || o->str == NULL)
+        return nomem(err), -1;
+    return 0;
+}
+
+static int read_spec(struct ei_config *cfg, const char *spec, size_t index,
+                     struct ei_error *err)
+{
+    char where[32];
+    snprintf(where, sizeof(where), "--layer #%zu", index + 1);
+    if (grow_layers(cfg, 1, err) < 0)
+        return -1;
+    struct ei_layer_conf *l = &cfg->layers[cfg->layers_n++];
+    l->adhoc = true;
+    l->dir = cfg->cwd;
+    l->opts.type = EI_OPT_GROUP;
+    l->where = strdup(where);
+    if (l->where == NULL)
+        return nomem(err), -1;
+    const char *p = spec;
+    l->provider = spec_token(&p, ":,");
+    if (l->provider == NULL)
+        return nomem(err), -1;
+    if (l->provider[0] == '\0')
+        return ei_error_set(err, EI_USAGE, 0, NULL, where,
+                            "expected PROVIDER[:ARG][,OPTION=VALUE]..."),
+               -1;
+    if (*p == ':') {
+        p++;
+        l->arg = spec_token(&p, ",");
+        if (l->arg == NULL)
+            return nomem(err), -1;
+    }
+    while (*p == ',') {
+        p++;
+        char *name = spec_token(&p, "=,");
+        if (name == NULL)
+            return nomem(err), -1;
+        if (*p != '=' || name[0] == '\0') {
+            ei_error_set(err, EI_USAGE, 0, NULL, where,
+                         "option '%s' has no value (expected NAME=VALUE)",
+                         name);
+            free(name);
+            return -1;
+        }
+        p++;
+        char *value = spec_token(&p, ",");
+        int rc = value != NULL ? spec_add_opt(&l->opts, name, value, err)
+                               : (nomem(err), -1);
+        free(name);
+        free(value);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- ${env} ---- */
+
+static int subst_env(char **s, const char *env, const char *where,
+                     struct ei_error *err)
+{
+    if (*s == NULL || strstr(*s, ENV_TOKEN) == NULL)
+        return 0;
+    if (env == NULL)
+        return ei_error_set(err, EI_BADCONFIG, 0, NULL, where,
+                            "${env} is used but no environment is chosen (use "
+                            "-e, ENVINJECT_ENV or environment =)"),
+               -1;
+    size_t tok = strlen(ENV_TOKEN), envlen = strlen(env), n = 0;
+    for (const char *p = strstr(*s, ENV_TOKEN); p != NULL;
+         p = strstr(p + tok, ENV_TOKEN))
+        n++;
+    size_t len = strlen(*s) + n * envlen + 1;
+    char *out = malloc(len), *o = out;
+    if (out == NULL)
+        return nomem(err), -1;
+    const char *p = *s;
+    for (const char *q = strstr(p, ENV_TOKEN); q != NULL;
+         q = strstr(p, ENV_TOKEN)) {
+        memcpy(o, p, (size_t)(q - p));
+        o += q - p;
+        memcpy(o, env, envlen);
+        o += envlen;
+        p = q + tok;
+    }
+    memcpy(o, p, strlen(p) + 1);
+    free(*s);
+    *s = out;
+    return 0;
+}
+
+static int subst_opt(struct ei_opt *o, const char *env, const char *where,
+                     struct ei_error *err)
+{
+    if (o->type == EI_OPT_STRING && subst_env(&o->str, env, where, err) < 0)
+        return -1;
+    for (size_t i = 0; i < o->kids_n; i++)
+        if (subst_opt(&o->kids[i], env, where, err) < 0)
+            return -1;
+    return 0;
+}
+
+/* Keep the layer if its `when` list names the environment. */
+static int layer_applies(struct ei_layer_conf *l, const char *env, bool *keep,
+                         struct ei_error *err)
+{
+    struct ei_opt *w = ei_opt_find(&l->opts, "when");
+    *keep = true;
+    if (w == NULL)
+        return 0;
+    w->used = true;
+    if (w->type == EI_OPT_STRING) {
+        *keep = env != NULL && strcmp(w->str, env) == 0;
+        return 0;
+    }
+    if (w->type != EI_OPT_LIST)
+        return ei_error_set(err, EI_BADCONFIG, 0, NULL, l->where,
+                            "when must be a list of environments"),
+               -1;
+    *keep = false;
+    for (size_t i = 0; i < w->kids_n; i++) {
+        if (w->kids[i].type != EI_OPT_STRING)
+            return ei_error_set(err, EI_BADCONFIG, 0, NULL, l->where,
+                                "when must be a list of environments"),
+                   -1;
+        if (env != NULL && strcmp(w->kids[i].str, env) == 0)
+            *keep = true;
+    }
+    return 0;
+}
+
+/* Names: explicit ones must be unique; default ones get "#N". */
+static int name_layers(struct ei_config *cfg, struct ei_error *err)
+{
+    for (size_t i = 0; i < cfg->layers_n; i++) {
+        struct ei_layer_conf *l = &cfg->layers[i];
+        struct ei_opt *o = ei_opt_find(&l->opts, "name");
+        if (o != NULL) {
+            o->used = true;
+            if (o->type != EI_OPT_STRING || o->str[0] == '\0')
+                return ei_error_set(err, EI_BADCONFIG, 0, NULL, l->where,
+                                    "name must be a non-empty string"),
+                       -1;
+            l->name = strdup(o->str);
+        } else if (l->adhoc && l->arg != NULL) {
+            size_t n = strlen(l->provider) + strlen(l->arg) + 2;
+            l->name = malloc(n);
+            if (l->name != NULL)
+                snprintf(l->name, n, "%s:%s", l->provider, l->arg);
+        } else {
+            l->name = strdup(l->provider);
+        }
+        if (l->name == NULL)
+            return nomem(err), -1;
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(cfg->layers[j].name, l->name) != 0)
+                continue;
+            if (o != NULL)
+                return ei_error_set(err, EI_BADCONFIG, 0, NULL, l->where,
+                                    "duplicate layer name '%s' (also at %s)",
+                                    l->name, cfg->layers[j].where),
+                       -1;
+            size_t n = strlen(l->name) + 16;
+            char *renamed = malloc(n);
+            if (renamed == NULL)
+                return nomem(err), -1;
+            snprintf(renamed, n, "%s#%zu", l->name, i + 1);
+            free(l->name);
+            l->name = renamed;
+            j = (size_t)-1; /* check the new name against all again */
+        }
+    }
+    return 0;
+}
+
+static int choose_environment(struct ei_config *cfg, const char *wanted,
+                              struct ei_error *err)
+{
+    if (wanted != NULL) {
+        free(cfg->environment);
+        cfg->environment = strdup(wanted);
+        if (cfg->environment == NULL)
+            return nomem(err), -1;
+    }
+    if (cfg->environment == NULL)
+        return 0;
+    if (!ei_config_env_valid(cfg->environment))
+        return ei_error_set(err, EI_USAGE, 0, NULL, NULL,
+                            "invalid environment name (expected letters, "
+                            "digits, '_', '.', '-', at most %d bytes)",
+                            ENV_NAME_MAX),
+               -1;
+    if (cfg->environments == NULL)
+        return 0;
+    for (char **e = cfg->environments; *e != NULL; e++)
+        if (strcmp(*e, cfg->environment) == 0)
+            return 0;
+    return ei_error_set(err, EI_BADCONFIG, 0, NULL, cfg->path,
+                        "environment '%s' is not listed in environments",
+                        cfg->environment),
+           -1;
+}
+
+static int read_top(struct ei_config *cfg, config_t *lc, struct ei_error *err)
+{
+    config_setting_t *root = config_root_setting(lc);
+    for (int i = 0; i < config_setting_length(root); i++) {
+        const config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
+        if (!in_list(top_settings, config_setting_name(s))) {
+            char *w = where_of(cfg, (int)config_setting_source_line(s));
+            ei_error_set(err, EI_BADCONFIG, 0, NULL, w, "unknown setting '%s'",
+                         config_setting_name(s));
+            free(w);
+            return -1;
+        }
+    }
+    const config_setting_t *s;
+    if ((s = config_lookup(lc, "environment")) != NULL) {
+        if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+            char *w = where_of(cfg, (int)config_setting_source_line(s));
+            ei_error_set(err, EI_BADCONFIG, 0, NULL, w,
+                         "environment must be a string");
+            free(w);
+            return -1;
+        }
+        cfg->environment = strdup(config_setting_get_string(s));
+        if (cfg->environment == NULL)
+            return nomem(err), -1;
+    }
+    if ((s = config_lookup(lc, "environments")) != NULL) {
+        if (read_strv(cfg, s, "environments", &cfg->environments, NULL, err) <
+            0)
+            return -1;
+        for (char **e = cfg->environments; *e != NULL; e++) {
+            if (!ei_config_env_valid(*e)) {
+                char *w = where_of(cfg, (int)config_setting_source_line(s));
+                ei_error_set(err, EI_BADCONFIG, 0, NULL, w,
+                             "environments: '%s' is not a valid name", *e);
+                free(w);
+                return -1;
+            }
+        }
+    }
+    if ((s = config_lookup(lc, "require")) != NULL) {
+        if (read_strv(cfg, s, "require", &cfg->schema.require,
+                      &cfg->schema.require_n, err) < 0 ||
+            check_keys(cfg, s, cfg->schema.require, "require", err) < 0)
+            return -1;
+        cfg->schema.require_where =
+            where_of(cfg, (int)config_setting_source_line(s));
+        if (cfg->schema.require_where == NULL)
+            return nomem(err), -1;
+    }
+    if ((s = config_lookup(lc, "unset")) != NULL)
+        if (read_strv(cfg, s, "unset", &cfg->unset, &cfg->unset_n, err) < 0 ||
+            check_keys(cfg, s, cfg->unset, "unset", err) < 0)
+            return -1;
+    if ((s = config_lookup(lc, "provider_path")) != NULL)
+        if (read_strv(cfg, s, "provider_path", &cfg->provider_path, NULL, err) <
+            0)
+            return -1;
+    if ((s = config_lookup(lc, "max_value_size")) != NULL) {
+        int t = config_setting_type(s);
+        long long v = config_setting_get_int64(s);
+        if ((t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) || v < 1 ||
+            v > (long long)1 << 30) {
+            char *w = where_of(cfg, (int)config_setting_source_line(s));
+            ei_error_set(err, EI_BADCONFIG, 0, NULL, w,
+                         "max_value_size must be an integer from 1 to "
+                         "1073741824");
+            free(w);
+            return -1;
+        }
+        cfg->max_value_len = (size_t)v;
+    }
+    if ((s = config_lookup(lc, "schema")) != NULL &&
+        read_schema(cfg, s, err) < 0)
+        return -1;
+    if ((s = config_lookup(lc, "layers")) != NULL &&
+        read_layers(cfg, s, err) < 0)
+        return -1;
+    return 0;
+}
+
+static int read_file(struct ei_config *cfg, struct ei_error *err)
+{
+    config_t lc;
+    config_init(&lc);
+    /* @include in envinject.conf resolves against its own folder */
+    config_set_include_dir(&lc, cfg->dir);
+    if (config_read_file(&lc, cfg->path) != CONFIG_TRUE) {
+        if (config_error_type(&lc) == CONFIG_ERR_FILE_IO) {
+            int e = errno;
+            FILE *f = fopen(cfg->path, "r");
+            if (f != NULL) {
+                fclose(f);
+                e = EIO;
+            } else {
+                e = errno;
+            }
+            ei_error_set(err, e == ENOENT ? EI_NOTFOUND : EI_IOERROR, e, NULL,
+                         cfg->path, "cannot read the configuration file");
+        } else {
+            const char *file = config_error_file(&lc);
+            char w[PATH_MAX + 32];
+            snprintf(w, sizeof(w), "%s:%d", file != NULL ? file : cfg->path,
+                     config_error_line(&lc));
+            ei_error_set(err, EI_BADDATA, 0, NULL, w, "%s",
+                         config_error_text(&lc));
+        }
+        config_destroy(&lc);
+        return -1;
+    }
+    int rc = read_top(cfg, &lc, err);
+    config_destroy(&lc);
+    return rc;
+}
+
+static char *dir_of(const char *path, const char *cwd)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL)
+        return strdup(cwd);
+    if (slash == path)
+        return strdup("/");
+    size_t n = (size_t)(slash - path);
+    if (path[0] == '/') {
+        char *d = malloc(n + 1);
+        if (d != NULL) {
+            memcpy(d, path, n);
+            d[n] = '\0';
+        }
+        return d;
+    }
+    size_t len = strlen(cwd) + 1 + n + 1;
+    char *d = malloc(len);
+    if (d != NULL)
+        snprintf(d, len, "%s/%.*s", cwd, (int)n, path);
+    return d;
+}
+
+struct ei_config *ei_config_load(const struct ei_config_args *args,
+                                 struct ei_error *err)
+{
+    struct ei_config *cfg = calloc(1, sizeof(*cfg));
+    if (cfg == NULL)
+        return nomem(err), NULL;
+    cfg->max_value_len = EI_MAX_VALUE_LEN_DEFAULT;
+    char buf[PATH_MAX];
+    if (getcwd(buf, sizeof(buf)) == NULL) {
+        ei_error_set(err, EI_OSERR, errno, NULL, NULL,
+                     "cannot get the working directory");
+        goto fail;
+    }
+    cfg->cwd = strdup(buf);
+    if (cfg->cwd == NULL)
+        goto oom;
+
+    const char *path = args->path != NULL ? args->path : DEFAULT_CONFIG;
+    bool use_file = true;
+    if (args->path == NULL && args->layer_specs_n > 0 &&
+        access(DEFAULT_CONFIG, F_OK) != 0)
+        use_file = false; /* --layer alone needs no configuration file */
+    if (use_file) {
+        cfg->path = strdup(path);
+        cfg->dir = dir_of(path, cfg->cwd);
+        if (cfg->path == NULL || cfg->dir == NULL)
+            goto oom;
+        if (read_file(cfg, err) < 0) {
+            if (err != NULL && err->status == EI_NOTFOUND && !args->path_given)
+                snprintf(err->text, sizeof(err->text),
+                         "no configuration: %s not found and no --layer "
+                         "given (see envinject init)",
+                         DEFAULT_CONFIG);
+            goto fail;
+        }
+    }
+    for (size_t i = 0; i < args->layer_specs_n; i++)
+        if (read_spec(cfg, args->layer_specs[i], i, err) < 0)
+            goto fail;
+
+    if (choose_environment(cfg, args->environment, err) < 0)
+        goto fail;
+
+    /* ${env}, then `when`, then names */
+    size_t kept = 0;
+    for (size_t i = 0; i < cfg->layers_n; i++) {
+        struct ei_layer_conf *l = &cfg->layers[i];
+        bool keep;
+        if (subst_opt(&l->opts, cfg->environment, l->where, err) < 0 ||
+            subst_env(&l->arg, cfg->environment, l->where, err) < 0 ||
+            layer_applies(l, cfg->environment, &keep, err) < 0)
+            goto fail;
+        if (!keep) {
+            free(l->provider);
+            free(l->arg);
+            free(l->where);
+            opt_clear(&l->opts);
+            memset(l, 0, sizeof(*l));
+            continue;
+        }
+        if (kept != i) {
+            cfg->layers[kept] = *l;
+            memset(l, 0, sizeof(*l));
+        }
+        kept++;
+    }
+    cfg->layers_n = kept;
+    if (name_layers(cfg, err) < 0)
+        goto fail;
+    if (ei_schema_prepare(&cfg->schema, err) < 0)
+        goto fail;
+    return cfg;
+oom:
+    nomem(err);
+fail:
+    ei_config_free(cfg);
+    return NULL;
+}

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/* envinject.conf: libconfig loading, --layer specs, the choice of the
+   environment, ${env} substitution, and the option tree of each layer. */
+#ifndef EI_CONFIG_H
+#define EI_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "envinject/provider.h"
+#include "schema.h"
+
+enum ei_opt_type {
+    EI_OPT_STRING = 0,
+    EI_OPT_INT,
+    EI_OPT_FLOAT,
+    EI_OPT_BOOL,
+    EI_OPT_LIST, /* list or array */
+    EI_OPT_GROUP
+};
+
+/* One option; lists and groups have children. */
+struct ei_opt {
+    char *name; /* NULL for list elements */
+    enum ei_opt_type type;
+    char *str; /* string value, and the text of every scalar */
+    long long num;
+    bool b;
+    struct ei_opt *kids;
+    size_t kids_n;
+    int line;                /* in the configuration file, 0 for --layer */
+    bool used;               /* read by the core or the provider */
+    const char **list_cache; /* NULL-terminated view for opt_list */
+};
+
+/* One configured layer, before its provider is looked up. */
+struct ei_layer_conf {
+    char *name;
+    char *provider;
+    char *arg;          /* ARG of --layer PROVIDER:ARG, or NULL */
+    struct ei_opt opts; /* a group holding every option */
+    char *where;        /* "envinject.conf:12" or "--layer #2" */
+    const char *dir;    /* base of relative paths (cfg->dir or cwd) */
+    bool adhoc;         /* from --layer */
+};
+
+struct ei_config {
+    char *path;          /* the configuration file, NULL when none */
+    char *dir;           /* relative paths are relative to this */
+    char *environment;   /* the chosen environment, or NULL */
+    char **environments; /* allowed ones, NULL-terminated, or NULL */
+    struct ei_layer_conf *layers;
+    size_t layers_n;
+    struct ei_schema schema;
+    char **unset; /* NULL-terminated */
+    size_t unset_n;
+    char **provider_path; /* NULL-terminated */
+    size_t max_value_len;
+    char *cwd; /* the working directory, base of --layer paths */
+};
+
+/* The largest value accepted unless max_value_size says otherwise. */
+#define EI_MAX_VALUE_LEN_DEFAULT (1024 * 1024)
+
+struct ei_config_args {
+    const char *path;               /* -c, $ENVINJECT_CONFIG, or NULL */
+    bool path_given;                /* path came from -c or the environment: a
+                               missing file is an error */
+    const char *environment;        /* -e or $ENVINJECT_ENV, or NULL */
+    const char *const *layer_specs; /* --layer, in order */
+    size_t layer_specs_n;
+};
+
+/*
+ * Load the configuration: read the file (./envinject.conf when args->path
+ * is NULL, skipped if it does not exist and --layer was given), append the
+ * --layer specs, pick the environment, check it against environments,
+ * substitute ${env} in every string option, drop layers whose `when`
+ * excludes it, and parse require, schema, unset.  No I/O other than
+ * reading the file.  Returns a new config or NULL with err (EI_NOTFOUND /
+ * EI_IOERROR for the file, EI_BADDATA for syntax, EI_BADCONFIG for
+ * content, EI_USAGE for a bad --layer spec).
+ */
+struct ei_config *ei_config_load(const struct ei_config_args *args,
+                                 struct ei_error *err);
+void ei_config_free(struct ei_config *cfg);
+
+/* Whether an environment name is acceptable: [A-Za-z0-9_.-]+, not "." or
+   "..", at most 64 bytes (it is substituted into paths). */
+bool ei_config_env_valid(const char *name);
+
+/* Find an option by dotted path ("auth.method"); NULL if absent. */
+struct ei_opt *ei_opt_find(struct ei_opt *group, const char *path);
+
+#endif

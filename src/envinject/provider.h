@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The envinject provider ABI: the only header a provider needs, built in or
+ * loaded from a shared object.  See envinject-provider(3).
+ */
+#ifndef ENVINJECT_PROVIDER_H
+#define ENVINJECT_PROVIDER_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bump on any incompatible change; the exported symbol changes with it. */
+#define EI_PROVIDER_ABI 1
+/* Version of struct ei_host; fields are only ever appended. */
+#define EI_HOST_ABI 1
+
+/*
+ * What a provider (or the core) reports.  Each status maps to one exit code
+ * (envinject(1), EXIT STATUS).  Providers return only the first block.
+ */
+enum ei_status {
+    EI_OK = 0,
+    EI_NOTFOUND,    /* source absent: optional layer skipped, else 66 */
+    EI_UNAVAILABLE, /* refused, timeout, 5xx after retries: 69 */
+    EI_BADDATA,     /* malformed file or response: 65 */
+    EI_DENIED,      /* auth failed, 403, wrong or missing key: 77 */
+    EI_BADCONFIG,   /* invalid layer options: 78 */
+    EI_IOERROR,     /* local file unreadable: 66 */
+    EI_NOMEM,       /* out of memory: 70 */
+    EI_INTERNAL,    /* a bug or a library failure: 70 */
+    EI_OSERR,       /* fork, pipe, thread, clock: 71 */
+    /* core only */
+    EI_USAGE,    /* bad command line: 64 */
+    EI_FINDINGS, /* check found problems, diff found differences: 1 */
+    EI_CANTEXEC, /* program found but not executable: 126 */
+    EI_NOPROG,   /* program not found: 127 */
+    EI_STATUS_MAX
+};
+
+/*
+ * Error details, modelled on jansson's json_error_t: fixed size, never
+ * allocated, may be NULL, and the first error recorded wins.  The text
+ * describes the shape of a bad value, never the value itself.
+ */
+#define EI_ERR_LAYER_LEN   64
+#define EI_ERR_LOCATOR_LEN 320
+#define EI_ERR_TEXT_LEN    320
+
+struct ei_error {
+    enum ei_status status; /* EI_OK while nothing was recorded */
+    int errnum;            /* saved errno, 0 if none */
+    char layer[EI_ERR_LAYER_LEN];
+    char locator[EI_ERR_LOCATOR_LEN];
+    char text[EI_ERR_TEXT_LEN];
+};
+
+/* A point in CLOCK_MONOTONIC time by which a layer must be done. */
+struct ei_deadline {
+    int64_t start_ms; /* when the layer started */
+    int64_t end_ms;   /* start_ms + the layer's timeout */
+};
+
+/* Options of one layer, opaque to providers. */
+struct ei_opts;
+
+/* Flags of sink entries. */
+#define EI_ENTRY_SECRET   0x1u /* the value is secret, whatever the layer */
+#define EI_ENTRY_PLAIN    0x2u /* not secret, unless the layer says secret */
+#define EI_ENTRY_LITERAL  0x4u /* never interpolated (single-quoted dotenv) */
+#define EI_ENTRY_VERBATIM 0x8u /* name[0] is the final key: no key mapping */
+#define EI_ENTRY_UNSET    0x10u /* remove the key from the program's environment \
+                                 */
+
+/*
+ * Where a layer's entries go.  The core copies everything it is given (into
+ * the secret store for secret entries): the provider keeps ownership of its
+ * buffers and wipes them.
+ *
+ * name/name_n is the source name split into segments (a libconfig path, a
+ * JSON path, an etcd key below the prefix).  Unless EI_ENTRY_VERBATIM is
+ * set, the core maps it to a key: segments joined with '_', upper-cased
+ * unless the layer says case = "preserve", other characters become '_', a
+ * leading digit gets a '_' in front.  Two different names that map to the
+ * same key are an error naming both; the same VERBATIM key emitted twice
+ * keeps the later value (a dotenv file that repeats a key).
+ *
+ * value is value_len bytes, no NUL inside.  locator says where the value
+ * came from ("defaults.cfg:12", "/app/prod/DB_HOST@42"); it may be NULL.
+ * Returns 0, or -1 with err filled.
+ */
+struct ei_sink {
+    void *ctx;
+    int (*emit)(struct ei_sink *sink, const char *const *name, size_t name_n,
+                const char *value, size_t value_len, const char *locator,
+                unsigned flags, struct ei_error *err);
+};
+
+/* A buffer filled by ei_host.read_file; always NUL-terminated. */
+struct ei_buf {
+    char *data;
+    size_t len;
+    bool secret; /* lives in the secret store; freed with buf_free */
+};
+
+/* Flags of ei_host.read_file. */
+#define EI_READ_SECRET 0x1u /* the content goes to the secret store */
+#define EI_READ_PRIVATE                                                        \
+    0x2u /* a key or token: O_NOFOLLOW, and refused                            \
+(EI_DENIED) when group or others may read it */
+
+/* Log levels of ei_host.log. */
+enum ei_log_level {
+    EI_LOG_WARN = 0, /* shown unless -q */
+    EI_LOG_INFO = 1, /* -v */
+    EI_LOG_DEBUG = 2 /* -vv */
+};
+
+/*
+ * The host table: everything a provider may ask of the core.  One table per
+ * layer, valid from configure until destroy.  Fields are only appended; a
+ * provider reads a field only if size covers it.
+ *
+ * Option getters return 1 when the option is present and has the right
+ * type, 0 when it is absent (out untouched), -1 when it has the wrong type
+ * (err filled, EI_BADCONFIG).  A name may be a dotted path into a group
+ * ("auth.method").  Every option a provider reads is marked used; after
+ * configure the core rejects options nobody used.  Strings belong to the
+ * core and live until destroy.  ${env} is already substituted.
+ */
+struct ei_host {
+    uint32_t abi;  /* EI_HOST_ABI */
+    uint32_t size; /* sizeof(struct ei_host) */
+    void *core;    /* the core's own; providers never touch it */
+
+    int (*opt_string)(const struct ei_host *h, const char *name,
+                      const char **out, struct ei_error *err);
+    /* a string option naming a file, made absolute against the folder of
+       the configuration file (or the working directory for --layer) */
+    int (*opt_path)(const struct ei_host *h, const char *name, const char **out,
+                    struct ei_error *err);
+    int (*opt_bool)(const struct ei_host *h, const char *name, bool *out,
+                    struct ei_error *err);
+    int (*opt_int)(const struct ei_host *h, const char *name, long long *out,
+                   struct ei_error *err);
+    /* a list of strings (a single string counts as a list of one);
+     *out is NULL-terminated */
+    int (*opt_list)(const struct ei_host *h, const char *name,
+                    const char *const **out, size_t *n, struct ei_error *err);
+    /* the option given as ARG in --layer PROVIDER:ARG, or NULL */
+    const char *(*arg)(const struct ei_host *h);
+
+    /* the process environment as the core sees it: getenv and environ */
+    const char *(*env_get)(const struct ei_host *h, const char *name);
+    const char *const *(*env_list)(const struct ei_host *h);
+
+    /* read a whole file: EI_NOTFOUND when it does not exist, EI_IOERROR
+       when unreadable, EI_DENIED for EI_READ_PRIVATE files that others
+       may read, EI_BADDATA when larger than 64 MiB (values emitted from it
+       are held to max_value_len by the sink) */
+    enum ei_status (*read_file)(const struct ei_host *h, const char *path,
+                                unsigned flags, struct ei_buf *out,
+                                struct ei_error *err);
+    void (*buf_free)(const struct ei_host *h, struct ei_buf *buf);
+
+    /* secret memory: locked, wiped on free; NULL on failure */
+    void *(*secret_alloc)(const struct ei_host *h, size_t len);
+    void (*secret_free)(const struct ei_host *h, void *p, size_t len);
+
+    /* record an error (first one wins); returns status, for tail calls */
+    enum ei_status (*error)(const struct ei_host *h, struct ei_error *err,
+                            enum ei_status status, int errnum,
+                            const char *locator, const char *fmt, ...)
+        __attribute__((format(printf, 6, 7)));
+    void (*log)(const struct ei_host *h, enum ei_log_level level,
+                const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+    /* milliseconds left before the deadline (0 once it has passed) */
+    int64_t (*remaining_ms)(const struct ei_host *h,
+                            const struct ei_deadline *dl);
+    /* the largest value the core accepts, in bytes */
+    size_t max_value_len;
+};
+
+/* Flags of struct ei_provider. */
+#define EI_PROV_SECRET 0x1u /* values are secret by default */
+#define EI_PROV_REMOTE 0x2u /* fetched concurrently with the others */
+#define EI_PROV_INTERP 0x4u /* values are interpolated by default */
+#define EI_PROV_OWN_PREFIX                                                     \
+    0x8u /* "prefix" is the provider's own option,                             \
+not the common key filter */
+
+/*
+ * One provider.  configure validates the options and allocates state; it
+ * does no I/O.  fetch emits entries, honouring the deadline; it keeps all
+ * mutable state in *state and calls only thread-safe functions.  lookup
+ * answers one "ref+NAME://" reference (may be NULL).  destroy frees and
+ * wipes; destroy(NULL) is safe.
+ */
+struct ei_provider {
+    uint32_t abi;  /* EI_PROVIDER_ABI */
+    uint32_t size; /* sizeof(struct ei_provider) */
+    const char *name;
+    const char *summary;    /* one line for "envinject providers" */
+    const char *arg_option; /* the option ARG of --layer PROVIDER:ARG sets */
+    uint32_t flags;
+    enum ei_status (*configure)(const struct ei_host *host, void **statep,
+                                struct ei_error *err);
+    enum ei_status (*fetch)(void *state, struct ei_sink *sink,
+                            const struct ei_deadline *dl, struct ei_error *err);
+    enum ei_status (*lookup)(void *state, const char *ref, struct ei_sink *sink,
+                             const struct ei_deadline *dl,
+                             struct ei_error *err);
+    void (*destroy)(void *state);
+};
+
+/*
+ * EI_PROVIDER_DEFINE(ident, ...) defines the descriptor: as
+ * ei_provider_<ident> when built in, as the exported ei_provider_v1 when
+ * built as a shared object (EI_PROVIDER_SHARED defined).
+ */
+#define EI_PROVIDER_SYMBOL "ei_provider_v1"
+#ifdef EI_PROVIDER_SHARED
+#define EI_PROVIDER_DEFINE(ident)                                              \
+    __attribute__((visibility("default")))                                     \
+    const struct ei_provider ei_provider_v1
+#else
+#define EI_PROVIDER_DEFINE(ident) const struct ei_provider ei_provider_##ident
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

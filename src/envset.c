@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/* The set of resolved entries: an open-addressing index over a vector kept
+   in insertion order, with entries allocated from a store. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "envset.h"
+#include "secmem.h"
+
+#define EI_ENVSET_MIN_SLOTS 16u
+#define EI_ENVSET_MIN_VEC   8u
+
+/*
+ * One index slot; idx is the position in the vector plus one, 0 = empty.
+ * The key and entry are copied here so that a lookup touches as few cache
+ * lines as it can.
+ */
+struct ei_slot {
+    uint64_t hash;
+    const char *key;
+    struct ei_entry *entry;
+    size_t idx;
+};
+
+struct ei_envset {
+    struct ei_store *store;
+    struct ei_slot *slots;
+    size_t slots_n; /* a power of two */
+    struct ei_entry **vec;
+    size_t vec_n;
+    size_t vec_cap;
+    /*
+     * Keys may come from remote sources; a keyed hash keeps anyone who
+     * picks keys from making every lookup walk a long probe run.
+     */
+    unsigned char hash_key[crypto_shorthash_KEYBYTES];
+};
+
+static uint64_t key_hash(const struct ei_envset *set, const char *key)
+{
+    unsigned char out[crypto_shorthash_BYTES];
+    crypto_shorthash(out, (const unsigned char *)key, strlen(key),
+                     set->hash_key);
+    uint64_t h = 0;
+    for (size_t i = 0; i < sizeof(out); i++)
+        h = (h << 8) | out[i];
+    return h;
+}
+
+struct ei_envset *ei_envset_new(struct ei_store *store)
+{
+    if (store == NULL || sodium_init() < 0)
+        return NULL;
+    struct ei_envset *set = calloc(1, sizeof(*set));
+    if (set == NULL)
+        return NULL;
+    set->store = store;
+    crypto_shorthash_keygen(set->hash_key);
+    return set;
+}
+
+void ei_envset_free(struct ei_envset *set)
+{
+    if (set == NULL)
+        return;
+    free(set->slots);
+    free(set->vec);
+    free(set);
+}
+
+/* The slot holding key, or the empty slot where it would go. */
+static struct ei_slot *find_slot(const struct ei_envset *set, const char *key,
+                                 uint64_t h)
+{
+    size_t mask = set->slots_n - 1;
+    size_t i = (size_t)h & mask;
+    for (;;) {
+        struct ei_slot *s = &set->slots[i];
+        if (s->idx == 0)
+            return s;
+        if (s->hash == h && strcmp(s->key, key) == 0)
+            return s;
+        i = (i + 1) & mask;
+    }
+}
+
+struct ei_entry *ei_envset_get(const struct ei_envset *set, const char *key)
+{
+    if (set == NULL || key == NULL || set->slots_n == 0)
+        return NULL;
+    struct ei_slot *s = find_slot(set, key, key_hash(set, key));
+    return s->idx == 0 ? NULL : s->entry;
+}
+
+/* Room for one more entry; on failure the set is as it was. */
+static int reserve_one(struct ei_envset *set)
+{
+    if (set->vec_n == set->vec_cap) {
+        size_t cap = set->vec_cap ? set->vec_cap * 2 : EI_ENVSET_MIN_VEC;
+        if (cap < set->vec_cap || cap > SIZE_MAX / sizeof(*set->vec)) {
+            errno = ENOMEM;
+            return -1;
+        }
+        struct ei_entry **vec = realloc(set->vec, cap * sizeof(*vec));
+        if (vec == NULL)
+            return -1;
+        set->vec = vec;
+        set->vec_cap = cap;
+    }
+    /* keep the load at or below 70% so that probe runs stay short */
+    if ((set->vec_n + 1) * 10 <= set->slots_n * 7)
+        return 0;
+    size_t n = set->slots_n ? set->slots_n * 2 : EI_ENVSET_MIN_SLOTS;
+    if (n < set->slots_n || n > SIZE_MAX / sizeof(struct ei_slot)) {
+        errno = ENOMEM;
+        return -1;
+    }
+    struct ei_slot *slots = calloc(n, sizeof(*slots));
+    if (slots == NULL)
+        return -1;
+    for (size_t i = 0; i < set->slots_n; i++) {
+        const struct ei_slot *s = &set->slots[i];
+        if (s->idx == 0)
+            continue;
+        size_t j = (size_t)s->hash & (n - 1);
+        while (slots[j].idx != 0)
+            j = (j + 1) & (n - 1);
+        slots[j] = *s;
+    }
+    free(set->slots);
+    set->slots = slots;
+    set->slots_n = n;
+    return 0;
+}
+
+struct ei_entry *ei_envset_put(struct ei_envset *set, const struct ei_entry *e,
+                               struct ei_entry **old)
+{
+    if (old != NULL)
+        *old = NULL;
+    if (set == NULL || e == NULL || e->key == NULL) {
+        errno = EINVAL;
+        return NULL;
+    }
+    uint64_t h = key_hash(set, e->key);
+    struct ei_slot *s = set->slots_n ? find_slot(set, e->key, h) : NULL;
+    if (s == NULL || s->idx == 0) {
+        if (reserve_one(set) != 0)
+            return NULL;
+        /* the index may have moved */
+        s = find_slot(set, e->key, h);
+    }
+    /*
+     * A new struct even on replacement: whoever holds the old entry (the
+     * caller's *old, an overriding entry's below) keeps a valid one.
+     */
+    struct ei_entry *copy = ei_store_alloc(set->store, sizeof(*copy));
+    if (copy == NULL)
+        return NULL;
+    *copy = *e;
+    if (s->idx != 0) {
+        if (old != NULL)
+            *old = s->entry;
+        set->vec[s->idx - 1] = copy;
+        s->key = copy->key;
+        s->entry = copy;
+        return copy;
+    }
+    set->vec[set->vec_n++] = copy;
+    s->hash = h;
+    s->key = copy->key;
+    s->entry = copy;
+    s->idx = set->vec_n;
+    return copy;
+}
+
+size_t ei_envset_count(const struct ei_envset *set)
+{
+    return set == NULL ? 0 : set->vec_n;
+}
+
+struct ei_entry *ei_envset_at(const struct ei_envset *set, size_t i)
+{
+    if (set == NULL || i >= set->vec_n)
+        return NULL;
+    return set->vec[i];
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+    const struct ei_entry *const *x = a;
+    const struct ei_entry *const *y = b;
+    return strcmp((*x)->key, (*y)->key);
+}
+
+struct ei_entry **ei_envset_sorted(const struct ei_envset *set, size_t *n)
+{
+    *n = 0;
+    size_t count = ei_envset_count(set);
+    /* one spare slot so that an empty result is still a real pointer */
+    if (count >= SIZE_MAX / sizeof(struct ei_entry *)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    struct ei_entry **out = malloc((count + 1) * sizeof(*out));
+    if (out == NULL)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < count; i++) {
+        if ((set->vec[i]->flags & EI_ENTRY_UNSET) == 0)
+            out[k++] = set->vec[i];
+    }
+    qsort(out, k, sizeof(*out), cmp_key);
+    *n = k;
+    return out;
+}
+
+static bool key_start(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
+
+bool ei_key_valid(const char *s, size_t len)
+{
+    if (s == NULL || len == 0 || !key_start((unsigned char)s[0]))
+        return false;
+    for (size_t i = 1; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!key_start(c) && !(c >= '0' && c <= '9'))
+            return false;
+    }
+    return true;
+}

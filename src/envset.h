@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/* A set of resolved entries: key -> {value, origin, secret}, with fast
+   lookup, stable insertion order and a sorted view. */
+#ifndef EI_ENVSET_H
+#define EI_ENVSET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "envinject/provider.h"
+
+struct ei_store;
+
+/* entry->layer for values that came from the schema's defaults */
+#define EI_LAYER_SCHEMA (-1)
+
+/*
+ * One entry.  Strings are not owned by the set: they live in the stores of
+ * the resolution (the secret store when EI_ENTRY_SECRET is set).
+ */
+struct ei_entry {
+    const char *key;
+    const char *value; /* NUL-terminated; value_len bytes */
+    size_t value_len;
+    unsigned flags;      /* EI_ENTRY_* from provider.h */
+    const char *locator; /* where it came from; may be NULL */
+    const char *source;  /* source name as given, '/'-joined; may be NULL */
+    int layer;           /* index in the resolution, or EI_LAYER_SCHEMA */
+    const char *raw;     /* before interpolation, or NULL if unchanged */
+    size_t raw_len;
+    struct ei_entry *below; /* the lower layer's entry it overrode */
+};
+
+struct ei_envset;
+
+/* A new empty set whose entries are allocated from store. */
+struct ei_envset *ei_envset_new(struct ei_store *store);
+void ei_envset_free(struct ei_envset *set);
+
+/* The entry for key, or NULL. */
+struct ei_entry *ei_envset_get(const struct ei_envset *set, const char *key);
+
+/*
+ * Insert a copy of *e (the struct, not the strings), replacing any entry
+ * with the same key in place (the position in insertion order is kept).
+ * *old, when not NULL, receives the replaced entry (still valid) or NULL.
+ * Returns the entry in the set, or NULL when out of memory.
+ */
+struct ei_entry *ei_envset_put(struct ei_envset *set, const struct ei_entry *e,
+                               struct ei_entry **old);
+
+/* Number of entries, and the i-th in insertion order. */
+size_t ei_envset_count(const struct ei_envset *set);
+struct ei_entry *ei_envset_at(const struct ei_envset *set, size_t i);
+
+/*
+ * The entries sorted by key (bytewise), as a malloc'd array the caller
+ * frees; entries with EI_ENTRY_UNSET are left out.  NULL when out of
+ * memory (or *n == 0 and an empty set: then a valid pointer is returned).
+ */
+struct ei_entry **ei_envset_sorted(const struct ei_envset *set, size_t *n);
+
+/* Whether s is a valid key: [A-Za-z_][A-Za-z0-9_]* */
+bool ei_key_valid(const char *s, size_t len);
+
+#endif

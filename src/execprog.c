@@ -1,0 +1,479 @@
+/* SPDX-License-Identifier: MIT */
+/* The last step of run: the program's environment, the size check against
+   the kernel's limits, the PATH search in the resulting environment and the
+   execve. */
+#include "execprog.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <paths.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "config.h"
+#include "diag.h"
+#include "envset.h"
+#include "resolve.h"
+
+/* Linux's MAX_ARG_STRLEN: the longest single argv or envp string, counted
+   with its NUL, is 32 pages. */
+#define EI_ARG_STRLEN_PAGES 32
+
+/* Linux caps the argument area at 3/4 of _STK_LIM (8 MiB) whatever the
+   stack limit, so an unlimited stack does not lift ARG_MAX above this. */
+#define EI_LINUX_ARG_CAP ((long)6 * 1024 * 1024)
+
+/* How many of the largest strings the ARG_MAX message names. */
+#define EI_LARGEST_N 3
+
+/* Longest key or program name quoted in a message. */
+#define EI_MSG_NAME_MAX 64
+
+/* The default search path when the environment has no PATH (confstr). */
+#define EI_DEFPATH_LEN 256
+#define EI_DEFPATH     "/bin:/usr/bin"
+
+/* A string of the inherited environment, with its key located. */
+struct env_item {
+    const char *s;
+    size_t key_len;
+    size_t idx; /* position in environ: the first of duplicates wins */
+};
+
+static int key_cmp(const char *a, size_t a_len, const char *b, size_t b_len)
+{
+    int c = memcmp(a, b, a_len < b_len ? a_len : b_len);
+    if (c != 0)
+        return c;
+    return (a_len > b_len) - (a_len < b_len);
+}
+
+static int env_item_cmp(const void *pa, const void *pb)
+{
+    const struct env_item *a = pa, *b = pb;
+    int c = key_cmp(a->s, a->key_len, b->s, b->key_len);
+    if (c != 0)
+        return c;
+    return (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+static int str_cmp(const void *pa, const void *pb)
+{
+    return strcmp(*(const char *const *)pa, *(const char *const *)pb);
+}
+
+/* The removal list is sorted with strcmp; (key, len) is not terminated. */
+static bool removed(const char *const *rm, size_t rm_n, const char *key,
+                    size_t key_len)
+{
+    size_t lo = 0, hi = rm_n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = key_cmp(key, key_len, rm[mid], strlen(rm[mid]));
+        if (c == 0)
+            return true;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return false;
+}
+
+static size_t list_len(const char *const *v)
+{
+    size_t n = 0;
+    while (v != NULL && v[n] != NULL)
+        n++;
+    return n;
+}
+
+static char *join_kv(const char *key, size_t key_len, const char *value,
+                     size_t value_len)
+{
+    if (key_len > SIZE_MAX - 2 - value_len)
+        return NULL;
+    char *s = malloc(key_len + value_len + 2);
+    if (s == NULL)
+        return NULL;
+    memcpy(s, key, key_len);
+    s[key_len] = '=';
+    memcpy(s + key_len + 1, value, value_len);
+    s[key_len + 1 + value_len] = '\0';
+    return s;
+}
+
+/* Every key removed from the result: UNSET entries of the resolution, the
+   configuration's and the command line's unset lists, the private key. */
+static const char **removal_list(const struct ei_resolution *r,
+                                 const struct ei_exec_opts *o, size_t *n_out)
+{
+    const struct ei_envset *final = r != NULL ? r->final : NULL;
+    const struct ei_config *cfg = r != NULL ? r->cfg : NULL;
+    size_t final_n = final != NULL ? ei_envset_count(final) : 0;
+    size_t cfg_n =
+        cfg != NULL ? list_len((const char *const *)cfg->unset) : 0;
+    size_t opt_n = o != NULL ? list_len(o->unset) : 0;
+
+    if (final_n > SIZE_MAX / sizeof(char *) - cfg_n - opt_n - 1)
+        return NULL;
+    const char **rm = malloc((final_n + cfg_n + opt_n + 1) * sizeof(*rm));
+    if (rm == NULL)
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < final_n; i++) {
+        const struct ei_entry *e = ei_envset_at(final, i);
+        if (e != NULL && (e->flags & EI_ENTRY_UNSET) != 0)
+            rm[n++] = e->key;
+    }
+    for (size_t i = 0; i < cfg_n; i++)
+        rm[n++] = cfg->unset[i];
+    for (size_t i = 0; i < opt_n; i++)
+        rm[n++] = o->unset[i];
+    rm[n++] = EI_PRIVATE_KEY_VAR;
+    qsort(rm, n, sizeof(*rm), str_cmp);
+    *n_out = n;
+    return rm;
+}
+
+/* The inherited strings that have a key, sorted by key, duplicates after
+   the first dropped (getenv finds the first one too). */
+static struct env_item *inherited_list(const char *const *environ,
+                                       size_t *n_out)
+{
+    size_t total = list_len(environ);
+    struct env_item *v = malloc((total + 1) * sizeof(*v));
+    if (v == NULL)
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < total; i++) {
+        const char *eq = strchr(environ[i], '=');
+        /* without a key there is nothing to set or unset: dropped */
+        if (eq == NULL || eq == environ[i])
+            continue;
+        v[n].s = environ[i];
+        v[n].key_len = (size_t)(eq - environ[i]);
+        v[n].idx = i;
+        n++;
+    }
+    qsort(v, n, sizeof(*v), env_item_cmp);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (kept > 0 && key_cmp(v[kept - 1].s, v[kept - 1].key_len, v[i].s,
+                                v[i].key_len) == 0)
+            continue;
+        v[kept++] = v[i];
+    }
+    *n_out = kept;
+    return v;
+}
+
+char **ei_exec_envp(const struct ei_resolution *r, const char *const *environ,
+                    const struct ei_exec_opts *o, struct ei_error *err)
+{
+    const char **rm = NULL;
+    struct env_item *inh = NULL;
+    struct ei_entry **res = NULL;
+    char **out = NULL;
+    size_t rm_n = 0, inh_n = 0, res_n = 0, out_n = 0;
+
+    rm = removal_list(r, o, &rm_n);
+    if (rm == NULL)
+        goto nomem;
+    if (o == NULL || !o->pristine) {
+        inh = inherited_list(environ, &inh_n);
+        if (inh == NULL)
+            goto nomem;
+    }
+    if (r != NULL && r->final != NULL) {
+        res = ei_envset_sorted(r->final, &res_n);
+        if (res == NULL)
+            goto nomem;
+    }
+    if (inh_n > SIZE_MAX / sizeof(char *) - res_n - 1)
+        goto nomem;
+    out = malloc((inh_n + res_n + 1) * sizeof(*out));
+    if (out == NULL)
+        goto nomem;
+
+    /* Both lists are sorted by key: one merge pass, the resolved entry
+       replacing an inherited string of the same key. */
+    size_t i = 0, j = 0;
+    while (i < inh_n || j < res_n) {
+        int c;
+        if (i == inh_n)
+            c = 1;
+        else if (j == res_n)
+            c = -1;
+        else
+            c = key_cmp(inh[i].s, inh[i].key_len, res[j]->key,
+                        strlen(res[j]->key));
+        const char *key;
+        size_t key_len;
+        const char *value;
+        size_t value_len;
+        if (c < 0) {
+            key = inh[i].s;
+            key_len = inh[i].key_len;
+            value = inh[i].s + key_len + 1;
+            value_len = strlen(value);
+            i++;
+        } else {
+            if (c == 0)
+                i++;
+            key = res[j]->key;
+            key_len = strlen(key);
+            value = res[j]->value;
+            value_len = res[j]->value_len;
+            j++;
+        }
+        if (removed(rm, rm_n, key, key_len))
+            continue;
+        char *s = join_kv(key, key_len, value, value_len);
+        if (s == NULL)
+            goto nomem;
+        out[out_n++] = s;
+    }
+    out[out_n] = NULL;
+    free(rm);
+    free(inh);
+    free(res);
+    return out;
+
+nomem:
+    if (out != NULL) {
+        out[out_n] = NULL;
+        ei_exec_envp_free(out);
+    }
+    free(rm);
+    free(inh);
+    free(res);
+    ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
+                 "cannot build the program's environment");
+    return NULL;
+}
+
+void ei_exec_envp_free(char **envp)
+{
+    if (envp == NULL)
+        return;
+    for (size_t i = 0; envp[i] != NULL; i++) {
+        sodium_memzero(envp[i], strlen(envp[i]));
+        free(envp[i]);
+    }
+    free(envp);
+}
+
+/* One of the largest strings: a key of envp, or an argument. */
+struct big {
+    const char *name;
+    size_t name_len;
+    size_t arg; /* argument index when name is NULL */
+    size_t size;
+};
+
+static void big_note(struct big *top, const struct big *b)
+{
+    for (size_t i = 0; i < EI_LARGEST_N; i++) {
+        if (top[i].size < b->size) {
+            memmove(&top[i + 1], &top[i],
+                    (EI_LARGEST_N - 1 - i) * sizeof(*top));
+            top[i] = *b;
+            return;
+        }
+    }
+}
+
+static void big_describe(const struct big *b, char *buf, size_t len)
+{
+    int n;
+    if (b->name != NULL)
+        n = snprintf(buf, len, "%.*s (%zu bytes)",
+                     (int)(b->name_len < EI_MSG_NAME_MAX ? b->name_len
+                                                         : EI_MSG_NAME_MAX),
+                     b->name, b->size);
+    else
+        n = snprintf(buf, len, "argument %zu (%zu bytes)", b->arg, b->size);
+    if (n < 0 || (size_t)n >= len)
+        buf[0] = '\0';
+}
+
+static long arg_max(void)
+{
+    long max = sysconf(_SC_ARG_MAX);
+#ifdef __linux__
+    if (max < 0 || max > EI_LINUX_ARG_CAP)
+        max = EI_LINUX_ARG_CAP;
+#endif
+    return max;
+}
+
+int ei_exec_check_size(char *const *argv, char *const *envp,
+                       struct ei_error *err)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    size_t per_string = (page > 0 ? (size_t)page : 4096) * EI_ARG_STRLEN_PAGES;
+    size_t total = 0;
+    struct big top[EI_LARGEST_N];
+    memset(top, 0, sizeof(top));
+
+    for (size_t i = 0; argv != NULL && argv[i] != NULL; i++) {
+        size_t size = strlen(argv[i]) + 1;
+        if (size > per_string)
+            return ei_error_set(err, EI_CANTEXEC, 0, NULL, NULL,
+                                "argument %zu (%zu bytes) exceeds the system "
+                                "limit of %zu bytes per argument",
+                                i, size, per_string);
+        total += size + sizeof(char *);
+        struct big b = {NULL, 0, i, size};
+        big_note(top, &b);
+    }
+    for (size_t i = 0; envp != NULL && envp[i] != NULL; i++) {
+        size_t size = strlen(envp[i]) + 1;
+        const char *eq = strchr(envp[i], '=');
+        size_t key_len = eq != NULL ? (size_t)(eq - envp[i]) : size - 1;
+        if (size > per_string)
+            return ei_error_set(
+                err, EI_CANTEXEC, 0, NULL, NULL,
+                "value of %.*s (%zu bytes) exceeds the system limit of %zu "
+                "bytes per variable",
+                (int)(key_len < EI_MSG_NAME_MAX ? key_len : EI_MSG_NAME_MAX),
+                envp[i], size, per_string);
+        total += size + sizeof(char *);
+        struct big b = {envp[i], key_len, 0, size};
+        big_note(top, &b);
+    }
+
+    long max = arg_max();
+    if (max < 0 || total <= (size_t)max)
+        return 0;
+
+    char names[EI_LARGEST_N][EI_MSG_NAME_MAX + 48];
+    for (size_t i = 0; i < EI_LARGEST_N; i++) {
+        names[i][0] = '\0';
+        if (top[i].size > 0)
+            big_describe(&top[i], names[i], sizeof(names[i]));
+    }
+    return ei_error_set(err, EI_CANTEXEC, 0, NULL, NULL,
+                        "environment and arguments (%zu bytes) exceed "
+                        "ARG_MAX (%ld); largest: %s%s%s%s%s",
+                        total, max, names[0], names[1][0] ? ", " : "",
+                        names[1], names[2][0] ? ", " : "", names[2]);
+}
+
+/* The value of PATH in envp, or NULL. */
+static const char *envp_path(char *const *envp)
+{
+    static const char key[] = "PATH=";
+    for (size_t i = 0; envp[i] != NULL; i++)
+        if (strncmp(envp[i], key, sizeof(key) - 1) == 0)
+            return envp[i] + sizeof(key) - 1;
+    return NULL;
+}
+
+/* What execvp does with a file the kernel cannot execute: hand it to the
+   shell as a script.  Returns with errno set when that fails too. */
+static void exec_shell(const char *file, char *const *argv, char *const *envp)
+{
+    char sh[] = _PATH_BSHELL;
+    size_t n = list_len((const char *const *)argv);
+    char **v = malloc((n + 2) * sizeof(*v));
+    if (v == NULL) {
+        errno = ENOMEM;
+        return;
+    }
+    v[0] = sh;
+    v[1] = (char *)file;
+    for (size_t i = 1; i <= n; i++)
+        v[i + 1] = argv[i];
+    execve(_PATH_BSHELL, v, envp);
+    int saved = errno;
+    free(v);
+    errno = saved;
+}
+
+/* The exit statuses of env(1): 127 only when there is no such file. */
+static int exec_failed(const char *prog, int errnum, struct ei_error *err)
+{
+    int len = (int)strnlen(prog, EI_MSG_NAME_MAX);
+    if (errnum == ENOENT)
+        return ei_error_set(err, EI_NOPROG, 0, NULL, NULL, "%.*s: not found",
+                            len, prog);
+    if (errnum == EACCES)
+        return ei_error_set(err, EI_CANTEXEC, 0, NULL, NULL,
+                            "%.*s: permission denied", len, prog);
+    return ei_error_set(err, EI_CANTEXEC, errnum, NULL, NULL,
+                        "%.*s: cannot execute", len, prog);
+}
+
+int ei_exec(char *const *argv, char *const *envp, struct ei_error *err)
+{
+    char *const no_env[] = {NULL};
+    if (envp == NULL)
+        envp = no_env;
+    if (argv == NULL || argv[0] == NULL || argv[0][0] == '\0')
+        return ei_error_set(err, EI_NOPROG, 0, NULL, NULL,
+                            "empty program name");
+    const char *prog = argv[0];
+
+    if (strchr(prog, '/') != NULL) {
+        execve(prog, argv, envp);
+        if (errno == ENOEXEC)
+            exec_shell(prog, argv, envp);
+        return exec_failed(prog, errno, err);
+    }
+
+    size_t prog_len = strlen(prog);
+    if (prog_len > NAME_MAX)
+        return exec_failed(prog, ENAMETOOLONG, err);
+
+    /* The search uses the PATH the program will see, not envinject's own:
+       a PATH set by a layer must decide which program runs. */
+    const char *path = envp_path(envp);
+    char defpath[EI_DEFPATH_LEN];
+    if (path == NULL) {
+        size_t n = confstr(_CS_PATH, defpath, sizeof(defpath));
+        path = n > 0 && n <= sizeof(defpath) ? defpath : EI_DEFPATH;
+    }
+
+    bool seen_eacces = false;
+    char file[PATH_MAX];
+    for (const char *p = path;; p++) {
+        const char *end = strchrnul(p, ':');
+        size_t dir_len = (size_t)(end - p);
+        /* an empty element is the current directory, as in execvp */
+        const char *dir = dir_len > 0 ? p : ".";
+        if (dir_len == 0)
+            dir_len = 1;
+        if (dir_len + 1 + prog_len + 1 <= sizeof(file)) {
+            memcpy(file, dir, dir_len);
+            file[dir_len] = '/';
+            memcpy(file + dir_len + 1, prog, prog_len + 1);
+            execve(file, argv, envp);
+            switch (errno) {
+            case EACCES:
+                seen_eacces = true;
+                break;
+            case ENOENT:
+            case ENOTDIR:
+            case ENODEV:
+            case ESTALE:
+            case ETIMEDOUT:
+                break;
+            case ENOEXEC:
+                exec_shell(file, argv, envp);
+                return exec_failed(prog, errno, err);
+            default:
+                return exec_failed(prog, errno, err);
+            }
+        }
+        p = end;
+        if (*p == '\0')
+            break;
+    }
+    return exec_failed(prog, seen_eacces ? EACCES : ENOENT, err);
+}

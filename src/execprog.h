@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/* The last step of run: build the program's environment, find the program
+   in the resulting PATH, and execve in place. */
+#ifndef EI_EXECPROG_H
+#define EI_EXECPROG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "envinject/provider.h"
+
+struct ei_resolution;
+
+struct ei_exec_opts {
+    bool pristine;            /* only resolved keys */
+    const char *const *unset; /* --unset keys, NULL-terminated */
+    char *const *argv;        /* program and arguments */
+};
+
+/* Variables envinject consumes and never passes on. */
+#define EI_PRIVATE_KEY_VAR "ENVINJECT_PRIVATE_KEY"
+
+/*
+ * Build the environment of the program: environ (unless pristine) with
+ * every resolved key set, minus unset keys (config and --unset), minus
+ * ENVINJECT_PRIVATE_KEY.  A NULL-terminated malloc'd array of malloc'd
+ * "KEY=value" strings, sorted by key; NULL with err.
+ */
+char **ei_exec_envp(const struct ei_resolution *r, const char *const *environ,
+                    const struct ei_exec_opts *o, struct ei_error *err);
+
+/* Free an array from ei_exec_envp, wiping the strings. */
+void ei_exec_envp_free(char **envp);
+
+/*
+ * Check sizes against the system's limits (each string against the
+ * kernel's per-string limit, the total against ARG_MAX); EI_CANTEXEC
+ * naming the largest keys.
+ */
+int ei_exec_check_size(char *const *argv, char *const *envp,
+                       struct ei_error *err);
+
+/*
+ * Search argv[0] in envp's PATH (a name with a '/' is used as it is;
+ * without PATH, the system's default path) and execve it.  Returns only on
+ * failure: EI_NOPROG (127) or EI_CANTEXEC (126) with err, as env(1).
+ */
+int ei_exec(char *const *argv, char *const *envp, struct ei_error *err);
+
+#endif

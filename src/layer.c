@@ -1,0 +1,656 @@
+/* SPDX-License-Identifier: MIT */
+/* A configured layer: a provider with its options, its host table and its
+   state; runs configure, fetch and destroy, and stages what it emits. */
+#include <errno.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "diag.h"
+#include "envset.h"
+#include "layer.h"
+#include "readfile.h"
+#include "registry.h"
+#include "secmem.h"
+
+/* The longest key a source name may map to. */
+#define KEY_MAX 1024
+/* The largest file a provider may read whole; values inside it are held
+   to max_value_size by the sink. */
+#define FILE_MAX (64 * 1024 * 1024)
+
+int64_t ei_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct ei_layer *layer_of(const struct ei_host *h)
+{
+    return h->core;
+}
+
+/* ---- options ---- */
+
+static struct ei_opt *find_opt(const struct ei_host *h, const char *name)
+{
+    struct ei_layer *l = layer_of(h);
+    struct ei_opt *o = ei_opt_find(&l->conf->opts, name);
+    if (o == NULL && l->conf->arg != NULL && l->prov != NULL &&
+        l->prov->arg_option != NULL && strcmp(name, l->prov->arg_option) == 0)
+        return NULL; /* the ARG is served by the getters themselves */
+    if (o != NULL)
+        o->used = true;
+    return o;
+}
+
+static const char *arg_for(const struct ei_host *h, const char *name)
+{
+    struct ei_layer *l = layer_of(h);
+    if (l->conf->arg != NULL && l->prov != NULL &&
+        l->prov->arg_option != NULL && strcmp(name, l->prov->arg_option) == 0)
+        return l->conf->arg;
+    return NULL;
+}
+
+static int wrong_type(const struct ei_host *h, struct ei_error *err,
+                      const char *name, const char *what)
+{
+    struct ei_layer *l = layer_of(h);
+    ei_error_set(err, EI_BADCONFIG, 0, l->name, l->conf->where,
+                 "option %s must be %s", name, what);
+    return -1;
+}
+
+static int host_opt_string(const struct ei_host *h, const char *name,
+                           const char **out, struct ei_error *err)
+{
+    const char *a = arg_for(h, name);
+    struct ei_opt *o = find_opt(h, name);
+    if (o == NULL) {
+        if (a == NULL)
+            return 0;
+        *out = a;
+        return 1;
+    }
+    if (o->type == EI_OPT_LIST || o->type == EI_OPT_GROUP)
+        return wrong_type(h, err, name, "a string");
+    *out = o->str;
+    return 1;
+}
+
+static int host_opt_path(const struct ei_host *h, const char *name,
+                         const char **out, struct ei_error *err)
+{
+    const char *s;
+    int rc = host_opt_string(h, name, &s, err);
+    if (rc <= 0)
+        return rc;
+    struct ei_layer *l = layer_of(h);
+    if (s[0] == '/' || l->dir == NULL) {
+        *out = s;
+        return 1;
+    }
+    size_t n = strlen(l->dir) + strlen(s) + 2;
+    char *p = ei_store_alloc(l->plain, n);
+    if (p == NULL)
+        return ei_error_set(err, EI_NOMEM, ENOMEM, l->name, NULL,
+                            "out of memory"),
+               -1;
+    snprintf(p, n, "%s/%s", l->dir, s);
+    *out = p;
+    return 1;
+}
+
+static int parse_bool(const char *s, bool *out)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1", NULL};
+    static const char *const no[] = {"false", "no", "off", "0", NULL};
+    for (int i = 0; yes[i] != NULL; i++) {
+        if (strcasecmp(s, yes[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcasecmp(s, no[i]) == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int host_opt_bool(const struct ei_host *h, const char *name, bool *out,
+                         struct ei_error *err)
+{
+    const char *a = arg_for(h, name);
+    struct ei_opt *o = find_opt(h, name);
+    if (o == NULL && a == NULL)
+        return 0;
+    if (o != NULL && o->type == EI_OPT_BOOL) {
+        *out = o->b;
+        return 1;
+    }
+    const char *s = o != NULL ? o->str : a;
+    /* --layer options are text: accept the usual spellings */
+    if (s == NULL || (o != NULL && o->type != EI_OPT_STRING) ||
+        parse_bool(s, out) < 0)
+        return wrong_type(h, err, name, "true or false");
+    return 1;
+}
+
+static int host_opt_int(const struct ei_host *h, const char *name,
+                        long long *out, struct ei_error *err)
+{
+    const char *a = arg_for(h, name);
+    struct ei_opt *o = find_opt(h, name);
+    if (o == NULL && a == NULL)
+        return 0;
+    if (o != NULL && o->type == EI_OPT_INT) {
+        *out = o->num;
+        return 1;
+    }
+    const char *s = o != NULL ? o->str : a;
+    if (s == NULL || (o != NULL && o->type != EI_OPT_STRING))
+        return wrong_type(h, err, name, "an integer");
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0')
+        return wrong_type(h, err, name, "an integer");
+    *out = v;
+    return 1;
+}
+
+static int host_opt_list(const struct ei_host *h, const char *name,
+                         const char *const **out, size_t *n,
+                         struct ei_error *err)
+{
+    struct ei_layer *l = layer_of(h);
+    const char *a = arg_for(h, name);
+    struct ei_opt *o = find_opt(h, name);
+    if (o == NULL && a == NULL)
+        return 0;
+    size_t count = o == NULL ? 1 : o->type == EI_OPT_LIST ? o->kids_n : 1;
+    if (o != NULL && o->type == EI_OPT_GROUP)
+        return wrong_type(h, err, name, "a list of strings");
+    if (o != NULL && o->type == EI_OPT_LIST)
+        for (size_t i = 0; i < o->kids_n; i++)
+            if (o->kids[i].type != EI_OPT_STRING)
+                return wrong_type(h, err, name, "a list of strings");
+    const char **v = ei_store_alloc(l->plain, (count + 1) * sizeof(*v));
+    if (v == NULL)
+        return ei_error_set(err, EI_NOMEM, ENOMEM, l->name, NULL,
+                            "out of memory"),
+               -1;
+    if (o == NULL)
+        v[0] = a;
+    else if (o->type == EI_OPT_LIST)
+        for (size_t i = 0; i < count; i++)
+            v[i] = o->kids[i].str;
+    else
+        v[0] = o->str;
+    *out = v;
+    if (n != NULL)
+        *n = count;
+    return 1;
+}
+
+static const char *host_arg(const struct ei_host *h)
+{
+    return layer_of(h)->conf->arg;
+}
+
+static const char *host_env_get(const struct ei_host *h, const char *name)
+{
+    const char *const *env = layer_of(h)->environ;
+    size_t n = strlen(name);
+    for (; env != NULL && *env != NULL; env++)
+        if (strncmp(*env, name, n) == 0 && (*env)[n] == '=')
+            return *env + n + 1;
+    return NULL;
+}
+
+static const char *const *host_env_list(const struct ei_host *h)
+{
+    static const char *const empty[] = {NULL};
+    const char *const *env = layer_of(h)->environ;
+    return env != NULL ? env : empty;
+}
+
+static enum ei_status host_read_file(const struct ei_host *h, const char *path,
+                                     unsigned flags, struct ei_buf *out,
+                                     struct ei_error *err)
+{
+    struct ei_layer *l = layer_of(h);
+    enum ei_status st = ei_readfile(path, flags, FILE_MAX, out, err);
+    if (st != EI_OK)
+        ei_error_layer(err, l->name);
+    return st;
+}
+
+static void host_buf_free(const struct ei_host *h, struct ei_buf *buf)
+{
+    ei_readfile_free(buf);
+}
+
+static void *host_secret_alloc(const struct ei_host *h, size_t len)
+{
+    return sodium_malloc(len);
+}
+
+static void host_secret_free(const struct ei_host *h, void *p, size_t len)
+{
+    sodium_free(p);
+}
+
+static enum ei_status host_error(const struct ei_host *h, struct ei_error *err,
+                                 enum ei_status status, int errnum,
+                                 const char *locator, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ei_error_vset(err, status, errnum, layer_of(h)->name, locator, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+static void host_log(const struct ei_host *h, enum ei_log_level level,
+                     const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ei_diag_vmsg(level, layer_of(h)->name, NULL, fmt, ap);
+    va_end(ap);
+}
+
+static int64_t host_remaining_ms(const struct ei_host *h,
+                                 const struct ei_deadline *dl)
+{
+    int64_t left = dl->end_ms - ei_now_ms();
+    return left > 0 ? left : 0;
+}
+
+/* ---- key mapping and the sink ---- */
+
+int ei_key_map(const char *const *name, size_t name_n, bool case_preserve,
+               char *out, size_t out_len)
+{
+    size_t o = 0;
+    if (name_n == 0 || out_len == 0)
+        return -1;
+    for (size_t i = 0; i < name_n; i++) {
+        if (i > 0) {
+            if (o + 1 >= out_len)
+                return -1;
+            out[o++] = '_';
+        }
+        for (const unsigned char *p = (const unsigned char *)name[i];
+             *p != '\0'; p++) {
+            if (o == 0 && *p >= '0' && *p <= '9') {
+                if (o + 1 >= out_len)
+                    return -1;
+                out[o++] = '_';
+            }
+            if (o + 1 >= out_len)
+                return -1;
+            char c = (char)*p;
+            if (c >= 'a' && c <= 'z')
+                c = case_preserve ? c : (char)(c - 'a' + 'A');
+            else if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '_'))
+                c = '_';
+            out[o++] = c;
+        }
+    }
+    if (o == 0)
+        return -1;
+    out[o] = '\0';
+    return 0;
+}
+
+static char *join_name(struct ei_store *st, const char *const *name,
+                       size_t name_n)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < name_n; i++)
+        len += strlen(name[i]) + 1;
+    char *s = ei_store_alloc(st, len), *p = s;
+    if (s == NULL)
+        return NULL;
+    for (size_t i = 0; i < name_n; i++) {
+        size_t n = strlen(name[i]);
+        if (i > 0)
+            *p++ = '/';
+        memcpy(p, name[i], n);
+        p += n;
+    }
+    *p = '\0';
+    return s;
+}
+
+static bool glob_any(const char *const *globs, const char *key)
+{
+    for (; *globs != NULL; globs++)
+        if (fnmatch(*globs, key, 0) == 0)
+            return true;
+    return false;
+}
+
+static int sink_emit(struct ei_sink *sink, const char *const *name,
+                     size_t name_n, const char *value, size_t value_len,
+                     const char *locator, unsigned flags, struct ei_error *err)
+{
+    struct ei_layer *l = sink->ctx;
+    char keybuf[KEY_MAX + 1];
+    const char *key;
+
+    if (name_n == 0 || name[0] == NULL)
+        return ei_error_set(err, EI_INTERNAL, 0, l->name, locator,
+                            "provider emitted an entry without a name"),
+               -1;
+    if (flags & EI_ENTRY_VERBATIM) {
+        key = name[0];
+        if (!ei_key_valid(key, strlen(key)))
+            return ei_error_set(err, EI_BADDATA, 0, l->name, locator,
+                                "'%.64s' is not a valid variable name", key),
+                   -1;
+    } else {
+        if (ei_key_map(name, name_n, l->case_preserve, keybuf, sizeof(keybuf)) <
+            0)
+            return ei_error_set(err, EI_BADDATA, 0, l->name, locator,
+                                "a source name maps to an empty key or to "
+                                "one longer than %d bytes",
+                                KEY_MAX),
+                   -1;
+        key = keybuf;
+    }
+    if (value_len > l->max_value_len)
+        return ei_error_set(err, EI_BADDATA, 0, l->name, locator,
+                            "%s: value of %zu bytes is larger than "
+                            "max_value_size (%zu)",
+                            key, value_len, l->max_value_len),
+               -1;
+    if (memchr(value, '\0', value_len) != NULL)
+        return ei_error_set(err, EI_BADDATA, 0, l->name, locator,
+                            "%s: value contains a NUL byte", key),
+               -1;
+
+    /* the common key filter: prefix (and strip_prefix), include, exclude */
+    if (l->prefix != NULL && !(l->prov->flags & EI_PROV_OWN_PREFIX)) {
+        size_t pl = strlen(l->prefix);
+        if (strncmp(key, l->prefix, pl) != 0)
+            return 0;
+        if (l->strip_prefix) {
+            key += pl;
+            if (!ei_key_valid(key, strlen(key)))
+                return 0; /* nothing, or a digit, left after the prefix */
+        }
+    }
+    if (l->include != NULL && !glob_any(l->include, key))
+        return 0;
+    if (l->exclude != NULL && glob_any(l->exclude, key))
+        return 0;
+
+    /* an entry the provider calls plain (an SSM String) stays plain in a
+       layer that is secret by default, but not when the user said
+       secret = true for the whole layer */
+    bool secret = (flags & EI_ENTRY_SECRET) ||
+                  (l->secret && (l->secret_given || !(flags & EI_ENTRY_PLAIN)));
+    struct ei_store *vs = secret ? l->secrets : l->plain;
+
+    struct ei_entry *old = ei_envset_get(l->staged, key);
+    const char *source = NULL;
+    if (!(flags & EI_ENTRY_VERBATIM)) {
+        source = join_name(l->plain, name, name_n);
+        if (source == NULL)
+            goto oom;
+        if (old != NULL && old->source != NULL &&
+            strcmp(old->source, source) != 0)
+            return ei_error_set(err, EI_BADDATA, 0, l->name, locator,
+                                "'%.100s' and '%.100s' both map to %s",
+                                old->source, source, key),
+                   -1;
+    }
+    struct ei_entry e = {0};
+    e.key = ei_store_strdup(l->plain, key);
+    e.value = ei_store_strndup(vs, value, value_len);
+    e.locator = locator != NULL ? ei_store_strdup(l->plain, locator) : NULL;
+    if (e.key == NULL || e.value == NULL || (locator != NULL && !e.locator))
+        goto oom;
+    e.value_len = value_len;
+    e.flags = flags & (EI_ENTRY_LITERAL | EI_ENTRY_UNSET);
+    if (secret)
+        e.flags |= EI_ENTRY_SECRET;
+    e.source = source;
+    e.layer = l->index;
+    if (ei_envset_put(l->staged, &e, NULL) == NULL)
+        goto oom;
+    return 0;
+oom:
+    return ei_error_set(err, EI_NOMEM, ENOMEM, l->name, NULL, "out of memory"),
+           -1;
+}
+
+/* ---- lifecycle ---- */
+
+static int read_common(struct ei_layer *l, struct ei_error *err)
+{
+    const struct ei_host *h = &l->host;
+    const struct ei_provider *p = l->prov;
+    bool b;
+    long long n;
+    const char *s;
+    int rc;
+
+    l->secret = (p->flags & EI_PROV_SECRET) != 0;
+    l->interpolate = (p->flags & EI_PROV_INTERP) != 0;
+    l->timeout_ms = EI_TIMEOUT_DEFAULT_MS;
+    if ((rc = host_opt_bool(h, "optional", &b, err)) < 0)
+        return -1;
+    if (rc > 0)
+        l->optional = b;
+    if ((rc = host_opt_bool(h, "secret", &b, err)) < 0)
+        return -1;
+    if (rc > 0) {
+        l->secret = b;
+        l->secret_given = true;
+    }
+    if ((rc = host_opt_bool(h, "interpolate", &b, err)) < 0)
+        return -1;
+    if (rc > 0)
+        l->interpolate = b;
+    if ((rc = host_opt_bool(h, "strip_prefix", &b, err)) < 0)
+        return -1;
+    if (rc > 0)
+        l->strip_prefix = b;
+    if ((rc = host_opt_int(h, "timeout", &n, err)) < 0)
+        return -1;
+    if (rc > 0) {
+        if (n < 1 || n > 3600 * 1000)
+            return ei_error_set(err, EI_BADCONFIG, 0, l->name, l->conf->where,
+                                "timeout must be from 1 to 3600000 ms"),
+                   -1;
+        l->timeout_ms = n;
+    }
+    if ((rc = host_opt_string(h, "case", &s, err)) < 0)
+        return -1;
+    if (rc > 0) {
+        if (strcmp(s, "preserve") == 0)
+            l->case_preserve = true;
+        else if (strcmp(s, "upper") != 0)
+            return ei_error_set(err, EI_BADCONFIG, 0, l->name, l->conf->where,
+                                "case must be \"upper\" or \"preserve\""),
+                   -1;
+    }
+    if (!(p->flags & EI_PROV_OWN_PREFIX)) {
+        if (host_opt_string(h, "prefix", &l->prefix, err) < 0)
+            return -1;
+    }
+    if (l->strip_prefix && l->prefix == NULL &&
+        !(p->flags & EI_PROV_OWN_PREFIX))
+        return ei_error_set(err, EI_BADCONFIG, 0, l->name, l->conf->where,
+                            "strip_prefix needs prefix"),
+               -1;
+    const char *const *v;
+    if (host_opt_list(h, "include", &v, NULL, err) < 0)
+        return -1;
+    l->include = v == NULL ? NULL : v;
+    v = NULL;
+    if (host_opt_list(h, "exclude", &v, NULL, err) < 0)
+        return -1;
+    l->exclude = v;
+    return 0;
+}
+
+/* The first option that neither the core nor the provider read. */
+static const struct ei_opt *unused_option(const struct ei_opt *group)
+{
+    for (size_t i = 0; i < group->kids_n; i++) {
+        const struct ei_opt *o = &group->kids[i];
+        if (!o->used)
+            return o;
+        if (o->type == EI_OPT_GROUP) {
+            const struct ei_opt *u = unused_option(o);
+            if (u != NULL)
+                return u;
+        }
+    }
+    return NULL;
+}
+
+int ei_layer_init(struct ei_layer *l, struct ei_layer_conf *conf,
+                  const struct ei_config *cfg, int index,
+                  const char *const *environ, struct ei_error *err)
+{
+    memset(l, 0, sizeof(*l));
+    l->conf = conf;
+    l->name = conf->name;
+    l->index = index;
+    l->dir = conf->dir;
+    l->environ = environ;
+    l->max_value_len = cfg->max_value_len;
+    l->status = EI_OK;
+
+    l->host.abi = EI_HOST_ABI;
+    l->host.size = sizeof(l->host);
+    l->host.core = l;
+    l->host.opt_string = host_opt_string;
+    l->host.opt_path = host_opt_path;
+    l->host.opt_bool = host_opt_bool;
+    l->host.opt_int = host_opt_int;
+    l->host.opt_list = host_opt_list;
+    l->host.arg = host_arg;
+    l->host.env_get = host_env_get;
+    l->host.env_list = host_env_list;
+    l->host.read_file = host_read_file;
+    l->host.buf_free = host_buf_free;
+    l->host.secret_alloc = host_secret_alloc;
+    l->host.secret_free = host_secret_free;
+    l->host.error = host_error;
+    l->host.log = host_log;
+    l->host.remaining_ms = host_remaining_ms;
+    l->host.max_value_len = cfg->max_value_len;
+
+    l->plain = ei_store_new(false);
+    l->secrets = ei_store_new(true);
+    if (l->plain == NULL || l->secrets == NULL)
+        goto oom;
+    l->staged = ei_envset_new(l->plain);
+    if (l->staged == NULL)
+        goto oom;
+
+    l->prov = ei_registry_find(conf->provider,
+                               (const char *const *)cfg->provider_path, err);
+    if (l->prov == NULL) {
+        ei_error_layer(err, l->name);
+        return -1;
+    }
+    if (conf->arg != NULL && l->prov->arg_option == NULL)
+        return ei_error_set(err, EI_USAGE, 0, l->name, conf->where,
+                            "provider %s takes no ARG (use %s,OPTION=VALUE)",
+                            l->prov->name, l->prov->name),
+               -1;
+    if (read_common(l, err) < 0)
+        return -1;
+    if (l->prov->configure(&l->host, &l->state, err) != EI_OK) {
+        if (err != NULL && err->status == EI_OK)
+            ei_error_set(err, EI_BADCONFIG, 0, l->name, conf->where,
+                         "invalid options");
+        ei_error_layer(err, l->name);
+        if (err != NULL && err->locator[0] == '\0')
+            snprintf(err->locator, sizeof(err->locator), "%s", conf->where);
+        return -1;
+    }
+    const struct ei_opt *u = unused_option(&conf->opts);
+    if (u != NULL) {
+        char where[EI_ERR_LOCATOR_LEN];
+        if (u->line > 0 && !conf->adhoc) {
+            const char *colon = strrchr(conf->where, ':');
+            int n = colon != NULL ? (int)(colon - conf->where)
+                                  : (int)strlen(conf->where);
+            snprintf(where, sizeof(where), "%.*s:%d", n, conf->where, u->line);
+        } else {
+            snprintf(where, sizeof(where), "%s", conf->where);
+        }
+        return ei_error_set(err, EI_BADCONFIG, 0, l->name, where,
+                            "unknown option '%s' for provider %s",
+                            u->name != NULL ? u->name : "?", l->prov->name),
+               -1;
+    }
+    return 0;
+oom:
+    return ei_error_set(err, EI_NOMEM, ENOMEM, l->name, NULL, "out of memory"),
+           -1;
+}
+
+int ei_layer_fetch(struct ei_layer *l)
+{
+    struct ei_sink sink = {.ctx = l, .emit = sink_emit};
+    struct ei_deadline dl;
+    dl.start_ms = ei_now_ms();
+    dl.end_ms = dl.start_ms + l->timeout_ms;
+    ei_error_clear(&l->error);
+    enum ei_status st = l->prov->fetch(l->state, &sink, &dl, &l->error);
+    l->elapsed_ms = ei_now_ms() - dl.start_ms;
+    if (st == EI_OK && l->error.status != EI_OK)
+        st = l->error.status; /* the sink failed and the provider forgot */
+    l->status = st;
+    if (st == EI_OK)
+        return 0;
+    if (l->error.status == EI_OK)
+        ei_error_set(&l->error, st, 0, l->name, NULL, "%s", ei_status_text(st));
+    ei_error_layer(&l->error, l->name);
+    /* a failed layer leaves nothing behind */
+    ei_envset_free(l->staged);
+    ei_store_free(l->secrets);
+    l->secrets = ei_store_new(true);
+    l->staged = ei_envset_new(l->plain);
+    if (l->staged == NULL || l->secrets == NULL) {
+        l->status = EI_NOMEM;
+        return -1;
+    }
+    if (l->optional && (st == EI_NOTFOUND || st == EI_UNAVAILABLE)) {
+        l->skipped = true;
+        return 0;
+    }
+    return -1;
+}
+
+void ei_layer_fini(struct ei_layer *l)
+{
+    if (l->prov != NULL && l->state != NULL)
+        l->prov->destroy(l->state);
+    l->state = NULL;
+    ei_envset_free(l->staged);
+    ei_store_free(l->secrets);
+    ei_store_free(l->plain);
+    l->staged = NULL;
+    l->secrets = l->plain = NULL;
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/* A configured layer: a provider with its options, its host table and its
+   state; runs configure, fetch and destroy, and stages what it emits. */
+#ifndef EI_LAYER_H
+#define EI_LAYER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "envinject/provider.h"
+
+struct ei_envset;
+struct ei_store;
+
+struct ei_layer {
+    struct ei_layer_conf *conf;
+    const char *name;
+    const struct ei_provider *prov;
+    struct ei_host host;
+    void *state;
+    int index;
+    const char *dir;            /* base of relative paths */
+    const char *const *environ; /* the process environment */
+    size_t max_value_len;
+
+    /* common options */
+    bool optional;
+    bool secret;
+    bool secret_given; /* secret was set by the user, not by default */
+    bool interpolate;
+    bool case_preserve;
+    const char *prefix; /* key filter, or NULL */
+    bool strip_prefix;
+    const char *const *include; /* NULL-terminated globs, or NULL */
+    const char *const *exclude;
+    long long timeout_ms;
+
+    /* results of fetch */
+    struct ei_envset *staged;
+    struct ei_store *plain;   /* non-secret strings */
+    struct ei_store *secrets; /* secret strings */
+    enum ei_status status;
+    bool skipped;          /* optional and failed: warned and left out */
+    struct ei_error error; /* why it failed or was skipped */
+    int64_t elapsed_ms;
+};
+
+/* Default of the common option timeout, in milliseconds. */
+#define EI_TIMEOUT_DEFAULT_MS 5000
+
+/*
+ * Set up a layer from its configuration: find the provider (through the
+ * registry, with cfg->provider_path), read the common options, build the
+ * host table, call configure, and reject options nobody read.  No I/O but
+ * loading a provider's shared object.  -1 with err (the layer's name set).
+ */
+int ei_layer_init(struct ei_layer *l, struct ei_layer_conf *conf,
+                  const struct ei_config *cfg, int index,
+                  const char *const *environ, struct ei_error *err);
+
+/*
+ * Fetch into the layer's own staging set and stores (thread-safe with
+ * respect to other layers).  On failure nothing stays staged; l->status
+ * and l->error say why.  An optional layer whose source is missing or
+ * unreachable is marked skipped.  Returns 0 when the layer may be merged
+ * (fetched, or skipped), -1 when the resolution must fail.
+ */
+int ei_layer_fetch(struct ei_layer *l);
+
+/* Destroy the provider state, the staging set and the stores. */
+void ei_layer_fini(struct ei_layer *l);
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+int64_t ei_now_ms(void);
+
+/* Map a source name to a key, as the sink does (case_preserve or not).
+   Writes at most out_len bytes including the NUL; -1 if it does not fit
+   or the name is empty. */
+int ei_key_map(const char *const *name, size_t name_n, bool case_preserve,
+               char *out, size_t out_len);
+
+#endif

@@ -1,0 +1,520 @@
+/* SPDX-License-Identifier: MIT */
+/* argv to subcommand to exit code: the only file that calls exit(). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <libconfig.h>
+#include <sodium.h>
+
+#include "cli.h"
+#include "config.h"
+#include "diag.h"
+#include "envset.h"
+#include "execprog.h"
+#include "output.h"
+#include "registry.h"
+#include "resolve.h"
+#include "seal.h"
+#include "secmem.h"
+
+extern char **environ;
+
+static int fail(const struct ei_error *err)
+{
+    ei_diag_error(err);
+    return ei_exit_code(err->status);
+}
+
+static int usage_error(const struct ei_error *err, const struct ei_cli_cmd *cmd)
+{
+    ei_diag_error(err);
+    ei_cli_usage(stderr, cmd);
+    return ei_exit_code(EI_USAGE);
+}
+
+static int operands(const struct ei_args *a, int min, int max)
+{
+    if (a->rest_n < min || (max >= 0 && a->rest_n > max)) {
+        struct ei_error err = {0};
+        ei_error_set(&err, EI_USAGE, 0, NULL, a->cmd_def->name,
+                     a->rest_n < min ? "missing operand" : "too many operands");
+        return usage_error(&err, a->cmd_def);
+    }
+    return 0;
+}
+
+static struct ei_config *load_config(const struct ei_args *a, const char *env,
+                                     struct ei_error *err)
+{
+    struct ei_config_args ca = {0};
+    const char *path = a->config;
+    if (path == NULL)
+        path = getenv("ENVINJECT_CONFIG");
+    if (path != NULL && path[0] == '\0')
+        path = NULL;
+    ca.path = path;
+    ca.path_given = path != NULL;
+    ca.environment = env;
+    if (ca.environment == NULL) {
+        ca.environment = getenv("ENVINJECT_ENV");
+        if (ca.environment != NULL && ca.environment[0] == '\0')
+            ca.environment = NULL;
+    }
+    ca.layer_specs = a->layers;
+    ca.layer_specs_n = a->layers_n;
+    return ei_config_load(&ca, err);
+}
+
+/*
+ * Resolve for a command; on failure print the error (and every validation
+ * problem) and return the exit code, else 0 with *out set.
+ */
+static int resolve(const struct ei_args *a, const char *env, unsigned flags,
+                   struct ei_config **cfgp, struct ei_resolution **out)
+{
+    struct ei_error err = {0};
+    *out = NULL;
+    *cfgp = load_config(a, env, &err);
+    if (*cfgp == NULL)
+        return fail(&err);
+    for (size_t i = 0; i < a->require_n; i++) {
+        struct ei_schema *s = &(*cfgp)->schema;
+        char **v = realloc(s->require, (s->require_n + 2) * sizeof(*v));
+        if (v == NULL || (v[s->require_n] = strdup(a->require[i])) == NULL) {
+            if (v != NULL)
+                s->require = v;
+            ei_error_set(&err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
+            return fail(&err);
+        }
+        s->require = v;
+        v[++s->require_n] = NULL;
+    }
+    if (ei_resolve(*cfgp, (const char *const *)environ, flags, out, &err) < 0) {
+        if (*out != NULL) {
+            /* validation: every problem, then the summary */
+            for (size_t i = 0; i < (*out)->problems.n; i++) {
+                const struct ei_problem *p = &(*out)->problems.v[i];
+                struct ei_error pe = {0};
+                ei_error_set(&pe, EI_BADCONFIG, 0,
+                             p->layer >= 0
+                                 ? ei_resolution_layer_name(*out, p->layer)
+                                 : NULL,
+                             p->where, "%s", p->message);
+                ei_diag_error(&pe);
+            }
+        }
+        return fail(&err);
+    }
+    return 0;
+}
+
+static int cmd_run(struct ei_args *a)
+{
+    struct ei_config *cfg;
+    struct ei_resolution *r;
+    int rc = resolve(a, a->environment, 0, &cfg, &r);
+    if (rc != 0)
+        goto out;
+    struct ei_error err = {0};
+    struct ei_exec_opts o = {
+        .pristine = a->pristine, .unset = a->unset, .argv = a->rest};
+    char **envp = ei_exec_envp(r, (const char *const *)environ, &o, &err);
+    /* everything resolved now lives in envp: drop the rest before exec */
+    ei_resolution_free(r);
+    r = NULL;
+    if (envp == NULL) {
+        rc = fail(&err);
+        goto out;
+    }
+    if (ei_exec_check_size(a->rest, envp, &err) < 0) {
+        ei_exec_envp_free(envp);
+        rc = fail(&err);
+        goto out;
+    }
+    fflush(NULL);
+    ei_exec(a->rest, envp, &err);
+    ei_exec_envp_free(envp);
+    rc = fail(&err);
+out:
+    ei_resolution_free(r);
+    ei_config_free(cfg);
+    return rc;
+}
+
+static int parse_format(const struct ei_args *a, enum ei_format dflt,
+                        const int *allowed, enum ei_format *out)
+{
+    if (a->format == NULL) {
+        *out = dflt;
+        return 0;
+    }
+    int f = ei_format_parse(a->format);
+    for (const int *p = allowed; f >= 0 && *p >= 0; p++)
+        if (*p == f) {
+            *out = (enum ei_format)f;
+            return 0;
+        }
+    struct ei_error err = {0};
+    ei_error_set(&err, EI_USAGE, 0, NULL, a->cmd_def->name,
+                 "unknown format '%s'", a->format);
+    return usage_error(&err, a->cmd_def);
+}
+
+static int cmd_print(struct ei_args *a)
+{
+    static const int allowed[] = {
+        EI_FMT_DOTENV, EI_FMT_ENV, EI_FMT_SHELL, EI_FMT_JSON, EI_FMT_GITHUB,
+        EI_FMT_TABLE,  -1};
+    enum ei_format fmt;
+    int rc = parse_format(
+        a, isatty(STDOUT_FILENO) ? EI_FMT_TABLE : EI_FMT_DOTENV, allowed, &fmt);
+    if (rc != 0)
+        return rc;
+    struct ei_config *cfg;
+    struct ei_resolution *r;
+    rc = resolve(a, a->environment, 0, &cfg, &r);
+    if (rc == 0) {
+        struct ei_error err = {0};
+        struct ei_print_opts o = {.format = fmt,
+                                  .origin = a->origin,
+                                  .reveal = a->reveal,
+                                  .keys = (const char *const *)a->rest,
+                                  .keys_n = (size_t)a->rest_n};
+        if (o.keys_n == 0)
+            o.keys = NULL;
+        if (ei_output_print(stdout, r, &o, &err) < 0)
+            rc = fail(&err);
+    }
+    ei_resolution_free(r);
+    ei_config_free(cfg);
+    return rc;
+}
+
+static int cmd_get(struct ei_args *a)
+{
+    int rc = operands(a, 1, 1);
+    if (rc != 0)
+        return rc;
+    struct ei_config *cfg;
+    struct ei_resolution *r;
+    rc = resolve(a, a->environment, 0, &cfg, &r);
+    if (rc == 0) {
+        const struct ei_entry *e = ei_envset_get(r->final, a->rest[0]);
+        if (e == NULL || (e->flags & EI_ENTRY_UNSET)) {
+            struct ei_error err = {0};
+            ei_error_set(&err, EI_FINDINGS, 0, NULL, NULL, "%s is not set",
+                         a->rest[0]);
+            rc = fail(&err);
+        } else {
+            /* the user named the key: the raw value, secret or not */
+            fwrite(e->value, 1, e->value_len, stdout);
+            fputc('\n', stdout);
+        }
+    }
+    ei_resolution_free(r);
+    ei_config_free(cfg);
+    return rc;
+}
+
+static int cmd_explain(struct ei_args *a)
+{
+    int rc = operands(a, 1, -1);
+    if (rc != 0)
+        return rc;
+    struct ei_config *cfg;
+    struct ei_resolution *r;
+    rc = resolve(a, a->environment, EI_RESOLVE_KEEP_GOING, &cfg, &r);
+    if (rc == 0) {
+        struct ei_error err = {0};
+        if (ei_output_explain(stdout, r, (const char *const *)a->rest,
+                              (size_t)a->rest_n, a->reveal, &err) < 0)
+            rc = fail(&err);
+    }
+    ei_resolution_free(r);
+    ei_config_free(cfg);
+    return rc;
+}
+
+static int cmd_check(struct ei_args *a)
+{
+    static const int allowed[] = {EI_FMT_TEXT, EI_FMT_JSON, EI_FMT_GITHUB, -1};
+    enum ei_format fmt;
+    int rc = operands(a, 0, 0);
+    if (rc == 0)
+        rc = parse_format(a, EI_FMT_TEXT, allowed, &fmt);
+    if (rc != 0)
+        return rc;
+    struct ei_config *cfg;
+    struct ei_resolution *r;
+    rc = resolve(a, a->environment, EI_RESOLVE_KEEP_GOING, &cfg, &r);
+    if (rc == 0) {
+        struct ei_error err = {0};
+        if (ei_output_check(stdout, r, fmt, &err) < 0)
+            rc = fail(&err);
+        else if (r->problems.n > 0)
+            rc = ei_exit_code(EI_FINDINGS);
+    }
+    ei_resolution_free(r);
+    ei_config_free(cfg);
+    return rc;
+}
+
+static int cmd_diff(struct ei_args *a)
+{
+    static const int allowed[] = {EI_FMT_TEXT, EI_FMT_JSON, -1};
+    enum ei_format fmt;
+    int rc = operands(a, 2, 2);
+    if (rc == 0)
+        rc = parse_format(a, EI_FMT_TEXT, allowed, &fmt);
+    if (rc != 0)
+        return rc;
+    struct ei_config *cfg_a = NULL, *cfg_b = NULL;
+    struct ei_resolution *ra = NULL, *rb = NULL;
+    rc = resolve(a, a->rest[0], EI_RESOLVE_KEEP_GOING, &cfg_a, &ra);
+    if (rc == 0)
+        rc = resolve(a, a->rest[1], EI_RESOLVE_KEEP_GOING, &cfg_b, &rb);
+    if (rc == 0) {
+        struct ei_error err = {0};
+        long n = ei_output_diff(stdout, ra, a->rest[0], rb, a->rest[1], fmt,
+                                a->reveal, &err);
+        if (n < 0)
+            rc = fail(&err);
+        else if (n > 0 && a->exit_code)
+            rc = ei_exit_code(EI_FINDINGS);
+    }
+    ei_resolution_free(ra);
+    ei_resolution_free(rb);
+    ei_config_free(cfg_a);
+    ei_config_free(cfg_b);
+    return rc;
+}
+
+static const char starter[] =
+    "# envinject.conf: layers are listed lowest priority first; a later\n"
+    "# layer wins, key by key.  See envinject.conf(5).\n"
+    "environment = \"dev\";\n"
+    "environments = [\"dev\", \"staging\", \"prod\"];\n"
+    "\n"
+    "layers = (\n"
+    "  # defaults shared by every environment (libconfig, JSON or dotenv)\n"
+    "  { name = \"defaults\"; provider = \"file\"; path = "
+    "\"config/defaults.cfg\"; },\n"
+    "  # per-environment overrides\n"
+    "  { name = \"per-env\"; provider = \"file\"; path = "
+    "\"config/${env}.env\";\n"
+    "    optional = true; },\n"
+    "  # a config service, e.g.:\n"
+    "  # { name = \"service\"; provider = \"etcd\"; endpoints = "
+    "[\"http://127.0.0.1:2379\"];\n"
+    "  #   prefix = \"/myapp/${env}/\"; },\n"
+    "  # secrets sealed to a public key (envinject seal keygen)\n"
+    "  { name = \"sealed\"; provider = \"sealed\"; path = "
+    "\"config/secrets.${env}.ejson\";\n"
+    "    optional = true; },\n"
+    "  # the process environment has the last word\n"
+    "  { name = \"runtime\"; provider = \"env\"; }\n"
+    ");\n"
+    "\n"
+    "# keys that must be set\n"
+    "require = [];\n"
+    "\n"
+    "# types and defaults, e.g.:\n"
+    "# schema = {\n"
+    "#   DB_POOL_SIZE = { type = \"int\"; min = 1; max = 100; default = "
+    "\"5\"; };\n"
+    "#   LOG_LEVEL = { type = \"enum\"; values = [\"DEBUG\", \"INFO\", "
+    "\"WARN\", \"ERROR\"]; };\n"
+    "# };\n"
+    "\n"
+    "# variables the program never sees\n"
+    "unset = [];\n";
+
+static int cmd_init(struct ei_args *a)
+{
+    int rc = operands(a, 0, 0);
+    if (rc != 0)
+        return rc;
+    const char *path = a->config != NULL ? a->config : "envinject.conf";
+    struct ei_error err = {0};
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+                (a->force ? O_TRUNC : O_EXCL);
+    int fd = open(path, flags, 0644);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            ei_error_set(&err, EI_BADCONFIG, 0, NULL, path,
+                         "already exists (use init --force to overwrite)");
+        else
+            ei_error_set(&err, EI_OSERR, errno, NULL, path, "cannot create");
+        return fail(&err);
+    }
+    size_t len = sizeof(starter) - 1;
+    ssize_t n = write(fd, starter, len);
+    if (n != (ssize_t)len || close(fd) != 0) {
+        ei_error_set(&err, EI_OSERR, errno, NULL, path, "cannot write");
+        return fail(&err);
+    }
+    ei_diag_msg(EI_LOG_INFO, NULL, path, "written");
+    return 0;
+}
+
+static int cmd_seal(struct ei_args *a)
+{
+    struct ei_error err = {0};
+    if (a->rest_n < 1)
+        return operands(a, 1, -1);
+    const char *sub = a->rest[0];
+    int rc;
+    if (strcmp(sub, "keygen") == 0) {
+        if ((rc = operands(a, 1, 1)) != 0)
+            return rc;
+        if (ei_seal_keygen(a->keydir, a->out, a->print_private, stdout, &err) <
+            0)
+            return fail(&err);
+    } else if (strcmp(sub, "encrypt") == 0) {
+        if ((rc = operands(a, 2, 2)) != 0)
+            return rc;
+        if (ei_seal_encrypt(a->rest[1], stdout, &err) < 0)
+            return fail(&err);
+    } else if (strcmp(sub, "set") == 0) {
+        if ((rc = operands(a, 3, 3)) != 0)
+            return rc;
+        if (ei_seal_set(a->rest[1], a->rest[2], STDIN_FILENO, stdout, &err) < 0)
+            return fail(&err);
+    } else {
+        ei_error_set(&err, EI_USAGE, 0, NULL, "seal",
+                     "unknown seal command '%s'", sub);
+        return usage_error(&err, a->cmd_def);
+    }
+    return 0;
+}
+
+static void list_provider(const struct ei_provider *p, const char *file,
+                          const struct ei_error *refused, void *ctx)
+{
+    (void)ctx;
+    if (p == NULL) {
+        printf("%-12s refused: %s (%s)\n", "-", refused->text,
+               refused->locator);
+        return;
+    }
+    printf("%-12s %-8s %-7s %s\n", p->name, file == NULL ? "built-in" : file,
+           (p->flags & EI_PROV_SECRET) ? "secret" : "-", p->summary);
+}
+
+static int cmd_providers(struct ei_args *a)
+{
+    int rc = operands(a, 0, 0);
+    if (rc != 0)
+        return rc;
+    struct ei_error err = {0};
+    struct ei_config *cfg = NULL;
+    /* a configuration file may add to the provider path */
+    if (a->config != NULL || access("envinject.conf", F_OK) == 0) {
+        cfg = load_config(a, a->environment, &err);
+        if (cfg == NULL)
+            return fail(&err);
+    }
+    ei_registry_each(cfg != NULL ? (const char *const *)cfg->provider_path
+                                 : NULL,
+                     list_provider, NULL);
+    if (!ei_registry_can_load())
+        printf("(this build cannot load providers from shared objects)\n");
+    ei_config_free(cfg);
+    return 0;
+}
+
+static int version(void)
+{
+    const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+    printf("envinject %s\n", PACKAGE_VERSION);
+    printf("providers:");
+    for (const struct ei_provider *const *p = ei_registry_builtin(); *p != NULL;
+         p++)
+        printf(" %s", (*p)->name);
+    printf("\nloadable providers: %s (%s)\n",
+           ei_registry_can_load() ? "yes" : "no", ei_registry_default_path());
+    printf("libcurl %s (%s), jansson %s, libconfig %d.%d.%d, libsodium %s\n",
+           cv->version, cv->ssl_version != NULL ? cv->ssl_version : "no TLS",
+           jansson_version_str(), LIBCONFIG_VER_MAJOR, LIBCONFIG_VER_MINOR,
+           LIBCONFIG_VER_REVISION, sodium_version_string());
+    printf("provider ABI %d\n", EI_PROVIDER_ABI);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct ei_error err = {0};
+    if (ei_secmem_init() < 0) {
+        ei_error_set(&err, EI_INTERNAL, 0, NULL, NULL,
+                     "cannot initialise libsodium");
+        return fail(&err);
+    }
+    struct ei_args a;
+    if (ei_cli_parse(argc, argv, &a, &err) < 0) {
+        int rc = usage_error(&err, a.cmd_def);
+        ei_cli_args_free(&a);
+        return rc;
+    }
+    ei_diag_set_level(a.verbosity);
+    int rc = 0;
+    if (a.version) {
+        rc = version();
+    } else if (a.help) {
+        ei_cli_help(stdout, a.cmd_def);
+    } else {
+        /* libcurl's global state must exist before any layer thread */
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+            ei_error_set(&err, EI_INTERNAL, 0, NULL, NULL,
+                         "cannot initialise libcurl");
+            ei_cli_args_free(&a);
+            return fail(&err);
+        }
+        switch (a.cmd) {
+        case EI_CMD_RUN:
+            rc = cmd_run(&a);
+            break;
+        case EI_CMD_PRINT:
+            rc = cmd_print(&a);
+            break;
+        case EI_CMD_GET:
+            rc = cmd_get(&a);
+            break;
+        case EI_CMD_EXPLAIN:
+            rc = cmd_explain(&a);
+            break;
+        case EI_CMD_CHECK:
+            rc = cmd_check(&a);
+            break;
+        case EI_CMD_DIFF:
+            rc = cmd_diff(&a);
+            break;
+        case EI_CMD_INIT:
+            rc = cmd_init(&a);
+            break;
+        case EI_CMD_SEAL:
+            rc = cmd_seal(&a);
+            break;
+        case EI_CMD_PROVIDERS:
+            rc = cmd_providers(&a);
+            break;
+        case EI_CMD_NONE:
+            break;
+        }
+        curl_global_cleanup();
+    }
+    ei_cli_args_free(&a);
+    ei_registry_unload();
+    if (fflush(stdout) != 0 && rc == 0) {
+        ei_error_set(&err, EI_OSERR, errno, NULL, NULL,
+                     "cannot write the output");
+        rc = fail(&err);
+    }
+    return rc;
+}

@@ -1,0 +1,1119 @@
+/* SPDX-License-Identifier: MIT */
+/* Writers for print, explain, check and diff: the one place where values
+   become text for people, and so the one redaction point. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "diag.h"
+#include "envset.h"
+#include "output.h"
+#include "resolve.h"
+#include "schema.h"
+#include "secmem.h"
+
+/* GitHub's own examples use this prefix; the random part makes a
+   delimiter that a value cannot guess. */
+#define GH_DELIM_PREFIX    "ghadelimiter_"
+#define GH_DELIM_RAND_LEN  16 /* bytes, 32 hex digits */
+#define OBUF_MIN_CAP       256
+#define COLUMN_GAP         "  "
+#define SCHEMA_LAYER_NAME  "schema"
+#define UNKNOWN_LAYER_NAME "?"
+#define NO_LOCATOR         "-"
+#define UNSET_TEXT         "(unset)"
+
+static const char *const format_names[] = {
+    [EI_FMT_DOTENV] = "dotenv", [EI_FMT_ENV] = "env",
+    [EI_FMT_SHELL] = "shell",   [EI_FMT_JSON] = "json",
+    [EI_FMT_GITHUB] = "github", [EI_FMT_TABLE] = "table",
+    [EI_FMT_TEXT] = "text",
+};
+#define FORMAT_N (sizeof(format_names) / sizeof(format_names[0]))
+
+int ei_format_parse(const char *name)
+{
+    if (name == NULL)
+        return -1;
+    for (size_t i = 0; i < FORMAT_N; i++)
+        if (strcmp(name, format_names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+const char *ei_format_name(enum ei_format fmt)
+{
+    if ((unsigned)fmt >= FORMAT_N)
+        return "unknown";
+    return format_names[fmt];
+}
+
+const char *ei_output_value(const struct ei_entry *e, bool reveal, size_t *len)
+{
+    if ((e->flags & EI_ENTRY_SECRET) && !reveal) {
+        *len = sizeof(EI_REDACTED) - 1;
+        return EI_REDACTED;
+    }
+    if (e->value == NULL) {
+        *len = 0;
+        return "";
+    }
+    *len = e->value_len;
+    return e->value;
+}
+
+/* The text before interpolation, redacted as the value would be. */
+static const char *raw_value(const struct ei_entry *e, bool reveal, size_t *len)
+{
+    struct ei_entry tmp = *e;
+    tmp.value = e->raw;
+    tmp.value_len = e->raw_len;
+    return ei_output_value(&tmp, reveal, len);
+}
+
+/*
+ * Output is built in memory and written only when complete, so that an
+ * error half-way prints nothing.  Not open_memstream: its reallocations
+ * would leave copies of revealed secrets in freed memory, whereas obuf
+ * wipes the old block each time it grows.
+ */
+struct obuf {
+    char *p;
+    size_t len;
+    size_t cap;
+    bool failed;
+};
+
+static bool ob_reserve(struct obuf *b, size_t more)
+{
+    if (b->failed)
+        return false;
+    if (more <= b->cap - b->len)
+        return true;
+    size_t cap = b->cap < OBUF_MIN_CAP ? OBUF_MIN_CAP : b->cap;
+    while (cap - b->len < more) {
+        if (cap > SIZE_MAX / 2) {
+            b->failed = true;
+            return false;
+        }
+        cap *= 2;
+    }
+    char *p = malloc(cap);
+    if (p == NULL) {
+        b->failed = true;
+        return false;
+    }
+    if (b->p != NULL) {
+        memcpy(p, b->p, b->len);
+        sodium_memzero(b->p, b->cap);
+        free(b->p);
+    }
+    b->p = p;
+    b->cap = cap;
+    return true;
+}
+
+static void ob_put(struct obuf *b, const char *s, size_t n)
+{
+    if (n == 0 || !ob_reserve(b, n))
+        return;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+static void ob_puts(struct obuf *b, const char *s)
+{
+    ob_put(b, s, strlen(s));
+}
+
+static void ob_putc(struct obuf *b, char c)
+{
+    ob_put(b, &c, 1);
+}
+
+static void ob_pad(struct obuf *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ob_putc(b, ' ');
+}
+
+static void ob_printf(struct obuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void ob_printf(struct obuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->failed = true;
+        return;
+    }
+    if (!ob_reserve(b, (size_t)n + 1))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+static void ob_free(struct obuf *b)
+{
+    if (b->p != NULL) {
+        sodium_memzero(b->p, b->cap);
+        free(b->p);
+    }
+    memset(b, 0, sizeof(*b));
+}
+
+/* Write the finished buffer, then wipe it: it may hold revealed values. */
+static int ob_finish(struct obuf *b, FILE *out, struct ei_error *err)
+{
+    if (b->failed) {
+        ob_free(b);
+        ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
+                     "out of memory building the output");
+        return -1;
+    }
+    int rc = 0;
+    if ((b->len > 0 && fwrite(b->p, 1, b->len, out) != b->len) ||
+        fflush(out) != 0) {
+        ei_error_set(err, EI_IOERROR, errno, NULL, NULL,
+                     "cannot write the output");
+        rc = -1;
+    }
+    ob_free(b);
+    return rc;
+}
+
+static int ob_json_cb(const char *s, size_t n, void *data)
+{
+    struct obuf *b = data;
+    ob_put(b, s, n);
+    return b->failed ? -1 : 0;
+}
+
+/* Dump j into b, then drop it.  The jansson allocator that main installs
+   wipes the strings it frees, revealed values included. */
+static int ob_json(struct obuf *b, json_t *j)
+{
+    int rc = json_dump_callback(j, ob_json_cb, b,
+                                JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(j);
+    if (rc != 0) {
+        b->failed = true;
+        return -1;
+    }
+    ob_putc(b, '\n');
+    return 0;
+}
+
+static const char *layer_name(const struct ei_resolution *r, int layer)
+{
+    if (layer == EI_LAYER_SCHEMA)
+        return SCHEMA_LAYER_NAME;
+    if (layer < 0 || (size_t)layer >= r->layers_n ||
+        r->layers[layer].name == NULL)
+        return UNKNOWN_LAYER_NAME;
+    return r->layers[layer].name;
+}
+
+static const char *provider_name(const struct ei_resolution *r, int layer)
+{
+    if (layer == EI_LAYER_SCHEMA)
+        return SCHEMA_LAYER_NAME;
+    if (layer < 0 || (size_t)layer >= r->layers_n ||
+        r->layers[layer].prov == NULL || r->layers[layer].prov->name == NULL)
+        return UNKNOWN_LAYER_NAME;
+    return r->layers[layer].prov->name;
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if the
+   bytes there are not one. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        if (c == 0xE0)
+            lo = 0xA0; /* overlong */
+        else if (c == 0xED)
+            hi = 0x9F; /* surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F; /* above U+10FFFF */
+    } else {
+        return 0;
+    }
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF)
+            return 0;
+    return len;
+}
+
+/*
+ * Write s escaped onto one line (b may be NULL to measure only) and return
+ * its width in columns, counting a UTF-8 character as one.  Backslashes
+ * are doubled so that "\n" is never ambiguous; control characters, C1
+ * controls (a terminal may act on them) and bytes that are not UTF-8
+ * become \xHH.
+ */
+static size_t put_oneline(struct obuf *b, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t width = 0;
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = u[i];
+        const char *esc = NULL;
+        switch (c) {
+        case '\\':
+            esc = "\\\\";
+            break;
+        case '\n':
+            esc = "\\n";
+            break;
+        case '\t':
+            esc = "\\t";
+            break;
+        case '\r':
+            esc = "\\r";
+            break;
+        default:
+            break;
+        }
+        if (esc != NULL) {
+            if (b != NULL)
+                ob_puts(b, esc);
+            width += 2;
+            i++;
+            continue;
+        }
+        size_t len = utf8_seq(u + i, n - i);
+        bool c1 = len == 2 && c == 0xC2 && u[i + 1] < 0xA0;
+        if (len == 0 || c1 || c < 0x20 || c == 0x7f) {
+            size_t bad = len == 0 ? 1 : len;
+            for (size_t k = 0; k < bad; k++) {
+                if (b != NULL)
+                    ob_printf(b, "\\x%02x", u[i + k]);
+                width += 4;
+            }
+            i += bad;
+            continue;
+        }
+        if (b != NULL)
+            ob_put(b, s + i, len);
+        width++;
+        i += len;
+    }
+    return width;
+}
+
+static size_t put_oneline_str(struct obuf *b, const char *s)
+{
+    return put_oneline(b, s, strlen(s));
+}
+
+/* The names of the layers e overrode, lowest first, as "a,b". */
+static void put_overrides(struct obuf *b, const struct ei_resolution *r,
+                          const struct ei_entry *e, const char *sep)
+{
+    size_t n = 0;
+    for (const struct ei_entry *x = e->below; x != NULL; x = x->below)
+        n++;
+    /* a chain is a few layers long: walk it again for each position
+       rather than allocate */
+    for (size_t pos = n; pos > 0; pos--) {
+        const struct ei_entry *x = e->below;
+        for (size_t k = 1; k < pos; k++)
+            x = x->below;
+        if (pos != n)
+            ob_puts(b, sep);
+        put_oneline_str(b, layer_name(r, x->layer));
+    }
+}
+
+static json_t *json_overrides(const struct ei_resolution *r,
+                              const struct ei_entry *e)
+{
+    json_t *a = json_array();
+    if (a == NULL)
+        return NULL;
+    for (const struct ei_entry *x = e->below; x != NULL; x = x->below) {
+        json_t *s = json_string(layer_name(r, x->layer));
+        if (s == NULL || json_array_insert_new(a, 0, s) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+/* "# layer=per-env provider=file locator=dev.env:1 overrides=defaults" */
+static void put_origin_comment(struct obuf *b, const struct ei_resolution *r,
+                               const struct ei_entry *e)
+{
+    ob_puts(b, "# layer=");
+    put_oneline_str(b, layer_name(r, e->layer));
+    ob_puts(b, " provider=");
+    put_oneline_str(b, provider_name(r, e->layer));
+    if (e->locator != NULL) {
+        ob_puts(b, " locator=");
+        put_oneline_str(b, e->locator);
+    }
+    if (e->below != NULL) {
+        ob_puts(b, " overrides=");
+        put_overrides(b, r, e, ",");
+    }
+    if (e->flags & EI_ENTRY_SECRET)
+        ob_puts(b, " secret");
+    ob_putc(b, '\n');
+}
+
+static bool dotenv_bare_char(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+           (c >= '0' && c <= '9') || strchr("_./:@%+,=-", c) != NULL;
+}
+
+/*
+ * Quote so that envinject's own dotenv reader gives back the same bytes.
+ * Single quotes are literal (and not interpolated), but the reader takes a
+ * raw CR as a line end even inside quotes, so a value with a CR (or a
+ * single quote) goes in double quotes, where "\$" reaches the
+ * interpolator, which makes it a plain '$'.
+ */
+static void put_dotenv_value(struct obuf *b, const char *s, size_t n)
+{
+    bool bare = true;
+    for (size_t i = 0; i < n && bare; i++)
+        bare = dotenv_bare_char((unsigned char)s[i]);
+    if (bare) {
+        ob_put(b, s, n);
+        return;
+    }
+    if (memchr(s, '\'', n) == NULL && memchr(s, '\r', n) == NULL) {
+        ob_putc(b, '\'');
+        ob_put(b, s, n);
+        ob_putc(b, '\'');
+        return;
+    }
+    ob_putc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        switch (s[i]) {
+        case '\\':
+            ob_puts(b, "\\\\");
+            break;
+        case '"':
+            ob_puts(b, "\\\"");
+            break;
+        case '\n':
+            ob_puts(b, "\\n");
+            break;
+        case '\r':
+            ob_puts(b, "\\r");
+            break;
+        case '\t':
+            ob_puts(b, "\\t");
+            break;
+        case '$':
+            ob_puts(b, "\\$");
+            break;
+        default:
+            ob_putc(b, s[i]);
+            break;
+        }
+    }
+    ob_putc(b, '"');
+}
+
+static void put_shell_value(struct obuf *b, const char *s, size_t n)
+{
+    ob_putc(b, '\'');
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\'')
+            ob_puts(b, "'\\''");
+        else
+            ob_putc(b, s[i]);
+    }
+    ob_putc(b, '\'');
+}
+
+static int put_github(struct obuf *b, const struct ei_entry *e, const char *val,
+                      size_t len, struct ei_error *err)
+{
+    if (memchr(val, '\n', len) == NULL && memchr(val, '\r', len) == NULL) {
+        ob_puts(b, e->key);
+        ob_putc(b, '=');
+        ob_put(b, val, len);
+        ob_putc(b, '\n');
+        return 0;
+    }
+    char delim[sizeof(GH_DELIM_PREFIX) + 2 * GH_DELIM_RAND_LEN];
+    unsigned char rnd[GH_DELIM_RAND_LEN];
+    /* a 128-bit random delimiter inside a value means a broken RNG, but
+       looping forever would be worse than failing */
+    for (int tries = 0;; tries++) {
+        if (tries == 8) {
+            ei_error_set(err, EI_INTERNAL, 0, NULL, NULL,
+                         "%s: cannot find a delimiter for the value", e->key);
+            return -1;
+        }
+        randombytes_buf(rnd, sizeof(rnd));
+        memcpy(delim, GH_DELIM_PREFIX, sizeof(GH_DELIM_PREFIX) - 1);
+        sodium_bin2hex(delim + sizeof(GH_DELIM_PREFIX) - 1,
+                       sizeof(delim) - (sizeof(GH_DELIM_PREFIX) - 1), rnd,
+                       sizeof(rnd));
+        if (memmem(val, len, delim, strlen(delim)) == NULL)
+            break;
+    }
+    ob_puts(b, e->key);
+    ob_puts(b, "<<");
+    ob_puts(b, delim);
+    ob_putc(b, '\n');
+    ob_put(b, val, len);
+    ob_putc(b, '\n');
+    ob_puts(b, delim);
+    ob_putc(b, '\n');
+    return 0;
+}
+
+static int json_bad_utf8(struct ei_error *err, const char *key)
+{
+    ei_error_set(err, EI_BADDATA, 0, NULL, NULL,
+                 "%s: value is not valid UTF-8; use --format=dotenv", key);
+    return -1;
+}
+
+static int json_nomem(struct ei_error *err)
+{
+    ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
+                 "out of memory building JSON");
+    return -1;
+}
+
+/* A JSON string of a value; NULL with err when it is not UTF-8.  jansson
+   gives no other reason to refuse a string but memory. */
+static json_t *json_value(const char *key, const char *val, size_t len,
+                          struct ei_error *err)
+{
+    json_t *s = json_stringn(val, len);
+    if (s == NULL)
+        json_bad_utf8(err, key);
+    return s;
+}
+
+/* The json_object_set_new calls take over their value even when they
+   fail, so every one of them is made and the results are or-ed. */
+static json_t *json_origin(const struct ei_resolution *r,
+                           const struct ei_entry *e, json_t *value)
+{
+    json_t *o = json_object();
+    int bad = json_object_set_new(o, "value", value);
+    bad |=
+        json_object_set_new(o, "layer", json_string(layer_name(r, e->layer)));
+    bad |= json_object_set_new(o, "provider",
+                               json_string(provider_name(r, e->layer)));
+    bad |= json_object_set_new(o, "locator",
+                               e->locator != NULL ? json_string(e->locator)
+                                                  : json_null());
+    bad |= json_object_set_new(o, "secret",
+                               json_boolean(e->flags & EI_ENTRY_SECRET));
+    bad |= json_object_set_new(o, "overrides", json_overrides(r, e));
+    if (bad != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static int print_json(struct obuf *b, const struct ei_resolution *r,
+                      struct ei_entry **v, size_t n,
+                      const struct ei_print_opts *o, struct ei_error *err)
+{
+    json_t *root = json_object();
+    if (root == NULL)
+        return json_nomem(err);
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        const char *val = ei_output_value(v[i], o->reveal, &len);
+        json_t *j = json_value(v[i]->key, val, len, err);
+        if (j == NULL) {
+            json_decref(root);
+            return -1;
+        }
+        if (o->origin) {
+            j = json_origin(r, v[i], j);
+            if (j == NULL) {
+                json_decref(root);
+                return json_nomem(err);
+            }
+        }
+        if (json_object_set_new(root, v[i]->key, j) != 0) {
+            json_decref(root);
+            return json_nomem(err);
+        }
+    }
+    if (ob_json(b, root) < 0)
+        return json_nomem(err);
+    return 0;
+}
+
+/* One table cell: escaped text, measured first to align the columns. */
+struct cell {
+    const char *s;
+    size_t len;
+};
+
+static void put_row(struct obuf *b, const struct cell *cells, size_t n,
+                    const size_t *widths)
+{
+    for (size_t c = 0; c < n; c++) {
+        size_t w = put_oneline(b, cells[c].s, cells[c].len);
+        if (c + 1 < n) {
+            ob_pad(b, widths[c] - w);
+            ob_puts(b, COLUMN_GAP);
+        }
+    }
+    ob_putc(b, '\n');
+}
+
+#define TABLE_COLS_MAX 4
+
+/* Columns: KEY VALUE, or KEY LAYER LOCATOR VALUE with --origin; the value
+   comes last, whole, so a long one does not push other columns away. */
+static size_t table_row(const struct ei_resolution *r, const struct ei_entry *e,
+                        bool origin, bool reveal, struct cell *cells)
+{
+    size_t n = 0;
+    cells[n++] = (struct cell){e->key, strlen(e->key)};
+    if (origin) {
+        const char *layer = layer_name(r, e->layer);
+        const char *loc = e->locator != NULL ? e->locator : NO_LOCATOR;
+        cells[n++] = (struct cell){layer, strlen(layer)};
+        cells[n++] = (struct cell){loc, strlen(loc)};
+    }
+    cells[n].s = ei_output_value(e, reveal, &cells[n].len);
+    return n + 1;
+}
+
+static void print_table(struct obuf *b, const struct ei_resolution *r,
+                        struct ei_entry **v, size_t n,
+                        const struct ei_print_opts *o)
+{
+    static const struct cell head_plain[] = {{"KEY", 3}, {"VALUE", 5}};
+    static const struct cell head_origin[] = {
+        {"KEY", 3}, {"LAYER", 5}, {"LOCATOR", 7}, {"VALUE", 5}};
+    const struct cell *head = o->origin ? head_origin : head_plain;
+    size_t cols = o->origin ? 4 : 2;
+    size_t widths[TABLE_COLS_MAX] = {0};
+    struct cell cells[TABLE_COLS_MAX];
+
+    for (size_t c = 0; c < cols; c++)
+        widths[c] = head[c].len;
+    for (size_t i = 0; i < n; i++) {
+        table_row(r, v[i], o->origin, o->reveal, cells);
+        for (size_t c = 0; c < cols; c++) {
+            size_t w = put_oneline(NULL, cells[c].s, cells[c].len);
+            if (w > widths[c])
+                widths[c] = w;
+        }
+    }
+    put_row(b, head, cols, widths);
+    for (size_t i = 0; i < n; i++) {
+        table_row(r, v[i], o->origin, o->reveal, cells);
+        put_row(b, cells, cols, widths);
+    }
+}
+
+static int print_one(struct obuf *b, const struct ei_resolution *r,
+                     const struct ei_entry *e, const struct ei_print_opts *o,
+                     struct ei_error *err)
+{
+    size_t len;
+    const char *val = ei_output_value(e, o->reveal, &len);
+    if (o->origin && o->format != EI_FMT_GITHUB)
+        put_origin_comment(b, r, e);
+    switch (o->format) {
+    case EI_FMT_DOTENV:
+        ob_puts(b, e->key);
+        ob_putc(b, '=');
+        put_dotenv_value(b, val, len);
+        ob_putc(b, '\n');
+        return 0;
+    case EI_FMT_ENV:
+        if (memchr(val, '\n', len) != NULL) {
+            ei_error_set(err, EI_BADDATA, 0, NULL, NULL,
+                         "%s: value contains a newline; use "
+                         "--format=dotenv or json",
+                         e->key);
+            return -1;
+        }
+        ob_puts(b, e->key);
+        ob_putc(b, '=');
+        ob_put(b, val, len);
+        ob_putc(b, '\n');
+        return 0;
+    case EI_FMT_SHELL:
+        ob_puts(b, "export ");
+        ob_puts(b, e->key);
+        ob_putc(b, '=');
+        put_shell_value(b, val, len);
+        ob_putc(b, '\n');
+        return 0;
+    case EI_FMT_GITHUB:
+        return put_github(b, e, val, len, err);
+    default:
+        ei_error_set(err, EI_INTERNAL, 0, NULL, NULL, "unexpected format %s",
+                     ei_format_name(o->format));
+        return -1;
+    }
+}
+
+/* The entries to print: all of them sorted, or the named ones in order. */
+static struct ei_entry **print_select(const struct ei_resolution *r,
+                                      const struct ei_print_opts *o, size_t *n,
+                                      struct ei_error *err)
+{
+    if (o->keys == NULL) {
+        struct ei_entry **v = ei_envset_sorted(r->final, n);
+        if (v == NULL)
+            ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
+        return v;
+    }
+    struct ei_entry **v = calloc(o->keys_n + 1, sizeof(*v));
+    if (v == NULL) {
+        ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < o->keys_n; i++) {
+        struct ei_entry *e = ei_envset_get(r->final, o->keys[i]);
+        if (e == NULL || (e->flags & EI_ENTRY_UNSET)) {
+            ei_error_set(err, EI_NOTFOUND, 0, NULL, NULL, "%s is not set",
+                         o->keys[i]);
+            free(v);
+            return NULL;
+        }
+        v[i] = e;
+    }
+    *n = o->keys_n;
+    return v;
+}
+
+int ei_output_print(FILE *out, const struct ei_resolution *r,
+                    const struct ei_print_opts *o, struct ei_error *err)
+{
+    if (o->format == EI_FMT_TEXT || (unsigned)o->format >= FORMAT_N) {
+        ei_error_set(err, EI_USAGE, 0, NULL, NULL,
+                     "print does not support --format=%s",
+                     ei_format_name(o->format));
+        return -1;
+    }
+    /* $GITHUB_ENV has no comment syntax: the runner rejects such lines */
+    if (o->format == EI_FMT_GITHUB && o->origin) {
+        ei_error_set(err, EI_USAGE, 0, NULL, NULL,
+                     "--origin cannot be used with --format=github");
+        return -1;
+    }
+    size_t n = 0;
+    struct ei_entry **v = print_select(r, o, &n, err);
+    if (v == NULL)
+        return -1;
+
+    struct obuf b = {0};
+    int rc = 0;
+    if (o->format == EI_FMT_JSON) {
+        rc = print_json(&b, r, v, n, o, err);
+    } else if (o->format == EI_FMT_TABLE) {
+        print_table(&b, r, v, n, o);
+    } else {
+        for (size_t i = 0; i < n && rc == 0; i++)
+            rc = print_one(&b, r, v[i], o, err);
+    }
+    free(v);
+    if (rc < 0) {
+        ob_free(&b);
+        return -1;
+    }
+    return ob_finish(&b, out, err);
+}
+
+#define EXPLAIN_COLS 3
+
+/*
+ * One block per key: every layer that had it, lowest first, the winner
+ * marked with '*', then the text before interpolation (when it changed)
+ * and the final value:
+ *
+ *   DB_HOST
+ *     defaults  file  defaults.cfg:3  localhost
+ *   * per-env   file  dev.env:1       db.dev
+ *     final: db.dev
+ */
+static int explain_key(struct obuf *b, const struct ei_resolution *r,
+                       const struct ei_entry *e, bool reveal)
+{
+    size_t depth = 0;
+    for (const struct ei_entry *x = e; x != NULL; x = x->below)
+        depth++;
+    const struct ei_entry **chain = calloc(depth, sizeof(*chain));
+    if (chain == NULL) {
+        b->failed = true;
+        return -1;
+    }
+    size_t k = depth;
+    for (const struct ei_entry *x = e; x != NULL; x = x->below)
+        chain[--k] = x;
+
+    size_t widths[EXPLAIN_COLS] = {0};
+    for (size_t i = 0; i < depth; i++) {
+        const struct ei_entry *x = chain[i];
+        const char *cols[EXPLAIN_COLS] = {
+            layer_name(r, x->layer), provider_name(r, x->layer),
+            x->locator != NULL ? x->locator : NO_LOCATOR};
+        for (size_t c = 0; c < EXPLAIN_COLS; c++) {
+            size_t w = put_oneline(NULL, cols[c], strlen(cols[c]));
+            if (w > widths[c])
+                widths[c] = w;
+        }
+    }
+
+    ob_puts(b, e->key);
+    ob_putc(b, '\n');
+    for (size_t i = 0; i < depth; i++) {
+        const struct ei_entry *x = chain[i];
+        const char *cols[EXPLAIN_COLS] = {
+            layer_name(r, x->layer), provider_name(r, x->layer),
+            x->locator != NULL ? x->locator : NO_LOCATOR};
+        ob_puts(b, x == e ? "* " : "  ");
+        for (size_t c = 0; c < EXPLAIN_COLS; c++) {
+            ob_pad(b, widths[c] - put_oneline(b, cols[c], strlen(cols[c])));
+            ob_puts(b, COLUMN_GAP);
+        }
+        if (x->flags & EI_ENTRY_UNSET) {
+            ob_puts(b, UNSET_TEXT);
+        } else {
+            size_t len;
+            const char *val = ei_output_value(x, reveal, &len);
+            put_oneline(b, val, len);
+        }
+        ob_putc(b, '\n');
+    }
+    free(chain);
+
+    if (e->flags & EI_ENTRY_UNSET) {
+        ob_puts(b, "  final: not set (unset by ");
+        put_oneline_str(b, layer_name(r, e->layer));
+        ob_puts(b, ")\n");
+        return 0;
+    }
+    size_t len;
+    if (e->raw != NULL) {
+        const char *raw = raw_value(e, reveal, &len);
+        ob_puts(b, "  raw:   ");
+        put_oneline(b, raw, len);
+        ob_putc(b, '\n');
+    }
+    const char *val = ei_output_value(e, reveal, &len);
+    ob_puts(b, "  final: ");
+    put_oneline(b, val, len);
+    ob_putc(b, '\n');
+    return 0;
+}
+
+/*
+ * A key that no layer had gets the line "KEY is not set in any layer" and
+ * the other keys are still explained; the function then fails with
+ * EI_NOTFOUND naming the first such key, so that a script sees it in the
+ * exit status.  A key that a layer unset is explained, not an error.
+ */
+int ei_output_explain(FILE *out, const struct ei_resolution *r,
+                      const char *const *keys, size_t keys_n, bool reveal,
+                      struct ei_error *err)
+{
+    struct obuf b = {0};
+    const char *missing = NULL;
+    for (size_t i = 0; i < keys_n; i++) {
+        if (i > 0)
+            ob_putc(&b, '\n');
+        const struct ei_entry *e = ei_envset_get(r->final, keys[i]);
+        if (e == NULL) {
+            put_oneline_str(&b, keys[i]);
+            ob_puts(&b, " is not set in any layer\n");
+            if (missing == NULL)
+                missing = keys[i];
+            continue;
+        }
+        explain_key(&b, r, e, reveal);
+    }
+    if (ob_finish(&b, out, err) < 0)
+        return -1;
+    if (missing != NULL) {
+        ei_error_set(err, EI_NOTFOUND, 0, NULL, NULL,
+                     "%s is not set in any layer", missing);
+        return -1;
+    }
+    return 0;
+}
+
+/* require problems name no layer: no value was involved */
+static bool problem_has_layer(const struct ei_problem *p)
+{
+    return strcmp(p->rule, "require") != 0;
+}
+
+/* GitHub workflow commands: %, CR and LF in the message are escaped. */
+static void put_github_data(struct obuf *b, const char *s)
+{
+    for (; *s != '\0'; s++) {
+        if (*s == '%')
+            ob_puts(b, "%25");
+        else if (*s == '\r')
+            ob_puts(b, "%0D");
+        else if (*s == '\n')
+            ob_puts(b, "%0A");
+        else
+            ob_putc(b, *s);
+    }
+}
+
+static size_t keys_checked(const struct ei_resolution *r)
+{
+    size_t n = 0;
+    size_t total = ei_envset_count(r->final);
+    for (size_t i = 0; i < total; i++)
+        if (!(ei_envset_at(r->final, i)->flags & EI_ENTRY_UNSET))
+            n++;
+    return n;
+}
+
+static int check_json(struct obuf *b, const struct ei_resolution *r,
+                      struct ei_error *err)
+{
+    const struct ei_problems *ps = &r->problems;
+    json_t *root = json_object();
+    json_t *arr = json_array();
+    int bad = json_object_set_new(root, "ok", json_boolean(ps->n == 0));
+    bad |= json_object_set(root, "problems", arr);
+    for (size_t i = 0; i < ps->n && bad == 0; i++) {
+        const struct ei_problem *p = &ps->v[i];
+        json_t *o = json_object();
+        bad |= json_array_append_new(arr, o);
+        bad |= json_object_set_new(o, "key", json_string(p->key));
+        bad |= json_object_set_new(o, "rule", json_string(p->rule));
+        bad |= json_object_set_new(o, "message", json_string(p->message));
+        bad |= json_object_set_new(o, "layer",
+                                   problem_has_layer(p)
+                                       ? json_string(layer_name(r, p->layer))
+                                       : json_null());
+        bad |= json_object_set_new(
+            o, "where", p->where != NULL ? json_string(p->where) : json_null());
+    }
+    json_decref(arr);
+    if (bad != 0) {
+        json_decref(root);
+        return json_nomem(err);
+    }
+    if (ob_json(b, root) < 0)
+        return json_nomem(err);
+    return 0;
+}
+
+/*
+ * Returns 0 once the report is written, problems or not: the caller turns
+ * r->problems.n into the exit status.
+ */
+int ei_output_check(FILE *out, const struct ei_resolution *r,
+                    enum ei_format fmt, struct ei_error *err)
+{
+    const struct ei_problems *ps = &r->problems;
+    struct obuf b = {0};
+    switch (fmt) {
+    case EI_FMT_TEXT:
+        for (size_t i = 0; i < ps->n; i++) {
+            const struct ei_problem *p = &ps->v[i];
+            put_oneline_str(&b, p->message);
+            ob_puts(&b, " (rule ");
+            ob_puts(&b, p->rule);
+            if (problem_has_layer(p)) {
+                ob_puts(&b, ", layer ");
+                put_oneline_str(&b, layer_name(r, p->layer));
+            }
+            if (p->where != NULL) {
+                ob_puts(&b, ", ");
+                put_oneline_str(&b, p->where);
+            }
+            ob_puts(&b, ")\n");
+        }
+        if (ps->n > 0)
+            ob_printf(&b, "%zu problem%s\n", ps->n, ps->n == 1 ? "" : "s");
+        else
+            ob_printf(&b, "ok: %zu key%s checked\n", keys_checked(r),
+                      keys_checked(r) == 1 ? "" : "s");
+        break;
+    case EI_FMT_JSON:
+        if (check_json(&b, r, err) < 0) {
+            ob_free(&b);
+            return -1;
+        }
+        break;
+    case EI_FMT_GITHUB:
+        for (size_t i = 0; i < ps->n; i++) {
+            ob_puts(&b, "::error title=envinject check::");
+            put_github_data(&b, ps->v[i].message);
+            ob_putc(&b, '\n');
+        }
+        break;
+    default:
+        ei_error_set(err, EI_USAGE, 0, NULL, NULL,
+                     "check does not support --format=%s", ei_format_name(fmt));
+        return -1;
+    }
+    return ob_finish(&b, out, err);
+}
+
+/* The value of one side of a diff: hidden when the key is secret on
+   either side, so that the plain side does not give the secret away. */
+static const char *diff_value(const struct ei_entry *e, bool hide, bool reveal,
+                              size_t *len)
+{
+    struct ei_entry tmp = *e;
+    if (hide)
+        tmp.flags |= EI_ENTRY_SECRET;
+    return ei_output_value(&tmp, reveal, len);
+}
+
+static int json_push_key(json_t *arr, const char *key)
+{
+    return json_array_append_new(arr, json_string(key));
+}
+
+long ei_output_diff(FILE *out, const struct ei_resolution *a,
+                    const char *name_a, const struct ei_resolution *b,
+                    const char *name_b, enum ei_format fmt, bool reveal,
+                    struct ei_error *err)
+{
+    if (fmt != EI_FMT_TEXT && fmt != EI_FMT_JSON) {
+        ei_error_set(err, EI_USAGE, 0, NULL, NULL,
+                     "diff does not support --format=%s", ei_format_name(fmt));
+        return -1;
+    }
+    size_t na = 0, nb = 0;
+    struct ei_entry **va = ei_envset_sorted(a->final, &na);
+    struct ei_entry **vb = ei_envset_sorted(b->final, &nb);
+    json_t *root = NULL, *only_a = NULL, *only_b = NULL, *diff = NULL;
+    if (fmt == EI_FMT_JSON) {
+        root = json_object();
+        only_a = json_array();
+        only_b = json_array();
+        diff = json_array();
+        if (root != NULL && only_a != NULL && only_b != NULL && diff != NULL) {
+            json_object_set(root, "only_in_a", only_a);
+            json_object_set(root, "only_in_b", only_b);
+            json_object_set(root, "different", diff);
+        }
+    }
+    struct obuf ob = {0};
+    long count = 0;
+    int rc = 0;
+    if (va == NULL || vb == NULL ||
+        (fmt == EI_FMT_JSON &&
+         (root == NULL || only_a == NULL || only_b == NULL || diff == NULL))) {
+        rc = json_nomem(err);
+        goto done;
+    }
+
+    size_t i = 0, j = 0;
+    while (rc == 0 && (i < na || j < nb)) {
+        int c = i == na ? 1 : j == nb ? -1 : strcmp(va[i]->key, vb[j]->key);
+        if (c < 0 || c > 0) {
+            const struct ei_entry *e = c < 0 ? va[i++] : vb[j++];
+            count++;
+            if (fmt == EI_FMT_JSON) {
+                if (json_push_key(c < 0 ? only_a : only_b, e->key) != 0)
+                    rc = json_nomem(err);
+                continue;
+            }
+            ob_puts(&ob, c < 0 ? "- " : "+ ");
+            ob_puts(&ob, e->key);
+            ob_puts(&ob, "  (only in ");
+            const char *name = c < 0 ? name_a : name_b;
+            put_oneline_str(&ob, name != NULL ? name : (c < 0 ? "A" : "B"));
+            ob_puts(&ob, ")\n");
+            continue;
+        }
+        const struct ei_entry *ea = va[i++], *eb = vb[j++];
+        if (ei_secmem_cmp(ea->value, ea->value_len, eb->value, eb->value_len) ==
+            0)
+            continue;
+        count++;
+        bool hide = (ea->flags | eb->flags) & EI_ENTRY_SECRET;
+        size_t la, lb;
+        const char *sa = diff_value(ea, hide, reveal, &la);
+        const char *sb = diff_value(eb, hide, reveal, &lb);
+        if (fmt == EI_FMT_JSON) {
+            json_t *ja = json_value(ea->key, sa, la, err);
+            json_t *jb = ja != NULL ? json_value(eb->key, sb, lb, err) : NULL;
+            if (jb == NULL) {
+                json_decref(ja);
+                rc = -1;
+                break;
+            }
+            json_t *o = json_object();
+            int bad = json_array_append_new(diff, o);
+            bad |= json_object_set_new(o, "key", json_string(ea->key));
+            bad |= json_object_set_new(o, "a", ja);
+            bad |= json_object_set_new(o, "b", jb);
+            if (bad != 0)
+                rc = json_nomem(err);
+            continue;
+        }
+        ob_puts(&ob, "~ ");
+        ob_puts(&ob, ea->key);
+        ob_puts(&ob, ": ");
+        put_oneline(&ob, sa, la);
+        ob_puts(&ob, " -> ");
+        put_oneline(&ob, sb, lb);
+        ob_putc(&ob, '\n');
+    }
+    if (rc == 0 && fmt == EI_FMT_JSON) {
+        rc = ob_json(&ob, root);
+        root = NULL;
+        if (rc < 0)
+            json_nomem(err);
+    }
+
+done:
+    json_decref(root);
+    json_decref(only_a);
+    json_decref(only_b);
+    json_decref(diff);
+    free(va);
+    free(vb);
+    if (rc < 0) {
+        ob_free(&ob);
+        return -1;
+    }
+    if (ob_finish(&ob, out, err) < 0)
+        return -1;
+    return count;
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/* Writers for print, explain, check and diff: the one place where values
+   become text for people, and so the one redaction point. */
+#ifndef EI_OUTPUT_H
+#define EI_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "envinject/provider.h"
+
+struct ei_resolution;
+struct ei_entry;
+
+enum ei_format {
+    EI_FMT_DOTENV = 0,
+    EI_FMT_ENV,
+    EI_FMT_SHELL,
+    EI_FMT_JSON,
+    EI_FMT_GITHUB,
+    EI_FMT_TABLE,
+    EI_FMT_TEXT /* check and diff */
+};
+
+/* Parse a format name; -1 when unknown. */
+int ei_format_parse(const char *name);
+const char *ei_format_name(enum ei_format fmt);
+
+/* The text shown for a value in place of a secret. */
+#define EI_REDACTED "<secret>"
+
+/*
+ * The value to show for e: its text when reveal is true or e is not
+ * secret, EI_REDACTED otherwise (*len set accordingly).
+ */
+const char *ei_output_value(const struct ei_entry *e, bool reveal, size_t *len);
+
+struct ei_print_opts {
+    enum ei_format format;
+    bool origin;
+    bool reveal;
+    const char *const *keys; /* only these (in this order), or NULL: all */
+    size_t keys_n;
+};
+
+/*
+ * print: every resolved key (sorted), or the keys named.  A named key that
+ * is not resolved is an error (EI_NOTFOUND, nothing printed).  The env
+ * format refuses values with a newline (EI_BADDATA naming the key).
+ * Writes to out only once everything is checked.  -1 with err.
+ */
+int ei_output_print(FILE *out, const struct ei_resolution *r,
+                    const struct ei_print_opts *o, struct ei_error *err);
+
+/* explain: for each key, every layer that had it, in order, the value
+   each gave (redacted), which one won and the final value. */
+int ei_output_explain(FILE *out, const struct ei_resolution *r,
+                      const char *const *keys, size_t keys_n, bool reveal,
+                      struct ei_error *err);
+
+/* check: the problems of r->problems, in EI_FMT_TEXT, JSON or GITHUB. */
+int ei_output_check(FILE *out, const struct ei_resolution *r,
+                    enum ei_format fmt, struct ei_error *err);
+
+/*
+ * diff: keys only in a, only in b, and values that differ (secrets are
+ * compared, never shown).  Returns the number of differences, -1 on error.
+ */
+long ei_output_diff(FILE *out, const struct ei_resolution *a,
+                    const char *name_a, const struct ei_resolution *b,
+                    const char *name_b, enum ei_format fmt, bool reveal,
+                    struct ei_error *err);
+
+#endif

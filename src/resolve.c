@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+/* Resolution: fetch every layer, merge in layer order, interpolate, apply
+   the schema's defaults and validate. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "envset.h"
+#include "interp.h"
+#include "resolve.h"
+#include "secmem.h"
+
+const char *ei_resolution_layer_name(const struct ei_resolution *r, int layer)
+{
+    if (layer < 0 || (size_t)layer >= r->layers_n)
+        return "schema";
+    return r->layers[layer].name;
+}
+
+const char *ei_resolution_provider_name(const struct ei_resolution *r,
+                                        int layer)
+{
+    if (layer < 0 || (size_t)layer >= r->layers_n)
+        return "schema";
+    return r->layers[layer].prov->name;
+}
+
+static const char *layer_name_cb(void *ctx, int layer)
+{
+    return ei_resolution_layer_name(ctx, layer);
+}
+
+void ei_resolution_free(struct ei_resolution *r)
+{
+    if (r == NULL)
+        return;
+    for (size_t i = 0; i < r->layers_n; i++)
+        ei_layer_fini(&r->layers[i]);
+    free(r->layers);
+    ei_envset_free(r->final);
+    ei_problems_clear(&r->problems);
+    ei_store_free(r->secrets);
+    ei_store_free(r->plain);
+    free(r);
+}
+
+static void *fetch_thread(void *arg)
+{
+    ei_layer_fetch(arg);
+    return NULL;
+}
+
+/*
+ * Remote layers each get a thread, so their network time overlaps; a
+ * thread costs tens of microseconds, nothing next to a round trip, and
+ * keeps every provider ordinary blocking code.  Local layers are read in
+ * this thread meanwhile.  The merge waits for all of them and then goes
+ * strictly in layer order, so timing never changes the result.
+ */
+static int fetch_all(struct ei_resolution *r, struct ei_error *err)
+{
+    pthread_t *tid = calloc(r->layers_n, sizeof(*tid));
+    bool *started = calloc(r->layers_n, sizeof(*started));
+    if (tid == NULL || r->layers_n == 0 || started == NULL) {
+        free(tid);
+        free(started);
+        if (r->layers_n == 0)
+            return 0;
+        return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory"),
+               -1;
+    }
+    for (size_t i = 0; i < r->layers_n; i++) {
+        struct ei_layer *l = &r->layers[i];
+        if (!(l->prov->flags & EI_PROV_REMOTE))
+            continue;
+        int e = pthread_create(&tid[i], NULL, fetch_thread, l);
+        if (e != 0) {
+            ei_error_set(err, EI_OSERR, e, l->name, NULL,
+                         "cannot start a thread");
+            for (size_t j = 0; j < i; j++)
+                if (started[j])
+                    pthread_join(tid[j], NULL);
+            free(tid);
+            free(started);
+            return -1;
+        }
+        started[i] = true;
+    }
+    for (size_t i = 0; i < r->layers_n; i++)
+        if (!started[i])
+            ei_layer_fetch(&r->layers[i]);
+    for (size_t i = 0; i < r->layers_n; i++)
+        if (started[i])
+            pthread_join(tid[i], NULL);
+    free(tid);
+    free(started);
+
+    for (size_t i = 0; i < r->layers_n; i++) {
+        struct ei_layer *l = &r->layers[i];
+        if (l->skipped) {
+            ei_diag_msg(EI_LOG_WARN, l->name, l->error.locator,
+                        "skipped optional layer: %s", l->error.text);
+            continue;
+        }
+        if (l->status != EI_OK) {
+            if (err != NULL && err->status == EI_OK)
+                *err = l->error;
+            return -1;
+        }
+        size_t n = ei_envset_count(l->staged);
+        ei_diag_msg(EI_LOG_INFO, l->name, NULL, "%zu key%s in %lld ms", n,
+                    n == 1 ? "" : "s", (long long)l->elapsed_ms);
+        if (n == 0)
+            ei_diag_msg(EI_LOG_INFO, l->name, NULL, "layer is empty");
+    }
+    return 0;
+}
+
+static int merge(struct ei_resolution *r, struct ei_error *err)
+{
+    for (size_t i = 0; i < r->layers_n; i++) {
+        struct ei_layer *l = &r->layers[i];
+        if (l->skipped)
+            continue;
+        size_t n = ei_envset_count(l->staged);
+        for (size_t j = 0; j < n; j++) {
+            struct ei_entry e = *ei_envset_at(l->staged, j);
+            e.below = ei_envset_get(r->final, e.key);
+            if (ei_envset_put(r->final, &e, NULL) == NULL)
+                return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
+                                    "out of memory"),
+                       -1;
+        }
+    }
+    return 0;
+}
+
+/* Keys the configuration says never reach the program. */
+static int apply_unset(struct ei_resolution *r, struct ei_error *err)
+{
+    for (size_t i = 0; i < r->cfg->unset_n; i++) {
+        struct ei_entry *old = ei_envset_get(r->final, r->cfg->unset[i]);
+        if (old == NULL || (old->flags & EI_ENTRY_UNSET))
+            continue;
+        struct ei_entry e = *old;
+        e.flags |= EI_ENTRY_UNSET;
+        e.below = old;
+        if (ei_envset_put(r->final, &e, NULL) == NULL)
+            return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
+                                "out of memory"),
+                   -1;
+    }
+    return 0;
+}
+
+int ei_resolve(struct ei_config *cfg, const char *const *environ,
+               unsigned flags, struct ei_resolution **out, struct ei_error *err)
+{
+    *out = NULL;
+    struct ei_resolution *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory"),
+               -1;
+    r->cfg = cfg;
+    r->plain = ei_store_new(false);
+    r->secrets = ei_store_new(true);
+    r->layers = calloc(cfg->layers_n + 1, sizeof(*r->layers));
+    if (r->plain == NULL || r->secrets == NULL || r->layers == NULL)
+        goto oom;
+    r->final = ei_envset_new(r->plain);
+    if (r->final == NULL)
+        goto oom;
+
+    /* every layer's options are checked before any layer does I/O */
+    for (size_t i = 0; i < cfg->layers_n; i++) {
+        r->layers_n = i + 1;
+        if (ei_layer_init(&r->layers[i], &cfg->layers[i], cfg, (int)i, environ,
+                          err) < 0)
+            goto fail;
+    }
+    if (fetch_all(r, err) < 0 || merge(r, err) < 0)
+        goto fail;
+
+    /* schema defaults go in before interpolation, so that a value can
+       refer to a key that only the schema sets, and a default can refer
+       to resolved keys */
+    if (ei_schema_apply(&cfg->schema, r->final, r->plain, r->secrets, err) < 0)
+        goto fail;
+    bool *interp = calloc(r->layers_n + 1, sizeof(*interp));
+    if (interp == NULL)
+        goto oom;
+    for (size_t i = 0; i < r->layers_n; i++)
+        interp[i] = r->layers[i].interpolate;
+    int rc = ei_interp_expand(r->final, interp, r->layers_n, layer_name_cb, r,
+                              r->plain, r->secrets, err);
+    free(interp);
+    if (rc < 0)
+        goto fail;
+    if (apply_unset(r, err) < 0)
+        goto fail;
+
+    long found = ei_schema_check(&cfg->schema, r->final, &r->problems);
+    if (found < 0)
+        goto oom;
+    *out = r;
+    if (found > 0 && !(flags & EI_RESOLVE_KEEP_GOING))
+        return ei_error_set(err, EI_BADCONFIG, 0, NULL, NULL,
+                            "%ld validation problem%s", found,
+                            found == 1 ? "" : "s"),
+               -1;
+    for (size_t i = 0; i < r->layers_n; i++) {
+        size_t unlocked = ei_store_unlocked(r->layers[i].secrets);
+        if (unlocked > 0)
+            ei_diag_msg(EI_LOG_INFO, r->layers[i].name, NULL,
+                        "secret memory could not be locked (RLIMIT_MEMLOCK)");
+    }
+    return 0;
+oom:
+    ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
+fail:
+    ei_resolution_free(r);
+    return -1;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/* Resolution: fetch every layer, merge in layer order, interpolate, apply
+   the schema's defaults and validate. */
+#ifndef EI_RESOLVE_H
+#define EI_RESOLVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "envinject/provider.h"
+#include "layer.h"
+#include "schema.h"
+
+struct ei_envset;
+struct ei_store;
+
+struct ei_resolution {
+    struct ei_config *cfg; /* not owned */
+    struct ei_layer *layers;
+    size_t layers_n;
+    struct ei_envset *final; /* the merged, interpolated result */
+    struct ei_store *plain;
+    struct ei_store *secrets;
+    struct ei_problems problems; /* require and schema findings */
+};
+
+/* Flags of ei_resolve. */
+#define EI_RESOLVE_KEEP_GOING                                                  \
+    0x1u /* record validation problems and return                              \
+0 (check); otherwise they fail */
+
+/*
+ * Resolve cfg against the process environment environ.  On success *out
+ * is the resolution (free with ei_resolution_free).  On failure -1 with
+ * err; validation failures (when not KEEP_GOING) give EI_BADCONFIG and
+ * leave the resolution in *out so that every problem can be reported.
+ */
+int ei_resolve(struct ei_config *cfg, const char *const *environ,
+               unsigned flags, struct ei_resolution **out,
+               struct ei_error *err);
+void ei_resolution_free(struct ei_resolution *r);
+
+/* Name of a layer index (EI_LAYER_SCHEMA gives "schema"). */
+const char *ei_resolution_layer_name(const struct ei_resolution *r, int layer);
+const char *ei_resolution_provider_name(const struct ei_resolution *r,
+                                        int layer);
+
+#endif

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/* The schema and require rules: defaults, types, and the problem list that
+   check reports and run refuses to start with. */
+#ifndef EI_SCHEMA_H
+#define EI_SCHEMA_H
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "envinject/provider.h"
+
+struct ei_envset;
+struct ei_store;
+
+enum ei_type {
+    EI_TYPE_STRING = 0,
+    EI_TYPE_INT,
+    EI_TYPE_BOOL,
+    EI_TYPE_ENUM,
+    EI_TYPE_URL,
+    EI_TYPE_REGEX
+};
+
+/* One schema rule, as envinject.conf(5) describes it. */
+struct ei_rule {
+    char *key;
+    enum ei_type type;
+    bool has_min, has_max;
+    long long min, max; /* int */
+    char **values;      /* enum: NULL-terminated */
+    size_t values_n;
+    char *pattern; /* regex (and optionally string): POSIX ERE,
+              matched against the whole value */
+    regex_t re;
+    bool re_ok;    /* re was compiled */
+    char *def;     /* default value, or NULL */
+    bool secret;   /* the key is secret whatever its layer */
+    bool required; /* also listed in require, or required = true */
+    char *where;   /* "envinject.conf:12" */
+};
+
+struct ei_schema {
+    struct ei_rule *rules;
+    size_t rules_n;
+    char **require; /* keys that must be present; NULL-terminated */
+    size_t require_n;
+    char *require_where; /* "envinject.conf:40" */
+};
+
+/* One finding of validation. */
+struct ei_problem {
+    char *key;
+    char *rule;        /* "require", "type", "min", "max", "enum", "pattern" */
+    char *message;     /* never contains the value */
+    int layer;         /* layer whose value broke the rule, -1 if none */
+    const char *where; /* rule location, "envinject.conf:12"; may be NULL */
+};
+
+struct ei_problems {
+    struct ei_problem *v;
+    size_t n;
+};
+
+/* Free the rules (compiled regexes included); the struct itself stays. */
+void ei_schema_clear(struct ei_schema *schema);
+
+/* The rule for key, or NULL. */
+const struct ei_rule *ei_schema_rule(const struct ei_schema *schema,
+                                     const char *key);
+
+/* Parse a type name ("int"); -1 when unknown. */
+int ei_schema_type(const char *name);
+const char *ei_schema_type_name(enum ei_type type);
+
+/*
+ * Compile patterns and check that each rule is consistent (min <= max,
+ * enum has values, regex has a pattern, the default itself passes the
+ * rule).  EI_BADCONFIG with the rule's location on failure.
+ */
+int ei_schema_prepare(struct ei_schema *schema, struct ei_error *err);
+
+/*
+ * Add the default of every rule whose key is absent (or unset) in set, as
+ * an entry of layer EI_LAYER_SCHEMA whose locator is the rule's location;
+ * mark keys that a rule declares secret.  Strings come from store (the
+ * secret store for secret keys: pass both).  -1 with err when out of
+ * memory.
+ */
+int ei_schema_apply(const struct ei_schema *schema, struct ei_envset *set,
+                    struct ei_store *plain, struct ei_store *secret,
+                    struct ei_error *err);
+
+/*
+ * Validate set against require and every rule; append each problem found
+ * (all of them, not just the first) to out.  Returns the number found, or
+ * -1 when out of memory.
+ */
+long ei_schema_check(const struct ei_schema *schema,
+                     const struct ei_envset *set, struct ei_problems *out);
+
+void ei_problems_clear(struct ei_problems *p);
+
+#endif

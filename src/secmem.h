@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/* Memory stores: bump allocators for the strings of one resolution, and the
+   secret store (sodium_malloc'd chunks, locked, wiped when freed). */
+#ifndef EI_SECMEM_H
+#define EI_SECMEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct ei_store;
+
+/*
+ * Initialise libsodium, make the process non-dumpable and install the
+ * wipe-on-free allocator in jansson.  Call once from main before any
+ * thread starts.  Returns 0, or -1 if sodium_init failed.
+ */
+int ei_secmem_init(void);
+
+/*
+ * A new store.  A secret store takes its memory from sodium_malloc in large
+ * chunks (guard pages, locked against swapping, excluded from core dumps
+ * where the system allows), and wipes everything when freed.  A plain store
+ * uses malloc.  NULL when out of memory.
+ */
+struct ei_store *ei_store_new(bool secret);
+
+/* Wipe (secret stores) and release everything; NULL is fine. */
+void ei_store_free(struct ei_store *st);
+
+/* len bytes, aligned for any object, zeroed; NULL when out of memory. */
+void *ei_store_alloc(struct ei_store *st, size_t len);
+
+/* A NUL-terminated copy of len bytes of s; NULL when out of memory. */
+char *ei_store_strndup(struct ei_store *st, const char *s, size_t len);
+char *ei_store_strdup(struct ei_store *st, const char *s);
+
+/* Whether the store is secret. */
+bool ei_store_secret(const struct ei_store *st);
+
+/* Number of secret chunks that could not be locked (reported at -v). */
+size_t ei_store_unlocked(const struct ei_store *st);
+
+/* Compare secrets in constant time: 0 when equal. */
+int ei_secmem_cmp(const void *a, size_t a_len, const void *b, size_t b_len);
+
+#endif

@@ -1,0 +1,518 @@
+/* SPDX-License-Identifier: MIT */
+/* A fake ei_host and a collecting ei_sink for provider unit tests. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "diag.h"
+#include "host.h"
+#include "readfile.h"
+
+#define FAKE_LAYER         "test"
+#define FAKE_MAX_VALUE_LEN (1024u * 1024u)
+
+struct fake_opt {
+    char *name;
+    char *value;
+    bool used;
+};
+
+struct fake_host {
+    struct ei_host host;
+    struct fake_opt *opts;
+    size_t opts_n;
+    char **environ; /* NULL-terminated */
+    char *dir;
+    char *arg;
+    char *log; /* NUL-terminated, lines joined with '\n' */
+    size_t log_len;
+    void **allocs; /* what getters handed out, freed with the host */
+    size_t allocs_n;
+    size_t reads;
+};
+
+static struct fake_host *fake_of(const struct ei_host *h)
+{
+    return h->core;
+}
+
+static bool fake_keep(struct fake_host *fh, void *p)
+{
+    if (p == NULL)
+        return false;
+    void **grown = realloc(fh->allocs, (fh->allocs_n + 1) * sizeof *grown);
+    if (grown == NULL) {
+        free(p);
+        return false;
+    }
+    fh->allocs = grown;
+    fh->allocs[fh->allocs_n++] = p;
+    return true;
+}
+
+/* The last value of name, marking every occurrence used; NULL if absent. */
+static const char *fake_opt_last(struct fake_host *fh, const char *name)
+{
+    const char *v = NULL;
+    for (size_t i = 0; i < fh->opts_n; i++) {
+        if (strcmp(fh->opts[i].name, name) == 0) {
+            fh->opts[i].used = true;
+            v = fh->opts[i].value;
+        }
+    }
+    return v;
+}
+
+static int fake_opt_string(const struct ei_host *h, const char *name,
+                           const char **out, struct ei_error *err)
+{
+    const char *v = fake_opt_last(fake_of(h), name);
+    if (v == NULL)
+        return 0;
+    *out = v;
+    return 1;
+}
+
+static int fake_opt_path(const struct ei_host *h, const char *name,
+                         const char **out, struct ei_error *err)
+{
+    struct fake_host *fh = fake_of(h);
+    const char *v = fake_opt_last(fh, name);
+    if (v == NULL)
+        return 0;
+    if (v[0] == '/' || v[0] == '\0' || fh->dir == NULL) {
+        *out = v;
+        return 1;
+    }
+    size_t len = strlen(fh->dir) + 1 + strlen(v) + 1;
+    char *p = malloc(len);
+    if (p == NULL || !fake_keep(fh, p)) {
+        ei_error_set(err, EI_NOMEM, ENOMEM, FAKE_LAYER, NULL, "out of memory");
+        return -1;
+    }
+    snprintf(p, len, "%s/%s", fh->dir, v);
+    *out = p;
+    return 1;
+}
+
+static int fake_opt_bool(const struct ei_host *h, const char *name, bool *out,
+                         struct ei_error *err)
+{
+    static const struct {
+        const char *word;
+        bool value;
+    } words[] = {{"true", true}, {"false", false}, {"yes", true},
+                 {"no", false},  {"1", true},      {"0", false}};
+    const char *v = fake_opt_last(fake_of(h), name);
+    if (v == NULL)
+        return 0;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        if (strcmp(v, words[i].word) == 0) {
+            *out = words[i].value;
+            return 1;
+        }
+    }
+    ei_error_set(err, EI_BADCONFIG, 0, FAKE_LAYER, NULL, "%s: not a boolean",
+                 name);
+    return -1;
+}
+
+static int fake_opt_int(const struct ei_host *h, const char *name,
+                        long long *out, struct ei_error *err)
+{
+    const char *v = fake_opt_last(fake_of(h), name);
+    if (v == NULL)
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (v[0] == '\0' || *end != '\0' || errno != 0) {
+        ei_error_set(err, EI_BADCONFIG, 0, FAKE_LAYER, NULL,
+                     "%s: not an integer", name);
+        return -1;
+    }
+    *out = n;
+    return 1;
+}
+
+static int fake_opt_list(const struct ei_host *h, const char *name,
+                         const char *const **out, size_t *n,
+                         struct ei_error *err)
+{
+    struct fake_host *fh = fake_of(h);
+    size_t count = 0;
+    for (size_t i = 0; i < fh->opts_n; i++)
+        count += strcmp(fh->opts[i].name, name) == 0;
+    if (count == 0)
+        return 0;
+    const char **list = calloc(count + 1, sizeof *list);
+    if (list == NULL || !fake_keep(fh, list)) {
+        ei_error_set(err, EI_NOMEM, ENOMEM, FAKE_LAYER, NULL, "out of memory");
+        return -1;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < fh->opts_n; i++) {
+        if (strcmp(fh->opts[i].name, name) == 0) {
+            fh->opts[i].used = true;
+            list[k++] = fh->opts[i].value;
+        }
+    }
+    *out = list;
+    if (n != NULL)
+        *n = count;
+    return 1;
+}
+
+static const char *fake_arg(const struct ei_host *h)
+{
+    return fake_of(h)->arg;
+}
+
+static const char *fake_env_get(const struct ei_host *h, const char *name)
+{
+    size_t len = strlen(name);
+    for (char **e = fake_of(h)->environ; *e != NULL; e++) {
+        if (strncmp(*e, name, len) == 0 && (*e)[len] == '=')
+            return *e + len + 1;
+    }
+    return NULL;
+}
+
+static const char *const *fake_env_list(const struct ei_host *h)
+{
+    return (const char *const *)fake_of(h)->environ;
+}
+
+static enum ei_status fake_read_file(const struct ei_host *h, const char *path,
+                                     unsigned flags, struct ei_buf *out,
+                                     struct ei_error *err)
+{
+    fake_of(h)->reads++;
+    bool fresh = err != NULL && err->status == EI_OK;
+    enum ei_status st = ei_readfile(path, flags, h->max_value_len, out, err);
+    if (st != EI_OK && fresh)
+        ei_error_layer(err, FAKE_LAYER);
+    return st;
+}
+
+static void fake_buf_free(const struct ei_host *h, struct ei_buf *buf)
+{
+    ei_readfile_free(buf);
+}
+
+static void *fake_secret_alloc(const struct ei_host *h, size_t len)
+{
+    return sodium_malloc(len);
+}
+
+static void fake_secret_free(const struct ei_host *h, void *p, size_t len)
+{
+    sodium_free(p);
+}
+
+static enum ei_status fake_error(const struct ei_host *h, struct ei_error *err,
+                                 enum ei_status status, int errnum,
+                                 const char *locator, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ei_error_vset(err, status, errnum, FAKE_LAYER, locator, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+__attribute__((format(printf, 3, 4))) static void
+fake_log(const struct ei_host *h, enum ei_log_level level, const char *fmt, ...)
+{
+    struct fake_host *fh = fake_of(h);
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    size_t sep = fh->log_len > 0;
+    char *grown = realloc(fh->log, fh->log_len + sep + (size_t)n + 1);
+    if (grown == NULL)
+        return;
+    fh->log = grown;
+    if (sep)
+        fh->log[fh->log_len++] = '\n';
+    va_start(ap, fmt);
+    vsnprintf(fh->log + fh->log_len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    fh->log_len += (size_t)n;
+}
+
+static int64_t fake_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t fake_remaining_ms(const struct ei_host *h,
+                                 const struct ei_deadline *dl)
+{
+    if (dl == NULL)
+        return INT64_MAX;
+    int64_t left = dl->end_ms - fake_now_ms();
+    return left > 0 ? left : 0;
+}
+
+void fake_deadline(struct ei_deadline *dl, int64_t ms)
+{
+    dl->start_ms = fake_now_ms();
+    dl->end_ms = dl->start_ms + ms;
+}
+
+static char *fake_strdup(const char *s)
+{
+    size_t len = strlen(s) + 1;
+    char *p = malloc(len);
+    if (p != NULL)
+        memcpy(p, s, len);
+    return p;
+}
+
+struct fake_host *fake_host_new(const char *const *opts,
+                                const char *const *environ, const char *dir)
+{
+    if (sodium_init() < 0)
+        return NULL;
+    struct fake_host *fh = calloc(1, sizeof *fh);
+    if (fh == NULL)
+        return NULL;
+    fh->host = (struct ei_host){
+        .abi = EI_HOST_ABI,
+        .size = sizeof(struct ei_host),
+        .core = fh,
+        .opt_string = fake_opt_string,
+        .opt_path = fake_opt_path,
+        .opt_bool = fake_opt_bool,
+        .opt_int = fake_opt_int,
+        .opt_list = fake_opt_list,
+        .arg = fake_arg,
+        .env_get = fake_env_get,
+        .env_list = fake_env_list,
+        .read_file = fake_read_file,
+        .buf_free = fake_buf_free,
+        .secret_alloc = fake_secret_alloc,
+        .secret_free = fake_secret_free,
+        .error = fake_error,
+        .log = fake_log,
+        .remaining_ms = fake_remaining_ms,
+        .max_value_len = FAKE_MAX_VALUE_LEN,
+    };
+    size_t n = 0;
+    while (opts != NULL && opts[n] != NULL)
+        n++;
+    fh->opts = calloc(n + 1, sizeof *fh->opts);
+    if (fh->opts == NULL)
+        goto fail;
+    for (; fh->opts_n < n; fh->opts_n++) {
+        const char *o = opts[fh->opts_n];
+        const char *eq = strchr(o, '=');
+        struct fake_opt *fo = &fh->opts[fh->opts_n];
+        fo->name = fake_strdup(o);
+        if (fo->name == NULL)
+            goto fail;
+        if (eq == NULL) {
+            fo->value = fake_strdup("");
+        } else {
+            fo->name[eq - o] = '\0';
+            fo->value = fake_strdup(eq + 1);
+        }
+        if (fo->value == NULL) {
+            fh->opts_n++;
+            goto fail;
+        }
+    }
+    n = 0;
+    while (environ != NULL && environ[n] != NULL)
+        n++;
+    fh->environ = calloc(n + 1, sizeof *fh->environ);
+    if (fh->environ == NULL)
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        fh->environ[i] = fake_strdup(environ[i]);
+        if (fh->environ[i] == NULL)
+            goto fail;
+    }
+    if (dir != NULL) {
+        fh->dir = fake_strdup(dir);
+        if (fh->dir == NULL)
+            goto fail;
+    }
+    fh->log = calloc(1, 1);
+    if (fh->log == NULL)
+        goto fail;
+    return fh;
+fail:
+    fake_host_free(fh);
+    return NULL;
+}
+
+const struct ei_host *fake_host_host(struct fake_host *fh)
+{
+    return &fh->host;
+}
+
+void fake_host_set_arg(struct fake_host *fh, const char *arg)
+{
+    free(fh->arg);
+    fh->arg = arg != NULL ? fake_strdup(arg) : NULL;
+}
+
+void fake_host_set_max_value_len(struct fake_host *fh, size_t len)
+{
+    fh->host.max_value_len = len;
+}
+
+const char *fake_host_unused(struct fake_host *fh)
+{
+    for (size_t i = 0; i < fh->opts_n; i++) {
+        if (!fh->opts[i].used)
+            return fh->opts[i].name;
+    }
+    return NULL;
+}
+
+const char *fake_host_log(struct fake_host *fh)
+{
+    return fh->log;
+}
+
+size_t fake_host_reads(struct fake_host *fh)
+{
+    return fh->reads;
+}
+
+void fake_host_free(struct fake_host *fh)
+{
+    if (fh == NULL)
+        return;
+    for (size_t i = 0; fh->opts != NULL && i < fh->opts_n; i++) {
+        free(fh->opts[i].name);
+        free(fh->opts[i].value);
+    }
+    free(fh->opts);
+    for (size_t i = 0; fh->environ != NULL && fh->environ[i] != NULL; i++) {
+        /* environments in tests carry fake secrets */
+        sodium_memzero(fh->environ[i], strlen(fh->environ[i]));
+        free(fh->environ[i]);
+    }
+    free(fh->environ);
+    for (size_t i = 0; i < fh->allocs_n; i++)
+        free(fh->allocs[i]);
+    free(fh->allocs);
+    free(fh->dir);
+    free(fh->arg);
+    free(fh->log);
+    free(fh);
+}
+
+void fake_sink_init(struct fake_sink *fs)
+{
+    memset(fs, 0, sizeof *fs);
+    fs->sink.ctx = fs;
+    fs->sink.emit = fake_sink_emit;
+}
+
+static int fake_sink_refuse(struct fake_sink *fs, struct ei_error *err,
+                            const char *why)
+{
+    fs->abi_violation = true;
+    ei_error_set(err, EI_INTERNAL, 0, FAKE_LAYER, NULL, "fake sink: %s", why);
+    return -1;
+}
+
+int fake_sink_emit(struct ei_sink *sink, const char *const *name, size_t name_n,
+                   const char *value, size_t value_len, const char *locator,
+                   unsigned flags, struct ei_error *err)
+{
+    struct fake_sink *fs = sink->ctx;
+    fs->emits++;
+    if (fs->fail_at != 0 && fs->emits == fs->fail_at) {
+        ei_error_set(err, EI_INTERNAL, 0, FAKE_LAYER, NULL,
+                     "fake sink: failing emit %zu as told", fs->emits);
+        return -1;
+    }
+    if (name == NULL || name_n == 0)
+        return fake_sink_refuse(fs, err, "no name segment");
+    if (value == NULL)
+        return fake_sink_refuse(fs, err, "NULL value");
+    if (memchr(value, '\0', value_len) != NULL)
+        return fake_sink_refuse(fs, err, "NUL byte inside a value");
+    size_t name_len = 0;
+    for (size_t i = 0; i < name_n; i++) {
+        if (name[i] == NULL || name[i][0] == '\0')
+            return fake_sink_refuse(fs, err, "NULL or empty name segment");
+        name_len += strlen(name[i]) + 1;
+    }
+    if (fs->n == fs->cap) {
+        size_t cap = fs->cap != 0 ? fs->cap * 2 : 16;
+        struct fake_entry *grown = realloc(fs->entries, cap * sizeof *grown);
+        if (grown == NULL)
+            goto nomem;
+        fs->entries = grown;
+        fs->cap = cap;
+    }
+    struct fake_entry *e = &fs->entries[fs->n];
+    memset(e, 0, sizeof *e);
+    e->name = malloc(name_len);
+    e->value = malloc(value_len + 1);
+    e->locator = locator != NULL ? fake_strdup(locator) : NULL;
+    if (e->name == NULL || e->value == NULL ||
+        (locator != NULL && e->locator == NULL)) {
+        free(e->name);
+        free(e->value);
+        free(e->locator);
+        goto nomem;
+    }
+    size_t off = 0;
+    for (size_t i = 0; i < name_n; i++) {
+        size_t l = strlen(name[i]);
+        memcpy(e->name + off, name[i], l);
+        off += l;
+        e->name[off++] = i + 1 < name_n ? '/' : '\0';
+    }
+    e->name_n = name_n;
+    memcpy(e->value, value, value_len);
+    e->value[value_len] = '\0';
+    e->value_len = value_len;
+    e->flags = flags;
+    fs->n++;
+    return 0;
+nomem:
+    ei_error_set(err, EI_NOMEM, ENOMEM, FAKE_LAYER, NULL, "out of memory");
+    return -1;
+}
+
+const struct fake_entry *fake_sink_find(const struct fake_sink *fs,
+                                        const char *name)
+{
+    for (size_t i = fs->n; i > 0; i--) {
+        if (strcmp(fs->entries[i - 1].name, name) == 0)
+            return &fs->entries[i - 1];
+    }
+    return NULL;
+}
+
+void fake_sink_free(struct fake_sink *fs)
+{
+    for (size_t i = 0; i < fs->n; i++) {
+        struct fake_entry *e = &fs->entries[i];
+        sodium_memzero(e->value, e->value_len);
+        free(e->name);
+        free(e->value);
+        free(e->locator);
+    }
+    free(fs->entries);
+    fake_sink_init(fs);
+}

@@ -1,0 +1,3 @@
+^envinject: .*\./nosuchprog.*not found
+^envinject: .*nosuchdir/nosuchprog.*not found
+^envinject: .*nosuchprog.*not found

@@ -1,0 +1,3 @@
+^envinject: .*\./notexec.*permission denied
+^envinject: .*adir.*permission denied
+^envinject: .*notexec.*permission denied

@@ -1,0 +1,282 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Runs the data-driven cases under tests/integration/cases as TAP, one test
+# per directory; usage: run-cases.sh [CASE_NAME...] (default: all).
+#
+# A case directory holds:
+#   cmd                  shell text run with sh -c in a fresh copy of the
+#                        directory (the working directory), environment
+#                        emptied but PATH=/usr/bin:/bin, HOME and `env`
+#   env                  optional KEY=VALUE lines added to that environment
+#   stdin                optional, fed to the command (else /dev/null)
+#   expect.status        exit status, default 0
+#   expect.stdout        exact output; or expect.stdout.re: one extended
+#   expect.stderr        regex per line, each matching a line of the
+#                        output, in order (same for stderr)
+#   expect.probe         lines that must each be a line of probe.out, the
+#                        report the probe writes when PROBE_OUT names it
+#   skip-if-missing      commands; the case is skipped when one is missing
+# Placeholders replaced in cmd and every copied text file: @ENVINJECT@
+# (under valgrind when $VALGRIND is set), @PROBE@, @CASEDIR@, @CANARY@,
+# @PORT@ (a free loopback port), @SRCDIR@.
+#
+# The canary @CANARY@ (EI_CANARY_ and 32 random hex digits) must never be in
+# stderr, nor in stdout unless the expected stdout has it, nor in the argv
+# of a probe report; when expect.probe has it, the probe must have seen it.
+set -u
+shopt -u patsub_replacement 2>/dev/null || true
+# case order and regex classes must not depend on the caller's locale
+export LC_ALL=C
+
+here=$(cd "$(dirname "$0")" && pwd)
+top_srcdir=$(cd "${top_srcdir:-$here/../..}" && pwd)
+top_builddir=$(cd "${top_builddir:-$here/../..}" && pwd)
+envinject=$top_builddir/envinject
+probe=$top_builddir/tests/helpers/probe
+cases_dir=$top_srcdir/tests/integration/cases
+vg_args='--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --track-fds=no -q'
+
+# A case that hangs must not hang the suite; valgrind is ~50 times slower.
+if [ -n "${VALGRIND:-}" ]; then
+    case_timeout=${EI_CASE_TIMEOUT:-3000}
+else
+    case_timeout=${EI_CASE_TIMEOUT:-300}
+fi
+
+bail() {
+    echo "Bail out! $*"
+    exit 99
+}
+
+[ -x "$envinject" ] || bail "$envinject is not built"
+[ -x "$probe" ] || bail "$probe is not built"
+[ -d "$cases_dir" ] || bail "no case directory $cases_dir"
+
+sub_envinject=$envinject
+if [ -n "${VALGRIND:-}" ]; then
+    vg=$(command -v valgrind) || bail "VALGRIND is set but valgrind is missing"
+    sub_envinject="$vg $vg_args $envinject"
+fi
+canary=EI_CANARY_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+[ ${#canary} -eq 42 ] || bail "cannot make a canary from /dev/urandom"
+
+free_port() {
+    if command -v python3 >/dev/null 2>&1; then
+        python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])' && return
+    fi
+    # nothing answering on the port is close enough for a test server
+    local p tries=0
+    while [ $tries -lt 100 ]; do
+        p=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"
+            return
+        fi
+        tries=$((tries + 1))
+    done
+    return 1
+}
+
+# Placeholders of text $1 replaced; result in REPLY.
+subst() {
+    local s=$1
+    s=${s//@ENVINJECT@/"$sub_envinject"}
+    s=${s//@PROBE@/"$probe"}
+    s=${s//@CASEDIR@/"$casedir"}
+    s=${s//@CANARY@/"$canary"}
+    s=${s//@SRCDIR@/"$top_srcdir"}
+    s=${s//@PORT@/"$port"}
+    REPLY=$s
+}
+
+# File $1 with placeholders replaced, written to $2 (may be $1: the
+# redirection keeps the file's mode).
+subst_file() {
+    local text=
+    IFS= read -r -d '' text <"$1"
+    subst "$text"
+    printf '%s' "$REPLY" >"$2"
+}
+
+diag() {
+    sed 's/^/# /'
+}
+
+# Regex file $1 (one ERE per line) against output file $2, in order.
+match_re() {
+    local re_file=$1 out_file=$2 re i=0 found
+    local -a lines
+    mapfile -t lines <"$out_file"
+    while IFS= read -r re || [ -n "$re" ]; do
+        [ -n "$re" ] || continue
+        found=
+        while [ $i -lt ${#lines[@]} ]; do
+            if [[ ${lines[$i]} =~ $re ]]; then
+                found=1
+                i=$((i + 1))
+                break
+            fi
+            i=$((i + 1))
+        done
+        if [ -z "$found" ]; then
+            echo "no line (in order) matches: $re"
+            return 1
+        fi
+    done <"$re_file"
+    return 0
+}
+
+failed=0
+n=0
+
+run_case() {
+    local dir=$1 name=${1##*/}
+    local msgs="" c root out status want line
+
+    if [ -f "$dir/skip-if-missing" ]; then
+        while IFS= read -r c || [ -n "$c" ]; do
+            case $c in '' | '#'*) continue ;; esac
+            if ! command -v "$c" >/dev/null 2>&1; then
+                echo "ok $n - $name # SKIP $c is missing"
+                return
+            fi
+        done <"$dir/skip-if-missing"
+    fi
+    if [ ! -f "$dir/cmd" ]; then
+        echo "not ok $n - $name"
+        echo "# no cmd file in $dir"
+        failed=$((failed + 1))
+        return
+    fi
+
+    root=$(mktemp -d "${TMPDIR:-/tmp}/ei-case.XXXXXX") || bail "mktemp failed"
+    casedir=$root/case
+    out=$root/out
+    mkdir "$casedir" "$out" "$root/home"
+    cp -R "$dir/." "$casedir/"
+    port=
+    if grep -rqF '@PORT@' "$dir"; then
+        port=$(free_port) || bail "no free loopback port"
+    fi
+
+    local f
+    while IFS= read -r -d '' f; do
+        # only non-empty text files; binary fixtures are copied as they are
+        if grep -qF '@' "$f" && grep -Iq . "$f"; then
+            subst_file "$f" "$f"
+        fi
+    done < <(find "$casedir" -type f -print0)
+    for f in expect.stdout expect.stderr expect.stdout.re expect.stderr.re \
+        expect.probe; do
+        [ -f "$dir/$f" ] && subst_file "$dir/$f" "$out/$f"
+    done
+
+    local cmd=
+    IFS= read -r -d '' cmd <"$dir/cmd"
+    subst "$cmd"
+    cmd=$REPLY
+    local -a envs=()
+    if [ -f "$casedir/env" ]; then
+        while IFS= read -r line || [ -n "$line" ]; do
+            case $line in '' | '#'*) continue ;; esac
+            envs+=("$line")
+        done <"$casedir/env"
+    fi
+    local input=/dev/null
+    [ -f "$casedir/stdin" ] && input=$casedir/stdin
+
+    (cd "$casedir" &&
+        exec timeout -k 10 "$case_timeout" env -i PATH=/usr/bin:/bin \
+            HOME="$root/home" "${envs[@]}" sh -c "$cmd") \
+        <"$input" >"$out/stdout" 2>"$out/stderr"
+    status=$?
+
+    want=0
+    if [ -f "$dir/expect.status" ]; then
+        read -r want <"$dir/expect.status"
+    fi
+    if [ "$status" != "$want" ]; then
+        msgs+="exit status $status, want $want"$'\n'
+        [ "$status" = 124 ] && msgs+="(timed out after ${case_timeout}s)"$'\n'
+    fi
+
+    local stream
+    for stream in stdout stderr; do
+        if [ -f "$out/expect.$stream" ]; then
+            if ! cmp -s "$out/expect.$stream" "$out/$stream"; then
+                msgs+="$stream differs:"$'\n'
+                msgs+=$(diff -u "$out/expect.$stream" "$out/$stream")$'\n'
+            fi
+        elif [ -f "$out/expect.$stream.re" ]; then
+            if ! line=$(match_re "$out/expect.$stream.re" "$out/$stream"); then
+                msgs+="$stream: $line"$'\n'"$stream was:"$'\n'
+                msgs+=$(cat "$out/$stream")$'\n'
+            fi
+        elif [ "$stream" = stderr ] && [ -s "$out/stderr" ] &&
+            [ "$status" != "$want" ]; then
+            msgs+="stderr was:"$'\n'$(cat "$out/stderr")$'\n'
+        fi
+    done
+
+    if [ -f "$out/expect.probe" ]; then
+        if [ ! -f "$casedir/probe.out" ]; then
+            msgs+="no probe report $casedir/probe.out"$'\n'
+        else
+            while IFS= read -r line || [ -n "$line" ]; do
+                [ -n "$line" ] || continue
+                grep -qxF -- "$line" "$casedir/probe.out" ||
+                    msgs+="probe report lacks: $line"$'\n'
+            done <"$out/expect.probe"
+            if grep -qF '@CANARY@' "$dir/expect.probe" &&
+                ! grep -qF "$canary" "$casedir/probe.out"; then
+                msgs+="the canary did not reach the probe"$'\n'
+            fi
+        fi
+    fi
+
+    # the canary rule
+    if grep -qF "$canary" "$out/stderr"; then
+        msgs+="canary found in stderr"$'\n'
+    fi
+    if grep -qF "$canary" "$out/stdout" &&
+        ! grep -qsF '@CANARY@' "$dir/expect.stdout" "$dir/expect.stdout.re"; then
+        msgs+="canary found in stdout"$'\n'
+    fi
+    for f in "$casedir"/probe*.out; do
+        [ -f "$f" ] || continue
+        if grep '^argv\[' "$f" | grep -qF "$canary"; then
+            msgs+="canary found in the probe's argv (${f##*/})"$'\n'
+        fi
+    done
+
+    if [ -z "$msgs" ]; then
+        echo "ok $n - $name"
+        rm -rf "$root"
+    else
+        echo "not ok $n - $name (kept $root)"
+        printf '%s' "$msgs" | diag
+        failed=$((failed + 1))
+    fi
+}
+
+cases=()
+if [ $# -gt 0 ]; then
+    for a in "$@"; do
+        [ -d "$cases_dir/$a" ] || bail "no case $a"
+        cases+=("$cases_dir/$a")
+    done
+else
+    for d in "$cases_dir"/*/; do
+        [ -d "$d" ] && cases+=("${d%/}")
+    done
+fi
+
+echo "1..${#cases[@]}"
+for d in "${cases[@]}"; do
+    n=$((n + 1))
+    run_case "$d"
+done
+[ "$failed" -eq 0 ]

@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of the entry set: lookup, replacement, order, sorted view and
+   key validation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "envset.h"
+#include "secmem.h"
+
+struct fixture {
+    struct ei_store *store;
+    struct ei_envset *set;
+};
+
+static int setup(void **state)
+{
+    struct fixture *fx = calloc(1, sizeof(*fx));
+    if (fx == NULL)
+        return -1;
+    fx->store = ei_store_new(false);
+    fx->set = ei_envset_new(fx->store);
+    if (fx->store == NULL || fx->set == NULL)
+        return -1;
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    ei_envset_free(fx->set);
+    ei_store_free(fx->store);
+    free(fx);
+    return 0;
+}
+
+static struct ei_entry mk(const char *key, const char *value, unsigned flags,
+                          int layer)
+{
+    struct ei_entry e = {
+        .key = key,
+        .value = value,
+        .value_len = value ? strlen(value) : 0,
+        .flags = flags,
+        .layer = layer,
+    };
+    return e;
+}
+
+/* One operation on the set and what it must give. */
+static const struct {
+    const char *key;
+    const char *value;
+    unsigned flags;
+    bool replaces; /* the key is in the set already */
+    const char *old_value;
+} put_cases[] = {
+    {"PATH", "/bin", 0, false, NULL},
+    {"HOME", "/root", 0, false, NULL},
+    {"_X", "", 0, false, NULL},
+    {"PATH", "/usr/bin", 0, true, "/bin"},
+    {"a", "lower", EI_ENTRY_SECRET, false, NULL},
+    {"A", "upper", 0, false, NULL},
+    {"GONE", NULL, EI_ENTRY_UNSET, false, NULL},
+    {"PATH", "/sbin", EI_ENTRY_SECRET, true, "/usr/bin"},
+    {"HOME", NULL, EI_ENTRY_UNSET, true, "/root"},
+    {"Z9", "z", 0, false, NULL},
+};
+
+/* The order of first insertion, and the sorted view without unset keys. */
+static const char *const want_order[] = {"PATH", "HOME", "_X", "a",
+                                         "A",    "GONE", "Z9"};
+static const char *const want_sorted[] = {"A", "PATH", "Z9", "_X", "a"};
+
+static void test_put_get(void **state)
+{
+    struct fixture *fx = *state;
+    size_t ncases = sizeof(put_cases) / sizeof(put_cases[0]);
+    for (size_t i = 0; i < ncases; i++) {
+        struct ei_entry e = mk(put_cases[i].key, put_cases[i].value,
+                               put_cases[i].flags, (int)i);
+        struct ei_entry *before = ei_envset_get(fx->set, e.key);
+        struct ei_entry *old = (struct ei_entry *)&old; /* must be reset */
+        struct ei_entry *in = ei_envset_put(fx->set, &e, &old);
+        assert_non_null(in);
+        assert_ptr_not_equal(in, &e);
+        assert_ptr_equal(ei_envset_get(fx->set, e.key), in);
+        assert_int_equal(in->layer, (int)i);
+        assert_int_equal(in->flags, put_cases[i].flags);
+        if (put_cases[i].replaces) {
+            assert_non_null(old);
+            assert_ptr_equal(old, before);
+            assert_ptr_not_equal(old, in);
+            /* the replaced entry is intact */
+            assert_string_equal(old->value, put_cases[i].old_value);
+            assert_string_equal(old->key, e.key);
+        } else {
+            assert_null(before);
+            assert_null(old);
+        }
+        /* changing the caller's struct does not touch the set's copy */
+        e.layer = 999;
+        assert_int_equal(in->layer, (int)i);
+    }
+
+    size_t norder = sizeof(want_order) / sizeof(want_order[0]);
+    assert_int_equal(ei_envset_count(fx->set), norder);
+    for (size_t i = 0; i < norder; i++) {
+        struct ei_entry *e = ei_envset_at(fx->set, i);
+        assert_non_null(e);
+        assert_string_equal(e->key, want_order[i]);
+    }
+    assert_null(ei_envset_at(fx->set, norder));
+    assert_null(ei_envset_at(fx->set, SIZE_MAX));
+
+    /* lookups of keys that are not there, including near misses */
+    static const char *const absent[] = {"",      "PAT", "PATHS", "path",
+                                         "GONE2", "_",   "Z"};
+    for (size_t i = 0; i < sizeof(absent) / sizeof(absent[0]); i++)
+        assert_null(ei_envset_get(fx->set, absent[i]));
+    assert_null(ei_envset_get(fx->set, NULL));
+    assert_string_equal(ei_envset_get(fx->set, "PATH")->value, "/sbin");
+
+    size_t n = 99;
+    struct ei_entry **sorted = ei_envset_sorted(fx->set, &n);
+    assert_non_null(sorted);
+    size_t nsorted = sizeof(want_sorted) / sizeof(want_sorted[0]);
+    assert_int_equal(n, nsorted);
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(sorted[i]->key, want_sorted[i]);
+        assert_ptr_equal(sorted[i], ei_envset_get(fx->set, want_sorted[i]));
+    }
+    free(sorted);
+}
+
+static void test_empty_and_bad(void **state)
+{
+    struct fixture *fx = *state;
+    assert_int_equal(ei_envset_count(fx->set), 0);
+    assert_null(ei_envset_get(fx->set, "A"));
+    assert_null(ei_envset_at(fx->set, 0));
+    size_t n = 42;
+    struct ei_entry **s = ei_envset_sorted(fx->set, &n);
+    assert_non_null(s);
+    assert_int_equal(n, 0);
+    free(s);
+
+    struct ei_entry bad = mk(NULL, "v", 0, 0);
+    struct ei_entry *old = (struct ei_entry *)&old;
+    assert_null(ei_envset_put(fx->set, &bad, &old));
+    assert_null(old);
+    assert_null(ei_envset_put(fx->set, NULL, NULL));
+    assert_int_equal(ei_envset_count(fx->set), 0);
+
+    /* only unset entries: the sorted view is empty but valid */
+    struct ei_entry u = mk("U", NULL, EI_ENTRY_UNSET, 0);
+    assert_non_null(ei_envset_put(fx->set, &u, NULL));
+    n = 42;
+    s = ei_envset_sorted(fx->set, &n);
+    assert_non_null(s);
+    assert_int_equal(n, 0);
+    free(s);
+    assert_int_equal(ei_envset_count(fx->set), 1);
+
+    assert_null(ei_envset_new(NULL));
+    ei_envset_free(NULL);
+    assert_int_equal(ei_envset_count(NULL), 0);
+}
+
+/* Many keys, inserted in a scrambled order, replaced and looked up. */
+static void test_many_keys(void **state)
+{
+    struct fixture *fx = *state;
+    enum { N = 120000 };
+    char **keys = calloc(N, sizeof(*keys));
+    size_t *perm = calloc(N, sizeof(*perm));
+    assert_non_null(keys);
+    assert_non_null(perm);
+    for (size_t i = 0; i < N; i++) {
+        char buf[32];
+        snprintf(buf, sizeof(buf), "KEY_%06zu", i);
+        keys[i] = ei_store_strdup(fx->store, buf);
+        assert_non_null(keys[i]);
+        perm[i] = i;
+    }
+    /* a fixed scramble: multiplying by an odd number coprime to N */
+    for (size_t i = 0; i < N; i++)
+        perm[i] = (i * 7919u) % N;
+    for (size_t i = 0; i < N; i++) {
+        struct ei_entry e = mk(keys[perm[i]], keys[perm[i]],
+                               perm[i] % 10 == 0 ? EI_ENTRY_UNSET : 0, 0);
+        assert_non_null(ei_envset_put(fx->set, &e, NULL));
+    }
+    assert_int_equal(ei_envset_count(fx->set), N);
+    /* replace every third key; order and count stay */
+    for (size_t i = 0; i < N; i += 3) {
+        struct ei_entry e = mk(keys[i], "new", 0, 1);
+        struct ei_entry *old = NULL;
+        assert_non_null(ei_envset_put(fx->set, &e, &old));
+        assert_non_null(old);
+        assert_string_equal(old->value, keys[i]);
+    }
+    assert_int_equal(ei_envset_count(fx->set), N);
+    for (size_t i = 0; i < N; i++) {
+        struct ei_entry *e = ei_envset_get(fx->set, keys[i]);
+        assert_non_null(e);
+        assert_string_equal(e->value, i % 3 == 0 ? "new" : keys[i]);
+        assert_ptr_equal(ei_envset_at(fx->set, i)->key, keys[perm[i]]);
+    }
+    assert_null(ei_envset_get(fx->set, "KEY_999999"));
+    size_t n = 0;
+    struct ei_entry **sorted = ei_envset_sorted(fx->set, &n);
+    assert_non_null(sorted);
+    size_t want_n = 0;
+    for (size_t i = 0; i < N; i++) {
+        bool unset = i % 10 == 0 && i % 3 != 0;
+        if (!unset) {
+            assert_ptr_equal(sorted[want_n]->key, keys[i]);
+            want_n++;
+        }
+    }
+    assert_int_equal(n, want_n);
+    free(sorted);
+    free(perm);
+    free(keys);
+}
+
+static const struct {
+    const char *s;
+    size_t len; /* SIZE_MAX: strlen */
+    bool valid;
+} key_cases[] = {
+    {"A", SIZE_MAX, true},
+    {"_", SIZE_MAX, true},
+    {"a1_B2", SIZE_MAX, true},
+    {"__9", SIZE_MAX, true},
+    {"DB_HOST", SIZE_MAX, true},
+    {"", SIZE_MAX, false},
+    {"1A", SIZE_MAX, false},
+    {"A-B", SIZE_MAX, false},
+    {"A.B", SIZE_MAX, false},
+    {"A B", SIZE_MAX, false},
+    {"A=B", SIZE_MAX, false},
+    {"\xc3\xa9t\xc3\xa9", SIZE_MAX, false},
+    {"A\n", SIZE_MAX, false},
+    {"$A", SIZE_MAX, false},
+    {"AB-", 2, true},   /* only the first len bytes count */
+    {"A\0B", 3, false}, /* a NUL inside is not a key character */
+    {"ABC", 0, false},
+    {"9", 0, false},
+    {NULL, 0, false},
+    {NULL, 3, false},
+};
+
+static void test_key_valid(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(key_cases) / sizeof(key_cases[0]); i++) {
+        size_t len = key_cases[i].len;
+        if (len == SIZE_MAX)
+            len = strlen(key_cases[i].s);
+        if (ei_key_valid(key_cases[i].s, len) != key_cases[i].valid)
+            fail_msg("case %zu: want %s", i,
+                     key_cases[i].valid ? "valid" : "invalid");
+    }
+}
+
+int main(void)
+{
+    if (ei_secmem_init() != 0)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_put_get, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_empty_and_bad, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_keys, setup, teardown),
+        cmocka_unit_test(test_key_valid),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
