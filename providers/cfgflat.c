@@ -24,6 +24,8 @@
 /* The locator when the caller gave no name. */
 #define CF_NO_NAME "config"
 #define CF_INCLUDE "@include"
+/* ':' and the digits of the largest unsigned line number. */
+#define CF_LINE_LEN 12
 
 struct cf_walk {
     const char *path[CF_MAX_DEPTH];
@@ -84,7 +86,8 @@ static void cf_file_name(const struct cf_walk *w, const char *src, char *out,
 static void cf_locator(const struct cf_walk *w, const char *src, unsigned line,
                        char *out, size_t out_len)
 {
-    char name[EI_ERR_LOCATOR_LEN];
+    /* Leaves room for ":LINE" after the longest name. */
+    char name[EI_ERR_LOCATOR_LEN - CF_LINE_LEN];
     cf_file_name(w, src, name, sizeof(name));
     if (line > 0)
         snprintf(out, out_len, "%s:%u", name, line);
@@ -198,8 +201,8 @@ static json_t *cf_to_json(const struct cf_walk *w, const config_setting_t *s,
         if (in_json && !cf_utf8_valid((const unsigned char *)v, len)) {
             cf_path_text(w, path, sizeof(path));
             *st = cf_fail(w->err, EI_BADDATA, loc,
-                          "%s: string inside a nested list is not valid "
-                          "UTF-8 (%zu bytes)",
+                          "%s: string in JSON text is not valid UTF-8 "
+                          "(%zu bytes)",
                           path, len);
             return NULL;
         }

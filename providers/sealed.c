@@ -536,6 +536,7 @@ static enum ei_status sealed_select(struct sealed_run *r, bool *in_env,
     return EI_OK;
 }
 
+/* Decrypt or decode one chosen member and emit it; sink NULL only checks. */
 static enum ei_status sealed_emit(struct sealed_run *r, struct ei_sink *sink,
                                   struct sealed_member *m, bool in_env,
                                   struct ei_error *err)
@@ -578,7 +579,7 @@ static enum ei_status sealed_emit(struct sealed_run *r, struct ei_sink *sink,
                      "%s holds a NUL byte, which no environment variable can "
                      "hold",
                      path);
-    } else {
+    } else if (sink != NULL) {
         const char *name[1] = {m->final};
         unsigned flags = EI_ENTRY_VERBATIM |
                          (m->encryptable ? EI_ENTRY_SECRET : EI_ENTRY_PLAIN);
@@ -625,6 +626,9 @@ static enum ei_status sealed_fetch(void *state, struct ei_sink *sink,
         s = sealed_find_key(&r, pk, err);
     if (s == EI_OK)
         s = ei_ejson_walk(r.buf, r.len, 0, st->path, sealed_verify, &r, err);
+    /* a dry run first, so that a bad value leaves no partial output */
+    for (size_t i = 0; s == EI_OK && i < sel_n; i++)
+        s = sealed_emit(&r, NULL, sel[i], in_env, err);
     for (size_t i = 0; s == EI_OK && i < sel_n; i++)
         s = sealed_emit(&r, sink, sel[i], in_env, err);
 

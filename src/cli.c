@@ -371,8 +371,8 @@ void ei_cli_usage(FILE *out, const struct ei_cli_cmd *cmd)
               "[ARG]...\n",
               out);
     else
-        fprintf(out, "usage: envinject [OPTIONS] %s [OPTIONS] %s\n", cmd->name,
-                cmd->args);
+        fprintf(out, "usage: envinject [OPTIONS] %s [OPTIONS]%s%s\n", cmd->name,
+                cmd->args[0] != '\0' ? " " : "", cmd->args);
 }
 
 void ei_cli_help(FILE *out, const struct ei_cli_cmd *cmd)

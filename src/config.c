@@ -272,7 +272,7 @@ static int rule_from_setting(const struct ei_config *cfg,
         return nomem(err), -1;
     if (!key_ok(key))
         return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
-                            "schema: '%s' is not a valid variable name", key),
+                            "'%s' is not a valid variable name (schema)", key),
                -1;
     if (!config_setting_is_group(s))
         return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
@@ -284,7 +284,7 @@ static int rule_from_setting(const struct ei_config *cfg,
         const config_setting_t *f = config_setting_get_elem(s, (unsigned)i);
         if (!in_list(rule_fields, config_setting_name(f)))
             return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
-                                "schema: %s: unknown field '%s'", key,
+                                "%s: unknown field '%s'", key,
                                 config_setting_name(f)),
                    -1;
     }
@@ -293,14 +293,14 @@ static int rule_from_setting(const struct ei_config *cfg,
     if (f != NULL) {
         if (config_setting_type(f) != CONFIG_TYPE_STRING)
             return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
-                                "schema: %s: type must be a string", key),
+                                "%s: type must be a string", key),
                    -1;
         type = config_setting_get_string(f);
     }
     int t = ei_schema_type(type);
     if (t < 0)
         return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
-                            "schema: %s: unknown type '%s' (expected string, "
+                            "%s: unknown type '%s' (expected string, "
                             "int, bool, enum, url or regex)",
                             key, type),
                -1;
@@ -313,8 +313,7 @@ static int rule_from_setting(const struct ei_config *cfg,
         int ft = config_setting_type(f);
         if (ft != CONFIG_TYPE_INT && ft != CONFIG_TYPE_INT64)
             return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
-                                "schema: %s: %s must be an integer", key,
-                                ints[i]),
+                                "%s: %s must be an integer", key, ints[i]),
                    -1;
         long long v = config_setting_get_int64(f);
         if (i == 0) {
@@ -333,7 +332,7 @@ static int rule_from_setting(const struct ei_config *cfg,
     if (f != NULL) {
         if (config_setting_type(f) != CONFIG_TYPE_STRING)
             return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
-                                "schema: %s: pattern must be a string", key),
+                                "%s: pattern must be a string", key),
                    -1;
         r->pattern = strdup(config_setting_get_string(f));
         if (r->pattern == NULL)
@@ -346,7 +345,7 @@ static int rule_from_setting(const struct ei_config *cfg,
             if (!config_setting_is_aggregate(f))
                 return nomem(err), -1;
             return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
-                                "schema: %s: default must be a scalar", key),
+                                "%s: default must be a scalar", key),
                    -1;
         }
         r->def = o.str;
@@ -358,8 +357,7 @@ static int rule_from_setting(const struct ei_config *cfg,
             continue;
         if (config_setting_type(f) != CONFIG_TYPE_BOOL)
             return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
-                                "schema: %s: %s must be true or false", key,
-                                bools[i]),
+                                "%s: %s must be true or false", key, bools[i]),
                    -1;
         bool v = config_setting_get_bool(f) != 0;
         if (i == 0)
@@ -891,11 +889,14 @@ struct ei_config *ei_config_load(const struct ei_config_args *args,
         if (cfg->path == NULL || cfg->dir == NULL)
             goto oom;
         if (read_file(cfg, err) < 0) {
-            if (err != NULL && err->status == EI_NOTFOUND && !args->path_given)
+            if (err != NULL && err->status == EI_NOTFOUND &&
+                !args->path_given) {
+                err->errnum = 0;
                 snprintf(err->text, sizeof(err->text),
                          "no configuration: %s not found and no --layer "
                          "given (see envinject init)",
                          DEFAULT_CONFIG);
+            }
             goto fail;
         }
     }

@@ -115,8 +115,7 @@ static const char **removal_list(const struct ei_resolution *r,
     const struct ei_envset *final = r != NULL ? r->final : NULL;
     const struct ei_config *cfg = r != NULL ? r->cfg : NULL;
     size_t final_n = final != NULL ? ei_envset_count(final) : 0;
-    size_t cfg_n =
-        cfg != NULL ? list_len((const char *const *)cfg->unset) : 0;
+    size_t cfg_n = cfg != NULL ? list_len((const char *const *)cfg->unset) : 0;
     size_t opt_n = o != NULL ? list_len(o->unset) : 0;
 
     if (final_n > SIZE_MAX / sizeof(char *) - cfg_n - opt_n - 1)
@@ -361,8 +360,8 @@ int ei_exec_check_size(char *const *argv, char *const *envp,
     return ei_error_set(err, EI_CANTEXEC, 0, NULL, NULL,
                         "environment and arguments (%zu bytes) exceed "
                         "ARG_MAX (%ld); largest: %s%s%s%s%s",
-                        total, max, names[0], names[1][0] ? ", " : "",
-                        names[1], names[2][0] ? ", " : "", names[2]);
+                        total, max, names[0], names[1][0] ? ", " : "", names[1],
+                        names[2][0] ? ", " : "", names[2]);
 }
 
 /* The value of PATH in envp, or NULL. */

@@ -498,10 +498,10 @@ static int read_common(struct ei_layer *l, struct ei_error *err)
         return ei_error_set(err, EI_BADCONFIG, 0, l->name, l->conf->where,
                             "strip_prefix needs prefix"),
                -1;
-    const char *const *v;
+    const char *const *v = NULL;
     if (host_opt_list(h, "include", &v, NULL, err) < 0)
         return -1;
-    l->include = v == NULL ? NULL : v;
+    l->include = v;
     v = NULL;
     if (host_opt_list(h, "exclude", &v, NULL, err) < 0)
         return -1;
@@ -570,12 +570,20 @@ int ei_layer_init(struct ei_layer *l, struct ei_layer_conf *conf,
                                (const char *const *)cfg->provider_path, err);
     if (l->prov == NULL) {
         ei_error_layer(err, l->name);
+        if (err != NULL && err->locator[0] == '\0')
+            snprintf(err->locator, sizeof(err->locator), "%s", conf->where);
         return -1;
     }
     if (conf->arg != NULL && l->prov->arg_option == NULL)
         return ei_error_set(err, EI_USAGE, 0, l->name, conf->where,
                             "provider %s takes no ARG (use %s,OPTION=VALUE)",
                             l->prov->name, l->prov->name),
+               -1;
+    if (conf->arg != NULL && l->prov->arg_option != NULL &&
+        ei_opt_find(&conf->opts, l->prov->arg_option) != NULL)
+        return ei_error_set(err, EI_USAGE, 0, l->name, conf->where,
+                            "%s is given twice: as ARG and as an option",
+                            l->prov->arg_option),
                -1;
     if (read_common(l, err) < 0)
         return -1;

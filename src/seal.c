@@ -16,11 +16,11 @@
 #include "readfile.h"
 #include "seal.h"
 
-#define SEAL_ENV_PREFIX   "environment."
-#define SEAL_ENVIRONMENT  "environment"
-#define SEAL_PUBLIC_KEY   "_public_key"
-#define SEAL_INDENT       "  " /* for a member added to an empty object */
-#define SEAL_CHUNK        4096
+#define SEAL_ENV_PREFIX  "environment."
+#define SEAL_ENVIRONMENT "environment"
+#define SEAL_PUBLIC_KEY  "_public_key"
+#define SEAL_INDENT      "  " /* for a member added to an empty object */
+#define SEAL_CHUNK       4096
 
 static int seal_write_all(int fd, const char *p, size_t n)
 {
@@ -48,12 +48,12 @@ static const char *seal_keydir(const char *keydir)
 static int seal_write_key(const char *path, const char *text, size_t len,
                           struct ei_error *err)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                  0600);
+    int fd =
+        open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         int e = errno;
-        const char *why = e == EEXIST ? "already exists; a private key is "
-                                        "never overwritten"
+        const char *why = e == EEXIST   ? "already exists; a private key is "
+                                          "never overwritten"
                           : e == ENOENT ? "cannot create (does the key "
                                           "folder exist?)"
                                         : "cannot create";
@@ -224,9 +224,8 @@ static int seal_read(const char *file, struct ei_buf *buf, struct ei_error *err)
                : -1;
 }
 
-static struct ei_ejson_sealer *seal_sealer(const char *file,
-                                           const unsigned char *pk,
-                                           struct ei_error *err)
+static struct ei_ejson_sealer *
+seal_sealer(const char *file, const unsigned char *pk, struct ei_error *err)
 {
     struct ei_ejson_sealer *s = sodium_malloc(sizeof(*s));
     if (s == NULL) {
@@ -395,8 +394,8 @@ static bool seal_identifier(const char *s)
         return false;
     for (const char *p = s; *p != '\0'; p++) {
         unsigned char c = (unsigned char)*p;
-        bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                     c == '_';
+        bool alpha =
+            (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
         if (!alpha && (p == s || c < '0' || c > '9'))
             return false;
     }
@@ -446,13 +445,19 @@ static int seal_plan_insert(const char *buf, size_t c_start, size_t c_end,
             memcpy(made + strlen(nl), buf + i, ind);
             lead = made;
             lead_len = strlen(nl) + ind;
-        } else {
+        } else if (n > 1) {
             size_t j = last->key_start;
             while (j > 0 && (seal_blank(buf[j - 1]) || buf[j - 1] == '\n' ||
                              buf[j - 1] == '\r'))
                 j--;
             lead = buf + j;
             lead_len = last->key_start - j;
+        } else {
+            /* one member on the line of '{': space like its ": " does */
+            size_t k = last->key_start + last->key_len;
+            bool spaced = memchr(buf + k, ' ', last->start - k) != NULL;
+            lead = " ";
+            lead_len = spaced ? 1 : 0;
         }
         ed->at = last->end;
         ed->del = 0;
@@ -546,9 +551,8 @@ static char *seal_value_json(const char *file, const unsigned char *pk,
         return NULL;
     size_t tl = ei_ejson_token_len(value_len);
     char *q = malloc(tl + 3);
-    if (q == NULL ||
-        ei_ejson_seal(s, (const unsigned char *)value, value_len, NULL, q + 1,
-                      tl + 1) != 0) {
+    if (q == NULL || ei_ejson_seal(s, (const unsigned char *)value, value_len,
+                                   NULL, q + 1, tl + 1) != 0) {
         free(q);
         ei_ejson_sealer_wipe(s);
         sodium_free(s);
@@ -565,8 +569,8 @@ static char *seal_value_json(const char *file, const unsigned char *pk,
 }
 
 /* Apply ed to buf and collapse raw line breaks in strings, as encrypt. */
-static char *seal_apply(const char *buf, size_t len,
-                        const struct seal_edit *ed, size_t *out_len)
+static char *seal_apply(const char *buf, size_t len, const struct seal_edit *ed,
+                        size_t *out_len)
 {
     size_t mid = len - ed->del + ed->ins_len;
     char *tmp = malloc(mid + 1);
@@ -654,9 +658,8 @@ int ei_seal_set(const char *file, const char *key, int value_fd, FILE *out,
                      "environment.");
         goto done;
     }
-    if (env == NULL &&
-        (strcmp(name, SEAL_PUBLIC_KEY) == 0 ||
-         strcmp(name, SEAL_ENVIRONMENT) == 0)) {
+    if (env == NULL && (strcmp(name, SEAL_PUBLIC_KEY) == 0 ||
+                        strcmp(name, SEAL_ENVIRONMENT) == 0)) {
         ei_error_set(err, EI_USAGE, 0, NULL, file,
                      "%s cannot be set with seal set", name);
         goto done;
@@ -703,8 +706,8 @@ int ei_seal_set(const char *file, const char *key, int value_fd, FILE *out,
         /* copy the separator of the neighbours: ": " or ":" */
         const char *sep = ": ";
         size_t sep_len = 2;
-        const struct seal_member *like = cont_n > 0 ? cont[cont_n - 1]
-                                                    : top_last;
+        const struct seal_member *like =
+            cont_n > 0 ? cont[cont_n - 1] : top_last;
         if (like != NULL) {
             sep = buf.data + like->key_start + like->key_len;
             sep_len = like->start - (like->key_start + like->key_len);

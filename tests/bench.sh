@@ -66,8 +66,8 @@ EOF
 # The run must work before it is worth timing.
 # shellcheck disable=SC2016 # expanded by the program's shell
 check=$("$envinject" -c envinject.conf run -- /bin/sh -c \
-    'echo "$GROUP0_KEY0|$GROUP0_KEY5|$DOTENV_KEY_0|$DOTENV_KEY_30|$ENV_KEY_3"')
-want='dotenv override 0|default value 0.5 for the benchmark|environment override 0|dotenv-value-30-with-some-length|environment-value-3'
+    'echo "$GROUP0_KEY0|$GROUP3_KEY5|$DOTENV_KEY_0|$DOTENV_KEY_30|$ENV_KEY_3"')
+want='dotenv override 0|default value 3.5 for the benchmark|environment override 0|dotenv-value-30-with-some-length|environment-value-3'
 if [ "$check" != "$want" ]; then
     echo "bench.sh: envinject resolved something else:" >&2
     echo "  got:  $check" >&2

@@ -290,6 +290,19 @@ static const struct sealed_case cases[] = {
      HDR "\"environment\": {\"A\": \"@{a}\", \"B\": \"@!{" CANARY "}\"}}",
      {NULL}, {ENV_KEY, NULL}, EI_DENIED, NULL,
      "cannot decrypt environment.B: wrong private key", NULL},
+    {"undecryptable value outside environment still fails",
+     HDR "\"environment\": {\"A\": \"@{a}\"}, \"other\": {\"B\": \"@!{"
+         CANARY "}\"}}",
+     {NULL}, {ENV_KEY, NULL}, EI_DENIED, NULL,
+     "cannot decrypt other.B: wrong private key", NULL},
+    {"undecryptable value hidden by a duplicate still fails",
+     HDR "\"environment\": {\"A\": \"@~{x}\", \"A\": \"@{a}\"}}",
+     {NULL}, {ENV_KEY, NULL}, EI_DENIED, NULL,
+     "cannot decrypt environment.A: wrong private key", NULL},
+    {"NUL in a later value: no partial output",
+     HDR "\"environment\": {\"A\": \"@{a}\", \"Z\": \"@{\\u0000}\"}}",
+     {NULL}, {ENV_KEY, NULL}, EI_BADDATA, NULL,
+     "environment.Z holds a NUL byte", NULL},
     {"plaintext value",
      HDR "\"environment\": {\"A\": \"@{a}\", \"DB\": \"" CANARY "\"}}",
      {NULL}, {ENV_KEY, NULL}, EI_BADDATA, NULL,
@@ -502,6 +515,8 @@ static void test_cases(void **state)
                          err.text, want);
             free(want);
             assert_true(err.locator[0] != '\0');
+            /* fail closed: nothing reached the sink */
+            assert_int_equal(fs.n, 0);
         }
         /* no value ever reaches an error or the log */
         assert_null(strstr(err.text, CANARY));
