@@ -14,13 +14,13 @@
 
 #include "ejson.h"
 
-#define TOK_PREFIX_LEN 3  /* "EJ[" */
-#define TOK_P_OFF      5  /* after "EJ[1:" */
-#define TOK_P_LEN      44 /* base64 of 32 bytes */
-#define TOK_N_OFF      (TOK_P_OFF + TOK_P_LEN + 1)
-#define TOK_N_LEN      32 /* base64 of 24 bytes */
-#define TOK_B_OFF      (TOK_N_OFF + TOK_N_LEN + 1)
-#define TOK_MIN_LEN    (TOK_B_OFF + 2) /* one box byte and ']' */
+#define TOK_PREFIX_LEN   3  /* "EJ[" */
+#define TOK_P_OFF        5  /* after "EJ[1:" */
+#define TOK_P_LEN        44 /* base64 of 32 bytes */
+#define TOK_N_OFF        (TOK_P_OFF + TOK_P_LEN + 1)
+#define TOK_N_LEN        32 /* base64 of 24 bytes */
+#define TOK_B_OFF        (TOK_N_OFF + TOK_N_LEN + 1)
+#define TOK_MIN_LEN      (TOK_B_OFF + 2) /* one box byte and ']' */
 #define UTF8_REPLACEMENT "\xef\xbf\xbd"
 
 static enum ei_status ejson_fail(struct ei_error *err, enum ei_status st,
@@ -178,8 +178,8 @@ enum ei_ejson_tok ei_ejson_token_parse(const char *s, size_t len,
     unsigned char key[EI_EJSON_KEY_LEN + 1];
     unsigned char nonce[EI_EJSON_NONCE_LEN + 1];
     size_t got;
-    if (b64_decode(s + TOK_P_OFF, TOK_P_LEN, key, sizeof(key),
-                   EI_EJSON_KEY_LEN, &got) != 0)
+    if (b64_decode(s + TOK_P_OFF, TOK_P_LEN, key, sizeof(key), EI_EJSON_KEY_LEN,
+                   &got) != 0)
         return EI_EJSON_TOK_PUBKEY;
     if (b64_decode(s + TOK_N_OFF, TOK_N_LEN, nonce, sizeof(nonce),
                    EI_EJSON_NONCE_LEN, &got) != 0)
@@ -424,8 +424,8 @@ static long get_u4(const char *s, size_t n)
  * into out; returns its byte count (1 to 4) and advances *pos, or
  * UNIT_ERROR for what is not valid inside a JSON string.
  */
-static size_t decode_unit(const char *s, size_t n, size_t *pos,
-                          bool multiline, unsigned char out[4])
+static size_t decode_unit(const char *s, size_t n, size_t *pos, bool multiline,
+                          unsigned char out[4])
 {
     size_t i = *pos;
     unsigned char c = (unsigned char)s[i];
@@ -484,8 +484,8 @@ size_t ei_ejson_unquote_max(size_t raw_len)
     return raw_len * 3 + 1;
 }
 
-int ei_ejson_unquote(const char *raw, size_t raw_len, bool multiline,
-                     char *out, size_t out_cap, size_t *out_len)
+int ei_ejson_unquote(const char *raw, size_t raw_len, bool multiline, char *out,
+                     size_t out_cap, size_t *out_len)
 {
     *out_len = 0;
     if (raw_len < 2 || raw[0] != '"' || raw[raw_len - 1] != '"' ||
@@ -759,8 +759,8 @@ static enum ei_status syntax_error(const struct ei_ejson_walk_state *w,
         }
     }
     char loc[EI_ERR_LOCATOR_LEN];
-    int n = snprintf(loc, sizeof(loc), "%s:%zu", what != NULL ? what : "-",
-                     line);
+    int n =
+        snprintf(loc, sizeof(loc), "%s:%zu", what != NULL ? what : "-", line);
     if (n < 0 || (size_t)n >= sizeof(loc))
         snprintf(loc, sizeof(loc), "%s", what != NULL ? what : "-");
     return ejson_fail(err, EI_BADDATA, loc, "invalid JSON at column %zu: %s",
@@ -808,8 +808,8 @@ static enum ei_status walk_run(struct ei_ejson_walk_state *w,
                 continue;
             }
             if (c != (top->object ? '}' : ']')) {
-                w->problem = top->object ? "expected ',' or '}'"
-                                         : "expected ',' or ']'";
+                w->problem =
+                    top->object ? "expected ',' or '}'" : "expected ',' or ']'";
                 return syntax_error(w, what, err);
             }
             closing = true;
@@ -929,8 +929,8 @@ static bool path_put(char *out, size_t out_len, size_t *w, const char *s,
     return true;
 }
 
-static bool path_put_key(char *out, size_t out_len, size_t *w,
-                         const char *raw, size_t raw_len)
+static bool path_put_key(char *out, size_t out_len, size_t *w, const char *raw,
+                         size_t raw_len)
 {
     const char *s = raw + 1;
     size_t n = raw_len - 2;
@@ -946,8 +946,7 @@ static bool path_put_key(char *out, size_t out_len, size_t *w,
     return true;
 }
 
-void ei_ejson_path(const struct ei_ejson_node *node, char *out,
-                   size_t out_len)
+void ei_ejson_path(const struct ei_ejson_node *node, char *out, size_t out_len)
 {
     if (out_len == 0)
         return;
@@ -998,9 +997,8 @@ static int pk_visit(void *ctx, const struct ei_ejson_node *node,
 {
     struct pk_find *pf = ctx;
     (void)err;
-    if (node->depth == 1 &&
-        ei_ejson_key_is(node->walk->buf + node->key_start, node->key_len,
-                        "_public_key")) {
+    if (node->depth == 1 && ei_ejson_key_is(node->walk->buf + node->key_start,
+                                            node->key_len, "_public_key")) {
         pf->found = true;
         pf->type = node->type;
         pf->start = node->start;
@@ -1009,14 +1007,15 @@ static int pk_visit(void *ctx, const struct ei_ejson_node *node,
     return 0;
 }
 
-enum ei_status ei_ejson_public_key(const char *buf, size_t len,
-                                   unsigned flags, const char *what,
+enum ei_status ei_ejson_public_key(const char *buf, size_t len, unsigned flags,
+                                   const char *what,
                                    unsigned char pk[EI_EJSON_KEY_LEN],
                                    struct ei_error *err)
 {
     struct pk_find pf;
     memset(&pf, 0, sizeof(pf));
-    enum ei_status st = ei_ejson_walk(buf, len, flags, what, pk_visit, &pf, err);
+    enum ei_status st =
+        ei_ejson_walk(buf, len, flags, what, pk_visit, &pf, err);
     if (st != EI_OK)
         return st;
     if (!pf.found)
@@ -1044,8 +1043,8 @@ enum ei_status ei_ejson_public_key(const char *buf, size_t len,
         rc = -1;
     }
     free(dec);
-    if (rc != 0 || ei_ejson_key_from_hex(hex, EI_EJSON_KEY_HEX_LEN, false,
-                                         pk) != 0)
+    if (rc != 0 ||
+        ei_ejson_key_from_hex(hex, EI_EJSON_KEY_HEX_LEN, false, pk) != 0)
         return ejson_fail(err, EI_BADDATA, what,
                           "_public_key is not 64 hex digits");
     return EI_OK;
@@ -1183,8 +1182,7 @@ static void enc_free(struct enc_ctx *ec)
     sodium_free(ec->scratch);
 }
 
-enum ei_status ei_ejson_encrypt(const char *in, size_t in_len,
-                                const char *what,
+enum ei_status ei_ejson_encrypt(const char *in, size_t in_len, const char *what,
                                 const struct ei_ejson_sealer *s,
                                 struct ei_ejson_result *res,
                                 struct ei_error *err)

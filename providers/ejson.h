@@ -138,8 +138,8 @@ int ei_ejson_seal(const struct ei_ejson_sealer *s, const unsigned char *m,
  * 0, or -1 when raw is not a valid string token.
  */
 size_t ei_ejson_unquote_max(size_t raw_len);
-int ei_ejson_unquote(const char *raw, size_t raw_len, bool multiline,
-                     char *out, size_t out_cap, size_t *out_len);
+int ei_ejson_unquote(const char *raw, size_t raw_len, bool multiline, char *out,
+                     size_t out_cap, size_t *out_len);
 
 /*
  * Quote s as a JSON string the way ejson main writes decrypted text: '"',
@@ -213,8 +213,7 @@ enum ei_status ei_ejson_walk(const char *buf, size_t len, unsigned flags,
  * messages: member names decoded, control characters shown as '?', cut
  * with "..." to fit out_len.  Valid only inside the visit call.
  */
-void ei_ejson_path(const struct ei_ejson_node *node, char *out,
-                   size_t out_len);
+void ei_ejson_path(const struct ei_ejson_node *node, char *out, size_t out_len);
 
 /* Whether the member name token raw (quotes included) decodes to name. */
 bool ei_ejson_key_is(const char *raw, size_t raw_len, const char *name);
@@ -225,8 +224,8 @@ bool ei_ejson_key_is(const char *raw, size_t raw_len, const char *name);
  * Returns EI_OK, EI_BADDATA (malformed JSON, no _public_key, not 64 hex
  * digits), EI_NOMEM.
  */
-enum ei_status ei_ejson_public_key(const char *buf, size_t len,
-                                   unsigned flags, const char *what,
+enum ei_status ei_ejson_public_key(const char *buf, size_t len, unsigned flags,
+                                   const char *what,
                                    unsigned char pk[EI_EJSON_KEY_LEN],
                                    struct ei_error *err);
 
@@ -256,8 +255,7 @@ struct ei_ejson_result {
  * memory.  Returns EI_OK with res filled (release with
  * ei_ejson_result_fini), EI_BADDATA for malformed JSON, EI_NOMEM.
  */
-enum ei_status ei_ejson_encrypt(const char *in, size_t in_len,
-                                const char *what,
+enum ei_status ei_ejson_encrypt(const char *in, size_t in_len, const char *what,
                                 const struct ei_ejson_sealer *s,
                                 struct ei_ejson_result *res,
                                 struct ei_error *err);

@@ -12,12 +12,12 @@
 
 #include "ejson.h"
 
-#define SEALED_KEY_ENV      "ENVINJECT_PRIVATE_KEY"
-#define SEALED_KEYDIR_ENV   "EJSON_KEYDIR"
-#define SEALED_KEYDIR       "/opt/ejson/keys"
-#define SEALED_ENVIRONMENT  "environment"
-#define SEALED_PUBLIC_KEY   "_public_key"
-#define SEALED_SHOW_MAX     64 /* bytes of a member name shown in errors */
+#define SEALED_KEY_ENV     "ENVINJECT_PRIVATE_KEY"
+#define SEALED_KEYDIR_ENV  "EJSON_KEYDIR"
+#define SEALED_KEYDIR      "/opt/ejson/keys"
+#define SEALED_ENVIRONMENT "environment"
+#define SEALED_PUBLIC_KEY  "_public_key"
+#define SEALED_SHOW_MAX    64 /* bytes of a member name shown in errors */
 
 struct sealed_state {
     const struct ei_host *host;
@@ -124,8 +124,7 @@ static enum ei_status sealed_configure(const struct ei_host *host,
         host->opt_bool(host, "trim_underscore", &st->trim_underscore, err) <
             0) {
         free(st);
-        return err != NULL && err->status != EI_OK ? err->status
-                                                   : EI_BADCONFIG;
+        return err != NULL && err->status != EI_OK ? err->status : EI_BADCONFIG;
     }
     *statep = st;
     return EI_OK;
@@ -376,8 +375,8 @@ static enum ei_status sealed_find_key(struct sealed_run *r,
     if (path == NULL)
         return sealed_nomem(r, err);
     snprintf(path, n, "%s/%s", keydir, pk_hex);
-    enum ei_status s =
-        sealed_key_file(r, path, "the key-folder file", pk, &done, &absent, err);
+    enum ei_status s = sealed_key_file(r, path, "the key-folder file", pk,
+                                       &done, &absent, err);
     free(path);
     if (s != EI_OK)
         return s;
@@ -399,8 +398,8 @@ static bool sealed_identifier(const char *s, size_t n)
         return false;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                     c == '_';
+        bool alpha =
+            (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
         if (!alpha && (i == 0 || c < '0' || c > '9'))
             return false;
     }
@@ -462,12 +461,12 @@ static enum ei_status sealed_select(struct sealed_run *r, bool *in_env,
     size_t n = 0;
     for (size_t i = 0; i < r->m_n; i++) {
         struct sealed_member *m = &r->m[i];
-        bool pick = env != NULL ? m->depth == 2 && m->start > env->start &&
-                                      m->end < env->end
-                                : m->depth == 1 &&
-                                      !ei_ejson_key_is(r->buf + m->key_start,
-                                                       m->key_len,
-                                                       SEALED_PUBLIC_KEY);
+        bool pick =
+            env != NULL
+                ? m->depth == 2 && m->start > env->start && m->end < env->end
+                : m->depth == 1 &&
+                      !ei_ejson_key_is(r->buf + m->key_start, m->key_len,
+                                       SEALED_PUBLIC_KEY);
         if (!pick)
             continue;
         /* names are not secret: ordinary memory */
@@ -476,8 +475,8 @@ static enum ei_status sealed_select(struct sealed_run *r, bool *in_env,
             free(sel);
             return sealed_nomem(r, err);
         }
-        if (ei_ejson_unquote(r->buf + m->key_start, m->key_len, false,
-                             m->name, ei_ejson_unquote_max(m->key_len),
+        if (ei_ejson_unquote(r->buf + m->key_start, m->key_len, false, m->name,
+                             ei_ejson_unquote_max(m->key_len),
                              &m->name_len) != 0) {
             free(sel);
             return h->error(h, err, EI_INTERNAL, 0, file,
@@ -543,7 +542,8 @@ static enum ei_status sealed_emit(struct sealed_run *r, struct ei_sink *sink,
 {
     const struct ei_host *h = r->host;
     const char *file = r->st->path;
-    size_t loc_len = strlen(file) + sizeof(SEALED_ENVIRONMENT) + m->name_len + 3;
+    size_t loc_len =
+        strlen(file) + sizeof(SEALED_ENVIRONMENT) + m->name_len + 3;
     char *loc = malloc(loc_len);
     if (loc == NULL)
         return sealed_nomem(r, err);
@@ -584,8 +584,7 @@ static enum ei_status sealed_emit(struct sealed_run *r, struct ei_sink *sink,
         unsigned flags = EI_ENTRY_VERBATIM |
                          (m->encryptable ? EI_ENTRY_SECRET : EI_ENTRY_PLAIN);
         if (sink->emit(sink, name, 1, value, value_len, loc, flags, err) != 0)
-            s = err != NULL && err->status != EI_OK ? err->status
-                                                    : EI_INTERNAL;
+            s = err != NULL && err->status != EI_OK ? err->status : EI_INTERNAL;
     }
     sodium_memzero(held->p, value_len);
     free(loc);

@@ -226,12 +226,12 @@ static int set_cmd(struct ei_args *a, const struct ei_cli_opt *r,
 
 /* One getopt pass over argv from *ind with table t. */
 static int pass(int argc, char **argv, int *ind, const struct ei_cli_opt *t,
-                bool global, struct ei_args *a, const char *cmd,
+                bool global, bool stop, struct ei_args *a, const char *cmd,
                 struct ei_error *err)
 {
     struct option lo[OPTS_MAX + 1];
     char so[OPTS_MAX * 3 + 3];
-    build(t, lo, so, global);
+    build(t, lo, so, stop);
     opterr = 0;
     optind = 0; /* glibc: start over */
     /* getopt sees argv[*ind - 1] as the program name */
@@ -275,7 +275,7 @@ int ei_cli_parse(int argc, char **argv, struct ei_args *a, struct ei_error *err)
 {
     memset(a, 0, sizeof(*a));
     int ind = 1;
-    if (pass(argc, argv, &ind, global_opts, true, a, NULL, err) < 0)
+    if (pass(argc, argv, &ind, global_opts, true, true, a, NULL, err) < 0)
         return -1;
     if (a->help && ind >= argc)
         return 0;
@@ -309,12 +309,12 @@ int ei_cli_parse(int argc, char **argv, struct ei_args *a, struct ei_error *err)
     bool stop = a->cmd == EI_CMD_RUN;
     if (ind < argc || a->cmd == EI_CMD_RUN) {
         if (stop) {
-            if (pass(argc, argv, &ind, a->cmd_def->opts, true, a, name, err) <
-                0)
+            if (pass(argc, argv, &ind, a->cmd_def->opts, false, true, a, name,
+                     err) < 0)
                 return -1;
         } else {
-            if (pass(argc, argv, &ind, a->cmd_def->opts, false, a, name, err) <
-                0)
+            if (pass(argc, argv, &ind, a->cmd_def->opts, false, false, a, name,
+                     err) < 0)
                 return -1;
         }
     }

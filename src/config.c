@@ -912,9 +912,10 @@ struct ei_config *ei_config_load(const struct ei_config_args *args,
     for (size_t i = 0; i < cfg->layers_n; i++) {
         struct ei_layer_conf *l = &cfg->layers[i];
         bool keep;
-        if (subst_opt(&l->opts, cfg->environment, l->where, err) < 0 ||
-            subst_env(&l->arg, cfg->environment, l->where, err) < 0 ||
-            layer_applies(l, cfg->environment, &keep, err) < 0)
+        if (layer_applies(l, cfg->environment, &keep, err) < 0 ||
+            (keep &&
+             (subst_opt(&l->opts, cfg->environment, l->where, err) < 0 ||
+              subst_env(&l->arg, cfg->environment, l->where, err) < 0)))
             goto fail;
         if (!keep) {
             free(l->provider);

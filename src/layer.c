@@ -382,8 +382,11 @@ static int sink_emit(struct ei_sink *sink, const char *const *name,
                             "%s: value contains a NUL byte", key),
                -1;
 
-    /* the common key filter: prefix (and strip_prefix), include, exclude */
-    if (l->prefix != NULL && !(l->prov->flags & EI_PROV_OWN_PREFIX)) {
+    /* the common key filter: prefix (and strip_prefix), include, exclude;
+       a removal names an inherited variable as it is, so it is not
+       filtered or renamed */
+    bool unset = (flags & EI_ENTRY_UNSET) != 0;
+    if (!unset && l->prefix != NULL && !(l->prov->flags & EI_PROV_OWN_PREFIX)) {
         size_t pl = strlen(l->prefix);
         if (strncmp(key, l->prefix, pl) != 0)
             return 0;
@@ -393,9 +396,9 @@ static int sink_emit(struct ei_sink *sink, const char *const *name,
                 return 0; /* nothing, or a digit, left after the prefix */
         }
     }
-    if (l->include != NULL && !glob_any(l->include, key))
+    if (!unset && l->include != NULL && !glob_any(l->include, key))
         return 0;
-    if (l->exclude != NULL && glob_any(l->exclude, key))
+    if (!unset && l->exclude != NULL && glob_any(l->exclude, key))
         return 0;
 
     /* an entry the provider calls plain (an SSM String) stays plain in a

@@ -20,9 +20,8 @@ static size_t unhex(const char *hex, unsigned char *out, size_t cap)
 {
     size_t n = strlen(hex) / 2, got = 0;
     assert_true(n <= cap);
-    assert_int_equal(sodium_hex2bin(out, cap, hex, strlen(hex), NULL, &got,
-                                    NULL),
-                     0);
+    assert_int_equal(
+        sodium_hex2bin(out, cap, hex, strlen(hex), NULL, &got, NULL), 0);
     assert_int_equal(got, n);
     return got;
 }
@@ -67,9 +66,8 @@ static const struct vector vectors[] = {
      "pROIxxGAvB6G]",
      156},
     {"2e5b9809e889e66bac20522d802403f239afda685402bed3a023570ebd8d5f0b",
-     "891ddd37c48fb2b4cbd092d8eda1e3bcb4ecd1db50d781fdcb02cb75c6698a55",
-     "\"\"", "",
-     "cf759e2cf58a76d5dfdd0d50a2912afffcddafa085c7b404952b2d13dd313425",
+     "891ddd37c48fb2b4cbd092d8eda1e3bcb4ecd1db50d781fdcb02cb75c6698a55", "\"\"",
+     "", "cf759e2cf58a76d5dfdd0d50a2912afffcddafa085c7b404952b2d13dd313425",
      "6650a47f2034312437e81cc0a34118b1703e229a4bb61ca561741153db8462ae",
      "4e81becffc50604e974e15a0d51ba52cf12f6d9675da34c5",
      "8e872352ff044ffe4b3956bf3d723e74",
@@ -144,8 +142,8 @@ static void test_vectors(void **state)
         assert_memory_equal(out, pt, pt_len);
         assert_int_equal(out[out_len], 0);
 
-        assert_int_equal(ei_ejson_decrypt(v->tampered, strlen(v->tampered),
-                                          rsk, out, sizeof(out), &out_len),
+        assert_int_equal(ei_ejson_decrypt(v->tampered, strlen(v->tampered), rsk,
+                                          out, sizeof(out), &out_len),
                          EI_EJSON_TOK_DECRYPT);
         assert_int_equal(out_len, 0);
         /* the key of another vector does not open it either */
@@ -154,9 +152,9 @@ static void test_vectors(void **state)
         assert_int_equal(ei_ejson_decrypt(v->ej, v->ej_len, other, out,
                                           sizeof(out), &out_len),
                          EI_EJSON_TOK_DECRYPT);
-        assert_int_equal(ei_ejson_decrypt(v->ej, v->ej_len, rsk, out,
-                                          pt_len, &out_len),
-                         EI_EJSON_TOK_TOOSMALL);
+        assert_int_equal(
+            ei_ejson_decrypt(v->ej, v->ej_len, rsk, out, pt_len, &out_len),
+            EI_EJSON_TOK_TOOSMALL);
     }
 }
 
@@ -240,16 +238,13 @@ static void test_token_grammar(void **state)
         {"EJ[1:" V1_P ":" V1_N ":AAAAAAAAAAAAAAAAAAAAAA==]", true,
          EI_EJSON_TOK_OK},
         /* non-zero trailing bits in P ('x' instead of 'w') */
-        {"EJ[1:0PNvNuFa4DZkWSC6uUhei9GmjWD7nYNVmyrbxjR4xxx=:" V1_N ":" V1_B
-         "]",
+        {"EJ[1:0PNvNuFa4DZkWSC6uUhei9GmjWD7nYNVmyrbxjR4xxx=:" V1_N ":" V1_B "]",
          true, EI_EJSON_TOK_PUBKEY},
         /* P of 44 characters that decode to 31 bytes */
-        {"EJ[1:0PNvNuFa4DZkWSC6uUhei9GmjWD7nYNVmyrbxjR4xA==:" V1_N ":" V1_B
-         "]",
+        {"EJ[1:0PNvNuFa4DZkWSC6uUhei9GmjWD7nYNVmyrbxjR4xA==:" V1_N ":" V1_B "]",
          true, EI_EJSON_TOK_PUBKEY},
         /* P of 44 characters without padding: 33 bytes */
-        {"EJ[1:0PNvNuFa4DZkWSC6uUhei9GmjWD7nYNVmyrbxjR4xxwA:" V1_N ":" V1_B
-         "]",
+        {"EJ[1:0PNvNuFa4DZkWSC6uUhei9GmjWD7nYNVmyrbxjR4xxwA:" V1_N ":" V1_B "]",
          true, EI_EJSON_TOK_PUBKEY},
         /* padding inside the nonce */
         {"EJ[1:" V1_P ":1+DNtVoGuwPuXTZNrJXsyyaejDq=/O31:" V1_B "]", true,
@@ -267,8 +262,8 @@ static void test_token_grammar(void **state)
         struct ei_ejson_token t;
         enum ei_ejson_tok r = ei_ejson_token_parse(rows[i].s, len, &t);
         if (r != rows[i].parse)
-            fail_msg("row %zu: parse gave %s, want %s", i,
-                     ei_ejson_tok_text(r), ei_ejson_tok_text(rows[i].parse));
+            fail_msg("row %zu: parse gave %s, want %s", i, ei_ejson_tok_text(r),
+                     ei_ejson_tok_text(rows[i].parse));
         if (r == EI_EJSON_TOK_OK)
             assert_true(t.box != NULL && t.box_len >= 16);
         else
@@ -332,9 +327,8 @@ static void test_key_hex(void **state)
             assert_memory_equal(k, want, 32);
             char hex[65];
             ei_ejson_key_to_hex(k, hex);
-            assert_string_equal(
-                hex,
-                "9f600586854785eae611421c8dc8958c8565c304a20765468863d1b20817087d");
+            assert_string_equal(hex, "9f600586854785eae611421c8dc8958c8565c304a"
+                                     "20765468863d1b20817087d");
         } else {
             for (size_t j = 0; j < 32; j++)
                 assert_int_equal(k[j], 0xaa);
@@ -369,7 +363,9 @@ static void test_unquote(void **state)
         {"\"\xf0\x9f\x98\x80\"", false, 0, "f09f9880"},
         {"\"\xff\"", false, 0, "efbfbd"},
         {"\"\xe2\x82\"", false, 0, "efbfbdefbfbd"},
-        {"\"\xe2\x82" "A\"", false, 0, "efbfbdefbfbd41"},
+        {"\"\xe2\x82"
+         "A\"",
+         false, 0, "efbfbdefbfbd41"},
         {"\"\xc0\xaf\"", false, 0, "efbfbdefbfbd"},
         {"\"\xe0\x80\xaf\"", false, 0, "efbfbdefbfbdefbfbd"},
         {"\"\xe0\xa0\x80\"", false, 0, "e0a080"},
@@ -399,8 +395,8 @@ static void test_unquote(void **state)
         char *out = malloc(cap);
         assert_non_null(out);
         size_t n = 77;
-        int rc = ei_ejson_unquote(rows[i].raw, rl, rows[i].multiline, out, cap,
-                                  &n);
+        int rc =
+            ei_ejson_unquote(rows[i].raw, rl, rows[i].multiline, out, cap, &n);
         if (rc != rows[i].rc)
             fail_msg("row %zu: rc %d", i, rc);
         if (rc == 0) {
@@ -482,7 +478,9 @@ static void test_utf8_valid(void **state)
         {"\xed\xa0\x80", false},
         {"\xf4\x90\x80\x80", false},
         {"\xff", false},
-        {"\xe2\x82" "A", false},
+        {"\xe2\x82"
+         "A",
+         false},
     };
     for (size_t i = 0; i < N_ELEMS(rows); i++)
         assert_int_equal(ei_ejson_utf8_valid(rows[i].s, strlen(rows[i].s)),
@@ -504,8 +502,8 @@ static int collect_visit(void *ctx, const struct ei_ejson_node *n,
     char path[EI_EJSON_PATH_MAX];
     ei_ejson_path(n, path, sizeof(path));
     size_t l = strlen(c->out);
-    snprintf(c->out + l, sizeof(c->out) - l, "%s%s=%c", l > 0 ? "," : "",
-             path, n->encryptable ? 'E' : 'P');
+    snprintf(c->out + l, sizeof(c->out) - l, "%s%s=%c", l > 0 ? "," : "", path,
+             n->encryptable ? 'E' : 'P');
     return 0;
 }
 
@@ -557,9 +555,9 @@ static void test_path_limits(void **state)
     snprintf(doc, sizeof(doc), "{\"%s\": \"v\"}", key);
     struct collect c;
     memset(&c, 0, sizeof(c));
-    assert_int_equal(ei_ejson_walk(doc, strlen(doc), 0, "q", collect_visit,
-                                   &c, NULL),
-                     EI_OK);
+    assert_int_equal(
+        ei_ejson_walk(doc, strlen(doc), 0, "q", collect_visit, &c, NULL),
+        EI_OK);
     /* cut to the path limit, marked, still terminated */
     assert_int_equal(strlen(c.out), EI_EJSON_PATH_MAX - 1 + 2);
     assert_non_null(strstr(c.out, "...=E"));
@@ -608,8 +606,8 @@ static void test_walk_syntax(void **state)
         {"{\"a\": \"x\ry\"}", 0, EI_EJSON_MULTILINE, EI_OK, NULL, NULL},
         {"{\"a\": \"x\ty\"}", 0, EI_EJSON_MULTILINE, EI_BADDATA, "f.ejson:1",
          "control character"},
-        {"{\"a\": \"x\\\ny\"}", 0, EI_EJSON_MULTILINE, EI_BADDATA,
-         "f.ejson:1", "invalid escape"},
+        {"{\"a\": \"x\\\ny\"}", 0, EI_EJSON_MULTILINE, EI_BADDATA, "f.ejson:1",
+         "invalid escape"},
         {"{\"a\": \"\\x\"}", 0, 0, EI_BADDATA, "f.ejson:1", "invalid escape"},
         {"{\"a\": \"\\u12\"}", 0, 0, EI_BADDATA, "f.ejson:1", "\\u escape"},
         {"{\"a\": \"abc}", 0, 0, EI_BADDATA, "f.ejson:1", "inside a string"},
@@ -686,9 +684,9 @@ static void test_walk_stop(void **state)
     size_t count = 0;
     struct ei_error err;
     memset(&err, 0, sizeof(err));
-    assert_int_equal(ei_ejson_walk(doc, strlen(doc), 0, "s", stop_visit,
-                                   &count, &err),
-                     EI_DENIED);
+    assert_int_equal(
+        ei_ejson_walk(doc, strlen(doc), 0, "s", stop_visit, &count, &err),
+        EI_DENIED);
     assert_int_equal(count, 2);
     /* first error wins */
     memset(&err, 0, sizeof(err));
@@ -810,9 +808,9 @@ static int dec_visit(void *ctx, const struct ei_ejson_node *n,
                      0);
     unsigned char plain[1024];
     size_t pl;
-    assert_int_equal(ei_ejson_decrypt(tok, tl, d->sk, plain, sizeof(plain),
-                                      &pl),
-                     EI_EJSON_TOK_OK);
+    assert_int_equal(
+        ei_ejson_decrypt(tok, tl, d->sk, plain, sizeof(plain), &pl),
+        EI_EJSON_TOK_OK);
     memcpy(d->out + d->w, d->buf + d->at, n->start - d->at);
     d->w += n->start - d->at;
     d->w += ei_ejson_quote((const char *)plain, pl, d->out + d->w,
@@ -847,9 +845,8 @@ static void test_example_file(void **state)
         ei_ejson_key_from_hex(example_sk, strlen(example_sk), true, sk), 0);
     struct ei_error err;
     memset(&err, 0, sizeof(err));
-    assert_int_equal(ei_ejson_public_key(example_sealed,
-                                         strlen(example_sealed), 0, "ex", pk,
-                                         &err),
+    assert_int_equal(ei_ejson_public_key(example_sealed, strlen(example_sealed),
+                                         0, "ex", pk, &err),
                      EI_OK);
     crypto_scalarmult_base(derived, sk);
     assert_memory_equal(derived, pk, 32);
@@ -926,13 +923,13 @@ static int plain_visit(void *ctx, const struct ei_ejson_node *n,
     assert_int_equal(ei_ejson_unquote(pc->buf + n->start, n->end - n->start,
                                       false, tok, sizeof(tok), &tl),
                      0);
-    assert_int_equal(ei_ejson_decrypt(tok, tl, pc->sk, plain, sizeof(plain),
-                                      &pl),
-                     EI_EJSON_TOK_OK);
+    assert_int_equal(
+        ei_ejson_decrypt(tok, tl, pc->sk, plain, sizeof(plain), &pl),
+        EI_EJSON_TOK_OK);
     ei_ejson_path(n, path, sizeof(path));
     size_t w = strlen(pc->out);
-    w += (size_t)snprintf(pc->out + w, sizeof(pc->out) - w, "%s%s=",
-                          w > 0 ? "|" : "", path);
+    w += (size_t)snprintf(pc->out + w, sizeof(pc->out) - w,
+                          "%s%s=", w > 0 ? "|" : "", path);
     for (size_t i = 0; i < pl && w + 3 < sizeof(pc->out); i++) {
         if (plain[i] == 0) {
             pc->out[w++] = '\\';
@@ -953,13 +950,15 @@ static void test_encrypt_preserves(void **state)
         const char *paths; /* paths reported, comma-joined */
         const char *plain; /* "path=plaintext" after decryption, '|'-joined */
     } rows[] = {
-        {example_source, "environment.DATABASE_URL,environment.API_TOKEN,"
-                         "environment.SESSION_SECRET",
+        {example_source,
+         "environment.DATABASE_URL,environment.API_TOKEN,"
+         "environment.SESSION_SECRET",
          "environment.DATABASE_URL=postgres://app:s3cr3t@db.internal:5432/app|"
          "environment.API_TOKEN=tok_live_8f3a9c2d71|"
          "environment.SESSION_SECRET=it's a \"secret\" with spaces"},
         {"{\r\n\t\"_public_key\" :\t\"" PK9 "\" ,\r\n\t\"a\"   :  \"x\\u0041\","
-         "\"n\":[1 , \"y\",{\"_c\":\"keep\"},\"z\"],\"dup\":\"1\",\"dup\":\"2\","
+         "\"n\":[1 , "
+         "\"y\",{\"_c\":\"keep\"},\"z\"],\"dup\":\"1\",\"dup\":\"2\","
          "\"t\": true}\r\n\r\n",
          "a,n[1],dup,dup", "a=xA|n[1]=y|dup=1|dup=2"},
         {"{\"_public_key\":\"" PK9 "\",\"_comment\":\"two\nlines\","
@@ -1028,17 +1027,16 @@ static void test_encrypt_preserves(void **state)
         memset(&pc, 0, sizeof(pc));
         pc.sk = sk;
         pc.buf = res.data;
-        assert_int_equal(ei_ejson_walk(res.data, res.len, 0, "x", plain_visit,
-                                       &pc, NULL),
-                         EI_OK);
+        assert_int_equal(
+            ei_ejson_walk(res.data, res.len, 0, "x", plain_visit, &pc, NULL),
+            EI_OK);
         if (strcmp(pc.out, rows[i].plain) != 0)
             fail_msg("row %zu: decrypted to %s", i, pc.out);
 
         /* idempotence: a second run finds nothing to do */
         struct ei_ejson_result res2;
-        assert_int_equal(ei_ejson_encrypt(res.data, res.len, "e", &s, &res2,
-                                          &err),
-                         EI_OK);
+        assert_int_equal(
+            ei_ejson_encrypt(res.data, res.len, "e", &s, &res2, &err), EI_OK);
         assert_false(res2.changed);
         assert_int_equal(res2.paths_n, 0);
         assert_int_equal(res2.len, res.len);
@@ -1066,9 +1064,9 @@ static void test_encrypt_untouched(void **state)
         struct ei_ejson_sealer s;
         assert_int_equal(ei_ejson_sealer_init(&s, pk, NULL), 0);
         struct ei_ejson_result res;
-        assert_int_equal(ei_ejson_encrypt(docs[i], strlen(docs[i]), "u", &s,
-                                          &res, NULL),
-                         EI_OK);
+        assert_int_equal(
+            ei_ejson_encrypt(docs[i], strlen(docs[i]), "u", &s, &res, NULL),
+            EI_OK);
         assert_false(res.changed);
         assert_string_equal(res.data, docs[i]);
         ei_ejson_result_fini(&res);
@@ -1088,9 +1086,9 @@ static void test_encrypt_untouched(void **state)
     /* malformed input: an error, no result */
     struct ei_error err;
     memset(&err, 0, sizeof(err));
-    assert_int_equal(ei_ejson_encrypt("{\"a\":", 5, "bad.ejson", &s, &res,
-                                      &err),
-                     EI_BADDATA);
+    assert_int_equal(
+        ei_ejson_encrypt("{\"a\":", 5, "bad.ejson", &s, &res, &err),
+        EI_BADDATA);
     assert_null(res.data);
     assert_string_equal(err.locator, "bad.ejson:1");
     ei_ejson_sealer_wipe(&s);
@@ -1150,11 +1148,10 @@ static void test_round_trip(void **state)
             for (size_t bit = 0; bit < 8; bit++) {
                 char saved = tok[tl - 3];
                 tok[tl - 3] = (char)(tok[tl - 3] ^ (1 << (bit % 6)));
-                enum ei_ejson_tok r = ei_ejson_decrypt(tok, tl, sk, out, cap,
-                                                       &n);
+                enum ei_ejson_tok r =
+                    ei_ejson_decrypt(tok, tl, sk, out, cap, &n);
                 assert_true(r == EI_EJSON_TOK_DECRYPT ||
-                            r == EI_EJSON_TOK_BOX ||
-                            r == EI_EJSON_TOK_SHAPE);
+                            r == EI_EJSON_TOK_BOX || r == EI_EJSON_TOK_SHAPE);
                 tok[tl - 3] = saved;
             }
         }

@@ -24,9 +24,9 @@
 extern const struct ei_provider ei_provider_sealed;
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
-#define PK9 "9f600586854785eae611421c8dc8958c8565c304a20765468863d1b20817087d"
-#define SK9 "837ed67bd50b291980191462d05f348f15aef99fd21b27fa9bb194f677224a65"
-#define CANARY "EI_CANARY_9e71aa"
+#define PK9        "9f600586854785eae611421c8dc8958c8565c304a20765468863d1b20817087d"
+#define SK9        "837ed67bd50b291980191462d05f348f15aef99fd21b27fa9bb194f677224a65"
+#define CANARY     "EI_CANARY_9e71aa"
 
 static char dir[64];
 
@@ -260,15 +260,15 @@ static void test_keygen_keydir(void **state)
 static void test_keygen_variants(void **state)
 {
     (void)state;
-    /* --out: exactly that file, 0600 even under a lax umask */
-    umask(0);
+    /* --out: exactly that file, 0600 whatever the umask (0277 alone
+       would give 0400) */
+    umask(0277);
     struct capture c;
     cap_open(&c);
     struct ei_error err;
     memset(&err, 0, sizeof(err));
-    assert_int_equal(ei_seal_keygen("/nonexistent", at("my.key"), false, c.f,
-                                    &err),
-                     0);
+    assert_int_equal(
+        ei_seal_keygen("/nonexistent", at("my.key"), false, c.f, &err), 0);
     umask(022);
     struct stat st;
     assert_int_equal(stat(at("my.key"), &st), 0);
@@ -352,7 +352,8 @@ static const char example_source[] =
     "  \"_public_key\": \"" PK9 "\",\n"
     "  \"environment\": {\n"
     "    \"_APP_ENV\": \"production\",\n"
-    "    \"DATABASE_URL\": \"postgres://app:" CANARY "@db.internal:5432/app\",\n"
+    "    \"DATABASE_URL\": \"postgres://app:" CANARY
+    "@db.internal:5432/app\",\n"
     "    \"API_TOKEN\": \"tok_live_8f3a9c2d71\",\n"
     "    \"SESSION_SECRET\": \"it's a \\\"secret\\\" with spaces\"\n"
     "  }\n"
@@ -372,10 +373,9 @@ static void test_encrypt_in_place(void **state)
     memset(&err, 0, sizeof(err));
     /* through the link: the link stays, its target is replaced */
     assert_int_equal(ei_seal_encrypt(at("link.ejson"), c.f, &err), 0);
-    assert_string_equal(cap_text(&c),
-                        "encrypted environment.DATABASE_URL\n"
-                        "encrypted environment.API_TOKEN\n"
-                        "encrypted environment.SESSION_SECRET\n");
+    assert_string_equal(cap_text(&c), "encrypted environment.DATABASE_URL\n"
+                                      "encrypted environment.API_TOKEN\n"
+                                      "encrypted environment.SESSION_SECRET\n");
     cap_close(&c);
     struct stat st;
     assert_int_equal(lstat(at("link.ejson"), &st), 0);
@@ -477,48 +477,49 @@ struct set_case {
 #define PKL "\"_public_key\": \"" PK9 "\""
 
 static const struct set_case set_cases[] = {
-    {"add to environment", "{\n  " PKL ",\n  \"environment\": {\n    \"A\": "
-                           "\"@{a}\"\n  }\n}\n",
+    {"add to environment",
+     "{\n  " PKL ",\n  \"environment\": {\n    \"A\": "
+     "\"@{a}\"\n  }\n}\n",
      "B", CANARY "\n", 0, EI_OK,
-     "{\n  " PKL ",\n  \"environment\": {\n    \"A\": \"a\",\n    \"B\": \""
-     CANARY "\"\n  }\n}\n",
+     "{\n  " PKL
+     ",\n  \"environment\": {\n    \"A\": \"a\",\n    \"B\": \"" CANARY
+     "\"\n  }\n}\n",
      "set environment.B (encrypted)\n", NULL},
-    {"replace in environment", "{\n  " PKL ",\n  \"environment\": {\n    "
-                               "\"A\": \"@{a}\",\n    \"C\": 5\n  }\n}\n",
+    {"replace in environment",
+     "{\n  " PKL ",\n  \"environment\": {\n    "
+     "\"A\": \"@{a}\",\n    \"C\": 5\n  }\n}\n",
      "A", "new", 0, EI_OK,
      "{\n  " PKL ",\n  \"environment\": {\n    \"A\": \"new\",\n    \"C\": 5\n"
      "  }\n}\n",
      "set environment.A (encrypted)\n", NULL},
-    {"replace a non-string", "{" PKL ", \"environment\": {\"C\": [1, 2]}}",
-     "C", "v", 0, EI_OK, "{" PKL ", \"environment\": {\"C\": \"v\"}}",
+    {"replace a non-string", "{" PKL ", \"environment\": {\"C\": [1, 2]}}", "C",
+     "v", 0, EI_OK, "{" PKL ", \"environment\": {\"C\": \"v\"}}",
      "set environment.C (encrypted)\n", NULL},
     {"replace the last of a repeated name",
-     "{" PKL ", \"environment\": {\"A\": \"@{1}\", \"A\": \"@{2}\"}}", "A",
-     "3", 0, EI_OK,
-     "{" PKL ", \"environment\": {\"A\": \"1\", \"A\": \"3\"}}",
+     "{" PKL ", \"environment\": {\"A\": \"@{1}\", \"A\": \"@{2}\"}}", "A", "3",
+     0, EI_OK, "{" PKL ", \"environment\": {\"A\": \"1\", \"A\": \"3\"}}",
      "set environment.A (encrypted)\n", NULL},
     {"environment.NAME", "{" PKL ", \"environment\": {\"A\": \"@{a}\"}}",
      "environment.B", "b", 0, EI_OK,
      "{" PKL ", \"environment\": {\"A\": \"a\", \"B\": \"b\"}}",
      "set environment.B (encrypted)\n", NULL},
-    {"top level when there is no environment",
-     "{" PKL ", \"A\": \"@{a}\"}", "B", "b\n\n", 0, EI_OK,
-     "{" PKL ", \"A\": \"a\", \"B\": \"b\\n\"}", "set B (encrypted)\n", NULL},
-    {"compact layout", "{" PKL ",\"environment\":{\"A\":\"@{a}\"}}", "B", "",
-     0, EI_OK, "{" PKL ",\"environment\":{\"A\":\"a\",\"B\":\"\"}}",
+    {"top level when there is no environment", "{" PKL ", \"A\": \"@{a}\"}",
+     "B", "b\n\n", 0, EI_OK, "{" PKL ", \"A\": \"a\", \"B\": \"b\\n\"}",
+     "set B (encrypted)\n", NULL},
+    {"compact layout", "{" PKL ",\"environment\":{\"A\":\"@{a}\"}}", "B", "", 0,
+     EI_OK, "{" PKL ",\"environment\":{\"A\":\"a\",\"B\":\"\"}}",
      "set environment.B (encrypted)\n", NULL},
-    {"empty environment, lines",
-     "{\n  " PKL ",\n  \"environment\": {}\n}\n", "X", "x", 0, EI_OK,
+    {"empty environment, lines", "{\n  " PKL ",\n  \"environment\": {}\n}\n",
+     "X", "x", 0, EI_OK,
      "{\n  " PKL ",\n  \"environment\": {\n    \"X\": \"x\"\n  }\n}\n",
      "set environment.X (encrypted)\n", NULL},
     {"empty environment, tabs and CRLF",
-     "{\r\n\t" PKL ",\r\n\t\"environment\": { }\r\n}\r\n", "X", "x", 0,
-     EI_OK,
+     "{\r\n\t" PKL ",\r\n\t\"environment\": { }\r\n}\r\n", "X", "x", 0, EI_OK,
      "{\r\n\t" PKL ",\r\n\t\"environment\": {\r\n\t\t\"X\": \"x\"\r\n\t}\r\n}"
      "\r\n",
      "set environment.X (encrypted)\n", NULL},
-    {"empty environment, compact", "{" PKL ",\"environment\":{}}", "X", "x",
-     0, EI_OK, "{" PKL ",\"environment\":{\"X\":\"x\"}}",
+    {"empty environment, compact", "{" PKL ",\"environment\":{}}", "X", "x", 0,
+     EI_OK, "{" PKL ",\"environment\":{\"X\":\"x\"}}",
      "set environment.X (encrypted)\n", NULL},
     {"CRLF lines",
      "{\r\n  " PKL ",\r\n  \"environment\": {\r\n    \"A\": \"@{a}\"\r\n  }"
@@ -539,12 +540,11 @@ static const struct set_case set_cases[] = {
      "{" PKL ", \"environment\": {\"_C\": \"x\\ny\", \"K\": \"-----BEGIN-----"
      "\\nAAAA\\n-----END-----\"}}",
      "set environment.K (encrypted)\n", NULL},
-    {"missing file", NULL, "A", "a", 0, EI_NOTFOUND, NULL, NULL,
-     "seal keygen"},
+    {"missing file", NULL, "A", "a", 0, EI_NOTFOUND, NULL, NULL, "seal keygen"},
     {"bad name", "{" PKL "}", "1A", "a", 0, EI_USAGE, NULL, NULL,
      "'1A' is not a variable name"},
-    {"bad name with a dash", "{" PKL "}", "A-B", "a", 0, EI_USAGE, NULL,
-     NULL, "not a variable name"},
+    {"bad name with a dash", "{" PKL "}", "A-B", "a", 0, EI_USAGE, NULL, NULL,
+     "not a variable name"},
     {"empty name after environment.", "{" PKL "}", "environment.", "a", 0,
      EI_USAGE, NULL, NULL, "not a variable name"},
     {"nested path refused", "{" PKL "}", "environment.A.B", "a", 0, EI_USAGE,
@@ -555,11 +555,10 @@ static const struct set_case set_cases[] = {
      EI_USAGE, NULL, NULL, "_public_key cannot be set"},
     {"environment at the top level", "{" PKL "}", "environment", "a", 0,
      EI_USAGE, NULL, NULL, "environment cannot be set"},
-    {"environment is not an object", "{" PKL ", \"environment\": 5}", "A",
-     "a", 0, EI_BADDATA, NULL, NULL, "\"environment\" is not an object"},
-    {"NUL in the value", "{" PKL ", \"environment\": {}}", "A",
-     CANARY "\0x", sizeof(CANARY) + 1, EI_BADDATA, NULL, NULL,
-     "NUL byte"},
+    {"environment is not an object", "{" PKL ", \"environment\": 5}", "A", "a",
+     0, EI_BADDATA, NULL, NULL, "\"environment\" is not an object"},
+    {"NUL in the value", "{" PKL ", \"environment\": {}}", "A", CANARY "\0x",
+     sizeof(CANARY) + 1, EI_BADDATA, NULL, NULL, "NUL byte"},
     {"plain value must be UTF-8", "{" PKL ", \"environment\": {}}", "_A",
      "caf\xe9", 0, EI_BADDATA, NULL, NULL, "must be UTF-8"},
     {"malformed file", "{" PKL ", \"environment\": {},}", "A", "a", 0,
@@ -633,8 +632,8 @@ static void test_set_large(void **state)
         char *big = malloc(n);
         assert_non_null(big);
         memset(big, 'v', n);
-        int fd = open(at("value"), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
-                      0600);
+        int fd =
+            open(at("value"), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         assert_true(fd >= 0);
         assert_int_equal(write(fd, big, n), (ssize_t)n);
         assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
@@ -682,17 +681,17 @@ static void test_round_trip(void **state)
     assert_int_equal(write(fds[1], "pa ss\n", 6), 6);
     close(fds[1]);
     cap_open(&c);
-    assert_int_equal(ei_seal_set(at("s.ejson"), "DB_PASSWORD", fds[0], c.f,
-                                 &err),
-                     0);
+    assert_int_equal(
+        ei_seal_set(at("s.ejson"), "DB_PASSWORD", fds[0], c.f, &err), 0);
     close(fds[0]);
     /* set seals only its own value */
     char *mid = get("s.ejson", NULL);
     assert_non_null(strstr(mid, CANARY));
     free(mid);
     assert_int_equal(ei_seal_encrypt(at("s.ejson"), c.f, &err), 0);
-    assert_string_equal(cap_text(&c), "set environment.DB_PASSWORD (encrypted)\n"
-                                      "encrypted environment.API_KEY\n");
+    assert_string_equal(cap_text(&c),
+                        "set environment.DB_PASSWORD (encrypted)\n"
+                        "encrypted environment.API_KEY\n");
     cap_close(&c);
     char *sealed = get("s.ejson", NULL);
     assert_null(strstr(sealed, CANARY));
@@ -706,13 +705,11 @@ static void test_round_trip(void **state)
     struct fake_host *fh = fake_host_new(opts, env, dir);
     assert_non_null(fh);
     void *st = NULL;
-    assert_int_equal(ei_provider_sealed.configure(fake_host_host(fh), &st,
-                                                  &err),
-                     EI_OK);
+    assert_int_equal(
+        ei_provider_sealed.configure(fake_host_host(fh), &st, &err), EI_OK);
     struct fake_sink fs;
     fake_sink_init(&fs);
-    assert_int_equal(ei_provider_sealed.fetch(st, &fs.sink, NULL, &err),
-                     EI_OK);
+    assert_int_equal(ei_provider_sealed.fetch(st, &fs.sink, NULL, &err), EI_OK);
     assert_int_equal(fs.n, 2);
     const struct fake_entry *e = fake_sink_find(&fs, "API_KEY");
     assert_non_null(e);
@@ -731,8 +728,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_keygen_keydir, fresh, cleanup),
         cmocka_unit_test_setup_teardown(test_keygen_variants, fresh, cleanup),
-        cmocka_unit_test_setup_teardown(test_encrypt_in_place, fresh,
-                                        cleanup),
+        cmocka_unit_test_setup_teardown(test_encrypt_in_place, fresh, cleanup),
         cmocka_unit_test_setup_teardown(test_encrypt_errors, fresh, cleanup),
         cmocka_unit_test_setup_teardown(test_set, fresh, cleanup),
         cmocka_unit_test_setup_teardown(test_set_large, fresh, cleanup),
