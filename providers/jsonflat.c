@@ -101,6 +101,20 @@ static int jf_real_text(double d, char *out, size_t out_len)
         if (strtod(tmp, NULL) == d)
             break;
     }
+    /* %g switches to an exponent early (1000.0 reads "1e+03"); people
+       write ports and sizes, so moderate magnitudes get plain digits */
+    double mag = d < 0 ? -d : d;
+    if (n >= 0 && strchr(tmp, 'e') != NULL && mag >= 1e-5 && mag < 1e17) {
+        for (int dec = 0; dec <= JF_MAX_PRECISION + 5; dec++) {
+            int m = snprintf(tmp, sizeof(tmp), "%.*f", dec, d);
+            if (m < 0 || (size_t)m >= sizeof(tmp))
+                break;
+            if (strtod(tmp, NULL) == d) {
+                n = m;
+                break;
+            }
+        }
+    }
     if (n >= 0 && (size_t)n < out_len)
         memcpy(out, tmp, (size_t)n + 1);
     else

@@ -469,13 +469,6 @@ int main(int argc, char **argv)
     } else if (a.help) {
         ei_cli_help(stdout, a.cmd_def);
     } else {
-        /* libcurl's global state must exist before any layer thread */
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-            ei_error_set(&err, EI_INTERNAL, 0, NULL, NULL,
-                         "cannot initialise libcurl");
-            ei_cli_args_free(&a);
-            return fail(&err);
-        }
         switch (a.cmd) {
         case EI_CMD_RUN:
             rc = cmd_run(&a);
@@ -507,7 +500,6 @@ int main(int argc, char **argv)
         case EI_CMD_NONE:
             break;
         }
-        curl_global_cleanup();
     }
     ei_cli_args_free(&a);
     ei_registry_unload();

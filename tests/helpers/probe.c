@@ -123,8 +123,8 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    fprintf(f, "pid %ld\nppid %ld\nargc %d\n", (long)getpid(),
-            (long)getppid(), argc);
+    fprintf(f, "pid %ld\nppid %ld\nargc %d\n", (long)getpid(), (long)getppid(),
+            argc);
     for (int i = 0; i < argc; i++) {
         fprintf(f, "argv[%d] ", i);
         put_escaped(f, argv[i]);
