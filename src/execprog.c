@@ -30,8 +30,9 @@
 /* How many of the largest strings the ARG_MAX message names. */
 #define EI_LARGEST_N 3
 
-/* Longest key or program name quoted in a message. */
+/* Longest key, and longest program name, quoted in a message. */
 #define EI_MSG_NAME_MAX 64
+#define EI_MSG_PROG_MAX 240
 
 /* The default search path when the environment has no PATH (confstr). */
 #define EI_DEFPATH_LEN 256
@@ -398,7 +399,7 @@ static void exec_shell(const char *file, char *const *argv, char *const *envp)
 /* The exit statuses of env(1): 127 only when there is no such file. */
 static int exec_failed(const char *prog, int errnum, struct ei_error *err)
 {
-    int len = (int)strnlen(prog, EI_MSG_NAME_MAX);
+    int len = (int)strnlen(prog, EI_MSG_PROG_MAX);
     if (errnum == ENOENT)
         return ei_error_set(err, EI_NOPROG, 0, NULL, NULL, "%.*s: not found",
                             len, prog);

@@ -66,16 +66,19 @@ struct ei_deadline {
     int64_t end_ms;   /* start_ms + the layer's timeout */
 };
 
-/* Options of one layer, opaque to providers. */
-struct ei_opts;
+/* An HTTP client of one layer, opaque to providers. */
+struct ei_http;
+struct ei_http_request;
+struct ei_http_response;
 
 /* Flags of sink entries. */
 #define EI_ENTRY_SECRET   0x1u /* the value is secret, whatever the layer */
 #define EI_ENTRY_PLAIN    0x2u /* not secret, unless the layer says secret */
 #define EI_ENTRY_LITERAL  0x4u /* never interpolated (single-quoted dotenv) */
 #define EI_ENTRY_VERBATIM 0x8u /* name[0] is the final key: no key mapping */
-#define EI_ENTRY_UNSET    0x10u /* remove the key from the program's environment \
-                                 */
+#define EI_ENTRY_UNSET                                                         \
+    0x10u /* remove the key from the program's environment                     \
+           */
 
 /*
  * Where a layer's entries go.  The core copies everything it is given (into
@@ -184,6 +187,71 @@ struct ei_host {
                             const struct ei_deadline *dl);
     /* the largest value the core accepts, in bytes */
     size_t max_value_len;
+
+    /* --- the HTTP engine (EI_HOST_ABI 1), for remote layers --- */
+
+    /*
+     * Open this layer's HTTP client during configure (no I/O happens):
+     * endpoints are base URLs ("https://vault:8200"), tried in order; the
+     * client also reads the layer's network options (cacert, cert, key,
+     * insecure, max_response_size) and refuses a secret layer over plain
+     * http:// unless the host is loopback or insecure = true.  One
+     * connection-reusing client per layer; only the layer's thread uses
+     * it.  EI_BADCONFIG with err on bad options.
+     */
+    enum ei_status (*http_open)(const struct ei_host *h,
+                                const char *const *endpoints, size_t n,
+                                struct ei_http **out, struct ei_error *err);
+    /*
+     * One request, with retries inside the deadline: connection errors
+     * and timeouts move on to the next endpoint; 429 and 5xx (and a
+     * connection error on the only endpoint) are retried with exponential
+     * back-off and full jitter, honouring Retry-After, never past the
+     * deadline.  Any other status is returned as it is (EI_OK, resp->status
+     * set) for the provider to judge.  EI_UNAVAILABLE when every attempt
+     * failed or the deadline passed (err names the layer and endpoints),
+     * EI_BADDATA when the response is larger than max_response_size.
+     * A later request starts with the endpoint that answered last.
+     */
+    enum ei_status (*http_request)(struct ei_http *c,
+                                   const struct ei_http_request *req,
+                                   const struct ei_deadline *dl,
+                                   struct ei_http_response *resp,
+                                   struct ei_error *err);
+    /* wipe and free a response body (safe on a zeroed response) */
+    void (*http_response_free)(struct ei_http *c,
+                               struct ei_http_response *resp);
+    /* close the client; NULL is fine */
+    void (*http_close)(struct ei_http *c);
+};
+
+/*
+ * An HTTP request.  path starts with '/' and may carry a query; it must
+ * hold no credential.  headers are "Name: value" lines, NULL-terminated;
+ * they may carry tokens: the engine never logs them and wipes its copies.
+ * body may be NULL.
+ */
+struct ei_http_request {
+    const char *method; /* "GET", "POST", "PUT", "DELETE" */
+    const char *path;
+    const char *const *headers;
+    const char *body;
+    size_t body_len;
+    unsigned flags; /* EI_HTTP_* */
+};
+
+#define EI_HTTP_SECRET      0x1u /* the response body goes to secret memory */
+#define EI_HTTP_NORETRY     0x2u /* no retry on 5xx/429 (a login, a revoke) */
+#define EI_HTTP_SECRET_BODY 0x4u /* the request body holds a credential */
+
+/* An HTTP response: body is NUL-terminated, body_len bytes. */
+struct ei_http_response {
+    long status;
+    char *body;
+    size_t body_len;
+    bool secret;            /* body lives in secret memory */
+    const char *endpoint;   /* the base URL that answered (owned by c) */
+    int64_t retry_after_ms; /* from Retry-After, -1 if none */
 };
 
 /* Flags of struct ei_provider. */

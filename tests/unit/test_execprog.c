@@ -28,6 +28,18 @@
 
 #define MAXV 12
 
+/* snprintf that fails the test instead of truncating. */
+static void tfmt(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void tfmt(char *buf, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+    assert_true(n >= 0 && (size_t)n < len);
+}
+
 /* ---- ei_exec_envp ---- */
 
 struct res_row {
@@ -380,10 +392,10 @@ static void test_check_size_table(void **state)
             envp[envp_n++] = strdup("A=1");
             envp[envp_n++] =
                 make_var("BIG", per + (size_t)tc->delta, CANARY_CHAR);
-            snprintf(want, sizeof(want),
-                     "value of BIG (%zu bytes) exceeds the system limit of "
-                     "%zu bytes per variable",
-                     per + (size_t)tc->delta, per);
+            tfmt(want, sizeof(want),
+                 "value of BIG (%zu bytes) exceeds the system limit of "
+                 "%zu bytes per variable",
+                 per + (size_t)tc->delta, per);
             break;
         case SIZE_ONE_ARG:
             big_arg = malloc(per + (size_t)tc->delta);
@@ -391,10 +403,10 @@ static void test_check_size_table(void **state)
             memset(big_arg, CANARY_CHAR, per + (size_t)tc->delta - 1);
             big_arg[per + (size_t)tc->delta - 1] = '\0';
             argv[2] = big_arg;
-            snprintf(want, sizeof(want),
-                     "argument 2 (%zu bytes) exceeds the system limit of "
-                     "%zu bytes per argument",
-                     per + (size_t)tc->delta, per);
+            tfmt(want, sizeof(want),
+                 "argument 2 (%zu bytes) exceeds the system limit of "
+                 "%zu bytes per argument",
+                 per + (size_t)tc->delta, per);
             break;
         case SIZE_TOTAL: {
             /* fill to the limit with variables of one size, then make
@@ -412,21 +424,22 @@ static void test_check_size_table(void **state)
                 left -= chunk + extra[k] + sizeof(char *);
             }
             while (left > chunk + sizeof(char *) + 64) {
-                char key[16];
-                snprintf(key, sizeof(key), "V%zu", envp_n);
+                char key[32];
                 assert_true(envp_n < 190);
+                int kn = snprintf(key, sizeof(key), "V%zu", envp_n);
+                assert_true(kn > 0 && (size_t)kn < sizeof(key));
                 envp[envp_n++] = make_var(key, chunk, CANARY_CHAR);
                 left -= chunk + sizeof(char *);
             }
             /* the last one lands exactly on limit + delta */
             size_t last = left - sizeof(char *) + (size_t)tc->delta;
             envp[envp_n++] = make_var("LAST", last, CANARY_CHAR);
-            snprintf(want, sizeof(want),
-                     "environment and arguments (%zu bytes) exceed ARG_MAX "
-                     "(%zu); largest: BIG_B (%zu bytes), BIG_A (%zu bytes), "
-                     "BIG_C (%zu bytes)",
-                     limit + (size_t)tc->delta, limit, chunk + 300, chunk + 200,
-                     chunk + 100);
+            tfmt(want, sizeof(want),
+                 "environment and arguments (%zu bytes) exceed ARG_MAX "
+                 "(%zu); largest: BIG_B (%zu bytes), BIG_A (%zu bytes), "
+                 "BIG_C (%zu bytes)",
+                 limit + (size_t)tc->delta, limit, chunk + 300, chunk + 200,
+                 chunk + 100);
             break;
         }
         }
@@ -474,7 +487,7 @@ static int setup_tree(void **state)
     struct tmpdir *t = calloc(1, sizeof(*t));
     if (t == NULL)
         return -1;
-    snprintf(t->path, sizeof(t->path), "/tmp/ei-test-execprog.XXXXXX");
+    tfmt(t->path, sizeof(t->path), "/tmp/ei-test-execprog.XXXXXX");
     if (mkdtemp(t->path) == NULL)
         return -1;
     static const struct {
@@ -496,7 +509,7 @@ static int setup_tree(void **state)
     };
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         char p[PATH_MAX];
-        snprintf(p, sizeof(p), "%s/%s", t->path, files[i].name);
+        tfmt(p, sizeof(p), "%s/%s", t->path, files[i].name);
         if (files[i].body == NULL) {
             if (mkdir(p, files[i].mode) != 0)
                 return -1;
@@ -525,12 +538,12 @@ static int teardown_tree(void **state)
                         "bin1/noshebang", "bin1/envcheck", NULL};
     char p[PATH_MAX];
     for (size_t i = 0; rm[i] != NULL; i++) {
-        snprintf(p, sizeof(p), "%s/%s", t->path, rm[i]);
+        tfmt(p, sizeof(p), "%s/%s", t->path, rm[i]);
         unlink(p);
     }
     const char *dirs[] = {"bin1/adir", "bin1", "bin2", "", NULL};
     for (size_t i = 0; dirs[i] != NULL; i++) {
-        snprintf(p, sizeof(p), "%s/%s", t->path, dirs[i]);
+        tfmt(p, sizeof(p), "%s/%s", t->path, dirs[i]);
         rmdir(p);
     }
     free(t);
@@ -896,7 +909,7 @@ static void test_exec_table(void **state)
             size_t len = strlen(p) + 6;
             pathvar = malloc(len);
             assert_non_null(pathvar);
-            snprintf(pathvar, len, "PATH=%s", p);
+            tfmt(pathvar, len, "PATH=%s", p);
             free(p);
             envp[envp_n++] = pathvar;
         }
@@ -918,8 +931,8 @@ static void test_exec_table(void **state)
             memset(&rep, 0, sizeof(rep));
             if (tc->cwd != NULL) {
                 char dir[PATH_MAX];
-                snprintf(dir, sizeof(dir), "%s/%s", t->path, tc->cwd);
-                if (chdir(dir) != 0)
+                int dn = snprintf(dir, sizeof(dir), "%s/%s", t->path, tc->cwd);
+                if (dn < 0 || (size_t)dn >= sizeof(dir) || chdir(dir) != 0)
                     _exit(120);
             }
             /* only the child's PATH may differ from the envp one */

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/* The HTTP engine offered to providers through the host table: libcurl,
+   one connection-reusing handle per layer, endpoint fail-over, retries with
+   back-off inside the layer's deadline, TLS always verified. */
+#ifndef EI_HTTP_H
+#define EI_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "envinject/provider.h"
+
+/* Defaults of the network options. */
+#define EI_HTTP_MAX_RESPONSE_DEFAULT (16 * 1024 * 1024)
+#define EI_HTTP_BACKOFF_BASE_MS 50
+#define EI_HTTP_BACKOFF_CAP_MS 2000
+
+struct ei_http_config {
+    const char *layer;               /* for messages */
+    const char *const *endpoints;    /* base URLs, tried in order */
+    size_t endpoints_n;
+    const char *cacert;              /* CA bundle, or NULL: the system's */
+    const char *cert, *key;          /* client certificate and key, or NULL */
+    bool insecure;                   /* no TLS verification; plain http
+                                        allowed for secret layers */
+    bool secret_layer;               /* refuse plain http:// to non-loopback */
+    size_t max_response;             /* bytes; 0: the default */
+};
+
+/*
+ * The clock and the randomness, injectable for tests.  now_ms is
+ * CLOCK_MONOTONIC in milliseconds; sleep_ms sleeps; random returns a
+ * uniformly distributed 32-bit value.  NULL members use the real ones.
+ */
+struct ei_http_env {
+    int64_t (*now_ms)(void *ctx);
+    void (*sleep_ms)(void *ctx, int64_t ms);
+    uint32_t (*random)(void *ctx);
+    void *ctx;
+};
+
+/*
+ * A new client: validates the endpoints (http or https URLs with a host,
+ * no user:password@, no query) and the TLS files' presence is NOT checked
+ * here (no I/O); EI_BADCONFIG with err.  No connection is made.
+ */
+struct ei_http *ei_http_new(const struct ei_http_config *cfg,
+                            struct ei_error *err);
+void ei_http_free(struct ei_http *c);
+
+/* Replace the clock and randomness (tests). */
+void ei_http_set_env(struct ei_http *c, const struct ei_http_env *env);
+
+/* As ei_host.http_request and http_response_free (provider.h). */
+enum ei_status ei_http_request(struct ei_http *c,
+                               const struct ei_http_request *req,
+                               const struct ei_deadline *dl,
+                               struct ei_http_response *resp,
+                               struct ei_error *err);
+void ei_http_response_free(struct ei_http *c, struct ei_http_response *resp);
+
+/*
+ * The back-off before retry number attempt (0-based): a uniformly random
+ * delay in [0, min(cap_ms, base_ms * 2^attempt)] ("full jitter"), or
+ * retry_after_ms when the server gave one (>= 0), capped to what is left
+ * before the deadline minus a small margin; -1 when no retry fits.
+ */
+int64_t ei_http_backoff(unsigned attempt, int64_t base_ms, int64_t cap_ms,
+                        int64_t retry_after_ms, int64_t left_ms,
+                        uint32_t random);
+
+/* Whether a status is retried (429 and 5xx, unless EI_HTTP_NORETRY). */
+bool ei_http_retryable(long status);
+
+/* Parse a Retry-After value (delta-seconds or an HTTP date relative to
+   now_epoch); -1 when malformed. */
+int64_t ei_http_retry_after(const char *value, int64_t now_epoch);
+
+#endif
