@@ -35,6 +35,9 @@ extern const struct ei_provider ei_provider_dir;
 #ifdef EI_BUILTIN_SEALED
 extern const struct ei_provider ei_provider_sealed;
 #endif
+#ifdef EI_BUILTIN_ETCD
+extern const struct ei_provider ei_provider_etcd;
+#endif
 
 static const struct ei_provider *const builtin[] = {
 #ifdef EI_BUILTIN_FILE
@@ -48,6 +51,9 @@ static const struct ei_provider *const builtin[] = {
 #endif
 #ifdef EI_BUILTIN_SEALED
     &ei_provider_sealed,
+#endif
+#ifdef EI_BUILTIN_ETCD
+    &ei_provider_etcd,
 #endif
     NULL};
 

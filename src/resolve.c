@@ -163,6 +163,128 @@ static int merge(struct ei_resolution *r, struct ei_error *err)
     return 0;
 }
 
+/* What a provider's lookup hands back: one value and its locator. */
+struct ref_capture {
+    struct ei_resolution *r;
+    const char *value;
+    size_t value_len;
+    const char *locator;
+    int count;
+};
+
+static int ref_emit(struct ei_sink *sink, const char *const *name,
+                    size_t name_n, const char *value, size_t value_len,
+                    const char *locator, unsigned flags, struct ei_error *err)
+{
+    struct ref_capture *c = sink->ctx;
+    if (++c->count > 1)
+        return ei_error_set(err, EI_INTERNAL, 0, NULL, locator,
+                            "a lookup gave more than one value"),
+               -1;
+    if (memchr(value, '\0', value_len) != NULL)
+        return ei_error_set(err, EI_BADDATA, 0, NULL, locator,
+                            "value contains a NUL byte"),
+               -1;
+    c->value = ei_store_strndup(c->r->secrets, value, value_len);
+    c->locator = locator != NULL ? ei_store_strdup(c->r->plain, locator) : NULL;
+    if (c->value == NULL || (locator != NULL && c->locator == NULL))
+        return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory"),
+               -1;
+    c->value_len = value_len;
+    return 0;
+}
+
+/* "ref+NAME://..." with NAME of lowercase letters, digits and '-'. */
+static size_t ref_scheme(const struct ei_entry *e)
+{
+    static const char prefix[] = "ref+";
+    if (e->value_len < sizeof(prefix) + 3 ||
+        memcmp(e->value, prefix, sizeof(prefix) - 1) != 0)
+        return 0;
+    size_t i = sizeof(prefix) - 1;
+    while (i < e->value_len &&
+           ((e->value[i] >= 'a' && e->value[i] <= 'z') ||
+            (e->value[i] >= '0' && e->value[i] <= '9') || e->value[i] == '-'))
+        i++;
+    if (i == sizeof(prefix) - 1 || e->value_len - i < 3 ||
+        memcmp(e->value + i, "://", 3) != 0)
+        return 0;
+    return i - (sizeof(prefix) - 1);
+}
+
+/*
+ * References: a value "ref+NAME://..." is answered by the lookup of the
+ * first layer whose provider is NAME, after every layer has been fetched
+ * (so the vault layer may come after the file that refers to it).  The
+ * answer is secret and literal; the entry keeps its key's layer, and the
+ * reference stays visible to explain as the entry below.
+ */
+static int resolve_refs(struct ei_resolution *r, struct ei_error *err)
+{
+    size_t n = ei_envset_count(r->final);
+    for (size_t i = 0; i < n; i++) {
+        struct ei_entry *e = ei_envset_at(r->final, i);
+        if (e->flags & EI_ENTRY_UNSET)
+            continue;
+        size_t scheme_len = ref_scheme(e);
+        if (scheme_len == 0)
+            continue;
+        const char *scheme = e->value + 4;
+        struct ei_layer *by = NULL;
+        for (size_t j = 0; j < r->layers_n && by == NULL; j++) {
+            struct ei_layer *l = &r->layers[j];
+            if (strlen(l->prov->name) == scheme_len &&
+                memcmp(l->prov->name, scheme, scheme_len) == 0 &&
+                l->prov->lookup != NULL && !l->skipped)
+                by = l;
+        }
+        const char *where = ei_resolution_layer_name(r, e->layer);
+        if (by == NULL)
+            return ei_error_set(err, EI_BADCONFIG, 0, where, e->locator,
+                                "%s: no layer answers %.*s (add a %.*s "
+                                "layer)",
+                                e->key, (int)(scheme_len + 7), e->value,
+                                (int)scheme_len, scheme),
+                   -1;
+        struct ref_capture cap = {.r = r};
+        struct ei_sink sink = {.ctx = &cap, .emit = ref_emit};
+        struct ei_deadline dl;
+        dl.start_ms = ei_now_ms();
+        dl.end_ms = dl.start_ms + by->timeout_ms;
+        struct ei_error lerr = {0};
+        enum ei_status st =
+            by->prov->lookup(by->state, e->value, &sink, &dl, &lerr);
+        if (st == EI_OK && cap.count != 1)
+            st =
+                ei_error_set(&lerr, EI_NOTFOUND, 0, by->name, NULL, "no value");
+        if (st != EI_OK) {
+            /* a reference that names nothing is the configuration's
+               fault; a denied or unreachable store keeps its own code */
+            enum ei_status out =
+                st == EI_NOTFOUND || st == EI_BADDATA ? EI_BADCONFIG : st;
+            return ei_error_set(err, out, lerr.errnum, where, e->locator,
+                                "%s: cannot resolve %.200s through layer "
+                                "%s: %s",
+                                e->key, e->value, by->name,
+                                lerr.text[0] != '\0' ? lerr.text
+                                                     : ei_status_text(st)),
+                   -1;
+        }
+        struct ei_entry ne = *e;
+        ne.value = cap.value;
+        ne.value_len = cap.value_len;
+        ne.locator = cap.locator != NULL ? cap.locator : by->name;
+        ne.flags |= EI_ENTRY_SECRET | EI_ENTRY_LITERAL;
+        ne.raw = NULL;
+        ne.below = e;
+        if (ei_envset_put(r->final, &ne, NULL) == NULL)
+            return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
+                                "out of memory"),
+                   -1;
+    }
+    return 0;
+}
+
 /* Keys the configuration says never reach the program. */
 static int apply_unset(struct ei_resolution *r, struct ei_error *err)
 {
@@ -206,7 +328,7 @@ int ei_resolve(struct ei_config *cfg, const char *const *environ,
                           err) < 0)
             goto fail;
     }
-    if (fetch_all(r, err) < 0 || merge(r, err) < 0)
+    if (fetch_all(r, err) < 0 || merge(r, err) < 0 || resolve_refs(r, err) < 0)
         goto fail;
 
     /* schema defaults go in before interpolation, so that a value can

@@ -1,0 +1,1150 @@
+/* SPDX-License-Identifier: MIT */
+/* The etcd provider: every key under a prefix, read page by page from the
+   etcd v3 JSON gateway of one of several members. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <envinject/provider.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#define ETCD_PAGE_DEFAULT 1000
+#define ETCD_PAGE_MAX     10000
+#define ETCD_RANGE_PATH   "/v3/kv/range"
+#define ETCD_AUTH_PATH    "/v3/auth/authenticate"
+#define ETCD_AUTH_HEADER  "Authorization: "
+#define ETCD_JSON_HEADER  "Content-Type: application/json"
+/* the text/plain 400 of grpc-gateway when auth and client certs meet */
+#define ETCD_CN_REFUSED "CommonName of client sending a request against gateway"
+/* longer than any simple or JWT token etcd hands out */
+#define ETCD_TOKEN_MAX 8192
+/* bytes of a server message, a user name or a key shown in messages */
+#define ETCD_SHOW_MAX 120
+/* bytes of a key shown in a locator; the core caps keys at 1024 anyway */
+#define ETCD_LOC_KEY_MAX 1024
+/* room for "@" + a revision + " (" + ")" around the key and member */
+#define ETCD_LOC_EXTRA 32
+/* "limit", "revision" and punctuation around the two base64 keys */
+#define ETCD_RANGE_EXTRA 128
+#define ETCD_NAME_MAX    256
+
+/* gRPC status codes that etcd puts in its error bodies (grpc codes.Code) */
+#define GRPC_INVALID_ARGUMENT    3
+#define GRPC_PERMISSION_DENIED   7
+#define GRPC_FAILED_PRECONDITION 9
+#define GRPC_OUT_OF_RANGE        11
+#define GRPC_UNAUTHENTICATED     16
+
+#define HTTP_OK                200
+#define HTTP_BAD_REQUEST       400
+#define HTTP_UNAUTHORIZED      401
+#define HTTP_FORBIDDEN         403
+#define HTTP_NOT_FOUND         404
+#define HTTP_BAD_METHOD        405
+#define HTTP_REQUEST_TIMEOUT   408
+#define HTTP_TOO_MANY_REQUESTS 429
+#define HTTP_SERVER_ERROR      500
+#define HTTP_STATUS_END        600
+
+struct etcd_state {
+    const struct ei_host *host;
+    struct ei_http *http;
+    char **endpoints; /* split on ',' and without trailing '/' */
+    size_t endpoints_n;
+    char *prefix; /* bytes, NUL-terminated for messages */
+    size_t prefix_len;
+    char *range_end;
+    size_t range_end_len;
+    const char *username;      /* NULL: no authentication */
+    const char *password_file; /* absolute; NULL when password_env is used */
+    const char *password_env;
+    bool serializable;
+    long long page_size;
+};
+
+/* Everything one fetch changes, so that fetch never writes to the state. */
+struct etcd_run {
+    struct etcd_state *st;
+    const struct ei_host *host;
+    const struct ei_deadline *dl;
+    struct ei_sink *sink;
+    char *auth; /* "Authorization: TOKEN" in secret memory, or NULL */
+    size_t auth_size;
+    bool reauthed;
+    long long revision; /* of the first page; 0 until it is known */
+    size_t pages, keys;
+    char *start; /* first key of the next page */
+    size_t start_len, start_cap;
+    char *key; /* a decoded key, NUL-terminated */
+    size_t key_cap;
+    char *segbuf; /* the key below the prefix, '/' replaced by NUL */
+    size_t segbuf_cap;
+    const char **seg;
+    size_t seg_cap;
+    char *val; /* a decoded value, in secret memory */
+    size_t val_cap;
+    char *loc;
+    size_t loc_cap;
+    bool have_prev; /* start holds the last key seen, plus "\0" */
+};
+
+/* A getter failed: usually a wrong type, but the host may run out of
+   memory too, and says which in err. */
+static enum ei_status etcd_getter_status(const struct ei_error *err)
+{
+    return err != NULL && err->status != EI_OK ? err->status : EI_BADCONFIG;
+}
+
+static enum ei_status etcd_sink_status(const struct ei_error *err)
+{
+    return err != NULL && err->status != EI_OK ? err->status : EI_INTERNAL;
+}
+
+/* Copy at most max bytes of s for a message: control bytes and '\'' become
+   '?', so that nothing a server sends can forge lines or quoting. */
+static void etcd_show(char *out, size_t out_size, const char *s, size_t len)
+{
+    size_t max = out_size - 4;
+    size_t n = len < max ? len : max;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[i] = c >= 0x20 && c != 0x7f && c != '\'' ? (char)c : '?';
+    }
+    if (n < len) {
+        memcpy(out + n, "...", 4);
+        return;
+    }
+    out[n] = '\0';
+}
+
+/*
+ * The exclusive end of a prefix range, as clientv3's GetPrefixRangeEnd:
+ * the last byte below 0xff is incremented and what follows it dropped; a
+ * prefix of 0xff bytes only has no upper bound, which etcd spells "\0".
+ */
+static size_t etcd_prefix_end(const char *prefix, size_t len, char *out)
+{
+    memcpy(out, prefix, len);
+    for (size_t i = len; i > 0; i--) {
+        unsigned char c = (unsigned char)out[i - 1];
+        if (c < 0xff) {
+            out[i - 1] = (char)(c + 1);
+            return i;
+        }
+    }
+    out[0] = '\0';
+    return 1;
+}
+
+static bool etcd_env_name_valid(const char *s)
+{
+    if (!((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') ||
+          s[0] == '_'))
+        return false;
+    for (const char *p = s + 1; *p != '\0'; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+              (*p >= '0' && *p <= '9') || *p == '_'))
+            return false;
+    return true;
+}
+
+static void etcd_state_free(struct etcd_state *st)
+{
+    if (st == NULL)
+        return;
+    if (st->http != NULL)
+        st->host->http_close(st->http);
+    for (size_t i = 0; i < st->endpoints_n; i++)
+        free(st->endpoints[i]);
+    free(st->endpoints);
+    free(st->prefix);
+    free(st->range_end);
+    free(st);
+}
+
+/* Append one endpoint, trimmed of blanks and trailing '/'. */
+static enum ei_status etcd_add_endpoint(struct etcd_state *st, const char *s,
+                                        size_t len, size_t *cap,
+                                        struct ei_error *err)
+{
+    const struct ei_host *h = st->host;
+    while (len > 0 && (s[0] == ' ' || s[0] == '\t')) {
+        s++;
+        len--;
+    }
+    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
+    while (len > 0 && s[len - 1] == '/')
+        len--;
+    char shown[ETCD_SHOW_MAX + 4];
+    etcd_show(shown, sizeof(shown), s, len);
+    if (len == 0)
+        return h->error(h, err, EI_BADCONFIG, 0, "endpoints",
+                        "an endpoint is empty");
+    /* etcdctl accepts HOST:PORT; here the scheme decides about TLS, so it
+       must be said */
+    const char *sep = memchr(s, ':', len);
+    if (sep == NULL || (size_t)(s + len - sep) < 3 || sep[1] != '/' ||
+        sep[2] != '/')
+        return h->error(h, err, EI_BADCONFIG, 0, "endpoints",
+                        "endpoint '%s' needs a scheme (http:// or https://)",
+                        shown);
+    if (st->endpoints_n == *cap) {
+        size_t ncap = *cap != 0 ? *cap * 2 : 4;
+        char **grown = realloc(st->endpoints, ncap * sizeof *grown);
+        if (grown == NULL)
+            return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+        st->endpoints = grown;
+        *cap = ncap;
+    }
+    char *copy = malloc(len + 1);
+    if (copy == NULL)
+        return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+    memcpy(copy, s, len);
+    copy[len] = '\0';
+    st->endpoints[st->endpoints_n++] = copy;
+    return EI_OK;
+}
+
+/* Endpoints come as a list, and each item may itself be a comma-separated
+   list as in ETCDCTL_ENDPOINTS ("--layer 'etcd:http://a\,http://b'"). */
+static enum ei_status etcd_endpoints(struct etcd_state *st,
+                                     struct ei_error *err)
+{
+    const struct ei_host *h = st->host;
+    const char *const *list = NULL;
+    size_t n = 0;
+    int r = h->opt_list(h, "endpoints", &list, &n, err);
+    if (r < 0)
+        return etcd_getter_status(err);
+    if (r == 0 || n == 0)
+        return h->error(h, err, EI_BADCONFIG, 0, "endpoints",
+                        "endpoints is required (a list of URLs such as "
+                        "\"http://127.0.0.1:2379\")");
+    size_t cap = 0;
+    for (size_t i = 0; i < n && list[i] != NULL; i++) {
+        const char *s = list[i];
+        for (;;) {
+            const char *comma = strchr(s, ',');
+            size_t len = comma != NULL ? (size_t)(comma - s) : strlen(s);
+            enum ei_status status = etcd_add_endpoint(st, s, len, &cap, err);
+            if (status != EI_OK)
+                return status;
+            if (comma == NULL)
+                break;
+            s = comma + 1;
+        }
+    }
+    return EI_OK;
+}
+
+static enum ei_status etcd_auth_options(struct etcd_state *st,
+                                        struct ei_error *err)
+{
+    const struct ei_host *h = st->host;
+    /* read so that it counts as known, and refused with a better message
+       than "unknown option"; the getter's own error would win otherwise */
+    const char *pw = NULL;
+    struct ei_error scratch = {0};
+    if (h->opt_string(h, "password", &pw, &scratch) != 0)
+        return h->error(h, err, EI_BADCONFIG, 0, "password",
+                        "a password in the configuration is refused: use "
+                        "password_file or password_env");
+    if (h->opt_string(h, "username", &st->username, err) < 0 ||
+        h->opt_path(h, "password_file", &st->password_file, err) < 0 ||
+        h->opt_string(h, "password_env", &st->password_env, err) < 0)
+        return etcd_getter_status(err);
+    if (st->username == NULL) {
+        if (st->password_file != NULL || st->password_env != NULL)
+            return h->error(
+                h, err, EI_BADCONFIG, 0,
+                st->password_file != NULL ? "password_file" : "password_env",
+                "%s needs username",
+                st->password_file != NULL ? "password_file" : "password_env");
+        return EI_OK;
+    }
+    size_t ulen = strlen(st->username);
+    bool ok = ulen > 0 && ulen <= ETCD_NAME_MAX;
+    for (size_t i = 0; ok && i < ulen; i++) {
+        unsigned char c = (unsigned char)st->username[i];
+        ok = c >= 0x20 && c != 0x7f;
+    }
+    if (!ok)
+        return h->error(h, err, EI_BADCONFIG, 0, "username",
+                        "username must be 1 to %d bytes without control "
+                        "characters",
+                        ETCD_NAME_MAX);
+    if ((st->password_file != NULL) == (st->password_env != NULL))
+        return h->error(h, err, EI_BADCONFIG, 0, "username",
+                        "username needs exactly one of password_file and "
+                        "password_env");
+    if (st->password_file != NULL && st->password_file[0] == '\0')
+        return h->error(h, err, EI_BADCONFIG, 0, "password_file",
+                        "password_file must not be empty");
+    if (st->password_env != NULL) {
+        if (!etcd_env_name_valid(st->password_env))
+            return h->error(h, err, EI_BADCONFIG, 0, "password_env",
+                            "password_env must be a variable name "
+                            "([A-Za-z_][A-Za-z0-9_]*)");
+        /* fail before any I/O; the value itself is read by fetch */
+        const char *v = h->env_get(h, st->password_env);
+        if (v == NULL || v[0] == '\0')
+            return h->error(h, err, EI_BADCONFIG, 0, "password_env",
+                            "password_env names %s, which is not set",
+                            st->password_env);
+    }
+    return EI_OK;
+}
+
+static enum ei_status etcd_configure(const struct ei_host *host, void **statep,
+                                     struct ei_error *err)
+{
+    size_t need =
+        offsetof(struct ei_host, http_close) + sizeof(host->http_close);
+    if (host->size < need || host->http_open == NULL)
+        return host->error(host, err, EI_INTERNAL, 0, NULL,
+                           "this envinject has no HTTP engine");
+    struct etcd_state *st = calloc(1, sizeof *st);
+    if (st == NULL)
+        return host->error(host, err, EI_NOMEM, 0, NULL, "out of memory");
+    st->host = host;
+    st->page_size = ETCD_PAGE_DEFAULT;
+
+    enum ei_status status = etcd_endpoints(st, err);
+    if (status != EI_OK)
+        goto fail;
+    const char *prefix = NULL;
+    int r = host->opt_string(host, "prefix", &prefix, err);
+    if (r < 0) {
+        status = etcd_getter_status(err);
+        goto fail;
+    }
+    if (r == 0 || prefix[0] == '\0') {
+        status = host->error(host, err, EI_BADCONFIG, 0, "prefix",
+                             "prefix is required (the etcd key prefix, such "
+                             "as \"/app/${env}/\")");
+        goto fail;
+    }
+    st->prefix_len = strlen(prefix);
+    st->prefix = malloc(st->prefix_len + 1);
+    st->range_end = malloc(st->prefix_len + 1);
+    if (st->prefix == NULL || st->range_end == NULL) {
+        status = host->error(host, err, EI_NOMEM, 0, NULL, "out of memory");
+        goto fail;
+    }
+    memcpy(st->prefix, prefix, st->prefix_len + 1);
+    st->range_end_len =
+        etcd_prefix_end(st->prefix, st->prefix_len, st->range_end);
+
+    if (host->opt_bool(host, "serializable", &st->serializable, err) < 0 ||
+        host->opt_int(host, "page_size", &st->page_size, err) < 0) {
+        status = etcd_getter_status(err);
+        goto fail;
+    }
+    if (st->page_size < 1 || st->page_size > ETCD_PAGE_MAX) {
+        status = host->error(host, err, EI_BADCONFIG, 0, "page_size",
+                             "page_size must be from 1 to %d", ETCD_PAGE_MAX);
+        goto fail;
+    }
+    status = etcd_auth_options(st, err);
+    if (status != EI_OK)
+        goto fail;
+    status = host->http_open(host, (const char *const *)st->endpoints,
+                             st->endpoints_n, &st->http, err);
+    if (status != EI_OK) {
+        st->http = NULL;
+        goto fail;
+    }
+    *statep = st;
+    return EI_OK;
+fail:
+    etcd_state_free(st);
+    return status;
+}
+
+/* --- fetch --- */
+
+/* Grow a plain buffer to at least need bytes. */
+static int etcd_grow(char **p, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap != 0 ? *cap : 64;
+    while (ncap < need)
+        ncap *= 2;
+    char *grown = realloc(*p, ncap);
+    if (grown == NULL)
+        return -1;
+    *p = grown;
+    *cap = ncap;
+    return 0;
+}
+
+/* Grow the secret value buffer; its old content is not kept. */
+static int etcd_grow_secret(struct etcd_run *run, size_t need)
+{
+    if (need <= run->val_cap)
+        return 0;
+    size_t ncap = run->val_cap != 0 ? run->val_cap : 256;
+    while (ncap < need)
+        ncap *= 2;
+    if (run->val != NULL)
+        run->host->secret_free(run->host, run->val, run->val_cap);
+    run->val_cap = 0;
+    run->val = run->host->secret_alloc(run->host, ncap);
+    if (run->val == NULL)
+        return -1;
+    run->val_cap = ncap;
+    return 0;
+}
+
+static void etcd_drop_auth(struct etcd_run *run)
+{
+    if (run->auth != NULL)
+        run->host->secret_free(run->host, run->auth, run->auth_size);
+    run->auth = NULL;
+    run->auth_size = 0;
+}
+
+static void etcd_run_fini(struct etcd_run *run)
+{
+    etcd_drop_auth(run);
+    if (run->val != NULL)
+        run->host->secret_free(run->host, run->val, run->val_cap);
+    /* keys are not secret, but a key's neighbour in a buffer may be */
+    free(run->start);
+    free(run->key);
+    free(run->segbuf);
+    free(run->seg);
+    free(run->loc);
+}
+
+static const char *etcd_member(const struct ei_http_response *resp)
+{
+    return resp->endpoint != NULL ? resp->endpoint : "?";
+}
+
+/* Parse an int64 that etcd sends as a JSON string (or, from a proxy that
+   re-encodes, a number); absent means 0.  -1 when malformed. */
+static int etcd_int64(const json_t *j, long long *out)
+{
+    *out = 0;
+    if (j == NULL || json_is_null(j))
+        return 0;
+    if (json_is_integer(j)) {
+        *out = json_integer_value(j);
+        return *out >= 0 ? 0 : -1;
+    }
+    if (!json_is_string(j))
+        return -1;
+    const char *s = json_string_value(j);
+    size_t len = json_string_length(j);
+    if (len == 0 || len > 19)
+        return -1;
+    for (size_t i = 0; i < len; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+    errno = 0;
+    char *end = NULL;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || end != s + len)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* The gRPC code and message of an etcd error body, when it is one. */
+struct etcd_fault {
+    long long code; /* -1 when the body is no etcd error */
+    char msg[ETCD_SHOW_MAX + 4];
+    bool has_msg;
+};
+
+/*
+ * A message is shown only when the body has etcd's error shape and does
+ * not carry the token back: a server (or a proxy) that echoes the request
+ * would otherwise put a credential into the error line.
+ */
+static void etcd_fault_parse(const struct etcd_run *run,
+                             const struct ei_http_response *resp,
+                             struct etcd_fault *f)
+{
+    f->code = -1;
+    f->msg[0] = '\0';
+    f->has_msg = false;
+    if (resp->body == NULL || resp->body_len == 0)
+        return;
+    json_t *root = json_loadb(resp->body, resp->body_len, 0, NULL);
+    if (root == NULL)
+        return;
+    json_t *code = json_object_get(root, "code");
+    json_t *msg = json_object_get(root, "message");
+    if (msg == NULL)
+        msg = json_object_get(root, "error");
+    if (json_is_integer(code) && json_is_string(msg)) {
+        f->code = json_integer_value(code);
+        const char *m = json_string_value(msg);
+        size_t mlen = json_string_length(msg);
+        const char *tok =
+            run->auth != NULL ? run->auth + strlen(ETCD_AUTH_HEADER) : NULL;
+        if (tok == NULL || memmem(m, mlen, tok, strlen(tok)) == NULL) {
+            etcd_show(f->msg, sizeof(f->msg), m, mlen);
+            f->has_msg = true;
+        }
+    }
+    json_decref(root);
+}
+
+static bool etcd_fault_says(const struct etcd_fault *f, const char *what)
+{
+    return f->has_msg && strstr(f->msg, what) != NULL;
+}
+
+/* Judge a response other than 200 to a range or authenticate request. */
+static enum ei_status etcd_http_fail(struct etcd_run *run,
+                                     const struct ei_http_response *resp,
+                                     const char *path, struct ei_error *err)
+{
+    const struct ei_host *h = run->host;
+    const struct etcd_state *st = run->st;
+    const char *member = etcd_member(resp);
+    bool auth_req = strcmp(path, ETCD_AUTH_PATH) == 0;
+    struct etcd_fault f;
+    etcd_fault_parse(run, resp, &f);
+    char user[ETCD_SHOW_MAX + 4] = "";
+    if (st->username != NULL)
+        etcd_show(user, sizeof(user), st->username, strlen(st->username));
+    char why[ETCD_SHOW_MAX + 32] = "";
+    if (f.has_msg && !auth_req)
+        snprintf(why, sizeof(why), ": %s", f.msg);
+    long s = resp->status;
+
+    if (s == HTTP_BAD_REQUEST && f.code < 0 && resp->body != NULL &&
+        memmem(resp->body, resp->body_len, ETCD_CN_REFUSED,
+               strlen(ETCD_CN_REFUSED)) != NULL)
+        return h->error(h, err, EI_DENIED, 0, member,
+                        "with authentication on, the gateway refuses client "
+                        "certificates that have a Common Name: use one "
+                        "with an empty subject and the name in the SAN");
+    if (auth_req && (s == HTTP_UNAUTHORIZED || s == HTTP_FORBIDDEN ||
+                     (s == HTTP_BAD_REQUEST &&
+                      (f.code == GRPC_INVALID_ARGUMENT ||
+                       etcd_fault_says(&f, "authentication failed")))))
+        return h->error(h, err, EI_DENIED, 0, member,
+                        "authentication failed for user '%s' (HTTP %ld): "
+                        "wrong user name or password",
+                        user, s);
+    if (s == HTTP_UNAUTHORIZED || f.code == GRPC_UNAUTHENTICATED) {
+        if (st->username != NULL)
+            return h->error(h, err, EI_DENIED, 0, member,
+                            "token of user '%s' rejected again after "
+                            "re-authenticating (HTTP %ld)%s",
+                            user, s, why);
+        return h->error(h, err, EI_DENIED, 0, member,
+                        "the server requires authentication (HTTP %ld): set "
+                        "username and password_file or password_env",
+                        s);
+    }
+    if (s == HTTP_FORBIDDEN || f.code == GRPC_PERMISSION_DENIED)
+        return h->error(h, err, EI_DENIED, 0, member,
+                        "permission denied%s%s%s reading prefix %s (HTTP %ld)",
+                        st->username != NULL ? " to user '" : "", user,
+                        st->username != NULL ? "'" : "", st->prefix, s);
+    if (s == HTTP_BAD_REQUEST && etcd_fault_says(&f, "user name is empty"))
+        return h->error(h, err, EI_DENIED, 0, member,
+                        "the server requires authentication (HTTP %ld): set "
+                        "username and password_file or password_env",
+                        s);
+    if (s == HTTP_BAD_REQUEST && f.code == GRPC_OUT_OF_RANGE)
+        /* compacted between two pages, or a lagging member asked for a
+           revision it has not reached: a later run will do */
+        return h->error(h, err, EI_UNAVAILABLE, 0, member,
+                        "revision %lld is not readable on this member (HTTP "
+                        "%ld)%s",
+                        run->revision, s, why);
+    if (s == HTTP_NOT_FOUND || s == HTTP_BAD_METHOD)
+        return h->error(h, err, EI_BADDATA, 0, member,
+                        "not an etcd v3 JSON gateway (HTTP %ld for %s)", s,
+                        path);
+    if (s == HTTP_REQUEST_TIMEOUT || s == HTTP_TOO_MANY_REQUESTS ||
+        (s >= HTTP_SERVER_ERROR && s < HTTP_STATUS_END))
+        return h->error(h, err, EI_UNAVAILABLE, 0, member,
+                        "server error (HTTP %ld)%s", s, why);
+    if (f.code >= 0)
+        return h->error(h, err, EI_BADDATA, 0, member,
+                        "request rejected (HTTP %ld, gRPC code %lld)%s", s,
+                        f.code, why);
+    return h->error(h, err, EI_BADDATA, 0, member,
+                    "unexpected response (HTTP %ld, %zu bytes) to %s", s,
+                    resp->body_len, path);
+}
+
+/* One POST with the token, if any. */
+static enum ei_status etcd_post(struct etcd_run *run, const char *path,
+                                const char *body, size_t body_len,
+                                unsigned flags, struct ei_http_response *resp,
+                                struct ei_error *err)
+{
+    const char *headers[3];
+    size_t n = 0;
+    headers[n++] = ETCD_JSON_HEADER;
+    if (run->auth != NULL)
+        headers[n++] = run->auth;
+    headers[n] = NULL;
+    struct ei_http_request req = {
+        .method = "POST",
+        .path = path,
+        .headers = headers,
+        .body = body,
+        .body_len = body_len,
+        .flags = flags,
+    };
+    memset(resp, 0, sizeof(*resp));
+    return run->host->http_request(run->st->http, &req, run->dl, resp, err);
+}
+
+/* The password from its file or variable, in secret memory. */
+static enum ei_status etcd_password(struct etcd_run *run, struct ei_buf *buf,
+                                    const char **pw, size_t *pw_len,
+                                    struct ei_error *err)
+{
+    const struct ei_host *h = run->host;
+    const struct etcd_state *st = run->st;
+    if (st->password_env != NULL) {
+        const char *v = h->env_get(h, st->password_env);
+        if (v == NULL || v[0] == '\0')
+            return h->error(h, err, EI_BADCONFIG, 0, "password_env",
+                            "password_env names %s, which is not set",
+                            st->password_env);
+        *pw = v;
+        *pw_len = strlen(v);
+        return EI_OK;
+    }
+    struct ei_error rerr = {0};
+    enum ei_status status = h->read_file(
+        h, st->password_file, EI_READ_PRIVATE | EI_READ_SECRET, buf, &rerr);
+    if (status != EI_OK) {
+        /* a missing password file is no missing source: an optional
+           layer must not be skipped silently for it */
+        if (status == EI_NOTFOUND)
+            status = EI_IOERROR;
+        return h->error(h, err, status, rerr.errnum, st->password_file,
+                        "password_file: %s",
+                        rerr.text[0] != '\0' ? rerr.text : "cannot read");
+    }
+    size_t len = buf->len;
+    while (len > 0 &&
+           (buf->data[len - 1] == '\n' || buf->data[len - 1] == '\r'))
+        len--;
+    if (len == 0) {
+        h->buf_free(h, buf);
+        return h->error(h, err, EI_BADCONFIG, 0, st->password_file,
+                        "password_file is empty");
+    }
+    *pw = buf->data;
+    *pw_len = len;
+    return EI_OK;
+}
+
+/* The request body {"name":..,"password":..} in secret memory. */
+static enum ei_status etcd_auth_body(struct etcd_run *run, const char *pw,
+                                     size_t pw_len, char **body,
+                                     size_t *body_size, struct ei_error *err)
+{
+    const struct ei_host *h = run->host;
+    json_t *o = json_object();
+    json_t *name = json_string(run->st->username);
+    json_t *pass = json_stringn(pw, pw_len);
+    enum ei_status status = EI_OK;
+    if (o == NULL || name == NULL || json_object_set_new(o, "name", name) < 0)
+        status = h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+    name = NULL;
+    if (status == EI_OK && pass == NULL)
+        /* jansson refuses what is not UTF-8, as etcd would */
+        status =
+            h->error(h, err, EI_BADCONFIG, 0,
+                     run->st->password_file != NULL ? run->st->password_file
+                                                    : run->st->password_env,
+                     "the password is not valid UTF-8 (%zu bytes)", pw_len);
+    if (status == EI_OK && json_object_set_new(o, "password", pass) < 0)
+        status = h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+    pass = NULL;
+    size_t len = status == EI_OK ? json_dumpb(o, NULL, 0, JSON_COMPACT) : 0;
+    if (status == EI_OK) {
+        *body = h->secret_alloc(h, len + 1);
+        if (*body == NULL)
+            status = h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+    }
+    if (status == EI_OK) {
+        *body_size = len + 1;
+        json_dumpb(o, *body, len, JSON_COMPACT);
+        (*body)[len] = '\0';
+    }
+    json_decref(o);
+    return status;
+}
+
+/* Take the token out of a 200 authenticate response. */
+static enum ei_status etcd_take_token(struct etcd_run *run,
+                                      const struct ei_http_response *resp,
+                                      struct ei_error *err)
+{
+    const struct ei_host *h = run->host;
+    const char *member = etcd_member(resp);
+    json_t *root =
+        json_loadb(resp->body, resp->body_len, JSON_REJECT_DUPLICATES, NULL);
+    json_t *tok = json_object_get(root, "token");
+    enum ei_status status = EI_OK;
+    if (!json_is_object(root))
+        status = h->error(h, err, EI_BADDATA, 0, member,
+                          "authenticate: the response is not a JSON object "
+                          "(%zu bytes)",
+                          resp->body_len);
+    else if (!json_is_string(tok))
+        status = h->error(h, err, EI_BADDATA, 0, member,
+                          "authenticate: the response has no token");
+    size_t len = status == EI_OK ? json_string_length(tok) : 0;
+    const char *t = status == EI_OK ? json_string_value(tok) : NULL;
+    bool ok = status == EI_OK && len > 0 && len <= ETCD_TOKEN_MAX;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = t[i] > 0x20 && t[i] < 0x7f;
+    if (status == EI_OK && !ok)
+        /* it goes into a header line: no blanks, no line breaks */
+        status = h->error(h, err, EI_BADDATA, 0, member,
+                          "authenticate: the token is not 1 to %d printable "
+                          "characters (%zu bytes)",
+                          ETCD_TOKEN_MAX, len);
+    if (status == EI_OK) {
+        etcd_drop_auth(run);
+        size_t size = strlen(ETCD_AUTH_HEADER) + len + 1;
+        run->auth = h->secret_alloc(h, size);
+        if (run->auth == NULL) {
+            status = h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+        } else {
+            run->auth_size = size;
+            memcpy(run->auth, ETCD_AUTH_HEADER, strlen(ETCD_AUTH_HEADER));
+            memcpy(run->auth + strlen(ETCD_AUTH_HEADER), t, len);
+            run->auth[size - 1] = '\0';
+        }
+    }
+    json_decref(root);
+    return status;
+}
+
+static enum ei_status etcd_authenticate(struct etcd_run *run,
+                                        struct ei_error *err)
+{
+    const struct ei_host *h = run->host;
+    struct ei_buf buf = {0};
+    const char *pw = NULL;
+    size_t pw_len = 0;
+    enum ei_status status = etcd_password(run, &buf, &pw, &pw_len, err);
+    if (status != EI_OK)
+        return status;
+    char *body = NULL;
+    size_t body_size = 0;
+    status = etcd_auth_body(run, pw, pw_len, &body, &body_size, err);
+    if (buf.data != NULL)
+        h->buf_free(h, &buf);
+    if (status != EI_OK)
+        return status;
+    /* a login is not retried blindly, and no old token goes with it */
+    etcd_drop_auth(run);
+    struct ei_http_response resp;
+    status = etcd_post(run, ETCD_AUTH_PATH, body, body_size - 1,
+                       EI_HTTP_SECRET | EI_HTTP_SECRET_BODY | EI_HTTP_NORETRY,
+                       &resp, err);
+    h->secret_free(h, body, body_size);
+    if (status != EI_OK) {
+        h->http_response_free(run->st->http, &resp);
+        return status;
+    }
+    if (resp.status == HTTP_OK) {
+        status = etcd_take_token(run, &resp, err);
+    } else {
+        struct etcd_fault f;
+        etcd_fault_parse(run, &resp, &f);
+        if (resp.status == HTTP_BAD_REQUEST &&
+            f.code == GRPC_FAILED_PRECONDITION &&
+            etcd_fault_says(&f, "authentication is not enabled"))
+            /* as clientv3 does: the cluster does not check users, so
+               reading without a token is what it expects */
+            h->log(h, EI_LOG_INFO,
+                   "%s: authentication is not enabled; reading without a "
+                   "token",
+                   etcd_member(&resp));
+        else
+            status = etcd_http_fail(run, &resp, ETCD_AUTH_PATH, err);
+    }
+    h->http_response_free(run->st->http, &resp);
+    return status;
+}
+
+/* Base64 (standard, padded) of len bytes into a new string. */
+static char *etcd_b64(const char *p, size_t len)
+{
+    size_t size =
+        sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+    char *out = malloc(size);
+    if (out != NULL)
+        sodium_bin2base64(out, size, (const unsigned char *)p, len,
+                          sodium_base64_VARIANT_ORIGINAL);
+    return out;
+}
+
+static enum ei_status etcd_range_body(struct etcd_run *run, char **body,
+                                      size_t *body_len, struct ei_error *err)
+{
+    const struct ei_host *h = run->host;
+    const struct etcd_state *st = run->st;
+    const char *start = run->have_prev ? run->start : st->prefix;
+    size_t start_len = run->have_prev ? run->start_len : st->prefix_len;
+    char *k = etcd_b64(start, start_len);
+    char *e = etcd_b64(st->range_end, st->range_end_len);
+    size_t size = (k != NULL ? strlen(k) : 0) + (e != NULL ? strlen(e) : 0) +
+                  ETCD_RANGE_EXTRA;
+    char *b = k != NULL && e != NULL ? malloc(size) : NULL;
+    if (b == NULL) {
+        free(k);
+        free(e);
+        return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+    }
+    char rev[48] = "";
+    if (run->revision > 0)
+        snprintf(rev, sizeof(rev), ",\"revision\":%lld", run->revision);
+    int n = snprintf(b, size,
+                     "{\"key\":\"%s\",\"range_end\":\"%s\",\"limit\":%lld%s%s}",
+                     k, e, st->page_size, rev,
+                     st->serializable ? ",\"serializable\":true" : "");
+    free(k);
+    free(e);
+    if (n < 0 || (size_t)n >= size) {
+        free(b);
+        return h->error(h, err, EI_INTERNAL, 0, NULL,
+                        "range request does not fit");
+    }
+    *body = b;
+    *body_len = (size_t)n;
+    return EI_OK;
+}
+
+/* Decode a base64 field; absent or null is the empty string. */
+static int etcd_unb64(const json_t *j, char *out, size_t cap, size_t *len)
+{
+    *len = 0;
+    if (j == NULL || json_is_null(j))
+        return 0;
+    if (!json_is_string(j))
+        return -1;
+    const char *s = json_string_value(j);
+    size_t slen = json_string_length(j);
+    const char *end = NULL;
+    if (slen == 0)
+        return 0;
+    if (sodium_base642bin((unsigned char *)out, cap, s, slen, NULL, len, &end,
+                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        end != s + slen)
+        return -1;
+    return 0;
+}
+
+static size_t etcd_b64_max(const json_t *j)
+{
+    return json_is_string(j) ? json_string_length(j) / 4 * 3 + 3 : 0;
+}
+
+/* Whether a is before b in etcd's order (bytewise, shorter first). */
+static bool etcd_key_less(const char *a, size_t alen, const char *b,
+                          size_t blen)
+{
+    size_t n = alen < blen ? alen : blen;
+    int c = memcmp(a, b, n);
+    return c < 0 || (c == 0 && alen < blen);
+}
+
+/* "/app/prod/db/host@42 (http://10.0.0.1:2379)", control bytes as '?'. */
+static int etcd_locator(struct etcd_run *run, const char *key, size_t len,
+                        long long mod_rev, const char *member)
+{
+    size_t shown = len < ETCD_LOC_KEY_MAX ? len : ETCD_LOC_KEY_MAX;
+    size_t need = shown + strlen(member) + ETCD_LOC_EXTRA;
+    if (etcd_grow(&run->loc, &run->loc_cap, need) < 0)
+        return -1;
+    for (size_t i = 0; i < shown; i++) {
+        unsigned char c = (unsigned char)key[i];
+        run->loc[i] = c >= 0x20 && c != 0x7f ? (char)c : '?';
+    }
+    snprintf(run->loc + shown, run->loc_cap - shown, "%s@%lld (%s)",
+             shown < len ? "..." : "", mod_rev, member);
+    return 0;
+}
+
+/* Split the key below the prefix on '/'; 0 segments when nothing is left. */
+static int etcd_segments(struct etcd_run *run, const char *rest, size_t len,
+                         size_t *n)
+{
+    *n = 0;
+    if (etcd_grow(&run->segbuf, &run->segbuf_cap, len + 1) < 0)
+        return -1;
+    memcpy(run->segbuf, rest, len);
+    run->segbuf[len] = '\0';
+    size_t i = 0;
+    while (i < len) {
+        if (run->segbuf[i] == '/') {
+            run->segbuf[i++] = '\0';
+            continue;
+        }
+        if (*n == run->seg_cap) {
+            size_t cap = run->seg_cap != 0 ? run->seg_cap * 2 : 8;
+            const char **grown = realloc(run->seg, cap * sizeof *grown);
+            if (grown == NULL)
+                return -1;
+            run->seg = grown;
+            run->seg_cap = cap;
+        }
+        run->seg[(*n)++] = run->segbuf + i;
+        while (i < len && run->segbuf[i] != '/')
+            i++;
+    }
+    return 0;
+}
+
+/* One key-value: checked, decoded and emitted. */
+static enum ei_status etcd_one(struct etcd_run *run, const json_t *kv,
+                               size_t idx, const char *member,
+                               struct ei_error *err)
+{
+    const struct ei_host *h = run->host;
+    const struct etcd_state *st = run->st;
+    if (!json_is_object(kv))
+        return h->error(h, err, EI_BADDATA, 0, member,
+                        "range: kvs[%zu] is not an object", idx);
+    const json_t *jk = json_object_get(kv, "key");
+    const json_t *jv = json_object_get(kv, "value");
+    size_t klen = 0;
+    if (!json_is_string(jk) || json_string_length(jk) == 0)
+        return h->error(h, err, EI_BADDATA, 0, member,
+                        "range: kvs[%zu] has no key", idx);
+    if (etcd_grow(&run->key, &run->key_cap, etcd_b64_max(jk) + 1) < 0)
+        return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+    if (etcd_unb64(jk, run->key, run->key_cap - 1, &klen) < 0)
+        return h->error(h, err, EI_BADDATA, 0, member,
+                        "range: kvs[%zu].key is not valid base64 (%zu bytes)",
+                        idx, json_string_length(jk));
+    run->key[klen] = '\0';
+    const char *key = run->key;
+    long long mod_rev = 0;
+    bool rev_ok =
+        etcd_int64(json_object_get(kv, "mod_revision"), &mod_rev) == 0;
+    if (etcd_locator(run, key, klen, mod_rev, member) < 0)
+        return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+    if (!rev_ok)
+        return h->error(h, err, EI_BADDATA, 0, run->loc,
+                        "range: kvs[%zu].mod_revision is not a revision", idx);
+
+    /* a server that repeats or goes back could make pagination endless */
+    if (klen < st->prefix_len || memcmp(key, st->prefix, st->prefix_len) != 0)
+        return h->error(h, err, EI_BADDATA, 0, run->loc,
+                        "range: key outside the prefix %s", st->prefix);
+    if (run->have_prev && etcd_key_less(key, klen, run->start, run->start_len))
+        return h->error(h, err, EI_BADDATA, 0, run->loc,
+                        "range: keys out of order or repeated");
+    if (etcd_grow(&run->start, &run->start_cap, klen + 1) < 0)
+        return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+    memcpy(run->start, key, klen);
+    run->start[klen] = '\0';
+    run->start_len = klen + 1;
+    run->have_prev = true;
+
+    const char *nul = memchr(key, '\0', klen);
+    if (nul != NULL)
+        return h->error(h, err, EI_BADDATA, 0, run->loc,
+                        "the key holds a NUL byte at offset %zu",
+                        (size_t)(nul - key));
+    size_t seg_n = 0;
+    if (etcd_segments(run, key + st->prefix_len, klen - st->prefix_len,
+                      &seg_n) < 0)
+        return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+    if (seg_n == 0) {
+        h->log(h, EI_LOG_DEBUG, "%s: skipped: no name below the prefix",
+               run->loc);
+        return EI_OK;
+    }
+
+    if (jv != NULL && !json_is_null(jv) && !json_is_string(jv))
+        return h->error(h, err, EI_BADDATA, 0, run->loc,
+                        "range: the value is not a string");
+    if (etcd_grow_secret(run, etcd_b64_max(jv) + 1) < 0)
+        return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+    size_t vlen = 0;
+    if (etcd_unb64(jv, run->val, run->val_cap - 1, &vlen) < 0) {
+        sodium_memzero(run->val, run->val_cap);
+        return h->error(h, err, EI_BADDATA, 0, run->loc,
+                        "range: the value is not valid base64 (%zu bytes)",
+                        json_string_length(jv));
+    }
+    run->val[vlen] = '\0';
+    int r = run->sink->emit(run->sink, run->seg, seg_n, run->val, vlen,
+                            run->loc, 0, err);
+    sodium_memzero(run->val, vlen);
+    if (r != 0)
+        return etcd_sink_status(err);
+    run->keys++;
+    return EI_OK;
+}
+
+/* Drop jansson's quote of the input: it may be part of a value. */
+static void etcd_json_why(char *out, size_t size, const char *text)
+{
+    const char *near = strstr(text, " near ");
+    size_t len = near != NULL ? (size_t)(near - text) : strlen(text);
+    etcd_show(out, size, text, len);
+}
+
+static enum ei_status etcd_page(struct etcd_run *run,
+                                const struct ei_http_response *resp, bool *more,
+                                struct ei_error *err)
+{
+    const struct ei_host *h = run->host;
+    const char *member = etcd_member(resp);
+    json_error_t je;
+    json_t *root =
+        json_loadb(resp->body, resp->body_len, JSON_REJECT_DUPLICATES, &je);
+    if (root == NULL) {
+        char why[ETCD_SHOW_MAX + 4];
+        etcd_json_why(why, sizeof(why), je.text);
+        return h->error(h, err, EI_BADDATA, 0, member,
+                        "range: malformed JSON at byte %d of %zu: %s",
+                        je.position, resp->body_len, why);
+    }
+    enum ei_status status = EI_OK;
+    const json_t *header = json_object_get(root, "header");
+    const json_t *kvs = json_object_get(root, "kvs");
+    const json_t *jmore = json_object_get(root, "more");
+    long long rev = 0;
+    if (!json_is_object(root))
+        status = h->error(h, err, EI_BADDATA, 0, member,
+                          "range: the response is not a JSON object");
+    else if (header != NULL && !json_is_null(header) && !json_is_object(header))
+        status = h->error(h, err, EI_BADDATA, 0, member,
+                          "range: header is not an object");
+    else if (etcd_int64(json_object_get(header, "revision"), &rev) < 0)
+        status = h->error(h, err, EI_BADDATA, 0, member,
+                          "range: header.revision is not a revision");
+    else if (kvs != NULL && !json_is_null(kvs) && !json_is_array(kvs))
+        status = h->error(h, err, EI_BADDATA, 0, member,
+                          "range: kvs is not an array");
+    else if (jmore != NULL && !json_is_null(jmore) && !json_is_boolean(jmore))
+        status = h->error(h, err, EI_BADDATA, 0, member,
+                          "range: more is not a boolean");
+    *more = json_is_true(jmore);
+    size_t n = json_is_array(kvs) ? json_array_size(kvs) : 0;
+    if (status == EI_OK && *more && n == 0)
+        status = h->error(h, err, EI_BADDATA, 0, member,
+                          "range: more is true but the page has no keys");
+    if (status == EI_OK && run->revision == 0)
+        run->revision = rev;
+    for (size_t i = 0; status == EI_OK && i < n; i++)
+        status = etcd_one(run, json_array_get(kvs, i), i, member, err);
+    json_decref(root);
+    return status;
+}
+
+/* Request and read one page; a token that expired is renewed once. */
+static enum ei_status etcd_range(struct etcd_run *run, bool *more,
+                                 const char **member, struct ei_error *err)
+{
+    const struct ei_host *h = run->host;
+    char *body = NULL;
+    size_t body_len = 0;
+    enum ei_status status = etcd_range_body(run, &body, &body_len, err);
+    if (status != EI_OK)
+        return status;
+    struct ei_http_response resp;
+    for (;;) {
+        status = etcd_post(run, ETCD_RANGE_PATH, body, body_len, EI_HTTP_SECRET,
+                           &resp, err);
+        if (status != EI_OK)
+            break;
+        /* simple tokens expire after --auth-token-ttl without use */
+        if (resp.status == HTTP_UNAUTHORIZED && run->st->username != NULL &&
+            !run->reauthed) {
+            run->reauthed = true;
+            h->log(h, EI_LOG_DEBUG, "%s: token rejected; authenticating again",
+                   etcd_member(&resp));
+            h->http_response_free(run->st->http, &resp);
+            status = etcd_authenticate(run, err);
+            if (status != EI_OK) {
+                free(body);
+                return status;
+            }
+            continue;
+        }
+        break;
+    }
+    if (status == EI_OK) {
+        *member = etcd_member(&resp);
+        if (resp.status != HTTP_OK)
+            status = etcd_http_fail(run, &resp, ETCD_RANGE_PATH, err);
+        else
+            status = etcd_page(run, &resp, more, err);
+    }
+    h->http_response_free(run->st->http, &resp);
+    free(body);
+    return status;
+}
+
+static enum ei_status etcd_fetch(void *state, struct ei_sink *sink,
+                                 const struct ei_deadline *dl,
+                                 struct ei_error *err)
+{
+    struct etcd_state *st = state;
+    const struct ei_host *h = st->host;
+    struct etcd_run run = {.st = st, .host = h, .dl = dl, .sink = sink};
+    enum ei_status status = EI_OK;
+    if (st->username != NULL)
+        status = etcd_authenticate(&run, err);
+    bool more = true;
+    const char *member = NULL;
+    while (status == EI_OK && more) {
+        if (run.pages > 0 && dl != NULL && h->remaining_ms(h, dl) == 0) {
+            status = h->error(h, err, EI_UNAVAILABLE, 0, st->prefix,
+                              "timed out after %zu keys in %zu pages", run.keys,
+                              run.pages);
+            break;
+        }
+        more = false;
+        status = etcd_range(&run, &more, &member, err);
+        run.pages++;
+    }
+    if (status == EI_OK)
+        h->log(h, EI_LOG_DEBUG,
+               "%s: %zu keys in %zu pages at revision %lld from %s", st->prefix,
+               run.keys, run.pages, run.revision,
+               member != NULL ? member : "?");
+    etcd_run_fini(&run);
+    return status;
+}
+
+static void etcd_destroy(void *state)
+{
+    etcd_state_free(state);
+}
+
+EI_PROVIDER_DEFINE(etcd) = {
+    .abi = EI_PROVIDER_ABI,
+    .size = sizeof(struct ei_provider),
+    .name = "etcd",
+    .summary = "etcd v3 keys under a prefix, through the JSON gateway",
+    .arg_option = "endpoints",
+    .flags = EI_PROV_REMOTE | EI_PROV_INTERP | EI_PROV_OWN_PREFIX,
+    .configure = etcd_configure,
+    .fetch = etcd_fetch,
+    .lookup = NULL,
+    .destroy = etcd_destroy,
+};

@@ -1,0 +1,974 @@
+/* SPDX-License-Identifier: MIT */
+/* The HTTP engine of remote layers: libcurl requests with endpoint
+   fail-over, back-off inside the deadline and secret-safe buffers. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <sodium.h>
+
+#include "diag.h"
+#include "http.h"
+
+/* A Retry-After value is a number or a date: anything longer is junk. */
+#define RETRY_AFTER_LEN 64
+/* The longest method token accepted ("OPTIONS" is 7). */
+#define METHOD_MAX 16
+/*
+ * With several endpoints, each connection attempt gets an equal share of
+ * what is left, but never less than this: a blackholed member (packets
+ * dropped, no refusal) must not eat the whole deadline, while a member
+ * that is merely slow to shake hands still gets a fair chance.
+ */
+#define CONNECT_SHARE_MIN_MS 500
+/* Larger than any reasonable wait, small enough for ms arithmetic. */
+#define RETRY_AFTER_MAX_S ((int64_t)1 << 40)
+#define FIRST_BUFFER      1024
+
+struct ei_http {
+    char *layer;
+    char **endpoints; /* as given, one trailing '/' removed */
+    char **hosts;     /* "host" or "host:port", for log lines */
+    size_t endpoints_n;
+    char *locator; /* the endpoints joined with ", ", for errors */
+    char *cacert, *cert, *key;
+    bool insecure;
+    size_t max_response;
+    size_t current; /* the endpoint that answered last */
+    CURL *curl;     /* created by the first request, then reused */
+    struct ei_http_env env;
+};
+
+/* The response of one attempt. */
+struct rbuf {
+    char *data;
+    size_t len, cap;
+    size_t max;
+    bool secret;
+    bool too_big;
+    bool nomem;
+    char retry_after[RETRY_AFTER_LEN];
+};
+
+/* What one failed attempt means for the next one. */
+enum fail_kind {
+    FAIL_CONNECT, /* no answer: move on to the next endpoint */
+    FAIL_FATAL,   /* retrying cannot help: err is filled */
+};
+
+static char *dup_str(const char *s)
+{
+    if (s == NULL)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p != NULL)
+        memcpy(p, s, n);
+    return p;
+}
+
+static int64_t real_now_ms(void *ctx)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void real_sleep_ms(void *ctx, int64_t ms)
+{
+    struct timespec ts = {.tv_sec = (time_t)(ms / 1000),
+                          .tv_nsec = (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static uint32_t real_random(void *ctx)
+{
+    return randombytes_random();
+}
+
+static int64_t now_ms(const struct ei_http *c)
+{
+    return c->env.now_ms(c->env.ctx);
+}
+
+void ei_http_set_env(struct ei_http *c, const struct ei_http_env *env)
+{
+    c->env.now_ms = env != NULL && env->now_ms != NULL ? env->now_ms
+                                                       : real_now_ms;
+    c->env.sleep_ms = env != NULL && env->sleep_ms != NULL ? env->sleep_ms
+                                                           : real_sleep_ms;
+    c->env.random = env != NULL && env->random != NULL ? env->random
+                                                       : real_random;
+    c->env.ctx = env != NULL ? env->ctx : NULL;
+}
+
+/* ---- pure helpers ---- */
+
+int64_t ei_http_backoff(unsigned attempt, int64_t base_ms, int64_t cap_ms,
+                        int64_t retry_after_ms, int64_t left_ms,
+                        uint32_t random)
+{
+    int64_t room = left_ms - EI_HTTP_RETRY_MIN_MS;
+    if (room <= 0)
+        return -1;
+    if (retry_after_ms >= 0)
+        /* the server said when: earlier is rude, later is past the
+           deadline, so either it fits or we stop */
+        return retry_after_ms <= room ? retry_after_ms : -1;
+    if (base_ms < 0)
+        base_ms = 0;
+    if (cap_ms < 0)
+        cap_ms = 0;
+    int64_t ceiling = cap_ms;
+    if (attempt < 32 && base_ms <= (cap_ms >> attempt))
+        ceiling = base_ms << attempt;
+    /* multiply-shift maps the 32-bit value onto [0, ceiling] without the
+       bias of a modulo */
+    int64_t delay = (int64_t)(((uint64_t)random * (uint64_t)(ceiling + 1)) >>
+                              32);
+    return delay < room ? delay : room;
+}
+
+bool ei_http_retryable(long status)
+{
+    return status == 429 || (status >= 500 && status <= 599);
+}
+
+int64_t ei_http_retry_after(const char *value, int64_t now_epoch)
+{
+    if (value == NULL)
+        return -1;
+    while (*value == ' ' || *value == '\t')
+        value++;
+    size_t n = strlen(value);
+    while (n > 0 && (value[n - 1] == ' ' || value[n - 1] == '\t' ||
+                     value[n - 1] == '\r' || value[n - 1] == '\n'))
+        n--;
+    if (n == 0 || n >= RETRY_AFTER_LEN)
+        return -1;
+    char v[RETRY_AFTER_LEN];
+    memcpy(v, value, n);
+    v[n] = '\0';
+    if (v[0] >= '0' && v[0] <= '9') {
+        int64_t s = 0;
+        for (const char *p = v; *p != '\0'; p++) {
+            if (*p < '0' || *p > '9')
+                return -1;
+            if (s < RETRY_AFTER_MAX_S)
+                s = s * 10 + (*p - '0');
+        }
+        if (s > RETRY_AFTER_MAX_S)
+            s = RETRY_AFTER_MAX_S;
+        return s * 1000;
+    }
+    /* curl_getdate knows the three date forms of RFC 9110 and does not
+       depend on the locale; it wants a weekday or month name first */
+    if (!((v[0] >= 'A' && v[0] <= 'Z') || (v[0] >= 'a' && v[0] <= 'z')))
+        return -1;
+    time_t t = curl_getdate(v, NULL);
+    if (t == (time_t)-1)
+        return -1;
+    int64_t d = (int64_t)t - now_epoch;
+    if (d <= 0)
+        return 0;
+    if (d > RETRY_AFTER_MAX_S)
+        d = RETRY_AFTER_MAX_S;
+    return d * 1000;
+}
+
+/* ---- endpoints ---- */
+
+static bool host_is_loopback(const char *host)
+{
+    char h[INET6_ADDRSTRLEN + 8];
+    size_t n = strlen(host);
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+        host++;
+        n -= 2;
+    }
+    if (n >= sizeof(h))
+        return false;
+    memcpy(h, host, n);
+    h[n] = '\0';
+    if (strcasecmp(h, "localhost") == 0 || strcasecmp(h, "localhost.") == 0)
+        return true;
+    struct in_addr a4;
+    if (inet_pton(AF_INET, h, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET6, h, &a6) == 1) {
+        if (IN6_IS_ADDR_LOOPBACK(&a6))
+            return true;
+        return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;
+    }
+    return false;
+}
+
+/*
+ * The characters a base URL may hold.  Checking them before curl parses
+ * the URL keeps curl's lenient parser ("http:/h", backslashes) from
+ * reading a different host than the one the user meant, and rules out
+ * '@' (userinfo), '?' and '#' outright.
+ */
+static bool url_char_ok(unsigned char ch)
+{
+    if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+        (ch >= '0' && ch <= '9'))
+        return true;
+    return strchr("-._~!$&'()*+,;=:/[]%", ch) != NULL && ch != '\0';
+}
+
+/* Validate one endpoint; fills the normalised copy and the log label. */
+static enum ei_status check_endpoint(const struct ei_http_config *cfg,
+                                     size_t i, char **out, char **label,
+                                     struct ei_error *err)
+{
+    const char *url = cfg->endpoints[i];
+    size_t num = i + 1;
+    if (url == NULL || url[0] == '\0')
+        return ei_error_set(err, EI_BADCONFIG, 0, cfg->layer, NULL,
+                            "endpoint %zu is empty", num);
+    if (strchr(url, '@') != NULL)
+        return ei_error_set(err, EI_BADCONFIG, 0, cfg->layer, NULL,
+                            "credentials in URLs are not allowed "
+                            "(endpoint %zu)",
+                            num);
+    size_t skip = 0;
+    if (strncasecmp(url, "http://", 7) == 0)
+        skip = 7;
+    else if (strncasecmp(url, "https://", 8) == 0)
+        skip = 8;
+    else
+        return ei_error_set(err, EI_BADCONFIG, 0, cfg->layer, NULL,
+                            "endpoint %zu is not an http:// or https:// URL",
+                            num);
+    if (strchr(url, '?') != NULL || strchr(url, '#') != NULL)
+        return ei_error_set(err, EI_BADCONFIG, 0, cfg->layer, NULL,
+                            "endpoint %zu has a query or fragment "
+                            "(give a base URL)",
+                            num);
+    for (const unsigned char *p = (const unsigned char *)url; *p != '\0'; p++)
+        if (!url_char_ok(*p))
+            return ei_error_set(err, EI_BADCONFIG, 0, cfg->layer, NULL,
+                                "endpoint %zu has a character not allowed "
+                                "in a URL at offset %zu",
+                                num, (size_t)(p - (const unsigned char *)url));
+    if (url[skip] == '/' || url[skip] == ':' || url[skip] == '\0')
+        return ei_error_set(err, EI_BADCONFIG, 0, cfg->layer, NULL,
+                            "endpoint %zu has no host", num);
+
+    CURLU *u = curl_url();
+    if (u == NULL)
+        return ei_error_set(err, EI_NOMEM, ENOMEM, cfg->layer, NULL,
+                            "out of memory");
+    enum ei_status st = EI_OK;
+    char *host = NULL, *port = NULL, *scheme = NULL;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
+        st = ei_error_set(err, EI_BADCONFIG, 0, cfg->layer, NULL,
+                          "endpoint %zu is not a valid URL", num);
+        goto out;
+    }
+    if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        host[0] == '\0') {
+        st = ei_error_set(err, EI_BADCONFIG, 0, cfg->layer, NULL,
+                          "endpoint %zu has no host", num);
+        goto out;
+    }
+    if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK)
+        port = NULL;
+    if (cfg->secret_layer && !cfg->insecure && strcmp(scheme, "http") == 0 &&
+        !host_is_loopback(host)) {
+        st = ei_error_set(err, EI_BADCONFIG, 0, cfg->layer, NULL,
+                          "refusing to send a secret layer over plain http "
+                          "to %s (use https, or insecure = true)",
+                          host);
+        goto out;
+    }
+    size_t n = strlen(url);
+    if (n > skip + 1 && url[n - 1] == '/')
+        n--;
+    *out = malloc(n + 1);
+    size_t ll = strlen(host) + (port != NULL ? strlen(port) + 1 : 0) + 1;
+    *label = malloc(ll);
+    if (*out == NULL || *label == NULL) {
+        st = ei_error_set(err, EI_NOMEM, ENOMEM, cfg->layer, NULL,
+                          "out of memory");
+        goto out;
+    }
+    memcpy(*out, url, n);
+    (*out)[n] = '\0';
+    if (port != NULL)
+        snprintf(*label, ll, "%s:%s", host, port);
+    else
+        snprintf(*label, ll, "%s", host);
+out:
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return st;
+}
+
+struct ei_http *ei_http_new(const struct ei_http_config *cfg,
+                            struct ei_error *err)
+{
+    const char *layer = cfg->layer;
+    if (cfg->endpoints == NULL || cfg->endpoints_n == 0) {
+        ei_error_set(err, EI_BADCONFIG, 0, layer, NULL, "no endpoints");
+        return NULL;
+    }
+    struct ei_http *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        goto oom;
+    ei_http_set_env(c, NULL);
+    c->insecure = cfg->insecure;
+    c->max_response = cfg->max_response != 0 ? cfg->max_response
+                                             : EI_HTTP_MAX_RESPONSE_DEFAULT;
+    c->layer = dup_str(layer != NULL ? layer : "");
+    c->endpoints = calloc(cfg->endpoints_n, sizeof(*c->endpoints));
+    c->hosts = calloc(cfg->endpoints_n, sizeof(*c->hosts));
+    if (c->layer == NULL || c->endpoints == NULL || c->hosts == NULL)
+        goto oom;
+    c->endpoints_n = cfg->endpoints_n;
+    if ((cfg->cacert != NULL && (c->cacert = dup_str(cfg->cacert)) == NULL) ||
+        (cfg->cert != NULL && (c->cert = dup_str(cfg->cert)) == NULL) ||
+        (cfg->key != NULL && (c->key = dup_str(cfg->key)) == NULL))
+        goto oom;
+    size_t loc_len = 1;
+    for (size_t i = 0; i < cfg->endpoints_n; i++) {
+        if (check_endpoint(cfg, i, &c->endpoints[i], &c->hosts[i], err) !=
+            EI_OK) {
+            ei_http_free(c);
+            return NULL;
+        }
+        loc_len += strlen(c->endpoints[i]) + 2;
+    }
+    c->locator = malloc(loc_len);
+    if (c->locator == NULL)
+        goto oom;
+    size_t off = 0;
+    for (size_t i = 0; i < c->endpoints_n; i++) {
+        size_t n = strlen(c->endpoints[i]);
+        if (i > 0) {
+            memcpy(c->locator + off, ", ", 2);
+            off += 2;
+        }
+        memcpy(c->locator + off, c->endpoints[i], n);
+        off += n;
+    }
+    c->locator[off] = '\0';
+    return c;
+oom:
+    ei_http_free(c);
+    ei_error_set(err, EI_NOMEM, ENOMEM, layer, NULL, "out of memory");
+    return NULL;
+}
+
+void ei_http_free(struct ei_http *c)
+{
+    if (c == NULL)
+        return;
+    if (c->curl != NULL)
+        curl_easy_cleanup(c->curl);
+    for (size_t i = 0; i < c->endpoints_n; i++) {
+        free(c->endpoints[i]);
+        free(c->hosts[i]);
+    }
+    free(c->endpoints);
+    free(c->hosts);
+    free(c->locator);
+    free(c->cacert);
+    free(c->cert);
+    free(c->key);
+    free(c->layer);
+    free(c);
+}
+
+/* ---- buffers ---- */
+
+static void rbuf_release(struct rbuf *b)
+{
+    if (b->data == NULL)
+        return;
+    if (b->secret) {
+        sodium_free(b->data); /* wipes */
+    } else {
+        sodium_memzero(b->data, b->cap);
+        free(b->data);
+    }
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+/* Forget what an earlier attempt received, keeping the memory. */
+static void rbuf_reset(struct rbuf *b)
+{
+    if (b->data != NULL)
+        sodium_memzero(b->data, b->len);
+    b->len = 0;
+    b->too_big = b->nomem = false;
+    b->retry_after[0] = '\0';
+}
+
+/*
+ * Grow to hold need bytes.  Never realloc: it may move the data and leave
+ * the old copy behind unwiped, so copy into a fresh block and wipe the old
+ * one (sodium_free wipes by itself).
+ */
+static bool rbuf_grow(struct rbuf *b, size_t need)
+{
+    if (need <= b->cap)
+        return true;
+    size_t cap = b->cap != 0 ? b->cap : FIRST_BUFFER;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    if (cap > b->max + 1)
+        cap = b->max + 1;
+    char *p = b->secret ? sodium_malloc(cap) : malloc(cap);
+    if (p == NULL)
+        return false;
+    if (b->len > 0)
+        memcpy(p, b->data, b->len);
+    rbuf_release(b);
+    b->data = p;
+    b->cap = cap;
+    return true;
+}
+
+static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    struct rbuf *b = ud;
+    size_t n = size * nmemb;
+    if (n > b->max - b->len) {
+        b->too_big = true;
+        return 0; /* aborts the transfer */
+    }
+    if (!rbuf_grow(b, b->len + n + 1)) {
+        b->nomem = true;
+        return 0;
+    }
+    memcpy(b->data + b->len, ptr, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return n;
+}
+
+/* Only Retry-After is kept: other headers may carry cookies or tokens. */
+static size_t header_cb(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    struct rbuf *b = ud;
+    size_t n = size * nmemb;
+    static const char name[] = "retry-after:";
+    if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) {
+        b->retry_after[0] = '\0'; /* a new response (after a 100) */
+    } else if (n > sizeof(name) - 1 &&
+               strncasecmp(ptr, name, sizeof(name) - 1) == 0) {
+        size_t v = n - (sizeof(name) - 1);
+        if (v < sizeof(b->retry_after)) {
+            memcpy(b->retry_after, ptr + sizeof(name) - 1, v);
+            b->retry_after[v] = '\0';
+        } else {
+            memcpy(b->retry_after, "junk", 5);
+        }
+    }
+    return n;
+}
+
+/* ---- requests ---- */
+
+static bool has_header(const char *const *headers, const char *name)
+{
+    size_t n = strlen(name);
+    for (; headers != NULL && *headers != NULL; headers++)
+        if (strncasecmp(*headers, name, n) == 0 && (*headers)[n] == ':')
+            return true;
+    return false;
+}
+
+/* Wipe curl's copies of the header lines: they may hold tokens. */
+static void wipe_slist(struct curl_slist *l)
+{
+    for (struct curl_slist *p = l; p != NULL; p = p->next)
+        if (p->data != NULL)
+            sodium_memzero(p->data, strlen(p->data));
+    curl_slist_free_all(l);
+}
+
+static struct curl_slist *build_headers(const struct ei_http_request *req,
+                                        bool *ok)
+{
+    struct curl_slist *l = NULL, *t;
+    *ok = false;
+    for (const char *const *h = req->headers; h != NULL && *h != NULL; h++) {
+        t = curl_slist_append(l, *h);
+        if (t == NULL)
+            goto fail;
+        l = t;
+    }
+    if (req->body != NULL) {
+        /* a body is JSON unless the provider says otherwise; and no
+           "Expect: 100-continue", which stalls on servers that ignore it */
+        if (!has_header(req->headers, "Content-Type")) {
+            t = curl_slist_append(l, "Content-Type: application/json");
+            if (t == NULL)
+                goto fail;
+            l = t;
+        }
+        t = curl_slist_append(l, "Expect:");
+        if (t == NULL)
+            goto fail;
+        l = t;
+    }
+    *ok = true;
+    return l;
+fail:
+    wipe_slist(l);
+    return NULL;
+}
+
+static enum ei_status check_request(const struct ei_http *c,
+                                    const struct ei_http_request *req,
+                                    struct ei_error *err)
+{
+    const char *m = req->method;
+    size_t ml = m != NULL ? strlen(m) : 0;
+    if (ml == 0 || ml > METHOD_MAX || strspn(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != ml)
+        return ei_error_set(err, EI_INTERNAL, 0, c->layer, NULL,
+                            "HTTP request with an invalid method");
+    if (req->path == NULL || req->path[0] != '/')
+        return ei_error_set(err, EI_INTERNAL, 0, c->layer, NULL,
+                            "HTTP request path does not start with '/'");
+    for (const unsigned char *p = (const unsigned char *)req->path; *p; p++)
+        if (*p <= ' ' || *p >= 0x7f || *p == '#' || *p == '\\')
+            return ei_error_set(err, EI_INTERNAL, 0, c->layer, NULL,
+                                "HTTP request path has a character not "
+                                "allowed in a URL at offset %zu",
+                                (size_t)(p - (const unsigned char *)req->path));
+    size_t i = 0;
+    for (const char *const *h = req->headers; h != NULL && *h != NULL;
+         h++, i++) {
+        const char *colon = strchr(*h, ':');
+        if (colon == NULL || colon == *h || strpbrk(*h, "\r\n") != NULL)
+            return ei_error_set(err, EI_INTERNAL, 0, c->layer, NULL,
+                                "HTTP request header %zu is not one "
+                                "\"Name: value\" line",
+                                i + 1);
+    }
+    if (req->body == NULL && req->body_len != 0)
+        return ei_error_set(err, EI_INTERNAL, 0, c->layer, NULL,
+                            "HTTP request with a body length but no body");
+    return EI_OK;
+}
+
+/* Options that stay the same for every attempt of a client. */
+static enum ei_status setup_handle(struct ei_http *c,
+                                   const struct ei_http_request *req,
+                                   struct curl_slist *headers, struct rbuf *b,
+                                   const char *url)
+{
+    CURL *h = c->curl;
+    CURLcode rc = CURLE_OK;
+    /* curl_easy_reset keeps the live connections (keep-alive) and forgets
+       every option of the previous request, so none leaks into this one */
+    curl_easy_reset(h);
+#define SET(opt, val)                                                          \
+    do {                                                                       \
+        if (rc == CURLE_OK)                                                    \
+            rc = curl_easy_setopt(h, opt, val);                                \
+    } while (0)
+    SET(CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    SET(CURLOPT_PROTOCOLS_STR, "http,https");
+    SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+    SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    SET(CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    /* a redirect could carry a token to another host */
+    SET(CURLOPT_FOLLOWLOCATION, 0L);
+    SET(CURLOPT_SSL_VERIFYPEER, c->insecure ? 0L : 1L);
+    SET(CURLOPT_SSL_VERIFYHOST, c->insecure ? 0L : 2L);
+    if (c->cacert != NULL)
+        SET(CURLOPT_CAINFO, c->cacert);
+    if (c->cert != NULL)
+        SET(CURLOPT_SSLCERT, c->cert);
+    if (c->key != NULL)
+        SET(CURLOPT_SSLKEY, c->key);
+#ifdef PACKAGE_VERSION
+    SET(CURLOPT_USERAGENT, "envinject/" PACKAGE_VERSION);
+#else
+    SET(CURLOPT_USERAGENT, "envinject");
+#endif
+    SET(CURLOPT_URL, url);
+    SET(CURLOPT_HTTPHEADER, headers);
+    SET(CURLOPT_WRITEFUNCTION, write_cb);
+    SET(CURLOPT_WRITEDATA, b);
+    SET(CURLOPT_HEADERFUNCTION, header_cb);
+    SET(CURLOPT_HEADERDATA, b);
+    if (strcmp(req->method, "GET") == 0 && req->body == NULL) {
+        SET(CURLOPT_HTTPGET, 1L);
+    } else if (strcmp(req->method, "HEAD") == 0) {
+        SET(CURLOPT_NOBODY, 1L);
+    } else {
+        if (req->body != NULL) {
+            /* no copy: the caller's buffer outlives the request, and a
+               credential in it is not duplicated into curl's heap */
+            SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+            SET(CURLOPT_POSTFIELDS, req->body);
+        }
+        if (strcmp(req->method, "POST") != 0)
+            SET(CURLOPT_CUSTOMREQUEST, req->method);
+        else if (req->body == NULL)
+            SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+        if (strcmp(req->method, "POST") == 0 && req->body == NULL)
+            SET(CURLOPT_POSTFIELDS, "");
+    }
+#undef SET
+    return rc == CURLE_OK ? EI_OK : EI_INTERNAL;
+}
+
+/* A short description of a connection-level failure, for log and error. */
+static const char *fail_reason(CURL *h, CURLcode rc)
+{
+    long oserr = 0;
+    switch (rc) {
+    case CURLE_COULDNT_CONNECT:
+        curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
+        if (oserr == ECONNREFUSED)
+            return "connection refused";
+        if (oserr == ENETUNREACH || oserr == EHOSTUNREACH)
+            return "host unreachable";
+        return "cannot connect";
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return "cannot resolve host";
+    case CURLE_OPERATION_TIMEDOUT:
+        return "timeout";
+    case CURLE_SSL_CONNECT_ERROR:
+        return "TLS handshake failed";
+    case CURLE_GOT_NOTHING:
+        return "connection closed without a response";
+    case CURLE_SEND_ERROR:
+        return "send failed";
+    case CURLE_RECV_ERROR:
+    case CURLE_PARTIAL_FILE:
+        return "connection broken during the response";
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return "malformed HTTP response";
+    default:
+        return curl_easy_strerror(rc);
+    }
+}
+
+/* The path without its query, for log lines: a query may carry anything. */
+static int path_len(const char *path)
+{
+    size_t n = strcspn(path, "?");
+    return n > INT_MAX ? INT_MAX : (int)n;
+}
+
+struct attempt_state {
+    unsigned tries;          /* requests sent */
+    unsigned backoffs;       /* back-off rounds so far */
+    unsigned round_fails;    /* endpoints that failed in this round */
+    unsigned status_here;    /* retryable answers in a row from idx */
+    long last_status;        /* the last retryable status, 0 if none */
+    const char *last_reason; /* the last connection failure */
+    bool retry_after_past;   /* Retry-After was beyond the deadline */
+    int64_t retry_after_ms;
+};
+
+static enum ei_status give_up(struct ei_http *c, const struct ei_deadline *dl,
+                              const struct attempt_state *s,
+                              struct ei_error *err)
+{
+    if (s->last_status != 0) {
+        if (s->retry_after_past)
+            return ei_error_set(err, EI_UNAVAILABLE, 0, c->layer, c->locator,
+                                "HTTP %ld after %u attempt%s (retry after "
+                                "%lld s is past the deadline)",
+                                s->last_status, s->tries,
+                                s->tries == 1 ? "" : "s",
+                                (long long)(s->retry_after_ms / 1000));
+        return ei_error_set(err, EI_UNAVAILABLE, 0, c->layer, c->locator,
+                            "HTTP %ld after %u attempt%s", s->last_status,
+                            s->tries, s->tries == 1 ? "" : "s");
+    }
+    return ei_error_set(err, EI_UNAVAILABLE, 0, c->layer, c->locator,
+                        "no endpoint answered within %lld ms (last: %s)",
+                        (long long)(dl->end_ms - dl->start_ms),
+                        s->last_reason != NULL ? s->last_reason : "timeout");
+}
+
+/* A failure that no retry or other endpoint can fix. */
+static enum ei_status fatal_curl(struct ei_http *c, size_t idx, CURLcode rc,
+                                 const struct rbuf *b, struct ei_error *err)
+{
+    const char *host = c->hosts[idx];
+    switch (rc) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+        /* a wrong CA or a name mismatch fails closed: never retried,
+           never sent to another member with the same problem */
+        return ei_error_set(err, EI_DENIED, 0, c->layer, c->endpoints[idx],
+                            "TLS certificate verification failed for %s",
+                            host);
+    case CURLE_SSL_CACERT_BADFILE:
+        return ei_error_set(err, EI_BADCONFIG, 0, c->layer, c->endpoints[idx],
+                            "cannot use the CA bundle %s (cacert)",
+                            c->cacert != NULL ? c->cacert : "of the system");
+    case CURLE_SSL_CERTPROBLEM:
+        return ei_error_set(err, EI_BADCONFIG, 0, c->layer, c->endpoints[idx],
+                            "cannot use the client certificate or key "
+                            "(cert, key)");
+    case CURLE_OUT_OF_MEMORY:
+        return ei_error_set(err, EI_NOMEM, ENOMEM, c->layer, NULL,
+                            "out of memory");
+    default:
+        break;
+    }
+    if (rc == CURLE_WRITE_ERROR && b->too_big)
+        return ei_error_set(err, EI_BADDATA, 0, c->layer, c->endpoints[idx],
+                            "response larger than %zu bytes", c->max_response);
+    if (rc == CURLE_WRITE_ERROR && b->nomem)
+        return ei_error_set(err, EI_NOMEM, ENOMEM, c->layer, NULL,
+                            "out of memory");
+    return ei_error_set(err, EI_INTERNAL, 0, c->layer, c->endpoints[idx],
+                        "HTTP request failed: %s", curl_easy_strerror(rc));
+}
+
+static bool connection_level(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Sleep before the next round, or say that no retry fits (-1). */
+static int backoff(struct ei_http *c, const struct ei_deadline *dl,
+                   struct attempt_state *s, const char *why)
+{
+    int64_t left = dl->end_ms - now_ms(c);
+    int64_t d = ei_http_backoff(s->backoffs, EI_HTTP_BACKOFF_BASE_MS,
+                                EI_HTTP_BACKOFF_CAP_MS, s->retry_after_ms, left,
+                                c->env.random(c->env.ctx));
+    if (d < 0) {
+        s->retry_after_past = s->retry_after_ms >= 0 && left > 0;
+        return -1;
+    }
+    s->backoffs++;
+    ei_diag_msg(EI_LOG_DEBUG, c->layer, NULL,
+                "retrying in %lld ms after %s (attempt %u)", (long long)d, why,
+                s->tries + 1);
+    if (d > 0)
+        c->env.sleep_ms(c->env.ctx, d);
+    return 0;
+}
+
+enum ei_status ei_http_request(struct ei_http *c,
+                               const struct ei_http_request *req,
+                               const struct ei_deadline *dl,
+                               struct ei_http_response *resp,
+                               struct ei_error *err)
+{
+    memset(resp, 0, sizeof(*resp));
+    resp->retry_after_ms = -1;
+    enum ei_status st = check_request(c, req, err);
+    if (st != EI_OK)
+        return st;
+    if (dl == NULL)
+        return ei_error_set(err, EI_INTERNAL, 0, c->layer, NULL,
+                            "HTTP request without a deadline");
+    if (c->curl == NULL) {
+        /* created here rather than in ei_http_new, so that configure
+           stays free of libcurl's set-up cost */
+        c->curl = curl_easy_init();
+        if (c->curl == NULL)
+            return ei_error_set(err, EI_NOMEM, ENOMEM, c->layer, NULL,
+                                "cannot create an HTTP handle");
+    }
+    bool hdr_ok;
+    struct curl_slist *headers = build_headers(req, &hdr_ok);
+    if (!hdr_ok)
+        return ei_error_set(err, EI_NOMEM, ENOMEM, c->layer, NULL,
+                            "out of memory");
+    struct rbuf b = {.max = c->max_response,
+                     .secret = (req->flags & EI_HTTP_SECRET) != 0};
+    struct attempt_state s = {.retry_after_ms = -1};
+    bool noretry = (req->flags & EI_HTTP_NORETRY) != 0;
+    size_t idx = c->current < c->endpoints_n ? c->current : 0;
+    char *url = NULL;
+    size_t url_cap = 0;
+    int plen = path_len(req->path);
+
+    for (;;) {
+        int64_t start = now_ms(c);
+        int64_t left = dl->end_ms - start;
+        if (left <= 0) {
+            st = give_up(c, dl, &s, err);
+            break;
+        }
+        size_t need = strlen(c->endpoints[idx]) + strlen(req->path) + 1;
+        if (need > url_cap) {
+            free(url);
+            url = malloc(need);
+            url_cap = need;
+            if (url == NULL) {
+                st = ei_error_set(err, EI_NOMEM, ENOMEM, c->layer, NULL,
+                                  "out of memory");
+                break;
+            }
+        }
+        snprintf(url, need, "%s%s", c->endpoints[idx], req->path);
+        rbuf_reset(&b);
+        if (setup_handle(c, req, headers, &b, url) != EI_OK) {
+            st = ei_error_set(err, EI_INTERNAL, 0, c->layer, NULL,
+                              "cannot set up the HTTP request");
+            break;
+        }
+        int64_t conn = left;
+        if (c->endpoints_n > 1) {
+            int64_t share = left / (int64_t)c->endpoints_n;
+            int64_t floor = left < CONNECT_SHARE_MIN_MS ? left
+                                                        : CONNECT_SHARE_MIN_MS;
+            conn = share > floor ? share : floor;
+        }
+        curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)left);
+        curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)conn);
+        CURLcode rc = curl_easy_perform(c->curl);
+        s.tries++;
+        int64_t took = now_ms(c) - start;
+
+        if (rc == CURLE_OK) {
+            long status = 0;
+            curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+            ei_diag_msg(EI_LOG_INFO, c->layer, NULL, "%s %s %.*s -> %ld (%lld ms)",
+                        req->method, c->hosts[idx], plen, req->path, status,
+                        (long long)took);
+            int64_t ra = -1;
+            if (b.retry_after[0] != '\0')
+                ra = ei_http_retry_after(b.retry_after, (int64_t)time(NULL));
+            if (noretry || !ei_http_retryable(status)) {
+                c->current = idx;
+                if (!rbuf_grow(&b, b.len + 1)) {
+                    st = ei_error_set(err, EI_NOMEM, ENOMEM, c->layer, NULL,
+                                      "out of memory");
+                    break;
+                }
+                b.data[b.len] = '\0';
+                resp->status = status;
+                resp->body = b.data;
+                resp->body_len = b.len;
+                resp->secret = b.secret;
+                resp->endpoint = c->endpoints[idx];
+                resp->retry_after_ms = ra;
+                b.data = NULL;
+                st = EI_OK;
+                break;
+            }
+            s.last_status = status;
+            s.last_reason = NULL;
+            s.round_fails = 0;
+            s.retry_after_ms = ra;
+            char why[32];
+            snprintf(why, sizeof(why), "HTTP %ld", status);
+            /* the same member once more, then the next one: a 503 from a
+               member that lost its quorum will not heal in a few ms */
+            if (++s.status_here >= 2 && c->endpoints_n > 1) {
+                idx = (idx + 1) % c->endpoints_n;
+                s.status_here = 0;
+            }
+            if (backoff(c, dl, &s, why) < 0) {
+                st = give_up(c, dl, &s, err);
+                break;
+            }
+            continue;
+        }
+
+        if (!connection_level(rc)) {
+            ei_diag_msg(EI_LOG_INFO, c->layer, NULL, "%s %s %.*s -> failed (%lld ms)",
+                        req->method, c->hosts[idx], plen, req->path,
+                        (long long)took);
+            st = fatal_curl(c, idx, rc, &b, err);
+            break;
+        }
+        const char *reason = fail_reason(c->curl, rc);
+        ei_diag_msg(EI_LOG_INFO, c->layer, NULL, "%s %s %.*s -> %s (%lld ms)",
+                    req->method, c->hosts[idx], plen, req->path, reason,
+                    (long long)took);
+        s.last_reason = reason;
+        s.last_status = 0;
+        s.status_here = 0;
+        s.retry_after_ms = -1;
+        if (noretry) {
+            /* a login or a revoke goes elsewhere only when nothing of it
+               reached this server; sent twice, it could act twice */
+            curl_off_t sent = 0;
+            curl_easy_getinfo(c->curl, CURLINFO_REQUEST_SIZE_T, &sent);
+            if (sent > 0 || s.tries >= c->endpoints_n) {
+                st = give_up(c, dl, &s, err);
+                break;
+            }
+            idx = (idx + 1) % c->endpoints_n;
+            continue;
+        }
+        idx = (idx + 1) % c->endpoints_n;
+        if (++s.round_fails < c->endpoints_n) {
+            ei_diag_msg(EI_LOG_DEBUG, c->layer, NULL,
+                        "trying %s after %s", c->hosts[idx], reason);
+            continue;
+        }
+        s.round_fails = 0;
+        char why[96];
+        snprintf(why, sizeof(why), "%s%s", reason,
+                 c->endpoints_n > 1 ? " on every endpoint" : "");
+        if (backoff(c, dl, &s, why) < 0) {
+            st = give_up(c, dl, &s, err);
+            break;
+        }
+    }
+    free(url);
+    rbuf_release(&b);
+    wipe_slist(headers);
+    /* the handle points at the header list just freed */
+    if (c->curl != NULL)
+        curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+    return st;
+}
+
+void ei_http_response_free(struct ei_http *c, struct ei_http_response *resp)
+{
+    if (resp == NULL)
+        return;
+    if (resp->body != NULL) {
+        if (resp->secret) {
+            sodium_free(resp->body);
+        } else {
+            sodium_memzero(resp->body, resp->body_len);
+            free(resp->body);
+        }
+    }
+    memset(resp, 0, sizeof(*resp));
+    resp->retry_after_ms = -1;
+}
