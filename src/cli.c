@@ -111,6 +111,20 @@ const struct ei_cli_cmd *ei_cli_commands(void)
     return commands;
 }
 
+/* The operands are char ** with an int count: no casts to push's types
+   (an int written through a size_t pointer is undefined, and wrong on
+   big-endian machines). */
+static int push_rest(struct ei_args *a, char *s)
+{
+    char **nv = realloc(a->rest, ((size_t)a->rest_n + 2) * sizeof(*nv));
+    if (nv == NULL)
+        return -1;
+    nv[a->rest_n++] = s;
+    nv[a->rest_n] = NULL;
+    a->rest = nv;
+    return 0;
+}
+
 static int push(const char ***v, size_t *n, const char *s)
 {
     const char **nv = realloc(*v, (*n + 2) * sizeof(**v));
@@ -244,16 +258,16 @@ static int pass(int argc, char **argv, int *ind, const struct ei_cli_opt *t,
             break;
         if (c == 1) {
             /* an operand between options ("-" mode): keep it for later */
-            if (push((const char ***)&a->rest, (size_t *)&a->rest_n, optarg) <
-                0)
+            if (push_rest(a, optarg) < 0)
                 return ei_error_set(err, EI_NOMEM, 0, NULL, NULL,
                                     "out of memory"),
                        -1;
             continue;
         }
         if (c == '?' || c == ':') {
-            const char *text =
-                optopt != 0 && optopt < 256 ? NULL : opt_text(sub_argv, before);
+            /* name the option as typed: --env, not its letter */
+            const char *typed = opt_text(sub_argv, before);
+            const char *text = strncmp(typed, "--", 2) == 0 ? typed : NULL;
             char shortopt[3] = {'-', (char)optopt, '\0'};
             return bad_option(c, text != NULL ? text : shortopt, cmd, err);
         }
@@ -277,7 +291,8 @@ int ei_cli_parse(int argc, char **argv, struct ei_args *a, struct ei_error *err)
     int ind = 1;
     if (pass(argc, argv, &ind, global_opts, true, true, a, NULL, err) < 0)
         return -1;
-    if (a->help && ind >= argc)
+    /* --help wins over what follows it unless that names a command */
+    if (a->help && (ind >= argc || argv[ind][0] == '-'))
         return 0;
     if (a->version)
         return 0;
@@ -330,8 +345,7 @@ int ei_cli_parse(int argc, char **argv, struct ei_args *a, struct ei_error *err)
     } else {
         /* operands after "--" or at the end */
         for (; ind < argc; ind++)
-            if (push((const char ***)&a->rest, (size_t *)&a->rest_n,
-                     argv[ind]) < 0)
+            if (push_rest(a, argv[ind]) < 0)
                 return ei_error_set(err, EI_NOMEM, 0, NULL, NULL,
                                     "out of memory"),
                        -1;

@@ -2,10 +2,12 @@
 /* envinject.conf: libconfig loading, --layer specs, the choice of the
    environment, ${env} substitution, and the option tree of each layer. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libconfig.h>
@@ -114,6 +116,8 @@ struct ei_opt *ei_opt_find(struct ei_opt *group, const char *path)
             memcmp(k->name, path, seg) == 0) {
             if (dot == NULL)
                 return k;
+            if (k->type != EI_OPT_GROUP)
+                return NULL;
             /* the group itself counts as read when a member is */
             k->used = true;
             return ei_opt_find(k, dot + 1);
@@ -134,6 +138,28 @@ static char *where_of(const struct ei_config *cfg, int line)
 
 /* ---- libconfig → option tree ---- */
 
+/* The shortest text that reads back, plain digits for moderate
+   magnitudes: what jsonflat prints for file layers. */
+static void float_text(double d, char *buf, size_t len)
+{
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, len, "%.*g", prec, d);
+        if (strtod(buf, NULL) == d)
+            break;
+    }
+    double mag = d < 0 ? -d : d;
+    if (strchr(buf, 'e') == NULL || mag < 1e-5 || mag >= 1e17)
+        return;
+    char tmp[64];
+    for (int dec = 0; dec <= 22; dec++) {
+        int n = snprintf(tmp, sizeof(tmp), "%.*f", dec, d);
+        if (n > 0 && (size_t)n < len && strtod(tmp, NULL) == d) {
+            memcpy(buf, tmp, (size_t)n + 1);
+            return;
+        }
+    }
+}
+
 static int scalar_text(const config_setting_t *s, struct ei_opt *o)
 {
     char buf[64];
@@ -150,7 +176,7 @@ static int scalar_text(const config_setting_t *s, struct ei_opt *o)
         break;
     case CONFIG_TYPE_FLOAT:
         o->type = EI_OPT_FLOAT;
-        snprintf(buf, sizeof(buf), "%.17g", config_setting_get_float(s));
+        float_text(config_setting_get_float(s), buf, sizeof(buf));
         break;
     case CONFIG_TYPE_BOOL:
         o->type = EI_OPT_BOOL;
@@ -209,8 +235,9 @@ static int read_strv(const struct ei_config *cfg, const config_setting_t *s,
                      struct ei_error *err)
 {
     char *w = where_of(cfg, (int)config_setting_source_line(s));
-    size_t n =
-        config_setting_is_aggregate(s) ? (size_t)config_setting_length(s) : 1;
+    /* a group is not a list: its members would be taken without names */
+    bool many = config_setting_is_list(s) || config_setting_is_array(s);
+    size_t n = many ? (size_t)config_setting_length(s) : 1;
     char **v = calloc(n + 1, sizeof(*v));
     if (w == NULL || v == NULL) {
         free(w);
@@ -219,9 +246,7 @@ static int read_strv(const struct ei_config *cfg, const config_setting_t *s,
     }
     for (size_t i = 0; i < n; i++) {
         const config_setting_t *e =
-            config_setting_is_aggregate(s)
-                ? config_setting_get_elem(s, (unsigned)i)
-                : s;
+            many ? config_setting_get_elem(s, (unsigned)i) : s;
         if (config_setting_type(e) != CONFIG_TYPE_STRING) {
             ei_error_set(err, EI_BADCONFIG, 0, NULL, w,
                          "%s must be a list of strings", what);
@@ -524,6 +549,45 @@ static int spec_add_opt(struct ei_opt *group, const char *name,
     return 0;
 }
 
+/* "auth.method=x" is member method of group auth, as in the file. */
+static int spec_add_path(struct ei_opt *group, const char *name,
+                         const char *value, const char *where,
+                         struct ei_error *err)
+{
+    const char *dot = strchr(name, '.');
+    if (dot == NULL)
+        return spec_add_opt(group, name, value, err);
+    size_t n = (size_t)(dot - name);
+    if (n == 0 || dot[1] == '\0')
+        return ei_error_set(err, EI_USAGE, 0, NULL, where,
+                            "option '%s' has an empty name part", name),
+               -1;
+    struct ei_opt *g = NULL;
+    for (size_t i = 0; i < group->kids_n; i++)
+        if (strlen(group->kids[i].name) == n &&
+            memcmp(group->kids[i].name, name, n) == 0)
+            g = &group->kids[i];
+    if (g == NULL) {
+        struct ei_opt *k =
+            realloc(group->kids, (group->kids_n + 1) * sizeof(*group->kids));
+        if (k == NULL)
+            return nomem(err), -1;
+        group->kids = k;
+        g = &k[group->kids_n++];
+        memset(g, 0, sizeof(*g));
+        g->type = EI_OPT_GROUP;
+        g->name = strndup(name, n);
+        if (g->name == NULL)
+            return nomem(err), -1;
+    } else if (g->type != EI_OPT_GROUP) {
+        return ei_error_set(err, EI_USAGE, 0, NULL, where,
+                            "option '%.*s' is both a value and a group", (int)n,
+                            name),
+               -1;
+    }
+    return spec_add_path(g, dot + 1, value, where, err);
+}
+
 static int read_spec(struct ei_config *cfg, const char *spec, size_t index,
                      struct ei_error *err)
 {
@@ -566,8 +630,9 @@ static int read_spec(struct ei_config *cfg, const char *spec, size_t index,
         }
         p++;
         char *value = spec_token(&p, ",");
-        int rc = value != NULL ? spec_add_opt(&l->opts, name, value, err)
-                               : (nomem(err), -1);
+        int rc = value != NULL
+                     ? spec_add_path(&l->opts, name, value, where, err)
+                     : (nomem(err), -1);
         free(name);
         free(value);
         if (rc < 0)
@@ -808,15 +873,39 @@ static int read_file(struct ei_config *cfg, struct ei_error *err)
 {
     config_t lc;
     config_init(&lc);
-    /* @include in envinject.conf resolves against its own folder */
-    config_set_include_dir(&lc, cfg->dir);
-    if (config_read_file(&lc, cfg->path) != CONFIG_TRUE) {
+    /*
+     * @include resolves against the file's folder.  libconfig 1.5 puts
+     * include_dir in front of every @include, absolute ones too, so read
+     * from inside the folder instead (before any thread exists).
+     */
+    int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (here < 0 || chdir(cfg->dir) != 0) {
+        int e = errno;
+        if (here >= 0)
+            close(here);
+        config_destroy(&lc);
+        return ei_error_set(err, e == ENOENT ? EI_NOTFOUND : EI_IOERROR, e,
+                            NULL, cfg->path,
+                            "cannot read the configuration file"),
+               -1;
+    }
+    const char *base = strrchr(cfg->path, '/');
+    base = base != NULL ? base + 1 : cfg->path;
+    int ok = config_read_file(&lc, base);
+    int saved = errno;
+    if (fchdir(here) != 0)
+        saved = errno;
+    close(here);
+    errno = saved;
+    if (ok != CONFIG_TRUE) {
         if (config_error_type(&lc) == CONFIG_ERR_FILE_IO) {
             int e = errno;
             FILE *f = fopen(cfg->path, "r");
             if (f != NULL) {
+                struct stat st;
+                e = fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode) ? EISDIR
+                                                                      : EIO;
                 fclose(f);
-                e = EIO;
             } else {
                 e = errno;
             }

@@ -124,14 +124,16 @@ static void emit_line(const char *severity, const char *layer,
     size_t off = 0;
     int n = snprintf(line, sizeof(line), "envinject: %s", severity);
     off = n > 0 ? (size_t)n : 0;
+    /* cut like the error record, so that the text always has room */
+    int ln = EI_ERR_LAYER_LEN - 1, lc = EI_ERR_LOCATOR_LEN - 1;
     if (layer != NULL && layer[0] != '\0') {
         if (locator != NULL && locator[0] != '\0')
-            n = snprintf(line + off, sizeof(line) - off, "%s (%s): ", layer,
-                         locator);
+            n = snprintf(line + off, sizeof(line) - off, "%.*s (%.*s): ", ln,
+                         layer, lc, locator);
         else
-            n = snprintf(line + off, sizeof(line) - off, "%s: ", layer);
+            n = snprintf(line + off, sizeof(line) - off, "%.*s: ", ln, layer);
     } else if (locator != NULL && locator[0] != '\0') {
-        n = snprintf(line + off, sizeof(line) - off, "%s: ", locator);
+        n = snprintf(line + off, sizeof(line) - off, "%.*s: ", lc, locator);
     } else {
         n = 0;
     }
@@ -144,6 +146,10 @@ static void emit_line(const char *severity, const char *layer,
         n = snprintf(line + off, sizeof(line) - off, "%s\n", text);
     if (n < 0 || (size_t)n >= sizeof(line) - off)
         memcpy(line + sizeof(line) - 5, "...\n", 5);
+    /* names and texts may come from files: one message stays one line */
+    for (char *p = line; p[1] != '\0'; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
     fputs(line, stderr);
 }
 

@@ -45,8 +45,8 @@ static const char *join(char *buf, const char *const *v, size_t n)
     size_t off = 0;
     buf[0] = '\0';
     for (size_t i = 0; i < n; i++) {
-        int w = snprintf(buf + off, JOIN_LEN - off, "%s%s", i > 0 ? "|" : "",
-                         v[i]);
+        int w =
+            snprintf(buf + off, JOIN_LEN - off, "%s%s", i > 0 ? "|" : "", v[i]);
         assert_true(w >= 0 && (size_t)w < JOIN_LEN - off);
         off += (size_t)w;
     }
@@ -75,7 +75,8 @@ static const struct {
      .unset = "A|B",
      .pristine = true,
      .rest = "prog|-u|C|--pristine|--help"},
-    {.argv = {"envinject", "run", "--unset=A", "-uB", "--", "-prog", "-u", NULL},
+    {.argv = {"envinject", "run", "--unset=A", "-uB", "--", "-prog", "-u",
+              NULL},
      .cmd = EI_CMD_RUN,
      .unset = "A|B",
      .rest = "-prog|-u"},
@@ -219,9 +220,9 @@ static const struct {
 #define EXPECT(i, cond)                                                        \
     do {                                                                       \
         if (!(cond))                                                           \
-            fail_msg("case %zu (%s %s): %s", (i), good_cases[i].argv[1],      \
-                     good_cases[i].argv[2] != NULL ? good_cases[i].argv[2]    \
-                                                   : "",                      \
+            fail_msg("case %zu (%s %s): %s", (i), good_cases[i].argv[1],       \
+                     good_cases[i].argv[2] != NULL ? good_cases[i].argv[2]     \
+                                                   : "",                       \
                      #cond);                                                   \
     } while (0)
 
@@ -255,8 +256,8 @@ static void check_good(size_t i, const struct ei_args *a)
     EXPECT(i, a->layers_n == words_in(good_cases[i].layers));
     EXPECT(i, a->layers_n == 0 || a->layers[a->layers_n] == NULL);
     if (a->layers_n > 0)
-        EXPECT(i, same(join(buf, a->layers, a->layers_n),
-                       good_cases[i].layers));
+        EXPECT(i,
+               same(join(buf, a->layers, a->layers_n), good_cases[i].layers));
     EXPECT(i, a->verbosity == good_cases[i].verbosity);
     EXPECT(i, a->help == good_cases[i].help);
     EXPECT(i, a->version == good_cases[i].version);
@@ -278,12 +279,12 @@ static void check_good(size_t i, const struct ei_args *a)
     EXPECT(i, same(a->format, good_cases[i].format));
     EXPECT(i, same(a->out, good_cases[i].out));
     EXPECT(i, same(a->keydir, good_cases[i].keydir));
-    EXPECT(i, a->rest_n >= 0 &&
-                  (size_t)a->rest_n == words_in(good_cases[i].rest));
+    EXPECT(i,
+           a->rest_n >= 0 && (size_t)a->rest_n == words_in(good_cases[i].rest));
     if (a->rest_n > 0)
-        EXPECT(i, same(join(buf, (const char *const *)a->rest,
-                            (size_t)a->rest_n),
-                       good_cases[i].rest));
+        EXPECT(i,
+               same(join(buf, (const char *const *)a->rest, (size_t)a->rest_n),
+                    good_cases[i].rest));
 }
 
 static void test_good(void **state)
@@ -327,33 +328,43 @@ static const struct {
     {{"envinject", "-c", NULL}, "option -c needs an argument", ""},
     {{"envinject", "-v", "-e", NULL}, "option -e needs an argument", ""},
     {{"envinject", "--layer", NULL}, "option --layer needs an argument", ""},
-    {{"envinject", "print", "-f", NULL}, "option -f needs an argument",
+    {{"envinject", "print", "-f", NULL},
+     "option -f needs an argument",
      "print"},
-    {{"envinject", "check", "A", "-r", NULL}, "option -r needs an argument",
+    {{"envinject", "check", "A", "-r", NULL},
+     "option -r needs an argument",
      "check"},
-    {{"envinject", "seal", "keygen", "-k", NULL}, "option -k needs an argument",
+    {{"envinject", "seal", "keygen", "-k", NULL},
+     "option -k needs an argument",
      "seal"},
     {{"envinject", "print", "--nope", NULL}, "unknown option --nope", "print"},
-    {{"envinject", "print", "A", "-u", "B", NULL}, "unknown option -u",
+    {{"envinject", "print", "A", "-u", "B", NULL},
+     "unknown option -u",
      "print"},
     {{"envinject", "print", "-v", NULL}, "unknown option -v", "print"},
     /* global options come before the command */
-    {{"envinject", "print", "--version", NULL}, "unknown option --version",
+    {{"envinject", "print", "--version", NULL},
+     "unknown option --version",
      "print"},
     {{"envinject", "get", "-c", "x", "K", NULL}, "unknown option -c", "get"},
-    {{"envinject", "get", "--format", "x", NULL}, "unknown option --format",
+    {{"envinject", "get", "--format", "x", NULL},
+     "unknown option --format",
      "get"},
     {{"envinject", "diff", "-o", NULL}, "unknown option -o", "diff"},
     {{"envinject", "init", "-f", NULL}, "unknown option -f", "init"},
-    {{"envinject", "explain", "--origin", NULL}, "unknown option --origin",
+    {{"envinject", "explain", "--origin", NULL},
+     "unknown option --origin",
      "explain"},
     {{"envinject", "providers", "x", "--reveal", NULL},
-     "unknown option --reveal", "providers"},
+     "unknown option --reveal",
+     "providers"},
     {{"envinject", "run", NULL}, "no program given", "run"},
     {{"envinject", "run", "--", NULL}, "no program given", "run"},
-    {{"envinject", "run", "-u", "A", "--pristine", NULL}, "no program given",
+    {{"envinject", "run", "-u", "A", "--pristine", NULL},
+     "no program given",
      "run"},
-    {{"envinject", "run", "--bogus", "prog", NULL}, "unknown option --bogus",
+    {{"envinject", "run", "--bogus", "prog", NULL},
+     "unknown option --bogus",
      "run"},
     {{"envinject", "run", "-u", NULL}, "option -u needs an argument", "run"},
 };
@@ -412,12 +423,15 @@ static void test_bug_missing_arg_long_name(void **state)
         const char *text, *locator;
     } cases[] = {
         {{"envinject", "--env", NULL}, "option --env needs an argument", ""},
-        {{"envinject", "--config", NULL}, "option --config needs an argument",
+        {{"envinject", "--config", NULL},
+         "option --config needs an argument",
          ""},
         {{"envinject", "check", "--format", NULL},
-         "option --format needs an argument", "check"},
+         "option --format needs an argument",
+         "check"},
         {{"envinject", "run", "--unset", NULL},
-         "option --unset needs an argument", "run"},
+         "option --unset needs an argument",
+         "run"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct argvec av;
@@ -628,8 +642,7 @@ static void test_tables(void **state)
 {
     const struct ei_cli_opt *g = ei_cli_globals();
     check_table(g, "global options");
-    for (const struct ei_cli_cmd *c = ei_cli_commands(); c->name != NULL;
-         c++) {
+    for (const struct ei_cli_cmd *c = ei_cli_commands(); c->name != NULL; c++) {
         check_table(c->opts, c->name);
         assert_non_null(c->args);
         assert_non_null(c->summary);
@@ -645,8 +658,8 @@ static void test_tables(void **state)
             /* a letter shared with a global must mean the same option */
             for (const struct ei_cli_opt *p = g; p->name != NULL; p++)
                 if (p->letter == o->letter && strcmp(p->name, o->name) != 0)
-                    fail_msg("%s: -%c is --%s here but --%s globally",
-                             c->name, o->letter, o->name, p->name);
+                    fail_msg("%s: -%c is --%s here but --%s globally", c->name,
+                             o->letter, o->name, p->name);
         }
         /* COMMAND --help prints that command's options */
         assert_true(has_help);

@@ -79,17 +79,16 @@ static const struct {
     enum ei_status status;
     int code;
 } exit_cases[] = {
-    {EI_OK, 0},          {EI_NOTFOUND, 66}, {EI_UNAVAILABLE, 69},
-    {EI_BADDATA, 65},    {EI_DENIED, 77},   {EI_BADCONFIG, 78},
-    {EI_IOERROR, 66},    {EI_NOMEM, 70},    {EI_INTERNAL, 70},
-    {EI_OSERR, 71},      {EI_USAGE, 64},    {EI_FINDINGS, 1},
-    {EI_CANTEXEC, 126},  {EI_NOPROG, 127},
+    {EI_OK, 0},         {EI_NOTFOUND, 66}, {EI_UNAVAILABLE, 69},
+    {EI_BADDATA, 65},   {EI_DENIED, 77},   {EI_BADCONFIG, 78},
+    {EI_IOERROR, 66},   {EI_NOMEM, 70},    {EI_INTERNAL, 70},
+    {EI_OSERR, 71},     {EI_USAGE, 64},    {EI_FINDINGS, 1},
+    {EI_CANTEXEC, 126}, {EI_NOPROG, 127},
 };
 
 static void test_exit_codes(void **state)
 {
-    assert_int_equal(sizeof(exit_cases) / sizeof(exit_cases[0]),
-                     EI_STATUS_MAX);
+    assert_int_equal(sizeof(exit_cases) / sizeof(exit_cases[0]), EI_STATUS_MAX);
     for (size_t i = 0; i < sizeof(exit_cases) / sizeof(exit_cases[0]); i++) {
         assert_int_equal(exit_cases[i].status, (enum ei_status)i);
         assert_int_equal(ei_exit_code(exit_cases[i].status),
@@ -247,8 +246,8 @@ static const struct {
      "envinject: vault (secret/app/prod): permission denied (HTTP 403)"},
     {K_ERROR, EI_NOTFOUND, "file", "/etc/app/a.env", "cannot open", ENOENT,
      "envinject: file (/etc/app/a.env): cannot open"},
-    {K_ERROR, EI_BADCONFIG, NULL, "envinject.conf:12", "unknown setting 'x'",
-     0, "envinject: envinject.conf:12: unknown setting 'x'"},
+    {K_ERROR, EI_BADCONFIG, NULL, "envinject.conf:12", "unknown setting 'x'", 0,
+     "envinject: envinject.conf:12: unknown setting 'x'"},
     {K_ERROR, EI_BADCONFIG, "env", NULL, "option x must be a string", 0,
      "envinject: env: option x must be a string"},
     {K_ERROR, EI_USAGE, NULL, NULL, "no command given", 0,
@@ -261,7 +260,8 @@ static const struct {
      "envinject: warning: file (a.env): optional layer skipped"},
     {K_MSG, EI_LOG_WARN, NULL, NULL, "no keys", 0,
      "envinject: warning: no keys"},
-    {K_MSG, EI_LOG_WARN, NULL, "here:1", "w", 0, "envinject: warning: here:1: w"},
+    {K_MSG, EI_LOG_WARN, NULL, "here:1", "w", 0,
+     "envinject: warning: here:1: w"},
     {K_MSG, EI_LOG_INFO, "env", NULL, "12 keys in 3 ms", 0,
      "envinject: env: 12 keys in 3 ms"},
     {K_MSG, EI_LOG_DEBUG, "etcd", "http://127.0.0.1:2379", "GET 200", 0,
@@ -342,9 +342,9 @@ static void test_levels(void **state)
         assert_int_equal(strstr(got, "envinject: D\n") != NULL,
                          level_cases[i].debug);
         assert_non_null(strstr(got, "envinject: E\n"));
-        assert_int_equal(count_char(got, '\n'),
-                         1 + level_cases[i].warn + level_cases[i].info +
-                             level_cases[i].debug);
+        assert_int_equal(count_char(got, '\n'), 1 + level_cases[i].warn +
+                                                    level_cases[i].info +
+                                                    level_cases[i].debug);
     }
     ei_diag_set_level(0);
 }
@@ -419,8 +419,8 @@ static void test_control_chars(void **state)
         ei_error_set(&err, EI_BADDATA, 0, ctl_cases[i].layer,
                      ctl_cases[i].locator, "%s", ctl_cases[i].text);
         ei_diag_error(&err);
-        ei_diag_msg(EI_LOG_WARN, ctl_cases[i].layer, ctl_cases[i].locator,
-                    "%s", ctl_cases[i].text);
+        ei_diag_msg(EI_LOG_WARN, ctl_cases[i].layer, ctl_cases[i].locator, "%s",
+                    ctl_cases[i].text);
         const char *got = capture_end(&c);
         /* BUG: emit_line copies newlines of names and texts into stderr,
            so one message becomes several lines (and can forge one). */
