@@ -14,6 +14,7 @@
 
 #include "diag.h"
 #include "envset.h"
+#include "http.h"
 #include "layer.h"
 #include "readfile.h"
 #include "registry.h"
@@ -80,7 +81,7 @@ static int host_opt_string(const struct ei_host *h, const char *name,
         *out = a;
         return 1;
     }
-    if (o->type == EI_OPT_LIST || o->type == EI_OPT_GROUP)
+    if (o->type != EI_OPT_STRING)
         return wrong_type(h, err, name, "a string");
     *out = o->str;
     return 1;
@@ -178,7 +179,7 @@ static int host_opt_list(const struct ei_host *h, const char *name,
     if (o == NULL && a == NULL)
         return 0;
     size_t count = o == NULL ? 1 : o->type == EI_OPT_LIST ? o->kids_n : 1;
-    if (o != NULL && o->type == EI_OPT_GROUP)
+    if (o != NULL && o->type != EI_OPT_LIST && o->type != EI_OPT_STRING)
         return wrong_type(h, err, name, "a list of strings");
     if (o != NULL && o->type == EI_OPT_LIST)
         for (size_t i = 0; i < o->kids_n; i++)
@@ -277,6 +278,97 @@ static int64_t host_remaining_ms(const struct ei_host *h,
     return left > 0 ? left : 0;
 }
 
+/* ---- the HTTP engine (src/http.c) ---- */
+
+/* The largest max_response_size a layer may ask for. */
+#define HTTP_MAX_RESPONSE_LIMIT (1024LL * 1024 * 1024)
+
+static enum ei_status host_http_open(const struct ei_host *h,
+                                     const char *const *endpoints, size_t n,
+                                     struct ei_http **out, struct ei_error *err)
+{
+    struct ei_layer *l = layer_of(h);
+    struct ei_error e = {0};
+    struct ei_http_config cfg = {
+        .layer = l->name,
+        .endpoints = endpoints,
+        .endpoints_n = n,
+        .secret_layer = l->secret,
+    };
+    long long max = 0;
+    int rc = 0;
+    *out = NULL;
+    if (host_opt_path(h, "cacert", &cfg.cacert, &e) < 0 ||
+        host_opt_path(h, "cert", &cfg.cert, &e) < 0 ||
+        host_opt_path(h, "key", &cfg.key, &e) < 0 ||
+        host_opt_bool(h, "insecure", &cfg.insecure, &e) < 0 ||
+        (rc = host_opt_int(h, "max_response_size", &max, &e)) < 0)
+        goto fail;
+    if (rc > 0) {
+        if (max < 1 || max > HTTP_MAX_RESPONSE_LIMIT) {
+            ei_error_set(&e, EI_BADCONFIG, 0, l->name, l->conf->where,
+                         "max_response_size must be from 1 to %lld bytes",
+                         HTTP_MAX_RESPONSE_LIMIT);
+            goto fail;
+        }
+        cfg.max_response = (size_t)max;
+    }
+    if (cfg.key != NULL && cfg.cert == NULL) {
+        ei_error_set(&e, EI_BADCONFIG, 0, l->name, l->conf->where,
+                     "key needs cert");
+        goto fail;
+    }
+    /* room first, so that a client is never made that cannot be kept */
+    size_t have = 0;
+    while (l->http != NULL && l->http[have] != NULL)
+        have++;
+    struct ei_http **grown = realloc(l->http, (have + 2) * sizeof(*grown));
+    if (grown == NULL) {
+        ei_error_set(&e, EI_NOMEM, ENOMEM, l->name, NULL, "out of memory");
+        goto fail;
+    }
+    grown[have] = NULL;
+    l->http = grown;
+    struct ei_http *c = ei_http_new(&cfg, &e);
+    if (c == NULL)
+        goto fail;
+    l->http[have] = c;
+    l->http[have + 1] = NULL;
+    *out = c;
+    return EI_OK;
+fail:
+    if (e.locator[0] == '\0')
+        snprintf(e.locator, sizeof(e.locator), "%s", l->conf->where);
+    if (err != NULL && err->status == EI_OK)
+        *err = e;
+    return e.status != EI_OK ? e.status : EI_BADCONFIG;
+}
+
+static enum ei_status host_http_request(struct ei_http *c,
+                                        const struct ei_http_request *req,
+                                        const struct ei_deadline *dl,
+                                        struct ei_http_response *resp,
+                                        struct ei_error *err)
+{
+    return ei_http_request(c, req, dl, resp, err);
+}
+
+static void host_http_response_free(struct ei_http *c,
+                                    struct ei_http_response *resp)
+{
+    ei_http_response_free(c, resp);
+}
+
+/*
+ * The layer owns its clients and frees them in ei_layer_fini, right
+ * after the provider's destroy: http_close gets no host, so it cannot
+ * take a client off the layer's list, and freeing it here would leave
+ * the list pointing at freed memory.
+ */
+static void host_http_close(struct ei_http *c)
+{
+}
+
 /* ---- key mapping and the sink ---- */
 
 int ei_key_map(const char *const *name, size_t name_n, bool case_preserve,
@@ -357,7 +449,7 @@ static int sink_emit(struct ei_sink *sink, const char *const *name,
                -1;
     if (flags & EI_ENTRY_VERBATIM) {
         key = name[0];
-        if (!ei_key_valid(key, strlen(key)))
+        if (strlen(key) > KEY_MAX || !ei_key_valid(key, strlen(key)))
             return ei_error_set(err, EI_BADDATA, 0, l->name, locator,
                                 "'%.64s' is not a valid variable name", key),
                    -1;
@@ -560,6 +652,10 @@ int ei_layer_init(struct ei_layer *l, struct ei_layer_conf *conf,
     l->host.log = host_log;
     l->host.remaining_ms = host_remaining_ms;
     l->host.max_value_len = cfg->max_value_len;
+    l->host.http_open = host_http_open;
+    l->host.http_request = host_http_request;
+    l->host.http_response_free = host_http_response_free;
+    l->host.http_close = host_http_close;
 
     l->plain = ei_store_new(false);
     l->secrets = ei_store_new(true);
@@ -659,6 +755,10 @@ void ei_layer_fini(struct ei_layer *l)
     if (l->prov != NULL && l->state != NULL)
         l->prov->destroy(l->state);
     l->state = NULL;
+    for (size_t i = 0; l->http != NULL && l->http[i] != NULL; i++)
+        ei_http_free(l->http[i]);
+    free(l->http);
+    l->http = NULL;
     ei_envset_free(l->staged);
     ei_store_free(l->secrets);
     ei_store_free(l->plain);

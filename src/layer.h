@@ -37,6 +37,10 @@ struct ei_layer {
     const char *const *exclude;
     long long timeout_ms;
 
+    /* HTTP clients opened by the provider (host.http_open), NULL-terminated
+       or NULL; the layer owns them and closes them in ei_layer_fini */
+    struct ei_http **http;
+
     /* results of fetch */
     struct ei_envset *staged;
     struct ei_store *plain;   /* non-secret strings */

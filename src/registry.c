@@ -38,6 +38,18 @@ extern const struct ei_provider ei_provider_sealed;
 #ifdef EI_BUILTIN_ETCD
 extern const struct ei_provider ei_provider_etcd;
 #endif
+#ifdef EI_BUILTIN_CONSUL
+extern const struct ei_provider ei_provider_consul;
+#endif
+#ifdef EI_BUILTIN_VAULT
+extern const struct ei_provider ei_provider_vault;
+#endif
+#ifdef EI_BUILTIN_AWS_SECRETS
+extern const struct ei_provider ei_provider_aws_secrets;
+#endif
+#ifdef EI_BUILTIN_AWS_SSM
+extern const struct ei_provider ei_provider_aws_ssm;
+#endif
 
 static const struct ei_provider *const builtin[] = {
 #ifdef EI_BUILTIN_FILE
@@ -55,6 +67,18 @@ static const struct ei_provider *const builtin[] = {
 #ifdef EI_BUILTIN_ETCD
     &ei_provider_etcd,
 #endif
+#ifdef EI_BUILTIN_CONSUL
+    &ei_provider_consul,
+#endif
+#ifdef EI_BUILTIN_VAULT
+    &ei_provider_vault,
+#endif
+#ifdef EI_BUILTIN_AWS_SECRETS
+    &ei_provider_aws_secrets,
+#endif
+#ifdef EI_BUILTIN_AWS_SSM
+    &ei_provider_aws_ssm,
+#endif
     NULL};
 
 #ifdef EI_HAVE_DLOPEN
@@ -62,6 +86,7 @@ static const struct ei_provider *const builtin[] = {
 static struct {
     void *handle;
     const struct ei_provider *prov;
+    int fd; /* open while loaded: glibc knows the object as /proc/self/fd/N */
 } loaded[LOADED_MAX];
 static size_t loaded_n;
 #endif
@@ -163,7 +188,8 @@ static const struct ei_provider *load_one(const char *dir, const char *name,
     if (snprintf(path, sizeof(path), "%s/%s.so", dir, name) >=
         (int)sizeof(path))
         return NULL;
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO is refused below instead of waiting for a writer */
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ENOENT || errno == ENOTDIR) {
             *absent = true;
@@ -198,11 +224,11 @@ static const struct ei_provider *load_one(const char *dir, const char *name,
     void *h = dlopen(fdpath, RTLD_NOW | RTLD_LOCAL);
     if (h == NULL)
         h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    close(fd);
     if (h == NULL) {
         ei_error_set(err, EI_BADCONFIG, 0, NULL, path,
                      "cannot load: %.160s (ldd %s lists missing libraries)",
                      dlerror(), path);
+        close(fd);
         return NULL;
     }
     const struct ei_provider *p = dlsym(h, EI_PROVIDER_SYMBOL);
@@ -210,12 +236,15 @@ static const struct ei_provider *load_one(const char *dir, const char *name,
         ei_error_set(err, EI_BADCONFIG, 0, NULL, path, "refused: no symbol %s",
                      EI_PROVIDER_SYMBOL);
         dlclose(h);
+        close(fd);
         return NULL;
     }
     if (ei_registry_check(p, name, path, err) < 0) {
         dlclose(h);
+        close(fd);
         return NULL;
     }
+    loaded[loaded_n].fd = fd;
     loaded[loaded_n].handle = h;
     loaded[loaded_n].prov = p;
     loaded_n++;
@@ -310,8 +339,10 @@ void ei_registry_each(const char *const *path,
 void ei_registry_unload(void)
 {
 #ifdef EI_HAVE_DLOPEN
-    for (size_t i = 0; i < loaded_n; i++)
+    for (size_t i = 0; i < loaded_n; i++) {
         dlclose(loaded[i].handle);
+        close(loaded[i].fd);
+    }
     loaded_n = 0;
 #endif
 }

@@ -185,6 +185,12 @@ static int ref_emit(struct ei_sink *sink, const char *const *name,
         return ei_error_set(err, EI_BADDATA, 0, NULL, locator,
                             "value contains a NUL byte"),
                -1;
+    if (value_len > c->r->cfg->max_value_len)
+        return ei_error_set(err, EI_BADDATA, 0, NULL, locator,
+                            "value of %zu bytes is larger than "
+                            "max_value_size (%zu)",
+                            value_len, c->r->cfg->max_value_len),
+               -1;
     c->value = ei_store_strndup(c->r->secrets, value, value_len);
     c->locator = locator != NULL ? ei_store_strdup(c->r->plain, locator) : NULL;
     if (c->value == NULL || (locator != NULL && c->locator == NULL))

@@ -23,6 +23,10 @@
  *   fail_quiet       fail without recording an error text
  *   ignore_sink_errors  go on and return EI_OK when the sink refuses
  *   sleep_ms         delay before emitting (UNAVAILABLE past the deadline)
+ *   refs             "NAME=VALUE": lookup of "ref+PROVIDER://NAME" emits
+ *                    every VALUE listed for NAME
+ *   ref_fail         like fail, for lookup
+ *   refs_empty_ok    lookup of an unlisted NAME emits nothing, returns OK
  *   ignore           option names to mark read, so a test may query them
  *                    through the host table after configure
  */
@@ -54,7 +58,10 @@ static const struct {
      false},
     {"nul_entries", EI_ENTRY_VERBATIM, false, true, false},
     {"unset", EI_ENTRY_VERBATIM | EI_ENTRY_UNSET, false, false, true},
+    /* not emitted by fetch: read by lookup */
+    {"refs", 0, false, false, false},
 };
+#define TP_REFS    (TP_LISTS_N - 1)
 #define TP_LISTS_N (sizeof(tp_lists) / sizeof(tp_lists[0]))
 
 static const struct {
@@ -72,10 +79,36 @@ struct tp_state {
     const char *const *lists[TP_LISTS_N];
     enum ei_status fail;
     const char *fail_name;
+    enum ei_status ref_fail;
+    const char *ref_fail_name;
+    bool refs_empty_ok;
     bool fail_quiet;
     bool ignore_sink_errors;
     long long sleep_ms;
 };
+
+/* A fail option: 0 (absent or valid, *status set), -1 (err filled). */
+static int tp_fail_option(const struct ei_host *h, const char *option,
+                          enum ei_status *status, const char **name,
+                          struct ei_error *err)
+{
+    const char *fail = NULL;
+    if (h->opt_string(h, option, &fail, err) < 0)
+        return -1;
+    *status = EI_OK;
+    if (fail == NULL)
+        return 0;
+    size_t n = sizeof(tp_fails) / sizeof(tp_fails[0]);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(fail, tp_fails[i].name) == 0) {
+            *status = tp_fails[i].status;
+            *name = tp_fails[i].name;
+            return 0;
+        }
+    h->error(h, err, EI_BADCONFIG, 0, option,
+             "%s must be notfound, unavailable, baddata or denied", option);
+    return -1;
+}
 
 static enum ei_status tp_status(struct ei_error *err)
 {
@@ -95,23 +128,14 @@ static enum ei_status tp_configure(const struct ei_host *h, void **statep,
                 return h->error(h, err, EI_BADCONFIG, 0, tp_lists[i].option,
                                 "%s[%zu] has no '='", tp_lists[i].option, j);
     }
-    const char *fail = NULL;
-    if (h->opt_string(h, "fail", &fail, err) < 0 ||
+    if (tp_fail_option(h, "fail", &st.fail, &st.fail_name, err) < 0 ||
+        tp_fail_option(h, "ref_fail", &st.ref_fail, &st.ref_fail_name, err) <
+            0 ||
+        h->opt_bool(h, "refs_empty_ok", &st.refs_empty_ok, err) < 0 ||
         h->opt_bool(h, "fail_quiet", &st.fail_quiet, err) < 0 ||
         h->opt_bool(h, "ignore_sink_errors", &st.ignore_sink_errors, err) < 0 ||
         h->opt_int(h, "sleep_ms", &st.sleep_ms, err) < 0)
         return tp_status(err);
-    if (fail != NULL) {
-        size_t i, n = sizeof(tp_fails) / sizeof(tp_fails[0]);
-        for (i = 0; i < n && strcmp(fail, tp_fails[i].name) != 0; i++)
-            ;
-        if (i == n)
-            return h->error(h, err, EI_BADCONFIG, 0, "fail",
-                            "fail must be notfound, unavailable, baddata or "
-                            "denied");
-        st.fail = tp_fails[i].status;
-        st.fail_name = tp_fails[i].name;
-    }
     if (st.sleep_ms < 0 || st.sleep_ms > 60000)
         return h->error(h, err, EI_BADCONFIG, 0, "sleep_ms",
                         "sleep_ms must be from 0 to 60000");
@@ -143,7 +167,8 @@ static int tp_sleep(const struct tp_state *st, const struct ei_deadline *dl)
     bool late = ms > left;
     if (late)
         ms = left;
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+    struct timespec ts = {.tv_sec = ms / 1000,
+                          .tv_nsec = (ms % 1000) * 1000000};
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
         ;
     return late ? 1 : 0;
@@ -195,7 +220,7 @@ static enum ei_status tp_fetch(void *state, struct ei_sink *sink,
     if (st->sleep_ms > 0 && tp_sleep(st, dl) > 0)
         return h->error(h, err, EI_UNAVAILABLE, ETIMEDOUT, NULL,
                         "timed out after %lld ms", st->sleep_ms);
-    for (size_t i = 0; i < TP_LISTS_N; i++) {
+    for (size_t i = 0; i < TP_REFS; i++) {
         for (size_t j = 0; st->lists[i] != NULL && st->lists[i][j] != NULL;
              j++) {
             if (tp_emit_one(st, sink, i, j, st->lists[i][j], err) < 0 &&
@@ -210,6 +235,39 @@ static enum ei_status tp_fetch(void *state, struct ei_sink *sink,
         return st->fail;
     return h->error(h, err, st->fail, 0, "fail", "simulated failure: %s",
                     st->fail_name);
+}
+
+/* "ref+testprov://NAME": every refs item NAME=VALUE, in order. */
+static enum ei_status tp_lookup(void *state, const char *ref,
+                                struct ei_sink *sink,
+                                const struct ei_deadline *dl,
+                                struct ei_error *err)
+{
+    struct tp_state *st = state;
+    const struct ei_host *h = st->host;
+    if (st->ref_fail != EI_OK)
+        return h->error(h, err, st->ref_fail, 0, "ref_fail",
+                        "simulated lookup failure: %s", st->ref_fail_name);
+    static const char scheme[] = "ref+" TP_NAME "://";
+    if (strncmp(ref, scheme, sizeof(scheme) - 1) != 0)
+        return h->error(h, err, EI_BADDATA, 0, NULL,
+                        "not a " TP_NAME " reference");
+    const char *name = ref + sizeof(scheme) - 1;
+    size_t len = strlen(name), found = 0;
+    for (size_t j = 0;
+         st->lists[TP_REFS] != NULL && st->lists[TP_REFS][j] != NULL; j++) {
+        const char *item = st->lists[TP_REFS][j];
+        if (strncmp(item, name, len) != 0 || item[len] != '=')
+            continue;
+        found++;
+        if (tp_emit_one(st, sink, TP_REFS, j, item, err) < 0)
+            return err != NULL && err->status != EI_OK ? err->status
+                                                       : EI_INTERNAL;
+    }
+    if (found == 0 && !st->refs_empty_ok)
+        return h->error(h, err, EI_NOTFOUND, 0, NULL,
+                        "no reference of %zu bytes listed", len);
+    return EI_OK;
 }
 
 static void tp_destroy(void *state)
@@ -230,6 +288,6 @@ EI_PROVIDER_DEFINE(testprov) = {
     .flags = TP_FLAGS,
     .configure = tp_configure,
     .fetch = tp_fetch,
-    .lookup = NULL,
+    .lookup = tp_lookup,
     .destroy = tp_destroy,
 };
