@@ -50,7 +50,7 @@ struct ei_sigv4 {
     char *signed_headers; /* "host;x-amz-date" */
     char payload_hash[EI_SIGV4_HEX_LEN + 1];
     char request_hash[EI_SIGV4_HEX_LEN + 1]; /* of the canonical request */
-    char *scope;                             /* DAY/REGION/SERVICE/aws4_request */
+    char *scope; /* DAY/REGION/SERVICE/aws4_request */
     char *string_to_sign;
     struct ei_sigv4_keys keys;
     char signature[EI_SIGV4_HEX_LEN + 1];
@@ -85,8 +85,8 @@ char *ei_sigv4_uri_encode(const char *in, size_t len, bool keep_slash);
  * header line without ':' or with an empty or invalid name, a CR or LF
  * in a header, a malformed %XX in the query) or ENOMEM.
  */
-int ei_sigv4_canonical_request(const struct ei_sigv4_request *req,
-                               char **creq, char **signed_headers);
+int ei_sigv4_canonical_request(const struct ei_sigv4_request *req, char **creq,
+                               char **signed_headers);
 
 /*
  * Step 4: the signing key from the secret key, the day (YYYYMMDD), the
@@ -117,10 +117,9 @@ void ei_sigv4_free(struct ei_sigv4 *s);
  * ei_sigv4_headers_free, which wipes every line.  NULL with errno set as
  * for ei_sigv4_sign.
  */
-char **ei_sigv4_headers(const char *method, const char *host,
-                        const char *path, const char *query,
-                        const char *const *extra, size_t extra_n,
-                        const void *payload, size_t payload_len,
+char **ei_sigv4_headers(const char *method, const char *host, const char *path,
+                        const char *query, const char *const *extra,
+                        size_t extra_n, const void *payload, size_t payload_len,
                         const char *amz_date, const char *region,
                         const char *service,
                         const struct ei_sigv4_creds *creds);

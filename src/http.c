@@ -30,6 +30,8 @@
 /* Larger than any reasonable wait, small enough for ms arithmetic. */
 #define RETRY_AFTER_MAX_S ((int64_t)1 << 40)
 #define FIRST_BUFFER      1024
+/* An attempt that ended this close to its time limit ran into it. */
+#define DEADLINE_SLACK_MS 10
 
 struct ei_http {
     char *layer;
@@ -54,12 +56,6 @@ struct rbuf {
     bool too_big;
     bool nomem;
     char retry_after[RETRY_AFTER_LEN];
-};
-
-/* What one failed attempt means for the next one. */
-enum fail_kind {
-    FAIL_CONNECT, /* no answer: move on to the next endpoint */
-    FAIL_FATAL,   /* retrying cannot help: err is filled */
 };
 
 static char *dup_str(const char *s)
@@ -100,12 +96,12 @@ static int64_t now_ms(const struct ei_http *c)
 
 void ei_http_set_env(struct ei_http *c, const struct ei_http_env *env)
 {
-    c->env.now_ms = env != NULL && env->now_ms != NULL ? env->now_ms
-                                                       : real_now_ms;
-    c->env.sleep_ms = env != NULL && env->sleep_ms != NULL ? env->sleep_ms
-                                                           : real_sleep_ms;
-    c->env.random = env != NULL && env->random != NULL ? env->random
-                                                       : real_random;
+    c->env.now_ms =
+        env != NULL && env->now_ms != NULL ? env->now_ms : real_now_ms;
+    c->env.sleep_ms =
+        env != NULL && env->sleep_ms != NULL ? env->sleep_ms : real_sleep_ms;
+    c->env.random =
+        env != NULL && env->random != NULL ? env->random : real_random;
     c->env.ctx = env != NULL ? env->ctx : NULL;
 }
 
@@ -129,10 +125,12 @@ int64_t ei_http_backoff(unsigned attempt, int64_t base_ms, int64_t cap_ms,
     int64_t ceiling = cap_ms;
     if (attempt < 32 && base_ms <= (cap_ms >> attempt))
         ceiling = base_ms << attempt;
+    if (ceiling > INT32_MAX)
+        ceiling = INT32_MAX; /* 24 days: far past any deadline */
     /* multiply-shift maps the 32-bit value onto [0, ceiling] without the
        bias of a modulo */
-    int64_t delay = (int64_t)(((uint64_t)random * (uint64_t)(ceiling + 1)) >>
-                              32);
+    int64_t delay =
+        (int64_t)(((uint64_t)random * ((uint64_t)ceiling + 1u)) >> 32);
     return delay < room ? delay : room;
 }
 
@@ -226,8 +224,8 @@ static bool url_char_ok(unsigned char ch)
 }
 
 /* Validate one endpoint; fills the normalised copy and the log label. */
-static enum ei_status check_endpoint(const struct ei_http_config *cfg,
-                                     size_t i, char **out, char **label,
+static enum ei_status check_endpoint(const struct ei_http_config *cfg, size_t i,
+                                     char **out, char **label,
                                      struct ei_error *err)
 {
     const char *url = cfg->endpoints[i];
@@ -430,15 +428,17 @@ static bool rbuf_grow(struct rbuf *b, size_t need)
     size_t cap = b->cap != 0 ? b->cap : FIRST_BUFFER;
     while (cap < need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    if (cap > b->max + 1)
+    if (b->max < SIZE_MAX && cap > b->max + 1)
         cap = b->max + 1;
     char *p = b->secret ? sodium_malloc(cap) : malloc(cap);
     if (p == NULL)
         return false;
-    if (b->len > 0)
-        memcpy(p, b->data, b->len);
+    size_t len = b->len;
+    if (len > 0)
+        memcpy(p, b->data, len);
     rbuf_release(b);
     b->data = p;
+    b->len = len;
     b->cap = cap;
     return true;
 }
@@ -540,7 +540,8 @@ static enum ei_status check_request(const struct ei_http *c,
 {
     const char *m = req->method;
     size_t ml = m != NULL ? strlen(m) : 0;
-    if (ml == 0 || ml > METHOD_MAX || strspn(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != ml)
+    if (ml == 0 || ml > METHOD_MAX ||
+        strspn(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != ml)
         return ei_error_set(err, EI_INTERNAL, 0, c->layer, NULL,
                             "HTTP request with an invalid method");
     if (req->path == NULL || req->path[0] != '/')
@@ -568,7 +569,7 @@ static enum ei_status check_request(const struct ei_http *c,
     return EI_OK;
 }
 
-/* Options that stay the same for every attempt of a client. */
+/* Every option of one attempt, set from scratch. */
 static enum ei_status setup_handle(struct ei_http *c,
                                    const struct ei_http_request *req,
                                    struct curl_slist *headers, struct rbuf *b,
@@ -613,29 +614,38 @@ static enum ei_status setup_handle(struct ei_http *c,
     SET(CURLOPT_WRITEDATA, b);
     SET(CURLOPT_HEADERFUNCTION, header_cb);
     SET(CURLOPT_HEADERDATA, b);
-    if (strcmp(req->method, "GET") == 0 && req->body == NULL) {
-        SET(CURLOPT_HTTPGET, 1L);
-    } else if (strcmp(req->method, "HEAD") == 0) {
+    /* curl silently sends a request again when a reused connection turns
+       out dead; a request that must not be repeated gets a fresh one */
+    if (req->flags & EI_HTTP_NORETRY)
+        SET(CURLOPT_FRESH_CONNECT, 1L);
+    const char *m = req->method;
+    bool post = strcmp(m, "POST") == 0;
+    if (req->body != NULL) {
+        /* no copy: the caller's buffer outlives the request, and a
+           credential in it is not duplicated into curl's heap */
+        SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+        SET(CURLOPT_POSTFIELDS, req->body);
+        if (!post)
+            SET(CURLOPT_CUSTOMREQUEST, m);
+    } else if (strcmp(m, "HEAD") == 0) {
         SET(CURLOPT_NOBODY, 1L);
+    } else if (post || strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0) {
+        /* an empty body still gets its Content-Length: 0 */
+        SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+        SET(CURLOPT_POSTFIELDS, "");
+        if (!post)
+            SET(CURLOPT_CUSTOMREQUEST, m);
     } else {
-        if (req->body != NULL) {
-            /* no copy: the caller's buffer outlives the request, and a
-               credential in it is not duplicated into curl's heap */
-            SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-            SET(CURLOPT_POSTFIELDS, req->body);
-        }
-        if (strcmp(req->method, "POST") != 0)
-            SET(CURLOPT_CUSTOMREQUEST, req->method);
-        else if (req->body == NULL)
-            SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
-        if (strcmp(req->method, "POST") == 0 && req->body == NULL)
-            SET(CURLOPT_POSTFIELDS, "");
+        SET(CURLOPT_HTTPGET, 1L);
+        if (strcmp(m, "GET") != 0)
+            SET(CURLOPT_CUSTOMREQUEST, m);
     }
 #undef SET
     return rc == CURLE_OK ? EI_OK : EI_INTERNAL;
 }
 
-/* A short description of a connection-level failure, for log and error. */
+/* A short description of a failed attempt, for log and error; curl's own
+   texts are constant strings, free of hosts and paths. */
 static const char *fail_reason(CURL *h, CURLcode rc)
 {
     long oserr = 0;
@@ -653,6 +663,8 @@ static const char *fail_reason(CURL *h, CURLcode rc)
         return "timeout";
     case CURLE_SSL_CONNECT_ERROR:
         return "TLS handshake failed";
+    case CURLE_PEER_FAILED_VERIFICATION:
+        return "TLS certificate verification failed";
     case CURLE_GOT_NOTHING:
         return "connection closed without a response";
     case CURLE_SEND_ERROR:
@@ -719,8 +731,7 @@ static enum ei_status fatal_curl(struct ei_http *c, size_t idx, CURLcode rc,
         /* a wrong CA or a name mismatch fails closed: never retried,
            never sent to another member with the same problem */
         return ei_error_set(err, EI_DENIED, 0, c->layer, c->endpoints[idx],
-                            "TLS certificate verification failed for %s",
-                            host);
+                            "TLS certificate verification failed for %s", host);
     case CURLE_SSL_CACERT_BADFILE:
         return ei_error_set(err, EI_BADCONFIG, 0, c->layer, c->endpoints[idx],
                             "cannot use the CA bundle %s (cacert)",
@@ -774,7 +785,9 @@ static int backoff(struct ei_http *c, const struct ei_deadline *dl,
                                 EI_HTTP_BACKOFF_CAP_MS, s->retry_after_ms, left,
                                 c->env.random(c->env.ctx));
     if (d < 0) {
-        s->retry_after_past = s->retry_after_ms >= 0 && left > 0;
+        s->retry_after_past = s->retry_after_ms >= 0 &&
+                              left > EI_HTTP_RETRY_MIN_MS &&
+                              s->retry_after_ms > left - EI_HTTP_RETRY_MIN_MS;
         return -1;
     }
     s->backoffs++;
@@ -850,8 +863,8 @@ enum ei_status ei_http_request(struct ei_http *c,
         int64_t conn = left;
         if (c->endpoints_n > 1) {
             int64_t share = left / (int64_t)c->endpoints_n;
-            int64_t floor = left < CONNECT_SHARE_MIN_MS ? left
-                                                        : CONNECT_SHARE_MIN_MS;
+            int64_t floor =
+                left < CONNECT_SHARE_MIN_MS ? left : CONNECT_SHARE_MIN_MS;
             conn = share > floor ? share : floor;
         }
         curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)left);
@@ -863,8 +876,9 @@ enum ei_status ei_http_request(struct ei_http *c,
         if (rc == CURLE_OK) {
             long status = 0;
             curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
-            ei_diag_msg(EI_LOG_INFO, c->layer, NULL, "%s %s %.*s -> %ld (%lld ms)",
-                        req->method, c->hosts[idx], plen, req->path, status,
+            ei_diag_msg(EI_LOG_INFO, c->layer, NULL,
+                        "%s %s %.*s -> %ld (%lld ms)", req->method,
+                        c->hosts[idx], plen, req->path, status,
                         (long long)took);
             int64_t ra = -1;
             if (b.retry_after[0] != '\0')
@@ -907,9 +921,11 @@ enum ei_status ei_http_request(struct ei_http *c,
         }
 
         if (!connection_level(rc)) {
-            ei_diag_msg(EI_LOG_INFO, c->layer, NULL, "%s %s %.*s -> failed (%lld ms)",
-                        req->method, c->hosts[idx], plen, req->path,
-                        (long long)took);
+            ei_diag_msg(
+                EI_LOG_INFO, c->layer, NULL, "%s %s %.*s -> %s (%lld ms)",
+                req->method, c->hosts[idx], plen, req->path,
+                b.too_big ? "response too large" : fail_reason(c->curl, rc),
+                (long long)took);
             st = fatal_curl(c, idx, rc, &b, err);
             break;
         }
@@ -917,15 +933,22 @@ enum ei_status ei_http_request(struct ei_http *c,
         ei_diag_msg(EI_LOG_INFO, c->layer, NULL, "%s %s %.*s -> %s (%lld ms)",
                     req->method, c->hosts[idx], plen, req->path, reason,
                     (long long)took);
-        s.last_reason = reason;
-        s.last_status = 0;
+        /* an attempt the deadline cut short says nothing about the
+           endpoint: the error keeps naming what the one before met */
+        bool cut = rc == CURLE_OPERATION_TIMEDOUT &&
+                   took >= left - DEADLINE_SLACK_MS &&
+                   (s.last_reason != NULL || s.last_status != 0);
+        if (!cut) {
+            s.last_reason = reason;
+            s.last_status = 0;
+            s.retry_after_ms = -1;
+        }
         s.status_here = 0;
-        s.retry_after_ms = -1;
         if (noretry) {
             /* a login or a revoke goes elsewhere only when nothing of it
                reached this server; sent twice, it could act twice */
-            curl_off_t sent = 0;
-            curl_easy_getinfo(c->curl, CURLINFO_REQUEST_SIZE_T, &sent);
+            long sent = 0;
+            curl_easy_getinfo(c->curl, CURLINFO_REQUEST_SIZE, &sent);
             if (sent > 0 || s.tries >= c->endpoints_n) {
                 st = give_up(c, dl, &s, err);
                 break;
@@ -935,8 +958,8 @@ enum ei_status ei_http_request(struct ei_http *c,
         }
         idx = (idx + 1) % c->endpoints_n;
         if (++s.round_fails < c->endpoints_n) {
-            ei_diag_msg(EI_LOG_DEBUG, c->layer, NULL,
-                        "trying %s after %s", c->hosts[idx], reason);
+            ei_diag_msg(EI_LOG_DEBUG, c->layer, NULL, "trying %s after %s",
+                        c->hosts[idx], reason);
             continue;
         }
         s.round_fails = 0;
@@ -951,9 +974,10 @@ enum ei_status ei_http_request(struct ei_http *c,
     free(url);
     rbuf_release(&b);
     wipe_slist(headers);
-    /* the handle points at the header list just freed */
+    /* the handle points at the header list just freed, the caller's body
+       and this stack frame: forget them, keep the connections */
     if (c->curl != NULL)
-        curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+        curl_easy_reset(c->curl);
     return st;
 }
 

@@ -13,19 +13,21 @@
 
 /* Defaults of the network options. */
 #define EI_HTTP_MAX_RESPONSE_DEFAULT (16 * 1024 * 1024)
-#define EI_HTTP_BACKOFF_BASE_MS 50
-#define EI_HTTP_BACKOFF_CAP_MS 2000
+#define EI_HTTP_BACKOFF_BASE_MS      50
+#define EI_HTTP_BACKOFF_CAP_MS       2000
+/* A retry is only worth it with this much time left before the deadline. */
+#define EI_HTTP_RETRY_MIN_MS 100
 
 struct ei_http_config {
-    const char *layer;               /* for messages */
-    const char *const *endpoints;    /* base URLs, tried in order */
+    const char *layer;            /* for messages */
+    const char *const *endpoints; /* base URLs, tried in order */
     size_t endpoints_n;
-    const char *cacert;              /* CA bundle, or NULL: the system's */
-    const char *cert, *key;          /* client certificate and key, or NULL */
-    bool insecure;                   /* no TLS verification; plain http
-                                        allowed for secret layers */
-    bool secret_layer;               /* refuse plain http:// to non-loopback */
-    size_t max_response;             /* bytes; 0: the default */
+    const char *cacert;     /* CA bundle, or NULL: the system's */
+    const char *cert, *key; /* client certificate and key, or NULL */
+    bool insecure;          /* no TLS verification; plain http
+                               allowed for secret layers */
+    bool secret_layer;      /* refuse plain http:// to non-loopback */
+    size_t max_response;    /* bytes; 0: the default */
 };
 
 /*
@@ -42,8 +44,14 @@ struct ei_http_env {
 
 /*
  * A new client: validates the endpoints (http or https URLs with a host,
- * no user:password@, no query) and the TLS files' presence is NOT checked
- * here (no I/O); EI_BADCONFIG with err.  No connection is made.
+ * no user:password@, no query or fragment; one trailing '/' is dropped)
+ * and refuses plain http:// to a host other than loopback (127.0.0.0/8,
+ * ::1, localhost) for a secret layer unless insecure; EI_BADCONFIG with
+ * err (err's locator is left empty: the caller knows the configuration
+ * line).  The TLS files' presence is NOT checked here (no I/O), and no
+ * connection is made: the curl handle is created by the first request,
+ * so curl_global_init must have been called before that.  Everything in
+ * cfg is copied.
  */
 struct ei_http *ei_http_new(const struct ei_http_config *cfg,
                             struct ei_error *err);
@@ -52,7 +60,17 @@ void ei_http_free(struct ei_http *c);
 /* Replace the clock and randomness (tests). */
 void ei_http_set_env(struct ei_http *c, const struct ei_http_env *env);
 
-/* As ei_host.http_request and http_response_free (provider.h). */
+/*
+ * As ei_host.http_request and http_response_free (provider.h).  The
+ * client is used by one thread at a time.  Log lines go through diag.c
+ * under the layer's name: at -v one per attempt ("GET host /path -> 200
+ * (3 ms)", the path without its query), at -vv the retry decisions;
+ * never a header or a body.  A TLS certificate that does not verify is
+ * EI_DENIED at once (no retry, no other endpoint); a missing CA bundle or
+ * an unusable client certificate is EI_BADCONFIG.  With EI_HTTP_NORETRY
+ * an answer of any status is returned as it is, and a connection failure
+ * moves on to the next endpoint only when nothing was sent.
+ */
 enum ei_status ei_http_request(struct ei_http *c,
                                const struct ei_http_request *req,
                                const struct ei_deadline *dl,
@@ -62,9 +80,12 @@ void ei_http_response_free(struct ei_http *c, struct ei_http_response *resp);
 
 /*
  * The back-off before retry number attempt (0-based): a uniformly random
- * delay in [0, min(cap_ms, base_ms * 2^attempt)] ("full jitter"), or
- * retry_after_ms when the server gave one (>= 0), capped to what is left
- * before the deadline minus a small margin; -1 when no retry fits.
+ * delay in [0, min(cap_ms, base_ms * 2^attempt)] ("full jitter", random
+ * mapped onto the range: 0 gives 0, UINT32_MAX the top), cut to
+ * left_ms - EI_HTTP_RETRY_MIN_MS; or exactly retry_after_ms when the
+ * server gave one (>= 0).  -1 when no retry fits: less than
+ * EI_HTTP_RETRY_MIN_MS left, or a Retry-After beyond that point (waiting
+ * less than the server asked is not honouring it).
  */
 int64_t ei_http_backoff(unsigned attempt, int64_t base_ms, int64_t cap_ms,
                         int64_t retry_after_ms, int64_t left_ms,
@@ -74,7 +95,8 @@ int64_t ei_http_backoff(unsigned attempt, int64_t base_ms, int64_t cap_ms,
 bool ei_http_retryable(long status);
 
 /* Parse a Retry-After value (delta-seconds or an HTTP date relative to
-   now_epoch); -1 when malformed. */
+   now_epoch, in seconds since the epoch) into milliseconds, 0 for a date
+   in the past; -1 when malformed. */
 int64_t ei_http_retry_after(const char *value, int64_t now_epoch);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <sodium.h>
@@ -34,6 +35,31 @@ struct fake_host {
     void **allocs; /* what getters handed out, freed with the host */
     size_t allocs_n;
     size_t reads;
+    /* canned HTTP */
+    struct fake_reply *replies; /* queued; replies_next is the next one */
+    size_t replies_n, replies_next;
+    struct fake_http_request *http_reqs;
+    size_t http_reqs_n;
+    struct fake_http **clients; /* open ones */
+    size_t clients_n;
+    int64_t sim_ms; /* simulated time spent in delayed replies */
+};
+
+struct fake_reply {
+    long status;
+    char *body;
+    size_t body_len;
+    unsigned flags;
+};
+
+/* What http_open hands out, behind the opaque struct ei_http pointer. */
+struct fake_http {
+    struct fake_host *fh;
+    char **endpoints;
+    size_t endpoints_n;
+    size_t current;
+    char *locator;
+    size_t max_response;
 };
 
 static struct fake_host *fake_of(const struct ei_host *h)
@@ -261,7 +287,7 @@ static int64_t fake_remaining_ms(const struct ei_host *h,
 {
     if (dl == NULL)
         return INT64_MAX;
-    int64_t left = dl->end_ms - fake_now_ms();
+    int64_t left = dl->end_ms - fake_now_ms() - fake_of(h)->sim_ms;
     return left > 0 ? left : 0;
 }
 
@@ -278,6 +304,337 @@ static char *fake_strdup(const char *s)
     if (p != NULL)
         memcpy(p, s, len);
     return p;
+}
+
+/* ---- canned HTTP ---- */
+
+#define FAKE_HTTP_MAX_RESPONSE (1024LL * 1024 * 1024)
+#define FAKE_HTTP_DEFAULT_MAX  (16u * 1024u * 1024u)
+
+static struct fake_http *fake_http_of(struct ei_http *c)
+{
+    return (struct fake_http *)(void *)c;
+}
+
+static void fake_http_free(struct fake_http *fc)
+{
+    if (fc == NULL)
+        return;
+    for (size_t i = 0; i < fc->endpoints_n; i++)
+        free(fc->endpoints[i]);
+    free(fc->endpoints);
+    free(fc->locator);
+    free(fc);
+}
+
+static enum ei_status fake_http_open(const struct ei_host *h,
+                                     const char *const *endpoints, size_t n,
+                                     struct ei_http **out, struct ei_error *err)
+{
+    struct fake_host *fh = fake_of(h);
+    const char *path;
+    bool insecure;
+    long long max = 0;
+    *out = NULL;
+    /* the core reads these for the provider: mark them used alike */
+    static const char *const paths[] = {"cacert", "cert", "key"};
+    bool given[3] = {false, false, false};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        int r = fake_opt_path(h, paths[i], &path, err);
+        if (r < 0)
+            return EI_BADCONFIG;
+        given[i] = r > 0;
+    }
+    if (given[2] && !given[1])
+        return ei_error_set(err, EI_BADCONFIG, 0, FAKE_LAYER, NULL,
+                            "key needs cert");
+    if (fake_opt_bool(h, "insecure", &insecure, err) < 0)
+        return EI_BADCONFIG;
+    int rc = fake_opt_int(h, "max_response_size", &max, err);
+    if (rc < 0)
+        return EI_BADCONFIG;
+    if (rc > 0 && (max < 1 || max > FAKE_HTTP_MAX_RESPONSE))
+        return ei_error_set(err, EI_BADCONFIG, 0, FAKE_LAYER, NULL,
+                            "max_response_size must be from 1 to %lld bytes",
+                            FAKE_HTTP_MAX_RESPONSE);
+    if (endpoints == NULL || n == 0)
+        return ei_error_set(err, EI_BADCONFIG, 0, FAKE_LAYER, NULL,
+                            "no endpoints");
+    for (size_t i = 0; i < n; i++)
+        if (endpoints[i] == NULL || endpoints[i][0] == '\0')
+            return ei_error_set(err, EI_BADCONFIG, 0, FAKE_LAYER, NULL,
+                                "endpoint %zu is empty", i + 1);
+    struct fake_http *fc = calloc(1, sizeof *fc);
+    struct fake_http **grown =
+        realloc(fh->clients, (fh->clients_n + 1) * sizeof *grown);
+    if (grown != NULL)
+        fh->clients = grown;
+    if (fc == NULL || grown == NULL)
+        goto nomem;
+    fc->fh = fh;
+    fc->max_response = rc > 0 ? (size_t)max : FAKE_HTTP_DEFAULT_MAX;
+    fc->endpoints = calloc(n, sizeof *fc->endpoints);
+    if (fc->endpoints == NULL)
+        goto nomem;
+    size_t loc_len = 1;
+    for (; fc->endpoints_n < n; fc->endpoints_n++) {
+        char *e = fake_strdup(endpoints[fc->endpoints_n]);
+        if (e == NULL)
+            goto nomem;
+        fc->endpoints[fc->endpoints_n] = e;
+        loc_len += strlen(e) + 2;
+    }
+    fc->locator = calloc(1, loc_len);
+    if (fc->locator == NULL)
+        goto nomem;
+    size_t off = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(fc->endpoints[i]);
+        if (i > 0) {
+            memcpy(fc->locator + off, ", ", 2);
+            off += 2;
+        }
+        memcpy(fc->locator + off, fc->endpoints[i], len);
+        off += len;
+    }
+    fh->clients[fh->clients_n++] = fc;
+    *out = (struct ei_http *)(void *)fc;
+    return EI_OK;
+nomem:
+    fake_http_free(fc);
+    return ei_error_set(err, EI_NOMEM, ENOMEM, FAKE_LAYER, NULL,
+                        "out of memory");
+}
+
+static void fake_http_request_clear(struct fake_http_request *r)
+{
+    for (size_t i = 0; i < r->headers_n; i++) {
+        sodium_memzero(r->headers[i], strlen(r->headers[i]));
+        free(r->headers[i]);
+    }
+    free(r->headers);
+    if (r->body != NULL)
+        sodium_memzero(r->body, r->body_len);
+    free(r->body);
+    free(r->method);
+    free(r->path);
+}
+
+static int fake_http_record(struct fake_http *fc,
+                            const struct ei_http_request *req)
+{
+    struct fake_host *fh = fc->fh;
+    struct fake_http_request *grown =
+        realloc(fh->http_reqs, (fh->http_reqs_n + 1) * sizeof *fh->http_reqs);
+    if (grown == NULL)
+        return -1;
+    fh->http_reqs = grown;
+    struct fake_http_request *r = &fh->http_reqs[fh->http_reqs_n];
+    memset(r, 0, sizeof *r);
+    size_t n = 0;
+    while (req->headers != NULL && req->headers[n] != NULL)
+        n++;
+    r->method = fake_strdup(req->method);
+    r->path = fake_strdup(req->path);
+    r->headers = calloc(n + 1, sizeof *r->headers);
+    if (r->method == NULL || r->path == NULL || r->headers == NULL)
+        goto fail;
+    for (; r->headers_n < n; r->headers_n++) {
+        r->headers[r->headers_n] = fake_strdup(req->headers[r->headers_n]);
+        if (r->headers[r->headers_n] == NULL)
+            goto fail;
+    }
+    if (req->body != NULL) {
+        r->body = malloc(req->body_len + 1);
+        if (r->body == NULL)
+            goto fail;
+        memcpy(r->body, req->body, req->body_len);
+        r->body[req->body_len] = '\0';
+        r->body_len = req->body_len;
+    }
+    r->flags = req->flags;
+    r->endpoint = fc->endpoints[fc->current];
+    fh->http_reqs_n++;
+    return 0;
+fail:
+    fake_http_request_clear(r);
+    return -1;
+}
+
+static bool fake_http_retryable(long status)
+{
+    return status == 429 || (status >= 500 && status <= 599);
+}
+
+static enum ei_status fake_http_request(struct ei_http *c,
+                                        const struct ei_http_request *req,
+                                        const struct ei_deadline *dl,
+                                        struct ei_http_response *resp,
+                                        struct ei_error *err)
+{
+    struct fake_http *fc = fake_http_of(c);
+    struct fake_host *fh = fc->fh;
+    bool noretry = (req->flags & EI_HTTP_NORETRY) != 0;
+    unsigned tries = 0;
+    memset(resp, 0, sizeof *resp);
+    resp->retry_after_ms = -1;
+    if (req->method == NULL || req->path == NULL || req->path[0] != '/')
+        return ei_error_set(err, EI_INTERNAL, 0, FAKE_LAYER, NULL,
+                            "HTTP request without a method or a path "
+                            "starting with '/'");
+    if (dl == NULL)
+        return ei_error_set(err, EI_INTERNAL, 0, FAKE_LAYER, NULL,
+                            "HTTP request without a deadline");
+    long long budget = (long long)(dl->end_ms - dl->start_ms);
+    for (;;) {
+        if (fake_remaining_ms(&fh->host, dl) <= 0)
+            return ei_error_set(err, EI_UNAVAILABLE, 0, FAKE_LAYER, fc->locator,
+                                "no endpoint answered within %lld ms "
+                                "(last: timeout)",
+                                budget);
+        if (fh->replies_next == fh->replies_n)
+            return ei_error_set(err, EI_INTERNAL, 0, FAKE_LAYER, NULL,
+                                "fake host: no canned HTTP reply left");
+        if (fake_http_record(fc, req) < 0)
+            return ei_error_set(err, EI_NOMEM, ENOMEM, FAKE_LAYER, NULL,
+                                "out of memory");
+        struct fake_reply *r = &fh->replies[fh->replies_next++];
+        tries++;
+        fh->sim_ms += (int64_t)(r->flags >> 8);
+        if (fake_remaining_ms(&fh->host, dl) <= 0)
+            return ei_error_set(err, EI_UNAVAILABLE, 0, FAKE_LAYER, fc->locator,
+                                "no endpoint answered within %lld ms "
+                                "(last: timeout)",
+                                budget);
+        bool more = fh->replies_next < fh->replies_n;
+        if (r->flags & FAKE_HTTP_CLOSE) {
+            fc->current = (fc->current + 1) % fc->endpoints_n;
+            if (noretry || !more)
+                return ei_error_set(err, EI_UNAVAILABLE, 0, FAKE_LAYER,
+                                    fc->locator,
+                                    "no endpoint answered within %lld ms "
+                                    "(last: connection closed without a "
+                                    "response)",
+                                    budget);
+            continue;
+        }
+        if (!noretry && fake_http_retryable(r->status)) {
+            if (!more)
+                return ei_error_set(err, EI_UNAVAILABLE, 0, FAKE_LAYER,
+                                    fc->locator, "HTTP %ld after %u attempt%s",
+                                    r->status, tries, tries == 1 ? "" : "s");
+            continue;
+        }
+        if (r->body_len > fc->max_response)
+            return ei_error_set(
+                err, EI_BADDATA, 0, FAKE_LAYER, fc->endpoints[fc->current],
+                "response larger than %zu bytes", fc->max_response);
+        bool secret = (req->flags & EI_HTTP_SECRET) != 0;
+        char *body =
+            secret ? sodium_malloc(r->body_len + 1) : malloc(r->body_len + 1);
+        if (body == NULL)
+            return ei_error_set(err, EI_NOMEM, ENOMEM, FAKE_LAYER, NULL,
+                                "out of memory");
+        memcpy(body, r->body, r->body_len);
+        body[r->body_len] = '\0';
+        resp->status = r->status;
+        resp->body = body;
+        resp->body_len = r->body_len;
+        resp->secret = secret;
+        resp->endpoint = fc->endpoints[fc->current];
+        return EI_OK;
+    }
+}
+
+static void fake_http_response_free(struct ei_http *c,
+                                    struct ei_http_response *resp)
+{
+    if (resp == NULL)
+        return;
+    if (resp->body != NULL) {
+        if (resp->secret) {
+            sodium_free(resp->body);
+        } else {
+            sodium_memzero(resp->body, resp->body_len);
+            free(resp->body);
+        }
+    }
+    memset(resp, 0, sizeof *resp);
+    resp->retry_after_ms = -1;
+}
+
+static void fake_http_close(struct ei_http *c)
+{
+    struct fake_http *fc = fake_http_of(c);
+    if (fc == NULL)
+        return;
+    struct fake_host *fh = fc->fh;
+    for (size_t i = 0; i < fh->clients_n; i++) {
+        if (fh->clients[i] == fc) {
+            fh->clients[i] = fh->clients[--fh->clients_n];
+            break;
+        }
+    }
+    fake_http_free(fc);
+}
+
+int fake_host_http_push(struct fake_host *fh, long status, const char *body,
+                        unsigned flags)
+{
+    struct fake_reply *grown =
+        realloc(fh->replies, (fh->replies_n + 1) * sizeof *grown);
+    if (grown == NULL)
+        return -1;
+    fh->replies = grown;
+    char *copy = fake_strdup(body != NULL ? body : "");
+    if (copy == NULL)
+        return -1;
+    fh->replies[fh->replies_n++] = (struct fake_reply){
+        .status = status,
+        .body = copy,
+        .body_len = strlen(copy),
+        .flags = flags,
+    };
+    return 0;
+}
+
+const struct fake_http_request *fake_host_http_requests(struct fake_host *fh,
+                                                        size_t *n)
+{
+    if (n != NULL)
+        *n = fh->http_reqs_n;
+    return fh->http_reqs;
+}
+
+const char *fake_http_header(const struct fake_http_request *r,
+                             const char *name)
+{
+    size_t len = strlen(name);
+    for (size_t i = 0; i < r->headers_n; i++) {
+        const char *h = r->headers[i];
+        if (strncasecmp(h, name, len) == 0 && h[len] == ':') {
+            h += len + 1;
+            while (*h == ' ' || *h == '\t')
+                h++;
+            return h;
+        }
+    }
+    return NULL;
+}
+
+size_t fake_host_http_pending(struct fake_host *fh)
+{
+    return fh->replies_n - fh->replies_next;
+}
+
+size_t fake_host_http_clients(struct fake_host *fh)
+{
+    return fh->clients_n;
+}
+
+int64_t fake_host_http_elapsed(struct fake_host *fh)
+{
+    return fh->sim_ms;
 }
 
 struct fake_host *fake_host_new(const char *const *opts,
@@ -308,6 +665,10 @@ struct fake_host *fake_host_new(const char *const *opts,
         .log = fake_log,
         .remaining_ms = fake_remaining_ms,
         .max_value_len = FAKE_MAX_VALUE_LEN,
+        .http_open = fake_http_open,
+        .http_request = fake_http_request,
+        .http_response_free = fake_http_response_free,
+        .http_close = fake_http_close,
     };
     size_t n = 0;
     while (opts != NULL && opts[n] != NULL)
@@ -414,6 +775,17 @@ void fake_host_free(struct fake_host *fh)
     free(fh->dir);
     free(fh->arg);
     free(fh->log);
+    while (fh->clients_n > 0)
+        fake_http_close((struct ei_http *)(void *)fh->clients[0]);
+    free(fh->clients);
+    for (size_t i = 0; i < fh->replies_n; i++) {
+        sodium_memzero(fh->replies[i].body, fh->replies[i].body_len);
+        free(fh->replies[i].body);
+    }
+    free(fh->replies);
+    for (size_t i = 0; i < fh->http_reqs_n; i++)
+        fake_http_request_clear(&fh->http_reqs[i]);
+    free(fh->http_reqs);
     free(fh);
 }
 

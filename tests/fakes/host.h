@@ -41,7 +41,76 @@ const char *fake_host_log(struct fake_host *fh);
 /* Number of read_file calls so far (to check that configure does no I/O). */
 size_t fake_host_reads(struct fake_host *fh);
 
+/*
+ * Frees the host, with any HTTP client the provider did not close and
+ * every recorded request (wiped: headers and bodies carry fake tokens).
+ */
 void fake_host_free(struct fake_host *fh);
+
+/*
+ * Canned HTTP.  The host's http_open, http_request, http_response_free and
+ * http_close serve replies queued with fake_host_http_push instead of
+ * going to the network, and record every attempt.  They mimic the engine
+ * (src/http.c) closely enough for provider tests:
+ *
+ * - http_open reads the same options as the core (cacert, cert, key,
+ *   insecure, max_response_size from 1 to 1 GiB; key needs cert) and
+ *   copies the endpoints; it validates no URL (test_http.c covers that).
+ *   No endpoint: EI_BADCONFIG.
+ * - http_request takes one reply per attempt.  A 429 or 5xx, or a reply
+ *   flagged FAKE_HTTP_CLOSE, is retried with the next queued reply, as the
+ *   engine's back-off would; when none is left the request fails as the
+ *   engine gives up: EI_UNAVAILABLE "HTTP 503 after N attempts" or "no
+ *   endpoint answered within N ms (last: connection closed without a
+ *   response)".  A CLOSE moves on to the next endpoint.  With
+ *   EI_HTTP_NORETRY a status is returned as it is and a CLOSE fails at once.
+ * - FAKE_HTTP_DELAY_MS(ms) makes the reply take ms of simulated time: the
+ *   time counts in remaining_ms and in later deadline checks, nobody
+ *   sleeps; a reply that comes after the deadline is a timeout
+ *   (EI_UNAVAILABLE "... (last: timeout)").
+ * - A body larger than max_response_size is EI_BADDATA "response larger
+ *   than N bytes"; with EI_HTTP_SECRET the body is in sodium_malloc'd
+ *   memory and resp->secret is set; resp->retry_after_ms is always -1.
+ * - An empty queue is EI_INTERNAL "fake host: no canned HTTP reply left",
+ *   so a test that forgot a reply fails loudly.
+ */
+#define FAKE_HTTP_CLOSE 0x1u /* the connection closes without an answer */
+/* the reply takes ms of simulated time (at most 16777215) */
+#define FAKE_HTTP_DELAY_MS(ms) ((((unsigned)(ms)) & 0xffffffu) << 8)
+
+/* Queue a reply; body is copied (NULL: empty).  0, or -1 out of memory. */
+int fake_host_http_push(struct fake_host *fh, long status, const char *body,
+                        unsigned flags);
+
+/* One recorded attempt; strings are copies owned by the host. */
+struct fake_http_request {
+    char *method;
+    char *path;     /* with its query */
+    char **headers; /* NULL-terminated "Name: value" lines */
+    size_t headers_n;
+    char *body; /* body_len bytes and a NUL; NULL when there was none */
+    size_t body_len;
+    unsigned flags;       /* EI_HTTP_* */
+    const char *endpoint; /* the endpoint it went to */
+};
+
+/* The attempts so far, in order; *n gets their number (n may be NULL). */
+const struct fake_http_request *fake_host_http_requests(struct fake_host *fh,
+                                                        size_t *n);
+
+/* The value of a header of a recorded attempt (name in any case), or
+   NULL. */
+const char *fake_http_header(const struct fake_http_request *r,
+                             const char *name);
+
+/* Queued replies nobody used yet. */
+size_t fake_host_http_pending(struct fake_host *fh);
+
+/* Clients opened through http_open and not closed yet. */
+size_t fake_host_http_clients(struct fake_host *fh);
+
+/* Milliseconds of simulated time spent in delayed replies so far. */
+int64_t fake_host_http_elapsed(struct fake_host *fh);
 
 /* A deadline ms milliseconds from now (negative: already passed). */
 void fake_deadline(struct ei_deadline *dl, int64_t ms);

@@ -213,6 +213,31 @@ static const struct {
 #else
     {"sealed", false},
 #endif
+#ifdef EI_BUILTIN_ETCD
+    {"etcd", true},
+#else
+    {"etcd", false},
+#endif
+#ifdef EI_BUILTIN_CONSUL
+    {"consul", true},
+#else
+    {"consul", false},
+#endif
+#ifdef EI_BUILTIN_VAULT
+    {"vault", true},
+#else
+    {"vault", false},
+#endif
+#ifdef EI_BUILTIN_AWS_SECRETS
+    {"aws-secrets", true},
+#else
+    {"aws-secrets", false},
+#endif
+#ifdef EI_BUILTIN_AWS_SSM
+    {"aws-ssm", true},
+#else
+    {"aws-ssm", false},
+#endif
 };
 
 static void test_builtins(void **state)

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/* What every AWS provider shares: the region, the endpoint, the credential
+   chain of the AWS SDKs, and the signed JSON 1.1 call with its error
+   mapping and throttling back-off. */
+#ifndef EI_PROVIDERS_AWS_CREDS_H
+#define EI_PROVIDERS_AWS_CREDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <envinject/provider.h>
+
+/* Room for a description of where credentials came from. */
+#define EI_AWS_SOURCE_LEN 256
+/* Room for an AWS error code such as "ThrottlingException". */
+#define EI_AWS_CODE_LEN 96
+
+/* One AWS service as a JSON 1.1 API. */
+struct ei_aws_service {
+    const char *name;          /* signing name and host prefix: "ssm" */
+    const char *target_prefix; /* X-Amz-Target prefix: "AmazonSSM." */
+    const char *endpoint_env;  /* "AWS_ENDPOINT_URL_SSM" */
+};
+
+/*
+ * Credentials, every string in secret memory.  source says where they
+ * came from ("the environment (AWS_ACCESS_KEY_ID)") and is the only part
+ * that may appear in a message.
+ */
+struct ei_aws_creds {
+    char *access_key_id;
+    char *secret_access_key;
+    char *session_token; /* NULL for long-term credentials */
+    char source[EI_AWS_SOURCE_LEN];
+};
+
+struct ei_aws;
+
+/*
+ * Configure (no I/O): read the layer options region, endpoint and profile
+ * and the environment variables that choose region, endpoint and
+ * credential source; open the service's HTTP client when the endpoint is
+ * known already.  EI_BADCONFIG with err for a malformed option.  *out is
+ * freed with ei_aws_close.
+ */
+enum ei_status ei_aws_open(const struct ei_host *host,
+                           const struct ei_aws_service *svc,
+                           struct ei_aws **out, struct ei_error *err);
+
+/*
+ * Resolve the region and the credentials (once; later calls return at
+ * once), in the order of the AWS SDKs: AWS_ACCESS_KEY_ID and
+ * AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN); the shared credentials
+ * file, then the shared config file, for the profile (layer option, then
+ * AWS_PROFILE, then "default"); the container endpoint
+ * (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI); EC2 instance
+ * metadata (IMDSv2) unless AWS_EC2_METADATA_DISABLED=true.
+ * EI_DENIED when no source gives credentials or a source is broken,
+ * EI_BADCONFIG when no region is set, EI_UNAVAILABLE when a credential
+ * endpoint does not answer in time.
+ */
+enum ei_status ei_aws_resolve(struct ei_aws *a, const struct ei_deadline *dl,
+                              struct ei_error *err);
+
+/* After ei_aws_resolve: the credentials, the region, the endpoint. */
+const struct ei_aws_creds *ei_aws_credentials(const struct ei_aws *a);
+const char *ei_aws_region(const struct ei_aws *a);
+const char *ei_aws_endpoint(const struct ei_aws *a);
+
+/*
+ * One JSON 1.1 call: resolve if needed, sign, send, and retry throttling
+ * with back-off and jitter inside the deadline (the HTTP engine retries
+ * 5xx and 429 itself).  locator names what was asked (a secret id, a
+ * path) in errors.  EI_OK with resp holding a 200 answer (free it with
+ * ei_aws_response_free); else the status the AWS error code maps to:
+ * EI_NOTFOUND (ResourceNotFoundException, ParameterNotFound), EI_DENIED
+ * (signature, unknown or expired credentials, access denied, KMS),
+ * EI_UNAVAILABLE (throttled until the deadline, 5xx), EI_BADCONFIG
+ * (ValidationException and the like), EI_BADDATA (anything else).  With
+ * secret set, the response body lives in secret memory.
+ */
+enum ei_status ei_aws_call(struct ei_aws *a, const char *operation,
+                           const char *body, size_t body_len, bool secret,
+                           const char *locator, const struct ei_deadline *dl,
+                           struct ei_http_response *resp, struct ei_error *err);
+
+void ei_aws_response_free(struct ei_aws *a, struct ei_http_response *resp);
+
+/*
+ * Record the error an AWS error code stands for (as ei_aws_call does),
+ * for errors reported inside a 200 answer (BatchGetSecretValue).  status
+ * is the HTTP status, 0 when there is none; message (may be NULL) is
+ * AWS's text, shown only for codes where it helps (access denied), cut
+ * and cleaned to one line.  Returns the status recorded.
+ */
+enum ei_status ei_aws_fail(const struct ei_aws *a, const char *code,
+                           long status, const char *message,
+                           const char *locator, struct ei_error *err);
+
+/* Wipe and free; the HTTP clients are the host's to close.  NULL is
+   fine. */
+void ei_aws_close(struct ei_aws *a);
+
+/*
+ * The error code of an AWS error response: "__type" (or "code"), the part
+ * after the last '#' and before any ':', as botocore reads it; else
+ * "HTTP <status>".  Writes at most code_len bytes including the NUL;
+ * returns 1 when the body named a code, 0 when the status was used.
+ */
+int ei_aws_error_code(const char *body, size_t len, long status, char *code,
+                      size_t code_len);
+
+/*
+ * Find key in the INI text of a shared credentials file (config false:
+ * section "[PROFILE]") or config file (config true: "[profile PROFILE]",
+ * or "[default]" for the profile "default").  Keys compare without case;
+ * the last occurrence wins.  With key NULL, tells whether the section
+ * exists.  Returns 1 with *val, *val_len (into buf, trimmed) set, or 0.
+ */
+int ei_aws_ini_find(const char *buf, size_t len, bool config,
+                    const char *profile, const char *key, const char **val,
+                    size_t *val_len);
+
+/*
+ * Parse a credentials document of the container endpoint or of instance
+ * metadata (imds true: "Code" must be "Success" when present, and Token
+ * and Expiration are required).  Fills out with copies in secret memory
+ * (host->secret_alloc); returns EI_OK, EI_DENIED (an error document),
+ * EI_BADDATA (malformed) or EI_NOMEM, with err naming locator.
+ */
+enum ei_status ei_aws_parse_creds(const struct ei_host *host, const char *body,
+                                  size_t len, bool imds, const char *locator,
+                                  struct ei_aws_creds *out,
+                                  struct ei_error *err);
+
+/* Wipe and free the strings of creds (not creds itself). */
+void ei_aws_creds_clear(const struct ei_host *host, struct ei_aws_creds *creds);
+
+#endif

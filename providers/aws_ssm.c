@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: MIT */
+/* The aws-ssm provider: every parameter of an SSM Parameter Store path,
+   named by its name below the path; SecureString values secret. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <envinject/provider.h>
+#include <jansson.h>
+
+#include "aws_creds.h"
+
+#define SSM_PATH_MAX    2048
+#define SSM_DEPTH_MAX   15 /* levels SSM allows in a name */
+#define SSM_PAGE_SIZE   10 /* GetParametersByPath's largest MaxResults */
+#define SSM_PAGES_MAX   100000
+#define SSM_LOCATOR_MAX 2100
+
+static const struct ei_aws_service ssm_service = {"ssm", "AmazonSSM.",
+                                                  "AWS_ENDPOINT_URL_SSM"};
+
+struct ssm_state {
+    const struct ei_host *host;
+    struct ei_aws *aws;
+    char *path; /* without a trailing '/', except "/" itself */
+    bool recursive;
+    bool decrypt;
+};
+
+/* Free what jansson allocated (json_dumps): with the allocator the core
+   installs, that is not plain free(). */
+static void ssm_json_free(void *p)
+{
+    json_free_t f = NULL;
+    json_get_alloc_funcs(NULL, &f);
+    if (p != NULL && f != NULL)
+        f(p);
+}
+
+static enum ei_status ssm_getter_status(const struct ei_error *err)
+{
+    return err != NULL && err->status != EI_OK ? err->status : EI_BADCONFIG;
+}
+
+static void ssm_destroy(void *state)
+{
+    struct ssm_state *st = state;
+    if (st == NULL)
+        return;
+    ei_aws_close(st->aws);
+    free(st->path);
+    free(st);
+}
+
+static enum ei_status ssm_configure(const struct ei_host *host, void **statep,
+                                    struct ei_error *err)
+{
+    *statep = NULL;
+    struct ssm_state *st = calloc(1, sizeof(*st));
+    if (st == NULL)
+        return host->error(host, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
+    st->host = host;
+    st->decrypt = true;
+    enum ei_status status = EI_OK;
+    const char *path = NULL;
+    int rc = host->opt_string(host, "path", &path, err);
+    if (rc < 0) {
+        status = ssm_getter_status(err);
+        goto fail;
+    }
+    if (rc == 0)
+        path = host->arg(host);
+    if (path == NULL) {
+        status = host->error(host, err, EI_BADCONFIG, 0, "path",
+                             "option path is required");
+        goto fail;
+    }
+    size_t n = strlen(path);
+    bool ok = n > 0 && n <= SSM_PATH_MAX && path[0] == '/';
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (unsigned char)path[i] > ' ' && path[i] != 0x7f &&
+             !(path[i] == '/' && i > 0 && path[i - 1] == '/');
+    if (!ok) {
+        status = host->error(host, err, EI_BADCONFIG, 0, "path",
+                             "path must start with '/', hold no blank, "
+                             "control character or \"//\", and have at most "
+                             "%d bytes",
+                             SSM_PATH_MAX);
+        goto fail;
+    }
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    st->path = strndup(path, n);
+    if (st->path == NULL) {
+        status =
+            host->error(host, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
+        goto fail;
+    }
+    if (host->opt_bool(host, "recursive", &st->recursive, err) < 0 ||
+        host->opt_bool(host, "with_decryption", &st->decrypt, err) < 0) {
+        status = ssm_getter_status(err);
+        goto fail;
+    }
+    status = ei_aws_open(host, &ssm_service, &st->aws, err);
+    if (status != EI_OK)
+        goto fail;
+    *statep = st;
+    return EI_OK;
+fail:
+    ssm_destroy(st);
+    return status;
+}
+
+/* Emit one parameter, named by the part of its name below the path. */
+static enum ei_status ssm_emit(struct ssm_state *st, struct ei_sink *sink,
+                               const json_t *p, struct ei_error *err)
+{
+    const struct ei_host *h = st->host;
+    json_t *jname = json_object_get(p, "Name");
+    json_t *jtype = json_object_get(p, "Type");
+    json_t *jvalue = json_object_get(p, "Value");
+    json_t *jversion = json_object_get(p, "Version");
+    if (!json_is_string(jname) || !json_is_string(jvalue) ||
+        (jtype != NULL && !json_is_string(jtype)))
+        return h->error(h, err, EI_BADDATA, 0, st->path,
+                        "malformed GetParametersByPath answer (a parameter "
+                        "without Name or Value)");
+    const char *name = json_string_value(jname);
+    size_t plen = strlen(st->path);
+    const char *rel;
+    if (strcmp(st->path, "/") == 0)
+        rel = name[0] == '/' ? name + 1 : name;
+    else if (strncmp(name, st->path, plen) == 0 && name[plen] == '/')
+        rel = name + plen + 1;
+    else
+        return h->error(h, err, EI_BADDATA, 0, st->path,
+                        "the answer holds a parameter outside the path "
+                        "(%.100s)",
+                        name);
+
+    char locator[SSM_LOCATOR_MAX];
+    if (json_is_integer(jversion))
+        snprintf(locator, sizeof(locator), "%.2048s:%lld", name,
+                 (long long)json_integer_value(jversion));
+    else
+        snprintf(locator, sizeof(locator), "%.2048s", name);
+
+    size_t rlen = strlen(rel);
+    char *copy = malloc(rlen + 1);
+    if (copy == NULL)
+        return h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
+    memcpy(copy, rel, rlen + 1);
+    const char *segs[SSM_DEPTH_MAX];
+    size_t segs_n = 0;
+    enum ei_status s = EI_OK;
+    for (char *q = copy, *slash; q != NULL; q = slash) {
+        slash = strchr(q, '/');
+        if (slash != NULL)
+            *slash++ = '\0';
+        if (q[0] == '\0')
+            continue;
+        if (segs_n == SSM_DEPTH_MAX) {
+            s = h->error(h, err, EI_BADDATA, 0, locator,
+                         "parameter name deeper than %d levels", SSM_DEPTH_MAX);
+            break;
+        }
+        segs[segs_n++] = q;
+    }
+    if (s == EI_OK && segs_n == 0)
+        s = h->error(h, err, EI_BADDATA, 0, locator,
+                     "parameter name is the path itself");
+    if (s == EI_OK) {
+        const char *type = jtype != NULL ? json_string_value(jtype) : "";
+        /* a String is plain unless the layer says secret = true; a type
+           we do not know keeps the layer's default, which is secret */
+        unsigned flags =
+            strcmp(type, "SecureString") == 0 ? EI_ENTRY_SECRET
+            : strcmp(type, "String") == 0 || strcmp(type, "StringList") == 0
+                ? EI_ENTRY_PLAIN
+                : 0;
+        if (sink->emit(sink, segs, segs_n, json_string_value(jvalue),
+                       json_string_length(jvalue), locator, flags, err) < 0)
+            s = err != NULL && err->status != EI_OK ? err->status : EI_INTERNAL;
+    }
+    free(copy);
+    return s;
+}
+
+static enum ei_status ssm_page(struct ssm_state *st, struct ei_sink *sink,
+                               const struct ei_deadline *dl, char **token,
+                               struct ei_error *err)
+{
+    const struct ei_host *h = st->host;
+    json_t *req = json_pack("{s:s, s:b, s:b, s:i}", "Path", st->path,
+                            "Recursive", (int)st->recursive, "WithDecryption",
+                            (int)st->decrypt, "MaxResults", SSM_PAGE_SIZE);
+    if (req != NULL && *token != NULL &&
+        json_object_set_new(req, "NextToken", json_string(*token)) != 0) {
+        json_decref(req);
+        req = NULL;
+    }
+    char *body = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
+    json_decref(req);
+    if (body == NULL)
+        return h->error(h, err, EI_BADCONFIG, 0, st->path,
+                        "cannot build the request (is the path UTF-8?)");
+    struct ei_http_response resp;
+    enum ei_status s =
+        ei_aws_call(st->aws, "GetParametersByPath", body, strlen(body), true,
+                    st->path, dl, &resp, err);
+    ssm_json_free(body);
+    if (s != EI_OK)
+        return s;
+    json_error_t je;
+    json_t *doc = json_loadb(resp.body, resp.body_len, 0, &je);
+    ei_aws_response_free(st->aws, &resp);
+    json_t *params = json_object_get(doc, "Parameters");
+    json_t *next = json_object_get(doc, "NextToken");
+    if (!json_is_object(doc) || (params != NULL && !json_is_array(params)) ||
+        (next != NULL && !json_is_string(next) && !json_is_null(next))) {
+        if (doc == NULL)
+            s = h->error(h, err, EI_BADDATA, 0, st->path,
+                         "malformed GetParametersByPath answer (JSON error "
+                         "at line %d, column %d)",
+                         je.line, je.column);
+        else
+            s = h->error(h, err, EI_BADDATA, 0, st->path,
+                         "malformed GetParametersByPath answer (Parameters "
+                         "or NextToken of the wrong type)");
+        json_decref(doc);
+        return s;
+    }
+    size_t i;
+    json_t *p;
+    json_array_foreach(params, i, p)
+    {
+        s = ssm_emit(st, sink, p, err);
+        if (s != EI_OK)
+            break;
+    }
+    char *old = *token;
+    *token = NULL;
+    if (s == EI_OK && json_is_string(next) &&
+        json_string_value(next)[0] != '\0') {
+        /* a token that does not move on would loop until the deadline */
+        if (old != NULL && strcmp(old, json_string_value(next)) == 0)
+            s = h->error(h, err, EI_BADDATA, 0, st->path,
+                         "GetParametersByPath answered the same NextToken "
+                         "twice");
+        else if ((*token = strdup(json_string_value(next))) == NULL)
+            s = h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
+    }
+    free(old);
+    json_decref(doc);
+    return s;
+}
+
+static enum ei_status ssm_fetch(void *state, struct ei_sink *sink,
+                                const struct ei_deadline *dl,
+                                struct ei_error *err)
+{
+    struct ssm_state *st = state;
+    const struct ei_host *h = st->host;
+    char *token = NULL;
+    enum ei_status s = EI_OK;
+    for (size_t page = 0;; page++) {
+        if (page == SSM_PAGES_MAX) {
+            s = h->error(h, err, EI_BADDATA, 0, st->path,
+                         "GetParametersByPath pagination does not end (%d "
+                         "pages)",
+                         SSM_PAGES_MAX);
+            break;
+        }
+        s = ssm_page(st, sink, dl, &token, err);
+        if (s != EI_OK || token == NULL)
+            break;
+    }
+    free(token);
+    return s;
+}
+
+EI_PROVIDER_DEFINE(aws_ssm) = {
+    .abi = EI_PROVIDER_ABI,
+    .size = sizeof(struct ei_provider),
+    .name = "aws-ssm",
+    .summary = "AWS SSM Parameter Store parameters under a path",
+    .arg_option = "path",
+    .flags = EI_PROV_REMOTE | EI_PROV_SECRET,
+    .configure = ssm_configure,
+    .fetch = ssm_fetch,
+    .lookup = NULL,
+    .destroy = ssm_destroy,
+};
