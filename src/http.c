@@ -10,11 +10,126 @@
 #include <strings.h>
 #include <time.h>
 
+/* curl's type-checking macros would shadow the loaded functions below */
+#define CURL_DISABLE_TYPECHECK 1
 #include <curl/curl.h>
 #include <sodium.h>
+#ifdef EI_HAVE_DLOPEN
+#include <dlfcn.h>
+#endif
 
 #include "diag.h"
 #include "http.h"
+
+/*
+ * libcurl is loaded on first use, not linked: it pulls in some thirty
+ * libraries (TLS, Kerberos, LDAP, SSH...) whose loading and symbol binding
+ * cost a container start about ten milliseconds, while most starts read
+ * files only.  Builds without dlopen link it as usual.
+ */
+#define CURL_API(X)                                                            \
+    X(CURLcode, global_init, (long))                                           \
+    X(curl_version_info_data *, version_info, (CURLversion))                   \
+    X(CURL *, easy_init, (void))                                               \
+    X(void, easy_cleanup, (CURL *))                                            \
+    X(void, easy_reset, (CURL *))                                              \
+    X(CURLcode, easy_perform, (CURL *))                                        \
+    X(CURLcode, easy_setopt, (CURL *, CURLoption, ...))                        \
+    X(CURLcode, easy_getinfo, (CURL *, CURLINFO, ...))                         \
+    X(const char *, easy_strerror, (CURLcode))                                 \
+    X(struct curl_slist *, slist_append, (struct curl_slist *, const char *))  \
+    X(void, slist_free_all, (struct curl_slist *))                             \
+    X(time_t, getdate, (const char *, const time_t *))                         \
+    X(CURLU *, url, (void))                                                    \
+    X(void, url_cleanup, (CURLU *))                                            \
+    X(CURLUcode, url_set, (CURLU *, CURLUPart, const char *, unsigned int))    \
+    X(CURLUcode, url_get, (const CURLU *, CURLUPart, char **, unsigned int))   \
+    X(void, free, (void *))
+
+#ifdef EI_HAVE_DLOPEN
+#define CURL_SONAMES                                                           \
+    {                                                                          \
+        "libcurl.so.4", "libcurl-gnutls.so.4", NULL                            \
+    }
+#define API_MEMBER(ret, name, args) ret(*name) args;
+static struct {
+    CURL_API(API_MEMBER)
+} curl_api;
+#undef API_MEMBER
+#undef curl_easy_setopt
+#undef curl_easy_getinfo
+#define curl_global_init    (*curl_api.global_init)
+#define curl_version_info   (*curl_api.version_info)
+#define curl_easy_init      (*curl_api.easy_init)
+#define curl_easy_cleanup   (*curl_api.easy_cleanup)
+#define curl_easy_reset     (*curl_api.easy_reset)
+#define curl_easy_perform   (*curl_api.easy_perform)
+#define curl_easy_setopt    (*curl_api.easy_setopt)
+#define curl_easy_getinfo   (*curl_api.easy_getinfo)
+#define curl_easy_strerror  (*curl_api.easy_strerror)
+#define curl_slist_append   (*curl_api.slist_append)
+#define curl_slist_free_all (*curl_api.slist_free_all)
+#define curl_getdate        (*curl_api.getdate)
+#define curl_url            (*curl_api.url)
+#define curl_url_cleanup    (*curl_api.url_cleanup)
+#define curl_url_set        (*curl_api.url_set)
+#define curl_url_get        (*curl_api.url_get)
+#define curl_free           (*curl_api.free)
+#endif
+
+/*
+ * Load (where needed) and initialise libcurl once.  Called from the main
+ * thread while layers are configured, before any fetch thread exists, as
+ * curl_global_init requires; the process execs or exits after the
+ * resolution, so there is no cleanup.  The one flag is process state in
+ * the style of the registry's table of loaded objects.
+ */
+static int curl_ready;
+
+int ei_http_global_init(struct ei_error *err)
+{
+    if (curl_ready)
+        return 0;
+#ifdef EI_HAVE_DLOPEN
+    static const char *const sonames[] = CURL_SONAMES;
+    void *h = NULL;
+    for (size_t i = 0; sonames[i] != NULL && h == NULL; i++)
+        h = dlopen(sonames[i], RTLD_NOW | RTLD_LOCAL);
+    if (h == NULL)
+        return ei_error_set(err, EI_INTERNAL, 0, NULL, NULL,
+                            "cannot load libcurl (%.200s): install the "
+                            "Debian package libcurl4",
+                            dlerror()),
+               -1;
+#define API_LOAD(ret, name, args)                                              \
+    *(void **)&curl_api.name = dlsym(h, "curl_" #name);                        \
+    if (curl_api.name == NULL)                                                 \
+        return ei_error_set(err, EI_INTERNAL, 0, NULL, NULL,                   \
+                            "libcurl lacks curl_" #name),                      \
+               -1;
+    CURL_API(API_LOAD)
+#undef API_LOAD
+#endif
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return ei_error_set(err, EI_INTERNAL, 0, NULL, NULL,
+                            "cannot initialise libcurl"),
+               -1;
+    curl_ready = 1;
+    return 0;
+}
+
+int ei_http_version(char *out, size_t out_len)
+{
+    struct ei_error err = {0};
+    if (ei_http_global_init(&err) < 0) {
+        snprintf(out, out_len, "libcurl not loaded: %s", err.text);
+        return -1;
+    }
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    snprintf(out, out_len, "libcurl %s (%s)", v->version,
+             v->ssl_version != NULL ? v->ssl_version : "no TLS");
+    return 0;
+}
 
 /* A Retry-After value is a number or a date: anything longer is junk. */
 #define RETRY_AFTER_LEN 64
@@ -183,6 +298,31 @@ int64_t ei_http_retry_after(const char *value, int64_t now_epoch)
 
 /* ---- endpoints ---- */
 
+/*
+ * The link-local endpoints where cloud platforms hand out credentials
+ * (ECS task credentials, EC2 instance metadata) speak plain http only, and
+ * their traffic never leaves the host's link.
+ */
+static bool host_is_platform(const char *h)
+{
+    static const char *const v4[] = {"169.254.169.254", "169.254.170.2",
+                                     "169.254.170.23", NULL};
+    static const char *const v6[] = {"fd00:ec2::254", "fd00:ec2::23", NULL};
+    struct in_addr a4, b4;
+    struct in6_addr a6, b6;
+    if (inet_pton(AF_INET, h, &a4) == 1) {
+        for (size_t i = 0; v4[i] != NULL; i++)
+            if (inet_pton(AF_INET, v4[i], &b4) == 1 && a4.s_addr == b4.s_addr)
+                return true;
+    } else if (inet_pton(AF_INET6, h, &a6) == 1) {
+        for (size_t i = 0; v6[i] != NULL; i++)
+            if (inet_pton(AF_INET6, v6[i], &b6) == 1 &&
+                memcmp(&a6, &b6, sizeof(a6)) == 0)
+                return true;
+    }
+    return false;
+}
+
 static bool host_is_loopback(const char *host)
 {
     char h[INET6_ADDRSTRLEN + 8];
@@ -195,7 +335,8 @@ static bool host_is_loopback(const char *host)
         return false;
     memcpy(h, host, n);
     h[n] = '\0';
-    if (strcasecmp(h, "localhost") == 0 || strcasecmp(h, "localhost.") == 0)
+    if (strcasecmp(h, "localhost") == 0 || strcasecmp(h, "localhost.") == 0 ||
+        host_is_platform(h))
         return true;
     struct in_addr a4;
     if (inet_pton(AF_INET, h, &a4) == 1)
@@ -321,6 +462,10 @@ struct ei_http *ei_http_new(const struct ei_http_config *cfg,
     const char *layer = cfg->layer;
     if (cfg->endpoints == NULL || cfg->endpoints_n == 0) {
         ei_error_set(err, EI_BADCONFIG, 0, layer, NULL, "no endpoints");
+        return NULL;
+    }
+    if (ei_http_global_init(err) < 0) {
+        ei_error_layer(err, layer);
         return NULL;
     }
     struct ei_http *c = calloc(1, sizeof(*c));

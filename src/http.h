@@ -91,6 +91,17 @@ int64_t ei_http_backoff(unsigned attempt, int64_t base_ms, int64_t cap_ms,
                         int64_t retry_after_ms, int64_t left_ms,
                         uint32_t random);
 
+/*
+ * Load and initialise libcurl (once; ei_http_new does it too).  Must run
+ * before any thread uses the engine.  -1 with err when libcurl cannot be
+ * loaded.
+ */
+int ei_http_global_init(struct ei_error *err);
+
+/* "libcurl 7.88.1 (OpenSSL/3.0.22)", for --version; -1 (with the reason in
+   out) when libcurl cannot be loaded. */
+int ei_http_version(char *out, size_t out_len);
+
 /* Whether a status is retried (429 and 5xx, unless EI_HTTP_NORETRY). */
 bool ei_http_retryable(long status);
 

@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <libconfig.h>
 #include <sodium.h>
@@ -18,6 +17,7 @@
 #include "diag.h"
 #include "envset.h"
 #include "execprog.h"
+#include "http.h"
 #include "output.h"
 #include "registry.h"
 #include "resolve.h"
@@ -432,7 +432,8 @@ static int cmd_providers(struct ei_args *a)
 
 static int version(void)
 {
-    const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+    char curl[160];
+    ei_http_version(curl, sizeof(curl));
     printf("envinject %s\n", PACKAGE_VERSION);
     printf("providers:");
     for (const struct ei_provider *const *p = ei_registry_builtin(); *p != NULL;
@@ -440,8 +441,7 @@ static int version(void)
         printf(" %s", (*p)->name);
     printf("\nloadable providers: %s (%s)\n",
            ei_registry_can_load() ? "yes" : "no", ei_registry_default_path());
-    printf("libcurl %s (%s), jansson %s, libconfig %d.%d.%d, libsodium %s\n",
-           cv->version, cv->ssl_version != NULL ? cv->ssl_version : "no TLS",
+    printf("%s, jansson %s, libconfig %d.%d.%d, libsodium %s\n", curl,
            jansson_version_str(), LIBCONFIG_VER_MAJOR, LIBCONFIG_VER_MINOR,
            LIBCONFIG_VER_REVISION, sodium_version_string());
     printf("provider ABI %d\n", EI_PROVIDER_ABI);

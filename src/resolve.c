@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "diag.h"
 #include "envset.h"
 #include "interp.h"
@@ -61,32 +59,8 @@ static void *fetch_thread(void *arg)
  * this thread meanwhile.  The merge waits for all of them and then goes
  * strictly in layer order, so timing never changes the result.
  */
-/*
- * libcurl's global state must exist before the first layer thread starts.
- * It loads and seeds the TLS library, which costs a few milliseconds, so it
- * is set up only when a remote layer is configured: a container start with
- * file layers alone stays at a millisecond.  The process execs or exits
- * right after, so there is no cleanup.
- */
-static int network_init(struct ei_error *err)
-{
-    static bool done;
-    if (done)
-        return 0;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-        return ei_error_set(err, EI_INTERNAL, 0, NULL, NULL,
-                            "cannot initialise libcurl"),
-               -1;
-    done = true;
-    return 0;
-}
-
 static int fetch_all(struct ei_resolution *r, struct ei_error *err)
 {
-    for (size_t i = 0; i < r->layers_n; i++)
-        if ((r->layers[i].prov->flags & EI_PROV_REMOTE) &&
-            network_init(err) < 0)
-            return -1;
     pthread_t *tid = calloc(r->layers_n, sizeof(*tid));
     bool *started = calloc(r->layers_n, sizeof(*started));
     if (tid == NULL || r->layers_n == 0 || started == NULL) {

@@ -1737,7 +1737,7 @@ int main(void)
         "all_proxy",  "ALL_PROXY",  "no_proxy",    "NO_PROXY"};
     for (size_t i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++)
         unsetenv(proxies[i]);
-    if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+    if (sodium_init() < 0 || ei_http_global_init(NULL) < 0)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_backoff_table),
@@ -1765,6 +1765,5 @@ int main(void)
         cmocka_unit_test(test_fake_host_http),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    curl_global_cleanup();
     return rc;
 }

@@ -1,0 +1,743 @@
+/* SPDX-License-Identifier: MIT */
+/* The consul provider: every key under a prefix of the Consul KV store,
+   read with one recursive request from one of several agents. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <envinject/provider.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "consul_parse.h"
+
+#define CONSUL_ADDR_DEFAULT  "http://127.0.0.1:8500"
+#define CONSUL_TOKEN_HEADER  "X-Consul-Token: "
+#define CONSUL_TOKEN_MAX     4096
+#define CONSUL_PREFIX_MAX    1024
+#define CONSUL_DC_MAX        128
+#define CONSUL_ENDPOINTS_MAX 64
+/* bytes of a key or name shown in messages and locators */
+#define CONSUL_SHOW_MAX 1024
+/* room for "@" + an index + " (" + ")" around the key and member */
+#define CONSUL_LOC_EXTRA 32
+/* "/v1/kv/", the encoded prefix, "?recurse&dc=" and the encoded dc */
+#define CONSUL_URL_MAX (3 * CONSUL_PREFIX_MAX + 3 * CONSUL_DC_MAX + 32)
+
+#define HTTP_OK           200
+#define HTTP_BAD_REQUEST  400
+#define HTTP_FORBIDDEN    403
+#define HTTP_NOT_FOUND    404
+#define HTTP_BAD_METHOD   405
+#define HTTP_TOO_MANY     429
+#define HTTP_SERVER_ERROR 500
+#define HTTP_STATUS_END   600
+
+struct consul_state {
+    const struct ei_host *host;
+    struct ei_http *http;
+    char **endpoints;
+    size_t endpoints_n;
+    char *prefix; /* no leading '/', a trailing '/' unless empty */
+    const char *dc;
+    const char *token;      /* the token option */
+    const char *token_file; /* the option, or CONSUL_HTTP_TOKEN_FILE */
+    const char *token_file_what;
+};
+
+/* ---- the parser (consul_parse.h) ---- */
+
+__attribute__((format(printf, 4, 5))) static enum ei_status
+consul_fail(struct ei_error *err, enum ei_status status, const char *locator,
+            const char *fmt, ...)
+{
+    if (err == NULL || err->status != EI_OK)
+        return status;
+    err->status = status;
+    err->errnum = 0;
+    snprintf(err->locator, sizeof(err->locator), "%s",
+             locator != NULL ? locator : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->text, sizeof(err->text), fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+/* A key fit for a message: control bytes as '?', cut with "...". */
+static void consul_show(char *out, size_t out_size, const char *s, size_t len)
+{
+    size_t max = out_size - 4;
+    size_t n = len < max ? len : max;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[i] = c >= 0x20 && c != 0x7f ? (char)c : '?';
+    }
+    if (n < len)
+        memcpy(out + n, "...", 4);
+    else
+        out[n] = '\0';
+}
+
+struct consul_parse {
+    char *segbuf;
+    size_t segbuf_cap;
+    const char **seg;
+    size_t seg_cap;
+    char *val; /* decoded value; wiped before it is freed */
+    size_t val_cap;
+};
+
+/* A larger copy of p (cap elements of elem bytes, grown to hold need), the
+   old one wiped when asked and freed; NULL with p untouched on failure. */
+static void *consul_grow(void *p, size_t *cap, size_t need, size_t elem,
+                         bool wipe)
+{
+    if (need <= *cap)
+        return p;
+    size_t ncap = *cap != 0 ? *cap : 64;
+    while (ncap < need)
+        ncap *= 2;
+    void *fresh = calloc(ncap, elem);
+    if (fresh == NULL)
+        return NULL;
+    if (p != NULL) {
+        memcpy(fresh, p, *cap * elem);
+        if (wipe)
+            sodium_memzero(p, *cap * elem);
+        free(p);
+    }
+    *cap = ncap;
+    return fresh;
+}
+
+static void consul_parse_fini(struct consul_parse *p)
+{
+    if (p->val != NULL)
+        sodium_memzero(p->val, p->val_cap);
+    free(p->val);
+    free(p->segbuf);
+    free(p->seg);
+}
+
+/* Split rest on '/', dropping empty segments. */
+static int consul_segments(struct consul_parse *p, const char *rest, size_t len,
+                           size_t *n)
+{
+    *n = 0;
+    char *buf = consul_grow(p->segbuf, &p->segbuf_cap, len + 1, 1, false);
+    if (buf == NULL)
+        return -1;
+    p->segbuf = buf;
+    memcpy(p->segbuf, rest, len);
+    p->segbuf[len] = '\0';
+    size_t i = 0;
+    while (i < len) {
+        if (p->segbuf[i] == '/') {
+            p->segbuf[i++] = '\0';
+            continue;
+        }
+        const char **seg =
+            consul_grow(p->seg, &p->seg_cap, *n + 1, sizeof(*p->seg), false);
+        if (seg == NULL)
+            return -1;
+        p->seg = seg;
+        p->seg[(*n)++] = p->segbuf + i;
+        while (i < len && p->segbuf[i] != '/')
+            i++;
+    }
+    return 0;
+}
+
+static enum ei_status consul_one(struct consul_parse *p, const json_t *e,
+                                 size_t idx, const char *prefix,
+                                 const char *what, ei_consul_entry_fn fn,
+                                 void *ctx, size_t *keys, struct ei_error *err)
+{
+    if (!json_is_object(e))
+        return consul_fail(err, EI_BADDATA, what,
+                           "KV reply: entry %zu is not an object", idx);
+    const json_t *jk = json_object_get(e, "Key");
+    const json_t *jv = json_object_get(e, "Value");
+    const json_t *ji = json_object_get(e, "ModifyIndex");
+    if (!json_is_string(jk) || json_string_length(jk) == 0)
+        return consul_fail(err, EI_BADDATA, what,
+                           "KV reply: entry %zu has no Key", idx);
+    const char *key = json_string_value(jk);
+    size_t klen = json_string_length(jk);
+    char shown[CONSUL_SHOW_MAX + 4];
+    consul_show(shown, sizeof(shown), key, klen);
+    size_t plen = strlen(prefix);
+    if (memchr(key, '\0', klen) != NULL)
+        return consul_fail(err, EI_BADDATA, what,
+                           "KV reply: entry %zu has a NUL in its Key", idx);
+    if (klen < plen || memcmp(key, prefix, plen) != 0)
+        return consul_fail(err, EI_BADDATA, shown,
+                           "KV reply: key outside the prefix %s", prefix);
+    if (ji != NULL && !json_is_null(ji) &&
+        (!json_is_integer(ji) || json_integer_value(ji) < 0))
+        return consul_fail(err, EI_BADDATA, shown,
+                           "KV reply: ModifyIndex is not an index");
+    long long index = json_is_integer(ji) ? json_integer_value(ji) : 0;
+    /* a folder is a key of its own in Consul, with no value to give */
+    if (key[klen - 1] == '/')
+        return EI_OK;
+    size_t seg_n = 0;
+    if (consul_segments(p, key + plen, klen - plen, &seg_n) < 0)
+        return consul_fail(err, EI_NOMEM, what, "out of memory");
+    if (seg_n == 0)
+        return EI_OK;
+    size_t vlen = 0;
+    if (jv != NULL && !json_is_null(jv)) {
+        if (!json_is_string(jv))
+            return consul_fail(err, EI_BADDATA, shown,
+                               "KV reply: Value is not a base64 string");
+        size_t b64_len = json_string_length(jv);
+        char *val =
+            consul_grow(p->val, &p->val_cap, b64_len / 4 * 3 + 4, 1, true);
+        if (val == NULL)
+            return consul_fail(err, EI_NOMEM, what, "out of memory");
+        p->val = val;
+        const char *end = NULL;
+        if (sodium_base642bin((unsigned char *)p->val, p->val_cap - 1,
+                              json_string_value(jv), b64_len, NULL, &vlen, &end,
+                              sodium_base64_VARIANT_ORIGINAL) != 0 ||
+            end != json_string_value(jv) + b64_len) {
+            sodium_memzero(p->val, p->val_cap);
+            return consul_fail(err, EI_BADDATA, shown,
+                               "KV reply: Value is not valid base64 (%zu "
+                               "bytes)",
+                               b64_len);
+        }
+    } else {
+        char *val = consul_grow(p->val, &p->val_cap, 1, 1, true);
+        if (val == NULL)
+            return consul_fail(err, EI_NOMEM, what, "out of memory");
+        p->val = val;
+    }
+    p->val[vlen] = '\0';
+    const char *nul = memchr(p->val, '\0', vlen);
+    if (nul != NULL) {
+        size_t at = (size_t)(nul - p->val);
+        sodium_memzero(p->val, vlen);
+        return consul_fail(err, EI_BADDATA, shown,
+                           "the value holds a NUL byte at offset %zu", at);
+    }
+    int r = fn(ctx, key, p->seg, seg_n, p->val, vlen, index, err);
+    sodium_memzero(p->val, vlen);
+    if (r != 0)
+        return err != NULL && err->status != EI_OK ? err->status : EI_INTERNAL;
+    (*keys)++;
+    return EI_OK;
+}
+
+enum ei_status ei_consul_parse_kv(const char *body, size_t len,
+                                  const char *prefix, const char *what,
+                                  ei_consul_entry_fn fn, void *ctx,
+                                  size_t *keys, struct ei_error *err)
+{
+    *keys = 0;
+    json_error_t je;
+    json_t *root = json_loadb(body != NULL ? body : "", body != NULL ? len : 0,
+                              JSON_REJECT_DUPLICATES, &je);
+    if (root == NULL) {
+        /* jansson fails without a message only when an allocation did */
+        if (je.text[0] == '\0' ||
+            json_error_code(&je) == json_error_out_of_memory)
+            return consul_fail(err, EI_NOMEM, what,
+                               "out of memory parsing JSON");
+        /* jansson quotes the input near an error: it may be a value */
+        char text[JSON_ERROR_TEXT_LENGTH];
+        snprintf(text, sizeof(text), "%s", je.text);
+        static const char *const cuts[] = {" near ", " '\\u", "\\u", " 0x"};
+        for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+            char *c = strstr(text, cuts[i]);
+            if (c != NULL)
+                *c = '\0';
+        }
+        enum ei_status st =
+            consul_fail(err, EI_BADDATA, what,
+                        "KV reply: malformed JSON at byte %d of %zu%s%s",
+                        je.position, len, text[0] != '\0' ? ": " : "", text);
+        sodium_memzero(&je, sizeof(je));
+        return st;
+    }
+    enum ei_status st = EI_OK;
+    if (!json_is_array(root)) {
+        st = consul_fail(err, EI_BADDATA, what, "KV reply: not a JSON array");
+    } else {
+        struct consul_parse p = {0};
+        for (size_t i = 0; st == EI_OK && i < json_array_size(root); i++)
+            st = consul_one(&p, json_array_get(root, i), i, prefix, what, fn,
+                            ctx, keys, err);
+        consul_parse_fini(&p);
+    }
+    json_decref(root);
+    return st;
+}
+
+/* ---- options ---- */
+
+static enum ei_status consul_getter_status(const struct ei_error *err)
+{
+    return err != NULL && err->status != EI_OK ? err->status : EI_BADCONFIG;
+}
+
+static void consul_state_free(struct consul_state *st)
+{
+    if (st == NULL)
+        return;
+    if (st->http != NULL)
+        st->host->http_close(st->http);
+    for (size_t i = 0; i < st->endpoints_n; i++)
+        free(st->endpoints[i]);
+    free(st->endpoints);
+    free(st->prefix);
+    free(st);
+}
+
+static bool consul_true(const char *s)
+{
+    static const char *const yes[] = {"1", "t", "T", "true", "TRUE", "True"};
+    for (size_t i = 0; s != NULL && i < sizeof(yes) / sizeof(yes[0]); i++)
+        if (strcmp(s, yes[i]) == 0)
+            return true;
+    return false;
+}
+
+static enum ei_status consul_add_endpoint(struct consul_state *st,
+                                          const char *s, size_t len,
+                                          bool from_env, struct ei_error *err)
+{
+    const struct ei_host *h = st->host;
+    const char *what = from_env ? "CONSUL_HTTP_ADDR" : "endpoints";
+    while (len > 0 && (s[0] == ' ' || s[0] == '\t')) {
+        s++;
+        len--;
+    }
+    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+        len--;
+    if (len == 0)
+        return h->error(h, err, EI_BADCONFIG, 0, what, "an endpoint is empty");
+    if (st->endpoints_n == CONSUL_ENDPOINTS_MAX)
+        return h->error(h, err, EI_BADCONFIG, 0, what, "more than %d endpoints",
+                        CONSUL_ENDPOINTS_MAX);
+    const char *scheme = "";
+    const char *sep = memchr(s, ':', len);
+    bool has_scheme = sep != NULL && (size_t)(s + len - sep) >= 3 &&
+                      sep[1] == '/' && sep[2] == '/';
+    if (has_scheme && len >= 7 && strncmp(s, "unix://", 7) == 0)
+        return h->error(h, err, EI_BADCONFIG, 0, what,
+                        "unix sockets are not supported: give an http:// or "
+                        "https:// address");
+    if (!has_scheme) {
+        /* the Consul CLI takes HOST:PORT and lets CONSUL_HTTP_SSL say
+           whether it is TLS; a layer option must say it in the URL */
+        if (!from_env)
+            return h->error(h, err, EI_BADCONFIG, 0, what,
+                            "endpoint %zu needs a scheme (http:// or "
+                            "https://)",
+                            st->endpoints_n + 1);
+        scheme = consul_true(h->env_get(h, "CONSUL_HTTP_SSL")) ? "https://"
+                                                               : "http://";
+    }
+    size_t n = strlen(scheme) + len + 1;
+    char *copy = malloc(n);
+    if (copy == NULL)
+        return h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
+    snprintf(copy, n, "%s%.*s", scheme, (int)len, s);
+    st->endpoints[st->endpoints_n++] = copy;
+    return EI_OK;
+}
+
+static enum ei_status consul_endpoints(struct consul_state *st,
+                                       struct ei_error *err)
+{
+    const struct ei_host *h = st->host;
+    const char *const *list = NULL;
+    size_t n = 0;
+    int r = h->opt_list(h, "endpoints", &list, &n, err);
+    if (r < 0)
+        return consul_getter_status(err);
+    st->endpoints = calloc(CONSUL_ENDPOINTS_MAX, sizeof(*st->endpoints));
+    if (st->endpoints == NULL)
+        return h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
+    if (r == 0 || n == 0) {
+        const char *env = h->env_get(h, "CONSUL_HTTP_ADDR");
+        if (env == NULL || env[0] == '\0')
+            env = CONSUL_ADDR_DEFAULT;
+        return consul_add_endpoint(st, env, strlen(env), true, err);
+    }
+    for (size_t i = 0; i < n && list[i] != NULL; i++) {
+        /* an item may itself be a comma-separated list, as with etcd */
+        const char *s = list[i];
+        for (;;) {
+            const char *comma = strchr(s, ',');
+            size_t len = comma != NULL ? (size_t)(comma - s) : strlen(s);
+            enum ei_status status = consul_add_endpoint(st, s, len, false, err);
+            if (status != EI_OK)
+                return status;
+            if (comma == NULL)
+                break;
+            s = comma + 1;
+        }
+    }
+    return EI_OK;
+}
+
+static enum ei_status consul_prefix(struct consul_state *st,
+                                    struct ei_error *err)
+{
+    const struct ei_host *h = st->host;
+    const char *prefix = NULL;
+    int r = h->opt_string(h, "prefix", &prefix, err);
+    if (r < 0)
+        return consul_getter_status(err);
+    /* the core serves ARG through the getter already; a host that does
+       not still offers it here */
+    if (r == 0 && h->arg != NULL) {
+        prefix = h->arg(h);
+        r = prefix != NULL;
+    }
+    if (r == 0)
+        return h->error(h, err, EI_BADCONFIG, 0, "prefix",
+                        "prefix is required (the KV folder, such as "
+                        "\"config/app/${env}/\"; \"\" for the whole store)");
+    while (prefix[0] == '/')
+        prefix++;
+    size_t len = strlen(prefix);
+    if (len >= CONSUL_PREFIX_MAX)
+        return h->error(h, err, EI_BADCONFIG, 0, "prefix",
+                        "prefix longer than %d bytes", CONSUL_PREFIX_MAX - 1);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)prefix[i];
+        if (c < 0x20 || c == 0x7f)
+            return h->error(h, err, EI_BADCONFIG, 0, "prefix",
+                            "prefix has a control character at offset %zu", i);
+    }
+    st->prefix = malloc(len + 2);
+    if (st->prefix == NULL)
+        return h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
+    memcpy(st->prefix, prefix, len);
+    /* a prefix is a plain string prefix in Consul: "app" would also read
+       "apple/", so the folder ends in '/' */
+    if (len > 0 && prefix[len - 1] != '/')
+        st->prefix[len++] = '/';
+    st->prefix[len] = '\0';
+    return EI_OK;
+}
+
+static enum ei_status consul_configure(const struct ei_host *host,
+                                       void **statep, struct ei_error *err)
+{
+    *statep = NULL;
+    size_t need =
+        offsetof(struct ei_host, http_close) + sizeof(host->http_close);
+    if (host->size < need || host->http_open == NULL)
+        return host->error(host, err, EI_INTERNAL, 0, NULL,
+                           "this envinject has no HTTP engine");
+    struct consul_state *st = calloc(1, sizeof(*st));
+    if (st == NULL)
+        return host->error(host, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
+    st->host = host;
+    enum ei_status s = consul_prefix(st, err);
+    if (s == EI_OK)
+        s = consul_endpoints(st, err);
+    if (s == EI_OK &&
+        (host->opt_string(host, "datacenter", &st->dc, err) < 0 ||
+         host->opt_string(host, "token", &st->token, err) < 0 ||
+         host->opt_path(host, "token_file", &st->token_file, err) < 0))
+        s = consul_getter_status(err);
+    if (s == EI_OK && st->dc != NULL) {
+        size_t n = strlen(st->dc);
+        bool ok = n > 0 && n < CONSUL_DC_MAX;
+        for (size_t i = 0; ok && i < n; i++) {
+            char c = st->dc[i];
+            ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                 (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+        }
+        if (!ok)
+            s = host->error(host, err, EI_BADCONFIG, 0, "datacenter",
+                            "datacenter must be 1 to %d letters, digits, "
+                            "'-', '_' or '.'",
+                            CONSUL_DC_MAX - 1);
+    }
+    if (s == EI_OK && st->token != NULL && st->token_file != NULL)
+        s = host->error(host, err, EI_BADCONFIG, 0, "token_file",
+                        "give token or token_file, not both");
+    if (s == EI_OK && st->token != NULL && st->token[0] == '\0')
+        s = host->error(host, err, EI_BADCONFIG, 0, "token",
+                        "token must not be empty");
+    st->token_file_what = "token_file";
+    if (s == EI_OK && st->token == NULL && st->token_file == NULL) {
+        /* the Consul API client lets the file win over the variable */
+        const char *f = host->env_get(host, "CONSUL_HTTP_TOKEN_FILE");
+        if (f != NULL && f[0] != '\0') {
+            st->token_file = f;
+            st->token_file_what = "CONSUL_HTTP_TOKEN_FILE";
+        }
+    }
+    if (s == EI_OK) {
+        s = host->http_open(host, (const char *const *)st->endpoints,
+                            st->endpoints_n, &st->http, err);
+        if (s != EI_OK)
+            st->http = NULL;
+    }
+    if (s != EI_OK) {
+        consul_state_free(st);
+        return s;
+    }
+    *statep = st;
+    return EI_OK;
+}
+
+/* ---- fetch ---- */
+
+struct consul_run {
+    struct consul_state *st;
+    struct ei_sink *sink;
+    const char *member;
+    char *token_header; /* secret memory */
+    size_t token_header_size;
+    const char *token_source; /* NULL: no token sent */
+    char *loc;
+    size_t loc_cap;
+};
+
+static enum ei_status consul_set_token(struct consul_run *run, const char *tok,
+                                       size_t len, const char *source,
+                                       struct ei_error *err)
+{
+    const struct ei_host *h = run->st->host;
+    while (len > 0 && (tok[len - 1] == '\n' || tok[len - 1] == '\r' ||
+                       tok[len - 1] == ' ' || tok[len - 1] == '\t'))
+        len--;
+    while (len > 0 && (tok[0] == ' ' || tok[0] == '\t')) {
+        tok++;
+        len--;
+    }
+    if (len == 0)
+        return h->error(h, err, EI_DENIED, 0, source, "the token is empty");
+    if (len >= CONSUL_TOKEN_MAX)
+        return h->error(h, err, EI_DENIED, 0, source,
+                        "the token has %zu bytes, more than %d", len,
+                        CONSUL_TOKEN_MAX - 1);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)tok[i];
+        if (c <= 0x20 || c >= 0x7f)
+            return h->error(h, err, EI_DENIED, 0, source,
+                            "the token has a character not allowed in a "
+                            "header at offset %zu",
+                            i);
+    }
+    size_t size = strlen(CONSUL_TOKEN_HEADER) + len + 1;
+    run->token_header = h->secret_alloc(h, size);
+    if (run->token_header == NULL)
+        return h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
+    run->token_header_size = size;
+    memcpy(run->token_header, CONSUL_TOKEN_HEADER, strlen(CONSUL_TOKEN_HEADER));
+    memcpy(run->token_header + strlen(CONSUL_TOKEN_HEADER), tok, len);
+    run->token_header[size - 1] = '\0';
+    run->token_source = source;
+    return EI_OK;
+}
+
+/* The token: the option, the file (option or CONSUL_HTTP_TOKEN_FILE), then
+   CONSUL_HTTP_TOKEN; none means the agent's default token. */
+static enum ei_status consul_token(struct consul_run *run, struct ei_error *err)
+{
+    struct consul_state *st = run->st;
+    const struct ei_host *h = st->host;
+    if (st->token != NULL)
+        return consul_set_token(run, st->token, strlen(st->token), "token",
+                                err);
+    if (st->token_file != NULL) {
+        struct ei_buf buf = {0};
+        struct ei_error rerr = {0};
+        enum ei_status s = h->read_file(
+            h, st->token_file, EI_READ_SECRET | EI_READ_PRIVATE, &buf, &rerr);
+        if (s != EI_OK) {
+            /* a missing token is no missing source: an optional layer
+               must not be skipped silently for it */
+            if (s == EI_NOTFOUND)
+                s = EI_DENIED;
+            return h->error(h, err, s, rerr.errnum, st->token_file, "%s: %s",
+                            st->token_file_what,
+                            rerr.text[0] != '\0' ? rerr.text : "cannot read");
+        }
+        s = consul_set_token(run, buf.data, buf.len, st->token_file_what, err);
+        h->buf_free(h, &buf);
+        return s;
+    }
+    const char *env = h->env_get(h, "CONSUL_HTTP_TOKEN");
+    if (env != NULL && env[0] != '\0')
+        return consul_set_token(run, env, strlen(env), "CONSUL_HTTP_TOKEN",
+                                err);
+    return EI_OK;
+}
+
+/* "config/app/DB_HOST@42 (http://127.0.0.1:8500)", as etcd's locators. */
+static int consul_locator(struct consul_run *run, const char *key,
+                          long long index)
+{
+    size_t len = strlen(key);
+    size_t shown = len < CONSUL_SHOW_MAX ? len : CONSUL_SHOW_MAX;
+    size_t need = shown + strlen(run->member) + CONSUL_LOC_EXTRA;
+    if (need > run->loc_cap) {
+        char *p = realloc(run->loc, need);
+        if (p == NULL)
+            return -1;
+        run->loc = p;
+        run->loc_cap = need;
+    }
+    for (size_t i = 0; i < shown; i++) {
+        unsigned char c = (unsigned char)key[i];
+        run->loc[i] = c >= 0x20 && c != 0x7f ? (char)c : '?';
+    }
+    snprintf(run->loc + shown, run->loc_cap - shown, "%s@%lld (%s)",
+             shown < len ? "..." : "", index, run->member);
+    return 0;
+}
+
+static int consul_emit(void *ctx, const char *key, const char *const *name,
+                       size_t name_n, const char *value, size_t value_len,
+                       long long index, struct ei_error *err)
+{
+    struct consul_run *run = ctx;
+    if (consul_locator(run, key, index) < 0)
+        return consul_fail(err, EI_NOMEM, NULL, "out of memory"), -1;
+    return run->sink->emit(run->sink, name, name_n, value, value_len, run->loc,
+                           0, err);
+}
+
+static enum ei_status consul_http_fail(struct consul_run *run,
+                                       const struct ei_http_response *resp,
+                                       struct ei_error *err)
+{
+    const struct ei_host *h = run->st->host;
+    const char *prefix = run->st->prefix;
+    long s = resp->status;
+    if (s == HTTP_FORBIDDEN) {
+        if (run->token_source == NULL)
+            return h->error(h, err, EI_DENIED, 0, run->member,
+                            "permission denied reading prefix %s (HTTP 403, "
+                            "no token: set token, token_file or "
+                            "CONSUL_HTTP_TOKEN)",
+                            prefix);
+        return h->error(h, err, EI_DENIED, 0, run->member,
+                        "permission denied reading prefix %s (HTTP 403, "
+                        "token from %s)",
+                        prefix, run->token_source);
+    }
+    if (s == HTTP_TOO_MANY || (s >= HTTP_SERVER_ERROR && s < HTTP_STATUS_END))
+        return h->error(h, err, EI_UNAVAILABLE, 0, run->member,
+                        "server error (HTTP %ld)", s);
+    if (s == HTTP_BAD_METHOD || s == HTTP_NOT_FOUND)
+        return h->error(h, err, EI_BADDATA, 0, run->member,
+                        "not a Consul KV endpoint (HTTP %ld)", s);
+    if (s == HTTP_BAD_REQUEST)
+        return h->error(h, err, EI_BADDATA, 0, run->member,
+                        "request refused for prefix %s (HTTP 400)", prefix);
+    return h->error(h, err, EI_BADDATA, 0, run->member,
+                    "unexpected response (HTTP %ld, %zu bytes)", s,
+                    resp->body_len);
+}
+
+/* Percent-encode s onto url (unreserved characters and '/' kept). */
+static int consul_url_add(char *url, size_t cap, size_t *len, const char *s,
+                          bool encode)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        bool plain = !encode || (*p >= 'a' && *p <= 'z') ||
+                     (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                     strchr("-._~/", *p) != NULL;
+        if (*len + (plain ? 1 : 3) >= cap)
+            return -1;
+        if (plain) {
+            url[(*len)++] = (char)*p;
+        } else {
+            url[(*len)++] = '%';
+            url[(*len)++] = hex[*p >> 4];
+            url[(*len)++] = hex[*p & 0xf];
+        }
+    }
+    url[*len] = '\0';
+    return 0;
+}
+
+static enum ei_status consul_fetch(void *state, struct ei_sink *sink,
+                                   const struct ei_deadline *dl,
+                                   struct ei_error *err)
+{
+    struct consul_state *st = state;
+    const struct ei_host *h = st->host;
+    struct consul_run run = {.st = st, .sink = sink};
+    char url[CONSUL_URL_MAX];
+    size_t len = 0;
+    if (consul_url_add(url, sizeof(url), &len, "/v1/kv/", false) < 0 ||
+        consul_url_add(url, sizeof(url), &len, st->prefix, true) < 0 ||
+        consul_url_add(url, sizeof(url), &len, "?recurse", false) < 0 ||
+        (st->dc != NULL &&
+         (consul_url_add(url, sizeof(url), &len, "&dc=", false) < 0 ||
+          consul_url_add(url, sizeof(url), &len, st->dc, true) < 0)))
+        return h->error(h, err, EI_INTERNAL, 0, st->prefix, "URL too long");
+    enum ei_status s = consul_token(&run, err);
+    if (s != EI_OK)
+        goto out;
+    const char *headers[2] = {run.token_header, NULL};
+    struct ei_http_request req = {
+        .method = "GET",
+        .path = url,
+        .headers = headers,
+        .flags = EI_HTTP_SECRET,
+    };
+    struct ei_http_response resp;
+    memset(&resp, 0, sizeof(resp));
+    s = h->http_request(st->http, &req, dl, &resp, err);
+    if (s != EI_OK)
+        goto out;
+    run.member = resp.endpoint != NULL ? resp.endpoint : "?";
+    size_t keys = 0;
+    if (resp.status == HTTP_NOT_FOUND && resp.body_len == 0) {
+        /* Consul's answer for a prefix with no keys: an empty layer */
+        h->log(h, EI_LOG_DEBUG, "no keys under %s", st->prefix);
+    } else if (resp.status != HTTP_OK) {
+        s = consul_http_fail(&run, &resp, err);
+    } else {
+        s = ei_consul_parse_kv(resp.body, resp.body_len, st->prefix, run.member,
+                               consul_emit, &run, &keys, err);
+        if (s == EI_OK)
+            h->log(h, EI_LOG_DEBUG, "%zu keys under %s from %s", keys,
+                   st->prefix, run.member);
+    }
+    h->http_response_free(st->http, &resp);
+out:
+    if (run.token_header != NULL)
+        h->secret_free(h, run.token_header, run.token_header_size);
+    free(run.loc);
+    return s;
+}
+
+static void consul_destroy(void *state)
+{
+    consul_state_free(state);
+}
+
+EI_PROVIDER_DEFINE(consul) = {
+    .abi = EI_PROVIDER_ABI,
+    .size = sizeof(struct ei_provider),
+    .name = "consul",
+    .summary = "Consul KV keys under a prefix",
+    .arg_option = "prefix",
+    .flags = EI_PROV_REMOTE | EI_PROV_INTERP | EI_PROV_OWN_PREFIX,
+    .configure = consul_configure,
+    .fetch = consul_fetch,
+    .lookup = NULL,
+    .destroy = consul_destroy,
+};
