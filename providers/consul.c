@@ -483,8 +483,16 @@ static enum ei_status consul_configure(const struct ei_host *host,
         }
     }
     if (s == EI_OK) {
-        s = host->http_open(host, (const char *const *)st->endpoints,
-                            st->endpoints_n, &st->http, err);
+        /* CONSUL_CACERT, as the consul CLI, unless the layer sets cacert */
+        if (host->size >= offsetof(struct ei_host, http_open_ca) +
+                              sizeof(host->http_open_ca) &&
+            host->http_open_ca != NULL)
+            s = host->http_open_ca(
+                host, (const char *const *)st->endpoints, st->endpoints_n,
+                host->env_get(host, "CONSUL_CACERT"), &st->http, err);
+        else
+            s = host->http_open(host, (const char *const *)st->endpoints,
+                                st->endpoints_n, &st->http, err);
         if (s != EI_OK)
             st->http = NULL;
     }

@@ -15,10 +15,17 @@
 
 #define ETCD_PAGE_DEFAULT 1000
 #define ETCD_PAGE_MAX     10000
-#define ETCD_RANGE_PATH   "/v3/kv/range"
-#define ETCD_AUTH_PATH    "/v3/auth/authenticate"
-#define ETCD_AUTH_HEADER  "Authorization: "
-#define ETCD_JSON_HEADER  "Content-Type: application/json"
+/*
+ * Without page_size, a page twice as large follows a response smaller
+ * than this: etcd 3.4 walks the whole rest of the range for every page
+ * (mvcc rangeKeys collects every revision before it applies the limit),
+ * so 100,000 keys in pages of 1000 cost the server several times the
+ * one large read, while responses stay near a megabyte.
+ */
+#define ETCD_GROW_BELOW  (1024 * 1024)
+#define ETCD_RANGE_PATH  "/v3/kv/range"
+#define ETCD_AUTH_PATH   "/v3/auth/authenticate"
+#define ETCD_AUTH_HEADER "Authorization: "
 /* the text/plain 400 of grpc-gateway when auth and client certs meet */
 #define ETCD_CN_REFUSED "CommonName of client sending a request against gateway"
 /* longer than any simple or JWT token etcd hands out */
@@ -65,6 +72,7 @@ struct etcd_state {
     const char *password_env;
     bool serializable;
     long long page_size;
+    bool page_fixed; /* page_size was given: no growth */
 };
 
 /* Everything one fetch changes, so that fetch never writes to the state. */
@@ -77,6 +85,7 @@ struct etcd_run {
     size_t auth_size;
     bool reauthed;
     long long revision; /* of the first page; 0 until it is known */
+    long long limit;    /* keys asked for by the next page */
     size_t pages, keys;
     char *start; /* first key of the next page */
     size_t start_len, start_cap;
@@ -153,6 +162,20 @@ static bool etcd_env_name_valid(const char *s)
     return true;
 }
 
+/* A JSON string of s; NULL on failure, with *bad_utf8 telling whether s
+   was no UTF-8 (etcd refuses it too) rather than memory short. */
+static json_t *etcd_json_str(const char *s, size_t len, bool *bad_utf8)
+{
+    json_t *j = json_stringn(s, len);
+    *bad_utf8 = false;
+    if (j == NULL) {
+        json_t *probe = json_stringn_nocheck(s, len);
+        *bad_utf8 = probe != NULL;
+        json_decref(probe);
+    }
+    return j;
+}
+
 static void etcd_state_free(struct etcd_state *st)
 {
     if (st == NULL)
@@ -222,6 +245,13 @@ static enum ei_status etcd_endpoints(struct etcd_state *st,
     int r = h->opt_list(h, "endpoints", &list, &n, err);
     if (r < 0)
         return etcd_getter_status(err);
+    /* a host may hand over --layer etcd:ARG only through arg() */
+    const char *one[2] = {h->arg != NULL ? h->arg(h) : NULL, NULL};
+    if (r == 0 && one[0] != NULL) {
+        list = one;
+        n = 1;
+        r = 1;
+    }
     if (r == 0 || n == 0)
         return h->error(h, err, EI_BADCONFIG, 0, "endpoints",
                         "endpoints is required (a list of URLs such as "
@@ -269,7 +299,7 @@ static enum ei_status etcd_auth_options(struct etcd_state *st,
         return EI_OK;
     }
     size_t ulen = strlen(st->username);
-    bool ok = ulen > 0 && ulen <= ETCD_NAME_MAX;
+    bool ok = ulen > 0 && ulen <= ETCD_NAME_MAX, bad = false;
     for (size_t i = 0; ok && i < ulen; i++) {
         unsigned char c = (unsigned char)st->username[i];
         ok = c >= 0x20 && c != 0x7f;
@@ -279,6 +309,11 @@ static enum ei_status etcd_auth_options(struct etcd_state *st,
                         "username must be 1 to %d bytes without control "
                         "characters",
                         ETCD_NAME_MAX);
+    json_t *probe = etcd_json_str(st->username, ulen, &bad);
+    json_decref(probe);
+    if (bad)
+        return h->error(h, err, EI_BADCONFIG, 0, "username",
+                        "username is not valid UTF-8");
     if ((st->password_file != NULL) == (st->password_env != NULL))
         return h->error(h, err, EI_BADCONFIG, 0, "username",
                         "username needs exactly one of password_file and "
@@ -342,10 +377,11 @@ static enum ei_status etcd_configure(const struct ei_host *host, void **statep,
         etcd_prefix_end(st->prefix, st->prefix_len, st->range_end);
 
     if (host->opt_bool(host, "serializable", &st->serializable, err) < 0 ||
-        host->opt_int(host, "page_size", &st->page_size, err) < 0) {
+        (r = host->opt_int(host, "page_size", &st->page_size, err)) < 0) {
         status = etcd_getter_status(err);
         goto fail;
     }
+    st->page_fixed = r > 0;
     if (st->page_size < 1 || st->page_size > ETCD_PAGE_MAX) {
         status = host->error(host, err, EI_BADCONFIG, 0, "page_size",
                              "page_size must be from 1 to %d", ETCD_PAGE_MAX);
@@ -590,9 +626,8 @@ static enum ei_status etcd_post(struct etcd_run *run, const char *path,
                                 unsigned flags, struct ei_http_response *resp,
                                 struct ei_error *err)
 {
-    const char *headers[3];
+    const char *headers[2];
     size_t n = 0;
-    headers[n++] = ETCD_JSON_HEADER;
     if (run->auth != NULL)
         headers[n++] = run->auth;
     headers[n] = NULL;
@@ -657,33 +692,40 @@ static enum ei_status etcd_auth_body(struct etcd_run *run, const char *pw,
                                      size_t *body_size, struct ei_error *err)
 {
     const struct ei_host *h = run->host;
+    const struct etcd_state *st = run->st;
+    bool bad_user = false, bad_pw = false;
     json_t *o = json_object();
-    json_t *name = json_string(run->st->username);
-    json_t *pass = json_stringn(pw, pw_len);
+    json_t *name = etcd_json_str(st->username, strlen(st->username), &bad_user);
+    json_t *pass = etcd_json_str(pw, pw_len, &bad_pw);
     enum ei_status status = EI_OK;
-    if (o == NULL || name == NULL || json_object_set_new(o, "name", name) < 0)
+    if (bad_user)
+        status = h->error(h, err, EI_BADCONFIG, 0, "username",
+                          "username is not valid UTF-8");
+    else if (bad_pw)
+        status = h->error(
+            h, err, EI_BADCONFIG, 0,
+            st->password_file != NULL ? st->password_file : st->password_env,
+            "the password is not valid UTF-8 (%zu bytes)", pw_len);
+    else if (o == NULL || name == NULL || pass == NULL ||
+             json_object_set(o, "name", name) < 0 ||
+             json_object_set(o, "password", pass) < 0)
         status = h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
-    name = NULL;
-    if (status == EI_OK && pass == NULL)
-        /* jansson refuses what is not UTF-8, as etcd would */
-        status =
-            h->error(h, err, EI_BADCONFIG, 0,
-                     run->st->password_file != NULL ? run->st->password_file
-                                                    : run->st->password_env,
-                     "the password is not valid UTF-8 (%zu bytes)", pw_len);
-    if (status == EI_OK && json_object_set_new(o, "password", pass) < 0)
-        status = h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
-    pass = NULL;
+    json_decref(name);
+    json_decref(pass);
     size_t len = status == EI_OK ? json_dumpb(o, NULL, 0, JSON_COMPACT) : 0;
-    if (status == EI_OK) {
+    if (status == EI_OK && len > 0)
         *body = h->secret_alloc(h, len + 1);
-        if (*body == NULL)
-            status = h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
-    }
+    if (status == EI_OK && (len == 0 || *body == NULL))
+        status = h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
     if (status == EI_OK) {
         *body_size = len + 1;
-        json_dumpb(o, *body, len, JSON_COMPACT);
-        (*body)[len] = '\0';
+        if (json_dumpb(o, *body, len, JSON_COMPACT) != len) {
+            h->secret_free(h, *body, *body_size);
+            *body = NULL;
+            status = h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+        } else {
+            (*body)[len] = '\0';
+        }
     }
     json_decref(o);
     return status;
@@ -696,11 +738,15 @@ static enum ei_status etcd_take_token(struct etcd_run *run,
 {
     const struct ei_host *h = run->host;
     const char *member = etcd_member(resp);
+    /* jansson leaves it unset when its first allocation fails */
+    json_error_t je = {0};
     json_t *root =
-        json_loadb(resp->body, resp->body_len, JSON_REJECT_DUPLICATES, NULL);
+        json_loadb(resp->body, resp->body_len, JSON_REJECT_DUPLICATES, &je);
     json_t *tok = json_object_get(root, "token");
     enum ei_status status = EI_OK;
-    if (!json_is_object(root))
+    if (root == NULL && json_error_code(&je) == json_error_out_of_memory)
+        status = h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+    else if (!json_is_object(root))
         status = h->error(h, err, EI_BADDATA, 0, member,
                           "authenticate: the response is not a JSON object "
                           "(%zu bytes)",
@@ -817,10 +863,9 @@ static enum ei_status etcd_range_body(struct etcd_run *run, char **body,
     char rev[48] = "";
     if (run->revision > 0)
         snprintf(rev, sizeof(rev), ",\"revision\":%lld", run->revision);
-    int n = snprintf(b, size,
-                     "{\"key\":\"%s\",\"range_end\":\"%s\",\"limit\":%lld%s%s}",
-                     k, e, st->page_size, rev,
-                     st->serializable ? ",\"serializable\":true" : "");
+    int n = snprintf(
+        b, size, "{\"key\":\"%s\",\"range_end\":\"%s\",\"limit\":%lld%s%s}", k,
+        e, run->limit, rev, st->serializable ? ",\"serializable\":true" : "");
     free(k);
     free(e);
     if (n < 0 || (size_t)n >= size) {
@@ -989,6 +1034,14 @@ static enum ei_status etcd_one(struct etcd_run *run, const json_t *kv,
                         json_string_length(jv));
     }
     run->val[vlen] = '\0';
+    const char *vnul = memchr(run->val, '\0', vlen);
+    if (vnul != NULL) {
+        size_t at = (size_t)(vnul - run->val);
+        sodium_memzero(run->val, vlen);
+        return h->error(h, err, EI_BADDATA, 0, run->loc,
+                        "the value holds a NUL byte at offset %zu (%zu bytes)",
+                        at, vlen);
+    }
     int r = run->sink->emit(run->sink, run->seg, seg_n, run->val, vlen,
                             run->loc, 0, err);
     sodium_memzero(run->val, vlen);
@@ -1012,9 +1065,12 @@ static enum ei_status etcd_page(struct etcd_run *run,
 {
     const struct ei_host *h = run->host;
     const char *member = etcd_member(resp);
-    json_error_t je;
+    /* jansson leaves it unset when its first allocation fails */
+    json_error_t je = {0};
     json_t *root =
         json_loadb(resp->body, resp->body_len, JSON_REJECT_DUPLICATES, &je);
+    if (root == NULL && json_error_code(&je) == json_error_out_of_memory)
+        return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
     if (root == NULL) {
         char why[ETCD_SHOW_MAX + 4];
         etcd_json_why(why, sizeof(why), je.text);
@@ -1094,6 +1150,10 @@ static enum ei_status etcd_range(struct etcd_run *run, bool *more,
         else
             status = etcd_page(run, &resp, more, err);
     }
+    if (status == EI_OK && *more && !run->st->page_fixed &&
+        resp.body_len < ETCD_GROW_BELOW)
+        run->limit =
+            run->limit * 2 < ETCD_PAGE_MAX ? run->limit * 2 : ETCD_PAGE_MAX;
     h->http_response_free(run->st->http, &resp);
     free(body);
     return status;
@@ -1105,7 +1165,8 @@ static enum ei_status etcd_fetch(void *state, struct ei_sink *sink,
 {
     struct etcd_state *st = state;
     const struct ei_host *h = st->host;
-    struct etcd_run run = {.st = st, .host = h, .dl = dl, .sink = sink};
+    struct etcd_run run = {
+        .st = st, .host = h, .dl = dl, .sink = sink, .limit = st->page_size};
     enum ei_status status = EI_OK;
     if (st->username != NULL)
         status = etcd_authenticate(&run, err);

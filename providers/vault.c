@@ -809,7 +809,15 @@ static enum ei_status vault_configure(const struct ei_host *host, void **statep,
         if (addr == NULL || addr[0] == '\0')
             addr = VAULT_ADDR_DEFAULT;
         const char *eps[] = {addr, NULL};
-        s = host->http_open(host, eps, 1, &st->http, err);
+        /* VAULT_CACERT, as the vault CLI, unless the layer sets cacert */
+        if (host->size >= offsetof(struct ei_host, http_open_ca) +
+                              sizeof(host->http_open_ca) &&
+            host->http_open_ca != NULL)
+            s = host->http_open_ca(host, eps, 1,
+                                   host->env_get(host, "VAULT_CACERT"),
+                                   &st->http, err);
+        else
+            s = host->http_open(host, eps, 1, &st->http, err);
         if (s != EI_OK)
             st->http = NULL;
     }

@@ -283,9 +283,31 @@ static int64_t host_remaining_ms(const struct ei_host *h,
 /* The largest max_response_size a layer may ask for. */
 #define HTTP_MAX_RESPONSE_LIMIT (1024LL * 1024 * 1024)
 
+static enum ei_status open_client(const struct ei_host *h,
+                                  const char *const *endpoints, size_t n,
+                                  const char *default_cacert,
+                                  struct ei_http **out, struct ei_error *err);
+
 static enum ei_status host_http_open(const struct ei_host *h,
                                      const char *const *endpoints, size_t n,
                                      struct ei_http **out, struct ei_error *err)
+{
+    return open_client(h, endpoints, n, NULL, out, err);
+}
+
+static enum ei_status host_http_open_ca(const struct ei_host *h,
+                                        const char *const *endpoints, size_t n,
+                                        const char *default_cacert,
+                                        struct ei_http **out,
+                                        struct ei_error *err)
+{
+    return open_client(h, endpoints, n, default_cacert, out, err);
+}
+
+static enum ei_status open_client(const struct ei_host *h,
+                                  const char *const *endpoints, size_t n,
+                                  const char *default_cacert,
+                                  struct ei_http **out, struct ei_error *err)
 {
     struct ei_layer *l = layer_of(h);
     struct ei_error e = {0};
@@ -313,6 +335,9 @@ static enum ei_status host_http_open(const struct ei_host *h,
         }
         cfg.max_response = (size_t)max;
     }
+    if (cfg.cacert == NULL && default_cacert != NULL &&
+        default_cacert[0] != '\0')
+        cfg.cacert = default_cacert;
     if (cfg.key != NULL && cfg.cert == NULL) {
         ei_error_set(&e, EI_BADCONFIG, 0, l->name, l->conf->where,
                      "key needs cert");
@@ -656,6 +681,7 @@ int ei_layer_init(struct ei_layer *l, struct ei_layer_conf *conf,
     l->host.http_request = host_http_request;
     l->host.http_response_free = host_http_response_free;
     l->host.http_close = host_http_close;
+    l->host.http_open_ca = host_http_open_ca;
 
     l->plain = ei_store_new(false);
     l->secrets = ei_store_new(true);

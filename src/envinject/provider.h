@@ -221,8 +221,17 @@ struct ei_host {
     /* wipe and free a response body (safe on a zeroed response) */
     void (*http_response_free)(struct ei_http *c,
                                struct ei_http_response *resp);
-    /* close the client; NULL is fine */
+    /* close the client; NULL is fine (the layer closes any left open) */
     void (*http_close)(struct ei_http *c);
+    /*
+     * As http_open, with a CA bundle to use when the layer sets no cacert
+     * option (the provider's own environment variable, such as
+     * VAULT_CACERT); default_cacert may be NULL.  Appended: check size.
+     */
+    enum ei_status (*http_open_ca)(const struct ei_host *h,
+                                   const char *const *endpoints, size_t n,
+                                   const char *default_cacert,
+                                   struct ei_http **out, struct ei_error *err);
 };
 
 /*

@@ -25,6 +25,7 @@ struct fake_opt {
 
 struct fake_host {
     struct ei_host host;
+    char default_cacert[512]; /* what http_open_ca was given last */
     struct fake_opt *opts;
     size_t opts_n;
     char **environ; /* NULL-terminated */
@@ -325,6 +326,24 @@ static void fake_http_free(struct fake_http *fc)
     free(fc->endpoints);
     free(fc->locator);
     free(fc);
+}
+
+static enum ei_status fake_http_open(const struct ei_host *h,
+                                     const char *const *endpoints, size_t n,
+                                     struct ei_http **out,
+                                     struct ei_error *err);
+
+/* The fake makes no TLS connections: the default CA is only recorded. */
+static enum ei_status fake_http_open_ca(const struct ei_host *h,
+                                        const char *const *endpoints, size_t n,
+                                        const char *default_cacert,
+                                        struct ei_http **out,
+                                        struct ei_error *err)
+{
+    struct fake_host *fh = fake_of(h);
+    snprintf(fh->default_cacert, sizeof(fh->default_cacert), "%s",
+             default_cacert != NULL ? default_cacert : "");
+    return fake_http_open(h, endpoints, n, out, err);
 }
 
 static enum ei_status fake_http_open(const struct ei_host *h,
@@ -666,6 +685,7 @@ struct fake_host *fake_host_new(const char *const *opts,
         .remaining_ms = fake_remaining_ms,
         .max_value_len = FAKE_MAX_VALUE_LEN,
         .http_open = fake_http_open,
+        .http_open_ca = fake_http_open_ca,
         .http_request = fake_http_request,
         .http_response_free = fake_http_response_free,
         .http_close = fake_http_close,
@@ -742,6 +762,11 @@ const char *fake_host_unused(struct fake_host *fh)
             return fh->opts[i].name;
     }
     return NULL;
+}
+
+const char *fake_host_default_cacert(struct fake_host *fh)
+{
+    return fh->default_cacert;
 }
 
 const char *fake_host_log(struct fake_host *fh)

@@ -37,6 +37,8 @@ const char *fake_host_unused(struct fake_host *fh);
 
 /* All log lines so far, joined with '\n' ("" when none). */
 const char *fake_host_log(struct fake_host *fh);
+/* The default CA bundle the provider passed to http_open_ca ("" if none). */
+const char *fake_host_default_cacert(struct fake_host *fh);
 
 /* Number of read_file calls so far (to check that configure does no I/O). */
 size_t fake_host_reads(struct fake_host *fh);

@@ -1,0 +1,220 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Benchmark of the etcd provider (not part of make check); usage:
+# tests/bench-etcd.sh [BUILD_DIR] (default: the top of the source tree).
+#
+# Starts one etcd on free loopback ports, loads 2,000 and 100,000 keys under
+# two prefixes, and resolves each prefix with envinject and, as the floor,
+# with one curl range request for the whole prefix.  Reports the median
+# wall time and the peak RSS of each, and the targets: 2,000 keys within
+# 1.5 times the curl floor; 100,000 keys under 1 s and 64 MiB.  Exits 1 when
+# a target is missed and BENCH_STRICT is set.
+set -eu
+export LC_ALL=C
+export ETCDCTL_API=3
+
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "${1:-$here/..}" && pwd)
+envinject=$build/envinject
+runs_small=${BENCH_RUNS:-15}
+runs_big=${BENCH_RUNS_BIG:-5}
+big_n=${BENCH_BIG:-100000}
+small_n=2000
+
+for tool in etcd etcdctl curl awk; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "bench-etcd.sh: $tool is not installed" >&2
+        exit 1
+    fi
+done
+if [ ! -x "$envinject" ]; then
+    echo "bench-etcd.sh: $envinject is not built" >&2
+    exit 1
+fi
+# GNU time gives the peak RSS; without it only times are reported
+gnu_time=
+if [ -x /usr/bin/time ] && /usr/bin/time -f %M true >/dev/null 2>&1; then
+    gnu_time=/usr/bin/time
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ei-bench-etcd.XXXXXX")
+etcd_pid=
+# shellcheck disable=SC2317 # run by the trap
+cleanup() {
+    if [ -n "$etcd_pid" ]; then
+        kill "$etcd_pid" 2>/dev/null || true
+        wait "$etcd_pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+declare -A taken=()
+port=
+pick_port() {
+    local i p
+    for i in $(seq 200); do
+        p=$((20000 + RANDOM % 12000))
+        [ -n "${taken[$p]:-}" ] && continue
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            taken[$p]=1
+            port=$p
+            return 0
+        fi
+    done
+    return 1
+}
+
+url=
+for attempt in 1 2 3; do
+    pick_port
+    url=http://127.0.0.1:$port
+    pick_port
+    peer=http://127.0.0.1:$port
+    rm -rf "$work/data"
+    etcd --name bench --data-dir "$work/data" \
+        --listen-client-urls "$url" --advertise-client-urls "$url" \
+        --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
+        --initial-cluster "bench=$peer" --initial-cluster-state new \
+        --initial-cluster-token "ei-bench-$attempt-$$" \
+        --max-txn-ops 10000 --logger zap --log-level warn \
+        >"$work/etcd.log" 2>&1 &
+    etcd_pid=$!
+    up=false
+    for i in $(seq 600); do
+        kill -0 "$etcd_pid" 2>/dev/null || break
+        if curl -s -m 2 "$url/health" | grep -q '"health":"true"'; then
+            up=true
+            break
+        fi
+        sleep 0.1
+    done
+    $up && break
+    kill "$etcd_pid" 2>/dev/null || true
+    wait "$etcd_pid" 2>/dev/null || true
+    etcd_pid=
+done
+if [ -z "$etcd_pid" ]; then
+    echo "bench-etcd.sh: etcd did not start:" >&2
+    cat "$work/etcd.log" >&2
+    exit 1
+fi
+
+# load PREFIX N: N keys of config-sized values, 10,000 puts a transaction
+load() {
+    local prefix=$1 n=$2 from
+    for ((from = 0; from < n; from += 10000)); do
+        awk -v p="$prefix" -v a="$from" -v n="$n" 'BEGIN {
+            print ""
+            for (i = a; i < a + 10000 && i < n; i++)
+                printf "put %sservice%03d/setting%06d \"value %d: postgres://db-%d.internal:5432/app?sslmode=require\"\n", p, i % 100, i, i, i
+            print ""
+            print ""
+        }' | etcdctl --endpoints="$url" txn -i=false >"$work/txn.out"
+        grep -q SUCCESS "$work/txn.out"
+    done
+}
+echo "loading $small_n and $big_n keys into etcd at $url ..."
+load /bench/small/ "$small_n"
+load /bench/big/ "$big_n"
+
+# b64 TEXT: standard base64 of a text, for the curl request body
+b64() {
+    printf '%s' "$1" | base64 -w0
+}
+
+# measure NAME RUNS COMMAND...: median wall ms and peak RSS KiB of RUNS runs
+median_ms=0
+peak_kib=0
+measure() {
+    local runs=$1
+    shift
+    local times=() i t0 t1 rss
+    peak_kib=0
+    for ((i = 0; i < runs; i++)); do
+        t0=$(date +%s%N)
+        if [ -n "$gnu_time" ]; then
+            "$gnu_time" -f %M -o "$work/rss" "$@" >"$work/out" 2>"$work/err"
+        else
+            "$@" >"$work/out" 2>"$work/err"
+        fi
+        t1=$(date +%s%N)
+        times+=($(((t1 - t0) / 1000000)))
+        if [ -n "$gnu_time" ]; then
+            rss=$(tail -n 1 "$work/rss")
+            [ "$rss" -gt "$peak_kib" ] && peak_kib=$rss
+        fi
+    done
+    median_ms=$(printf '%s\n' "${times[@]}" | sort -n |
+        awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+}
+
+missed=0
+# bench LABEL PREFIX N RUNS: prints both lines, sets ei_ms, curl_ms, ei_kib
+ei_ms=0
+curl_ms=0
+ei_kib=0
+bench() {
+    local label=$1 prefix=$2 n=$3 runs=$4
+    local end=${prefix%/}0
+    local body
+    body="{\"key\":\"$(b64 "$prefix")\",\"range_end\":\"$(b64 "$end")\"}"
+    measure "$runs" curl -s -f -X POST -d "$body" "$url/v3/kv/range"
+    curl_ms=$median_ms
+    local curl_kib=$peak_kib
+    local got
+    got=$(grep -o '"count":"[0-9]*"' "$work/out" | tr -dc 0-9)
+    if [ "$got" != "$n" ]; then
+        echo "bench-etcd.sh: curl saw $got keys under $prefix, not $n" >&2
+        exit 1
+    fi
+    measure "$runs" "$envinject" --layer "etcd:$url,prefix=$prefix,timeout=60000" \
+        print --format dotenv
+    ei_ms=$median_ms
+    ei_kib=$peak_kib
+    got=$(grep -c '^SERVICE' "$work/out" || true)
+    if [ "$got" != "$n" ]; then
+        echo "bench-etcd.sh: envinject resolved $got keys under $prefix, not $n" >&2
+        cat "$work/err" >&2
+        exit 1
+    fi
+    printf '%-8s %-10s %8s ms %10s KiB\n' "$label" curl "$curl_ms" \
+        "${gnu_time:+$curl_kib}" "$label" envinject "$ei_ms" "${gnu_time:+$ei_kib}"
+}
+
+# verdict TEXT OK: one line per target
+verdict() {
+    if [ "$2" = 1 ]; then
+        echo "  met:    $1"
+    else
+        echo "  MISSED: $1"
+        missed=$((missed + 1))
+    fi
+}
+
+echo
+printf '%-8s %-10s %11s %14s\n' keys command "median" "peak RSS"
+bench "$small_n" /bench/small/ "$small_n" "$runs_small"
+ratio=$(awk -v a="$ei_ms" -v b="$curl_ms" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+small_ok=$(awk -v a="$ei_ms" -v b="$curl_ms" 'BEGIN { print (a <= 1.5 * b) ? 1 : 0 }')
+small_line="2,000 keys within 1.5x the curl floor ($ei_ms ms vs $curl_ms ms: ${ratio}x)"
+
+bench "$big_n" /bench/big/ "$big_n" "$runs_big"
+big_time_ok=$([ "$ei_ms" -lt 1000 ] && echo 1 || echo 0)
+big_line="$big_n keys under 1 s ($ei_ms ms; the curl floor is $curl_ms ms)"
+big_rss_ok=1
+big_rss_line="$big_n keys under 64 MiB peak RSS (not measured: no GNU time)"
+if [ -n "$gnu_time" ]; then
+    big_rss_ok=$([ "$ei_kib" -lt $((64 * 1024)) ] && echo 1 || echo 0)
+    big_rss_line="$big_n keys under 64 MiB peak RSS ($((ei_kib / 1024)) MiB)"
+fi
+
+echo
+echo "targets:"
+verdict "$small_line" "$small_ok"
+verdict "$big_line" "$big_time_ok"
+verdict "$big_rss_line" "$big_rss_ok"
+if [ "$missed" -gt 0 ] && [ -n "${BENCH_STRICT:-}" ]; then
+    exit 1
+fi
+exit 0

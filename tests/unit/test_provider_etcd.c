@@ -1,0 +1,1495 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of the etcd provider (providers/etcd.c) through the fake
+   host's canned HTTP replies; link with -Wl,--wrap=malloc for the
+   allocation-failure test. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include <envinject/provider.h>
+
+#include "host.h"
+
+extern const struct ei_provider ei_provider_etcd;
+
+#define CANARY    "EI_CANARY_e7cd"
+#define PATH_SIZE 512
+#define OPTS_N    12
+#define ENV_N     4
+#define REPLIES_N 8
+#define REQS_N    8
+#define WANT_N    8
+#define DL_MS     5000 /* the deadline of a case that sets none */
+#define EP1       "http://e1:2379"
+#define EP2       "http://e2:2379"
+#define OPT_EP    "endpoints=" EP1
+#define OPT_PFX   "prefix=/app/"
+/* a response header as etcd 3.4 sends it */
+#define HDR(rev)                                                               \
+    "\"header\":{\"cluster_id\":\"14841639068965178418\",\"member_id\":"       \
+    "\"10276657743932975437\",\"revision\":\"" rev "\",\"raft_term\":\"2\"}"
+#define RANGE_FLAGS EI_HTTP_SECRET
+#define AUTH_FLAGS  (EI_HTTP_SECRET | EI_HTTP_SECRET_BODY | EI_HTTP_NORETRY)
+#define AUTH_PATH   "/v3/auth/authenticate"
+#define RANGE_PATH  "/v3/kv/range"
+#define AUTH_FAILED                                                            \
+    "{\"error\":\"etcdserver: authentication failed, invalid user ID or "      \
+    "password\",\"message\":\"etcdserver: authentication failed, invalid "     \
+    "user ID or password\",\"code\":3}"
+#define TOKEN_BAD                                                              \
+    "{\"error\":\"etcdserver: invalid auth token\",\"message\":\"etcdserver: " \
+    "invalid auth token\",\"code\":16}"
+#define OK_ONE                                                                 \
+    "{" HDR("9") ",\"kvs\":[{\"key\":\"<</app/a>>\",\"mod_revision\":\"4\","   \
+                 "\"value\":\"<<1>>\"}],\"count\":\"1\"}"
+#define LOC1(ep)       "/app/a@4 (" ep ")"
+#define MANY_PAGES_N   8
+#define MANY_VALUE_MAX 1200
+
+/* --- allocation failure through ld --wrap=malloc and jansson's hooks --- */
+
+void *__real_malloc(size_t n);
+void *__wrap_malloc(size_t n);
+
+/* allocations that succeed before one fails; -1: never fail */
+static long chaos_countdown = -1;
+
+static bool chaos_fail(void)
+{
+    if (chaos_countdown == 0)
+        return true;
+    if (chaos_countdown > 0)
+        chaos_countdown--;
+    return false;
+}
+
+void *__wrap_malloc(size_t n)
+{
+    return chaos_fail() ? NULL : __real_malloc(n);
+}
+
+/* jansson reports most allocation failures as syntax errors */
+static bool chaos_json_hit;
+
+static void *chaos_json_malloc(size_t n)
+{
+    if (!chaos_fail())
+        return __real_malloc(n);
+    chaos_json_hit = true;
+    return NULL;
+}
+
+/* --- the table --- */
+
+struct reply {
+    long status; /* 0 ends the list */
+    const char *body;
+    unsigned flags; /* FAKE_HTTP_* */
+};
+
+/*
+ * A request the provider must have made.  Range requests are compared
+ * field by field after parsing the body as etcd would; key and range_end
+ * are bytes with %XX escapes.  The authenticate body is compared as text.
+ */
+struct want_req {
+    const char *path; /* NULL ends the list */
+    const char *endpoint;
+    const char *key;
+    const char *range_end;
+    long long limit;
+    long long revision; /* 0: the field must be absent */
+    bool serializable;
+    const char *auth; /* the Authorization header; NULL: none */
+    const char *body; /* the exact authenticate body */
+    unsigned flags;
+};
+
+struct want_entry {
+    const char *name; /* NULL ends the list */
+    const char *value;
+    const char *locator;
+};
+
+struct pwfile {
+    const char *content; /* NULL: no file */
+    int mode;
+};
+
+struct etcd_case {
+    const char *name;
+    const char *opts[OPTS_N]; /* "%D" stands for the case's folder */
+    const char *environ[ENV_N];
+    const char *arg;
+    struct pwfile pw; /* written to %D/pw */
+    struct reply replies[REPLIES_N];
+    int deadline_ms; /* 0: DL_MS */
+    size_t fail_at;
+    enum ei_status want_configure;
+    enum ei_status want;
+    const char *want_text;    /* a part of err.text */
+    const char *want_locator; /* a part of err.locator */
+    const char *never; /* in neither err nor the log (a value, a password) */
+    struct want_req reqs[REQS_N];      /* checked, all of them, when given */
+    struct want_entry entries[WANT_N]; /* all of them, when want is EI_OK */
+    const char *log_has;
+};
+
+#define RANGE1(lim)                                                            \
+    {                                                                          \
+        .path = RANGE_PATH, .key = "/app/", .range_end = "/app0",              \
+        .limit = (lim), .flags = RANGE_FLAGS                                   \
+    }
+
+static const struct etcd_case cases[] = {
+    /* --- configure --- */
+    {.name = "configure-minimal",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{" HDR("1") "}"}},
+     .reqs = {RANGE1(1000)}},
+    {.name = "configure-every-option",
+     .opts = {OPT_EP, OPT_PFX, "cacert=ca.pem", "cert=c.pem", "key=c.key",
+              "insecure=false", "max_response_size=100000",
+              "serializable=false", "page_size=10000", "username=u",
+              "password_file=pw"},
+     .pw = {"pw\n", 0600},
+     .replies = {{200, "{\"token\":\"t.1\"}"}, {200, "{}"}}},
+    {.name = "configure-arg-sets-endpoints",
+     .arg = EP2,
+     .opts = {"prefix=/p/"},
+     .replies = {{200, "{}"}},
+     .reqs = {{.path = RANGE_PATH,
+               .endpoint = EP2,
+               .key = "/p/",
+               .range_end = "/p0",
+               .limit = 1000,
+               .flags = RANGE_FLAGS}}},
+    {.name = "configure-no-endpoints",
+     .opts = {OPT_PFX},
+     .want_configure = EI_BADCONFIG,
+     .want_text = "endpoints is required"},
+    {.name = "configure-empty-endpoint-in-list",
+     .opts = {"endpoints=" EP1 ",," EP2, OPT_PFX},
+     .want_configure = EI_BADCONFIG,
+     .want_text = "an endpoint is empty"},
+    {.name = "configure-blank-endpoint",
+     .opts = {"endpoints= \t", OPT_PFX},
+     .want_configure = EI_BADCONFIG,
+     .want_text = "an endpoint is empty"},
+    {.name = "configure-endpoint-without-scheme",
+     .opts = {"endpoints=127.0.0.1:2379", OPT_PFX},
+     .want_configure = EI_BADCONFIG,
+     .want_text = "endpoint '127.0.0.1:2379' needs a scheme"},
+    {.name = "configure-no-prefix",
+     .opts = {OPT_EP},
+     .want_configure = EI_BADCONFIG,
+     .want_text = "prefix is required"},
+    {.name = "configure-empty-prefix",
+     .opts = {OPT_EP, "prefix="},
+     .want_configure = EI_BADCONFIG,
+     .want_text = "prefix is required"},
+    {.name = "configure-page-size-zero",
+     .opts = {OPT_EP, OPT_PFX, "page_size=0"},
+     .want_configure = EI_BADCONFIG,
+     .want_text = "page_size must be from 1 to 10000"},
+    {.name = "configure-page-size-too-big",
+     .opts = {OPT_EP, OPT_PFX, "page_size=10001"},
+     .want_configure = EI_BADCONFIG,
+     .want_text = "page_size must be from 1 to 10000"},
+    {.name = "configure-page-size-not-a-number",
+     .opts = {OPT_EP, OPT_PFX, "page_size=many"},
+     .want_configure = EI_BADCONFIG,
+     .want_text = "page_size"},
+    {.name = "configure-serializable-not-a-boolean",
+     .opts = {OPT_EP, OPT_PFX, "serializable=maybe"},
+     .want_configure = EI_BADCONFIG,
+     .want_text = "serializable"},
+    {.name = "configure-password-in-clear-refused",
+     .opts = {OPT_EP, OPT_PFX, "username=u", "password=" CANARY},
+     .want_configure = EI_BADCONFIG,
+     .want_text = "use password_file or password_env",
+     .never = CANARY},
+    {.name = "configure-password-alone-refused",
+     .opts = {OPT_EP, OPT_PFX, "password=" CANARY},
+     .want_configure = EI_BADCONFIG,
+     .want_text = "a password in the configuration is refused",
+     .never = CANARY},
+    {.name = "configure-username-without-password",
+     .opts = {OPT_EP, OPT_PFX, "username=u"},
+     .want_configure = EI_BADCONFIG,
+     .want_text = "exactly one of password_file and password_env"},
+    {.name = "configure-username-with-both-sources",
+     .opts = {OPT_EP, OPT_PFX, "username=u", "password_file=pw",
+              "password_env=PW"},
+     .environ = {"PW=x"},
+     .want_configure = EI_BADCONFIG,
+     .want_text = "exactly one of password_file and password_env"},
+    {.name = "configure-password-file-without-username",
+     .opts = {OPT_EP, OPT_PFX, "password_file=pw"},
+     .want_configure = EI_BADCONFIG,
+     .want_text = "password_file needs username"},
+    {.name = "configure-password-env-without-username",
+     .opts = {OPT_EP, OPT_PFX, "password_env=PW"},
+     .environ = {"PW=x"},
+     .want_configure = EI_BADCONFIG,
+     .want_text = "password_env needs username"},
+    {.name = "configure-password-env-bad-name",
+     .opts = {OPT_EP, OPT_PFX, "username=u", "password_env=1PW"},
+     .want_configure = EI_BADCONFIG,
+     .want_text = "password_env must be a variable name"},
+    {.name = "configure-password-env-unset",
+     .opts = {OPT_EP, OPT_PFX, "username=u", "password_env=PW"},
+     .environ = {"PWX=x"},
+     .want_configure = EI_BADCONFIG,
+     .want_text = "password_env names PW, which is not set"},
+    {.name = "configure-password-env-empty",
+     .opts = {OPT_EP, OPT_PFX, "username=u", "password_env=PW"},
+     .environ = {"PW="},
+     .want_configure = EI_BADCONFIG,
+     .want_text = "which is not set"},
+    {.name = "configure-username-control-character",
+     .opts = {OPT_EP, OPT_PFX, "username=a\nb", "password_env=PW"},
+     .environ = {"PW=x"},
+     .want_configure = EI_BADCONFIG,
+     .want_text = "username must be 1 to 256 bytes"},
+    {.name = "configure-username-not-utf8",
+     .opts = {OPT_EP, OPT_PFX, "username=a\xff", "password_env=PW"},
+     .environ = {"PW=x"},
+     .want_configure = EI_BADCONFIG,
+     .want_text = "username is not valid UTF-8"},
+    {.name = "configure-network-option-checked-by-host",
+     .opts = {OPT_EP, OPT_PFX, "max_response_size=0"},
+     .want_configure = EI_BADCONFIG,
+     .want_text = "max_response_size"},
+
+    /* --- reading --- */
+    {.name = "one-page",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200,
+                  "{" HDR(
+                      "9") ",\"kvs\":[{\"key\":\"<</app/db/host>>\","
+                           "\"create_revision\":\"3\",\"mod_revision\":\"5\","
+                           "\"version\":\"1\",\"value\":\"<<db.local>>\"},"
+                           "{\"key\":\"<</app/db/port>>\",\"create_revision\":"
+                           "\"4\",\"mod_revision\":\"6\",\"version\":\"1\","
+                           "\"value\":\"<<5432>>\"}],\"count\":\"2\"}"}},
+     .reqs = {RANGE1(1000)},
+     .entries = {{"db/host", "db.local", "/app/db/host@5 (" EP1 ")"},
+                 {"db/port", "5432", "/app/db/port@6 (" EP1 ")"}}},
+    {.name = "empty-range-is-no-error",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{" HDR("9") "}"}},
+     .reqs = {RANGE1(1000)}},
+    {.name = "missing-fields-are-defaults",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"kvs\":[{\"key\":\"<</app/empty>>\"},"
+                       "{\"key\":\"<</app/nullv>>\",\"value\":null}]}"}},
+     .entries = {{"empty", "", "/app/empty@0 (" EP1 ")"},
+                 {"nullv", "", "/app/nullv@0 (" EP1 ")"}}},
+    {.name = "revision-as-number-accepted",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"header\":{\"revision\":9},\"kvs\":[{\"key\":"
+                       "\"<</app/a>>\",\"mod_revision\":42,\"value\":"
+                       "\"<<x>>\"}]}"}},
+     .entries = {{"a", "x", "/app/a@42 (" EP1 ")"}}},
+    {.name = "prefix-itself-and-empty-segments-skipped",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"kvs\":[{\"key\":\"<</app/>>\",\"value\":\"<<"
+                       "p>>\"},{\"key\":\"<</app//>>\",\"value\":\"<<s>>\"},"
+                       "{\"key\":\"<</app//a//b/>>\",\"value\":\"<<v>>\"}]}"}},
+     .entries = {{"a/b", "v", "/app//a//b/@0 (" EP1 ")"}},
+     .log_has = "/app//@0 (" EP1 "): skipped: no name below the prefix"},
+    {.name = "utf8-and-multi-line-values",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"kvs\":[{\"key\":\"<</app/ключ/名前>>\",\"value\":"
+                       "\"<<värde ✓%0aline 2%0d%0a%0a>>\"}]}"}},
+     .entries = {{"ключ/名前", "värde ✓\nline 2\r\n\n",
+                  "/app/ключ/名前@0 (" EP1 ")"}}},
+    {.name = "control-bytes-in-locator-shown-as-question-marks",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"kvs\":[{\"key\":\"<</app/a%0a%1bb>>\",\"value\":"
+                       "\"<<v>>\"}]}"}},
+     .entries = {{"a\n\x1b"
+                  "b",
+                  "v", "/app/a??b@0 (" EP1 ")"}}},
+    {.name = "pages-follow-last-key-at-first-revision",
+     .opts = {OPT_EP, OPT_PFX, "page_size=2"},
+     .replies =
+         {{200, "{" HDR(
+                    "7") ",\"kvs\":[{\"key\":\"<</app/a>>\","
+                         "\"mod_revision\":\"2\",\"value\":\"<<1>>\"},{\"key\":"
+                         "\"<</app/b>>\",\"mod_revision\":\"3\",\"value\":"
+                         "\"<<2>>\"}],\"more\":true,\"count\":\"5\"}"},
+          {200, "{" HDR(
+                    "8") ",\"kvs\":[{\"key\":\"<</app/c>>\","
+                         "\"mod_revision\":\"4\",\"value\":\"<<3>>\"},{\"key\":"
+                         "\"<</app/d>>\",\"mod_revision\":\"5\",\"value\":"
+                         "\"<<4>>\"}],\"more\":true,\"count\":\"3\"}"},
+          {200, "{" HDR("8") ",\"kvs\":[{\"key\":\"<</app/e>>\","
+                             "\"mod_revision\":\"6\",\"value\":\"<<5>>\"}],"
+                             "\"count\":\"1\"}"}},
+     .reqs = {RANGE1(2),
+              {.path = RANGE_PATH,
+               .key = "/app/b%00",
+               .range_end = "/app0",
+               .limit = 2,
+               .revision = 7,
+               .flags = RANGE_FLAGS},
+              {.path = RANGE_PATH,
+               .key = "/app/d%00",
+               .range_end = "/app0",
+               .limit = 2,
+               .revision = 7,
+               .flags = RANGE_FLAGS}},
+     .entries = {{"a", "1", "/app/a@2 (" EP1 ")"},
+                 {"b", "2", "/app/b@3 (" EP1 ")"},
+                 {"c", "3", "/app/c@4 (" EP1 ")"},
+                 {"d", "4", "/app/d@5 (" EP1 ")"},
+                 {"e", "5", "/app/e@6 (" EP1 ")"}}},
+    {.name = "range-end-increments-last-byte",
+     .opts = {OPT_EP, "prefix=config/myapp/"},
+     .replies = {{200, "{}"}},
+     .reqs = {{.path = RANGE_PATH,
+               .key = "config/myapp/",
+               .range_end = "config/myapp0",
+               .limit = 1000,
+               .flags = RANGE_FLAGS}}},
+    {.name = "range-end-carries-over-0xff",
+     .opts = {OPT_EP, "prefix=a\xff"},
+     .replies = {{200, "{\"kvs\":[{\"key\":\"<<a%ffx>>\",\"value\":"
+                       "\"<<v>>\"}]}"}},
+     .reqs = {{.path = RANGE_PATH,
+               .key = "a%ff",
+               .range_end = "b",
+               .limit = 1000,
+               .flags = RANGE_FLAGS}},
+     .entries = {{"x", "v", "a\xffx@0 (" EP1 ")"}}},
+    {.name = "range-end-carries-over-two-0xff",
+     .opts = {OPT_EP, "prefix=/a\xff\xff"},
+     .replies = {{200, "{}"}},
+     .reqs = {{.path = RANGE_PATH,
+               .key = "/a%ff%ff",
+               .range_end = "/b",
+               .limit = 1000,
+               .flags = RANGE_FLAGS}}},
+    {.name = "range-end-of-0xff-only-is-nul",
+     .opts = {OPT_EP, "prefix=\xff\xff"},
+     .replies = {{200, "{\"kvs\":[{\"key\":\"<<%ff%ffk>>\",\"value\":"
+                       "\"<<v>>\"}]}"}},
+     .reqs = {{.path = RANGE_PATH,
+               .key = "%ff%ff",
+               .range_end = "%00",
+               .limit = 1000,
+               .flags = RANGE_FLAGS}},
+     .entries = {{"k", "v", NULL}}},
+    {.name = "serializable-and-page-size-in-request",
+     .opts = {OPT_EP, OPT_PFX, "serializable=true", "page_size=10000"},
+     .replies = {{200, "{}"}},
+     .reqs = {{.path = RANGE_PATH,
+               .key = "/app/",
+               .range_end = "/app0",
+               .limit = 10000,
+               .serializable = true,
+               .flags = RANGE_FLAGS}}},
+    {.name = "endpoints-split-on-commas-trailing-slash-dropped",
+     .opts = {"endpoints= " EP1 " , " EP2 "/", OPT_PFX},
+     .replies = {{200, NULL, FAKE_HTTP_CLOSE}, {200, OK_ONE}},
+     .reqs = {{.path = RANGE_PATH, .endpoint = EP1, .flags = RANGE_FLAGS},
+              {.path = RANGE_PATH, .endpoint = EP2, .flags = RANGE_FLAGS}},
+     .entries = {{"a", "1", LOC1(EP2)}}},
+    {.name = "failover-names-the-member-that-answered",
+     .opts = {OPT_EP, "endpoints=" EP2, OPT_PFX},
+     .replies = {{200, NULL, FAKE_HTTP_CLOSE}, {200, OK_ONE}},
+     .entries = {{"a", "1", LOC1(EP2)}}},
+    {.name = "all-members-unreachable",
+     .opts = {OPT_EP, "endpoints=" EP2, OPT_PFX},
+     .replies = {{200, NULL, FAKE_HTTP_CLOSE}, {200, NULL, FAKE_HTTP_CLOSE}},
+     .want = EI_UNAVAILABLE,
+     .want_text = "no endpoint answered",
+     .want_locator = EP1 ", " EP2},
+    {.name = "server-error-retried-by-the-engine",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{503, "{\"code\":14}"}, {200, OK_ONE}},
+     .entries = {{"a", "1", LOC1(EP1)}}},
+    {.name = "server-errors-until-the-engine-gives-up",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{503, "{\"code\":14}"}, {503, "{\"code\":14}"}},
+     .want = EI_UNAVAILABLE,
+     .want_text = "HTTP 503 after 2 attempts"},
+    {.name = "timeout-on-a-later-page",
+     .opts = {OPT_EP, OPT_PFX, "page_size=1"},
+     .deadline_ms = 1000,
+     .replies = {{200, "{\"kvs\":[{\"key\":\"<</app/a>>\"}],\"more\":true}"},
+                 {200, OK_ONE, FAKE_HTTP_DELAY_MS(5000)}},
+     .want = EI_UNAVAILABLE,
+     .want_text = "(last: timeout)"},
+    {.name = "sink-failure-stops-the-layer",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, OK_ONE}},
+     .fail_at = 1,
+     .want = EI_INTERNAL,
+     .want_text = "failing emit 1"},
+
+    /* --- malformed and hostile responses --- */
+    {.name = "truncated-json",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200,
+                  "{\"kvs\":[{\"key\":\"<</app/a>>\",\"value\":\"" CANARY}},
+     .want = EI_BADDATA,
+     .want_text = "range: malformed JSON at byte",
+     .want_locator = EP1,
+     .never = CANARY},
+    {.name = "not-json-at-all",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "<html>" CANARY "</html>"}},
+     .want = EI_BADDATA,
+     .want_text = "malformed JSON",
+     .never = CANARY},
+    {.name = "empty-body",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, ""}},
+     .want = EI_BADDATA,
+     .want_text = "malformed JSON"},
+    {.name = "top-level-array",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "[]"}},
+     .want = EI_BADDATA,
+     .want_text = "the response is not a JSON object"},
+    {.name = "duplicate-member",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"kvs\":[],\"kvs\":[{\"key\":\"<</app/x>>\"}]}"}},
+     .want = EI_BADDATA,
+     .want_text = "duplicate object key"},
+    {.name = "header-not-an-object",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"header\":\"x\"}"}},
+     .want = EI_BADDATA,
+     .want_text = "header is not an object"},
+    {.name = "header-revision-not-a-number",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"header\":{\"revision\":\"7x\"}}"}},
+     .want = EI_BADDATA,
+     .want_text = "header.revision is not a revision"},
+    {.name = "kvs-not-an-array",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"kvs\":{}}"}},
+     .want = EI_BADDATA,
+     .want_text = "kvs is not an array"},
+    {.name = "kv-not-an-object",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"kvs\":[{\"key\":\"<</app/a>>\"},7]}"}},
+     .want = EI_BADDATA,
+     .want_text = "kvs[1] is not an object"},
+    {.name = "key-missing",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"kvs\":[{\"value\":\"<<" CANARY ">>\"}]}"}},
+     .want = EI_BADDATA,
+     .want_text = "kvs[0] has no key"},
+    {.name = "key-empty",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"kvs\":[{\"key\":\"\"}]}"}},
+     .want = EI_BADDATA,
+     .want_text = "kvs[0] has no key"},
+    {.name = "key-not-a-string",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"kvs\":[{\"key\":5}]}"}},
+     .want = EI_BADDATA,
+     .want_text = "kvs[0] has no key"},
+    {.name = "key-bad-base64",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"kvs\":[{\"key\":\"@@@@\"}]}"}},
+     .want = EI_BADDATA,
+     .want_text = "kvs[0].key is not valid base64 (4 bytes)"},
+    {.name = "key-base64-without-padding",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"kvs\":[{\"key\":\"L2FwcC9hYg\"}]}"}},
+     .want = EI_BADDATA,
+     .want_text = "kvs[0].key is not valid base64 (10 bytes)"},
+    {.name = "key-base64-with-trailing-newline",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"kvs\":[{\"key\":\"L2FwcC9hYg==\\n\"}]}"}},
+     .want = EI_BADDATA,
+     .want_text = "kvs[0].key is not valid base64"},
+    {.name = "key-base64-url-variant",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"kvs\":[{\"key\":\"L2FwcC9-_w==\"}]}"}},
+     .want = EI_BADDATA,
+     .want_text = "kvs[0].key is not valid base64"},
+    {.name = "value-bad-base64",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"kvs\":[{\"key\":\"<</app/a>>\",\"value\":\"" CANARY
+                       "\"}]}"}},
+     .want = EI_BADDATA,
+     .want_text = "range: the value is not valid base64 (14 bytes)",
+     .want_locator = "/app/a@0 (" EP1 ")",
+     .never = CANARY},
+    {.name = "value-not-a-string",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"kvs\":[{\"key\":\"<</app/a>>\",\"value\":12}]}"}},
+     .want = EI_BADDATA,
+     .want_text = "the value is not a string"},
+    {.name = "value-with-nul",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"kvs\":[{\"key\":\"<</app/a>>\",\"value\":\"<<ab%00"
+                       "cd>>\"}]}"}},
+     .want = EI_BADDATA,
+     .want_text = "the value holds a NUL byte at offset 2 (5 bytes)"},
+    {.name = "mod-revision-garbage",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"kvs\":[{\"key\":\"<</app/a>>\",\"mod_revision\":"
+                       "\"12a\"}]}"}},
+     .want = EI_BADDATA,
+     .want_text = "kvs[0].mod_revision is not a revision"},
+    {.name = "mod-revision-negative",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"kvs\":[{\"key\":\"<</app/a>>\",\"mod_revision\":"
+                       "\"-1\"}]}"}},
+     .want = EI_BADDATA,
+     .want_text = "mod_revision is not a revision"},
+    {.name = "mod-revision-overflow",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"kvs\":[{\"key\":\"<</app/a>>\",\"mod_revision\":"
+                       "\"99999999999999999999\"}]}"}},
+     .want = EI_BADDATA,
+     .want_text = "mod_revision is not a revision"},
+    {.name = "mod-revision-real",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"kvs\":[{\"key\":\"<</app/a>>\",\"mod_revision\":"
+                       "1.5}]}"}},
+     .want = EI_BADDATA,
+     .want_text = "mod_revision is not a revision"},
+    {.name = "more-not-a-boolean",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"more\":\"true\"}"}},
+     .want = EI_BADDATA,
+     .want_text = "more is not a boolean"},
+    {.name = "more-without-keys-would-loop",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"more\":true,\"kvs\":[]}"}},
+     .want = EI_BADDATA,
+     .want_text = "more is true but the page has no keys"},
+    {.name = "key-outside-the-prefix",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"kvs\":[{\"key\":\"<</apple>>\"}]}"}},
+     .want = EI_BADDATA,
+     .want_text = "range: key outside the prefix /app/",
+     .want_locator = "/apple@0"},
+    {.name = "keys-out-of-order",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"kvs\":[{\"key\":\"<</app/b>>\"},{\"key\":"
+                       "\"<</app/a>>\"}]}"}},
+     .want = EI_BADDATA,
+     .want_text = "keys out of order or repeated",
+     .want_locator = "/app/a@0"},
+    {.name = "key-repeated-on-the-next-page",
+     .opts = {OPT_EP, OPT_PFX, "page_size=1"},
+     .replies = {{200, "{\"kvs\":[{\"key\":\"<</app/a>>\"}],\"more\":true}"},
+                 {200, "{\"kvs\":[{\"key\":\"<</app/a>>\"}],\"more\":true}"}},
+     .want = EI_BADDATA,
+     .want_text = "keys out of order or repeated"},
+    {.name = "key-with-nul",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"kvs\":[{\"key\":\"<</app/a%00b>>\"}]}"}},
+     .want = EI_BADDATA,
+     .want_text = "the key holds a NUL byte at offset 6",
+     .want_locator = "/app/a?b@0"},
+    {.name = "response-larger-than-max-response-size",
+     .opts = {OPT_EP, OPT_PFX, "max_response_size=16"},
+     .replies = {{200, OK_ONE}},
+     .want = EI_BADDATA,
+     .want_text = "response larger than 16 bytes"},
+
+    /* --- statuses --- */
+    {.name = "status-401-without-username",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{401, TOKEN_BAD}},
+     .want = EI_DENIED,
+     .want_text = "the server requires authentication (HTTP 401)",
+     .want_locator = EP1},
+    {.name = "status-400-user-name-is-empty",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{400, "{\"error\":\"etcdserver: user name is empty\","
+                       "\"message\":\"etcdserver: user name is empty\","
+                       "\"code\":3}"}},
+     .want = EI_DENIED,
+     .want_text = "set username and password_file or password_env"},
+    {.name = "status-403",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{403, "{\"error\":\"etcdserver: permission denied\","
+                       "\"message\":\"etcdserver: permission denied\","
+                       "\"code\":7}"}},
+     .want = EI_DENIED,
+     .want_text = "permission denied reading prefix /app/ (HTTP 403)"},
+    {.name = "status-400-compacted",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{400, "{\"error\":\"etcdserver: mvcc: required revision has "
+                       "been compacted\",\"message\":\"etcdserver: mvcc: "
+                       "required revision has been compacted\",\"code\":11}"}},
+     .want = EI_UNAVAILABLE,
+     .want_text = "is not readable on this member (HTTP 400): etcdserver: "
+                  "mvcc: required revision has been compacted"},
+    {.name = "status-400-invalid-argument",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{400, "{\"error\":\"etcdserver: key is not provided\","
+                       "\"message\":\"etcdserver: key is not provided\","
+                       "\"code\":3}"}},
+     .want = EI_BADDATA,
+     .want_text = "request rejected (HTTP 400, gRPC code 3): etcdserver: "
+                  "key is not provided"},
+    {.name = "status-400-message-sanitised",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{400, "{\"message\":\"bad\\nnews 'x'\",\"code\":3}"}},
+     .want = EI_BADDATA,
+     .want_text = "gRPC code 3): bad?news ?x?"},
+    {.name = "status-400-common-name-refused",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{400, "CommonName of client sending a request against "
+                       "gateway will be ignored and not used as expected\n"}},
+     .want = EI_DENIED,
+     .want_text = "refuses client certificates that have a Common Name"},
+    {.name = "status-404-no-gateway",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{404, "404 page not found\n"}},
+     .want = EI_BADDATA,
+     .want_text = "not an etcd v3 JSON gateway (HTTP 404 for /v3/kv/range)"},
+    {.name = "status-405-no-gateway",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{405, "Method Not Allowed\n"}},
+     .want = EI_BADDATA,
+     .want_text = "not an etcd v3 JSON gateway (HTTP 405"},
+    {.name = "status-408",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{408, "{\"code\":1,\"message\":\"context canceled\"}"}},
+     .want = EI_UNAVAILABLE,
+     .want_text = "server error (HTTP 408): context canceled"},
+    {.name = "status-302-not-followed",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{302, ""}},
+     .want = EI_BADDATA,
+     .want_text = "unexpected response (HTTP 302, 0 bytes) to /v3/kv/range"},
+    {.name = "status-204",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{204, ""}},
+     .want = EI_BADDATA,
+     .want_text = "unexpected response (HTTP 204"},
+
+    /* --- authentication --- */
+    {.name = "auth-password-file",
+     .opts = {OPT_EP, OPT_PFX, "username=reader", "password_file=pw"},
+     .pw = {CANARY "\n", 0600},
+     .replies = {{200, "{" HDR("3") ",\"token\":\"sssvIpwfnLAcWAQH.9\"}"},
+                 {200, OK_ONE}},
+     .reqs = {{.path = AUTH_PATH,
+               .body = "{\"name\":\"reader\",\"password\":\"" CANARY "\"}",
+               .flags = AUTH_FLAGS},
+              {.path = RANGE_PATH,
+               .key = "/app/",
+               .range_end = "/app0",
+               .limit = 1000,
+               .auth = "sssvIpwfnLAcWAQH.9",
+               .flags = RANGE_FLAGS}},
+     .entries = {{"a", "1", LOC1(EP1)}}},
+    {.name = "auth-password-env",
+     .opts = {OPT_EP, OPT_PFX, "username=reader", "password_env=ETCD_PW"},
+     .environ = {"ETCD_PW=" CANARY},
+     .replies = {{200, "{\"token\":\"t.1\"}"}, {200, OK_ONE}},
+     .reqs = {{.path = AUTH_PATH,
+               .body = "{\"name\":\"reader\",\"password\":\"" CANARY "\"}",
+               .flags = AUTH_FLAGS},
+              {.path = RANGE_PATH, .auth = "t.1", .flags = RANGE_FLAGS}},
+     .entries = {{"a", "1", LOC1(EP1)}}},
+    {.name = "auth-password-line-ends-trimmed",
+     .opts = {OPT_EP, OPT_PFX, "username=reader", "password_file=pw"},
+     .pw = {"pa ss\r\n\n", 0600},
+     .replies = {{200, "{\"token\":\"t.1\"}"}, {200, "{}"}},
+     .reqs = {{.path = AUTH_PATH,
+               .body = "{\"name\":\"reader\",\"password\":\"pa ss\"}",
+               .flags = AUTH_FLAGS},
+              {.path = RANGE_PATH, .auth = "t.1", .flags = RANGE_FLAGS}}},
+    {.name = "auth-json-escaping",
+     .opts = {OPT_EP, OPT_PFX, "username=r\"é", "password_file=pw"},
+     .pw = {"a\"b\\c\td ✓", 0600},
+     .replies = {{200, "{\"token\":\"t.1\"}"}, {200, "{}"}},
+     .reqs = {{.path = AUTH_PATH,
+               .body = "{\"name\":\"r\\\"é\",\"password\":\"a\\\"b\\\\c\\td "
+                       "✓\"}",
+               .flags = AUTH_FLAGS},
+              {.path = RANGE_PATH, .auth = "t.1", .flags = RANGE_FLAGS}}},
+    {.name = "auth-wrong-password",
+     .opts = {OPT_EP, OPT_PFX, "username=reader", "password_file=pw"},
+     .pw = {CANARY, 0600},
+     .replies = {{400, AUTH_FAILED}},
+     .want = EI_DENIED,
+     .want_text = "authentication failed for user 'reader' (HTTP 400): "
+                  "wrong user name or password",
+     .want_locator = EP1,
+     .never = CANARY,
+     .reqs = {{.path = AUTH_PATH, .flags = AUTH_FLAGS}}},
+    {.name = "auth-not-enabled-reads-without-token",
+     .opts = {OPT_EP, OPT_PFX, "username=reader", "password_file=pw"},
+     .pw = {"pw", 0600},
+     .replies = {{400, "{\"error\":\"etcdserver: authentication is not "
+                       "enabled\",\"message\":\"etcdserver: authentication is "
+                       "not enabled\",\"code\":9}"},
+                 {200, OK_ONE}},
+     .reqs = {{.path = AUTH_PATH, .flags = AUTH_FLAGS},
+              {.path = RANGE_PATH, .flags = RANGE_FLAGS}},
+     .entries = {{"a", "1", LOC1(EP1)}},
+     .log_has = EP1 ": authentication is not enabled; reading without a "
+                    "token"},
+    {.name = "auth-expired-token-renewed-once",
+     .opts = {OPT_EP, OPT_PFX, "username=reader", "password_file=pw",
+              "page_size=1"},
+     .pw = {"pw", 0600},
+     .replies = {{200, "{\"token\":\"t.1\"}"},
+                 {200, "{" HDR("5") ",\"kvs\":[{\"key\":\"<</app/a>>\","
+                                    "\"value\":\"<<1>>\"}],\"more\":true}"},
+                 {401, TOKEN_BAD},
+                 {200, "{\"token\":\"t.2\"}"},
+                 {200, "{\"kvs\":[{\"key\":\"<</app/b>>\",\"value\":"
+                       "\"<<2>>\"}]}"}},
+     .reqs = {{.path = AUTH_PATH, .flags = AUTH_FLAGS},
+              {.path = RANGE_PATH, .auth = "t.1", .flags = RANGE_FLAGS},
+              {.path = RANGE_PATH,
+               .key = "/app/a%00",
+               .range_end = "/app0",
+               .limit = 1,
+               .revision = 5,
+               .auth = "t.1",
+               .flags = RANGE_FLAGS},
+              {.path = AUTH_PATH,
+               .body = "{\"name\":\"reader\",\"password\":\"pw\"}",
+               .flags = AUTH_FLAGS},
+              {.path = RANGE_PATH,
+               .key = "/app/a%00",
+               .range_end = "/app0",
+               .limit = 1,
+               .revision = 5,
+               .auth = "t.2",
+               .flags = RANGE_FLAGS}},
+     .entries = {{"a", "1", "/app/a@0 (" EP1 ")"},
+                 {"b", "2", "/app/b@0 (" EP1 ")"}}},
+    {.name = "auth-token-rejected-twice",
+     .opts = {OPT_EP, OPT_PFX, "username=reader", "password_file=pw"},
+     .pw = {"pw", 0600},
+     .replies = {{200, "{\"token\":\"t.1\"}"},
+                 {401, TOKEN_BAD},
+                 {200, "{\"token\":\"t.2\"}"},
+                 {401, TOKEN_BAD}},
+     .want = EI_DENIED,
+     .want_text = "token of user 'reader' rejected again after "
+                  "re-authenticating (HTTP 401): etcdserver: invalid auth "
+                  "token"},
+    {.name = "auth-403-names-the-user",
+     .opts = {OPT_EP, OPT_PFX, "username=reader", "password_file=pw"},
+     .pw = {"pw", 0600},
+     .replies = {{200, "{\"token\":\"t.1\"}"},
+                 {403, "{\"message\":\"etcdserver: permission denied\","
+                       "\"code\":7}"}},
+     .want = EI_DENIED,
+     .want_text = "permission denied to user 'reader' reading prefix /app/"},
+    {.name = "auth-echoed-token-not-shown",
+     .opts = {OPT_EP, OPT_PFX, "username=reader", "password_file=pw"},
+     .pw = {"pw", 0600},
+     .replies = {{200, "{\"token\":\"" CANARY "\"}"},
+                 {400, "{\"message\":\"bad header " CANARY "\",\"code\":3}"}},
+     .want = EI_BADDATA,
+     .want_text = "request rejected (HTTP 400, gRPC code 3)",
+     .never = CANARY},
+    {.name = "auth-no-token",
+     .opts = {OPT_EP, OPT_PFX, "username=reader", "password_file=pw"},
+     .pw = {"pw", 0600},
+     .replies = {{200, "{" HDR("3") "}"}},
+     .want = EI_BADDATA,
+     .want_text = "authenticate: the response has no token"},
+    {.name = "auth-token-not-a-string",
+     .opts = {OPT_EP, OPT_PFX, "username=reader", "password_file=pw"},
+     .pw = {"pw", 0600},
+     .replies = {{200, "{\"token\":[\"t\"]}"}},
+     .want = EI_BADDATA,
+     .want_text = "authenticate: the response has no token"},
+    {.name = "auth-token-with-line-break",
+     .opts = {OPT_EP, OPT_PFX, "username=reader", "password_file=pw"},
+     .pw = {"pw", 0600},
+     .replies = {{200, "{\"token\":\"t\\r\\nX-Evil: 1\"}"}},
+     .want = EI_BADDATA,
+     .want_text = "the token is not 1 to 8192 printable characters (12 "
+                  "bytes)"},
+    {.name = "auth-token-empty",
+     .opts = {OPT_EP, OPT_PFX, "username=reader", "password_file=pw"},
+     .pw = {"pw", 0600},
+     .replies = {{200, "{\"token\":\"\"}"}},
+     .want = EI_BADDATA,
+     .want_text = "printable characters (0 bytes)"},
+    {.name = "auth-response-not-json",
+     .opts = {OPT_EP, OPT_PFX, "username=reader", "password_file=pw"},
+     .pw = {"pw", 0600},
+     .replies = {{200, "token"}},
+     .want = EI_BADDATA,
+     .want_text = "authenticate: the response is not a JSON object (5 "
+                  "bytes)"},
+    {.name = "auth-server-error-not-retried",
+     .opts = {OPT_EP, OPT_PFX, "username=reader", "password_file=pw"},
+     .pw = {"pw", 0600},
+     .replies = {{503, "{\"code\":14,\"message\":\"etcdserver: no leader\"}"},
+                 {200, "{\"token\":\"t.1\"}"}},
+     .want = EI_UNAVAILABLE,
+     .want_text = "server error (HTTP 503)",
+     .reqs = {{.path = AUTH_PATH, .flags = AUTH_FLAGS}}},
+    {.name = "auth-connection-closed",
+     .opts = {OPT_EP, OPT_PFX, "username=reader", "password_file=pw"},
+     .pw = {"pw", 0600},
+     .replies = {{200, NULL, FAKE_HTTP_CLOSE}, {200, "{\"token\":\"t.1\"}"}},
+     .want = EI_UNAVAILABLE,
+     .want_text = "no endpoint answered",
+     .reqs = {{.path = AUTH_PATH, .flags = AUTH_FLAGS}}},
+    {.name = "auth-password-file-readable-by-others",
+     .opts = {OPT_EP, OPT_PFX, "username=reader", "password_file=pw"},
+     .pw = {CANARY, 0644},
+     .want = EI_DENIED,
+     .want_text = "password_file: ",
+     .want_locator = "%D/pw",
+     .never = CANARY},
+    {.name = "auth-password-file-missing",
+     .opts = {OPT_EP, OPT_PFX, "username=reader", "password_file=nope"},
+     .want = EI_IOERROR,
+     .want_text = "password_file: ",
+     .want_locator = "%D/nope"},
+    {.name = "auth-password-file-empty",
+     .opts = {OPT_EP, OPT_PFX, "username=reader", "password_file=pw"},
+     .pw = {"\r\n\n", 0600},
+     .want = EI_BADCONFIG,
+     .want_text = "password_file is empty"},
+    {.name = "auth-password-not-utf8",
+     .opts = {OPT_EP, OPT_PFX, "username=reader", "password_file=pw"},
+     .pw = {"\xff\xfe", 0600},
+     .want = EI_BADCONFIG,
+     .want_text = "the password is not valid UTF-8 (2 bytes)"},
+};
+
+#define CASES_N (sizeof cases / sizeof cases[0])
+
+static char tmpdir[PATH_SIZE];
+
+/* --- helpers --- */
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decode %XX escapes; returns the length written to out. */
+static size_t unescape(const char *s, size_t len, char *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 &&
+            hexval(s[i + 2]) >= 0) {
+            out[n++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            i += 2;
+        } else {
+            out[n++] = s[i];
+        }
+    }
+    return n;
+}
+
+/* A growing string. */
+struct sbuf {
+    char *p;
+    size_t len, cap;
+};
+
+static void sb_put(struct sbuf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap != 0 ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        b->p = realloc(b->p, cap);
+        assert_non_null(b->p);
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void sb_puts(struct sbuf *b, const char *s)
+{
+    sb_put(b, s, strlen(s));
+}
+
+static void sb_b64(struct sbuf *b, const char *bytes, size_t n)
+{
+    size_t size = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
+    char *out = malloc(size);
+    assert_non_null(out);
+    sodium_bin2base64(out, size, (const unsigned char *)bytes, n,
+                      sodium_base64_VARIANT_ORIGINAL);
+    sb_puts(b, out);
+    free(out);
+}
+
+/* "<<text>>" becomes the base64 of text (with %XX escapes), "%D" the
+   case's folder; the caller frees. */
+static char *expand(const char *tpl)
+{
+    struct sbuf b = {0};
+    sb_put(&b, "", 0);
+    for (const char *p = tpl; *p != '\0';) {
+        if (strncmp(p, "<<", 2) == 0) {
+            const char *end = strstr(p + 2, ">>");
+            assert_non_null(end);
+            char *raw = malloc((size_t)(end - p) + 1);
+            assert_non_null(raw);
+            size_t n = unescape(p + 2, (size_t)(end - p - 2), raw);
+            sb_b64(&b, raw, n);
+            free(raw);
+            p = end + 2;
+        } else if (strncmp(p, "%D", 2) == 0) {
+            sb_puts(&b, tmpdir);
+            p += 2;
+        } else {
+            sb_put(&b, p, 1);
+            p++;
+        }
+    }
+    return b.p;
+}
+
+static void free_list(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+}
+
+static void write_file(const char *path, const char *content, int mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    size_t len = strlen(content);
+    assert_int_equal(write(fd, content, len), (ssize_t)len);
+    assert_int_equal(fchmod(fd, (mode_t)mode), 0);
+    close(fd);
+}
+
+static bool has(const char *hay, const char *needle)
+{
+    return hay != NULL && needle != NULL && strstr(hay, needle) != NULL;
+}
+
+static void check_never(const char *what, const char *s, const char *never)
+{
+    if (never != NULL && has(s, never))
+        fail_msg("%s holds '%s': %s", what, never, s);
+}
+
+/* The base64 field member of a request body, decoded; -1 when absent. */
+static long b64_field(json_t *body, const char *member, char *out, size_t cap)
+{
+    json_t *j = json_object_get(body, member);
+    if (!json_is_string(j))
+        return -1;
+    size_t len = 0;
+    const char *end = NULL;
+    if (sodium_base642bin((unsigned char *)out, cap, json_string_value(j),
+                          json_string_length(j), NULL, &len, &end,
+                          sodium_base64_VARIANT_ORIGINAL) != 0)
+        return -1;
+    return (long)len;
+}
+
+static void check_bytes(const char *what, const char *got, long got_len,
+                        const char *want_escaped)
+{
+    char want[PATH_SIZE];
+    size_t n = unescape(want_escaped, strlen(want_escaped), want);
+    if (got_len != (long)n || memcmp(got, want, n) != 0)
+        fail_msg("%s: got %ld bytes, want %zu bytes of '%s'", what, got_len, n,
+                 want_escaped);
+}
+
+static void check_range_body(const struct fake_http_request *r,
+                             const struct want_req *w, size_t i)
+{
+    json_error_t je;
+    json_t *body =
+        json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &je);
+    if (body == NULL)
+        fail_msg("request %zu: body is not JSON: %s", i, je.text);
+    char got[PATH_SIZE];
+    size_t members = 0;
+    if (w->key != NULL) {
+        check_bytes("key", got, b64_field(body, "key", got, sizeof got),
+                    w->key);
+        members++;
+    }
+    if (w->range_end != NULL) {
+        check_bytes("range_end", got,
+                    b64_field(body, "range_end", got, sizeof got),
+                    w->range_end);
+        members++;
+    }
+    if (w->limit != 0) {
+        json_t *l = json_object_get(body, "limit");
+        assert_true(json_is_integer(l));
+        assert_int_equal(json_integer_value(l), w->limit);
+        members++;
+    }
+    json_t *rev = json_object_get(body, "revision");
+    if (w->revision != 0) {
+        assert_true(json_is_integer(rev));
+        assert_int_equal(json_integer_value(rev), w->revision);
+        members++;
+    } else if (w->key != NULL) {
+        assert_null(rev);
+    }
+    json_t *ser = json_object_get(body, "serializable");
+    if (w->serializable) {
+        assert_true(json_is_true(ser));
+        members++;
+    } else if (w->key != NULL) {
+        assert_null(ser);
+    }
+    /* nothing else: no count_only, keys_only, sort order */
+    if (w->key != NULL)
+        assert_int_equal(json_object_size(body), members);
+    json_decref(body);
+}
+
+static void check_requests(struct fake_host *fh, const struct etcd_case *c)
+{
+    size_t want_n = 0;
+    while (want_n < REQS_N && c->reqs[want_n].path != NULL)
+        want_n++;
+    if (want_n == 0)
+        return;
+    size_t n = 0;
+    const struct fake_http_request *r = fake_host_http_requests(fh, &n);
+    assert_int_equal(n, want_n);
+    for (size_t i = 0; i < n; i++) {
+        const struct want_req *w = &c->reqs[i];
+        assert_string_equal(r[i].method, "POST");
+        assert_string_equal(r[i].path, w->path);
+        assert_int_equal(r[i].flags, w->flags);
+        assert_non_null(r[i].body);
+        if (w->endpoint != NULL)
+            assert_string_equal(r[i].endpoint, w->endpoint);
+        const char *auth = fake_http_header(&r[i], "Authorization");
+        if (w->auth != NULL) {
+            assert_non_null(auth);
+            assert_string_equal(auth, w->auth);
+        } else {
+            assert_null(auth);
+        }
+        if (w->body != NULL) {
+            assert_int_equal(r[i].body_len, strlen(w->body));
+            assert_string_equal(r[i].body, w->body);
+        }
+        if (strcmp(w->path, RANGE_PATH) == 0)
+            check_range_body(&r[i], w, i);
+    }
+}
+
+static void check_entries(const struct fake_sink *fs, const struct etcd_case *c)
+{
+    size_t want_n = 0;
+    while (want_n < WANT_N && c->entries[want_n].name != NULL)
+        want_n++;
+    if (fs->n != want_n) {
+        for (size_t i = 0; i < fs->n; i++)
+            print_message("# got %s\n", fs->entries[i].name);
+        fail_msg("%zu entries, want %zu", fs->n, want_n);
+    }
+    for (size_t i = 0; i < want_n; i++) {
+        const struct want_entry *w = &c->entries[i];
+        const struct fake_entry *e = &fs->entries[i];
+        assert_string_equal(e->name, w->name);
+        assert_int_equal(e->value_len, strlen(w->value));
+        assert_memory_equal(e->value, w->value, e->value_len);
+        if (w->locator != NULL) {
+            assert_non_null(e->locator);
+            assert_string_equal(e->locator, w->locator);
+        }
+        /* the layer decides about secrecy */
+        assert_int_equal(e->flags, 0);
+    }
+    assert_false(fs->abi_violation);
+}
+
+/* --- the cases --- */
+
+static void test_case(void **state)
+{
+    const struct etcd_case *c = *state;
+    char *opts[OPTS_N + 1] = {0};
+    char *env[ENV_N + 1] = {0};
+    size_t opts_n = 0, env_n = 0;
+    for (; opts_n < OPTS_N && c->opts[opts_n] != NULL; opts_n++)
+        opts[opts_n] = expand(c->opts[opts_n]);
+    for (; env_n < ENV_N && c->environ[env_n] != NULL; env_n++)
+        env[env_n] = expand(c->environ[env_n]);
+    char pw[PATH_SIZE + 8];
+    int pn = snprintf(pw, sizeof pw, "%s/pw", tmpdir);
+    assert_true(pn > 0 && (size_t)pn < sizeof pw);
+    unlink(pw);
+    if (c->pw.content != NULL)
+        write_file(pw, c->pw.content, c->pw.mode);
+
+    struct fake_host *fh = fake_host_new((const char *const *)opts,
+                                         (const char *const *)env, tmpdir);
+    assert_non_null(fh);
+    if (c->arg != NULL)
+        fake_host_set_arg(fh, c->arg);
+    for (size_t i = 0; i < REPLIES_N && c->replies[i].status != 0; i++) {
+        char *body =
+            c->replies[i].body != NULL ? expand(c->replies[i].body) : NULL;
+        assert_int_equal(fake_host_http_push(fh, c->replies[i].status, body,
+                                             c->replies[i].flags),
+                         0);
+        free(body);
+    }
+    const struct ei_host *h = fake_host_host(fh);
+    struct ei_error err = {0};
+    void *st = NULL;
+    enum ei_status s = ei_provider_etcd.configure(h, &st, &err);
+    /* configure does no I/O, whatever the options */
+    assert_int_equal(fake_host_reads(fh), 0);
+    size_t sent = 0;
+    fake_host_http_requests(fh, &sent);
+    assert_int_equal(sent, 0);
+    char *want_text = c->want_text != NULL ? expand(c->want_text) : NULL;
+    char *want_loc = c->want_locator != NULL ? expand(c->want_locator) : NULL;
+
+    if (c->want_configure != EI_OK) {
+        assert_int_equal(s, c->want_configure);
+        assert_int_equal(err.status, c->want_configure);
+        assert_null(st);
+        assert_int_equal(fake_host_http_clients(fh), 0);
+        if (!has(err.text, want_text))
+            fail_msg("error text '%s' lacks '%s'", err.text, want_text);
+        check_never("error text", err.text, c->never);
+        check_never("error locator", err.locator, c->never);
+    } else {
+        if (s != EI_OK)
+            fail_msg("configure: %s (%s)", err.text, err.locator);
+        assert_null(fake_host_unused(fh));
+        assert_int_equal(fake_host_http_clients(fh), 1);
+
+        struct fake_sink fs;
+        fake_sink_init(&fs);
+        fs.fail_at = c->fail_at;
+        struct ei_deadline dl;
+        fake_deadline(&dl, c->deadline_ms != 0 ? c->deadline_ms : DL_MS);
+        s = ei_provider_etcd.fetch(st, &fs.sink, &dl, &err);
+        if (s != c->want)
+            fail_msg("fetch returned %d, want %d: %s (%s)", s, c->want,
+                     err.text, err.locator);
+        if (c->want == EI_OK) {
+            assert_int_equal(err.status, EI_OK);
+            check_entries(&fs, c);
+            assert_int_equal(fake_host_http_pending(fh), 0);
+        } else {
+            assert_int_equal(err.status, c->want);
+            if (!has(err.text, want_text))
+                fail_msg("error text '%s' lacks '%s'", err.text, want_text);
+            if (want_loc != NULL && !has(err.locator, want_loc))
+                fail_msg("locator '%s' lacks '%s'", err.locator, want_loc);
+        }
+        check_never("error text", err.text, c->never);
+        check_never("error locator", err.locator, c->never);
+        check_never("log", fake_host_log(fh), c->never);
+        if (c->log_has != NULL && !has(fake_host_log(fh), c->log_has))
+            fail_msg("log '%s' lacks '%s'", fake_host_log(fh), c->log_has);
+        check_requests(fh, c);
+        ei_provider_etcd.destroy(st);
+        assert_int_equal(fake_host_http_clients(fh), 0);
+        fake_sink_free(&fs);
+    }
+    free(want_text);
+    free(want_loc);
+    fake_host_free(fh);
+    free_list(opts, opts_n);
+    free_list(env, env_n);
+}
+
+/* --- tests beyond the table --- */
+
+static void test_descriptor(void **state)
+{
+    (void)state;
+    const struct ei_provider *p = &ei_provider_etcd;
+    assert_int_equal(p->abi, EI_PROVIDER_ABI);
+    assert_int_equal(p->size, sizeof(struct ei_provider));
+    assert_string_equal(p->name, "etcd");
+    assert_string_equal(p->arg_option, "endpoints");
+    assert_int_equal(p->flags,
+                     EI_PROV_REMOTE | EI_PROV_INTERP | EI_PROV_OWN_PREFIX);
+    assert_non_null(p->configure);
+    assert_non_null(p->fetch);
+    assert_null(p->lookup);
+    p->destroy(NULL);
+}
+
+/* The value of key i of a page test, pad bytes longer than the plain one. */
+static void many_value(char *out, size_t size, size_t i, size_t pad)
+{
+    int n = snprintf(out, size, "value %zu ✓", i);
+    assert_true(n > 0 && (size_t)n + pad < size);
+    memset(out + n, 'p', pad);
+    out[(size_t)n + pad] = '\0';
+}
+
+/* A page of keys /app/kNNNNN from..to-1 (to < n: more follows). */
+static char *many_page(size_t from, size_t to, size_t n, size_t pad)
+{
+    struct sbuf b = {0};
+    sb_puts(&b, "{" HDR("77") ",\"kvs\":[");
+    for (size_t i = from; i < to; i++) {
+        char key[32], val[MANY_VALUE_MAX];
+        snprintf(key, sizeof key, "/app/k%05zu", i);
+        many_value(val, sizeof val, i, pad);
+        sb_puts(&b, i > from ? ",{\"key\":\"" : "{\"key\":\"");
+        sb_b64(&b, key, strlen(key));
+        sb_puts(&b, "\",\"mod_revision\":\"3\",\"value\":\"");
+        sb_b64(&b, val, strlen(val));
+        sb_puts(&b, "\"}");
+    }
+    sb_puts(&b, to < n ? "],\"more\":true}" : "]}");
+    return b.p;
+}
+
+/* How the pages of a large prefix are asked for. */
+struct many_case {
+    const char *page_opt; /* NULL: page_size not given */
+    size_t keys;
+    size_t pad;                     /* bytes added to every value */
+    long long limits[MANY_PAGES_N]; /* the limit of each request, 0 ends */
+};
+
+static const struct many_case many_cases[] = {
+    /* small responses: the page doubles up to 10000 keys */
+    {NULL, 16000, 0, {1000, 2000, 4000, 8000, 10000}},
+    /* page_size given: every page the same */
+    {"page_size=1000", 2500, 0, {1000, 1000, 1000}},
+    /* a response of a megabyte or more: no growth */
+    {NULL, 2500, 1100, {1000, 1000, 1000}},
+};
+
+/* Thousands of keys over several pages, the fake answering each request
+   with as many keys as it asked for: every key once, in order, and every
+   page starts right after the last key of the one before. */
+static void test_many_pages(void **state)
+{
+    (void)state;
+    for (size_t c = 0; c < sizeof many_cases / sizeof many_cases[0]; c++) {
+        const struct many_case *mc = &many_cases[c];
+        const char *opts[] = {OPT_EP, OPT_PFX, mc->page_opt, NULL};
+        struct fake_host *fh = fake_host_new(opts, NULL, tmpdir);
+        assert_non_null(fh);
+        size_t pages = 0;
+        for (size_t from = 0; from < mc->keys; pages++) {
+            assert_true(pages < MANY_PAGES_N && mc->limits[pages] != 0);
+            size_t to = from + (size_t)mc->limits[pages];
+            if (to > mc->keys)
+                to = mc->keys;
+            char *page = many_page(from, to, mc->keys, mc->pad);
+            assert_int_equal(fake_host_http_push(fh, 200, page, 0), 0);
+            free(page);
+            from = to;
+        }
+        struct ei_error err = {0};
+        void *st = NULL;
+        assert_int_equal(
+            ei_provider_etcd.configure(fake_host_host(fh), &st, &err), EI_OK);
+        struct fake_sink fs;
+        fake_sink_init(&fs);
+        struct ei_deadline dl;
+        fake_deadline(&dl, DL_MS);
+        assert_int_equal(ei_provider_etcd.fetch(st, &fs.sink, &dl, &err),
+                         EI_OK);
+        assert_int_equal(fs.n, mc->keys);
+        for (size_t i = 0; i < mc->keys; i++) {
+            char name[32], val[MANY_VALUE_MAX];
+            snprintf(name, sizeof name, "k%05zu", i);
+            many_value(val, sizeof val, i, mc->pad);
+            assert_string_equal(fs.entries[i].name, name);
+            assert_string_equal(fs.entries[i].value, val);
+        }
+        size_t n = 0;
+        const struct fake_http_request *r = fake_host_http_requests(fh, &n);
+        assert_int_equal(n, pages);
+        size_t last = 0;
+        for (size_t i = 0; i < n; i++) {
+            char want[32];
+            if (i == 0)
+                snprintf(want, sizeof want, "/app/");
+            else
+                snprintf(want, sizeof want, "/app/k%05zu%%00", last - 1);
+            struct want_req w = {.key = want,
+                                 .range_end = "/app0",
+                                 .limit = mc->limits[i],
+                                 .revision = i > 0 ? 77 : 0};
+            check_range_body(&r[i], &w, i);
+            last += (size_t)mc->limits[i];
+        }
+        ei_provider_etcd.destroy(st);
+        fake_sink_free(&fs);
+        fake_host_free(fh);
+    }
+}
+
+/* Nesting deeper than jansson parses is malformed, not a crash. */
+static void test_deep_nesting(void **state)
+{
+    (void)state;
+    const size_t depth = 100000;
+    char *body = malloc(depth + 16);
+    assert_non_null(body);
+    memcpy(body, "{\"kvs\":", 7);
+    memset(body + 7, '[', depth);
+    body[7 + depth] = '\0';
+    const char *opts[] = {OPT_EP, OPT_PFX, NULL};
+    struct fake_host *fh = fake_host_new(opts, NULL, tmpdir);
+    assert_non_null(fh);
+    assert_int_equal(fake_host_http_push(fh, 200, body, 0), 0);
+    free(body);
+    struct ei_error err = {0};
+    void *st = NULL;
+    assert_int_equal(ei_provider_etcd.configure(fake_host_host(fh), &st, &err),
+                     EI_OK);
+    struct fake_sink fs;
+    fake_sink_init(&fs);
+    struct ei_deadline dl;
+    fake_deadline(&dl, DL_MS);
+    assert_int_equal(ei_provider_etcd.fetch(st, &fs.sink, &dl, &err),
+                     EI_BADDATA);
+    assert_true(has(err.text, "malformed JSON"));
+    assert_int_equal(fs.n, 0);
+    ei_provider_etcd.destroy(st);
+    fake_sink_free(&fs);
+    fake_host_free(fh);
+}
+
+/*
+ * Every allocation of configure and fetch (the provider's, the fake's and
+ * jansson's) fails in turn: the result is EI_OK or out of memory, never a
+ * crash or a leak (ASan, valgrind), and never a misleading status.
+ */
+static void test_out_of_memory(void **state)
+{
+    (void)state;
+    char pw[PATH_SIZE + 8];
+    int pn = snprintf(pw, sizeof pw, "%s/pw", tmpdir);
+    assert_true(pn > 0 && (size_t)pn < sizeof pw);
+    write_file(pw, "pw\n", 0600);
+    const char *opts[] = {
+        OPT_EP, OPT_PFX, "username=u", "password_file=pw", "page_size=1", NULL};
+    char *page1 = expand("{" HDR("5") ",\"kvs\":[{\"key\":\"<</app/a/b>>\","
+                                      "\"value\":\"<<1>>\"}],\"more\":true}");
+    char *page2 = expand("{\"kvs\":[{\"key\":\"<</app/c>>\",\"value\":"
+                         "\"<<2>>\"}]}");
+    bool passed = false;
+    for (long n = 0; !passed; n++) {
+        struct fake_host *fh = fake_host_new(opts, NULL, tmpdir);
+        assert_non_null(fh);
+        assert_int_equal(fake_host_http_push(fh, 200, "{\"token\":\"t\"}", 0),
+                         0);
+        assert_int_equal(fake_host_http_push(fh, 200, page1, 0), 0);
+        assert_int_equal(fake_host_http_push(fh, 401, TOKEN_BAD, 0), 0);
+        assert_int_equal(fake_host_http_push(fh, 200, "{\"token\":\"t2\"}", 0),
+                         0);
+        assert_int_equal(fake_host_http_push(fh, 200, page2, 0), 0);
+        struct fake_sink fs;
+        fake_sink_init(&fs);
+        struct ei_error err = {0};
+        void *st = NULL;
+        struct ei_deadline dl;
+        fake_deadline(&dl, DL_MS);
+        chaos_countdown = n;
+        chaos_json_hit = false;
+        enum ei_status s =
+            ei_provider_etcd.configure(fake_host_host(fh), &st, &err);
+        if (s == EI_OK)
+            s = ei_provider_etcd.fetch(st, &fs.sink, &dl, &err);
+        bool failed_one = chaos_countdown == 0;
+        chaos_countdown = -1;
+        if (s == EI_OK) {
+            assert_int_equal(fs.n, 2);
+            passed = !failed_one;
+        } else if (s != EI_NOMEM) {
+            /* the fake sink reports its own allocation failures, and
+               jansson calls most of its own malformed input */
+            if (!(s == EI_INTERNAL && has(err.text, "fake sink")) &&
+                !(s == EI_BADDATA && chaos_json_hit))
+                fail_msg("allocation %ld failed: status %d: %s", n, s,
+                         err.text);
+        }
+        ei_provider_etcd.destroy(st);
+        fake_sink_free(&fs);
+        fake_host_free(fh);
+        assert_true(n < 100000);
+    }
+    free(page1);
+    free(page2);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    const char *base = getenv("TMPDIR");
+    int n = snprintf(tmpdir, sizeof tmpdir, "%s/ei-etcd-test.XXXXXX",
+                     base != NULL && base[0] != '\0' ? base : "/tmp");
+    if (n < 0 || (size_t)n >= sizeof tmpdir || mkdtemp(tmpdir) == NULL)
+        return -1;
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    char cmd[PATH_SIZE + 32];
+    int n = snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (n < 0 || (size_t)n >= sizeof cmd)
+        return -1;
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    json_set_alloc_funcs(chaos_json_malloc, free);
+    struct CMUnitTest tests[CASES_N + 4];
+    for (size_t i = 0; i < CASES_N; i++) {
+        tests[i] =
+            (struct CMUnitTest)cmocka_unit_test_prestate(test_case, NULL);
+        tests[i].name = cases[i].name;
+        tests[i].initial_state = (void *)&cases[i];
+    }
+    tests[CASES_N] = (struct CMUnitTest)cmocka_unit_test(test_descriptor);
+    tests[CASES_N + 1] = (struct CMUnitTest)cmocka_unit_test(test_many_pages);
+    tests[CASES_N + 2] = (struct CMUnitTest)cmocka_unit_test(test_deep_nesting);
+    tests[CASES_N + 3] =
+        (struct CMUnitTest)cmocka_unit_test(test_out_of_memory);
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
