@@ -14,6 +14,7 @@
 #include <libconfig.h>
 #include <sodium.h>
 
+#include "parse_error.h"
 #include "cfgflat.h"
 #include "emit.h"
 #include "jsonflat.h"
@@ -43,24 +44,6 @@ struct cf_forward {
     void *ctx;
     int line;
 };
-
-__attribute__((format(printf, 4, 5))) static enum ei_status
-cf_fail(struct ei_error *err, enum ei_status status, const char *locator,
-        const char *fmt, ...)
-{
-    if (err == NULL || err->status != EI_OK)
-        return status;
-    err->status = status;
-    err->errnum = 0;
-    /* Truncating a locator or a text only shortens what the user reads. */
-    snprintf(err->locator, sizeof(err->locator), "%s",
-             locator != NULL ? locator : "");
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->text, sizeof(err->text), fmt, ap);
-    va_end(ap);
-    return status;
-}
 
 static int cf_forward_emit(void *ctx, const char *const *name, size_t name_n,
                            const char *value, size_t value_len, int line,
@@ -117,8 +100,8 @@ static void cf_path_text(const struct cf_walk *w, char *out, size_t out_len)
 
 static enum ei_status cf_too_deep(const struct cf_walk *w, const char *loc)
 {
-    return cf_fail(w->err, EI_BADDATA, loc, "nesting deeper than %d levels",
-                   CF_MAX_DEPTH);
+    return ei_parse_error(w->err, EI_BADDATA, loc,
+                          "nesting deeper than %d levels", CF_MAX_DEPTH);
 }
 
 /* Strict UTF-8 (no overlong forms, no surrogates, nothing above
@@ -188,8 +171,8 @@ static json_t *cf_to_json(const struct cf_walk *w, const config_setting_t *s,
            back as what the file says. */
         if (!isfinite(d)) {
             cf_path_text(w, path, sizeof(path));
-            *st = cf_fail(w->err, EI_BADDATA, loc, "%s: float out of range",
-                          path);
+            *st = ei_parse_error(w->err, EI_BADDATA, loc,
+                                 "%s: float out of range", path);
             return NULL;
         }
         j = json_real(d);
@@ -200,10 +183,10 @@ static json_t *cf_to_json(const struct cf_walk *w, const config_setting_t *s,
         size_t len = strlen(v);
         if (in_json && !cf_utf8_valid((const unsigned char *)v, len)) {
             cf_path_text(w, path, sizeof(path));
-            *st = cf_fail(w->err, EI_BADDATA, loc,
-                          "%s: string in JSON text is not valid UTF-8 "
-                          "(%zu bytes)",
-                          path, len);
+            *st = ei_parse_error(w->err, EI_BADDATA, loc,
+                                 "%s: string in JSON text is not valid UTF-8 "
+                                 "(%zu bytes)",
+                                 path, len);
             return NULL;
         }
         j = json_stringn_nocheck(v, len);
@@ -239,12 +222,13 @@ static json_t *cf_to_json(const struct cf_walk *w, const config_setting_t *s,
         break;
     }
     default:
-        *st = cf_fail(w->err, EI_INTERNAL, loc, "unknown libconfig type %d",
-                      config_setting_type(s));
+        *st =
+            ei_parse_error(w->err, EI_INTERNAL, loc,
+                           "unknown libconfig type %d", config_setting_type(s));
         return NULL;
     }
     if (j == NULL)
-        *st = cf_fail(w->err, EI_NOMEM, loc, "out of memory");
+        *st = ei_parse_error(w->err, EI_NOMEM, loc, "out of memory");
     return j;
 }
 
@@ -276,7 +260,7 @@ static enum ei_status cf_value(struct cf_walk *w, const config_setting_t *s)
         if (wrap == NULL)
             json_decref(v);
         json_decref(wrap);
-        return cf_fail(w->err, EI_NOMEM, loc, "out of memory");
+        return ei_parse_error(w->err, EI_NOMEM, loc, "out of memory");
     }
     /* The emit callback knows only the main file: a line of an included
        file would point into the wrong one, so those go out as unknown. */
@@ -300,8 +284,8 @@ static enum ei_status cf_group(struct cf_walk *w, const config_setting_t *g)
            any other way libconfig might have read a file. */
         if (w->include_dir == NULL && config_setting_source_file(s) != NULL) {
             cf_setting_locator(w, s, loc, sizeof(loc));
-            return cf_fail(w->err, EI_BADDATA, loc,
-                           CF_INCLUDE " is not allowed here");
+            return ei_parse_error(w->err, EI_BADDATA, loc,
+                                  CF_INCLUDE " is not allowed here");
         }
         if (w->n >= CF_MAX_DEPTH) {
             cf_setting_locator(w, s, loc, sizeof(loc));
@@ -365,28 +349,29 @@ enum ei_status ei_cfgflat_parse(const char *buf, size_t len, const char *file,
                         .err = err};
     char loc[EI_ERR_LOCATOR_LEN];
     if ((buf == NULL && len > 0) || emit == NULL)
-        return cf_fail(err, EI_INTERNAL, w.file, "bad arguments to the parser");
+        return ei_parse_error(err, EI_INTERNAL, w.file,
+                              "bad arguments to the parser");
     if (len == 0)
         return EI_OK;
     const char *nul = memchr(buf, '\0', len);
     if (nul != NULL) {
         cf_locator(&w, NULL, cf_line_at(buf, (size_t)(nul - buf)), loc,
                    sizeof(loc));
-        return cf_fail(err, EI_BADDATA, loc, "text holds a NUL byte");
+        return ei_parse_error(err, EI_BADDATA, loc, "text holds a NUL byte");
     }
     if (include_dir == NULL) {
         unsigned line = cf_find_include(buf, len);
         if (line > 0) {
             cf_locator(&w, NULL, line, loc, sizeof(loc));
-            return cf_fail(err, EI_BADDATA, loc,
-                           CF_INCLUDE " is not allowed here");
+            return ei_parse_error(err, EI_BADDATA, loc,
+                                  CF_INCLUDE " is not allowed here");
         }
     }
     if (len == SIZE_MAX)
-        return cf_fail(err, EI_NOMEM, w.file, "out of memory");
+        return ei_parse_error(err, EI_NOMEM, w.file, "out of memory");
     char *text = malloc(len + 1);
     if (text == NULL)
-        return cf_fail(err, EI_NOMEM, w.file, "out of memory");
+        return ei_parse_error(err, EI_NOMEM, w.file, "out of memory");
     memcpy(text, buf, len);
     text[len] = '\0';
 
@@ -405,8 +390,8 @@ enum ei_status ei_cfgflat_parse(const char *buf, size_t len, const char *file,
         const char *what = config_error_text(&cfg);
         cf_locator(&w, config_error_file(&cfg), line > 0 ? (unsigned)line : 0,
                    loc, sizeof(loc));
-        st = cf_fail(err, EI_BADDATA, loc, "%s",
-                     what != NULL ? what : "malformed configuration");
+        st = ei_parse_error(err, EI_BADDATA, loc, "%s",
+                            what != NULL ? what : "malformed configuration");
     } else
         st = cf_group(&w, config_root_setting(&cfg));
     config_destroy(&cfg);

@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "parse_error.h"
 #include "consul_parse.h"
 
 #define CONSUL_ADDR_DEFAULT  "http://127.0.0.1:8500"
@@ -51,23 +52,6 @@ struct consul_state {
 };
 
 /* ---- the parser (consul_parse.h) ---- */
-
-__attribute__((format(printf, 4, 5))) static enum ei_status
-consul_fail(struct ei_error *err, enum ei_status status, const char *locator,
-            const char *fmt, ...)
-{
-    if (err == NULL || err->status != EI_OK)
-        return status;
-    err->status = status;
-    err->errnum = 0;
-    snprintf(err->locator, sizeof(err->locator), "%s",
-             locator != NULL ? locator : "");
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->text, sizeof(err->text), fmt, ap);
-    va_end(ap);
-    return status;
-}
 
 /* A key fit for a message: control bytes as '?', cut with "...". */
 static void consul_show(char *out, size_t out_size, const char *s, size_t len)
@@ -160,48 +144,48 @@ static enum ei_status consul_one(struct consul_parse *p, const json_t *e,
                                  void *ctx, size_t *keys, struct ei_error *err)
 {
     if (!json_is_object(e))
-        return consul_fail(err, EI_BADDATA, what,
-                           "KV reply: entry %zu is not an object", idx);
+        return ei_parse_error(err, EI_BADDATA, what,
+                              "KV reply: entry %zu is not an object", idx);
     const json_t *jk = json_object_get(e, "Key");
     const json_t *jv = json_object_get(e, "Value");
     const json_t *ji = json_object_get(e, "ModifyIndex");
     if (!json_is_string(jk) || json_string_length(jk) == 0)
-        return consul_fail(err, EI_BADDATA, what,
-                           "KV reply: entry %zu has no Key", idx);
+        return ei_parse_error(err, EI_BADDATA, what,
+                              "KV reply: entry %zu has no Key", idx);
     const char *key = json_string_value(jk);
     size_t klen = json_string_length(jk);
     char shown[CONSUL_SHOW_MAX + 4];
     consul_show(shown, sizeof(shown), key, klen);
     size_t plen = strlen(prefix);
     if (memchr(key, '\0', klen) != NULL)
-        return consul_fail(err, EI_BADDATA, what,
-                           "KV reply: entry %zu has a NUL in its Key", idx);
+        return ei_parse_error(err, EI_BADDATA, what,
+                              "KV reply: entry %zu has a NUL in its Key", idx);
     if (klen < plen || memcmp(key, prefix, plen) != 0)
-        return consul_fail(err, EI_BADDATA, shown,
-                           "KV reply: key outside the prefix %s", prefix);
+        return ei_parse_error(err, EI_BADDATA, shown,
+                              "KV reply: key outside the prefix %s", prefix);
     if (ji != NULL && !json_is_null(ji) &&
         (!json_is_integer(ji) || json_integer_value(ji) < 0))
-        return consul_fail(err, EI_BADDATA, shown,
-                           "KV reply: ModifyIndex is not an index");
+        return ei_parse_error(err, EI_BADDATA, shown,
+                              "KV reply: ModifyIndex is not an index");
     long long index = json_is_integer(ji) ? json_integer_value(ji) : 0;
     /* a folder is a key of its own in Consul, with no value to give */
     if (key[klen - 1] == '/')
         return EI_OK;
     size_t seg_n = 0;
     if (consul_segments(p, key + plen, klen - plen, &seg_n) < 0)
-        return consul_fail(err, EI_NOMEM, what, "out of memory");
+        return ei_parse_error(err, EI_NOMEM, what, "out of memory");
     if (seg_n == 0)
         return EI_OK;
     size_t vlen = 0;
     if (jv != NULL && !json_is_null(jv)) {
         if (!json_is_string(jv))
-            return consul_fail(err, EI_BADDATA, shown,
-                               "KV reply: Value is not a base64 string");
+            return ei_parse_error(err, EI_BADDATA, shown,
+                                  "KV reply: Value is not a base64 string");
         size_t b64_len = json_string_length(jv);
         char *val =
             consul_grow(p->val, &p->val_cap, b64_len / 4 * 3 + 4, 1, true);
         if (val == NULL)
-            return consul_fail(err, EI_NOMEM, what, "out of memory");
+            return ei_parse_error(err, EI_NOMEM, what, "out of memory");
         p->val = val;
         const char *end = NULL;
         if (sodium_base642bin((unsigned char *)p->val, p->val_cap - 1,
@@ -209,15 +193,15 @@ static enum ei_status consul_one(struct consul_parse *p, const json_t *e,
                               sodium_base64_VARIANT_ORIGINAL) != 0 ||
             end != json_string_value(jv) + b64_len) {
             sodium_memzero(p->val, p->val_cap);
-            return consul_fail(err, EI_BADDATA, shown,
-                               "KV reply: Value is not valid base64 (%zu "
-                               "bytes)",
-                               b64_len);
+            return ei_parse_error(err, EI_BADDATA, shown,
+                                  "KV reply: Value is not valid base64 (%zu "
+                                  "bytes)",
+                                  b64_len);
         }
     } else {
         char *val = consul_grow(p->val, &p->val_cap, 1, 1, true);
         if (val == NULL)
-            return consul_fail(err, EI_NOMEM, what, "out of memory");
+            return ei_parse_error(err, EI_NOMEM, what, "out of memory");
         p->val = val;
     }
     p->val[vlen] = '\0';
@@ -225,8 +209,8 @@ static enum ei_status consul_one(struct consul_parse *p, const json_t *e,
     if (nul != NULL) {
         size_t at = (size_t)(nul - p->val);
         sodium_memzero(p->val, vlen);
-        return consul_fail(err, EI_BADDATA, shown,
-                           "the value holds a NUL byte at offset %zu", at);
+        return ei_parse_error(err, EI_BADDATA, shown,
+                              "the value holds a NUL byte at offset %zu", at);
     }
     int r = fn(ctx, key, p->seg, seg_n, p->val, vlen, index, err);
     sodium_memzero(p->val, vlen);
@@ -249,8 +233,8 @@ enum ei_status ei_consul_parse_kv(const char *body, size_t len,
         /* jansson fails without a message only when an allocation did */
         if (je.text[0] == '\0' ||
             json_error_code(&je) == json_error_out_of_memory)
-            return consul_fail(err, EI_NOMEM, what,
-                               "out of memory parsing JSON");
+            return ei_parse_error(err, EI_NOMEM, what,
+                                  "out of memory parsing JSON");
         /* jansson quotes the input near an error: it may be a value */
         char text[JSON_ERROR_TEXT_LENGTH];
         snprintf(text, sizeof(text), "%s", je.text);
@@ -261,15 +245,16 @@ enum ei_status ei_consul_parse_kv(const char *body, size_t len,
                 *c = '\0';
         }
         enum ei_status st =
-            consul_fail(err, EI_BADDATA, what,
-                        "KV reply: malformed JSON at byte %d of %zu%s%s",
-                        je.position, len, text[0] != '\0' ? ": " : "", text);
+            ei_parse_error(err, EI_BADDATA, what,
+                           "KV reply: malformed JSON at byte %d of %zu%s%s",
+                           je.position, len, text[0] != '\0' ? ": " : "", text);
         sodium_memzero(&je, sizeof(je));
         return st;
     }
     enum ei_status st = EI_OK;
     if (!json_is_array(root)) {
-        st = consul_fail(err, EI_BADDATA, what, "KV reply: not a JSON array");
+        st =
+            ei_parse_error(err, EI_BADDATA, what, "KV reply: not a JSON array");
     } else {
         struct consul_parse p = {0};
         for (size_t i = 0; st == EI_OK && i < json_array_size(root); i++)
@@ -618,7 +603,7 @@ static int consul_emit(void *ctx, const char *key, const char *const *name,
 {
     struct consul_run *run = ctx;
     if (consul_locator(run, key, index) < 0)
-        return consul_fail(err, EI_NOMEM, NULL, "out of memory"), -1;
+        return ei_parse_error(err, EI_NOMEM, NULL, "out of memory"), -1;
     return run->sink->emit(run->sink, name, name_n, value, value_len, run->loc,
                            0, err);
 }

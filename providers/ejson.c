@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "parse_error.h"
 #include "ejson.h"
 
 #define TOK_PREFIX_LEN   3  /* "EJ[" */
@@ -22,33 +23,6 @@
 #define TOK_B_OFF        (TOK_N_OFF + TOK_N_LEN + 1)
 #define TOK_MIN_LEN      (TOK_B_OFF + 2) /* one box byte and ']' */
 #define UTF8_REPLACEMENT "\xef\xbf\xbd"
-
-static enum ei_status ejson_fail(struct ei_error *err, enum ei_status st,
-                                 const char *locator, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* providers/ cannot use src/diag.c: fill the ABI struct directly, with the
-   same first-error-wins rule. */
-static enum ei_status ejson_fail(struct ei_error *err, enum ei_status st,
-                                 const char *locator, const char *fmt, ...)
-{
-    if (err == NULL || err->status != EI_OK)
-        return st;
-    err->status = st;
-    err->errnum = 0;
-    err->layer[0] = '\0';
-    int n = snprintf(err->locator, sizeof(err->locator), "%s",
-                     locator != NULL ? locator : "");
-    if (n >= (int)sizeof(err->locator))
-        memcpy(err->locator + sizeof(err->locator) - 4, "...", 4);
-    va_list ap;
-    va_start(ap, fmt);
-    n = vsnprintf(err->text, sizeof(err->text), fmt, ap);
-    va_end(ap);
-    if (n >= (int)sizeof(err->text))
-        memcpy(err->text + sizeof(err->text) - 4, "...", 4);
-    return st;
-}
 
 static bool is_ascii_space(unsigned char c)
 {
@@ -763,8 +737,9 @@ static enum ei_status syntax_error(const struct ei_ejson_walk_state *w,
         snprintf(loc, sizeof(loc), "%s:%zu", what != NULL ? what : "-", line);
     if (n < 0 || (size_t)n >= sizeof(loc))
         snprintf(loc, sizeof(loc), "%s", what != NULL ? what : "-");
-    return ejson_fail(err, EI_BADDATA, loc, "invalid JSON at column %zu: %s",
-                      col, w->problem != NULL ? w->problem : "syntax error");
+    return ei_parse_error(err, EI_BADDATA, loc,
+                          "invalid JSON at column %zu: %s", col,
+                          w->problem != NULL ? w->problem : "syntax error");
 }
 
 enum walk_state { WS_VALUE, WS_VALUE_OR_END, WS_KEY, WS_KEY_OR_END, WS_AFTER };
@@ -784,7 +759,7 @@ static enum ei_status walk_run(struct ei_ejson_walk_state *w,
     }
     int rc = push_frame(w, true);
     if (rc == -2)
-        return ejson_fail(err, EI_NOMEM, what, "out of memory");
+        return ei_parse_error(err, EI_NOMEM, what, "out of memory");
     w->pos++;
     enum walk_state st = WS_KEY_OR_END;
     for (;;) {
@@ -867,7 +842,7 @@ static enum ei_status walk_run(struct ei_ejson_walk_state *w,
         if (c == '{' || c == '[') {
             rc = push_frame(w, c == '{');
             if (rc == -2)
-                return ejson_fail(err, EI_NOMEM, what, "out of memory");
+                return ei_parse_error(err, EI_NOMEM, what, "out of memory");
             if (rc != 0)
                 return syntax_error(w, what, err);
             w->pos++;
@@ -1019,19 +994,20 @@ enum ei_status ei_ejson_public_key(const char *buf, size_t len, unsigned flags,
     if (st != EI_OK)
         return st;
     if (!pf.found)
-        return ejson_fail(err, EI_BADDATA, what,
-                          "no _public_key member at the top level");
+        return ei_parse_error(err, EI_BADDATA, what,
+                              "no _public_key member at the top level");
     if (pf.type != EI_EJSON_STRING)
-        return ejson_fail(err, EI_BADDATA, what, "_public_key is not a string");
+        return ei_parse_error(err, EI_BADDATA, what,
+                              "_public_key is not a string");
     /* 64 hex digits can only be written raw or as \u escapes: decode */
     size_t raw_len = pf.end - pf.start;
     char hex[EI_EJSON_KEY_HEX_LEN + 1];
     if (raw_len > (EI_EJSON_KEY_HEX_LEN * 6) + 2)
-        return ejson_fail(err, EI_BADDATA, what,
-                          "_public_key is not 64 hex digits");
+        return ei_parse_error(err, EI_BADDATA, what,
+                              "_public_key is not 64 hex digits");
     char *dec = malloc(ei_ejson_unquote_max(raw_len));
     if (dec == NULL)
-        return ejson_fail(err, EI_NOMEM, what, "out of memory");
+        return ei_parse_error(err, EI_NOMEM, what, "out of memory");
     size_t dec_len;
     int rc = ei_ejson_unquote(buf + pf.start, raw_len,
                               (flags & EI_EJSON_MULTILINE) != 0, dec,
@@ -1045,8 +1021,8 @@ enum ei_status ei_ejson_public_key(const char *buf, size_t len, unsigned flags,
     free(dec);
     if (rc != 0 ||
         ei_ejson_key_from_hex(hex, EI_EJSON_KEY_HEX_LEN, false, pk) != 0)
-        return ejson_fail(err, EI_BADDATA, what,
-                          "_public_key is not 64 hex digits");
+        return ei_parse_error(err, EI_BADDATA, what,
+                              "_public_key is not 64 hex digits");
     return EI_OK;
 }
 
@@ -1123,13 +1099,13 @@ static int enc_visit(void *ctx, const struct ei_ejson_node *node,
     size_t raw_len = node->end - node->start;
     size_t plain_len;
     if (enc_scratch(ec, ei_ejson_unquote_max(raw_len)) != 0) {
-        ejson_fail(err, EI_NOMEM, ec->what, "out of memory");
+        ei_parse_error(err, EI_NOMEM, ec->what, "out of memory");
         return -1;
     }
     /* the walk validated the string already */
     if (ei_ejson_unquote(raw, raw_len, true, (char *)ec->scratch,
                          ec->scratch_cap, &plain_len) != 0) {
-        ejson_fail(err, EI_INTERNAL, ec->what, "string decoding failed");
+        ei_parse_error(err, EI_INTERNAL, ec->what, "string decoding failed");
         return -1;
     }
     if (ei_ejson_token_shape((const char *)ec->scratch, plain_len)) {
@@ -1168,7 +1144,7 @@ static int enc_visit(void *ctx, const struct ei_ejson_node *node,
     return 0;
 nomem:
     sodium_memzero(ec->scratch, plain_len);
-    ejson_fail(err, EI_NOMEM, ec->what, "out of memory");
+    ei_parse_error(err, EI_NOMEM, ec->what, "out of memory");
     return -1;
 }
 
@@ -1214,7 +1190,7 @@ enum ei_status ei_ejson_encrypt(const char *in, size_t in_len, const char *what,
         free(res->paths);
         memset(res, 0, sizeof(*res));
         enc_free(&ec);
-        return ejson_fail(err, EI_NOMEM, what, "out of memory");
+        return ei_parse_error(err, EI_NOMEM, what, "out of memory");
     }
     size_t w = 0;
     at = 0;

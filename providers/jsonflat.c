@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "parse_error.h"
 #include "emit.h"
 #include "jsonflat.h"
 
@@ -43,25 +44,6 @@ struct jf_out {
     size_t len;
     bool overflow;
 };
-
-__attribute__((format(printf, 4, 5))) static enum ei_status
-jf_fail(struct ei_error *err, enum ei_status status, const char *locator,
-        const char *fmt, ...)
-{
-    if (err == NULL || err->status != EI_OK)
-        return status;
-    err->status = status;
-    err->errnum = 0;
-    /* Truncating a locator or a text is harmless: it only shortens what
-       the user reads, and both are NUL-terminated by snprintf. */
-    snprintf(err->locator, sizeof(err->locator), "%s",
-             locator != NULL ? locator : "");
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->text, sizeof(err->text), fmt, ap);
-    va_end(ap);
-    return status;
-}
 
 /* The status a parser returns after its callback refused an entry. */
 static enum ei_status jf_callback_status(const struct ei_error *err)
@@ -318,8 +300,8 @@ static bool jf_depth_ok(json_t *j, size_t level)
 
 static enum ei_status jf_too_deep(struct jf_walk *w)
 {
-    return jf_fail(w->err, EI_BADDATA, w->what, "nesting deeper than %d levels",
-                   JF_MAX_DEPTH);
+    return ei_parse_error(w->err, EI_BADDATA, w->what,
+                          "nesting deeper than %d levels", JF_MAX_DEPTH);
 }
 
 static enum ei_status jf_emit(struct jf_walk *w, const char *value,
@@ -334,8 +316,8 @@ static enum ei_status jf_nul_in_string(struct jf_walk *w)
 {
     char path[EI_ERR_TEXT_LEN];
     jf_path_text(w, w->n, path, sizeof(path));
-    return jf_fail(w->err, EI_BADDATA, w->what, "%s: string holds a NUL byte",
-                   path);
+    return ei_parse_error(w->err, EI_BADDATA, w->what,
+                          "%s: string holds a NUL byte", path);
 }
 
 /* Runs jf_put_json or the scalar join twice: once to measure, once into
@@ -346,17 +328,17 @@ static enum ei_status jf_emit_built(struct jf_walk *w, json_t *arr,
     struct jf_out o = {NULL, 0, 0, false};
     build(&o, arr);
     if (o.overflow)
-        return jf_fail(w->err, EI_NOMEM, w->what, "value too large");
+        return ei_parse_error(w->err, EI_NOMEM, w->what, "value too large");
     size_t cap = o.len;
     char *buf = malloc(cap + 1);
     if (buf == NULL)
-        return jf_fail(w->err, EI_NOMEM, w->what, "out of memory");
+        return ei_parse_error(w->err, EI_NOMEM, w->what, "out of memory");
     o = (struct jf_out){buf, cap, 0, false};
     build(&o, arr);
     enum ei_status st;
     if (o.overflow || o.len != cap)
-        st = jf_fail(w->err, EI_INTERNAL, w->what,
-                     "value changed size while being written");
+        st = ei_parse_error(w->err, EI_INTERNAL, w->what,
+                            "value changed size while being written");
     else {
         buf[cap] = '\0';
         st = jf_emit(w, buf, cap);
@@ -416,7 +398,8 @@ static enum ei_status jf_scalar(struct jf_walk *w, json_t *v)
     int n = jf_small_text(v, num, sizeof(num));
     enum ei_status st;
     if (n < 0)
-        st = jf_fail(w->err, EI_INTERNAL, w->what, "unexpected JSON type");
+        st = ei_parse_error(w->err, EI_INTERNAL, w->what,
+                            "unexpected JSON type");
     else
         st = jf_emit(w, num, (size_t)n);
     sodium_memzero(num, sizeof(num));
@@ -433,11 +416,11 @@ static enum ei_status jf_object(struct jf_walk *w, json_t *obj)
         char path[EI_ERR_TEXT_LEN];
         if (key_len == 0 || memchr(key, '\0', key_len) != NULL) {
             jf_path_text(w, w->n, path, sizeof(path));
-            return jf_fail(w->err, EI_BADDATA, w->what, "%s%s%s",
-                           path[0] != '\0' ? path : "",
-                           path[0] != '\0' ? ": " : "",
-                           key_len == 0 ? "empty member name"
-                                        : "member name holds a NUL byte");
+            return ei_parse_error(
+                w->err, EI_BADDATA, w->what, "%s%s%s",
+                path[0] != '\0' ? path : "", path[0] != '\0' ? ": " : "",
+                key_len == 0 ? "empty member name"
+                             : "member name holds a NUL byte");
         }
         if (w->n >= JF_MAX_DEPTH)
             return jf_too_deep(w);
@@ -484,11 +467,12 @@ enum ei_status ei_jsonflat_walk(const json_t *root, const char *const *base,
     if (what == NULL)
         what = JF_NO_NAME;
     if (root == NULL || emit == NULL || (base == NULL && base_n > 0))
-        return jf_fail(err, EI_INTERNAL, what, "bad arguments to the walk");
+        return ei_parse_error(err, EI_INTERNAL, what,
+                              "bad arguments to the walk");
     if (!json_is_object(root))
-        return jf_fail(err, EI_BADDATA, what,
-                       "top level is %s, expected an object",
-                       jf_type_name(root));
+        return ei_parse_error(err, EI_BADDATA, what,
+                              "top level is %s, expected an object",
+                              jf_type_name(root));
     if (json_object_size(root) == 0)
         return EI_OK;
     struct jf_walk w = {.what = what, .emit = emit, .ctx = ctx, .err = err};
@@ -528,7 +512,8 @@ enum ei_status ei_jsonflat_parse(const char *buf, size_t len, const char *what,
     if (what == NULL)
         what = JF_NO_NAME;
     if (buf == NULL && len > 0)
-        return jf_fail(err, EI_INTERNAL, what, "bad arguments to the parser");
+        return ei_parse_error(err, EI_INTERNAL, what,
+                              "bad arguments to the parser");
     json_error_t je;
     /* DECODE_ANY so that a scalar top level gets a clear message, and
        ALLOW_NUL so that a NUL in a string is reported with its path. */
@@ -553,7 +538,7 @@ enum ei_status ei_jsonflat_parse(const char *buf, size_t len, const char *what,
         else
             jf_syntax_text(&je, text, sizeof(text));
         sodium_memzero(&je, sizeof(je));
-        return jf_fail(err, st, loc, "%s", text);
+        return ei_parse_error(err, st, loc, "%s", text);
     }
     enum ei_status st = ei_jsonflat_walk(root, NULL, 0, what, emit, ctx, err);
     json_decref(root);

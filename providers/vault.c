@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "parse_error.h"
 #include "jsonflat.h"
 #include "vault_parse.h"
 
@@ -118,23 +119,6 @@ struct vault_state {
 
 /* ---- parsers (vault_parse.h) ---- */
 
-__attribute__((format(printf, 4, 5))) static enum ei_status
-vault_fail(struct ei_error *err, enum ei_status status, const char *locator,
-           const char *fmt, ...)
-{
-    if (err == NULL || err->status != EI_OK)
-        return status;
-    err->status = status;
-    err->errnum = 0;
-    snprintf(err->locator, sizeof(err->locator), "%s",
-             locator != NULL ? locator : "");
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->text, sizeof(err->text), fmt, ap);
-    va_end(ap);
-    return status;
-}
-
 /* Copy at most VAULT_SHOW_MAX bytes of s for a message or locator, with
    control bytes as '?' so that nothing can forge a line. */
 static void vault_show(char *out, size_t out_size, const char *s)
@@ -165,7 +149,7 @@ static json_t *vault_load(const char *body, size_t len, const char *what,
     /* jansson fails without a message only when an allocation did */
     if (je.text[0] == '\0' ||
         json_error_code(&je) == json_error_out_of_memory) {
-        vault_fail(err, EI_NOMEM, what, "out of memory parsing JSON");
+        ei_parse_error(err, EI_NOMEM, what, "out of memory parsing JSON");
         return NULL;
     }
     char text[JSON_ERROR_TEXT_LENGTH];
@@ -176,9 +160,9 @@ static json_t *vault_load(const char *body, size_t len, const char *what,
         if (p != NULL)
             *p = '\0';
     }
-    vault_fail(err, EI_BADDATA, what,
-               "%s: malformed JSON at byte %d of %zu%s%s", reply, je.position,
-               len, text[0] != '\0' ? ": " : "", text);
+    ei_parse_error(err, EI_BADDATA, what,
+                   "%s: malformed JSON at byte %d of %zu%s%s", reply,
+                   je.position, len, text[0] != '\0' ? ": " : "", text);
     sodium_memzero(&je, sizeof(je));
     return NULL;
 }
@@ -242,20 +226,20 @@ enum ei_status ei_vault_parse_mount(const char *body, size_t len,
     const json_t *opts = json_object_get(data, "options");
     const json_t *ver = json_object_get(opts, "version");
     if (!json_is_object(root) || !json_is_object(data)) {
-        st = vault_fail(err, EI_BADDATA, what, "%s: no data object", reply);
+        st = ei_parse_error(err, EI_BADDATA, what, "%s: no data object", reply);
         goto out;
     }
     if (!json_is_string(path) || json_string_length(path) == 0 ||
         json_string_length(path) >= mount_len ||
         json_string_value(path)[json_string_length(path) - 1] != '/') {
-        st = vault_fail(err, EI_BADDATA, what,
-                        "%s: data.path is not a mount path ending in '/'",
-                        reply);
+        st = ei_parse_error(err, EI_BADDATA, what,
+                            "%s: data.path is not a mount path ending in '/'",
+                            reply);
         goto out;
     }
     if (opts != NULL && !json_is_null(opts) && !json_is_object(opts)) {
-        st = vault_fail(err, EI_BADDATA, what,
-                        "%s: data.options is not an object", reply);
+        st = ei_parse_error(err, EI_BADDATA, what,
+                            "%s: data.options is not an object", reply);
         goto out;
     }
     if (ver == NULL || json_is_null(ver) ||
@@ -267,15 +251,15 @@ enum ei_status ei_vault_parse_mount(const char *body, size_t len,
     else {
         /* the Vault CLI refuses versions it does not know, and so do we:
            reading a KV v3 as v1 would emit its envelope as fields */
-        st =
-            vault_fail(err, EI_BADDATA, what,
-                       "%s: unknown KV version in data.options.version", reply);
+        st = ei_parse_error(err, EI_BADDATA, what,
+                            "%s: unknown KV version in data.options.version",
+                            reply);
         goto out;
     }
     memcpy(mount, json_string_value(path), json_string_length(path) + 1);
     if (memchr(mount, '\0', json_string_length(path)) != NULL)
-        st = vault_fail(err, EI_BADDATA, what, "%s: data.path holds a NUL",
-                        reply);
+        st = ei_parse_error(err, EI_BADDATA, what, "%s: data.path holds a NUL",
+                            reply);
 out:
     json_decref(root);
     return st;
@@ -295,7 +279,7 @@ enum ei_status ei_vault_parse_secret(const char *body, size_t len, int kv,
     json_t *data = json_object_get(root, "data");
     json_t *f = data;
     if (!json_is_object(root) || !json_is_object(data)) {
-        st = vault_fail(err, EI_BADDATA, what, "%s: no data object", reply);
+        st = ei_parse_error(err, EI_BADDATA, what, "%s: no data object", reply);
         goto out;
     }
     if (kv == 2) {
@@ -303,27 +287,28 @@ enum ei_status ei_vault_parse_secret(const char *body, size_t len, int kv,
         const json_t *meta = json_object_get(data, "metadata");
         const json_t *v = json_object_get(meta, "version");
         if (meta != NULL && !json_is_null(meta) && !json_is_object(meta)) {
-            st = vault_fail(err, EI_BADDATA, what,
-                            "%s: data.metadata is not an object", reply);
+            st = ei_parse_error(err, EI_BADDATA, what,
+                                "%s: data.metadata is not an object", reply);
             goto out;
         }
         if (v != NULL && !json_is_null(v) &&
             (!json_is_integer(v) || json_integer_value(v) < 0)) {
-            st =
-                vault_fail(err, EI_BADDATA, what,
-                           "%s: data.metadata.version is not a version", reply);
+            st = ei_parse_error(err, EI_BADDATA, what,
+                                "%s: data.metadata.version is not a version",
+                                reply);
             goto out;
         }
         if (json_is_integer(v))
             *version = json_integer_value(v);
         if (f == NULL || json_is_null(f)) {
-            st = vault_fail(err, EI_NOTFOUND, what,
-                            "the latest version is deleted or destroyed");
+            st = ei_parse_error(err, EI_NOTFOUND, what,
+                                "the latest version is deleted or destroyed");
             goto out;
         }
         if (!json_is_object(f)) {
-            st = vault_fail(err, EI_BADDATA, what,
-                            "%s: data.data is not an object (KV v2)", reply);
+            st =
+                ei_parse_error(err, EI_BADDATA, what,
+                               "%s: data.data is not an object (KV v2)", reply);
             goto out;
         }
     }
@@ -349,36 +334,37 @@ enum ei_status ei_vault_parse_login(const char *body, size_t len,
     const json_t *tok = json_object_get(auth, "client_token");
     const json_t *lease = json_object_get(auth, "lease_duration");
     if (!json_is_object(root) || !json_is_object(auth)) {
-        st = vault_fail(err, EI_BADDATA, what, "%s: no auth object", reply);
+        st = ei_parse_error(err, EI_BADDATA, what, "%s: no auth object", reply);
         goto out;
     }
     if (!json_is_string(tok)) {
-        st = vault_fail(err, EI_BADDATA, what,
-                        "%s: auth.client_token is not a string", reply);
+        st = ei_parse_error(err, EI_BADDATA, what,
+                            "%s: auth.client_token is not a string", reply);
         goto out;
     }
     size_t n = json_string_length(tok);
     const char *s = json_string_value(tok);
     if (n == 0 || n >= token_cap) {
-        st = vault_fail(err, EI_BADDATA, what,
-                        "%s: auth.client_token has %zu bytes (expected 1 to "
-                        "%zu)",
-                        reply, n, token_cap > 0 ? token_cap - 1 : 0);
+        st =
+            ei_parse_error(err, EI_BADDATA, what,
+                           "%s: auth.client_token has %zu bytes (expected 1 to "
+                           "%zu)",
+                           reply, n, token_cap > 0 ? token_cap - 1 : 0);
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c <= 0x20 || c >= 0x7f) {
-            st = vault_fail(err, EI_BADDATA, what,
-                            "%s: auth.client_token has a character not "
-                            "allowed in a header at offset %zu",
-                            reply, i);
+            st = ei_parse_error(err, EI_BADDATA, what,
+                                "%s: auth.client_token has a character not "
+                                "allowed in a header at offset %zu",
+                                reply, i);
             goto out;
         }
     }
     if (lease != NULL && !json_is_null(lease) && !json_is_integer(lease)) {
-        st = vault_fail(err, EI_BADDATA, what,
-                        "%s: auth.lease_duration is not a number", reply);
+        st = ei_parse_error(err, EI_BADDATA, what,
+                            "%s: auth.lease_duration is not a number", reply);
         goto out;
     }
     memcpy(token, s, n);
@@ -438,37 +424,39 @@ enum ei_status ei_vault_parse_ref(const char *ref, char *path, size_t path_len,
     static const char loc[] = "reference";
     size_t plen = strlen(VAULT_REF_PREFIX);
     if (ref == NULL || strncmp(ref, VAULT_REF_PREFIX, plen) != 0)
-        return vault_fail(err, EI_BADDATA, loc, "not a ref+vault:// reference");
+        return ei_parse_error(err, EI_BADDATA, loc,
+                              "not a ref+vault:// reference");
     const char *p = ref + plen;
     const char *hash = strchr(p, '#');
     const char *query = strchr(p, '?');
     if (query != NULL && (hash == NULL || query < hash))
-        return vault_fail(err, EI_BADDATA, loc,
-                          "query parameters are not supported in a reference "
-                          "(the layer's options apply)");
+        return ei_parse_error(
+            err, EI_BADDATA, loc,
+            "query parameters are not supported in a reference "
+            "(the layer's options apply)");
     if (hash == NULL)
-        return vault_fail(err, EI_BADDATA, loc,
-                          "the reference names no field (add #FIELD)");
+        return ei_parse_error(err, EI_BADDATA, loc,
+                              "the reference names no field (add #FIELD)");
     const char *why = NULL;
     if (ei_vault_path_norm(p, (size_t)(hash - p), path, path_len, &why) < 0)
-        return vault_fail(err, EI_BADDATA, loc, "%s", why);
+        return ei_parse_error(err, EI_BADDATA, loc, "%s", why);
     const char *f = hash + 1;
     if (*f == '/')
         f++;
     size_t flen = strlen(f);
     if (flen == 0)
-        return vault_fail(err, EI_BADDATA, loc,
-                          "the reference names no field (add #FIELD)");
+        return ei_parse_error(err, EI_BADDATA, loc,
+                              "the reference names no field (add #FIELD)");
     if (flen >= field_len)
-        return vault_fail(err, EI_BADDATA, loc, "field too long");
+        return ei_parse_error(err, EI_BADDATA, loc, "field too long");
     for (size_t i = 0; i < flen; i++) {
         unsigned char c = (unsigned char)f[i];
         if (c < 0x20 || c == 0x7f)
-            return vault_fail(err, EI_BADDATA, loc,
-                              "control character in the field");
+            return ei_parse_error(err, EI_BADDATA, loc,
+                                  "control character in the field");
         if (c == '/' && (i == 0 || i + 1 == flen || f[i + 1] == '/'))
-            return vault_fail(err, EI_BADDATA, loc,
-                              "empty segment in the field");
+            return ei_parse_error(err, EI_BADDATA, loc,
+                                  "empty segment in the field");
     }
     memcpy(field, f, flen + 1);
     return EI_OK;
@@ -504,8 +492,8 @@ static int vault_text_emit(void *ctx, const char *const *name, size_t name_n,
     struct vault_text *t = ctx;
     if (t->strip) {
         if (value_len < 2)
-            return vault_fail(err, EI_INTERNAL, NULL,
-                              "unexpected JSON text of a field"),
+            return ei_parse_error(err, EI_INTERNAL, NULL,
+                                  "unexpected JSON text of a field"),
                    -1;
         value++;
         value_len -= 2;
@@ -528,7 +516,7 @@ enum ei_status ei_vault_field_text(json_t *v, const char *what,
         (t.strip && json_array_append(inner, v) < 0) ||
         json_object_set_new(wrap, "v", inner) < 0) {
         json_decref(wrap);
-        return vault_fail(err, EI_NOMEM, what, "out of memory");
+        return ei_parse_error(err, EI_NOMEM, what, "out of memory");
     }
     enum ei_status st =
         ei_jsonflat_walk(wrap, NULL, 0, what, vault_text_emit, &t, err);

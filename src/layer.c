@@ -613,8 +613,13 @@ static int read_common(struct ei_layer *l, struct ei_error *err)
         if (host_opt_string(h, "prefix", &l->prefix, err) < 0)
             return -1;
     }
-    if (l->strip_prefix && l->prefix == NULL &&
-        !(p->flags & EI_PROV_OWN_PREFIX))
+    if (l->strip_prefix && (p->flags & EI_PROV_OWN_PREFIX))
+        return ei_error_set(err, EI_BADCONFIG, 0, l->name, l->conf->where,
+                            "strip_prefix does not apply to provider %s: "
+                            "its prefix is never part of the keys",
+                            p->name),
+               -1;
+    if (l->strip_prefix && l->prefix == NULL)
         return ei_error_set(err, EI_BADCONFIG, 0, l->name, l->conf->where,
                             "strip_prefix needs prefix"),
                -1;
