@@ -49,8 +49,49 @@ run() { # NAME CONFIGURE-ARGS...: configure, build and check in build/NAME
     count "$dir/check.out"
 }
 
+step() { # NAME COMMAND...: one more check that passes or fails as a whole
+    local name=$1
+    shift
+    if "$@" >"$top/build/$name.out" 2>&1; then
+        echo "== $name: ok"
+        passed=$((passed + 1))
+    else
+        echo "== $name: FAILED"
+        tail -n 40 "$top/build/$name.out"
+        failed=$((failed + 1))
+    fi
+}
+
+shared_build() { # every provider as a shared object, exports checked
+    local dir="$top/build/shared" p opts=""
+    for p in file env dir sealed etcd consul vault aws-secrets aws-ssm; do
+        opts="$opts --enable-provider-$p=shared"
+    done
+    rm -rf "$dir" && mkdir -p "$dir/t" && cd "$dir" &&
+        "$top/configure" --quiet $opts && make -s -j"$(nproc)" &&
+        [ "$(ls .libs/*.so | wc -l)" -eq 9 ] &&
+        top_builddir=$dir top_srcdir=$top sh "$top/tests/lint/exports.sh" \
+            >exports.tap && ! grep -q '^not ok' exports.tap &&
+        printf 'A=1\nB=${A}2\n' >t/a.env &&
+        printf 'provider_path = ["%s/.libs"];\nlayers = ( { provider = "file"; path = "a.env"; } );\n' \
+            "$dir" >t/envinject.conf &&
+        [ "$(./envinject -c t/envinject.conf print --format env B)" = B=12 ]
+}
+
+fuzz_build() { # the libFuzzer targets, each run for a few seconds
+    local dir="$top/build/fuzz"
+    rm -rf "$dir" && mkdir -p "$dir" && cd "$dir" &&
+        "$top/configure" --quiet --enable-fuzzers CC=clang &&
+        make -s -j"$(nproc)" fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}"
+}
+
 run default
 run sanitizers --enable-sanitizers
+step distcheck make -s -C "$top/build/default" distcheck
+step shared-providers shared_build
+if command -v clang >/dev/null 2>&1; then
+    step fuzzers fuzz_build
+fi
 if [ -n "${VALGRIND:-}" ]; then
     VALGRIND_RUN=1 run valgrind
 fi

@@ -151,9 +151,9 @@ static void secret_free(const struct ei_host *h, void *p, size_t len)
     free(p);
 }
 
-static enum ei_status error(const struct ei_host *h, struct ei_error *err,
-                            enum ei_status status, int errnum,
-                            const char *locator, const char *fmt, ...)
+__attribute__((format(printf, 6, 7))) static enum ei_status
+error(const struct ei_host *h, struct ei_error *err, enum ei_status status,
+      int errnum, const char *locator, const char *fmt, ...)
 {
     if (err == NULL || err->status != EI_OK)
         return status;
