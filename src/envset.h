@@ -13,6 +13,8 @@ struct ei_store;
 
 /* entry->layer for values that came from the schema's defaults */
 #define EI_LAYER_SCHEMA (-1)
+/* entry->layer for removals by the configuration's unset list */
+#define EI_LAYER_CONFIG (-2)
 
 /*
  * One entry.  Strings are not owned by the set: they live in the stores of

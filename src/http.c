@@ -2,6 +2,7 @@
 /* The HTTP engine of remote layers: libcurl requests with endpoint
    fail-over, back-off inside the deadline and secret-safe buffers. */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -86,10 +87,22 @@ static struct {
  */
 static int curl_ready;
 
+static pthread_mutex_t curl_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int global_init_locked(struct ei_error *err);
+
 int ei_http_global_init(struct ei_error *err)
 {
-    if (curl_ready)
-        return 0;
+    /* the core calls this before any layer thread starts; the lock makes
+       a provider that opens a client late from its thread safe too */
+    pthread_mutex_lock(&curl_lock);
+    int rc = curl_ready ? 0 : global_init_locked(err);
+    pthread_mutex_unlock(&curl_lock);
+    return rc;
+}
+
+static int global_init_locked(struct ei_error *err)
+{
 #ifdef EI_HAVE_DLOPEN
     static const char *const sonames[] = CURL_SONAMES;
     void *h = NULL;

@@ -726,6 +726,20 @@ int ei_layer_init(struct ei_layer *l, struct ei_layer_conf *conf,
             snprintf(err->locator, sizeof(err->locator), "%s", conf->where);
         return -1;
     }
+    /* a remote provider may open its HTTP client only during fetch (when
+       a credential source names the endpoint); its network options are
+       checked now all the same, so that they count as known */
+    if (l->prov->flags & EI_PROV_REMOTE) {
+        const char *s;
+        bool b;
+        long long n;
+        if (host_opt_path(&l->host, "cacert", &s, err) < 0 ||
+            host_opt_path(&l->host, "cert", &s, err) < 0 ||
+            host_opt_path(&l->host, "key", &s, err) < 0 ||
+            host_opt_bool(&l->host, "insecure", &b, err) < 0 ||
+            host_opt_int(&l->host, "max_response_size", &n, err) < 0)
+            return -1;
+    }
     const struct ei_opt *u = unused_option(&conf->opts);
     if (u != NULL) {
         char where[EI_ERR_LOCATOR_LEN];

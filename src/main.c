@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* argv to subcommand to exit code: the only file that calls exit(). */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -336,6 +337,12 @@ static const char starter[] =
     "# variables the program never sees\n"
     "unset = [];\n";
 
+/*
+ * init writes a temporary file beside the target and moves it into place
+ * only once it is complete: a full disk or a size limit never leaves a
+ * half-written configuration behind, and --force replaces the old file in
+ * one step.  Without --force, link() refuses an existing file atomically.
+ */
 static int cmd_init(struct ei_args *a)
 {
     int rc = operands(a, 0, 0);
@@ -343,23 +350,52 @@ static int cmd_init(struct ei_args *a)
         return rc;
     const char *path = a->config != NULL ? a->config : "envinject.conf";
     struct ei_error err = {0};
-    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
-                (a->force ? O_TRUNC : O_EXCL);
-    int fd = open(path, flags, 0644);
+    char tmp[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    int dir_len = slash != NULL ? (int)(slash - path + 1) : 0;
+    if (snprintf(tmp, sizeof(tmp), "%.*s.envinject.conf.XXXXXX", dir_len,
+                 path) >= (int)sizeof(tmp)) {
+        ei_error_set(&err, EI_USAGE, 0, NULL, NULL, "path too long");
+        return fail(&err);
+    }
+    int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
-        if (errno == EEXIST)
-            ei_error_set(&err, EI_BADCONFIG, 0, NULL, path,
-                         "already exists (use init --force to overwrite)");
-        else
-            ei_error_set(&err, EI_OSERR, errno, NULL, path, "cannot create");
+        ei_error_set(&err, EI_OSERR, errno, NULL, path, "cannot create");
         return fail(&err);
     }
-    size_t len = sizeof(starter) - 1;
-    ssize_t n = write(fd, starter, len);
-    if (n != (ssize_t)len || close(fd) != 0) {
+    const char *p = starter;
+    size_t left = sizeof(starter) - 1;
+    while (left > 0) {
+        ssize_t n = write(fd, p, left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            ei_error_set(&err, EI_OSERR, n < 0 ? errno : ENOSPC, NULL, path,
+                         "cannot write");
+            break;
+        }
+        p += n;
+        left -= (size_t)n;
+    }
+    if (fchmod(fd, 0644) != 0 && err.status == EI_OK)
         ei_error_set(&err, EI_OSERR, errno, NULL, path, "cannot write");
-        return fail(&err);
+    if (close(fd) != 0 && err.status == EI_OK)
+        ei_error_set(&err, EI_OSERR, errno, NULL, path, "cannot write");
+    if (err.status == EI_OK) {
+        int r = a->force ? rename(tmp, path) : link(tmp, path);
+        if (r != 0) {
+            if (errno == EEXIST)
+                ei_error_set(&err, EI_BADCONFIG, 0, NULL, path,
+                             "already exists (use init --force to "
+                             "overwrite)");
+            else
+                ei_error_set(&err, EI_OSERR, errno, NULL, path,
+                             "cannot create");
+        }
     }
+    unlink(tmp); /* after link, or after a failure; gone after rename */
+    if (err.status != EI_OK)
+        return fail(&err);
     ei_diag_msg(EI_LOG_INFO, NULL, path, "written");
     return 0;
 }
@@ -416,7 +452,9 @@ static int cmd_providers(struct ei_args *a)
     struct ei_error err = {0};
     struct ei_config *cfg = NULL;
     /* a configuration file may add to the provider path */
-    if (a->config != NULL || access("envinject.conf", F_OK) == 0) {
+    const char *env_config = getenv("ENVINJECT_CONFIG");
+    if (a->config != NULL || (env_config != NULL && env_config[0] != '\0') ||
+        access("envinject.conf", F_OK) == 0) {
         cfg = load_config(a, a->environment, &err);
         if (cfg == NULL)
             return fail(&err);
@@ -451,6 +489,9 @@ static int version(void)
 int main(int argc, char **argv)
 {
     struct ei_error err = {0};
+    /* values reach stdout only in whole, wiped buffers of output.c: no
+       stdio copy of a revealed secret stays in a buffer of its own */
+    setvbuf(stdout, NULL, _IONBF, 0);
     if (ei_secmem_init() < 0) {
         ei_error_set(&err, EI_INTERNAL, 0, NULL, NULL,
                      "cannot initialise libsodium");

@@ -186,7 +186,7 @@ static int ob_finish(struct obuf *b, FILE *out, struct ei_error *err)
     int rc = 0;
     if ((b->len > 0 && fwrite(b->p, 1, b->len, out) != b->len) ||
         fflush(out) != 0) {
-        ei_error_set(err, EI_IOERROR, errno, NULL, NULL,
+        ei_error_set(err, EI_OSERR, errno, NULL, NULL,
                      "cannot write the output");
         rc = -1;
     }
@@ -220,6 +220,8 @@ static const char *layer_name(const struct ei_resolution *r, int layer)
 {
     if (layer == EI_LAYER_SCHEMA)
         return SCHEMA_LAYER_NAME;
+    if (layer == EI_LAYER_CONFIG)
+        return "config";
     if (layer < 0 || (size_t)layer >= r->layers_n ||
         r->layers[layer].name == NULL)
         return UNKNOWN_LAYER_NAME;
@@ -230,6 +232,8 @@ static const char *provider_name(const struct ei_resolution *r, int layer)
 {
     if (layer == EI_LAYER_SCHEMA)
         return SCHEMA_LAYER_NAME;
+    if (layer == EI_LAYER_CONFIG)
+        return "config";
     if (layer < 0 || (size_t)layer >= r->layers_n ||
         r->layers[layer].prov == NULL || r->layers[layer].prov->name == NULL)
         return UNKNOWN_LAYER_NAME;

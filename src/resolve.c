@@ -8,12 +8,15 @@
 
 #include "diag.h"
 #include "envset.h"
+#include "http.h"
 #include "interp.h"
 #include "resolve.h"
 #include "secmem.h"
 
 const char *ei_resolution_layer_name(const struct ei_resolution *r, int layer)
 {
+    if (layer == EI_LAYER_CONFIG)
+        return "config";
     if (layer < 0 || (size_t)layer >= r->layers_n)
         return "schema";
     return r->layers[layer].name;
@@ -61,6 +64,12 @@ static void *fetch_thread(void *arg)
  */
 static int fetch_all(struct ei_resolution *r, struct ei_error *err)
 {
+    /* libcurl's global set-up is not thread-safe: do it here, before any
+       layer thread exists, even for providers that open clients late */
+    for (size_t i = 0; i < r->layers_n; i++)
+        if ((r->layers[i].prov->flags & EI_PROV_REMOTE) &&
+            ei_http_global_init(err) < 0)
+            return -1;
     pthread_t *tid = calloc(r->layers_n, sizeof(*tid));
     bool *started = calloc(r->layers_n, sizeof(*started));
     if (tid == NULL || r->layers_n == 0 || started == NULL) {
@@ -199,12 +208,33 @@ static size_t ref_scheme(const struct ei_entry *e)
  * answer is secret and literal; the entry keeps its key's layer, and the
  * reference stays visible to explain as the entry below.
  */
+static int resolve_refs_in(struct ei_resolution *r,
+                           struct ei_deadline *deadlines, struct ei_error *err);
+
 static int resolve_refs(struct ei_resolution *r, struct ei_error *err)
+{
+    struct ei_deadline *deadlines = calloc(r->layers_n + 1, sizeof(*deadlines));
+    if (deadlines == NULL)
+        return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory"),
+               -1;
+    int rc = resolve_refs_in(r, deadlines, err);
+    free(deadlines);
+    return rc;
+}
+
+static int resolve_refs_in(struct ei_resolution *r,
+                           struct ei_deadline *deadlines, struct ei_error *err)
 {
     size_t n = ei_envset_count(r->final);
     for (size_t i = 0; i < n; i++) {
         struct ei_entry *e = ei_envset_at(r->final, i);
         if (e->flags & EI_ENTRY_UNSET)
+            continue;
+        /* only text that is open to expansion can hold a reference: a
+           single-quoted value, the environment or a secret store's answer
+           is taken as it is */
+        if ((e->flags & EI_ENTRY_LITERAL) || e->layer < 0 ||
+            !r->layers[e->layer].interpolate)
             continue;
         size_t scheme_len = ref_scheme(e);
         if (scheme_len == 0)
@@ -219,21 +249,26 @@ static int resolve_refs(struct ei_resolution *r, struct ei_error *err)
                 by = l;
         }
         const char *where = ei_resolution_layer_name(r, e->layer);
-        if (by == NULL)
-            return ei_error_set(err, EI_BADCONFIG, 0, where, e->locator,
-                                "%s: no layer answers %.*s (add a %.*s "
-                                "layer)",
-                                e->key, (int)(scheme_len + 7), e->value,
-                                (int)scheme_len, scheme),
-                   -1;
+        if (by == NULL) {
+            /* no layer of that provider: plain text, as a tool without
+               that provider would read it */
+            ei_diag_msg(EI_LOG_INFO, where, e->locator,
+                        "%s looks like a %.*s reference, but no layer "
+                        "answers it: kept as text",
+                        e->key, (int)scheme_len, scheme);
+            continue;
+        }
         struct ref_capture cap = {.r = r};
         struct ei_sink sink = {.ctx = &cap, .emit = ref_emit};
-        struct ei_deadline dl;
-        dl.start_ms = ei_now_ms();
-        dl.end_ms = dl.start_ms + by->timeout_ms;
+        /* the layer's timeout covers all its lookups together */
+        struct ei_deadline *dl = &deadlines[by->index];
+        if (dl->end_ms == 0) {
+            dl->start_ms = ei_now_ms();
+            dl->end_ms = dl->start_ms + by->timeout_ms;
+        }
         struct ei_error lerr = {0};
         enum ei_status st =
-            by->prov->lookup(by->state, e->value, &sink, &dl, &lerr);
+            by->prov->lookup(by->state, e->value, &sink, dl, &lerr);
         if (st == EI_OK && cap.count != 1)
             st =
                 ei_error_set(&lerr, EI_NOTFOUND, 0, by->name, NULL, "no value");
@@ -274,6 +309,8 @@ static int apply_unset(struct ei_resolution *r, struct ei_error *err)
             continue;
         struct ei_entry e = *old;
         e.flags |= EI_ENTRY_UNSET;
+        e.layer = EI_LAYER_CONFIG;
+        e.locator = "unset";
         e.below = old;
         if (ei_envset_put(r->final, &e, NULL) == NULL)
             return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,

@@ -575,7 +575,7 @@ static void test_print_write_error(void **state)
     struct ei_print_opts o = {.format = EI_FMT_DOTENV};
     struct ei_error err = {0};
     assert_int_equal(ei_output_print(full, &f.r, &o, &err), -1);
-    assert_int_equal(err.status, EI_IOERROR);
+    assert_int_equal(err.status, EI_OSERR);
     assert_int_not_equal(err.errnum, 0);
     fclose(full);
     fx_fini(&f);
