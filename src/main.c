@@ -215,8 +215,13 @@ static int cmd_get(struct ei_args *a)
             rc = fail(&err);
         } else {
             /* the user named the key: the raw value, secret or not */
-            fwrite(e->value, 1, e->value_len, stdout);
-            fputc('\n', stdout);
+            if (fwrite(e->value, 1, e->value_len, stdout) != e->value_len ||
+                fputc('\n', stdout) == EOF) {
+                struct ei_error err = {0};
+                ei_error_set(&err, EI_OSERR, errno, NULL, NULL,
+                             "cannot write the output");
+                rc = fail(&err);
+            }
         }
     }
     ei_resolution_free(r);
