@@ -21,7 +21,8 @@
 
 struct sealed_state {
     const struct ei_host *host;
-    const char *path;
+    const char *path;     /* to open */
+    const char *display;  /* as written, for locators */
     const char *key_file; /* NULL: not configured */
     const char *keydir;   /* NULL: EJSON_KEYDIR, else the default */
     bool trim_underscore;
@@ -114,6 +115,9 @@ static enum ei_status sealed_configure(const struct ei_host *host,
     int rc = host->opt_path(host, "path", &st->path, err);
     if (rc == 0)
         st->path = host->arg != NULL ? host->arg(host) : NULL;
+    st->display = st->path;
+    if (rc > 0 && host->opt_string(host, "path", &st->display, err) <= 0)
+        st->display = st->path;
     if (rc >= 0 && (st->path == NULL || st->path[0] == '\0')) {
         free(st);
         return host->error(host, err, EI_BADCONFIG, 0, NULL,
@@ -132,7 +136,7 @@ static enum ei_status sealed_configure(const struct ei_host *host,
 
 static enum ei_status sealed_nomem(struct sealed_run *r, struct ei_error *err)
 {
-    return r->host->error(r->host, err, EI_NOMEM, 0, r->st->path,
+    return r->host->error(r->host, err, EI_NOMEM, 0, r->st->display,
                           "out of memory");
 }
 
@@ -189,7 +193,7 @@ static int sealed_scan(void *ctx, const struct ei_ejson_node *n,
         if (rc == -2)
             sealed_nomem(r, err);
         else
-            r->host->error(r->host, err, EI_INTERNAL, 0, r->st->path,
+            r->host->error(r->host, err, EI_INTERNAL, 0, r->st->display,
                            "string decoding failed");
         return -1;
     }
@@ -204,11 +208,11 @@ static int sealed_scan(void *ctx, const struct ei_ejson_node *n,
     if (t == EI_EJSON_TOK_NOMEM)
         sealed_nomem(r, err);
     else if (t == EI_EJSON_TOK_PLAIN)
-        r->host->error(r->host, err, EI_BADDATA, 0, r->st->path,
+        r->host->error(r->host, err, EI_BADDATA, 0, r->st->display,
                        "%s is not encrypted: run envinject seal encrypt %s",
                        path, r->st->path);
     else
-        r->host->error(r->host, err, EI_BADDATA, 0, r->st->path,
+        r->host->error(r->host, err, EI_BADDATA, 0, r->st->display,
                        "%s: malformed encrypted value (%s)", path,
                        ei_ejson_tok_text(t));
     return -1;
@@ -240,15 +244,15 @@ static enum ei_status sealed_open_error(struct sealed_run *r,
     if (t == EI_EJSON_TOK_NOMEM)
         return sealed_nomem(r, err);
     if (t != EI_EJSON_TOK_DECRYPT)
-        return r->host->error(r->host, err, EI_BADDATA, 0, r->st->path,
+        return r->host->error(r->host, err, EI_BADDATA, 0, r->st->display,
                               "%s: malformed encrypted value (%s)", path,
                               ei_ejson_tok_text(t));
     if (!r->sk_matches)
-        return r->host->error(r->host, err, EI_DENIED, 0, r->st->path,
+        return r->host->error(r->host, err, EI_DENIED, 0, r->st->display,
                               "cannot decrypt %s: wrong private key (%s is "
                               "not the key of _public_key)",
                               path, r->sk_source);
-    return r->host->error(r->host, err, EI_DENIED, 0, r->st->path,
+    return r->host->error(r->host, err, EI_DENIED, 0, r->st->display,
                           "cannot decrypt %s: wrong private key (the value "
                           "was encrypted to another key, or altered)",
                           path);
@@ -349,7 +353,7 @@ static enum ei_status sealed_find_key(struct sealed_run *r,
     const char *env = h->env_get(h, SEALED_KEY_ENV);
     if (env != NULL && env[0] != '\0') {
         enum ei_status s = sealed_try_key(r, env, strlen(env), SEALED_KEY_ENV,
-                                          r->st->path, pk, &done, err);
+                                          r->st->display, pk, &done, err);
         if (s != EI_OK || done)
             return s;
     }
@@ -381,14 +385,14 @@ static enum ei_status sealed_find_key(struct sealed_run *r,
     if (s != EI_OK)
         return s;
     if (r->sk == NULL)
-        return h->error(h, err, EI_DENIED, 0, r->st->path,
+        return h->error(h, err, EI_DENIED, 0, r->st->display,
                         "no private key for public key %s: set "
                         "ENVINJECT_PRIVATE_KEY, key_file or put it in %s",
                         pk_hex, keydir);
     if (!r->sk_matches)
         h->log(h, EI_LOG_DEBUG,
                "%s: the private key from %s is not the key of _public_key",
-               r->st->path, r->sk_source);
+               r->st->display, r->sk_source);
     return EI_OK;
 }
 
@@ -438,7 +442,7 @@ static enum ei_status sealed_select(struct sealed_run *r, bool *in_env,
                                     struct ei_error *err)
 {
     const struct ei_host *h = r->host;
-    const char *file = r->st->path;
+    const char *file = r->st->display;
     *out = NULL;
     *out_n = 0;
     *in_env = false;
@@ -541,7 +545,7 @@ static enum ei_status sealed_emit(struct sealed_run *r, struct ei_sink *sink,
                                   struct ei_error *err)
 {
     const struct ei_host *h = r->host;
-    const char *file = r->st->path;
+    const char *file = r->st->display;
     size_t loc_len =
         strlen(file) + sizeof(SEALED_ENVIRONMENT) + m->name_len + 3;
     char *loc = malloc(loc_len);
@@ -616,15 +620,15 @@ static enum ei_status sealed_fetch(void *state, struct ei_sink *sink,
         return s;
     r.buf = fb.data;
     r.len = fb.len;
-    s = ei_ejson_public_key(r.buf, r.len, 0, st->path, pk, err);
+    s = ei_ejson_public_key(r.buf, r.len, 0, st->display, pk, err);
     if (s == EI_OK)
-        s = ei_ejson_walk(r.buf, r.len, 0, st->path, sealed_scan, &r, err);
+        s = ei_ejson_walk(r.buf, r.len, 0, st->display, sealed_scan, &r, err);
     if (s == EI_OK)
         s = sealed_select(&r, &in_env, &sel, &sel_n, err);
     if (s == EI_OK)
         s = sealed_find_key(&r, pk, err);
     if (s == EI_OK)
-        s = ei_ejson_walk(r.buf, r.len, 0, st->path, sealed_verify, &r, err);
+        s = ei_ejson_walk(r.buf, r.len, 0, st->display, sealed_verify, &r, err);
     /* a dry run first, so that a bad value leaves no partial output */
     for (size_t i = 0; s == EI_OK && i < sel_n; i++)
         s = sealed_emit(&r, NULL, sel[i], in_env, err);
