@@ -25,6 +25,7 @@
 #include "envset.h"
 #include "layer.h"
 #include "registry.h"
+#include "testfs.h"
 #include "resolve.h"
 #include "secmem.h"
 
@@ -43,107 +44,14 @@ static unsigned case_seq;
 static const char *const test_environ[] = {"TEST_A=1", "TEST_B=two",
                                            "TEST_D=${X}", "OTHER=x", NULL};
 
-static int rm_one(const char *path, const struct stat *st, int flag,
-                  struct FTW *ftw)
-{
-    return remove(path);
-}
-
-static void rm_rf(const char *path)
-{
-    nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int write_file(const char *path, const char *content, mode_t mode)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0)
-        return -1;
-    size_t n = strlen(content);
-    ssize_t w = write(fd, content, n);
-    if (close(fd) < 0 || w != (ssize_t)n)
-        return -1;
-    return chmod(path, mode);
-}
-
-static int copy_file(const char *from, const char *to, mode_t mode)
-{
-    int in = open(from, O_RDONLY | O_CLOEXEC);
-    if (in < 0)
-        return -1;
-    int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (out < 0) {
-        close(in);
-        return -1;
-    }
-    char buf[65536];
-    ssize_t n;
-    int rc = 0;
-    while ((n = read(in, buf, sizeof(buf))) > 0)
-        if (write(out, buf, (size_t)n) != n)
-            rc = -1;
-    if (n < 0)
-        rc = -1;
-    close(in);
-    if (close(out) < 0)
-        rc = -1;
-    return rc < 0 ? -1 : chmod(to, mode);
-}
-
-/* dir/name into out; the test fails rather than truncate */
-static void join(char *out, size_t len, const char *dir, const char *name)
-{
-    int n = snprintf(out, len, "%s/%s", dir, name);
-    assert_true(n > 0 && (size_t)n < len);
-}
-
 static int group_setup(void **state)
 {
-    const char *t = getenv("TMPDIR");
-    int n = snprintf(tmp_root, sizeof(tmp_root), "%s/ei-resolve-XXXXXX",
-                     t != NULL && t[0] == '/' ? t : "/tmp");
-    if (n < 0 || (size_t)n >= sizeof(tmp_root) || mkdtemp(tmp_root) == NULL)
-        return -1;
-    char prov[PATH_MAX + 32], to[PATH_MAX + 64];
-    snprintf(prov, sizeof(prov), "%s/prov", tmp_root);
-    if (mkdir(prov, 0755) < 0 || chmod(prov, 0755) < 0)
-        return -1;
-    const char *so = getenv("TESTPROV_SO");
-    const char *so_secret = getenv("TESTPROV_SECRET_SO");
-#ifndef EI_HAVE_DLOPEN
-    so = NULL; /* the loader is compiled out */
-#endif
-    if (so == NULL || so_secret == NULL || access(so, R_OK) != 0 ||
-        access(so_secret, R_OK) != 0)
-        return 0; /* the tests that need them skip */
-    snprintf(to, sizeof(to), "%s/testprov.so", prov);
-    if (copy_file(so, to, 0755) < 0)
-        return -1;
-    snprintf(to, sizeof(to), "%s/testprov-secret.so", prov);
-    if (copy_file(so_secret, to, 0755) < 0)
-        return -1;
-    /* load both, the second on another descriptor number than the first:
-       see the /proc/self/fd bug shown by test_registry */
-    const char *path[] = {prov, NULL};
-    struct ei_error err = {0};
-    const struct ei_provider *p1 = ei_registry_find("testprov", path, &err);
-    int hold = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    const struct ei_provider *p2 =
-        ei_registry_find("testprov-secret", path, &err);
-    if (hold >= 0)
-        close(hold);
-    if (p1 == NULL || p2 == NULL || strcmp(p2->name, "testprov-secret") != 0) {
-        print_error("cannot load the test providers: %s\n", err.text);
-        return -1;
-    }
-    have_testprov = true;
-    return 0;
+    return testfs_setup(tmp_root, sizeof(tmp_root), "resolve", &have_testprov);
 }
 
 static int group_teardown(void **state)
 {
-    ei_registry_unload();
-    rm_rf(tmp_root);
+    testfs_teardown(tmp_root);
     return 0;
 }
 
@@ -173,15 +81,15 @@ static struct ei_config *load_case(const char *text, const char *spec,
     assert_int_equal(mkdir(dir, 0700), 0);
     for (size_t i = 0; files != NULL && i < FILES_N && files[i].name != NULL;
          i++) {
-        join(path, sizeof(path), dir, files[i].name);
-        assert_int_equal(write_file(path, files[i].content, 0600), 0);
+        testfs_join(path, sizeof(path), dir, files[i].name);
+        assert_int_equal(testfs_write_file(path, files[i].content, 0600), 0);
     }
-    join(path, sizeof(path), dir, "envinject.conf");
+    testfs_join(path, sizeof(path), dir, "envinject.conf");
     size_t len = strlen(tmp_root) + strlen(text) + 64;
     char *body = malloc(len);
     assert_non_null(body);
     snprintf(body, len, "provider_path = [\"%s/prov\"];\n%s\n", tmp_root, text);
-    assert_int_equal(write_file(path, body, 0600), 0);
+    assert_int_equal(testfs_write_file(path, body, 0600), 0);
     free(body);
     const char *specs[] = {spec, NULL};
     struct ei_config_args args = {
