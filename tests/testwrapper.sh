@@ -6,7 +6,7 @@
 # shellcheck disable=SC2086
 set -u
 
-vg_args='--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --track-fds=no -q'
+vg_args='--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --track-fds=no -q'
 
 if [ $# -eq 0 ]; then
     echo "usage: testwrapper.sh TEST [ARG]..." >&2

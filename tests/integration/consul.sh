@@ -29,7 +29,7 @@ if [ ! -x "$envinject" ]; then
     exit 99
 fi
 
-vg_args='--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --track-fds=no -q'
+vg_args='--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --track-fds=no -q'
 ei=("$envinject")
 margin_ms=1500
 if [ -n "${VALGRIND:-}" ]; then

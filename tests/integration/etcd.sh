@@ -34,7 +34,7 @@ if [ ! -x "$envinject" ]; then
     exit 99
 fi
 
-vg_args='--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --track-fds=no -q'
+vg_args='--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --track-fds=no -q'
 ei=("$envinject")
 # how much later than its timeout a run that cannot reach etcd may end
 margin_ms=1500

@@ -34,7 +34,7 @@ top_builddir=$(cd "${top_builddir:-$here/../..}" && pwd)
 envinject=$top_builddir/envinject
 probe=$top_builddir/tests/helpers/probe
 cases_dir=$top_srcdir/tests/integration/cases
-vg_args='--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --track-fds=no -q'
+vg_args='--error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --track-fds=no -q'
 
 # A case that hangs must not hang the suite; valgrind is ~50 times slower.
 if [ -n "${VALGRIND:-}" ]; then
