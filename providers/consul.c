@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "parse_error.h"
+#include "urlpath.h"
 #include "consul_parse.h"
 
 #define CONSUL_ADDR_DEFAULT  "http://127.0.0.1:8500"
@@ -641,29 +642,6 @@ static enum ei_status consul_http_fail(struct consul_run *run,
                     resp->body_len);
 }
 
-/* Percent-encode s onto url (unreserved characters and '/' kept). */
-static int consul_url_add(char *url, size_t cap, size_t *len, const char *s,
-                          bool encode)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        bool plain = !encode || (*p >= 'a' && *p <= 'z') ||
-                     (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                     strchr("-._~/", *p) != NULL;
-        if (*len + (plain ? 1 : 3) >= cap)
-            return -1;
-        if (plain) {
-            url[(*len)++] = (char)*p;
-        } else {
-            url[(*len)++] = '%';
-            url[(*len)++] = hex[*p >> 4];
-            url[(*len)++] = hex[*p & 0xf];
-        }
-    }
-    url[*len] = '\0';
-    return 0;
-}
-
 static enum ei_status consul_fetch(void *state, struct ei_sink *sink,
                                    const struct ei_deadline *dl,
                                    struct ei_error *err)
@@ -673,12 +651,12 @@ static enum ei_status consul_fetch(void *state, struct ei_sink *sink,
     struct consul_run run = {.st = st, .sink = sink};
     char url[CONSUL_URL_MAX];
     size_t len = 0;
-    if (consul_url_add(url, sizeof(url), &len, "/v1/kv/", false) < 0 ||
-        consul_url_add(url, sizeof(url), &len, st->prefix, true) < 0 ||
-        consul_url_add(url, sizeof(url), &len, "?recurse", false) < 0 ||
+    if (ei_url_append(url, sizeof(url), &len, "/v1/kv/", false) < 0 ||
+        ei_url_append(url, sizeof(url), &len, st->prefix, true) < 0 ||
+        ei_url_append(url, sizeof(url), &len, "?recurse", false) < 0 ||
         (st->dc != NULL &&
-         (consul_url_add(url, sizeof(url), &len, "&dc=", false) < 0 ||
-          consul_url_add(url, sizeof(url), &len, st->dc, true) < 0)))
+         (ei_url_append(url, sizeof(url), &len, "&dc=", false) < 0 ||
+          ei_url_append(url, sizeof(url), &len, st->dc, true) < 0)))
         return h->error(h, err, EI_INTERNAL, 0, st->prefix, "URL too long");
     enum ei_status s = consul_token(&run, err);
     if (s != EI_OK)

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "parse_error.h"
+#include "urlpath.h"
 #include "jsonflat.h"
 #include "vault_parse.h"
 
@@ -834,39 +835,16 @@ static void vault_sleep_ms(int64_t ms)
         ;
 }
 
-/* Append s percent-encoded (RFC 3986 unreserved characters and '/' kept). */
-static int vault_url_add(char *url, size_t cap, size_t *len, const char *s,
-                         bool encode)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        bool plain = !encode || (*p >= 'a' && *p <= 'z') ||
-                     (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                     strchr("-._~/", *p) != NULL;
-        if (*len + (plain ? 1 : 3) >= cap)
-            return -1;
-        if (plain) {
-            url[(*len)++] = (char)*p;
-        } else {
-            url[(*len)++] = '%';
-            url[(*len)++] = hex[*p >> 4];
-            url[(*len)++] = hex[*p & 0xf];
-        }
-    }
-    url[*len] = '\0';
-    return 0;
-}
-
 /* "/v1/" + parts, encoded; NULL parts end the list. */
 static int vault_url(char *url, size_t cap, const char *a, const char *b,
                      const char *c)
 {
     size_t len = 0;
-    if (vault_url_add(url, cap, &len, "/v1/", false) < 0)
+    if (ei_url_append(url, cap, &len, "/v1/", false) < 0)
         return -1;
     const char *parts[] = {a, b, c};
     for (size_t i = 0; i < 3 && parts[i] != NULL; i++)
-        if (vault_url_add(url, cap, &len, parts[i], true) < 0)
+        if (ei_url_append(url, cap, &len, parts[i], true) < 0)
             return -1;
     return 0;
 }
