@@ -51,6 +51,14 @@ struct ei_entry *ei_envset_get(const struct ei_envset *set, const char *key);
 struct ei_entry *ei_envset_put(struct ei_envset *set, const struct ei_entry *e,
                                struct ei_entry **old);
 
+/*
+ * Insert the entry e itself, not a copy, like ei_envset_put otherwise: the
+ * set then shares e with whoever made it, which must keep it alive as long
+ * as the set.  Returns 0, or -1 when out of memory (the set unchanged).
+ */
+int ei_envset_adopt(struct ei_envset *set, struct ei_entry *e,
+                    struct ei_entry **old);
+
 /* Number of entries, and the i-th in insertion order. */
 size_t ei_envset_count(const struct ei_envset *set);
 struct ei_entry *ei_envset_at(const struct ei_envset *set, size_t i);

@@ -438,7 +438,7 @@ static char *join_name(struct ei_store *st, const char *const *name,
     size_t len = 1;
     for (size_t i = 0; i < name_n; i++)
         len += strlen(name[i]) + 1;
-    char *s = ei_store_alloc(st, len), *p = s;
+    char *s = ei_store_alloc_chars(st, len), *p = s;
     if (s == NULL)
         return NULL;
     for (size_t i = 0; i < name_n; i++) {

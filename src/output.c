@@ -23,7 +23,8 @@
    delimiter that a value cannot guess. */
 #define GH_DELIM_PREFIX    "ghadelimiter_"
 #define GH_DELIM_RAND_LEN  16 /* bytes, 32 hex digits */
-#define OBUF_MIN_CAP       256
+#define OBUF_FIRST_BLOCK   4096
+#define OBUF_BLOCK         (64 * 1024)
 #define COLUMN_GAP         "  "
 #define SCHEMA_LAYER_NAME  "schema"
 #define UNKNOWN_LAYER_NAME "?"
@@ -80,43 +81,53 @@ static const char *raw_value(const struct ei_entry *e, bool reveal, size_t *len)
 
 /*
  * Output is built in memory and written only when complete, so that an
- * error half-way prints nothing.  Not open_memstream: its reallocations
- * would leave copies of revealed secrets in freed memory, whereas obuf
- * wipes the old block each time it grows.
+ * error half-way prints nothing.  The buffer is a chain of blocks: growing
+ * it never copies, so it never holds more than the output plus one block
+ * (a doubling buffer would hold up to three times the output while it
+ * grows).  Not open_memstream: its reallocations would leave copies of
+ * revealed secrets in freed memory, whereas every block is wiped.
  */
-struct obuf {
-    char *p;
+struct ob_block {
+    struct ob_block *next;
     size_t len;
     size_t cap;
+    char data[];
+};
+
+struct obuf {
+    struct ob_block *head;
+    struct ob_block *tail;
     bool failed;
 };
 
+/* Room for more contiguous bytes at the end of the last block. */
 static bool ob_reserve(struct obuf *b, size_t more)
 {
     if (b->failed)
         return false;
-    if (more <= b->cap - b->len)
+    struct ob_block *t = b->tail;
+    if (t != NULL && more <= t->cap - t->len)
         return true;
-    size_t cap = b->cap < OBUF_MIN_CAP ? OBUF_MIN_CAP : b->cap;
-    while (cap - b->len < more) {
-        if (cap > SIZE_MAX / 2) {
-            b->failed = true;
-            return false;
-        }
-        cap *= 2;
-    }
-    char *p = malloc(cap);
-    if (p == NULL) {
+    size_t cap = t == NULL ? OBUF_FIRST_BLOCK : OBUF_BLOCK;
+    if (cap < more)
+        cap = more;
+    if (cap > SIZE_MAX - sizeof(*t)) {
         b->failed = true;
         return false;
     }
-    if (b->p != NULL) {
-        memcpy(p, b->p, b->len);
-        sodium_memzero(b->p, b->cap);
-        free(b->p);
+    t = malloc(sizeof(*t) + cap);
+    if (t == NULL) {
+        b->failed = true;
+        return false;
     }
-    b->p = p;
-    b->cap = cap;
+    t->next = NULL;
+    t->len = 0;
+    t->cap = cap;
+    if (b->tail != NULL)
+        b->tail->next = t;
+    else
+        b->head = t;
+    b->tail = t;
     return true;
 }
 
@@ -124,8 +135,8 @@ static void ob_put(struct obuf *b, const char *s, size_t n)
 {
     if (n == 0 || !ob_reserve(b, n))
         return;
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
+    memcpy(b->tail->data + b->tail->len, s, n);
+    b->tail->len += n;
 }
 
 static void ob_puts(struct obuf *b, const char *s)
@@ -160,16 +171,19 @@ static void ob_printf(struct obuf *b, const char *fmt, ...)
     if (!ob_reserve(b, (size_t)n + 1))
         return;
     va_start(ap, fmt);
-    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    vsnprintf(b->tail->data + b->tail->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
-    b->len += (size_t)n;
+    b->tail->len += (size_t)n;
 }
 
 static void ob_free(struct obuf *b)
 {
-    if (b->p != NULL) {
-        sodium_memzero(b->p, b->cap);
-        free(b->p);
+    struct ob_block *t = b->head;
+    while (t != NULL) {
+        struct ob_block *next = t->next;
+        sodium_memzero(t->data, t->cap);
+        free(t);
+        t = next;
     }
     memset(b, 0, sizeof(*b));
 }
@@ -183,9 +197,11 @@ static int ob_finish(struct obuf *b, FILE *out, struct ei_error *err)
                      "out of memory building the output");
         return -1;
     }
+    bool ok = true;
+    for (const struct ob_block *t = b->head; ok && t != NULL; t = t->next)
+        ok = t->len == 0 || fwrite(t->data, 1, t->len, out) == t->len;
     int rc = 0;
-    if ((b->len > 0 && fwrite(b->p, 1, b->len, out) != b->len) ||
-        fflush(out) != 0) {
+    if (!ok || fflush(out) != 0) {
         ei_error_set(err, EI_OSERR, errno, NULL, NULL,
                      "cannot write the output");
         rc = -1;

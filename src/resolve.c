@@ -2,6 +2,9 @@
 /* Resolution: fetch every layer, merge in layer order, interpolate, apply
    the schema's defaults and validate. */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,11 +103,22 @@ static int fetch_all(struct ei_resolution *r, struct ei_error *err)
     for (size_t i = 0; i < r->layers_n; i++)
         if (!started[i])
             ei_layer_fetch(&r->layers[i]);
+    bool threads = false;
     for (size_t i = 0; i < r->layers_n; i++)
-        if (started[i])
+        if (started[i]) {
             pthread_join(tid[i], NULL);
+            threads = true;
+        }
     free(tid);
     free(started);
+#ifdef __GLIBC__
+    /* the layer threads' arenas keep the pages of every response and
+       parse tree they freed; give them back before the merge needs more */
+    if (threads)
+        malloc_trim(0);
+#else
+    (void)threads;
+#endif
 
     for (size_t i = 0; i < r->layers_n; i++) {
         struct ei_layer *l = &r->layers[i];
@@ -133,15 +147,22 @@ static int merge(struct ei_resolution *r, struct ei_error *err)
         struct ei_layer *l = &r->layers[i];
         if (l->skipped)
             continue;
+        /*
+         * The final set takes the staged entries themselves (they live in
+         * the layer's stores, which outlive the resolution's use of them)
+         * and the staging index goes: with 100,000 keys from a config
+         * service, copies would cost megabytes.
+         */
         size_t n = ei_envset_count(l->staged);
         for (size_t j = 0; j < n; j++) {
-            struct ei_entry e = *ei_envset_at(l->staged, j);
-            e.below = ei_envset_get(r->final, e.key);
-            if (ei_envset_put(r->final, &e, NULL) == NULL)
+            struct ei_entry *e = ei_envset_at(l->staged, j);
+            if (ei_envset_adopt(r->final, e, &e->below) != 0)
                 return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
                                     "out of memory"),
                        -1;
         }
+        ei_envset_free(l->staged);
+        l->staged = NULL;
     }
     return 0;
 }

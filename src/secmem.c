@@ -93,12 +93,13 @@ static unsigned char *chunk_payload(struct ei_chunk *c)
     return (unsigned char *)c + chunk_header_len();
 }
 
-/* The payload offset where an object may start, aligned in memory. */
-static size_t chunk_aligned_used(struct ei_chunk *c)
+/* The payload offset where an object may start, aligned in memory to
+   align, a power of two. */
+static size_t chunk_aligned_used(struct ei_chunk *c, size_t align)
 {
     uintptr_t base = (uintptr_t)chunk_payload(c);
     uintptr_t at = base + c->used;
-    uintptr_t aligned = (at + EI_ALIGN - 1) & ~(uintptr_t)(EI_ALIGN - 1);
+    uintptr_t aligned = (at + align - 1) & ~(uintptr_t)(align - 1);
     return c->used + (size_t)(aligned - at);
 }
 
@@ -168,9 +169,9 @@ void ei_store_free(struct ei_store *st)
     free(st);
 }
 
-static void *chunk_take(struct ei_chunk *c, size_t len)
+static void *chunk_take(struct ei_chunk *c, size_t len, size_t align)
 {
-    size_t at = chunk_aligned_used(c);
+    size_t at = chunk_aligned_used(c, align);
     if (at > c->size || c->size - at < len)
         return NULL;
     c->used = at + len;
@@ -180,7 +181,12 @@ static void *chunk_take(struct ei_chunk *c, size_t len)
     return p;
 }
 
-void *ei_store_alloc(struct ei_store *st, size_t len)
+/*
+ * len bytes aligned to align.  Strings ask for no alignment: with a
+ * hundred thousand keys from a config service, rounding each of the four
+ * strings of an entry up to 16 bytes would cost megabytes.
+ */
+static void *store_take(struct ei_store *st, size_t len, size_t align)
 {
     if (st == NULL)
         return NULL;
@@ -191,7 +197,7 @@ void *ei_store_alloc(struct ei_store *st, size_t len)
     if (len == 0)
         len = 1; /* every allocation gets its own address */
     if (st->head != NULL) {
-        void *p = chunk_take(st->head, len);
+        void *p = chunk_take(st->head, len, align);
         if (p != NULL)
             return p;
     }
@@ -210,7 +216,7 @@ void *ei_store_alloc(struct ei_store *st, size_t len)
         } else {
             st->head = c;
         }
-        return chunk_take(c, len);
+        return chunk_take(c, len, align);
     }
     struct ei_chunk *c = chunk_new(st, chunk_size);
     if (c == NULL)
@@ -219,7 +225,17 @@ void *ei_store_alloc(struct ei_store *st, size_t len)
     st->head = c;
     if (!st->secret && st->next_size < EI_PLAIN_CHUNK_MAX)
         st->next_size *= 2;
-    return chunk_take(c, len);
+    return chunk_take(c, len, align);
+}
+
+void *ei_store_alloc(struct ei_store *st, size_t len)
+{
+    return store_take(st, len, EI_ALIGN);
+}
+
+char *ei_store_alloc_chars(struct ei_store *st, size_t len)
+{
+    return store_take(st, len, 1);
 }
 
 char *ei_store_strndup(struct ei_store *st, const char *s, size_t len)
@@ -228,7 +244,7 @@ char *ei_store_strndup(struct ei_store *st, const char *s, size_t len)
         errno = s == NULL ? EINVAL : ENOMEM;
         return NULL;
     }
-    char *p = ei_store_alloc(st, len + 1);
+    char *p = store_take(st, len + 1, 1);
     if (p == NULL)
         return NULL;
     memcpy(p, s, len);

@@ -30,6 +30,10 @@ void ei_store_free(struct ei_store *st);
 /* len bytes, aligned for any object, zeroed; NULL when out of memory. */
 void *ei_store_alloc(struct ei_store *st, size_t len);
 
+/* len bytes for characters, with no alignment, zeroed; NULL when out of
+   memory. */
+char *ei_store_alloc_chars(struct ei_store *st, size_t len);
+
 /* A NUL-terminated copy of len bytes of s; NULL when out of memory. */
 char *ei_store_strndup(struct ei_store *st, const char *s, size_t len);
 char *ei_store_strdup(struct ei_store *st, const char *s);

@@ -232,6 +232,49 @@ static void test_many_keys(void **state)
     free(keys);
 }
 
+/* adopt puts the caller's entry itself into the set, not a copy */
+static void test_adopt(void **state)
+{
+    struct fixture *fx = *state;
+    struct ei_entry a = mk("DB_HOST", "one", 0, 0);
+    struct ei_entry b = mk("DB_HOST", "two", 0, 1);
+    struct ei_entry c = mk("PORT", "5432", 0, 1);
+    struct ei_entry *old = &a; /* must be reset */
+
+    assert_int_equal(ei_envset_adopt(fx->set, &a, &old), 0);
+    assert_null(old);
+    assert_ptr_equal(ei_envset_get(fx->set, "DB_HOST"), &a);
+    /* a later change to the adopted entry shows through the set */
+    a.flags = EI_ENTRY_SECRET;
+    assert_int_equal(ei_envset_get(fx->set, "DB_HOST")->flags,
+                     EI_ENTRY_SECRET);
+
+    /* replacing reports the entry it replaced and keeps the key's place */
+    assert_int_equal(ei_envset_adopt(fx->set, &c, NULL), 0);
+    assert_int_equal(ei_envset_adopt(fx->set, &b, &b.below), 0);
+    assert_ptr_equal(b.below, &a);
+    assert_ptr_equal(ei_envset_get(fx->set, "DB_HOST"), &b);
+    assert_int_equal(ei_envset_count(fx->set), 2);
+    assert_ptr_equal(ei_envset_at(fx->set, 0), &b);
+    assert_ptr_equal(ei_envset_at(fx->set, 1), &c);
+
+    /* put after adopt still copies, and replaces the adopted entry */
+    struct ei_entry d = mk("PORT", "6543", 0, 2);
+    struct ei_entry *in = ei_envset_put(fx->set, &d, &old);
+    assert_non_null(in);
+    assert_ptr_not_equal(in, &d);
+    assert_ptr_equal(old, &c);
+    assert_string_equal(c.value, "5432");
+
+    struct ei_entry nokey = mk(NULL, "x", 0, 0);
+    old = &a;
+    assert_int_equal(ei_envset_adopt(fx->set, &nokey, &old), -1);
+    assert_null(old);
+    assert_int_equal(ei_envset_adopt(fx->set, NULL, NULL), -1);
+    assert_int_equal(ei_envset_adopt(NULL, &a, NULL), -1);
+    assert_int_equal(ei_envset_count(fx->set), 2);
+}
+
 static const struct {
     const char *s;
     size_t len; /* SIZE_MAX: strlen */
@@ -280,6 +323,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_put_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_and_bad, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_adopt, setup, teardown),
         cmocka_unit_test(test_key_valid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -564,6 +564,56 @@ static void test_print_all_or_nothing(void **state)
     }
 }
 
+/*
+ * Output larger than the writer's buffer blocks: thousands of keys, and
+ * values of exactly and more than one block, come out whole and in order;
+ * a bad value after all of them still prints nothing.
+ */
+static void test_print_large(void **state)
+{
+    enum { KEYS = 5000, BIG = 64 * 1024 };
+    static const size_t big_lens[] = {BIG - 1, BIG, BIG + 1, 3 * BIG + 7};
+    struct fx f;
+    fx_init(&f);
+    char *big = malloc(3 * BIG + 8);
+    assert_non_null(big);
+    memset(big, 'v', 3 * BIG + 8);
+    size_t cap = (size_t)KEYS * 64 + 7 * BIG, len = 0;
+    char *want = malloc(cap);
+    assert_non_null(want);
+    /* every key is printed bare as KEY=value, sorted by key */
+    for (size_t i = 0; i < sizeof(big_lens) / sizeof(big_lens[0]); i++) {
+        char key[32];
+        snprintf(key, sizeof(key), "BIG_%zu", i);
+        fx_putn(&f, key, big, big_lens[i], L_DEFAULTS, NULL, 0);
+        len += (size_t)snprintf(want + len, cap - len, "%s=%.*s\n", key,
+                                (int)big_lens[i], big);
+    }
+    for (size_t i = 0; i < KEYS; i++) {
+        char key[32], value[48];
+        snprintf(key, sizeof(key), "KEY_%05zu", i);
+        snprintf(value, sizeof(value), "value-%zu-of-a-config-service", i);
+        fx_put(&f, key, value, L_PER_ENV, NULL, 0);
+        len += (size_t)snprintf(want + len, cap - len, "%s=%s\n", key, value);
+    }
+    struct ei_print_opts o = {.format = EI_FMT_DOTENV};
+    struct run run;
+    do_print(&run, &f.r, &o);
+    expect_output(&run, want, "large output");
+    run_free(&run);
+
+    o.format = EI_FMT_ENV;
+    fx_put(&f, "ZZZ", "a\nb", L_RUNTIME, NULL, 0);
+    do_print(&run, &f.r, &o);
+    expect_failure(&run, EI_BADDATA,
+                   "ZZZ: value contains a newline; use --format=dotenv or json",
+                   "bad value after a large output");
+    run_free(&run);
+    free(want);
+    free(big);
+    fx_fini(&f);
+}
+
 /* A write error is reported, not ignored. */
 static void test_print_write_error(void **state)
 {
@@ -1232,6 +1282,7 @@ int main(void)
         cmocka_unit_test(test_print_named_keys),
         cmocka_unit_test(test_print_all_or_nothing),
         cmocka_unit_test(test_print_write_error),
+        cmocka_unit_test(test_print_large),
         cmocka_unit_test(test_dotenv_round_trip),
         cmocka_unit_test(test_explain),
         cmocka_unit_test(test_explain_mixed_chain),
