@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The etcd provider: every key under a prefix, read page by page from the
-   etcd v3 JSON gateway of one of several members. */
+/* The etcd provider: every key under a prefix, read page by page from one
+   of several members, through the etcd v3 JSON gateway or native gRPC. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,6 +13,8 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "etcd_pb.h"
+
 #define ETCD_PAGE_DEFAULT 1000
 #define ETCD_PAGE_MAX     10000
 /*
@@ -22,10 +24,21 @@
  * so 100,000 keys in pages of 1000 cost the server several times the
  * one large read, while responses stay near a megabyte.
  */
-#define ETCD_GROW_BELOW  (1024 * 1024)
-#define ETCD_RANGE_PATH  "/v3/kv/range"
-#define ETCD_AUTH_PATH   "/v3/auth/authenticate"
-#define ETCD_AUTH_HEADER "Authorization: "
+#define ETCD_GROW_BELOW (1024 * 1024)
+/*
+ * The same over gRPC, where every page costs etcd some 70 ms of walking
+ * whatever its size, and no parse tree is built here: a page twice as
+ * large follows a response under 4 MiB, up to 100,000 keys, so that
+ * 100,000 keys take 7 pages rather than 13.
+ */
+#define ETCD_GRPC_PAGE_MAX   100000
+#define ETCD_GRPC_GROW_BELOW (4 * 1024 * 1024)
+#define ETCD_RANGE_PATH      "/v3/kv/range"
+#define ETCD_AUTH_PATH       "/v3/auth/authenticate"
+/* the same two calls in gRPC: service and method of etcdserverpb */
+#define ETCD_GRPC_RANGE_PATH "/etcdserverpb.KV/Range"
+#define ETCD_GRPC_AUTH_PATH  "/etcdserverpb.Auth/Authenticate"
+#define ETCD_AUTH_HEADER     "Authorization: "
 /* the text/plain 400 of grpc-gateway when auth and client certs meet */
 #define ETCD_CN_REFUSED "CommonName of client sending a request against gateway"
 /* longer than any simple or JWT token etcd hands out */
@@ -45,6 +58,7 @@
 #define GRPC_PERMISSION_DENIED   7
 #define GRPC_FAILED_PRECONDITION 9
 #define GRPC_OUT_OF_RANGE        11
+#define GRPC_UNIMPLEMENTED       12
 #define GRPC_UNAUTHENTICATED     16
 
 #define HTTP_OK                200
@@ -71,6 +85,7 @@ struct etcd_state {
     const char *password_file; /* absolute; NULL when password_env is used */
     const char *password_env;
     bool serializable;
+    bool grpc; /* api = "grpc": native gRPC instead of the JSON gateway */
     long long page_size;
     bool page_fixed; /* page_size was given: no growth */
 };
@@ -376,15 +391,30 @@ static enum ei_status etcd_configure(const struct ei_host *host, void **statep,
     st->range_end_len =
         etcd_prefix_end(st->prefix, st->prefix_len, st->range_end);
 
+    const char *api = NULL;
+    if (host->opt_string(host, "api", &api, err) < 0) {
+        status = etcd_getter_status(err);
+        goto fail;
+    }
+    if (api != NULL && strcmp(api, "grpc") != 0 && strcmp(api, "json") != 0) {
+        char shown[ETCD_SHOW_MAX + 4];
+        etcd_show(shown, sizeof(shown), api, strlen(api));
+        status =
+            host->error(host, err, EI_BADCONFIG, 0, "api",
+                        "api must be \"json\" or \"grpc\", not '%s'", shown);
+        goto fail;
+    }
+    st->grpc = api != NULL && strcmp(api, "grpc") == 0;
     if (host->opt_bool(host, "serializable", &st->serializable, err) < 0 ||
         (r = host->opt_int(host, "page_size", &st->page_size, err)) < 0) {
         status = etcd_getter_status(err);
         goto fail;
     }
     st->page_fixed = r > 0;
-    if (st->page_size < 1 || st->page_size > ETCD_PAGE_MAX) {
+    long long page_max = st->grpc ? ETCD_GRPC_PAGE_MAX : ETCD_PAGE_MAX;
+    if (st->page_size < 1 || st->page_size > page_max) {
         status = host->error(host, err, EI_BADCONFIG, 0, "page_size",
-                             "page_size must be from 1 to %d", ETCD_PAGE_MAX);
+                             "page_size must be from 1 to %lld", page_max);
         goto fail;
     }
     status = etcd_auth_options(st, err);
@@ -513,6 +543,20 @@ static void etcd_fault_parse(const struct etcd_run *run,
     f->code = -1;
     f->msg[0] = '\0';
     f->has_msg = false;
+    const char *tok =
+        run->auth != NULL ? run->auth + strlen(ETCD_AUTH_HEADER) : NULL;
+    if (run->st->grpc) {
+        /* the engine decoded grpc-message and made it printable */
+        const char *m = resp->grpc_message;
+        size_t mlen = strlen(m);
+        f->code = resp->grpc_status > 0 ? resp->grpc_status : -1;
+        if (f->code > 0 && mlen > 0 &&
+            (tok == NULL || memmem(m, mlen, tok, strlen(tok)) == NULL)) {
+            etcd_show(f->msg, sizeof(f->msg), m, mlen);
+            f->has_msg = true;
+        }
+        return;
+    }
     if (resp->body == NULL || resp->body_len == 0)
         return;
     json_t *root = json_loadb(resp->body, resp->body_len, 0, NULL);
@@ -526,8 +570,6 @@ static void etcd_fault_parse(const struct etcd_run *run,
         f->code = json_integer_value(code);
         const char *m = json_string_value(msg);
         size_t mlen = json_string_length(msg);
-        const char *tok =
-            run->auth != NULL ? run->auth + strlen(ETCD_AUTH_HEADER) : NULL;
         if (tok == NULL || memmem(m, mlen, tok, strlen(tok)) == NULL) {
             etcd_show(f->msg, sizeof(f->msg), m, mlen);
             f->has_msg = true;
@@ -541,6 +583,20 @@ static bool etcd_fault_says(const struct etcd_fault *f, const char *what)
     return f->has_msg && strstr(f->msg, what) != NULL;
 }
 
+/* Whether a read failed for want of a fresh token (as clientv3 judges). */
+static bool etcd_token_stale(const struct etcd_run *run,
+                             const struct ei_http_response *resp)
+{
+    if (resp->status == HTTP_UNAUTHORIZED)
+        return true;
+    if (resp->status != HTTP_BAD_REQUEST)
+        return false;
+    struct etcd_fault f;
+    etcd_fault_parse(run, resp, &f);
+    return f.code == GRPC_INVALID_ARGUMENT &&
+           etcd_fault_says(&f, "revision of auth store is old");
+}
+
 /* Judge a response other than 200 to a range or authenticate request. */
 static enum ei_status etcd_http_fail(struct etcd_run *run,
                                      const struct ei_http_response *resp,
@@ -549,7 +605,8 @@ static enum ei_status etcd_http_fail(struct etcd_run *run,
     const struct ei_host *h = run->host;
     const struct etcd_state *st = run->st;
     const char *member = etcd_member(resp);
-    bool auth_req = strcmp(path, ETCD_AUTH_PATH) == 0;
+    bool auth_req = strcmp(path, ETCD_AUTH_PATH) == 0 ||
+                    strcmp(path, ETCD_GRPC_AUTH_PATH) == 0;
     struct etcd_fault f;
     etcd_fault_parse(run, resp, &f);
     char user[ETCD_SHOW_MAX + 4] = "";
@@ -559,6 +616,12 @@ static enum ei_status etcd_http_fail(struct etcd_run *run,
     if (f.has_msg && !auth_req)
         snprintf(why, sizeof(why), ": %s", f.msg);
     long s = resp->status;
+    /* what the server said, in its own terms */
+    char said[32];
+    if (st->grpc && resp->grpc_status > 0)
+        snprintf(said, sizeof(said), "gRPC %d", resp->grpc_status);
+    else
+        snprintf(said, sizeof(said), "HTTP %ld", s);
 
     if (s == HTTP_BAD_REQUEST && f.code < 0 && resp->body != NULL &&
         memmem(resp->body, resp->body_len, ETCD_CN_REFUSED,
@@ -572,51 +635,55 @@ static enum ei_status etcd_http_fail(struct etcd_run *run,
                       (f.code == GRPC_INVALID_ARGUMENT ||
                        etcd_fault_says(&f, "authentication failed")))))
         return h->error(h, err, EI_DENIED, 0, member,
-                        "authentication failed for user '%s' (HTTP %ld): "
+                        "authentication failed for user '%s' (%s): "
                         "wrong user name or password",
-                        user, s);
+                        user, said);
     if (s == HTTP_UNAUTHORIZED || f.code == GRPC_UNAUTHENTICATED) {
         if (st->username != NULL)
             return h->error(h, err, EI_DENIED, 0, member,
                             "token of user '%s' rejected again after "
-                            "re-authenticating (HTTP %ld)%s",
-                            user, s, why);
+                            "re-authenticating (%s)%s",
+                            user, said, why);
         return h->error(h, err, EI_DENIED, 0, member,
-                        "the server requires authentication (HTTP %ld): set "
+                        "the server requires authentication (%s): set "
                         "username and password_file or password_env",
-                        s);
+                        said);
     }
     if (s == HTTP_FORBIDDEN || f.code == GRPC_PERMISSION_DENIED)
         return h->error(h, err, EI_DENIED, 0, member,
-                        "permission denied%s%s%s reading prefix %s (HTTP %ld)",
+                        "permission denied%s%s%s reading prefix %s (%s)",
                         st->username != NULL ? " to user '" : "", user,
-                        st->username != NULL ? "'" : "", st->prefix, s);
+                        st->username != NULL ? "'" : "", st->prefix, said);
     if (s == HTTP_BAD_REQUEST && etcd_fault_says(&f, "user name is empty"))
         return h->error(h, err, EI_DENIED, 0, member,
-                        "the server requires authentication (HTTP %ld): set "
+                        "the server requires authentication (%s): set "
                         "username and password_file or password_env",
-                        s);
+                        said);
     if (s == HTTP_BAD_REQUEST && f.code == GRPC_OUT_OF_RANGE)
         /* compacted between two pages, or a lagging member asked for a
            revision it has not reached: a later run will do */
         return h->error(h, err, EI_UNAVAILABLE, 0, member,
-                        "revision %lld is not readable on this member (HTTP "
-                        "%ld)%s",
-                        run->revision, s, why);
-    if (s == HTTP_NOT_FOUND || s == HTTP_BAD_METHOD)
+                        "revision %lld is not readable on this member "
+                        "(%s)%s",
+                        run->revision, said, why);
+    if (s == HTTP_NOT_FOUND || s == HTTP_BAD_METHOD ||
+        (st->grpc && f.code == GRPC_UNIMPLEMENTED))
         return h->error(h, err, EI_BADDATA, 0, member,
-                        "not an etcd v3 JSON gateway (HTTP %ld for %s)", s,
-                        path);
+                        "not an etcd v3 %s (%s for %s)",
+                        st->grpc ? "gRPC server" : "JSON gateway", said, path);
     if (s == HTTP_REQUEST_TIMEOUT || s == HTTP_TOO_MANY_REQUESTS ||
         (s >= HTTP_SERVER_ERROR && s < HTTP_STATUS_END))
         return h->error(h, err, EI_UNAVAILABLE, 0, member,
-                        "server error (HTTP %ld)%s", s, why);
+                        "server error (%s)%s", said, why);
+    if (st->grpc && f.code >= 0)
+        return h->error(h, err, EI_BADDATA, 0, member,
+                        "request rejected (%s)%s", said, why);
     if (f.code >= 0)
         return h->error(h, err, EI_BADDATA, 0, member,
-                        "request rejected (HTTP %ld, gRPC code %lld)%s", s,
-                        f.code, why);
+                        "request rejected (%s, gRPC code %lld)%s", said, f.code,
+                        why);
     return h->error(h, err, EI_BADDATA, 0, member,
-                    "unexpected response (HTTP %ld, %zu bytes) to %s", s,
+                    "unexpected response (%s, %zu bytes) to %s", said,
                     resp->body_len, path);
 }
 
@@ -637,7 +704,7 @@ static enum ei_status etcd_post(struct etcd_run *run, const char *path,
         .headers = headers,
         .body = body,
         .body_len = body_len,
-        .flags = flags,
+        .flags = flags | (run->st->grpc ? EI_HTTP_GRPC : 0),
     };
     memset(resp, 0, sizeof(*resp));
     return run->host->http_request(run->st->http, &req, run->dl, resp, err);
@@ -686,7 +753,34 @@ static enum ei_status etcd_password(struct etcd_run *run, struct ei_buf *buf,
     return EI_OK;
 }
 
-/* The request body {"name":..,"password":..} in secret memory. */
+/* The AuthenticateRequest message, framed, in secret memory. */
+static enum ei_status etcd_auth_body_pb(struct etcd_run *run, const char *pw,
+                                        size_t pw_len, char **body,
+                                        size_t *body_size, struct ei_error *err)
+{
+    const struct ei_host *h = run->host;
+    const struct etcd_state *st = run->st;
+    size_t ulen = strlen(st->username);
+    size_t n = etcd_pb_auth_req_size(st->username, ulen, pw, pw_len);
+    if (n == 0)
+        return h->error(h, err, EI_BADCONFIG, 0,
+                        st->password_file != NULL ? st->password_file
+                                                  : st->password_env,
+                        "the password is too long (%zu bytes)", pw_len);
+    *body = h->secret_alloc(h, n + 1);
+    if (*body == NULL)
+        return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+    *body_size = n + 1;
+    etcd_pb_auth_req_write(st->username, ulen, pw, pw_len,
+                           (unsigned char *)*body);
+    return EI_OK;
+}
+
+/*
+ * The request body in secret memory: {"name":..,"password":..} or, over
+ * gRPC, its protobuf.  Both refuse a password that is no UTF-8, as etcd's
+ * JSON decoder would; the user name was checked by configure.
+ */
 static enum ei_status etcd_auth_body(struct etcd_run *run, const char *pw,
                                      size_t pw_len, char **body,
                                      size_t *body_size, struct ei_error *err)
@@ -712,6 +806,10 @@ static enum ei_status etcd_auth_body(struct etcd_run *run, const char *pw,
         status = h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
     json_decref(name);
     json_decref(pass);
+    if (status == EI_OK && st->grpc) {
+        json_decref(o);
+        return etcd_auth_body_pb(run, pw, pw_len, body, body_size, err);
+    }
     size_t len = status == EI_OK ? json_dumpb(o, NULL, 0, JSON_COMPACT) : 0;
     if (status == EI_OK && len > 0)
         *body = h->secret_alloc(h, len + 1);
@@ -731,6 +829,32 @@ static enum ei_status etcd_auth_body(struct etcd_run *run, const char *pw,
     return status;
 }
 
+/* The token of a gRPC AuthenticateResponse, pointing into the body. */
+static enum ei_status etcd_token_pb(struct etcd_run *run,
+                                    const struct ei_http_response *resp,
+                                    const char **t, size_t *len,
+                                    struct ei_error *err)
+{
+    const struct ei_host *h = run->host;
+    const char *member = etcd_member(resp);
+    const unsigned char *msg = NULL, *tok = NULL;
+    size_t msg_len = 0;
+    char why[ETCD_PB_WHY];
+    if (resp->grpc_status != 0)
+        return h->error(h, err, EI_BADDATA, 0, member,
+                        "authenticate: the response has no gRPC status");
+    if (etcd_pb_unframe((const unsigned char *)resp->body, resp->body_len, &msg,
+                        &msg_len, why, sizeof(why)) < 0 ||
+        etcd_pb_auth_resp_parse(msg, msg_len, &tok, len, why, sizeof(why)) < 0)
+        return h->error(h, err, EI_BADDATA, 0, member,
+                        "authenticate: malformed response: %s", why);
+    if (*len == 0)
+        return h->error(h, err, EI_BADDATA, 0, member,
+                        "authenticate: the response has no token");
+    *t = (const char *)tok;
+    return EI_OK;
+}
+
 /* Take the token out of a 200 authenticate response. */
 static enum ei_status etcd_take_token(struct etcd_run *run,
                                       const struct ei_http_response *resp,
@@ -738,24 +862,31 @@ static enum ei_status etcd_take_token(struct etcd_run *run,
 {
     const struct ei_host *h = run->host;
     const char *member = etcd_member(resp);
-    /* jansson leaves it unset when its first allocation fails */
-    json_error_t je = {0};
-    json_t *root =
-        json_loadb(resp->body, resp->body_len, JSON_REJECT_DUPLICATES, &je);
-    json_t *tok = json_object_get(root, "token");
+    json_t *root = NULL;
+    const char *t = NULL;
+    size_t len = 0;
     enum ei_status status = EI_OK;
-    if (root == NULL && json_error_code(&je) == json_error_out_of_memory)
-        status = h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
-    else if (!json_is_object(root))
-        status = h->error(h, err, EI_BADDATA, 0, member,
-                          "authenticate: the response is not a JSON object "
-                          "(%zu bytes)",
-                          resp->body_len);
-    else if (!json_is_string(tok))
-        status = h->error(h, err, EI_BADDATA, 0, member,
-                          "authenticate: the response has no token");
-    size_t len = status == EI_OK ? json_string_length(tok) : 0;
-    const char *t = status == EI_OK ? json_string_value(tok) : NULL;
+    if (run->st->grpc) {
+        status = etcd_token_pb(run, resp, &t, &len, err);
+    } else {
+        /* jansson leaves it unset when its first allocation fails */
+        json_error_t je = {0};
+        root =
+            json_loadb(resp->body, resp->body_len, JSON_REJECT_DUPLICATES, &je);
+        json_t *tok = json_object_get(root, "token");
+        if (root == NULL && json_error_code(&je) == json_error_out_of_memory)
+            status = h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+        else if (!json_is_object(root))
+            status = h->error(h, err, EI_BADDATA, 0, member,
+                              "authenticate: the response is not a JSON "
+                              "object (%zu bytes)",
+                              resp->body_len);
+        else if (!json_is_string(tok))
+            status = h->error(h, err, EI_BADDATA, 0, member,
+                              "authenticate: the response has no token");
+        len = status == EI_OK ? json_string_length(tok) : 0;
+        t = status == EI_OK ? json_string_value(tok) : NULL;
+    }
     bool ok = status == EI_OK && len > 0 && len <= ETCD_TOKEN_MAX;
     for (size_t i = 0; ok && i < len; i++)
         ok = t[i] > 0x20 && t[i] < 0x7f;
@@ -802,7 +933,8 @@ static enum ei_status etcd_authenticate(struct etcd_run *run,
     /* a login is not retried blindly, and no old token goes with it */
     etcd_drop_auth(run);
     struct ei_http_response resp;
-    status = etcd_post(run, ETCD_AUTH_PATH, body, body_size - 1,
+    const char *path = run->st->grpc ? ETCD_GRPC_AUTH_PATH : ETCD_AUTH_PATH;
+    status = etcd_post(run, path, body, body_size - 1,
                        EI_HTTP_SECRET | EI_HTTP_SECRET_BODY | EI_HTTP_NORETRY,
                        &resp, err);
     h->secret_free(h, body, body_size);
@@ -825,7 +957,7 @@ static enum ei_status etcd_authenticate(struct etcd_run *run,
                    "token",
                    etcd_member(&resp));
         else
-            status = etcd_http_fail(run, &resp, ETCD_AUTH_PATH, err);
+            status = etcd_http_fail(run, &resp, path, err);
     }
     h->http_response_free(run->st->http, &resp);
     return status;
@@ -850,6 +982,26 @@ static enum ei_status etcd_range_body(struct etcd_run *run, char **body,
     const struct etcd_state *st = run->st;
     const char *start = run->have_prev ? run->start : st->prefix;
     size_t start_len = run->have_prev ? run->start_len : st->prefix_len;
+    if (st->grpc) {
+        struct etcd_pb_range_req rq = {
+            .key = start,
+            .key_len = start_len,
+            .range_end = st->range_end,
+            .range_end_len = st->range_end_len,
+            .limit = run->limit,
+            .revision = run->revision > 0 ? run->revision : 0,
+            .serializable = st->serializable,
+        };
+        size_t n = etcd_pb_range_req_size(&rq);
+        unsigned char *pb = n > 0 ? malloc(n) : NULL;
+        if (pb == NULL)
+            return h->error(h, err, n > 0 ? EI_NOMEM : EI_INTERNAL, 0, NULL,
+                            n > 0 ? "out of memory"
+                                  : "range request does not fit");
+        *body_len = etcd_pb_range_req_write(&rq, pb);
+        *body = (char *)pb;
+        return EI_OK;
+    }
     char *k = etcd_b64(start, start_len);
     char *e = etcd_b64(st->range_end, st->range_end_len);
     size_t size = (k != NULL ? strlen(k) : 0) + (e != NULL ? strlen(e) : 0) +
@@ -959,36 +1111,23 @@ static int etcd_segments(struct etcd_run *run, const char *rest, size_t len,
     return 0;
 }
 
-/* One key-value: checked, decoded and emitted. */
-static enum ei_status etcd_one(struct etcd_run *run, const json_t *kv,
-                               size_t idx, const char *member,
-                               struct ei_error *err)
+/*
+ * One key-value, decoded, from either API: checked and emitted.  mod_rev
+ * is -1 when the response had no valid revision for it.
+ */
+static enum ei_status etcd_kv(struct etcd_run *run, const char *key,
+                              size_t klen, const char *val, size_t vlen,
+                              long long mod_rev, size_t idx, const char *member,
+                              struct ei_error *err)
 {
     const struct ei_host *h = run->host;
     const struct etcd_state *st = run->st;
-    if (!json_is_object(kv))
-        return h->error(h, err, EI_BADDATA, 0, member,
-                        "range: kvs[%zu] is not an object", idx);
-    const json_t *jk = json_object_get(kv, "key");
-    const json_t *jv = json_object_get(kv, "value");
-    size_t klen = 0;
-    if (!json_is_string(jk) || json_string_length(jk) == 0)
+    if (klen == 0)
         return h->error(h, err, EI_BADDATA, 0, member,
                         "range: kvs[%zu] has no key", idx);
-    if (etcd_grow(&run->key, &run->key_cap, etcd_b64_max(jk) + 1) < 0)
+    if (etcd_locator(run, key, klen, mod_rev < 0 ? 0 : mod_rev, member) < 0)
         return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
-    if (etcd_unb64(jk, run->key, run->key_cap - 1, &klen) < 0)
-        return h->error(h, err, EI_BADDATA, 0, member,
-                        "range: kvs[%zu].key is not valid base64 (%zu bytes)",
-                        idx, json_string_length(jk));
-    run->key[klen] = '\0';
-    const char *key = run->key;
-    long long mod_rev = 0;
-    bool rev_ok =
-        etcd_int64(json_object_get(kv, "mod_revision"), &mod_rev) == 0;
-    if (etcd_locator(run, key, klen, mod_rev, member) < 0)
-        return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
-    if (!rev_ok)
+    if (mod_rev < 0)
         return h->error(h, err, EI_BADDATA, 0, run->loc,
                         "range: kvs[%zu].mod_revision is not a revision", idx);
 
@@ -1020,35 +1159,66 @@ static enum ei_status etcd_one(struct etcd_run *run, const json_t *kv,
                run->loc);
         return EI_OK;
     }
+    const char *vnul = memchr(val, '\0', vlen);
+    if (vnul != NULL)
+        return h->error(h, err, EI_BADDATA, 0, run->loc,
+                        "the value holds a NUL byte at offset %zu (%zu bytes)",
+                        (size_t)(vnul - val), vlen);
+    if (run->sink->emit(run->sink, run->seg, seg_n, val, vlen, run->loc, 0,
+                        err) != 0)
+        return etcd_sink_status(err);
+    run->keys++;
+    return EI_OK;
+}
 
-    if (jv != NULL && !json_is_null(jv) && !json_is_string(jv))
+/* One key-value of a JSON page: its base64 fields decoded. */
+static enum ei_status etcd_one(struct etcd_run *run, const json_t *kv,
+                               size_t idx, const char *member,
+                               struct ei_error *err)
+{
+    const struct ei_host *h = run->host;
+    if (!json_is_object(kv))
+        return h->error(h, err, EI_BADDATA, 0, member,
+                        "range: kvs[%zu] is not an object", idx);
+    const json_t *jk = json_object_get(kv, "key");
+    const json_t *jv = json_object_get(kv, "value");
+    size_t klen = 0;
+    if (!json_is_string(jk) || json_string_length(jk) == 0)
+        return h->error(h, err, EI_BADDATA, 0, member,
+                        "range: kvs[%zu] has no key", idx);
+    if (etcd_grow(&run->key, &run->key_cap, etcd_b64_max(jk) + 1) < 0)
+        return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+    if (etcd_unb64(jk, run->key, run->key_cap - 1, &klen) < 0)
+        return h->error(h, err, EI_BADDATA, 0, member,
+                        "range: kvs[%zu].key is not valid base64 (%zu bytes)",
+                        idx, json_string_length(jk));
+    run->key[klen] = '\0';
+    long long mod_rev = 0;
+    if (etcd_int64(json_object_get(kv, "mod_revision"), &mod_rev) < 0)
+        /* etcd_kv refuses it before it looks at the value */
+        return etcd_kv(run, run->key, klen, NULL, 0, -1, idx, member, err);
+    if (jv != NULL && !json_is_null(jv) && !json_is_string(jv)) {
+        if (etcd_locator(run, run->key, klen, mod_rev, member) < 0)
+            return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
         return h->error(h, err, EI_BADDATA, 0, run->loc,
                         "range: the value is not a string");
+    }
     if (etcd_grow_secret(run, etcd_b64_max(jv) + 1) < 0)
         return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
     size_t vlen = 0;
     if (etcd_unb64(jv, run->val, run->val_cap - 1, &vlen) < 0) {
         sodium_memzero(run->val, run->val_cap);
+        if (etcd_locator(run, run->key, klen, mod_rev, member) < 0)
+            return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
         return h->error(h, err, EI_BADDATA, 0, run->loc,
                         "range: the value is not valid base64 (%zu bytes)",
                         json_string_length(jv));
     }
     run->val[vlen] = '\0';
-    const char *vnul = memchr(run->val, '\0', vlen);
-    if (vnul != NULL) {
-        size_t at = (size_t)(vnul - run->val);
-        sodium_memzero(run->val, vlen);
-        return h->error(h, err, EI_BADDATA, 0, run->loc,
-                        "the value holds a NUL byte at offset %zu (%zu bytes)",
-                        at, vlen);
-    }
-    int r = run->sink->emit(run->sink, run->seg, seg_n, run->val, vlen,
-                            run->loc, 0, err);
+    enum ei_status status =
+        etcd_kv(run, run->key, klen, run->val, vlen, mod_rev, idx, member, err);
     sodium_memzero(run->val, vlen);
-    if (r != 0)
-        return etcd_sink_status(err);
-    run->keys++;
-    return EI_OK;
+    return status;
 }
 
 /* Drop jansson's quote of the input: it may be part of a value. */
@@ -1059,12 +1229,75 @@ static void etcd_json_why(char *out, size_t size, const char *text)
     etcd_show(out, size, text, len);
 }
 
+/* The walk over the KeyValues of a gRPC page. */
+struct etcd_pb_walk {
+    struct etcd_run *run;
+    const char *member;
+    struct ei_error *err;
+    enum ei_status status;
+};
+
+static int etcd_pb_one(void *ctx, const struct etcd_pb_kv *kv, size_t idx)
+{
+    struct etcd_pb_walk *w = ctx;
+    /* a value points into the response body, which is in secret memory */
+    w->status = etcd_kv(w->run, (const char *)kv->key, kv->key_len,
+                        (const char *)kv->value, kv->value_len,
+                        kv->mod_revision, idx, w->member, w->err);
+    return w->status == EI_OK ? 0 : 1;
+}
+
+static enum ei_status etcd_page_pb(struct etcd_run *run,
+                                   const struct ei_http_response *resp,
+                                   bool *more, struct ei_error *err)
+{
+    const struct ei_host *h = run->host;
+    const char *member = etcd_member(resp);
+    const unsigned char *msg = NULL;
+    size_t msg_len = 0;
+    char why[ETCD_PB_WHY];
+    struct etcd_pb_range_resp rr = {0};
+    struct etcd_pb_walk w = {run, member, err, EI_OK};
+    *more = false;
+    if (resp->grpc_status != 0)
+        return h->error(h, err, EI_BADDATA, 0, member,
+                        "range: the response has no gRPC status");
+    if (etcd_pb_unframe((const unsigned char *)resp->body, resp->body_len, &msg,
+                        &msg_len, why, sizeof(why)) < 0)
+        return h->error(h, err, EI_BADDATA, 0, member,
+                        "range: malformed response: %s", why);
+    /* checked and counted first, so that the header is judged before any
+       key, as in JSON; the walk costs milliseconds for 100,000 keys */
+    if (etcd_pb_range_resp_parse(msg, msg_len, &rr, NULL, NULL, why,
+                                 sizeof(why)) < 0)
+        return h->error(h, err, EI_BADDATA, 0, member,
+                        "range: malformed response: %s", why);
+    if (rr.revision < 0)
+        return h->error(h, err, EI_BADDATA, 0, member,
+                        "range: header.revision is not a revision");
+    if (rr.more && rr.kvs == 0)
+        return h->error(h, err, EI_BADDATA, 0, member,
+                        "range: more is true but the page has no keys");
+    if (run->revision == 0)
+        run->revision = rr.revision;
+    int r = etcd_pb_range_resp_parse(msg, msg_len, &rr, etcd_pb_one, &w, why,
+                                     sizeof(why));
+    if (r != 0)
+        return r > 0 ? w.status
+                     : h->error(h, err, EI_INTERNAL, 0, member,
+                                "range: a checked response failed: %s", why);
+    *more = rr.more;
+    return EI_OK;
+}
+
 static enum ei_status etcd_page(struct etcd_run *run,
                                 const struct ei_http_response *resp, bool *more,
                                 struct ei_error *err)
 {
     const struct ei_host *h = run->host;
     const char *member = etcd_member(resp);
+    if (run->st->grpc)
+        return etcd_page_pb(run, resp, more, err);
     /* jansson leaves it unset when its first allocation fails */
     json_error_t je = {0};
     json_t *root =
@@ -1118,17 +1351,19 @@ static enum ei_status etcd_range(struct etcd_run *run, bool *more,
     const struct ei_host *h = run->host;
     char *body = NULL;
     size_t body_len = 0;
+    const char *path = run->st->grpc ? ETCD_GRPC_RANGE_PATH : ETCD_RANGE_PATH;
     enum ei_status status = etcd_range_body(run, &body, &body_len, err);
     if (status != EI_OK)
         return status;
     struct ei_http_response resp;
     for (;;) {
-        status = etcd_post(run, ETCD_RANGE_PATH, body, body_len, EI_HTTP_SECRET,
-                           &resp, err);
+        status =
+            etcd_post(run, path, body, body_len, EI_HTTP_SECRET, &resp, err);
         if (status != EI_OK)
             break;
-        /* simple tokens expire after --auth-token-ttl without use */
-        if (resp.status == HTTP_UNAUTHORIZED && run->st->username != NULL &&
+        /* simple tokens expire after --auth-token-ttl without use, and a
+           token older than a change of users or roles is refused */
+        if (etcd_token_stale(run, &resp) && run->st->username != NULL &&
             !run->reauthed) {
             run->reauthed = true;
             h->log(h, EI_LOG_DEBUG, "%s: token rejected; authenticating again",
@@ -1146,14 +1381,15 @@ static enum ei_status etcd_range(struct etcd_run *run, bool *more,
     if (status == EI_OK) {
         *member = etcd_member(&resp);
         if (resp.status != HTTP_OK)
-            status = etcd_http_fail(run, &resp, ETCD_RANGE_PATH, err);
+            status = etcd_http_fail(run, &resp, path, err);
         else
             status = etcd_page(run, &resp, more, err);
     }
+    bool grpc = run->st->grpc;
+    long long max = grpc ? ETCD_GRPC_PAGE_MAX : ETCD_PAGE_MAX;
     if (status == EI_OK && *more && !run->st->page_fixed &&
-        resp.body_len < ETCD_GROW_BELOW)
-        run->limit =
-            run->limit * 2 < ETCD_PAGE_MAX ? run->limit * 2 : ETCD_PAGE_MAX;
+        resp.body_len < (grpc ? ETCD_GRPC_GROW_BELOW : ETCD_GROW_BELOW))
+        run->limit = run->limit * 2 < max ? run->limit * 2 : max;
     h->http_response_free(run->st->http, &resp);
     free(body);
     return status;
@@ -1201,7 +1437,7 @@ EI_PROVIDER_DEFINE(etcd) = {
     .abi = EI_PROVIDER_ABI,
     .size = sizeof(struct ei_provider),
     .name = "etcd",
-    .summary = "etcd v3 keys under a prefix, through the JSON gateway",
+    .summary = "etcd v3 keys under a prefix, through the JSON gateway or gRPC",
     .arg_option = "endpoints",
     .flags = EI_PROV_REMOTE | EI_PROV_INTERP | EI_PROV_OWN_PREFIX,
     .configure = etcd_configure,

@@ -45,7 +45,15 @@
     X(void, url_cleanup, (CURLU *))                                            \
     X(CURLUcode, url_set, (CURLU *, CURLUPart, const char *, unsigned int))    \
     X(CURLUcode, url_get, (const CURLU *, CURLUPart, char **, unsigned int))   \
-    X(void, free, (void *))
+    X(void, free, (void *))                                                    \
+    X(CURLM *, multi_init, (void))                                             \
+    X(CURLMcode, multi_cleanup, (CURLM *))                                     \
+    X(CURLMcode, multi_add_handle, (CURLM *, CURL *))                          \
+    X(CURLMcode, multi_remove_handle, (CURLM *, CURL *))                       \
+    X(CURLMcode, multi_perform, (CURLM *, int *))                              \
+    X(CURLMcode, multi_poll,                                                   \
+      (CURLM *, struct curl_waitfd *, unsigned int, int, int *))               \
+    X(CURLMsg *, multi_info_read, (CURLM *, int *))
 
 #ifdef EI_HAVE_DLOPEN
 #define CURL_SONAMES                                                           \
@@ -59,23 +67,30 @@ static struct {
 #undef API_MEMBER
 #undef curl_easy_setopt
 #undef curl_easy_getinfo
-#define curl_global_init    (*curl_api.global_init)
-#define curl_version_info   (*curl_api.version_info)
-#define curl_easy_init      (*curl_api.easy_init)
-#define curl_easy_cleanup   (*curl_api.easy_cleanup)
-#define curl_easy_reset     (*curl_api.easy_reset)
-#define curl_easy_perform   (*curl_api.easy_perform)
-#define curl_easy_setopt    (*curl_api.easy_setopt)
-#define curl_easy_getinfo   (*curl_api.easy_getinfo)
-#define curl_easy_strerror  (*curl_api.easy_strerror)
-#define curl_slist_append   (*curl_api.slist_append)
-#define curl_slist_free_all (*curl_api.slist_free_all)
-#define curl_getdate        (*curl_api.getdate)
-#define curl_url            (*curl_api.url)
-#define curl_url_cleanup    (*curl_api.url_cleanup)
-#define curl_url_set        (*curl_api.url_set)
-#define curl_url_get        (*curl_api.url_get)
-#define curl_free           (*curl_api.free)
+#define curl_global_init         (*curl_api.global_init)
+#define curl_version_info        (*curl_api.version_info)
+#define curl_easy_init           (*curl_api.easy_init)
+#define curl_easy_cleanup        (*curl_api.easy_cleanup)
+#define curl_easy_reset          (*curl_api.easy_reset)
+#define curl_easy_perform        (*curl_api.easy_perform)
+#define curl_easy_setopt         (*curl_api.easy_setopt)
+#define curl_easy_getinfo        (*curl_api.easy_getinfo)
+#define curl_easy_strerror       (*curl_api.easy_strerror)
+#define curl_slist_append        (*curl_api.slist_append)
+#define curl_slist_free_all      (*curl_api.slist_free_all)
+#define curl_getdate             (*curl_api.getdate)
+#define curl_url                 (*curl_api.url)
+#define curl_url_cleanup         (*curl_api.url_cleanup)
+#define curl_url_set             (*curl_api.url_set)
+#define curl_url_get             (*curl_api.url_get)
+#define curl_free                (*curl_api.free)
+#define curl_multi_init          (*curl_api.multi_init)
+#define curl_multi_cleanup       (*curl_api.multi_cleanup)
+#define curl_multi_add_handle    (*curl_api.multi_add_handle)
+#define curl_multi_remove_handle (*curl_api.multi_remove_handle)
+#define curl_multi_perform       (*curl_api.multi_perform)
+#define curl_multi_poll          (*curl_api.multi_poll)
+#define curl_multi_info_read     (*curl_api.multi_info_read)
 #endif
 
 /*
@@ -158,6 +173,8 @@ int ei_http_version(char *out, size_t out_len)
 /* Larger than any reasonable wait, small enough for ms arithmetic. */
 #define RETRY_AFTER_MAX_S ((int64_t)1 << 40)
 #define FIRST_BUFFER      1024
+/* The longest socket wait of a gRPC call (see perform_polled). */
+#define POLL_MAX_MS 5
 /* An attempt that ended this close to its time limit ran into it. */
 #define DEADLINE_SLACK_MS 10
 
@@ -172,8 +189,14 @@ struct ei_http {
     size_t max_response;
     size_t current; /* the endpoint that answered last */
     CURL *curl;     /* created by the first request, then reused */
+    CURLM *multi;   /* for gRPC calls, created by the first one */
     struct ei_http_env env;
 };
+
+/* grpc-status is a small number; longer is junk. */
+#define GRPC_STATUS_LEN 16
+/* grpc-message as sent: percent-encoded, so up to three bytes a byte. */
+#define GRPC_MESSAGE_RAW (3 * EI_HTTP_GRPC_MESSAGE_MAX)
 
 /* The response of one attempt. */
 struct rbuf {
@@ -183,7 +206,10 @@ struct rbuf {
     bool secret;
     bool too_big;
     bool nomem;
+    bool grpc; /* keep grpc-status and grpc-message */
     char retry_after[RETRY_AFTER_LEN];
+    char grpc_status[GRPC_STATUS_LEN];
+    char grpc_message[GRPC_MESSAGE_RAW];
 };
 
 static char *dup_str(const char *s)
@@ -264,7 +290,10 @@ int64_t ei_http_backoff(unsigned attempt, int64_t base_ms, int64_t cap_ms,
 
 bool ei_http_retryable(long status)
 {
-    return status == 429 || (status >= 500 && status <= 599);
+    /* 501 (a method the server does not have, gRPC Unimplemented) and 505
+       (an HTTP version it does not speak) will not heal by waiting */
+    return status == 429 ||
+           (status >= 500 && status <= 599 && status != 501 && status != 505);
 }
 
 int64_t ei_http_retry_after(const char *value, int64_t now_epoch)
@@ -534,6 +563,8 @@ void ei_http_free(struct ei_http *c)
         return;
     if (c->curl != NULL)
         curl_easy_cleanup(c->curl);
+    if (c->multi != NULL)
+        curl_multi_cleanup(c->multi);
     for (size_t i = 0; i < c->endpoints_n; i++) {
         free(c->endpoints[i]);
         free(c->hosts[i]);
@@ -572,6 +603,8 @@ static void rbuf_reset(struct rbuf *b)
     b->len = 0;
     b->too_big = b->nomem = false;
     b->retry_after[0] = '\0';
+    b->grpc_status[0] = '\0';
+    b->grpc_message[0] = '\0';
 }
 
 /*
@@ -619,25 +652,99 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
-/* Only Retry-After is kept: other headers may carry cookies or tokens. */
+/* Keep the value of header line ptr (n bytes) when it is name, in out;
+   one too long for out becomes "junk", which no parser accepts. */
+static void keep_header(const char *ptr, size_t n, const char *name, char *out,
+                        size_t out_size)
+{
+    size_t nl = strlen(name);
+    if (n <= nl || strncasecmp(ptr, name, nl) != 0)
+        return;
+    size_t v = n - nl;
+    if (v < out_size) {
+        memcpy(out, ptr + nl, v);
+        out[v] = '\0';
+    } else {
+        snprintf(out, out_size, "junk");
+    }
+}
+
+/*
+ * Only Retry-After and, for gRPC, grpc-status and grpc-message are kept:
+ * other headers may carry cookies or tokens.  curl hands HTTP/2 trailers,
+ * where gRPC puts its status, to this callback too.
+ */
 static size_t header_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     struct rbuf *b = ud;
     size_t n = size * nmemb;
-    static const char name[] = "retry-after:";
     if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) {
-        b->retry_after[0] = '\0'; /* a new response (after a 100) */
-    } else if (n > sizeof(name) - 1 &&
-               strncasecmp(ptr, name, sizeof(name) - 1) == 0) {
-        size_t v = n - (sizeof(name) - 1);
-        if (v < sizeof(b->retry_after)) {
-            memcpy(b->retry_after, ptr + sizeof(name) - 1, v);
-            b->retry_after[v] = '\0';
-        } else {
-            memcpy(b->retry_after, "junk", 5);
-        }
+        /* a new response (after a 100) */
+        b->retry_after[0] = '\0';
+        b->grpc_status[0] = '\0';
+        b->grpc_message[0] = '\0';
+        return n;
+    }
+    keep_header(ptr, n, "retry-after:", b->retry_after, sizeof(b->retry_after));
+    if (b->grpc) {
+        keep_header(ptr, n, "grpc-status:", b->grpc_status,
+                    sizeof(b->grpc_status));
+        keep_header(ptr, n, "grpc-message:", b->grpc_message,
+                    sizeof(b->grpc_message));
     }
     return n;
+}
+
+int ei_http_grpc_status(const char *value)
+{
+    if (value == NULL)
+        return -1;
+    value += strspn(value, " \t");
+    size_t n = strspn(value, "0123456789");
+    if (n == 0 || n > 2 || value[n + strspn(value + n, " \t\r\n")] != '\0')
+        return -1;
+    return (int)strtol(value, NULL, 10);
+}
+
+long ei_http_grpc_to_http(int code)
+{
+    /* grpc-gateway's HTTPStatusFromCode, so that both APIs of a service
+       give the same statuses */
+    static const long map[] = {
+        [0] = 200,  [1] = 408,  [2] = 500,  [3] = 400,  [4] = 504,  [5] = 404,
+        [6] = 409,  [7] = 403,  [8] = 429,  [9] = 400,  [10] = 409, [11] = 400,
+        [12] = 501, [13] = 500, [14] = 503, [15] = 500, [16] = 401,
+    };
+    if (code < 0 || (size_t)code >= sizeof(map) / sizeof(map[0]))
+        return 500;
+    return map[code];
+}
+
+void ei_http_grpc_message(const char *raw, char *out, size_t out_size)
+{
+    if (out_size == 0)
+        return;
+    raw += strspn(raw, " \t");
+    size_t end_len = strlen(raw);
+    while (end_len > 0 && strchr(" \t\r\n", raw[end_len - 1]) != NULL)
+        end_len--;
+    size_t o = 0;
+    for (size_t i = 0; i < end_len && o + 1 < out_size; i++) {
+        unsigned char c = (unsigned char)raw[i];
+        unsigned char byte;
+        size_t n = 0;
+        const char *end = NULL;
+        /* the value is percent-encoded; a broken escape stays as sent */
+        if (c == '%' && i + 2 < end_len &&
+            sodium_hex2bin(&byte, 1, raw + i + 1, 2, NULL, &n, &end) == 0 &&
+            n == 1) {
+            c = byte;
+            i += 2;
+        }
+        /* it goes into one-line messages */
+        out[o++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    out[o] = '\0';
 }
 
 /* ---- requests ---- */
@@ -671,11 +778,20 @@ static struct curl_slist *build_headers(const struct ei_http_request *req,
             goto fail;
         l = t;
     }
+    bool grpc = (req->flags & EI_HTTP_GRPC) != 0;
+    if (grpc) {
+        /* gRPC requires it: servers refuse calls that cannot take trailers */
+        t = curl_slist_append(l, "TE: trailers");
+        if (t == NULL)
+            goto fail;
+        l = t;
+    }
     if (req->body != NULL) {
         /* a body is JSON unless the provider says otherwise; and no
            "Expect: 100-continue", which stalls on servers that ignore it */
         if (!has_header(req->headers, "Content-Type")) {
-            t = curl_slist_append(l, "Content-Type: application/json");
+            t = curl_slist_append(l, grpc ? "Content-Type: application/grpc"
+                                          : "Content-Type: application/json");
             if (t == NULL)
                 goto fail;
             l = t;
@@ -776,6 +892,16 @@ static enum ei_status setup_handle(struct ei_http *c,
        out dead; a request that must not be repeated gets a fresh one */
     if (req->flags & EI_HTTP_NORETRY)
         SET(CURLOPT_FRESH_CONNECT, 1L);
+    /* over TLS, HTTP/2 is agreed in the handshake (ALPN); in the clear, a
+       gRPC server speaks it from the first byte */
+    if (req->flags & EI_HTTP_GRPC) {
+        SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+        /* libcurl 7.88 (Debian 12) fails the second request on a reused
+           HTTP/2 connection ("Error in the HTTP2 framing layer"): one
+           connection a call costs a handshake but works */
+        SET(CURLOPT_FORBID_REUSE, 1L);
+        SET(CURLOPT_BUFFERSIZE, 512L * 1024L);
+    }
     const char *m = req->method;
     bool post = strcmp(m, "POST") == 0;
     if (req->body != NULL) {
@@ -852,6 +978,7 @@ struct attempt_state {
     unsigned round_fails;    /* endpoints that failed in this round */
     unsigned status_here;    /* retryable answers in a row from idx */
     long last_status;        /* the last retryable status, 0 if none */
+    int last_grpc;           /* its gRPC status, -1 if none */
     const char *last_reason; /* the last connection failure */
     bool retry_after_past;   /* Retry-After was beyond the deadline */
     int64_t retry_after_ms;
@@ -862,16 +989,19 @@ static enum ei_status give_up(struct ei_http *c, const struct ei_deadline *dl,
                               struct ei_error *err)
 {
     if (s->last_status != 0) {
+        char gtext[32] = "";
+        if (s->last_grpc > 0)
+            snprintf(gtext, sizeof(gtext), " (gRPC %d)", s->last_grpc);
         if (s->retry_after_past)
             return ei_error_set(err, EI_UNAVAILABLE, 0, c->layer, c->locator,
-                                "HTTP %ld after %u attempt%s (retry after "
+                                "HTTP %ld%s after %u attempt%s (retry after "
                                 "%lld s is past the deadline)",
-                                s->last_status, s->tries,
+                                s->last_status, gtext, s->tries,
                                 s->tries == 1 ? "" : "s",
                                 (long long)(s->retry_after_ms / 1000));
         return ei_error_set(err, EI_UNAVAILABLE, 0, c->layer, c->locator,
-                            "HTTP %ld after %u attempt%s", s->last_status,
-                            s->tries, s->tries == 1 ? "" : "s");
+                            "HTTP %ld%s after %u attempt%s", s->last_status,
+                            gtext, s->tries, s->tries == 1 ? "" : "s");
     }
     return ei_error_set(err, EI_UNAVAILABLE, 0, c->layer, c->locator,
                         "no endpoint answered within %lld ms (last: %s)",
@@ -934,6 +1064,47 @@ static bool connection_level(CURLcode rc)
     }
 }
 
+/*
+ * curl_easy_perform for gRPC calls, with waits of at most POLL_MAX_MS.
+ * libcurl 7.88 (Debian 12) can leave the last HTTP/2 frames of a response
+ * read but unprocessed until its socket wait times out, up to a second
+ * per call; a short wait bounds that stall.  Time limits are still
+ * curl's (CURLOPT_TIMEOUT_MS).
+ */
+static CURLcode perform_polled(struct ei_http *c)
+{
+    if (c->multi == NULL) {
+        c->multi = curl_multi_init();
+        if (c->multi == NULL)
+            return CURLE_OUT_OF_MEMORY;
+    }
+    if (curl_multi_add_handle(c->multi, c->curl) != CURLM_OK)
+        return CURLE_FAILED_INIT;
+    CURLcode rc = CURLE_OK;
+    bool done = false;
+    int running = 1;
+    while (running > 0) {
+        CURLMcode mc = curl_multi_perform(c->multi, &running);
+        if (mc == CURLM_OK && running > 0)
+            mc = curl_multi_poll(c->multi, NULL, 0, POLL_MAX_MS, NULL);
+        if (mc != CURLM_OK) {
+            rc = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY
+                                           : CURLE_RECV_ERROR;
+            done = true;
+            break;
+        }
+    }
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(c->multi, &left)) != NULL)
+        if (!done && m->msg == CURLMSG_DONE && m->easy_handle == c->curl) {
+            rc = m->data.result;
+            done = true;
+        }
+    curl_multi_remove_handle(c->multi, c->curl);
+    return rc;
+}
+
 /* Sleep before the next round, or say that no retry fits (-1). */
 static int backoff(struct ei_http *c, const struct ei_deadline *dl,
                    struct attempt_state *s, const char *why)
@@ -965,9 +1136,16 @@ enum ei_status ei_http_request(struct ei_http *c,
 {
     memset(resp, 0, sizeof(*resp));
     resp->retry_after_ms = -1;
+    resp->grpc_status = -1;
     enum ei_status st = check_request(c, req, err);
     if (st != EI_OK)
         return st;
+    bool grpc = (req->flags & EI_HTTP_GRPC) != 0;
+    if (grpc &&
+        !(curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_HTTP2))
+        return ei_error_set(err, EI_BADCONFIG, 0, c->layer, NULL,
+                            "gRPC needs HTTP/2, which this libcurl lacks "
+                            "(built without nghttp2)");
     if (dl == NULL)
         return ei_error_set(err, EI_INTERNAL, 0, c->layer, NULL,
                             "HTTP request without a deadline");
@@ -985,8 +1163,9 @@ enum ei_status ei_http_request(struct ei_http *c,
         return ei_error_set(err, EI_NOMEM, ENOMEM, c->layer, NULL,
                             "out of memory");
     struct rbuf b = {.max = c->max_response,
-                     .secret = (req->flags & EI_HTTP_SECRET) != 0};
-    struct attempt_state s = {.retry_after_ms = -1};
+                     .secret = (req->flags & EI_HTTP_SECRET) != 0,
+                     .grpc = grpc};
+    struct attempt_state s = {.retry_after_ms = -1, .last_grpc = -1};
     bool noretry = (req->flags & EI_HTTP_NORETRY) != 0;
     size_t idx = c->current < c->endpoints_n ? c->current : 0;
     char *url = NULL;
@@ -1027,16 +1206,25 @@ enum ei_status ei_http_request(struct ei_http *c,
         }
         curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)left);
         curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)conn);
-        CURLcode rc = curl_easy_perform(c->curl);
+        CURLcode rc = grpc ? perform_polled(c) : curl_easy_perform(c->curl);
         s.tries++;
         int64_t took = now_ms(c) - start;
 
         if (rc == CURLE_OK) {
             long status = 0;
             curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+            int gs = -1;
+            char gtext[32] = "";
+            if (grpc && status == 200) {
+                gs = ei_http_grpc_status(b.grpc_status);
+                if (gs > 0)
+                    status = ei_http_grpc_to_http(gs);
+                snprintf(gtext, sizeof(gtext),
+                         gs < 0 ? " (no gRPC status)" : " (gRPC %d)", gs);
+            }
             ei_diag_msg(EI_LOG_INFO, c->layer, NULL,
-                        "%s %s %.*s -> %ld (%lld ms)", req->method,
-                        c->hosts[idx], plen, req->path, status,
+                        "%s %s %.*s -> %ld%s (%lld ms)", req->method,
+                        c->hosts[idx], plen, req->path, status, gtext,
                         (long long)took);
             int64_t ra = -1;
             if (b.retry_after[0] != '\0')
@@ -1055,16 +1243,21 @@ enum ei_status ei_http_request(struct ei_http *c,
                 resp->secret = b.secret;
                 resp->endpoint = c->endpoints[idx];
                 resp->retry_after_ms = ra;
+                resp->grpc_status = gs;
+                if (gs > 0)
+                    ei_http_grpc_message(b.grpc_message, resp->grpc_message,
+                                         sizeof(resp->grpc_message));
                 b.data = NULL;
                 st = EI_OK;
                 break;
             }
             s.last_status = status;
+            s.last_grpc = gs;
             s.last_reason = NULL;
             s.round_fails = 0;
             s.retry_after_ms = ra;
-            char why[32];
-            snprintf(why, sizeof(why), "HTTP %ld", status);
+            char why[48];
+            snprintf(why, sizeof(why), "HTTP %ld%s", status, gtext);
             /* the same member once more, then the next one: a 503 from a
                member that lost its quorum will not heal in a few ms */
             if (++s.status_here >= 2 && c->endpoints_n > 1) {
@@ -1153,4 +1346,5 @@ void ei_http_response_free(struct ei_http *c, struct ei_http_response *resp)
     }
     memset(resp, 0, sizeof(*resp));
     resp->retry_after_ms = -1;
+    resp->grpc_status = -1;
 }

@@ -102,8 +102,19 @@ int ei_http_global_init(struct ei_error *err);
    out) when libcurl cannot be loaded. */
 int ei_http_version(char *out, size_t out_len);
 
-/* Whether a status is retried (429 and 5xx, unless EI_HTTP_NORETRY). */
+/* Whether a status is retried (429 and 5xx but 501 and 505, unless
+   EI_HTTP_NORETRY). */
 bool ei_http_retryable(long status);
+
+/* The code of a grpc-status value, 0 to 99; -1 when malformed. */
+int ei_http_grpc_status(const char *value);
+
+/* The HTTP status that grpc-gateway gives a gRPC code (500 when unknown). */
+long ei_http_grpc_to_http(int code);
+
+/* Decode a percent-encoded grpc-message into out, blanks at either end
+   dropped and bytes outside printable ASCII as '?'; truncated to fit. */
+void ei_http_grpc_message(const char *raw, char *out, size_t out_size);
 
 /* Parse a Retry-After value (delta-seconds or an HTTP date relative to
    now_epoch, in seconds since the epoch) into milliseconds, 0 for a date

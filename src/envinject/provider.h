@@ -16,7 +16,7 @@ extern "C" {
 #endif
 
 /* Bump on any incompatible change; the exported symbol changes with it. */
-#define EI_PROVIDER_ABI 1
+#define EI_PROVIDER_ABI 2
 /* Version of struct ei_host; fields are only ever appended. */
 #define EI_HOST_ABI 1
 
@@ -252,6 +252,18 @@ struct ei_http_request {
 #define EI_HTTP_SECRET      0x1u /* the response body goes to secret memory */
 #define EI_HTTP_NORETRY     0x2u /* no retry on 5xx/429 (a login, a revoke) */
 #define EI_HTTP_SECRET_BODY 0x4u /* the request body holds a credential */
+/*
+ * A unary gRPC call: body is one framed message.  The engine speaks HTTP/2
+ * (prior knowledge on http://, ALPN on https://), sends the gRPC content
+ * type and "TE: trailers", and reads grpc-status and grpc-message.  A gRPC
+ * status other than 0 sets status to the HTTP status the grpc-gateway
+ * gives that code (14 Unavailable: 503, and so on), so that retries and
+ * status checks work as for JSON.
+ */
+#define EI_HTTP_GRPC 0x8u
+
+/* The bytes of grpc-message kept, decoded, control bytes as '?'. */
+#define EI_HTTP_GRPC_MESSAGE_MAX 256
 
 /* An HTTP response: body is NUL-terminated, body_len bytes. */
 struct ei_http_response {
@@ -261,6 +273,10 @@ struct ei_http_response {
     bool secret;            /* body lives in secret memory */
     const char *endpoint;   /* the base URL that answered (owned by c) */
     int64_t retry_after_ms; /* from Retry-After, -1 if none */
+    /* EI_HTTP_GRPC only: the gRPC status, -1 when the server sent none
+       (then status is the plain HTTP status), and its message */
+    int grpc_status;
+    char grpc_message[EI_HTTP_GRPC_MESSAGE_MAX];
 };
 
 /* Flags of struct ei_provider. */
@@ -297,14 +313,14 @@ struct ei_provider {
 
 /*
  * EI_PROVIDER_DEFINE(ident, ...) defines the descriptor: as
- * ei_provider_<ident> when built in, as the exported ei_provider_v1 when
+ * ei_provider_<ident> when built in, as the exported ei_provider_v2 when
  * built as a shared object (EI_PROVIDER_SHARED defined).
  */
-#define EI_PROVIDER_SYMBOL "ei_provider_v1"
+#define EI_PROVIDER_SYMBOL "ei_provider_v2"
 #ifdef EI_PROVIDER_SHARED
 #define EI_PROVIDER_DEFINE(ident)                                              \
     __attribute__((visibility("default")))                                     \
-    const struct ei_provider ei_provider_v1
+    const struct ei_provider ei_provider_v2
 #else
 #define EI_PROVIDER_DEFINE(ident) const struct ei_provider ei_provider_##ident
 #endif

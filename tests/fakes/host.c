@@ -12,10 +12,14 @@
 
 #include "diag.h"
 #include "host.h"
+#include "http.h"
 #include "readfile.h"
 
 #define FAKE_LAYER         "test"
 #define FAKE_MAX_VALUE_LEN (1024u * 1024u)
+
+/* the largest code ei_http_grpc_status accepts (two digits) */
+#define FAKE_GRPC_STATUS_MAX 99
 
 struct fake_opt {
     char *name;
@@ -47,10 +51,13 @@ struct fake_host {
 };
 
 struct fake_reply {
-    long status;
+    long status; /* of a gRPC reply: what the engine maps its code to */
     char *body;
     size_t body_len;
     unsigned flags;
+    bool grpc;       /* queued with fake_host_grpc_push */
+    int grpc_status; /* -1: the reply has no grpc-status */
+    char grpc_message[EI_HTTP_GRPC_MESSAGE_MAX];
 };
 
 /* What http_open hands out, behind the opaque struct ei_http pointer. */
@@ -480,11 +487,6 @@ fail:
     return -1;
 }
 
-static bool fake_http_retryable(long status)
-{
-    return status == 429 || (status >= 500 && status <= 599);
-}
-
 static enum ei_status fake_http_request(struct ei_http *c,
                                         const struct ei_http_request *req,
                                         const struct ei_deadline *dl,
@@ -494,9 +496,11 @@ static enum ei_status fake_http_request(struct ei_http *c,
     struct fake_http *fc = fake_http_of(c);
     struct fake_host *fh = fc->fh;
     bool noretry = (req->flags & EI_HTTP_NORETRY) != 0;
+    bool grpc = (req->flags & EI_HTTP_GRPC) != 0;
     unsigned tries = 0;
     memset(resp, 0, sizeof *resp);
     resp->retry_after_ms = -1;
+    resp->grpc_status = -1;
     if (req->method == NULL || req->path == NULL || req->path[0] != '/')
         return ei_error_set(err, EI_INTERNAL, 0, FAKE_LAYER, NULL,
                             "HTTP request without a method or a path "
@@ -526,6 +530,10 @@ static enum ei_status fake_http_request(struct ei_http *c,
                                 "(last: timeout)",
                                 budget);
         bool more = fh->replies_next < fh->replies_n;
+        if (r->grpc && !grpc)
+            return ei_error_set(err, EI_INTERNAL, 0, FAKE_LAYER, NULL,
+                                "fake host: gRPC reply to a request without "
+                                "EI_HTTP_GRPC");
         if (r->flags & FAKE_HTTP_CLOSE) {
             fc->current = (fc->current + 1) % fc->endpoints_n;
             if (noretry || !more)
@@ -537,11 +545,15 @@ static enum ei_status fake_http_request(struct ei_http *c,
                                     budget);
             continue;
         }
-        if (!noretry && fake_http_retryable(r->status)) {
+        if (!noretry && ei_http_retryable(r->status)) {
+            char gtext[32] = "";
+            if (r->grpc && r->grpc_status > 0)
+                snprintf(gtext, sizeof gtext, " (gRPC %d)", r->grpc_status);
             if (!more)
                 return ei_error_set(err, EI_UNAVAILABLE, 0, FAKE_LAYER,
-                                    fc->locator, "HTTP %ld after %u attempt%s",
-                                    r->status, tries, tries == 1 ? "" : "s");
+                                    fc->locator,
+                                    "HTTP %ld%s after %u attempt%s", r->status,
+                                    gtext, tries, tries == 1 ? "" : "s");
             continue;
         }
         if (r->body_len > fc->max_response)
@@ -561,6 +573,13 @@ static enum ei_status fake_http_request(struct ei_http *c,
         resp->body_len = r->body_len;
         resp->secret = secret;
         resp->endpoint = fc->endpoints[fc->current];
+        /* the engine looks for grpc-status on a 200 to a gRPC call only;
+           a plain reply to one is a server that sent none */
+        if (r->grpc) {
+            resp->grpc_status = r->grpc_status;
+            memcpy(resp->grpc_message, r->grpc_message,
+                   sizeof resp->grpc_message);
+        }
         return EI_OK;
     }
 }
@@ -580,6 +599,7 @@ static void fake_http_response_free(struct ei_http *c,
     }
     memset(resp, 0, sizeof *resp);
     resp->retry_after_ms = -1;
+    resp->grpc_status = -1;
 }
 
 static void fake_http_close(struct ei_http *c)
@@ -614,6 +634,48 @@ int fake_host_http_push(struct fake_host *fh, long status, const char *body,
         .body_len = strlen(copy),
         .flags = flags,
     };
+    return 0;
+}
+
+int fake_host_grpc_push(struct fake_host *fh, int grpc_status,
+                        const char *grpc_message, const void *body,
+                        size_t body_len, unsigned flags)
+{
+    /* what ei_http_grpc_status can yield */
+    if (grpc_status < -1 || grpc_status > FAKE_GRPC_STATUS_MAX ||
+        (body == NULL && body_len > 0) || body_len == SIZE_MAX) {
+        errno = EINVAL;
+        return -1;
+    }
+    struct fake_reply *grown =
+        realloc(fh->replies, (fh->replies_n + 1) * sizeof *grown);
+    if (grown == NULL)
+        return -1;
+    fh->replies = grown;
+    char *copy = malloc(body_len + 1);
+    if (copy == NULL)
+        return -1;
+    if (body_len > 0)
+        memcpy(copy, body, body_len);
+    copy[body_len] = '\0';
+    struct fake_reply *r = &fh->replies[fh->replies_n++];
+    *r = (struct fake_reply){
+        .status = grpc_status > 0 ? ei_http_grpc_to_http(grpc_status) : 200,
+        .body = copy,
+        .body_len = body_len,
+        .flags = flags,
+        .grpc = true,
+        .grpc_status = grpc_status,
+    };
+    /* the engine keeps a message only with a code above 0, decoded and
+       made printable */
+    const char *m = grpc_status > 0 && grpc_message != NULL ? grpc_message : "";
+    size_t n = 0;
+    for (; m[n] != '\0' && n + 1 < sizeof r->grpc_message; n++) {
+        unsigned char c = (unsigned char)m[n];
+        r->grpc_message[n] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    r->grpc_message[n] = '\0';
     return 0;
 }
 

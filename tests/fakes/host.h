@@ -51,8 +51,9 @@ void fake_host_free(struct fake_host *fh);
 
 /*
  * Canned HTTP.  The host's http_open, http_request, http_response_free and
- * http_close serve replies queued with fake_host_http_push instead of
- * going to the network, and record every attempt.  They mimic the engine
+ * http_close serve replies queued with fake_host_http_push (and
+ * fake_host_grpc_push) instead of going to the network, and record every
+ * attempt (with its flags, EI_HTTP_GRPC among them).  They mimic the engine
  * (src/http.c) closely enough for provider tests:
  *
  * - http_open reads the same options as the core (cacert, cert, key,
@@ -73,6 +74,9 @@ void fake_host_free(struct fake_host *fh);
  * - A body larger than max_response_size is EI_BADDATA "response larger
  *   than N bytes"; with EI_HTTP_SECRET the body is in sodium_malloc'd
  *   memory and resp->secret is set; resp->retry_after_ms is always -1.
+ * - resp->grpc_status is -1 and grpc_message "" in every response (and
+ *   after http_response_free) unless a gRPC reply set them; a plain reply
+ *   to an EI_HTTP_GRPC request is a server that sent no grpc-status.
  * - An empty queue is EI_INTERNAL "fake host: no canned HTTP reply left",
  *   so a test that forgot a reply fails loudly.
  */
@@ -84,6 +88,25 @@ void fake_host_free(struct fake_host *fh);
 int fake_host_http_push(struct fake_host *fh, long status, const char *body,
                         unsigned flags);
 
+/*
+ * Queue the reply of a gRPC server to a unary call, as the engine hands it
+ * over: HTTP status 200 and body_len bytes of body, copied byte for byte
+ * (body may be NULL when body_len is 0).  grpc_status is the code the
+ * server sent, 0 to 99, or -1 for a response without grpc-status.  A code
+ * above 0 sets resp->status to ei_http_grpc_to_http(code) (14: 503, 16:
+ * 401, ...), which decides about retries as for fake_host_http_push
+ * replies (a give-up says "HTTP 503 (gRPC 14) after N attempts"), and
+ * resp->grpc_message to grpc_message (NULL: ""), bytes outside printable
+ * ASCII as '?', cut to EI_HTTP_GRPC_MESSAGE_MAX - 1 bytes; with code 0 or
+ * -1 the message stays "", as the engine keeps none.  Taken by a request
+ * without EI_HTTP_GRPC, the reply fails it with EI_INTERNAL, so a provider
+ * that forgot the flag fails loudly.  flags as for fake_host_http_push.
+ * 0, or -1 when out of memory or an argument is out of range.
+ */
+int fake_host_grpc_push(struct fake_host *fh, int grpc_status,
+                        const char *grpc_message, const void *body,
+                        size_t body_len, unsigned flags);
+
 /* One recorded attempt; strings are copies owned by the host. */
 struct fake_http_request {
     char *method;
@@ -92,7 +115,7 @@ struct fake_http_request {
     size_t headers_n;
     char *body; /* body_len bytes and a NUL; NULL when there was none */
     size_t body_len;
-    unsigned flags;       /* EI_HTTP_* */
+    unsigned flags;       /* EI_HTTP_*, EI_HTTP_GRPC included */
     const char *endpoint; /* the endpoint it went to */
 };
 

@@ -330,6 +330,26 @@ EOF
     run_ei --layer "etcd:$single,prefix=/app/prod/,serializable=true" get DB_HOST
     check "serializable read" out_is db.prod.internal
 
+    # native gRPC: the same keys, values, pages and origins as the gateway
+    run_ei --layer "etcd:$single,prefix=/app/prod/,api=grpc" print \
+        --format dotenv
+    check "gRPC: the same $((bulk_n + 6)) keys as the JSON gateway" \
+        eval 'rc_is 0 && cmp -s "$work/paged" "$work/out"'
+    run_ei --layer "etcd:$single,prefix=/app/prod/,api=grpc,page_size=7" \
+        print --format dotenv
+    check "gRPC: pages of 7 keys give the same result" \
+        cmp -s "$work/paged" "$work/out"
+    run_ei --layer "etcd:$single,prefix=/app/prod/,api=grpc,serializable=true" \
+        explain DB_HOST
+    check "gRPC: origin names the key, its mod_revision and the member" \
+        grep -q -F "/app/prod/db/host@$rev ($single)" "$work/out"
+    run_ei -v --layer "etcd:$single,prefix=/nothing/here/,api=grpc" print
+    check "gRPC: a prefix without keys is an empty layer" \
+        eval 'rc_is 0 && [ ! -s "$work/out" ] && err_has empty'
+    run_ei --layer "etcd:$single,prefix=/app/,api=rest" print
+    check "an unknown api is a configuration error (78)" \
+        eval 'rc_is 78 && err_has "api must be"'
+
     run_ei -v --layer "etcd:$single,prefix=/nothing/here/" print --format dotenv
     check "a prefix without keys is an empty layer" \
         eval 'rc_is 0 && [ ! -s "$work/out" ] && err_has empty'
@@ -375,6 +395,9 @@ if start_cluster c 3 http; then
         eval 'rc_is 0 && grep -q -F "(${m[1]})" "$work/out"'
     run_ei --layer "etcd:${m[0]}\\,${m[1]}\\,${m[2]},prefix=/svc/prod/" get DB_PORT
     check "endpoints as one comma-separated string" out_is 5433
+    run_ei --layer "etcd,$eps,prefix=/svc/prod/,api=grpc" explain DB_HOST
+    check "gRPC: first member stopped: the next one answers" \
+        eval 'rc_is 0 && grep -q -F "(${m[1]})" "$work/out"'
 
     stop_member c2
     run_ei --layer "etcd,$eps,prefix=/svc/prod/,serializable=true,timeout=20000" \
@@ -383,9 +406,16 @@ if start_cluster c 3 http; then
     run_timed --layer "etcd,$eps,prefix=/svc/prod/,timeout=1500" get DB_HOST
     check "no quorum: a linearizable read is unavailable (69)" rc_is 69
 
+    run_timed --layer "etcd,$eps,prefix=/svc/prod/,api=grpc,timeout=1500" \
+        get DB_HOST
+    check "gRPC: no quorum: a linearizable read is unavailable (69)" rc_is 69
+
     stop_member c3
     run_timed --layer "etcd,$eps,prefix=/svc/prod/,timeout=1000" print
     check "all members stopped: exit 69" rc_is 69
+    run_timed --layer "etcd,$eps,prefix=/svc/prod/,api=grpc,timeout=1000" print
+    check "gRPC: all members stopped: exit 69 within the timeout and a margin" \
+        eval 'rc_is 69 && [ "$elapsed_ms" -le $((1000 + margin_ms)) ]'
     check "all members stopped: within the timeout and a margin" \
         eval 'rc_is 69 && [ "$elapsed_ms" -le $((1000 + margin_ms)) ]'
     check "all members stopped: the message names the layer and endpoints" \
@@ -437,6 +467,18 @@ if start_cluster a 1 http; then
     check "the password never shows" eval '! grep -q -F "$pw" "$work/err"'
     run_ei --layer "etcd:$auth,prefix=/app/prod/" print
     check "no user with auth enabled: exit 77" rc_is 77
+    run_ei --layer "$base,password_file=$work/pw,api=grpc" get DB_HOST
+    check "gRPC: right password" out_is db.auth
+    run_ei --layer "$base,password_file=$work/pw.bad,api=grpc" get DB_HOST
+    check "gRPC: wrong password: exit 77 naming the user" \
+        eval 'rc_is 77 && err_has reader && ! err_has not-the-pw'
+    EI_ETCD_PW=$pw run_ei --layer \
+        "etcd:$auth,prefix=/app/dev/,username=reader,password_env=EI_ETCD_PW,api=grpc" \
+        print
+    check "gRPC: prefix outside the role: exit 77" \
+        eval 'rc_is 77 && ! grep -q -F "$pw" "$work/err"'
+    run_ei --layer "etcd:$auth,prefix=/app/prod/,api=grpc" print
+    check "gRPC: no user with auth enabled: exit 77" rc_is 77
     chmod 644 "$work/pw"
     run_ei --layer "$base,password_file=$work/pw" print
     check "a password file others may read is refused (77)" \
@@ -482,6 +524,12 @@ if mkca ca && mkca otherca && mkcert server ca IP:127.0.0.1 &&
         files="cacert=$tls/ca.crt,cert=$tls/client.crt,key=$tls/client.key"
         run_ei --layer "etcd:$t,prefix=/app/tls/,$files" get DB_HOST
         check "TLS with a client certificate" out_is db.tls
+        run_ei --layer "etcd:$t,prefix=/app/tls/,$files,api=grpc" get DB_HOST
+        check "gRPC over TLS (HTTP/2 by ALPN) with a client certificate" \
+            out_is db.tls
+        run_ei --layer "etcd:$t,prefix=/app/tls/,cacert=$tls/otherca.crt,cert=$tls/client.crt,key=$tls/client.key,api=grpc" get DB_HOST
+        check "gRPC: a wrong CA fails closed (77)" \
+            eval 'rc_is 77 && [ ! -s "$work/out" ]'
         run_ei --layer "etcd:$t,prefix=/app/tls/,cacert=$tls/otherca.crt,cert=$tls/client.crt,key=$tls/client.key" get DB_HOST
         check "a wrong CA fails closed (77)" \
             eval 'rc_is 77 && [ ! -s "$work/out" ]'

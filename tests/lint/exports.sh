@@ -1,10 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # TAP: every provider shared object in the build tree exports exactly
-# ei_provider_v1 (jansson's check-exports).
+# ei_provider_v2 (jansson's check-exports).
 #
 # One test per object found as */.libs/*.so under $top_builddir (the core's
-# libenvinject excluded).  Besides ei_provider_v1 only the symbols the
+# libenvinject excluded).  Besides ei_provider_v2 only the symbols the
 # linker itself defines are allowed; anything else leaking out of a
 # provider could clash with the core or another provider.  The exit status
 # is 0 whatever the results: the "not ok" lines carry them.
@@ -49,10 +49,10 @@ printf '%s\n' "$list" | {
                 sub(/@.*/, "", sym)
                 if (type == "A" || type == "a") next
                 if (sym ~ /^(_init|_fini|__bss_start|_edata|_end|__bss_start__|__bss_end__|_bss_end__|__end__)$/) next
-                if (sym == "ei_provider_v1") { found = 1; next }
+                if (sym == "ei_provider_v2") { found = 1; next }
                 print "unexpected export: " sym
             }
-            END { if (!found) print "ei_provider_v1 is not exported" }')
+            END { if (!found) print "ei_provider_v2 is not exported" }')
         if [ -z "$bad" ]; then
             echo "ok $n - $name"
         else

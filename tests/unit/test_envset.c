@@ -246,8 +246,7 @@ static void test_adopt(void **state)
     assert_ptr_equal(ei_envset_get(fx->set, "DB_HOST"), &a);
     /* a later change to the adopted entry shows through the set */
     a.flags = EI_ENTRY_SECRET;
-    assert_int_equal(ei_envset_get(fx->set, "DB_HOST")->flags,
-                     EI_ENTRY_SECRET);
+    assert_int_equal(ei_envset_get(fx->set, "DB_HOST")->flags, EI_ENTRY_SECRET);
 
     /* replacing reports the entry it replaced and keeps the key's place */
     assert_int_equal(ei_envset_adopt(fx->set, &c, NULL), 0);

@@ -560,6 +560,69 @@ static void test_retry_after_table(void **state)
     assert_true(huge > (int64_t)365 * 86400 * 1000);
 }
 
+/* grpc-status values, their HTTP statuses (grpc-gateway's table) and
+   grpc-message decoding */
+static void test_grpc_tables(void **state)
+{
+    static const struct {
+        const char *value;
+        int code;
+    } status_cases[] = {
+        {"0", 0},    {" 14", 14}, {"16\r\n", 16}, {"7 ", 7},
+        {"99", 99},  {"", -1},    {" ", -1},      {"100", -1},
+        {"-1", -1},  {"1x", -1},  {"x1", -1},     {"0x1", -1},
+        {"1 2", -1}, {"+3", -1},  {NULL, -1},     {"junk", -1},
+    };
+    for (size_t i = 0; i < sizeof(status_cases) / sizeof(status_cases[0]); i++)
+        if (ei_http_grpc_status(status_cases[i].value) != status_cases[i].code)
+            fail_msg("grpc-status '%s': got %d, want %d",
+                     status_cases[i].value ? status_cases[i].value : "NULL",
+                     ei_http_grpc_status(status_cases[i].value),
+                     status_cases[i].code);
+
+    static const long want_http[] = {200, 408, 500, 400, 504, 404,
+                                     409, 403, 429, 400, 409, 400,
+                                     501, 500, 503, 500, 401};
+    for (int code = 0; code < 17; code++)
+        assert_int_equal(ei_http_grpc_to_http(code), want_http[code]);
+    assert_int_equal(ei_http_grpc_to_http(17), 500);
+    assert_int_equal(ei_http_grpc_to_http(-1), 500);
+    assert_int_equal(ei_http_grpc_to_http(99), 500);
+    /* what the engine retries follows: Unavailable and ResourceExhausted */
+    assert_true(ei_http_retryable(ei_http_grpc_to_http(14)));
+    assert_true(ei_http_retryable(ei_http_grpc_to_http(8)));
+    assert_false(ei_http_retryable(ei_http_grpc_to_http(3)));
+    assert_false(ei_http_retryable(ei_http_grpc_to_http(16)));
+    assert_false(ei_http_retryable(ei_http_grpc_to_http(12)));
+
+    static const struct {
+        const char *raw;
+        size_t out_size;
+        const char *want;
+    } msg_cases[] = {
+        {"etcdserver: permission denied", 64, "etcdserver: permission denied"},
+        {"  padded\r\n", 64, "padded"},
+        {"100%25 sure", 64, "100% sure"},
+        {"caf%C3%A9", 64, "caf??"},
+        {"line%0Abreak%0d", 64, "line?break?"},
+        {"broken %4", 64, "broken %4"},
+        {"broken %zz", 64, "broken %zz"},
+        {"%", 64, "%"},
+        {"tab\there", 64, "tab?here"},
+        {"truncated message", 6, "trunc"},
+        {"x", 1, ""},
+        {"", 64, ""},
+    };
+    for (size_t i = 0; i < sizeof(msg_cases) / sizeof(msg_cases[0]); i++) {
+        char out[64];
+        memset(out, 'Z', sizeof(out));
+        ei_http_grpc_message(msg_cases[i].raw, out, msg_cases[i].out_size);
+        if (strcmp(out, msg_cases[i].want) != 0)
+            fail_msg("grpc-message '%s': got '%s', want '%s'", msg_cases[i].raw,
+                     out, msg_cases[i].want);
+    }
+}
+
 static void test_retryable_table(void **state)
 {
     static const struct {
@@ -569,8 +632,9 @@ static void test_retryable_table(void **state)
         {0, false},   {-1, false},  {100, false}, {200, false}, {204, false},
         {301, false}, {304, false}, {400, false}, {401, false}, {403, false},
         {404, false}, {408, false}, {428, false}, {429, true},  {430, false},
-        {499, false}, {500, true},  {501, true},  {502, true},  {503, true},
-        {504, true},  {599, true},  {600, false}, {999, false},
+        {499, false}, {500, true},  {501, false}, {502, true},  {503, true},
+        {504, true},  {505, false}, {506, true},  {599, true},  {600, false},
+        {999, false},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         if (ei_http_retryable(cases[i].status) != cases[i].retry)
@@ -1744,6 +1808,7 @@ int main(void)
         cmocka_unit_test(test_backoff_bounds_seeded),
         cmocka_unit_test(test_retry_after_table),
         cmocka_unit_test(test_retryable_table),
+        cmocka_unit_test(test_grpc_tables),
         cmocka_unit_test(test_endpoint_table),
         cmocka_unit_test(test_requests_reach_server),
         cmocka_unit_test(test_keepalive_and_close),

@@ -432,31 +432,33 @@ static void test_check(void **state)
         const char *file_name;
         const char *text; /* NULL: accepted */
     } rows[] = {
-        {"good", 1, sizeof(struct ei_provider), "x", true, true, true, "x",
+        {"good", 2, sizeof(struct ei_provider), "x", true, true, true, "x",
          NULL},
-        {"larger, from a newer ABI minor", 1, sizeof(struct ei_provider) + 64,
+        {"larger, from a newer ABI minor", 2, sizeof(struct ei_provider) + 64,
          "x", true, true, true, "x", NULL},
-        {"exactly the fields read", 1, NEED_SIZE, "x", true, true, true, "x",
+        {"exactly the fields read", 2, NEED_SIZE, "x", true, true, true, "x",
          NULL},
-        {"ABI 2", 2, sizeof(struct ei_provider), "x", true, true, true, "x",
-         "provider built for ABI 2, this envinject has ABI 1"},
+        {"ABI 3", 3, sizeof(struct ei_provider), "x", true, true, true, "x",
+         "provider built for ABI 3, this envinject has ABI 2"},
+        {"ABI 1", 1, sizeof(struct ei_provider), "x", true, true, true, "x",
+         "provider built for ABI 1, this envinject has ABI 2"},
         {"ABI 0", 0, sizeof(struct ei_provider), "x", true, true, true, "x",
          "provider built for ABI 0"},
-        {"one byte short", 1, NEED_SIZE - 1, "x", true, true, true, "x",
+        {"one byte short", 2, NEED_SIZE - 1, "x", true, true, true, "x",
          "provider descriptor too small"},
-        {"size 0", 1, 0, "x", true, true, true, "x",
+        {"size 0", 2, 0, "x", true, true, true, "x",
          "provider descriptor too small (0 bytes, need"},
-        {"name mismatch", 1, sizeof(struct ei_provider), "vault", true, true,
+        {"name mismatch", 2, sizeof(struct ei_provider), "vault", true, true,
          true, "consul", "provider calls itself 'vault', expected 'consul'"},
-        {"name a prefix", 1, sizeof(struct ei_provider), "abc", true, true,
+        {"name a prefix", 2, sizeof(struct ei_provider), "abc", true, true,
          true, "ab", "provider calls itself 'abc', expected 'ab'"},
-        {"no name", 1, sizeof(struct ei_provider), NULL, true, true, true, "x",
+        {"no name", 2, sizeof(struct ei_provider), NULL, true, true, true, "x",
          "provider calls itself '(null)', expected 'x'"},
-        {"no configure", 1, sizeof(struct ei_provider), "x", false, true, true,
+        {"no configure", 2, sizeof(struct ei_provider), "x", false, true, true,
          "x", "provider lacks configure, fetch or destroy"},
-        {"no fetch", 1, sizeof(struct ei_provider), "x", true, false, true, "x",
+        {"no fetch", 2, sizeof(struct ei_provider), "x", true, false, true, "x",
          "provider lacks configure, fetch or destroy"},
-        {"no destroy", 1, sizeof(struct ei_provider), "x", true, true, false,
+        {"no destroy", 2, sizeof(struct ei_provider), "x", true, true, false,
          "x", "provider lacks configure, fetch or destroy"},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -563,7 +565,7 @@ static const struct load_case load_cases[] = {
     {.what = "no descriptor symbol",
      .files = {{S_NOSYM, "nosym.so", 0755}},
      .find = "nosym",
-     .text = "refused: no symbol ei_provider_v1"},
+     .text = "refused: no symbol ei_provider_v2"},
     {.what = "not an ELF file",
      .files = {{S_TEXT, "junk.so", 0644}},
      .find = "junk",
@@ -612,7 +614,7 @@ static void make_case(const struct load_case *c, char *dir, size_t len)
             assert_int_equal(mkdir(path, f->mode), 0);
             break;
         case S_NOSYM:
-            copy_renaming(testprov_so, path, "ei_provider_v1",
+            copy_renaming(testprov_so, path, "ei_provider_v2",
                           "ei_provider_x1");
             break;
         case S_TEXT:
@@ -876,7 +878,7 @@ static void test_each(void **state)
     /* objects that get dlopened and closed again go first, the one that
        stays loaded last: see test_bug_second_load */
     join(f, sizeof(f), d0, "nosym.so");
-    copy_renaming(testprov_so, f, "ei_provider_v1", "ei_provider_x1");
+    copy_renaming(testprov_so, f, "ei_provider_v2", "ei_provider_x1");
     join(f, sizeof(f), d1, "other.so");
     copy_file(testprov_so, f, 0755);
     join(f, sizeof(f), d1, "junk.so");
@@ -901,7 +903,7 @@ static void test_each(void **state)
 
     const char *dirs[] = {d0, d1, d2, NULL};
     struct each_want want[] = {
-        {0, "nosym.so", NULL, "refused: no symbol ei_provider_v1"},
+        {0, "nosym.so", NULL, "refused: no symbol ei_provider_v2"},
         {1, "other.so", NULL,
          "provider calls itself 'testprov', expected 'other'"},
         {1, "junk.so", NULL, "cannot load: "},
