@@ -27,14 +27,16 @@
 #define ETCD_GROW_BELOW (1024 * 1024)
 /*
  * The same over gRPC, where every page costs etcd some 70 ms of walking
- * whatever its size, and no parse tree is built here: a page twice as
- * large follows a response under 4 MiB, up to 100,000 keys, so that
- * 100,000 keys take 7 pages rather than 13.
+ * whatever its size, and no parse tree is built here: the first page asks
+ * for 10,000 keys (about a megabyte), and a page twice as large follows a
+ * response under 4 MiB, up to 100,000 keys, so that 100,000 keys take 4
+ * pages rather than 13.
  */
-#define ETCD_GRPC_PAGE_MAX   100000
-#define ETCD_GRPC_GROW_BELOW (4 * 1024 * 1024)
-#define ETCD_RANGE_PATH      "/v3/kv/range"
-#define ETCD_AUTH_PATH       "/v3/auth/authenticate"
+#define ETCD_GRPC_PAGE_DEFAULT 10000
+#define ETCD_GRPC_PAGE_MAX     100000
+#define ETCD_GRPC_GROW_BELOW   (4 * 1024 * 1024)
+#define ETCD_RANGE_PATH        "/v3/kv/range"
+#define ETCD_AUTH_PATH         "/v3/auth/authenticate"
 /* the same two calls in gRPC: service and method of etcdserverpb */
 #define ETCD_GRPC_RANGE_PATH "/etcdserverpb.KV/Range"
 #define ETCD_GRPC_AUTH_PATH  "/etcdserverpb.Auth/Authenticate"
@@ -411,6 +413,8 @@ static enum ei_status etcd_configure(const struct ei_host *host, void **statep,
         goto fail;
     }
     st->page_fixed = r > 0;
+    if (!st->page_fixed && st->grpc)
+        st->page_size = ETCD_GRPC_PAGE_DEFAULT;
     long long page_max = st->grpc ? ETCD_GRPC_PAGE_MAX : ETCD_PAGE_MAX;
     if (st->page_size < 1 || st->page_size > page_max) {
         status = host->error(host, err, EI_BADCONFIG, 0, "page_size",

@@ -142,21 +142,21 @@ static const char **removal_list(const struct ei_resolution *r,
 
 /* The inherited strings that have a key, sorted by key, duplicates after
    the first dropped (getenv finds the first one too). */
-static struct env_item *inherited_list(const char *const *environ,
+static struct env_item *inherited_list(const char *const *inherited,
                                        size_t *n_out)
 {
-    size_t total = list_len(environ);
+    size_t total = list_len(inherited);
     struct env_item *v = malloc((total + 1) * sizeof(*v));
     if (v == NULL)
         return NULL;
     size_t n = 0;
     for (size_t i = 0; i < total; i++) {
-        const char *eq = strchr(environ[i], '=');
+        const char *eq = strchr(inherited[i], '=');
         /* without a key there is nothing to set or unset: dropped */
-        if (eq == NULL || eq == environ[i])
+        if (eq == NULL || eq == inherited[i])
             continue;
-        v[n].s = environ[i];
-        v[n].key_len = (size_t)(eq - environ[i]);
+        v[n].s = inherited[i];
+        v[n].key_len = (size_t)(eq - inherited[i]);
         v[n].idx = i;
         n++;
     }
@@ -172,7 +172,7 @@ static struct env_item *inherited_list(const char *const *environ,
     return v;
 }
 
-char **ei_exec_envp(const struct ei_resolution *r, const char *const *environ,
+char **ei_exec_envp(const struct ei_resolution *r, const char *const *inherited,
                     const struct ei_exec_opts *o, struct ei_error *err)
 {
     const char **rm = NULL;
@@ -185,7 +185,7 @@ char **ei_exec_envp(const struct ei_resolution *r, const char *const *environ,
     if (rm == NULL)
         goto nomem;
     if (o == NULL || !o->pristine) {
-        inh = inherited_list(environ, &inh_n);
+        inh = inherited_list(inherited, &inh_n);
         if (inh == NULL)
             goto nomem;
     }

@@ -21,12 +21,12 @@ struct ei_exec_opts {
 #define EI_PRIVATE_KEY_VAR "ENVINJECT_PRIVATE_KEY"
 
 /*
- * Build the environment of the program: environ (unless pristine) with
+ * Build the environment of the program: inherited (unless pristine) with
  * every resolved key set, minus unset keys (config and --unset), minus
  * ENVINJECT_PRIVATE_KEY.  A NULL-terminated malloc'd array of malloc'd
  * "KEY=value" strings, sorted by key; NULL with err.
  */
-char **ei_exec_envp(const struct ei_resolution *r, const char *const *environ,
+char **ei_exec_envp(const struct ei_resolution *r, const char *const *inherited,
                     const struct ei_exec_opts *o, struct ei_error *err);
 
 /* Free an array from ei_exec_envp, wiping the strings. */
