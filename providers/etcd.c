@@ -15,14 +15,16 @@
 
 #include "etcd_pb.h"
 
-#define ETCD_PAGE_DEFAULT 1000
+/* about a megabyte of JSON with config-sized values: most prefixes fit
+   in the first page */
+#define ETCD_PAGE_DEFAULT 5000
 #define ETCD_PAGE_MAX     10000
 /*
  * Without page_size, a page twice as large follows a response smaller
  * than this: etcd 3.4 walks the whole rest of the range for every page
  * (mvcc rangeKeys collects every revision before it applies the limit),
- * so 100,000 keys in pages of 1000 cost the server several times the
- * one large read, while responses stay near a megabyte.
+ * so 100,000 keys in pages of 1000 would cost the server several times
+ * the one large read, while responses stay near a megabyte.
  */
 #define ETCD_GROW_BELOW (1024 * 1024)
 /*
@@ -30,7 +32,7 @@
  * whatever its size, and no parse tree is built here: the first page asks
  * for 10,000 keys (about a megabyte), and a page twice as large follows a
  * response under 4 MiB, up to 100,000 keys, so that 100,000 keys take 4
- * pages rather than 13.
+ * pages rather than 11.
  */
 #define ETCD_GRPC_PAGE_DEFAULT 10000
 #define ETCD_GRPC_PAGE_MAX     100000

@@ -195,7 +195,7 @@ static const struct etcd_case cases[] = {
     {.name = "configure-minimal",
      .opts = {OPT_EP, OPT_PFX},
      .replies = {{200, "{" HDR("1") "}"}},
-     .reqs = {RANGE1(1000)}},
+     .reqs = {RANGE1(5000)}},
     {.name = "configure-every-option",
      .opts = {OPT_EP, OPT_PFX, "cacert=ca.pem", "cert=c.pem", "key=c.key",
               "insecure=false", "max_response_size=100000",
@@ -211,7 +211,7 @@ static const struct etcd_case cases[] = {
                .endpoint = EP2,
                .key = "/p/",
                .range_end = "/p0",
-               .limit = 1000,
+               .limit = 5000,
                .flags = RANGE_FLAGS}}},
     {.name = "configure-no-endpoints",
      .opts = {OPT_PFX},
@@ -326,13 +326,13 @@ static const struct etcd_case cases[] = {
                            "{\"key\":\"<</app/db/port>>\",\"create_revision\":"
                            "\"4\",\"mod_revision\":\"6\",\"version\":\"1\","
                            "\"value\":\"<<5432>>\"}],\"count\":\"2\"}"}},
-     .reqs = {RANGE1(1000)},
+     .reqs = {RANGE1(5000)},
      .entries = {{"db/host", "db.local", "/app/db/host@5 (" EP1 ")"},
                  {"db/port", "5432", "/app/db/port@6 (" EP1 ")"}}},
     {.name = "empty-range-is-no-error",
      .opts = {OPT_EP, OPT_PFX},
      .replies = {{200, "{" HDR("9") "}"}},
-     .reqs = {RANGE1(1000)}},
+     .reqs = {RANGE1(5000)}},
     {.name = "missing-fields-are-defaults",
      .opts = {OPT_EP, OPT_PFX},
      .replies = {{200, "{\"kvs\":[{\"key\":\"<</app/empty>>\"},"
@@ -405,7 +405,7 @@ static const struct etcd_case cases[] = {
      .reqs = {{.path = RANGE_PATH,
                .key = "config/myapp/",
                .range_end = "config/myapp0",
-               .limit = 1000,
+               .limit = 5000,
                .flags = RANGE_FLAGS}}},
     {.name = "range-end-carries-over-0xff",
      .opts = {OPT_EP, "prefix=a\xff"},
@@ -414,7 +414,7 @@ static const struct etcd_case cases[] = {
      .reqs = {{.path = RANGE_PATH,
                .key = "a%ff",
                .range_end = "b",
-               .limit = 1000,
+               .limit = 5000,
                .flags = RANGE_FLAGS}},
      .entries = {{"x", "v", "a\xffx@0 (" EP1 ")"}}},
     {.name = "range-end-carries-over-two-0xff",
@@ -423,7 +423,7 @@ static const struct etcd_case cases[] = {
      .reqs = {{.path = RANGE_PATH,
                .key = "/a%ff%ff",
                .range_end = "/b",
-               .limit = 1000,
+               .limit = 5000,
                .flags = RANGE_FLAGS}}},
     {.name = "range-end-of-0xff-only-is-nul",
      .opts = {OPT_EP, "prefix=\xff\xff"},
@@ -432,7 +432,7 @@ static const struct etcd_case cases[] = {
      .reqs = {{.path = RANGE_PATH,
                .key = "%ff%ff",
                .range_end = "%00",
-               .limit = 1000,
+               .limit = 5000,
                .flags = RANGE_FLAGS}},
      .entries = {{"k", "v", NULL}}},
     {.name = "serializable-and-page-size-in-request",
@@ -738,7 +738,7 @@ static const struct etcd_case cases[] = {
               {.path = RANGE_PATH,
                .key = "/app/",
                .range_end = "/app0",
-               .limit = 1000,
+               .limit = 5000,
                .auth = "sssvIpwfnLAcWAQH.9",
                .flags = RANGE_FLAGS}},
      .entries = {{"a", "1", LOC1(EP1)}}},
@@ -960,7 +960,7 @@ static const struct etcd_case cases[] = {
     {.name = "configure-api-json-is-the-gateway",
      .opts = {OPT_EP, OPT_PFX, "api=json"},
      .replies = {{200, OK_ONE}},
-     .reqs = {RANGE1(1000)},
+     .reqs = {RANGE1(5000)},
      .entries = {{"a", "1", LOC1(EP1)}}},
     {.name = "configure-api-unknown",
      .opts = {OPT_EP, OPT_PFX, "api=xml"},
@@ -2157,11 +2157,11 @@ struct many_case {
 
 static const struct many_case many_cases[] = {
     /* small responses: the page doubles up to 10000 keys */
-    {NULL, 16000, 0, {1000, 2000, 4000, 8000, 10000}},
+    {NULL, 26000, 0, {5000, 10000, 10000, 10000}},
     /* page_size given: every page the same */
     {"page_size=1000", 2500, 0, {1000, 1000, 1000}},
     /* a response of a megabyte or more: no growth */
-    {NULL, 2500, 1100, {1000, 1000, 1000}},
+    {NULL, 11000, 1100, {5000, 5000, 5000}},
 };
 
 /* Thousands of keys over several pages, the fake answering each request
