@@ -75,6 +75,7 @@
 #define HTTP_REQUEST_TIMEOUT   408
 #define HTTP_TOO_MANY_REQUESTS 429
 #define HTTP_SERVER_ERROR      500
+#define HTTP_NOT_IMPLEMENTED   501
 #define HTTP_STATUS_END        600
 
 struct etcd_state {
@@ -104,8 +105,9 @@ struct etcd_run {
     char *auth; /* "Authorization: TOKEN" in secret memory, or NULL */
     size_t auth_size;
     bool reauthed;
-    long long revision; /* of the first page; 0 until it is known */
-    long long limit;    /* keys asked for by the next page */
+    long long revision;  /* of the first page; 0 until it is known */
+    long long limit;     /* keys asked for by the next page */
+    long long limit_cap; /* after a page too large: the most since, or 0 */
     size_t pages, keys;
     char *start; /* first key of the next page */
     size_t start_len, start_cap;
@@ -675,8 +677,9 @@ static enum ei_status etcd_http_fail(struct etcd_run *run,
                         "revision %lld is not readable on this member "
                         "(%s)%s",
                         run->revision, said, why);
+    /* a 501 or Unimplemented will not heal: the engine does not retry it */
     if (s == HTTP_NOT_FOUND || s == HTTP_BAD_METHOD ||
-        (st->grpc && f.code == GRPC_UNIMPLEMENTED))
+        s == HTTP_NOT_IMPLEMENTED || (st->grpc && f.code == GRPC_UNIMPLEMENTED))
         return h->error(h, err, EI_BADDATA, 0, member,
                         "not an etcd v3 %s (%s for %s)",
                         st->grpc ? "gRPC server" : "JSON gateway", said, path);
@@ -1117,16 +1120,19 @@ static int etcd_segments(struct etcd_run *run, const char *rest, size_t len,
 }
 
 /*
- * One key-value, decoded, from either API: checked and emitted.  mod_rev
- * is -1 when the response had no valid revision for it.
+ * The checks of one key, from either API, before its value is looked at:
+ * *seg_n gets its name's segments (in run->seg; 0: no name below the
+ * prefix, skipped) and run->loc its locator.  mod_rev is -1 when the
+ * response had no valid revision for it.
  */
-static enum ei_status etcd_kv(struct etcd_run *run, const char *key,
-                              size_t klen, const char *val, size_t vlen,
-                              long long mod_rev, size_t idx, const char *member,
-                              struct ei_error *err)
+static enum ei_status etcd_kv_key(struct etcd_run *run, const char *key,
+                                  size_t klen, long long mod_rev, size_t idx,
+                                  const char *member, size_t *seg_n,
+                                  struct ei_error *err)
 {
     const struct ei_host *h = run->host;
     const struct etcd_state *st = run->st;
+    *seg_n = 0;
     if (klen == 0)
         return h->error(h, err, EI_BADDATA, 0, member,
                         "range: kvs[%zu] has no key", idx);
@@ -1155,15 +1161,21 @@ static enum ei_status etcd_kv(struct etcd_run *run, const char *key,
         return h->error(h, err, EI_BADDATA, 0, run->loc,
                         "the key holds a NUL byte at offset %zu",
                         (size_t)(nul - key));
-    size_t seg_n = 0;
-    if (etcd_segments(run, key + st->prefix_len, klen - st->prefix_len,
-                      &seg_n) < 0)
+    if (etcd_segments(run, key + st->prefix_len, klen - st->prefix_len, seg_n) <
+        0)
         return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
-    if (seg_n == 0) {
+    if (*seg_n == 0)
         h->log(h, EI_LOG_DEBUG, "%s: skipped: no name below the prefix",
                run->loc);
-        return EI_OK;
-    }
+    return EI_OK;
+}
+
+/* Emit the value of the key that etcd_kv_key has just checked. */
+static enum ei_status etcd_kv_emit(struct etcd_run *run, size_t seg_n,
+                                   const char *val, size_t vlen,
+                                   struct ei_error *err)
+{
+    const struct ei_host *h = run->host;
     const char *vnul = memchr(val, '\0', vlen);
     if (vnul != NULL)
         return h->error(h, err, EI_BADDATA, 0, run->loc,
@@ -1174,6 +1186,20 @@ static enum ei_status etcd_kv(struct etcd_run *run, const char *key,
         return etcd_sink_status(err);
     run->keys++;
     return EI_OK;
+}
+
+/* One decoded key-value, from either API: checked and emitted. */
+static enum ei_status etcd_kv(struct etcd_run *run, const char *key,
+                              size_t klen, const char *val, size_t vlen,
+                              long long mod_rev, size_t idx, const char *member,
+                              struct ei_error *err)
+{
+    size_t seg_n = 0;
+    enum ei_status status =
+        etcd_kv_key(run, key, klen, mod_rev, idx, member, &seg_n, err);
+    if (status != EI_OK || seg_n == 0)
+        return status;
+    return etcd_kv_emit(run, seg_n, val, vlen, err);
 }
 
 /*
@@ -1197,15 +1223,16 @@ static enum ei_status etcd_one_b64(struct etcd_run *run, const char *kb,
                         "range: kvs[%zu].key is not valid base64 (%zu bytes)",
                         idx, kb_len);
     run->key[klen] = '\0';
-    if (mod_rev < 0)
-        /* etcd_kv refuses it before it looks at the value */
-        return etcd_kv(run, run->key, klen, NULL, 0, -1, idx, member, err);
-    if (value_not_string) {
-        if (etcd_locator(run, run->key, klen, mod_rev, member) < 0)
-            return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+    /* the key is judged first, as over gRPC; a skipped key's value is not
+       looked at */
+    size_t seg_n = 0;
+    enum ei_status status =
+        etcd_kv_key(run, run->key, klen, mod_rev, idx, member, &seg_n, err);
+    if (status != EI_OK || seg_n == 0)
+        return status;
+    if (value_not_string)
         return h->error(h, err, EI_BADDATA, 0, run->loc,
                         "range: the value is not a string");
-    }
     if (vb == NULL)
         vb_len = 0;
     if (etcd_grow_secret(run, etcd_b64_max(vb_len) + 1) < 0)
@@ -1213,15 +1240,12 @@ static enum ei_status etcd_one_b64(struct etcd_run *run, const char *kb,
     size_t vlen = 0;
     if (etcd_unb64(vb, vb_len, run->val, run->val_cap - 1, &vlen) < 0) {
         sodium_memzero(run->val, run->val_cap);
-        if (etcd_locator(run, run->key, klen, mod_rev, member) < 0)
-            return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
         return h->error(h, err, EI_BADDATA, 0, run->loc,
                         "range: the value is not valid base64 (%zu bytes)",
                         vb_len);
     }
     run->val[vlen] = '\0';
-    enum ei_status status =
-        etcd_kv(run, run->key, klen, run->val, vlen, mod_rev, idx, member, err);
+    status = etcd_kv_emit(run, seg_n, run->val, vlen, err);
     sodium_memzero(run->val, vlen);
     return status;
 }
@@ -1415,6 +1439,24 @@ static enum ei_status etcd_range(struct etcd_run *run, bool *more,
     for (;;) {
         status =
             etcd_post(run, path, body, body_len, EI_HTTP_SECRET, &resp, err);
+        /* a page larger than max_response_size is asked for again, half
+           as large, unless the user chose page_size */
+        if (status == EI_BADDATA && err != NULL && err->errnum == EFBIG &&
+            !run->st->page_fixed && run->limit > 1) {
+            run->limit_cap = run->limit / 2;
+            run->limit = run->limit_cap;
+            h->log(h, EI_LOG_DEBUG,
+                   "%s: page larger than max_response_size; asking for "
+                   "%lld keys",
+                   run->st->prefix, run->limit);
+            memset(err, 0, sizeof(*err));
+            free(body);
+            body = NULL;
+            status = etcd_range_body(run, &body, &body_len, err);
+            if (status != EI_OK)
+                return status;
+            continue;
+        }
         if (status != EI_OK)
             break;
         /* simple tokens expire after --auth-token-ttl without use, and a
@@ -1443,6 +1485,8 @@ static enum ei_status etcd_range(struct etcd_run *run, bool *more,
     }
     bool grpc = run->st->grpc;
     long long max = grpc ? ETCD_GRPC_PAGE_MAX : ETCD_PAGE_MAX;
+    if (run->limit_cap > 0 && run->limit_cap < max)
+        max = run->limit_cap;
     if (status == EI_OK && *more && !run->st->page_fixed &&
         resp.body_len < (grpc ? ETCD_GRPC_GROW_BELOW : ETCD_GROW_BELOW))
         run->limit = run->limit * 2 < max ? run->limit * 2 : max;

@@ -653,14 +653,17 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 }
 
 /* Keep the value of header line ptr (n bytes) when it is name, in out;
-   one too long for out becomes "junk", which no parser accepts. */
+   one too long for out becomes "junk", which no parser accepts, or with
+   cut, its start. */
 static void keep_header(const char *ptr, size_t n, const char *name, char *out,
-                        size_t out_size)
+                        size_t out_size, bool cut)
 {
     size_t nl = strlen(name);
     if (n <= nl || strncasecmp(ptr, name, nl) != 0)
         return;
     size_t v = n - nl;
+    if (v >= out_size && cut)
+        v = out_size - 1;
     if (v < out_size) {
         memcpy(out, ptr + nl, v);
         out[v] = '\0';
@@ -685,12 +688,14 @@ static size_t header_cb(char *ptr, size_t size, size_t nmemb, void *ud)
         b->grpc_message[0] = '\0';
         return n;
     }
-    keep_header(ptr, n, "retry-after:", b->retry_after, sizeof(b->retry_after));
+    keep_header(ptr, n, "retry-after:", b->retry_after, sizeof(b->retry_after),
+                false);
     if (b->grpc) {
         keep_header(ptr, n, "grpc-status:", b->grpc_status,
-                    sizeof(b->grpc_status));
+                    sizeof(b->grpc_status), false);
+        /* a message is shown shortened rather than not at all */
         keep_header(ptr, n, "grpc-message:", b->grpc_message,
-                    sizeof(b->grpc_message));
+                    sizeof(b->grpc_message), true);
     }
     return n;
 }
@@ -900,6 +905,8 @@ static enum ei_status setup_handle(struct ei_http *c,
            HTTP/2 connection ("Error in the HTTP2 framing layer"): one
            connection a call costs a handshake but works */
         SET(CURLOPT_FORBID_REUSE, 1L);
+        /* fewer reads of large pages; what curl's buffer held is not
+           wiped, as with any buffer of curl's (see the man page) */
         SET(CURLOPT_BUFFERSIZE, 512L * 1024L);
     }
     const char *m = req->method;
@@ -1034,8 +1041,9 @@ static enum ei_status fatal_curl(struct ei_http *c, size_t idx, CURLcode rc,
     default:
         break;
     }
+    /* EFBIG tells a provider that asks for pages to ask for less */
     if (rc == CURLE_WRITE_ERROR && b->too_big)
-        return ei_error_set(err, EI_BADDATA, 0, c->layer, c->endpoints[idx],
+        return ei_error_set(err, EI_BADDATA, EFBIG, c->layer, c->endpoints[idx],
                             "response larger than %zu bytes", c->max_response);
     if (rc == CURLE_WRITE_ERROR && b->nomem)
         return ei_error_set(err, EI_NOMEM, ENOMEM, c->layer, NULL,

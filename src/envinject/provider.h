@@ -210,7 +210,8 @@ struct ei_host {
      * deadline.  Any other status is returned as it is (EI_OK, resp->status
      * set) for the provider to judge.  EI_UNAVAILABLE when every attempt
      * failed or the deadline passed (err names the layer and endpoints),
-     * EI_BADDATA when the response is larger than max_response_size.
+     * EI_BADDATA with errnum EFBIG when the response is larger than
+     * max_response_size.
      * A later request starts with the endpoint that answered last.
      */
     enum ei_status (*http_request)(struct ei_http *c,

@@ -558,7 +558,7 @@ static enum ei_status fake_http_request(struct ei_http *c,
         }
         if (r->body_len > fc->max_response)
             return ei_error_set(
-                err, EI_BADDATA, 0, FAKE_LAYER, fc->endpoints[fc->current],
+                err, EI_BADDATA, EFBIG, FAKE_LAYER, fc->endpoints[fc->current],
                 "response larger than %zu bytes", fc->max_response);
         bool secret = (req->flags & EI_HTTP_SECRET) != 0;
         char *body =

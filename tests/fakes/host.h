@@ -71,9 +71,10 @@ void fake_host_free(struct fake_host *fh);
  *   time counts in remaining_ms and in later deadline checks, nobody
  *   sleeps; a reply that comes after the deadline is a timeout
  *   (EI_UNAVAILABLE "... (last: timeout)").
- * - A body larger than max_response_size is EI_BADDATA "response larger
- *   than N bytes"; with EI_HTTP_SECRET the body is in sodium_malloc'd
- *   memory and resp->secret is set; resp->retry_after_ms is always -1.
+ * - A body larger than max_response_size is EI_BADDATA, errnum EFBIG,
+ *   "response larger than N bytes"; with EI_HTTP_SECRET the body is in
+ *   sodium_malloc'd memory and resp->secret is set; resp->retry_after_ms
+ *   is always -1.
  * - resp->grpc_status is -1 and grpc_message "" in every response (and
  *   after http_response_free) unless a gRPC reply set them; a plain reply
  *   to an EI_HTTP_GRPC request is a server that sent no grpc-status.

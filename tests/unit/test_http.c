@@ -1251,6 +1251,8 @@ static void test_response_size(void **state)
             snprintf(want, sizeof(want), "response larger than %zu bytes",
                      cases[i].max);
             assert_string_equal(err.text, want);
+            /* so that a provider asking for pages can ask for less */
+            assert_int_equal(err.errnum, EFBIG);
             assert_null(resp.body);
         }
         ei_http_response_free(c, &resp);

@@ -638,6 +638,50 @@ static const struct etcd_case cases[] = {
      .replies = {{200, "{\"more\":true,\"kvs\":[]}"}},
      .want = EI_BADDATA,
      .want_text = "more is true but the page has no keys"},
+    /* the key is judged before its value: a key outside the prefix is
+       reported as such, and the prefix itself is skipped, whatever their
+       values hold */
+    {.name = "key-outside-the-prefix-before-a-bad-value",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"kvs\":[{\"key\":\"<</apple>>\",\"value\":7}]}"}},
+     .want = EI_BADDATA,
+     .want_text = "range: key outside the prefix /app/"},
+    {.name = "prefix-key-skipped-whatever-its-value",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{200, "{\"kvs\":[{\"key\":\"<</app/>>\",\"value\":\"!!\"},"
+                       "{\"key\":\"<</app/a>>\",\"mod_revision\":\"4\","
+                       "\"value\":\"<<1>>\"}]}"}},
+     .entries = {{"a", "1", LOC1(EP1)}}},
+    /* a page larger than max_response_size: asked for again, half as
+       large, and the pages grow no more than that */
+    {.name = "page-halved-when-larger-than-max-response-size",
+     .opts = {OPT_EP, OPT_PFX, "max_response_size=100"},
+     .replies = {{200, "{\"kvs\":[{\"key\":\"<</app/a>>\",\"value\":"
+                       "\"<<0123456789012345678901234567890123456789>>\"},"
+                       "{\"key\":\"<</app/b>>\",\"value\":\"<<2>>\"}]}"},
+                 {200, "{\"kvs\":[{\"key\":\"<</app/a>>\",\"value\":"
+                       "\"<<1>>\"}],\"more\":true}"},
+                 {200, "{\"kvs\":[{\"key\":\"<</app/b>>\",\"value\":"
+                       "\"<<2>>\"}]}"}},
+     .reqs = {{.path = RANGE_PATH, .limit = 5000, .flags = RANGE_FLAGS},
+              {.path = RANGE_PATH,
+               .key = "/app/",
+               .range_end = "/app0",
+               .limit = 2500,
+               .flags = RANGE_FLAGS},
+              {.path = RANGE_PATH,
+               .key = "/app/a%00",
+               .range_end = "/app0",
+               .limit = 2500,
+               .flags = RANGE_FLAGS}},
+     .entries = {{"a", "1", "/app/a@0 (" EP1 ")"},
+                 {"b", "2", "/app/b@0 (" EP1 ")"}}},
+    {.name = "fixed-page-larger-than-max-response-size-fails",
+     .opts = {OPT_EP, OPT_PFX, "max_response_size=60", "page_size=10"},
+     .replies = {{200, "{\"kvs\":[{\"key\":\"<</app/a>>\",\"value\":"
+                       "\"<<0123456789012345678901234567890123456789>>\"}]}"}},
+     .want = EI_BADDATA,
+     .want_text = "response larger than 60 bytes"},
     {.name = "key-outside-the-prefix",
      .opts = {OPT_EP, OPT_PFX},
      .replies = {{200, "{\"kvs\":[{\"key\":\"<</apple>>\"}]}"}},
@@ -664,12 +708,17 @@ static const struct etcd_case cases[] = {
      .want_text = "the key holds a NUL byte at offset 6",
      .want_locator = "/app/a?b@0"},
     {.name = "response-larger-than-max-response-size",
-     .opts = {OPT_EP, OPT_PFX, "max_response_size=16"},
+     .opts = {OPT_EP, OPT_PFX, "max_response_size=16", "page_size=1"},
      .replies = {{200, OK_ONE}},
      .want = EI_BADDATA,
      .want_text = "response larger than 16 bytes"},
 
     /* --- statuses --- */
+    {.name = "status-501-is-no-gateway",
+     .opts = {OPT_EP, OPT_PFX},
+     .replies = {{501, "not implemented"}},
+     .want = EI_BADDATA,
+     .want_text = "not an etcd v3 JSON gateway (HTTP 501 for /v3/kv/range)"},
     {.name = "status-401-without-username",
      .opts = {OPT_EP, OPT_PFX},
      .replies = {{401, TOKEN_BAD}},
@@ -1483,7 +1532,7 @@ static const struct etcd_case cases[] = {
      .want_text = "the key holds a NUL byte at offset 6",
      .want_locator = "/app/a?b@0"},
     {.name = "grpc-response-larger-than-max-response-size",
-     .opts = {OPT_EP, OPT_PFX, OPT_GRPC, "max_response_size=16"},
+     .opts = {OPT_EP, OPT_PFX, OPT_GRPC, "max_response_size=16", "page_size=1"},
      .replies = {GRPC_OK(PB_ONE)},
      .want = EI_BADDATA,
      .want_text = "response larger than 16 bytes"},
