@@ -21,6 +21,7 @@
 
 #include "diag.h"
 #include "http.h"
+#include "secmem.h"
 
 /*
  * libcurl is loaded on first use, not linked: it pulls in some thirty
@@ -29,7 +30,9 @@
  * files only.  Builds without dlopen link it as usual.
  */
 #define CURL_API(X)                                                            \
-    X(CURLcode, global_init, (long))                                           \
+    X(CURLcode, global_init_mem,                                               \
+      (long, curl_malloc_callback, curl_free_callback, curl_realloc_callback,  \
+       curl_strdup_callback, curl_calloc_callback))                            \
     X(curl_version_info_data *, version_info, (CURLversion))                   \
     X(CURL *, easy_init, (void))                                               \
     X(void, easy_cleanup, (CURL *))                                            \
@@ -67,7 +70,7 @@ static struct {
 #undef API_MEMBER
 #undef curl_easy_setopt
 #undef curl_easy_getinfo
-#define curl_global_init         (*curl_api.global_init)
+#define curl_global_init_mem     (*curl_api.global_init_mem)
 #define curl_version_info        (*curl_api.version_info)
 #define curl_easy_init           (*curl_api.easy_init)
 #define curl_easy_cleanup        (*curl_api.easy_cleanup)
@@ -138,7 +141,12 @@ static int global_init_locked(struct ei_error *err)
     CURL_API(API_LOAD)
 #undef API_LOAD
 #endif
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+    /* curl's buffers hold response and request bodies, secrets among
+       them: its blocks are wiped when it frees them (OpenSSL's and
+       nghttp2's have allocators of their own) */
+    if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, ei_wipe_malloc, ei_wipe_free,
+                             ei_wipe_realloc, ei_wipe_strdup,
+                             ei_wipe_calloc) != CURLE_OK)
         return ei_error_set(err, EI_INTERNAL, 0, NULL, NULL,
                             "cannot initialise libcurl"),
                -1;

@@ -44,30 +44,62 @@ struct ei_store {
 };
 
 /* The header keeps the payload aligned like malloc's own result. */
-union ei_json_hdr {
+union ei_wipe_hdr {
     size_t size;
     max_align_t align;
 };
 
-static void *json_wipe_malloc(size_t size)
+void *ei_wipe_malloc(size_t size)
 {
-    if (size > SIZE_MAX - sizeof(union ei_json_hdr))
+    if (size > SIZE_MAX - sizeof(union ei_wipe_hdr))
         return NULL;
-    union ei_json_hdr *h = malloc(sizeof(*h) + size);
+    union ei_wipe_hdr *h = malloc(sizeof(*h) + size);
     if (h == NULL)
         return NULL;
     h->size = size;
     return h + 1;
 }
 
-/* jansson frees decoded strings here: they may be secrets, so wipe them. */
-static void json_wipe_free(void *p)
+void ei_wipe_free(void *p)
 {
     if (p == NULL)
         return;
-    union ei_json_hdr *h = (union ei_json_hdr *)p - 1;
+    union ei_wipe_hdr *h = (union ei_wipe_hdr *)p - 1;
     sodium_memzero(h, sizeof(*h) + h->size);
     free(h);
+}
+
+void *ei_wipe_realloc(void *p, size_t size)
+{
+    if (p == NULL)
+        return ei_wipe_malloc(size);
+    /* never in place: the old block is copied, then wiped */
+    void *q = ei_wipe_malloc(size);
+    if (q == NULL)
+        return NULL;
+    size_t old = ((union ei_wipe_hdr *)p - 1)->size;
+    memcpy(q, p, old < size ? old : size);
+    ei_wipe_free(p);
+    return q;
+}
+
+void *ei_wipe_calloc(size_t n, size_t size)
+{
+    if (size != 0 && n > SIZE_MAX / size)
+        return NULL;
+    void *p = ei_wipe_malloc(n * size);
+    if (p != NULL)
+        memset(p, 0, n * size);
+    return p;
+}
+
+char *ei_wipe_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = ei_wipe_malloc(n);
+    if (p != NULL)
+        memcpy(p, s, n);
+    return p;
 }
 
 int ei_secmem_init(void)
@@ -79,7 +111,8 @@ int ei_secmem_init(void)
        keeps its own dumpability */
     (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 #endif
-    json_set_alloc_funcs(json_wipe_malloc, json_wipe_free);
+    /* jansson frees decoded strings through it: they may be secrets */
+    json_set_alloc_funcs(ei_wipe_malloc, ei_wipe_free);
     return 0;
 }
 

@@ -44,6 +44,18 @@ bool ei_store_secret(const struct ei_store *st);
 /* Number of secret chunks that could not be locked (reported at -v). */
 size_t ei_store_unlocked(const struct ei_store *st);
 
+/*
+ * malloc, free, realloc, calloc and strdup whose blocks are wiped when
+ * freed (realloc copies and wipes): for libraries whose buffers may hold
+ * secrets, jansson's and libcurl's.  ei_wipe_free and ei_wipe_realloc take
+ * only blocks of these functions.
+ */
+void *ei_wipe_malloc(size_t size);
+void ei_wipe_free(void *p);
+void *ei_wipe_realloc(void *p, size_t size);
+void *ei_wipe_calloc(size_t n, size_t size);
+char *ei_wipe_strdup(const char *s);
+
 /* Compare secrets in constant time: 0 when equal. */
 int ei_secmem_cmp(const void *a, size_t a_len, const void *b, size_t b_len);
 

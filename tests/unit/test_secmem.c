@@ -331,6 +331,58 @@ static void test_jansson_funcs(void **state)
 #endif
 }
 
+/* The wiping allocator that jansson and libcurl get: realloc keeps the
+   contents (up to the smaller size), calloc zeroes and refuses overflow. */
+static void test_wipe_funcs(void **state)
+{
+    (void)state;
+    static const struct {
+        size_t from, to;
+    } rs[] = {{0, 1}, {1, 0}, {5, 5}, {13, 4096}, {4096, 13}, {100, 1000000}};
+    for (size_t i = 0; i < sizeof(rs) / sizeof(rs[0]); i++) {
+        unsigned char *p = ei_wipe_malloc(rs[i].from);
+        assert_non_null(p);
+        for (size_t k = 0; k < rs[i].from; k++)
+            p[k] = (unsigned char)(k * 7 + 1);
+        unsigned char *q = ei_wipe_realloc(p, rs[i].to);
+        assert_non_null(q);
+        assert_true(aligned(q));
+        size_t keep = rs[i].from < rs[i].to ? rs[i].from : rs[i].to;
+        for (size_t k = 0; k < keep; k++)
+            assert_int_equal(q[k], (unsigned char)(k * 7 + 1));
+        /* the whole new size is usable (ASan checks) */
+        memset(q, 0x55, rs[i].to);
+        ei_wipe_free(q);
+    }
+    unsigned char *r = ei_wipe_realloc(NULL, 32);
+    assert_non_null(r);
+    memset(r, 1, 32);
+    assert_null(ei_wipe_realloc(r, SIZE_MAX)); /* r is kept on failure */
+    assert_int_equal(r[31], 1);
+    ei_wipe_free(r);
+
+    unsigned char *c = ei_wipe_calloc(100, 3);
+    assert_non_null(c);
+    for (size_t k = 0; k < 300; k++)
+        assert_int_equal(c[k], 0);
+    ei_wipe_free(c);
+    assert_null(ei_wipe_calloc(SIZE_MAX / 2, 3));
+    assert_null(ei_wipe_calloc(SIZE_MAX, SIZE_MAX));
+    c = ei_wipe_calloc(0, 7);
+    assert_non_null(c);
+    ei_wipe_free(c);
+
+    char *d = ei_wipe_strdup("token-abc");
+    assert_non_null(d);
+    assert_string_equal(d, "token-abc");
+    ei_wipe_free(d);
+    d = ei_wipe_strdup("");
+    assert_non_null(d);
+    assert_string_equal(d, "");
+    ei_wipe_free(d);
+    ei_wipe_free(NULL);
+}
+
 static const struct {
     const char *a;
     size_t a_len;
@@ -376,6 +428,7 @@ int main(void)
         cmocka_unit_test(test_overflow),
         cmocka_unit_test(test_unlocked),
         cmocka_unit_test(test_jansson_funcs),
+        cmocka_unit_test(test_wipe_funcs),
         cmocka_unit_test(test_cmp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
