@@ -119,3 +119,79 @@ void testfs_teardown(const char *root)
     ei_registry_unload();
     testfs_rm_rf(root);
 }
+
+void testfs_need_providers(bool loaded)
+{
+    if (!loaded) {
+        print_error("skipped: no dlopen, or TESTPROV_SO or "
+                    "TESTPROV_SECRET_SO not set or unreadable\n");
+        skip();
+    }
+}
+
+void testfs_case_dir(const char *root, char *dir, size_t len)
+{
+    static unsigned seq;
+    int n = snprintf(dir, len, "%s/c%u", root, seq++);
+    assert_true(n > 0 && (size_t)n < len);
+    assert_int_equal(mkdir(dir, 0700), 0);
+}
+
+void testfs_make_files(const char *dir, const struct testfs_file *files,
+                       size_t n)
+{
+    for (size_t i = 0; files != NULL && i < n && files[i].name != NULL; i++) {
+        char path[PATH_MAX];
+        testfs_join(path, sizeof(path), dir, files[i].name);
+        char *slash = strrchr(path, '/');
+        if (slash > path + strlen(dir)) {
+            *slash = '\0';
+            mkdir(path, 0700);
+            *slash = '/';
+        }
+        assert_int_equal(testfs_write_file(path, files[i].content, 0600), 0);
+    }
+}
+
+struct ei_config *testfs_load_config(const char *root, const char *dir,
+                                     const char *text, const char *spec,
+                                     struct ei_error *err)
+{
+    char path[PATH_MAX];
+    testfs_join(path, sizeof(path), dir, "envinject.conf");
+    size_t n = strlen(root) + strlen(text) + 64;
+    char *body = malloc(n);
+    assert_non_null(body);
+    snprintf(body, n, "provider_path = [\"%s/prov\"];\n%s\n", root, text);
+    assert_int_equal(testfs_write_file(path, body, 0600), 0);
+    free(body);
+    const char *specs[] = {spec, NULL};
+    struct ei_config_args args = {
+        .path = path,
+        .path_given = true,
+        .layer_specs = specs,
+        .layer_specs_n = spec != NULL ? 1 : 0,
+    };
+    return ei_config_load(&args, err);
+}
+
+static int row_failures;
+
+void testfs_row_fail(const char *what, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    print_error("%s: %s\n", what, msg);
+    row_failures++;
+}
+
+void testfs_check_rows(void)
+{
+    int n = row_failures;
+    row_failures = 0;
+    if (n > 0)
+        fail_msg("%d check%s failed", n, n == 1 ? "" : "s");
+}

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "config.h"
+
 /* Remove a tree, restoring write permission a test took away. */
 void testfs_rm_rf(const char *path);
 
@@ -31,5 +33,34 @@ int testfs_setup(char *root, size_t root_len, const char *tag, bool *loaded);
 
 /* Unload the providers and remove the scratch folder. */
 void testfs_teardown(const char *root);
+
+/* Skip the calling test when testfs_setup could not load the providers. */
+void testfs_need_providers(bool loaded);
+
+/* One file of a case: name is relative, one level of folder is made. */
+struct testfs_file {
+    const char *name;
+    const char *content;
+};
+
+/* A fresh folder root/cN for one case; its path goes to dir. */
+void testfs_case_dir(const char *root, char *dir, size_t len);
+
+/* Write up to n files, stopping at the first without a name; files may
+   be NULL. */
+void testfs_make_files(const char *dir, const struct testfs_file *files,
+                       size_t n);
+
+/* Write DIR/envinject.conf = the provider_path line of root/prov (line 1),
+   then text, and load it with one --layer spec (NULL: none). */
+struct ei_config *testfs_load_config(const char *root, const char *dir,
+                                     const char *text, const char *spec,
+                                     struct ei_error *err);
+
+/* Checks that report a failed row and go on; testfs_check_rows fails the
+   test when any did since the last call. */
+void testfs_row_fail(const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void testfs_check_rows(void);
 
 #endif

@@ -36,7 +36,6 @@
 
 static char tmp_root[PATH_MAX];
 static bool have_testprov;
-static unsigned case_seq;
 
 /* The process environment layers see in these tests. */
 static const char *const test_environ[] = {"TEST_A=1", "TEST_AB=2",
@@ -55,86 +54,20 @@ static int group_teardown(void **state)
 
 static void need_testprov(void)
 {
-    if (!have_testprov) {
-        print_error("skipped: no dlopen, or TESTPROV_SO or "
-                    "TESTPROV_SECRET_SO not set or unreadable\n");
-        skip();
-    }
+    testfs_need_providers(have_testprov);
 }
 
 /* A fresh folder for one case; its path goes to dir. */
 static void case_dir(char *dir, size_t len)
 {
-    int n = snprintf(dir, len, "%s/c%u", tmp_root, case_seq++);
-    assert_true(n > 0 && (size_t)n < len);
-    assert_int_equal(mkdir(dir, 0700), 0);
-}
-
-struct file_spec {
-    const char *name; /* relative; one level of folder is created */
-    const char *content;
-};
-
-static void make_files(const char *dir, const struct file_spec *files)
-{
-    for (size_t i = 0; i < FILES_N && files[i].name != NULL; i++) {
-        char path[PATH_MAX];
-        testfs_join(path, sizeof(path), dir, files[i].name);
-        char *slash = strrchr(path, '/');
-        if (slash > path + strlen(dir)) {
-            *slash = '\0';
-            mkdir(path, 0700);
-            *slash = '/';
-        }
-        assert_int_equal(testfs_write_file(path, files[i].content, 0600), 0);
-    }
+    testfs_case_dir(tmp_root, dir, len);
 }
 
 /* Load DIR/envinject.conf = the provider_path line, then text. */
 static struct ei_config *load_conf(const char *dir, const char *text,
                                    const char *spec, struct ei_error *err)
 {
-    char path[PATH_MAX];
-    testfs_join(path, sizeof(path), dir, "envinject.conf");
-    size_t n = strlen(tmp_root) + strlen(text) + 64;
-    char *body = malloc(n);
-    assert_non_null(body);
-    snprintf(body, n, "provider_path = [\"%s/prov\"];\n%s\n", tmp_root, text);
-    assert_int_equal(testfs_write_file(path, body, 0600), 0);
-    free(body);
-    const char *specs[] = {spec, NULL};
-    struct ei_config_args args = {
-        .path = path,
-        .path_given = true,
-        .layer_specs = specs,
-        .layer_specs_n = spec != NULL ? 1 : 0,
-    };
-    return ei_config_load(&args, err);
-}
-
-/* ---- checks that report a row and go on ---- */
-
-static int row_failures;
-
-static void row_fail(const char *what, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void row_fail(const char *what, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    print_error("%s: %s\n", what, msg);
-    row_failures++;
-}
-
-static void check_rows(void)
-{
-    int n = row_failures;
-    row_failures = 0;
-    if (n > 0)
-        fail_msg("%d check%s failed", n, n == 1 ? "" : "s");
+    return testfs_load_config(tmp_root, dir, text, spec, err);
 }
 
 static bool str_eq(const char *a, const char *b)
@@ -148,14 +81,16 @@ static void check_error(const char *what, const struct ei_error *err,
                         const char *locator, const char *layer)
 {
     if (err->status != status)
-        row_fail(what, "status %d (%s), want %d; text \"%s\"", err->status,
-                 ei_status_text(err->status), status, err->text);
+        testfs_row_fail(what, "status %d (%s), want %d; text \"%s\"",
+                        err->status, ei_status_text(err->status), status,
+                        err->text);
     if (text != NULL && strstr(err->text, text) == NULL)
-        row_fail(what, "text \"%s\" lacks \"%s\"", err->text, text);
+        testfs_row_fail(what, "text \"%s\" lacks \"%s\"", err->text, text);
     if (locator != NULL && strcmp(err->locator, locator) != 0)
-        row_fail(what, "locator \"%s\", want \"%s\"", err->locator, locator);
+        testfs_row_fail(what, "locator \"%s\", want \"%s\"", err->locator,
+                        locator);
     if (layer != NULL && strcmp(err->layer, layer) != 0)
-        row_fail(what, "layer \"%s\", want \"%s\"", err->layer, layer);
+        testfs_row_fail(what, "layer \"%s\", want \"%s\"", err->layer, layer);
 }
 
 /*
@@ -177,39 +112,39 @@ static void check_staged(const char *what, const struct ei_envset *set,
         const struct ei_entry *e = ei_envset_get(set, key);
         if (kind == '-') {
             if (e != NULL)
-                row_fail(what, "%s is staged, want it absent", key);
+                testfs_row_fail(what, "%s is staged, want it absent", key);
             continue;
         }
         listed++;
         if (e == NULL) {
-            row_fail(what, "%s is not staged", key);
+            testfs_row_fail(what, "%s is not staged", key);
             continue;
         }
         bool secret = (e->flags & EI_ENTRY_SECRET) != 0;
         bool unset = (e->flags & EI_ENTRY_UNSET) != 0;
         bool literal = (e->flags & EI_ENTRY_LITERAL) != 0;
         if (secret != (kind == 's'))
-            row_fail(what, "%s is %s, want %s", key,
-                     secret ? "secret" : "plain",
-                     kind == 's' ? "secret" : "plain");
+            testfs_row_fail(what, "%s is %s, want %s", key,
+                            secret ? "secret" : "plain",
+                            kind == 's' ? "secret" : "plain");
         if (unset != (kind == 'u'))
-            row_fail(what, "%s: unset flag %d", key, unset);
+            testfs_row_fail(what, "%s: unset flag %d", key, unset);
         if (literal != (kind == 'l'))
-            row_fail(what, "%s: literal flag %d", key, literal);
+            testfs_row_fail(what, "%s: literal flag %d", key, literal);
         if (eq != NULL) {
             size_t vl = strlen(eq + 1);
             if (e->value == NULL || e->value_len != vl ||
                 memcmp(e->value, eq + 1, vl) != 0)
-                row_fail(what, "%s = \"%s\" (%zu bytes), want \"%s\"", key,
-                         e->value != NULL ? e->value : "(null)", e->value_len,
-                         eq + 1);
+                testfs_row_fail(what, "%s = \"%s\" (%zu bytes), want \"%s\"",
+                                key, e->value != NULL ? e->value : "(null)",
+                                e->value_len, eq + 1);
         }
         if (!str_eq(e->key, key))
-            row_fail(what, "entry key \"%s\", want \"%s\"", e->key, key);
+            testfs_row_fail(what, "entry key \"%s\", want \"%s\"", e->key, key);
     }
     if (ei_envset_count(set) != listed)
-        row_fail(what, "%zu entries staged, want %zu", ei_envset_count(set),
-                 listed);
+        testfs_row_fail(what, "%zu entries staged, want %zu",
+                        ei_envset_count(set), listed);
 }
 
 /* ---- key mapping ---- */
@@ -255,15 +190,16 @@ static void test_key_map(void **state)
                             key_map_cases[i].out_len);
         const char *want = key_map_cases[i].want;
         if (want == NULL && rc != -1)
-            row_fail(what, "rc %d, want -1", rc);
+            testfs_row_fail(what, "rc %d, want -1", rc);
         if (want != NULL && (rc != 0 || strcmp(out, want) != 0))
-            row_fail(what, "rc %d \"%.*s\", want \"%s\"", rc, 63, out, want);
+            testfs_row_fail(what, "rc %d \"%.*s\", want \"%s\"", rc, 63, out,
+                            want);
         /* never a byte past out_len, whatever the outcome */
         if (key_map_cases[i].out_len < sizeof(out) &&
             out[key_map_cases[i].out_len] != '#')
-            row_fail(what, "wrote past out_len");
+            testfs_row_fail(what, "wrote past out_len");
     }
-    check_rows();
+    testfs_check_rows();
 }
 
 /* The limit itself: a 1024-byte key fits, 1025 does not. */
@@ -286,7 +222,7 @@ struct layer_case {
     const char *what;
     const char *conf; /* after the provider_path line (line 1) */
     const char *spec; /* a --layer, after the file's layers; or NULL */
-    struct file_spec files[FILES_N];
+    struct testfs_file files[FILES_N];
     enum ei_status init;  /* what ei_layer_init gives */
     enum ei_status fetch; /* then l->status */
     bool skipped;
@@ -303,16 +239,16 @@ static void run_layer_case(const struct layer_case *c)
 {
     char dir[PATH_MAX];
     case_dir(dir, sizeof(dir));
-    make_files(dir, c->files);
+    testfs_make_files(dir, c->files, FILES_N);
     struct ei_error err = {0};
     struct ei_config *cfg = load_conf(dir, c->conf, c->spec, &err);
     if (cfg == NULL) {
-        row_fail(c->what, "configuration refused: %s (%s)", err.text,
-                 err.locator);
+        testfs_row_fail(c->what, "configuration refused: %s (%s)", err.text,
+                        err.locator);
         return;
     }
     if (cfg->layers_n == 0) {
-        row_fail(c->what, "no layer configured");
+        testfs_row_fail(c->what, "no layer configured");
         ei_config_free(cfg);
         return;
     }
@@ -321,32 +257,33 @@ static void run_layer_case(const struct layer_case *c)
                            test_environ, &err);
     if (c->init != EI_OK) {
         if (rc != -1)
-            row_fail(c->what, "init rc %d, want -1", rc);
+            testfs_row_fail(c->what, "init rc %d, want -1", rc);
         check_error(c->what, &err, c->init, c->text, c->locator, c->layer);
         goto out;
     }
     if (rc != 0) {
-        row_fail(c->what, "init failed: %s (%s)", err.text, err.locator);
+        testfs_row_fail(c->what, "init failed: %s (%s)", err.text, err.locator);
         goto out;
     }
     rc = ei_layer_fetch(&l);
     int want_rc = c->fetch == EI_OK || c->skipped ? 0 : -1;
     if (rc != want_rc)
-        row_fail(c->what, "fetch rc %d, want %d (%s)", rc, want_rc,
-                 l.error.text);
+        testfs_row_fail(c->what, "fetch rc %d, want %d (%s)", rc, want_rc,
+                        l.error.text);
     if (l.status != c->fetch)
-        row_fail(c->what, "fetch status %d, want %d (%s)", l.status, c->fetch,
-                 l.error.text);
+        testfs_row_fail(c->what, "fetch status %d, want %d (%s)", l.status,
+                        c->fetch, l.error.text);
     if (l.skipped != c->skipped)
-        row_fail(c->what, "skipped %d, want %d", l.skipped, c->skipped);
+        testfs_row_fail(c->what, "skipped %d, want %d", l.skipped, c->skipped);
     if (c->fetch != EI_OK) {
         check_error(c->what, &l.error, c->fetch, c->text, c->locator, c->layer);
         if (l.status != EI_OK &&
             (l.staged == NULL || ei_envset_count(l.staged) != 0))
-            row_fail(c->what, "a failed layer left entries behind");
+            testfs_row_fail(c->what, "a failed layer left entries behind");
     } else {
         if (l.error.status != EI_OK)
-            row_fail(c->what, "error recorded on success: %s", l.error.text);
+            testfs_row_fail(c->what, "error recorded on success: %s",
+                            l.error.text);
         check_staged(c->what, l.staged, c->want);
     }
 out:
@@ -359,7 +296,7 @@ static void run_layer_cases(const struct layer_case *cases, size_t n)
     need_testprov();
     for (size_t i = 0; i < n; i++)
         run_layer_case(&cases[i]);
-    check_rows();
+    testfs_check_rows();
 }
 
 #define RUN(cases) run_layer_cases(cases, sizeof(cases) / sizeof(cases[0]))
@@ -841,7 +778,7 @@ static void run_long_keys(bool bugs)
         }
         run_layer_case(&c);
     }
-    check_rows();
+    testfs_check_rows();
 }
 
 static void test_long_keys(void **state)
@@ -928,7 +865,7 @@ static void run_getters(const char *label, const struct ei_layer *l,
                          list[j]);
             }
             if (rc > 0 && list[ln] != NULL)
-                row_fail(what, "list not NULL-terminated");
+                testfs_row_fail(what, "list not NULL-terminated");
             s = got;
             break;
         case G_ARG:
@@ -937,21 +874,21 @@ static void run_getters(const char *label, const struct ei_layer *l,
             break;
         }
         if (rc != r->rc)
-            row_fail(what, "rc %d, want %d (%s)", rc, r->rc, err.text);
+            testfs_row_fail(what, "rc %d, want %d (%s)", rc, r->rc, err.text);
         if (rc < 0) {
             check_error(what, &err, EI_BADCONFIG, r->text, NULL, l->name);
             continue;
         }
         if (err.status != EI_OK)
-            row_fail(what, "error recorded: %s", err.text);
+            testfs_row_fail(what, "error recorded: %s", err.text);
         if (rc == 0 || r->want == NULL)
             continue;
         expand(want, sizeof(want), r->want, cfgdir, cwd);
         if (!str_eq(s, want))
-            row_fail(what, "got \"%s\", want \"%s\"", s != NULL ? s : "(null)",
-                     want);
+            testfs_row_fail(what, "got \"%s\", want \"%s\"",
+                            s != NULL ? s : "(null)", want);
         if (r->g == G_LIST && ln != r->n)
-            row_fail(what, "%zu items, want %zu", ln, r->n);
+            testfs_row_fail(what, "%zu items, want %zu", ln, r->n);
     }
 }
 
@@ -1065,7 +1002,7 @@ static void test_host_getters(void **state)
                 sizeof(getter_spec_rows) / sizeof(getter_spec_rows[0]), dir);
     ei_layer_fini(&l);
     ei_config_free(cfg);
-    check_rows();
+    testfs_check_rows();
 }
 
 /*
@@ -1092,7 +1029,7 @@ static void test_bug_getter_types(void **state)
                 sizeof(getter_type_rows) / sizeof(getter_type_rows[0]), dir);
     ei_layer_fini(&l);
     ei_config_free(cfg);
-    check_rows();
+    testfs_check_rows();
 }
 
 static void test_host_env(void **state)
@@ -1113,8 +1050,8 @@ static void test_host_env(void **state)
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         const char *got = h->env_get(h, rows[i].name);
         if (rows[i].want == NULL ? got != NULL : !str_eq(got, rows[i].want))
-            row_fail(rows[i].name, "env_get gave \"%s\"",
-                     got != NULL ? got : "(null)");
+            testfs_row_fail(rows[i].name, "env_get gave \"%s\"",
+                            got != NULL ? got : "(null)");
     }
     /* env_list is the environment given to the layer, not the process's */
     const char *const *list = h->env_list(h);
@@ -1129,7 +1066,7 @@ static void test_host_env(void **state)
     assert_null(l.host.env_get(&l.host, "TEST_A"));
     ei_layer_fini(&l);
     ei_config_free(cfg);
-    check_rows();
+    testfs_check_rows();
 }
 
 static void test_host_misc(void **state)
@@ -1178,11 +1115,12 @@ static void test_host_misc(void **state)
         struct ei_buf buf = {0};
         enum ei_status st = h->read_file(h, path, files[i].flags, &buf, &err);
         if (st != files[i].status)
-            row_fail(path, "read_file status %d, want %d", st, files[i].status);
+            testfs_row_fail(path, "read_file status %d, want %d", st,
+                            files[i].status);
         if (st == EI_OK &&
             (buf.len != 8 || strcmp(buf.data, "content\n") != 0 ||
              buf.secret != ((files[i].flags & EI_READ_SECRET) != 0)))
-            row_fail(path, "read_file content or secret flag wrong");
+            testfs_row_fail(path, "read_file content or secret flag wrong");
         if (st != EI_OK)
             check_error(path, &err, files[i].status, NULL, path, "misc");
         h->buf_free(h, &buf);
@@ -1207,7 +1145,7 @@ static void test_host_misc(void **state)
 
     ei_layer_fini(&l);
     ei_config_free(cfg);
-    check_rows();
+    testfs_check_rows();
 }
 
 /* Initialising twice the same configuration gives independent layers, and

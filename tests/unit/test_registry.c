@@ -5,7 +5,6 @@
    $TESTPROV_SECRET_SO. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -25,6 +24,7 @@
 
 #include "diag.h"
 #include "registry.h"
+#include "testfs.h"
 #include "secmem.h"
 
 #define FILES_N      8
@@ -38,23 +38,6 @@ static const char *testprov_secret_so; /* $TESTPROV_SECRET_SO */
 static unsigned case_seq;
 
 /* ---- files ---- */
-
-static int rm_one(const char *path, const struct stat *st, int flag,
-                  struct FTW *ftw)
-{
-    return remove(path);
-}
-
-static void rm_rf(const char *path)
-{
-    nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void join(char *out, size_t len, const char *dir, const char *name)
-{
-    int n = snprintf(out, len, "%s/%s", dir, name);
-    assert_true(n > 0 && (size_t)n < len);
-}
 
 /* The whole file, malloc'd. */
 static char *slurp(const char *path, size_t *len)
@@ -84,10 +67,7 @@ static void spill(const char *path, const char *buf, size_t len, mode_t mode)
 
 static void copy_file(const char *from, const char *to, mode_t mode)
 {
-    size_t len;
-    char *buf = slurp(from, &len);
-    spill(to, buf, len, mode);
-    free(buf);
+    assert_int_equal(testfs_copy_file(from, to, mode), 0);
 }
 
 /* A copy of from whose symbols named old are named new (same length):
@@ -138,7 +118,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     ei_registry_unload();
-    rm_rf(tmp_root);
+    testfs_rm_rf(tmp_root);
     return 0;
 }
 
@@ -160,31 +140,6 @@ static void need_testprov(void)
                     "unreadable\n");
         skip();
     }
-}
-
-/* ---- checks that report a row and go on ---- */
-
-static int row_failures;
-
-static void row_fail(const char *what, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void row_fail(const char *what, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    print_error("%s: %s\n", what, msg);
-    row_failures++;
-}
-
-static void check_rows(void)
-{
-    int n = row_failures;
-    row_failures = 0;
-    if (n > 0)
-        fail_msg("%d check%s failed", n, n == 1 ? "" : "s");
 }
 
 /* ---- built-ins ---- */
@@ -248,12 +203,12 @@ static void test_builtins(void **state)
     for (; b[n] != NULL; n++) {
         struct ei_error err = {0};
         if (ei_registry_check(b[n], b[n]->name, "builtin", &err) < 0)
-            row_fail(b[n]->name, "fails its own check: %s", err.text);
+            testfs_row_fail(b[n]->name, "fails its own check: %s", err.text);
         if (b[n]->summary == NULL || b[n]->summary[0] == '\0')
-            row_fail(b[n]->name, "no summary");
+            testfs_row_fail(b[n]->name, "no summary");
         for (size_t j = 0; j < n; j++)
             if (strcmp(b[j]->name, b[n]->name) == 0)
-                row_fail(b[n]->name, "listed twice");
+                testfs_row_fail(b[n]->name, "listed twice");
     }
     size_t want_n = 0;
     for (size_t i = 0; i < sizeof(builtin_rows) / sizeof(builtin_rows[0]);
@@ -263,8 +218,8 @@ static void test_builtins(void **state)
         for (size_t j = 0; j < n; j++)
             listed = listed || strcmp(b[j]->name, name) == 0;
         if (listed != builtin_rows[i].built_in)
-            row_fail(name, "listed %d, built in %d", listed,
-                     builtin_rows[i].built_in);
+            testfs_row_fail(name, "listed %d, built in %d", listed,
+                            builtin_rows[i].built_in);
         if (!builtin_rows[i].built_in)
             continue;
         want_n++;
@@ -272,10 +227,10 @@ static void test_builtins(void **state)
         struct ei_error err = {0};
         const struct ei_provider *p = ei_registry_find(name, NULL, &err);
         if (p == NULL || strcmp(p->name, name) != 0 || err.status != EI_OK)
-            row_fail(name, "not found as a built-in: %s", err.text);
+            testfs_row_fail(name, "not found as a built-in: %s", err.text);
     }
     if (n != want_n)
-        row_fail("builtin", "%zu built-ins, want %zu", n, want_n);
+        testfs_row_fail("builtin", "%zu built-ins, want %zu", n, want_n);
 #ifdef EI_HAVE_DLOPEN
     assert_true(ei_registry_can_load());
 #else
@@ -284,7 +239,7 @@ static void test_builtins(void **state)
     const char *dp = ei_registry_default_path();
     assert_non_null(dp);
     assert_true(dp[0] == '/');
-    check_rows();
+    testfs_check_rows();
 }
 
 /* A built-in wins over a shared object of the same name. */
@@ -298,7 +253,7 @@ static void test_builtin_first(void **state)
     new_dir(dir, sizeof(dir));
     char file[NAME_MAX_LEN + 4];
     snprintf(file, sizeof(file), "%s.so", b[0]->name);
-    join(so, sizeof(so), dir, file);
+    testfs_join(so, sizeof(so), dir, file);
     copy_file(testprov_so, so, 0755);
     const char *path[] = {dir, NULL};
     struct ei_error err = {0};
@@ -329,14 +284,15 @@ static void test_find_unknown(void **state)
                  "unknown provider '%s' (envinject providers lists them)",
                  rows[i].name);
         if (p != NULL)
-            row_fail(rows[i].name, "found");
+            testfs_row_fail(rows[i].name, "found");
         if (err.status != EI_BADCONFIG || strcmp(err.text, want) != 0)
-            row_fail(rows[i].name, "error %d \"%s\"", err.status, err.text);
+            testfs_row_fail(rows[i].name, "error %d \"%s\"", err.status,
+                            err.text);
     }
     /* err may be NULL */
     assert_null(ei_registry_find("nosuch", NULL, NULL));
     assert_null(ei_registry_find("../x", NULL, NULL));
-    check_rows();
+    testfs_check_rows();
 }
 
 /*
@@ -348,7 +304,7 @@ static void test_invalid_names(void **state)
     need_testprov();
     char root[PATH_MAX], dir[PATH_MAX + 8], so[PATH_MAX + 128];
     new_dir(root, sizeof(root));
-    join(dir, sizeof(dir), root, "sub");
+    testfs_join(dir, sizeof(dir), root, "sub");
     assert_int_equal(mkdir(dir, 0755), 0);
     assert_int_equal(chmod(dir, 0755), 0);
     char long65[NAME_MAX_LEN + 2], long64[NAME_MAX_LEN + 1];
@@ -372,8 +328,8 @@ static void test_invalid_names(void **state)
         char decoy[NAME_MAX_LEN + 8];
         if (rows[i].decoy == NULL)
             snprintf(decoy, sizeof(decoy), "%s.so", rows[i].name);
-        join(so, sizeof(so), dir,
-             rows[i].decoy != NULL ? rows[i].decoy : decoy);
+        testfs_join(so, sizeof(so), dir,
+                    rows[i].decoy != NULL ? rows[i].decoy : decoy);
         if (strchr(rows[i].name, '/') == NULL || rows[i].decoy != NULL)
             copy_file(testprov_so, so, 0755);
     }
@@ -385,18 +341,18 @@ static void test_invalid_names(void **state)
         char what[96];
         snprintf(what, sizeof(what), "name \"%.40s\"", rows[i].name);
         if (p != NULL)
-            row_fail(what, "loaded");
+            testfs_row_fail(what, "loaded");
         if (err.status != EI_BADCONFIG)
-            row_fail(what, "status %d", err.status);
+            testfs_row_fail(what, "status %d", err.status);
         /* a valid name reaches its decoy, which calls itself testprov */
         const char *want =
             rows[i].valid ? "provider calls itself 'testprov'" : INVALID_NAME;
         if (strstr(err.text, want) == NULL)
-            row_fail(what, "text \"%s\", want \"%s\"", err.text, want);
+            testfs_row_fail(what, "text \"%s\", want \"%s\"", err.text, want);
         if (!rows[i].valid && err.locator[0] != '\0')
-            row_fail(what, "locator \"%s\" names a file", err.locator);
+            testfs_row_fail(what, "locator \"%s\" names a file", err.locator);
     }
-    check_rows();
+    testfs_check_rows();
 }
 
 /* ---- descriptor checks ---- */
@@ -474,18 +430,18 @@ static void test_check(void **state)
         int rc = ei_registry_check(&p, rows[i].file_name, "/where/x.so", &err);
         if (rows[i].text == NULL) {
             if (rc != 0 || err.status != EI_OK)
-                row_fail(rows[i].what, "refused: %s", err.text);
+                testfs_row_fail(rows[i].what, "refused: %s", err.text);
             continue;
         }
         if (rc != -1 || err.status != EI_BADCONFIG)
-            row_fail(rows[i].what, "rc %d status %d", rc, err.status);
+            testfs_row_fail(rows[i].what, "rc %d status %d", rc, err.status);
         if (strstr(err.text, rows[i].text) == NULL)
-            row_fail(rows[i].what, "text \"%s\", want \"%s\"", err.text,
-                     rows[i].text);
+            testfs_row_fail(rows[i].what, "text \"%s\", want \"%s\"", err.text,
+                            rows[i].text);
         if (strcmp(err.locator, "/where/x.so") != 0)
-            row_fail(rows[i].what, "locator \"%s\"", err.locator);
+            testfs_row_fail(rows[i].what, "locator \"%s\"", err.locator);
     }
-    check_rows();
+    testfs_check_rows();
 }
 
 /* ---- the loader ---- */
@@ -596,7 +552,7 @@ static void make_case(const struct load_case *c, char *dir, size_t len)
     new_dir(dir, len);
     for (size_t i = 0; i < 4 && c->files[i].kind != S_NONE; i++) {
         const struct so_file *f = &c->files[i];
-        join(path, sizeof(path), dir, f->name);
+        testfs_join(path, sizeof(path), dir, f->name);
         switch (f->kind) {
         case S_COPY:
             copy_file(testprov_so, path, f->mode);
@@ -606,7 +562,7 @@ static void make_case(const struct load_case *c, char *dir, size_t len)
             break;
         case S_SYMLINK:
             new_dir(other, sizeof(other));
-            join(target, sizeof(target), other, "real.so");
+            testfs_join(target, sizeof(target), other, "real.so");
             copy_file(testprov_so, target, 0755);
             assert_int_equal(symlink(target, path), 0);
             break;
@@ -658,7 +614,7 @@ static void test_loader(void **state)
         make_case(c, dir, sizeof(dir));
         new_dir(empty, sizeof(empty));
         new_dir(good, sizeof(good));
-        join(file, sizeof(file), good, "testprov.so");
+        testfs_join(file, sizeof(file), good, "testprov.so");
         copy_file(testprov_so, file, 0755);
         const char *path[] = {c->first_empty ? empty : dir,
                               c->first_empty  ? dir
@@ -667,43 +623,44 @@ static void test_loader(void **state)
                               NULL};
         char so[80];
         snprintf(so, sizeof(so), "%s.so", c->find);
-        join(file, sizeof(file), dir, so);
+        testfs_join(file, sizeof(file), dir, so);
         struct ei_error err = {0};
         const struct ei_provider *p = ei_registry_find(c->find, path, &err);
         if (c->want_name != NULL) {
             if (p == NULL || strcmp(p->name, c->want_name) != 0) {
-                row_fail(c->what, "not loaded: %s", err.text);
+                testfs_row_fail(c->what, "not loaded: %s", err.text);
             } else {
                 if (err.status != EI_OK)
-                    row_fail(c->what, "error recorded: %s", err.text);
+                    testfs_row_fail(c->what, "error recorded: %s", err.text);
                 /* the descriptor is the object's own */
                 if (p->flags != EI_PROV_REMOTE || p->configure == NULL ||
                     p->arg_option == NULL ||
                     strcmp(p->arg_option, "entries") != 0)
-                    row_fail(c->what, "descriptor looks wrong");
+                    testfs_row_fail(c->what, "descriptor looks wrong");
                 /* a second find answers from what is loaded */
                 struct ei_error e2 = {0};
                 if (ei_registry_find(c->find, NULL, &e2) != p)
-                    row_fail(c->what, "not kept loaded");
+                    testfs_row_fail(c->what, "not kept loaded");
             }
         } else {
             if (p != NULL)
-                row_fail(c->what, "loaded %s", p->name);
+                testfs_row_fail(c->what, "loaded %s", p->name);
             fill_at(want, sizeof(want), c->text,
                     c->locator_is_dir ? dir : file);
             if (err.status != EI_BADCONFIG)
-                row_fail(c->what, "status %d", err.status);
+                testfs_row_fail(c->what, "status %d", err.status);
             if (strstr(err.text, want) == NULL)
-                row_fail(c->what, "text \"%s\", want \"%s\"", err.text, want);
+                testfs_row_fail(c->what, "text \"%s\", want \"%s\"", err.text,
+                                want);
             const char *loc = c->locator_is_dir ? dir : file;
             if (strcmp(err.locator, loc) != 0)
-                row_fail(c->what, "locator \"%s\", want \"%s\"", err.locator,
-                         loc);
+                testfs_row_fail(c->what, "locator \"%s\", want \"%s\"",
+                                err.locator, loc);
         }
         chmod(dir, 0755);
     }
     ei_registry_unload();
-    check_rows();
+    testfs_check_rows();
 }
 
 /*
@@ -716,7 +673,7 @@ static void test_bug_fifo_hangs(void **state)
     need_testprov();
     char dir[PATH_MAX], fifo[PATH_MAX + 16];
     new_dir(dir, sizeof(dir));
-    join(fifo, sizeof(fifo), dir, "testprov.so");
+    testfs_join(fifo, sizeof(fifo), dir, "testprov.so");
     assert_int_equal(mkfifo(fifo, 0644), 0);
     fflush(NULL);
     pid_t pid = fork();
@@ -759,9 +716,9 @@ static void test_bug_second_load(void **state)
     need_testprov();
     char dir[PATH_MAX], so[PATH_MAX + 32];
     new_dir(dir, sizeof(dir));
-    join(so, sizeof(so), dir, "testprov.so");
+    testfs_join(so, sizeof(so), dir, "testprov.so");
     copy_file(testprov_so, so, 0755);
-    join(so, sizeof(so), dir, "testprov-secret.so");
+    testfs_join(so, sizeof(so), dir, "testprov-secret.so");
     copy_file(testprov_secret_so, so, 0755);
     const char *path[] = {dir, NULL};
     struct ei_error err = {0};
@@ -837,32 +794,32 @@ static void check_each(const char *what, const struct each_log *log,
     for (const struct ei_provider *const *b = ei_registry_builtin(); *b; b++)
         builtin_n++;
     if (log->builtins != builtin_n || log->builtins_after_files)
-        row_fail(what, "%zu built-ins reported (want %zu first)", log->builtins,
-                 builtin_n);
+        testfs_row_fail(what, "%zu built-ins reported (want %zu first)",
+                        log->builtins, builtin_n);
     if (log->extra != 0)
-        row_fail(what, "%zu malformed reports", log->extra);
+        testfs_row_fail(what, "%zu malformed reports", log->extra);
     if (log->n != want_n)
-        row_fail(what, "%zu files reported, want %zu", log->n, want_n);
+        testfs_row_fail(what, "%zu files reported, want %zu", log->n, want_n);
     for (size_t i = 0; i < want_n; i++) {
         char file[PATH_MAX + 80];
-        join(file, sizeof(file), dirs[want[i].folder], want[i].file);
+        testfs_join(file, sizeof(file), dirs[want[i].folder], want[i].file);
         const struct seen *s = NULL;
         for (size_t j = 0; j < log->n; j++)
             if (strcmp(log->seen[j].file, file) == 0)
                 s = &log->seen[j];
         if (s == NULL) {
-            row_fail(what, "%s not reported", want[i].file);
+            testfs_row_fail(what, "%s not reported", want[i].file);
             continue;
         }
         if (want[i].name != NULL && strcmp(s->name, want[i].name) != 0)
-            row_fail(what, "%s: loaded as \"%s\", want %s (refused: %s)",
-                     want[i].file, s->name, want[i].name, s->text);
+            testfs_row_fail(what, "%s: loaded as \"%s\", want %s (refused: %s)",
+                            want[i].file, s->name, want[i].name, s->text);
         if (want[i].text != NULL && strstr(s->text, want[i].text) == NULL)
-            row_fail(what, "%s: refusal \"%s\", want \"%s\"", want[i].file,
-                     s->text, want[i].text);
+            testfs_row_fail(what, "%s: refusal \"%s\", want \"%s\"",
+                            want[i].file, s->text, want[i].text);
         if (want[i].text != NULL && strcmp(s->locator, file) != 0)
-            row_fail(what, "%s: refusal locator \"%s\"", want[i].file,
-                     s->locator);
+            testfs_row_fail(what, "%s: refusal locator \"%s\"", want[i].file,
+                            s->locator);
     }
 }
 
@@ -877,28 +834,28 @@ static void test_each(void **state)
     new_dir(d2, sizeof(d2));
     /* objects that get dlopened and closed again go first, the one that
        stays loaded last: see test_bug_second_load */
-    join(f, sizeof(f), d0, "nosym.so");
+    testfs_join(f, sizeof(f), d0, "nosym.so");
     copy_renaming(testprov_so, f, "ei_provider_v2", "ei_provider_x1");
-    join(f, sizeof(f), d1, "other.so");
+    testfs_join(f, sizeof(f), d1, "other.so");
     copy_file(testprov_so, f, 0755);
-    join(f, sizeof(f), d1, "junk.so");
+    testfs_join(f, sizeof(f), d1, "junk.so");
     spill(f, "not ELF\n", 8, 0644);
-    join(f, sizeof(f), d1, "Bad.so");
+    testfs_join(f, sizeof(f), d1, "Bad.so");
     spill(f, "not ELF\n", 8, 0644);
-    join(f, sizeof(f), d1, "notes.txt");
+    testfs_join(f, sizeof(f), d1, "notes.txt");
     spill(f, "text\n", 5, 0644);
-    join(f, sizeof(f), d1, "x.so.1");
+    testfs_join(f, sizeof(f), d1, "x.so.1");
     spill(f, "text\n", 5, 0644);
-    join(f, sizeof(f), d1, ".so");
+    testfs_join(f, sizeof(f), d1, ".so");
     spill(f, "text\n", 5, 0644);
     const struct ei_provider *const *b = ei_registry_builtin();
     char clash[NAME_MAX_LEN + 4];
     if (b[0] != NULL) {
         snprintf(clash, sizeof(clash), "%s.so", b[0]->name);
-        join(f, sizeof(f), d1, clash);
+        testfs_join(f, sizeof(f), d1, clash);
         copy_file(testprov_so, f, 0755);
     }
-    join(f, sizeof(f), d2, "testprov.so");
+    testfs_join(f, sizeof(f), d2, "testprov.so");
     copy_file(testprov_so, f, 0755);
 
     const char *dirs[] = {d0, d1, d2, NULL};
@@ -921,7 +878,7 @@ static void test_each(void **state)
     ei_registry_each(NULL, each_cb, &none);
     check_each("each without folders", &none, dirs, NULL, 0);
     ei_registry_unload();
-    check_rows();
+    testfs_check_rows();
 }
 
 /* BUG (same cause as test_bug_second_load): two good providers in one
@@ -931,9 +888,9 @@ static void test_bug_each_two_providers(void **state)
     need_testprov();
     char d0[PATH_MAX], f[PATH_MAX + 80];
     new_dir(d0, sizeof(d0));
-    join(f, sizeof(f), d0, "testprov.so");
+    testfs_join(f, sizeof(f), d0, "testprov.so");
     copy_file(testprov_so, f, 0755);
-    join(f, sizeof(f), d0, "testprov-secret.so");
+    testfs_join(f, sizeof(f), d0, "testprov-secret.so");
     copy_file(testprov_secret_so, f, 0755);
     const char *dirs[] = {d0, NULL};
     const struct each_want want[] = {
@@ -944,7 +901,7 @@ static void test_bug_each_two_providers(void **state)
     ei_registry_each(dirs, each_cb, &log);
     check_each("each, two providers", &log, dirs, want, 2);
     ei_registry_unload();
-    check_rows();
+    testfs_check_rows();
 }
 
 int main(void)

@@ -38,7 +38,6 @@
 
 static char tmp_root[PATH_MAX];
 static bool have_testprov;
-static unsigned case_seq;
 
 /* The process environment resolutions see in these tests. */
 static const char *const test_environ[] = {"TEST_A=1", "TEST_B=two",
@@ -57,73 +56,19 @@ static int group_teardown(void **state)
 
 static void need_testprov(void)
 {
-    if (!have_testprov) {
-        print_error("skipped: no dlopen, or TESTPROV_SO or "
-                    "TESTPROV_SECRET_SO not set or unreadable\n");
-        skip();
-    }
+    testfs_need_providers(have_testprov);
 }
-
-struct file_spec {
-    const char *name;
-    const char *content;
-};
 
 /* A fresh folder with the case's files and DIR/envinject.conf = the
    provider_path line, then text; the loaded configuration. */
 static struct ei_config *load_case(const char *text, const char *spec,
-                                   const struct file_spec *files,
+                                   const struct testfs_file *files,
                                    struct ei_error *err)
 {
-    char dir[PATH_MAX], path[PATH_MAX];
-    int n = snprintf(dir, sizeof(dir), "%s/c%u", tmp_root, case_seq++);
-    assert_true(n > 0 && (size_t)n < sizeof(dir));
-    assert_int_equal(mkdir(dir, 0700), 0);
-    for (size_t i = 0; files != NULL && i < FILES_N && files[i].name != NULL;
-         i++) {
-        testfs_join(path, sizeof(path), dir, files[i].name);
-        assert_int_equal(testfs_write_file(path, files[i].content, 0600), 0);
-    }
-    testfs_join(path, sizeof(path), dir, "envinject.conf");
-    size_t len = strlen(tmp_root) + strlen(text) + 64;
-    char *body = malloc(len);
-    assert_non_null(body);
-    snprintf(body, len, "provider_path = [\"%s/prov\"];\n%s\n", tmp_root, text);
-    assert_int_equal(testfs_write_file(path, body, 0600), 0);
-    free(body);
-    const char *specs[] = {spec, NULL};
-    struct ei_config_args args = {
-        .path = path,
-        .path_given = true,
-        .layer_specs = specs,
-        .layer_specs_n = spec != NULL ? 1 : 0,
-    };
-    return ei_config_load(&args, err);
-}
-
-/* ---- checks that report a row and go on ---- */
-
-static int row_failures;
-
-static void row_fail(const char *what, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void row_fail(const char *what, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    print_error("%s: %s\n", what, msg);
-    row_failures++;
-}
-
-static void check_rows(void)
-{
-    int n = row_failures;
-    row_failures = 0;
-    if (n > 0)
-        fail_msg("%d check%s failed", n, n == 1 ? "" : "s");
+    char dir[PATH_MAX];
+    testfs_case_dir(tmp_root, dir, sizeof(dir));
+    testfs_make_files(dir, files, FILES_N);
+    return testfs_load_config(tmp_root, dir, text, spec, err);
 }
 
 /*
@@ -151,24 +96,24 @@ static void check_final(const char *what, const struct ei_envset *set,
         const struct ei_entry *e = ei_envset_get(set, key);
         if (kind == '-') {
             if (e != NULL)
-                row_fail(what, "%s is set, want it absent", key);
+                testfs_row_fail(what, "%s is set, want it absent", key);
             continue;
         }
         listed++;
         if (e == NULL) {
-            row_fail(what, "%s is not set", key);
+            testfs_row_fail(what, "%s is not set", key);
             continue;
         }
         bool secret = (e->flags & EI_ENTRY_SECRET) != 0;
         bool unset = (e->flags & EI_ENTRY_UNSET) != 0;
         if (kind != 'u' && secret != (kind == 's'))
-            row_fail(what, "%s is %s", key, secret ? "secret" : "plain");
+            testfs_row_fail(what, "%s is %s", key, secret ? "secret" : "plain");
         if (unset != (kind == 'u'))
-            row_fail(what, "%s: unset flag %d", key, unset);
+            testfs_row_fail(what, "%s: unset flag %d", key, unset);
         if (eq != NULL && (e->value == NULL || e->value_len != strlen(eq) ||
                            strcmp(e->value, eq) != 0))
-            row_fail(what, "%s = \"%s\", want \"%s\"", key,
-                     e->value != NULL ? e->value : "(null)", eq);
+            testfs_row_fail(what, "%s = \"%s\", want \"%s\"", key,
+                            e->value != NULL ? e->value : "(null)", eq);
         /* the chain of origins */
         const struct ei_entry *b = e;
         for (char *p = at; p != NULL && *p != '\0';) {
@@ -176,24 +121,25 @@ static void check_final(const char *what, const struct ei_envset *set,
                         : *p == 'c' ? EI_LAYER_CONFIG
                                     : (int)strtol(p, NULL, 10);
             if (b == NULL) {
-                row_fail(what, "%s: chain %s is shorter than wanted", key, at);
+                testfs_row_fail(what, "%s: chain %s is shorter than wanted",
+                                key, at);
                 break;
             }
             if (b->layer != layer)
-                row_fail(what, "%s: layer %d in the chain, want %d", key,
-                         b->layer, layer);
+                testfs_row_fail(what, "%s: layer %d in the chain, want %d", key,
+                                b->layer, layer);
             b = b->below;
             p = strchr(p, '<');
             p = p != NULL ? p + 1 : NULL;
         }
         /* a removal's own entry sits on the removed one */
         if (at != NULL && b != NULL && !unset)
-            row_fail(what, "%s: chain longer than %s (layer %d below)", key, at,
-                     b->layer);
+            testfs_row_fail(what, "%s: chain longer than %s (layer %d below)",
+                            key, at, b->layer);
     }
     size_t n = ei_envset_count(set);
     if (n != listed)
-        row_fail(what, "%zu entries, want %zu", n, listed);
+        testfs_row_fail(what, "%zu entries, want %zu", n, listed);
 }
 
 /* ---- resolution cases ---- */
@@ -202,7 +148,7 @@ struct resolve_case {
     const char *what;
     const char *conf; /* after the provider_path line (line 1) */
     const char *spec; /* one --layer, or NULL */
-    struct file_spec files[FILES_N];
+    struct testfs_file files[FILES_N];
     unsigned flags;
     enum ei_status status; /* EI_OK, or what ei_resolve fails with */
     const char *text;      /* part of the error text */
@@ -220,42 +166,43 @@ static void run_resolve_case(const struct resolve_case *c)
     struct ei_error err = {0};
     struct ei_config *cfg = load_case(c->conf, c->spec, c->files, &err);
     if (cfg == NULL) {
-        row_fail(c->what, "configuration refused: %s (%s)", err.text,
-                 err.locator);
+        testfs_row_fail(c->what, "configuration refused: %s (%s)", err.text,
+                        err.locator);
         return;
     }
     static struct ei_resolution untouched;
     struct ei_resolution *r = &untouched; /* ei_resolve must set *out */
     int rc = ei_resolve(cfg, test_environ, c->flags, &r, &err);
     if (r == &untouched) {
-        row_fail(c->what, "*out left as it was");
+        testfs_row_fail(c->what, "*out left as it was");
         r = NULL;
     }
     int want_rc = c->status == EI_OK ? 0 : -1;
     if (rc != want_rc)
-        row_fail(c->what, "rc %d, want %d (%s)", rc, want_rc, err.text);
+        testfs_row_fail(c->what, "rc %d, want %d (%s)", rc, want_rc, err.text);
     if (err.status != c->status)
-        row_fail(c->what, "status %d (%s), want %d", err.status, err.text,
-                 c->status);
+        testfs_row_fail(c->what, "status %d (%s), want %d", err.status,
+                        err.text, c->status);
     if (c->text != NULL && strstr(err.text, c->text) == NULL)
-        row_fail(c->what, "text \"%s\" lacks \"%s\"", err.text, c->text);
+        testfs_row_fail(c->what, "text \"%s\" lacks \"%s\"", err.text, c->text);
     if (c->layer != NULL && strcmp(err.layer, c->layer) != 0)
-        row_fail(c->what, "error layer \"%s\", want \"%s\"", err.layer,
-                 c->layer);
+        testfs_row_fail(c->what, "error layer \"%s\", want \"%s\"", err.layer,
+                        c->layer);
     if (c->locator != NULL && strcmp(err.locator, c->locator) != 0)
-        row_fail(c->what, "error locator \"%s\", want \"%s\"", err.locator,
-                 c->locator);
+        testfs_row_fail(c->what, "error locator \"%s\", want \"%s\"",
+                        err.locator, c->locator);
     bool want_out = c->status == EI_OK || c->kept;
     if ((r != NULL) != want_out)
-        row_fail(c->what, "resolution %s", r != NULL ? "left" : "missing");
+        testfs_row_fail(c->what, "resolution %s",
+                        r != NULL ? "left" : "missing");
     if (r != NULL) {
         if (r->problems.n != c->problems)
-            row_fail(c->what, "%zu problems, want %zu", r->problems.n,
-                     c->problems);
+            testfs_row_fail(c->what, "%zu problems, want %zu", r->problems.n,
+                            c->problems);
         for (size_t i = 0; c->skipped != NULL && i < r->layers_n; i++)
             if (r->layers[i].skipped != (c->skipped[i] == '1'))
-                row_fail(c->what, "layer %zu skipped %d", i,
-                         r->layers[i].skipped);
+                testfs_row_fail(c->what, "layer %zu skipped %d", i,
+                                r->layers[i].skipped);
         if (c->names != NULL) {
             char names[512] = "";
             for (size_t i = 0; i < r->layers_n; i++) {
@@ -264,7 +211,8 @@ static void run_resolve_case(const struct resolve_case *c)
                          ei_resolution_layer_name(r, (int)i));
             }
             if (strcmp(names, c->names) != 0)
-                row_fail(c->what, "layer names %s, want %s", names, c->names);
+                testfs_row_fail(c->what, "layer names %s, want %s", names,
+                                c->names);
         }
         check_final(c->what, r->final, c->want);
     }
@@ -277,7 +225,7 @@ static void run_resolve_cases(const struct resolve_case *cases, size_t n)
     need_testprov();
     for (size_t i = 0; i < n; i++)
         run_resolve_case(&cases[i]);
-    check_rows();
+    testfs_check_rows();
 }
 
 #define RUN(cases)  run_resolve_cases(cases, sizeof(cases) / sizeof(cases[0]))
@@ -648,7 +596,7 @@ static void test_reference_entry(void **state)
         LAYERS(FILE_A ",\n" TP("name = \"store\"; refs = [\"a=1\", "
                                "\"db=pw\"];")),
         NULL,
-        (const struct file_spec[FILES_N]){{"a.env", "P=ref+testprov://db\n"}},
+        (const struct testfs_file[FILES_N]){{"a.env", "P=ref+testprov://db\n"}},
         &err);
     assert_non_null(cfg);
     struct ei_resolution *r = NULL;
@@ -710,7 +658,7 @@ static void test_concurrency(void **state)
         int rc = ei_resolve(cfg, test_environ, 0, &r, &err);
         int64_t took = ei_now_ms() - t0;
         if (rc != 0) {
-            row_fail(what, "failed: %s", err.text);
+            testfs_row_fail(what, "failed: %s", err.text);
             ei_config_free(cfg);
             continue;
         }
@@ -719,28 +667,28 @@ static void test_concurrency(void **state)
             int s = overlap_rows[i].sleep_ms[j];
             longest = s > longest ? s : longest;
             if (r->layers[j].elapsed_ms < s)
-                row_fail(what, "layer %d took %lld ms, slept %d", j,
-                         (long long)r->layers[j].elapsed_ms, s);
+                testfs_row_fail(what, "layer %d took %lld ms, slept %d", j,
+                                (long long)r->layers[j].elapsed_ms, s);
         }
         if (took >= overlap_rows[i].limit_ms || took < longest)
-            row_fail(what, "took %lld ms; longest sleep %d, limit %lld",
-                     (long long)took, longest,
-                     (long long)overlap_rows[i].limit_ms);
+            testfs_row_fail(what, "took %lld ms; longest sleep %d, limit %lld",
+                            (long long)took, longest,
+                            (long long)overlap_rows[i].limit_ms);
         /* order of first insertion, and K from the last layer */
         static const char *const order[] = {"K", "L0", "L1", "L2", "L3"};
         if (ei_envset_count(r->final) != 5)
-            row_fail(what, "%zu keys", ei_envset_count(r->final));
+            testfs_row_fail(what, "%zu keys", ei_envset_count(r->final));
         for (size_t k = 0; k < 5 && k < ei_envset_count(r->final); k++)
             if (strcmp(ei_envset_at(r->final, k)->key, order[k]) != 0)
-                row_fail(what, "key %zu is %s, want %s", k,
-                         ei_envset_at(r->final, k)->key, order[k]);
+                testfs_row_fail(what, "key %zu is %s, want %s", k,
+                                ei_envset_at(r->final, k)->key, order[k]);
         const char *const want[] = {"p:K=3@3<2<1<0", "p:L0=x@0", "p:L1=x@1",
                                     "p:L2=x@2",      "p:L3=x@3", NULL};
         check_final(what, r->final, want);
         ei_resolution_free(r);
         ei_config_free(cfg);
     }
-    check_rows();
+    testfs_check_rows();
 }
 
 /* Local layers are fetched in order in the calling thread meanwhile. */
@@ -766,8 +714,8 @@ static void test_mixed_local_remote(void **state)
                                                                     "\"b.env\";"
                                                                     " }"),
         NULL,
-        (const struct file_spec[FILES_N]){{"a.env", "K=1\n"},
-                                          {"b.env", "J=4\n"}},
+        (const struct testfs_file[FILES_N]){{"a.env", "K=1\n"},
+                                            {"b.env", "J=4\n"}},
         &err);
     assert_non_null(cfg);
     struct ei_resolution *r = NULL;
@@ -785,7 +733,7 @@ static void test_mixed_local_remote(void **state)
     assert_string_equal(ei_resolution_provider_name(r, -1), "schema");
     ei_resolution_free(r);
     ei_config_free(cfg);
-    check_rows();
+    testfs_check_rows();
 }
 
 /* Origins: locators and source names survive the merge. */
@@ -797,7 +745,7 @@ static void test_origins(void **state)
         LAYERS("{ provider = \"file\"; path = \"a.cfg\"; },\n" TP(
             "paths = \"db/port=6\";") ",\n" TP("entries = \"DB_PORT=7\";")),
         NULL,
-        (const struct file_spec[FILES_N]){
+        (const struct testfs_file[FILES_N]){
             {"a.cfg", "db = {\n  host = \"h\";\n  port = 5;\n};\n"}},
         &err);
     assert_non_null(cfg);
@@ -821,26 +769,26 @@ static void test_origins(void **state)
         for (int d = 0; e != NULL && d < rows[i].depth; d++)
             e = e->below;
         if (e == NULL) {
-            row_fail(rows[i].key, "no entry at depth %d", rows[i].depth);
+            testfs_row_fail(rows[i].key, "no entry at depth %d", rows[i].depth);
             continue;
         }
         if (e->layer != rows[i].layer || strcmp(e->value, rows[i].value) != 0)
-            row_fail(rows[i].key, "depth %d: layer %d value %s", rows[i].depth,
-                     e->layer, e->value);
+            testfs_row_fail(rows[i].key, "depth %d: layer %d value %s",
+                            rows[i].depth, e->layer, e->value);
         if (e->locator == NULL || strcmp(e->locator, rows[i].locator) != 0)
-            row_fail(rows[i].key, "locator %s, want %s",
-                     e->locator != NULL ? e->locator : "(null)",
-                     rows[i].locator);
+            testfs_row_fail(rows[i].key, "locator %s, want %s",
+                            e->locator != NULL ? e->locator : "(null)",
+                            rows[i].locator);
         if (rows[i].source == NULL
                 ? e->source != NULL
                 : e->source == NULL || strcmp(e->source, rows[i].source) != 0)
-            row_fail(rows[i].key, "source %s, want %s",
-                     e->source != NULL ? e->source : "(null)",
-                     rows[i].source != NULL ? rows[i].source : "(null)");
+            testfs_row_fail(rows[i].key, "source %s, want %s",
+                            e->source != NULL ? e->source : "(null)",
+                            rows[i].source != NULL ? rows[i].source : "(null)");
     }
     ei_resolution_free(r);
     ei_config_free(cfg);
-    check_rows();
+    testfs_check_rows();
 }
 
 /* The same configuration resolves twice to the same result. */
@@ -860,7 +808,7 @@ static void test_twice(void **state)
     }
     ei_resolution_free(NULL);
     ei_config_free(cfg);
-    check_rows();
+    testfs_check_rows();
 }
 
 int main(void)
