@@ -39,18 +39,18 @@ import json
 import re
 import signal
 import sys
-import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from fakestate import FakeState
+
 MAX_BODY = 32 * 1024 * 1024
 
 
-class State:
+class State(FakeState):
     def __init__(self, scenario, log_path):
-        self.lock = threading.Lock()
-        self.sc = scenario
+        super().__init__(scenario, log_path)
         self.entries = []
         index = 10
         for key, val in scenario.get("kv", {}).items():
@@ -67,27 +67,6 @@ class State:
         self.entries.sort(key=lambda e: e["Key"])
         self.dc = scenario.get("datacenter", "dc1")
         self.dcs = set([self.dc] + scenario.get("datacenters", []))
-        self.faults = [dict(f) for f in scenario.get("faults", [])]
-        self.log = open(log_path, "a", encoding="utf-8")
-
-    def record(self, entry):
-        with self.lock:
-            self.log.write(json.dumps(entry, sort_keys=True) + "\n")
-            self.log.flush()
-
-    def fault(self, method, path):
-        with self.lock:
-            for f in self.faults:
-                if f.get("times") is not None and f["times"] <= 0:
-                    continue
-                if "method" in f and f["method"] != method:
-                    continue
-                if not re.search(f.get("path", ""), path):
-                    continue
-                if f.get("times") is not None:
-                    f["times"] -= 1
-                return dict(f)
-        return None
 
 
 STATE = None

@@ -49,11 +49,12 @@ import re
 import secrets
 import signal
 import sys
-import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from fakestate import FakeState
 
 CREATED = "2024-01-01T00:00:00.000000000Z"
 DELETED = "2024-01-02T00:00:00.000000000Z"
@@ -64,12 +65,11 @@ KV_V2_BAD_PATH = ("Invalid path for a versioned K/V secrets engine. See the "
 MAX_BODY = 32 * 1024 * 1024
 
 
-class State:
+class State(FakeState):
     """The scenario, the tokens issued and the request log, under a lock."""
 
     def __init__(self, scenario, log_path):
-        self.lock = threading.Lock()
-        self.sc = scenario
+        super().__init__(scenario, log_path)
         self.mounts = scenario.get("mounts", {"secret/": {
             "type": "kv", "options": {"version": "2"}}})
         self.namespaces = sorted(scenario.get("namespaces", []),
@@ -82,27 +82,6 @@ class State:
                                 "namespace": t.get("namespace", ""),
                                 "revoked": False}
         self.auth = scenario.get("auth", {})
-        self.faults = [dict(f) for f in scenario.get("faults", [])]
-        self.log = open(log_path, "a", encoding="utf-8")
-
-    def record(self, entry):
-        with self.lock:
-            self.log.write(json.dumps(entry, sort_keys=True) + "\n")
-            self.log.flush()
-
-    def fault(self, method, path):
-        with self.lock:
-            for f in self.faults:
-                if f.get("times") is not None and f["times"] <= 0:
-                    continue
-                if "method" in f and f["method"] != method:
-                    continue
-                if not re.search(f.get("path", ""), path):
-                    continue
-                if f.get("times") is not None:
-                    f["times"] -= 1
-                return dict(f)
-        return None
 
 
 STATE = None
