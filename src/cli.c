@@ -8,7 +8,7 @@
 #include "cli.h"
 #include "diag.h"
 
-#define OPTS_MAX 16
+#define OPTS_MAX 24
 
 /* Tables are sorted by long name; lint/options.sh checks the man page. */
 static const struct ei_cli_opt global_opts[] = {
@@ -238,11 +238,41 @@ static int set_cmd(struct ei_args *a, const struct ei_cli_opt *r,
     return 0;
 }
 
-/* One getopt pass over argv from *ind with table t. */
+/* A command's table followed by the global rows it does not have itself:
+   "envinject check -e prod" means what "envinject -e prod check" does.
+   Returns the number of the command's own rows. */
+static size_t merge_globals(const struct ei_cli_opt *t,
+                            struct ei_cli_opt *out)
+{
+    size_t n = 0;
+    for (; t[n].name != NULL; n++)
+        out[n] = t[n];
+    size_t own = n;
+    for (const struct ei_cli_opt *g = global_opts; g->name != NULL; g++) {
+        bool shadowed = false;
+        for (size_t i = 0; i < own; i++)
+            if (strcmp(out[i].name, g->name) == 0 ||
+                (g->letter != 0 && out[i].letter == g->letter))
+                shadowed = true;
+        if (!shadowed && n < OPTS_MAX)
+            out[n++] = *g;
+    }
+    memset(&out[n], 0, sizeof(out[n]));
+    return own;
+}
+
+/* One getopt pass over argv from *ind with table t (a command's table
+   also takes the global options). */
 static int pass(int argc, char **argv, int *ind, const struct ei_cli_opt *t,
                 bool global, bool stop, struct ei_args *a, const char *cmd,
                 struct ei_error *err)
 {
+    struct ei_cli_opt merged[OPTS_MAX + 1];
+    size_t own = OPTS_MAX + 1;
+    if (!global) {
+        own = merge_globals(t, merged);
+        t = merged;
+    }
     struct option lo[OPTS_MAX + 1];
     char so[OPTS_MAX * 3 + 3];
     build(t, lo, so, stop);
@@ -274,7 +304,8 @@ static int pass(int argc, char **argv, int *ind, const struct ei_cli_opt *t,
         const struct ei_cli_opt *r = row_of(t, c);
         if (r == NULL)
             return bad_option('?', opt_text(sub_argv, before), cmd, err);
-        int rc = global ? set_global(a, r, optarg) : set_cmd(a, r, optarg);
+        bool is_global = global || (size_t)(r - t) >= own;
+        int rc = is_global ? set_global(a, r, optarg) : set_cmd(a, r, optarg);
         if (rc < 0)
             return ei_error_set(err, EI_NOMEM, 0, NULL, NULL, "out of memory"),
                    -1;
@@ -395,6 +426,9 @@ void ei_cli_help(FILE *out, const struct ei_cli_cmd *cmd)
     if (cmd != NULL) {
         fprintf(out, "\n%s\n\nOptions:\n", cmd->summary);
         help_rows(out, cmd->opts);
+        fputs("\nThe global options (envinject --help) may come before or "
+              "after the command.\n",
+              out);
     } else {
         fputs("\nResolve configuration and secrets from layers, then run a "
               "program with them.\n\nCommands:\n",
