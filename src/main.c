@@ -342,11 +342,74 @@ static const char starter[] =
     "# variables the program never sees\n"
     "unset = [];\n";
 
+/* What init puts in the defaults file the starter names, when there is
+   none yet: the first print after init then works instead of failing on
+   a missing file. */
+static const char starter_defaults[] =
+    "# Defaults shared by every environment (libconfig syntax; JSON or\n"
+    "# dotenv work too, named by their extension).  Groups flatten to keys:\n"
+    "# app = { port = 8080; }; gives APP_PORT=8080.  See envinject.conf(5).\n";
+
+static int init_write(int fd, const char *text, size_t len, const char *path,
+                      struct ei_error *err)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, text, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return ei_error_set(err, EI_OSERR, n < 0 ? errno : ENOSPC, NULL,
+                                path, "cannot write"),
+                   -1;
+        text += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Create DIR/config/defaults.cfg unless it exists (never overwritten, not
+   even by --force).  *made tells whether this call created it. */
+static int init_defaults(const char *conf_path, int dir_len, char *made,
+                         size_t made_size, struct ei_error *err)
+{
+    made[0] = '\0';
+    char dir[PATH_MAX], file[PATH_MAX];
+    if (snprintf(dir, sizeof(dir), "%.*sconfig", dir_len, conf_path) >=
+            (int)sizeof(dir) ||
+        snprintf(file, sizeof(file), "%s/defaults.cfg", dir) >=
+            (int)sizeof(file))
+        return ei_error_set(err, EI_USAGE, 0, NULL, NULL, "path too long"), -1;
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return ei_error_set(err, EI_OSERR, errno, NULL, dir, "cannot create"),
+               -1;
+    int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                  0644);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            return 0;
+        return ei_error_set(err, EI_OSERR, errno, NULL, file, "cannot create"),
+               -1;
+    }
+    int rc = init_write(fd, starter_defaults, sizeof(starter_defaults) - 1,
+                        file, err);
+    if (close(fd) != 0 && rc == 0) {
+        ei_error_set(err, EI_OSERR, errno, NULL, file, "cannot write");
+        rc = -1;
+    }
+    if (rc != 0)
+        unlink(file);
+    else
+        snprintf(made, made_size, "%s", file);
+    return rc;
+}
+
 /*
  * init writes a temporary file beside the target and moves it into place
  * only once it is complete: a full disk or a size limit never leaves a
  * half-written configuration behind, and --force replaces the old file in
  * one step.  Without --force, link() refuses an existing file atomically.
+ * The defaults file the starter names is created first when missing, and
+ * removed again when the configuration cannot be written.
  */
 static int cmd_init(struct ei_args *a)
 {
@@ -355,7 +418,7 @@ static int cmd_init(struct ei_args *a)
         return rc;
     const char *path = a->config != NULL ? a->config : "envinject.conf";
     struct ei_error err = {0};
-    char tmp[PATH_MAX];
+    char tmp[PATH_MAX], made[PATH_MAX];
     const char *slash = strrchr(path, '/');
     int dir_len = slash != NULL ? (int)(slash - path + 1) : 0;
     if (snprintf(tmp, sizeof(tmp), "%.*s.envinject.conf.XXXXXX", dir_len,
@@ -363,44 +426,44 @@ static int cmd_init(struct ei_args *a)
         ei_error_set(&err, EI_USAGE, 0, NULL, NULL, "path too long");
         return fail(&err);
     }
+    /* an existing configuration is refused before anything is created */
+    if (!a->force && access(path, F_OK) == 0) {
+        ei_error_set(&err, EI_BADCONFIG, 0, NULL, path,
+                     "already exists (use init --force to overwrite)");
+        return fail(&err);
+    }
+    if (init_defaults(path, dir_len, made, sizeof(made), &err) != 0)
+        return fail(&err);
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
         ei_error_set(&err, EI_OSERR, errno, NULL, path, "cannot create");
+    } else {
+        init_write(fd, starter, sizeof(starter) - 1, path, &err);
+        if (fchmod(fd, 0644) != 0 && err.status == EI_OK)
+            ei_error_set(&err, EI_OSERR, errno, NULL, path, "cannot write");
+        if (close(fd) != 0 && err.status == EI_OK)
+            ei_error_set(&err, EI_OSERR, errno, NULL, path, "cannot write");
+        if (err.status == EI_OK) {
+            int r = a->force ? rename(tmp, path) : link(tmp, path);
+            if (r != 0) {
+                if (errno == EEXIST)
+                    ei_error_set(&err, EI_BADCONFIG, 0, NULL, path,
+                                 "already exists (use init --force to "
+                                 "overwrite)");
+                else
+                    ei_error_set(&err, EI_OSERR, errno, NULL, path,
+                                 "cannot create");
+            }
+        }
+        unlink(tmp); /* after link, or after a failure; gone after rename */
+    }
+    if (err.status != EI_OK) {
+        if (made[0] != '\0')
+            unlink(made);
         return fail(&err);
     }
-    const char *p = starter;
-    size_t left = sizeof(starter) - 1;
-    while (left > 0) {
-        ssize_t n = write(fd, p, left);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            ei_error_set(&err, EI_OSERR, n < 0 ? errno : ENOSPC, NULL, path,
-                         "cannot write");
-            break;
-        }
-        p += n;
-        left -= (size_t)n;
-    }
-    if (fchmod(fd, 0644) != 0 && err.status == EI_OK)
-        ei_error_set(&err, EI_OSERR, errno, NULL, path, "cannot write");
-    if (close(fd) != 0 && err.status == EI_OK)
-        ei_error_set(&err, EI_OSERR, errno, NULL, path, "cannot write");
-    if (err.status == EI_OK) {
-        int r = a->force ? rename(tmp, path) : link(tmp, path);
-        if (r != 0) {
-            if (errno == EEXIST)
-                ei_error_set(&err, EI_BADCONFIG, 0, NULL, path,
-                             "already exists (use init --force to "
-                             "overwrite)");
-            else
-                ei_error_set(&err, EI_OSERR, errno, NULL, path,
-                             "cannot create");
-        }
-    }
-    unlink(tmp); /* after link, or after a failure; gone after rename */
-    if (err.status != EI_OK)
-        return fail(&err);
+    if (made[0] != '\0')
+        ei_diag_msg(EI_LOG_INFO, NULL, made, "written");
     ei_diag_msg(EI_LOG_INFO, NULL, path, "written");
     return 0;
 }
@@ -441,8 +504,11 @@ static void list_provider(const struct ei_provider *p, const char *file,
 {
     (void)ctx;
     if (p == NULL) {
-        printf("%-12s refused: %s (%s)\n", "-", refused->text,
-               refused->locator);
+        /* the loader's own texts may already say why it refused */
+        const char *why = refused->text;
+        if (strncmp(why, "refused: ", 9) == 0)
+            why += 9;
+        printf("%-12s refused: %s (%s)\n", "-", why, refused->locator);
         return;
     }
     printf("%-12s %-8s %-7s %s\n", p->name, file == NULL ? "built-in" : file,
@@ -482,8 +548,10 @@ static int version(void)
     for (const struct ei_provider *const *p = ei_registry_builtin(); *p != NULL;
          p++)
         printf(" %s", (*p)->name);
-    printf("\nloadable providers: %s (%s)\n",
-           ei_registry_can_load() ? "yes" : "no", ei_registry_default_path());
+    if (ei_registry_can_load())
+        printf("\nloadable providers: yes (%s)\n", ei_registry_default_path());
+    else
+        printf("\nloadable providers: no (built with --disable-dlopen)\n");
     printf("%s, jansson %s, libconfig %d.%d.%d, libsodium %s\n", curl,
            jansson_version_str(), LIBCONFIG_VER_MAJOR, LIBCONFIG_VER_MINOR,
            LIBCONFIG_VER_REVISION, sodium_version_string());
@@ -549,8 +617,10 @@ int main(int argc, char **argv)
     }
     ei_cli_args_free(&a);
     ei_registry_unload();
-    if (fflush(stdout) != 0 && rc == 0) {
-        ei_error_set(&err, EI_OSERR, errno, NULL, NULL,
+    /* stdout is unbuffered: a failed write shows in ferror, not fflush */
+    int flush_errno = fflush(stdout) != 0 ? errno : 0;
+    if ((flush_errno != 0 || ferror(stdout)) && rc == 0) {
+        ei_error_set(&err, EI_OSERR, flush_errno, NULL, NULL,
                      "cannot write the output");
         rc = fail(&err);
     }

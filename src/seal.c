@@ -45,6 +45,36 @@ static const char *seal_keydir(const char *keydir)
     return env != NULL && env[0] != '\0' ? env : EI_SEAL_KEYDIR;
 }
 
+/* Create the key folder PATH[0..dir_len) and its missing parents, 0700
+   each: on a fresh machine /opt/ejson/keys does not exist yet, and ejson
+   users expect keygen to make it.  A folder that exists is left as it is. */
+static int seal_make_keydir(char *path, size_t dir_len, struct ei_error *err)
+{
+    char saved = path[dir_len];
+    path[dir_len] = '\0';
+    int rc = 0;
+    for (char *p = path + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+            int e = errno;
+            ei_error_set(err, e == EACCES || e == EPERM ? EI_DENIED
+                                                        : EI_IOERROR,
+                         e, NULL, path,
+                         "cannot create the key folder (give another with "
+                         "-k DIR or EJSON_KEYDIR)");
+            rc = -1;
+        }
+        *p = c;
+        if (rc != 0 || c == '\0')
+            break;
+    }
+    path[dir_len] = saved;
+    return rc;
+}
+
 static int seal_write_key(const char *path, const char *text, size_t len,
                           struct ei_error *err)
 {
@@ -122,6 +152,8 @@ int ei_seal_keygen(const char *keydir, const char *out_file, bool write_stdout,
             }
             snprintf(path, n, "%s/%s", dir, pk_hex);
             target = path;
+            if (seal_make_keydir(path, strlen(dir), err) != 0)
+                goto done;
         }
         sk_hex[EI_EJSON_KEY_HEX_LEN] = '\n';
         if (seal_write_key(target, sk_hex, EI_EJSON_KEY_HEX_LEN + 1, err) != 0)
@@ -129,8 +161,10 @@ int ei_seal_keygen(const char *keydir, const char *out_file, bool write_stdout,
         fprintf(out, "%s\n", pk_hex);
     }
     if (fflush(out) != 0 || ferror(out)) {
-        ei_error_set(err, EI_IOERROR, errno, NULL, "seal keygen",
-                     "cannot write the output");
+        ei_error_set(err, EI_OSERR, errno, NULL, "seal keygen",
+                     write_stdout ? "cannot write the key pair to the output"
+                                  : "the key is written, but its public half "
+                                    "cannot be written to the output");
         goto done;
     }
     rc = 0;
@@ -268,8 +302,8 @@ int ei_seal_encrypt(const char *file, FILE *out, struct ei_error *err)
     for (size_t i = 0; i < res.paths_n; i++)
         fprintf(out, "encrypted %s\n", res.paths[i]);
     if (fflush(out) != 0 || ferror(out)) {
-        ei_error_set(err, EI_IOERROR, errno, NULL, file,
-                     "cannot write the output");
+        ei_error_set(err, EI_OSERR, errno, NULL, file,
+                     "encrypted, but cannot write the report to the output");
         goto done;
     }
     rc = 0;
@@ -736,8 +770,8 @@ int ei_seal_set(const char *file, const char *key, int value_fd, FILE *out,
     fprintf(out, "set %s%s (%s)\n", env != NULL ? SEAL_ENV_PREFIX : "", name,
             plain ? "plaintext" : "encrypted");
     if (fflush(out) != 0 || ferror(out)) {
-        ei_error_set(err, EI_IOERROR, errno, NULL, file,
-                     "cannot write the output");
+        ei_error_set(err, EI_OSERR, errno, NULL, file,
+                     "set, but cannot write the report to the output");
         goto done;
     }
     rc = 0;

@@ -20,7 +20,8 @@
  * Make a Curve25519 key pair (crypto_box_keypair).  Unless write_stdout,
  * the private key (64 lower-case hex digits and a newline) goes to a new
  * file, out_file if given, else keydir/<public key hex> (keydir NULL:
- * $EJSON_KEYDIR, else EI_SEAL_KEYDIR; the folder must exist), created
+ * $EJSON_KEYDIR, else EI_SEAL_KEYDIR; the folder and its missing parents
+ * are created 0700, EI_DENIED when that is not allowed), created
  * with O_EXCL|O_NOFOLLOW and mode 0600 (an existing file is never
  * overwritten), and the public key hex and a newline are printed on out.
  * With write_stdout, nothing is written to disk and out gets ejson's
@@ -28,7 +29,8 @@
  * key, one per line.  The private key is wiped from memory afterwards.
  * Returns 0, or -1 with err: EI_USAGE (out_file with write_stdout),
  * EI_IOERROR (cannot create or write the file, errnum set; EEXIST when it
- * exists), EI_NOMEM, EI_INTERNAL (sodium_init failed).
+ * exists), EI_OSERR (out cannot be written), EI_NOMEM, EI_INTERNAL
+ * (sodium_init failed).
  */
 int ei_seal_keygen(const char *keydir, const char *out_file, bool write_stdout,
                    FILE *out, struct ei_error *err);

@@ -311,6 +311,20 @@ static void test_keygen_variants(void **state)
     cap_close(&c);
     unsetenv("EJSON_KEYDIR");
 
+    /* a missing key folder is created with its parents, 0700 each */
+    cap_open(&c);
+    assert_int_equal(ei_seal_keygen(at("new/ejson/keys"), NULL, false, c.f,
+                                    &err),
+                     0);
+    static const char *const made[] = {"new", "new/ejson", "new/ejson/keys"};
+    for (size_t i = 0; i < N_ELEMS(made); i++) {
+        assert_int_equal(stat(at(made[i]), &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0700);
+    }
+    snprintf(rel, sizeof(rel), "new/ejson/keys/%.64s", cap_text(&c));
+    assert_int_equal(stat(at(rel), &st), 0);
+    cap_close(&c);
+
     static const struct {
         const char *keydir, *out_file;
         bool print;
@@ -319,11 +333,14 @@ static void test_keygen_variants(void **state)
         const char *text;
     } bad[] = {
         {NULL, "x.key", true, EI_USAGE, 0, "exclude each other"},
-        {"missing", NULL, false, EI_IOERROR, ENOENT, "key folder exist"},
+        {"afile/keys", NULL, false, EI_IOERROR, ENOTDIR, "-k DIR or EJSON"},
         {NULL, "missing/x.key", false, EI_IOERROR, ENOENT, "cannot create"},
         {NULL, "link.key", false, EI_IOERROR, EEXIST, "never overwritten"},
     };
     assert_int_equal(symlink(at("nowhere"), at("link.key")), 0);
+    int afd = open(at("afile"), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    assert_true(afd >= 0);
+    close(afd);
     for (size_t i = 0; i < N_ELEMS(bad); i++) {
         cap_open(&c);
         memset(&err, 0, sizeof(err));
