@@ -2,20 +2,57 @@
 # SPDX-License-Identifier: MIT
 # Install what envinject needs to build (and, with --test, to run its test
 # suite) from Debian 12's packages.  Uses sudo when not run as root.
+# apt's output goes to a log that is shown only when the install fails.
+# The tests start their own etcd: the etcd-server package's system service
+# is kept from starting while it is installed, and disabled afterwards.
 set -eu
 pkgs="build-essential autoconf automake libtool pkg-config
       libcurl4-openssl-dev libjansson-dev libconfig-dev libsodium-dev"
 if [ "${1:-}" = "--test" ]; then
-    pkgs="$pkgs libcmocka-dev mandoc valgrind python3 openssl clang
-          libclang-rt-14-dev etcd-server etcd-client curl"
+    pkgs="$pkgs libcmocka-dev mandoc valgrind python3 python3-dotenv openssl
+          clang libclang-rt-14-dev etcd-server etcd-client curl jq"
 fi
 as_root=""
 [ "$(id -u)" -eq 0 ] || as_root="sudo"
 # shellcheck disable=SC2086
 missing=$(for p in $pkgs; do dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
           grep -q 'install ok installed' || echo "$p"; done)
-if [ -n "$missing" ]; then
-    $as_root apt-get update -qq
-    # shellcheck disable=SC2086
-    DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq $missing
+if [ -z "$missing" ]; then
+    echo "deps: every package is installed"
+    exit 0
 fi
+log=$(mktemp "${TMPDIR:-/tmp}/envinject-deps.XXXXXX")
+fail() {
+    tail -n 30 "$log"
+    echo "deps: $1 failed; the whole log is $log"
+    exit 1
+}
+echo "deps: installing" $missing
+$as_root apt-get update >"$log" 2>&1 || fail "apt-get update"
+
+# policy-rc.d answers 101 ("not allowed") to every service start during the
+# install, the documented way to keep a package's daemon from starting; one
+# that the machine already has is left alone.
+policy=/usr/sbin/policy-rc.d
+own_policy=""
+case " $(echo $missing) " in
+*" etcd-server "*)
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' | $as_root tee "$policy" >/dev/null &&
+            $as_root chmod 755 "$policy" && own_policy=1
+    fi
+    ;;
+esac
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -q \
+    $missing >>"$log" 2>&1 || {
+    [ -z "$own_policy" ] || $as_root rm -f "$policy"
+    fail "apt-get install"
+}
+[ -z "$own_policy" ] || $as_root rm -f "$policy"
+if [ -n "$own_policy" ] && [ -d /run/systemd/system ]; then
+    $as_root systemctl disable --now etcd.service >>"$log" 2>&1 || true
+    echo "deps: etcd.service disabled (the tests start their own etcd)"
+fi
+rm -f "$log"
+echo "deps: done"
