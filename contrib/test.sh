@@ -80,7 +80,7 @@ run() { # NAME CONFIGURE-ARGS...: configure, build and test in build/NAME
     local dir="$top/build/$name"
     rm -rf "$dir"
     mkdir -p "$dir"
-    say "$name: configure $* and build"
+    say "$name: configure${*:+ $*} and build"
     if ! (cd "$dir" && "$top/configure" --quiet "$@" >configure.out 2>&1 &&
         make -s -j"$(nproc)" >build.out 2>&1 &&
         make -s -j"$(nproc)" check TESTS= >build-tests.out 2>&1); then
