@@ -149,6 +149,23 @@ out:
     return rc;
 }
 
+/* "a, b or c": the formats that a command takes, for its error. */
+static void format_list(const int *allowed, char *buf, size_t size)
+{
+    size_t n = 0, len = 0;
+    while (allowed[n] >= 0)
+        n++;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        const char *sep = i == 0 ? "" : i + 1 == n ? " or " : ", ";
+        int w = snprintf(buf + len, size - len, "%s%s", sep,
+                         ei_format_name((enum ei_format)allowed[i]));
+        if (w < 0 || (size_t)w >= size - len)
+            break;
+        len += (size_t)w;
+    }
+}
+
 static int parse_format(const struct ei_args *a, enum ei_format dflt,
                         const int *allowed, enum ei_format *out)
 {
@@ -162,9 +179,11 @@ static int parse_format(const struct ei_args *a, enum ei_format dflt,
             *out = (enum ei_format)f;
             return 0;
         }
+    char names[128];
+    format_list(allowed, names, sizeof(names));
     struct ei_error err = {0};
     ei_error_set(&err, EI_USAGE, 0, NULL, a->cmd_def->name,
-                 "unknown format '%s'", a->format);
+                 "unknown format '%s' (expected %s)", a->format, names);
     return usage_error(&err, a->cmd_def);
 }
 
