@@ -7,7 +7,7 @@ pkgs="build-essential autoconf automake libtool pkg-config
       libcurl4-openssl-dev libjansson-dev libconfig-dev libsodium-dev"
 if [ "${1:-}" = "--test" ]; then
     pkgs="$pkgs libcmocka-dev mandoc valgrind python3 openssl clang
-          libclang-rt-14-dev etcd-server etcd-client curl"
+          libclang-rt-14-dev etcd-server etcd-client curl jq python3-dotenv"
 fi
 as_root=""
 [ "$(id -u)" -eq 0 ] || as_root="sudo"

@@ -187,6 +187,47 @@ static int parse_format(const struct ei_args *a, enum ei_format dflt,
     return usage_error(&err, a->cmd_def);
 }
 
+/*
+ * print --reveal --format github in a workflow: the runner takes
+ * ::add-mask:: only from the step's output, and a line of $GITHUB_ENV that
+ * is not an assignment fails the step with the line, secret and all, in
+ * the log.  So the masks go to standard output and the assignments
+ * straight into $GITHUB_ENV, as @actions/core does; standard output
+ * redirected into that file is refused before anything is resolved.
+ */
+static int open_github_env(const struct ei_args *a, FILE **fp)
+{
+    *fp = NULL;
+    const char *path = getenv("GITHUB_ENV");
+    if (path == NULL || path[0] == '\0')
+        return 0;
+    struct ei_error err = {0};
+    int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        ei_error_set(&err, EI_OSERR, errno, NULL, path,
+                     "cannot open $GITHUB_ENV");
+        return fail(&err);
+    }
+    struct stat fs, os;
+    if (fstat(fd, &fs) == 0 && fstat(STDOUT_FILENO, &os) == 0 &&
+        fs.st_dev == os.st_dev && fs.st_ino == os.st_ino) {
+        close(fd);
+        ei_error_set(&err, EI_USAGE, 0, NULL, a->cmd_def->name,
+                     "with --reveal, --format=github appends to $GITHUB_ENV "
+                     "itself and writes ::add-mask:: on standard output: "
+                     "do not redirect it to $GITHUB_ENV");
+        return usage_error(&err, a->cmd_def);
+    }
+    *fp = fdopen(fd, "a");
+    if (*fp == NULL) {
+        ei_error_set(&err, EI_OSERR, errno, NULL, path,
+                     "cannot open $GITHUB_ENV");
+        close(fd);
+        return fail(&err);
+    }
+    return 0;
+}
+
 static int cmd_print(struct ei_args *a)
 {
     static const int allowed[] = {
@@ -197,6 +238,12 @@ static int cmd_print(struct ei_args *a)
         a, isatty(STDOUT_FILENO) ? EI_FMT_TABLE : EI_FMT_DOTENV, allowed, &fmt);
     if (rc != 0)
         return rc;
+    FILE *github_env = NULL;
+    if (fmt == EI_FMT_GITHUB && a->reveal && !a->origin) {
+        rc = open_github_env(a, &github_env);
+        if (rc != 0)
+            return rc;
+    }
     struct ei_config *cfg;
     struct ei_resolution *r;
     rc = resolve(a, a->environment, 0, &cfg, &r);
@@ -206,12 +253,21 @@ static int cmd_print(struct ei_args *a)
                                   .origin = a->origin,
                                   .reveal = a->reveal,
                                   .keys = (const char *const *)a->rest,
-                                  .keys_n = (size_t)a->rest_n};
+                                  .keys_n = (size_t)a->rest_n,
+                                  .github_env = github_env};
         if (o.keys_n == 0)
             o.keys = NULL;
-        if (ei_output_print(stdout, r, &o, &err) < 0)
+        long omitted = ei_output_print(stdout, r, &o, &err);
+        if (omitted < 0)
             rc = fail(&err);
+        else if (omitted > 0)
+            ei_diag_msg(EI_LOG_WARN, NULL, NULL,
+                        "%ld secret value%s left out; --reveal writes %s",
+                        omitted, omitted == 1 ? "" : "s",
+                        omitted == 1 ? "it" : "them");
     }
+    if (github_env != NULL)
+        fclose(github_env);
     ei_resolution_free(r);
     ei_config_free(cfg);
     return rc;
