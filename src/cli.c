@@ -39,7 +39,8 @@ static const struct ei_cli_opt print_opts[] = {
      "terminal, else dotenv)"},
     {"help", 'h', NULL, 0, "show this help and exit"},
     {"origin", 'o', NULL, 0, "show where each value came from"},
-    {"reveal", 0, NULL, 0, "show secret values instead of <secret>"},
+    {"reveal", 0, NULL, 0,
+     "write secret values too (else left out, or <secret> in a table)"},
     {NULL, 0, NULL, 0, NULL}};
 
 static const struct ei_cli_opt help_only[] = {

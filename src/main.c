@@ -149,6 +149,23 @@ out:
     return rc;
 }
 
+/* "a, b or c": the formats that a command takes, for its error. */
+static void format_list(const int *allowed, char *buf, size_t size)
+{
+    size_t n = 0, len = 0;
+    while (allowed[n] >= 0)
+        n++;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        const char *sep = i == 0 ? "" : i + 1 == n ? " or " : ", ";
+        int w = snprintf(buf + len, size - len, "%s%s", sep,
+                         ei_format_name((enum ei_format)allowed[i]));
+        if (w < 0 || (size_t)w >= size - len)
+            break;
+        len += (size_t)w;
+    }
+}
+
 static int parse_format(const struct ei_args *a, enum ei_format dflt,
                         const int *allowed, enum ei_format *out)
 {
@@ -162,10 +179,53 @@ static int parse_format(const struct ei_args *a, enum ei_format dflt,
             *out = (enum ei_format)f;
             return 0;
         }
+    char names[128];
+    format_list(allowed, names, sizeof(names));
     struct ei_error err = {0};
     ei_error_set(&err, EI_USAGE, 0, NULL, a->cmd_def->name,
-                 "unknown format '%s'", a->format);
+                 "unknown format '%s' (expected %s)", a->format, names);
     return usage_error(&err, a->cmd_def);
+}
+
+/*
+ * print --reveal --format github in a workflow: the runner takes
+ * ::add-mask:: only from the step's output, and a line of $GITHUB_ENV that
+ * is not an assignment fails the step with the line, secret and all, in
+ * the log.  So the masks go to standard output and the assignments
+ * straight into $GITHUB_ENV, as @actions/core does; standard output
+ * redirected into that file is refused before anything is resolved.
+ */
+static int open_github_env(const struct ei_args *a, FILE **fp)
+{
+    *fp = NULL;
+    const char *path = getenv("GITHUB_ENV");
+    if (path == NULL || path[0] == '\0')
+        return 0;
+    struct ei_error err = {0};
+    int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        ei_error_set(&err, EI_OSERR, errno, NULL, path,
+                     "cannot open $GITHUB_ENV");
+        return fail(&err);
+    }
+    struct stat fs, os;
+    if (fstat(fd, &fs) == 0 && fstat(STDOUT_FILENO, &os) == 0 &&
+        fs.st_dev == os.st_dev && fs.st_ino == os.st_ino) {
+        close(fd);
+        ei_error_set(&err, EI_USAGE, 0, NULL, a->cmd_def->name,
+                     "with --reveal, --format=github appends to $GITHUB_ENV "
+                     "itself and writes ::add-mask:: on standard output: "
+                     "do not redirect it to $GITHUB_ENV");
+        return usage_error(&err, a->cmd_def);
+    }
+    *fp = fdopen(fd, "a");
+    if (*fp == NULL) {
+        ei_error_set(&err, EI_OSERR, errno, NULL, path,
+                     "cannot open $GITHUB_ENV");
+        close(fd);
+        return fail(&err);
+    }
+    return 0;
 }
 
 static int cmd_print(struct ei_args *a)
@@ -178,6 +238,12 @@ static int cmd_print(struct ei_args *a)
         a, isatty(STDOUT_FILENO) ? EI_FMT_TABLE : EI_FMT_DOTENV, allowed, &fmt);
     if (rc != 0)
         return rc;
+    FILE *github_env = NULL;
+    if (fmt == EI_FMT_GITHUB && a->reveal && !a->origin) {
+        rc = open_github_env(a, &github_env);
+        if (rc != 0)
+            return rc;
+    }
     struct ei_config *cfg;
     struct ei_resolution *r;
     rc = resolve(a, a->environment, 0, &cfg, &r);
@@ -187,12 +253,21 @@ static int cmd_print(struct ei_args *a)
                                   .origin = a->origin,
                                   .reveal = a->reveal,
                                   .keys = (const char *const *)a->rest,
-                                  .keys_n = (size_t)a->rest_n};
+                                  .keys_n = (size_t)a->rest_n,
+                                  .github_env = github_env};
         if (o.keys_n == 0)
             o.keys = NULL;
-        if (ei_output_print(stdout, r, &o, &err) < 0)
+        long omitted = ei_output_print(stdout, r, &o, &err);
+        if (omitted < 0)
             rc = fail(&err);
+        else if (omitted > 0)
+            ei_diag_msg(EI_LOG_WARN, NULL, NULL,
+                        "%ld secret value%s left out; --reveal writes %s",
+                        omitted, omitted == 1 ? "" : "s",
+                        omitted == 1 ? "it" : "them");
     }
+    if (github_env != NULL)
+        fclose(github_env);
     ei_resolution_free(r);
     ei_config_free(cfg);
     return rc;

@@ -416,54 +416,87 @@ static bool dotenv_bare_char(unsigned char c)
 }
 
 /*
- * Quote so that envinject's own dotenv reader gives back the same bytes.
- * Single quotes are literal (and not interpolated), but the reader takes a
- * raw CR as a line end even inside quotes, so a value with a CR (or a
- * single quote) goes in double quotes, where "\$" reaches the
- * interpolator, which makes it a plain '$'.
+ * The dotenv output is read by POSIX sh and bash (set -a; . FILE), by the
+ * file provider and by python-dotenv; each form below is used only where
+ * all of them read the same bytes back:
+ *   bare      letters, digits and _./:@%+,=- (nothing sh or a reader acts on)
+ *   '...'     no ' (none of them can escape it inside), and no "\\"
+ *             (python-dotenv decodes \\ and \' there)
+ *   "..."     only \\ and \" escaped, which all of them decode; so no '$'
+ *             and no '`' (sh expands them, and the file provider and
+ *             python-dotenv disagree with sh on "\$")
+ * Some values fit none: a raw CR is a line end to every dotenv reader
+ * (python-dotenv reads in text mode), python-dotenv expands "${" inside
+ * any quotes, and takes a backslash before the closing quote, of either
+ * kind, for an escaped quote.  Such a value is refused rather than
+ * written so that one reader gets other bytes: the shell format takes
+ * every value.
  */
-static void put_dotenv_value(struct obuf *b, const char *s, size_t n)
+static const char *dotenv_unfit(const char *s, size_t n, bool *single,
+                                bool *dbl)
+{
+    if (memchr(s, '\r', n) != NULL)
+        return "a carriage return, which dotenv readers take for a line end";
+    if (memmem(s, n, "${", 2) != NULL)
+        return "'${', which python-dotenv expands even in single quotes";
+    if (n > 0 && s[n - 1] == '\\')
+        return "a trailing backslash, which python-dotenv takes for an "
+               "escaped closing quote";
+    *single = memchr(s, '\'', n) == NULL && memmem(s, n, "\\\\", 2) == NULL;
+    *dbl = memchr(s, '$', n) == NULL && memchr(s, '`', n) == NULL;
+    if (!*single && !*dbl)
+        return "a quote or backslash with a '$' or '`', which no dotenv "
+               "quoting keeps alike for sh and dotenv readers";
+    return NULL;
+}
+
+static int put_dotenv_value(struct obuf *b, const char *key, const char *s,
+                            size_t n, struct ei_error *err)
 {
     bool bare = true;
     for (size_t i = 0; i < n && bare; i++)
         bare = dotenv_bare_char((unsigned char)s[i]);
     if (bare) {
         ob_put(b, s, n);
-        return;
+        return 0;
     }
-    if (memchr(s, '\'', n) == NULL && memchr(s, '\r', n) == NULL) {
+    bool single = false, dbl = false;
+    const char *why = dotenv_unfit(s, n, &single, &dbl);
+    if (why != NULL) {
+        ei_error_set(err, EI_BADDATA, 0, NULL, NULL,
+                     "%s: value holds %s; use --format=shell or json", key,
+                     why);
+        return -1;
+    }
+    if (single) {
         ob_putc(b, '\'');
         ob_put(b, s, n);
         ob_putc(b, '\'');
-        return;
+        return 0;
     }
     ob_putc(b, '"');
     for (size_t i = 0; i < n; i++) {
-        switch (s[i]) {
-        case '\\':
-            ob_puts(b, "\\\\");
-            break;
-        case '"':
-            ob_puts(b, "\\\"");
-            break;
-        case '\n':
-            ob_puts(b, "\\n");
-            break;
-        case '\r':
-            ob_puts(b, "\\r");
-            break;
-        case '\t':
-            ob_puts(b, "\\t");
-            break;
-        case '$':
-            ob_puts(b, "\\$");
-            break;
-        default:
-            ob_putc(b, s[i]);
-            break;
-        }
+        if (s[i] == '\\' || s[i] == '"')
+            ob_putc(b, '\\');
+        ob_putc(b, s[i]);
     }
     ob_putc(b, '"');
+    return 0;
+}
+
+/* GitHub workflow commands: %, CR and LF in their data are escaped. */
+static void put_github_datan(struct obuf *b, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%')
+            ob_puts(b, "%25");
+        else if (s[i] == '\r')
+            ob_puts(b, "%0D");
+        else if (s[i] == '\n')
+            ob_puts(b, "%0A");
+        else
+            ob_putc(b, s[i]);
+    }
 }
 
 static void put_shell_value(struct obuf *b, const char *s, size_t n)
@@ -548,7 +581,7 @@ static json_t *json_origin(const struct ei_resolution *r,
                            const struct ei_entry *e, json_t *value)
 {
     json_t *o = json_object();
-    int bad = json_object_set_new(o, "value", value);
+    int bad = value != NULL ? json_object_set_new(o, "value", value) : 0;
     bad |=
         json_object_set_new(o, "layer", json_string(layer_name(r, e->layer)));
     bad |= json_object_set_new(o, "provider",
@@ -566,6 +599,19 @@ static json_t *json_origin(const struct ei_resolution *r,
     return o;
 }
 
+/*
+ * A secret printed without --reveal, in a format that a program reads
+ * back: written as a value, even "<secret>", it would become the
+ * program's password.  It is left out, as a comment where the format is
+ * meant to have comments (dotenv and shell; env only has them with
+ * --origin), so that the reader sees a gap, not a value.
+ */
+static bool left_out(const struct ei_entry *e, const struct ei_print_opts *o)
+{
+    return (e->flags & EI_ENTRY_SECRET) && !o->reveal &&
+           o->format != EI_FMT_TABLE;
+}
+
 static int print_json(struct obuf *b, const struct ei_resolution *r,
                       struct ei_entry **v, size_t n,
                       const struct ei_print_opts *o, struct ei_error *err)
@@ -574,10 +620,14 @@ static int print_json(struct obuf *b, const struct ei_resolution *r,
     if (root == NULL)
         return json_nomem(err);
     for (size_t i = 0; i < n; i++) {
+        /* a secret left out keeps its origin, without a "value" member */
+        bool hide = left_out(v[i], o);
+        if (hide && !o->origin)
+            continue;
         size_t len;
         const char *val = ei_output_value(v[i], o->reveal, &len);
-        json_t *j = json_value(v[i]->key, val, len, err);
-        if (j == NULL) {
+        json_t *j = hide ? NULL : json_value(v[i]->key, val, len, err);
+        if (j == NULL && !hide) {
             json_decref(root);
             return -1;
         }
@@ -671,13 +721,24 @@ static int print_one(struct obuf *b, const struct ei_resolution *r,
 {
     size_t len;
     const char *val = ei_output_value(e, o->reveal, &len);
+    bool hide = left_out(e, o);
+    bool comments = o->format == EI_FMT_DOTENV || o->format == EI_FMT_SHELL;
+    if (hide && !comments)
+        return 0;
     if (o->origin && o->format != EI_FMT_GITHUB)
         put_origin_comment(b, r, e);
+    if (hide) {
+        ob_puts(b, "# ");
+        ob_puts(b, e->key);
+        ob_puts(b, " is secret: left out (--reveal writes it)\n");
+        return 0;
+    }
     switch (o->format) {
     case EI_FMT_DOTENV:
         ob_puts(b, e->key);
         ob_putc(b, '=');
-        put_dotenv_value(b, val, len);
+        if (put_dotenv_value(b, e->key, val, len, err) < 0)
+            return -1;
         ob_putc(b, '\n');
         return 0;
     case EI_FMT_ENV:
@@ -706,6 +767,33 @@ static int print_one(struct obuf *b, const struct ei_resolution *r,
         ei_error_set(err, EI_INTERNAL, 0, NULL, NULL, "unexpected format %s",
                      ei_format_name(o->format));
         return -1;
+    }
+}
+
+/*
+ * "::add-mask::" for each line of a secret value: the runner masks line
+ * by line (a value across lines is never matched whole) and ignores an
+ * empty mask.  The data is escaped as in every workflow command, so that
+ * a literal "%0A" in the value stays what it is.
+ */
+static void put_github_masks(struct obuf *b, struct ei_entry *const *v,
+                             size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!(v[i]->flags & EI_ENTRY_SECRET) || v[i]->value == NULL)
+            continue;
+        const char *s = v[i]->value, *end = s + v[i]->value_len;
+        while (s < end) {
+            const char *eol = s;
+            while (eol < end && *eol != '\n' && *eol != '\r')
+                eol++;
+            if (eol > s) {
+                ob_puts(b, "::add-mask::");
+                put_github_datan(b, s, (size_t)(eol - s));
+                ob_putc(b, '\n');
+            }
+            s = eol + 1;
+        }
     }
 }
 
@@ -739,8 +827,8 @@ static struct ei_entry **print_select(const struct ei_resolution *r,
     return v;
 }
 
-int ei_output_print(FILE *out, const struct ei_resolution *r,
-                    const struct ei_print_opts *o, struct ei_error *err)
+long ei_output_print(FILE *out, const struct ei_resolution *r,
+                     const struct ei_print_opts *o, struct ei_error *err)
 {
     if (o->format == EI_FMT_TEXT || (unsigned)o->format >= FORMAT_N) {
         ei_error_set(err, EI_USAGE, 0, NULL, NULL,
@@ -759,7 +847,18 @@ int ei_output_print(FILE *out, const struct ei_resolution *r,
     if (v == NULL)
         return -1;
 
+    long omitted = 0;
+    for (size_t i = 0; i < n; i++)
+        if (left_out(v[i], o))
+            omitted++;
+    /* the masks come first, so that the runner knows them before any
+       value can reach its log; into out, and the assignments into
+       github_env when the caller gives that */
+    struct obuf masks = {0};
     struct obuf b = {0};
+    bool split = o->format == EI_FMT_GITHUB && o->github_env != NULL;
+    if (o->format == EI_FMT_GITHUB && o->reveal)
+        put_github_masks(split ? &masks : &b, v, n);
     int rc = 0;
     if (o->format == EI_FMT_JSON) {
         rc = print_json(&b, r, v, n, o, err);
@@ -771,10 +870,20 @@ int ei_output_print(FILE *out, const struct ei_resolution *r,
     }
     free(v);
     if (rc < 0) {
+        ob_free(&masks);
         ob_free(&b);
         return -1;
     }
-    return ob_finish(&b, out, err);
+    if (split) {
+        if (ob_finish(&masks, out, err) < 0) {
+            ob_free(&b);
+            return -1;
+        }
+        out = o->github_env;
+    }
+    if (ob_finish(&b, out, err) < 0)
+        return -1;
+    return omitted;
 }
 
 #define EXPLAIN_COLS 3
@@ -901,19 +1010,9 @@ static bool problem_has_layer(const struct ei_problem *p)
     return strcmp(p->rule, "require") != 0;
 }
 
-/* GitHub workflow commands: %, CR and LF in the message are escaped. */
 static void put_github_data(struct obuf *b, const char *s)
 {
-    for (; *s != '\0'; s++) {
-        if (*s == '%')
-            ob_puts(b, "%25");
-        else if (*s == '\r')
-            ob_puts(b, "%0D");
-        else if (*s == '\n')
-            ob_puts(b, "%0A");
-        else
-            ob_putc(b, *s);
-    }
+    put_github_datan(b, s, strlen(s));
 }
 
 static size_t keys_checked(const struct ei_resolution *r)

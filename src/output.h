@@ -42,16 +42,24 @@ struct ei_print_opts {
     bool reveal;
     const char *const *keys; /* only these (in this order), or NULL: all */
     size_t keys_n;
+    /* github with reveal: the assignments go here (the $GITHUB_ENV file),
+       the ::add-mask:: commands to out; NULL: both to out, masks first */
+    FILE *github_env;
 };
 
 /*
  * print: every resolved key (sorted), or the keys named.  A named key that
  * is not resolved is an error (EI_NOTFOUND, nothing printed).  The env
- * format refuses values with a newline (EI_BADDATA naming the key).
- * Writes to out only once everything is checked.  -1 with err.
+ * format refuses values with a newline, dotenv those that sh and dotenv
+ * readers would not read back alike (EI_BADDATA naming the key).  Without
+ * reveal, the machine formats leave secrets out (dotenv and shell as a
+ * comment) and table shows EI_REDACTED; with reveal, github writes an
+ * ::add-mask:: line for each line of every secret before the assignments.
+ * Writes to out only once everything is checked.  Returns the number of
+ * secrets left out, -1 with err.
  */
-int ei_output_print(FILE *out, const struct ei_resolution *r,
-                    const struct ei_print_opts *o, struct ei_error *err);
+long ei_output_print(FILE *out, const struct ei_resolution *r,
+                     const struct ei_print_opts *o, struct ei_error *err);
 
 /* explain: for each key, every layer that had it, in order, the value
    each gave (redacted), which one won and the final value. */

@@ -180,8 +180,13 @@ static char *concat(const char *a, const char *b, const char *c)
     return s;
 }
 
+/* What dotenv and shell write for a secret without --reveal. */
+#define LEFT_OUT_K "# K is secret: left out (--reveal writes it)\n"
+
 /* One value through every format.  Each column is what follows "K=" (or
-   the format's own prefix); NULL means the format refuses the value. */
+   the format's own prefix); NULL means the format refuses the value.  A
+   secret is left out of every format but table. */
+
 struct value_case {
     const char *name;
     const char *value;
@@ -211,7 +216,7 @@ static const struct value_case value_cases[] = {
      "'it'\\''s \"x\"'", "\"it's \\\"x\\\"\"", false, "it's \"x\""},
     {"dollar", "$HOME/x", 0, "'$HOME/x'", "$HOME/x", "'$HOME/x'", "\"$HOME/x\"",
      false, "$HOME/x"},
-    {"dollar and quote", "'$x'", 0, "\"'\\$x'\"", "'$x'", "''\\''$x'\\'''",
+    {"dollar and quote", "'$x'", 0, NULL, "'$x'", "''\\''$x'\\'''",
      "\"'$x'\"", false, "'$x'"},
     {"backslash", "C:\\path", 0, "'C:\\path'", "C:\\path", "'C:\\path'",
      "\"C:\\\\path\"", false, "C:\\\\path"},
@@ -219,7 +224,7 @@ static const struct value_case value_cases[] = {
      "\"a\\\\'b\"", false, "a\\\\'b"},
     {"newline", "l1\nl2", 0, "'l1\nl2'", NULL, "'l1\nl2'", "\"l1\\nl2\"", true,
      "l1\\nl2"},
-    {"carriage return", "a\rb", 0, "\"a\\rb\"", "a\rb", "'a\rb'", "\"a\\rb\"",
+    {"carriage return", "a\rb", 0, NULL, "a\rb", "'a\rb'", "\"a\\rb\"",
      true, "a\\rb"},
     {"tab", "a\tb", 0, "'a\tb'", "a\tb", "'a\tb'", "\"a\\tb\"", false, "a\\tb"},
     {"control byte", "a\x01z", 0, "'a\x01z'", "a\x01z", "'a\x01z'",
@@ -233,6 +238,21 @@ static const struct value_case value_cases[] = {
      NULL, false, "a\\xff\\xfe"},
     {"overlong utf-8", "\xc0\xaf", 0, "'\xc0\xaf'", "\xc0\xaf", "'\xc0\xaf'",
      NULL, false, "\\xc0\\xaf"},
+    {"backtick", "`id`", 0, "'`id`'", "`id`", "'`id`'", "\"`id`\"", false,
+     "`id`"},
+    {"quote and backtick", "it's `id`", 0, NULL, "it's `id`",
+     "'it'\\''s `id`'", "\"it's `id`\"", false, "it's `id`"},
+    {"quote and newline", "it's\nx", 0, "\"it's\nx\"", NULL, "'it'\\''s\nx'",
+     "\"it's\\nx\"", true, "it's\\nx"},
+    {"quote and tab", "it's\tx", 0, "\"it's\tx\"", "it's\tx", "'it'\\''s\tx'",
+     "\"it's\\tx\"", false, "it's\\tx"},
+    {"brace", "${X}", 0, NULL, "${X}", "'${X}'", "\"${X}\"", false, "${X}"},
+    {"two backslashes", "a\\\\b", 0, "\"a\\\\\\\\b\"", "a\\\\b", "'a\\\\b'",
+     "\"a\\\\\\\\b\"", false, "a\\\\\\\\b"},
+    {"trailing backslash", "a\\", 0, NULL, "a\\", "'a\\'", "\"a\\\\\"", false,
+     "a\\\\"},
+    {"two backslashes and dollar", "\\\\$", 0, NULL, "\\\\$", "'\\\\$'",
+     "\"\\\\\\\\$\"", false, "\\\\\\\\$"},
     {"secret", "s3cr3t-value", EI_ENTRY_SECRET, "'<secret>'", "<secret>",
      "'<secret>'", "\"<secret>\"", false, "<secret>"},
     {"secret not utf-8", "\xff", EI_ENTRY_SECRET, "'<secret>'", "<secret>",
@@ -293,10 +313,17 @@ static void test_print_values(void **state)
             char *want = NULL;
             switch (formats[k]) {
             case EI_FMT_DOTENV:
-                want = concat("K=", vc->dotenv, "\n");
+                if (secret)
+                    want = concat(LEFT_OUT_K, "", "");
+                else if (vc->dotenv != NULL)
+                    want = concat("K=", vc->dotenv, "\n");
+                else
+                    expect_failure(&run, EI_BADDATA, NULL, what);
                 break;
             case EI_FMT_ENV:
-                if (vc->env != NULL)
+                if (secret)
+                    want = concat("", "", "");
+                else if (vc->env != NULL)
                     want = concat("K=", vc->env, "\n");
                 else
                     expect_failure(&run, EI_BADDATA,
@@ -305,10 +332,15 @@ static void test_print_values(void **state)
                                    what);
                 break;
             case EI_FMT_SHELL:
-                want = concat("export K=", vc->shell, "\n");
+                if (secret)
+                    want = concat(LEFT_OUT_K, "", "");
+                else
+                    want = concat("export K=", vc->shell, "\n");
                 break;
             case EI_FMT_JSON:
-                if (vc->json != NULL)
+                if (secret)
+                    want = concat("{}\n", "", "");
+                else if (vc->json != NULL)
                     want = concat("{\n  \"K\": ", vc->json, "\n}\n");
                 else
                     expect_failure(&run, EI_BADDATA,
@@ -317,7 +349,9 @@ static void test_print_values(void **state)
                                    what);
                 break;
             case EI_FMT_GITHUB:
-                if (vc->gh_multi)
+                if (secret)
+                    want = concat("", "", "");
+                else if (vc->gh_multi)
                     expect_github_multi(&run, shown, what);
                 else
                     want = concat("K=", shown, "\n");
@@ -328,8 +362,12 @@ static void test_print_values(void **state)
             default:
                 fail();
             }
-            if (want != NULL)
+            if (want != NULL) {
                 expect_output(&run, want, what);
+                /* the machine formats leave the secret out, and count it */
+                if (run.rc != (secret && formats[k] != EI_FMT_TABLE))
+                    fail_msg("%s: %ld left out", what, run.rc);
+            }
             free(want);
             run_free(&run);
             fx_fini(&f);
@@ -337,24 +375,26 @@ static void test_print_values(void **state)
     }
 }
 
-/* --reveal shows the secret in every format. */
+/* --reveal shows the secret in every format, and github masks it. */
 static void test_print_reveal(void **state)
 {
     static const struct {
         enum ei_format format;
         const char *want;
     } cases[] = {
-        {EI_FMT_DOTENV, "A=\"pw'1\"\nB=\"it's \\$x\"\n"},
-        {EI_FMT_ENV, "A=pw'1\nB=it's $x\n"},
-        {EI_FMT_SHELL, "export A='pw'\\''1'\nexport B='it'\\''s $x'\n"},
-        {EI_FMT_JSON, "{\n  \"A\": \"pw'1\",\n  \"B\": \"it's $x\"\n}\n"},
-        {EI_FMT_GITHUB, "A=pw'1\nB=it's $x\n"},
-        {EI_FMT_TABLE, "KEY  VALUE\nA    pw'1\nB    it's $x\n"},
+        {EI_FMT_DOTENV, "A=\"pw'1\"\nB='$x and y'\n"},
+        {EI_FMT_ENV, "A=pw'1\nB=$x and y\n"},
+        {EI_FMT_SHELL, "export A='pw'\\''1'\nexport B='$x and y'\n"},
+        {EI_FMT_JSON, "{\n  \"A\": \"pw'1\",\n  \"B\": \"$x and y\"\n}\n"},
+        /* the masks first */
+        {EI_FMT_GITHUB, "::add-mask::pw'1\n::add-mask::$x and y\n"
+                        "A=pw'1\nB=$x and y\n"},
+        {EI_FMT_TABLE, "KEY  VALUE\nA    pw'1\nB    $x and y\n"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct fx f;
         fx_init(&f);
-        fx_put(&f, "B", "it's $x", L_VAULT, NULL, EI_ENTRY_SECRET);
+        fx_put(&f, "B", "$x and y", L_VAULT, NULL, EI_ENTRY_SECRET);
         fx_put(&f, "A", "pw'1", L_VAULT, NULL, EI_ENTRY_SECRET);
         struct ei_print_opts o = {.format = cases[i].format, .reveal = true};
         struct run run;
@@ -366,6 +406,58 @@ static void test_print_reveal(void **state)
     }
 }
 
+/*
+ * github with --reveal: an ::add-mask:: per non-empty line of every
+ * secret (escaped as workflow data), before any assignment; with
+ * github_env, the masks alone to out and the assignments to that file.
+ */
+static void test_print_github_masks(void **state)
+{
+    struct fx f;
+    fx_init(&f);
+    fx_put(&f, "S1", "a\n\nb\r%0A", L_VAULT, NULL, EI_ENTRY_SECRET);
+    fx_put(&f, "S2", "x", L_VAULT, NULL, EI_ENTRY_SECRET);
+    fx_put(&f, "P", "p", L_DEFAULTS, NULL, 0);
+    static const char masks[] = "::add-mask::a\n::add-mask::b\n"
+                                "::add-mask::%250A\n::add-mask::x\n";
+
+    char *env = NULL;
+    size_t env_len = 0;
+    FILE *envf = open_memstream(&env, &env_len);
+    assert_non_null(envf);
+    struct ei_print_opts o = {
+        .format = EI_FMT_GITHUB, .reveal = true, .github_env = envf};
+    struct run run;
+    do_print(&run, &f.r, &o);
+    assert_int_equal(fclose(envf), 0);
+    expect_output(&run, masks, "masks alone on out");
+    assert_int_equal(run.rc, 0);
+    assert_non_null(env);
+    assert_true(strncmp(env, "P=p\nS1<<ghadelimiter_", 21) == 0);
+    assert_non_null(strstr(env, "\na\n\nb\r%0A\nghadelimiter_"));
+    assert_true(env_len > 5 && strcmp(env + env_len - 5, "S2=x\n") == 0);
+    assert_null(strstr(env, "::add-mask::"));
+    run_free(&run);
+    free(env);
+
+    /* no file: the masks first, then the assignments, on out */
+    o.github_env = NULL;
+    do_print(&run, &f.r, &o);
+    assert_int_equal(run.rc, 0);
+    assert_true(run.len > strlen(masks) &&
+                memcmp(run.out, masks, strlen(masks)) == 0);
+    assert_true(strncmp(run.out + strlen(masks), "P=p\nS1<<", 8) == 0);
+    run_free(&run);
+
+    /* without --reveal: no mask, no secret, both counted */
+    o.reveal = false;
+    do_print(&run, &f.r, &o);
+    expect_output(&run, "P=p\n", "github without reveal");
+    assert_int_equal(run.rc, 2);
+    run_free(&run);
+    fx_fini(&f);
+}
+
 static void test_print_origin(void **state)
 {
     static const struct {
@@ -375,7 +467,7 @@ static void test_print_origin(void **state)
     } cases[] = {
         {EI_FMT_DOTENV, false,
          "# layer=vault provider=vault locator=secret/app v3 secret\n"
-         "API_KEY='<secret>'\n"
+         "# API_KEY is secret: left out (--reveal writes it)\n"
          "# layer=runtime provider=env overrides=defaults,per-env\n"
          "DB_HOST=db.override\n"
          "# layer=schema provider=schema locator=envinject.conf:12\n"
@@ -388,15 +480,13 @@ static void test_print_origin(void **state)
          "# layer=schema provider=schema locator=envinject.conf:12\n"
          "PORT=5432\n"},
         {EI_FMT_ENV, false,
-         "# layer=vault provider=vault locator=secret/app v3 secret\n"
-         "API_KEY=<secret>\n"
          "# layer=runtime provider=env overrides=defaults,per-env\n"
          "DB_HOST=db.override\n"
          "# layer=schema provider=schema locator=envinject.conf:12\n"
          "PORT=5432\n"},
         {EI_FMT_SHELL, false,
          "# layer=vault provider=vault locator=secret/app v3 secret\n"
-         "export API_KEY='<secret>'\n"
+         "# API_KEY is secret: left out (--reveal writes it)\n"
          "# layer=runtime provider=env overrides=defaults,per-env\n"
          "export DB_HOST='db.override'\n"
          "# layer=schema provider=schema locator=envinject.conf:12\n"
@@ -404,7 +494,6 @@ static void test_print_origin(void **state)
         {EI_FMT_JSON, false,
          "{\n"
          "  \"API_KEY\": {\n"
-         "    \"value\": \"<secret>\",\n"
          "    \"layer\": \"vault\",\n"
          "    \"provider\": \"vault\",\n"
          "    \"locator\": \"secret/app v3\",\n"
@@ -631,19 +720,6 @@ static void test_print_write_error(void **state)
     fx_fini(&f);
 }
 
-/* The reader passes "\$" on to the interpolator, which makes it '$'.
-   Neither the interpolator nor the file provider is linked here, so this
-   does that one step for values that are not literal. */
-static size_t unescape_dollar(char *s, size_t n)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '\\' && i + 1 < n && s[i + 1] == '$')
-            i++;
-        s[o++] = s[i];
-    }
-    return o;
-}
 
 struct read_back {
     char keys[64][16];
@@ -663,11 +739,12 @@ static int collect(void *ctx, const char *const *name, size_t name_n,
     char *v = malloc(value_len + 1);
     assert_non_null(v);
     memcpy(v, value, value_len);
-    size_t len = value_len;
-    if (!(flags & EI_ENTRY_LITERAL))
-        len = unescape_dollar(v, value_len);
+    /* a value the reader interpolates has no '$' to interpolate: the
+       writer quotes those in single quotes, which are literal */
+    assert_true((flags & EI_ENTRY_LITERAL) ||
+                memchr(value, '$', value_len) == NULL);
     rb->values[rb->n] = v;
-    rb->lens[rb->n] = len;
+    rb->lens[rb->n] = value_len;
     rb->n++;
     return 0;
 }
@@ -689,21 +766,18 @@ static void test_dotenv_round_trip(void **state)
         "'\"",
         "both ' and \"",
         "$HOME",
-        "${HOME:-x}",
+        "$HOME:-x}",
         "$$",
-        "it's $x",
-        "\\$x'",
-        "\\",
-        "a\\",
+        "\\$x",
         "a\\nb'",
+        "a\\\\b'",
         "\\\"'",
-        "\\\\$'",
+        "\\'",
         "l1\nl2",
         "l1\nl2'",
-        "\r",
-        "\r\n",
-        "a\rb'",
+        "it's\ttab",
         "tab\there",
+
         "`tick`",
         "`",
         "export",
@@ -1203,7 +1277,10 @@ static void test_canary(void **state)
                     run_free(&run);
                     continue;
                 }
-                assert_int_equal(run.rc, 0);
+                /* the machine formats leave out the two secrets */
+                assert_int_equal(run.rc, reveal || formats[k] == EI_FMT_TABLE
+                                             ? 0
+                                             : 2);
                 bool found =
                     memmem(run.out, run.len, CANARY, strlen(CANARY)) != NULL;
                 if (found != (bool)reveal)
@@ -1277,6 +1354,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_print_values),
         cmocka_unit_test(test_print_reveal),
+        cmocka_unit_test(test_print_github_masks),
+
         cmocka_unit_test(test_print_origin),
         cmocka_unit_test(test_print_table_alignment),
         cmocka_unit_test(test_print_named_keys),

@@ -1,0 +1,311 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# TAP: every print format written with hostile values, then read back by
+# the program that reads that format for real, byte for byte:
+#   dotenv  dash and bash (set -a; . FILE), python-dotenv (each python3
+#           that has it), and envinject's own file provider
+#   shell   dash and bash, sourced and through eval
+#   json    jq
+#   env     a line reader that splits at the first '=' (docker --env-file)
+#   github  the $GITHUB_ENV parser of the Actions runner (a transcription,
+#           tests/integration/gh_env.py), and the ::add-mask:: lines
+# A value the dotenv format cannot write for all its readers alike must be
+# refused (exit 65, nothing written, the key named, the value not); no
+# reader may run a command found in a value; without --reveal no secret
+# may reach a reader as a value.
+#
+# The values come from a dir layer (one file per key, no newline trimmed),
+# marked secret.  The exit status is 0 whatever the results: the "not ok"
+# lines carry them.
+
+set -u
+export LC_ALL=C
+
+here=${0%/*}
+[ "$here" = "$0" ] && here=.
+# absolute: the tests run in a folder of their own
+top_srcdir=$(cd "${top_srcdir:-$here/../..}" && pwd)
+top_builddir=$(cd "${top_builddir:-$top_srcdir}" && pwd)
+envinject=${ENVINJECT:-$top_builddir/envinject}
+gh_env=$top_srcdir/tests/integration/gh_env.py
+
+for c in dash bash jq od; do
+    if ! command -v "$c" >/dev/null 2>&1; then
+        echo "1..0 # SKIP $c not installed"
+        exit 0
+    fi
+done
+if [ ! -x "$envinject" ]; then
+    echo "1..0 # SKIP $envinject not built"
+    exit 0
+fi
+sub_envinject=$envinject
+if [ -n "${VALGRIND:-}" ]; then
+    sub_envinject="valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite -q $envinject"
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ei-formats.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+
+n=0
+ok() {
+    n=$((n + 1))
+    echo "ok $n - $1"
+}
+not_ok() {
+    n=$((n + 1))
+    echo "not ok $n - $1"
+    shift
+    [ $# -gt 0 ] && printf '%s\n' "$@" | sed 's/^/# /'
+}
+# check DESCRIPTION COMMAND...: ok when the command succeeds
+check() {
+    local what=$1
+    shift
+    local msg
+    if msg=$("$@" 2>&1); then
+        ok "$what"
+    else
+        not_ok "$what" "$msg"
+    fi
+}
+
+# --- the values: set A has a dotenv form for every reader, set B has not
+mkdir a b
+put() { printf '%s' "$3" >"$1/$2"; }
+put a Q_BOTH "it's \"double\""
+put a Q_SINGLE "'"
+put a Q_DOUBLE '"'
+put a TICKS 'say `touch pwned` now'
+put a SUBST '$(touch pwned)'
+put a VARS '$HOME and $1 and $$ and $'
+put a BS_ONE 'back\slash \n not a newline'
+put a BS_TWO 'two \\ in a row'
+put a BS_QUOTE "\\' and \\\""
+put a NEWLINE $'line 1\nline 2\n'
+put a QUOTE_NL $'it\'s\nmulti-line'
+put a QUOTE_TAB $'it\'s\ttabbed'
+put a TAB $'a\tb'
+put a SPACES '  lead and trail  '
+put a HASH 'a # not a comment'
+put a HASH_FIRST '#first'
+put a EQUALS 'a=b=c'
+put a UTF8 $'h\xc3\xa9llo \xe2\x9c\x93 \xe6\x97\xa5\xe6\x9c\xac'
+put a EMPTY ''
+put a BARE 'plain-1.2_x/y:z@w%v+u,t'
+put a EXPORT 'export'
+put b ISSUE $'it\'s `touch pwned`'
+put b QUOTE_SUBST "it's \$(touch pwned)"
+put b BRACE '${HOME}'
+put b CR $'a\rb'
+put b CRLF $'a\r\nb'
+put b CR_END $'x\r'
+put b BS_DOLLAR '\\$x'
+put b BS_END_DOLLAR '$x\'
+put b BS_END 'ends in \'
+put b BS_ALONE '\'
+mkdir all
+cp a/* b/* all/
+keys_a=$(ls a)
+keys_all=$(ls all)
+
+# "KEY HEX" per key of $2.. from the files of folder $1
+expected() {
+    local dir=$1 k
+    shift
+    for k in "$@"; do
+        printf '%s %s\n' "$k" "$(od -An -v -tx1 <"$dir/$k" | tr -d ' \n')"
+    done
+}
+expected all $keys_all >want.all
+expected a $keys_a >want.a
+
+ei() {
+    local dir=$1
+    shift
+    env -i PATH="$PATH" $sub_envinject \
+        --layer "dir:$dir,trim_newline=false,secret=true" "$@"
+}
+
+# The dumper that a shell runs after reading the file: "KEY HEX" per key,
+# "KEY UNSET" for a key it did not get.
+cat >dump.sh <<'EOF'
+for k in $KEYS; do
+    if eval "[ \"\${$k+set}\" = set ]"; then
+        eval "v=\${$k}"
+        printf '%s %s\n' "$k" "$(printf '%s' "$v" | od -An -v -tx1 | tr -d ' \n')"
+    else
+        printf '%s UNSET\n' "$k"
+    fi
+done
+EOF
+
+# read_sh SHELL HOW FILE KEYS: what SHELL gets from FILE; HOW is "source"
+# (set -a; . FILE) or "eval"
+read_sh() {
+    local sh=$1 how=$2 file=$3
+    local load=". ./$file"
+    [ "$how" = eval ] && load="eval \"\$(cat ./$file)\""
+    env -i PATH="$PATH" KEYS="$4" "$sh" -c "set -a; $load; set +a; . ./dump.sh"
+}
+
+# same WANT GOT: the reader got every value right and ran nothing
+same() {
+    local want=$1 got=$2
+    if [ -e pwned ]; then
+        rm -f pwned
+        echo "a command in a value was run"
+        return 1
+    fi
+    diff "$want" "$got"
+}
+
+# --- dotenv
+if ei a print --reveal --format dotenv >out.env 2>err; then
+    ok "dotenv: set A written"
+else
+    not_ok "dotenv: set A written" "$(cat err)"
+fi
+for sh in dash bash; do
+    read_sh "$sh" source out.env "$keys_a" >got 2>err
+    check "dotenv read back by $sh (set -a; . FILE)" same want.a got
+done
+pythons=()
+for py in /usr/bin/python3 python3; do
+    p=$(command -v "$py") || continue
+    "$p" -c 'import dotenv' 2>/dev/null || continue
+    seen=
+    for q in "${pythons[@]}"; do
+        [ "$q" -ef "$p" ] && seen=1
+    done
+    [ -z "$seen" ] && pythons+=("$p")
+done
+if [ ${#pythons[@]} -eq 0 ]; then
+    ok "dotenv read back by python-dotenv # SKIP python-dotenv not installed"
+fi
+for p in "${pythons[@]}"; do
+    ver=$("$p" -c 'import importlib.metadata as m; print(m.version("python-dotenv"))' 2>/dev/null)
+    # dotenv_values as users call it: interpolation on
+    env -i PATH="$PATH" "$p" -c '
+import sys, dotenv
+vals = dotenv.dotenv_values(sys.argv[1])
+for k in sys.argv[2:]:
+    v = vals.get(k)
+    print(k, "UNSET" if v is None else v.encode().hex())' out.env $keys_a >got 2>&1
+    check "dotenv read back by python-dotenv ${ver:-?} ($p)" same want.a got
+done
+: >got
+for k in $keys_a; do
+    printf '%s %s\n' "$k" "$(env -i "$envinject" --layer file:out.env get "$k" |
+        od -An -v -tx1 | tr -d ' \n' | sed 's/0a$//')" >>got
+done
+check "dotenv read back by envinject's file provider" same want.a got
+
+for k in $(ls b); do
+    rc=0
+    ei all print --reveal --format dotenv Q_BOTH "$k" >out 2>err || rc=$?
+    line=$(cat err)
+    value=$(cat "b/$k")
+    if [ "$rc" = 65 ] && [ ! -s out ] && [ "$(wc -l <err)" = 1 ] &&
+        [[ $line == "envinject: $k: value holds "*"; use --format=shell or json" ]] &&
+        [[ $line != *"$value"* ]]; then
+        ok "dotenv refuses $k: exit 65, nothing written, one line"
+    else
+        not_ok "dotenv refuses $k: exit 65, nothing written, one line" \
+            "exit $rc" "stdout: $(cat out)" "stderr: $line"
+    fi
+done
+
+# --- shell: every value
+ei all print --reveal --format shell >out.sh 2>err || not_ok "shell: written" "$(cat err)"
+for sh in dash bash; do
+    for how in source eval; do
+        read_sh "$sh" "$how" out.sh "$keys_all" >got 2>err
+        check "shell read back by $sh ($how)" same want.all got
+    done
+done
+
+# --- json: every value
+ei all print --reveal --format json >out.json 2>err || not_ok "json: written" "$(cat err)"
+: >got
+for k in $keys_all; do
+    printf '%s %s\n' "$k" "$(jq -j --arg k "$k" '.[$k]' out.json |
+        od -An -v -tx1 | tr -d ' \n')" >>got
+done
+check "json read back by jq" same want.all got
+
+# --- env: the values without a line feed, split at the first '='
+nolf=$(for k in $keys_all; do
+    [ "$(tr -dc '\n' <"all/$k" | wc -c)" -eq 0 ] && echo "$k"
+done)
+ei all print --reveal --format env $nolf >out.txt 2>err || not_ok "env: written" "$(cat err)"
+expected all $nolf >want.env
+while IFS= read -r line; do
+    printf '%s %s\n' "${line%%=*}" "$(printf '%s' "${line#*=}" | od -An -v -tx1 | tr -d ' \n')"
+done <out.txt >got
+check "env read back by a line reader" same want.env got
+
+# --- github: masks on standard output, the assignments into $GITHUB_ENV
+if command -v python3 >/dev/null 2>&1; then
+    : >gh.env
+    rc=0
+    env -i PATH="$PATH" GITHUB_ENV="$tmp/gh.env" $sub_envinject \
+        --layer "dir:all,trim_newline=false,secret=true" \
+        print --reveal --format github >gh.out 2>err || rc=$?
+    python3 "$gh_env" gh.env $keys_all >got 2>&1
+    check "github: \$GITHUB_ENV read back by the runner's parser" same want.all got
+    python3 "$gh_env" --masks all $keys_all >want.masks
+    check "github: an ::add-mask:: per line of every secret, nothing else" \
+        diff want.masks gh.out
+    rc=0
+    env -i PATH="$PATH" GITHUB_ENV="$tmp/gh.env" $sub_envinject \
+        --layer "dir:all,secret=true" print --reveal --format github \
+        >>gh.env 2>err || rc=$?
+    if [ "$rc" = 64 ] && grep -q 'do not redirect it to \$GITHUB_ENV' err; then
+        ok "github: standard output redirected into \$GITHUB_ENV is refused"
+    else
+        not_ok "github: standard output redirected into \$GITHUB_ENV is refused" \
+            "exit $rc" "$(cat err)"
+    fi
+    # without GITHUB_ENV: the masks first, then the assignments
+    ei all print --reveal --format github >gh.out 2>err
+    python3 "$gh_env" --masks all $keys_all >want
+    head -n "$(wc -l <want)" gh.out >got
+    check "github without \$GITHUB_ENV: masks first on standard output" diff want got
+else
+    ok "github read back # SKIP python3 not installed"
+fi
+
+# --- without --reveal, no reader gets a secret as a value
+unset_all() {
+    for k in $1; do echo "$k UNSET"; done
+}
+unset_all "$keys_all" >want.unset
+for f in dotenv shell; do
+    ei all print --format $f >out.$f 2>err
+    warn=$(cat err)
+    for sh in dash bash; do
+        read_sh "$sh" source out.$f "$keys_all" >got 2>&1
+        check "$f without --reveal: $sh gets no secret" same want.unset got
+    done
+    count=$(echo $keys_all | wc -w)
+    if [ "$warn" = "envinject: warning: $count secret values left out; --reveal writes them" ] &&
+        [ "$(grep -c '^# [A-Z_0-9]* is secret: left out (--reveal writes it)$' out.$f)" = "$count" ] &&
+        ! grep -qv '^#' out.$f; then
+        ok "$f without --reveal: a comment per secret, one warning"
+    else
+        not_ok "$f without --reveal: a comment per secret, one warning" \
+            "stderr: $warn" "$(cat out.$f)"
+    fi
+done
+ei all print --format json >out.json 2>/dev/null
+check "json without --reveal: an empty object" \
+    test "$(jq -c . out.json)" = "{}"
+for f in env github; do
+    ei all print --format $f >out.$f 2>/dev/null
+    check "$f without --reveal: nothing written" test ! -s out.$f
+done
+
+echo "1..$n"
+exit 0
