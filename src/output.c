@@ -426,19 +426,21 @@ static bool dotenv_bare_char(unsigned char c)
  *             and no '`' (sh expands them, and the file provider and
  *             python-dotenv disagree with sh on "\$")
  * Some values fit none: a raw CR is a line end to every dotenv reader
- * (python-dotenv reads in text mode), python-dotenv expands "${" inside
- * any quotes, and takes a backslash before the closing quote, of either
- * kind, for an escaped quote.  Such a value is refused rather than
- * written so that one reader gets other bytes: the shell format takes
- * every value.
+ * (python-dotenv reads in text mode), and python-dotenv takes a backslash
+ * before the closing quote, of either kind, for an escaped quote.  Such a
+ * value is refused rather than written so that one reader gets other
+ * bytes: the shell format takes every value.  One exception is made for
+ * python-dotenv, and documented: it expands "${" even inside single
+ * quotes, where sh, bash, dotenvx and the file provider do not.  A value
+ * holding "${" (a template, a literal from a single-quoted file) is too
+ * common to refuse, so it is single-quoted, and python-dotenv reads it
+ * back the same with interpolate=False.
  */
 static const char *dotenv_unfit(const char *s, size_t n, bool *single,
                                 bool *dbl)
 {
     if (memchr(s, '\r', n) != NULL)
         return "a carriage return, which dotenv readers take for a line end";
-    if (memmem(s, n, "${", 2) != NULL)
-        return "'${', which python-dotenv expands even in single quotes";
     if (n > 0 && s[n - 1] == '\\')
         return "a trailing backslash, which python-dotenv takes for an "
                "escaped closing quote";
