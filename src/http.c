@@ -299,8 +299,11 @@ int64_t ei_http_backoff(unsigned attempt, int64_t base_ms, int64_t cap_ms,
 bool ei_http_retryable(long status)
 {
     /* 501 (a method the server does not have, gRPC Unimplemented) and 505
-       (an HTTP version it does not speak) will not heal by waiting */
-    return status == 429 ||
+       (an HTTP version it does not speak) will not heal by waiting; 408 is
+       a server that gave up waiting for the request, or etcd's gateway
+       whose member is shutting down ("the client connection is closing"):
+       sent again, elsewhere if need be, it is answered */
+    return status == 408 || status == 429 ||
            (status >= 500 && status <= 599 && status != 501 && status != 505);
 }
 

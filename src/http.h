@@ -102,7 +102,7 @@ int ei_http_global_init(struct ei_error *err);
    out) when libcurl cannot be loaded. */
 int ei_http_version(char *out, size_t out_len);
 
-/* Whether a status is retried (429 and 5xx but 501 and 505, unless
+/* Whether a status is retried (408, 429 and 5xx but 501 and 505, unless
    EI_HTTP_NORETRY). */
 bool ei_http_retryable(long status);
 

@@ -204,7 +204,7 @@ struct ei_host {
                                 struct ei_http **out, struct ei_error *err);
     /*
      * One request, with retries inside the deadline: connection errors
-     * and timeouts move on to the next endpoint; 429 and 5xx (and a
+     * and timeouts move on to the next endpoint; 408, 429 and 5xx (and a
      * connection error on the only endpoint) are retried with exponential
      * back-off and full jitter, honouring Retry-After, never past the
      * deadline.  Any other status is returned as it is (EI_OK, resp->status
@@ -251,7 +251,7 @@ struct ei_http_request {
 };
 
 #define EI_HTTP_SECRET      0x1u /* the response body goes to secret memory */
-#define EI_HTTP_NORETRY     0x2u /* no retry on 5xx/429 (a login, a revoke) */
+#define EI_HTTP_NORETRY     0x2u /* no status is retried (a login, a revoke) */
 #define EI_HTTP_SECRET_BODY 0x4u /* the request body holds a credential */
 /*
  * A unary gRPC call: body is one framed message.  The engine speaks HTTP/2

@@ -3,7 +3,7 @@
 # TAP test of the consul provider against tests/fakes/consul_fake.py, a
 # fake Consul agent that it starts on a free loopback port for each
 # scenario and stops on exit: recursive reads, tokens from every source,
-# ACLs, datacenters, fail-over between agents, 403/404/429/500/503, slow
+# ACLs, datacenters, fail-over between agents, 403/404/408/429/500/503, slow
 # replies, malformed replies, and a canary that must never show in stderr
 # or in output without --reveal.
 #
@@ -232,8 +232,10 @@ run_ei --layer consul:config/app/ print
 check "key-list policy refuses the prefix: 77" eval 'rc_is 77 && err_has "HTTP 403"'
 cat >"$work/scenario.json" <<EOF
 {
-  "kv": {"config/app/A": "1", "config/app/B": "2"},
+  "kv": {"config/app/A": "1", "config/app/B": "2", "closing/C": "3"},
   "faults": [
+    {"path": "^/v1/kv/closing/", "status": 408, "times": 1,
+     "body": "grpc: the client connection is closing"},
     {"path": "^/v1/kv/config/app/\$", "status": 429, "times": 1, "retry_after": "1"},
     {"path": "^/v1/kv/config/app/\$", "status": 500, "times": 1},
     {"path": "^/v1/kv/slow/", "delay_ms": 4000},
@@ -250,6 +252,10 @@ run_ei --layer consul:config/app/ print --format dotenv
 check "429 with Retry-After, then 500: retried, honouring Retry-After" \
     eval 'rc_is 0 && out_is "A=1
 B=2" && [ "$elapsed_ms" -ge 1000 ] && log_is "True" 3'
+: >"$work/log.jsonl"
+run_ei --layer consul:closing/ print --format dotenv
+check "408 (request timeout) is retried like 503" \
+    eval 'rc_is 0 && out_is "C=3" && log_is "e[\"path\"] == \"/v1/kv/closing/\"" 2'
 run_ei --layer consul:slow/,timeout=1000 print
 check "slow reply: 69 at the deadline" \
     eval 'rc_is 69 && [ "$elapsed_ms" -lt $((1000 + margin_ms)) ]'

@@ -631,7 +631,7 @@ static void test_retryable_table(void **state)
     } cases[] = {
         {0, false},   {-1, false},  {100, false}, {200, false}, {204, false},
         {301, false}, {304, false}, {400, false}, {401, false}, {403, false},
-        {404, false}, {408, false}, {428, false}, {429, true},  {430, false},
+        {404, false}, {408, true},  {428, false}, {429, true},  {430, false},
         {499, false}, {500, true},  {501, false}, {502, true},  {503, true},
         {504, true},  {505, false}, {506, true},  {599, true},  {600, false},
         {999, false},
@@ -925,34 +925,43 @@ static void test_503_then_200(void **state)
     srv_stop(s);
 }
 
+/* A member that answers 503 (no leader) or 408 (etcd's gateway while its
+   member shuts down) is asked once more, then the next one is. */
 static void test_503_moves_on(void **state)
 {
     static const struct srv_reply busy[] = {
         {503, NULL, "no leader", 0, ANSWER, false}};
+    static const struct srv_reply closing[] = {
+        {408, NULL, "{\"error\":\"grpc: the client connection is closing\"}", 0,
+         ANSWER, false}};
     static const struct srv_reply fine[] = {{200, NULL, "b", 0, ANSWER, false}};
-    struct srv *a = srv_start(busy, 1);
-    struct srv *b = srv_start(fine, 1);
-    const char *urls[] = {a->url, b->url};
-    struct ei_http *c = client(urls, 2, 0, false);
-    struct fake_env fe = {.now = 0, .rnd = RND_MAX};
-    use_fake_env(c, &fe);
-    struct ei_http_request req = {"GET", "/v3/x", NULL, NULL, 0, 0};
-    struct ei_http_response resp;
-    struct ei_error err = {0};
-    struct ei_deadline dl = {0, 5000};
-    /* a once more, then b; and b first from then on */
-    for (int round = 0; round < 2; round++) {
-        assert_int_equal(ei_http_request(c, &req, &dl, &resp, &err), EI_OK);
-        assert_string_equal(resp.endpoint, b->url);
-        assert_string_equal(resp.body, "b");
-        ei_http_response_free(c, &resp);
-        assert_int_equal(srv_reqs(a), 2);
-        assert_int_equal(srv_reqs(b), (size_t)round + 1);
+    const struct srv_reply *first[] = {busy, closing};
+    for (size_t t = 0; t < sizeof(first) / sizeof(first[0]); t++) {
+        struct srv *a = srv_start(first[t], 1);
+        struct srv *b = srv_start(fine, 1);
+        const char *urls[] = {a->url, b->url};
+        struct ei_http *c = client(urls, 2, 0, false);
+        struct fake_env fe = {.now = 0, .rnd = RND_MAX};
+        use_fake_env(c, &fe);
+        struct ei_http_request req = {"GET", "/v3/x", NULL, NULL, 0, 0};
+        struct ei_http_response resp;
+        struct ei_error err = {0};
+        struct ei_deadline dl = {0, 5000};
+        /* a once more, then b; and b first from then on */
+        for (int round = 0; round < 2; round++) {
+            if (ei_http_request(c, &req, &dl, &resp, &err) != EI_OK)
+                fail_msg("HTTP %d first: %s", first[t]->status, err.text);
+            assert_string_equal(resp.endpoint, b->url);
+            assert_string_equal(resp.body, "b");
+            ei_http_response_free(c, &resp);
+            assert_int_equal(srv_reqs(a), 2);
+            assert_int_equal(srv_reqs(b), (size_t)round + 1);
+        }
+        assert_int_equal(fe.sleeps_n, 2);
+        ei_http_free(c);
+        srv_stop(a);
+        srv_stop(b);
     }
-    assert_int_equal(fe.sleeps_n, 2);
-    ei_http_free(c);
-    srv_stop(a);
-    srv_stop(b);
 }
 
 static void test_retry_after_honoured(void **state)
@@ -1518,6 +1527,16 @@ static const struct parity_case parity_cases[] = {
      2},
     {"closed then 200",
      {{0, NULL, true}, {200, "ok", false}},
+     2,
+     0,
+     NULL,
+     EI_OK,
+     200,
+     "ok",
+     NULL,
+     2},
+    {"408 then 200",
+     {{408, "closing", false}, {200, "ok", false}},
      2,
      0,
      NULL,
