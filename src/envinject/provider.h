@@ -204,14 +204,16 @@ struct ei_host {
                                 struct ei_http **out, struct ei_error *err);
     /*
      * One request, with retries inside the deadline: connection errors
-     * and timeouts move on to the next endpoint; 408, 429 and 5xx (and a
+     * and timeouts move on to the next endpoint (with several, an attempt
+     * has timeout / (endpoints + 1), at least 500 ms, to connect and to
+     * receive the first byte of the answer); 408, 429 and 5xx (and a
      * connection error on the only endpoint) are retried with exponential
      * back-off and full jitter, honouring Retry-After, never past the
      * deadline.  Any other status is returned as it is (EI_OK, resp->status
      * set) for the provider to judge.  EI_UNAVAILABLE when every attempt
-     * failed or the deadline passed (err names the layer and endpoints),
-     * EI_BADDATA with errnum EFBIG when the response is larger than
-     * max_response_size.
+     * failed or the deadline passed (err names the layer and endpoints,
+     * and with several, what each did), EI_BADDATA with errnum EFBIG when
+     * the response is larger than max_response_size.
      * A later request starts with the endpoint that answered last.
      */
     enum ei_status (*http_request)(struct ei_http *c,
