@@ -36,8 +36,8 @@
 /* logins per run after a 403: a token that expired mid-run, not a loop */
 #define VAULT_RELOGIN_MAX 3
 /* a login is sent with EI_HTTP_NORETRY (it may consume a secret_id use);
-   429 and 503 mean it never reached the auth method, so those are retried
-   here */
+   408, 429 and 503 mean it never reached the auth method, so those are
+   retried here */
 #define VAULT_LOGIN_BASE_MS  50
 #define VAULT_LOGIN_CAP_MS   2000
 #define VAULT_RETRY_MIN_MS   100
@@ -57,6 +57,7 @@
 #define HTTP_FORBIDDEN    403
 #define HTTP_NOT_FOUND    404
 #define HTTP_BAD_METHOD   405
+#define HTTP_TIMEOUT      408
 #define HTTP_PRECONDITION 412
 #define HTTP_TOO_MANY     429
 #define HTTP_SERVER_ERROR 500
@@ -1118,7 +1119,7 @@ static enum ei_status vault_http_fail(struct vault_state *st,
         return h->error(h, err, EI_NOTFOUND, 0, what,
                         "secret not found (HTTP 404)");
     }
-    if (s == HTTP_PRECONDITION || s == HTTP_TOO_MANY ||
+    if (s == HTTP_TIMEOUT || s == HTTP_PRECONDITION || s == HTTP_TOO_MANY ||
         (s >= HTTP_SERVER_ERROR && s < HTTP_STATUS_END))
         return h->error(h, err, EI_UNAVAILABLE, 0, what, "%s (HTTP %ld)",
                         says & EI_VAULT_SAYS_SEALED ? "Vault is sealed"
@@ -1138,7 +1139,8 @@ static bool vault_login_wait(struct vault_state *st,
                              unsigned attempt, const struct ei_deadline *dl)
 {
     const struct ei_host *h = st->host;
-    if (resp->status != HTTP_TOO_MANY && resp->status != HTTP_UNAVAILABLE)
+    if (resp->status != HTTP_TIMEOUT && resp->status != HTTP_TOO_MANY &&
+        resp->status != HTTP_UNAVAILABLE)
         return false;
     if (attempt + 1 >= VAULT_LOGIN_ATTEMPTS)
         return false;

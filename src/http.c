@@ -172,19 +172,27 @@ int ei_http_version(char *out, size_t out_len)
 /* The longest method token accepted ("OPTIONS" is 7). */
 #define METHOD_MAX 16
 /*
- * With several endpoints, each connection attempt gets an equal share of
- * what is left, but never less than this: a blackholed member (packets
- * dropped, no refusal) must not eat the whole deadline, while a member
- * that is merely slow to shake hands still gets a fair chance.
+ * With several endpoints, an attempt has a share of the layer's timeout,
+ * timeout / (endpoints + 1), to connect and to receive the first byte of
+ * the answer.  A member that accepts connections and never answers (a
+ * frozen process: its kernel still completes the handshake) or drops
+ * packets must not eat the whole deadline: the share leaves time for
+ * every other member and for one more round.  It is never less than
+ * this, so that a member merely slow to shake hands or to start its
+ * answer still gets a fair chance; and the last member not yet tried in a
+ * round gets what is left, as nobody else could use it.
  */
-#define CONNECT_SHARE_MIN_MS 500
+#define ATTEMPT_SHARE_MIN_MS 500
 /* Larger than any reasonable wait, small enough for ms arithmetic. */
 #define RETRY_AFTER_MAX_S ((int64_t)1 << 40)
 #define FIRST_BUFFER      1024
-/* The longest socket wait of a gRPC call (see perform_polled). */
+/* The longest socket wait of a gRPC call (see perform). */
 #define POLL_MAX_MS 5
-/* An attempt that ended this close to its time limit ran into it. */
-#define DEADLINE_SLACK_MS 10
+/* The longest socket wait otherwise: curl wakes up earlier for its own
+   timers, and a first-byte limit shortens it. */
+#define POLL_IDLE_MS 1000
+/* "127.0.0.1:2379: no answer within 1666 ms" and the like, per member */
+#define NOTE_LEN 64
 
 struct ei_http {
     char *layer;
@@ -196,8 +204,11 @@ struct ei_http {
     bool insecure;
     size_t max_response;
     size_t current; /* the endpoint that answered last */
-    CURL *curl;     /* created by the first request, then reused */
-    CURLM *multi;   /* for gRPC calls, created by the first one */
+    /* what each endpoint did last in the current request ("" while it was
+       not tried), for the message when every one failed */
+    char (*notes)[NOTE_LEN];
+    CURL *curl;   /* created by the first request, then reused */
+    CURLM *multi; /* every transfer runs in it (see perform) */
     struct ei_http_env env;
 };
 
@@ -214,7 +225,8 @@ struct rbuf {
     bool secret;
     bool too_big;
     bool nomem;
-    bool grpc; /* keep grpc-status and grpc-message */
+    bool grpc;     /* keep grpc-status and grpc-message */
+    bool answered; /* a byte of the answer came (a header line will do) */
     char retry_after[RETRY_AFTER_LEN];
     char grpc_status[GRPC_STATUS_LEN];
     char grpc_message[GRPC_MESSAGE_RAW];
@@ -299,8 +311,11 @@ int64_t ei_http_backoff(unsigned attempt, int64_t base_ms, int64_t cap_ms,
 bool ei_http_retryable(long status)
 {
     /* 501 (a method the server does not have, gRPC Unimplemented) and 505
-       (an HTTP version it does not speak) will not heal by waiting */
-    return status == 429 ||
+       (an HTTP version it does not speak) will not heal by waiting; 408 is
+       a server that gave up waiting for the request, or etcd's gateway
+       whose member is shutting down ("the client connection is closing"):
+       sent again, elsewhere if need be, it is answered */
+    return status == 408 || status == 429 ||
            (status >= 500 && status <= 599 && status != 501 && status != 505);
 }
 
@@ -528,7 +543,9 @@ struct ei_http *ei_http_new(const struct ei_http_config *cfg,
     c->layer = dup_str(layer != NULL ? layer : "");
     c->endpoints = calloc(cfg->endpoints_n, sizeof(*c->endpoints));
     c->hosts = calloc(cfg->endpoints_n, sizeof(*c->hosts));
-    if (c->layer == NULL || c->endpoints == NULL || c->hosts == NULL)
+    c->notes = calloc(cfg->endpoints_n, sizeof(*c->notes));
+    if (c->layer == NULL || c->endpoints == NULL || c->hosts == NULL ||
+        c->notes == NULL)
         goto oom;
     c->endpoints_n = cfg->endpoints_n;
     if ((cfg->cacert != NULL && (c->cacert = dup_str(cfg->cacert)) == NULL) ||
@@ -579,6 +596,7 @@ void ei_http_free(struct ei_http *c)
     }
     free(c->endpoints);
     free(c->hosts);
+    free(c->notes);
     free(c->locator);
     free(c->cacert);
     free(c->cert);
@@ -609,7 +627,7 @@ static void rbuf_reset(struct rbuf *b)
     if (b->data != NULL)
         sodium_memzero(b->data, b->len);
     b->len = 0;
-    b->too_big = b->nomem = false;
+    b->too_big = b->nomem = b->answered = false;
     b->retry_after[0] = '\0';
     b->grpc_status[0] = '\0';
     b->grpc_message[0] = '\0';
@@ -689,6 +707,7 @@ static size_t header_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     struct rbuf *b = ud;
     size_t n = size * nmemb;
+    b->answered = true;
     if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) {
         /* a new response (after a 100) */
         b->retry_after[0] = '\0';
@@ -999,10 +1018,34 @@ struct attempt_state {
     int64_t retry_after_ms;
 };
 
+/*
+ * What each endpoint did, " (host: what; host: what)", for a client of
+ * several; "" for one, whose locator says it all.  Cut short when it does
+ * not fit.
+ */
+static void member_notes(const struct ei_http *c, char *out, size_t size)
+{
+    out[0] = '\0';
+    if (c->endpoints_n < 2)
+        return;
+    size_t off = 0;
+    for (size_t i = 0; i < c->endpoints_n && off < size; i++) {
+        int n = snprintf(out + off, size - off, "%s%s: %s%s",
+                         i == 0 ? " (" : "; ", c->hosts[i],
+                         c->notes[i][0] != '\0' ? c->notes[i] : "not tried",
+                         i + 1 == c->endpoints_n ? ")" : "");
+        if (n < 0)
+            break;
+        off += (size_t)n;
+    }
+}
+
 static enum ei_status give_up(struct ei_http *c, const struct ei_deadline *dl,
                               const struct attempt_state *s,
                               struct ei_error *err)
 {
+    char members[EI_ERR_TEXT_LEN];
+    member_notes(c, members, sizeof(members));
     if (s->last_status != 0) {
         char gtext[32] = "";
         if (s->last_grpc > 0)
@@ -1010,14 +1053,18 @@ static enum ei_status give_up(struct ei_http *c, const struct ei_deadline *dl,
         if (s->retry_after_past)
             return ei_error_set(err, EI_UNAVAILABLE, 0, c->layer, c->locator,
                                 "HTTP %ld%s after %u attempt%s (retry after "
-                                "%lld s is past the deadline)",
+                                "%lld s is past the deadline)%s",
                                 s->last_status, gtext, s->tries,
                                 s->tries == 1 ? "" : "s",
-                                (long long)(s->retry_after_ms / 1000));
+                                (long long)(s->retry_after_ms / 1000), members);
         return ei_error_set(err, EI_UNAVAILABLE, 0, c->layer, c->locator,
-                            "HTTP %ld%s after %u attempt%s", s->last_status,
-                            gtext, s->tries, s->tries == 1 ? "" : "s");
+                            "HTTP %ld%s after %u attempt%s%s", s->last_status,
+                            gtext, s->tries, s->tries == 1 ? "" : "s", members);
     }
+    if (c->endpoints_n > 1)
+        return ei_error_set(err, EI_UNAVAILABLE, 0, c->layer, c->locator,
+                            "no endpoint answered within %lld ms%s",
+                            (long long)(dl->end_ms - dl->start_ms), members);
     return ei_error_set(err, EI_UNAVAILABLE, 0, c->layer, c->locator,
                         "no endpoint answered within %lld ms (last: %s)",
                         (long long)(dl->end_ms - dl->start_ms),
@@ -1081,14 +1128,23 @@ static bool connection_level(CURLcode rc)
 }
 
 /*
- * curl_easy_perform for gRPC calls, with waits of at most POLL_MAX_MS.
- * libcurl 7.88 (Debian 12) can leave the last HTTP/2 frames of a response
- * read but unprocessed until its socket wait times out, up to a second
- * per call; a short wait bounds that stall.  Time limits are still
- * curl's (CURLOPT_TIMEOUT_MS).
+ * One transfer, through the multi interface so that it can be given up
+ * on when no byte of the answer came within first_byte_ms (measured from
+ * now on the real clock, as curl's own limits are; -1: no such limit).
+ * curl limits the connection and the whole transfer, but not the wait
+ * between the request and the first byte of the answer, which is where a
+ * frozen member keeps a client: its kernel accepts the connection and
+ * takes the request.  *hung says that this limit ended the transfer; the
+ * connection is closed then, not reused.
+ *
+ * gRPC calls wait at most POLL_MAX_MS at a time: libcurl 7.88 (Debian 12)
+ * can leave the last HTTP/2 frames of a response read but unprocessed
+ * until its socket wait times out, up to a second per call.
  */
-static CURLcode perform_polled(struct ei_http *c)
+static CURLcode perform(struct ei_http *c, bool grpc, const struct rbuf *b,
+                        int64_t first_byte_ms, bool *hung)
 {
+    *hung = false;
     if (c->multi == NULL) {
         c->multi = curl_multi_init();
         if (c->multi == NULL)
@@ -1096,13 +1152,27 @@ static CURLcode perform_polled(struct ei_http *c)
     }
     if (curl_multi_add_handle(c->multi, c->curl) != CURLM_OK)
         return CURLE_FAILED_INIT;
+    int64_t hang_at = real_now_ms(NULL) + first_byte_ms;
     CURLcode rc = CURLE_OK;
     bool done = false;
     int running = 1;
     while (running > 0) {
         CURLMcode mc = curl_multi_perform(c->multi, &running);
-        if (mc == CURLM_OK && running > 0)
-            mc = curl_multi_poll(c->multi, NULL, 0, POLL_MAX_MS, NULL);
+        if (mc == CURLM_OK && running > 0) {
+            int64_t wait = grpc ? POLL_MAX_MS : POLL_IDLE_MS;
+            if (first_byte_ms >= 0 && !b->answered) {
+                int64_t until = hang_at - real_now_ms(NULL);
+                if (until <= 0) {
+                    *hung = true;
+                    rc = CURLE_OPERATION_TIMEDOUT;
+                    done = true;
+                    break;
+                }
+                if (until < wait)
+                    wait = until;
+            }
+            mc = curl_multi_poll(c->multi, NULL, 0, (int)wait, NULL);
+        }
         if (mc != CURLM_OK) {
             rc = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY
                                            : CURLE_RECV_ERROR;
@@ -1119,6 +1189,41 @@ static CURLcode perform_polled(struct ei_http *c)
         }
     curl_multi_remove_handle(c->multi, c->curl);
     return rc;
+}
+
+/*
+ * Why an attempt of a client of several endpoints ran out of time, naming
+ * the limit it met (limit_ms, or the layer's deadline when -1) and how
+ * far it got: not even the request out (the connection or the TLS
+ * handshake), no byte of the answer, or part of it.
+ */
+static void timeout_note(char *out, size_t size, bool sent, bool answered,
+                         int64_t limit_ms)
+{
+    const char *what = answered ? "whole answer"
+                       : sent   ? "answer"
+                                : "connection";
+    if (limit_ms < 0)
+        snprintf(out, size, "no %s before the deadline", what);
+    else
+        snprintf(out, size, "no %s within %lld ms", what, (long long)limit_ms);
+}
+
+/*
+ * The time an attempt may take to connect and to receive the first byte
+ * of the answer (see ATTEMPT_SHARE_MIN_MS): all that is left with one
+ * endpoint, or for the last one of a round not yet tried.
+ */
+static int64_t attempt_budget(const struct ei_http *c,
+                              const struct ei_deadline *dl,
+                              const struct attempt_state *s, int64_t left)
+{
+    if (c->endpoints_n < 2 || s->round_fails + 1 >= c->endpoints_n)
+        return left;
+    int64_t share = (dl->end_ms - dl->start_ms) / (int64_t)(c->endpoints_n + 1);
+    if (share < ATTEMPT_SHARE_MIN_MS)
+        share = ATTEMPT_SHARE_MIN_MS;
+    return share < left ? share : left;
 }
 
 /* Sleep before the next round, or say that no retry fits (-1). */
@@ -1187,6 +1292,7 @@ enum ei_status ei_http_request(struct ei_http *c,
     char *url = NULL;
     size_t url_cap = 0;
     int plen = path_len(req->path);
+    memset(c->notes, 0, c->endpoints_n * sizeof(*c->notes));
 
     for (;;) {
         int64_t start = now_ms(c);
@@ -1213,16 +1319,15 @@ enum ei_status ei_http_request(struct ei_http *c,
                               "cannot set up the HTTP request");
             break;
         }
-        int64_t conn = left;
-        if (c->endpoints_n > 1) {
-            int64_t share = left / (int64_t)c->endpoints_n;
-            int64_t floor =
-                left < CONNECT_SHARE_MIN_MS ? left : CONNECT_SHARE_MIN_MS;
-            conn = share > floor ? share : floor;
-        }
+        /* the same budget bounds the connection and the first byte; a
+           request that must not be sent twice waits for its answer until
+           the deadline once it went out */
+        int64_t conn = attempt_budget(c, dl, &s, left);
+        int64_t first_byte = conn < left && !noretry ? conn : -1;
         curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)left);
         curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)conn);
-        CURLcode rc = grpc ? perform_polled(c) : curl_easy_perform(c->curl);
+        bool hung;
+        CURLcode rc = perform(c, grpc, &b, first_byte, &hung);
         s.tries++;
         int64_t took = now_ms(c) - start;
 
@@ -1274,6 +1379,7 @@ enum ei_status ei_http_request(struct ei_http *c,
             s.retry_after_ms = ra;
             char why[48];
             snprintf(why, sizeof(why), "HTTP %ld%s", status, gtext);
+            snprintf(c->notes[idx], sizeof(c->notes[idx]), "%s", why);
             /* the same member once more, then the next one: a 503 from a
                member that lost its quorum will not heal in a few ms */
             if (++s.status_here >= 2 && c->endpoints_n > 1) {
@@ -1297,15 +1403,28 @@ enum ei_status ei_http_request(struct ei_http *c,
             break;
         }
         const char *reason = fail_reason(c->curl, rc);
+        long sent = 0;
+        curl_easy_getinfo(c->curl, CURLINFO_REQUEST_SIZE, &sent);
+        bool timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+        /* which limit ended it: the attempt's own budget says that this
+           member did not answer in time; the layer's deadline, nothing */
+        bool by_deadline = timed_out && !hung && (sent > 0 || conn >= left);
+        char what[NOTE_LEN];
+        if (timed_out && c->endpoints_n > 1)
+            timeout_note(what, sizeof(what), sent > 0, b.answered,
+                         hung          ? first_byte
+                         : by_deadline ? -1
+                                       : conn);
+        else
+            snprintf(what, sizeof(what), "%s", reason);
         ei_diag_msg(EI_LOG_INFO, c->layer, NULL, "%s %s %.*s -> %s (%lld ms)",
-                    req->method, c->hosts[idx], plen, req->path, reason,
+                    req->method, c->hosts[idx], plen, req->path, what,
                     (long long)took);
         /* an attempt the deadline cut short says nothing about the
            endpoint: the error keeps naming what the one before met */
-        bool cut = rc == CURLE_OPERATION_TIMEDOUT &&
-                   took >= left - DEADLINE_SLACK_MS &&
-                   (s.last_reason != NULL || s.last_status != 0);
-        if (!cut) {
+        if (!by_deadline || c->notes[idx][0] == '\0')
+            snprintf(c->notes[idx], sizeof(c->notes[idx]), "%s", what);
+        if (!by_deadline || (s.last_reason == NULL && s.last_status == 0)) {
             s.last_reason = reason;
             s.last_status = 0;
             s.retry_after_ms = -1;
@@ -1314,19 +1433,18 @@ enum ei_status ei_http_request(struct ei_http *c,
         if (noretry) {
             /* a login or a revoke goes elsewhere only when nothing of it
                reached this server; sent twice, it could act twice */
-            long sent = 0;
-            curl_easy_getinfo(c->curl, CURLINFO_REQUEST_SIZE, &sent);
             if (sent > 0 || s.tries >= c->endpoints_n) {
                 st = give_up(c, dl, &s, err);
                 break;
             }
             idx = (idx + 1) % c->endpoints_n;
+            s.round_fails++;
             continue;
         }
         idx = (idx + 1) % c->endpoints_n;
         if (++s.round_fails < c->endpoints_n) {
             ei_diag_msg(EI_LOG_DEBUG, c->layer, NULL, "trying %s after %s",
-                        c->hosts[idx], reason);
+                        c->hosts[idx], what);
             continue;
         }
         s.round_fails = 0;

@@ -65,9 +65,13 @@ void ei_http_set_env(struct ei_http *c, const struct ei_http_env *env);
  * client is used by one thread at a time.  Log lines go through diag.c
  * under the layer's name: at -v one per attempt ("GET host /path -> 200
  * (3 ms)", the path without its query), at -vv the retry decisions;
- * never a header or a body.  A TLS certificate that does not verify is
- * EI_DENIED at once (no retry, no other endpoint); a missing CA bundle or
- * an unusable client certificate is EI_BADCONFIG.  With EI_HTTP_NORETRY
+ * never a header or a body.  With several endpoints, an attempt that
+ * neither connects nor receives the first byte of the answer within its
+ * share of the deadline (see ATTEMPT_SHARE_MIN_MS in http.c) moves on to
+ * the next endpoint, and the error of a request that failed says what
+ * each endpoint did.  A TLS certificate that does not verify is EI_DENIED
+ * at once (no retry, no other endpoint); a missing CA bundle or an
+ * unusable client certificate is EI_BADCONFIG.  With EI_HTTP_NORETRY
  * an answer of any status is returned as it is, and a connection failure
  * moves on to the next endpoint only when nothing was sent.
  */
@@ -102,7 +106,7 @@ int ei_http_global_init(struct ei_error *err);
    out) when libcurl cannot be loaded. */
 int ei_http_version(char *out, size_t out_len);
 
-/* Whether a status is retried (429 and 5xx but 501 and 505, unless
+/* Whether a status is retried (408, 429 and 5xx but 501 and 505, unless
    EI_HTTP_NORETRY). */
 bool ei_http_retryable(long status);
 

@@ -204,14 +204,16 @@ struct ei_host {
                                 struct ei_http **out, struct ei_error *err);
     /*
      * One request, with retries inside the deadline: connection errors
-     * and timeouts move on to the next endpoint; 429 and 5xx (and a
+     * and timeouts move on to the next endpoint (with several, an attempt
+     * has timeout / (endpoints + 1), at least 500 ms, to connect and to
+     * receive the first byte of the answer); 408, 429 and 5xx (and a
      * connection error on the only endpoint) are retried with exponential
      * back-off and full jitter, honouring Retry-After, never past the
      * deadline.  Any other status is returned as it is (EI_OK, resp->status
      * set) for the provider to judge.  EI_UNAVAILABLE when every attempt
-     * failed or the deadline passed (err names the layer and endpoints),
-     * EI_BADDATA with errnum EFBIG when the response is larger than
-     * max_response_size.
+     * failed or the deadline passed (err names the layer and endpoints,
+     * and with several, what each did), EI_BADDATA with errnum EFBIG when
+     * the response is larger than max_response_size.
      * A later request starts with the endpoint that answered last.
      */
     enum ei_status (*http_request)(struct ei_http *c,
@@ -251,7 +253,7 @@ struct ei_http_request {
 };
 
 #define EI_HTTP_SECRET      0x1u /* the response body goes to secret memory */
-#define EI_HTTP_NORETRY     0x2u /* no retry on 5xx/429 (a login, a revoke) */
+#define EI_HTTP_NORETRY     0x2u /* no status is retried (a login, a revoke) */
 #define EI_HTTP_SECRET_BODY 0x4u /* the request body holds a credential */
 /*
  * A unary gRPC call: body is one framed message.  The engine speaks HTTP/2

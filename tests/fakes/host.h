@@ -60,9 +60,9 @@ void fake_host_free(struct fake_host *fh);
  *   insecure, max_response_size from 1 to 1 GiB; key needs cert) and
  *   copies the endpoints; it validates no URL (test_http.c covers that).
  *   No endpoint: EI_BADCONFIG.
- * - http_request takes one reply per attempt.  A 429 or 5xx, or a reply
- *   flagged FAKE_HTTP_CLOSE, is retried with the next queued reply, as the
- *   engine's back-off would; when none is left the request fails as the
+ * - http_request takes one reply per attempt.  A 408, 429 or 5xx, or a
+ *   reply flagged FAKE_HTTP_CLOSE, is retried with the next queued reply, as
+ *   the engine's back-off would; when none is left the request fails as the
  *   engine gives up: EI_UNAVAILABLE "HTTP 503 after N attempts" or "no
  *   endpoint answered within N ms (last: connection closed without a
  *   response)".  A CLOSE moves on to the next endpoint.  With

@@ -3,9 +3,9 @@
 # TAP test of the consul provider against tests/fakes/consul_fake.py, a
 # fake Consul agent that it starts on a free loopback port for each
 # scenario and stops on exit: recursive reads, tokens from every source,
-# ACLs, datacenters, fail-over between agents, 403/404/429/500/503, slow
-# replies, malformed replies, and a canary that must never show in stderr
-# or in output without --reveal.
+# ACLs, datacenters, fail-over between agents (one that refuses, one that
+# hangs), 403/404/408/429/500/503, slow replies, malformed replies, and a
+# canary that must never show in stderr or in output without --reveal.
 #
 # Needs python3 (standard library only); skips without it.  Under
 # $VALGRIND every envinject run goes through valgrind.
@@ -57,6 +57,25 @@ dead_port=$(python3 -c 'import socket
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])')
+
+# An agent that accepts connections and never answers, as a frozen
+# process does (the kernel completes the handshake and takes the request):
+# a socket that listens and never accepts; stopped on exit.
+hung_pid=
+python3 -c 'import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(64)
+print(s.getsockname()[1], flush=True)
+sys.stdout.close()
+time.sleep(600)' >"$work/hung.port" &
+hung_pid=$!
+trap 'kill "$hung_pid" 2>/dev/null; cleanup' EXIT
+for _ in $(seq 100); do
+    [ -s "$work/hung.port" ] && break
+    sleep 0.05
+done
+hung_port=$(head -n 1 "$work/hung.port")
 
 # --- running envinject ---
 
@@ -192,6 +211,21 @@ conf "layers = ({ provider = \"consul\"; prefix = \"config/app/\";
 run_ei print --format dotenv
 check "endpoints fail over: an agent that refuses is skipped" \
     eval 'rc_is 0 && out_is DB_HOST=db.local && log_is "True" 1'
+# a share of 6000 / 3 ms for the agent that hangs, then the next one
+conf "layers = ({ provider = \"consul\"; prefix = \"config/app/\";
+  endpoints = [\"http://127.0.0.1:$hung_port\", \"$addr\"]; include = [\"DB_HOST\"];
+  timeout = 6000; });"
+: >"$work/log.jsonl"
+run_ei -v print --format dotenv
+check "an agent that accepts and never answers is given up on for the next" \
+    eval 'rc_is 0 && out_is DB_HOST=db.local && log_is "True" 1 &&
+          err_has "127.0.0.1:$hung_port /v1/kv/config/app/ -> no answer within 2000 ms"'
+conf "layers = ({ provider = \"consul\"; prefix = \"config/app/\";
+  endpoints = [\"http://127.0.0.1:$hung_port\", \"http://127.0.0.1:$dead_port\"];
+  timeout = 1500; });"
+run_ei print
+check "no agent answers: 69, naming what each agent did" \
+    eval 'rc_is 69 && err_has "(127.0.0.1:$hung_port: no answer within 500 ms; 127.0.0.1:$dead_port: connection refused)"'
 conf "layers = ({ provider = \"consul\"; prefix = \"config/app/\";
   endpoints = [\"http://127.0.0.1:$dead_port\"]; timeout = 800; });"
 run_ei print
@@ -232,8 +266,10 @@ run_ei --layer consul:config/app/ print
 check "key-list policy refuses the prefix: 77" eval 'rc_is 77 && err_has "HTTP 403"'
 cat >"$work/scenario.json" <<EOF
 {
-  "kv": {"config/app/A": "1", "config/app/B": "2"},
+  "kv": {"config/app/A": "1", "config/app/B": "2", "closing/C": "3"},
   "faults": [
+    {"path": "^/v1/kv/closing/", "status": 408, "times": 1,
+     "body": "grpc: the client connection is closing"},
     {"path": "^/v1/kv/config/app/\$", "status": 429, "times": 1, "retry_after": "1"},
     {"path": "^/v1/kv/config/app/\$", "status": 500, "times": 1},
     {"path": "^/v1/kv/slow/", "delay_ms": 4000},
@@ -250,6 +286,10 @@ run_ei --layer consul:config/app/ print --format dotenv
 check "429 with Retry-After, then 500: retried, honouring Retry-After" \
     eval 'rc_is 0 && out_is "A=1
 B=2" && [ "$elapsed_ms" -ge 1000 ] && log_is "True" 3'
+: >"$work/log.jsonl"
+run_ei --layer consul:closing/ print --format dotenv
+check "408 (request timeout) is retried like 503" \
+    eval 'rc_is 0 && out_is "C=3" && log_is "e[\"path\"] == \"/v1/kv/closing/\"" 2'
 run_ei --layer consul:slow/,timeout=1000 print
 check "slow reply: 69 at the deadline" \
     eval 'rc_is 69 && [ "$elapsed_ms" -lt $((1000 + margin_ms)) ]'

@@ -55,6 +55,8 @@ cleanup() {
     local p
     for p in "${pid_of[@]}"; do
         kill "$p" 2>/dev/null
+        # a member frozen by a test would never act on the TERM
+        kill -CONT "$p" 2>/dev/null
     done
     for p in "${pid_of[@]}"; do
         wait "$p" 2>/dev/null
@@ -376,7 +378,8 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-# Three members: fail-over, serializable reads without quorum, all down.
+# Three members: fail-over (a member frozen, then stopped), serializable
+# reads without quorum, all down.
 
 if start_cluster c 3 http; then
     ok "three-member cluster started"
@@ -388,6 +391,29 @@ if start_cluster c 3 http; then
     run_ei --layer "etcd,$eps,prefix=/svc/prod/" print --format dotenv
     check "all members up" \
         out_is "$(printf 'DB_HOST=db.cluster\nDB_PORT=5433')"
+
+    # A frozen member still takes connections and requests (its kernel
+    # does), and never answers: it must cost its share of the timeout
+    # (12000 / 4 ms), not all of it.  The cluster may have to elect a new
+    # leader meanwhile, hence the generous timeout; what is checked is who
+    # answered and that the frozen one was given up on, not how fast.
+    kill -STOP "${pid_of[c1]}"
+    for api in json grpc; do
+        run_ei -v --layer "etcd,$eps,prefix=/svc/prod/,api=$api,timeout=12000" \
+            explain DB_HOST
+        check "$api: first member frozen (SIGSTOP): given up on, the next answers" \
+            eval 'rc_is 0 && grep -q -F "(${m[1]})" "$work/out" &&
+                  err_has "${m[0]#http://} /[a-zA-Z0-9./]*[Rr]ange -> no answer within 3000 ms"'
+    done
+    kill -STOP "${pid_of[c2]}" "${pid_of[c3]}"
+    run_ei --layer "etcd,$eps,prefix=/svc/prod/,timeout=2000" get DB_HOST
+    check "every member frozen: 69, naming what each did" \
+        eval 'rc_is 69 &&
+              err_has "(${m[0]#http://}: no answer within 500 ms; ${m[1]#http://}: no answer within 500 ms; ${m[2]#http://}: no answer before the deadline)"'
+    kill -CONT "${pid_of[c1]}" "${pid_of[c2]}" "${pid_of[c3]}"
+    for i in 1 2 3; do
+        wait_ready "c$i" "${m[i - 1]}" || not_ok "member c$i back after SIGCONT"
+    done
 
     stop_member c1
     run_ei --layer "etcd,$eps,prefix=/svc/prod/" explain DB_HOST

@@ -631,7 +631,7 @@ static void test_retryable_table(void **state)
     } cases[] = {
         {0, false},   {-1, false},  {100, false}, {200, false}, {204, false},
         {301, false}, {304, false}, {400, false}, {401, false}, {403, false},
-        {404, false}, {408, false}, {428, false}, {429, true},  {430, false},
+        {404, false}, {408, true},  {428, false}, {429, true},  {430, false},
         {499, false}, {500, true},  {501, false}, {502, true},  {503, true},
         {504, true},  {505, false}, {506, true},  {599, true},  {600, false},
         {999, false},
@@ -925,34 +925,43 @@ static void test_503_then_200(void **state)
     srv_stop(s);
 }
 
+/* A member that answers 503 (no leader) or 408 (etcd's gateway while its
+   member shuts down) is asked once more, then the next one is. */
 static void test_503_moves_on(void **state)
 {
     static const struct srv_reply busy[] = {
         {503, NULL, "no leader", 0, ANSWER, false}};
+    static const struct srv_reply closing[] = {
+        {408, NULL, "{\"error\":\"grpc: the client connection is closing\"}", 0,
+         ANSWER, false}};
     static const struct srv_reply fine[] = {{200, NULL, "b", 0, ANSWER, false}};
-    struct srv *a = srv_start(busy, 1);
-    struct srv *b = srv_start(fine, 1);
-    const char *urls[] = {a->url, b->url};
-    struct ei_http *c = client(urls, 2, 0, false);
-    struct fake_env fe = {.now = 0, .rnd = RND_MAX};
-    use_fake_env(c, &fe);
-    struct ei_http_request req = {"GET", "/v3/x", NULL, NULL, 0, 0};
-    struct ei_http_response resp;
-    struct ei_error err = {0};
-    struct ei_deadline dl = {0, 5000};
-    /* a once more, then b; and b first from then on */
-    for (int round = 0; round < 2; round++) {
-        assert_int_equal(ei_http_request(c, &req, &dl, &resp, &err), EI_OK);
-        assert_string_equal(resp.endpoint, b->url);
-        assert_string_equal(resp.body, "b");
-        ei_http_response_free(c, &resp);
-        assert_int_equal(srv_reqs(a), 2);
-        assert_int_equal(srv_reqs(b), (size_t)round + 1);
+    const struct srv_reply *first[] = {busy, closing};
+    for (size_t t = 0; t < sizeof(first) / sizeof(first[0]); t++) {
+        struct srv *a = srv_start(first[t], 1);
+        struct srv *b = srv_start(fine, 1);
+        const char *urls[] = {a->url, b->url};
+        struct ei_http *c = client(urls, 2, 0, false);
+        struct fake_env fe = {.now = 0, .rnd = RND_MAX};
+        use_fake_env(c, &fe);
+        struct ei_http_request req = {"GET", "/v3/x", NULL, NULL, 0, 0};
+        struct ei_http_response resp;
+        struct ei_error err = {0};
+        struct ei_deadline dl = {0, 5000};
+        /* a once more, then b; and b first from then on */
+        for (int round = 0; round < 2; round++) {
+            if (ei_http_request(c, &req, &dl, &resp, &err) != EI_OK)
+                fail_msg("HTTP %d first: %s", first[t]->status, err.text);
+            assert_string_equal(resp.endpoint, b->url);
+            assert_string_equal(resp.body, "b");
+            ei_http_response_free(c, &resp);
+            assert_int_equal(srv_reqs(a), 2);
+            assert_int_equal(srv_reqs(b), (size_t)round + 1);
+        }
+        assert_int_equal(fe.sleeps_n, 2);
+        ei_http_free(c);
+        srv_stop(a);
+        srv_stop(b);
     }
-    assert_int_equal(fe.sleeps_n, 2);
-    ei_http_free(c);
-    srv_stop(a);
-    srv_stop(b);
 }
 
 static void test_retry_after_honoured(void **state)
@@ -1087,8 +1096,12 @@ static void test_all_refused(void **state)
     int64_t took = mono_ms() - dl.start_ms;
     if (took > 600 + 200 || took < 600 - EI_HTTP_RETRY_MIN_MS - 100)
         fail_msg("gave up after %lld ms", (long long)took);
-    assert_string_equal(err.text, "no endpoint answered within 600 ms "
-                                  "(last: connection refused)");
+    char want[256];
+    snprintf(want, sizeof(want),
+             "no endpoint answered within 600 ms (%s: connection refused; "
+             "%s: connection refused)",
+             a + 7, b + 7);
+    assert_string_equal(err.text, want);
     char loc[160];
     snprintf(loc, sizeof(loc), "%s, %s", a, b);
     assert_string_equal(err.locator, loc);
@@ -1153,12 +1166,134 @@ static void test_deadline_cut_keeps_reason(void **state)
     real_deadline(&dl, 1000);
     assert_int_equal(ei_http_request(c, &req, &dl, &resp, &err),
                      EI_UNAVAILABLE);
-    assert_string_equal(err.text, "no endpoint answered within 1000 ms "
-                                  "(last: connection refused)");
+    /* the member that was given the rest of the time is not blamed for
+       more than not answering before the deadline */
+    char want[256];
+    snprintf(want, sizeof(want),
+             "no endpoint answered within 1000 ms (%s: connection refused; "
+             "%s: no answer before the deadline)",
+             dead + 7, s->url + 7);
+    assert_string_equal(err.text, want);
     assert_int_equal(srv_reqs(s), 1);
     ei_http_free(c);
     srv_stop(s);
     close(dfd);
+}
+
+/*
+ * A member that takes the connection and never answers (a frozen etcd:
+ * its kernel still accepts) is given up on after its share of the
+ * timeout, and the next member answers.  The fake clock does not move
+ * while the engine waits on sockets, so the deadline never runs out
+ * however slow the machine: what the test shows is the share alone.
+ */
+static void test_hung_member_skipped(void **state)
+{
+    static const struct srv_reply hang[] = {{0, NULL, NULL, 0, HANG, false}};
+    static const struct srv_reply fine[] = {{200, NULL, "b", 0, ANSWER, false}};
+    struct srv *a = srv_start(hang, 1);
+    struct srv *b = srv_start(fine, 1);
+    /* the TLS handshake with a member that never answers it is the
+       connection's part of the same budget */
+    char tls_a[80];
+    snprintf(tls_a, sizeof(tls_a), "https://%s", a->url + 7);
+    const struct {
+        const char *first;
+        const char *said;
+    } cases[] = {
+        {a->url, "-> no answer within 500 ms ("},
+        {tls_a, "-> no connection within 500 ms ("},
+    };
+    for (size_t t = 0; t < sizeof(cases) / sizeof(cases[0]); t++) {
+        const char *urls[] = {cases[t].first, b->url};
+        struct ei_http *c = client(urls, 2, 0, false);
+        struct fake_env fe = {.now = 0, .rnd = RND_MAX};
+        use_fake_env(c, &fe);
+        struct ei_http_request req = {"GET", "/v3/kv/range", NULL, NULL, 0, 0};
+        struct ei_http_response resp;
+        struct ei_error err = {0};
+        /* a share of 1500 / 3 = 500 ms, the least there is */
+        struct ei_deadline dl = {0, 1500};
+        struct capture cap;
+        capture_start(&cap, 1);
+        enum ei_status st = ei_http_request(c, &req, &dl, &resp, &err);
+        char *log = capture_end(&cap);
+        if (st != EI_OK)
+            fail_msg("%s first: %s", cases[t].first, err.text);
+        assert_string_equal(resp.endpoint, b->url);
+        assert_string_equal(resp.body, "b");
+        ei_http_response_free(c, &resp);
+        if (count_lines_with(log, cases[t].said) != 1)
+            fail_msg("%s first, log:\n%s", cases[t].first, log);
+        free(log);
+        /* no back-off: the next member was tried at once */
+        assert_int_equal(fe.sleeps_n, 0);
+        /* and the next request starts with the member that answered */
+        assert_int_equal(ei_http_request(c, &req, &dl, &resp, &err), EI_OK);
+        assert_string_equal(resp.endpoint, b->url);
+        ei_http_response_free(c, &resp);
+        ei_http_free(c);
+    }
+    /* a received the plain request once; b both of each round */
+    assert_int_equal(srv_reqs(a), 1);
+    assert_int_equal(srv_reqs(b), 4);
+    srv_stop(a);
+    srv_stop(b);
+}
+
+/*
+ * When every member hangs, the message says what each did, so that the
+ * one that hung is named; a request that must not be sent twice is not
+ * sent to the next member after one took it and hung.
+ */
+static void test_hung_members_named(void **state)
+{
+    static const struct srv_reply hang[] = {{0, NULL, NULL, 0, HANG, false}};
+    static const struct srv_reply fine[] = {{200, NULL, "b", 0, ANSWER, false}};
+    struct srv *a = srv_start(hang, 1);
+    struct srv *b = srv_start(hang, 1);
+    struct srv *ok = srv_start(fine, 1);
+    const char *urls[] = {a->url, b->url};
+    struct ei_http *c = client(urls, 2, 0, false);
+    struct ei_http_request req = {"GET", "/v3/kv/range", NULL, NULL, 0, 0};
+    struct ei_http_response resp;
+    struct ei_error err = {0};
+    struct ei_deadline dl;
+    real_deadline(&dl, 1500);
+    assert_int_equal(ei_http_request(c, &req, &dl, &resp, &err),
+                     EI_UNAVAILABLE);
+    /* a had its share; b, the last of the round, the rest */
+    char want[256];
+    snprintf(want, sizeof(want),
+             "no endpoint answered within 1500 ms (%s: no answer within "
+             "500 ms; %s: no answer before the deadline)",
+             a->url + 7, b->url + 7);
+    assert_string_equal(err.text, want);
+    assert_int_equal(srv_reqs(a), 1);
+    assert_int_equal(srv_reqs(b), 1);
+    ei_http_free(c);
+
+    const char *aok[] = {a->url, ok->url};
+    c = client(aok, 2, 0, false);
+    struct fake_env fe = {.now = 0, .rnd = RND_MAX};
+    use_fake_env(c, &fe);
+    struct ei_http_request login = {"POST", "/login", NULL,
+                                    "{}",   2,        EI_HTTP_NORETRY};
+    dl = (struct ei_deadline){0, 1000};
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(ei_http_request(c, &login, &dl, &resp, &err),
+                     EI_UNAVAILABLE);
+    snprintf(want, sizeof(want),
+             "no endpoint answered within 1000 ms (%s: no answer before the "
+             "deadline; %s: not tried)",
+             a->url + 7, ok->url + 7);
+    assert_string_equal(err.text, want);
+    assert_int_equal(srv_reqs(a), 2);
+    assert_int_equal(srv_reqs(ok), 0);
+    ei_http_free(c);
+    srv_stop(a);
+    srv_stop(b);
+    srv_stop(ok);
 }
 
 static void test_slow_answer_and_broken_connection(void **state)
@@ -1393,9 +1528,12 @@ static void test_noretry(void **state)
     real_deadline(&dl, 3000);
     assert_int_equal(ei_http_request(c, &req, &dl, &resp, &err),
                      EI_UNAVAILABLE);
-    assert_string_equal(err.text, "no endpoint answered within 3000 ms "
-                                  "(last: connection closed without a "
-                                  "response)");
+    char want[256];
+    snprintf(want, sizeof(want),
+             "no endpoint answered within 3000 ms (%s: connection closed "
+             "without a response; %s: not tried)",
+             a->url + 7, b->url + 7);
+    assert_string_equal(err.text, want);
     assert_int_equal(srv_reqs(a), 2);
     assert_int_equal(srv_reqs(b), 0);
     ei_http_free(c);
@@ -1420,8 +1558,11 @@ static void test_noretry(void **state)
     assert_int_equal(ei_http_request(c, &req, &dl, &resp, &err),
                      EI_UNAVAILABLE);
     assert_int_equal(fe.sleeps_n, 0);
-    assert_string_equal(err.text, "no endpoint answered within 5000 ms "
-                                  "(last: connection refused)");
+    snprintf(want, sizeof(want),
+             "no endpoint answered within 5000 ms (%s: connection refused; "
+             "%s: connection refused)",
+             dead + 7, dead2 + 7);
+    assert_string_equal(err.text, want);
     ei_http_free(c);
     srv_stop(a);
     srv_stop(b);
@@ -1518,6 +1659,16 @@ static const struct parity_case parity_cases[] = {
      2},
     {"closed then 200",
      {{0, NULL, true}, {200, "ok", false}},
+     2,
+     0,
+     NULL,
+     EI_OK,
+     200,
+     "ok",
+     NULL,
+     2},
+    {"408 then 200",
+     {{408, "closing", false}, {200, "ok", false}},
      2,
      0,
      NULL,
@@ -1822,6 +1973,8 @@ int main(void)
         cmocka_unit_test(test_all_refused),
         cmocka_unit_test(test_never_answers),
         cmocka_unit_test(test_deadline_cut_keeps_reason),
+        cmocka_unit_test(test_hung_member_skipped),
+        cmocka_unit_test(test_hung_members_named),
         cmocka_unit_test(test_slow_answer_and_broken_connection),
         cmocka_unit_test(test_response_size),
         cmocka_unit_test(test_secret_response),
