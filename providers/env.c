@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The env provider: the process environment as a layer, with the optional
    VAR_FILE convention of the official Docker images. */
+#include <fnmatch.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -14,10 +15,43 @@
 /* How much of an invalid variable name a debug line shows. */
 #define ENV_LOG_NAME_MAX 64
 
+/*
+ * Variables that hold credentials by convention, secret unless plain_keys
+ * names them: first those that envinject's providers and the tools next
+ * to it read themselves, then the usual name patterns.  An inherited
+ * environment is what CI logs print, so the list errs on the secret side.
+ */
+static const char *const env_secret_default[] = {
+    "VAULT_TOKEN",
+    "CONSUL_HTTP_TOKEN",
+    "CONSUL_HTTP_AUTH",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AZURE_CLIENT_SECRET",
+    "LD_SDK_KEY",
+    "DOTENV_PRIVATE_KEY",
+    "DOTENV_PRIVATE_KEY_*",
+    "ENVINJECT_CACHE_KEY",
+    "PGPASSWORD",
+    "MYSQL_PWD",
+    "SECRET_KEY",
+    "*_TOKEN",
+    "*_SECRET",
+    "*_SECRET_KEY",
+    "*_PASSWORD",
+    "*_API_KEY",
+    "*_PRIVATE_KEY",
+    NULL,
+};
+
 struct env_state {
     const struct ei_host *host;
     const char *file_suffix; /* NULL when the option is not set */
     size_t suffix_len;
+    const char *const *secret_keys; /* globs; NULL when not set */
+    const char *const *plain_keys;
 };
 
 static bool env_is_key_head(char c)
@@ -89,7 +123,10 @@ static enum ei_status env_configure(const struct ei_host *host, void **statep,
                                     struct ei_error *err)
 {
     const char *suffix = NULL;
-    if (host->opt_string(host, "file_suffix", &suffix, err) < 0)
+    const char *const *secret_keys = NULL, *const *plain_keys = NULL;
+    if (host->opt_string(host, "file_suffix", &suffix, err) < 0 ||
+        host->opt_list(host, "secret_keys", &secret_keys, NULL, err) < 0 ||
+        host->opt_list(host, "plain_keys", &plain_keys, NULL, err) < 0)
         /* a wrong type, or the host ran out of memory: err says which */
         return err != NULL && err->status != EI_OK ? err->status : EI_BADCONFIG;
     if (suffix != NULL) {
@@ -103,8 +140,27 @@ static enum ei_status env_configure(const struct ei_host *host, void **statep,
     st->host = host;
     st->file_suffix = suffix;
     st->suffix_len = suffix != NULL ? strlen(suffix) : 0;
+    st->secret_keys = secret_keys;
+    st->plain_keys = plain_keys;
     *statep = st;
     return EI_OK;
+}
+
+static bool env_glob_any(const char *const *globs, const char *name)
+{
+    for (; globs != NULL && *globs != NULL; globs++)
+        if (fnmatch(*globs, name, 0) == 0)
+            return true;
+    return false;
+}
+
+/* secret_keys adds to the default list, plain_keys takes from it. */
+static bool env_secret_name(const struct env_state *st, const char *name)
+{
+    if (env_glob_any(st->secret_keys, name))
+        return true;
+    return env_glob_any(env_secret_default, name) &&
+           !env_glob_any(st->plain_keys, name);
 }
 
 /* 1 when the layer keeps the key var[0..len), 0 when it drops it, -1
@@ -246,8 +302,11 @@ static enum ei_status env_plain(struct env_state *st, struct ei_sink *sink,
     name[name_len] = '\0';
     const char *seg[1] = {name};
     enum ei_status status = EI_OK;
-    if (sink->emit(sink, seg, 1, value, strlen(value), locator,
-                   EI_ENTRY_VERBATIM, err) != 0)
+    unsigned flags = EI_ENTRY_VERBATIM;
+    if (env_secret_name(st, name))
+        flags |= EI_ENTRY_SECRET;
+    if (sink->emit(sink, seg, 1, value, strlen(value), locator, flags, err) !=
+        0)
         status = env_sink_status(err);
     free(mem);
     return status;

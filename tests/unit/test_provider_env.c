@@ -29,7 +29,7 @@ extern const struct ei_provider ei_provider_env;
 #define OPTS_N    5
 #define ENV_N     12
 #define FILES_N   3
-#define WANT_N    8
+#define WANT_N    12
 #define DL_NONE   0  /* no deadline given to fetch */
 #define DL_PASSED -1 /* a deadline already passed */
 #define DL_LATER  60000
@@ -309,7 +309,7 @@ static const struct env_case cases[] = {
      .environ = {"ROOT_PASSWORD_FILE=/etc/shadow", "ROOT_PASSWORD="},
      .entries = {{"ROOT_PASSWORD_FILE", "/etc/shadow", 0, V,
                   "$ROOT_PASSWORD_FILE"},
-                 {"ROOT_PASSWORD", "", 0, V, "$ROOT_PASSWORD"}}},
+                 {"ROOT_PASSWORD", "", 0, S, "$ROOT_PASSWORD"}}},
     {.name = "file-suffix-strip-prefix-selects-stripped",
      .opts = {"file_suffix=_FILE", "prefix=APP_", "strip_prefix=true",
               "include=DB"},
@@ -319,6 +319,42 @@ static const struct env_case cases[] = {
                  {"APP_DB_FILE", "", 0, U, "$APP_DB_FILE"},
                  {"APP_OTHER_FILE", "%D/pw", 0, V, "$APP_OTHER_FILE"}},
      .want_reads = 1},
+    /* issue 10, item 30: credentials by convention are secret */
+    {.name = "secret-by-convention",
+     .environ = {"VAULT_TOKEN=hvs." CANARY, "GITHUB_TOKEN=ghp_" CANARY,
+                 "AWS_SECRET_ACCESS_KEY=" CANARY, "AWS_ACCESS_KEY_ID=AKIA",
+                 "DOTENV_PRIVATE_KEY_PRODUCTION=" CANARY,
+                 "STRIPE_API_KEY=" CANARY, "DB_PASSWORD=" CANARY, "HOME=/root",
+                 "TOKEN_FILE=/x", "LD_SDK_KEY=" CANARY,
+                 "AZURE_CLIENT_SECRET=" CANARY, "MY_PRIVATE_KEY=" CANARY},
+     .entries = {{"VAULT_TOKEN", "hvs." CANARY, 0, S, "$VAULT_TOKEN"},
+                 {"GITHUB_TOKEN", "ghp_" CANARY, 0, S, "$GITHUB_TOKEN"},
+                 {"AWS_SECRET_ACCESS_KEY", CANARY, 0, S,
+                  "$AWS_SECRET_ACCESS_KEY"},
+                 {"AWS_ACCESS_KEY_ID", "AKIA", 0, V, "$AWS_ACCESS_KEY_ID"},
+                 {"DOTENV_PRIVATE_KEY_PRODUCTION", CANARY, 0, S,
+                  "$DOTENV_PRIVATE_KEY_PRODUCTION"},
+                 {"STRIPE_API_KEY", CANARY, 0, S, "$STRIPE_API_KEY"},
+                 {"DB_PASSWORD", CANARY, 0, S, "$DB_PASSWORD"},
+                 {"HOME", "/root", 0, V, "$HOME"},
+                 {"TOKEN_FILE", "/x", 0, V, "$TOKEN_FILE"},
+                 {"LD_SDK_KEY", CANARY, 0, S, "$LD_SDK_KEY"},
+                 {"AZURE_CLIENT_SECRET", CANARY, 0, S, "$AZURE_CLIENT_SECRET"},
+                 {"MY_PRIVATE_KEY", CANARY, 0, S, "$MY_PRIVATE_KEY"}}},
+    {.name = "secret-keys-adds-plain-keys-removes",
+     .opts = {"secret_keys=SESSION_*", "plain_keys=CI_*", "plain_keys=X_*"},
+     .environ = {"SESSION_ID=" CANARY, "CI_JOB_TOKEN=job", "X_TOKEN=x",
+                 "Y_TOKEN=" CANARY, "HOME=/root"},
+     .entries = {{"SESSION_ID", CANARY, 0, S, "$SESSION_ID"},
+                 {"CI_JOB_TOKEN", "job", 0, V, "$CI_JOB_TOKEN"},
+                 {"X_TOKEN", "x", 0, V, "$X_TOKEN"},
+                 {"Y_TOKEN", CANARY, 0, S, "$Y_TOKEN"},
+                 {"HOME", "/root", 0, V, "$HOME"}}},
+    {.name = "secret-keys-win-over-plain-keys",
+     .opts = {"plain_keys=*", "secret_keys=MINE"},
+     .environ = {"VAULT_TOKEN=hvs.x", "MINE=" CANARY},
+     .entries = {{"VAULT_TOKEN", "hvs.x", 0, V, "$VAULT_TOKEN"},
+                 {"MINE", CANARY, 0, S, "$MINE"}}},
 };
 
 #define CASES_N (sizeof cases / sizeof cases[0])
