@@ -16,6 +16,7 @@
 
 #include "parse_error.h"
 #include "cfgflat.h"
+#include "cfgscan.h"
 #include "emit.h"
 #include "jsonflat.h"
 
@@ -329,15 +330,6 @@ static unsigned cf_find_include(const char *buf, size_t len)
     return 0;
 }
 
-static unsigned cf_line_at(const char *buf, size_t off)
-{
-    unsigned line = 1;
-    for (size_t i = 0; i < off; i++)
-        if (buf[i] == '\n')
-            line++;
-    return line;
-}
-
 enum ei_status ei_cfgflat_parse(const char *buf, size_t len, const char *file,
                                 const char *include_dir, ei_emit_fn emit,
                                 void *ctx, struct ei_error *err)
@@ -353,27 +345,21 @@ enum ei_status ei_cfgflat_parse(const char *buf, size_t len, const char *file,
                               "bad arguments to the parser");
     if (len == 0)
         return EI_OK;
-    const char *nul = memchr(buf, '\0', len);
-    if (nul != NULL) {
-        cf_locator(&w, NULL, cf_line_at(buf, (size_t)(nul - buf)), loc,
-                   sizeof(loc));
-        return ei_parse_error(err, EI_BADDATA, loc, "text holds a NUL byte");
-    }
+    char *text = NULL;
+    size_t text_len = 0;
+    enum ei_status scanned =
+        ei_cfgscan(buf, len, w.file, &text, &text_len, err);
+    if (scanned != EI_OK)
+        return scanned;
     if (include_dir == NULL) {
         unsigned line = cf_find_include(buf, len);
         if (line > 0) {
+            ei_cfgscan_free(text, text_len);
             cf_locator(&w, NULL, line, loc, sizeof(loc));
             return ei_parse_error(err, EI_BADDATA, loc,
                                   CF_INCLUDE " is not allowed here");
         }
     }
-    if (len == SIZE_MAX)
-        return ei_parse_error(err, EI_NOMEM, w.file, "out of memory");
-    char *text = malloc(len + 1);
-    if (text == NULL)
-        return ei_parse_error(err, EI_NOMEM, w.file, "out of memory");
-    memcpy(text, buf, len);
-    text[len] = '\0';
 
     config_t cfg;
     config_init(&cfg);
@@ -381,8 +367,7 @@ enum ei_status ei_cfgflat_parse(const char *buf, size_t len, const char *file,
         config_set_include_dir(&cfg, include_dir);
     int ok = config_read_string(&cfg, text);
     /* libconfig keeps its own copies; it cannot be asked to wipe them. */
-    sodium_memzero(text, len + 1);
-    free(text);
+    ei_cfgscan_free(text, text_len);
 
     enum ei_status st;
     if (ok != CONFIG_TRUE) {

@@ -98,14 +98,13 @@ static enum ei_status dir_open_error(const struct dir_state *st, int errnum,
     struct stat sb;
     switch (errnum) {
     case ENOENT:
-        return h->error(h, err, EI_NOTFOUND, errnum, st->path,
-                        "no such folder");
+        /* the text is the reason: no strerror after it to say it twice */
+        return h->error(h, err, EI_NOTFOUND, 0, st->path, "no such folder");
     case ENOTDIR:
         /* either the path itself or one of its parents is no folder */
         if (stat(st->path, &sb) == 0)
             return h->error(h, err, EI_IOERROR, 0, st->path, "not a folder");
-        return h->error(h, err, EI_NOTFOUND, errnum, st->path,
-                        "no such folder");
+        return h->error(h, err, EI_NOTFOUND, 0, st->path, "no such folder");
     case ENOMEM:
         return h->error(h, err, EI_NOMEM, errnum, st->path,
                         "cannot open the folder");

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The env provider: the process environment as a layer, with the optional
    VAR_FILE convention of the official Docker images. */
+#include <fnmatch.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,10 +15,43 @@
 /* How much of an invalid variable name a debug line shows. */
 #define ENV_LOG_NAME_MAX 64
 
+/*
+ * Variables that hold credentials by convention, secret unless plain_keys
+ * names them: first those that envinject's providers and the tools next
+ * to it read themselves, then the usual name patterns.  An inherited
+ * environment is what CI logs print, so the list errs on the secret side.
+ */
+static const char *const env_secret_default[] = {
+    "VAULT_TOKEN",
+    "CONSUL_HTTP_TOKEN",
+    "CONSUL_HTTP_AUTH",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AZURE_CLIENT_SECRET",
+    "LD_SDK_KEY",
+    "DOTENV_PRIVATE_KEY",
+    "DOTENV_PRIVATE_KEY_*",
+    "ENVINJECT_CACHE_KEY",
+    "PGPASSWORD",
+    "MYSQL_PWD",
+    "SECRET_KEY",
+    "*_TOKEN",
+    "*_SECRET",
+    "*_SECRET_KEY",
+    "*_PASSWORD",
+    "*_API_KEY",
+    "*_PRIVATE_KEY",
+    NULL,
+};
+
 struct env_state {
     const struct ei_host *host;
     const char *file_suffix; /* NULL when the option is not set */
     size_t suffix_len;
+    const char *const *secret_keys; /* globs; NULL when not set */
+    const char *const *plain_keys;
 };
 
 static bool env_is_key_head(char c)
@@ -40,33 +75,104 @@ static bool env_valid_name(const char *s, size_t len)
     return true;
 }
 
+/* Whether the host can say which keys the layer's filter keeps (an
+   older host cannot: then no file is read at all). */
+static bool env_host_filters(const struct ei_host *h)
+{
+    return h->size >= offsetof(struct ei_host, key_selected) +
+                          sizeof h->key_selected &&
+           h->key_selected != NULL;
+}
+
+static enum ei_status env_configure_suffix(const struct ei_host *host,
+                                           const char *suffix,
+                                           struct ei_error *err)
+{
+    size_t suffix_len = strlen(suffix);
+    bool ok = suffix_len > 0;
+    for (size_t i = 0; ok && i < suffix_len; i++)
+        ok = env_is_key_char(suffix[i]);
+    if (!ok)
+        return host->error(host, err, EI_BADCONFIG, 0, "file_suffix",
+                           "file_suffix must be one or more of A-Z, a-z, "
+                           "0-9 and _ (%zu bytes given)",
+                           suffix_len);
+    if (!env_host_filters(host))
+        return host->error(host, err, EI_BADCONFIG, 0, "file_suffix",
+                           "file_suffix needs a newer envinject (host "
+                           "without key_selected)");
+    /* Only the names the layer selects may be read from files.  In an
+       unfiltered environment, SSL_CERT_FILE, COMPOSE_FILE and the like
+       name files that are no values; reading them would turn a
+       certificate bundle into a variable, fail on a path that does not
+       exist, and read any file for whoever sets a variable. */
+    const char *const *include = NULL;
+    const char *prefix = NULL;
+    if (host->opt_list(host, "include", &include, NULL, err) < 0 ||
+        host->opt_string(host, "prefix", &prefix, err) < 0)
+        return err != NULL && err->status != EI_OK ? err->status : EI_BADCONFIG;
+    if (include == NULL && prefix == NULL)
+        return host->error(host, err, EI_BADCONFIG, 0, "file_suffix",
+                           "file_suffix needs include or prefix, which "
+                           "select the variables that may be read from "
+                           "files (such as include = [\"DB_PASSWORD\"])");
+    return EI_OK;
+}
+
 static enum ei_status env_configure(const struct ei_host *host, void **statep,
                                     struct ei_error *err)
 {
     const char *suffix = NULL;
-    if (host->opt_string(host, "file_suffix", &suffix, err) < 0)
+    const char *const *secret_keys = NULL, *const *plain_keys = NULL;
+    if (host->opt_string(host, "file_suffix", &suffix, err) < 0 ||
+        host->opt_list(host, "secret_keys", &secret_keys, NULL, err) < 0 ||
+        host->opt_list(host, "plain_keys", &plain_keys, NULL, err) < 0)
         /* a wrong type, or the host ran out of memory: err says which */
         return err != NULL && err->status != EI_OK ? err->status : EI_BADCONFIG;
-    size_t suffix_len = 0;
     if (suffix != NULL) {
-        suffix_len = strlen(suffix);
-        bool ok = suffix_len > 0;
-        for (size_t i = 0; ok && i < suffix_len; i++)
-            ok = env_is_key_char(suffix[i]);
-        if (!ok)
-            return host->error(host, err, EI_BADCONFIG, 0, "file_suffix",
-                               "file_suffix must be one or more of A-Z, a-z, "
-                               "0-9 and _ (%zu bytes given)",
-                               suffix_len);
+        enum ei_status status = env_configure_suffix(host, suffix, err);
+        if (status != EI_OK)
+            return status;
     }
     struct env_state *st = calloc(1, sizeof *st);
     if (st == NULL)
         return host->error(host, err, EI_NOMEM, 0, NULL, "out of memory");
     st->host = host;
     st->file_suffix = suffix;
-    st->suffix_len = suffix_len;
+    st->suffix_len = suffix != NULL ? strlen(suffix) : 0;
+    st->secret_keys = secret_keys;
+    st->plain_keys = plain_keys;
     *statep = st;
     return EI_OK;
+}
+
+static bool env_glob_any(const char *const *globs, const char *name)
+{
+    for (; globs != NULL && *globs != NULL; globs++)
+        if (fnmatch(*globs, name, 0) == 0)
+            return true;
+    return false;
+}
+
+/* secret_keys adds to the default list, plain_keys takes from it. */
+static bool env_secret_name(const struct env_state *st, const char *name)
+{
+    if (env_glob_any(st->secret_keys, name))
+        return true;
+    return env_glob_any(env_secret_default, name) &&
+           !env_glob_any(st->plain_keys, name);
+}
+
+/* 1 when the layer keeps the key var[0..len), 0 when it drops it, -1
+   when out of memory. */
+static int env_selected(const struct env_state *st, const char *var, size_t len)
+{
+    char *name = strndup(var, len);
+    if (name == NULL)
+        return -1;
+    int kept = st->host->key_selected(st->host, name) ? 1 : 0;
+    free(name);
+    return kept;
 }
 
 static enum ei_status env_sink_status(struct ei_error *err)
@@ -196,8 +302,11 @@ static enum ei_status env_plain(struct env_state *st, struct ei_sink *sink,
     name[name_len] = '\0';
     const char *seg[1] = {name};
     enum ei_status status = EI_OK;
-    if (sink->emit(sink, seg, 1, value, strlen(value), locator,
-                   EI_ENTRY_VERBATIM, err) != 0)
+    unsigned flags = EI_ENTRY_VERBATIM;
+    if (env_secret_name(st, name))
+        flags |= EI_ENTRY_SECRET;
+    if (sink->emit(sink, seg, 1, value, strlen(value), locator, flags, err) !=
+        0)
         status = env_sink_status(err);
     free(mem);
     return status;
@@ -257,20 +366,36 @@ static enum ei_status env_fetch(void *state, struct ei_sink *sink,
         }
         enum ei_status status;
         size_t base_len = len - st->suffix_len;
-        if (st->file_suffix != NULL && len > st->suffix_len &&
+        bool from_file =
+            st->file_suffix != NULL && len > st->suffix_len &&
             value[0] != '\0' &&
             memcmp(var + base_len, st->file_suffix, st->suffix_len) == 0 &&
             env_valid_name(var, base_len) &&
             !(base_len == sizeof ENV_PRIVATE_KEY - 1 &&
-              memcmp(var, ENV_PRIVATE_KEY, base_len) == 0)) {
+              memcmp(var, ENV_PRIVATE_KEY, base_len) == 0);
+        /* NAME= alongside NAME_FILE: the file gives NAME its value */
+        bool by_file = !from_file && value[0] == '\0' &&
+                       env_has_file_var(st, list, var, len);
+        if (from_file || by_file) {
+            /* what the layer drops is left alone: its file is not read */
+            int kept = env_selected(st, var, from_file ? base_len : len);
+            if (kept < 0)
+                return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+            if (kept == 0 && from_file)
+                h->log(h, EI_LOG_DEBUG,
+                       "%.*s left as it is: the layer does not select %.*s",
+                       (int)len, var, (int)base_len, var);
+            from_file = from_file && kept;
+            by_file = by_file && kept;
+        }
+        if (by_file)
+            continue;
+        if (from_file) {
             if (dl != NULL && h->remaining_ms(h, dl) == 0)
                 return h->error(h, err, EI_UNAVAILABLE, 0, NULL,
                                 "%.*s: timed out before reading the file",
                                 (int)len, var);
             status = env_from_file(st, sink, var, base_len, value, err);
-        } else if (value[0] == '\0' && env_has_file_var(st, list, var, len)) {
-            /* NAME= alongside NAME_FILE: the file gives NAME its value */
-            continue;
         } else {
             status = env_plain(st, sink, var, len, value, err);
         }

@@ -12,13 +12,17 @@
 
 #include <libconfig.h>
 
+#include "cfgscan.h"
 #include "config.h"
 #include "diag.h"
 #include "envset.h"
+#include "readfile.h"
 
 #define DEFAULT_CONFIG "envinject.conf"
-#define ENV_NAME_MAX   64
-#define ENV_TOKEN      "${env}"
+/* The largest envinject.conf read; a real one is a few kilobytes. */
+#define CONFIG_FILE_MAX (16 * 1024 * 1024)
+#define ENV_NAME_MAX    64
+#define ENV_TOKEN       "${env}"
 
 /* Settings allowed at the top level of envinject.conf. */
 static const char *const top_settings[] = {
@@ -871,6 +875,25 @@ static int read_top(struct ei_config *cfg, config_t *lc, struct ei_error *err)
 
 static int read_file(struct ei_config *cfg, struct ei_error *err)
 {
+    /* ei_readfile takes regular files only: libconfig's own fopen of a
+       FIFO or a pipe given to -c would wait for a writer forever */
+    struct ei_buf buf;
+    if (ei_readfile(cfg->path, 0, CONFIG_FILE_MAX, &buf, err) != EI_OK)
+        return -1;
+    char *text = NULL;
+    size_t text_len = 0;
+    struct ei_error serr = {0};
+    enum ei_status scanned =
+        ei_cfgscan(buf.data, buf.len, cfg->path, &text, &text_len, &serr);
+    ei_readfile_free(&buf);
+    if (scanned == EI_NOMEM)
+        return nomem(err), -1;
+    if (scanned != EI_OK) {
+        if (err != NULL && err->status == EI_OK)
+            *err = serr;
+        return -1;
+    }
+
     config_t lc;
     config_init(&lc);
     /*
@@ -884,41 +907,25 @@ static int read_file(struct ei_config *cfg, struct ei_error *err)
         if (here >= 0)
             close(here);
         config_destroy(&lc);
-        return ei_error_set(err, e == ENOENT ? EI_NOTFOUND : EI_IOERROR, e,
-                            NULL, cfg->path,
-                            "cannot read the configuration file"),
+        ei_cfgscan_free(text, text_len);
+        return ei_error_set(err, EI_IOERROR, e, NULL, cfg->dir,
+                            "cannot enter the folder of the configuration "
+                            "file"),
                -1;
     }
-    const char *base = strrchr(cfg->path, '/');
-    base = base != NULL ? base + 1 : cfg->path;
-    int ok = config_read_file(&lc, base);
+    int ok = config_read_string(&lc, text);
     int saved = errno;
     if (fchdir(here) != 0)
         saved = errno;
     close(here);
     errno = saved;
+    ei_cfgscan_free(text, text_len);
     if (ok != CONFIG_TRUE) {
-        if (config_error_type(&lc) == CONFIG_ERR_FILE_IO) {
-            int e = errno;
-            FILE *f = fopen(cfg->path, "r");
-            if (f != NULL) {
-                struct stat st;
-                e = fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode) ? EISDIR
-                                                                      : EIO;
-                fclose(f);
-            } else {
-                e = errno;
-            }
-            ei_error_set(err, e == ENOENT ? EI_NOTFOUND : EI_IOERROR, e, NULL,
-                         cfg->path, "cannot read the configuration file");
-        } else {
-            const char *file = config_error_file(&lc);
-            char w[PATH_MAX + 32];
-            snprintf(w, sizeof(w), "%s:%d", file != NULL ? file : cfg->path,
-                     config_error_line(&lc));
-            ei_error_set(err, EI_BADDATA, 0, NULL, w, "%s",
-                         config_error_text(&lc));
-        }
+        const char *file = config_error_file(&lc);
+        char w[PATH_MAX + 32];
+        snprintf(w, sizeof(w), "%s:%d", file != NULL ? file : cfg->path,
+                 config_error_line(&lc));
+        ei_error_set(err, EI_BADDATA, 0, NULL, w, "%s", config_error_text(&lc));
         config_destroy(&lc);
         return -1;
     }

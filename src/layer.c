@@ -460,6 +460,40 @@ static bool glob_any(const char *const *globs, const char *key)
     return false;
 }
 
+const char *ei_key_filter(const char *prefix, bool strip_prefix,
+                          const char *const *include,
+                          const char *const *exclude, const char *key)
+{
+    if (prefix != NULL) {
+        size_t pl = strlen(prefix);
+        if (strncmp(key, prefix, pl) != 0)
+            return NULL;
+        if (strip_prefix) {
+            key += pl;
+            if (!ei_key_valid(key, strlen(key)))
+                return NULL; /* nothing, or a digit, left after the prefix */
+        }
+    }
+    if (include != NULL && !glob_any(include, key))
+        return NULL;
+    if (exclude != NULL && glob_any(exclude, key))
+        return NULL;
+    return key;
+}
+
+/* The layer's common key filter; a provider's own prefix is no filter. */
+static const char *layer_filter(const struct ei_layer *l, const char *key)
+{
+    const char *prefix =
+        (l->prov->flags & EI_PROV_OWN_PREFIX) ? NULL : l->prefix;
+    return ei_key_filter(prefix, l->strip_prefix, l->include, l->exclude, key);
+}
+
+static bool host_key_selected(const struct ei_host *h, const char *key)
+{
+    return layer_filter(layer_of(h), key) != NULL;
+}
+
 static int sink_emit(struct ei_sink *sink, const char *const *name,
                      size_t name_n, const char *value, size_t value_len,
                      const char *locator, unsigned flags, struct ei_error *err)
@@ -499,24 +533,13 @@ static int sink_emit(struct ei_sink *sink, const char *const *name,
                             "%s: value contains a NUL byte", key),
                -1;
 
-    /* the common key filter: prefix (and strip_prefix), include, exclude;
-       a removal names an inherited variable as it is, so it is not
+    /* a removal names an inherited variable as it is, so it is not
        filtered or renamed */
-    bool unset = (flags & EI_ENTRY_UNSET) != 0;
-    if (!unset && l->prefix != NULL && !(l->prov->flags & EI_PROV_OWN_PREFIX)) {
-        size_t pl = strlen(l->prefix);
-        if (strncmp(key, l->prefix, pl) != 0)
+    if (!(flags & EI_ENTRY_UNSET)) {
+        key = layer_filter(l, key);
+        if (key == NULL)
             return 0;
-        if (l->strip_prefix) {
-            key += pl;
-            if (!ei_key_valid(key, strlen(key)))
-                return 0; /* nothing, or a digit, left after the prefix */
-        }
     }
-    if (!unset && l->include != NULL && !glob_any(l->include, key))
-        return 0;
-    if (!unset && l->exclude != NULL && glob_any(l->exclude, key))
-        return 0;
 
     /* an entry the provider calls plain (an SSM String) stays plain in a
        layer that is secret by default, but not when the user said
@@ -687,6 +710,7 @@ int ei_layer_init(struct ei_layer *l, struct ei_layer_conf *conf,
     l->host.http_response_free = host_http_response_free;
     l->host.http_close = host_http_close;
     l->host.http_open_ca = host_http_open_ca;
+    l->host.key_selected = host_key_selected;
 
     l->plain = ei_store_new(false);
     l->secrets = ei_store_new(true);

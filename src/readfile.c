@@ -90,8 +90,8 @@ static enum ei_status readfile_open_error(const char *path, bool private_,
     switch (errnum) {
     case ENOENT:
     case ENOTDIR:
-        return ei_error_set(err, EI_NOTFOUND, errnum, NULL, path,
-                            "no such file");
+        /* the text is the reason: no strerror after it to say it twice */
+        return ei_error_set(err, EI_NOTFOUND, 0, NULL, path, "no such file");
     case ELOOP:
         if (private_)
             return ei_error_set(err, EI_DENIED, 0, NULL, path,

@@ -17,7 +17,7 @@
  * On success out->data holds out->len bytes plus a NUL (the content may
  * hold NUL bytes of its own); release it with ei_readfile_free.  On
  * failure out is zeroed and err filled (locator: the path, no layer):
- * EI_NOTFOUND (no such file), EI_DENIED (PRIVATE checks), EI_BADDATA (over
+ * EI_NOTFOUND (no such file: errnum 0, the text says it), EI_DENIED (PRIVATE checks), EI_BADDATA (over
  * max_len), EI_IOERROR (not a regular file, unreadable; errnum set),
  * EI_NOMEM.  The content never appears in err.  Thread-safe.
  */

@@ -235,6 +235,13 @@ struct ei_host {
                                    const char *const *endpoints, size_t n,
                                    const char *default_cacert,
                                    struct ei_http **out, struct ei_error *err);
+    /*
+     * Whether the layer's key filter (prefix, strip_prefix, include,
+     * exclude) keeps key, a name as the provider would emit it
+     * VERBATIM: lets a provider leave alone what the layer drops anyway,
+     * such as a file it would otherwise read.  Appended: check size.
+     */
+    bool (*key_selected)(const struct ei_host *h, const char *key);
 };
 
 /*

@@ -13,6 +13,7 @@
 #include "diag.h"
 #include "host.h"
 #include "http.h"
+#include "layer.h"
 #include "readfile.h"
 
 #define FAKE_LAYER         "test"
@@ -220,6 +221,20 @@ static const char *fake_env_get(const struct ei_host *h, const char *name)
 static const char *const *fake_env_list(const struct ei_host *h)
 {
     return (const char *const *)fake_of(h)->environ;
+}
+
+/* The core's filter over the common options as the fake holds them. */
+static bool fake_key_selected(const struct ei_host *h, const char *key)
+{
+    struct fake_host *fh = fake_of(h);
+    const char *prefix = fake_opt_last(fh, "prefix");
+    bool strip = false;
+    const char *const *include = NULL, *const *exclude = NULL;
+    if (fake_opt_bool(h, "strip_prefix", &strip, NULL) < 0 ||
+        fake_opt_list(h, "include", &include, NULL, NULL) < 0 ||
+        fake_opt_list(h, "exclude", &exclude, NULL, NULL) < 0)
+        return false;
+    return ei_key_filter(prefix, strip, include, exclude, key) != NULL;
 }
 
 static enum ei_status fake_read_file(const struct ei_host *h, const char *path,
@@ -751,6 +766,7 @@ struct fake_host *fake_host_new(const char *const *opts,
         .http_request = fake_http_request,
         .http_response_free = fake_http_response_free,
         .http_close = fake_http_close,
+        .key_selected = fake_key_selected,
     };
     size_t n = 0;
     while (opts != NULL && opts[n] != NULL)

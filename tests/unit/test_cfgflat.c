@@ -228,12 +228,24 @@ static const struct good_case good[] = {
       {"neg", "-9223372036854775808", 5},
       {"hex64", "8589934591", 6},
       {"zero", "0", 7}}},
-    /* libconfig 1.5 quirk, pinned so that a fixed libconfig is noticed:
-       plain integers are 32-bit and wrap silently. */
-    {"good: 32-bit integers wrap (libconfig 1.5)",
-     "big = 3000000000;\nhexwrap = 0xFFFFFFFF;\n",
+    {"good: an escaped backslash before x00 is text",
+     "s = \"a\\\\x00\";\n",
      false,
-     {{"big", "-1294967296", 1}, {"hexwrap", "-1", 2}}},
+     {{"s", "a\\x00", 1}}},
+    /* libconfig 1.5 cuts plain integers to 32 bits; the check gives
+       them an L first (issue 10, item 25) */
+    {"good: integers wider than 32 bits keep their value",
+     "big = 3000000000;\nhex = 0xFFFFFFFF;\nneg = -2147483649;\n"
+     "max = 9223372036854775807;\nmin = -9223372036854775808;\n"
+     "l = 4294967296L;\nlist = (1, 5000000000);\n",
+     false,
+     {{"big", "3000000000", 1},
+      {"hex", "4294967295", 2},
+      {"neg", "-2147483649", 3},
+      {"max", "9223372036854775807", 4},
+      {"min", "-9223372036854775808", 5},
+      {"l", "4294967296", 6},
+      {"list", "1,5000000000", 7}}},
     {"good: floats in the shortest exact form",
      "f1 = 0.1;\nf2 = 1e5;\nf3 = -2.5;\nf4 = 5.0;\nf5 = 1.;\nf6 = .5;\n"
      "f7 = 1e-7;\nf8 = 0.30000000000000004;\nf9 = 1e-400;\n"
@@ -390,6 +402,17 @@ static const struct bad_case bad[] = {
     {"bad: @include in a comment is refused too",
      "/*\n@include \"x.cfg\"\n*/\n", 0, false, EI_BADDATA, "t.cfg:2",
      "@include is not allowed here"},
+    /* issue 10, item 25: libconfig would change these silently */
+    {"bad: \\x00 in a string", "a = 1;\nb = \"CANARY\\x00y\";\n", 0, false,
+     EI_BADDATA, "t.cfg:2", "a string holds \\x00, a NUL byte"},
+    {"bad: 64-bit integer that would saturate",
+     "a = 1;\nb = 99999999999999999999999999L;\n", 0, false, EI_BADDATA,
+     "t.cfg:2", "out of the 64-bit range"},
+    {"bad: plain integer below the 64-bit range", "b = -9223372036854775809;\n",
+     0, false, EI_BADDATA, "t.cfg:1", "out of the 64-bit range"},
+    {"bad: hex integer above the signed 64-bit range",
+     "h = 0x8000000000000000L;\n", 0, false, EI_BADDATA, "t.cfg:1",
+     "out of the 64-bit range"},
     {"bad: NUL byte in the text", "a = 1;\nb = \"CANARY\0y\";\n", 23, false,
      EI_BADDATA, "t.cfg:2", "text holds a NUL byte"},
     {"bad: float out of range", "a = 1;\nf = 1e999;\n", 0, false, EI_BADDATA,

@@ -1384,9 +1384,9 @@ static void test_missing_file(void **state)
         for (int with_specs = 0; with_specs < 2; with_specs++) {
             ei_error_clear(&err);
             cfg = load_path(paths[i], with_specs ? specs : NULL, &err);
-            expect_error(i, cfg, &err, EI_NOTFOUND, paths[i],
-                         "cannot read the configuration file");
-            EXPECT(i, err.errnum == ENOENT);
+            /* the file name, then the reason once: no strerror */
+            expect_error(i, cfg, &err, EI_NOTFOUND, paths[i], "no such file");
+            EXPECT(i, err.errnum == 0);
         }
     }
 
@@ -1394,9 +1394,8 @@ static void test_missing_file(void **state)
     put("plain", "x");
     ei_error_clear(&err);
     cfg = load_path("plain/x.conf", NULL, &err);
-    expect_error(0, cfg, &err, EI_IOERROR, "plain/x.conf",
-                 "cannot read the configuration file");
-    assert_int_equal(err.errnum, ENOTDIR);
+    expect_error(0, cfg, &err, EI_NOTFOUND, "plain/x.conf", "no such file");
+    assert_int_equal(err.errnum, 0);
     assert_int_equal(ei_exit_code(err.status), 66);
 }
 
@@ -1424,18 +1423,21 @@ static void test_layers_without_file(void **state)
     ei_config_free(cfg);
 }
 
-/* BUG: a directory given as the configuration file is reported with EIO
-   ("Input/output error") instead of EISDIR. */
-static void test_bug_directory_as_config(void **state)
+/* A directory, a FIFO or a pipe given as the configuration file is
+   refused as layers refuse them, before libconfig could wait for a
+   writer (issue 10, item 22: mkfifo ff; envinject -c ff print). */
+static void test_not_a_regular_file(void **state)
 {
     mkdirs("confdir");
-    struct ei_error err = {0};
-    struct ei_config *cfg = load_path("confdir", NULL, &err);
-    ei_config_free(cfg);
-    assert_null(cfg);
-    assert_int_equal(err.status, EI_IOERROR);
-    assert_string_equal(err.locator, "confdir");
-    assert_int_equal(err.errnum, EISDIR);
+    assert_int_equal(mkfifo("fifo.conf", 0600), 0);
+    static const char *const paths[] = {"confdir", "fifo.conf"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        struct ei_error err = {0};
+        struct ei_config *cfg = load_path(paths[i], NULL, &err);
+        expect_error(i, cfg, &err, EI_IOERROR, paths[i], "not a regular file");
+        EXPECT(i, err.errnum == 0);
+        EXPECT(i, ei_exit_code(err.status) == 66);
+    }
 }
 
 /* --- --layer specs --- */
@@ -1795,7 +1797,9 @@ static void chaos_sweep(bool oneshot, const char *conf,
         bool hit = chaos_failed > 0;
         if (cfg == NULL && err.status == EI_NOMEM) {
             failures++;
-            if (strcmp(err.text, "out of memory") != 0 || err.errnum != ENOMEM)
+            /* ei_readfile adds the size it asked for */
+            if (strncmp(err.text, "out of memory", 13) != 0 ||
+                err.errnum != ENOMEM)
                 fail_msg("allocation %ld: text \"%s\" errnum %d", n, err.text,
                          err.errnum);
             continue;
@@ -1897,7 +1901,7 @@ int main(void)
         TEST(test_bug_float_default),
         TEST(test_missing_file),
         TEST(test_layers_without_file),
-        TEST(test_bug_directory_as_config),
+        TEST(test_not_a_regular_file),
         TEST(test_specs),
         TEST(test_spec_errors),
         TEST(test_bug_spec_dotted_option),

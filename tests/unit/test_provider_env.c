@@ -26,10 +26,10 @@ extern const struct ei_provider ei_provider_env;
 #define U         (EI_ENTRY_VERBATIM | EI_ENTRY_UNSET)
 #define CANARY    "EI_CANARY_c0ffee"
 #define PATH_SIZE 512
-#define OPTS_N    4
+#define OPTS_N    5
 #define ENV_N     12
 #define FILES_N   3
-#define WANT_N    8
+#define WANT_N    12
 #define DL_NONE   0  /* no deadline given to fetch */
 #define DL_PASSED -1 /* a deadline already passed */
 #define DL_LATER  60000
@@ -111,7 +111,7 @@ static const struct env_case cases[] = {
      .entries = {{"X", "1", 0, V, "$X"}},
      .log_has = "ENVINJECT_PRIVATE_KEY: never passed on"},
     {.name = "private-key-file-not-read",
-     .opts = {"file_suffix=_FILE"},
+     .opts = {"file_suffix=_FILE", "include=*"},
      .environ = {"ENVINJECT_PRIVATE_KEY_FILE=%D/key", "X=1"},
      .files = {{"key", CANARY}},
      .entries = {{"ENVINJECT_PRIVATE_KEY_FILE", "%D/key", 0, V,
@@ -122,7 +122,7 @@ static const struct env_case cases[] = {
      .entries = {{"A", "first", 0, V, "$A"}, {"B", "b", 0, V, "$B"}},
      .log_has = "skipped variable A: repeated"},
     {.name = "file-suffix-happy-path",
-     .opts = {"file_suffix=_FILE"},
+     .opts = {"file_suffix=_FILE", "include=DB_PASSWORD"},
      .environ = {"DB_PASSWORD_FILE=%D/pw", "OTHER=1"},
      .files = {{"pw", CANARY "\r\n\n\n"}},
      .entries = {{"DB_PASSWORD", CANARY "\r", 0, S, "DB_PASSWORD_FILE=%D/pw"},
@@ -130,35 +130,35 @@ static const struct env_case cases[] = {
                  {"OTHER", "1", 0, V, "$OTHER"}},
      .want_reads = 1},
     {.name = "file-suffix-inner-newlines-kept",
-     .opts = {"file_suffix=_FILE"},
+     .opts = {"file_suffix=_FILE", "include=*"},
      .environ = {"CERT_FILE=%D/cert"},
      .files = {{"cert", "line1\n\nline3\n"}},
      .entries = {{"CERT", "line1\n\nline3", 0, S, "CERT_FILE=%D/cert"},
                  {"CERT_FILE", "", 0, U, "$CERT_FILE"}},
      .want_reads = 1},
     {.name = "file-suffix-only-newlines",
-     .opts = {"file_suffix=_FILE"},
+     .opts = {"file_suffix=_FILE", "include=*"},
      .environ = {"T_FILE=%D/nl"},
      .files = {{"nl", "\n\n"}},
      .entries = {{"T", "", 0, S, "T_FILE=%D/nl"},
                  {"T_FILE", "", 0, U, "$T_FILE"}},
      .want_reads = 1},
     {.name = "file-suffix-empty-name-before",
-     .opts = {"file_suffix=_FILE"},
+     .opts = {"file_suffix=_FILE", "include=*"},
      .environ = {"DB_PASSWORD=", "DB_PASSWORD_FILE=%D/pw"},
      .files = {{"pw", CANARY}},
      .entries = {{"DB_PASSWORD", CANARY, 0, S, "DB_PASSWORD_FILE=%D/pw"},
                  {"DB_PASSWORD_FILE", "", 0, U, "$DB_PASSWORD_FILE"}},
      .want_reads = 1},
     {.name = "file-suffix-empty-name-after",
-     .opts = {"file_suffix=_FILE"},
+     .opts = {"file_suffix=_FILE", "include=*"},
      .environ = {"DB_PASSWORD_FILE=%D/pw", "DB_PASSWORD="},
      .files = {{"pw", CANARY}},
      .entries = {{"DB_PASSWORD", CANARY, 0, S, "DB_PASSWORD_FILE=%D/pw"},
                  {"DB_PASSWORD_FILE", "", 0, U, "$DB_PASSWORD_FILE"}},
      .want_reads = 1},
     {.name = "file-suffix-both-set",
-     .opts = {"file_suffix=_FILE"},
+     .opts = {"file_suffix=_FILE", "include=*"},
      .environ = {"DB_PASSWORD=" CANARY, "DB_PASSWORD_FILE=%D/pw"},
      .files = {{"pw", CANARY}},
      .want = EI_BADDATA,
@@ -166,14 +166,14 @@ static const struct env_case cases[] = {
                   "exclusive)",
      .want_locator = "DB_PASSWORD_FILE=%D/pw"},
     {.name = "file-suffix-missing-file",
-     .opts = {"file_suffix=_FILE"},
+     .opts = {"file_suffix=_FILE", "include=*"},
      .environ = {"TOKEN_FILE=%D/nope"},
      .want = EI_NOTFOUND,
      .want_text = "TOKEN_FILE: no such file",
      .want_locator = "TOKEN_FILE=%D/nope",
      .want_reads = 1},
     {.name = "file-suffix-directory",
-     .opts = {"file_suffix=_FILE"},
+     .opts = {"file_suffix=_FILE", "include=*"},
      .environ = {"TOKEN_FILE=%D/sub"},
      .files = {{"sub", NULL, 0, true}},
      .want = EI_IOERROR,
@@ -181,7 +181,7 @@ static const struct env_case cases[] = {
      .want_locator = "TOKEN_FILE=%D/sub",
      .want_reads = 1},
     {.name = "file-suffix-too-large",
-     .opts = {"file_suffix=_FILE"},
+     .opts = {"file_suffix=_FILE", "include=*"},
      .environ = {"TOKEN_FILE=%D/big"},
      .files = {{"big", CANARY}},
      .max_value_len = 4,
@@ -190,7 +190,7 @@ static const struct env_case cases[] = {
      .want_locator = "TOKEN_FILE=%D/big",
      .want_reads = 1},
     {.name = "file-suffix-nul-byte",
-     .opts = {"file_suffix=_FILE"},
+     .opts = {"file_suffix=_FILE", "include=*"},
      .environ = {"TOKEN_FILE=%D/nul"},
      .files = {{"nul", CANARY "\0x\n", sizeof CANARY + 2}},
      .want = EI_BADDATA,
@@ -198,17 +198,17 @@ static const struct env_case cases[] = {
      .want_locator = "TOKEN_FILE=%D/nul",
      .want_reads = 1},
     {.name = "file-suffix-empty-var-ignored",
-     .opts = {"file_suffix=_FILE"},
+     .opts = {"file_suffix=_FILE", "include=*"},
      .environ = {"TOKEN_FILE=", "TOKEN=t"},
      .entries = {{"TOKEN_FILE", "", 0, V, "$TOKEN_FILE"},
                  {"TOKEN", "t", 0, V, "$TOKEN"}}},
     {.name = "file-suffix-bare-suffix-is-plain",
-     .opts = {"file_suffix=_FILE"},
+     .opts = {"file_suffix=_FILE", "include=*"},
      .environ = {"_FILE=%D/pw"},
      .files = {{"pw", CANARY}},
      .entries = {{"_FILE", "%D/pw", 0, V, "$_FILE"}}},
     {.name = "file-suffix-custom",
-     .opts = {"file_suffix=_PATH"},
+     .opts = {"file_suffix=_PATH", "include=*"},
      .environ = {"KEY_PATH=%D/pw", "KEY_FILE=%D/pw"},
      .files = {{"pw", CANARY "\n"}},
      .entries = {{"KEY", CANARY, 0, S, "KEY_PATH=%D/pw"},
@@ -220,14 +220,14 @@ static const struct env_case cases[] = {
      .files = {{"pw", CANARY}},
      .entries = {{"KEY_FILE", "%D/pw", 0, V, "$KEY_FILE"}}},
     {.name = "file-suffix-deadline-passed",
-     .opts = {"file_suffix=_FILE"},
+     .opts = {"file_suffix=_FILE", "include=*"},
      .environ = {"KEY_FILE=%D/pw"},
      .files = {{"pw", CANARY}},
      .deadline = DL_PASSED,
      .want = EI_UNAVAILABLE,
      .want_text = "KEY_FILE: timed out"},
     {.name = "file-suffix-deadline-ahead",
-     .opts = {"file_suffix=_FILE"},
+     .opts = {"file_suffix=_FILE", "include=*"},
      .environ = {"KEY_FILE=%D/pw"},
      .files = {{"pw", CANARY}},
      .deadline = DL_LATER,
@@ -245,7 +245,7 @@ static const struct env_case cases[] = {
      .want = EI_INTERNAL,
      .want_text = "failing emit 2"},
     {.name = "sink-fails-on-secret",
-     .opts = {"file_suffix=_FILE"},
+     .opts = {"file_suffix=_FILE", "include=*"},
      .environ = {"KEY_FILE=%D/pw"},
      .files = {{"pw", CANARY}},
      .fail_at = 1,
@@ -253,7 +253,7 @@ static const struct env_case cases[] = {
      .want_text = "failing emit 1",
      .want_reads = 1},
     {.name = "sink-fails-on-unset",
-     .opts = {"file_suffix=_FILE"},
+     .opts = {"file_suffix=_FILE", "include=*"},
      .environ = {"KEY_FILE=%D/pw"},
      .files = {{"pw", CANARY}},
      .fail_at = 2,
@@ -272,6 +272,89 @@ static const struct env_case cases[] = {
      .opts = {"file_suffix=_FILE "},
      .want_configure = EI_BADCONFIG,
      .want_text = "(6 bytes given)"},
+    {.name = "bad-option-suffix-without-filter",
+     .opts = {"file_suffix=_FILE"},
+     .want_configure = EI_BADCONFIG,
+     .want_text = "file_suffix needs include or prefix"},
+    {.name = "bad-option-suffix-exclude-is-no-filter",
+     .opts = {"file_suffix=_FILE", "exclude=SSL_*"},
+     .want_configure = EI_BADCONFIG,
+     .want_text = "file_suffix needs include or prefix"},
+    /* issue 10, item 17: only what the layer selects is read */
+    {.name = "file-suffix-include-leaves-others-alone",
+     .opts = {"file_suffix=_FILE", "include=DB_PASSWORD"},
+     .environ = {"AWS_WEB_IDENTITY_TOKEN_FILE=%D/tok", "DB_PASSWORD_FILE=%D/pw",
+                 "SSL_CERT_FILE=%D/nope"},
+     .files = {{"pw", CANARY}, {"tok", "jwt"}},
+     .entries = {{"AWS_WEB_IDENTITY_TOKEN_FILE", "%D/tok", 0, V,
+                  "$AWS_WEB_IDENTITY_TOKEN_FILE"},
+                 {"DB_PASSWORD", CANARY, 0, S, "DB_PASSWORD_FILE=%D/pw"},
+                 {"DB_PASSWORD_FILE", "", 0, U, "$DB_PASSWORD_FILE"},
+                 {"SSL_CERT_FILE", "%D/nope", 0, V, "$SSL_CERT_FILE"}},
+     .want_reads = 1,
+     .log_has = "SSL_CERT_FILE left as it is: the layer does not select "
+                "SSL_CERT"},
+    {.name = "file-suffix-prefix-leaves-others-alone",
+     .opts = {"file_suffix=_FILE", "prefix=APP_"},
+     .environ = {"SSL_CERT_FILE=%D/nope", "COMPOSE_FILE=/nonexistent",
+                 "APP_KEY_FILE=%D/pw"},
+     .files = {{"pw", CANARY}},
+     .entries = {{"SSL_CERT_FILE", "%D/nope", 0, V, "$SSL_CERT_FILE"},
+                 {"COMPOSE_FILE", "/nonexistent", 0, V, "$COMPOSE_FILE"},
+                 {"APP_KEY", CANARY, 0, S, "APP_KEY_FILE=%D/pw"},
+                 {"APP_KEY_FILE", "", 0, U, "$APP_KEY_FILE"}},
+     .want_reads = 1},
+    {.name = "file-suffix-excluded-target-not-read",
+     .opts = {"file_suffix=_FILE", "include=*_PASSWORD", "exclude=ROOT_*"},
+     .environ = {"ROOT_PASSWORD_FILE=/etc/shadow", "ROOT_PASSWORD="},
+     .entries = {{"ROOT_PASSWORD_FILE", "/etc/shadow", 0, V,
+                  "$ROOT_PASSWORD_FILE"},
+                 {"ROOT_PASSWORD", "", 0, S, "$ROOT_PASSWORD"}}},
+    {.name = "file-suffix-strip-prefix-selects-stripped",
+     .opts = {"file_suffix=_FILE", "prefix=APP_", "strip_prefix=true",
+              "include=DB"},
+     .environ = {"APP_DB_FILE=%D/pw", "APP_OTHER_FILE=%D/pw"},
+     .files = {{"pw", CANARY}},
+     .entries = {{"APP_DB", CANARY, 0, S, "APP_DB_FILE=%D/pw"},
+                 {"APP_DB_FILE", "", 0, U, "$APP_DB_FILE"},
+                 {"APP_OTHER_FILE", "%D/pw", 0, V, "$APP_OTHER_FILE"}},
+     .want_reads = 1},
+    /* issue 10, item 30: credentials by convention are secret */
+    {.name = "secret-by-convention",
+     .environ = {"VAULT_TOKEN=hvs." CANARY, "GITHUB_TOKEN=ghp_" CANARY,
+                 "AWS_SECRET_ACCESS_KEY=" CANARY, "AWS_ACCESS_KEY_ID=AKIA",
+                 "DOTENV_PRIVATE_KEY_PRODUCTION=" CANARY,
+                 "STRIPE_API_KEY=" CANARY, "DB_PASSWORD=" CANARY, "HOME=/root",
+                 "TOKEN_FILE=/x", "LD_SDK_KEY=" CANARY,
+                 "AZURE_CLIENT_SECRET=" CANARY, "MY_PRIVATE_KEY=" CANARY},
+     .entries = {{"VAULT_TOKEN", "hvs." CANARY, 0, S, "$VAULT_TOKEN"},
+                 {"GITHUB_TOKEN", "ghp_" CANARY, 0, S, "$GITHUB_TOKEN"},
+                 {"AWS_SECRET_ACCESS_KEY", CANARY, 0, S,
+                  "$AWS_SECRET_ACCESS_KEY"},
+                 {"AWS_ACCESS_KEY_ID", "AKIA", 0, V, "$AWS_ACCESS_KEY_ID"},
+                 {"DOTENV_PRIVATE_KEY_PRODUCTION", CANARY, 0, S,
+                  "$DOTENV_PRIVATE_KEY_PRODUCTION"},
+                 {"STRIPE_API_KEY", CANARY, 0, S, "$STRIPE_API_KEY"},
+                 {"DB_PASSWORD", CANARY, 0, S, "$DB_PASSWORD"},
+                 {"HOME", "/root", 0, V, "$HOME"},
+                 {"TOKEN_FILE", "/x", 0, V, "$TOKEN_FILE"},
+                 {"LD_SDK_KEY", CANARY, 0, S, "$LD_SDK_KEY"},
+                 {"AZURE_CLIENT_SECRET", CANARY, 0, S, "$AZURE_CLIENT_SECRET"},
+                 {"MY_PRIVATE_KEY", CANARY, 0, S, "$MY_PRIVATE_KEY"}}},
+    {.name = "secret-keys-adds-plain-keys-removes",
+     .opts = {"secret_keys=SESSION_*", "plain_keys=CI_*", "plain_keys=X_*"},
+     .environ = {"SESSION_ID=" CANARY, "CI_JOB_TOKEN=job", "X_TOKEN=x",
+                 "Y_TOKEN=" CANARY, "HOME=/root"},
+     .entries = {{"SESSION_ID", CANARY, 0, S, "$SESSION_ID"},
+                 {"CI_JOB_TOKEN", "job", 0, V, "$CI_JOB_TOKEN"},
+                 {"X_TOKEN", "x", 0, V, "$X_TOKEN"},
+                 {"Y_TOKEN", CANARY, 0, S, "$Y_TOKEN"},
+                 {"HOME", "/root", 0, V, "$HOME"}}},
+    {.name = "secret-keys-win-over-plain-keys",
+     .opts = {"plain_keys=*", "secret_keys=MINE"},
+     .environ = {"VAULT_TOKEN=hvs.x", "MINE=" CANARY},
+     .entries = {{"VAULT_TOKEN", "hvs.x", 0, V, "$VAULT_TOKEN"},
+                 {"MINE", CANARY, 0, S, "$MINE"}}},
 };
 
 #define CASES_N (sizeof cases / sizeof cases[0])
@@ -375,7 +458,6 @@ static void test_case(void **state)
         assert_non_null(strstr(err.text, c->want_text));
         goto done;
     }
-    assert_null(fake_host_unused(fh));
 
     struct fake_sink fs;
     fake_sink_init(&fs);
@@ -388,6 +470,9 @@ static void test_case(void **state)
     assert_int_equal(err.status, c->want);
     assert_false(fs.abi_violation);
     assert_int_equal(fake_host_reads(fh), c->want_reads);
+    /* after fetch: the filter options of the core (strip_prefix, exclude)
+       are read through key_selected */
+    assert_null(fake_host_unused(fh));
     if (got == EI_OK) {
         check_entries(c, &fs, dir);
     } else {
@@ -432,7 +517,7 @@ static void test_descriptor(void **state)
    reject; prefix is the core's, not the provider's. */
 static void test_unknown_option_unused(void **state)
 {
-    const char *opts[] = {"prefix=APP_", "file_suffix=_FILE", NULL};
+    const char *opts[] = {"prefix=APP_", NULL};
     struct fake_host *fh = fake_host_new(opts, NULL, NULL);
     assert_non_null(fh);
     void *st = NULL;
@@ -465,7 +550,7 @@ static void test_out_of_memory(void **state)
     n = snprintf(var, sizeof var, "KEY_FILE=%s", path);
     assert_true(n > 0 && (size_t)n < sizeof var);
     const char *env[] = {"A=1", var, "B=2", NULL};
-    const char *opts[] = {"file_suffix=_FILE", NULL};
+    const char *opts[] = {"file_suffix=_FILE", "include=KEY", NULL};
 
     bool succeeded = false;
     long failures = 0;
