@@ -251,9 +251,11 @@ static void host_secret_free(const struct ei_host *h, void *p, size_t len)
     sodium_free(p);
 }
 
-static enum ei_status host_error(const struct ei_host *h, struct ei_error *err,
-                                 enum ei_status status, int errnum,
-                                 const char *locator, const char *fmt, ...)
+/* clang reads the format attribute of the definition, not of the host
+ * table's pointer: without it, -Wformat=2 refuses the va_list pass-on */
+__attribute__((format(printf, 6, 7))) static enum ei_status
+host_error(const struct ei_host *h, struct ei_error *err, enum ei_status status,
+           int errnum, const char *locator, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -262,8 +264,8 @@ static enum ei_status host_error(const struct ei_host *h, struct ei_error *err,
     return status;
 }
 
-static void host_log(const struct ei_host *h, enum ei_log_level level,
-                     const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void
+host_log(const struct ei_host *h, enum ei_log_level level, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

@@ -264,9 +264,9 @@ static void fake_secret_free(const struct ei_host *h, void *p, size_t len)
     sodium_free(p);
 }
 
-static enum ei_status fake_error(const struct ei_host *h, struct ei_error *err,
-                                 enum ei_status status, int errnum,
-                                 const char *locator, const char *fmt, ...)
+__attribute__((format(printf, 6, 7))) static enum ei_status
+fake_error(const struct ei_host *h, struct ei_error *err, enum ei_status status,
+           int errnum, const char *locator, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

@@ -972,15 +972,15 @@ static const struct getter_case getter_spec_rows[] = {
 /* Set up a layer from conf/spec (no fetch); the caller finishes it. */
 static struct ei_config *init_layer(struct ei_layer *l, char *dir, size_t len,
                                     const char *conf, const char *spec,
-                                    const char *const *environ)
+                                    const char *const *env)
 {
     case_dir(dir, len);
     struct ei_error err = {0};
     struct ei_config *cfg = load_conf(dir, conf, spec, &err);
     if (cfg == NULL)
         fail_msg("configuration refused: %s (%s)", err.text, err.locator);
-    if (ei_layer_init(l, &cfg->layers[cfg->layers_n - 1], cfg, 0, environ,
-                      &err) < 0)
+    struct ei_layer_conf *last = &cfg->layers[cfg->layers_n - 1];
+    if (ei_layer_init(l, last, cfg, 0, env, &err) < 0)
         fail_msg("init failed: %s (%s)", err.text, err.locator);
     return cfg;
 }
