@@ -377,7 +377,9 @@ static int prepare_rule(struct ei_rule *rule, struct ei_error *err)
         rule->re_ok = true;
     }
 
-    if (rule->def != NULL) {
+    /* a default that refers to other keys is known only once expanded:
+       ei_schema_check judges it then, as the value of layer "schema" */
+    if (rule->def != NULL && strchr(rule->def, '$') == NULL) {
         struct violation v;
         /* describe the default by its shape only, as for a secret: the
            user has the configuration at hand */

@@ -467,6 +467,13 @@ static const struct resolve_case check_cases[] = {
      .flags = EI_RESOLVE_KEEP_GOING,
      .problems = 1,
      .want = {"u:A@c<0"}},
+    {.what = "a default that refers to keys is judged once expanded",
+     .conf = "schema = { SCHEME = { default = \"https\"; };\n"
+             "  HOME = { type = \"url\"; default = \"${SCHEME}://h/\"; };\n"
+             "  N = { type = \"int\"; default = \"${SCHEME}\"; }; };\n",
+     .flags = EI_RESOLVE_KEEP_GOING,
+     .problems = 1,
+     .want = {"p:SCHEME=https@d", "p:HOME=https://h/@d", "p:N=https@d"}},
     {.what = "a layer failure is not a validation problem",
      .conf = "require = [\"MISSING\"];\n" LAYERS(TP("fail = \"denied\";")),
      .flags = EI_RESOLVE_KEEP_GOING,

@@ -544,6 +544,13 @@ static const struct prepare_case prepare_cases[] = {
     {"good string pattern", STRP_RULE, NULL},
     {"good enum", ENUM_RULE, NULL},
     {"good default", {.key = "K", .type = EI_TYPE_BOOL, .def = "false"}, NULL},
+    /* judged after expansion, by ei_schema_check */
+    {"default with a reference",
+     {.key = "K", .type = EI_TYPE_URL, .def = "${SCHEME}://h/"},
+     NULL},
+    {"default with a broken reference",
+     {.key = "K", .type = EI_TYPE_INT, .def = "$N"},
+     NULL},
     {"equal bounds",
      {.key = "K",
       .type = EI_TYPE_INT,
