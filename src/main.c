@@ -104,7 +104,7 @@ static int resolve(const struct ei_args *a, const char *env, unsigned flags,
                 const struct ei_problem *p = &(*out)->problems.v[i];
                 struct ei_error pe = {0};
                 ei_error_set(&pe, EI_BADCONFIG, 0,
-                             p->layer >= 0
+                             p->layer != EI_LAYER_NONE
                                  ? ei_resolution_layer_name(*out, p->layer)
                                  : NULL,
                              p->where, "%s", p->message);

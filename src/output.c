@@ -895,10 +895,10 @@ int ei_output_explain(FILE *out, const struct ei_resolution *r,
     return 0;
 }
 
-/* require problems name no layer: no value was involved */
+/* a key that is not set has no layer */
 static bool problem_has_layer(const struct ei_problem *p)
 {
-    return strcmp(p->rule, "require") != 0;
+    return p->layer != EI_LAYER_NONE;
 }
 
 /* GitHub workflow commands: %, CR and LF in the message are escaped. */

@@ -482,20 +482,43 @@ static int add_problem(struct ei_problems *out, const char *key,
     return 0;
 }
 
-static int add_missing(struct ei_problems *out, const char *key,
-                       const char *where)
-{
-    return add_problem(out, key, "require",
-                       format_text("%s is required but not set", key), -1,
-                       where);
-}
-
 static bool listed_before(char *const *list, size_t n, const char *key)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(list[i], key) == 0)
             return true;
     return false;
+}
+
+/*
+ * A required key must be set and, unless its rule says allow_empty, not
+ * empty: CI users know require from dotenv-safe, where an empty value
+ * fails, and an empty DATABASE_URL is as useless as none.  The empty one
+ * is reported where it was set.
+ */
+static int check_required(const struct ei_schema *schema,
+                          const struct ei_envset *set, const char *key,
+                          const char *where, struct ei_problems *out)
+{
+    const struct ei_entry *e = entry_set(set, key);
+    if (e == NULL)
+        return add_problem(out, key, "require",
+                           format_text("%s is required but not set", key),
+                           EI_LAYER_NONE, where);
+    const struct ei_rule *rule = ei_schema_rule(schema, key);
+    if (e->value_len > 0 || (rule != NULL && rule->allow_empty))
+        return 0;
+    return add_problem(out, key, "require",
+                       format_text("%s is required but empty", key), e->layer,
+                       where);
+}
+
+/* The key is required somewhere, by the list or by its rule. */
+static bool is_required(const struct ei_schema *schema,
+                        const struct ei_rule *rule)
+{
+    return rule->required ||
+           listed_before(schema->require, schema->require_n, rule->key);
 }
 
 /* Drop what this call appended, so that out-of-memory leaves out as it
@@ -523,19 +546,17 @@ long ei_schema_check(const struct ei_schema *schema,
 
     for (size_t i = 0; i < schema->require_n; i++) {
         const char *key = schema->require[i];
-        if (listed_before(schema->require, i, key) ||
-            entry_set(set, key) != NULL)
+        if (listed_before(schema->require, i, key))
             continue;
-        if (add_missing(out, key, schema->require_where) < 0)
+        if (check_required(schema, set, key, schema->require_where, out) < 0)
             return check_fail(out, start);
     }
     for (size_t i = 0; i < schema->rules_n; i++) {
         const struct ei_rule *rule = &schema->rules[i];
         if (!rule->required ||
-            listed_before(schema->require, schema->require_n, rule->key) ||
-            entry_set(set, rule->key) != NULL)
+            listed_before(schema->require, schema->require_n, rule->key))
             continue;
-        if (add_missing(out, rule->key, rule->where) < 0)
+        if (check_required(schema, set, rule->key, rule->where, out) < 0)
             return check_fail(out, start);
     }
 
@@ -543,6 +564,11 @@ long ei_schema_check(const struct ei_schema *schema,
         const struct ei_rule *rule = &schema->rules[i];
         const struct ei_entry *e = entry_set(set, rule->key);
         if (e == NULL)
+            continue;
+        /* an empty value is either reported as missing above or allowed:
+           either way its type says nothing more */
+        if (e->value_len == 0 &&
+            (rule->allow_empty || is_required(schema, rule)))
             continue;
         bool secret = (e->flags & EI_ENTRY_SECRET) || rule->secret;
         struct violation v;

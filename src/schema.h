@@ -33,11 +33,12 @@ struct ei_rule {
     char *pattern; /* regex (and optionally string): POSIX ERE,
               matched against the whole value */
     regex_t re;
-    bool re_ok;    /* re was compiled */
-    char *def;     /* default value, or NULL */
-    bool secret;   /* the key is secret whatever its layer */
-    bool required; /* also listed in require, or required = true */
-    char *where;   /* "envinject.conf:12" */
+    bool re_ok;       /* re was compiled */
+    char *def;        /* default value, or NULL */
+    bool secret;      /* the key is secret whatever its layer */
+    bool required;    /* also listed in require, or required = true */
+    bool allow_empty; /* an empty value is set and passes the rule */
+    char *where;      /* "envinject.conf:12" */
 };
 
 struct ei_schema {
@@ -53,7 +54,9 @@ struct ei_problem {
     char *key;
     char *rule;        /* "require", "type", "min", "max", "enum", "pattern" */
     char *message;     /* never contains the value */
-    int layer;         /* layer whose value broke the rule, -1 if none */
+    int layer;         /* layer whose value broke the rule: an index,
+                          EI_LAYER_SCHEMA, or EI_LAYER_NONE for a key
+                          that is not set */
     const char *where; /* rule location, "envinject.conf:12"; may be NULL */
 };
 

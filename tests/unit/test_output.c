@@ -935,7 +935,7 @@ static void test_check(void **state)
         fx_origin(&f);
         if (cases[i].problems) {
             add_problem(&f.r.problems, "DATABASE_URL", "require",
-                        "DATABASE_URL is required but not set", -1,
+                        "DATABASE_URL is required but not set", EI_LAYER_NONE,
                         "envinject.conf:40");
             add_problem(&f.r.problems, "DB_POOL_SIZE", "type",
                         "DB_POOL_SIZE: not an integer (7 bytes)", L_PER_ENV,

@@ -458,9 +458,15 @@ static const struct resolve_case check_cases[] = {
      .want = {"p:A=1@0", "p:N=abc@0"}},
     {.what = "no problems",
      .conf = "require = [\"A\"];\n"
-             "schema = { N = { type = \"int\"; min = 1; }; };\n" LAYERS(
+             "schema = { N = { type = \"int\"; min = 1; };\n"
+             "  A = { allow_empty = true; }; };\n" LAYERS(
                  TP("entries = [\"A=\", \"N=3\"];")),
      .want = {"p:A=@0", "p:N=3@0"}},
+    {.what = "an empty required value is missing",
+     .conf = "require = [\"A\"];\n" LAYERS(TP("entries = \"A=\";")),
+     .flags = EI_RESOLVE_KEEP_GOING,
+     .problems = 1,
+     .want = {"p:A=@0"}},
     {.what = "an unset key is missing for require",
      .conf = "require = [\"A\"];\nunset = [\"A\"];\n" LAYERS(
          TP("entries = \"A=1\";")),
