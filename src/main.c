@@ -168,6 +168,25 @@ static int parse_format(const struct ei_args *a, enum ei_format dflt,
     return usage_error(&err, a->cmd_def);
 }
 
+/* The key as get, print and explain see it: set, and not unset. */
+static const struct ei_entry *key_set(const struct ei_resolution *r,
+                                      const char *key)
+{
+    const struct ei_entry *e = ei_envset_get(r->final, key);
+    return e == NULL || (e->flags & EI_ENTRY_UNSET) ? NULL : e;
+}
+
+/*
+ * A named key that is not set: reported, and exit 1 as printenv(1) does,
+ * for get, print and explain alike; the keys that are set are still shown.
+ */
+static int not_set(const char *key)
+{
+    struct ei_error err = {0};
+    ei_error_set(&err, EI_FINDINGS, 0, NULL, NULL, "%s is not set", key);
+    return fail(&err);
+}
+
 static int cmd_print(struct ei_args *a)
 {
     static const int allowed[] = {
@@ -181,18 +200,36 @@ static int cmd_print(struct ei_args *a)
     struct ei_config *cfg;
     struct ei_resolution *r;
     rc = resolve(a, a->environment, 0, &cfg, &r);
-    if (rc == 0) {
+    bool resolved = rc == 0;
+    const char **keys = NULL;
+    size_t keys_n = 0;
+    if (resolved && a->rest_n > 0) {
+        keys = calloc((size_t)a->rest_n, sizeof(*keys));
+        if (keys == NULL) {
+            struct ei_error err = {0};
+            ei_error_set(&err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
+            rc = fail(&err);
+        }
+        for (int i = 0; keys != NULL && i < a->rest_n; i++) {
+            if (key_set(r, a->rest[i]) != NULL)
+                keys[keys_n++] = a->rest[i];
+            else
+                rc = not_set(a->rest[i]);
+        }
+    }
+    /* named keys of which none is set: nothing to print (keys NULL would
+       mean all of them) */
+    if (resolved && (a->rest_n == 0 || keys_n > 0)) {
         struct ei_error err = {0};
         struct ei_print_opts o = {.format = fmt,
                                   .origin = a->origin,
                                   .reveal = a->reveal,
-                                  .keys = (const char *const *)a->rest,
-                                  .keys_n = (size_t)a->rest_n};
-        if (o.keys_n == 0)
-            o.keys = NULL;
+                                  .keys = keys,
+                                  .keys_n = keys_n};
         if (ei_output_print(stdout, r, &o, &err) < 0)
             rc = fail(&err);
     }
+    free(keys);
     ei_resolution_free(r);
     ei_config_free(cfg);
     return rc;
@@ -207,12 +244,9 @@ static int cmd_get(struct ei_args *a)
     struct ei_resolution *r;
     rc = resolve(a, a->environment, 0, &cfg, &r);
     if (rc == 0) {
-        const struct ei_entry *e = ei_envset_get(r->final, a->rest[0]);
-        if (e == NULL || (e->flags & EI_ENTRY_UNSET)) {
-            struct ei_error err = {0};
-            ei_error_set(&err, EI_FINDINGS, 0, NULL, NULL, "%s is not set",
-                         a->rest[0]);
-            rc = fail(&err);
+        const struct ei_entry *e = key_set(r, a->rest[0]);
+        if (e == NULL) {
+            rc = not_set(a->rest[0]);
         } else {
             /* the user named the key: the raw value, secret or not */
             if (fwrite(e->value, 1, e->value_len, stdout) != e->value_len ||

@@ -863,8 +863,9 @@ static int explain_key(struct obuf *b, const struct ei_resolution *r,
 /*
  * A key that no layer had gets the line "KEY is not set in any layer" and
  * the other keys are still explained; the function then fails with
- * EI_NOTFOUND naming the first such key, so that a script sees it in the
- * exit status.  A key that a layer unset is explained, not an error.
+ * EI_FINDINGS naming the first such key, so that a script sees it in the
+ * exit status (1, as get and print).  A key that a layer unset is
+ * explained, not an error.
  */
 int ei_output_explain(FILE *out, const struct ei_resolution *r,
                       const char *const *keys, size_t keys_n, bool reveal,
@@ -888,7 +889,7 @@ int ei_output_explain(FILE *out, const struct ei_resolution *r,
     if (ob_finish(&b, out, err) < 0)
         return -1;
     if (missing != NULL) {
-        ei_error_set(err, EI_NOTFOUND, 0, NULL, NULL,
+        ei_error_set(err, EI_FINDINGS, 0, NULL, NULL,
                      "%s is not set in any layer", missing);
         return -1;
     }

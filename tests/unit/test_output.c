@@ -824,7 +824,7 @@ static void test_explain(void **state)
             expect_output(&run, cases[i].want, cases[i].keys[0]);
         } else {
             assert_int_equal(run.rc, -1);
-            assert_int_equal(run.err.status, EI_NOTFOUND);
+            assert_int_equal(run.err.status, EI_FINDINGS);
             assert_string_equal(run.err.text, cases[i].error);
             assert_int_equal(run.len, strlen(cases[i].want));
             assert_memory_equal(run.out, cases[i].want, run.len);
