@@ -75,10 +75,13 @@ static struct ei_config *load_config(const struct ei_args *a, const char *env,
 
 /*
  * Resolve for a command; on failure print the error (and every validation
- * problem) and return the exit code, else 0 with *out set.
+ * problem) and return the exit code, else 0 with *out set.  A validation
+ * failure leaves *out set too, so that print, explain and diff can still
+ * show what resolved; label names the environment in the summary (diff).
  */
 static int resolve(const struct ei_args *a, const char *env, unsigned flags,
-                   struct ei_config **cfgp, struct ei_resolution **out)
+                   const char *label, struct ei_config **cfgp,
+                   struct ei_resolution **out)
 {
     struct ei_error err = {0};
     *out = NULL;
@@ -110,17 +113,30 @@ static int resolve(const struct ei_args *a, const char *env, unsigned flags,
                              p->where, "%s", p->message);
                 ei_diag_error(&pe);
             }
+            if (label != NULL) {
+                struct ei_error le = {0};
+                ei_error_set(&le, err.status, 0, NULL, NULL,
+                             "%s in environment %s", err.text, label);
+                return fail(&le);
+            }
         }
         return fail(&err);
     }
     return 0;
 }
 
+/* The first failure decides the exit status: a validation failure (78)
+   stays even when a named key is also missing or output fails after. */
+static int first_failure(int rc, int next)
+{
+    return rc != 0 ? rc : next;
+}
+
 static int cmd_run(struct ei_args *a)
 {
     struct ei_config *cfg;
     struct ei_resolution *r;
-    int rc = resolve(a, a->environment, 0, &cfg, &r);
+    int rc = resolve(a, a->environment, 0, NULL, &cfg, &r);
     if (rc != 0)
         goto out;
     struct ei_error err = {0};
@@ -199,8 +215,9 @@ static int cmd_print(struct ei_args *a)
         return rc;
     struct ei_config *cfg;
     struct ei_resolution *r;
-    rc = resolve(a, a->environment, 0, &cfg, &r);
-    bool resolved = rc == 0;
+    rc = resolve(a, a->environment, 0, NULL, &cfg, &r);
+    /* a validation failure still shows what resolved, and exits 78 */
+    bool resolved = r != NULL;
     const char **keys = NULL;
     size_t keys_n = 0;
     if (resolved && a->rest_n > 0) {
@@ -208,13 +225,14 @@ static int cmd_print(struct ei_args *a)
         if (keys == NULL) {
             struct ei_error err = {0};
             ei_error_set(&err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
-            rc = fail(&err);
+            rc = first_failure(rc, fail(&err));
+            resolved = false;
         }
         for (int i = 0; keys != NULL && i < a->rest_n; i++) {
             if (key_set(r, a->rest[i]) != NULL)
                 keys[keys_n++] = a->rest[i];
             else
-                rc = not_set(a->rest[i]);
+                rc = first_failure(rc, not_set(a->rest[i]));
         }
     }
     /* named keys of which none is set: nothing to print (keys NULL would
@@ -227,7 +245,7 @@ static int cmd_print(struct ei_args *a)
                                   .keys = keys,
                                   .keys_n = keys_n};
         if (ei_output_print(stdout, r, &o, &err) < 0)
-            rc = fail(&err);
+            rc = first_failure(rc, fail(&err));
     }
     free(keys);
     ei_resolution_free(r);
@@ -242,7 +260,7 @@ static int cmd_get(struct ei_args *a)
         return rc;
     struct ei_config *cfg;
     struct ei_resolution *r;
-    rc = resolve(a, a->environment, 0, &cfg, &r);
+    rc = resolve(a, a->environment, 0, NULL, &cfg, &r);
     if (rc == 0) {
         const struct ei_entry *e = key_set(r, a->rest[0]);
         if (e == NULL) {
@@ -270,12 +288,12 @@ static int cmd_explain(struct ei_args *a)
         return rc;
     struct ei_config *cfg;
     struct ei_resolution *r;
-    rc = resolve(a, a->environment, EI_RESOLVE_KEEP_GOING, &cfg, &r);
-    if (rc == 0) {
+    rc = resolve(a, a->environment, 0, NULL, &cfg, &r);
+    if (r != NULL) {
         struct ei_error err = {0};
         if (ei_output_explain(stdout, r, (const char *const *)a->rest,
                               (size_t)a->rest_n, a->reveal, &err) < 0)
-            rc = fail(&err);
+            rc = first_failure(rc, fail(&err));
     }
     ei_resolution_free(r);
     ei_config_free(cfg);
@@ -293,7 +311,7 @@ static int cmd_check(struct ei_args *a)
         return rc;
     struct ei_config *cfg;
     struct ei_resolution *r;
-    rc = resolve(a, a->environment, EI_RESOLVE_KEEP_GOING, &cfg, &r);
+    rc = resolve(a, a->environment, EI_RESOLVE_KEEP_GOING, NULL, &cfg, &r);
     if (rc == 0) {
         struct ei_error err = {0};
         if (ei_output_check(stdout, r, fmt, &err) < 0)
@@ -317,17 +335,20 @@ static int cmd_diff(struct ei_args *a)
         return rc;
     struct ei_config *cfg_a = NULL, *cfg_b = NULL;
     struct ei_resolution *ra = NULL, *rb = NULL;
-    rc = resolve(a, a->rest[0], EI_RESOLVE_KEEP_GOING, &cfg_a, &ra);
-    if (rc == 0)
-        rc = resolve(a, a->rest[1], EI_RESOLVE_KEEP_GOING, &cfg_b, &rb);
-    if (rc == 0) {
+    /* validation failures of either side are reported, and the diff of
+       what resolved is still shown */
+    rc = resolve(a, a->rest[0], 0, a->rest[0], &cfg_a, &ra);
+    if (ra != NULL)
+        rc = first_failure(rc,
+                           resolve(a, a->rest[1], 0, a->rest[1], &cfg_b, &rb));
+    if (ra != NULL && rb != NULL) {
         struct ei_error err = {0};
         long n = ei_output_diff(stdout, ra, a->rest[0], rb, a->rest[1], fmt,
                                 a->reveal, &err);
         if (n < 0)
-            rc = fail(&err);
+            rc = first_failure(rc, fail(&err));
         else if (n > 0 && a->exit_code)
-            rc = ei_exit_code(EI_FINDINGS);
+            rc = first_failure(rc, ei_exit_code(EI_FINDINGS));
     }
     ei_resolution_free(ra);
     ei_resolution_free(rb);
