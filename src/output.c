@@ -902,6 +902,22 @@ static bool problem_has_layer(const struct ei_problem *p)
     return p->layer != EI_LAYER_NONE;
 }
 
+/*
+ * A message of check: its own words, so backslashes stay single (a pattern
+ * such as v[0-9]+\.[0-9]+ reads as on stderr and in the configuration);
+ * what put_oneline escapes otherwise (controls, bytes that are not UTF-8)
+ * it still escapes, so one problem stays one line.
+ */
+static void put_message(struct obuf *b, const char *s)
+{
+    for (const char *bs = strchr(s, '\\'); bs != NULL;
+         s = bs + 1, bs = strchr(s, '\\')) {
+        put_oneline(b, s, (size_t)(bs - s));
+        ob_putc(b, '\\');
+    }
+    put_oneline_str(b, s);
+}
+
 /* GitHub workflow commands: %, CR and LF in the message are escaped. */
 static void put_github_data(struct obuf *b, const char *s)
 {
@@ -972,7 +988,7 @@ int ei_output_check(FILE *out, const struct ei_resolution *r,
     case EI_FMT_TEXT:
         for (size_t i = 0; i < ps->n; i++) {
             const struct ei_problem *p = &ps->v[i];
-            put_oneline_str(&b, p->message);
+            put_message(&b, p->message);
             ob_puts(&b, " (rule ");
             ob_puts(&b, p->rule);
             if (problem_has_layer(p)) {
@@ -981,7 +997,7 @@ int ei_output_check(FILE *out, const struct ei_resolution *r,
             }
             if (p->where != NULL) {
                 ob_puts(&b, ", ");
-                put_oneline_str(&b, p->where);
+                put_message(&b, p->where);
             }
             ob_puts(&b, ")\n");
         }

@@ -454,10 +454,46 @@ int ei_schema_apply(const struct ei_schema *schema, struct ei_envset *set,
     return 0;
 }
 
+/*
+ * Control bytes of a message (a pattern or an enum value can hold them)
+ * become \xHH, so that the message reads the same on stderr, in check's
+ * text and in its JSON.  Takes message; NULL when out of memory.
+ */
+static char *visible(char *message)
+{
+    if (message == NULL)
+        return NULL;
+    size_t ctl = 0, len = 0;
+    for (; message[len] != '\0'; len++)
+        ctl += (unsigned char)message[len] < 0x20 || message[len] == 0x7f;
+    if (ctl == 0)
+        return message;
+    char *v = malloc(len + 3 * ctl + 1);
+    if (v != NULL) {
+        char *o = v;
+        for (const char *p = message; *p != '\0'; p++) {
+            unsigned char c = (unsigned char)*p;
+            if (c < 0x20 || c == 0x7f) {
+                static const char hex[] = "0123456789abcdef";
+                *o++ = '\\';
+                *o++ = 'x';
+                *o++ = hex[c >> 4];
+                *o++ = hex[c & 0xf];
+            } else {
+                *o++ = *p;
+            }
+        }
+        *o = '\0';
+    }
+    free(message);
+    return v;
+}
+
 static int add_problem(struct ei_problems *out, const char *key,
                        const char *rule, char *message, int layer,
                        const char *where)
 {
+    message = visible(message);
     if (message == NULL)
         return -1;
     struct ei_problem *v = realloc(out->v, (out->n + 1) * sizeof(*v));

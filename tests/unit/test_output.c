@@ -891,7 +891,8 @@ static void test_check(void **state)
          "envinject.conf:40)\n"
          "DB_POOL_SIZE: not an integer (7 bytes) (rule type, layer per-env, "
          "envinject.conf:12)\n"
-         "LOG_LEVEL: 100% odd\\r\\nx (rule pattern, layer schema)\n"
+         "LOG_LEVEL: pattern v[0-9]+\\.[0-9]+, 100% odd\\r\\nx (rule pattern, "
+         "layer schema)\n"
          "3 problems\n"},
         {false, EI_FMT_TEXT, "ok: 3 keys checked\n"},
         {true, EI_FMT_GITHUB,
@@ -899,7 +900,8 @@ static void test_check(void **state)
          "set\n"
          "::error title=envinject check::DB_POOL_SIZE: not an integer (7 "
          "bytes)\n"
-         "::error title=envinject check::LOG_LEVEL: 100%25 odd%0D%0Ax\n"},
+         "::error title=envinject check::LOG_LEVEL: pattern v[0-9]+\\.[0-9]+, "
+         "100%25 odd%0D%0Ax\n"},
         {false, EI_FMT_GITHUB, ""},
         {true, EI_FMT_JSON,
          "{\n"
@@ -922,7 +924,8 @@ static void test_check(void **state)
          "    {\n"
          "      \"key\": \"LOG_LEVEL\",\n"
          "      \"rule\": \"pattern\",\n"
-         "      \"message\": \"LOG_LEVEL: 100% odd\\r\\nx\",\n"
+         "      \"message\": \"LOG_LEVEL: pattern v[0-9]+\\\\.[0-9]+, 100% "
+         "odd\\r\\nx\",\n"
          "      \"layer\": \"schema\",\n"
          "      \"where\": null\n"
          "    }\n"
@@ -941,7 +944,8 @@ static void test_check(void **state)
                         "DB_POOL_SIZE: not an integer (7 bytes)", L_PER_ENV,
                         "envinject.conf:12");
             add_problem(&f.r.problems, "LOG_LEVEL", "pattern",
-                        "LOG_LEVEL: 100% odd\r\nx", EI_LAYER_SCHEMA, NULL);
+                        "LOG_LEVEL: pattern v[0-9]+\\.[0-9]+, 100% odd\r\nx",
+                        EI_LAYER_SCHEMA, NULL);
         }
         struct run run;
         do_check(&run, &f.r, cases[i].format);

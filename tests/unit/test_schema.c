@@ -363,6 +363,11 @@ static const struct message_case message_cases[] = {
      "or 0"},
     {URL_RULE, "nope", 0, "K: not a URL of the form scheme://host (4 bytes)"},
     {STRP_RULE, "A1", 0, "K: does not match the pattern [a-z]+ (2 bytes)"},
+    /* a control byte of the configuration's pattern is shown, not sent */
+    {{.key = "K", .type = EI_TYPE_STRING, .pattern = "[a-z]+\t\\.x"},
+     "A1",
+     0,
+     "K: does not match the pattern [a-z]+\\x09\\.x (2 bytes)"},
 };
 
 static void test_messages(void **state)
