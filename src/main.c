@@ -74,6 +74,51 @@ static struct ei_config *load_config(const struct ei_args *a, const char *env,
 }
 
 /*
+ * Load the configuration (adding the keys of --require) and resolve it;
+ * -1 with err on failure, *out as ei_resolve leaves it.
+ */
+static int resolve_quiet(const struct ei_args *a, const char *env,
+                         unsigned flags, struct ei_config **cfgp,
+                         struct ei_resolution **out, struct ei_error *err)
+{
+    *out = NULL;
+    *cfgp = load_config(a, env, err);
+    if (*cfgp == NULL)
+        return -1;
+    for (size_t i = 0; i < a->require_n; i++)
+        if (ei_schema_require_option(&(*cfgp)->schema, a->require[i]) < 0)
+            return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
+                                "out of memory"),
+                   -1;
+    return ei_resolve(*cfgp, (const char *const *)environ, flags, out, err);
+}
+
+/*
+ * One validation problem on stderr, at the place that set the value, then
+ * the rule's place:
+ *   envinject: per-env (dev.env:2): POOL: 500 is above the maximum 100
+ *   (rule max, envinject.conf:8)
+ * A missing key is reported at the rule's place (or --require).
+ */
+static void report_problem(const struct ei_resolution *r,
+                           const struct ei_problem *p)
+{
+    struct ei_error pe = {0};
+    const char *layer = p->layer != EI_LAYER_NONE
+                            ? ei_resolution_layer_name(r, p->layer)
+                            : NULL;
+    if (p->locator != NULL && p->where != NULL &&
+        strcmp(p->locator, p->where) != 0)
+        ei_error_set(&pe, EI_BADCONFIG, 0, layer, p->locator,
+                     "%s (rule %s, %s)", p->message, p->rule, p->where);
+    else
+        ei_error_set(&pe, EI_BADCONFIG, 0, layer,
+                     p->locator != NULL ? p->locator : p->where, "%s",
+                     p->message);
+    ei_diag_error(&pe);
+}
+
+/*
  * Resolve for a command; on failure print the error (and every validation
  * problem) and return the exit code, else 0 with *out set.  A validation
  * failure leaves *out set too, so that print, explain and diff can still
@@ -84,45 +129,20 @@ static int resolve(const struct ei_args *a, const char *env, unsigned flags,
                    struct ei_resolution **out)
 {
     struct ei_error err = {0};
-    *out = NULL;
-    *cfgp = load_config(a, env, &err);
-    if (*cfgp == NULL)
-        return fail(&err);
-    for (size_t i = 0; i < a->require_n; i++) {
-        struct ei_schema *s = &(*cfgp)->schema;
-        char **v = realloc(s->require, (s->require_n + 2) * sizeof(*v));
-        if (v == NULL || (v[s->require_n] = strdup(a->require[i])) == NULL) {
-            if (v != NULL)
-                s->require = v;
-            ei_error_set(&err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
-            return fail(&err);
+    if (resolve_quiet(a, env, flags, cfgp, out, &err) == 0)
+        return 0;
+    if (*out != NULL) {
+        /* validation: every problem, then the summary */
+        for (size_t i = 0; i < (*out)->problems.n; i++)
+            report_problem(*out, &(*out)->problems.v[i]);
+        if (label != NULL) {
+            struct ei_error le = {0};
+            ei_error_set(&le, err.status, 0, NULL, NULL, "%s in environment %s",
+                         err.text, label);
+            return fail(&le);
         }
-        s->require = v;
-        v[++s->require_n] = NULL;
     }
-    if (ei_resolve(*cfgp, (const char *const *)environ, flags, out, &err) < 0) {
-        if (*out != NULL) {
-            /* validation: every problem, then the summary */
-            for (size_t i = 0; i < (*out)->problems.n; i++) {
-                const struct ei_problem *p = &(*out)->problems.v[i];
-                struct ei_error pe = {0};
-                ei_error_set(&pe, EI_BADCONFIG, 0,
-                             p->layer != EI_LAYER_NONE
-                                 ? ei_resolution_layer_name(*out, p->layer)
-                                 : NULL,
-                             p->where, "%s", p->message);
-                ei_diag_error(&pe);
-            }
-            if (label != NULL) {
-                struct ei_error le = {0};
-                ei_error_set(&le, err.status, 0, NULL, NULL,
-                             "%s in environment %s", err.text, label);
-                return fail(&le);
-            }
-        }
-        return fail(&err);
-    }
-    return 0;
+    return fail(&err);
 }
 
 /* The first failure decides the exit status: a validation failure (78)
@@ -300,6 +320,28 @@ static int cmd_explain(struct ei_args *a)
     return rc;
 }
 
+/* The folder of the configuration that load_config would read, for a
+   report when loading it failed: "." when it has no folder part. */
+static char *config_dir_of(const struct ei_args *a)
+{
+    const char *path = a->config;
+    if (path == NULL || path[0] == '\0')
+        path = getenv("ENVINJECT_CONFIG");
+    if (path == NULL || path[0] == '\0')
+        return strdup(".");
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL)
+        return strdup(".");
+    return strndup(path, slash == path ? 1 : (size_t)(slash - path));
+}
+
+/*
+ * check writes its report whatever stopped it, so that a CI job reading
+ * JSON or annotations sees a failed layer or a broken configuration as
+ * well as a missing key; the exit status is then the failure's own (66
+ * for a missing file), 1 for findings only.  With a format for programs,
+ * the failure also goes to stderr, where a person reads the log.
+ */
 static int cmd_check(struct ei_args *a)
 {
     static const int allowed[] = {EI_FMT_TEXT, EI_FMT_JSON, EI_FMT_GITHUB, -1};
@@ -311,14 +353,33 @@ static int cmd_check(struct ei_args *a)
         return rc;
     struct ei_config *cfg;
     struct ei_resolution *r;
-    rc = resolve(a, a->environment, EI_RESOLVE_KEEP_GOING, NULL, &cfg, &r);
-    if (rc == 0) {
-        struct ei_error err = {0};
-        if (ei_output_check(stdout, r, fmt, &err) < 0)
-            rc = fail(&err);
-        else if (r->problems.n > 0)
-            rc = ei_exit_code(EI_FINDINGS);
+    struct ei_error failure = {0};
+    bool failed = resolve_quiet(a, a->environment, EI_RESOLVE_KEEP_GOING, &cfg,
+                                &r, &failure) < 0;
+    if (failed && (failure.status == EI_NOMEM || failure.status == EI_USAGE)) {
+        rc = fail(&failure);
+        goto out;
     }
+    struct ei_error err = {0};
+    int written;
+    if (r != NULL) {
+        written = ei_output_check(stdout, r, fmt, &err);
+    } else {
+        char *dir = cfg != NULL && cfg->dir != NULL ? strdup(cfg->dir)
+                                                    : config_dir_of(a);
+        written = ei_output_check_failure(stdout, &failure, dir, fmt, &err);
+        free(dir);
+    }
+    if (failed) {
+        if (fmt != EI_FMT_TEXT)
+            ei_diag_error(&failure);
+        rc = ei_exit_code(failure.status);
+    } else if (r->problems.n > 0) {
+        rc = ei_exit_code(EI_FINDINGS);
+    }
+    if (written < 0)
+        rc = fail(&err);
+out:
     ei_resolution_free(r);
     ei_config_free(cfg);
     return rc;

@@ -489,9 +489,10 @@ static char *visible(char *message)
     return v;
 }
 
-static int add_problem(struct ei_problems *out, const char *key,
-                       const char *rule, char *message, int layer,
-                       const char *where)
+/* Append a problem, taking message; key may be NULL. */
+static int push_problem(struct ei_problems *out, const char *key,
+                        const char *rule, char *message, int layer,
+                        const char *locator, const char *where)
 {
     message = visible(message);
     if (message == NULL)
@@ -503,12 +504,13 @@ static int add_problem(struct ei_problems *out, const char *key,
     }
     out->v = v;
     struct ei_problem *p = &out->v[out->n];
-    p->key = strdup(key);
+    p->key = key != NULL ? strdup(key) : NULL;
     p->rule = strdup(rule);
     p->message = message;
     p->layer = layer;
+    p->locator = locator;
     p->where = where;
-    if (p->key == NULL || p->rule == NULL) {
+    if ((key != NULL && p->key == NULL) || p->rule == NULL) {
         free(p->key);
         free(p->rule);
         free(message);
@@ -516,6 +518,25 @@ static int add_problem(struct ei_problems *out, const char *key,
     }
     out->n++;
     return 0;
+}
+
+/* A problem of the value e (NULL: a key that is not set). */
+static int add_problem(struct ei_problems *out, const char *key,
+                       const char *rule, char *message,
+                       const struct ei_entry *e, const char *where)
+{
+    return push_problem(out, key, rule, message,
+                        e != NULL ? e->layer : EI_LAYER_NONE,
+                        e != NULL ? e->locator : NULL, where);
+}
+
+int ei_problems_add(struct ei_problems *ps, const char *key, const char *rule,
+                    const char *message, int layer, const char *locator,
+                    const char *where)
+{
+    char *m = strdup(message);
+    return m != NULL ? push_problem(ps, key, rule, m, layer, locator, where)
+                     : -1;
 }
 
 static bool listed_before(char *const *list, size_t n, const char *key)
@@ -539,14 +560,13 @@ static int check_required(const struct ei_schema *schema,
     const struct ei_entry *e = entry_set(set, key);
     if (e == NULL)
         return add_problem(out, key, "require",
-                           format_text("%s is required but not set", key),
-                           EI_LAYER_NONE, where);
+                           format_text("%s is required but not set", key), NULL,
+                           where);
     const struct ei_rule *rule = ei_schema_rule(schema, key);
     if (e->value_len > 0 || (rule != NULL && rule->allow_empty))
         return 0;
     return add_problem(out, key, "require",
-                       format_text("%s is required but empty", key), e->layer,
-                       where);
+                       format_text("%s is required but empty", key), e, where);
 }
 
 /* The key is required somewhere, by the list or by its rule. */
@@ -580,11 +600,14 @@ long ei_schema_check(const struct ei_schema *schema,
 {
     size_t start = out->n;
 
+    size_t options_from = schema->require_n - schema->require_option_n;
     for (size_t i = 0; i < schema->require_n; i++) {
         const char *key = schema->require[i];
         if (listed_before(schema->require, i, key))
             continue;
-        if (check_required(schema, set, key, schema->require_where, out) < 0)
+        const char *where =
+            i >= options_from ? EI_WHERE_REQUIRE_OPTION : schema->require_where;
+        if (check_required(schema, set, key, where, out) < 0)
             return check_fail(out, start);
     }
     for (size_t i = 0; i < schema->rules_n; i++) {
@@ -615,11 +638,24 @@ long ei_schema_check(const struct ei_schema *schema,
             continue;
         char *message = format_text("%s: %s", rule->key, v.text);
         free(v.text);
-        if (add_problem(out, rule->key, v.rule, message, e->layer,
-                        rule->where) < 0)
+        if (add_problem(out, rule->key, v.rule, message, e, rule->where) < 0)
             return check_fail(out, start);
     }
     return (long)(out->n - start);
+}
+
+int ei_schema_require_option(struct ei_schema *schema, const char *key)
+{
+    char **v = realloc(schema->require, (schema->require_n + 2) * sizeof(*v));
+    if (v == NULL)
+        return -1;
+    schema->require = v;
+    v[schema->require_n] = strdup(key);
+    if (v[schema->require_n] == NULL)
+        return -1;
+    v[++schema->require_n] = NULL;
+    schema->require_option_n++;
+    return 0;
 }
 
 void ei_problems_clear(struct ei_problems *p)
