@@ -56,7 +56,7 @@ static const struct ei_cli_opt check_opts[] = {
     {"format", 'f', "FORMAT", EI_CLI_ARG, "text, json or github"},
     {"help", 'h', NULL, 0, "show this help and exit"},
     {"require", 'r', "KEY", EI_CLI_ARG | EI_CLI_REPEAT,
-     "KEY must be set (in addition to the file's require)"},
+     "KEY must be set and not empty (in addition to the file's require)"},
     {NULL, 0, NULL, 0, NULL}};
 
 static const struct ei_cli_opt diff_opts[] = {

@@ -31,9 +31,9 @@ static const char *const top_settings[] = {
     "schema",         "unset",         NULL};
 
 /* Fields of a schema rule. */
-static const char *const rule_fields[] = {"default", "max",      "min",
-                                          "pattern", "required", "secret",
-                                          "type",    "values",   NULL};
+static const char *const rule_fields[] = {
+    "allow_empty", "default", "max",  "min",    "pattern",
+    "required",    "secret",  "type", "values", NULL};
 
 static bool key_ok(const char *s)
 {
@@ -379,8 +379,9 @@ static int rule_from_setting(const struct ei_config *cfg,
         }
         r->def = o.str;
     }
-    static const char *const bools[] = {"secret", "required"};
-    for (int i = 0; i < 2; i++) {
+    static const char *const bools[] = {"secret", "required", "allow_empty"};
+    bool *const flags[] = {&r->secret, &r->required, &r->allow_empty};
+    for (size_t i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
         f = config_setting_get_member(s, bools[i]);
         if (f == NULL)
             continue;
@@ -388,11 +389,7 @@ static int rule_from_setting(const struct ei_config *cfg,
             return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
                                 "%s: %s must be true or false", key, bools[i]),
                    -1;
-        bool v = config_setting_get_bool(f) != 0;
-        if (i == 0)
-            r->secret = v;
-        else
-            r->required = v;
+        *flags[i] = config_setting_get_bool(f) != 0;
     }
     return 0;
 }

@@ -91,6 +91,17 @@ enum ei_status ei_error_set(struct ei_error *err, enum ei_status status,
     return status;
 }
 
+void ei_error_describe(const struct ei_error *err, char *buf, size_t len)
+{
+    const char *text =
+        err->text[0] != '\0' ? err->text : ei_status_text(err->status);
+    int n = err->errnum != 0
+                ? snprintf(buf, len, "%s: %s", text, strerror(err->errnum))
+                : snprintf(buf, len, "%s", text);
+    if (n >= 0 && (size_t)n >= len && len >= 4)
+        memcpy(buf + len - 4, "...", 4);
+}
+
 void ei_error_layer(struct ei_error *err, const char *layer)
 {
     if (err != NULL && err->layer[0] == '\0')

@@ -27,6 +27,10 @@ enum ei_status ei_error_vset(struct ei_error *err, enum ei_status status,
                              const char *fmt, va_list ap)
     __attribute__((format(printf, 6, 0)));
 
+/* "TEXT: STRERROR" of err (the status's text when it has none), cut to
+   len bytes with its NUL: the message part of ei_diag_error's line. */
+void ei_error_describe(const struct ei_error *err, char *buf, size_t len);
+
 /* Fill in the layer name of an error that has none yet. */
 void ei_error_layer(struct ei_error *err, const char *layer);
 

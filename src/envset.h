@@ -15,6 +15,8 @@ struct ei_store;
 #define EI_LAYER_SCHEMA (-1)
 /* entry->layer for removals by the configuration's unset list */
 #define EI_LAYER_CONFIG (-2)
+/* no layer at all: a validation problem about a key nobody set */
+#define EI_LAYER_NONE (-3)
 
 /*
  * One entry.  Strings are not owned by the set: they live in the stores of

@@ -74,53 +74,89 @@ static struct ei_config *load_config(const struct ei_args *a, const char *env,
 }
 
 /*
+ * Load the configuration (adding the keys of --require) and resolve it;
+ * -1 with err on failure, *out as ei_resolve leaves it.
+ */
+static int resolve_quiet(const struct ei_args *a, const char *env,
+                         unsigned flags, struct ei_config **cfgp,
+                         struct ei_resolution **out, struct ei_error *err)
+{
+    *out = NULL;
+    *cfgp = load_config(a, env, err);
+    if (*cfgp == NULL)
+        return -1;
+    for (size_t i = 0; i < a->require_n; i++)
+        if (ei_schema_require_option(&(*cfgp)->schema, a->require[i]) < 0)
+            return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
+                                "out of memory"),
+                   -1;
+    return ei_resolve(*cfgp, (const char *const *)environ, flags, out, err);
+}
+
+/*
+ * One validation problem on stderr, at the place that set the value, then
+ * the rule's place:
+ *   envinject: per-env (dev.env:2): POOL: 500 is above the maximum 100
+ *   (rule max, envinject.conf:8)
+ * A missing key is reported at the rule's place (or --require).
+ */
+static void report_problem(const struct ei_resolution *r,
+                           const struct ei_problem *p)
+{
+    struct ei_error pe = {0};
+    const char *layer = p->layer != EI_LAYER_NONE
+                            ? ei_resolution_layer_name(r, p->layer)
+                            : NULL;
+    if (p->locator != NULL && p->where != NULL &&
+        strcmp(p->locator, p->where) != 0)
+        ei_error_set(&pe, EI_BADCONFIG, 0, layer, p->locator,
+                     "%s (rule %s, %s)", p->message, p->rule, p->where);
+    else
+        ei_error_set(&pe, EI_BADCONFIG, 0, layer,
+                     p->locator != NULL ? p->locator : p->where, "%s",
+                     p->message);
+    ei_diag_error(&pe);
+}
+
+/*
  * Resolve for a command; on failure print the error (and every validation
- * problem) and return the exit code, else 0 with *out set.
+ * problem) and return the exit code, else 0 with *out set.  A validation
+ * failure leaves *out set too, so that print, explain and diff can still
+ * show what resolved; label names the environment in the summary (diff).
  */
 static int resolve(const struct ei_args *a, const char *env, unsigned flags,
-                   struct ei_config **cfgp, struct ei_resolution **out)
+                   const char *label, struct ei_config **cfgp,
+                   struct ei_resolution **out)
 {
     struct ei_error err = {0};
-    *out = NULL;
-    *cfgp = load_config(a, env, &err);
-    if (*cfgp == NULL)
-        return fail(&err);
-    for (size_t i = 0; i < a->require_n; i++) {
-        struct ei_schema *s = &(*cfgp)->schema;
-        char **v = realloc(s->require, (s->require_n + 2) * sizeof(*v));
-        if (v == NULL || (v[s->require_n] = strdup(a->require[i])) == NULL) {
-            if (v != NULL)
-                s->require = v;
-            ei_error_set(&err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
-            return fail(&err);
+    if (resolve_quiet(a, env, flags, cfgp, out, &err) == 0)
+        return 0;
+    if (*out != NULL) {
+        /* validation: every problem, then the summary */
+        for (size_t i = 0; i < (*out)->problems.n; i++)
+            report_problem(*out, &(*out)->problems.v[i]);
+        if (label != NULL) {
+            struct ei_error le = {0};
+            ei_error_set(&le, err.status, 0, NULL, NULL, "%s in environment %s",
+                         err.text, label);
+            return fail(&le);
         }
-        s->require = v;
-        v[++s->require_n] = NULL;
     }
-    if (ei_resolve(*cfgp, (const char *const *)environ, flags, out, &err) < 0) {
-        if (*out != NULL) {
-            /* validation: every problem, then the summary */
-            for (size_t i = 0; i < (*out)->problems.n; i++) {
-                const struct ei_problem *p = &(*out)->problems.v[i];
-                struct ei_error pe = {0};
-                ei_error_set(&pe, EI_BADCONFIG, 0,
-                             p->layer >= 0
-                                 ? ei_resolution_layer_name(*out, p->layer)
-                                 : NULL,
-                             p->where, "%s", p->message);
-                ei_diag_error(&pe);
-            }
-        }
-        return fail(&err);
-    }
-    return 0;
+    return fail(&err);
+}
+
+/* The first failure decides the exit status: a validation failure (78)
+   stays even when a named key is also missing or output fails after. */
+static int first_failure(int rc, int next)
+{
+    return rc != 0 ? rc : next;
 }
 
 static int cmd_run(struct ei_args *a)
 {
     struct ei_config *cfg;
     struct ei_resolution *r;
-    int rc = resolve(a, a->environment, 0, &cfg, &r);
+    int rc = resolve(a, a->environment, 0, NULL, &cfg, &r);
     if (rc != 0)
         goto out;
     struct ei_error err = {0};
@@ -228,6 +264,25 @@ static int open_github_env(const struct ei_args *a, FILE **fp)
     return 0;
 }
 
+/* The key as get, print and explain see it: set, and not unset. */
+static const struct ei_entry *key_set(const struct ei_resolution *r,
+                                      const char *key)
+{
+    const struct ei_entry *e = ei_envset_get(r->final, key);
+    return e == NULL || (e->flags & EI_ENTRY_UNSET) ? NULL : e;
+}
+
+/*
+ * A named key that is not set: reported, and exit 1 as printenv(1) does,
+ * for get, print and explain alike; the keys that are set are still shown.
+ */
+static int not_set(const char *key)
+{
+    struct ei_error err = {0};
+    ei_error_set(&err, EI_FINDINGS, 0, NULL, NULL, "%s is not set", key);
+    return fail(&err);
+}
+
 static int cmd_print(struct ei_args *a)
 {
     static const int allowed[] = {
@@ -246,20 +301,39 @@ static int cmd_print(struct ei_args *a)
     }
     struct ei_config *cfg;
     struct ei_resolution *r;
-    rc = resolve(a, a->environment, 0, &cfg, &r);
-    if (rc == 0) {
+    rc = resolve(a, a->environment, 0, NULL, &cfg, &r);
+    /* a validation failure still shows what resolved, and exits 78 */
+    bool resolved = r != NULL;
+    const char **keys = NULL;
+    size_t keys_n = 0;
+    if (resolved && a->rest_n > 0) {
+        keys = calloc((size_t)a->rest_n, sizeof(*keys));
+        if (keys == NULL) {
+            struct ei_error err = {0};
+            ei_error_set(&err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
+            rc = first_failure(rc, fail(&err));
+            resolved = false;
+        }
+        for (int i = 0; keys != NULL && i < a->rest_n; i++) {
+            if (key_set(r, a->rest[i]) != NULL)
+                keys[keys_n++] = a->rest[i];
+            else
+                rc = first_failure(rc, not_set(a->rest[i]));
+        }
+    }
+    /* named keys of which none is set: nothing to print (keys NULL would
+       mean all of them) */
+    if (resolved && (a->rest_n == 0 || keys_n > 0)) {
         struct ei_error err = {0};
         struct ei_print_opts o = {.format = fmt,
                                   .origin = a->origin,
                                   .reveal = a->reveal,
-                                  .keys = (const char *const *)a->rest,
-                                  .keys_n = (size_t)a->rest_n,
+                                  .keys = keys,
+                                  .keys_n = keys_n,
                                   .github_env = github_env};
-        if (o.keys_n == 0)
-            o.keys = NULL;
         long omitted = ei_output_print(stdout, r, &o, &err);
         if (omitted < 0)
-            rc = fail(&err);
+            rc = first_failure(rc, fail(&err));
         else if (omitted > 0)
             ei_diag_msg(EI_LOG_WARN, NULL, NULL,
                         "%ld secret value%s left out; --reveal writes %s",
@@ -268,6 +342,7 @@ static int cmd_print(struct ei_args *a)
     }
     if (github_env != NULL)
         fclose(github_env);
+    free(keys);
     ei_resolution_free(r);
     ei_config_free(cfg);
     return rc;
@@ -280,14 +355,11 @@ static int cmd_get(struct ei_args *a)
         return rc;
     struct ei_config *cfg;
     struct ei_resolution *r;
-    rc = resolve(a, a->environment, 0, &cfg, &r);
+    rc = resolve(a, a->environment, 0, NULL, &cfg, &r);
     if (rc == 0) {
-        const struct ei_entry *e = ei_envset_get(r->final, a->rest[0]);
-        if (e == NULL || (e->flags & EI_ENTRY_UNSET)) {
-            struct ei_error err = {0};
-            ei_error_set(&err, EI_FINDINGS, 0, NULL, NULL, "%s is not set",
-                         a->rest[0]);
-            rc = fail(&err);
+        const struct ei_entry *e = key_set(r, a->rest[0]);
+        if (e == NULL) {
+            rc = not_set(a->rest[0]);
         } else {
             /* the user named the key: the raw value, secret or not */
             if (fwrite(e->value, 1, e->value_len, stdout) != e->value_len ||
@@ -311,18 +383,40 @@ static int cmd_explain(struct ei_args *a)
         return rc;
     struct ei_config *cfg;
     struct ei_resolution *r;
-    rc = resolve(a, a->environment, EI_RESOLVE_KEEP_GOING, &cfg, &r);
-    if (rc == 0) {
+    rc = resolve(a, a->environment, 0, NULL, &cfg, &r);
+    if (r != NULL) {
         struct ei_error err = {0};
         if (ei_output_explain(stdout, r, (const char *const *)a->rest,
                               (size_t)a->rest_n, a->reveal, &err) < 0)
-            rc = fail(&err);
+            rc = first_failure(rc, fail(&err));
     }
     ei_resolution_free(r);
     ei_config_free(cfg);
     return rc;
 }
 
+/* The folder of the configuration that load_config would read, for a
+   report when loading it failed: "." when it has no folder part. */
+static char *config_dir_of(const struct ei_args *a)
+{
+    const char *path = a->config;
+    if (path == NULL || path[0] == '\0')
+        path = getenv("ENVINJECT_CONFIG");
+    if (path == NULL || path[0] == '\0')
+        return strdup(".");
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL)
+        return strdup(".");
+    return strndup(path, slash == path ? 1 : (size_t)(slash - path));
+}
+
+/*
+ * check writes its report whatever stopped it, so that a CI job reading
+ * JSON or annotations sees a failed layer or a broken configuration as
+ * well as a missing key; the exit status is then the failure's own (66
+ * for a missing file), 1 for findings only.  With a format for programs,
+ * the failure also goes to stderr, where a person reads the log.
+ */
 static int cmd_check(struct ei_args *a)
 {
     static const int allowed[] = {EI_FMT_TEXT, EI_FMT_JSON, EI_FMT_GITHUB, -1};
@@ -334,14 +428,33 @@ static int cmd_check(struct ei_args *a)
         return rc;
     struct ei_config *cfg;
     struct ei_resolution *r;
-    rc = resolve(a, a->environment, EI_RESOLVE_KEEP_GOING, &cfg, &r);
-    if (rc == 0) {
-        struct ei_error err = {0};
-        if (ei_output_check(stdout, r, fmt, &err) < 0)
-            rc = fail(&err);
-        else if (r->problems.n > 0)
-            rc = ei_exit_code(EI_FINDINGS);
+    struct ei_error failure = {0};
+    bool failed = resolve_quiet(a, a->environment, EI_RESOLVE_KEEP_GOING, &cfg,
+                                &r, &failure) < 0;
+    if (failed && (failure.status == EI_NOMEM || failure.status == EI_USAGE)) {
+        rc = fail(&failure);
+        goto out;
     }
+    struct ei_error err = {0};
+    int written;
+    if (r != NULL) {
+        written = ei_output_check(stdout, r, fmt, &err);
+    } else {
+        char *dir = cfg != NULL && cfg->dir != NULL ? strdup(cfg->dir)
+                                                    : config_dir_of(a);
+        written = ei_output_check_failure(stdout, &failure, dir, fmt, &err);
+        free(dir);
+    }
+    if (failed) {
+        if (fmt != EI_FMT_TEXT)
+            ei_diag_error(&failure);
+        rc = ei_exit_code(failure.status);
+    } else if (r->problems.n > 0) {
+        rc = ei_exit_code(EI_FINDINGS);
+    }
+    if (written < 0)
+        rc = fail(&err);
+out:
     ei_resolution_free(r);
     ei_config_free(cfg);
     return rc;
@@ -358,17 +471,20 @@ static int cmd_diff(struct ei_args *a)
         return rc;
     struct ei_config *cfg_a = NULL, *cfg_b = NULL;
     struct ei_resolution *ra = NULL, *rb = NULL;
-    rc = resolve(a, a->rest[0], EI_RESOLVE_KEEP_GOING, &cfg_a, &ra);
-    if (rc == 0)
-        rc = resolve(a, a->rest[1], EI_RESOLVE_KEEP_GOING, &cfg_b, &rb);
-    if (rc == 0) {
+    /* validation failures of either side are reported, and the diff of
+       what resolved is still shown */
+    rc = resolve(a, a->rest[0], 0, a->rest[0], &cfg_a, &ra);
+    if (ra != NULL)
+        rc = first_failure(rc,
+                           resolve(a, a->rest[1], 0, a->rest[1], &cfg_b, &rb));
+    if (ra != NULL && rb != NULL) {
         struct ei_error err = {0};
         long n = ei_output_diff(stdout, ra, a->rest[0], rb, a->rest[1], fmt,
                                 a->reveal, &err);
         if (n < 0)
-            rc = fail(&err);
+            rc = first_failure(rc, fail(&err));
         else if (n > 0 && a->exit_code)
-            rc = ei_exit_code(EI_FINDINGS);
+            rc = first_failure(rc, ei_exit_code(EI_FINDINGS));
     }
     ei_resolution_free(ra);
     ei_resolution_free(rb);

@@ -15,6 +15,7 @@
 #include "diag.h"
 #include "envset.h"
 #include "output.h"
+#include "place.h"
 #include "resolve.h"
 #include "schema.h"
 #include "secmem.h"
@@ -487,7 +488,10 @@ static int put_dotenv_value(struct obuf *b, const char *key, const char *s,
 }
 
 /* GitHub workflow commands: %, CR and LF in their data are escaped. */
-static void put_github_datan(struct obuf *b, const char *s, size_t n)
+/* GitHub workflow commands: %, CR and LF are escaped, and in a property
+   (file=, line=) ':' and ',' too. */
+static void put_github_escaped(struct obuf *b, const char *s, size_t n,
+                               bool property)
 {
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '%')
@@ -496,9 +500,18 @@ static void put_github_datan(struct obuf *b, const char *s, size_t n)
             ob_puts(b, "%0D");
         else if (s[i] == '\n')
             ob_puts(b, "%0A");
+        else if (property && s[i] == ':')
+            ob_puts(b, "%3A");
+        else if (property && s[i] == ',')
+            ob_puts(b, "%2C");
         else
             ob_putc(b, s[i]);
     }
+}
+
+static void put_github_datan(struct obuf *b, const char *s, size_t n)
+{
+    put_github_escaped(b, s, n, false);
 }
 
 static void put_shell_value(struct obuf *b, const char *s, size_t n)
@@ -974,8 +987,9 @@ static int explain_key(struct obuf *b, const struct ei_resolution *r,
 /*
  * A key that no layer had gets the line "KEY is not set in any layer" and
  * the other keys are still explained; the function then fails with
- * EI_NOTFOUND naming the first such key, so that a script sees it in the
- * exit status.  A key that a layer unset is explained, not an error.
+ * EI_FINDINGS naming the first such key, so that a script sees it in the
+ * exit status (1, as get and print).  A key that a layer unset is
+ * explained, not an error.
  */
 int ei_output_explain(FILE *out, const struct ei_resolution *r,
                       const char *const *keys, size_t keys_n, bool reveal,
@@ -999,17 +1013,27 @@ int ei_output_explain(FILE *out, const struct ei_resolution *r,
     if (ob_finish(&b, out, err) < 0)
         return -1;
     if (missing != NULL) {
-        ei_error_set(err, EI_NOTFOUND, 0, NULL, NULL,
+        ei_error_set(err, EI_FINDINGS, 0, NULL, NULL,
                      "%s is not set in any layer", missing);
         return -1;
     }
     return 0;
 }
 
-/* require problems name no layer: no value was involved */
-static bool problem_has_layer(const struct ei_problem *p)
+/*
+ * A message of check: its own words, so backslashes stay single (a pattern
+ * such as v[0-9]+\.[0-9]+ reads as on stderr and in the configuration);
+ * what put_oneline escapes otherwise (controls, bytes that are not UTF-8)
+ * it still escapes, so one problem stays one line.
+ */
+static void put_message(struct obuf *b, const char *s)
 {
-    return strcmp(p->rule, "require") != 0;
+    for (const char *bs = strchr(s, '\\'); bs != NULL;
+         s = bs + 1, bs = strchr(s, '\\')) {
+        put_oneline(b, s, (size_t)(bs - s));
+        ob_putc(b, '\\');
+    }
+    put_oneline_str(b, s);
 }
 
 static void put_github_data(struct obuf *b, const char *s)
@@ -1027,27 +1051,127 @@ static size_t keys_checked(const struct ei_resolution *r)
     return n;
 }
 
-static int check_json(struct obuf *b, const struct ei_resolution *r,
+/* One problem as check reports it, with the place a reader should look. */
+struct check_item {
+    const char *key; /* NULL for a failure */
+    const char *rule;
+    const char *message;
+    const char *layer;   /* the value's layer, or the failed one; NULL */
+    const char *locator; /* the value's origin, or the failed source */
+    const char *where;   /* the rule's place (a layer's, for a failure) */
+    char *file;          /* relative to the working directory, or NULL */
+    long line;           /* in file, 0 when none */
+};
+
+static bool is_failure(const char *rule)
+{
+    return strcmp(rule, EI_RULE_LAYER) == 0 || strcmp(rule, EI_RULE_ERROR) == 0;
+}
+
+/*
+ * The place of an annotation: where the value was set, when that is a
+ * file (a file layer's line, a default's rule); else the rule's place in
+ * the configuration; nothing for a key required on the command line.
+ */
+static void item_place(struct check_item *it, const char *value_dir,
+                       const char *config_dir)
+{
+    it->file = ei_place_file(it->locator, value_dir, &it->line);
+    if (it->file == NULL && it->where != NULL &&
+        strcmp(it->where, EI_WHERE_REQUIRE_OPTION) != 0)
+        it->file = ei_place_file(it->where, config_dir, &it->line);
+}
+
+static void item_from_problem(struct check_item *it,
+                              const struct ei_resolution *r,
+                              const struct ei_problem *p)
+{
+    const char *config_dir = r->cfg != NULL ? r->cfg->dir : NULL;
+    bool layer = p->layer >= 0 && (size_t)p->layer < r->layers_n;
+    *it = (struct check_item){
+        .key = p->key,
+        .rule = p->rule,
+        .message = p->message,
+        .layer = p->layer != EI_LAYER_NONE ? layer_name(r, p->layer) : NULL,
+        .locator = p->locator,
+        .where = p->where,
+    };
+    /* a layer's locator is relative to its folder; a default's (the
+       rule's place) to the configuration's */
+    item_place(it, layer ? r->layers[p->layer].dir : config_dir, config_dir);
+}
+
+/*
+ * One line of text (put is put_message) or the message of an annotation
+ * (put_github_data):
+ *   POOL: 500 is above the maximum 100 (rule max, envinject.conf:8;
+ *   value from per-env, dev.env:1)
+ *   layer per-env: no such file (/srv/config/prod.env; envinject.conf:4)
+ */
+static void put_item(struct obuf *b, const struct check_item *it,
+                     void (*put)(struct obuf *, const char *))
+{
+    put(b, it->message);
+    bool failure = is_failure(it->rule);
+    const char *sep = " (";
+    if (!failure) {
+        ob_puts(b, sep);
+        ob_puts(b, "rule ");
+        put(b, it->rule);
+        sep = ", ";
+    }
+    if (!failure && it->where != NULL) {
+        ob_puts(b, sep);
+        put(b, it->where);
+        sep = "; ";
+    }
+    if (!failure && it->layer != NULL) {
+        ob_puts(b, "; value from ");
+        put(b, it->layer);
+        sep = ", ";
+    }
+    /* a default's origin is its rule's place: said once */
+    if (it->locator != NULL &&
+        (it->where == NULL || strcmp(it->locator, it->where) != 0)) {
+        ob_puts(b, sep);
+        put(b, it->locator);
+        sep = "; ";
+    }
+    if (failure && it->where != NULL) {
+        ob_puts(b, sep);
+        put(b, it->where);
+        sep = "; ";
+    }
+    if (strcmp(sep, " (") != 0)
+        ob_putc(b, ')');
+}
+
+static json_t *json_string_or_null(const char *s)
+{
+    return s != NULL ? json_string(s) : json_null();
+}
+
+static int check_json(struct obuf *b, const struct check_item *items, size_t n,
                       struct ei_error *err)
 {
-    const struct ei_problems *ps = &r->problems;
     json_t *root = json_object();
     json_t *arr = json_array();
-    int bad = json_object_set_new(root, "ok", json_boolean(ps->n == 0));
+    int bad = json_object_set_new(root, "ok", json_boolean(n == 0));
     bad |= json_object_set(root, "problems", arr);
-    for (size_t i = 0; i < ps->n && bad == 0; i++) {
-        const struct ei_problem *p = &ps->v[i];
+    for (size_t i = 0; i < n && bad == 0; i++) {
+        const struct check_item *it = &items[i];
         json_t *o = json_object();
         bad |= json_array_append_new(arr, o);
-        bad |= json_object_set_new(o, "key", json_string(p->key));
-        bad |= json_object_set_new(o, "rule", json_string(p->rule));
-        bad |= json_object_set_new(o, "message", json_string(p->message));
-        bad |= json_object_set_new(o, "layer",
-                                   problem_has_layer(p)
-                                       ? json_string(layer_name(r, p->layer))
-                                       : json_null());
+        bad |= json_object_set_new(o, "key", json_string_or_null(it->key));
+        bad |= json_object_set_new(o, "rule", json_string(it->rule));
+        bad |= json_object_set_new(o, "message", json_string(it->message));
+        bad |= json_object_set_new(o, "layer", json_string_or_null(it->layer));
+        bad |=
+            json_object_set_new(o, "locator", json_string_or_null(it->locator));
+        bad |= json_object_set_new(o, "where", json_string_or_null(it->where));
+        bad |= json_object_set_new(o, "file", json_string_or_null(it->file));
         bad |= json_object_set_new(
-            o, "where", p->where != NULL ? json_string(p->where) : json_null());
+            o, "line", it->line > 0 ? json_integer(it->line) : json_null());
     }
     json_decref(arr);
     if (bad != 0) {
@@ -1059,48 +1183,48 @@ static int check_json(struct obuf *b, const struct ei_resolution *r,
     return 0;
 }
 
-/*
- * Returns 0 once the report is written, problems or not: the caller turns
- * r->problems.n into the exit status.
- */
-int ei_output_check(FILE *out, const struct ei_resolution *r,
-                    enum ei_format fmt, struct ei_error *err)
+/* The report of items; keys is the number of keys checked (text's "ok"
+   line), failed says that nothing could be validated. */
+static int check_report(FILE *out, const struct check_item *items, size_t n,
+                        size_t keys, bool failed, enum ei_format fmt,
+                        struct ei_error *err)
 {
-    const struct ei_problems *ps = &r->problems;
     struct obuf b = {0};
     switch (fmt) {
     case EI_FMT_TEXT:
-        for (size_t i = 0; i < ps->n; i++) {
-            const struct ei_problem *p = &ps->v[i];
-            put_oneline_str(&b, p->message);
-            ob_puts(&b, " (rule ");
-            ob_puts(&b, p->rule);
-            if (problem_has_layer(p)) {
-                ob_puts(&b, ", layer ");
-                put_oneline_str(&b, layer_name(r, p->layer));
-            }
-            if (p->where != NULL) {
-                ob_puts(&b, ", ");
-                put_oneline_str(&b, p->where);
-            }
-            ob_puts(&b, ")\n");
+        for (size_t i = 0; i < n; i++) {
+            put_item(&b, &items[i], put_message);
+            ob_putc(&b, '\n');
         }
-        if (ps->n > 0)
-            ob_printf(&b, "%zu problem%s\n", ps->n, ps->n == 1 ? "" : "s");
+        if (failed)
+            ob_printf(&b,
+                      "%zu problem%s; nothing validated, since the "
+                      "configuration did not resolve\n",
+                      n, n == 1 ? "" : "s");
+        else if (n > 0)
+            ob_printf(&b, "%zu problem%s\n", n, n == 1 ? "" : "s");
         else
-            ob_printf(&b, "ok: %zu key%s checked\n", keys_checked(r),
-                      keys_checked(r) == 1 ? "" : "s");
+            ob_printf(&b, "ok: %zu key%s checked\n", keys,
+                      keys == 1 ? "" : "s");
         break;
     case EI_FMT_JSON:
-        if (check_json(&b, r, err) < 0) {
+        if (check_json(&b, items, n, err) < 0) {
             ob_free(&b);
             return -1;
         }
         break;
     case EI_FMT_GITHUB:
-        for (size_t i = 0; i < ps->n; i++) {
-            ob_puts(&b, "::error title=envinject check::");
-            put_github_data(&b, ps->v[i].message);
+        for (size_t i = 0; i < n; i++) {
+            ob_puts(&b, "::error ");
+            if (items[i].file != NULL) {
+                ob_puts(&b, "file=");
+                put_github_escaped(&b, items[i].file, strlen(items[i].file), true);
+                if (items[i].line > 0)
+                    ob_printf(&b, ",line=%ld", items[i].line);
+                ob_putc(&b, ',');
+            }
+            ob_puts(&b, "title=envinject check::");
+            put_item(&b, &items[i], put_github_data);
             ob_putc(&b, '\n');
         }
         break;
@@ -1110,6 +1234,62 @@ int ei_output_check(FILE *out, const struct ei_resolution *r,
         return -1;
     }
     return ob_finish(&b, out, err);
+}
+
+static void free_items(struct check_item *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(items[i].file);
+    free(items);
+}
+
+/*
+ * Returns 0 once the report is written, problems or not: the caller turns
+ * r->problems into the exit status.
+ */
+int ei_output_check(FILE *out, const struct ei_resolution *r,
+                    enum ei_format fmt, struct ei_error *err)
+{
+    const struct ei_problems *ps = &r->problems;
+    struct check_item *items = calloc(ps->n + 1, sizeof(*items));
+    if (items == NULL)
+        return json_nomem(err);
+    bool failed = false;
+    for (size_t i = 0; i < ps->n; i++) {
+        item_from_problem(&items[i], r, &ps->v[i]);
+        failed |= is_failure(ps->v[i].rule);
+    }
+    int rc = check_report(out, items, ps->n, keys_checked(r), failed, fmt, err);
+    free_items(items, ps->n);
+    return rc;
+}
+
+int ei_output_check_failure(FILE *out, const struct ei_error *failure,
+                            const char *config_dir, enum ei_format fmt,
+                            struct ei_error *err)
+{
+    char message[EI_ERR_TEXT_LEN * 2];
+    char text[sizeof(message) - EI_ERR_LAYER_LEN - 16];
+    ei_error_describe(failure, text, sizeof(text));
+    if (failure->layer[0] != '\0')
+        snprintf(message, sizeof(message), "layer %s: %s", failure->layer,
+                 text);
+    else
+        snprintf(message, sizeof(message), "%s", text);
+    struct check_item it = {
+        .rule = EI_RULE_ERROR,
+        .message = message,
+        .layer = failure->layer[0] != '\0' ? failure->layer : NULL,
+        .locator = failure->locator[0] != '\0' ? failure->locator : NULL,
+    };
+    /* a file layer's locator is relative to the configuration's folder,
+       a --layer's to the working directory */
+    item_place(&it, config_dir, config_dir);
+    if (it.file == NULL && config_dir != NULL)
+        it.file = ei_place_file(it.locator, NULL, &it.line);
+    int rc = check_report(out, &it, 1, 0, true, fmt, err);
+    free(it.file);
+    return rc;
 }
 
 /* The value of one side of a diff: hidden when the key is secret on

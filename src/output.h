@@ -67,9 +67,22 @@ int ei_output_explain(FILE *out, const struct ei_resolution *r,
                       const char *const *keys, size_t keys_n, bool reveal,
                       struct ei_error *err);
 
-/* check: the problems of r->problems, in EI_FMT_TEXT, JSON or GITHUB. */
+/*
+ * check: the problems of r->problems, in EI_FMT_TEXT, JSON or GITHUB, each
+ * with the place to look: the file and line that set the value when it is
+ * a file, else the rule's place in the configuration.
+ */
 int ei_output_check(FILE *out, const struct ei_resolution *r,
                     enum ei_format fmt, struct ei_error *err);
+
+/*
+ * check when resolution failed with nothing to validate (no resolution):
+ * the failure as the one problem, of rule EI_RULE_ERROR.  config_dir (the
+ * configuration's folder, may be NULL) is where relative locators start.
+ */
+int ei_output_check_failure(FILE *out, const struct ei_error *failure,
+                            const char *config_dir, enum ei_format fmt,
+                            struct ei_error *err);
 
 /*
  * diff: keys only in a, only in b, and values that differ (secrets are

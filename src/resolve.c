@@ -65,7 +65,23 @@ static void *fetch_thread(void *arg)
  * this thread meanwhile.  The merge waits for all of them and then goes
  * strictly in layer order, so timing never changes the result.
  */
-static int fetch_all(struct ei_resolution *r, struct ei_error *err)
+/*
+ * check reports every layer that failed, not only the first, each as a
+ * problem of rule "layer" at the place the configuration defines it.
+ */
+static int layer_problem(struct ei_resolution *r, struct ei_layer *l)
+{
+    char text[EI_ERR_TEXT_LEN * 2];
+    char message[sizeof(text) + EI_ERR_LAYER_LEN + 16];
+    ei_error_describe(&l->error, text, sizeof(text));
+    snprintf(message, sizeof(message), "layer %s: %s", l->name, text);
+    return ei_problems_add(
+        &r->problems, NULL, EI_RULE_LAYER, message, l->index,
+        l->error.locator[0] != '\0' ? l->error.locator : NULL, l->conf->where);
+}
+
+static int fetch_all(struct ei_resolution *r, unsigned flags,
+                     struct ei_error *err)
 {
     /* libcurl's global set-up is not thread-safe: do it here, before any
        layer thread exists, even for providers that open clients late */
@@ -120,6 +136,7 @@ static int fetch_all(struct ei_resolution *r, struct ei_error *err)
     (void)threads;
 #endif
 
+    bool failed = false;
     for (size_t i = 0; i < r->layers_n; i++) {
         struct ei_layer *l = &r->layers[i];
         if (l->skipped) {
@@ -130,7 +147,16 @@ static int fetch_all(struct ei_resolution *r, struct ei_error *err)
         if (l->status != EI_OK) {
             if (err != NULL && err->status == EI_OK)
                 *err = l->error;
-            return -1;
+            if (!(flags & EI_RESOLVE_KEEP_GOING))
+                return -1;
+            failed = true;
+            if (layer_problem(r, l) < 0) {
+                ei_error_clear(err);
+                return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
+                                    "out of memory"),
+                       -1;
+            }
+            continue;
         }
         size_t n = ei_envset_count(l->staged);
         ei_diag_msg(EI_LOG_INFO, l->name, NULL, "%zu key%s in %lld ms", n,
@@ -138,7 +164,7 @@ static int fetch_all(struct ei_resolution *r, struct ei_error *err)
         if (n == 0)
             ei_diag_msg(EI_LOG_INFO, l->name, NULL, "layer is empty");
     }
-    return 0;
+    return failed ? -1 : 0;
 }
 
 static int merge(struct ei_resolution *r, struct ei_error *err)
@@ -366,7 +392,16 @@ int ei_resolve(struct ei_config *cfg, const char *const *environ,
                           err) < 0)
             goto fail;
     }
-    if (fetch_all(r, err) < 0 || merge(r, err) < 0 || resolve_refs(r, err) < 0)
+    if (fetch_all(r, flags, err) < 0) {
+        /* KEEP_GOING: the failed layers are the problems; validating
+           without them would report their keys as missing */
+        if (r->problems.n > 0 && err->status != EI_NOMEM) {
+            *out = r;
+            return -1;
+        }
+        goto fail;
+    }
+    if (merge(r, err) < 0 || resolve_refs(r, err) < 0)
         goto fail;
 
     /* schema defaults go in before interpolation, so that a value can

@@ -25,16 +25,18 @@ struct ei_resolution {
     struct ei_problems problems; /* require and schema findings */
 };
 
-/* Flags of ei_resolve. */
-#define EI_RESOLVE_KEEP_GOING                                                  \
-    0x1u /* record validation problems and return                              \
-0 (check); otherwise they fail */
+/* Flags of ei_resolve.  KEEP_GOING (check): validation problems are
+   recorded and do not fail; every layer that fails is recorded too. */
+#define EI_RESOLVE_KEEP_GOING 0x1u
 
 /*
  * Resolve cfg against the process environment environ.  On success *out
  * is the resolution (free with ei_resolution_free).  On failure -1 with
  * err; validation failures (when not KEEP_GOING) give EI_BADCONFIG and
  * leave the resolution in *out so that every problem can be reported.
+ * With KEEP_GOING, layers that fail to fetch give -1 with the first one's
+ * error, and *out holds a resolution whose problems are those layers
+ * (rule EI_RULE_LAYER), nothing merged and nothing validated.
  */
 int ei_resolve(struct ei_config *cfg, const char *const *environ,
                unsigned flags, struct ei_resolution **out,

@@ -377,7 +377,9 @@ static int prepare_rule(struct ei_rule *rule, struct ei_error *err)
         rule->re_ok = true;
     }
 
-    if (rule->def != NULL) {
+    /* a default that refers to other keys is known only once expanded:
+       ei_schema_check judges it then, as the value of layer "schema" */
+    if (rule->def != NULL && strchr(rule->def, '$') == NULL) {
         struct violation v;
         /* describe the default by its shape only, as for a secret: the
            user has the configuration at hand */
@@ -452,10 +454,47 @@ int ei_schema_apply(const struct ei_schema *schema, struct ei_envset *set,
     return 0;
 }
 
-static int add_problem(struct ei_problems *out, const char *key,
-                       const char *rule, char *message, int layer,
-                       const char *where)
+/*
+ * Control bytes of a message (a pattern or an enum value can hold them)
+ * become \xHH, so that the message reads the same on stderr, in check's
+ * text and in its JSON.  Takes message; NULL when out of memory.
+ */
+static char *visible(char *message)
 {
+    if (message == NULL)
+        return NULL;
+    size_t ctl = 0, len = 0;
+    for (; message[len] != '\0'; len++)
+        ctl += (unsigned char)message[len] < 0x20 || message[len] == 0x7f;
+    if (ctl == 0)
+        return message;
+    char *v = malloc(len + 3 * ctl + 1);
+    if (v != NULL) {
+        char *o = v;
+        for (const char *p = message; *p != '\0'; p++) {
+            unsigned char c = (unsigned char)*p;
+            if (c < 0x20 || c == 0x7f) {
+                static const char hex[] = "0123456789abcdef";
+                *o++ = '\\';
+                *o++ = 'x';
+                *o++ = hex[c >> 4];
+                *o++ = hex[c & 0xf];
+            } else {
+                *o++ = *p;
+            }
+        }
+        *o = '\0';
+    }
+    free(message);
+    return v;
+}
+
+/* Append a problem, taking message; key may be NULL. */
+static int push_problem(struct ei_problems *out, const char *key,
+                        const char *rule, char *message, int layer,
+                        const char *locator, const char *where)
+{
+    message = visible(message);
     if (message == NULL)
         return -1;
     struct ei_problem *v = realloc(out->v, (out->n + 1) * sizeof(*v));
@@ -465,12 +504,13 @@ static int add_problem(struct ei_problems *out, const char *key,
     }
     out->v = v;
     struct ei_problem *p = &out->v[out->n];
-    p->key = strdup(key);
+    p->key = key != NULL ? strdup(key) : NULL;
     p->rule = strdup(rule);
     p->message = message;
     p->layer = layer;
+    p->locator = locator;
     p->where = where;
-    if (p->key == NULL || p->rule == NULL) {
+    if ((key != NULL && p->key == NULL) || p->rule == NULL) {
         free(p->key);
         free(p->rule);
         free(message);
@@ -480,12 +520,23 @@ static int add_problem(struct ei_problems *out, const char *key,
     return 0;
 }
 
-static int add_missing(struct ei_problems *out, const char *key,
-                       const char *where)
+/* A problem of the value e (NULL: a key that is not set). */
+static int add_problem(struct ei_problems *out, const char *key,
+                       const char *rule, char *message,
+                       const struct ei_entry *e, const char *where)
 {
-    return add_problem(out, key, "require",
-                       format_text("%s is required but not set", key), -1,
-                       where);
+    return push_problem(out, key, rule, message,
+                        e != NULL ? e->layer : EI_LAYER_NONE,
+                        e != NULL ? e->locator : NULL, where);
+}
+
+int ei_problems_add(struct ei_problems *ps, const char *key, const char *rule,
+                    const char *message, int layer, const char *locator,
+                    const char *where)
+{
+    char *m = strdup(message);
+    return m != NULL ? push_problem(ps, key, rule, m, layer, locator, where)
+                     : -1;
 }
 
 static bool listed_before(char *const *list, size_t n, const char *key)
@@ -494,6 +545,36 @@ static bool listed_before(char *const *list, size_t n, const char *key)
         if (strcmp(list[i], key) == 0)
             return true;
     return false;
+}
+
+/*
+ * A required key must be set and, unless its rule says allow_empty, not
+ * empty: CI users know require from dotenv-safe, where an empty value
+ * fails, and an empty DATABASE_URL is as useless as none.  The empty one
+ * is reported where it was set.
+ */
+static int check_required(const struct ei_schema *schema,
+                          const struct ei_envset *set, const char *key,
+                          const char *where, struct ei_problems *out)
+{
+    const struct ei_entry *e = entry_set(set, key);
+    if (e == NULL)
+        return add_problem(out, key, "require",
+                           format_text("%s is required but not set", key), NULL,
+                           where);
+    const struct ei_rule *rule = ei_schema_rule(schema, key);
+    if (e->value_len > 0 || (rule != NULL && rule->allow_empty))
+        return 0;
+    return add_problem(out, key, "require",
+                       format_text("%s is required but empty", key), e, where);
+}
+
+/* The key is required somewhere, by the list or by its rule. */
+static bool is_required(const struct ei_schema *schema,
+                        const struct ei_rule *rule)
+{
+    return rule->required ||
+           listed_before(schema->require, schema->require_n, rule->key);
 }
 
 /* Drop what this call appended, so that out-of-memory leaves out as it
@@ -519,21 +600,22 @@ long ei_schema_check(const struct ei_schema *schema,
 {
     size_t start = out->n;
 
+    size_t options_from = schema->require_n - schema->require_option_n;
     for (size_t i = 0; i < schema->require_n; i++) {
         const char *key = schema->require[i];
-        if (listed_before(schema->require, i, key) ||
-            entry_set(set, key) != NULL)
+        if (listed_before(schema->require, i, key))
             continue;
-        if (add_missing(out, key, schema->require_where) < 0)
+        const char *where =
+            i >= options_from ? EI_WHERE_REQUIRE_OPTION : schema->require_where;
+        if (check_required(schema, set, key, where, out) < 0)
             return check_fail(out, start);
     }
     for (size_t i = 0; i < schema->rules_n; i++) {
         const struct ei_rule *rule = &schema->rules[i];
         if (!rule->required ||
-            listed_before(schema->require, schema->require_n, rule->key) ||
-            entry_set(set, rule->key) != NULL)
+            listed_before(schema->require, schema->require_n, rule->key))
             continue;
-        if (add_missing(out, rule->key, rule->where) < 0)
+        if (check_required(schema, set, rule->key, rule->where, out) < 0)
             return check_fail(out, start);
     }
 
@@ -541,6 +623,11 @@ long ei_schema_check(const struct ei_schema *schema,
         const struct ei_rule *rule = &schema->rules[i];
         const struct ei_entry *e = entry_set(set, rule->key);
         if (e == NULL)
+            continue;
+        /* an empty value is either reported as missing above or allowed:
+           either way its type says nothing more */
+        if (e->value_len == 0 &&
+            (rule->allow_empty || is_required(schema, rule)))
             continue;
         bool secret = (e->flags & EI_ENTRY_SECRET) || rule->secret;
         struct violation v;
@@ -551,11 +638,24 @@ long ei_schema_check(const struct ei_schema *schema,
             continue;
         char *message = format_text("%s: %s", rule->key, v.text);
         free(v.text);
-        if (add_problem(out, rule->key, v.rule, message, e->layer,
-                        rule->where) < 0)
+        if (add_problem(out, rule->key, v.rule, message, e, rule->where) < 0)
             return check_fail(out, start);
     }
     return (long)(out->n - start);
+}
+
+int ei_schema_require_option(struct ei_schema *schema, const char *key)
+{
+    char **v = realloc(schema->require, (schema->require_n + 2) * sizeof(*v));
+    if (v == NULL)
+        return -1;
+    schema->require = v;
+    v[schema->require_n] = strdup(key);
+    if (v[schema->require_n] == NULL)
+        return -1;
+    v[++schema->require_n] = NULL;
+    schema->require_option_n++;
+    return 0;
 }
 
 void ei_problems_clear(struct ei_problems *p)

@@ -33,11 +33,12 @@ struct ei_rule {
     char *pattern; /* regex (and optionally string): POSIX ERE,
               matched against the whole value */
     regex_t re;
-    bool re_ok;    /* re was compiled */
-    char *def;     /* default value, or NULL */
-    bool secret;   /* the key is secret whatever its layer */
-    bool required; /* also listed in require, or required = true */
-    char *where;   /* "envinject.conf:12" */
+    bool re_ok;       /* re was compiled */
+    char *def;        /* default value, or NULL */
+    bool secret;      /* the key is secret whatever its layer */
+    bool required;    /* also listed in require, or required = true */
+    bool allow_empty; /* an empty value is set and passes the rule */
+    char *where;      /* "envinject.conf:12" */
 };
 
 struct ei_schema {
@@ -45,16 +46,32 @@ struct ei_schema {
     size_t rules_n;
     char **require; /* keys that must be present; NULL-terminated */
     size_t require_n;
-    char *require_where; /* "envinject.conf:40" */
+    size_t require_option_n; /* the last ones of require came from
+                                --require (ei_schema_require_option) */
+    char *require_where;     /* "envinject.conf:40" */
 };
 
-/* One finding of validation. */
+/* Rules of the problems that are failures, not findings (check): a layer
+   that could not be read, and any other error that stopped resolution. */
+#define EI_RULE_LAYER "layer"
+#define EI_RULE_ERROR "error"
+
+/* The place of a problem about a key required with --require. */
+#define EI_WHERE_REQUIRE_OPTION "--require on the command line"
+
+/* One finding of validation, or (for check) a failure that stopped it. */
 struct ei_problem {
-    char *key;
-    char *rule;        /* "require", "type", "min", "max", "enum", "pattern" */
-    char *message;     /* never contains the value */
-    int layer;         /* layer whose value broke the rule, -1 if none */
-    const char *where; /* rule location, "envinject.conf:12"; may be NULL */
+    char *key;           /* NULL for a failure that concerns no key */
+    char *rule;          /* "require", "type", "min", "max", "enum", "pattern";
+                            EI_RULE_LAYER, EI_RULE_ERROR for failures */
+    char *message;       /* never contains the value */
+    int layer;           /* layer whose value broke the rule: an index,
+                            EI_LAYER_SCHEMA, or EI_LAYER_NONE for a key
+                            that is not set */
+    const char *locator; /* where that value was set ("dev.env:2"), NULL
+                            when no value is involved */
+    const char *where;   /* rule location, "envinject.conf:12", or
+                            EI_WHERE_REQUIRE_OPTION; may be NULL */
 };
 
 struct ei_problems {
@@ -68,6 +85,10 @@ void ei_schema_clear(struct ei_schema *schema);
 /* The rule for key, or NULL. */
 const struct ei_rule *ei_schema_rule(const struct ei_schema *schema,
                                      const char *key);
+
+/* Add key to the require list as given on the command line (--require):
+   its problems are reported there.  -1 when out of memory. */
+int ei_schema_require_option(struct ei_schema *schema, const char *key);
 
 /* Parse a type name ("int"); -1 when unknown. */
 int ei_schema_type(const char *name);
@@ -98,6 +119,15 @@ int ei_schema_apply(const struct ei_schema *schema, struct ei_envset *set,
  */
 long ei_schema_check(const struct ei_schema *schema,
                      const struct ei_envset *set, struct ei_problems *out);
+
+/*
+ * Append a problem with a copy of key (may be NULL), rule and message;
+ * locator and where are not copied and must outlive ps.  -1 when out of
+ * memory (ps unchanged).
+ */
+int ei_problems_add(struct ei_problems *ps, const char *key, const char *rule,
+                    const char *message, int layer, const char *locator,
+                    const char *where);
 
 void ei_problems_clear(struct ei_problems *p);
 

@@ -1199,7 +1199,7 @@ static const char schema_conf[] =
                                                                           */
     "          default = 4000000000L; };\n" /* 12 */
     "  HALF = { default = 2.5; };\n"        /* 13 */
-    "  EMPTY = { };\n"                      /* 14 */
+    "  EMPTY = { allow_empty = true; };\n"  /* 14 */
     "};\n";
 
 static const struct {
@@ -1262,6 +1262,8 @@ static void test_schema(void **state)
         EXPECT(i, r->required == schema_cases[i].required);
         EXPECT(i, same(r->where, where));
         EXPECT(i, ei_schema_rule(&cfg->schema, schema_cases[i].key) == r);
+        /* only EMPTY says so */
+        EXPECT(i, r->allow_empty == (strcmp(r->key, "EMPTY") == 0));
     }
     ei_config_free(cfg);
 }
@@ -1302,6 +1304,8 @@ static const struct {
     {"A = { default = ( 1 ); };", "A: default must be a scalar", false},
     {"A = { secret = \"yes\"; };", "A: secret must be true or false", false},
     {"A = { required = 1; };", "A: required must be true or false", false},
+    {"A = { allow_empty = \"no\"; };", "A: allow_empty must be true or false",
+     false},
     {"A-B = { };", "'A-B' is not a valid variable name (schema)", false},
     {"A = { type = \"int\"; min = 5; max = 1; };",
      "A: min 5 is greater than max 1", false},

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of output.c: every print format, origins, redaction, explain,
    check, diff, and the dotenv round trip through the real reader. */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "diag.h"
 #include "dotenv.h"
@@ -900,7 +903,7 @@ static void test_explain(void **state)
             expect_output(&run, cases[i].want, cases[i].keys[0]);
         } else {
             assert_int_equal(run.rc, -1);
-            assert_int_equal(run.err.status, EI_NOTFOUND);
+            assert_int_equal(run.err.status, EI_FINDINGS);
             assert_string_equal(run.err.text, cases[i].error);
             assert_int_equal(run.len, strlen(cases[i].want));
             assert_memory_equal(run.out, cases[i].want, run.len);
@@ -931,20 +934,13 @@ static void test_explain_mixed_chain(void **state)
     fx_fini(&f);
 }
 
+/* A problem as the schema or a failed layer records it. */
 static void add_problem(struct ei_problems *ps, const char *key,
                         const char *rule, const char *message, int layer,
-                        const char *where)
+                        const char *locator, const char *where)
 {
-    struct ei_problem *v = realloc(ps->v, (ps->n + 1) * sizeof(*v));
-    assert_non_null(v);
-    ps->v = v;
-    v[ps->n] = (struct ei_problem){.key = strdup(key),
-                                   .rule = strdup(rule),
-                                   .message = strdup(message),
-                                   .layer = layer,
-                                   .where = where};
-    assert_non_null(v[ps->n].message);
-    ps->n++;
+    assert_int_equal(
+        ei_problems_add(ps, key, rule, message, layer, locator, where), 0);
 }
 
 static void do_check(struct run *run, const struct ei_resolution *r,
@@ -955,6 +951,75 @@ static void do_check(struct run *run, const struct ei_resolution *r,
     run_close(run, f);
 }
 
+/*
+ * A scratch working directory for the places of check: config/ holds the
+ * configuration and dev.env, as a file layer would read them.
+ */
+struct tree {
+    char old[PATH_MAX];
+    char dir[32];
+};
+
+static void touch(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void tree_enter(struct tree *t)
+{
+    assert_non_null(getcwd(t->old, sizeof(t->old)));
+    snprintf(t->dir, sizeof(t->dir), "/tmp/ei-check.XXXXXX");
+    assert_non_null(mkdtemp(t->dir));
+    assert_int_equal(chdir(t->dir), 0);
+    assert_int_equal(mkdir("config", 0700), 0);
+    touch("config/envinject.conf");
+    touch("config/dev.env");
+    touch("config/a,b:c.env");
+}
+
+static void tree_leave(struct tree *t)
+{
+    unlink("config/envinject.conf");
+    unlink("config/dev.env");
+    unlink("config/a,b:c.env");
+    rmdir("config");
+    assert_int_equal(chdir(t->old), 0);
+    rmdir(t->dir);
+}
+
+/* The problems of test_check, in a resolution whose configuration and
+   per-env layer live in config/. */
+static void check_fixture(struct fx *f, struct ei_config *cfg)
+{
+    fx_origin(f);
+    *cfg = (struct ei_config){.dir = "config"};
+    f->r.cfg = cfg;
+    f->layers[L_PER_ENV].dir = "config";
+    add_problem(&f->r.problems, "DATABASE_URL", "require",
+                "DATABASE_URL is required but not set", EI_LAYER_NONE, NULL,
+                "envinject.conf:40");
+    add_problem(&f->r.problems, "DB_POOL_SIZE", "type",
+                "DB_POOL_SIZE: not an integer (7 bytes)", L_PER_ENV,
+                "dev.env:2", "envinject.conf:12");
+    add_problem(&f->r.problems, "LOG_LEVEL", "pattern",
+                "LOG_LEVEL: pattern v[0-9]+\\.[0-9]+, 100% odd\r\nx",
+                EI_LAYER_SCHEMA, NULL, NULL);
+    add_problem(&f->r.problems, "EXTRA", "require",
+                "EXTRA is required but not set", EI_LAYER_NONE, NULL,
+                EI_WHERE_REQUIRE_OPTION);
+    add_problem(&f->r.problems, "API_KEY", "pattern",
+                "API_KEY: does not match the pattern sk_.* (9 bytes)", L_VAULT,
+                "secret/app v3", "envinject.conf:13");
+}
+
+/*
+ * Each problem points at the value's origin when that is a file (file=,
+ * line=), else at the rule's place in the configuration; a key required
+ * with --require points nowhere.  Backslashes of a message stay single;
+ * its control bytes are shown as \xHH in every format.
+ */
 static void test_check(void **state)
 {
     static const struct {
@@ -965,17 +1030,31 @@ static void test_check(void **state)
         {true, EI_FMT_TEXT,
          "DATABASE_URL is required but not set (rule require, "
          "envinject.conf:40)\n"
-         "DB_POOL_SIZE: not an integer (7 bytes) (rule type, layer per-env, "
-         "envinject.conf:12)\n"
-         "LOG_LEVEL: 100% odd\\r\\nx (rule pattern, layer schema)\n"
-         "3 problems\n"},
+         "DB_POOL_SIZE: not an integer (7 bytes) (rule type, "
+         "envinject.conf:12; value from per-env, dev.env:2)\n"
+         "LOG_LEVEL: pattern v[0-9]+\\.[0-9]+, 100% odd\\x0d\\x0ax (rule "
+         "pattern; "
+         "value from schema)\n"
+         "EXTRA is required but not set (rule require, --require on the "
+         "command line)\n"
+         "API_KEY: does not match the pattern sk_.* (9 bytes) (rule pattern, "
+         "envinject.conf:13; value from vault, secret/app v3)\n"
+         "5 problems\n"},
         {false, EI_FMT_TEXT, "ok: 3 keys checked\n"},
         {true, EI_FMT_GITHUB,
-         "::error title=envinject check::DATABASE_URL is required but not "
-         "set\n"
-         "::error title=envinject check::DB_POOL_SIZE: not an integer (7 "
-         "bytes)\n"
-         "::error title=envinject check::LOG_LEVEL: 100%25 odd%0D%0Ax\n"},
+         "::error file=config/envinject.conf,line=40,title=envinject "
+         "check::DATABASE_URL is required but not set (rule require, "
+         "envinject.conf:40)\n"
+         "::error file=config/dev.env,line=2,title=envinject "
+         "check::DB_POOL_SIZE: not an integer (7 bytes) (rule type, "
+         "envinject.conf:12; value from per-env, dev.env:2)\n"
+         "::error title=envinject check::LOG_LEVEL: pattern v[0-9]+\\.[0-9]+, "
+         "100%25 odd\\x0d\\x0ax (rule pattern; value from schema)\n"
+         "::error title=envinject check::EXTRA is required but not set (rule "
+         "require, --require on the command line)\n"
+         "::error file=config/envinject.conf,line=13,title=envinject "
+         "check::API_KEY: does not match the pattern sk_.* (9 bytes) (rule "
+         "pattern, envinject.conf:13; value from vault, secret/app v3)\n"},
         {false, EI_FMT_GITHUB, ""},
         {true, EI_FMT_JSON,
          "{\n"
@@ -986,39 +1065,65 @@ static void test_check(void **state)
          "      \"rule\": \"require\",\n"
          "      \"message\": \"DATABASE_URL is required but not set\",\n"
          "      \"layer\": null,\n"
-         "      \"where\": \"envinject.conf:40\"\n"
+         "      \"locator\": null,\n"
+         "      \"where\": \"envinject.conf:40\",\n"
+         "      \"file\": \"config/envinject.conf\",\n"
+         "      \"line\": 40\n"
          "    },\n"
          "    {\n"
          "      \"key\": \"DB_POOL_SIZE\",\n"
          "      \"rule\": \"type\",\n"
          "      \"message\": \"DB_POOL_SIZE: not an integer (7 bytes)\",\n"
          "      \"layer\": \"per-env\",\n"
-         "      \"where\": \"envinject.conf:12\"\n"
+         "      \"locator\": \"dev.env:2\",\n"
+         "      \"where\": \"envinject.conf:12\",\n"
+         "      \"file\": \"config/dev.env\",\n"
+         "      \"line\": 2\n"
          "    },\n"
          "    {\n"
          "      \"key\": \"LOG_LEVEL\",\n"
          "      \"rule\": \"pattern\",\n"
-         "      \"message\": \"LOG_LEVEL: 100% odd\\r\\nx\",\n"
+         "      \"message\": \"LOG_LEVEL: pattern v[0-9]+\\\\.[0-9]+, 100% "
+         "odd\\\\x0d\\\\x0ax\",\n"
          "      \"layer\": \"schema\",\n"
-         "      \"where\": null\n"
+         "      \"locator\": null,\n"
+         "      \"where\": null,\n"
+         "      \"file\": null,\n"
+         "      \"line\": null\n"
+         "    },\n"
+         "    {\n"
+         "      \"key\": \"EXTRA\",\n"
+         "      \"rule\": \"require\",\n"
+         "      \"message\": \"EXTRA is required but not set\",\n"
+         "      \"layer\": null,\n"
+         "      \"locator\": null,\n"
+         "      \"where\": \"--require on the command line\",\n"
+         "      \"file\": null,\n"
+         "      \"line\": null\n"
+         "    },\n"
+         "    {\n"
+         "      \"key\": \"API_KEY\",\n"
+         "      \"rule\": \"pattern\",\n"
+         "      \"message\": \"API_KEY: does not match the pattern sk_.* (9 "
+         "bytes)\",\n"
+         "      \"layer\": \"vault\",\n"
+         "      \"locator\": \"secret/app v3\",\n"
+         "      \"where\": \"envinject.conf:13\",\n"
+         "      \"file\": \"config/envinject.conf\",\n"
+         "      \"line\": 13\n"
          "    }\n"
          "  ]\n"
          "}\n"},
         {false, EI_FMT_JSON, "{\n  \"ok\": true,\n  \"problems\": []\n}\n"},
     };
+    struct tree t;
+    tree_enter(&t);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct fx f;
-        fx_origin(&f);
-        if (cases[i].problems) {
-            add_problem(&f.r.problems, "DATABASE_URL", "require",
-                        "DATABASE_URL is required but not set", -1,
-                        "envinject.conf:40");
-            add_problem(&f.r.problems, "DB_POOL_SIZE", "type",
-                        "DB_POOL_SIZE: not an integer (7 bytes)", L_PER_ENV,
-                        "envinject.conf:12");
-            add_problem(&f.r.problems, "LOG_LEVEL", "pattern",
-                        "LOG_LEVEL: 100% odd\r\nx", EI_LAYER_SCHEMA, NULL);
-        }
+        struct ei_config cfg;
+        check_fixture(&f, &cfg);
+        if (!cases[i].problems)
+            ei_problems_clear(&f.r.problems);
         struct run run;
         do_check(&run, &f.r, cases[i].format);
         char what[64];
@@ -1029,6 +1134,124 @@ static void test_check(void **state)
         run_free(&run);
         fx_fini(&f);
     }
+    tree_leave(&t);
+}
+
+/*
+ * Failures in the report: every layer that failed (a resolution with
+ * nothing validated), or the one error that stopped resolution; each at
+ * its source when that is a file, else where the configuration defines
+ * the layer.
+ */
+static void test_check_failures(void **state)
+{
+    struct tree t;
+    tree_enter(&t);
+    struct fx f;
+    struct ei_config cfg = {.dir = "config"};
+    fx_init(&f);
+    f.r.cfg = &cfg;
+    f.layers[L_PER_ENV].dir = "config";
+    add_problem(&f.r.problems, NULL, EI_RULE_LAYER,
+                "layer per-env: expected KEY=VALUE", L_PER_ENV, "dev.env:3",
+                "envinject.conf:4");
+    add_problem(&f.r.problems, NULL, EI_RULE_LAYER,
+                "layer vault: permission denied", L_VAULT, "secret/app",
+                "envinject.conf:6");
+    struct run run;
+    do_check(&run, &f.r, EI_FMT_TEXT);
+    expect_output(&run,
+                  "layer per-env: expected KEY=VALUE (dev.env:3; "
+                  "envinject.conf:4)\n"
+                  "layer vault: permission denied (secret/app; "
+                  "envinject.conf:6)\n"
+                  "2 problems; nothing validated, since the configuration "
+                  "did not resolve\n",
+                  "failed layers, text");
+    run_free(&run);
+    do_check(&run, &f.r, EI_FMT_GITHUB);
+    expect_output(&run,
+                  "::error file=config/dev.env,line=3,title=envinject "
+                  "check::layer per-env: expected KEY=VALUE (dev.env:3; "
+                  "envinject.conf:4)\n"
+                  "::error file=config/envinject.conf,line=6,title=envinject "
+                  "check::layer vault: permission denied (secret/app; "
+                  "envinject.conf:6)\n",
+                  "failed layers, github");
+    run_free(&run);
+    do_check(&run, &f.r, EI_FMT_JSON);
+    expect_output(&run,
+                  "{\n  \"ok\": false,\n  \"problems\": [\n    {\n"
+                  "      \"key\": null,\n"
+                  "      \"rule\": \"layer\",\n"
+                  "      \"message\": \"layer per-env: expected KEY=VALUE\",\n"
+                  "      \"layer\": \"per-env\",\n"
+                  "      \"locator\": \"dev.env:3\",\n"
+                  "      \"where\": \"envinject.conf:4\",\n"
+                  "      \"file\": \"config/dev.env\",\n"
+                  "      \"line\": 3\n    },\n    {\n"
+                  "      \"key\": null,\n"
+                  "      \"rule\": \"layer\",\n"
+                  "      \"message\": \"layer vault: permission denied\",\n"
+                  "      \"layer\": \"vault\",\n"
+                  "      \"locator\": \"secret/app\",\n"
+                  "      \"where\": \"envinject.conf:6\",\n"
+                  "      \"file\": \"config/envinject.conf\",\n"
+                  "      \"line\": 6\n    }\n  ]\n}\n",
+                  "failed layers, json");
+    run_free(&run);
+    fx_fini(&f);
+
+    /* no resolution: the error itself, with its file when it names one */
+    static const struct {
+        struct ei_error failure;
+        enum ei_format format;
+        const char *want;
+    } rows[] = {
+        {{.status = EI_BADDATA,
+          .locator = "envinject.conf:3",
+          .text = "syntax error"},
+         EI_FMT_GITHUB,
+         "::error file=config/envinject.conf,line=3,title=envinject "
+         "check::syntax error (envinject.conf:3)\n"},
+        /* a property escapes what would end it */
+        {{.status = EI_BADDATA, .locator = "a,b:c.env:1", .text = "odd 100%"},
+         EI_FMT_GITHUB,
+         "::error file=config/a%2Cb%3Ac.env,line=1,title=envinject "
+         "check::odd 100%25 (a,b:c.env:1)\n"},
+        {{.status = EI_BADCONFIG,
+          .layer = "per-env",
+          .locator = "dev.env:1",
+          .text = "undefined variable B referenced by A"},
+         EI_FMT_TEXT,
+         "layer per-env: undefined variable B referenced by A (dev.env:1)\n"
+         "1 problem; nothing validated, since the configuration did not "
+         "resolve\n"},
+        {{.status = EI_NOTFOUND,
+          .errnum = 2,
+          .locator = "missing.conf",
+          .text = "cannot read the configuration file"},
+         EI_FMT_JSON,
+         "{\n  \"ok\": false,\n  \"problems\": [\n    {\n"
+         "      \"key\": null,\n"
+         "      \"rule\": \"error\",\n"
+         "      \"message\": \"cannot read the configuration file: No such "
+         "file or directory\",\n"
+         "      \"layer\": null,\n"
+         "      \"locator\": \"missing.conf\",\n"
+         "      \"where\": null,\n"
+         "      \"file\": null,\n"
+         "      \"line\": null\n    }\n  ]\n}\n"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        FILE *out = run_open(&run);
+        run.rc = ei_output_check_failure(out, &rows[i].failure, "config",
+                                         rows[i].format, &run.err);
+        run_close(&run, out);
+        expect_output(&run, rows[i].want, rows[i].failure.text);
+        run_free(&run);
+    }
+    tree_leave(&t);
 }
 
 static void test_check_singular_and_formats(void **state)
@@ -1040,10 +1263,11 @@ static void test_check_singular_and_formats(void **state)
     do_check(&run, &f.r, EI_FMT_TEXT);
     expect_output(&run, "ok: 1 key checked\n", "one key");
     run_free(&run);
-    add_problem(&f.r.problems, "ONLY", "enum", "ONLY: not one of A", 0, NULL);
+    add_problem(&f.r.problems, "ONLY", "enum", "ONLY: not one of A", 0, NULL,
+                NULL);
     do_check(&run, &f.r, EI_FMT_TEXT);
     expect_output(&run,
-                  "ONLY: not one of A (rule enum, layer defaults)\n"
+                  "ONLY: not one of A (rule enum; value from defaults)\n"
                   "1 problem\n",
                   "one problem");
     run_free(&run);
@@ -1327,15 +1551,18 @@ static void test_check_from_schema(void **state)
     static const enum ei_format formats[] = {EI_FMT_TEXT, EI_FMT_JSON,
                                              EI_FMT_GITHUB};
     static const char *const want[] = {
-        "DB_POOL_SIZE: not an integer (18 bytes) (rule type, layer vault, "
-        "envinject.conf:7)\n1 problem\n",
+        "DB_POOL_SIZE: not an integer (18 bytes) (rule type, "
+        "envinject.conf:7; value from vault, v)\n1 problem\n",
         "{\n  \"ok\": false,\n  \"problems\": [\n    {\n"
         "      \"key\": \"DB_POOL_SIZE\",\n      \"rule\": \"type\",\n"
         "      \"message\": \"DB_POOL_SIZE: not an integer (18 bytes)\",\n"
         "      \"layer\": \"vault\",\n"
-        "      \"where\": \"envinject.conf:7\"\n    }\n  ]\n}\n",
+        "      \"locator\": \"v\",\n"
+        "      \"where\": \"envinject.conf:7\",\n"
+        "      \"file\": null,\n"
+        "      \"line\": null\n    }\n  ]\n}\n",
         "::error title=envinject check::DB_POOL_SIZE: not an integer (18 "
-        "bytes)\n",
+        "bytes) (rule type, envinject.conf:7; value from vault, v)\n",
     };
     for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
         struct run run;
@@ -1368,6 +1595,7 @@ int main(void)
         cmocka_unit_test(test_explain),
         cmocka_unit_test(test_explain_mixed_chain),
         cmocka_unit_test(test_check),
+        cmocka_unit_test(test_check_failures),
         cmocka_unit_test(test_check_singular_and_formats),
         cmocka_unit_test(test_diff),
         cmocka_unit_test(test_diff_edges),

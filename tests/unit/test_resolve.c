@@ -458,24 +458,83 @@ static const struct resolve_case check_cases[] = {
      .want = {"p:A=1@0", "p:N=abc@0"}},
     {.what = "no problems",
      .conf = "require = [\"A\"];\n"
-             "schema = { N = { type = \"int\"; min = 1; }; };\n" LAYERS(
+             "schema = { N = { type = \"int\"; min = 1; };\n"
+             "  A = { allow_empty = true; }; };\n" LAYERS(
                  TP("entries = [\"A=\", \"N=3\"];")),
      .want = {"p:A=@0", "p:N=3@0"}},
+    {.what = "an empty required value is missing",
+     .conf = "require = [\"A\"];\n" LAYERS(TP("entries = \"A=\";")),
+     .flags = EI_RESOLVE_KEEP_GOING,
+     .problems = 1,
+     .want = {"p:A=@0"}},
     {.what = "an unset key is missing for require",
      .conf = "require = [\"A\"];\nunset = [\"A\"];\n" LAYERS(
          TP("entries = \"A=1\";")),
      .flags = EI_RESOLVE_KEEP_GOING,
      .problems = 1,
      .want = {"u:A@c<0"}},
-    {.what = "a layer failure is not a validation problem",
+    {.what = "a default that refers to keys is judged once expanded",
+     .conf = "schema = { SCHEME = { default = \"https\"; };\n"
+             "  HOME = { type = \"url\"; default = \"${SCHEME}://h/\"; };\n"
+             "  N = { type = \"int\"; default = \"${SCHEME}\"; }; };\n",
+     .flags = EI_RESOLVE_KEEP_GOING,
+     .problems = 1,
+     .want = {"p:SCHEME=https@d", "p:HOME=https://h/@d", "p:N=https@d"}},
+    {.what = "KEEP_GOING: a failed layer is the problem, nothing validated",
      .conf = "require = [\"MISSING\"];\n" LAYERS(TP("fail = \"denied\";")),
      .flags = EI_RESOLVE_KEEP_GOING,
-     .status = EI_DENIED},
+     .status = EI_DENIED,
+     .kept = true,
+     .problems = 1},
+    {.what = "KEEP_GOING: every failed layer, the first one's error",
+     .conf = LAYERS(TP("entries = \"A=1\";") ",\n" TP(
+         "fail = \"notfound\";") ",\n" TP("fail = \"denied\";")),
+     .flags = EI_RESOLVE_KEEP_GOING,
+     .status = EI_NOTFOUND,
+     .kept = true,
+     .problems = 2},
+    {.what = "without KEEP_GOING a failed layer leaves nothing",
+     .conf = LAYERS(TP("fail = \"notfound\";") ",\n" TP("fail = \"denied\";")),
+     .status = EI_NOTFOUND},
 };
 
 static void test_validation(void **state)
 {
     RUN(check_cases);
+}
+
+/* What check reports of failed layers: each one, at its source and at the
+   place the configuration defines it. */
+static void test_layer_failures(void **state)
+{
+    need_testprov();
+    struct ei_error err = {0};
+    struct ei_config *cfg = load_case(
+        LAYERS(TP("entries = \"A=1\";") ",\n" TP("name = \"two\"; fail = "
+                                                 "\"notfound\";") ",\n" TP(
+            "name = \"three\"; fail = \"denied\";")),
+        NULL, NULL, &err);
+    assert_non_null(cfg);
+    struct ei_resolution *r = NULL;
+    assert_int_equal(
+        ei_resolve(cfg, test_environ, EI_RESOLVE_KEEP_GOING, &r, &err), -1);
+    assert_int_equal(err.status, EI_NOTFOUND);
+    assert_non_null(r);
+    assert_int_equal(r->problems.n, 2);
+    static const char *const names[] = {"two", "three"};
+    for (size_t i = 0; i < 2; i++) {
+        const struct ei_problem *p = &r->problems.v[i];
+        char prefix[32];
+        snprintf(prefix, sizeof(prefix), "layer %s: ", names[i]);
+        assert_null(p->key);
+        assert_string_equal(p->rule, EI_RULE_LAYER);
+        assert_int_equal(p->layer, (int)i + 1);
+        assert_true(strncmp(p->message, prefix, strlen(prefix)) == 0);
+        assert_ptr_equal(p->where, cfg->layers[i + 1].where);
+        assert_non_null(p->where);
+    }
+    ei_resolution_free(r);
+    ei_config_free(cfg);
 }
 
 /* ---- references ---- */
@@ -822,6 +881,7 @@ int main(void)
         cmocka_unit_test(test_unset),
         cmocka_unit_test(test_unset_sorted),
         cmocka_unit_test(test_validation),
+        cmocka_unit_test(test_layer_failures),
         cmocka_unit_test(test_references),
         cmocka_unit_test(test_bug_ref_max_value_size),
         cmocka_unit_test(test_reference_entry),

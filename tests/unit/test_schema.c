@@ -33,6 +33,7 @@ struct rule_spec {
     const char *def;
     bool secret;
     bool required;
+    bool allow_empty;
 };
 
 static char *xstrdup(const char *s)
@@ -78,6 +79,7 @@ static void schema_add(struct ei_schema *s, const struct rule_spec *spec)
     r->def = spec->def != NULL ? xstrdup(spec->def) : NULL;
     r->secret = spec->secret;
     r->required = spec->required;
+    r->allow_empty = spec->allow_empty;
     r->where = where_of(10 + s->rules_n);
     s->rules_n++;
 }
@@ -361,6 +363,11 @@ static const struct message_case message_cases[] = {
      "or 0"},
     {URL_RULE, "nope", 0, "K: not a URL of the form scheme://host (4 bytes)"},
     {STRP_RULE, "A1", 0, "K: does not match the pattern [a-z]+ (2 bytes)"},
+    /* a control byte of the configuration's pattern is shown, not sent */
+    {{.key = "K", .type = EI_TYPE_STRING, .pattern = "[a-z]+\t\\.x"},
+     "A1",
+     0,
+     "K: does not match the pattern [a-z]+\\x09\\.x (2 bytes)"},
 };
 
 static void test_messages(void **state)
@@ -406,33 +413,51 @@ static void test_rule_secret_hides_bounds(void **state)
 static void test_require(void **state)
 {
     struct ei_schema s = {0};
-    static const char *const req[] = {"A", "B", "A", "E", "F", NULL};
+    static const char *const req[] = {"A", "B", "A", "E", "F", "H", NULL};
     schema_require(&s, req);
     schema_add(&s, &(struct rule_spec){.key = "C", .required = true});
     schema_add(&s, &(struct rule_spec){.key = "A", .required = true});
-    schema_add(&s, &(struct rule_spec){.key = "D", .required = true});
+    schema_add(&s, &(struct rule_spec){
+                       .key = "D", .type = EI_TYPE_INT, .required = true});
+    schema_add(&s, &(struct rule_spec){.key = "G",
+                                       .type = EI_TYPE_INT,
+                                       .required = true,
+                                       .allow_empty = true});
+    schema_add(&s, &(struct rule_spec){.key = "H", .allow_empty = true});
+    schema_add(&s, &(struct rule_spec){.key = "I", .type = EI_TYPE_INT});
     prepare_ok(&s);
     struct fx f;
     fx_init(&f);
     fx_put(&f, "B", "x", 0, 0);
-    fx_put(&f, "D", "", 0, 0); /* empty counts as set */
+    fx_put(&f, "D", "", 2, 0); /* empty and required: missing */
     fx_put(&f, "E", "x", 0, 0);
     fx_put(&f, "E", "", 1, EI_ENTRY_UNSET); /* unset counts as absent */
-    fx_put(&f, "F", "", 0, 0);
+    fx_put(&f, "F", "", 1, 0);
+    fx_put(&f, "G", "", 0, 0); /* allow_empty: set, and no type problem */
+    fx_put(&f, "H", "", 0, 0);
+    fx_put(&f, "I", "", 0, 0); /* not required: the type judges it */
 
     struct ei_problems ps = {0};
-    assert_int_equal(ei_schema_check(&s, f.set, &ps), 3);
+    assert_int_equal(ei_schema_check(&s, f.set, &ps), 6);
     static const struct {
         const char *key;
+        const char *rule;
+        const char *message;
+        int layer;
         size_t rule_where; /* index + 1 in rules, 0: require_where */
-    } want[] = {{"A", 0}, {"E", 0}, {"C", 1}};
-    for (size_t i = 0; i < 3; i++) {
+    } want[] = {
+        {"A", "require", "A is required but not set", EI_LAYER_NONE, 0},
+        {"E", "require", "E is required but not set", EI_LAYER_NONE, 0},
+        {"F", "require", "F is required but empty", 1, 0},
+        {"C", "require", "C is required but not set", EI_LAYER_NONE, 1},
+        {"D", "require", "D is required but empty", 2, 3},
+        {"I", "type", "I: not an integer (0 bytes)", 0, 6},
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         assert_string_equal(ps.v[i].key, want[i].key);
-        assert_string_equal(ps.v[i].rule, "require");
-        assert_int_equal(ps.v[i].layer, -1);
-        char msg[64];
-        snprintf(msg, sizeof(msg), "%s is required but not set", want[i].key);
-        assert_string_equal(ps.v[i].message, msg);
+        assert_string_equal(ps.v[i].rule, want[i].rule);
+        assert_int_equal(ps.v[i].layer, want[i].layer);
+        assert_string_equal(ps.v[i].message, want[i].message);
         const char *where = want[i].rule_where == 0
                                 ? s.require_where
                                 : s.rules[want[i].rule_where - 1].where;
@@ -544,6 +569,13 @@ static const struct prepare_case prepare_cases[] = {
     {"good string pattern", STRP_RULE, NULL},
     {"good enum", ENUM_RULE, NULL},
     {"good default", {.key = "K", .type = EI_TYPE_BOOL, .def = "false"}, NULL},
+    /* judged after expansion, by ei_schema_check */
+    {"default with a reference",
+     {.key = "K", .type = EI_TYPE_URL, .def = "${SCHEME}://h/"},
+     NULL},
+    {"default with a broken reference",
+     {.key = "K", .type = EI_TYPE_INT, .def = "$N"},
+     NULL},
     {"equal bounds",
      {.key = "K",
       .type = EI_TYPE_INT,
@@ -683,9 +715,12 @@ static void test_many_problems(void **state)
         int layer;
         size_t where; /* rule index + 1, 0: require_where */
     } want[] = {
-        {"R1", "require", -1, 0}, {"R3", "require", -1, 0},
-        {"C", "require", -1, 3},  {"A", "type", 2, 1},
-        {"B", "enum", 0, 2},      {"E", "type", 1, 5},
+        {"R1", "require", EI_LAYER_NONE, 0},
+        {"R3", "require", EI_LAYER_NONE, 0},
+        {"C", "require", EI_LAYER_NONE, 3},
+        {"A", "type", 2, 1},
+        {"B", "enum", 0, 2},
+        {"E", "type", 1, 5},
         {"F", "max", 3, 6},
     };
     size_t want_n = sizeof(want) / sizeof(want[0]);
