@@ -1,4 +1,4 @@
 ^envinject: per-env \(@CASEDIR@/config/prod\.env\): no such file.*$
 ^envinject: per-env \(@CASEDIR@/config/prod\.env\): no such file.*$
-^envinject: bad\.conf:2: syntax error$
+^envinject: config/bad\.conf:2: syntax error$
 ^envinject: per-env \(dev\.env:1\): undefined variable NOPE referenced by URL$

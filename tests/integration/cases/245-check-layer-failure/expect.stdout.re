@@ -9,7 +9,7 @@
 ^false$
 ^\[null,"layer","per-env","config/envinject\.conf",4\]$
 ^\[null,"layer","broken","config/broken\.env",2\]$
-^::error file=config/bad\.conf,line=2,title=envinject check::syntax error \(bad\.conf:2\)$
+^::error file=config/bad\.conf,line=2,title=envinject check::syntax error \(config/bad\.conf:2\)$
 ^syntax 65$
 ^reference 78$
 ^\["error","layer per-env: undefined variable NOPE referenced by URL","config/dev\.env",1\]$
