@@ -14,8 +14,8 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "parse_error.h"
-#include "urlpath.h"
+#include "common/parse_error.h"
+#include "common/urlpath.h"
 #include "consul_parse.h"
 
 #define CONSUL_ADDR_DEFAULT  "http://127.0.0.1:8500"

@@ -6,9 +6,9 @@
 
 #include <envinject/provider.h>
 
-#include "cfgflat.h"
-#include "dotenv.h"
-#include "jsonflat.h"
+#include "common/cfgflat.h"
+#include "common/dotenv.h"
+#include "common/jsonflat.h"
 
 enum file_format { FILE_LIBCONFIG, FILE_JSON, FILE_DOTENV };
 

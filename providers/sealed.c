@@ -10,7 +10,7 @@
 #include <envinject/provider.h>
 #include <sodium.h>
 
-#include "ejson.h"
+#include "common/ejson.h"
 
 #define SEALED_KEY_ENV     "ENVINJECT_PRIVATE_KEY"
 #define SEALED_KEYDIR_ENV  "EJSON_KEYDIR"

@@ -15,9 +15,9 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "parse_error.h"
-#include "urlpath.h"
-#include "jsonflat.h"
+#include "common/parse_error.h"
+#include "common/urlpath.h"
+#include "common/jsonflat.h"
 #include "vault_parse.h"
 
 #define VAULT_ADDR_DEFAULT "https://127.0.0.1:8200"

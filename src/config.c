@@ -12,7 +12,7 @@
 
 #include <libconfig.h>
 
-#include "cfgscan.h"
+#include "../providers/common/cfgscan.h"
 #include "config.h"
 #include "diag.h"
 #include "envset.h"

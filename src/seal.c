@@ -11,7 +11,7 @@
 
 #include <sodium.h>
 
-#include "../providers/ejson.h"
+#include "../providers/common/ejson.h"
 #include "diag.h"
 #include "readfile.h"
 #include "seal.h"

@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "etcd_json.h"
+#include "etcd/json.h"
 
 /* etcd_int64 of providers/etcd.c, as it is there: absent or null is 0. */
 int etcd_ref_int64(const json_t *j, long long *out);

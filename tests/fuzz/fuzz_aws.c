@@ -14,7 +14,7 @@
 #include <envinject/provider.h>
 #include <sodium.h>
 
-#include "aws_creds.h"
+#include "aws/creds.h"
 
 extern const struct ei_provider ei_provider_aws_secrets;
 extern const struct ei_provider ei_provider_aws_ssm;

@@ -12,7 +12,7 @@
 
 #include <jansson.h>
 
-#include "etcd_json.h"
+#include "etcd/json.h"
 #include "etcd_ref.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

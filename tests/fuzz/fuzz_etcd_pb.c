@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "etcd_pb.h"
+#include "etcd/pb.h"
 
 /* A callback that stops the walk now and then, to exercise the stop. */
 #define FUZZ_STOP_EVERY 7

@@ -21,7 +21,7 @@
 
 #include <envinject/provider.h>
 
-#include "aws_creds.h"
+#include "aws/creds.h"
 #include "host.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "etcd_json.h"
+#include "etcd/json.h"
 #include "etcd_ref.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "etcd_pb.h"
+#include "etcd/pb.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_OPS      32

@@ -19,7 +19,7 @@
 
 #include <envinject/provider.h>
 
-#include "aws_sigv4.h"
+#include "aws/sigv4.h"
 #include "host.h"
 
 extern const struct ei_provider ei_provider_aws_secrets;

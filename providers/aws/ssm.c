@@ -10,7 +10,7 @@
 #include <envinject/provider.h>
 #include <jansson.h>
 
-#include "aws_creds.h"
+#include "creds.h"
 
 #define SSM_PATH_MAX    2048
 #define SSM_DEPTH_MAX   15 /* levels SSM allows in a name */

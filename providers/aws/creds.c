@@ -13,8 +13,8 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "aws_creds.h"
-#include "aws_sigv4.h"
+#include "creds.h"
+#include "sigv4.h"
 
 #define AWS_REGION_MAX     64
 #define AWS_PROFILE_MAX    128

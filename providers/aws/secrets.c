@@ -11,8 +11,8 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "aws_creds.h"
-#include "jsonflat.h"
+#include "creds.h"
+#include "../common/jsonflat.h"
 
 #define SM_BATCH_MAX   20   /* BatchGetSecretValue's SecretIdList limit */
 #define SM_IDS_MAX     1000 /* secret ids in one layer */

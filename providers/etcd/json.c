@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "etcd_json.h"
+#include "json.h"
 
 #define EJ_OK      1
 #define EJ_DECLINE 0

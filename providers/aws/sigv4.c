@@ -10,7 +10,7 @@
 
 #include <sodium.h>
 
-#include "aws_sigv4.h"
+#include "sigv4.h"
 
 #define SIGV4_TERMINATOR  "aws4_request"
 #define SIGV4_KEY_PREFIX  "AWS4"

@@ -13,8 +13,8 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "etcd_json.h"
-#include "etcd_pb.h"
+#include "json.h"
+#include "pb.h"
 
 /* about a megabyte of JSON with config-sized values: most prefixes fit
    in the first page */

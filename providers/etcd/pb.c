@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "etcd_pb.h"
+#include "pb.h"
 
 #if LLONG_MAX != INT64_MAX || LLONG_MIN != INT64_MIN
 #error "etcd_pb needs a 64-bit long long"
