@@ -23,62 +23,16 @@
 #define PROVIDER_NAME_MAX 64
 #define LOADED_MAX        64
 
-#ifdef EI_BUILTIN_FILE
-extern const struct ei_provider ei_provider_file;
-#endif
-#ifdef EI_BUILTIN_ENV
-extern const struct ei_provider ei_provider_env;
-#endif
-#ifdef EI_BUILTIN_DIR
-extern const struct ei_provider ei_provider_dir;
-#endif
-#ifdef EI_BUILTIN_SEALED
-extern const struct ei_provider ei_provider_sealed;
-#endif
-#ifdef EI_BUILTIN_ETCD
-extern const struct ei_provider ei_provider_etcd;
-#endif
-#ifdef EI_BUILTIN_CONSUL
-extern const struct ei_provider ei_provider_consul;
-#endif
-#ifdef EI_BUILTIN_VAULT
-extern const struct ei_provider ei_provider_vault;
-#endif
-#ifdef EI_BUILTIN_AWS_SECRETS
-extern const struct ei_provider ei_provider_aws_secrets;
-#endif
-#ifdef EI_BUILTIN_AWS_SSM
-extern const struct ei_provider ei_provider_aws_ssm;
-#endif
+/* configure lists the built-in providers as X(ident) ... (ei_autoconf.h):
+   adding one touches nothing here */
+#define X(ident) extern const struct ei_provider ei_provider_##ident;
+EI_BUILTIN_PROVIDERS
+#undef X
 
 static const struct ei_provider *const builtin[] = {
-#ifdef EI_BUILTIN_FILE
-    &ei_provider_file,
-#endif
-#ifdef EI_BUILTIN_ENV
-    &ei_provider_env,
-#endif
-#ifdef EI_BUILTIN_DIR
-    &ei_provider_dir,
-#endif
-#ifdef EI_BUILTIN_SEALED
-    &ei_provider_sealed,
-#endif
-#ifdef EI_BUILTIN_ETCD
-    &ei_provider_etcd,
-#endif
-#ifdef EI_BUILTIN_CONSUL
-    &ei_provider_consul,
-#endif
-#ifdef EI_BUILTIN_VAULT
-    &ei_provider_vault,
-#endif
-#ifdef EI_BUILTIN_AWS_SECRETS
-    &ei_provider_aws_secrets,
-#endif
-#ifdef EI_BUILTIN_AWS_SSM
-    &ei_provider_aws_ssm,
-#endif
+#define X(ident) &ei_provider_##ident,
+    EI_BUILTIN_PROVIDERS
+#undef X
     NULL};
 
 #ifdef EI_HAVE_DLOPEN
