@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer target: the etcd JSON range scanner (providers/etcd_json.h) on
+/* libFuzzer target: the etcd JSON range scanner (providers/etcd/json.h) on
    arbitrary bytes; whatever it accepts must read the same through jansson
    as etcd.c reads it, and every span it reports is read to the last byte. */
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the etcd gRPC framing and protobuf parsers
-   (providers/etcd_pb.h) on arbitrary bytes, framed and raw, checking every
+   (providers/etcd/pb.h) on arbitrary bytes, framed and raw, checking every
    KeyValue they hand over and every error text. */
 #include <stdbool.h>
 #include <stddef.h>

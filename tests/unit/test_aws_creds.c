@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of the AWS region, endpoint and credential chain
-   (providers/aws_creds.c) through the fake host and its canned HTTP, and
+   (providers/aws/creds.c) through the fake host and its canned HTTP, and
    of the parsers it uses: shared files, error codes, credential
    documents. */
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of the SigV4 module (providers/aws_sigv4.c): the AWS test-suite
+/* Unit tests of the SigV4 module (providers/aws/sigv4.c): the AWS test-suite
    vectors of protocols.md 4.7 byte for byte at every step, and bad input;
    link with -Wl,--wrap=malloc for the allocation-failure test. */
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of the etcd JSON range scanner (providers/etcd_json.c): every
+/* Unit tests of the etcd JSON range scanner (providers/etcd/json.c): every
    body it accepts, and every truncation and mutation of one, is read again
    with jansson as etcd.c reads it, and must give the same page. */
 #include <errno.h>

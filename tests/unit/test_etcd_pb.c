@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of the etcd gRPC/protobuf codec (providers/etcd_pb.c). */
+/* Unit tests of the etcd gRPC/protobuf codec (providers/etcd/pb.c). */
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1678,7 +1678,7 @@ static char *expand(const char *tpl)
 }
 
 /*
- * Protobuf for the tables, encoded here rather than by etcd_pb.c, so that
+ * Protobuf for the tables, encoded here rather than by etcd/pb.c, so that
  * a mistake shared by the provider's encoder and decoder cannot hide.
  * Items, separated by blanks:
  *   N:V     varint field N; V decimal, a negative V as its 64-bit two's
