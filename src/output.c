@@ -450,6 +450,17 @@ static const char *dotenv_unfit(const char *s, size_t n, bool *single,
     if (!*single && !*dbl)
         return "a quote or backslash with a '$' or '`', which no dotenv "
                "quoting keeps alike for sh and dotenv readers";
+    /* In GBK, Big5 and Shift JIS a byte above 0x7f and the byte after it
+       can be one character, and that second byte can be 0x5c: bash in
+       such a locale then takes the backslash of an escape, or the closing
+       quote, as part of the character, and the rest of the file as code.
+       Only the double-quoted form escapes, so only it is at risk. */
+    for (size_t i = 0; !*single && i < n; i++)
+        if ((unsigned char)s[i] > 0x7f &&
+            (i + 1 == n || s[i + 1] == '"' || s[i + 1] == '\\'))
+            return "a byte above 0x7f before a double quote, a backslash or "
+                   "the end, which shells misread inside double quotes in "
+                   "GBK or Big5 locales";
     return NULL;
 }
 
@@ -487,7 +498,6 @@ static int put_dotenv_value(struct obuf *b, const char *key, const char *s,
     return 0;
 }
 
-/* GitHub workflow commands: %, CR and LF in their data are escaped. */
 /* GitHub workflow commands: %, CR and LF are escaped, and in a property
    (file=, line=) ':' and ',' too. */
 static void put_github_escaped(struct obuf *b, const char *s, size_t n,

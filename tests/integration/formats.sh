@@ -106,6 +106,9 @@ put b BS_DOLLAR '\\$x'
 put b BS_END_DOLLAR '$x\'
 put b BS_END 'ends in \'
 put b BS_ALONE '\'
+# a byte above 0x7f then the escape or the closing quote: one GBK character
+put b GBK_QUOTE $'it\'s caf\xc3\xa9";touch pwned;#'
+put b GBK_END $'it\'s caf\xc3\xa9'
 mkdir all
 cp a/* b/* all/
 keys_a=$(ls a)

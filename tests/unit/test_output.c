@@ -249,6 +249,18 @@ static const struct value_case value_cases[] = {
      "\"it's\\nx\"", true, "it's\\nx"},
     {"quote and tab", "it's\tx", 0, "\"it's\tx\"", "it's\tx", "'it'\\''s\tx'",
      "\"it's\\tx\"", false, "it's\\tx"},
+    /* double quotes escape with a backslash, which bash in a GBK or Big5
+       locale reads as the second byte of a character after a byte above
+       0x7f: refused there, accepted elsewhere */
+    {"quote, GBK lead byte before a quote", "it's \x81\";x", 0, NULL,
+     "it's \x81\";x", "'it'\\''s \x81\";x'", NULL, false,
+     "it's \\x81\";x"},
+    {"quote, high byte at the end", "it's \xc3\xa9", 0, NULL,
+     "it's \xc3\xa9", "'it'\\''s \xc3\xa9'", "\"it's \xc3\xa9\"", false,
+     "it's \xc3\xa9"},
+    {"quote, utf-8 inside", "it's h\xc3\xa9llo", 0, "\"it's h\xc3\xa9llo\"",
+     "it's h\xc3\xa9llo", "'it'\\''s h\xc3\xa9llo'", "\"it's h\xc3\xa9llo\"",
+     false, "it's h\xc3\xa9llo"},
     /* single-quoted: python-dotenv needs interpolate=False (documented) */
     {"brace", "${X}", 0, "'${X}'", "${X}", "'${X}'", "\"${X}\"", false,
      "${X}"},
