@@ -54,22 +54,8 @@ struct consul_state {
 
 /* ---- the parser (consul_parse.h) ---- */
 
-/* A key fit for a message: control bytes as '?', cut with "...". */
-static void consul_show(char *out, size_t out_size, const char *s, size_t len)
-{
-    size_t max = out_size - 4;
-    size_t n = len < max ? len : max;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        out[i] = c >= 0x20 && c != 0x7f ? (char)c : '?';
-    }
-    if (n < len)
-        memcpy(out + n, "...", 4);
-    else
-        out[n] = '\0';
-}
-
 struct consul_parse {
+    const struct ei_host *host; /* for safe_text */
     char *segbuf;
     size_t segbuf_cap;
     const char **seg;
@@ -155,8 +141,8 @@ static enum ei_status consul_one(struct consul_parse *p, const json_t *e,
                               "KV reply: entry %zu has no Key", idx);
     const char *key = json_string_value(jk);
     size_t klen = json_string_length(jk);
-    char shown[CONSUL_SHOW_MAX + 4];
-    consul_show(shown, sizeof(shown), key, klen);
+    char shown[CONSUL_SHOW_MAX + EI_TEXT_EXTRA];
+    p->host->safe_text(p->host, shown, sizeof(shown), key, klen, 0);
     size_t plen = strlen(prefix);
     if (memchr(key, '\0', klen) != NULL)
         return ei_parse_error(err, EI_BADDATA, what,
@@ -216,15 +202,15 @@ static enum ei_status consul_one(struct consul_parse *p, const json_t *e,
     int r = fn(ctx, key, p->seg, seg_n, p->val, vlen, index, err);
     sodium_memzero(p->val, vlen);
     if (r != 0)
-        return err != NULL && err->status != EI_OK ? err->status : EI_INTERNAL;
+        return ei_error_status(err, EI_INTERNAL);
     (*keys)++;
     return EI_OK;
 }
 
-enum ei_status ei_consul_parse_kv(const char *body, size_t len,
-                                  const char *prefix, const char *what,
-                                  ei_consul_entry_fn fn, void *ctx,
-                                  size_t *keys, struct ei_error *err)
+enum ei_status ei_consul_parse_kv(const struct ei_host *h, const char *body,
+                                  size_t len, const char *prefix,
+                                  const char *what, ei_consul_entry_fn fn,
+                                  void *ctx, size_t *keys, struct ei_error *err)
 {
     *keys = 0;
     json_error_t je;
@@ -257,7 +243,7 @@ enum ei_status ei_consul_parse_kv(const char *body, size_t len,
         st =
             ei_parse_error(err, EI_BADDATA, what, "KV reply: not a JSON array");
     } else {
-        struct consul_parse p = {0};
+        struct consul_parse p = {.host = h};
         for (size_t i = 0; st == EI_OK && i < json_array_size(root); i++)
             st = consul_one(&p, json_array_get(root, i), i, prefix, what, fn,
                             ctx, keys, err);
@@ -268,11 +254,6 @@ enum ei_status ei_consul_parse_kv(const char *body, size_t len,
 }
 
 /* ---- options ---- */
-
-static enum ei_status consul_getter_status(const struct ei_error *err)
-{
-    return err != NULL && err->status != EI_OK ? err->status : EI_BADCONFIG;
-}
 
 static void consul_state_free(struct consul_state *st)
 {
@@ -349,7 +330,7 @@ static enum ei_status consul_endpoints(struct consul_state *st,
     size_t n = 0;
     int r = h->opt_list(h, "endpoints", &list, &n, err);
     if (r < 0)
-        return consul_getter_status(err);
+        return ei_error_status(err, EI_BADCONFIG);
     st->endpoints = calloc(CONSUL_ENDPOINTS_MAX, sizeof(*st->endpoints));
     if (st->endpoints == NULL)
         return h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
@@ -383,7 +364,7 @@ static enum ei_status consul_prefix(struct consul_state *st,
     const char *prefix = NULL;
     int r = h->opt_string(h, "prefix", &prefix, err);
     if (r < 0)
-        return consul_getter_status(err);
+        return ei_error_status(err, EI_BADCONFIG);
     /* the core serves ARG through the getter already; a host that does
        not still offers it here */
     if (r == 0 && h->arg != NULL) {
@@ -427,6 +408,9 @@ static enum ei_status consul_configure(const struct ei_host *host,
     if (host->size < need || host->http_open == NULL)
         return host->error(host, err, EI_INTERNAL, 0, NULL,
                            "this envinject has no HTTP engine");
+    enum ei_status host_ok = EI_HOST_REQUIRE(host, safe_text, err);
+    if (host_ok != EI_OK)
+        return host_ok;
     struct consul_state *st = calloc(1, sizeof(*st));
     if (st == NULL)
         return host->error(host, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
@@ -438,7 +422,7 @@ static enum ei_status consul_configure(const struct ei_host *host,
         (host->opt_string(host, "datacenter", &st->dc, err) < 0 ||
          host->opt_string(host, "token", &st->token, err) < 0 ||
          host->opt_path(host, "token_file", &st->token_file, err) < 0))
-        s = consul_getter_status(err);
+        s = ei_error_status(err, EI_BADCONFIG);
     if (s == EI_OK && st->dc != NULL) {
         size_t n = strlen(st->dc);
         bool ok = n > 0 && n < CONSUL_DC_MAX;
@@ -589,12 +573,11 @@ static int consul_locator(struct consul_run *run, const char *key,
         run->loc = p;
         run->loc_cap = need;
     }
-    for (size_t i = 0; i < shown; i++) {
-        unsigned char c = (unsigned char)key[i];
-        run->loc[i] = c >= 0x20 && c != 0x7f ? (char)c : '?';
-    }
-    snprintf(run->loc + shown, run->loc_cap - shown, "%s@%lld (%s)",
-             shown < len ? "..." : "", index, run->member);
+    const struct ei_host *h = run->st->host;
+    h->safe_text(h, run->loc, shown + EI_TEXT_EXTRA, key, len, 0);
+    size_t used = strlen(run->loc);
+    snprintf(run->loc + used, run->loc_cap - used, "@%lld (%s)", index,
+             run->member);
     return 0;
 }
 
@@ -681,8 +664,8 @@ static enum ei_status consul_fetch(void *state, struct ei_sink *sink,
     } else if (resp.status != HTTP_OK) {
         s = consul_http_fail(&run, &resp, err);
     } else {
-        s = ei_consul_parse_kv(resp.body, resp.body_len, st->prefix, run.member,
-                               consul_emit, &run, &keys, err);
+        s = ei_consul_parse_kv(st->host, resp.body, resp.body_len, st->prefix,
+                               run.member, consul_emit, &run, &keys, err);
         if (s == EI_OK)
             h->log(h, EI_LOG_DEBUG, "%zu keys under %s from %s", keys,
                    st->prefix, run.member);

@@ -29,11 +29,12 @@ typedef int (*ei_consul_entry_fn)(void *ctx, const char *key,
  * them.  what is the locator of errors.  EI_BADDATA for malformed JSON, a
  * wrong shape, a key outside the prefix, bad base64 or a NUL in a value
  * (err names the key, never the value), EI_NOMEM, or err's status when fn
- * failed.
+ * failed.  h gives safe_text, for the keys that errors name.
  */
-enum ei_status ei_consul_parse_kv(const char *body, size_t len,
-                                  const char *prefix, const char *what,
-                                  ei_consul_entry_fn fn, void *ctx,
-                                  size_t *keys, struct ei_error *err);
+enum ei_status ei_consul_parse_kv(const struct ei_host *h, const char *body,
+                                  size_t len, const char *prefix,
+                                  const char *what, ei_consul_entry_fn fn,
+                                  void *ctx, size_t *keys,
+                                  struct ei_error *err);
 
 #endif

@@ -39,20 +39,13 @@ static void dir_names_free(struct dir_names *names)
     names->n = names->cap = 0;
 }
 
-/* A getter failed: usually a wrong type, but the host may run out of
-   memory too, and says which in err. */
-static enum ei_status dir_getter_status(const struct ei_error *err)
-{
-    return err != NULL && err->status != EI_OK ? err->status : EI_BADCONFIG;
-}
-
 static enum ei_status dir_configure(const struct ei_host *host, void **statep,
                                     struct ei_error *err)
 {
     const char *path = NULL;
     int r = host->opt_path(host, "path", &path, err);
     if (r < 0)
-        return dir_getter_status(err);
+        return ei_error_status(err, EI_BADCONFIG);
     if (r == 0) {
         path = host->env_get(host, DIR_CREDENTIALS_VAR);
         if (path == NULL || path[0] == '\0')
@@ -65,7 +58,7 @@ static enum ei_status dir_configure(const struct ei_host *host, void **statep,
     }
     bool trim = true;
     if (host->opt_bool(host, "trim_newline", &trim, err) < 0)
-        return dir_getter_status(err);
+        return ei_error_status(err, EI_BADCONFIG);
 
     struct dir_state *st = calloc(1, sizeof *st);
     size_t len = strlen(path);
@@ -218,8 +211,7 @@ static enum ei_status dir_one(const struct dir_state *st, int dfd,
             len--;
         const char *seg[1] = {name};
         if (sink->emit(sink, seg, 1, buf.data, len, path, 0, err) != 0)
-            status =
-                err != NULL && err->status != EI_OK ? err->status : EI_INTERNAL;
+            status = ei_error_status(err, EI_INTERNAL);
     }
     h->buf_free(h, &buf);
     free(path);

@@ -9,9 +9,6 @@
 
 #include <envinject/provider.h>
 
-/* The sealed-file private key: consumed by envinject, never passed on. */
-#define ENV_PRIVATE_KEY "ENVINJECT_PRIVATE_KEY"
-
 /* How much of an invalid variable name a debug line shows. */
 #define ENV_LOG_NAME_MAX 64
 
@@ -79,9 +76,7 @@ static bool env_valid_name(const char *s, size_t len)
    older host cannot: then no file is read at all). */
 static bool env_host_filters(const struct ei_host *h)
 {
-    return h->size >= offsetof(struct ei_host, key_selected) +
-                          sizeof h->key_selected &&
-           h->key_selected != NULL;
+    return EI_HOST_HAS(h, key_selected);
 }
 
 static enum ei_status env_configure_suffix(const struct ei_host *host,
@@ -110,7 +105,7 @@ static enum ei_status env_configure_suffix(const struct ei_host *host,
     const char *prefix = NULL;
     if (host->opt_list(host, "include", &include, NULL, err) < 0 ||
         host->opt_string(host, "prefix", &prefix, err) < 0)
-        return err != NULL && err->status != EI_OK ? err->status : EI_BADCONFIG;
+        return ei_error_status(err, EI_BADCONFIG);
     if (include == NULL && prefix == NULL)
         return host->error(host, err, EI_BADCONFIG, 0, "file_suffix",
                            "file_suffix needs include or prefix, which "
@@ -128,7 +123,10 @@ static enum ei_status env_configure(const struct ei_host *host, void **statep,
         host->opt_list(host, "secret_keys", &secret_keys, NULL, err) < 0 ||
         host->opt_list(host, "plain_keys", &plain_keys, NULL, err) < 0)
         /* a wrong type, or the host ran out of memory: err says which */
-        return err != NULL && err->status != EI_OK ? err->status : EI_BADCONFIG;
+        return ei_error_status(err, EI_BADCONFIG);
+    enum ei_status host_ok = EI_HOST_REQUIRE(host, safe_text, err);
+    if (host_ok != EI_OK)
+        return host_ok;
     if (suffix != NULL) {
         enum ei_status status = env_configure_suffix(host, suffix, err);
         if (status != EI_OK)
@@ -175,24 +173,16 @@ static int env_selected(const struct env_state *st, const char *var, size_t len)
     return kept;
 }
 
-static enum ei_status env_sink_status(struct ei_error *err)
-{
-    return err != NULL && err->status != EI_OK ? err->status : EI_INTERNAL;
-}
-
-/* Log a skipped name without control characters or a runaway length. */
+/* Log a skipped name without control characters or a runaway length;
+   only ASCII, since a name that is no key may be any bytes at all. */
 static void env_log_skip(const struct env_state *st, const char *name,
                          size_t len, const char *why)
 {
-    char shown[ENV_LOG_NAME_MAX + 1];
-    size_t n = len < ENV_LOG_NAME_MAX ? len : ENV_LOG_NAME_MAX;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)name[i];
-        shown[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-    }
-    shown[n] = '\0';
-    st->host->log(st->host, EI_LOG_DEBUG, "skipped variable %s%s: %s", shown,
-                  n < len ? "..." : "", why);
+    char shown[ENV_LOG_NAME_MAX + EI_TEXT_EXTRA];
+    st->host->log(st->host, EI_LOG_DEBUG, "skipped variable %s: %s",
+                  st->host->safe_text(st->host, shown, sizeof shown, name, len,
+                                      EI_TEXT_ASCII),
+                  why);
 }
 
 /* Whether the variable name[0..len) appears earlier in the list, so that
@@ -271,12 +261,12 @@ static enum ei_status env_from_file(struct env_state *st, struct ei_sink *sink,
         const char *seg[1] = {name};
         if (sink->emit(sink, seg, 1, buf.data, len, locator,
                        EI_ENTRY_VERBATIM | EI_ENTRY_SECRET, err) != 0) {
-            status = env_sink_status(err);
+            status = ei_error_status(err, EI_INTERNAL);
         } else {
             seg[0] = var_name;
             if (sink->emit(sink, seg, 1, "", 0, var_locator,
                            EI_ENTRY_VERBATIM | EI_ENTRY_UNSET, err) != 0)
-                status = env_sink_status(err);
+                status = ei_error_status(err, EI_INTERNAL);
         }
     }
     h->buf_free(h, &buf);
@@ -307,7 +297,7 @@ static enum ei_status env_plain(struct env_state *st, struct ei_sink *sink,
         flags |= EI_ENTRY_SECRET;
     if (sink->emit(sink, seg, 1, value, strlen(value), locator, flags, err) !=
         0)
-        status = env_sink_status(err);
+        status = ei_error_status(err, EI_INTERNAL);
     free(mem);
     return status;
 }
@@ -319,8 +309,8 @@ static bool env_has_file_var(const struct env_state *st,
                              size_t name_len)
 {
     if (st->file_suffix == NULL ||
-        (name_len == sizeof ENV_PRIVATE_KEY - 1 &&
-         memcmp(var, ENV_PRIVATE_KEY, name_len) == 0))
+        (name_len == sizeof EI_PRIVATE_KEY_ENV - 1 &&
+         memcmp(var, EI_PRIVATE_KEY_ENV, name_len) == 0))
         return false;
     for (size_t i = 0; list[i] != NULL; i++) {
         const char *e = list[i];
@@ -355,8 +345,8 @@ static enum ei_status env_fetch(void *state, struct ei_sink *sink,
             env_log_skip(st, var, len, "not a valid key");
             continue;
         }
-        if (len == sizeof ENV_PRIVATE_KEY - 1 &&
-            memcmp(var, ENV_PRIVATE_KEY, len) == 0) {
+        if (len == sizeof EI_PRIVATE_KEY_ENV - 1 &&
+            memcmp(var, EI_PRIVATE_KEY_ENV, len) == 0) {
             env_log_skip(st, var, len, "never passed on");
             continue;
         }
@@ -371,8 +361,8 @@ static enum ei_status env_fetch(void *state, struct ei_sink *sink,
             value[0] != '\0' &&
             memcmp(var + base_len, st->file_suffix, st->suffix_len) == 0 &&
             env_valid_name(var, base_len) &&
-            !(base_len == sizeof ENV_PRIVATE_KEY - 1 &&
-              memcmp(var, ENV_PRIVATE_KEY, base_len) == 0);
+            !(base_len == sizeof EI_PRIVATE_KEY_ENV - 1 &&
+              memcmp(var, EI_PRIVATE_KEY_ENV, base_len) == 0);
         /* NAME= alongside NAME_FILE: the file gives NAME its value */
         bool by_file = !from_file && value[0] == '\0' &&
                        env_has_file_var(st, list, var, len);

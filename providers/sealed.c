@@ -12,7 +12,6 @@
 
 #include "common/ejson.h"
 
-#define SEALED_KEY_ENV     "ENVINJECT_PRIVATE_KEY"
 #define SEALED_KEYDIR_ENV  "EJSON_KEYDIR"
 #define SEALED_KEYDIR      "/opt/ejson/keys"
 #define SEALED_ENVIRONMENT "environment"
@@ -87,23 +86,6 @@ static void sbuf_free(struct sealed_sbuf *b)
     b->cap = 0;
 }
 
-/* A member name fit for a one-line message: control characters as '?',
-   cut to SEALED_SHOW_MAX bytes. */
-static void sealed_show(const char *s, size_t n, char *out, size_t out_len)
-{
-    size_t w = 0;
-    for (size_t i = 0; i < n && w + 4 < out_len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        out[w++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-        if (i + 1 < n && w + 4 >= out_len) {
-            memcpy(out + w, "...", 3);
-            w += 3;
-            break;
-        }
-    }
-    out[w] = '\0';
-}
-
 static enum ei_status sealed_configure(const struct ei_host *host,
                                        void **statep, struct ei_error *err)
 {
@@ -128,7 +110,12 @@ static enum ei_status sealed_configure(const struct ei_host *host,
         host->opt_bool(host, "trim_underscore", &st->trim_underscore, err) <
             0) {
         free(st);
-        return err != NULL && err->status != EI_OK ? err->status : EI_BADCONFIG;
+        return ei_error_status(err, EI_BADCONFIG);
+    }
+    enum ei_status host_ok = EI_HOST_REQUIRE(host, safe_text, err);
+    if (host_ok != EI_OK) {
+        free(st);
+        return host_ok;
     }
     *statep = st;
     return EI_OK;
@@ -350,10 +337,11 @@ static enum ei_status sealed_find_key(struct sealed_run *r,
     char pk_hex[EI_EJSON_KEY_HEX_LEN + 1];
     ei_ejson_key_to_hex(pk, pk_hex);
 
-    const char *env = h->env_get(h, SEALED_KEY_ENV);
+    const char *env = h->env_get(h, EI_PRIVATE_KEY_ENV);
     if (env != NULL && env[0] != '\0') {
-        enum ei_status s = sealed_try_key(r, env, strlen(env), SEALED_KEY_ENV,
-                                          r->st->display, pk, &done, err);
+        enum ei_status s =
+            sealed_try_key(r, env, strlen(env), EI_PRIVATE_KEY_ENV,
+                           r->st->display, pk, &done, err);
         if (s != EI_OK || done)
             return s;
     }
@@ -385,10 +373,11 @@ static enum ei_status sealed_find_key(struct sealed_run *r,
     if (s != EI_OK)
         return s;
     if (r->sk == NULL)
-        return h->error(h, err, EI_DENIED, 0, r->st->display,
-                        "no private key for public key %s: set "
-                        "ENVINJECT_PRIVATE_KEY, key_file or put it in %s",
-                        pk_hex, keydir);
+        return h->error(
+            h, err, EI_DENIED, 0, r->st->display,
+            "no private key for public key %s: set " EI_PRIVATE_KEY_ENV
+            ", key_file or put it in %s",
+            pk_hex, keydir);
     if (!r->sk_matches)
         h->log(h, EI_LOG_DEBUG,
                "%s: the private key from %s is not the key of _public_key",
@@ -487,8 +476,8 @@ static enum ei_status sealed_select(struct sealed_run *r, bool *in_env,
                             "member name decoding failed");
         }
         if (!sealed_identifier(m->name, m->name_len)) {
-            char show[SEALED_SHOW_MAX + 4];
-            sealed_show(m->name, m->name_len, show, sizeof(show));
+            char show[SEALED_SHOW_MAX + EI_TEXT_EXTRA];
+            h->safe_text(h, show, sizeof(show), m->name, m->name_len, 0);
             free(sel);
             return h->error(h, err, EI_BADDATA, 0, file,
                             "%s%s\"%s\" is not a valid variable name (it "
@@ -588,7 +577,7 @@ static enum ei_status sealed_emit(struct sealed_run *r, struct ei_sink *sink,
         unsigned flags = EI_ENTRY_VERBATIM |
                          (m->encryptable ? EI_ENTRY_SECRET : EI_ENTRY_PLAIN);
         if (sink->emit(sink, name, 1, value, value_len, loc, flags, err) != 0)
-            s = err != NULL && err->status != EI_OK ? err->status : EI_INTERNAL;
+            s = ei_error_status(err, EI_INTERNAL);
     }
     sodium_memzero(held->p, value_len);
     free(loc);
@@ -652,6 +641,9 @@ static void sealed_destroy(void *state)
     free(state);
 }
 
+/* The private key is envinject's alone: run never passes it on. */
+static const char *const sealed_consumed[] = {EI_PRIVATE_KEY_ENV, NULL};
+
 EI_PROVIDER_DEFINE(sealed) = {
     .abi = EI_PROVIDER_ABI,
     .size = sizeof(struct ei_provider),
@@ -663,4 +655,5 @@ EI_PROVIDER_DEFINE(sealed) = {
     .fetch = sealed_fetch,
     .lookup = NULL,
     .destroy = sealed_destroy,
+    .env_consumed = sealed_consumed,
 };

@@ -121,23 +121,6 @@ struct vault_state {
 
 /* ---- parsers (vault_parse.h) ---- */
 
-/* Copy at most VAULT_SHOW_MAX bytes of s for a message or locator, with
-   control bytes as '?' so that nothing can forge a line. */
-static void vault_show(char *out, size_t out_size, const char *s)
-{
-    size_t len = strlen(s);
-    size_t max = out_size - 4 < VAULT_SHOW_MAX ? out_size - 4 : VAULT_SHOW_MAX;
-    size_t n = len < max ? len : max;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        out[i] = c >= 0x20 && c != 0x7f ? (char)c : '?';
-    }
-    if (n < len)
-        memcpy(out + n, "...", 4);
-    else
-        out[n] = '\0';
-}
-
 /* Parse a reply; jansson's words are kept but not its quote of the input,
    which may be part of a secret. */
 static json_t *vault_load(const char *body, size_t len, const char *what,
@@ -221,7 +204,7 @@ enum ei_status ei_vault_parse_mount(const char *body, size_t len,
     static const char reply[] = "mount lookup";
     json_t *root = vault_load(body, len, what, reply, err);
     if (root == NULL)
-        return err != NULL && err->status != EI_OK ? err->status : EI_BADDATA;
+        return ei_error_status(err, EI_BADDATA);
     enum ei_status st = EI_OK;
     const json_t *data = json_object_get(root, "data");
     const json_t *path = json_object_get(data, "path");
@@ -276,7 +259,7 @@ enum ei_status ei_vault_parse_secret(const char *body, size_t len, int kv,
     *version = 0;
     json_t *root = vault_load(body, len, what, reply, err);
     if (root == NULL)
-        return err != NULL && err->status != EI_OK ? err->status : EI_BADDATA;
+        return ei_error_status(err, EI_BADDATA);
     enum ei_status st = EI_OK;
     json_t *data = json_object_get(root, "data");
     json_t *f = data;
@@ -330,7 +313,7 @@ enum ei_status ei_vault_parse_login(const char *body, size_t len,
     *ttl = 0;
     json_t *root = vault_load(body, len, what, reply, err);
     if (root == NULL)
-        return err != NULL && err->status != EI_OK ? err->status : EI_BADDATA;
+        return ei_error_status(err, EI_BADDATA);
     enum ei_status st = EI_OK;
     const json_t *auth = json_object_get(root, "auth");
     const json_t *tok = json_object_get(auth, "client_token");
@@ -528,11 +511,6 @@ enum ei_status ei_vault_field_text(json_t *v, const char *what,
 
 /* ---- options ---- */
 
-static enum ei_status vault_getter_status(const struct ei_error *err)
-{
-    return err != NULL && err->status != EI_OK ? err->status : EI_BADCONFIG;
-}
-
 static void vault_state_free(struct vault_state *st)
 {
     if (st == NULL)
@@ -588,10 +566,10 @@ static enum ei_status vault_paths(struct vault_state *st, struct ei_error *err)
     size_t one_n = 0, many_n = 0;
     int r1 = h->opt_list(h, "path", &one, &one_n, err);
     if (r1 < 0)
-        return vault_getter_status(err);
+        return ei_error_status(err, EI_BADCONFIG);
     int r2 = h->opt_list(h, "paths", &many, &many_n, err);
     if (r2 < 0)
-        return vault_getter_status(err);
+        return ei_error_status(err, EI_BADCONFIG);
     if (r1 > 0 && r2 > 0)
         return h->error(h, err, EI_BADCONFIG, 0, "paths",
                         "give path or paths, not both");
@@ -626,7 +604,7 @@ static enum ei_status vault_namespace(struct vault_state *st,
     const struct ei_host *h = st->host;
     const char *ns = NULL;
     if (h->opt_string(h, "namespace", &ns, err) < 0)
-        return vault_getter_status(err);
+        return ei_error_status(err, EI_BADCONFIG);
     if (ns == NULL)
         ns = h->env_get(h, "VAULT_NAMESPACE");
     if (ns == NULL || ns[0] == '\0')
@@ -684,7 +662,7 @@ static enum ei_status vault_auth(struct vault_state *st, struct ei_error *err)
         h->opt_string(h, "auth.role", &st->role, err) < 0 ||
         h->opt_path(h, "auth.jwt_file", &st->jwt_file, err) < 0 ||
         h->opt_bool(h, "auth.revoke", &st->revoke, err) < 0)
-        return vault_getter_status(err);
+        return ei_error_status(err, EI_BADCONFIG);
     st->method = VAULT_AUTH_TOKEN;
     if (method != NULL) {
         size_t i = 0;
@@ -755,6 +733,9 @@ static enum ei_status vault_configure(const struct ei_host *host, void **statep,
     if (host->size < need || host->http_open == NULL)
         return host->error(host, err, EI_INTERNAL, 0, NULL,
                            "this envinject has no HTTP engine");
+    enum ei_status host_ok = EI_HOST_REQUIRE(host, safe_text, err);
+    if (host_ok != EI_OK)
+        return host_ok;
     struct vault_state *st = calloc(1, sizeof(*st));
     if (st == NULL)
         return host->error(host, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
@@ -766,7 +747,7 @@ static enum ei_status vault_configure(const struct ei_host *host, void **statep,
          host->opt_int(host, "kv_version", &st->kv_forced, err) < 0 ||
          host->opt_string(host, "mount", &mount, err) < 0 ||
          host->opt_string(host, "address", &addr, err) < 0))
-        s = vault_getter_status(err);
+        s = ei_error_status(err, EI_BADCONFIG);
     if (s == EI_OK && st->field != NULL && st->field[0] == '\0')
         s = host->error(host, err, EI_BADCONFIG, 0, "field",
                         "field must not be empty");
@@ -1366,8 +1347,8 @@ static enum ei_status vault_mount_of(struct vault_state *st, const char *path,
     /* data.path is relative to the namespace of the request, as the path */
     if (strncmp(path, mount, ml - 1) != 0 ||
         (path[ml - 1] != '/' && path[ml - 1] != '\0')) {
-        char shown[VAULT_SHOW_MAX + 4];
-        vault_show(shown, sizeof(shown), mount);
+        char shown[VAULT_SHOW_MAX + EI_TEXT_EXTRA];
+        h->safe_text(h, shown, sizeof(shown), mount, strlen(mount), 0);
         return h->error(h, err, EI_BADDATA, 0, path,
                         "mount lookup: mount %s does not hold this path",
                         shown);
@@ -1473,11 +1454,12 @@ static int vault_emit_text(void *ctx, const char *text, size_t len,
 }
 
 /* "vault secret/app/prod v3 #password": the path, version and field. */
-static void vault_locator(const struct vault_secret *sec, const char *field,
+static void vault_locator(const struct ei_host *h,
+                          const struct vault_secret *sec, const char *field,
                           char *out, size_t out_len)
 {
-    char shown[VAULT_SHOW_MAX + 4];
-    vault_show(shown, sizeof(shown), field);
+    char shown[VAULT_SHOW_MAX + EI_TEXT_EXTRA];
+    h->safe_text(h, shown, sizeof(shown), field, strlen(field), 0);
     if (sec->kv == 2)
         snprintf(out, out_len, "vault %s v%lld #%s", sec->path, sec->version,
                  shown);
@@ -1497,7 +1479,7 @@ static enum ei_status vault_emit_field(struct vault_state *st,
         return h->error(h, err, EI_BADDATA, 0, sec->path,
                         "a field has an empty name");
     char loc[VAULT_LOC_MAX];
-    vault_locator(sec, field, loc, sizeof(loc));
+    vault_locator(st->host, sec, field, loc, sizeof(loc));
     struct vault_emit e = {sink, name, loc, flags};
     enum ei_status s = ei_vault_field_text(v, loc, vault_emit_text, &e, err);
     if (s != EI_OK && err != NULL && err->status == EI_OK)
@@ -1519,8 +1501,9 @@ static enum ei_status vault_fetch(void *state, struct ei_sink *sink,
         if (st->field != NULL) {
             json_t *v = json_object_get(sec->fields, st->field);
             if (v == NULL) {
-                char shown[VAULT_SHOW_MAX + 4];
-                vault_show(shown, sizeof(shown), st->field);
+                char shown[VAULT_SHOW_MAX + EI_TEXT_EXTRA];
+                h->safe_text(h, shown, sizeof(shown), st->field,
+                             strlen(st->field), 0);
                 return h->error(h, err, EI_NOTFOUND, 0, sec->path,
                                 "no field %s in the secret", shown);
             }
@@ -1563,8 +1546,8 @@ static enum ei_status vault_lookup(void *state, const char *ref,
         return s;
     json_t *v = ei_vault_field_get(sec->fields, field);
     if (v == NULL) {
-        char shown[VAULT_SHOW_MAX + 4];
-        vault_show(shown, sizeof(shown), field);
+        char shown[VAULT_SHOW_MAX + EI_TEXT_EXTRA];
+        h->safe_text(h, shown, sizeof(shown), field, strlen(field), 0);
         return h->error(h, err, EI_NOTFOUND, 0, sec->path, "no field %s in %s",
                         shown, sec->path);
     }

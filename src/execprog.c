@@ -5,6 +5,7 @@
 #include "execprog.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <paths.h>
 #include <stdio.h>
@@ -17,6 +18,8 @@
 #include "config.h"
 #include "diag.h"
 #include "envset.h"
+#include "layer.h"
+#include "registry.h"
 #include "resolve.h"
 
 /* Linux's MAX_ARG_STRLEN: the longest single argv or envp string, counted
@@ -108,36 +111,126 @@ static char *join_kv(const char *key, size_t key_len, const char *value,
     return s;
 }
 
+/* What run removes from the program's environment: names (sorted with
+   strcmp, for removed()) and globs. */
+struct removal {
+    const char **names;
+    size_t names_n;
+    const char **globs;
+    size_t globs_n;
+};
+
+static bool is_glob(const char *pattern)
+{
+    return strpbrk(pattern, "*?[") != NULL;
+}
+
+static size_t builtin_n(void)
+{
+    size_t n = 0;
+    for (const struct ei_provider *const *p = ei_registry_builtin(); *p != NULL;
+         p++)
+        n++;
+    return n;
+}
+
+/* The providers whose env_consumed counts: every built-in one, whether a
+   layer uses it or not (a credential meant for envinject stays out of the
+   program even when this configuration does not read it), then those of
+   the layers, which may be loaded from shared objects. */
+static size_t consumer_n(const struct ei_resolution *r)
+{
+    return builtin_n() + (r != NULL && r->layers != NULL ? r->layers_n : 0);
+}
+
+static const struct ei_provider *consumer_at(const struct ei_resolution *r,
+                                             size_t i)
+{
+    size_t n = builtin_n();
+    if (i < n)
+        return ei_registry_builtin()[i];
+    return r->layers[i - n].prov;
+}
+
+static void removal_free(struct removal *rm)
+{
+    free(rm->names);
+    free(rm->globs);
+}
+
 /* Every key removed from the result: UNSET entries of the resolution, the
-   configuration's and the command line's unset lists, the private key. */
-static const char **removal_list(const struct ei_resolution *r,
-                                 const struct ei_exec_opts *o, size_t *n_out)
+   configuration's and the command line's unset lists, the private key
+   (never passed on, even when its provider is not built in), and the
+   variables that providers consume. */
+static int removal_list(const struct ei_resolution *r,
+                        const struct ei_exec_opts *o, struct removal *rm)
 {
     const struct ei_envset *final = r != NULL ? r->final : NULL;
     const struct ei_config *cfg = r != NULL ? r->cfg : NULL;
     size_t final_n = final != NULL ? ei_envset_count(final) : 0;
     size_t cfg_n = cfg != NULL ? list_len((const char *const *)cfg->unset) : 0;
     size_t opt_n = o != NULL ? list_len(o->unset) : 0;
+    size_t prov_n = consumer_n(r);
+    size_t consumed_n = 0;
+    for (size_t i = 0; i < prov_n; i++) {
+        size_t n = list_len(ei_registry_consumed(consumer_at(r, i)));
+        if (n > SIZE_MAX / sizeof(char *) - consumed_n)
+            return -1;
+        consumed_n += n;
+    }
 
-    if (final_n > SIZE_MAX / sizeof(char *) - cfg_n - opt_n - 1)
-        return NULL;
-    const char **rm = malloc((final_n + cfg_n + opt_n + 1) * sizeof(*rm));
-    if (rm == NULL)
-        return NULL;
+    memset(rm, 0, sizeof(*rm));
+    if (final_n > SIZE_MAX / sizeof(char *) - cfg_n - opt_n - 1 ||
+        final_n + cfg_n + opt_n + 1 > SIZE_MAX / sizeof(char *) - consumed_n)
+        return -1;
+    rm->names =
+        malloc((final_n + cfg_n + opt_n + 1 + consumed_n) * sizeof(char *));
+    rm->globs = malloc((consumed_n + 1) * sizeof(char *));
+    if (rm->names == NULL || rm->globs == NULL) {
+        removal_free(rm);
+        return -1;
+    }
     size_t n = 0;
     for (size_t i = 0; i < final_n; i++) {
         const struct ei_entry *e = ei_envset_at(final, i);
         if (e != NULL && (e->flags & EI_ENTRY_UNSET) != 0)
-            rm[n++] = e->key;
+            rm->names[n++] = e->key;
     }
     for (size_t i = 0; i < cfg_n; i++)
-        rm[n++] = cfg->unset[i];
+        rm->names[n++] = cfg->unset[i];
     for (size_t i = 0; i < opt_n; i++)
-        rm[n++] = o->unset[i];
-    rm[n++] = EI_PRIVATE_KEY_VAR;
-    qsort(rm, n, sizeof(*rm), str_cmp);
-    *n_out = n;
-    return rm;
+        rm->names[n++] = o->unset[i];
+    rm->names[n++] = EI_PRIVATE_KEY_ENV;
+    for (size_t i = 0; i < prov_n; i++) {
+        const char *const *c = ei_registry_consumed(consumer_at(r, i));
+        for (; c != NULL && *c != NULL; c++) {
+            if (is_glob(*c))
+                rm->globs[rm->globs_n++] = *c;
+            else
+                rm->names[n++] = *c;
+        }
+    }
+    qsort(rm->names, n, sizeof(char *), str_cmp);
+    rm->names_n = n;
+    return 0;
+}
+
+/* Whether key[0..key_len) is removed: 1, 0, or -1 when out of memory. */
+static int removed_any(const struct removal *rm, const char *key,
+                       size_t key_len)
+{
+    if (removed(rm->names, rm->names_n, key, key_len))
+        return 1;
+    if (rm->globs_n == 0)
+        return 0;
+    char *name = strndup(key, key_len);
+    if (name == NULL)
+        return -1;
+    int hit = 0;
+    for (size_t i = 0; i < rm->globs_n && hit == 0; i++)
+        hit = fnmatch(rm->globs[i], name, 0) == 0;
+    free(name);
+    return hit;
 }
 
 /* The inherited strings that have a key, sorted by key, duplicates after
@@ -175,14 +268,13 @@ static struct env_item *inherited_list(const char *const *inherited,
 char **ei_exec_envp(const struct ei_resolution *r, const char *const *inherited,
                     const struct ei_exec_opts *o, struct ei_error *err)
 {
-    const char **rm = NULL;
+    struct removal rm = {0};
     struct env_item *inh = NULL;
     struct ei_entry **res = NULL;
     char **out = NULL;
-    size_t rm_n = 0, inh_n = 0, res_n = 0, out_n = 0;
+    size_t inh_n = 0, res_n = 0, out_n = 0;
 
-    rm = removal_list(r, o, &rm_n);
-    if (rm == NULL)
+    if (removal_list(r, o, &rm) < 0)
         goto nomem;
     if (o == NULL || !o->pristine) {
         inh = inherited_list(inherited, &inh_n);
@@ -231,7 +323,10 @@ char **ei_exec_envp(const struct ei_resolution *r, const char *const *inherited,
             value_len = res[j]->value_len;
             j++;
         }
-        if (removed(rm, rm_n, key, key_len))
+        int gone = removed_any(&rm, key, key_len);
+        if (gone < 0)
+            goto nomem;
+        if (gone > 0)
             continue;
         char *s = join_kv(key, key_len, value, value_len);
         if (s == NULL)
@@ -239,7 +334,7 @@ char **ei_exec_envp(const struct ei_resolution *r, const char *const *inherited,
         out[out_n++] = s;
     }
     out[out_n] = NULL;
-    free(rm);
+    removal_free(&rm);
     free(inh);
     free(res);
     return out;
@@ -249,7 +344,7 @@ nomem:
         out[out_n] = NULL;
         ei_exec_envp_free(out);
     }
-    free(rm);
+    removal_free(&rm);
     free(inh);
     free(res);
     ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,

@@ -17,14 +17,13 @@ struct ei_exec_opts {
     char *const *argv;        /* program and arguments */
 };
 
-/* Variables envinject consumes and never passes on. */
-#define EI_PRIVATE_KEY_VAR "ENVINJECT_PRIVATE_KEY"
-
 /*
  * Build the environment of the program: inherited (unless pristine) with
  * every resolved key set, minus unset keys (config and --unset), minus
- * ENVINJECT_PRIVATE_KEY.  A NULL-terminated malloc'd array of malloc'd
- * "KEY=value" strings, sorted by key; NULL with err.
+ * EI_PRIVATE_KEY_ENV and the variables that providers consume (the
+ * env_consumed of every built-in provider and of the layers' providers).  A
+ * NULL-terminated malloc'd array of malloc'd "KEY=value" strings, sorted by
+ * key; NULL with err.
  */
 char **ei_exec_envp(const struct ei_resolution *r, const char *const *inherited,
                     const struct ei_exec_opts *o, struct ei_error *err);

@@ -18,6 +18,7 @@
 #include "layer.h"
 #include "readfile.h"
 #include "registry.h"
+#include "safetext.h"
 #include "secmem.h"
 
 /* The longest key a source name may map to. */
@@ -713,6 +714,7 @@ int ei_layer_init(struct ei_layer *l, struct ei_layer_conf *conf,
     l->host.http_close = host_http_close;
     l->host.http_open_ca = host_http_open_ca;
     l->host.key_selected = host_key_selected;
+    l->host.safe_text = ei_host_safe_text;
 
     l->plain = ei_store_new(false);
     l->secrets = ei_store_new(true);

@@ -106,6 +106,16 @@ int ei_registry_check(const struct ei_provider *p, const char *file_name,
     return 0;
 }
 
+const char *const *ei_registry_consumed(const struct ei_provider *p)
+{
+    /* appended to the descriptor: an older provider's ends before it */
+    size_t need =
+        offsetof(struct ei_provider, env_consumed) + sizeof(p->env_consumed);
+    if (p == NULL || p->size < need)
+        return NULL;
+    return p->env_consumed;
+}
+
 static const struct ei_provider *find_builtin(const char *name)
 {
     for (const struct ei_provider *const *p = builtin; *p != NULL; p++)

@@ -44,6 +44,13 @@ void ei_registry_each(const char *const *path,
                                  const struct ei_error *refused, void *ctx),
                       void *ctx);
 
+/*
+ * The variables p consumes (its env_consumed: names or globs,
+ * NULL-terminated), or NULL when it declares none or its descriptor
+ * predates the field.
+ */
+const char *const *ei_registry_consumed(const struct ei_provider *p);
+
 /* Unload every shared object (at exit; descriptors become invalid). */
 void ei_registry_unload(void);
 

@@ -60,6 +60,24 @@ struct ei_error {
     char text[EI_ERR_TEXT_LEN];
 };
 
+/*
+ * The status recorded in err, or fallback when nothing was recorded (err
+ * NULL, or status EI_OK): what a provider returns after a host function or
+ * a sink refused with -1.  Inline rather than in the host table: it needs
+ * no host state, and it works the same with every host version.
+ */
+static inline enum ei_status ei_error_status(const struct ei_error *err,
+                                             enum ei_status fallback)
+{
+    return err != NULL && err->status != EI_OK ? err->status : fallback;
+}
+
+/*
+ * The variable that holds the private key of sealed files: envinject
+ * consumes it and never passes it to the program (envinject(1), run).
+ */
+#define EI_PRIVATE_KEY_ENV "ENVINJECT_PRIVATE_KEY"
+
 /* A point in CLOCK_MONOTONIC time by which a layer must be done. */
 struct ei_deadline {
     int64_t start_ms; /* when the layer started */
@@ -242,7 +260,45 @@ struct ei_host {
      * such as a file it would otherwise read.  Appended: check size.
      */
     bool (*key_selected)(const struct ei_host *h, const char *key);
+    /*
+     * Make text fit for a message, a log line or a locator: len bytes of
+     * s (no NUL needed), control bytes (below 0x20, and 0x7f) as '?',
+     * with EI_TEXT_ASCII every byte above 0x7e too, with EI_TEXT_QUOTE
+     * '\'' too; cut to out_len - 4 bytes, "..." marking the cut.  out
+     * (out_len >= 4) is always NUL-terminated; returns out.  For names,
+     * paths and server messages, never for a value: a value may be a
+     * secret, and no message holds one.  Appended: check size.
+     */
+    const char *(*safe_text)(const struct ei_host *h, char *out, size_t out_len,
+                             const char *s, size_t len, unsigned flags);
 };
+
+/* Flags of ei_host.safe_text. */
+#define EI_TEXT_ASCII 0x1u /* bytes above 0x7e as '?' as well */
+#define EI_TEXT_QUOTE 0x2u /* '\'' as '?' (text shown between quotes) */
+
+/* The room safe_text needs besides the text it keeps: "..." and NUL. */
+#define EI_TEXT_EXTRA 4
+
+/*
+ * Whether the host table h holds the function field (appended fields:
+ * an older envinject hands a shorter table).
+ */
+#define EI_HOST_HAS(h, field)                                                  \
+    ((h)->size >= offsetof(struct ei_host, field) + sizeof((h)->field) &&      \
+     (h)->field != NULL)
+
+/*
+ * In configure: EI_OK when the host table holds field, else EI_BADCONFIG
+ * with err, so that a provider built against this header fails with a
+ * message on an older envinject instead of calling past its table.
+ */
+#define EI_HOST_REQUIRE(h, field, err)                                         \
+    (EI_HOST_HAS(h, field)                                                     \
+         ? EI_OK                                                               \
+         : (h)->error((h), (err), EI_BADCONFIG, 0, NULL,                       \
+                      "this provider needs a newer envinject (the host "       \
+                      "has no " #field ")"))
 
 /*
  * An HTTP request.  path starts with '/' and may carry a query; it must
@@ -319,6 +375,17 @@ struct ei_provider {
                              const struct ei_deadline *dl,
                              struct ei_error *err);
     void (*destroy)(void *state);
+    /*
+     * The environment variables the provider consumes and that must never
+     * reach the program: names or fnmatch(3) globs, NULL-terminated, or
+     * NULL.  run removes them from the program's environment, inherited
+     * or resolved, as the configuration's unset list does, whether or not
+     * a layer uses the provider.  Declare only what is envinject's own
+     * input, such as the private key of sealed files; a variable that the
+     * program may read as well (VAULT_TOKEN, AWS_*) is not declared.
+     * Appended: the core reads it only when size covers it.
+     */
+    const char *const *env_consumed;
 };
 
 /*

@@ -219,11 +219,6 @@ static bool container_host_allowed(const char *base)
     return false;
 }
 
-static enum ei_status getter_status(const struct ei_error *err)
-{
-    return err != NULL && err->status != EI_OK ? err->status : EI_BADCONFIG;
-}
-
 /* ---- configure ---- */
 
 static enum ei_status aws_set_endpoint(struct ei_aws *a, const char *url,
@@ -272,6 +267,9 @@ enum ei_status ei_aws_open(const struct ei_host *host,
     if (!host_has_http(host))
         return host->error(host, err, EI_INTERNAL, 0, NULL,
                            "this envinject has no HTTP engine for providers");
+    enum ei_status host_ok = EI_HOST_REQUIRE(host, safe_text, err);
+    if (host_ok != EI_OK)
+        return host_ok;
     struct ei_aws *a = calloc(1, sizeof(*a));
     if (a == NULL)
         return host->error(host, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
@@ -283,7 +281,7 @@ enum ei_status ei_aws_open(const struct ei_host *host,
     int rc = host->opt_string(host, "region", &region, err);
     a->region_from = "region";
     if (rc < 0) {
-        st = getter_status(err);
+        st = ei_error_status(err, EI_BADCONFIG);
         goto fail;
     }
     if (rc == 0) {
@@ -306,7 +304,7 @@ enum ei_status ei_aws_open(const struct ei_host *host,
     const char *profile = NULL;
     rc = host->opt_string(host, "profile", &profile, err);
     if (rc < 0) {
-        st = getter_status(err);
+        st = ei_error_status(err, EI_BADCONFIG);
         goto fail;
     }
     a->profile_option = rc > 0;
@@ -331,7 +329,7 @@ enum ei_status ei_aws_open(const struct ei_host *host,
     const char *from = "endpoint";
     rc = host->opt_string(host, "endpoint", &endpoint, err);
     if (rc < 0) {
-        st = getter_status(err);
+        st = ei_error_status(err, EI_BADCONFIG);
         goto fail;
     }
     if (rc == 0) {
@@ -1165,18 +1163,6 @@ int ei_aws_error_code(const char *body, size_t len, long status, char *code,
     return 0;
 }
 
-/* A message made fit for one line: control characters as '?', cut. */
-static void aws_show(const char *s, char *out, size_t out_len)
-{
-    size_t w = 0;
-    for (size_t i = 0; s[i] != '\0' && w + 1 < out_len && w < AWS_MESSAGE_SHOW;
-         i++) {
-        unsigned char c = (unsigned char)s[i];
-        out[w++] = c < ' ' || c == 0x7f ? '?' : (char)c;
-    }
-    out[w] = '\0';
-}
-
 /* The "message" (or "Message") of an error response, or NULL; *doc must
    be released by the caller. */
 static const char *aws_message(const char *body, size_t len, json_t **doc)
@@ -1270,9 +1256,9 @@ enum ei_status ei_aws_fail(const struct ei_aws *a, const char *code,
         }
         m = &dflt;
     }
-    char msg[AWS_MESSAGE_SHOW + 8] = "";
+    char msg[AWS_MESSAGE_SHOW + EI_TEXT_EXTRA] = "";
     if (m->message && message != NULL)
-        aws_show(message, msg, sizeof(msg));
+        h->safe_text(h, msg, sizeof(msg), message, strlen(message), 0);
     char what[EI_AWS_CODE_LEN + 32];
     if (status <= 0)
         snprintf(what, sizeof(what), "%s", code);

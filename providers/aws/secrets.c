@@ -53,11 +53,6 @@ static void sm_json_free(void *p)
         f(p);
 }
 
-static enum ei_status sm_getter_status(const struct ei_error *err)
-{
-    return err != NULL && err->status != EI_OK ? err->status : EI_BADCONFIG;
-}
-
 static bool sm_text_ok(const char *s, size_t max)
 {
     size_t n = strlen(s);
@@ -101,7 +96,7 @@ static enum ei_status sm_configure(const struct ei_host *host, void **statep,
     enum ei_status status = EI_OK;
     int rc = host->opt_list(host, "secret_id", &st->ids, &st->ids_n, err);
     if (rc < 0) {
-        status = sm_getter_status(err);
+        status = ei_error_status(err, EI_BADCONFIG);
         goto fail;
     }
     if (rc == 0 && host->arg(host) != NULL) {
@@ -139,7 +134,7 @@ static enum ei_status sm_configure(const struct ei_host *host, void **statep,
     }
     rc = host->opt_string(host, "key_name", &st->key, err);
     if (rc < 0) {
-        status = sm_getter_status(err);
+        status = ei_error_status(err, EI_BADCONFIG);
         goto fail;
     }
     if (rc > 0 && !sm_key_ok(st->key)) {
@@ -150,7 +145,7 @@ static enum ei_status sm_configure(const struct ei_host *host, void **statep,
     }
     rc = host->opt_string(host, "version_stage", &st->stage, err);
     if (rc < 0) {
-        status = sm_getter_status(err);
+        status = ei_error_status(err, EI_BADCONFIG);
         goto fail;
     }
     if (rc > 0 && !sm_text_ok(st->stage, SM_STAGE_MAX)) {
@@ -162,7 +157,7 @@ static enum ei_status sm_configure(const struct ei_host *host, void **statep,
     const char *binary = NULL;
     rc = host->opt_string(host, "binary", &binary, err);
     if (rc < 0) {
-        status = sm_getter_status(err);
+        status = ei_error_status(err, EI_BADCONFIG);
         goto fail;
     }
     if (rc > 0) {
@@ -241,7 +236,7 @@ static enum ei_status sm_emit_plain(struct sm_run *r, const char *id,
     }
     const char *segs[] = {seg};
     if (r->sink->emit(r->sink, segs, 1, value, len, locator, flags, err) < 0)
-        return err != NULL && err->status != EI_OK ? err->status : EI_INTERNAL;
+        return ei_error_status(err, EI_INTERNAL);
     return EI_OK;
 }
 
@@ -368,7 +363,7 @@ static enum ei_status sm_get_one(struct sm_run *r, const char *id,
     json_t *doc = sm_answer(h, &resp, "GetSecretValue", id, err);
     ei_aws_response_free(st->aws, &resp);
     if (doc == NULL)
-        return err != NULL && err->status != EI_OK ? err->status : EI_BADDATA;
+        return ei_error_status(err, EI_BADDATA);
     s = sm_emit_entry(r, id, doc, err);
     json_decref(doc);
     return s;
@@ -426,7 +421,7 @@ static enum ei_status sm_batch_page(struct sm_run *r, size_t start, size_t n,
     json_t *doc = sm_answer(h, &resp, "BatchGetSecretValue", locator, err);
     ei_aws_response_free(st->aws, &resp);
     if (doc == NULL)
-        return err != NULL && err->status != EI_OK ? err->status : EI_BADDATA;
+        return ei_error_status(err, EI_BADDATA);
 
     json_t *values = json_object_get(doc, "SecretValues");
     json_t *errors = json_object_get(doc, "Errors");

@@ -39,11 +39,6 @@ static void ssm_json_free(void *p)
         f(p);
 }
 
-static enum ei_status ssm_getter_status(const struct ei_error *err)
-{
-    return err != NULL && err->status != EI_OK ? err->status : EI_BADCONFIG;
-}
-
 static void ssm_destroy(void *state)
 {
     struct ssm_state *st = state;
@@ -67,7 +62,7 @@ static enum ei_status ssm_configure(const struct ei_host *host, void **statep,
     const char *path = NULL;
     int rc = host->opt_string(host, "path", &path, err);
     if (rc < 0) {
-        status = ssm_getter_status(err);
+        status = ei_error_status(err, EI_BADCONFIG);
         goto fail;
     }
     if (rc == 0)
@@ -100,7 +95,7 @@ static enum ei_status ssm_configure(const struct ei_host *host, void **statep,
     }
     if (host->opt_bool(host, "recursive", &st->recursive, err) < 0 ||
         host->opt_bool(host, "with_decryption", &st->decrypt, err) < 0) {
-        status = ssm_getter_status(err);
+        status = ei_error_status(err, EI_BADCONFIG);
         goto fail;
     }
     status = ei_aws_open(host, &ssm_service, &st->aws, err);
@@ -182,7 +177,7 @@ static enum ei_status ssm_emit(struct ssm_state *st, struct ei_sink *sink,
                 : 0;
         if (sink->emit(sink, segs, segs_n, json_string_value(jvalue),
                        json_string_length(jvalue), locator, flags, err) < 0)
-            s = err != NULL && err->status != EI_OK ? err->status : EI_INTERNAL;
+            s = ei_error_status(err, EI_INTERNAL);
     }
     free(copy);
     return s;

@@ -801,8 +801,7 @@ static enum ei_status walk_run(struct ei_ejson_walk_state *w,
             node.end = w->pos;
             node_place(w, &node);
             if (visit != NULL && visit(ctx, &node, err) != 0)
-                return err != NULL && err->status != EI_OK ? err->status
-                                                           : EI_INTERNAL;
+                return ei_error_status(err, EI_INTERNAL);
             if (w->depth == 0) {
                 ws_skip(w);
                 if (w->pos != w->len) {
@@ -864,8 +863,7 @@ static enum ei_status walk_run(struct ei_ejson_walk_state *w,
         node.end = w->pos;
         node_place(w, &node);
         if (visit != NULL && visit(ctx, &node, err) != 0)
-            return err != NULL && err->status != EI_OK ? err->status
-                                                       : EI_INTERNAL;
+            return ei_error_status(err, EI_INTERNAL);
         st = WS_AFTER;
     }
 }

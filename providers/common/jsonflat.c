@@ -45,14 +45,6 @@ struct jf_out {
     bool overflow;
 };
 
-/* The status a parser returns after its callback refused an entry. */
-static enum ei_status jf_callback_status(const struct ei_error *err)
-{
-    if (err != NULL && err->status != EI_OK)
-        return err->status;
-    return EI_INTERNAL;
-}
-
 /* Names are not secret, but they may hold control characters, and an
    error text must stay on one line. */
 static void jf_path_text(const struct jf_walk *w, size_t n, char *out,
@@ -308,7 +300,7 @@ static enum ei_status jf_emit(struct jf_walk *w, const char *value,
                               size_t value_len)
 {
     if (w->emit(w->ctx, w->path, w->n, value, value_len, 0, 0, w->err) != 0)
-        return jf_callback_status(w->err);
+        return ei_error_status(w->err, EI_INTERNAL);
     return EI_OK;
 }
 

@@ -15,6 +15,7 @@
 #include "http.h"
 #include "layer.h"
 #include "readfile.h"
+#include "safetext.h"
 
 #define FAKE_LAYER         "test"
 #define FAKE_MAX_VALUE_LEN (1024u * 1024u)
@@ -767,6 +768,8 @@ struct fake_host *fake_host_new(const char *const *opts,
         .http_response_free = fake_http_response_free,
         .http_close = fake_http_close,
         .key_selected = fake_key_selected,
+        /* the core's own: it holds no state a test would fake */
+        .safe_text = ei_host_safe_text,
     };
     size_t n = 0;
     while (opts != NULL && opts[n] != NULL)
@@ -831,6 +834,11 @@ void fake_host_set_arg(struct fake_host *fh, const char *arg)
 void fake_host_set_max_value_len(struct fake_host *fh, size_t len)
 {
     fh->host.max_value_len = len;
+}
+
+void fake_host_set_size(struct fake_host *fh, size_t size)
+{
+    fh->host.size = (uint32_t)size;
 }
 
 const char *fake_host_unused(struct fake_host *fh)

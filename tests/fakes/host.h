@@ -32,6 +32,10 @@ void fake_host_set_arg(struct fake_host *fh, const char *arg);
 /* Change max_value_len (read_file's size limit). */
 void fake_host_set_max_value_len(struct fake_host *fh, size_t len);
 
+/* Change the table's size field, as an older envinject's shorter table
+   (offsetof(struct ei_host, safe_text): a host without safe_text). */
+void fake_host_set_size(struct fake_host *fh, size_t size);
+
 /* The name of the first option no getter has read, or NULL. */
 const char *fake_host_unused(struct fake_host *fh);
 

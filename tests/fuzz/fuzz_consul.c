@@ -11,6 +11,14 @@
 #include <envinject/provider.h>
 
 #include "consul_parse.h"
+#include "safetext.h"
+
+/* The parser needs only the host's safe_text. */
+static const struct ei_host text_host = {
+    .abi = EI_HOST_ABI,
+    .size = sizeof(struct ei_host),
+    .safe_text = ei_host_safe_text,
+};
 
 /* A callback that refuses an entry now and then, to exercise the stop. */
 #define FUZZ_STOP_EVERY 5
@@ -56,9 +64,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                              size > 0 && data[size - 1] == '\n'};
         struct ei_error err = {0};
         size_t keys = 0;
-        enum ei_status st =
-            ei_consul_parse_kv((const char *)data, size, prefixes[i], "fuzz",
-                               fuzz_entry, &f, &keys, &err);
+        enum ei_status st = ei_consul_parse_kv(&text_host, (const char *)data,
+                                               size, prefixes[i], "fuzz",
+                                               fuzz_entry, &f, &keys, &err);
         if (st != err.status)
             abort();
         if (st != EI_OK &&

@@ -110,11 +110,6 @@ static int tp_fail_option(const struct ei_host *h, const char *option,
     return -1;
 }
 
-static enum ei_status tp_status(struct ei_error *err)
-{
-    return err != NULL && err->status != EI_OK ? err->status : EI_BADCONFIG;
-}
-
 static enum ei_status tp_configure(const struct ei_host *h, void **statep,
                                    struct ei_error *err)
 {
@@ -122,7 +117,7 @@ static enum ei_status tp_configure(const struct ei_host *h, void **statep,
     for (size_t i = 0; i < TP_LISTS_N; i++) {
         size_t n = 0;
         if (h->opt_list(h, tp_lists[i].option, &st.lists[i], &n, err) < 0)
-            return tp_status(err);
+            return ei_error_status(err, EI_BADCONFIG);
         for (size_t j = 0; j < n && !tp_lists[i].bare; j++)
             if (strchr(st.lists[i][j], '=') == NULL)
                 return h->error(h, err, EI_BADCONFIG, 0, tp_lists[i].option,
@@ -135,7 +130,7 @@ static enum ei_status tp_configure(const struct ei_host *h, void **statep,
         h->opt_bool(h, "fail_quiet", &st.fail_quiet, err) < 0 ||
         h->opt_bool(h, "ignore_sink_errors", &st.ignore_sink_errors, err) < 0 ||
         h->opt_int(h, "sleep_ms", &st.sleep_ms, err) < 0)
-        return tp_status(err);
+        return ei_error_status(err, EI_BADCONFIG);
     if (st.sleep_ms < 0 || st.sleep_ms > 60000)
         return h->error(h, err, EI_BADCONFIG, 0, "sleep_ms",
                         "sleep_ms must be from 0 to 60000");
@@ -144,7 +139,7 @@ static enum ei_status tp_configure(const struct ei_host *h, void **statep,
        them itself through the host table, and its errors are not ours */
     const char *const *ignore = NULL;
     if (h->opt_list(h, "ignore", &ignore, NULL, err) < 0)
-        return tp_status(err);
+        return ei_error_status(err, EI_BADCONFIG);
     for (; ignore != NULL && *ignore != NULL; ignore++) {
         struct ei_error scratch = {0};
         const char *s;
@@ -225,8 +220,7 @@ static enum ei_status tp_fetch(void *state, struct ei_sink *sink,
              j++) {
             if (tp_emit_one(st, sink, i, j, st->lists[i][j], err) < 0 &&
                 !st->ignore_sink_errors)
-                return err != NULL && err->status != EI_OK ? err->status
-                                                           : EI_INTERNAL;
+                return ei_error_status(err, EI_INTERNAL);
         }
     }
     if (st->fail == EI_OK)
@@ -261,8 +255,7 @@ static enum ei_status tp_lookup(void *state, const char *ref,
             continue;
         found++;
         if (tp_emit_one(st, sink, TP_REFS, j, item, err) < 0)
-            return err != NULL && err->status != EI_OK ? err->status
-                                                       : EI_INTERNAL;
+            return ei_error_status(err, EI_INTERNAL);
     }
     if (found == 0 && !st->refs_empty_ok)
         return h->error(h, err, EI_NOTFOUND, 0, NULL,

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "envset.h"
 #include "execprog.h"
+#include "layer.h"
 #include "resolve.h"
 #include "secmem.h"
 
@@ -253,6 +254,78 @@ static void test_envp_null_resolution(void **state)
     assert_null(envp[2]);
     ei_exec_envp_free(envp);
     ei_exec_envp_free(NULL);
+}
+
+/* A provider of a layer that declares what it consumes, as a loaded
+   shared object would; destroy is all the envp code never calls. */
+static const char *const consuming_vars[] = {"FAKE_TOKEN", "FAKE_SECRET_*",
+                                             NULL};
+static enum ei_status consuming_configure(const struct ei_host *h, void **sp,
+                                          struct ei_error *err)
+{
+    (void)h, (void)sp, (void)err;
+    return EI_OK;
+}
+
+static const struct ei_provider consuming = {
+    .abi = EI_PROVIDER_ABI,
+    .size = sizeof(struct ei_provider),
+    .name = "consuming",
+    .configure = consuming_configure,
+    .env_consumed = consuming_vars,
+};
+
+static void test_envp_consumed(void **state)
+{
+    (void)state;
+    const char *environ_[] = {"FAKE_SECRET_A=1",
+                              "FAKE_SECRET=2",
+                              "FAKE_TOKEN=3",
+                              "FAKE_TOKENS=4",
+                              "KEEP=5",
+                              "VAULT_TOKEN=6",
+                              NULL};
+    static const char *const want[] = {"FAKE_SECRET=2", "FAKE_TOKENS=4",
+                                       "KEEP=5",        "R=r",
+                                       "VAULT_TOKEN=6", NULL};
+    /* an older descriptor ends before env_consumed: nothing is dropped */
+    struct ei_provider older = consuming;
+    older.size = (uint32_t)offsetof(struct ei_provider, env_consumed);
+
+    const struct res_row res[] = {
+        {"FAKE_SECRET_B", "resolved", 0}, {"R", "r", 0}, {NULL, NULL, 0}};
+    const char *none[] = {NULL};
+    for (int round = 0; round < 2; round++) {
+        struct fake_res f;
+        fake_res_init(&f, res, none);
+        struct ei_layer layers[2];
+        memset(layers, 0, sizeof(layers));
+        layers[0].prov = &older;
+        layers[1].prov = &consuming;
+        f.r.layers = layers;
+        f.r.layers_n = round == 0 ? 1 : 2;
+        struct ei_exec_opts o = {false, none, NULL};
+        struct ei_error err = {0};
+        char **envp = ei_exec_envp(&f.r, environ_, &o, &err);
+        assert_non_null(envp);
+        if (round == 0) {
+            /* only the older provider: every variable stays */
+            size_t n = 0;
+            while (envp[n] != NULL)
+                n++;
+            assert_int_equal(n, 8);
+        } else {
+            /* consumed: inherited or resolved, as unset keys are */
+            size_t i = 0;
+            for (; want[i] != NULL; i++) {
+                assert_non_null(envp[i]);
+                assert_string_equal(envp[i], want[i]);
+            }
+            assert_null(envp[i]);
+        }
+        ei_exec_envp_free(envp);
+        fake_res_free(&f);
+    }
 }
 
 #define BIG_N           100000
@@ -993,6 +1066,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_envp_table),
         cmocka_unit_test(test_envp_null_resolution),
+        cmocka_unit_test(test_envp_consumed),
         cmocka_unit_test(test_envp_many_keys),
         cmocka_unit_test(test_check_size_table),
         cmocka_unit_test(test_check_size_null),

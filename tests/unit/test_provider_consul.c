@@ -22,6 +22,14 @@
 #include <sodium.h>
 
 #include "consul_parse.h"
+#include "safetext.h"
+
+/* The parser needs only the host's safe_text. */
+static const struct ei_host text_host = {
+    .abi = EI_HOST_ABI,
+    .size = sizeof(struct ei_host),
+    .safe_text = ei_host_safe_text,
+};
 #include "host.h"
 
 extern const struct ei_provider ei_provider_consul;
@@ -184,8 +192,8 @@ static void test_parse(void **state)
     struct ei_error err = {0};
     size_t keys = 99;
     enum ei_status got = ei_consul_parse_kv(
-        c->in, c->in_len != 0 ? c->in_len : strlen(c->in), c->prefix,
-        "http://a:8500", collect_entry, &col, &keys, &err);
+        &text_host, c->in, c->in_len != 0 ? c->in_len : strlen(c->in),
+        c->prefix, "http://a:8500", collect_entry, &col, &keys, &err);
     assert_int_equal(got, c->want);
     assert_int_equal(err.status, got);
     if (got == EI_OK) {
@@ -234,8 +242,8 @@ static void test_parse_big(void **state)
     free(raw);
     struct ei_error err = {0};
     size_t total = 0, keys = 0;
-    assert_int_equal(ei_consul_parse_kv(body, o, PREFIX, "e", count_entry,
-                                        &total, &keys, &err),
+    assert_int_equal(ei_consul_parse_kv(&text_host, body, o, PREFIX, "e",
+                                        count_entry, &total, &keys, &err),
                      EI_OK);
     assert_int_equal(keys, MANY_KEYS + 1);
     assert_int_equal(total, 3u * MANY_KEYS + BIG_VALUE);
@@ -268,7 +276,7 @@ static void test_parse_out_of_memory(void **state)
         json_set_alloc_funcs(chaos_malloc, free);
         chaos_countdown = n;
         enum ei_status st =
-            ei_consul_parse_kv(body, sizeof body - 1, PREFIX, "e",
+            ei_consul_parse_kv(&text_host, body, sizeof body - 1, PREFIX, "e",
                                collect_entry, &col, &keys, &err);
         json_set_alloc_funcs(malloc, free);
         chaos_countdown = -1;

@@ -513,6 +513,24 @@ static void test_descriptor(void **state)
     p->destroy(NULL);
 }
 
+/* On an older envinject, whose host table ends before safe_text, the
+   provider refuses in configure instead of calling past the table. */
+static void test_older_host(void **state)
+{
+    (void)state;
+    struct fake_host *fh = fake_host_new(NULL, NULL, NULL);
+    assert_non_null(fh);
+    fake_host_set_size(fh, offsetof(struct ei_host, safe_text));
+    void *st = NULL;
+    struct ei_error err = {0};
+    assert_int_equal(ei_provider_env.configure(fake_host_host(fh), &st, &err),
+                     EI_BADCONFIG);
+    assert_null(st);
+    assert_string_equal(err.text, "this provider needs a newer envinject "
+                                  "(the host has no safe_text)");
+    fake_host_free(fh);
+}
+
 /* An option the provider does not know is left unread for the core to
    reject; prefix is the core's, not the provider's. */
 static void test_unknown_option_unused(void **state)
@@ -604,7 +622,7 @@ static int group_teardown(void **state)
 
 int main(void)
 {
-    struct CMUnitTest tests[CASES_N + 3];
+    struct CMUnitTest tests[CASES_N + 4];
     for (size_t i = 0; i < CASES_N; i++) {
         tests[i] =
             (struct CMUnitTest)cmocka_unit_test_prestate(test_case, NULL);
@@ -616,5 +634,6 @@ int main(void)
         (struct CMUnitTest)cmocka_unit_test(test_unknown_option_unused);
     tests[CASES_N + 2] =
         (struct CMUnitTest)cmocka_unit_test(test_out_of_memory);
+    tests[CASES_N + 3] = (struct CMUnitTest)cmocka_unit_test(test_older_host);
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
