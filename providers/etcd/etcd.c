@@ -91,7 +91,7 @@ struct etcd_state {
     const char *password_file; /* absolute; NULL when password_env is used */
     const char *password_env;
     bool serializable;
-    bool grpc; /* api = "grpc": native gRPC instead of the JSON gateway */
+    const struct etcd_wire *wire; /* api: the JSON gateway or native gRPC */
     long long page_size;
     bool page_fixed; /* page_size was given: no growth */
 };
@@ -124,6 +124,56 @@ struct etcd_run {
     bool have_prev;             /* start holds the last key seen, plus "\0" */
     struct etcd_json_page page; /* the fast scanner's view of a JSON page */
 };
+
+/* The gRPC code and message of an etcd error, when the response is one. */
+struct etcd_fault {
+    long long code; /* -1 when the response is no etcd error */
+    char msg[ETCD_SHOW_MAX + 4];
+    bool has_msg;
+};
+
+/*
+ * What differs between the JSON gateway and native gRPC: the paths, the
+ * bodies and how responses are read.  One instance per wire format,
+ * chosen by configure from api, so that fetch, paging, token renewal and
+ * the judgement of errors are written once for both.
+ */
+struct etcd_wire {
+    const char *api;    /* the value of the api option */
+    const char *server; /* for messages: "JSON gateway" */
+    const char *range_path;
+    const char *auth_path;
+    unsigned http_flags; /* added to the flags of every request */
+    /* the gRPC code of an error is the response's grpc-status, which the
+       messages name instead of the HTTP status; the gateway puts it in
+       the body beside an HTTP status */
+    bool code_is_status;
+    long long page_default; /* keys asked for first, without page_size */
+    long long page_max;     /* the most keys one page may ask for */
+    size_t grow_below;      /* a smaller response doubles the next page */
+    /* the RangeRequest from the key start on, in malloc'd memory */
+    enum ei_status (*range_body)(struct etcd_run *run, const char *start,
+                                 size_t start_len, char **body,
+                                 size_t *body_len, struct ei_error *err);
+    /* the AuthenticateRequest in secret memory of *body_size bytes, the
+       last one past the body; pw is known to be UTF-8 */
+    enum ei_status (*auth_body)(struct etcd_run *run, const char *pw,
+                                size_t pw_len, char **body, size_t *body_size,
+                                struct ei_error *err);
+    /* a 200 range response: its keys emitted, *more set */
+    enum ei_status (*page)(struct etcd_run *run,
+                           const struct ei_http_response *resp, bool *more,
+                           struct ei_error *err);
+    /* a 200 authenticate response: its token handed to etcd_keep_token */
+    enum ei_status (*token)(struct etcd_run *run,
+                            const struct ei_http_response *resp,
+                            struct ei_error *err);
+    /* the code and message of any other response, when it has them */
+    void (*fault)(const struct etcd_run *run,
+                  const struct ei_http_response *resp, struct etcd_fault *f);
+};
+
+static const struct etcd_wire etcd_wire_json, etcd_wire_grpc;
 
 /* A getter failed: usually a wrong type, but the host may run out of
    memory too, and says which in err. */
@@ -371,7 +421,6 @@ static enum ei_status etcd_configure(const struct ei_host *host, void **statep,
     if (st == NULL)
         return host->error(host, err, EI_NOMEM, 0, NULL, "out of memory");
     st->host = host;
-    st->page_size = ETCD_PAGE_DEFAULT;
 
     enum ei_status status = etcd_endpoints(st, err);
     if (status != EI_OK)
@@ -404,7 +453,10 @@ static enum ei_status etcd_configure(const struct ei_host *host, void **statep,
         status = etcd_getter_status(err);
         goto fail;
     }
-    if (api != NULL && strcmp(api, "grpc") != 0 && strcmp(api, "json") != 0) {
+    st->wire = &etcd_wire_json;
+    if (api != NULL && strcmp(api, etcd_wire_grpc.api) == 0)
+        st->wire = &etcd_wire_grpc;
+    else if (api != NULL && strcmp(api, etcd_wire_json.api) != 0) {
         char shown[ETCD_SHOW_MAX + 4];
         etcd_show(shown, sizeof(shown), api, strlen(api));
         status =
@@ -412,16 +464,15 @@ static enum ei_status etcd_configure(const struct ei_host *host, void **statep,
                         "api must be \"json\" or \"grpc\", not '%s'", shown);
         goto fail;
     }
-    st->grpc = api != NULL && strcmp(api, "grpc") == 0;
     if (host->opt_bool(host, "serializable", &st->serializable, err) < 0 ||
         (r = host->opt_int(host, "page_size", &st->page_size, err)) < 0) {
         status = etcd_getter_status(err);
         goto fail;
     }
     st->page_fixed = r > 0;
-    if (!st->page_fixed && st->grpc)
-        st->page_size = ETCD_GRPC_PAGE_DEFAULT;
-    long long page_max = st->grpc ? ETCD_GRPC_PAGE_MAX : ETCD_PAGE_MAX;
+    if (!st->page_fixed)
+        st->page_size = st->wire->page_default;
+    long long page_max = st->wire->page_max;
     if (st->page_size < 1 || st->page_size > page_max) {
         status = host->error(host, err, EI_BADCONFIG, 0, "page_size",
                              "page_size must be from 1 to %lld", page_max);
@@ -535,39 +586,27 @@ static int etcd_int64(const json_t *j, long long *out)
     return 0;
 }
 
-/* The gRPC code and message of an etcd error body, when it is one. */
-struct etcd_fault {
-    long long code; /* -1 when the body is no etcd error */
-    char msg[ETCD_SHOW_MAX + 4];
-    bool has_msg;
-};
-
 /*
- * A message is shown only when the body has etcd's error shape and does
- * not carry the token back: a server (or a proxy) that echoes the request
- * would otherwise put a credential into the error line.
+ * A message is shown only when it does not carry the token back: a server
+ * (or a proxy) that echoes the request would otherwise put a credential
+ * into the error line.
  */
-static void etcd_fault_parse(const struct etcd_run *run,
-                             const struct ei_http_response *resp,
-                             struct etcd_fault *f)
+static void etcd_fault_text(const struct etcd_run *run, struct etcd_fault *f,
+                            const char *m, size_t mlen)
 {
-    f->code = -1;
-    f->msg[0] = '\0';
-    f->has_msg = false;
     const char *tok =
         run->auth != NULL ? run->auth + strlen(ETCD_AUTH_HEADER) : NULL;
-    if (run->st->grpc) {
-        /* the engine decoded grpc-message and made it printable */
-        const char *m = resp->grpc_message;
-        size_t mlen = strlen(m);
-        f->code = resp->grpc_status > 0 ? resp->grpc_status : -1;
-        if (f->code > 0 && mlen > 0 &&
-            (tok == NULL || memmem(m, mlen, tok, strlen(tok)) == NULL)) {
-            etcd_show(f->msg, sizeof(f->msg), m, mlen);
-            f->has_msg = true;
-        }
+    if (tok != NULL && memmem(m, mlen, tok, strlen(tok)) != NULL)
         return;
-    }
+    etcd_show(f->msg, sizeof(f->msg), m, mlen);
+    f->has_msg = true;
+}
+
+/* The gateway's error body: a message only with etcd's error shape. */
+static void etcd_json_fault(const struct etcd_run *run,
+                            const struct ei_http_response *resp,
+                            struct etcd_fault *f)
+{
     if (resp->body == NULL || resp->body_len == 0)
         return;
     json_t *root = json_loadb(resp->body, resp->body_len, 0, NULL);
@@ -579,14 +618,33 @@ static void etcd_fault_parse(const struct etcd_run *run,
         msg = json_object_get(root, "error");
     if (json_is_integer(code) && json_is_string(msg)) {
         f->code = json_integer_value(code);
-        const char *m = json_string_value(msg);
-        size_t mlen = json_string_length(msg);
-        if (tok == NULL || memmem(m, mlen, tok, strlen(tok)) == NULL) {
-            etcd_show(f->msg, sizeof(f->msg), m, mlen);
-            f->has_msg = true;
-        }
+        etcd_fault_text(run, f, json_string_value(msg),
+                        json_string_length(msg));
     }
     json_decref(root);
+}
+
+/* gRPC's status and message, which the engine decoded and made
+   printable. */
+static void etcd_grpc_fault(const struct etcd_run *run,
+                            const struct ei_http_response *resp,
+                            struct etcd_fault *f)
+{
+    const char *m = resp->grpc_message;
+    size_t mlen = strlen(m);
+    f->code = resp->grpc_status > 0 ? resp->grpc_status : -1;
+    if (f->code > 0 && mlen > 0)
+        etcd_fault_text(run, f, m, mlen);
+}
+
+static void etcd_fault_parse(const struct etcd_run *run,
+                             const struct ei_http_response *resp,
+                             struct etcd_fault *f)
+{
+    f->code = -1;
+    f->msg[0] = '\0';
+    f->has_msg = false;
+    run->st->wire->fault(run, resp, f);
 }
 
 static bool etcd_fault_says(const struct etcd_fault *f, const char *what)
@@ -616,8 +674,8 @@ static enum ei_status etcd_http_fail(struct etcd_run *run,
     const struct ei_host *h = run->host;
     const struct etcd_state *st = run->st;
     const char *member = etcd_member(resp);
-    bool auth_req = strcmp(path, ETCD_AUTH_PATH) == 0 ||
-                    strcmp(path, ETCD_GRPC_AUTH_PATH) == 0;
+    const struct etcd_wire *w = st->wire;
+    bool auth_req = strcmp(path, w->auth_path) == 0;
     struct etcd_fault f;
     etcd_fault_parse(run, resp, &f);
     char user[ETCD_SHOW_MAX + 4] = "";
@@ -629,7 +687,7 @@ static enum ei_status etcd_http_fail(struct etcd_run *run,
     long s = resp->status;
     /* what the server said, in its own terms */
     char said[32];
-    if (st->grpc && resp->grpc_status > 0)
+    if (w->code_is_status && resp->grpc_status > 0)
         snprintf(said, sizeof(said), "gRPC %d", resp->grpc_status);
     else
         snprintf(said, sizeof(said), "HTTP %ld", s);
@@ -679,15 +737,16 @@ static enum ei_status etcd_http_fail(struct etcd_run *run,
                         run->revision, said, why);
     /* a 501 or Unimplemented will not heal: the engine does not retry it */
     if (s == HTTP_NOT_FOUND || s == HTTP_BAD_METHOD ||
-        s == HTTP_NOT_IMPLEMENTED || (st->grpc && f.code == GRPC_UNIMPLEMENTED))
+        s == HTTP_NOT_IMPLEMENTED ||
+        (w->code_is_status && f.code == GRPC_UNIMPLEMENTED))
         return h->error(h, err, EI_BADDATA, 0, member,
-                        "not an etcd v3 %s (%s for %s)",
-                        st->grpc ? "gRPC server" : "JSON gateway", said, path);
+                        "not an etcd v3 %s (%s for %s)", w->server, said, path);
     if (s == HTTP_REQUEST_TIMEOUT || s == HTTP_TOO_MANY_REQUESTS ||
         (s >= HTTP_SERVER_ERROR && s < HTTP_STATUS_END))
         return h->error(h, err, EI_UNAVAILABLE, 0, member,
                         "server error (%s)%s", said, why);
-    if (st->grpc && f.code >= 0)
+    /* over gRPC, said already names the code */
+    if (w->code_is_status && f.code >= 0)
         return h->error(h, err, EI_BADDATA, 0, member,
                         "request rejected (%s)%s", said, why);
     if (f.code >= 0)
@@ -716,7 +775,7 @@ static enum ei_status etcd_post(struct etcd_run *run, const char *path,
         .headers = headers,
         .body = body,
         .body_len = body_len,
-        .flags = flags | (run->st->grpc ? EI_HTTP_GRPC : 0),
+        .flags = flags | run->st->wire->http_flags,
     };
     memset(resp, 0, sizeof(*resp));
     return run->host->http_request(run->st->http, &req, run->dl, resp, err);
@@ -765,10 +824,11 @@ static enum ei_status etcd_password(struct etcd_run *run, struct ei_buf *buf,
     return EI_OK;
 }
 
-/* The AuthenticateRequest message, framed, in secret memory. */
-static enum ei_status etcd_auth_body_pb(struct etcd_run *run, const char *pw,
-                                        size_t pw_len, char **body,
-                                        size_t *body_size, struct ei_error *err)
+/* The AuthenticateRequest message, framed. */
+static enum ei_status etcd_grpc_auth_body(struct etcd_run *run, const char *pw,
+                                          size_t pw_len, char **body,
+                                          size_t *body_size,
+                                          struct ei_error *err)
 {
     const struct ei_host *h = run->host;
     const struct etcd_state *st = run->st;
@@ -788,46 +848,23 @@ static enum ei_status etcd_auth_body_pb(struct etcd_run *run, const char *pw,
     return EI_OK;
 }
 
-/*
- * The request body in secret memory: {"name":..,"password":..} or, over
- * gRPC, its protobuf.  Both refuse a password that is no UTF-8, as etcd's
- * JSON decoder would; the user name was checked by configure.
- */
-static enum ei_status etcd_auth_body(struct etcd_run *run, const char *pw,
-                                     size_t pw_len, char **body,
-                                     size_t *body_size, struct ei_error *err)
+/* {"name":..,"password":..}, NUL-terminated. */
+static enum ei_status etcd_json_auth_body(struct etcd_run *run, const char *pw,
+                                          size_t pw_len, char **body,
+                                          size_t *body_size,
+                                          struct ei_error *err)
 {
     const struct ei_host *h = run->host;
-    const struct etcd_state *st = run->st;
-    bool bad_user = false, bad_pw = false;
-    json_t *o = json_object();
-    json_t *name = etcd_json_str(st->username, strlen(st->username), &bad_user);
-    json_t *pass = etcd_json_str(pw, pw_len, &bad_pw);
+    const char *user = run->st->username;
+    /* both are UTF-8 by now: a failure is one of memory */
+    json_t *o = json_pack("{s:s%,s:s%}", "name", user, strlen(user), "password",
+                          pw, pw_len);
+    size_t len = o != NULL ? json_dumpb(o, NULL, 0, JSON_COMPACT) : 0;
+    *body = len > 0 ? h->secret_alloc(h, len + 1) : NULL;
     enum ei_status status = EI_OK;
-    if (bad_user)
-        status = h->error(h, err, EI_BADCONFIG, 0, "username",
-                          "username is not valid UTF-8");
-    else if (bad_pw)
-        status = h->error(
-            h, err, EI_BADCONFIG, 0,
-            st->password_file != NULL ? st->password_file : st->password_env,
-            "the password is not valid UTF-8 (%zu bytes)", pw_len);
-    else if (o == NULL || name == NULL || pass == NULL ||
-             json_object_set(o, "name", name) < 0 ||
-             json_object_set(o, "password", pass) < 0)
+    if (*body == NULL) {
         status = h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
-    json_decref(name);
-    json_decref(pass);
-    if (status == EI_OK && st->grpc) {
-        json_decref(o);
-        return etcd_auth_body_pb(run, pw, pw_len, body, body_size, err);
-    }
-    size_t len = status == EI_OK ? json_dumpb(o, NULL, 0, JSON_COMPACT) : 0;
-    if (status == EI_OK && len > 0)
-        *body = h->secret_alloc(h, len + 1);
-    if (status == EI_OK && (len == 0 || *body == NULL))
-        status = h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
-    if (status == EI_OK) {
+    } else {
         *body_size = len + 1;
         if (json_dumpb(o, *body, len, JSON_COMPACT) != len) {
             h->secret_free(h, *body, *body_size);
@@ -841,86 +878,108 @@ static enum ei_status etcd_auth_body(struct etcd_run *run, const char *pw,
     return status;
 }
 
-/* The token of a gRPC AuthenticateResponse, pointing into the body. */
-static enum ei_status etcd_token_pb(struct etcd_run *run,
-                                    const struct ei_http_response *resp,
-                                    const char **t, size_t *len,
-                                    struct ei_error *err)
+/*
+ * The request body in secret memory.  Both wires refuse a password that
+ * is no UTF-8, as etcd's JSON decoder would; the user name was checked by
+ * configure.
+ */
+static enum ei_status etcd_auth_body(struct etcd_run *run, const char *pw,
+                                     size_t pw_len, char **body,
+                                     size_t *body_size, struct ei_error *err)
+{
+    const struct ei_host *h = run->host;
+    const struct etcd_state *st = run->st;
+    bool bad = false;
+    json_t *probe = etcd_json_str(pw, pw_len, &bad);
+    json_decref(probe);
+    if (bad)
+        return h->error(h, err, EI_BADCONFIG, 0,
+                        st->password_file != NULL ? st->password_file
+                                                  : st->password_env,
+                        "the password is not valid UTF-8 (%zu bytes)", pw_len);
+    if (probe == NULL)
+        return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+    return st->wire->auth_body(run, pw, pw_len, body, body_size, err);
+}
+
+/* Keep the token of an authenticate response as the header to send. */
+static enum ei_status etcd_keep_token(struct etcd_run *run,
+                                      const struct ei_http_response *resp,
+                                      const char *t, size_t len,
+                                      struct ei_error *err)
+{
+    const struct ei_host *h = run->host;
+    bool ok = len > 0 && len <= ETCD_TOKEN_MAX;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = t[i] > 0x20 && t[i] < 0x7f;
+    if (!ok)
+        /* it goes into a header line: no blanks, no line breaks */
+        return h->error(h, err, EI_BADDATA, 0, etcd_member(resp),
+                        "authenticate: the token is not 1 to %d printable "
+                        "characters (%zu bytes)",
+                        ETCD_TOKEN_MAX, len);
+    etcd_drop_auth(run);
+    size_t size = strlen(ETCD_AUTH_HEADER) + len + 1;
+    run->auth = h->secret_alloc(h, size);
+    if (run->auth == NULL)
+        return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+    run->auth_size = size;
+    memcpy(run->auth, ETCD_AUTH_HEADER, strlen(ETCD_AUTH_HEADER));
+    memcpy(run->auth + strlen(ETCD_AUTH_HEADER), t, len);
+    run->auth[size - 1] = '\0';
+    return EI_OK;
+}
+
+/* The token of a gRPC AuthenticateResponse. */
+static enum ei_status etcd_grpc_token(struct etcd_run *run,
+                                      const struct ei_http_response *resp,
+                                      struct ei_error *err)
 {
     const struct ei_host *h = run->host;
     const char *member = etcd_member(resp);
     const unsigned char *msg = NULL, *tok = NULL;
-    size_t msg_len = 0;
+    size_t msg_len = 0, len = 0;
     char why[ETCD_PB_WHY];
     if (resp->grpc_status != 0)
         return h->error(h, err, EI_BADDATA, 0, member,
                         "authenticate: the response has no gRPC status");
     if (etcd_pb_unframe((const unsigned char *)resp->body, resp->body_len, &msg,
                         &msg_len, why, sizeof(why)) < 0 ||
-        etcd_pb_auth_resp_parse(msg, msg_len, &tok, len, why, sizeof(why)) < 0)
+        etcd_pb_auth_resp_parse(msg, msg_len, &tok, &len, why, sizeof(why)) < 0)
         return h->error(h, err, EI_BADDATA, 0, member,
                         "authenticate: malformed response: %s", why);
-    if (*len == 0)
+    if (len == 0)
         return h->error(h, err, EI_BADDATA, 0, member,
                         "authenticate: the response has no token");
-    *t = (const char *)tok;
-    return EI_OK;
+    return etcd_keep_token(run, resp, (const char *)tok, len, err);
 }
 
-/* Take the token out of a 200 authenticate response. */
-static enum ei_status etcd_take_token(struct etcd_run *run,
+/* The token of the gateway's {"token":..}. */
+static enum ei_status etcd_json_token(struct etcd_run *run,
                                       const struct ei_http_response *resp,
                                       struct ei_error *err)
 {
     const struct ei_host *h = run->host;
     const char *member = etcd_member(resp);
-    json_t *root = NULL;
-    const char *t = NULL;
-    size_t len = 0;
-    enum ei_status status = EI_OK;
-    if (run->st->grpc) {
-        status = etcd_token_pb(run, resp, &t, &len, err);
-    } else {
-        /* jansson leaves it unset when its first allocation fails */
-        json_error_t je = {0};
-        root =
-            json_loadb(resp->body, resp->body_len, JSON_REJECT_DUPLICATES, &je);
-        json_t *tok = json_object_get(root, "token");
-        if (root == NULL && json_error_code(&je) == json_error_out_of_memory)
-            status = h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
-        else if (!json_is_object(root))
-            status = h->error(h, err, EI_BADDATA, 0, member,
-                              "authenticate: the response is not a JSON "
-                              "object (%zu bytes)",
-                              resp->body_len);
-        else if (!json_is_string(tok))
-            status = h->error(h, err, EI_BADDATA, 0, member,
-                              "authenticate: the response has no token");
-        len = status == EI_OK ? json_string_length(tok) : 0;
-        t = status == EI_OK ? json_string_value(tok) : NULL;
-    }
-    bool ok = status == EI_OK && len > 0 && len <= ETCD_TOKEN_MAX;
-    for (size_t i = 0; ok && i < len; i++)
-        ok = t[i] > 0x20 && t[i] < 0x7f;
-    if (status == EI_OK && !ok)
-        /* it goes into a header line: no blanks, no line breaks */
+    /* jansson leaves it unset when its first allocation fails */
+    json_error_t je = {0};
+    json_t *root =
+        json_loadb(resp->body, resp->body_len, JSON_REJECT_DUPLICATES, &je);
+    json_t *tok = json_object_get(root, "token");
+    enum ei_status status;
+    if (root == NULL && json_error_code(&je) == json_error_out_of_memory)
+        status = h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+    else if (!json_is_object(root))
         status = h->error(h, err, EI_BADDATA, 0, member,
-                          "authenticate: the token is not 1 to %d printable "
-                          "characters (%zu bytes)",
-                          ETCD_TOKEN_MAX, len);
-    if (status == EI_OK) {
-        etcd_drop_auth(run);
-        size_t size = strlen(ETCD_AUTH_HEADER) + len + 1;
-        run->auth = h->secret_alloc(h, size);
-        if (run->auth == NULL) {
-            status = h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
-        } else {
-            run->auth_size = size;
-            memcpy(run->auth, ETCD_AUTH_HEADER, strlen(ETCD_AUTH_HEADER));
-            memcpy(run->auth + strlen(ETCD_AUTH_HEADER), t, len);
-            run->auth[size - 1] = '\0';
-        }
-    }
+                          "authenticate: the response is not a JSON "
+                          "object (%zu bytes)",
+                          resp->body_len);
+    else if (!json_is_string(tok))
+        status = h->error(h, err, EI_BADDATA, 0, member,
+                          "authenticate: the response has no token");
+    else
+        status = etcd_keep_token(run, resp, json_string_value(tok),
+                                 json_string_length(tok), err);
     json_decref(root);
     return status;
 }
@@ -945,7 +1004,7 @@ static enum ei_status etcd_authenticate(struct etcd_run *run,
     /* a login is not retried blindly, and no old token goes with it */
     etcd_drop_auth(run);
     struct ei_http_response resp;
-    const char *path = run->st->grpc ? ETCD_GRPC_AUTH_PATH : ETCD_AUTH_PATH;
+    const char *path = run->st->wire->auth_path;
     status = etcd_post(run, path, body, body_size - 1,
                        EI_HTTP_SECRET | EI_HTTP_SECRET_BODY | EI_HTTP_NORETRY,
                        &resp, err);
@@ -955,7 +1014,7 @@ static enum ei_status etcd_authenticate(struct etcd_run *run,
         return status;
     }
     if (resp.status == HTTP_OK) {
-        status = etcd_take_token(run, &resp, err);
+        status = run->st->wire->token(run, &resp, err);
     } else {
         struct etcd_fault f;
         etcd_fault_parse(run, &resp, &f);
@@ -987,33 +1046,41 @@ static char *etcd_b64(const char *p, size_t len)
     return out;
 }
 
-static enum ei_status etcd_range_body(struct etcd_run *run, char **body,
-                                      size_t *body_len, struct ei_error *err)
+/* The RangeRequest message, framed. */
+static enum ei_status etcd_grpc_range_body(struct etcd_run *run,
+                                           const char *start, size_t start_len,
+                                           char **body, size_t *body_len,
+                                           struct ei_error *err)
 {
     const struct ei_host *h = run->host;
     const struct etcd_state *st = run->st;
-    const char *start = run->have_prev ? run->start : st->prefix;
-    size_t start_len = run->have_prev ? run->start_len : st->prefix_len;
-    if (st->grpc) {
-        struct etcd_pb_range_req rq = {
-            .key = start,
-            .key_len = start_len,
-            .range_end = st->range_end,
-            .range_end_len = st->range_end_len,
-            .limit = run->limit,
-            .revision = run->revision > 0 ? run->revision : 0,
-            .serializable = st->serializable,
-        };
-        size_t n = etcd_pb_range_req_size(&rq);
-        unsigned char *pb = n > 0 ? malloc(n) : NULL;
-        if (pb == NULL)
-            return h->error(h, err, n > 0 ? EI_NOMEM : EI_INTERNAL, 0, NULL,
-                            n > 0 ? "out of memory"
-                                  : "range request does not fit");
-        *body_len = etcd_pb_range_req_write(&rq, pb);
-        *body = (char *)pb;
-        return EI_OK;
-    }
+    struct etcd_pb_range_req rq = {
+        .key = start,
+        .key_len = start_len,
+        .range_end = st->range_end,
+        .range_end_len = st->range_end_len,
+        .limit = run->limit,
+        .revision = run->revision > 0 ? run->revision : 0,
+        .serializable = st->serializable,
+    };
+    size_t n = etcd_pb_range_req_size(&rq);
+    unsigned char *pb = n > 0 ? malloc(n) : NULL;
+    if (pb == NULL)
+        return h->error(h, err, n > 0 ? EI_NOMEM : EI_INTERNAL, 0, NULL,
+                        n > 0 ? "out of memory" : "range request does not fit");
+    *body_len = etcd_pb_range_req_write(&rq, pb);
+    *body = (char *)pb;
+    return EI_OK;
+}
+
+/* {"key":..,"range_end":..,"limit":..}, keys in base64. */
+static enum ei_status etcd_json_range_body(struct etcd_run *run,
+                                           const char *start, size_t start_len,
+                                           char **body, size_t *body_len,
+                                           struct ei_error *err)
+{
+    const struct ei_host *h = run->host;
+    const struct etcd_state *st = run->st;
     char *k = etcd_b64(start, start_len);
     char *e = etcd_b64(st->range_end, st->range_end_len);
     size_t size = (k != NULL ? strlen(k) : 0) + (e != NULL ? strlen(e) : 0) +
@@ -1040,6 +1107,17 @@ static enum ei_status etcd_range_body(struct etcd_run *run, char **body,
     *body = b;
     *body_len = (size_t)n;
     return EI_OK;
+}
+
+/* The request of the next page: from the prefix, then after the last key
+   seen, at the revision of the first page. */
+static enum ei_status etcd_range_body(struct etcd_run *run, char **body,
+                                      size_t *body_len, struct ei_error *err)
+{
+    const struct etcd_state *st = run->st;
+    const char *start = run->have_prev ? run->start : st->prefix;
+    size_t start_len = run->have_prev ? run->start_len : st->prefix_len;
+    return st->wire->range_body(run, start, start_len, body, body_len, err);
 }
 
 /* Decode a base64 field; absent or null is the empty string. */
@@ -1301,9 +1379,9 @@ static int etcd_pb_one(void *ctx, const struct etcd_pb_kv *kv, size_t idx)
     return w->status == EI_OK ? 0 : 1;
 }
 
-static enum ei_status etcd_page_pb(struct etcd_run *run,
-                                   const struct ei_http_response *resp,
-                                   bool *more, struct ei_error *err)
+static enum ei_status etcd_grpc_page(struct etcd_run *run,
+                                     const struct ei_http_response *resp,
+                                     bool *more, struct ei_error *err)
 {
     const struct ei_host *h = run->host;
     const char *member = etcd_member(resp);
@@ -1344,14 +1422,12 @@ static enum ei_status etcd_page_pb(struct etcd_run *run,
     return EI_OK;
 }
 
-static enum ei_status etcd_page(struct etcd_run *run,
-                                const struct ei_http_response *resp, bool *more,
-                                struct ei_error *err)
+static enum ei_status etcd_json_page(struct etcd_run *run,
+                                     const struct ei_http_response *resp,
+                                     bool *more, struct ei_error *err)
 {
     const struct ei_host *h = run->host;
     const char *member = etcd_member(resp);
-    if (run->st->grpc)
-        return etcd_page_pb(run, resp, more, err);
     /*
      * The gateway's own shape is read by a scanner several times faster
      * than jansson, which spends some 15 ms on a 400 KB page here; any
@@ -1431,7 +1507,7 @@ static enum ei_status etcd_range(struct etcd_run *run, bool *more,
     const struct ei_host *h = run->host;
     char *body = NULL;
     size_t body_len = 0;
-    const char *path = run->st->grpc ? ETCD_GRPC_RANGE_PATH : ETCD_RANGE_PATH;
+    const char *path = run->st->wire->range_path;
     enum ei_status status = etcd_range_body(run, &body, &body_len, err);
     if (status != EI_OK)
         return status;
@@ -1481,14 +1557,14 @@ static enum ei_status etcd_range(struct etcd_run *run, bool *more,
         if (resp.status != HTTP_OK)
             status = etcd_http_fail(run, &resp, path, err);
         else
-            status = etcd_page(run, &resp, more, err);
+            status = run->st->wire->page(run, &resp, more, err);
     }
-    bool grpc = run->st->grpc;
-    long long max = grpc ? ETCD_GRPC_PAGE_MAX : ETCD_PAGE_MAX;
+    const struct etcd_wire *w = run->st->wire;
+    long long max = w->page_max;
     if (run->limit_cap > 0 && run->limit_cap < max)
         max = run->limit_cap;
     if (status == EI_OK && *more && !run->st->page_fixed &&
-        resp.body_len < (grpc ? ETCD_GRPC_GROW_BELOW : ETCD_GROW_BELOW))
+        resp.body_len < w->grow_below)
         run->limit = run->limit * 2 < max ? run->limit * 2 : max;
     h->http_response_free(run->st->http, &resp);
     free(body);
@@ -1527,6 +1603,40 @@ static enum ei_status etcd_fetch(void *state, struct ei_sink *sink,
     etcd_run_fini(&run);
     return status;
 }
+
+static const struct etcd_wire etcd_wire_json = {
+    .api = "json",
+    .server = "JSON gateway",
+    .range_path = ETCD_RANGE_PATH,
+    .auth_path = ETCD_AUTH_PATH,
+    .http_flags = 0,
+    .code_is_status = false,
+    .page_default = ETCD_PAGE_DEFAULT,
+    .page_max = ETCD_PAGE_MAX,
+    .grow_below = ETCD_GROW_BELOW,
+    .range_body = etcd_json_range_body,
+    .auth_body = etcd_json_auth_body,
+    .page = etcd_json_page,
+    .token = etcd_json_token,
+    .fault = etcd_json_fault,
+};
+
+static const struct etcd_wire etcd_wire_grpc = {
+    .api = "grpc",
+    .server = "gRPC server",
+    .range_path = ETCD_GRPC_RANGE_PATH,
+    .auth_path = ETCD_GRPC_AUTH_PATH,
+    .http_flags = EI_HTTP_GRPC,
+    .code_is_status = true,
+    .page_default = ETCD_GRPC_PAGE_DEFAULT,
+    .page_max = ETCD_GRPC_PAGE_MAX,
+    .grow_below = ETCD_GRPC_GROW_BELOW,
+    .range_body = etcd_grpc_range_body,
+    .auth_body = etcd_grpc_auth_body,
+    .page = etcd_grpc_page,
+    .token = etcd_grpc_token,
+    .fault = etcd_grpc_fault,
+};
 
 static void etcd_destroy(void *state)
 {
