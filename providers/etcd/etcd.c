@@ -11,52 +11,19 @@
 
 #include <envinject/provider.h>
 #include <jansson.h>
-#include <sodium.h>
 
-#include "json.h"
-#include "pb.h"
+#include "etcd.h"
 
-/* about a megabyte of JSON with config-sized values: most prefixes fit
-   in the first page */
-#define ETCD_PAGE_DEFAULT 5000
-#define ETCD_PAGE_MAX     10000
-/*
- * Without page_size, a page twice as large follows a response smaller
- * than this: etcd 3.4 walks the whole rest of the range for every page
- * (mvcc rangeKeys collects every revision before it applies the limit),
- * so 100,000 keys in pages of 1000 would cost the server several times
- * the one large read, while responses stay near a megabyte.
- */
-#define ETCD_GROW_BELOW (1024 * 1024)
-/*
- * The same over gRPC, where every page costs etcd some 70 ms of walking
- * whatever its size, and no parse tree is built here: the first page asks
- * for 10,000 keys (about a megabyte), and a page twice as large follows a
- * response under 4 MiB, up to 100,000 keys, so that 100,000 keys take 4
- * pages rather than 11.
- */
-#define ETCD_GRPC_PAGE_DEFAULT 10000
-#define ETCD_GRPC_PAGE_MAX     100000
-#define ETCD_GRPC_GROW_BELOW   (4 * 1024 * 1024)
-#define ETCD_RANGE_PATH        "/v3/kv/range"
-#define ETCD_AUTH_PATH         "/v3/auth/authenticate"
-/* the same two calls in gRPC: service and method of etcdserverpb */
-#define ETCD_GRPC_RANGE_PATH "/etcdserverpb.KV/Range"
-#define ETCD_GRPC_AUTH_PATH  "/etcdserverpb.Auth/Authenticate"
-#define ETCD_AUTH_HEADER     "Authorization: "
+#define ETCD_AUTH_HEADER "Authorization: "
 /* the text/plain 400 of grpc-gateway when auth and client certs meet */
 #define ETCD_CN_REFUSED "CommonName of client sending a request against gateway"
 /* longer than any simple or JWT token etcd hands out */
 #define ETCD_TOKEN_MAX 8192
-/* bytes of a server message, a user name or a key shown in messages */
-#define ETCD_SHOW_MAX 120
 /* bytes of a key shown in a locator; the core caps keys at 1024 anyway */
 #define ETCD_LOC_KEY_MAX 1024
 /* room for "@" + a revision + " (" + ")" around the key and member */
 #define ETCD_LOC_EXTRA 32
-/* "limit", "revision" and punctuation around the two base64 keys */
-#define ETCD_RANGE_EXTRA 128
-#define ETCD_NAME_MAX    256
+#define ETCD_NAME_MAX  256
 
 /* gRPC status codes that etcd puts in its error bodies (grpc codes.Code) */
 #define GRPC_INVALID_ARGUMENT    3
@@ -78,53 +45,6 @@
 #define HTTP_NOT_IMPLEMENTED   501
 #define HTTP_STATUS_END        600
 
-struct etcd_state {
-    const struct ei_host *host;
-    struct ei_http *http;
-    char **endpoints; /* split on ',' and without trailing '/' */
-    size_t endpoints_n;
-    char *prefix; /* bytes, NUL-terminated for messages */
-    size_t prefix_len;
-    char *range_end;
-    size_t range_end_len;
-    const char *username;      /* NULL: no authentication */
-    const char *password_file; /* absolute; NULL when password_env is used */
-    const char *password_env;
-    bool serializable;
-    bool grpc; /* api = "grpc": native gRPC instead of the JSON gateway */
-    long long page_size;
-    bool page_fixed; /* page_size was given: no growth */
-};
-
-/* Everything one fetch changes, so that fetch never writes to the state. */
-struct etcd_run {
-    struct etcd_state *st;
-    const struct ei_host *host;
-    const struct ei_deadline *dl;
-    struct ei_sink *sink;
-    char *auth; /* "Authorization: TOKEN" in secret memory, or NULL */
-    size_t auth_size;
-    bool reauthed;
-    long long revision;  /* of the first page; 0 until it is known */
-    long long limit;     /* keys asked for by the next page */
-    long long limit_cap; /* after a page too large: the most since, or 0 */
-    size_t pages, keys;
-    char *start; /* first key of the next page */
-    size_t start_len, start_cap;
-    char *key; /* a decoded key, NUL-terminated */
-    size_t key_cap;
-    char *segbuf; /* the key below the prefix, '/' replaced by NUL */
-    size_t segbuf_cap;
-    const char **seg;
-    size_t seg_cap;
-    char *val; /* a decoded value, in secret memory */
-    size_t val_cap;
-    char *loc;
-    size_t loc_cap;
-    bool have_prev;             /* start holds the last key seen, plus "\0" */
-    struct etcd_json_page page; /* the fast scanner's view of a JSON page */
-};
-
 /* A getter failed: usually a wrong type, but the host may run out of
    memory too, and says which in err. */
 static enum ei_status etcd_getter_status(const struct ei_error *err)
@@ -139,7 +59,7 @@ static enum ei_status etcd_sink_status(const struct ei_error *err)
 
 /* Copy at most max bytes of s for a message: control bytes and '\'' become
    '?', so that nothing a server sends can forge lines or quoting. */
-static void etcd_show(char *out, size_t out_size, const char *s, size_t len)
+void etcd_show(char *out, size_t out_size, const char *s, size_t len)
 {
     size_t max = out_size - 4;
     size_t n = len < max ? len : max;
@@ -371,7 +291,6 @@ static enum ei_status etcd_configure(const struct ei_host *host, void **statep,
     if (st == NULL)
         return host->error(host, err, EI_NOMEM, 0, NULL, "out of memory");
     st->host = host;
-    st->page_size = ETCD_PAGE_DEFAULT;
 
     enum ei_status status = etcd_endpoints(st, err);
     if (status != EI_OK)
@@ -404,7 +323,10 @@ static enum ei_status etcd_configure(const struct ei_host *host, void **statep,
         status = etcd_getter_status(err);
         goto fail;
     }
-    if (api != NULL && strcmp(api, "grpc") != 0 && strcmp(api, "json") != 0) {
+    st->wire = &etcd_wire_json;
+    if (api != NULL && strcmp(api, etcd_wire_grpc.api) == 0)
+        st->wire = &etcd_wire_grpc;
+    else if (api != NULL && strcmp(api, etcd_wire_json.api) != 0) {
         char shown[ETCD_SHOW_MAX + 4];
         etcd_show(shown, sizeof(shown), api, strlen(api));
         status =
@@ -412,16 +334,15 @@ static enum ei_status etcd_configure(const struct ei_host *host, void **statep,
                         "api must be \"json\" or \"grpc\", not '%s'", shown);
         goto fail;
     }
-    st->grpc = api != NULL && strcmp(api, "grpc") == 0;
     if (host->opt_bool(host, "serializable", &st->serializable, err) < 0 ||
         (r = host->opt_int(host, "page_size", &st->page_size, err)) < 0) {
         status = etcd_getter_status(err);
         goto fail;
     }
     st->page_fixed = r > 0;
-    if (!st->page_fixed && st->grpc)
-        st->page_size = ETCD_GRPC_PAGE_DEFAULT;
-    long long page_max = st->grpc ? ETCD_GRPC_PAGE_MAX : ETCD_PAGE_MAX;
+    if (!st->page_fixed)
+        st->page_size = st->wire->page_default;
+    long long page_max = st->wire->page_max;
     if (st->page_size < 1 || st->page_size > page_max) {
         status = host->error(host, err, EI_BADCONFIG, 0, "page_size",
                              "page_size must be from 1 to %lld", page_max);
@@ -446,7 +367,7 @@ fail:
 /* --- fetch --- */
 
 /* Grow a plain buffer to at least need bytes. */
-static int etcd_grow(char **p, size_t *cap, size_t need)
+int etcd_grow(char **p, size_t *cap, size_t need)
 {
     if (need <= *cap)
         return 0;
@@ -462,7 +383,7 @@ static int etcd_grow(char **p, size_t *cap, size_t need)
 }
 
 /* Grow the secret value buffer; its old content is not kept. */
-static int etcd_grow_secret(struct etcd_run *run, size_t need)
+int etcd_grow_secret(struct etcd_run *run, size_t need)
 {
     if (need <= run->val_cap)
         return 0;
@@ -501,52 +422,27 @@ static void etcd_run_fini(struct etcd_run *run)
     free(run->page.kvs);
 }
 
-static const char *etcd_member(const struct ei_http_response *resp)
+const char *etcd_member(const struct ei_http_response *resp)
 {
     return resp->endpoint != NULL ? resp->endpoint : "?";
 }
 
-/* Parse an int64 that etcd sends as a JSON string (or, from a proxy that
-   re-encodes, a number); absent means 0.  -1 when malformed. */
-static int etcd_int64(const json_t *j, long long *out)
+/*
+ * A message is shown only when it does not carry the token back: a server
+ * (or a proxy) that echoes the request would otherwise put a credential
+ * into the error line.
+ */
+void etcd_fault_text(const struct etcd_run *run, struct etcd_fault *f,
+                     const char *m, size_t mlen)
 {
-    *out = 0;
-    if (j == NULL || json_is_null(j))
-        return 0;
-    if (json_is_integer(j)) {
-        *out = json_integer_value(j);
-        return *out >= 0 ? 0 : -1;
-    }
-    if (!json_is_string(j))
-        return -1;
-    const char *s = json_string_value(j);
-    size_t len = json_string_length(j);
-    if (len == 0 || len > 19)
-        return -1;
-    for (size_t i = 0; i < len; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-    errno = 0;
-    char *end = NULL;
-    long long v = strtoll(s, &end, 10);
-    if (errno != 0 || end != s + len)
-        return -1;
-    *out = v;
-    return 0;
+    const char *tok =
+        run->auth != NULL ? run->auth + strlen(ETCD_AUTH_HEADER) : NULL;
+    if (tok != NULL && memmem(m, mlen, tok, strlen(tok)) != NULL)
+        return;
+    etcd_show(f->msg, sizeof(f->msg), m, mlen);
+    f->has_msg = true;
 }
 
-/* The gRPC code and message of an etcd error body, when it is one. */
-struct etcd_fault {
-    long long code; /* -1 when the body is no etcd error */
-    char msg[ETCD_SHOW_MAX + 4];
-    bool has_msg;
-};
-
-/*
- * A message is shown only when the body has etcd's error shape and does
- * not carry the token back: a server (or a proxy) that echoes the request
- * would otherwise put a credential into the error line.
- */
 static void etcd_fault_parse(const struct etcd_run *run,
                              const struct ei_http_response *resp,
                              struct etcd_fault *f)
@@ -554,39 +450,7 @@ static void etcd_fault_parse(const struct etcd_run *run,
     f->code = -1;
     f->msg[0] = '\0';
     f->has_msg = false;
-    const char *tok =
-        run->auth != NULL ? run->auth + strlen(ETCD_AUTH_HEADER) : NULL;
-    if (run->st->grpc) {
-        /* the engine decoded grpc-message and made it printable */
-        const char *m = resp->grpc_message;
-        size_t mlen = strlen(m);
-        f->code = resp->grpc_status > 0 ? resp->grpc_status : -1;
-        if (f->code > 0 && mlen > 0 &&
-            (tok == NULL || memmem(m, mlen, tok, strlen(tok)) == NULL)) {
-            etcd_show(f->msg, sizeof(f->msg), m, mlen);
-            f->has_msg = true;
-        }
-        return;
-    }
-    if (resp->body == NULL || resp->body_len == 0)
-        return;
-    json_t *root = json_loadb(resp->body, resp->body_len, 0, NULL);
-    if (root == NULL)
-        return;
-    json_t *code = json_object_get(root, "code");
-    json_t *msg = json_object_get(root, "message");
-    if (msg == NULL)
-        msg = json_object_get(root, "error");
-    if (json_is_integer(code) && json_is_string(msg)) {
-        f->code = json_integer_value(code);
-        const char *m = json_string_value(msg);
-        size_t mlen = json_string_length(msg);
-        if (tok == NULL || memmem(m, mlen, tok, strlen(tok)) == NULL) {
-            etcd_show(f->msg, sizeof(f->msg), m, mlen);
-            f->has_msg = true;
-        }
-    }
-    json_decref(root);
+    run->st->wire->fault(run, resp, f);
 }
 
 static bool etcd_fault_says(const struct etcd_fault *f, const char *what)
@@ -616,8 +480,8 @@ static enum ei_status etcd_http_fail(struct etcd_run *run,
     const struct ei_host *h = run->host;
     const struct etcd_state *st = run->st;
     const char *member = etcd_member(resp);
-    bool auth_req = strcmp(path, ETCD_AUTH_PATH) == 0 ||
-                    strcmp(path, ETCD_GRPC_AUTH_PATH) == 0;
+    const struct etcd_wire *w = st->wire;
+    bool auth_req = strcmp(path, w->auth_path) == 0;
     struct etcd_fault f;
     etcd_fault_parse(run, resp, &f);
     char user[ETCD_SHOW_MAX + 4] = "";
@@ -629,7 +493,7 @@ static enum ei_status etcd_http_fail(struct etcd_run *run,
     long s = resp->status;
     /* what the server said, in its own terms */
     char said[32];
-    if (st->grpc && resp->grpc_status > 0)
+    if (w->code_is_status && resp->grpc_status > 0)
         snprintf(said, sizeof(said), "gRPC %d", resp->grpc_status);
     else
         snprintf(said, sizeof(said), "HTTP %ld", s);
@@ -679,15 +543,16 @@ static enum ei_status etcd_http_fail(struct etcd_run *run,
                         run->revision, said, why);
     /* a 501 or Unimplemented will not heal: the engine does not retry it */
     if (s == HTTP_NOT_FOUND || s == HTTP_BAD_METHOD ||
-        s == HTTP_NOT_IMPLEMENTED || (st->grpc && f.code == GRPC_UNIMPLEMENTED))
+        s == HTTP_NOT_IMPLEMENTED ||
+        (w->code_is_status && f.code == GRPC_UNIMPLEMENTED))
         return h->error(h, err, EI_BADDATA, 0, member,
-                        "not an etcd v3 %s (%s for %s)",
-                        st->grpc ? "gRPC server" : "JSON gateway", said, path);
+                        "not an etcd v3 %s (%s for %s)", w->server, said, path);
     if (s == HTTP_REQUEST_TIMEOUT || s == HTTP_TOO_MANY_REQUESTS ||
         (s >= HTTP_SERVER_ERROR && s < HTTP_STATUS_END))
         return h->error(h, err, EI_UNAVAILABLE, 0, member,
                         "server error (%s)%s", said, why);
-    if (st->grpc && f.code >= 0)
+    /* over gRPC, said already names the code */
+    if (w->code_is_status && f.code >= 0)
         return h->error(h, err, EI_BADDATA, 0, member,
                         "request rejected (%s)%s", said, why);
     if (f.code >= 0)
@@ -716,7 +581,7 @@ static enum ei_status etcd_post(struct etcd_run *run, const char *path,
         .headers = headers,
         .body = body,
         .body_len = body_len,
-        .flags = flags | (run->st->grpc ? EI_HTTP_GRPC : 0),
+        .flags = flags | run->st->wire->http_flags,
     };
     memset(resp, 0, sizeof(*resp));
     return run->host->http_request(run->st->http, &req, run->dl, resp, err);
@@ -765,33 +630,10 @@ static enum ei_status etcd_password(struct etcd_run *run, struct ei_buf *buf,
     return EI_OK;
 }
 
-/* The AuthenticateRequest message, framed, in secret memory. */
-static enum ei_status etcd_auth_body_pb(struct etcd_run *run, const char *pw,
-                                        size_t pw_len, char **body,
-                                        size_t *body_size, struct ei_error *err)
-{
-    const struct ei_host *h = run->host;
-    const struct etcd_state *st = run->st;
-    size_t ulen = strlen(st->username);
-    size_t n = etcd_pb_auth_req_size(st->username, ulen, pw, pw_len);
-    if (n == 0)
-        return h->error(h, err, EI_BADCONFIG, 0,
-                        st->password_file != NULL ? st->password_file
-                                                  : st->password_env,
-                        "the password is too long (%zu bytes)", pw_len);
-    *body = h->secret_alloc(h, n + 1);
-    if (*body == NULL)
-        return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
-    *body_size = n + 1;
-    etcd_pb_auth_req_write(st->username, ulen, pw, pw_len,
-                           (unsigned char *)*body);
-    return EI_OK;
-}
-
 /*
- * The request body in secret memory: {"name":..,"password":..} or, over
- * gRPC, its protobuf.  Both refuse a password that is no UTF-8, as etcd's
- * JSON decoder would; the user name was checked by configure.
+ * The request body in secret memory.  Both wires refuse a password that
+ * is no UTF-8, as etcd's JSON decoder would; the user name was checked by
+ * configure.
  */
 static enum ei_status etcd_auth_body(struct etcd_run *run, const char *pw,
                                      size_t pw_len, char **body,
@@ -799,130 +641,44 @@ static enum ei_status etcd_auth_body(struct etcd_run *run, const char *pw,
 {
     const struct ei_host *h = run->host;
     const struct etcd_state *st = run->st;
-    bool bad_user = false, bad_pw = false;
-    json_t *o = json_object();
-    json_t *name = etcd_json_str(st->username, strlen(st->username), &bad_user);
-    json_t *pass = etcd_json_str(pw, pw_len, &bad_pw);
-    enum ei_status status = EI_OK;
-    if (bad_user)
-        status = h->error(h, err, EI_BADCONFIG, 0, "username",
-                          "username is not valid UTF-8");
-    else if (bad_pw)
-        status = h->error(
-            h, err, EI_BADCONFIG, 0,
-            st->password_file != NULL ? st->password_file : st->password_env,
-            "the password is not valid UTF-8 (%zu bytes)", pw_len);
-    else if (o == NULL || name == NULL || pass == NULL ||
-             json_object_set(o, "name", name) < 0 ||
-             json_object_set(o, "password", pass) < 0)
-        status = h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
-    json_decref(name);
-    json_decref(pass);
-    if (status == EI_OK && st->grpc) {
-        json_decref(o);
-        return etcd_auth_body_pb(run, pw, pw_len, body, body_size, err);
-    }
-    size_t len = status == EI_OK ? json_dumpb(o, NULL, 0, JSON_COMPACT) : 0;
-    if (status == EI_OK && len > 0)
-        *body = h->secret_alloc(h, len + 1);
-    if (status == EI_OK && (len == 0 || *body == NULL))
-        status = h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
-    if (status == EI_OK) {
-        *body_size = len + 1;
-        if (json_dumpb(o, *body, len, JSON_COMPACT) != len) {
-            h->secret_free(h, *body, *body_size);
-            *body = NULL;
-            status = h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
-        } else {
-            (*body)[len] = '\0';
-        }
-    }
-    json_decref(o);
-    return status;
+    bool bad = false;
+    json_t *probe = etcd_json_str(pw, pw_len, &bad);
+    json_decref(probe);
+    if (bad)
+        return h->error(h, err, EI_BADCONFIG, 0,
+                        st->password_file != NULL ? st->password_file
+                                                  : st->password_env,
+                        "the password is not valid UTF-8 (%zu bytes)", pw_len);
+    if (probe == NULL)
+        return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+    return st->wire->auth_body(run, pw, pw_len, body, body_size, err);
 }
 
-/* The token of a gRPC AuthenticateResponse, pointing into the body. */
-static enum ei_status etcd_token_pb(struct etcd_run *run,
-                                    const struct ei_http_response *resp,
-                                    const char **t, size_t *len,
-                                    struct ei_error *err)
+/* Keep the token of an authenticate response as the header to send. */
+enum ei_status etcd_keep_token(struct etcd_run *run,
+                               const struct ei_http_response *resp,
+                               const char *t, size_t len, struct ei_error *err)
 {
     const struct ei_host *h = run->host;
-    const char *member = etcd_member(resp);
-    const unsigned char *msg = NULL, *tok = NULL;
-    size_t msg_len = 0;
-    char why[ETCD_PB_WHY];
-    if (resp->grpc_status != 0)
-        return h->error(h, err, EI_BADDATA, 0, member,
-                        "authenticate: the response has no gRPC status");
-    if (etcd_pb_unframe((const unsigned char *)resp->body, resp->body_len, &msg,
-                        &msg_len, why, sizeof(why)) < 0 ||
-        etcd_pb_auth_resp_parse(msg, msg_len, &tok, len, why, sizeof(why)) < 0)
-        return h->error(h, err, EI_BADDATA, 0, member,
-                        "authenticate: malformed response: %s", why);
-    if (*len == 0)
-        return h->error(h, err, EI_BADDATA, 0, member,
-                        "authenticate: the response has no token");
-    *t = (const char *)tok;
-    return EI_OK;
-}
-
-/* Take the token out of a 200 authenticate response. */
-static enum ei_status etcd_take_token(struct etcd_run *run,
-                                      const struct ei_http_response *resp,
-                                      struct ei_error *err)
-{
-    const struct ei_host *h = run->host;
-    const char *member = etcd_member(resp);
-    json_t *root = NULL;
-    const char *t = NULL;
-    size_t len = 0;
-    enum ei_status status = EI_OK;
-    if (run->st->grpc) {
-        status = etcd_token_pb(run, resp, &t, &len, err);
-    } else {
-        /* jansson leaves it unset when its first allocation fails */
-        json_error_t je = {0};
-        root =
-            json_loadb(resp->body, resp->body_len, JSON_REJECT_DUPLICATES, &je);
-        json_t *tok = json_object_get(root, "token");
-        if (root == NULL && json_error_code(&je) == json_error_out_of_memory)
-            status = h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
-        else if (!json_is_object(root))
-            status = h->error(h, err, EI_BADDATA, 0, member,
-                              "authenticate: the response is not a JSON "
-                              "object (%zu bytes)",
-                              resp->body_len);
-        else if (!json_is_string(tok))
-            status = h->error(h, err, EI_BADDATA, 0, member,
-                              "authenticate: the response has no token");
-        len = status == EI_OK ? json_string_length(tok) : 0;
-        t = status == EI_OK ? json_string_value(tok) : NULL;
-    }
-    bool ok = status == EI_OK && len > 0 && len <= ETCD_TOKEN_MAX;
+    bool ok = len > 0 && len <= ETCD_TOKEN_MAX;
     for (size_t i = 0; ok && i < len; i++)
         ok = t[i] > 0x20 && t[i] < 0x7f;
-    if (status == EI_OK && !ok)
+    if (!ok)
         /* it goes into a header line: no blanks, no line breaks */
-        status = h->error(h, err, EI_BADDATA, 0, member,
-                          "authenticate: the token is not 1 to %d printable "
-                          "characters (%zu bytes)",
-                          ETCD_TOKEN_MAX, len);
-    if (status == EI_OK) {
-        etcd_drop_auth(run);
-        size_t size = strlen(ETCD_AUTH_HEADER) + len + 1;
-        run->auth = h->secret_alloc(h, size);
-        if (run->auth == NULL) {
-            status = h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
-        } else {
-            run->auth_size = size;
-            memcpy(run->auth, ETCD_AUTH_HEADER, strlen(ETCD_AUTH_HEADER));
-            memcpy(run->auth + strlen(ETCD_AUTH_HEADER), t, len);
-            run->auth[size - 1] = '\0';
-        }
-    }
-    json_decref(root);
-    return status;
+        return h->error(h, err, EI_BADDATA, 0, etcd_member(resp),
+                        "authenticate: the token is not 1 to %d printable "
+                        "characters (%zu bytes)",
+                        ETCD_TOKEN_MAX, len);
+    etcd_drop_auth(run);
+    size_t size = strlen(ETCD_AUTH_HEADER) + len + 1;
+    run->auth = h->secret_alloc(h, size);
+    if (run->auth == NULL)
+        return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+    run->auth_size = size;
+    memcpy(run->auth, ETCD_AUTH_HEADER, strlen(ETCD_AUTH_HEADER));
+    memcpy(run->auth + strlen(ETCD_AUTH_HEADER), t, len);
+    run->auth[size - 1] = '\0';
+    return EI_OK;
 }
 
 static enum ei_status etcd_authenticate(struct etcd_run *run,
@@ -945,7 +701,7 @@ static enum ei_status etcd_authenticate(struct etcd_run *run,
     /* a login is not retried blindly, and no old token goes with it */
     etcd_drop_auth(run);
     struct ei_http_response resp;
-    const char *path = run->st->grpc ? ETCD_GRPC_AUTH_PATH : ETCD_AUTH_PATH;
+    const char *path = run->st->wire->auth_path;
     status = etcd_post(run, path, body, body_size - 1,
                        EI_HTTP_SECRET | EI_HTTP_SECRET_BODY | EI_HTTP_NORETRY,
                        &resp, err);
@@ -955,7 +711,7 @@ static enum ei_status etcd_authenticate(struct etcd_run *run,
         return status;
     }
     if (resp.status == HTTP_OK) {
-        status = etcd_take_token(run, &resp, err);
+        status = run->st->wire->token(run, &resp, err);
     } else {
         struct etcd_fault f;
         etcd_fault_parse(run, &resp, &f);
@@ -975,92 +731,15 @@ static enum ei_status etcd_authenticate(struct etcd_run *run,
     return status;
 }
 
-/* Base64 (standard, padded) of len bytes into a new string. */
-static char *etcd_b64(const char *p, size_t len)
-{
-    size_t size =
-        sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
-    char *out = malloc(size);
-    if (out != NULL)
-        sodium_bin2base64(out, size, (const unsigned char *)p, len,
-                          sodium_base64_VARIANT_ORIGINAL);
-    return out;
-}
-
+/* The request of the next page: from the prefix, then after the last key
+   seen, at the revision of the first page. */
 static enum ei_status etcd_range_body(struct etcd_run *run, char **body,
                                       size_t *body_len, struct ei_error *err)
 {
-    const struct ei_host *h = run->host;
     const struct etcd_state *st = run->st;
     const char *start = run->have_prev ? run->start : st->prefix;
     size_t start_len = run->have_prev ? run->start_len : st->prefix_len;
-    if (st->grpc) {
-        struct etcd_pb_range_req rq = {
-            .key = start,
-            .key_len = start_len,
-            .range_end = st->range_end,
-            .range_end_len = st->range_end_len,
-            .limit = run->limit,
-            .revision = run->revision > 0 ? run->revision : 0,
-            .serializable = st->serializable,
-        };
-        size_t n = etcd_pb_range_req_size(&rq);
-        unsigned char *pb = n > 0 ? malloc(n) : NULL;
-        if (pb == NULL)
-            return h->error(h, err, n > 0 ? EI_NOMEM : EI_INTERNAL, 0, NULL,
-                            n > 0 ? "out of memory"
-                                  : "range request does not fit");
-        *body_len = etcd_pb_range_req_write(&rq, pb);
-        *body = (char *)pb;
-        return EI_OK;
-    }
-    char *k = etcd_b64(start, start_len);
-    char *e = etcd_b64(st->range_end, st->range_end_len);
-    size_t size = (k != NULL ? strlen(k) : 0) + (e != NULL ? strlen(e) : 0) +
-                  ETCD_RANGE_EXTRA;
-    char *b = k != NULL && e != NULL ? malloc(size) : NULL;
-    if (b == NULL) {
-        free(k);
-        free(e);
-        return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
-    }
-    char rev[48] = "";
-    if (run->revision > 0)
-        snprintf(rev, sizeof(rev), ",\"revision\":%lld", run->revision);
-    int n = snprintf(
-        b, size, "{\"key\":\"%s\",\"range_end\":\"%s\",\"limit\":%lld%s%s}", k,
-        e, run->limit, rev, st->serializable ? ",\"serializable\":true" : "");
-    free(k);
-    free(e);
-    if (n < 0 || (size_t)n >= size) {
-        free(b);
-        return h->error(h, err, EI_INTERNAL, 0, NULL,
-                        "range request does not fit");
-    }
-    *body = b;
-    *body_len = (size_t)n;
-    return EI_OK;
-}
-
-/* Decode a base64 field; absent or null is the empty string. */
-/* Decode slen bytes of base64 text; the empty text is the empty string. */
-static int etcd_unb64(const char *s, size_t slen, char *out, size_t cap,
-                      size_t *len)
-{
-    *len = 0;
-    const char *end = NULL;
-    if (slen == 0)
-        return 0;
-    if (sodium_base642bin((unsigned char *)out, cap, s, slen, NULL, len, &end,
-                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
-        end != s + slen)
-        return -1;
-    return 0;
-}
-
-static size_t etcd_b64_max(size_t len)
-{
-    return len / 4 * 3 + 3;
+    return st->wire->range_body(run, start, start_len, body, body_len, err);
 }
 
 /* Whether a is before b in etcd's order (bytewise, shorter first). */
@@ -1125,10 +804,9 @@ static int etcd_segments(struct etcd_run *run, const char *rest, size_t len,
  * prefix, skipped) and run->loc its locator.  mod_rev is -1 when the
  * response had no valid revision for it.
  */
-static enum ei_status etcd_kv_key(struct etcd_run *run, const char *key,
-                                  size_t klen, long long mod_rev, size_t idx,
-                                  const char *member, size_t *seg_n,
-                                  struct ei_error *err)
+enum ei_status etcd_kv_key(struct etcd_run *run, const char *key, size_t klen,
+                           long long mod_rev, size_t idx, const char *member,
+                           size_t *seg_n, struct ei_error *err)
 {
     const struct ei_host *h = run->host;
     const struct etcd_state *st = run->st;
@@ -1171,9 +849,8 @@ static enum ei_status etcd_kv_key(struct etcd_run *run, const char *key,
 }
 
 /* Emit the value of the key that etcd_kv_key has just checked. */
-static enum ei_status etcd_kv_emit(struct etcd_run *run, size_t seg_n,
-                                   const char *val, size_t vlen,
-                                   struct ei_error *err)
+enum ei_status etcd_kv_emit(struct etcd_run *run, size_t seg_n, const char *val,
+                            size_t vlen, struct ei_error *err)
 {
     const struct ei_host *h = run->host;
     const char *vnul = memchr(val, '\0', vlen);
@@ -1189,10 +866,9 @@ static enum ei_status etcd_kv_emit(struct etcd_run *run, size_t seg_n,
 }
 
 /* One decoded key-value, from either API: checked and emitted. */
-static enum ei_status etcd_kv(struct etcd_run *run, const char *key,
-                              size_t klen, const char *val, size_t vlen,
-                              long long mod_rev, size_t idx, const char *member,
-                              struct ei_error *err)
+enum ei_status etcd_kv(struct etcd_run *run, const char *key, size_t klen,
+                       const char *val, size_t vlen, long long mod_rev,
+                       size_t idx, const char *member, struct ei_error *err)
 {
     size_t seg_n = 0;
     enum ei_status status =
@@ -1202,228 +878,6 @@ static enum ei_status etcd_kv(struct etcd_run *run, const char *key,
     return etcd_kv_emit(run, seg_n, val, vlen, err);
 }
 
-/*
- * One key-value of a JSON page from the base64 texts of its key and value
- * (vb NULL: no value), whichever parser found them: decoded, checked and
- * emitted.  value_not_string says that the value was there but no
- * string; mod_rev is -1 when it was no revision.
- */
-static enum ei_status etcd_one_b64(struct etcd_run *run, const char *kb,
-                                   size_t kb_len, const char *vb, size_t vb_len,
-                                   bool value_not_string, long long mod_rev,
-                                   size_t idx, const char *member,
-                                   struct ei_error *err)
-{
-    const struct ei_host *h = run->host;
-    size_t klen = 0;
-    if (etcd_grow(&run->key, &run->key_cap, etcd_b64_max(kb_len) + 1) < 0)
-        return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
-    if (etcd_unb64(kb, kb_len, run->key, run->key_cap - 1, &klen) < 0)
-        return h->error(h, err, EI_BADDATA, 0, member,
-                        "range: kvs[%zu].key is not valid base64 (%zu bytes)",
-                        idx, kb_len);
-    run->key[klen] = '\0';
-    /* the key is judged first, as over gRPC; a skipped key's value is not
-       looked at */
-    size_t seg_n = 0;
-    enum ei_status status =
-        etcd_kv_key(run, run->key, klen, mod_rev, idx, member, &seg_n, err);
-    if (status != EI_OK || seg_n == 0)
-        return status;
-    if (value_not_string)
-        return h->error(h, err, EI_BADDATA, 0, run->loc,
-                        "range: the value is not a string");
-    if (vb == NULL)
-        vb_len = 0;
-    if (etcd_grow_secret(run, etcd_b64_max(vb_len) + 1) < 0)
-        return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
-    size_t vlen = 0;
-    if (etcd_unb64(vb, vb_len, run->val, run->val_cap - 1, &vlen) < 0) {
-        sodium_memzero(run->val, run->val_cap);
-        return h->error(h, err, EI_BADDATA, 0, run->loc,
-                        "range: the value is not valid base64 (%zu bytes)",
-                        vb_len);
-    }
-    run->val[vlen] = '\0';
-    status = etcd_kv_emit(run, seg_n, run->val, vlen, err);
-    sodium_memzero(run->val, vlen);
-    return status;
-}
-
-/* One key-value of a JSON page parsed by jansson. */
-static enum ei_status etcd_one(struct etcd_run *run, const json_t *kv,
-                               size_t idx, const char *member,
-                               struct ei_error *err)
-{
-    const struct ei_host *h = run->host;
-    if (!json_is_object(kv))
-        return h->error(h, err, EI_BADDATA, 0, member,
-                        "range: kvs[%zu] is not an object", idx);
-    const json_t *jk = json_object_get(kv, "key");
-    const json_t *jv = json_object_get(kv, "value");
-    if (!json_is_string(jk) || json_string_length(jk) == 0)
-        return h->error(h, err, EI_BADDATA, 0, member,
-                        "range: kvs[%zu] has no key", idx);
-    long long mod_rev = 0;
-    if (etcd_int64(json_object_get(kv, "mod_revision"), &mod_rev) < 0)
-        mod_rev = -1;
-    bool is_string = json_is_string(jv);
-    return etcd_one_b64(run, json_string_value(jk), json_string_length(jk),
-                        is_string ? json_string_value(jv) : NULL,
-                        is_string ? json_string_length(jv) : 0,
-                        jv != NULL && !json_is_null(jv) && !is_string, mod_rev,
-                        idx, member, err);
-}
-
-/* Drop jansson's quote of the input: it may be part of a value. */
-static void etcd_json_why(char *out, size_t size, const char *text)
-{
-    const char *near = strstr(text, " near ");
-    size_t len = near != NULL ? (size_t)(near - text) : strlen(text);
-    etcd_show(out, size, text, len);
-}
-
-/* The walk over the KeyValues of a gRPC page. */
-struct etcd_pb_walk {
-    struct etcd_run *run;
-    const char *member;
-    struct ei_error *err;
-    enum ei_status status;
-};
-
-static int etcd_pb_one(void *ctx, const struct etcd_pb_kv *kv, size_t idx)
-{
-    struct etcd_pb_walk *w = ctx;
-    /* a value points into the response body, which is in secret memory */
-    w->status = etcd_kv(w->run, (const char *)kv->key, kv->key_len,
-                        (const char *)kv->value, kv->value_len,
-                        kv->mod_revision, idx, w->member, w->err);
-    return w->status == EI_OK ? 0 : 1;
-}
-
-static enum ei_status etcd_page_pb(struct etcd_run *run,
-                                   const struct ei_http_response *resp,
-                                   bool *more, struct ei_error *err)
-{
-    const struct ei_host *h = run->host;
-    const char *member = etcd_member(resp);
-    const unsigned char *msg = NULL;
-    size_t msg_len = 0;
-    char why[ETCD_PB_WHY];
-    struct etcd_pb_range_resp rr = {0};
-    struct etcd_pb_walk w = {run, member, err, EI_OK};
-    *more = false;
-    if (resp->grpc_status != 0)
-        return h->error(h, err, EI_BADDATA, 0, member,
-                        "range: the response has no gRPC status");
-    if (etcd_pb_unframe((const unsigned char *)resp->body, resp->body_len, &msg,
-                        &msg_len, why, sizeof(why)) < 0)
-        return h->error(h, err, EI_BADDATA, 0, member,
-                        "range: malformed response: %s", why);
-    /* checked and counted first, so that the header is judged before any
-       key, as in JSON; the walk costs milliseconds for 100,000 keys */
-    if (etcd_pb_range_resp_parse(msg, msg_len, &rr, NULL, NULL, why,
-                                 sizeof(why)) < 0)
-        return h->error(h, err, EI_BADDATA, 0, member,
-                        "range: malformed response: %s", why);
-    if (rr.revision < 0)
-        return h->error(h, err, EI_BADDATA, 0, member,
-                        "range: header.revision is not a revision");
-    if (rr.more && rr.kvs == 0)
-        return h->error(h, err, EI_BADDATA, 0, member,
-                        "range: more is true but the page has no keys");
-    if (run->revision == 0)
-        run->revision = rr.revision;
-    int r = etcd_pb_range_resp_parse(msg, msg_len, &rr, etcd_pb_one, &w, why,
-                                     sizeof(why));
-    if (r != 0)
-        return r > 0 ? w.status
-                     : h->error(h, err, EI_INTERNAL, 0, member,
-                                "range: a checked response failed: %s", why);
-    *more = rr.more;
-    return EI_OK;
-}
-
-static enum ei_status etcd_page(struct etcd_run *run,
-                                const struct ei_http_response *resp, bool *more,
-                                struct ei_error *err)
-{
-    const struct ei_host *h = run->host;
-    const char *member = etcd_member(resp);
-    if (run->st->grpc)
-        return etcd_page_pb(run, resp, more, err);
-    /*
-     * The gateway's own shape is read by a scanner several times faster
-     * than jansson, which spends some 15 ms on a 400 KB page here; any
-     * other shape, valid or not, goes to jansson, whose view and errors
-     * stay the reference.
-     */
-    int fast = etcd_json_scan(resp->body, resp->body_len, &run->page);
-    if (fast < 0)
-        return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
-    if (fast > 0) {
-        const struct etcd_json_page *pg = &run->page;
-        *more = pg->more;
-        if (pg->more && pg->n == 0)
-            return h->error(h, err, EI_BADDATA, 0, member,
-                            "range: more is true but the page has no keys");
-        if (run->revision == 0)
-            run->revision = pg->revision;
-        enum ei_status status = EI_OK;
-        for (size_t i = 0; status == EI_OK && i < pg->n; i++) {
-            const struct etcd_json_kv *kv = &pg->kvs[i];
-            status = etcd_one_b64(run, kv->key, kv->key_len, kv->value,
-                                  kv->value_len, false, kv->mod_revision, i,
-                                  member, err);
-        }
-        return status;
-    }
-    /* jansson leaves it unset when its first allocation fails */
-    json_error_t je = {0};
-    json_t *root =
-        json_loadb(resp->body, resp->body_len, JSON_REJECT_DUPLICATES, &je);
-    if (root == NULL && json_error_code(&je) == json_error_out_of_memory)
-        return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
-    if (root == NULL) {
-        char why[ETCD_SHOW_MAX + 4];
-        etcd_json_why(why, sizeof(why), je.text);
-        return h->error(h, err, EI_BADDATA, 0, member,
-                        "range: malformed JSON at byte %d of %zu: %s",
-                        je.position, resp->body_len, why);
-    }
-    enum ei_status status = EI_OK;
-    const json_t *header = json_object_get(root, "header");
-    const json_t *kvs = json_object_get(root, "kvs");
-    const json_t *jmore = json_object_get(root, "more");
-    long long rev = 0;
-    if (!json_is_object(root))
-        status = h->error(h, err, EI_BADDATA, 0, member,
-                          "range: the response is not a JSON object");
-    else if (header != NULL && !json_is_null(header) && !json_is_object(header))
-        status = h->error(h, err, EI_BADDATA, 0, member,
-                          "range: header is not an object");
-    else if (etcd_int64(json_object_get(header, "revision"), &rev) < 0)
-        status = h->error(h, err, EI_BADDATA, 0, member,
-                          "range: header.revision is not a revision");
-    else if (kvs != NULL && !json_is_null(kvs) && !json_is_array(kvs))
-        status = h->error(h, err, EI_BADDATA, 0, member,
-                          "range: kvs is not an array");
-    else if (jmore != NULL && !json_is_null(jmore) && !json_is_boolean(jmore))
-        status = h->error(h, err, EI_BADDATA, 0, member,
-                          "range: more is not a boolean");
-    *more = json_is_true(jmore);
-    size_t n = json_is_array(kvs) ? json_array_size(kvs) : 0;
-    if (status == EI_OK && *more && n == 0)
-        status = h->error(h, err, EI_BADDATA, 0, member,
-                          "range: more is true but the page has no keys");
-    if (status == EI_OK && run->revision == 0)
-        run->revision = rev;
-    for (size_t i = 0; status == EI_OK && i < n; i++)
-        status = etcd_one(run, json_array_get(kvs, i), i, member, err);
-    json_decref(root);
-    return status;
-}
-
 /* Request and read one page; a token that expired is renewed once. */
 static enum ei_status etcd_range(struct etcd_run *run, bool *more,
                                  const char **member, struct ei_error *err)
@@ -1431,7 +885,7 @@ static enum ei_status etcd_range(struct etcd_run *run, bool *more,
     const struct ei_host *h = run->host;
     char *body = NULL;
     size_t body_len = 0;
-    const char *path = run->st->grpc ? ETCD_GRPC_RANGE_PATH : ETCD_RANGE_PATH;
+    const char *path = run->st->wire->range_path;
     enum ei_status status = etcd_range_body(run, &body, &body_len, err);
     if (status != EI_OK)
         return status;
@@ -1481,14 +935,14 @@ static enum ei_status etcd_range(struct etcd_run *run, bool *more,
         if (resp.status != HTTP_OK)
             status = etcd_http_fail(run, &resp, path, err);
         else
-            status = etcd_page(run, &resp, more, err);
+            status = run->st->wire->page(run, &resp, more, err);
     }
-    bool grpc = run->st->grpc;
-    long long max = grpc ? ETCD_GRPC_PAGE_MAX : ETCD_PAGE_MAX;
+    const struct etcd_wire *w = run->st->wire;
+    long long max = w->page_max;
     if (run->limit_cap > 0 && run->limit_cap < max)
         max = run->limit_cap;
     if (status == EI_OK && *more && !run->st->page_fixed &&
-        resp.body_len < (grpc ? ETCD_GRPC_GROW_BELOW : ETCD_GROW_BELOW))
+        resp.body_len < w->grow_below)
         run->limit = run->limit * 2 < max ? run->limit * 2 : max;
     h->http_response_free(run->st->http, &resp);
     free(body);

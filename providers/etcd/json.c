@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The etcd gateway's range response read in one pass without a parse tree,
-   declining every shape on which jansson and etcd.c could see otherwise. */
+   declining every shape on which jansson and wire_json.c could see
+   otherwise. */
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -195,10 +196,10 @@ static int ej_member(struct ej_scan *s, const struct ej_name *names, int n,
 /*
  * A 64-bit integer as etcd's gateway writes it, a string of digits, or as
  * a proxy may re-encode it, a plain JSON integer.  A string has 1 to
- * EJ_INT64_DIGITS digits and is at most LLONG_MAX, as etcd_int64 (etcd.c)
- * takes it; for uint64 fields, which etcd.c never reads, up to UINT64_MAX
- * (cluster and member IDs are random 64-bit numbers, over LLONG_MAX half of
- * the time).  A plain integer has no sign, fraction, exponent or leading
+ * EJ_INT64_DIGITS digits and is at most LLONG_MAX, as etcd_int64
+ * (wire_json.c) takes it; for uint64 fields, which the provider never
+ * reads, up to UINT64_MAX (cluster and member IDs are random 64-bit
+ * numbers, over LLONG_MAX half of the time).  A plain integer has no sign, fraction, exponent or leading
  * zero, and is at most LLONG_MAX, beyond which jansson fails.
  */
 static bool ej_int(struct ej_scan *s, bool uint64, uint64_t *out)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of the etcd JSON range scanner (providers/etcd/json.c): every
    body it accepts, and every truncation and mutation of one, is read again
-   with jansson as etcd.c reads it, and must give the same page. */
+   with jansson as wire_json.c reads it, and must give the same page. */
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -49,7 +49,7 @@ void *__wrap_realloc(void *p, size_t n)
     return __real_realloc(p, n);
 }
 
-/* The page must be what etcd.c would take from jansson's tree. */
+/* The page must be what wire_json.c would take from jansson's tree. */
 static void check_same(const char *name, const char *body, size_t len,
                        const struct etcd_json_page *page)
 {
