@@ -45,33 +45,12 @@
 #define HTTP_NOT_IMPLEMENTED   501
 #define HTTP_STATUS_END        600
 
-/* A getter failed: usually a wrong type, but the host may run out of
-   memory too, and says which in err. */
-static enum ei_status etcd_getter_status(const struct ei_error *err)
+/* Text a server or the configuration gave, fit for a message: control
+   bytes and '\'' become '?', so that nothing can forge lines or quoting. */
+void etcd_show(const struct ei_host *h, char *out, size_t out_size,
+               const char *s, size_t len)
 {
-    return err != NULL && err->status != EI_OK ? err->status : EI_BADCONFIG;
-}
-
-static enum ei_status etcd_sink_status(const struct ei_error *err)
-{
-    return err != NULL && err->status != EI_OK ? err->status : EI_INTERNAL;
-}
-
-/* Copy at most max bytes of s for a message: control bytes and '\'' become
-   '?', so that nothing a server sends can forge lines or quoting. */
-void etcd_show(char *out, size_t out_size, const char *s, size_t len)
-{
-    size_t max = out_size - 4;
-    size_t n = len < max ? len : max;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        out[i] = c >= 0x20 && c != 0x7f && c != '\'' ? (char)c : '?';
-    }
-    if (n < len) {
-        memcpy(out + n, "...", 4);
-        return;
-    }
-    out[n] = '\0';
+    h->safe_text(h, out, out_size, s, len, EI_TEXT_QUOTE);
 }
 
 /*
@@ -148,7 +127,7 @@ static enum ei_status etcd_add_endpoint(struct etcd_state *st, const char *s,
     while (len > 0 && s[len - 1] == '/')
         len--;
     char shown[ETCD_SHOW_MAX + 4];
-    etcd_show(shown, sizeof(shown), s, len);
+    etcd_show(h, shown, sizeof(shown), s, len);
     if (len == 0)
         return h->error(h, err, EI_BADCONFIG, 0, "endpoints",
                         "an endpoint is empty");
@@ -187,7 +166,7 @@ static enum ei_status etcd_endpoints(struct etcd_state *st,
     size_t n = 0;
     int r = h->opt_list(h, "endpoints", &list, &n, err);
     if (r < 0)
-        return etcd_getter_status(err);
+        return ei_error_status(err, EI_BADCONFIG);
     /* a host may hand over --layer etcd:ARG only through arg() */
     const char *one[2] = {h->arg != NULL ? h->arg(h) : NULL, NULL};
     if (r == 0 && one[0] != NULL) {
@@ -231,7 +210,7 @@ static enum ei_status etcd_auth_options(struct etcd_state *st,
     if (h->opt_string(h, "username", &st->username, err) < 0 ||
         h->opt_path(h, "password_file", &st->password_file, err) < 0 ||
         h->opt_string(h, "password_env", &st->password_env, err) < 0)
-        return etcd_getter_status(err);
+        return ei_error_status(err, EI_BADCONFIG);
     if (st->username == NULL) {
         if (st->password_file != NULL || st->password_env != NULL)
             return h->error(
@@ -287,6 +266,9 @@ static enum ei_status etcd_configure(const struct ei_host *host, void **statep,
     if (host->size < need || host->http_open == NULL)
         return host->error(host, err, EI_INTERNAL, 0, NULL,
                            "this envinject has no HTTP engine");
+    enum ei_status host_ok = EI_HOST_REQUIRE(host, safe_text, err);
+    if (host_ok != EI_OK)
+        return host_ok;
     struct etcd_state *st = calloc(1, sizeof *st);
     if (st == NULL)
         return host->error(host, err, EI_NOMEM, 0, NULL, "out of memory");
@@ -298,7 +280,7 @@ static enum ei_status etcd_configure(const struct ei_host *host, void **statep,
     const char *prefix = NULL;
     int r = host->opt_string(host, "prefix", &prefix, err);
     if (r < 0) {
-        status = etcd_getter_status(err);
+        status = ei_error_status(err, EI_BADCONFIG);
         goto fail;
     }
     if (r == 0 || prefix[0] == '\0') {
@@ -320,7 +302,7 @@ static enum ei_status etcd_configure(const struct ei_host *host, void **statep,
 
     const char *api = NULL;
     if (host->opt_string(host, "api", &api, err) < 0) {
-        status = etcd_getter_status(err);
+        status = ei_error_status(err, EI_BADCONFIG);
         goto fail;
     }
     st->wire = &etcd_wire_json;
@@ -328,7 +310,7 @@ static enum ei_status etcd_configure(const struct ei_host *host, void **statep,
         st->wire = &etcd_wire_grpc;
     else if (api != NULL && strcmp(api, etcd_wire_json.api) != 0) {
         char shown[ETCD_SHOW_MAX + 4];
-        etcd_show(shown, sizeof(shown), api, strlen(api));
+        etcd_show(host, shown, sizeof(shown), api, strlen(api));
         status =
             host->error(host, err, EI_BADCONFIG, 0, "api",
                         "api must be \"json\" or \"grpc\", not '%s'", shown);
@@ -336,7 +318,7 @@ static enum ei_status etcd_configure(const struct ei_host *host, void **statep,
     }
     if (host->opt_bool(host, "serializable", &st->serializable, err) < 0 ||
         (r = host->opt_int(host, "page_size", &st->page_size, err)) < 0) {
-        status = etcd_getter_status(err);
+        status = ei_error_status(err, EI_BADCONFIG);
         goto fail;
     }
     st->page_fixed = r > 0;
@@ -439,7 +421,7 @@ void etcd_fault_text(const struct etcd_run *run, struct etcd_fault *f,
         run->auth != NULL ? run->auth + strlen(ETCD_AUTH_HEADER) : NULL;
     if (tok != NULL && memmem(m, mlen, tok, strlen(tok)) != NULL)
         return;
-    etcd_show(f->msg, sizeof(f->msg), m, mlen);
+    etcd_show(run->host, f->msg, sizeof(f->msg), m, mlen);
     f->has_msg = true;
 }
 
@@ -486,7 +468,8 @@ static enum ei_status etcd_http_fail(struct etcd_run *run,
     etcd_fault_parse(run, resp, &f);
     char user[ETCD_SHOW_MAX + 4] = "";
     if (st->username != NULL)
-        etcd_show(user, sizeof(user), st->username, strlen(st->username));
+        etcd_show(h, user, sizeof(user), st->username,
+                  strlen(st->username));
     char why[ETCD_SHOW_MAX + 32] = "";
     if (f.has_msg && !auth_req)
         snprintf(why, sizeof(why), ": %s", f.msg);
@@ -860,7 +843,7 @@ enum ei_status etcd_kv_emit(struct etcd_run *run, size_t seg_n, const char *val,
                         (size_t)(vnul - val), vlen);
     if (run->sink->emit(run->sink, run->seg, seg_n, val, vlen, run->loc, 0,
                         err) != 0)
-        return etcd_sink_status(err);
+        return ei_error_status(err, EI_INTERNAL);
     run->keys++;
     return EI_OK;
 }

@@ -117,10 +117,12 @@ extern const struct etcd_wire etcd_wire_grpc;
 
 /*
  * etcd_show - at most out_size - 4 bytes of the len bytes at s, for a
- * message, NUL-terminated in out, with "..." when cut; control bytes and
+ * message (the host's safe_text with EI_TEXT_QUOTE),
+ * NUL-terminated in out, with "..." when cut; control bytes and
  * '\'' become '?'.
  */
-void etcd_show(char *out, size_t out_size, const char *s, size_t len);
+void etcd_show(const struct ei_host *h, char *out, size_t out_size,
+               const char *s, size_t len);
 
 /* The member that answered, or "?"; owned by the HTTP client. */
 const char *etcd_member(const struct ei_http_response *resp);

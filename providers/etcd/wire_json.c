@@ -286,11 +286,12 @@ static enum ei_status etcd_one(struct etcd_run *run, const json_t *kv,
 }
 
 /* Drop jansson's quote of the input: it may be part of a value. */
-static void etcd_json_why(char *out, size_t size, const char *text)
+static void etcd_json_why(const struct ei_host *h, char *out, size_t size,
+                          const char *text)
 {
     const char *near = strstr(text, " near ");
     size_t len = near != NULL ? (size_t)(near - text) : strlen(text);
-    etcd_show(out, size, text, len);
+    etcd_show(h, out, size, text, len);
 }
 
 static enum ei_status etcd_json_page(struct etcd_run *run,
@@ -333,7 +334,7 @@ static enum ei_status etcd_json_page(struct etcd_run *run,
         return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
     if (root == NULL) {
         char why[ETCD_SHOW_MAX + 4];
-        etcd_json_why(why, sizeof(why), je.text);
+        etcd_json_why(h, why, sizeof(why), je.text);
         return h->error(h, err, EI_BADDATA, 0, member,
                         "range: malformed JSON at byte %d of %zu: %s",
                         je.position, resp->body_len, why);
