@@ -79,20 +79,4 @@ void ei_layer_fini(struct ei_layer *l);
 /* Milliseconds of CLOCK_MONOTONIC. */
 int64_t ei_now_ms(void);
 
-/* Map a source name to a key, as the sink does (case_preserve or not).
-   Writes at most out_len bytes including the NUL; -1 if it does not fit
-   or the name is empty. */
-int ei_key_map(const char *const *name, size_t name_n, bool case_preserve,
-               char *out, size_t out_len);
-
-/*
- * The common key filter of a layer: NULL when key does not start with
- * prefix (NULL: no prefix), or is left invalid by strip_prefix, or
- * matches no glob of include, or one of exclude (NULL: no list);
- * otherwise the key as the layer keeps it (a pointer into key).
- */
-const char *ei_key_filter(const char *prefix, bool strip_prefix,
-                          const char *const *include,
-                          const char *const *exclude, const char *key);
-
 #endif
