@@ -280,9 +280,6 @@ static int64_t host_remaining_ms(const struct ei_host *h,
 
 /* ---- the HTTP engine (src/http.c) ---- */
 
-/* The largest max_response_size a layer may ask for. */
-#define HTTP_MAX_RESPONSE_LIMIT (1024LL * 1024 * 1024)
-
 static enum ei_status open_client(const struct ei_host *h,
                                   const char *const *endpoints, size_t n,
                                   const char *default_cacert,
@@ -315,34 +312,13 @@ static enum ei_status open_client(const struct ei_host *h,
         .layer = l->name,
         .endpoints = endpoints,
         .endpoints_n = n,
-        .secret_layer = l->secret,
+        .secret_layer = l->opts.secret,
     };
-    long long max = 0;
-    int rc = 0;
     *out = NULL;
-    if (host_opt_path(h, "cacert", &cfg.cacert, &e) < 0 ||
-        host_opt_path(h, "cert", &cfg.cert, &e) < 0 ||
-        host_opt_path(h, "key", &cfg.key, &e) < 0 ||
-        host_opt_bool(h, "insecure", &cfg.insecure, &e) < 0 ||
-        (rc = host_opt_int(h, "max_response_size", &max, &e)) < 0)
+    if (ei_layeropts_net(&l->net, h, &e) < 0 ||
+        ei_layeropts_http(&l->net, h, l->conf->where, default_cacert, &cfg,
+                          &e) < 0)
         goto fail;
-    if (rc > 0) {
-        if (max < 1 || max > HTTP_MAX_RESPONSE_LIMIT) {
-            ei_error_set(&e, EI_BADCONFIG, 0, l->name, l->conf->where,
-                         "max_response_size must be from 1 to %lld bytes",
-                         HTTP_MAX_RESPONSE_LIMIT);
-            goto fail;
-        }
-        cfg.max_response = (size_t)max;
-    }
-    if (cfg.cacert == NULL && default_cacert != NULL &&
-        default_cacert[0] != '\0')
-        cfg.cacert = default_cacert;
-    if (cfg.key != NULL && cfg.cert == NULL) {
-        ei_error_set(&e, EI_BADCONFIG, 0, l->name, l->conf->where,
-                     "key needs cert");
-        goto fail;
-    }
     /* room first, so that a client is never made that cannot be kept */
     size_t have = 0;
     while (l->http != NULL && l->http[have] != NULL)
@@ -400,80 +376,6 @@ static bool host_key_selected(const struct ei_host *h, const char *key)
 }
 
 /* ---- lifecycle ---- */
-
-static int read_common(struct ei_layer *l, struct ei_error *err)
-{
-    const struct ei_host *h = &l->host;
-    const struct ei_provider *p = l->prov;
-    bool b;
-    long long n;
-    const char *s;
-    int rc;
-
-    l->secret = (p->flags & EI_PROV_SECRET) != 0;
-    l->interpolate = (p->flags & EI_PROV_INTERP) != 0;
-    l->timeout_ms = EI_TIMEOUT_DEFAULT_MS;
-    if ((rc = host_opt_bool(h, "optional", &b, err)) < 0)
-        return -1;
-    if (rc > 0)
-        l->optional = b;
-    if ((rc = host_opt_bool(h, "secret", &b, err)) < 0)
-        return -1;
-    if (rc > 0) {
-        l->secret = b;
-        l->secret_given = true;
-    }
-    if ((rc = host_opt_bool(h, "interpolate", &b, err)) < 0)
-        return -1;
-    if (rc > 0)
-        l->interpolate = b;
-    if ((rc = host_opt_bool(h, "strip_prefix", &b, err)) < 0)
-        return -1;
-    if (rc > 0)
-        l->strip_prefix = b;
-    if ((rc = host_opt_int(h, "timeout", &n, err)) < 0)
-        return -1;
-    if (rc > 0) {
-        if (n < 1 || n > 3600 * 1000)
-            return ei_error_set(err, EI_BADCONFIG, 0, l->name, l->conf->where,
-                                "timeout must be from 1 to 3600000 ms"),
-                   -1;
-        l->timeout_ms = n;
-    }
-    if ((rc = host_opt_string(h, "case", &s, err)) < 0)
-        return -1;
-    if (rc > 0) {
-        if (strcmp(s, "preserve") == 0)
-            l->case_preserve = true;
-        else if (strcmp(s, "upper") != 0)
-            return ei_error_set(err, EI_BADCONFIG, 0, l->name, l->conf->where,
-                                "case must be \"upper\" or \"preserve\""),
-                   -1;
-    }
-    if (!(p->flags & EI_PROV_OWN_PREFIX)) {
-        if (host_opt_string(h, "prefix", &l->prefix, err) < 0)
-            return -1;
-    }
-    if (l->strip_prefix && (p->flags & EI_PROV_OWN_PREFIX))
-        return ei_error_set(err, EI_BADCONFIG, 0, l->name, l->conf->where,
-                            "strip_prefix does not apply to provider %s: "
-                            "its prefix is never part of the keys",
-                            p->name),
-               -1;
-    if (l->strip_prefix && l->prefix == NULL)
-        return ei_error_set(err, EI_BADCONFIG, 0, l->name, l->conf->where,
-                            "strip_prefix needs prefix"),
-               -1;
-    const char *const *v = NULL;
-    if (host_opt_list(h, "include", &v, NULL, err) < 0)
-        return -1;
-    l->include = v;
-    v = NULL;
-    if (host_opt_list(h, "exclude", &v, NULL, err) < 0)
-        return -1;
-    l->exclude = v;
-    return 0;
-}
 
 /* The first option that neither the core nor the provider read. */
 static const struct ei_opt *unused_option(const struct ei_opt *group)
@@ -557,7 +459,7 @@ int ei_layer_init(struct ei_layer *l, struct ei_layer_conf *conf,
                             "%s is given twice: as ARG and as an option",
                             l->prov->arg_option),
                -1;
-    if (read_common(l, err) < 0)
+    if (ei_layeropts_read(&l->opts, &l->host, l->prov, conf->where, err) < 0)
         return -1;
     if (l->prov->configure(&l->host, &l->state, err) != EI_OK) {
         if (err != NULL && err->status == EI_OK)
@@ -570,18 +472,11 @@ int ei_layer_init(struct ei_layer *l, struct ei_layer_conf *conf,
     }
     /* a remote provider may open its HTTP client only during fetch (when
        a credential source names the endpoint); its network options are
-       checked now all the same, so that they count as known */
-    if (l->prov->flags & EI_PROV_REMOTE) {
-        const char *s;
-        bool b;
-        long long n;
-        if (host_opt_path(&l->host, "cacert", &s, err) < 0 ||
-            host_opt_path(&l->host, "cert", &s, err) < 0 ||
-            host_opt_path(&l->host, "key", &s, err) < 0 ||
-            host_opt_bool(&l->host, "insecure", &b, err) < 0 ||
-            host_opt_int(&l->host, "max_response_size", &n, err) < 0)
-            return -1;
-    }
+       read now all the same, so that they count as known, and kept for
+       then */
+    if ((l->prov->flags & EI_PROV_REMOTE) &&
+        ei_layeropts_net(&l->net, &l->host, err) < 0)
+        return -1;
     const struct ei_opt *u = unused_option(&conf->opts);
     if (u != NULL) {
         char where[EI_ERR_LOCATOR_LEN];
@@ -610,7 +505,7 @@ int ei_layer_fetch(struct ei_layer *l)
     ei_sink_init(&sink, l);
     struct ei_deadline dl;
     dl.start_ms = ei_now_ms();
-    dl.end_ms = dl.start_ms + l->timeout_ms;
+    dl.end_ms = dl.start_ms + l->opts.timeout_ms;
     ei_error_clear(&l->error);
     enum ei_status st = l->prov->fetch(l->state, &sink, &dl, &l->error);
     l->elapsed_ms = ei_now_ms() - dl.start_ms;
@@ -631,7 +526,7 @@ int ei_layer_fetch(struct ei_layer *l)
         l->status = EI_NOMEM;
         return -1;
     }
-    if (l->optional && (st == EI_NOTFOUND || st == EI_UNAVAILABLE)) {
+    if (l->opts.optional && (st == EI_NOTFOUND || st == EI_UNAVAILABLE)) {
         l->skipped = true;
         return 0;
     }

@@ -99,8 +99,9 @@ const char *ei_key_filter(const char *prefix, bool strip_prefix,
 const char *ei_sink_filter(const struct ei_layer *l, const char *key)
 {
     const char *prefix =
-        (l->prov->flags & EI_PROV_OWN_PREFIX) ? NULL : l->prefix;
-    return ei_key_filter(prefix, l->strip_prefix, l->include, l->exclude, key);
+        (l->prov->flags & EI_PROV_OWN_PREFIX) ? NULL : l->opts.prefix;
+    return ei_key_filter(prefix, l->opts.strip_prefix, l->opts.include,
+                         l->opts.exclude, key);
 }
 
 static int sink_emit(struct ei_sink *sink, const char *const *name,
@@ -122,8 +123,8 @@ static int sink_emit(struct ei_sink *sink, const char *const *name,
                                 "'%.64s' is not a valid variable name", key),
                    -1;
     } else {
-        if (ei_key_map(name, name_n, l->case_preserve, keybuf, sizeof(keybuf)) <
-            0)
+        if (ei_key_map(name, name_n, l->opts.case_preserve, keybuf,
+                       sizeof(keybuf)) < 0)
             return ei_error_set(err, EI_BADDATA, 0, l->name, locator,
                                 "a source name maps to an empty key or to "
                                 "one longer than %d bytes",
@@ -153,8 +154,9 @@ static int sink_emit(struct ei_sink *sink, const char *const *name,
     /* an entry the provider calls plain (an SSM String) stays plain in a
        layer that is secret by default, but not when the user said
        secret = true for the whole layer */
-    bool secret = (flags & EI_ENTRY_SECRET) ||
-                  (l->secret && (l->secret_given || !(flags & EI_ENTRY_PLAIN)));
+    bool secret =
+        (flags & EI_ENTRY_SECRET) ||
+        (l->opts.secret && (l->opts.secret_given || !(flags & EI_ENTRY_PLAIN)));
     struct ei_store *vs = secret ? l->secrets : l->plain;
 
     struct ei_entry *old = ei_envset_get(l->staged, key);
