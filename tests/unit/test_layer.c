@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of layers (src/layer.c): key mapping, the sink, the common
-   options and the host table, through real configurations, the built-in
-   providers and the testprov shared objects named by $TESTPROV_SO and
-   $TESTPROV_SECRET_SO. */
+/* Unit tests of layers (src/layer.c) and of what a layer is made of: key
+   mapping and the sink (src/sink.c), the common options
+   (src/layeropts.c) and the host table (src/hosttable.c), through real
+   configurations, the built-in providers and the testprov shared objects
+   named by $TESTPROV_SO and $TESTPROV_SECRET_SO. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
