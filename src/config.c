@@ -30,11 +30,6 @@ static const char *const top_settings[] = {
     "max_value_size", "provider_path", "require",
     "schema",         "unset",         NULL};
 
-/* Fields of a schema rule. */
-static const char *const rule_fields[] = {
-    "allow_empty", "default", "max",  "min",    "pattern",
-    "required",    "secret",  "type", "values", NULL};
-
 static bool key_ok(const char *s)
 {
     return ei_key_valid(s, strlen(s));
@@ -130,13 +125,18 @@ struct ei_opt *ei_opt_find(struct ei_opt *group, const char *path)
     return NULL;
 }
 
-static char *where_of(const struct ei_config *cfg, int line)
+/* The configuration's name as messages show it. */
+static const char *file_base(const struct ei_config *cfg)
 {
     const char *file = cfg->path != NULL ? cfg->path : DEFAULT_CONFIG;
     const char *base = strrchr(file, '/');
-    base = base != NULL ? base + 1 : file;
+    return base != NULL ? base + 1 : file;
+}
+
+static char *where_of(const struct ei_config *cfg, int line)
+{
     char buf[PATH_MAX + 32];
-    snprintf(buf, sizeof(buf), "%s:%d", base, line);
+    snprintf(buf, sizeof(buf), "%s:%d", file_base(cfg), line);
     return strdup(buf);
 }
 
@@ -290,133 +290,16 @@ static int check_keys(const struct ei_config *cfg, const config_setting_t *s,
 
 /* ---- schema ---- */
 
-static int rule_from_setting(const struct ei_config *cfg,
-                             const config_setting_t *s, struct ei_rule *r,
-                             struct ei_error *err)
-{
-    const char *key = config_setting_name(s);
-    r->where = where_of(cfg, (int)config_setting_source_line(s));
-    r->key = strdup(key);
-    if (r->where == NULL || r->key == NULL)
-        return nomem(err), -1;
-    if (!key_ok(key))
-        return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
-                            "'%s' is not a valid variable name (schema)", key),
-               -1;
-    if (!config_setting_is_group(s))
-        return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
-                            "schema: %s must be a group such as "
-                            "{ type = \"string\"; }",
-                            key),
-               -1;
-    for (int i = 0; i < config_setting_length(s); i++) {
-        const config_setting_t *f = config_setting_get_elem(s, (unsigned)i);
-        if (!in_list(rule_fields, config_setting_name(f)))
-            return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
-                                "%s: unknown field '%s'", key,
-                                config_setting_name(f)),
-                   -1;
-    }
-    const char *type = "string";
-    const config_setting_t *f = config_setting_get_member(s, "type");
-    if (f != NULL) {
-        if (config_setting_type(f) != CONFIG_TYPE_STRING)
-            return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
-                                "%s: type must be a string", key),
-                   -1;
-        type = config_setting_get_string(f);
-    }
-    int t = ei_schema_type(type);
-    if (t < 0)
-        return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
-                            "%s: unknown type '%s' (expected string, "
-                            "int, bool, enum, url or regex)",
-                            key, type),
-               -1;
-    r->type = (enum ei_type)t;
-    static const char *const ints[] = {"min", "max"};
-    for (int i = 0; i < 2; i++) {
-        f = config_setting_get_member(s, ints[i]);
-        if (f == NULL)
-            continue;
-        int ft = config_setting_type(f);
-        if (ft != CONFIG_TYPE_INT && ft != CONFIG_TYPE_INT64)
-            return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
-                                "%s: %s must be an integer", key, ints[i]),
-                   -1;
-        long long v = config_setting_get_int64(f);
-        if (i == 0) {
-            r->has_min = true;
-            r->min = v;
-        } else {
-            r->has_max = true;
-            r->max = v;
-        }
-    }
-    f = config_setting_get_member(s, "values");
-    if (f != NULL &&
-        read_strv(cfg, f, "schema values", &r->values, &r->values_n, err) < 0)
-        return -1;
-    f = config_setting_get_member(s, "pattern");
-    if (f != NULL) {
-        if (config_setting_type(f) != CONFIG_TYPE_STRING)
-            return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
-                                "%s: pattern must be a string", key),
-                   -1;
-        r->pattern = strdup(config_setting_get_string(f));
-        if (r->pattern == NULL)
-            return nomem(err), -1;
-    }
-    f = config_setting_get_member(s, "default");
-    if (f != NULL) {
-        struct ei_opt o;
-        if (config_setting_is_aggregate(f) || scalar_text(f, &o) < 0) {
-            if (!config_setting_is_aggregate(f))
-                return nomem(err), -1;
-            return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
-                                "%s: default must be a scalar", key),
-                   -1;
-        }
-        r->def = o.str;
-    }
-    static const char *const bools[] = {"secret", "required", "allow_empty"};
-    bool *const flags[] = {&r->secret, &r->required, &r->allow_empty};
-    for (size_t i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
-        f = config_setting_get_member(s, bools[i]);
-        if (f == NULL)
-            continue;
-        if (config_setting_type(f) != CONFIG_TYPE_BOOL)
-            return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
-                                "%s: %s must be true or false", key, bools[i]),
-                   -1;
-        *flags[i] = config_setting_get_bool(f) != 0;
-    }
-    return 0;
-}
-
+/* The rules are schema.c's to read; it gets them as an option tree. */
 static int read_schema(struct ei_config *cfg, const config_setting_t *s,
                        struct ei_error *err)
 {
-    if (!config_setting_is_group(s)) {
-        char *w = where_of(cfg, (int)config_setting_source_line(s));
-        ei_error_set(err, EI_BADCONFIG, 0, NULL, w,
-                     "schema must be a group of rules");
-        free(w);
-        return -1;
-    }
-    size_t n = (size_t)config_setting_length(s);
-    if (n == 0)
-        return 0;
-    cfg->schema.rules = calloc(n, sizeof(*cfg->schema.rules));
-    if (cfg->schema.rules == NULL)
-        return nomem(err), -1;
-    for (size_t i = 0; i < n; i++) {
-        cfg->schema.rules_n = i + 1;
-        if (rule_from_setting(cfg, config_setting_get_elem(s, (unsigned)i),
-                              &cfg->schema.rules[i], err) < 0)
-            return -1;
-    }
-    return 0;
+    struct ei_opt group;
+    int rc = opt_from_setting(s, &group) < 0
+                 ? (nomem(err), -1)
+                 : ei_schema_read(&cfg->schema, &group, file_base(cfg), err);
+    opt_clear(&group);
+    return rc;
 }
 
 /* ---- layers ---- */

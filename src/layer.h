@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "layeropts.h"
 #include "envinject/provider.h"
 
 struct ei_envset;
@@ -25,17 +26,8 @@ struct ei_layer {
     const char *const *environ; /* the process environment */
     size_t max_value_len;
 
-    /* common options */
-    bool optional;
-    bool secret;
-    bool secret_given; /* secret was set by the user, not by default */
-    bool interpolate;
-    bool case_preserve;
-    const char *prefix; /* key filter, or NULL */
-    bool strip_prefix;
-    const char *const *include; /* NULL-terminated globs, or NULL */
-    const char *const *exclude;
-    long long timeout_ms;
+    struct ei_layeropts opts; /* the options common to every layer */
+    struct ei_netopts net;    /* network options, read on first use */
 
     /* HTTP clients opened by the provider (host.http_open), NULL-terminated
        or NULL; the layer owns them and closes them in ei_layer_fini */
@@ -50,9 +42,6 @@ struct ei_layer {
     struct ei_error error; /* why it failed or was skipped */
     int64_t elapsed_ms;
 };
-
-/* Default of the common option timeout, in milliseconds. */
-#define EI_TIMEOUT_DEFAULT_MS 5000
 
 /*
  * Set up a layer from its configuration: find the provider (through the
@@ -78,21 +67,5 @@ void ei_layer_fini(struct ei_layer *l);
 
 /* Milliseconds of CLOCK_MONOTONIC. */
 int64_t ei_now_ms(void);
-
-/* Map a source name to a key, as the sink does (case_preserve or not).
-   Writes at most out_len bytes including the NUL; -1 if it does not fit
-   or the name is empty. */
-int ei_key_map(const char *const *name, size_t name_n, bool case_preserve,
-               char *out, size_t out_len);
-
-/*
- * The common key filter of a layer: NULL when key does not start with
- * prefix (NULL: no prefix), or is left invalid by strip_prefix, or
- * matches no glob of include, or one of exclude (NULL: no list);
- * otherwise the key as the layer keeps it (a pointer into key).
- */
-const char *ei_key_filter(const char *prefix, bool strip_prefix,
-                          const char *const *include,
-                          const char *const *exclude, const char *key);
 
 #endif

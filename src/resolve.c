@@ -281,7 +281,7 @@ static int resolve_refs_in(struct ei_resolution *r,
            single-quoted value, the environment or a secret store's answer
            is taken as it is */
         if ((e->flags & EI_ENTRY_LITERAL) || e->layer < 0 ||
-            !r->layers[e->layer].interpolate)
+            !r->layers[e->layer].opts.interpolate)
             continue;
         size_t scheme_len = ref_scheme(e);
         if (scheme_len == 0)
@@ -311,7 +311,7 @@ static int resolve_refs_in(struct ei_resolution *r,
         struct ei_deadline *dl = &deadlines[by->index];
         if (dl->end_ms == 0) {
             dl->start_ms = ei_now_ms();
-            dl->end_ms = dl->start_ms + by->timeout_ms;
+            dl->end_ms = dl->start_ms + by->opts.timeout_ms;
         }
         struct ei_error lerr = {0};
         enum ei_status st =
@@ -413,7 +413,7 @@ int ei_resolve(struct ei_config *cfg, const char *const *environ,
     if (interp == NULL)
         goto oom;
     for (size_t i = 0; i < r->layers_n; i++)
-        interp[i] = r->layers[i].interpolate;
+        interp[i] = r->layers[i].opts.interpolate;
     int rc = ei_interp_expand(r->final, interp, r->layers_n, layer_name_cb, r,
                               r->plain, r->secrets, err);
     free(interp);

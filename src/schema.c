@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The schema and require rules: rule checking, defaults, secret marking and
-   the problem list that check reports and run refuses to start with. */
+/* The schema and require rules: reading and checking rules, defaults,
+   secret marking and the problem list that check reports and run refuses
+   to start with. */
 #include <errno.h>
+#include <limits.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -12,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "config.h"
 #include "diag.h"
 #include "envset.h"
 #include "schema.h"
@@ -91,6 +94,189 @@ void ei_schema_clear(struct ei_schema *schema)
     free_strv(schema->require, schema->require_n);
     free(schema->require_where);
     memset(schema, 0, sizeof(*schema));
+}
+
+/* Fields of a schema rule. */
+static const char *const rule_fields[] = {
+    "allow_empty", "default", "max",  "min",    "pattern",
+    "required",    "secret",  "type", "values", NULL};
+
+static bool rule_field(const char *name)
+{
+    for (const char *const *f = rule_fields; *f != NULL; f++)
+        if (strcmp(*f, name) == 0)
+            return true;
+    return false;
+}
+
+/* "envinject.conf:12", or NULL when out of memory. */
+static char *where_at(const char *file, int line)
+{
+    char buf[PATH_MAX + 32];
+    snprintf(buf, sizeof(buf), "%s:%d", file, line);
+    return strdup(buf);
+}
+
+/* A configuration error located at FILE:LINE, for tail calls. */
+static int read_error(struct ei_error *err, const char *file, int line,
+                      const char *text)
+{
+    char where[PATH_MAX + 32];
+    snprintf(where, sizeof(where), "%s:%d", file, line);
+    ei_error_set(err, EI_BADCONFIG, 0, NULL, where, "%s", text);
+    return -1;
+}
+
+static int read_nomem(struct ei_error *err)
+{
+    ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
+    return -1;
+}
+
+/* A field of a rule, or NULL when the rule does not have it. */
+static const struct ei_opt *rule_member(const struct ei_opt *rule,
+                                        const char *name)
+{
+    for (size_t i = 0; i < rule->kids_n; i++)
+        if (strcmp(rule->kids[i].name, name) == 0)
+            return &rule->kids[i];
+    return NULL;
+}
+
+/* values: a list of strings, or a single string. */
+static int read_values(struct ei_rule *r, const struct ei_opt *f,
+                       const char *file, struct ei_error *err)
+{
+    size_t n = f->type == EI_OPT_LIST ? f->kids_n : 1;
+    const struct ei_opt *v = f->type == EI_OPT_LIST ? f->kids : f;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].type != EI_OPT_STRING) {
+            return read_error(err, file, f->line,
+                              "schema values must be a list of strings");
+        }
+    }
+    r->values = calloc(n + 1, sizeof(*r->values));
+    if (r->values == NULL)
+        return read_nomem(err);
+    r->values_n = n;
+    for (size_t i = 0; i < n; i++) {
+        r->values[i] = strdup(v[i].str);
+        if (r->values[i] == NULL)
+            return read_nomem(err);
+    }
+    return 0;
+}
+
+static int read_rule(struct ei_rule *r, const struct ei_opt *o,
+                     const char *file, struct ei_error *err)
+{
+    const char *key = o->name;
+    r->where = where_at(file, o->line);
+    r->key = strdup(key);
+    if (r->where == NULL || r->key == NULL)
+        return read_nomem(err);
+    if (!ei_key_valid(key, strlen(key)))
+        return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
+                            "'%s' is not a valid variable name (schema)", key),
+               -1;
+    if (o->type != EI_OPT_GROUP)
+        return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
+                            "schema: %s must be a group such as "
+                            "{ type = \"string\"; }",
+                            key),
+               -1;
+    for (size_t i = 0; i < o->kids_n; i++)
+        if (!rule_field(o->kids[i].name))
+            return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
+                                "%s: unknown field '%s'", key, o->kids[i].name),
+                   -1;
+    const char *type = "string";
+    const struct ei_opt *f = rule_member(o, "type");
+    if (f != NULL) {
+        if (f->type != EI_OPT_STRING)
+            return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
+                                "%s: type must be a string", key),
+                   -1;
+        type = f->str;
+    }
+    int t = ei_schema_type(type);
+    if (t < 0)
+        return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
+                            "%s: unknown type '%s' (expected string, "
+                            "int, bool, enum, url or regex)",
+                            key, type),
+               -1;
+    r->type = (enum ei_type)t;
+    static const char *const ints[] = {"min", "max"};
+    bool *const has[] = {&r->has_min, &r->has_max};
+    long long *const num[] = {&r->min, &r->max};
+    for (size_t i = 0; i < 2; i++) {
+        f = rule_member(o, ints[i]);
+        if (f == NULL)
+            continue;
+        if (f->type != EI_OPT_INT)
+            return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
+                                "%s: %s must be an integer", key, ints[i]),
+                   -1;
+        *has[i] = true;
+        *num[i] = f->num;
+    }
+    f = rule_member(o, "values");
+    if (f != NULL && read_values(r, f, file, err) < 0)
+        return -1;
+    f = rule_member(o, "pattern");
+    if (f != NULL) {
+        if (f->type != EI_OPT_STRING)
+            return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
+                                "%s: pattern must be a string", key),
+                   -1;
+        r->pattern = strdup(f->str);
+        if (r->pattern == NULL)
+            return read_nomem(err);
+    }
+    f = rule_member(o, "default");
+    if (f != NULL) {
+        if (f->type == EI_OPT_LIST || f->type == EI_OPT_GROUP)
+            return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
+                                "%s: default must be a scalar", key),
+                   -1;
+        r->def = strdup(f->str);
+        if (r->def == NULL)
+            return read_nomem(err);
+    }
+    static const char *const bools[] = {"secret", "required", "allow_empty"};
+    bool *const flags[] = {&r->secret, &r->required, &r->allow_empty};
+    for (size_t i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
+        f = rule_member(o, bools[i]);
+        if (f == NULL)
+            continue;
+        if (f->type != EI_OPT_BOOL)
+            return ei_error_set(err, EI_BADCONFIG, 0, NULL, r->where,
+                                "%s: %s must be true or false", key, bools[i]),
+                   -1;
+        *flags[i] = f->b;
+    }
+    return 0;
+}
+
+int ei_schema_read(struct ei_schema *schema, const struct ei_opt *group,
+                   const char *file, struct ei_error *err)
+{
+    if (group->type != EI_OPT_GROUP) {
+        return read_error(err, file, group->line,
+                          "schema must be a group of rules");
+    }
+    if (group->kids_n == 0)
+        return 0;
+    schema->rules = calloc(group->kids_n, sizeof(*schema->rules));
+    if (schema->rules == NULL)
+        return read_nomem(err);
+    for (size_t i = 0; i < group->kids_n; i++) {
+        schema->rules_n = i + 1;
+        if (read_rule(&schema->rules[i], &group->kids[i], file, err) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* An entry that counts as set: present and not unset by a layer. */

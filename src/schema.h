@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The schema and require rules: defaults, types, and the problem list that
-   check reports and run refuses to start with. */
+/* The schema and require rules: reading them, defaults, types, and the
+   problem list that check reports and run refuses to start with. */
 #ifndef EI_SCHEMA_H
 #define EI_SCHEMA_H
 
@@ -11,6 +11,7 @@
 #include "envinject/provider.h"
 
 struct ei_envset;
+struct ei_opt;
 struct ei_store;
 
 enum ei_type {
@@ -78,6 +79,18 @@ struct ei_problems {
     struct ei_problem *v;
     size_t n;
 };
+
+/*
+ * Read the rules of envinject.conf's schema group, given as the option
+ * tree group (config.h), into schema->rules, which must be empty.  file
+ * is the configuration's name as messages show it: each rule's where is
+ * "FILE:LINE".  No rule is checked against itself here (see
+ * ei_schema_prepare).  -1 with err: EI_BADCONFIG, located at the rule
+ * (at the values field for bad values), or EI_NOMEM; the rules read so
+ * far stay for ei_schema_clear.
+ */
+int ei_schema_read(struct ei_schema *schema, const struct ei_opt *group,
+                   const char *file, struct ei_error *err);
 
 /* Free the rules (compiled regexes included); the struct itself stays. */
 void ei_schema_clear(struct ei_schema *schema);

@@ -13,9 +13,9 @@
 #include "diag.h"
 #include "host.h"
 #include "http.h"
-#include "layer.h"
 #include "readfile.h"
 #include "safetext.h"
+#include "sink.h"
 
 #define FAKE_LAYER         "test"
 #define FAKE_MAX_VALUE_LEN (1024u * 1024u)

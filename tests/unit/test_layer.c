@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of layers (src/layer.c): key mapping, the sink, the common
-   options and the host table, through real configurations, the built-in
-   providers and the testprov shared objects named by $TESTPROV_SO and
-   $TESTPROV_SECRET_SO. */
+/* Unit tests of layers (src/layer.c) and of what a layer is made of: key
+   mapping and the sink (src/sink.c), the common options
+   (src/layeropts.c) and the host table (src/hosttable.c), through real
+   configurations, the built-in providers and the testprov shared objects
+   named by $TESTPROV_SO and $TESTPROV_SECRET_SO. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -27,8 +28,8 @@
 #include "registry.h"
 #include "testfs.h"
 #include "secmem.h"
+#include "sink.h"
 
-#define KEY_MAX 1024 /* the longest key, as layer.c has it */
 #define WANT_N  10
 #define FILES_N 3
 
@@ -106,7 +107,7 @@ static void check_staged(const char *what, const struct ei_envset *set,
         char kind = want[i][0];
         const char *kv = want[i] + 2;
         const char *eq = strchr(kv, '=');
-        char key[KEY_MAX + 1];
+        char key[EI_KEY_MAX + 1];
         size_t kl = eq != NULL ? (size_t)(eq - kv) : strlen(kv);
         snprintf(key, sizeof(key), "%.*s", (int)kl, kv);
         const struct ei_entry *e = ei_envset_get(set, key);
@@ -205,15 +206,15 @@ static void test_key_map(void **state)
 /* The limit itself: a 1024-byte key fits, 1025 does not. */
 static void test_key_map_limit(void **state)
 {
-    char name[KEY_MAX + 2], out[KEY_MAX + 2];
+    char name[EI_KEY_MAX + 2], out[EI_KEY_MAX + 2];
     memset(name, 'k', sizeof(name) - 1);
-    name[KEY_MAX] = '\0';
+    name[EI_KEY_MAX] = '\0';
     const char *seg[] = {name};
-    assert_int_equal(ei_key_map(seg, 1, false, out, KEY_MAX + 1), 0);
-    assert_int_equal(strlen(out), KEY_MAX);
-    name[KEY_MAX] = 'k';
-    name[KEY_MAX + 1] = '\0';
-    assert_int_equal(ei_key_map(seg, 1, false, out, KEY_MAX + 1), -1);
+    assert_int_equal(ei_key_map(seg, 1, false, out, EI_KEY_MAX + 1), 0);
+    assert_int_equal(strlen(out), EI_KEY_MAX);
+    name[EI_KEY_MAX] = 'k';
+    name[EI_KEY_MAX + 1] = '\0';
+    assert_int_equal(ei_key_map(seg, 1, false, out, EI_KEY_MAX + 1), -1);
 }
 
 /* ---- one layer, configured and fetched ---- */
@@ -735,19 +736,19 @@ static void test_fetch_failures(void **state)
     RUN(fetch_cases);
 }
 
-/* Keys of exactly KEY_MAX bytes pass, longer ones fail, mapped or not. */
+/* Keys of exactly EI_KEY_MAX bytes pass, longer ones fail, mapped or not. */
 static const struct {
     const char *option;
     size_t len;
     bool ok;
     bool bug; /* run by test_bug_verbatim_key_length */
 } long_key_rows[] = {
-    {"paths", KEY_MAX, true, false},
-    {"paths", KEY_MAX + 1, false, false},
-    {"entries", KEY_MAX, true, false},
+    {"paths", EI_KEY_MAX, true, false},
+    {"paths", EI_KEY_MAX + 1, false, false},
+    {"entries", EI_KEY_MAX, true, false},
     /* BUG: a VERBATIM key is not held to the 1024-byte limit that mapped
        keys are (decisions: "Keys at most 1024 bytes") */
-    {"entries", KEY_MAX + 1, false, true},
+    {"entries", EI_KEY_MAX + 1, false, true},
 };
 
 static void run_long_keys(bool bugs)
@@ -759,7 +760,7 @@ static void run_long_keys(bool bugs)
             continue;
         const char *option = long_key_rows[i].option;
         size_t len = long_key_rows[i].len;
-        char spec[KEY_MAX + 64], what[64], want[KEY_MAX + 8];
+        char spec[EI_KEY_MAX + 64], what[64], want[EI_KEY_MAX + 8];
         int n = snprintf(spec, sizeof(spec), "testprov,%s=", option);
         assert_true(n > 0 && (size_t)n + len + 3 < sizeof(spec));
         memset(spec + n, 'K', len);

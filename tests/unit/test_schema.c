@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of schema.c: types, bounds, require, defaults, secret marking,
-   rule preparation and the problem list. */
+/* Unit tests of schema.c: reading rules, types, bounds, require, defaults,
+   secret marking, rule preparation and the problem list. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "diag.h"
 #include "envset.h"
 #include "schema.h"
@@ -853,11 +854,158 @@ static void test_rule_lookup(void **state)
     ei_schema_clear(&s); /* twice is harmless */
 }
 
+/* Option trees as config.c builds them from envinject.conf's schema. */
+#define STR(n, v, l)                                                           \
+    {                                                                          \
+        .name = (n), .type = EI_OPT_STRING, .str = (v), .line = (l)            \
+    }
+#define INT(n, v, l)                                                           \
+    {                                                                          \
+        .name = (n), .type = EI_OPT_INT, .num = (v), .str = #v, .line = (l)    \
+    }
+#define BOOL(n, v, l)                                                          \
+    {                                                                          \
+        .name = (n), .type = EI_OPT_BOOL, .b = (v), .str = #v, .line = (l)     \
+    }
+#define KIDS(a) .kids = (a), .kids_n = sizeof(a) / sizeof((a)[0])
+
+static struct ei_opt level_values[] = {STR(NULL, "DEBUG", 4),
+                                       STR(NULL, "INFO", 4)};
+static struct ei_opt level_fields[] = {
+    STR("type", "enum", 3),
+    {.name = "values", .type = EI_OPT_LIST, KIDS(level_values), .line = 4},
+    STR("default", "INFO", 5),
+};
+static struct ei_opt pool_fields[] = {
+    STR("type", "int", 7),     INT("min", 1, 7),
+    INT("max", 100, 7),        BOOL("secret", true, 8),
+    BOOL("required", true, 8), BOOL("allow_empty", true, 8),
+};
+static struct ei_opt good_rules[] = {
+    {.name = "LOG_LEVEL", .type = EI_OPT_GROUP, KIDS(level_fields), .line = 2},
+    {.name = "POOL", .type = EI_OPT_GROUP, KIDS(pool_fields), .line = 6},
+};
+static struct ei_opt bad_values_kids[] = {STR(NULL, "A", 12), INT(NULL, 2, 12)};
+static struct ei_opt bad_values_fields[] = {
+    STR("type", "enum", 11),
+    {.name = "values", .type = EI_OPT_LIST, KIDS(bad_values_kids), .line = 12},
+};
+static struct ei_opt bad_values[] = {
+    {.name = "E", .type = EI_OPT_GROUP, KIDS(bad_values_fields), .line = 10}};
+static struct ei_opt unknown_field_fields[] = {STR("typo", "int", 21)};
+static struct ei_opt unknown_field[] = {{.name = "N",
+                                         .type = EI_OPT_GROUP,
+                                         KIDS(unknown_field_fields),
+                                         .line = 20}};
+static struct ei_opt list_default_kids[] = {STR(NULL, "a", 31)};
+static struct ei_opt list_default_fields[] = {{.name = "default",
+                                               .type = EI_OPT_LIST,
+                                               KIDS(list_default_kids),
+                                               .line = 31}};
+static struct ei_opt list_default[] = {
+    {.name = "D", .type = EI_OPT_GROUP, KIDS(list_default_fields), .line = 30}};
+static struct ei_opt string_min_fields[] = {STR("min", "1", 41)};
+static struct ei_opt string_min[] = {
+    {.name = "M", .type = EI_OPT_GROUP, KIDS(string_min_fields), .line = 40}};
+static struct ei_opt not_group[] = {STR("S", "int", 50)};
+static struct ei_opt bad_key[] = {
+    {.name = "1BAD", .type = EI_OPT_GROUP, .line = 60}};
+
+static const struct {
+    const char *what;
+    struct ei_opt group;
+    const char *text;    /* expected error text, or NULL */
+    const char *locator; /* expected error locator */
+} read_cases[] = {
+    {"two rules",
+     {.type = EI_OPT_GROUP, KIDS(good_rules), .line = 1},
+     NULL,
+     NULL},
+    {"empty schema", {.type = EI_OPT_GROUP, .line = 1}, NULL, NULL},
+    {"schema not a group",
+     {.name = "schema", .type = EI_OPT_STRING, .str = "x", .line = 9},
+     "schema must be a group of rules",
+     "app.conf:9"},
+    {"values not strings",
+     {.type = EI_OPT_GROUP, KIDS(bad_values), .line = 1},
+     "schema values must be a list of strings",
+     "app.conf:12"},
+    {"unknown field",
+     {.type = EI_OPT_GROUP, KIDS(unknown_field), .line = 1},
+     "N: unknown field 'typo'",
+     "app.conf:20"},
+    {"default a list",
+     {.type = EI_OPT_GROUP, KIDS(list_default), .line = 1},
+     "D: default must be a scalar",
+     "app.conf:30"},
+    {"min a string",
+     {.type = EI_OPT_GROUP, KIDS(string_min), .line = 1},
+     "M: min must be an integer",
+     "app.conf:40"},
+    {"rule not a group",
+     {.type = EI_OPT_GROUP, KIDS(not_group), .line = 1},
+     "schema: S must be a group",
+     "app.conf:50"},
+    {"invalid key",
+     {.type = EI_OPT_GROUP, KIDS(bad_key), .line = 1},
+     "'1BAD' is not a valid variable name (schema)",
+     "app.conf:60"},
+};
+
+static void test_read(void **state)
+{
+    for (size_t i = 0; i < sizeof(read_cases) / sizeof(read_cases[0]); i++) {
+        struct ei_schema schema = {0};
+        struct ei_error err = {0};
+        int rc =
+            ei_schema_read(&schema, &read_cases[i].group, "app.conf", &err);
+        if (read_cases[i].text == NULL) {
+            if (rc != 0)
+                fail_msg("%s: %s", read_cases[i].what, err.text);
+        } else {
+            if (rc != -1 || err.status != EI_BADCONFIG ||
+                strstr(err.text, read_cases[i].text) == NULL ||
+                strcmp(err.locator, read_cases[i].locator) != 0)
+                fail_msg("%s: rc %d status %d \"%s\" at %s", read_cases[i].what,
+                         rc, err.status, err.text, err.locator);
+        }
+        ei_schema_clear(&schema);
+    }
+
+    /* the rules of the first row, field by field */
+    struct ei_schema schema = {0};
+    struct ei_error err = {0};
+    assert_int_equal(
+        ei_schema_read(&schema, &read_cases[0].group, "app.conf", &err), 0);
+    assert_int_equal(schema.rules_n, 2);
+    const struct ei_rule *r = ei_schema_rule(&schema, "LOG_LEVEL");
+    assert_non_null(r);
+    assert_int_equal(r->type, EI_TYPE_ENUM);
+    assert_int_equal(r->values_n, 2);
+    assert_string_equal(r->values[0], "DEBUG");
+    assert_string_equal(r->values[1], "INFO");
+    assert_null(r->values[2]);
+    assert_string_equal(r->def, "INFO");
+    assert_string_equal(r->where, "app.conf:2");
+    assert_false(r->secret || r->required || r->allow_empty || r->has_min);
+    r = ei_schema_rule(&schema, "POOL");
+    assert_non_null(r);
+    assert_int_equal(r->type, EI_TYPE_INT);
+    assert_true(r->has_min && r->has_max);
+    assert_int_equal(r->min, 1);
+    assert_int_equal(r->max, 100);
+    assert_true(r->secret && r->required && r->allow_empty);
+    assert_null(r->def);
+    assert_string_equal(r->where, "app.conf:6");
+    ei_schema_clear(&schema);
+}
+
 int main(void)
 {
     if (ei_secmem_init() < 0)
         return 1;
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_read),
         cmocka_unit_test(test_types),
         cmocka_unit_test(test_messages),
         cmocka_unit_test(test_rule_secret_hides_bounds),

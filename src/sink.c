@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/* The sink a layer hands to its provider's fetch: key mapping, the
+   layer's key filter, the secret decision, and staging. */
+#include <errno.h>
+#include <fnmatch.h>
+#include <string.h>
+
+#include "diag.h"
+#include "envset.h"
+#include "layer.h"
+#include "secmem.h"
+#include "sink.h"
+
+int ei_key_map(const char *const *name, size_t name_n, bool case_preserve,
+               char *out, size_t out_len)
+{
+    size_t o = 0;
+    if (name_n == 0 || out_len == 0)
+        return -1;
+    for (size_t i = 0; i < name_n; i++) {
+        if (i > 0) {
+            if (o + 1 >= out_len)
+                return -1;
+            out[o++] = '_';
+        }
+        for (const unsigned char *p = (const unsigned char *)name[i];
+             *p != '\0'; p++) {
+            if (o == 0 && *p >= '0' && *p <= '9') {
+                if (o + 1 >= out_len)
+                    return -1;
+                out[o++] = '_';
+            }
+            if (o + 1 >= out_len)
+                return -1;
+            char c = (char)*p;
+            if (c >= 'a' && c <= 'z')
+                c = case_preserve ? c : (char)(c - 'a' + 'A');
+            else if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '_'))
+                c = '_';
+            out[o++] = c;
+        }
+    }
+    if (o == 0)
+        return -1;
+    out[o] = '\0';
+    return 0;
+}
+
+static char *join_name(struct ei_store *st, const char *const *name,
+                       size_t name_n)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < name_n; i++)
+        len += strlen(name[i]) + 1;
+    char *s = ei_store_alloc_chars(st, len), *p = s;
+    if (s == NULL)
+        return NULL;
+    for (size_t i = 0; i < name_n; i++) {
+        size_t n = strlen(name[i]);
+        if (i > 0)
+            *p++ = '/';
+        memcpy(p, name[i], n);
+        p += n;
+    }
+    *p = '\0';
+    return s;
+}
+
+static bool glob_any(const char *const *globs, const char *key)
+{
+    for (; *globs != NULL; globs++)
+        if (fnmatch(*globs, key, 0) == 0)
+            return true;
+    return false;
+}
+
+const char *ei_key_filter(const char *prefix, bool strip_prefix,
+                          const char *const *include,
+                          const char *const *exclude, const char *key)
+{
+    if (prefix != NULL) {
+        size_t pl = strlen(prefix);
+        if (strncmp(key, prefix, pl) != 0)
+            return NULL;
+        if (strip_prefix) {
+            key += pl;
+            if (!ei_key_valid(key, strlen(key)))
+                return NULL; /* nothing, or a digit, left after the prefix */
+        }
+    }
+    if (include != NULL && !glob_any(include, key))
+        return NULL;
+    if (exclude != NULL && glob_any(exclude, key))
+        return NULL;
+    return key;
+}
+
+const char *ei_sink_filter(const struct ei_layer *l, const char *key)
+{
+    const char *prefix =
+        (l->prov->flags & EI_PROV_OWN_PREFIX) ? NULL : l->opts.prefix;
+    return ei_key_filter(prefix, l->opts.strip_prefix, l->opts.include,
+                         l->opts.exclude, key);
+}
+
+static int sink_emit(struct ei_sink *sink, const char *const *name,
+                     size_t name_n, const char *value, size_t value_len,
+                     const char *locator, unsigned flags, struct ei_error *err)
+{
+    struct ei_layer *l = sink->ctx;
+    char keybuf[EI_KEY_MAX + 1];
+    const char *key;
+
+    if (name_n == 0 || name[0] == NULL)
+        return ei_error_set(err, EI_INTERNAL, 0, l->name, locator,
+                            "provider emitted an entry without a name"),
+               -1;
+    if (flags & EI_ENTRY_VERBATIM) {
+        key = name[0];
+        if (strlen(key) > EI_KEY_MAX || !ei_key_valid(key, strlen(key)))
+            return ei_error_set(err, EI_BADDATA, 0, l->name, locator,
+                                "'%.64s' is not a valid variable name", key),
+                   -1;
+    } else {
+        if (ei_key_map(name, name_n, l->opts.case_preserve, keybuf,
+                       sizeof(keybuf)) < 0)
+            return ei_error_set(err, EI_BADDATA, 0, l->name, locator,
+                                "a source name maps to an empty key or to "
+                                "one longer than %d bytes",
+                                EI_KEY_MAX),
+                   -1;
+        key = keybuf;
+    }
+    if (value_len > l->max_value_len)
+        return ei_error_set(err, EI_BADDATA, 0, l->name, locator,
+                            "%s: value of %zu bytes is larger than "
+                            "max_value_size (%zu)",
+                            key, value_len, l->max_value_len),
+               -1;
+    if (memchr(value, '\0', value_len) != NULL)
+        return ei_error_set(err, EI_BADDATA, 0, l->name, locator,
+                            "%s: value contains a NUL byte", key),
+               -1;
+
+    /* a removal names an inherited variable as it is, so it is not
+       filtered or renamed */
+    if (!(flags & EI_ENTRY_UNSET)) {
+        key = ei_sink_filter(l, key);
+        if (key == NULL)
+            return 0;
+    }
+
+    /* an entry the provider calls plain (an SSM String) stays plain in a
+       layer that is secret by default, but not when the user said
+       secret = true for the whole layer */
+    bool secret =
+        (flags & EI_ENTRY_SECRET) ||
+        (l->opts.secret && (l->opts.secret_given || !(flags & EI_ENTRY_PLAIN)));
+    struct ei_store *vs = secret ? l->secrets : l->plain;
+
+    struct ei_entry *old = ei_envset_get(l->staged, key);
+    const char *source = NULL;
+    if (!(flags & EI_ENTRY_VERBATIM)) {
+        source = join_name(l->plain, name, name_n);
+        if (source == NULL)
+            goto oom;
+        if (old != NULL && old->source != NULL &&
+            strcmp(old->source, source) != 0)
+            return ei_error_set(err, EI_BADDATA, 0, l->name, locator,
+                                "'%.100s' and '%.100s' both map to %s",
+                                old->source, source, key),
+                   -1;
+    }
+    struct ei_entry e = {0};
+    e.key = ei_store_strdup(l->plain, key);
+    e.value = ei_store_strndup(vs, value, value_len);
+    e.locator = locator != NULL ? ei_store_strdup(l->plain, locator) : NULL;
+    if (e.key == NULL || e.value == NULL || (locator != NULL && !e.locator))
+        goto oom;
+    e.value_len = value_len;
+    e.flags = flags & (EI_ENTRY_LITERAL | EI_ENTRY_UNSET);
+    if (secret)
+        e.flags |= EI_ENTRY_SECRET;
+    e.source = source;
+    e.layer = l->index;
+    if (ei_envset_put(l->staged, &e, NULL) == NULL)
+        goto oom;
+    return 0;
+oom:
+    return ei_error_set(err, EI_NOMEM, ENOMEM, l->name, NULL, "out of memory"),
+           -1;
+}
+
+void ei_sink_init(struct ei_sink *sink, struct ei_layer *l)
+{
+    sink->ctx = l;
+    sink->emit = sink_emit;
+}
