@@ -333,7 +333,7 @@ fail:
         snprintf(e.locator, sizeof(e.locator), "%s", l->conf->where);
     if (err != NULL && err->status == EI_OK)
         *err = e;
-    return e.status != EI_OK ? e.status : EI_BADCONFIG;
+    return ei_error_status(&e, EI_BADCONFIG);
 }
 
 static enum ei_status host_http_request(struct ei_http *c,
