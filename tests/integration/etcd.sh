@@ -13,7 +13,6 @@
 # shellcheck disable=SC2016,SC2034
 set -u
 export LC_ALL=C
-export ETCDCTL_API=3
 
 here=$(cd "$(dirname "$0")" && pwd)
 top_builddir=$(cd "${top_builddir:-$here/../..}" && pwd)
@@ -44,23 +43,12 @@ if [ -n "${VALGRIND:-}" ]; then
     margin_ms=20000
 fi
 
-# polls of /health: 100 ms apart, 60 s at most
-ready_polls=600
-ready_pause=0.1
-
 work=$(mktemp -d "${TMPDIR:-/tmp}/ei-etcd.XXXXXX")
-declare -A pid_of=()
+# shellcheck source=serverlib.sh
+. "$here/serverlib.sh"
 
 cleanup() {
-    local p
-    for p in "${pid_of[@]}"; do
-        kill "$p" 2>/dev/null
-        # a member frozen by a test would never act on the TERM
-        kill -CONT "$p" 2>/dev/null
-    done
-    for p in "${pid_of[@]}"; do
-        wait "$p" 2>/dev/null
-    done
+    stop_all_members
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -92,110 +80,6 @@ check() {
     else
         not_ok "$d" "$work/out" "$work/err"
     fi
-}
-
-# --- servers ---
-
-declare -A taken=()
-port=
-# A free loopback port below the ephemeral range, not handed out before.
-pick_port() {
-    local i p
-    for i in $(seq 200); do
-        p=$((20000 + RANDOM % 12000))
-        [ -n "${taken[$p]:-}" ] && continue
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            taken[$p]=1
-            port=$p
-            return 0
-        fi
-    done
-    return 1
-}
-
-# curl options that reach the TLS server (set once its files exist)
-tls_curl=()
-
-# wait_ready NAME URL: polls URL/health until etcd says it is healthy
-wait_ready() {
-    local name=$1 url=$2 i
-    for i in $(seq "$ready_polls"); do
-        kill -0 "${pid_of[$name]}" 2>/dev/null || return 1
-        if curl -s -m 2 "${tls_curl[@]}" "$url/health" 2>/dev/null |
-            grep -q '"health":"true"'; then
-            return 0
-        fi
-        [ "$i" -lt "$ready_polls" ] && sleep "$ready_pause"
-    done
-    return 1
-}
-
-stop_member() {
-    local name=$1
-    [ -n "${pid_of[$name]:-}" ] || return 0
-    kill "${pid_of[$name]}" 2>/dev/null
-    wait "${pid_of[$name]}" 2>/dev/null
-    unset "pid_of[$name]"
-}
-
-# Client and peer URLs of the members of the last cluster started.
-urls=()
-peers=()
-
-# start_cluster TAG N SCHEME [ETCD_ARG]...: N members TAG1..TAGN with fresh
-# data folders; new ports and a new try when a member does not come up
-# (another program may have taken a port in between).
-start_cluster() {
-    local tag=$1 n=$2 scheme=$3
-    shift 3
-    local attempt i ic
-    for attempt in 1 2 3; do
-        urls=()
-        peers=()
-        ic=
-        for i in $(seq "$n"); do
-            pick_port || return 1
-            urls+=("$scheme://127.0.0.1:$port")
-            pick_port || return 1
-            peers+=("http://127.0.0.1:$port")
-            ic="${ic:+$ic,}$tag$i=http://127.0.0.1:$port"
-        done
-        for i in $(seq "$n"); do
-            local name=$tag$i
-            rm -rf "${work:?}/$name"
-            mkdir -p "$work/$name"
-            etcd --name "$name" --data-dir "$work/$name/data" \
-                --listen-client-urls "${urls[i - 1]}" \
-                --advertise-client-urls "${urls[i - 1]}" \
-                --listen-peer-urls "${peers[i - 1]}" \
-                --initial-advertise-peer-urls "${peers[i - 1]}" \
-                --initial-cluster "$ic" --initial-cluster-state new \
-                --initial-cluster-token "ei-$tag-$attempt-$$" \
-                --max-txn-ops 10000 --logger zap --log-level warn \
-                "$@" >"$work/$name/log" 2>&1 &
-            pid_of[$name]=$!
-        done
-        local up=true
-        for i in $(seq "$n"); do
-            wait_ready "$tag$i" "${urls[i - 1]}" || up=false
-        done
-        $up && return 0
-        for i in $(seq "$n"); do
-            cp "$work/$tag$i/log" "$work/$tag$i.failed-$attempt.log" 2>/dev/null
-            stop_member "$tag$i"
-        done
-    done
-    return 1
-}
-
-# etcdctl against the last cluster started
-ctl() {
-    local eps
-    eps=$(
-        IFS=,
-        echo "${urls[*]}"
-    )
-    etcdctl --endpoints="$eps" --command-timeout=30s "$@"
 }
 
 # load_bulk PREFIX N: N keys PREFIXbulk/kNNNN with UTF-8 values, in

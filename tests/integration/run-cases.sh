@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Runs the data-driven cases under tests/integration/cases as TAP, one test
-# per directory; usage: run-cases.sh [CASE_NAME...] (default: all).
+# per directory; usage: run-cases.sh [--server NAME] [CASE_NAME...]: the
+# cases named, else those of server NAME, else the local cases (no server).
 #
 # A case directory holds:
 #   cmd                  shell text run with sh -c in a fresh copy of the
@@ -18,7 +19,29 @@
 #   skip-if-missing      commands; the case is skipped when one is missing
 # Placeholders replaced in cmd and every copied text file: @ENVINJECT@
 # (under valgrind when $VALGRIND is set), @PROBE@, @CASEDIR@, @CANARY@,
-# @PORT@ (a free loopback port), @SRCDIR@.
+# @CANARY_B64@ (base64 of the canary and the bytes 1 and 2), @PORT@ (a
+# free loopback port where nothing listens), @HUNG_PORT@ (a loopback port
+# that takes connections and never answers), @SRCDIR@.
+#
+# A remote case also has:
+#   server               "NAME SEED" (skipped when envinject has no
+#                        provider whose name starts with NAME): the fake tests/fakes/NAME_fake.py on
+#                        the scenario seeds/NAME-SEED.json, or "etcd SEED":
+#                        a real single etcd node loaded by seeds/etcd-SEED.sh
+#                        (run with its URL in ETCDCTL_ENDPOINTS).
+#                        Consecutive cases with the same line share one
+#                        server, started before the first and stopped after
+#                        the last: a fault with a count is used up by the
+#                        first case that meets it.  Placeholders @SERVER@
+#                        (its URL), @SERVER_PORT@, @SERVER_PEER@ (etcd's
+#                        peer URL, which is no client gateway); the seed
+#                        has @CANARY@ and @CANARY_B64@ replaced too.
+#   expect.log           lines "N EXPR" or ">=N EXPR": N requests of the
+#                        fake's log for this case (each a JSON object e,
+#                        its headers h) make the Python expression EXPR true
+#   expect.time          lines "min MS" and "max MS": the command took at
+#                        least MS, or at most MS plus a margin for a loaded
+#                        machine (1.5 s, 20 s under valgrind)
 #
 # The canary @CANARY@ (EI_CANARY_ and 32 random hex digits) must never be in
 # stderr, nor in stdout unless the expected stdout has it, nor in the argv
@@ -59,6 +82,27 @@ if [ -n "${VALGRIND:-}" ]; then
 fi
 canary=EI_CANARY_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 [ ${#canary} -eq 42 ] || bail "cannot make a canary from /dev/urandom"
+canary_b64=$(printf '%s\001\002' "$canary" | base64 | tr -d '\n')
+margin_ms=1500
+[ -n "${VALGRIND:-}" ] && margin_ms=20000
+
+# the servers of the remote cases, their logs and seeds
+work=$(mktemp -d "${TMPDIR:-/tmp}/ei-cases.XXXXXX") || bail "mktemp failed"
+# shellcheck source=serverlib.sh
+. "$here/serverlib.sh"
+casedir=
+server_line=
+server=
+server_peer=
+hung_pid=
+hung_port=
+cleanup() {
+    server_stop
+    [ -n "$hung_pid" ] && kill "$hung_pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 free_port() {
     if command -v python3 >/dev/null 2>&1; then
@@ -89,6 +133,11 @@ subst() {
     s=${s//@CANARY@/"$canary"}
     s=${s//@SRCDIR@/"$top_srcdir"}
     s=${s//@PORT@/"$port"}
+    s=${s//@CANARY_B64@/"$canary_b64"}
+    s=${s//@SERVER@/"$server"}
+    s=${s//@SERVER_PORT@/"${server##*:}"}
+    s=${s//@SERVER_PEER@/"$server_peer"}
+    s=${s//@HUNG_PORT@/"$hung_port"}
     REPLY=$s
 }
 
@@ -129,6 +178,85 @@ match_re() {
     return 0
 }
 
+server_stop() {
+    fake_stop
+    stop_all_members
+    server_line=
+    server=
+    server_peer=
+}
+
+# server_start "NAME SEED": the server of a remote case; what went wrong
+# in REPLY when it cannot start
+server_start() {
+    local name=${1%% *} seed=${1#* } f
+    server_stop
+    REPLY=
+    if [ "$name" = etcd ]; then
+        f=$here/seeds/etcd-$seed.sh
+        [ -f "$f" ] || { REPLY="no seed $f"; return 1; }
+        if ! start_cluster s 1 http; then
+            REPLY="etcd did not start: $(cat "$work"/s1.failed-*.log)"
+            return 1
+        fi
+        server=${urls[0]}
+        server_peer=${peers[0]}
+        if ! ETCDCTL_ENDPOINTS=$server bash "$f" >"$work/seed.out" 2>&1; then
+            REPLY="seed $f failed: $(cat "$work/seed.out")"
+            return 1
+        fi
+    else
+        f=$here/seeds/$name-$seed.json
+        [ -f "$f" ] || { REPLY="no seed $f"; return 1; }
+        subst_file "$f" "$work/seed.json"
+        if ! fake_start "$name" "$work/seed.json" "$work/requests.jsonl"; then
+            REPLY="the fake $name did not start: $(cat "$work/fake.err")"
+            return 1
+        fi
+        server=http://127.0.0.1:$port
+    fi
+    server_line=$1
+}
+
+# A socket that listens and never accepts, as a frozen process does (the
+# kernel completes the handshake and takes the request).
+hung_start() {
+    python3 -c 'import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(64)
+print(s.getsockname()[1], flush=True)
+sys.stdout.close()
+time.sleep(3600)' >"$work/hung.port" &
+    hung_pid=$!
+    local i
+    for i in $(seq 100); do
+        [ -s "$work/hung.port" ] && break
+        sleep 0.05
+    done
+    hung_port=$(head -n 1 "$work/hung.port")
+    [ -n "$hung_port" ]
+}
+
+# expect.log $1 against the request log $2: what differs, in REPLY
+check_log() {
+    REPLY=$(python3 - "$2" "$1" <<'PY'
+import json, sys
+entries = [json.loads(line) for line in open(sys.argv[1])]
+for want in open(sys.argv[2]):
+    want = want.strip()
+    if not want or want.startswith("#"):
+        continue
+    count, expr = want.split(" ", 1)
+    n = sum(1 for e in entries if eval(expr, {"json": json},
+                                        {"e": e, "h": e.get("headers", {})}))
+    if (n < int(count[2:])) if count.startswith(">=") else n != int(count):
+        print("%d requests, want %s: %s" % (n, count, expr))
+PY
+    )
+}
+
+"$envinject" providers >"$work/providers" 2>&1 || bail "envinject providers failed"
 failed=0
 n=0
 
@@ -145,6 +273,37 @@ run_case() {
             fi
         done <"$dir/skip-if-missing"
     fi
+    local need=()
+    if [ -f "$dir/server" ]; then
+        read -r line <"$dir/server"
+        case $line in
+        etcd\ *) need=(etcd etcdctl curl) ;;
+        *) need=(python3) ;;
+        esac
+    fi
+    grep -rqF '@HUNG_PORT@' "$dir" && need+=(python3)
+    for c in "${need[@]}"; do
+        if ! command -v "$c" >/dev/null 2>&1; then
+            echo "ok $n - $name # SKIP $c is missing"
+            return
+        fi
+    done
+    # a build without the provider family (aws: aws-secrets, aws-ssm)
+    if [ -f "$dir/server" ] && ! grep -q "^${line%% *}" "$work/providers"; then
+        echo "ok $n - $name # SKIP envinject built without ${line%% *}"
+        return
+    fi
+    if [ -f "$dir/server" ] && [ "$line" != "$server_line" ] &&
+        ! server_start "$line"; then
+        echo "not ok $n - $name"
+        printf '%s\n' "$REPLY" | diag
+        failed=$((failed + 1))
+        return
+    fi
+    if [ -z "$hung_port" ] && grep -rqF '@HUNG_PORT@' "$dir"; then
+        hung_start || bail "no loopback listener for @HUNG_PORT@"
+    fi
+    [ -f "$dir/server" ] && : >"$work/requests.jsonl"
     if [ ! -f "$dir/cmd" ]; then
         echo "not ok $n - $name"
         echo "# no cmd file in $dir"
@@ -188,11 +347,14 @@ run_case() {
     local input=/dev/null
     [ -f "$casedir/stdin" ] && input=$casedir/stdin
 
+    local t0 t1
+    t0=$(date +%s%N)
     (cd "$casedir" &&
         exec timeout -k 10 "$case_timeout" env -i PATH=/usr/bin:/bin \
             HOME="$root/home" "${envs[@]}" sh -c "$cmd") \
         <"$input" >"$out/stdout" 2>"$out/stderr"
     status=$?
+    t1=$(date +%s%N)
 
     want=0
     if [ -f "$dir/expect.status" ]; then
@@ -237,6 +399,22 @@ run_case() {
         fi
     fi
 
+    if [ -f "$dir/expect.log" ]; then
+        check_log "$casedir/expect.log" "$work/requests.jsonl"
+        [ -n "$REPLY" ] && msgs+="request log: $REPLY"$'\n'
+    fi
+    if [ -f "$dir/expect.time" ]; then
+        local what ms took=$(((t1 - t0) / 1000000))
+        while read -r what ms; do
+            case $what in
+            min) [ "$took" -ge "$ms" ] ||
+                msgs+="took $took ms, want at least $ms"$'\n' ;;
+            max) [ "$took" -le $((ms + margin_ms)) ] ||
+                msgs+="took $took ms, want at most $ms + $margin_ms"$'\n' ;;
+            esac
+        done <"$casedir/expect.time"
+    fi
+
     # the canary rule
     if grep -qF "$canary" "$out/stderr"; then
         msgs+="canary found in stderr"$'\n'
@@ -263,6 +441,11 @@ run_case() {
 }
 
 cases=()
+want_server=
+if [ "${1:-}" = --server ]; then
+    want_server=${2:?--server needs a name}
+    shift 2
+fi
 if [ $# -gt 0 ]; then
     for a in "$@"; do
         [ -d "$cases_dir/$a" ] || bail "no case $a"
@@ -270,7 +453,10 @@ if [ $# -gt 0 ]; then
     done
 else
     for d in "$cases_dir"/*/; do
-        [ -d "$d" ] && cases+=("${d%/}")
+        [ -d "$d" ] || continue
+        s=
+        [ -f "$d/server" ] && read -r s _ <"$d/server"
+        [ "$s" = "$want_server" ] && cases+=("${d%/}")
     done
 fi
 
@@ -279,4 +465,5 @@ for d in "${cases[@]}"; do
     n=$((n + 1))
     run_case "$d"
 done
+server_stop
 [ "$failed" -eq 0 ]

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "envset.h"
 #include "execprog.h"
+#include "expand.h"
 #include "layer.h"
 #include "resolve.h"
 #include "secmem.h"
@@ -931,33 +932,19 @@ static const struct exec_case exec_cases[] = {
      ENAMETOOLONG},
 };
 
-/* s with @T@ replaced by the tree's path; malloc'd. */
-static char *expand(const char *s, const char *tree)
+/* s with @T@ replaced by the tree's path, LONG_NAME by a name one byte
+   too long; malloc'd. */
+static char *expand_tree(const char *s, const char *tree)
 {
-    if (s == NULL)
-        return NULL;
-    if (strcmp(s, LONG_NAME) == 0) {
+    if (s != NULL && strcmp(s, LONG_NAME) == 0) {
         char *l = malloc(NAME_MAX + 2);
         assert_non_null(l);
         memset(l, 'x', NAME_MAX + 1);
         l[NAME_MAX + 1] = '\0';
         return l;
     }
-    size_t cap = strlen(s) * (strlen(tree) + 1) + 1;
-    char *out = malloc(cap);
-    assert_non_null(out);
-    size_t o = 0;
-    for (const char *p = s; *p != '\0';) {
-        if (strncmp(p, T_PLACEHOLDER, strlen(T_PLACEHOLDER)) == 0) {
-            memcpy(out + o, tree, strlen(tree));
-            o += strlen(tree);
-            p += strlen(T_PLACEHOLDER);
-        } else {
-            out[o++] = *p++;
-        }
-    }
-    out[o] = '\0';
-    return out;
+    const struct expand_rule rule = {.open = T_PLACEHOLDER, .sub = tree};
+    return expand(s, &rule, 1);
 }
 
 struct exec_report {
@@ -973,12 +960,12 @@ static void test_exec_table(void **state)
         const struct exec_case *tc = &exec_cases[c];
         char *argv[5] = {NULL};
         for (size_t i = 0; tc->argv[i] != NULL; i++)
-            argv[i] = expand(tc->argv[i], t->path);
+            argv[i] = expand_tree(tc->argv[i], t->path);
         char *envp[4] = {NULL};
         size_t envp_n = 0;
         char *pathvar = NULL;
         if (tc->path != NO_PATH && !tc->null_envp) {
-            char *p = expand(tc->path, t->path);
+            char *p = expand_tree(tc->path, t->path);
             size_t len = strlen(p) + 6;
             pathvar = malloc(len);
             assert_non_null(pathvar);
@@ -990,8 +977,8 @@ static void test_exec_table(void **state)
         if (tc->extra_env != NULL)
             envp[envp_n++] = (char *)tc->extra_env;
         envp[envp_n] = NULL;
-        char *proc_path = expand(tc->proc_path, t->path);
-        char *want_text = expand(tc->want_text, t->path);
+        char *proc_path = expand_tree(tc->proc_path, t->path);
+        char *want_text = expand_tree(tc->want_text, t->path);
 
         int fds[2];
         assert_int_equal(pipe2(fds, O_CLOEXEC), 0);

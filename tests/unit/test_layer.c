@@ -24,6 +24,7 @@
 #include "config.h"
 #include "diag.h"
 #include "envset.h"
+#include "expand.h"
 #include "layer.h"
 #include "registry.h"
 #include "testfs.h"
@@ -806,22 +807,14 @@ struct getter_case {
     const char *text; /* error text when rc is -1 */
 };
 
-static void expand(char *out, size_t len, const char *want, const char *cfg,
-                   const char *cwd)
+static void expand_want(char *out, size_t len, const char *want,
+                        const char *cfg, const char *cwd)
 {
-    size_t o = 0;
-    for (const char *p = want; *p != '\0' && o + 1 < len;) {
-        const char *sub = strncmp(p, "@CFG@", 5) == 0   ? cfg
-                          : strncmp(p, "@CWD@", 5) == 0 ? cwd
-                                                        : NULL;
-        if (sub != NULL) {
-            o += (size_t)snprintf(out + o, len - o, "%s", sub);
-            p += 5;
-        } else {
-            out[o++] = *p++;
-        }
-    }
-    out[o < len ? o : len - 1] = '\0';
+    const struct expand_rule rules[] = {
+        {.open = "@CFG@", .sub = cfg},
+        {.open = "@CWD@", .sub = cwd},
+    };
+    expand_to(out, len, want, rules, sizeof rules / sizeof rules[0]);
 }
 
 static void run_getters(const char *label, const struct ei_layer *l,
@@ -884,7 +877,7 @@ static void run_getters(const char *label, const struct ei_layer *l,
             testfs_row_fail(what, "error recorded: %s", err.text);
         if (rc == 0 || r->want == NULL)
             continue;
-        expand(want, sizeof(want), r->want, cfgdir, cwd);
+        expand_want(want, sizeof(want), r->want, cfgdir, cwd);
         if (!str_eq(s, want))
             testfs_row_fail(what, "got \"%s\", want \"%s\"",
                             s != NULL ? s : "(null)", want);

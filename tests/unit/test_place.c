@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "expand.h"
 #include "place.h"
 
 /* The tree the cases look at; the working directory is its root. */
@@ -76,18 +77,13 @@ static int teardown(void **state)
 }
 
 /* "@ROOT@" and "@OUT@" in a row stand for the two folders. */
-static void expand(const char *in, char *out, size_t len)
+static void expand_row(const char *in, char *out, size_t len)
 {
-    const char *root_at = strstr(in, "@ROOT@");
-    const char *out_at = strstr(in, "@OUT@");
-    if (root_at != NULL)
-        snprintf(out, len, "%.*s%s%s", (int)(root_at - in), in, root,
-                 root_at + 6);
-    else if (out_at != NULL)
-        snprintf(out, len, "%.*s%s%s", (int)(out_at - in), in, outside,
-                 out_at + 5);
-    else
-        snprintf(out, len, "%s", in);
+    const struct expand_rule rules[] = {
+        {.open = "@ROOT@", .sub = root},
+        {.open = "@OUT@", .sub = outside},
+    };
+    expand_to(out, len, in, rules, sizeof rules / sizeof rules[0]);
 }
 
 static void test_places(void **state)
@@ -126,11 +122,11 @@ static void test_places(void **state)
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         char locator[PATH_MAX * 2], dir[PATH_MAX * 2], want[PATH_MAX * 2];
         if (rows[i].locator != NULL)
-            expand(rows[i].locator, locator, sizeof(locator));
+            expand_row(rows[i].locator, locator, sizeof(locator));
         if (rows[i].dir != NULL)
-            expand(rows[i].dir, dir, sizeof(dir));
+            expand_row(rows[i].dir, dir, sizeof(dir));
         if (rows[i].file != NULL)
-            expand(rows[i].file, want, sizeof(want));
+            expand_row(rows[i].file, want, sizeof(want));
         long line = -1;
         char *file = ei_place_file(rows[i].locator != NULL ? locator : NULL,
                                    rows[i].dir != NULL ? dir : NULL, &line);

@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "consul_parse.h"
+#include "expand.h"
 #include "safetext.h"
 
 /* The parser needs only the host's safe_text. */
@@ -548,44 +549,6 @@ static const struct ccase ccases[] = {
 
 static char tmpdir[PATH_SIZE];
 
-static char *expand(const char *s, const char *dir)
-{
-    size_t n = 0;
-    for (const char *p = strstr(s, "%D"); p != NULL; p = strstr(p + 2, "%D"))
-        n++;
-    size_t len = strlen(s) + n * strlen(dir) + 1;
-    char *out = malloc(len);
-    assert_non_null(out);
-    size_t o = 0;
-    for (const char *p = s; *p != '\0';) {
-        if (p[0] == '%' && p[1] == 'D') {
-            memcpy(out + o, dir, strlen(dir));
-            o += strlen(dir);
-            p += 2;
-        } else {
-            out[o++] = *p++;
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
-static char **expand_list(const char *const *list, size_t n, const char *dir)
-{
-    char **out = calloc(n + 1, sizeof *out);
-    assert_non_null(out);
-    for (size_t i = 0; i < n && list[i] != NULL; i++)
-        out[i] = expand(list[i], dir);
-    return out;
-}
-
-static void free_list(char **list)
-{
-    for (size_t i = 0; list[i] != NULL; i++)
-        free(list[i]);
-    free(list);
-}
-
 static void make_files(const struct cfile *files, const char *dir)
 {
     assert_int_equal(mkdir(dir, 0700), 0);
@@ -663,8 +626,8 @@ static void test_ccase(void **state)
     int n = snprintf(dir, sizeof dir, "%s/%s", tmpdir, c->name);
     assert_true(n > 0 && (size_t)n < sizeof dir);
     make_files(c->files, dir);
-    char **opts = expand_list(c->opts, OPTS_N, dir);
-    char **env = expand_list(c->environ, ENV_N, dir);
+    char **opts = expand_dir_list(c->opts, OPTS_N, dir);
+    char **env = expand_dir_list(c->environ, ENV_N, dir);
     struct fake_host *fh =
         fake_host_new((const char *const *)opts, (const char *const *)env, dir);
     assert_non_null(fh);
@@ -720,8 +683,8 @@ done:
     check_no_leak(&err);
     assert_null(strstr(fake_host_log(fh), CANARY));
     fake_host_free(fh);
-    free_list(opts);
-    free_list(env);
+    expand_list_free(opts);
+    expand_list_free(env);
 }
 
 static void test_descriptor(void **state)

@@ -18,6 +18,7 @@
 
 #include <envinject/provider.h>
 
+#include "expand.h"
 #include "host.h"
 
 extern const struct ei_provider ei_provider_dir;
@@ -256,29 +257,6 @@ static const struct dir_case cases[] = {
 
 static char tmpdir[PATH_SIZE];
 
-/* s with every "%D" replaced by dir; the caller frees. */
-static char *expand(const char *s, const char *dir)
-{
-    size_t n = 0;
-    for (const char *p = strstr(s, "%D"); p != NULL; p = strstr(p + 2, "%D"))
-        n++;
-    size_t len = strlen(s) + n * strlen(dir) + 1;
-    char *out = malloc(len);
-    assert_non_null(out);
-    size_t o = 0;
-    for (const char *p = s; *p != '\0';) {
-        if (p[0] == '%' && p[1] == 'D') {
-            memcpy(out + o, dir, strlen(dir));
-            o += strlen(dir);
-            p += 2;
-        } else {
-            out[o++] = *p++;
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
 static void write_file(const char *path, const char *data, size_t len)
 {
     FILE *fp = fopen(path, "wb");
@@ -317,22 +295,6 @@ static void make_nodes(const struct dir_case *c, const char *dir)
     }
 }
 
-static char **expand_list(const char *const *list, size_t n, const char *dir)
-{
-    char **out = calloc(n + 1, sizeof *out);
-    assert_non_null(out);
-    for (size_t i = 0; i < n && list[i] != NULL; i++)
-        out[i] = expand(list[i], dir);
-    return out;
-}
-
-static void free_list(char **list)
-{
-    for (size_t i = 0; list[i] != NULL; i++)
-        free(list[i]);
-    free(list);
-}
-
 static void check_entries(const struct dir_case *c, const struct fake_sink *fs,
                           const char *dir)
 {
@@ -343,7 +305,7 @@ static void check_entries(const struct dir_case *c, const struct fake_sink *fs,
     for (size_t i = 0; i < want_n; i++) {
         const struct want_entry *w = &c->entries[i];
         const struct fake_entry *e = &fs->entries[i];
-        char *locator = expand(w->locator, dir);
+        char *locator = expand_dir(w->locator, dir);
         size_t len = w->len != 0 ? w->len : strlen(w->value);
         assert_string_equal(e->name, w->name);
         assert_int_equal(e->name_n, 1);
@@ -367,8 +329,8 @@ static void test_case(void **state)
     assert_true(n > 0 && (size_t)n < sizeof dir);
     make_nodes(c, dir);
 
-    char **opts = expand_list(c->opts, OPTS_N, dir);
-    char **env = expand_list(c->environ, ENV_N, dir);
+    char **opts = expand_dir_list(c->opts, OPTS_N, dir);
+    char **env = expand_dir_list(c->environ, ENV_N, dir);
     struct fake_host *fh =
         fake_host_new((const char *const *)opts, (const char *const *)env, dir);
     assert_non_null(fh);
@@ -405,13 +367,13 @@ static void test_case(void **state)
         assert_non_null(strstr(err.text, c->want_text));
         assert_int_equal(err.errnum, c->want_errnum);
         if (c->want_locator != NULL) {
-            char *loc = expand(c->want_locator, dir);
+            char *loc = expand_dir(c->want_locator, dir);
             assert_string_equal(err.locator, loc);
             free(loc);
         }
     }
     if (c->log_has != NULL) {
-        char *want_log = expand(c->log_has, dir);
+        char *want_log = expand_dir(c->log_has, dir);
         assert_non_null(strstr(fake_host_log(fh), want_log));
         free(want_log);
     }
@@ -421,8 +383,8 @@ done:
     assert_null(strstr(err.text, CANARY));
     assert_null(strstr(fake_host_log(fh), CANARY));
     fake_host_free(fh);
-    free_list(opts);
-    free_list(env);
+    expand_list_free(opts);
+    expand_list_free(env);
 }
 
 static void test_descriptor(void **state)

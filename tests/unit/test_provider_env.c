@@ -17,6 +17,7 @@
 
 #include <envinject/provider.h>
 
+#include "expand.h"
 #include "host.h"
 
 extern const struct ei_provider ei_provider_env;
@@ -361,29 +362,6 @@ static const struct env_case cases[] = {
 
 static char tmpdir[PATH_SIZE];
 
-/* s with every "%D" replaced by the case's folder; the caller frees. */
-static char *expand(const char *s, const char *dir)
-{
-    size_t n = 0;
-    for (const char *p = strstr(s, "%D"); p != NULL; p = strstr(p + 2, "%D"))
-        n++;
-    size_t len = strlen(s) + n * strlen(dir) + 1;
-    char *out = malloc(len);
-    assert_non_null(out);
-    size_t o = 0;
-    for (const char *p = s; *p != '\0';) {
-        if (p[0] == '%' && p[1] == 'D') {
-            memcpy(out + o, dir, strlen(dir));
-            o += strlen(dir);
-            p += 2;
-        } else {
-            out[o++] = *p++;
-        }
-    }
-    out[o] = '\0';
-    return out;
-}
-
 static void make_files(const struct env_case *c, const char *dir)
 {
     assert_int_equal(mkdir(dir, 0700), 0);
@@ -414,8 +392,8 @@ static void check_entries(const struct env_case *c, const struct fake_sink *fs,
     for (size_t i = 0; i < want_n; i++) {
         const struct want_entry *w = &c->entries[i];
         const struct fake_entry *e = &fs->entries[i];
-        char *value = expand(w->value, dir);
-        char *locator = expand(w->locator, dir);
+        char *value = expand_dir(w->value, dir);
+        char *locator = expand_dir(w->locator, dir);
         size_t len = w->len != 0 ? w->len : strlen(value);
         assert_string_equal(e->name, w->name);
         assert_int_equal(e->name_n, 1);
@@ -439,7 +417,7 @@ static void test_case(void **state)
 
     char *environ_x[ENV_N + 1] = {NULL};
     for (size_t i = 0; i < ENV_N && c->environ[i] != NULL; i++)
-        environ_x[i] = expand(c->environ[i], dir);
+        environ_x[i] = expand_dir(c->environ[i], dir);
     struct fake_host *fh =
         fake_host_new(c->opts, (const char *const *)environ_x, dir);
     assert_non_null(fh);
@@ -478,7 +456,7 @@ static void test_case(void **state)
     } else {
         assert_non_null(strstr(err.text, c->want_text));
         if (c->want_locator != NULL) {
-            char *loc = expand(c->want_locator, dir);
+            char *loc = expand_dir(c->want_locator, dir);
             assert_string_equal(err.locator, loc);
             free(loc);
         }

@@ -22,6 +22,7 @@
 
 #include <envinject/provider.h>
 
+#include "expand.h"
 #include "host.h"
 
 extern const struct ei_provider ei_provider_etcd;
@@ -1613,33 +1614,12 @@ static size_t unescape(const char *s, size_t len, char *out)
     return n;
 }
 
-/* A growing string. */
-struct sbuf {
-    char *p;
-    size_t len, cap;
-};
-
-static void sb_put(struct sbuf *b, const char *s, size_t n)
+static void sb_puts(struct expand_buf *b, const char *s)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap != 0 ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        b->p = realloc(b->p, cap);
-        assert_non_null(b->p);
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
+    expand_put(b, s, strlen(s));
 }
 
-static void sb_puts(struct sbuf *b, const char *s)
-{
-    sb_put(b, s, strlen(s));
-}
-
-static void sb_b64(struct sbuf *b, const char *bytes, size_t n)
+static void sb_b64(struct expand_buf *b, const char *bytes, size_t n)
 {
     size_t size = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
     char *out = malloc(size);
@@ -1650,31 +1630,26 @@ static void sb_b64(struct sbuf *b, const char *bytes, size_t n)
     free(out);
 }
 
-/* "<<text>>" becomes the base64 of text (with %XX escapes), "%D" the
-   case's folder; the caller frees. */
-static char *expand(const char *tpl)
+/* "<<text>>" becomes the base64 of text (with %XX escapes). */
+static void b64_rule(struct expand_buf *b, const char *text, size_t len,
+                     void *ctx)
 {
-    struct sbuf b = {0};
-    sb_put(&b, "", 0);
-    for (const char *p = tpl; *p != '\0';) {
-        if (strncmp(p, "<<", 2) == 0) {
-            const char *end = strstr(p + 2, ">>");
-            assert_non_null(end);
-            char *raw = malloc((size_t)(end - p) + 1);
-            assert_non_null(raw);
-            size_t n = unescape(p + 2, (size_t)(end - p - 2), raw);
-            sb_b64(&b, raw, n);
-            free(raw);
-            p = end + 2;
-        } else if (strncmp(p, "%D", 2) == 0) {
-            sb_puts(&b, tmpdir);
-            p += 2;
-        } else {
-            sb_put(&b, p, 1);
-            p++;
-        }
-    }
-    return b.p;
+    (void)ctx;
+    char *raw = malloc(len + 1);
+    assert_non_null(raw);
+    sb_b64(b, raw, unescape(text, len, raw));
+    free(raw);
+}
+
+/* The template with "<<text>>" in base64 and "%D" the case's folder; the
+   caller frees. */
+static char *expand_tpl(const char *tpl)
+{
+    const struct expand_rule rules[] = {
+        {.open = "<<", .close = ">>", .fn = b64_rule},
+        {.open = "%D", .sub = tmpdir},
+    };
+    return expand(tpl, rules, sizeof rules / sizeof rules[0]);
 }
 
 /*
@@ -1687,27 +1662,27 @@ static char *expand(const char *tpl)
  *   N{...}  embedded message field N
  *   %XX     one raw byte, for malformed messages
  */
-static void pb_varint(struct sbuf *b, uint64_t v)
+static void pb_varint(struct expand_buf *b, uint64_t v)
 {
     while (v >= 0x80) {
         char c = (char)(unsigned char)(v | 0x80);
-        sb_put(b, &c, 1);
+        expand_put(b, &c, 1);
         v >>= 7;
     }
     char c = (char)(unsigned char)v;
-    sb_put(b, &c, 1);
+    expand_put(b, &c, 1);
 }
 
-static void pb_bytes_field(struct sbuf *b, unsigned long num, const char *p,
-                           size_t n)
+static void pb_bytes_field(struct expand_buf *b, unsigned long num,
+                           const char *p, size_t n)
 {
     pb_varint(b, (uint64_t)num << 3 | 2);
     pb_varint(b, n);
-    sb_put(b, p, n);
+    expand_put(b, p, n);
 }
 
 /* Encode items up to the end of spec or a '}'; returns where it stopped. */
-static const char *pb_items(const char *p, struct sbuf *out)
+static const char *pb_items(const char *p, struct expand_buf *out)
 {
     for (;;) {
         while (*p == ' ')
@@ -1717,7 +1692,7 @@ static const char *pb_items(const char *p, struct sbuf *out)
         if (*p == '%') {
             char raw;
             assert_int_equal(unescape(p, 3, &raw), 1);
-            sb_put(out, &raw, 1);
+            expand_put(out, &raw, 1);
             p += 3;
             continue;
         }
@@ -1726,8 +1701,8 @@ static const char *pb_items(const char *p, struct sbuf *out)
         assert_true(end != p && num > 0);
         p = end;
         if (*p == '{') {
-            struct sbuf sub = {0};
-            sb_put(&sub, "", 0);
+            struct expand_buf sub = {0};
+            expand_put(&sub, "", 0);
             p = pb_items(p + 1, &sub);
             assert_true(*p == '}');
             p++;
@@ -1762,23 +1737,23 @@ static const char *pb_items(const char *p, struct sbuf *out)
    frees; *len gets the length. */
 static char *pb_body(const char *spec, size_t *len)
 {
-    struct sbuf b = {0};
-    sb_put(&b, "", 0);
+    struct expand_buf b = {0};
+    expand_put(&b, "", 0);
     if (strncmp(spec, "raw:", 4) == 0) {
         char *raw = malloc(strlen(spec) + 1);
         assert_non_null(raw);
-        sb_put(&b, raw, unescape(spec + 4, strlen(spec + 4), raw));
+        expand_put(&b, raw, unescape(spec + 4, strlen(spec + 4), raw));
         free(raw);
     } else {
-        struct sbuf msg = {0};
-        sb_put(&msg, "", 0);
+        struct expand_buf msg = {0};
+        expand_put(&msg, "", 0);
         assert_true(*pb_items(spec, &msg) == '\0');
         uint32_t n = (uint32_t)msg.len;
         const char prefix[GRPC_PREFIX] = {
             0, (char)(unsigned char)(n >> 24), (char)(unsigned char)(n >> 16),
             (char)(unsigned char)(n >> 8), (char)(unsigned char)n};
-        sb_put(&b, prefix, sizeof prefix);
-        sb_put(&b, msg.p, msg.len);
+        expand_put(&b, prefix, sizeof prefix);
+        expand_put(&b, msg.p, msg.len);
         free(msg.p);
     }
     *len = b.len;
@@ -2086,7 +2061,7 @@ static void push_replies(struct fake_host *fh, const struct reply *replies)
             free(pb);
             continue;
         }
-        char *body = r->body != NULL ? expand(r->body) : NULL;
+        char *body = r->body != NULL ? expand_tpl(r->body) : NULL;
         assert_int_equal(fake_host_http_push(fh, r->status, body, r->flags), 0);
         free(body);
     }
@@ -2101,9 +2076,9 @@ static void test_case(void **state)
     char *env[ENV_N + 1] = {0};
     size_t opts_n = 0, env_n = 0;
     for (; opts_n < OPTS_N && c->opts[opts_n] != NULL; opts_n++)
-        opts[opts_n] = expand(c->opts[opts_n]);
+        opts[opts_n] = expand_tpl(c->opts[opts_n]);
     for (; env_n < ENV_N && c->environ[env_n] != NULL; env_n++)
-        env[env_n] = expand(c->environ[env_n]);
+        env[env_n] = expand_tpl(c->environ[env_n]);
     char pw[PATH_SIZE + 8];
     int pn = snprintf(pw, sizeof pw, "%s/pw", tmpdir);
     assert_true(pn > 0 && (size_t)pn < sizeof pw);
@@ -2126,8 +2101,9 @@ static void test_case(void **state)
     size_t sent = 0;
     fake_host_http_requests(fh, &sent);
     assert_int_equal(sent, 0);
-    char *want_text = c->want_text != NULL ? expand(c->want_text) : NULL;
-    char *want_loc = c->want_locator != NULL ? expand(c->want_locator) : NULL;
+    char *want_text = c->want_text != NULL ? expand_tpl(c->want_text) : NULL;
+    char *want_loc =
+        c->want_locator != NULL ? expand_tpl(c->want_locator) : NULL;
 
     if (c->want_configure != EI_OK) {
         assert_int_equal(s, c->want_configure);
@@ -2211,7 +2187,7 @@ static void many_value(char *out, size_t size, size_t i, size_t pad)
 /* A page of keys /app/kNNNNN from..to-1 (to < n: more follows). */
 static char *many_page(size_t from, size_t to, size_t n, size_t pad)
 {
-    struct sbuf b = {0};
+    struct expand_buf b = {0};
     sb_puts(&b, "{" HDR("77") ",\"kvs\":[");
     for (size_t i = from; i < to; i++) {
         char key[32], val[MANY_VALUE_MAX];

@@ -18,6 +18,7 @@
 
 #include "../fakes/host.h"
 #include "ejson.h"
+#include "expand.h"
 
 extern const struct ei_provider ei_provider_sealed;
 
@@ -125,54 +126,55 @@ static int teardown(void **state)
     return nftw(fx.dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+/* How a @{...} rule seals its text. */
+struct seal_how {
+    const struct ei_ejson_sealer *sealer;
+    bool tamper; /* change the last box character */
+};
+
+/* TEXT (a JSON string body) sealed as ctx, a struct seal_how, says. */
+static void seal_rule(struct expand_buf *b, const char *text, size_t len,
+                      void *ctx)
+{
+    const struct seal_how *how = ctx;
+    char raw[512], plain[1536];
+    size_t pl;
+    snprintf(raw, sizeof(raw), "\"%.*s\"", (int)len, text);
+    assert_int_equal(
+        ei_ejson_unquote(raw, strlen(raw), false, plain, sizeof(plain), &pl),
+        0);
+    size_t tl = ei_ejson_token_len(pl);
+    char *token = malloc(tl + 1);
+    assert_non_null(token);
+    assert_int_equal(ei_ejson_seal(how->sealer, (unsigned char *)plain, pl,
+                                   NULL, token, tl + 1),
+                     0);
+    if (how->tamper)
+        token[tl - 2] = token[tl - 2] == 'A' ? 'B' : 'A';
+    expand_put(b, token, tl);
+    free(token);
+}
+
 /*
  * Expand a file template: @{TEXT} becomes a token of TEXT (a JSON string
  * body, so \u0000 and \n work) sealed to PK9, @!{TEXT} one sealed to
  * another key, @~{TEXT} one with the last box character changed.
  */
-static char *expand(const char *tpl)
+static char *expand_sealed(const char *tpl)
 {
     unsigned char pk[32];
     assert_int_equal(ei_ejson_key_from_hex(PK9, 64, false, pk), 0);
     struct ei_ejson_sealer good, other;
     assert_int_equal(ei_ejson_sealer_init(&good, pk, NULL), 0);
     assert_int_equal(ei_ejson_sealer_init(&other, fx.wrong_pk, NULL), 0);
-    size_t cap = strlen(tpl) * 8 + 4096, w = 0;
-    char *out = malloc(cap);
-    assert_non_null(out);
-    for (const char *p = tpl; *p != '\0';) {
-        int kind = 0;
-        if (strncmp(p, "@{", 2) == 0)
-            kind = 1;
-        else if (strncmp(p, "@!{", 3) == 0)
-            kind = 2;
-        else if (strncmp(p, "@~{", 3) == 0)
-            kind = 3;
-        if (kind == 0) {
-            out[w++] = *p++;
-            continue;
-        }
-        p += kind == 1 ? 2 : 3;
-        const char *end = strchr(p, '}');
-        assert_non_null(end);
-        char raw[512], plain[1536];
-        size_t pl;
-        snprintf(raw, sizeof(raw), "\"%.*s\"", (int)(end - p), p);
-        assert_int_equal(ei_ejson_unquote(raw, strlen(raw), false, plain,
-                                          sizeof(plain), &pl),
-                         0);
-        size_t tl = ei_ejson_token_len(pl);
-        assert_true(w + tl + 1 < cap);
-        assert_int_equal(ei_ejson_seal(kind == 2 ? &other : &good,
-                                       (unsigned char *)plain, pl, NULL,
-                                       out + w, cap - w),
-                         0);
-        if (kind == 3)
-            out[w + tl - 2] = out[w + tl - 2] == 'A' ? 'B' : 'A';
-        w += tl;
-        p = end + 1;
-    }
-    out[w] = '\0';
+    struct seal_how as_is = {&good, false}, wrong = {&other, false},
+                    tampered = {&good, true};
+    const struct expand_rule rules[] = {
+        {.open = "@{", .close = "}", .fn = seal_rule, .ctx = &as_is},
+        {.open = "@!{", .close = "}", .fn = seal_rule, .ctx = &wrong},
+        {.open = "@~{", .close = "}", .fn = seal_rule, .ctx = &tampered},
+    };
+    char *out = expand(tpl, rules, sizeof rules / sizeof rules[0]);
     ei_ejson_sealer_wipe(&good);
     ei_ejson_sealer_wipe(&other);
     return out;
@@ -181,30 +183,12 @@ static char *expand(const char *tpl)
 /* %D: the fixture folder; %S: the good private key; %W: a wrong one. */
 static char *subst(const char *s)
 {
-    size_t cap = strlen(s) + 256, w = 0;
-    char *out = malloc(cap);
-    assert_non_null(out);
-    for (const char *p = s; *p != '\0'; p++) {
-        const char *ins = NULL;
-        if (p[0] == '%' && p[1] == 'D')
-            ins = fx.dir;
-        else if (p[0] == '%' && p[1] == 'S')
-            ins = SK9;
-        else if (p[0] == '%' && p[1] == 'W')
-            ins = fx.wrong_sk_hex;
-        if (ins != NULL) {
-            size_t l = strlen(ins);
-            assert_true(w + l < cap);
-            memcpy(out + w, ins, l);
-            w += l;
-            p++;
-        } else {
-            assert_true(w + 1 < cap);
-            out[w++] = *p;
-        }
-    }
-    out[w] = '\0';
-    return out;
+    const struct expand_rule rules[] = {
+        {.open = "%D", .sub = fx.dir},
+        {.open = "%S", .sub = SK9},
+        {.open = "%W", .sub = fx.wrong_sk_hex},
+    };
+    return expand(s, rules, sizeof rules / sizeof rules[0]);
 }
 
 struct sealed_case {
@@ -745,7 +729,7 @@ static void test_cases(void **state)
         snprintf(path, sizeof(path), "%s/s.ejson", fx.dir);
         unlink(path);
         if (c->file != NULL) {
-            char *data = expand(c->file);
+            char *data = expand_sealed(c->file);
             write_file("s.ejson", data, strlen(data), 0644);
             free(data);
         }
@@ -791,8 +775,7 @@ static void test_cases(void **state)
                 assert_non_null(fs.entries[k].locator);
                 assert_true(strncmp(fs.entries[k].locator, shown,
                                     sizeof(shown) - 1) == 0);
-                assert_int_equal(fs.entries[k].locator[sizeof(shown) - 1],
-                                 ':');
+                assert_int_equal(fs.entries[k].locator[sizeof(shown) - 1], ':');
             }
         } else {
             assert_int_equal(err.status, c->want);
@@ -825,7 +808,8 @@ static void test_cases(void **state)
 static void test_locators(void **state)
 {
     (void)state;
-    char *data = expand(HDR "\"environment\": {\"DB_PASSWORD\": \"@{p}\"}}");
+    char *data =
+        expand_sealed(HDR "\"environment\": {\"DB_PASSWORD\": \"@{p}\"}}");
     write_file("s.ejson", data, strlen(data), 0644);
     free(data);
     static const char *const env[] = {"ENVINJECT_PRIVATE_KEY=" SK9, NULL};

@@ -19,6 +19,7 @@
 
 #include "../fakes/host.h"
 #include "ejson.h"
+#include "expand.h"
 #include "seal.h"
 
 extern const struct ei_provider ei_provider_sealed;
@@ -168,32 +169,31 @@ static char *decrypt_text(const char *buf, size_t len)
     return d.out;
 }
 
+/* @{TEXT}: a token of TEXT sealed by the sealer ctx. */
+static void seal_rule(struct expand_buf *b, const char *text, size_t len,
+                      void *ctx)
+{
+    size_t tl = ei_ejson_token_len(len);
+    char *token = malloc(tl + 1);
+    assert_non_null(token);
+    assert_int_equal(ei_ejson_seal(ctx, (const unsigned char *)text, len, NULL,
+                                   token, tl + 1),
+                     0);
+    expand_put(b, token, tl);
+    free(token);
+}
+
 /* Expand @{TEXT} into a token of TEXT sealed to PK9 (see
    test_provider_sealed.c). */
-static char *expand(const char *tpl)
+static char *expand_sealed(const char *tpl)
 {
     unsigned char pk[32];
     assert_int_equal(ei_ejson_key_from_hex(PK9, 64, false, pk), 0);
     struct ei_ejson_sealer s;
     assert_int_equal(ei_ejson_sealer_init(&s, pk, NULL), 0);
-    size_t cap = strlen(tpl) * 8 + 4096, w = 0;
-    char *out = malloc(cap);
-    assert_non_null(out);
-    for (const char *p = tpl; *p != '\0';) {
-        if (strncmp(p, "@{", 2) != 0) {
-            out[w++] = *p++;
-            continue;
-        }
-        const char *end = strchr(p + 2, '}');
-        assert_non_null(end);
-        assert_int_equal(ei_ejson_seal(&s, (const unsigned char *)p + 2,
-                                       (size_t)(end - p - 2), NULL, out + w,
-                                       cap - w),
-                         0);
-        w += strlen(out + w);
-        p = end + 1;
-    }
-    out[w] = '\0';
+    const struct expand_rule rule = {
+        .open = "@{", .close = "}", .fn = seal_rule, .ctx = &s};
+    char *out = expand(tpl, &rule, 1);
     ei_ejson_sealer_wipe(&s);
     return out;
 }
@@ -313,9 +313,8 @@ static void test_keygen_variants(void **state)
 
     /* a missing key folder is created with its parents, 0700 each */
     cap_open(&c);
-    assert_int_equal(ei_seal_keygen(at("new/ejson/keys"), NULL, false, c.f,
-                                    &err),
-                     0);
+    assert_int_equal(
+        ei_seal_keygen(at("new/ejson/keys"), NULL, false, c.f, &err), 0);
     static const char *const made[] = {"new", "new/ejson", "new/ejson/keys"};
     for (size_t i = 0; i < N_ELEMS(made); i++) {
         assert_int_equal(stat(at(made[i]), &st), 0);
@@ -590,7 +589,7 @@ static void test_set(void **state)
         unlink(at("s.ejson"));
         char *orig = NULL;
         if (sc->file != NULL) {
-            orig = expand(sc->file);
+            orig = expand_sealed(sc->file);
             put("s.ejson", orig, 0604);
         }
         int fds[2];
