@@ -111,7 +111,8 @@ static enum ei_status env_configure_suffix(const struct ei_host *host,
     if (host->opt_list(host, "include", &include, NULL, err) < 0 ||
         host->opt_string(host, "prefix", &prefix, err) < 0)
         return err != NULL && err->status != EI_OK ? err->status : EI_BADCONFIG;
-    if (include == NULL && prefix == NULL)
+    /* "" starts every name, so it selects nothing */
+    if (include == NULL && (prefix == NULL || prefix[0] == '\0'))
         return host->error(host, err, EI_BADCONFIG, 0, "file_suffix",
                            "file_suffix needs include or prefix, which "
                            "select the variables that may be read from "

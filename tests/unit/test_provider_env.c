@@ -276,6 +276,11 @@ static const struct env_case cases[] = {
      .opts = {"file_suffix=_FILE"},
      .want_configure = EI_BADCONFIG,
      .want_text = "file_suffix needs include or prefix"},
+    /* an empty prefix starts every name: it selects nothing */
+    {.name = "bad-option-suffix-empty-prefix-is-no-filter",
+     .opts = {"file_suffix=_FILE", "prefix="},
+     .want_configure = EI_BADCONFIG,
+     .want_text = "file_suffix needs include or prefix"},
     {.name = "bad-option-suffix-exclude-is-no-filter",
      .opts = {"file_suffix=_FILE", "exclude=SSL_*"},
      .want_configure = EI_BADCONFIG,
