@@ -19,7 +19,10 @@
  * Variables that hold credentials by convention, secret unless plain_keys
  * names them: first those that envinject's providers and the tools next
  * to it read themselves, then the usual name patterns.  An inherited
- * environment is what CI logs print, so the list errs on the secret side.
+ * environment is what CI logs print, so the list errs on the secret side;
+ * the patterns are whole-name globs, so *_AUTH leaves OAUTH_AUTH_URL
+ * alone.  Every list is matched without regard to case: Terraform's
+ * TF_VAR_db_password keeps the case of the variable it sets.
  */
 static const char *const env_secret_default[] = {
     "VAULT_TOKEN",
@@ -37,12 +40,26 @@ static const char *const env_secret_default[] = {
     "PGPASSWORD",
     "MYSQL_PWD",
     "SECRET_KEY",
+    "SECRET_KEY_BASE",
+    "DATABASE_URL",
+    "TOKEN",
+    "PASSWORD",
+    "SECRET",
+    "API_KEY",
     "*_TOKEN",
     "*_SECRET",
     "*_SECRET_KEY",
+    "*_SECRET_ACCESS_KEY",
     "*_PASSWORD",
+    "*_PASSWD",
+    "*_PASS",
+    "*_PWD",
     "*_API_KEY",
     "*_PRIVATE_KEY",
+    "*_JWT",
+    "*_CREDENTIALS",
+    "*_AUTH",
+    "*_DSN",
     NULL,
 };
 
@@ -150,7 +167,7 @@ static enum ei_status env_configure(const struct ei_host *host, void **statep,
 static bool env_glob_any(const char *const *globs, const char *name)
 {
     for (; globs != NULL && *globs != NULL; globs++)
-        if (fnmatch(*globs, name, 0) == 0)
+        if (fnmatch(*globs, name, FNM_CASEFOLD) == 0)
             return true;
     return false;
 }

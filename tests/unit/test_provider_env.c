@@ -27,9 +27,9 @@ extern const struct ei_provider ei_provider_env;
 #define CANARY    "EI_CANARY_c0ffee"
 #define PATH_SIZE 512
 #define OPTS_N    5
-#define ENV_N     12
+#define ENV_N     24
 #define FILES_N   3
-#define WANT_N    12
+#define WANT_N    24
 #define DL_NONE   0  /* no deadline given to fetch */
 #define DL_PASSED -1 /* a deadline already passed */
 #define DL_LATER  60000
@@ -201,7 +201,7 @@ static const struct env_case cases[] = {
      .opts = {"file_suffix=_FILE", "include=*"},
      .environ = {"TOKEN_FILE=", "TOKEN=t"},
      .entries = {{"TOKEN_FILE", "", 0, V, "$TOKEN_FILE"},
-                 {"TOKEN", "t", 0, V, "$TOKEN"}}},
+                 {"TOKEN", "t", 0, S, "$TOKEN"}}},
     {.name = "file-suffix-bare-suffix-is-plain",
      .opts = {"file_suffix=_FILE", "include=*"},
      .environ = {"_FILE=%D/pw"},
@@ -346,6 +346,45 @@ static const struct env_case cases[] = {
                  {"LD_SDK_KEY", CANARY, 0, S, "$LD_SDK_KEY"},
                  {"AZURE_CLIENT_SECRET", CANARY, 0, S, "$AZURE_CLIENT_SECRET"},
                  {"MY_PRIVATE_KEY", CANARY, 0, S, "$MY_PRIVATE_KEY"}}},
+    /* whatever the case, and the usual names without a prefix too */
+    {.name = "secret-by-convention-more-names",
+     .environ = {"TF_VAR_db_password=" CANARY, "token=" CANARY,
+                 "PASSWORD=" CANARY, "SECRET=" CANARY, "API_KEY=" CANARY,
+                 "MINIO_SECRET_ACCESS_KEY=" CANARY,
+                 "SECRET_KEY_BASE=" CANARY, "FTP_PASSWD=" CANARY,
+                 "SMTP_PASS=" CANARY, "DB_PWD=" CANARY,
+                 "SESSION_JWT=" CANARY, "GOOGLE_CREDENTIALS=" CANARY,
+                 "NPM_AUTH=" CANARY, "SENTRY_DSN=" CANARY,
+                 "DATABASE_URL=" CANARY, "OAUTH_AUTH_URL=https://a",
+                 "PWD=/srv", "PASSWORD_FILE=/x", "BYPASS=1",
+                 "TOKEN_TTL=60", "AUTH_MODE=oidc"},
+     .entries = {{"TF_VAR_db_password", CANARY, 0, S, "$TF_VAR_db_password"},
+                 {"token", CANARY, 0, S, "$token"},
+                 {"PASSWORD", CANARY, 0, S, "$PASSWORD"},
+                 {"SECRET", CANARY, 0, S, "$SECRET"},
+                 {"API_KEY", CANARY, 0, S, "$API_KEY"},
+                 {"MINIO_SECRET_ACCESS_KEY", CANARY, 0, S,
+                  "$MINIO_SECRET_ACCESS_KEY"},
+                 {"SECRET_KEY_BASE", CANARY, 0, S, "$SECRET_KEY_BASE"},
+                 {"FTP_PASSWD", CANARY, 0, S, "$FTP_PASSWD"},
+                 {"SMTP_PASS", CANARY, 0, S, "$SMTP_PASS"},
+                 {"DB_PWD", CANARY, 0, S, "$DB_PWD"},
+                 {"SESSION_JWT", CANARY, 0, S, "$SESSION_JWT"},
+                 {"GOOGLE_CREDENTIALS", CANARY, 0, S, "$GOOGLE_CREDENTIALS"},
+                 {"NPM_AUTH", CANARY, 0, S, "$NPM_AUTH"},
+                 {"SENTRY_DSN", CANARY, 0, S, "$SENTRY_DSN"},
+                 {"DATABASE_URL", CANARY, 0, S, "$DATABASE_URL"},
+                 {"OAUTH_AUTH_URL", "https://a", 0, V, "$OAUTH_AUTH_URL"},
+                 {"PWD", "/srv", 0, V, "$PWD"},
+                 {"PASSWORD_FILE", "/x", 0, V, "$PASSWORD_FILE"},
+                 {"BYPASS", "1", 0, V, "$BYPASS"},
+                 {"TOKEN_TTL", "60", 0, V, "$TOKEN_TTL"},
+                 {"AUTH_MODE", "oidc", 0, V, "$AUTH_MODE"}}},
+    {.name = "plain-keys-match-whatever-the-case",
+     .opts = {"plain_keys=tf_var_*", "secret_keys=session_*"},
+     .environ = {"TF_VAR_db_password=x", "SESSION_ID=" CANARY},
+     .entries = {{"TF_VAR_db_password", "x", 0, V, "$TF_VAR_db_password"},
+                 {"SESSION_ID", CANARY, 0, S, "$SESSION_ID"}}},
     {.name = "secret-keys-adds-plain-keys-removes",
      .opts = {"secret_keys=SESSION_*", "plain_keys=CI_*", "plain_keys=X_*"},
      .environ = {"SESSION_ID=" CANARY, "CI_JOB_TOKEN=job", "X_TOKEN=x",
