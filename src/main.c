@@ -573,8 +573,7 @@ static void init_undo(const char *made, const char *made_dir)
    *made_dir the folder when this call created that: a failed init removes
    them again (init_undo). */
 static int init_defaults(const char *conf_path, int dir_len, char *made,
-                         char *made_dir, size_t made_size,
-                         struct ei_error *err)
+                         char *made_dir, size_t made_size, struct ei_error *err)
 {
     made[0] = '\0';
     made_dir[0] = '\0';
@@ -590,8 +589,8 @@ static int init_defaults(const char *conf_path, int dir_len, char *made,
     else if (errno != EEXIST)
         return ei_error_set(err, EI_OSERR, errno, NULL, dir, "cannot create"),
                -1;
-    int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                  0644);
+    int fd =
+        open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) {
         if (errno == EEXIST)
             return 0;
@@ -643,8 +642,7 @@ static int cmd_init(struct ei_args *a)
                      "already exists (use init --force to overwrite)");
         return fail(&err);
     }
-    if (init_defaults(path, dir_len, made, made_dir, sizeof(made), &err) !=
-        0)
+    if (init_defaults(path, dir_len, made, made_dir, sizeof(made), &err) != 0)
         return fail(&err);
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
