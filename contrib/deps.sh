@@ -32,25 +32,35 @@ $as_root apt-get update >"$log" 2>&1 || fail "apt-get update"
 
 # policy-rc.d answers 101 ("not allowed") to every service start during the
 # install, the documented way to keep a package's daemon from starting; one
-# that the machine already has is left alone.
-policy=/usr/sbin/policy-rc.d
+# that the machine already has is left alone.  The one written here goes
+# however the script ends (a failure, ^C, kill): left behind, it would keep
+# every service of every later install from starting.  POLICY_RC_D is for
+# the test (tests/integration/deps.sh).
+policy=${POLICY_RC_D:-/usr/sbin/policy-rc.d}
 own_policy=""
+drop_policy() {
+    [ -z "$own_policy" ] || $as_root rm -f "$policy"
+    own_policy=""
+}
+trap drop_policy EXIT
+trap 'drop_policy; exit 130' INT
+trap 'drop_policy; exit 143' TERM
 case " $(echo $missing) " in
 *" etcd-server "*)
     if [ ! -e "$policy" ]; then
+        # set first: a signal between writing and chmod still removes it
+        own_policy=1
         printf '#!/bin/sh\nexit 101\n' | $as_root tee "$policy" >/dev/null &&
-            $as_root chmod 755 "$policy" && own_policy=1
+            $as_root chmod 755 "$policy"
     fi
     ;;
 esac
 # shellcheck disable=SC2086
 DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -q \
-    $missing >>"$log" 2>&1 || {
-    [ -z "$own_policy" ] || $as_root rm -f "$policy"
-    fail "apt-get install"
-}
-[ -z "$own_policy" ] || $as_root rm -f "$policy"
-if [ -n "$own_policy" ] && [ -d /run/systemd/system ]; then
+    $missing >>"$log" 2>&1 || fail "apt-get install"
+wrote_policy=$own_policy
+drop_policy
+if [ -n "$wrote_policy" ] && [ -d /run/systemd/system ]; then
     $as_root systemctl disable --now etcd.service >>"$log" 2>&1 || true
     echo "deps: etcd.service disabled (the tests start their own etcd)"
 fi

@@ -108,6 +108,25 @@ static enum ei_status file_configure(const struct ei_host *h, void **statep,
     return EI_OK;
 }
 
+/* The most bytes that the files a libconfig file includes may hold
+   together, as much as one file the host reads. */
+#define FILE_INCLUDED_MAX (64u * 1024 * 1024)
+
+/* An included file goes to the secret store too: it may hold a secret. */
+static enum ei_status file_read_included(void *ctx, const char *path,
+                                         struct ei_buf *out,
+                                         struct ei_error *err)
+{
+    const struct file_state *st = ctx;
+    return st->host->read_file(st->host, path, EI_READ_SECRET, out, err);
+}
+
+static void file_release_included(void *ctx, struct ei_buf *buf)
+{
+    const struct file_state *st = ctx;
+    st->host->buf_free(st->host, buf);
+}
+
 static int file_forward(void *ctx, const char *const *name, size_t name_n,
                         const char *value, size_t value_len, int line,
                         unsigned flags, struct ei_error *err)
@@ -135,10 +154,19 @@ static enum ei_status file_fetch(void *state, struct ei_sink *sink,
         return rc;
     struct file_emit fe = {.st = st, .sink = sink};
     switch (st->format) {
-    case FILE_LIBCONFIG:
-        rc = ei_cfgflat_parse(buf.data, buf.len, st->display, st->dir,
+    case FILE_LIBCONFIG: {
+        const struct ei_cfgscan_includes inc = {
+            .dir = st->dir,
+            .absolute_in_dir = true,
+            .max_len = FILE_INCLUDED_MAX,
+            .read = file_read_included,
+            .release = file_release_included,
+            .ctx = st,
+        };
+        rc = ei_cfgflat_parse(buf.data, buf.len, st->display, &inc,
                               file_forward, &fe, err);
         break;
+    }
     case FILE_JSON:
         rc = ei_jsonflat_parse(buf.data, buf.len, st->display, file_forward,
                                &fe, err);

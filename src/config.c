@@ -753,6 +753,21 @@ static int read_top(struct ei_config *cfg, config_t *lc, struct ei_error *err)
     return 0;
 }
 
+/* An @include target of envinject.conf: a regular file, opened without
+   blocking, as the file itself. */
+static enum ei_status read_included(void *ctx, const char *path,
+                                    struct ei_buf *out, struct ei_error *err)
+{
+    (void)ctx;
+    return ei_readfile(path, 0, CONFIG_FILE_MAX, out, err);
+}
+
+static void release_included(void *ctx, struct ei_buf *buf)
+{
+    (void)ctx;
+    ei_readfile_free(buf);
+}
+
 static int read_file(struct ei_config *cfg, struct ei_error *err)
 {
     /* ei_readfile takes regular files only: libconfig's own fopen of a
@@ -763,8 +778,16 @@ static int read_file(struct ei_config *cfg, struct ei_error *err)
     char *text = NULL;
     size_t text_len = 0;
     struct ei_error serr = {0};
-    enum ei_status scanned =
-        ei_cfgscan(buf.data, buf.len, cfg->path, &text, &text_len, &serr);
+    /* libconfig opens included files itself: read_file's libconfig call
+       below leaves include_dir unset and runs inside cfg->dir, so a
+       relative name is taken in that folder, an absolute one as it is */
+    const struct ei_cfgscan_includes inc = {.dir = cfg->dir,
+                                            .absolute_in_dir = false,
+                                            .max_len = CONFIG_FILE_MAX,
+                                            .read = read_included,
+                                            .release = release_included};
+    enum ei_status scanned = ei_cfgscan_with_includes(
+        buf.data, buf.len, cfg->path, &inc, &text, &text_len, &serr);
     ei_readfile_free(&buf);
     if (scanned == EI_NOMEM)
         return nomem(err), -1;

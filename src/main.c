@@ -558,28 +558,45 @@ static int init_write(int fd, const char *text, size_t len, const char *path,
     return 0;
 }
 
+/* Remove what init_defaults created (either may be ""): a failed init
+   leaves the folder as it found it. */
+static void init_undo(const char *made, const char *made_dir)
+{
+    if (made[0] != '\0')
+        unlink(made);
+    if (made_dir[0] != '\0')
+        rmdir(made_dir);
+}
+
 /* Create DIR/config/defaults.cfg unless it exists (never overwritten, not
-   even by --force).  *made tells whether this call created it. */
+   even by --force).  *made names the file when this call created it, and
+   *made_dir the folder when this call created that: a failed init removes
+   them again (init_undo). */
 static int init_defaults(const char *conf_path, int dir_len, char *made,
-                         size_t made_size, struct ei_error *err)
+                         char *made_dir, size_t made_size, struct ei_error *err)
 {
     made[0] = '\0';
+    made_dir[0] = '\0';
     char dir[PATH_MAX], file[PATH_MAX];
     if (snprintf(dir, sizeof(dir), "%.*sconfig", dir_len, conf_path) >=
             (int)sizeof(dir) ||
         snprintf(file, sizeof(file), "%s/defaults.cfg", dir) >=
-            (int)sizeof(file))
+            (int)sizeof(file) ||
+        strlen(file) >= made_size)
         return ei_error_set(err, EI_USAGE, 0, NULL, NULL, "path too long"), -1;
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+    if (mkdir(dir, 0755) == 0)
+        snprintf(made_dir, made_size, "%s", dir);
+    else if (errno != EEXIST)
         return ei_error_set(err, EI_OSERR, errno, NULL, dir, "cannot create"),
                -1;
-    int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                  0644);
+    int fd =
+        open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) {
         if (errno == EEXIST)
             return 0;
-        return ei_error_set(err, EI_OSERR, errno, NULL, file, "cannot create"),
-               -1;
+        ei_error_set(err, EI_OSERR, errno, NULL, file, "cannot create");
+        init_undo(made, made_dir);
+        return -1;
     }
     int rc = init_write(fd, starter_defaults, sizeof(starter_defaults) - 1,
                         file, err);
@@ -587,9 +604,10 @@ static int init_defaults(const char *conf_path, int dir_len, char *made,
         ei_error_set(err, EI_OSERR, errno, NULL, file, "cannot write");
         rc = -1;
     }
-    if (rc != 0)
+    if (rc != 0) {
         unlink(file);
-    else
+        init_undo(made, made_dir);
+    } else
         snprintf(made, made_size, "%s", file);
     return rc;
 }
@@ -599,8 +617,9 @@ static int init_defaults(const char *conf_path, int dir_len, char *made,
  * only once it is complete: a full disk or a size limit never leaves a
  * half-written configuration behind, and --force replaces the old file in
  * one step.  Without --force, link() refuses an existing file atomically.
- * The defaults file the starter names is created first when missing, and
- * removed again when the configuration cannot be written.
+ * The defaults file the starter names (and its config/ folder) is created
+ * first when missing, and removed again when the configuration cannot be
+ * written.
  */
 static int cmd_init(struct ei_args *a)
 {
@@ -609,7 +628,7 @@ static int cmd_init(struct ei_args *a)
         return rc;
     const char *path = a->config != NULL ? a->config : "envinject.conf";
     struct ei_error err = {0};
-    char tmp[PATH_MAX], made[PATH_MAX];
+    char tmp[PATH_MAX], made[PATH_MAX], made_dir[PATH_MAX];
     const char *slash = strrchr(path, '/');
     int dir_len = slash != NULL ? (int)(slash - path + 1) : 0;
     if (snprintf(tmp, sizeof(tmp), "%.*s.envinject.conf.XXXXXX", dir_len,
@@ -623,7 +642,7 @@ static int cmd_init(struct ei_args *a)
                      "already exists (use init --force to overwrite)");
         return fail(&err);
     }
-    if (init_defaults(path, dir_len, made, sizeof(made), &err) != 0)
+    if (init_defaults(path, dir_len, made, made_dir, sizeof(made), &err) != 0)
         return fail(&err);
     int fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
@@ -649,8 +668,7 @@ static int cmd_init(struct ei_args *a)
         unlink(tmp); /* after link, or after a failure; gone after rename */
     }
     if (err.status != EI_OK) {
-        if (made[0] != '\0')
-            unlink(made);
+        init_undo(made, made_dir);
         return fail(&err);
     }
     if (made[0] != '\0')

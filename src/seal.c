@@ -60,9 +60,9 @@ static int seal_make_keydir(char *path, size_t dir_len, struct ei_error *err)
         *p = '\0';
         if (mkdir(path, 0700) != 0 && errno != EEXIST) {
             int e = errno;
-            ei_error_set(err, e == EACCES || e == EPERM ? EI_DENIED
-                                                        : EI_IOERROR,
-                         e, NULL, path,
+            /* EI_IOERROR for EACCES too: a key file in an existing folder
+               that is not writable fails the same way (exit 66) */
+            ei_error_set(err, EI_IOERROR, e, NULL, path,
                          "cannot create the key folder (give another with "
                          "-k DIR or EJSON_KEYDIR)");
             rc = -1;

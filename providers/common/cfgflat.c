@@ -331,9 +331,11 @@ static unsigned cf_find_include(const char *buf, size_t len)
 }
 
 enum ei_status ei_cfgflat_parse(const char *buf, size_t len, const char *file,
-                                const char *include_dir, ei_emit_fn emit,
-                                void *ctx, struct ei_error *err)
+                                const struct ei_cfgscan_includes *inc,
+                                ei_emit_fn emit, void *ctx,
+                                struct ei_error *err)
 {
+    const char *include_dir = inc != NULL ? inc->dir : NULL;
     struct cf_walk w = {.file = file != NULL ? file : CF_NO_NAME,
                         .include_dir = include_dir,
                         .emit = emit,
@@ -347,8 +349,15 @@ enum ei_status ei_cfgflat_parse(const char *buf, size_t len, const char *file,
         return EI_OK;
     char *text = NULL;
     size_t text_len = 0;
-    enum ei_status scanned =
-        ei_cfgscan(buf, len, w.file, &text, &text_len, err);
+    /* libconfig 1.5 puts include_dir in front of absolute names too */
+    struct ei_cfgscan_includes in_dir = {0};
+    if (include_dir != NULL) {
+        in_dir = *inc;
+        in_dir.absolute_in_dir = true;
+    }
+    enum ei_status scanned = ei_cfgscan_with_includes(
+        buf, len, w.file, include_dir != NULL ? &in_dir : NULL, &text,
+        &text_len, err);
     if (scanned != EI_OK)
         return scanned;
     if (include_dir == NULL) {

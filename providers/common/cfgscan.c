@@ -21,8 +21,9 @@
 /* The longest integer literal converted; any longer one is out of range
    (a sign, 20 digits or "0x" and 16 hex digits fit with room to spare). */
 #define CS_NUM_MAX 64
-/* The shortest literal that needs an L: "2147483648", "0x80000000". */
-#define CS_WIDE_MIN 10
+/* The directive libconfig 1.5 acts on at the start of a line, after
+   blanks: ^[ \t]*@include[ \t]+" (its scanner.l). */
+#define CS_INCLUDE "@include"
 
 /*
  * The token classes below follow libconfig's scanner: names are
@@ -32,18 +33,43 @@
  * Only what could hide an integer, a '=' or an escape is told apart; the
  * grammar stays libconfig's to judge.
  */
+/* What the top text and every file it includes share. */
+struct cs_shared {
+    const struct ei_cfgscan_includes *inc;
+    size_t settings;
+    size_t includes;
+    size_t included_len;
+};
+
+/* Where an array began, to scan it again when an integer in it turns out
+   to need an L (libconfig wants one type in an array). */
+struct cs_array {
+    bool open;
+    bool force_wide; /* the second pass: every integer gets an L */
+    bool wide, narrow;
+    size_t i, o, settings;
+    unsigned line;
+};
+
 struct cs_scan {
     const char *buf;
     size_t len;
     size_t i;
     unsigned line;
-    char *out;
+    char *out; /* NULL for an included file: only checked */
     size_t o;
     size_t cap;
-    size_t settings;
+    unsigned depth; /* 0: the top text */
+    struct cs_shared *shared;
+    struct cs_array arr;
     const char *file;
     struct ei_error *err;
 };
+
+static enum ei_status cs_text(const char *buf, size_t len, const char *file,
+                              unsigned depth, struct cs_shared *shared,
+                              char **out, size_t *out_len,
+                              struct ei_error *err);
 
 static bool cs_is_digit(char c)
 {
@@ -87,7 +113,8 @@ static void cs_copy(struct cs_scan *s, size_t end)
     for (; s->i < end; s->i++) {
         if (s->buf[s->i] == '\n')
             s->line++;
-        s->out[s->o++] = s->buf[s->i];
+        if (s->out != NULL)
+            s->out[s->o++] = s->buf[s->i];
     }
 }
 
@@ -162,12 +189,18 @@ static enum ei_status cs_number(struct cs_scan *s)
         end++;
     bool wide = end > k;
 
+    /* leading zeros change nothing (libconfig reads 0010 as 10) */
+    size_t sig = digits;
+    while (sig + 1 < k && b[sig] == '0')
+        sig++;
     char num[CS_NUM_MAX + 1];
-    bool in_range = k - start <= CS_NUM_MAX;
+    size_t head = digits - start, num_len = head + (k - sig);
+    bool in_range = num_len <= CS_NUM_MAX;
     bool fits_int = false;
     if (in_range) {
-        memcpy(num, b + start, k - start);
-        num[k - start] = '\0';
+        memcpy(num, b + start, head);
+        memcpy(num + head, b + sig, k - sig);
+        num[num_len] = '\0';
         errno = 0;
         if (hex) {
             unsigned long long v = strtoull(num + 2, NULL, 16);
@@ -186,12 +219,159 @@ static enum ei_status cs_number(struct cs_scan *s)
                         "an integer of %zu characters is out of the "
                         "64-bit range",
                         k - start);
+    bool add_l = !wide && (!fits_int || (s->arr.open && s->arr.force_wide));
+    if (s->arr.open) {
+        s->arr.wide |= wide || add_l;
+        s->arr.narrow |= !wide && !add_l;
+    }
+    if (add_l && s->out == NULL)
+        return cs_error(s, "an integer outside the 32-bit range needs the L "
+                           "suffix in an included file, which libconfig "
+                           "reads itself");
     cs_copy(s, end);
-    if (!wide && !fits_int) {
+    if (add_l) {
         if (s->o >= s->cap)
             return cs_error(s, "too many integers wider than 32 bits");
         s->out[s->o++] = 'L';
     }
+    return EI_OK;
+}
+
+/*
+ * '[' or ']' at s->i.  An array whose integers are of both widths is read
+ * again from its '[' with an L on every integer: libconfig refuses
+ * [2147483648L, 1] as "mismatched element type in array".  Arrays do not
+ * nest in libconfig, so one saved position is enough.
+ */
+static enum ei_status cs_bracket(struct cs_scan *s)
+{
+    struct cs_array *a = &s->arr;
+    if (s->buf[s->i] == '[') {
+        if (!a->open) {
+            bool force = a->force_wide;
+            *a = (struct cs_array){.open = true,
+                                   .force_wide = force,
+                                   .i = s->i,
+                                   .o = s->o,
+                                   .settings = s->shared->settings,
+                                   .line = s->line};
+        }
+    } else if (a->open) {
+        if (a->wide && a->narrow && !a->force_wide) {
+            if (s->out == NULL)
+                return cs_error(s, "an array mixes integers with and without "
+                                   "the L suffix in an included file, which "
+                                   "libconfig reads itself: give every one "
+                                   "an L");
+            s->i = a->i;
+            s->o = a->o;
+            s->line = a->line;
+            s->shared->settings = a->settings;
+            *a = (struct cs_array){.force_wide = true};
+            return EI_OK;
+        }
+        *a = (struct cs_array){0};
+    }
+    cs_copy(s, s->i + 1);
+    return EI_OK;
+}
+
+static bool cs_is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* Whether an @include directive starts at s->i: only blanks before it on
+   its line, blanks and a '"' after the keyword. */
+static bool cs_at_include(const struct cs_scan *s, size_t *name_start)
+{
+    const size_t kw_len = sizeof(CS_INCLUDE) - 1;
+    if (s->len - s->i < kw_len ||
+        memcmp(s->buf + s->i, CS_INCLUDE, kw_len) != 0)
+        return false;
+    for (size_t j = s->i; j > 0 && s->buf[j - 1] != '\n'; j--)
+        if (!cs_is_blank(s->buf[j - 1]))
+            return false;
+    size_t j = s->i + kw_len;
+    if (j >= s->len || !cs_is_blank(s->buf[j]))
+        return false;
+    while (j < s->len && cs_is_blank(s->buf[j]))
+        j++;
+    if (j >= s->len || s->buf[j] != '"')
+        return false;
+    *name_start = j + 1;
+    return true;
+}
+
+/*
+ * The @include at s->i: the name as libconfig 1.5 takes it (\\ and \"
+ * are the only escapes), resolved as libconfig will open it, then read
+ * and checked like the top text.  An unterminated name is left to
+ * libconfig's parser.
+ */
+static enum ei_status cs_include(struct cs_scan *s, size_t name_start)
+{
+    const struct ei_cfgscan_includes *inc = s->shared->inc;
+    char name[PATH_MAX];
+    size_t n = 0, j = name_start;
+    bool too_long = false;
+    while (j < s->len && s->buf[j] != '"') {
+        char c = s->buf[j];
+        if (c == '\\' && j + 1 < s->len &&
+            (s->buf[j + 1] == '\\' || s->buf[j + 1] == '"'))
+            c = s->buf[++j];
+        if (n + 1 < sizeof name)
+            name[n++] = c;
+        else
+            too_long = true;
+        j++;
+    }
+    name[n] = '\0';
+    if (j >= s->len) {
+        cs_copy(s, s->len);
+        return EI_OK;
+    }
+    if (s->depth >= EI_CFGSCAN_MAX_DEPTH)
+        return cs_error(s, CS_INCLUDE " nested more than %d levels deep",
+                        EI_CFGSCAN_MAX_DEPTH);
+    if (++s->shared->includes > EI_CFGSCAN_MAX_INCLUDES)
+        return cs_error(s, "more than %d " CS_INCLUDE " directives",
+                        EI_CFGSCAN_MAX_INCLUDES);
+    char path[PATH_MAX];
+    int w;
+    if (inc->dir == NULL || (name[0] == '/' && !inc->absolute_in_dir))
+        w = snprintf(path, sizeof path, "%s", name);
+    else
+        w = snprintf(path, sizeof path, "%s/%s", inc->dir, name);
+    if (too_long || w < 0 || (size_t)w >= sizeof path)
+        return cs_error(s, CS_INCLUDE " names a path longer than %d bytes",
+                        PATH_MAX - 1);
+
+    struct ei_buf buf = {0};
+    struct ei_error rerr = {0};
+    enum ei_status st = inc->read(inc->ctx, path, &buf, &rerr);
+    if (st == EI_NOTFOUND) {
+        /* libconfig says "cannot open include file" at this line */
+        st = EI_OK;
+    } else if (st != EI_OK) {
+        /* an error recorded before this one wins */
+        if (s->err != NULL && s->err->status == EI_OK)
+            *s->err = rerr;
+    } else {
+        s->shared->included_len += buf.len;
+        if (s->shared->included_len > inc->max_len)
+            st = ei_parse_error(s->err, EI_BADDATA, path,
+                                "the included files hold more than %zu "
+                                "bytes together",
+                                inc->max_len);
+        else
+            st = cs_text(buf.data, buf.len, path, s->depth + 1, s->shared, NULL,
+                         NULL, s->err);
+        inc->release(inc->ctx, &buf);
+    }
+    if (st != EI_OK)
+        return st;
+    cs_copy(s, j + 1);
     return EI_OK;
 }
 
@@ -202,12 +382,13 @@ static enum ei_status cs_run(struct cs_scan *s)
         char c = b[s->i];
         char next = s->i + 1 < s->len ? b[s->i + 1] : '\0';
         enum ei_status st = EI_OK;
+        size_t name_start = 0;
         if (c == '#' || (c == '/' && (next == '/' || next == '*'))) {
             cs_comment(s);
         } else if (c == '"') {
             st = cs_string(s);
         } else if (c == '=' || c == ':') {
-            if (++s->settings > EI_CFGSCAN_MAX_SETTINGS)
+            if (++s->shared->settings > EI_CFGSCAN_MAX_SETTINGS)
                 return cs_error(s,
                                 "more than %d settings, which libconfig "
                                 "reads in quadratic time: use JSON or "
@@ -223,6 +404,11 @@ static enum ei_status cs_run(struct cs_scan *s)
                    ((c == '+' || c == '-') &&
                     (cs_is_digit(next) || next == '.'))) {
             st = cs_number(s);
+        } else if (c == '[' || c == ']') {
+            st = cs_bracket(s);
+        } else if (c == '@' && s->shared->inc != NULL &&
+                   cs_at_include(s, &name_start)) {
+            st = cs_include(s, name_start);
         } else {
             cs_copy(s, s->i + 1);
         }
@@ -232,15 +418,18 @@ static enum ei_status cs_run(struct cs_scan *s)
     return EI_OK;
 }
 
-enum ei_status ei_cfgscan(const char *buf, size_t len, const char *file,
-                          char **out, size_t *out_len, struct ei_error *err)
+/* Scan one text: the top one into *out (out NULL: an included file,
+   only checked). */
+static enum ei_status cs_text(const char *buf, size_t len, const char *file,
+                              unsigned depth, struct cs_shared *shared,
+                              char **out, size_t *out_len, struct ei_error *err)
 {
-    *out = NULL;
-    *out_len = 0;
     struct cs_scan s = {.buf = buf,
                         .len = len,
                         .line = 1,
-                        .file = file != NULL ? file : CS_NO_NAME,
+                        .depth = depth,
+                        .shared = shared,
+                        .file = file,
                         .err = err};
     if (buf == NULL && len > 0)
         return ei_parse_error(err, EI_INTERNAL, s.file,
@@ -252,22 +441,45 @@ enum ei_status ei_cfgscan(const char *buf, size_t len, const char *file,
             s.line += *p == '\n';
         return cs_error(&s, "text holds a NUL byte");
     }
-    /* every added L follows a literal of CS_WIDE_MIN characters or more */
-    if (len > (SIZE_MAX - 1) / 2)
+    if (out == NULL)
+        return cs_run(&s);
+    /* an added L follows an integer and at least one more character (a
+       separator or ']'): one in an array, where every integer may get
+       one; elsewhere only after ten characters or more */
+    if (len > (SIZE_MAX - 2) / 2)
         return ei_parse_error(err, EI_NOMEM, s.file, "out of memory");
-    s.cap = len + len / CS_WIDE_MIN + 1;
+    s.cap = len + len / 2 + 1;
     s.out = malloc(s.cap + 1);
     if (s.out == NULL)
         return ei_parse_error(err, EI_NOMEM, s.file, "out of memory");
     enum ei_status st = cs_run(&s);
     if (st != EI_OK) {
-        ei_cfgscan_free(s.out, s.o);
+        ei_cfgscan_free(s.out, s.cap);
         return st;
     }
     s.out[s.o] = '\0';
     *out = s.out;
     *out_len = s.o;
     return EI_OK;
+}
+
+enum ei_status ei_cfgscan_with_includes(const char *buf, size_t len,
+                                        const char *file,
+                                        const struct ei_cfgscan_includes *inc,
+                                        char **out, size_t *out_len,
+                                        struct ei_error *err)
+{
+    *out = NULL;
+    *out_len = 0;
+    struct cs_shared shared = {.inc = inc};
+    return cs_text(buf, len, file != NULL ? file : CS_NO_NAME, 0, &shared, out,
+                   out_len, err);
+}
+
+enum ei_status ei_cfgscan(const char *buf, size_t len, const char *file,
+                          char **out, size_t *out_len, struct ei_error *err)
+{
+    return ei_cfgscan_with_includes(buf, len, file, NULL, out, out_len, err);
 }
 
 void ei_cfgscan_free(char *text, size_t len)

@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "cfgflat.h"
+#include "readfile.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_WANT     16
@@ -49,6 +51,29 @@ static struct cap cap;
 static char *scratch[4];
 /* The folder holding the included files, made by the group setup. */
 static char inc_dir[] = "/tmp/test_cfgflat.XXXXXX";
+/* What the included files may hold together. */
+#define INC_MAX (1024 * 1024)
+
+/* Included files are read as the file provider reads them (the host's
+   read_file is ei_readfile; the secret store is not needed here). */
+static enum ei_status inc_read(void *ctx, const char *path, struct ei_buf *out,
+                               struct ei_error *err)
+{
+    (void)ctx;
+    return ei_readfile(path, 0, INC_MAX, out, err);
+}
+
+static void inc_release(void *ctx, struct ei_buf *buf)
+{
+    (void)ctx;
+    ei_readfile_free(buf);
+}
+
+static const struct ei_cfgscan_includes inc_opts = {.dir = inc_dir,
+                                                    .absolute_in_dir = true,
+                                                    .max_len = INC_MAX,
+                                                    .read = inc_read,
+                                                    .release = inc_release};
 
 static const struct {
     const char *name;
@@ -58,7 +83,16 @@ static const struct {
     {"bad.cfg", "bad = ;\n"},
     {"nest.cfg", "# includes another\n@include \"a.cfg\"\n"},
     {"inf.cfg", "\n\nf = 1e999;\n"},
+    /* issue 10 follow-up: included files get the checks of the top one */
+    {"nul.cfg", "a = 1;\nb = \"x\\x00y\";\n"},
+    {"big.cfg", "b = 99999999999999999999;\n"},
+    {"wide.cfg", "b = 2147483648;\n"},
+    {"mixed.cfg", "a = [2147483648L, 1];\n"},
+    {"outer.cfg", "x = 1;\n  @include \"fifo.cfg\"\n"},
+    {"self.cfg", "@include \"self.cfg\"\n"},
 };
+/* Settings in many.cfg: two inclusions pass the limit of one text. */
+#define MANY_SETTINGS 6000
 
 /* Appends s to the NUL-terminated text in dst (cap bytes). */
 static void append(char *dst, size_t dst_cap, const char *s)
@@ -246,6 +280,13 @@ static const struct good_case good[] = {
       {"min", "-9223372036854775808", 5},
       {"l", "4294967296", 6},
       {"list", "1,5000000000", 7}}},
+    /* issue 10 follow-up: one type per array, so one wide integer widens
+       them all; leading zeros are not out of range */
+    {"good: an array mixing wide and small integers",
+     "a = [2147483648, 1];\nz = 0000000000000000000000000000000000000000000"
+     "00000000000000000000000001;\n",
+     false,
+     {{"a", "2147483648,1", 1}, {"z", "1", 2}}},
     {"good: floats in the shortest exact form",
      "f1 = 0.1;\nf2 = 1e5;\nf3 = -2.5;\nf4 = 5.0;\nf5 = 1.;\nf6 = .5;\n"
      "f7 = 1e-7;\nf8 = 0.30000000000000004;\nf9 = 1e-400;\n"
@@ -364,7 +405,7 @@ static void run_good(void **state)
     size_t len;
     scratch[0] = with_dir(c->doc, strlen(c->doc), &len);
     enum ei_status st =
-        ei_cfgflat_parse(scratch[0], len, "t.cfg", c->inc ? inc_dir : NULL,
+        ei_cfgflat_parse(scratch[0], len, "t.cfg", c->inc ? &inc_opts : NULL,
                          cap_emit, &cap, &err);
     if (st != EI_OK)
         fail_msg("%s: status %d (%s: %s)", c->name, (int)st, err.locator,
@@ -461,6 +502,30 @@ static const struct bad_case bad[] = {
      DIR_MARK "/inf.cfg:3", "f: float out of range"},
     {"include: duplicate across files", "x = 1;\n@include \"a.cfg\"\n", 0, true,
      EI_BADDATA, DIR_MARK "/a.cfg:1", "duplicate setting name"},
+    /* issue 10 follow-up: libconfig opens included files itself, so they
+       are checked before it parses, as the top file is */
+    {"include: a FIFO is refused, not waited on", "@include \"fifo.cfg\"\n", 0,
+     true, EI_IOERROR, DIR_MARK "/fifo.cfg", "not a regular file"},
+    {"include: a folder is refused", "a = 1;\n @include \"sub.d\"\n", 0, true,
+     EI_IOERROR, DIR_MARK "/sub.d", "not a regular file"},
+    {"include: a FIFO behind a nested include", "@include \"outer.cfg\"\n", 0,
+     true, EI_IOERROR, DIR_MARK "/fifo.cfg", "not a regular file"},
+    {"include: \\x00 in an included file", "@include \"nul.cfg\"\n", 0, true,
+     EI_BADDATA, DIR_MARK "/nul.cfg:2", "a string holds \\x00"},
+    {"include: past 64 bits in an included file", "@include \"big.cfg\"\n", 0,
+     true, EI_BADDATA, DIR_MARK "/big.cfg:1", "out of the 64-bit range"},
+    {"include: a wide integer without L in an included file",
+     "@include \"wide.cfg\"\n", 0, true, EI_BADDATA, DIR_MARK "/wide.cfg:1",
+     "needs the L suffix in an included file"},
+    {"include: a mixed array in an included file", "@include \"mixed.cfg\"\n",
+     0, true, EI_BADDATA, DIR_MARK "/mixed.cfg:1",
+     "mixes integers with and without the L suffix"},
+    {"include: settings are counted across files",
+     "g1 = {\n@include \"many.cfg\"\n};\ng2 = {\n@include \"many.cfg\"\n};\n",
+     0, true, EI_BADDATA, DIR_MARK "/many.cfg:3999",
+     "more than 10000 settings"},
+    {"include: a file that includes itself", "@include \"self.cfg\"\n", 0, true,
+     EI_BADDATA, DIR_MARK "/self.cfg:1", "nested more than 10 levels deep"},
 };
 
 /* Lists nested past what libconfig's parser stack takes. */
@@ -493,7 +558,7 @@ static void run_bad(void **state)
     }
     size_t loc_len;
     scratch[1] = with_dir(c->locator, strlen(c->locator), &loc_len);
-    const char *dir = c->inc ? inc_dir : NULL;
+    const struct ei_cfgscan_includes *dir = c->inc ? &inc_opts : NULL;
 
     cap_reset(0, EI_OK);
     struct ei_error err = {0};
@@ -701,7 +766,20 @@ static int setup_dir(void **state)
         if (fclose(f) != 0)
             return -1;
     }
-    return 0;
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/fifo.cfg", inc_dir);
+    if (mkfifo(path, 0600) != 0)
+        return -1;
+    snprintf(path, sizeof(path), "%s/sub.d", inc_dir);
+    if (mkdir(path, 0700) != 0)
+        return -1;
+    snprintf(path, sizeof(path), "%s/many.cfg", inc_dir);
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return -1;
+    for (int i = 0; i < MANY_SETTINGS; i++)
+        fprintf(f, "s%d = 1;\n", i);
+    return fclose(f) == 0 ? 0 : -1;
 }
 
 static int remove_dir(void **state)
@@ -714,6 +792,15 @@ static int remove_dir(void **state)
         if (n > 0 && (size_t)n < sizeof(path))
             unlink(path);
     }
+    static const char *const made[] = {"fifo.cfg", "many.cfg"};
+    for (size_t i = 0; i < ARRAY_LEN(made); i++) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "%s/%s", inc_dir, made[i]);
+        unlink(path);
+    }
+    char sub[PATH_MAX];
+    snprintf(sub, sizeof(sub), "%s/sub.d", inc_dir);
+    rmdir(sub);
     rmdir(inc_dir);
     return 0;
 }

@@ -68,10 +68,46 @@ static const struct scan_case cases[] = {
      "t.cfg:1", "out of the 64-bit range"},
     {"hex past 64 bits", "a = 0x1FFFFFFFFFFFFFFFF;\n", NULL, EI_BADDATA,
      "t.cfg:1", "out of the 64-bit range"},
+    /* libconfig reads 0010 as 10: leading zeros are not digits that count */
+    {"leading zeros are not out of range",
+     "a = "
+     "0000000000000000000000000000000000000000000000000000000000000000001;\n"
+     "h = 0x000000000000000000000000000000000000000000000000000000000000001;\n",
+     NULL, EI_OK, NULL, NULL},
+    {"leading zeros before a wide integer",
+     "a = "
+     "-00000000000000000000000000000000000000000000000000000000002147483649;"
+     "\n",
+     "a = "
+     "-00000000000000000000000000000000000000000000000000000000002147483649L;"
+     "\n",
+     EI_OK, NULL, NULL},
+    {"leading zeros before an integer past 64 bits",
+     "a = "
+     "000000000000000000000000000000000000000000000009223372036854775808;\n",
+     NULL, EI_BADDATA, "t.cfg:1", "out of the 64-bit range"},
     {"a literal longer than any number",
      "a = "
-     "0000000000000000000000000000000000000000000000000000000000000000001;\n",
+     "1000000000000000000000000000000000000000000000000000000000000000000;\n",
      NULL, EI_BADDATA, "t.cfg:1", "out of the 64-bit range"},
+    /* libconfig wants one type in an array: one wide integer widens all */
+    {"an array with one wide integer widens every one",
+     "a = [2147483648, 1, -2];\nb = [1, 0x1, 2147483648L];\nc = [1, 2];\n",
+     "a = [2147483648L, 1L, -2L];\nb = [1L, 0x1L, 2147483648L];\n"
+     "c = [1, 2];\n",
+     EI_OK, NULL, NULL},
+    {"an array read again keeps its lines, comments and strings",
+     "a = [1, # [9] x = 1\n 2, 3000000000];\nb = \"]\";\nc = [1];\n",
+     "a = [1L, # [9] x = 1\n 2L, 3000000000L];\nb = \"]\";\nc = [1];\n", EI_OK,
+     NULL, NULL},
+    {"an error after an array read again is on its line",
+     "a = [1,\n 3000000000];\nb = 1e;\nc = \"x\\x00\";\n", NULL, EI_BADDATA,
+     "t.cfg:4", "a string holds \\x00"},
+    {"many arrays of small integers with a wide one",
+     "a = [1,1,1,1,1,1,1,1,1,1,1,1,1,1,2147483648];\nb = [1,1,1,2147483648];\n",
+     "a = [1L,1L,1L,1L,1L,1L,1L,1L,1L,1L,1L,1L,1L,1L,2147483648L];\n"
+     "b = [1L,1L,1L,2147483648L];\n",
+     EI_OK, NULL, NULL},
 };
 
 static void run_case(void **state)

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "cfgscan.h"
 #include "config.h"
 #include "diag.h"
 
@@ -1729,6 +1730,60 @@ static void test_include(void **state)
     ei_config_free(cfg);
 }
 
+/* libconfig opens included files itself, so each gets the checks of the
+   configuration file first (a FIFO once hung envinject, a \x00 was
+   dropped, an integer past 64 bits became -1). */
+static void test_include_checked(void **state)
+{
+    mkdirs("sub");
+    assert_int_equal(mkfifo("sub/inc.fifo", 0600), 0);
+    assert_int_equal(mkfifo("abs.fifo", 0600), 0);
+    put("sub/nul.conf", "environment = \"x\\x00y\";\n");
+    put("sub/big.conf", "\nmax_value_size = 99999999999999999999;\n");
+    put("sub/nest.conf", "@include \"inc.fifo\"\n");
+    char abs_fifo[PATH_MAX + 16], abs_text[PATH_MAX + 32];
+    snprintf(abs_fifo, sizeof(abs_fifo), "%s/abs.fifo", tmpdir);
+    snprintf(abs_text, sizeof(abs_text), "@include \"%s\"\n", abs_fifo);
+    char many[EI_CFGSCAN_MAX_SETTINGS * 12];
+    size_t o = 0;
+    for (int i = 0; i < EI_CFGSCAN_MAX_SETTINGS; i++)
+        o += (size_t)snprintf(many + o, sizeof(many) - o, "s%d = 1;\n", i);
+    put("sub/many.conf", many);
+    static const struct {
+        const char *top, *locator_end; /* NULL: abs_fifo */
+        enum ei_status status;
+        const char *text;
+    } rows[] = {
+        {"@include \"inc.fifo\"\n", "/sub/inc.fifo", EI_IOERROR,
+         "not a regular file"},
+        {"environment = \"a\";\n@include \"nest.conf\"\n", "/sub/inc.fifo",
+         EI_IOERROR, "not a regular file"},
+        {NULL, NULL, EI_IOERROR, "not a regular file"},
+        {"@include \"nul.conf\"\n", "/sub/nul.conf:1", EI_BADDATA,
+         "a string holds \\x00"},
+        {"@include \"big.conf\"\n", "/sub/big.conf:2", EI_BADDATA,
+         "out of the 64-bit range"},
+        {"environment = \"a\";\n@include \"many.conf\"\n",
+         "/sub/many.conf:10000", EI_BADDATA, "more than 10000 settings"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        put("sub/main.conf", rows[i].top != NULL ? rows[i].top : abs_text);
+        struct ei_error err = {0};
+        struct ei_config *cfg = load_path("sub/main.conf", NULL, &err);
+        ei_config_free(cfg);
+        const char *want =
+            rows[i].locator_end != NULL ? rows[i].locator_end : abs_fifo;
+        size_t len = strlen(err.locator), want_len = strlen(want);
+        if (cfg != NULL || err.status != rows[i].status || len < want_len ||
+            strcmp(err.locator + len - want_len, want) != 0 ||
+            strstr(err.text, rows[i].text) == NULL)
+            fail_msg("row %zu: status %d, %s: %s", i, err.status, err.locator,
+                     err.text);
+        EXPECT(i, ei_exit_code(err.status) ==
+                      (rows[i].status == EI_IOERROR ? 66 : 65));
+    }
+}
+
 /* BUG: libconfig 1.5 prefixes every @include with the include folder, so
    an absolute @include path ("/etc/envinject/common.conf") cannot be
    opened once read_file sets the folder. */
@@ -1912,6 +1967,7 @@ int main(void)
         TEST(test_dirs),
         TEST(test_include),
         TEST(test_bug_absolute_include),
+        TEST(test_include_checked),
         TEST(test_nomem),
         TEST(test_nomem_error_path),
     };

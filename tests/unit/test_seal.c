@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -255,6 +256,39 @@ static void test_keygen_keydir(void **state)
     free(again);
     free(priv);
     cap_close(&c);
+}
+
+/* The user that permission checks are made for while root runs the
+   test: root passes them all, and the test is about a refusal. */
+#define NOBODY_UID 65534
+
+/* Permission denied on the key folder is one exit code (66, a file that
+   seal cannot create), whether the folder is missing or not writable. */
+static void test_keygen_keydir_denied(void **state)
+{
+    (void)state;
+    assert_int_equal(mkdir(at("ro"), 0500), 0);
+    static const char *const keydirs[] = {"ro/keys", "ro"};
+    for (size_t i = 0; i < sizeof keydirs / sizeof keydirs[0]; i++) {
+        struct capture c;
+        cap_open(&c);
+        struct ei_error err;
+        memset(&err, 0, sizeof(err));
+        char kd[512];
+        snprintf(kd, sizeof(kd), "%s", at(keydirs[i]));
+        bool root = geteuid() == 0;
+        if (root)
+            setfsuid(NOBODY_UID);
+        int rc = ei_seal_keygen(kd, NULL, false, c.f, &err);
+        if (root)
+            setfsuid(0);
+        assert_int_equal(rc, -1);
+        if (err.status != EI_IOERROR || err.errnum != EACCES)
+            fail_msg("%s: status %d, errno %d: %s", keydirs[i], err.status,
+                     err.errnum, err.text);
+        assert_int_equal(c.len, 0);
+        cap_close(&c);
+    }
 }
 
 static void test_keygen_variants(void **state)
@@ -743,6 +777,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_keygen_keydir, fresh, cleanup),
+        cmocka_unit_test_setup_teardown(test_keygen_keydir_denied, fresh,
+                                        cleanup),
         cmocka_unit_test_setup_teardown(test_keygen_variants, fresh, cleanup),
         cmocka_unit_test_setup_teardown(test_encrypt_in_place, fresh, cleanup),
         cmocka_unit_test_setup_teardown(test_encrypt_errors, fresh, cleanup),
