@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "aws/creds.h"
+#include "safetext.h"
 
 extern const struct ei_provider ei_provider_aws_secrets;
 extern const struct ei_provider ei_provider_aws_ssm;
@@ -284,6 +285,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .http_request = http_request,
         .http_response_free = http_response_free,
         .http_close = http_close,
+        .safe_text = ei_host_safe_text,
     };
     f.opts = f.target == FZ_SECRET ? opts_secret : opts_batch;
     struct ei_error err = {0};
