@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: MIT
 # TAP test of the etcd provider against real etcd servers on free loopback
 # ports.  First the case folders cases/55N-etcd-* (a single node, server
-# "etcd main"), run by run-cases.sh --server etcd, their results numbered
-# on here.  Then a three-member cluster whose members are frozen (SIGSTOP)
-# and stopped one by one, a node with users, and a node with TLS client
-# certificates made at run time by a CA made here.
+# "etcd main") and cases/56N-etcd-* (a node with users, "etcd auth"), run
+# by run-cases.sh --server etcd, their results numbered on here.  Then
+# what needs a script and stays here: a three-member cluster whose members
+# are frozen (SIGSTOP) and stopped one by one, each check depending on the
+# state the one before left, and a node with TLS client certificates made
+# at run time by a CA made here.
 #
 # Needs etcd and etcdctl (Debian etcd-server, etcd-client), openssl and
 # curl; skips when etcd is missing.  Under $VALGRIND every envinject run
@@ -118,7 +120,7 @@ cd "$work" || exit 99
 
 # ---------------------------------------------------------------------------
 # The case folders: the single node (data, key mapping, environments,
-# origins, pagination, option errors).
+# origins, pagination, option errors) and the node with users.
 
 planned=
 ran=0
@@ -213,66 +215,6 @@ if start_cluster c 3 http; then
         eval 'rc_is 0 && [ "$(wc -l <"$work/err")" -eq 1 ] && err_has warning'
 else
     not_ok "three-member cluster started" "$work"/c*.failed-*.log
-fi
-
-# ---------------------------------------------------------------------------
-# Users: a reader with a role on /app/prod/ only.
-
-pw='s3cret pass ✓'
-if start_cluster a 1 http; then
-    ok "node for authentication started"
-    auth=${urls[0]}
-    {
-        ctl put /app/prod/db/host db.auth &&
-            ctl put /app/dev/db/host db.auth.dev &&
-            ctl user add root --new-user-password=rootpw --interactive=false &&
-            ctl user add reader --new-user-password="$pw" --interactive=false &&
-            ctl role add appread &&
-            ctl role grant-permission --prefix=true appread read /app/prod/ &&
-            ctl user grant-role reader appread &&
-            ctl auth enable
-    } >"$work/ctl.out" 2>&1
-    check "users, role and auth enabled with etcdctl" test $? -eq 0
-
-    printf '%s\n' "$pw" >"$work/pw"
-    chmod 600 "$work/pw"
-    base="etcd:$auth,prefix=/app/prod/,username=reader"
-    run_ei --layer "$base,password_file=$work/pw" get DB_HOST
-    check "right password from password_file" out_is db.auth
-    EI_ETCD_PW=$pw run_ei --layer "$base,password_env=EI_ETCD_PW" get DB_HOST
-    check "right password from password_env" out_is db.auth
-
-    printf 'not-the-pw\n' >"$work/pw.bad"
-    chmod 600 "$work/pw.bad"
-    run_ei --layer "$base,password_file=$work/pw.bad" get DB_HOST
-    check "wrong password: exit 77 naming the user" \
-        eval 'rc_is 77 && err_has reader && ! err_has not-the-pw'
-    EI_ETCD_PW=$pw run_ei --layer \
-        "etcd:$auth,prefix=/app/dev/,username=reader,password_env=EI_ETCD_PW" \
-        print
-    check "prefix outside the role: exit 77" rc_is 77
-    check "the password never shows" eval '! grep -q -F "$pw" "$work/err"'
-    run_ei --layer "etcd:$auth,prefix=/app/prod/" print
-    check "no user with auth enabled: exit 77" rc_is 77
-    run_ei --layer "$base,password_file=$work/pw,api=grpc" get DB_HOST
-    check "gRPC: right password" out_is db.auth
-    run_ei --layer "$base,password_file=$work/pw.bad,api=grpc" get DB_HOST
-    check "gRPC: wrong password: exit 77 naming the user" \
-        eval 'rc_is 77 && err_has reader && ! err_has not-the-pw'
-    EI_ETCD_PW=$pw run_ei --layer \
-        "etcd:$auth,prefix=/app/dev/,username=reader,password_env=EI_ETCD_PW,api=grpc" \
-        print
-    check "gRPC: prefix outside the role: exit 77" \
-        eval 'rc_is 77 && ! grep -q -F "$pw" "$work/err"'
-    run_ei --layer "etcd:$auth,prefix=/app/prod/,api=grpc" print
-    check "gRPC: no user with auth enabled: exit 77" rc_is 77
-    chmod 644 "$work/pw"
-    run_ei --layer "$base,password_file=$work/pw" print
-    check "a password file others may read is refused (77)" \
-        eval 'rc_is 77 && err_has chmod'
-    stop_member a1
-else
-    not_ok "node for authentication started" "$work"/a*.failed-*.log
 fi
 
 # ---------------------------------------------------------------------------
