@@ -1,8 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# TAP test of the etcd provider against real etcd servers that it starts on
-# free loopback ports (a single node, a three-member cluster, a node with
-# users and one with TLS client certificates) and stops on exit.
+# TAP test of the etcd provider against real etcd servers on free loopback
+# ports.  First the case folders cases/55N-etcd-* (a single node, server
+# "etcd main") and cases/56N-etcd-* (a node with users, "etcd auth"), run
+# by run-cases.sh --server etcd, their results numbered on here.  Then
+# what needs a script and stays here: a three-member cluster whose members
+# are frozen (SIGSTOP) and stopped one by one, each check depending on the
+# state the one before left, and a node with TLS client certificates made
+# at run time by a CA made here.
 #
 # Needs etcd and etcdctl (Debian etcd-server, etcd-client), openssl and
 # curl; skips when etcd is missing.  Under $VALGRIND every envinject run
@@ -16,6 +21,8 @@ export LC_ALL=C
 
 here=$(cd "$(dirname "$0")" && pwd)
 top_builddir=$(cd "${top_builddir:-$here/../..}" && pwd)
+# run-cases.sh finds the build the same way
+export top_builddir
 envinject=$top_builddir/envinject
 
 if ! command -v etcd >/dev/null 2>&1; then
@@ -82,31 +89,6 @@ check() {
     fi
 }
 
-# load_bulk PREFIX N: N keys PREFIXbulk/kNNNN with UTF-8 values, in
-# transactions of 1000 puts (etcd started with --max-txn-ops 10000)
-load_bulk() {
-    local prefix=$1 n=$2 from
-    for ((from = 1; from <= n; from += 1000)); do
-        awk -v p="$prefix" -v a="$from" -v n="$n" 'BEGIN {
-            print ""
-            for (i = a; i < a + 1000 && i <= n; i++)
-                printf "put %sbulk/k%04d \"värde %d ✓ – ñ 日本 \\\"q\\\"\"\n", p, i, i
-            print ""
-            print ""
-        }' | ctl txn -i=false >"$work/ctl.out" 2>&1 || return 1
-        grep -q SUCCESS "$work/ctl.out" || return 1
-    done
-}
-
-# expected dotenv lines of load_bulk (single-quoted: no ' and no CR inside)
-expect_bulk() {
-    local n=$1
-    awk -v n="$n" 'BEGIN {
-        for (i = 1; i <= n; i++)
-            printf "BULK_K%04d='"'"'värde %d ✓ – ñ 日本 \"q\"'"'"'\n", i, i
-    }'
-}
-
 # run_ei ARG...: envinject with its output in $work/out, $work/err
 rc=0
 run_ei() {
@@ -134,132 +116,27 @@ rc_is() {
     [ "$rc" -eq "$1" ]
 }
 
-mod_revision() {
-    ctl get "$1" -w json | sed -n 's/.*"mod_revision":\([0-9]*\).*/\1/p'
-}
-
 cd "$work" || exit 99
-bulk_n=3000
 
 # ---------------------------------------------------------------------------
-# A single node: data, key mapping, environments, origins, pagination.
+# The case folders: the single node (data, key mapping, environments,
+# origins, pagination, option errors) and the node with users.
 
-if start_cluster s 1 http; then
-    ok "single node started"
-    single=${urls[0]}
-    loaded=true
-    load_bulk /app/prod/ "$bulk_n" || loaded=false
-    {
-        ctl put /app/prod/db/host db.prod.internal &&
-            ctl put /app/prod/db/port 5432 &&
-            ctl put /app/prod/ 'the prefix itself' &&
-            ctl put /app/prod//feature.flags//new-checkout on &&
-            ctl put -- /app/prod/database/url 'postgres://${DB_HOST}:${DB_PORT}/app' &&
-            ctl put -- /app/prod/cmd 'echo $(id) `id`' &&
-            printf 'line1\nline2 ✓\n\n' | ctl put /app/prod/multi &&
-            ctl put /app/prod0 outside-after &&
-            ctl put /app/production/db/host outside-sibling &&
-            ctl put /app/dev/db/host db.dev.internal &&
-            ctl put /app/dev/only/dev yes &&
-            ctl put /app/prof/db/host outside-before
-    } >"$work/ctl.out" 2>&1 || loaded=false
-    check "data loaded with etcdctl" $loaded
-
-    run_ei --layer "etcd:$single,prefix=/app/prod/" print --format dotenv
-    check "prod prefix resolves" rc_is 0
-    grep '^BULK_' "$work/out" >"$work/bulk.got"
-    expect_bulk "$bulk_n" >"$work/bulk.want"
-    check "$bulk_n UTF-8 keys come back byte for byte" \
-        cmp -s "$work/bulk.want" "$work/bulk.got"
-    check "$((bulk_n + 6)) keys, nothing from outside the prefix" \
-        test "$(grep -c '^[A-Z_][A-Z0-9_]*=' "$work/out")" -eq $((bulk_n + 6))
-    check "no key from a sibling prefix or the prefix itself" \
-        eval "! grep -q -e outside -e 'prefix itself' '$work/out'"
-
-    run_ei --layer "etcd:$single,prefix=/app/prod/" get MULTI
-    printf 'line1\nline2 ✓\n\n\n' >"$work/want"
-    check "multi-line value" cmp -s "$work/want" "$work/out"
-    run_ei --layer "etcd:$single,prefix=/app/prod/" get FEATURE_FLAGS_NEW_CHECKOUT
-    check "empty path segments are skipped in the key" out_is on
-    run_ei --layer "etcd:$single,prefix=/app/prod/" get DATABASE_URL
-    check "values are interpolated" out_is "postgres://db.prod.internal:5432/app"
-    run_ei --layer "etcd:$single,prefix=/app/prod/" get CMD
-    # shellcheck disable=SC2016 # the value is literal text
-    check "no command substitution" out_is 'echo $(id) `id`'
-
-    # not in the working directory, where every other run would read it
-    mkdir -p "$work/conf"
-    cat >"$work/conf/envinject.conf" <<EOF
-environments = ["dev", "prod"];
-layers = (
-  { name = "service"; provider = "etcd"; endpoints = ["$single"];
-    prefix = "/app/\${env}/"; }
-);
-EOF
-    run_ei -c "$work/conf/envinject.conf" -e dev print --format dotenv
-    check "dev environment under its own prefix" \
-        out_is "$(printf 'DB_HOST=db.dev.internal\nONLY_DEV=yes')"
-    run_ei -c "$work/conf/envinject.conf" -e prod get DB_HOST
-    check "prod environment under its own prefix" out_is db.prod.internal
-
-    rev=$(mod_revision /app/prod/db/host)
-    run_ei -c "$work/conf/envinject.conf" -e prod explain DB_HOST
-    check "origin names the key, its mod_revision and the member" \
-        grep -q -F "/app/prod/db/host@$rev ($single)" "$work/out"
-
-    run_ei --layer "etcd:$single,prefix=/app/prod/,page_size=7" print \
-        --format dotenv
-    cp "$work/out" "$work/paged"
-    run_ei --layer "etcd:$single,prefix=/app/prod/" print --format dotenv
-    check "pages of 7 keys give the same result" cmp -s "$work/paged" "$work/out"
-
-    run_ei --layer "etcd:$single,prefix=/app/prod/,serializable=true" get DB_HOST
-    check "serializable read" out_is db.prod.internal
-
-    # native gRPC: the same keys, values, pages and origins as the gateway
-    run_ei --layer "etcd:$single,prefix=/app/prod/,api=grpc" print \
-        --format dotenv
-    check "gRPC: the same $((bulk_n + 6)) keys as the JSON gateway" \
-        eval 'rc_is 0 && cmp -s "$work/paged" "$work/out"'
-    run_ei --layer "etcd:$single,prefix=/app/prod/,api=grpc,page_size=7" \
-        print --format dotenv
-    check "gRPC: pages of 7 keys give the same result" \
-        cmp -s "$work/paged" "$work/out"
-    run_ei --layer "etcd:$single,prefix=/app/prod/,api=grpc,serializable=true" \
-        explain DB_HOST
-    check "gRPC: origin names the key, its mod_revision and the member" \
-        grep -q -F "/app/prod/db/host@$rev ($single)" "$work/out"
-    run_ei -v --layer "etcd:$single,prefix=/nothing/here/,api=grpc" print
-    check "gRPC: a prefix without keys is an empty layer" \
-        eval 'rc_is 0 && [ ! -s "$work/out" ] && err_has empty'
-    run_ei --layer "etcd:$single,prefix=/app/,api=rest" print
-    check "an unknown api is a configuration error (78)" \
-        eval 'rc_is 78 && err_has "api must be"'
-
-    run_ei -v --layer "etcd:$single,prefix=/nothing/here/" print --format dotenv
-    check "a prefix without keys is an empty layer" \
-        eval 'rc_is 0 && [ ! -s "$work/out" ] && err_has empty'
-    run_ei --layer "etcd:$single,prefix=/nothing/here/" print --format dotenv
-    check "an empty layer says nothing without -v" \
-        eval 'rc_is 0 && [ ! -s "$work/err" ]'
-
-    run_ei --layer "etcd:127.0.0.1:2379,prefix=/app/" print
-    check "an endpoint without a scheme is a configuration error (78)" \
-        eval 'rc_is 78 && err_has scheme'
-    run_ei --layer "etcd:$single,prefix=/app/,username=u,password=hunter2" print
-    check "a password in clear is refused (78)" \
-        eval 'rc_is 78 && err_has password_file && ! err_has hunter2'
-    run_ei --layer "etcd:$single" print
-    check "prefix is required (78)" eval 'rc_is 78 && err_has prefix'
-
-    # the peer port answers HTTP, but is no v3 gateway
-    run_ei --layer "etcd:${peers[0]},prefix=/app/" print
-    check "a server that is no etcd gateway is malformed data (65)" \
-        eval 'rc_is 65 && err_has gateway'
-    stop_member s1
-else
-    not_ok "single node started" "$work"/s1.failed-*.log
-fi
+planned=
+ran=0
+while IFS= read -r line; do
+    if [[ $line =~ ^1\.\.([0-9]+) ]]; then
+        planned=${BASH_REMATCH[1]}
+    elif [[ $line =~ ^(not ok|ok)\ [0-9]+(.*)$ ]]; then
+        tests=$((tests + 1))
+        ran=$((ran + 1))
+        echo "${BASH_REMATCH[1]} $tests${BASH_REMATCH[2]}"
+    else
+        printf '%s\n' "$line"
+    fi
+done < <("$here/run-cases.sh" --server etcd)
+# a runner that died half-way ran fewer cases than it planned
+[ "$planned" = "$ran" ] || not_ok "run-cases.sh --server etcd: ran $ran of ${planned:-no} cases"
 
 # ---------------------------------------------------------------------------
 # Three members: fail-over (a member frozen, then stopped), serializable
@@ -338,66 +215,6 @@ if start_cluster c 3 http; then
         eval 'rc_is 0 && [ "$(wc -l <"$work/err")" -eq 1 ] && err_has warning'
 else
     not_ok "three-member cluster started" "$work"/c*.failed-*.log
-fi
-
-# ---------------------------------------------------------------------------
-# Users: a reader with a role on /app/prod/ only.
-
-pw='s3cret pass ✓'
-if start_cluster a 1 http; then
-    ok "node for authentication started"
-    auth=${urls[0]}
-    {
-        ctl put /app/prod/db/host db.auth &&
-            ctl put /app/dev/db/host db.auth.dev &&
-            ctl user add root --new-user-password=rootpw --interactive=false &&
-            ctl user add reader --new-user-password="$pw" --interactive=false &&
-            ctl role add appread &&
-            ctl role grant-permission --prefix=true appread read /app/prod/ &&
-            ctl user grant-role reader appread &&
-            ctl auth enable
-    } >"$work/ctl.out" 2>&1
-    check "users, role and auth enabled with etcdctl" test $? -eq 0
-
-    printf '%s\n' "$pw" >"$work/pw"
-    chmod 600 "$work/pw"
-    base="etcd:$auth,prefix=/app/prod/,username=reader"
-    run_ei --layer "$base,password_file=$work/pw" get DB_HOST
-    check "right password from password_file" out_is db.auth
-    EI_ETCD_PW=$pw run_ei --layer "$base,password_env=EI_ETCD_PW" get DB_HOST
-    check "right password from password_env" out_is db.auth
-
-    printf 'not-the-pw\n' >"$work/pw.bad"
-    chmod 600 "$work/pw.bad"
-    run_ei --layer "$base,password_file=$work/pw.bad" get DB_HOST
-    check "wrong password: exit 77 naming the user" \
-        eval 'rc_is 77 && err_has reader && ! err_has not-the-pw'
-    EI_ETCD_PW=$pw run_ei --layer \
-        "etcd:$auth,prefix=/app/dev/,username=reader,password_env=EI_ETCD_PW" \
-        print
-    check "prefix outside the role: exit 77" rc_is 77
-    check "the password never shows" eval '! grep -q -F "$pw" "$work/err"'
-    run_ei --layer "etcd:$auth,prefix=/app/prod/" print
-    check "no user with auth enabled: exit 77" rc_is 77
-    run_ei --layer "$base,password_file=$work/pw,api=grpc" get DB_HOST
-    check "gRPC: right password" out_is db.auth
-    run_ei --layer "$base,password_file=$work/pw.bad,api=grpc" get DB_HOST
-    check "gRPC: wrong password: exit 77 naming the user" \
-        eval 'rc_is 77 && err_has reader && ! err_has not-the-pw'
-    EI_ETCD_PW=$pw run_ei --layer \
-        "etcd:$auth,prefix=/app/dev/,username=reader,password_env=EI_ETCD_PW,api=grpc" \
-        print
-    check "gRPC: prefix outside the role: exit 77" \
-        eval 'rc_is 77 && ! grep -q -F "$pw" "$work/err"'
-    run_ei --layer "etcd:$auth,prefix=/app/prod/,api=grpc" print
-    check "gRPC: no user with auth enabled: exit 77" rc_is 77
-    chmod 644 "$work/pw"
-    run_ei --layer "$base,password_file=$work/pw" print
-    check "a password file others may read is refused (77)" \
-        eval 'rc_is 77 && err_has chmod'
-    stop_member a1
-else
-    not_ok "node for authentication started" "$work"/a*.failed-*.log
 fi
 
 # ---------------------------------------------------------------------------

@@ -27,15 +27,18 @@
 #   server               "NAME SEED" (skipped when envinject has no
 #                        provider whose name starts with NAME): the fake tests/fakes/NAME_fake.py on
 #                        the scenario seeds/NAME-SEED.json, or "etcd SEED":
-#                        a real single etcd node loaded by seeds/etcd-SEED.sh
-#                        (run with its URL in ETCDCTL_ENDPOINTS).
+#                        a real single etcd node on free loopback ports,
+#                        loaded by the bash script seeds/etcd-SEED.sh (run
+#                        with its URL in ETCDCTL_ENDPOINTS; etcd allows
+#                        10,000 operations a transaction).
 #                        Consecutive cases with the same line share one
 #                        server, started before the first and stopped after
 #                        the last: a fault with a count is used up by the
 #                        first case that meets it.  Placeholders @SERVER@
 #                        (its URL), @SERVER_PORT@, @SERVER_PEER@ (etcd's
 #                        peer URL, which is no client gateway); the seed
-#                        has @CANARY@ and @CANARY_B64@ replaced too.
+#                        (scenario or script) has @CANARY@ and
+#                        @CANARY_B64@ replaced too.
 #   expect.log           lines "N EXPR" or ">=N EXPR": N requests of the
 #                        fake's log for this case (each a JSON object e,
 #                        its headers h) make the Python expression EXPR true
@@ -201,7 +204,9 @@ server_start() {
         fi
         server=${urls[0]}
         server_peer=${peers[0]}
-        if ! ETCDCTL_ENDPOINTS=$server bash "$f" >"$work/seed.out" 2>&1; then
+        subst_file "$f" "$work/seed.sh"
+        if ! ETCDCTL_ENDPOINTS=$server bash "$work/seed.sh" \
+            >"$work/seed.out" 2>&1; then
             REPLY="seed $f failed: $(cat "$work/seed.out")"
             return 1
         fi
