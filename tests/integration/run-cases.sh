@@ -245,7 +245,8 @@ time.sleep(3600)' >"$work/hung.port" &
 
 # expect.log $1 against the request log $2: what differs, in REPLY
 check_log() {
-    REPLY=$(python3 - "$2" "$1" <<'PY'
+    # a checker that fails (a bad expression, no log) fails the case too
+    REPLY=$(python3 - "$2" "$1" 2>&1 <<'PY'
 import json, sys
 entries = [json.loads(line) for line in open(sys.argv[1])]
 for want in open(sys.argv[2]):
@@ -258,7 +259,7 @@ for want in open(sys.argv[2]):
     if (n < int(count[2:])) if count.startswith(">=") else n != int(count):
         print("%d requests, want %s: %s" % (n, count, expr))
 PY
-    )
+    ) || REPLY="the expect.log checker failed: $REPLY"
 }
 
 "$envinject" providers >"$work/providers" 2>&1 || bail "envinject providers failed"
@@ -361,6 +362,17 @@ run_case() {
     status=$?
     t1=$(date +%s%N)
 
+    # a misspelt expectation would otherwise check nothing
+    local f
+    for f in "$dir"/expect.*; do
+        [ -e "$f" ] || continue
+        case ${f##*/} in
+        expect.status | expect.stdout | expect.stdout.re | expect.stderr | \
+            expect.stderr.re | expect.probe | expect.log | expect.time) ;;
+        *) msgs+="unknown expectation file ${f##*/}"$'\n' ;;
+        esac
+    done
+
     want=0
     if [ -f "$dir/expect.status" ]; then
         read -r want <"$dir/expect.status"
@@ -410,12 +422,14 @@ run_case() {
     fi
     if [ -f "$dir/expect.time" ]; then
         local what ms took=$(((t1 - t0) / 1000000))
-        while read -r what ms; do
+        while read -r what ms || [ -n "$what" ]; do
             case $what in
+            '' | '#'*) ;;
             min) [ "$took" -ge "$ms" ] ||
                 msgs+="took $took ms, want at least $ms"$'\n' ;;
             max) [ "$took" -le $((ms + margin_ms)) ] ||
                 msgs+="took $took ms, want at most $ms + $margin_ms"$'\n' ;;
+            *) msgs+="expect.time: unknown line '$what'"$'\n' ;;
             esac
         done <"$casedir/expect.time"
     fi
