@@ -126,7 +126,7 @@ static enum ei_status etcd_add_endpoint(struct etcd_state *st, const char *s,
         len--;
     while (len > 0 && s[len - 1] == '/')
         len--;
-    char shown[ETCD_SHOW_MAX + 4];
+    char shown[ETCD_SHOW_MAX + EI_TEXT_EXTRA];
     etcd_show(h, shown, sizeof(shown), s, len);
     if (len == 0)
         return h->error(h, err, EI_BADCONFIG, 0, "endpoints",
@@ -309,7 +309,7 @@ static enum ei_status etcd_configure(const struct ei_host *host, void **statep,
     if (api != NULL && strcmp(api, etcd_wire_grpc.api) == 0)
         st->wire = &etcd_wire_grpc;
     else if (api != NULL && strcmp(api, etcd_wire_json.api) != 0) {
-        char shown[ETCD_SHOW_MAX + 4];
+        char shown[ETCD_SHOW_MAX + EI_TEXT_EXTRA];
         etcd_show(host, shown, sizeof(shown), api, strlen(api));
         status =
             host->error(host, err, EI_BADCONFIG, 0, "api",
@@ -466,7 +466,7 @@ static enum ei_status etcd_http_fail(struct etcd_run *run,
     bool auth_req = strcmp(path, w->auth_path) == 0;
     struct etcd_fault f;
     etcd_fault_parse(run, resp, &f);
-    char user[ETCD_SHOW_MAX + 4] = "";
+    char user[ETCD_SHOW_MAX + EI_TEXT_EXTRA] = "";
     if (st->username != NULL)
         etcd_show(h, user, sizeof(user), st->username,
                   strlen(st->username));
@@ -739,15 +739,14 @@ static int etcd_locator(struct etcd_run *run, const char *key, size_t len,
                         long long mod_rev, const char *member)
 {
     size_t shown = len < ETCD_LOC_KEY_MAX ? len : ETCD_LOC_KEY_MAX;
-    size_t need = shown + strlen(member) + ETCD_LOC_EXTRA;
+    size_t need = shown + EI_TEXT_EXTRA + strlen(member) + ETCD_LOC_EXTRA;
     if (etcd_grow(&run->loc, &run->loc_cap, need) < 0)
         return -1;
-    for (size_t i = 0; i < shown; i++) {
-        unsigned char c = (unsigned char)key[i];
-        run->loc[i] = c >= 0x20 && c != 0x7f ? (char)c : '?';
-    }
-    snprintf(run->loc + shown, run->loc_cap - shown, "%s@%lld (%s)",
-             shown < len ? "..." : "", mod_rev, member);
+    run->host->safe_text(run->host, run->loc, ETCD_LOC_KEY_MAX + EI_TEXT_EXTRA,
+                         key, len, 0);
+    size_t used = strlen(run->loc);
+    snprintf(run->loc + used, run->loc_cap - used, "@%lld (%s)", mod_rev,
+             member);
     return 0;
 }
 

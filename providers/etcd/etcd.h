@@ -66,7 +66,7 @@ struct etcd_run {
 /* The gRPC code and message of an etcd error, when the response is one. */
 struct etcd_fault {
     long long code; /* -1 when the response is no etcd error */
-    char msg[ETCD_SHOW_MAX + 4];
+    char msg[ETCD_SHOW_MAX + EI_TEXT_EXTRA];
     bool has_msg;
 };
 

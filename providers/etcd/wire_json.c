@@ -333,7 +333,7 @@ static enum ei_status etcd_json_page(struct etcd_run *run,
     if (root == NULL && json_error_code(&je) == json_error_out_of_memory)
         return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
     if (root == NULL) {
-        char why[ETCD_SHOW_MAX + 4];
+        char why[ETCD_SHOW_MAX + EI_TEXT_EXTRA];
         etcd_json_why(h, why, sizeof(why), je.text);
         return h->error(h, err, EI_BADDATA, 0, member,
                         "range: malformed JSON at byte %d of %zu: %s",
