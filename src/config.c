@@ -133,11 +133,16 @@ static const char *file_base(const struct ei_config *cfg)
     return base != NULL ? base + 1 : file;
 }
 
-static char *where_of(const struct ei_config *cfg, int line)
+char *ei_config_where(const char *file, int line)
 {
     char buf[PATH_MAX + 32];
-    snprintf(buf, sizeof(buf), "%s:%d", file_base(cfg), line);
+    snprintf(buf, sizeof(buf), "%s:%d", file, line);
     return strdup(buf);
+}
+
+static char *where_of(const struct ei_config *cfg, int line)
+{
+    return ei_config_where(file_base(cfg), line);
 }
 
 /* ---- libconfig → option tree ---- */

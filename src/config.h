@@ -85,6 +85,12 @@ struct ei_config *ei_config_load(const struct ei_config_args *args,
                                  struct ei_error *err);
 void ei_config_free(struct ei_config *cfg);
 
+/*
+ * "FILE:LINE" as the configuration's messages and origins write a place,
+ * newly allocated (the caller frees it), or NULL when out of memory.
+ */
+char *ei_config_where(const char *file, int line);
+
 /* Whether an environment name is acceptable: [A-Za-z0-9_.-]+, not "." or
    "..", at most 64 bytes (it is substituted into paths). */
 bool ei_config_env_valid(const char *name);

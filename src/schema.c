@@ -109,14 +109,6 @@ static bool rule_field(const char *name)
     return false;
 }
 
-/* "envinject.conf:12", or NULL when out of memory. */
-static char *where_at(const char *file, int line)
-{
-    char buf[PATH_MAX + 32];
-    snprintf(buf, sizeof(buf), "%s:%d", file, line);
-    return strdup(buf);
-}
-
 /* A configuration error located at FILE:LINE, for tail calls. */
 static int read_error(struct ei_error *err, const char *file, int line,
                       const char *text)
@@ -171,7 +163,7 @@ static int read_rule(struct ei_rule *r, const struct ei_opt *o,
                      const char *file, struct ei_error *err)
 {
     const char *key = o->name;
-    r->where = where_at(file, o->line);
+    r->where = ei_config_where(file, o->line);
     r->key = strdup(key);
     if (r->where == NULL || r->key == NULL)
         return read_nomem(err);
