@@ -107,26 +107,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-    if command -v python3 >/dev/null 2>&1; then
-        python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])' && return
-    fi
-    # nothing answering on the port is close enough for a test server
-    local p tries=0
-    while [ $tries -lt 100 ]; do
-        p=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return
-        fi
-        tries=$((tries + 1))
-    done
-    return 1
-}
-
 # Placeholders of text $1 replaced; result in REPLY.
 subst() {
     local s=$1
@@ -324,7 +304,8 @@ run_case() {
     cp -R "$dir/." "$casedir/"
     port=
     if grep -rqF '@PORT@' "$dir"; then
-        port=$(free_port) || bail "no free loopback port"
+        # serverlib.sh's picker, which also keeps the servers' ports apart
+        pick_port || bail "no free loopback port"
     fi
 
     local f
