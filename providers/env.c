@@ -89,6 +89,14 @@ static bool env_valid_name(const char *s, size_t len)
     return true;
 }
 
+/* Whether var[0..len) names the sealed files' private key, which this
+   layer never passes on nor reads from a file. */
+static bool env_is_private_key(const char *var, size_t len)
+{
+    return len == sizeof EI_PRIVATE_KEY_ENV - 1 &&
+           memcmp(var, EI_PRIVATE_KEY_ENV, len) == 0;
+}
+
 /* Whether the host can say which keys the layer's filter keeps (an
    older host cannot: then no file is read at all). */
 static bool env_host_filters(const struct ei_host *h)
@@ -326,9 +334,7 @@ static bool env_has_file_var(const struct env_state *st,
                              const char *const *list, const char *var,
                              size_t name_len)
 {
-    if (st->file_suffix == NULL ||
-        (name_len == sizeof EI_PRIVATE_KEY_ENV - 1 &&
-         memcmp(var, EI_PRIVATE_KEY_ENV, name_len) == 0))
+    if (st->file_suffix == NULL)
         return false;
     for (size_t i = 0; list[i] != NULL; i++) {
         const char *e = list[i];
@@ -363,8 +369,7 @@ static enum ei_status env_fetch(void *state, struct ei_sink *sink,
             env_log_skip(st, var, len, "not a valid key");
             continue;
         }
-        if (len == sizeof EI_PRIVATE_KEY_ENV - 1 &&
-            memcmp(var, EI_PRIVATE_KEY_ENV, len) == 0) {
+        if (env_is_private_key(var, len)) {
             env_log_skip(st, var, len, "never passed on");
             continue;
         }
@@ -378,9 +383,7 @@ static enum ei_status env_fetch(void *state, struct ei_sink *sink,
             st->file_suffix != NULL && len > st->suffix_len &&
             value[0] != '\0' &&
             memcmp(var + base_len, st->file_suffix, st->suffix_len) == 0 &&
-            env_valid_name(var, base_len) &&
-            !(base_len == sizeof EI_PRIVATE_KEY_ENV - 1 &&
-              memcmp(var, EI_PRIVATE_KEY_ENV, base_len) == 0);
+            env_valid_name(var, base_len) && !env_is_private_key(var, base_len);
         /* NAME= alongside NAME_FILE: the file gives NAME its value */
         bool by_file = !from_file && value[0] == '\0' &&
                        env_has_file_var(st, list, var, len);

@@ -18,7 +18,6 @@
 #include "config.h"
 #include "diag.h"
 #include "envset.h"
-#include "layer.h"
 #include "registry.h"
 #include "resolve.h"
 
@@ -125,59 +124,42 @@ static bool is_glob(const char *pattern)
     return strpbrk(pattern, "*?[") != NULL;
 }
 
-static size_t builtin_n(void)
-{
-    size_t n = 0;
-    for (const struct ei_provider *const *p = ei_registry_builtin(); *p != NULL;
-         p++)
-        n++;
-    return n;
-}
-
-/* The providers whose env_consumed counts: every built-in one, whether a
-   layer uses it or not (a credential meant for envinject stays out of the
-   program even when this configuration does not read it), then those of
-   the layers, which may be loaded from shared objects. */
-static size_t consumer_n(const struct ei_resolution *r)
-{
-    return builtin_n() + (r != NULL && r->layers != NULL ? r->layers_n : 0);
-}
-
-static const struct ei_provider *consumer_at(const struct ei_resolution *r,
-                                             size_t i)
-{
-    size_t n = builtin_n();
-    if (i < n)
-        return ei_registry_builtin()[i];
-    return r->layers[i - n].prov;
-}
-
 static void removal_free(struct removal *rm)
 {
     free(rm->names);
     free(rm->globs);
 }
 
+static void count_pattern(const char *pattern, void *ctx)
+{
+    (void)pattern;
+    (*(size_t *)ctx)++;
+}
+
+static void add_pattern(const char *pattern, void *ctx)
+{
+    struct removal *rm = ctx;
+    if (is_glob(pattern))
+        rm->globs[rm->globs_n++] = pattern;
+    else
+        rm->names[rm->names_n++] = pattern;
+}
+
 /* Every key removed from the result: UNSET entries of the resolution, the
-   configuration's and the command line's unset lists, the private key
-   (never passed on, even when its provider is not built in), and the
-   variables that providers consume. */
+   configuration's and the command line's unset lists, the private key, and
+   the variables that providers consume; each name once. */
 static int removal_list(const struct ei_resolution *r,
                         const struct ei_exec_opts *o, struct removal *rm)
 {
     const struct ei_envset *final = r != NULL ? r->final : NULL;
     const struct ei_config *cfg = r != NULL ? r->cfg : NULL;
+    const struct ei_layer *layers = r != NULL ? r->layers : NULL;
+    size_t layers_n = layers != NULL ? r->layers_n : 0;
     size_t final_n = final != NULL ? ei_envset_count(final) : 0;
     size_t cfg_n = cfg != NULL ? list_len((const char *const *)cfg->unset) : 0;
     size_t opt_n = o != NULL ? list_len(o->unset) : 0;
-    size_t prov_n = consumer_n(r);
     size_t consumed_n = 0;
-    for (size_t i = 0; i < prov_n; i++) {
-        size_t n = list_len(ei_registry_consumed(consumer_at(r, i)));
-        if (n > SIZE_MAX / sizeof(char *) - consumed_n)
-            return -1;
-        consumed_n += n;
-    }
+    ei_registry_each_consumed(layers, layers_n, count_pattern, &consumed_n);
 
     memset(rm, 0, sizeof(*rm));
     if (final_n > SIZE_MAX / sizeof(char *) - cfg_n - opt_n - 1 ||
@@ -190,28 +172,27 @@ static int removal_list(const struct ei_resolution *r,
         removal_free(rm);
         return -1;
     }
-    size_t n = 0;
     for (size_t i = 0; i < final_n; i++) {
         const struct ei_entry *e = ei_envset_at(final, i);
         if (e != NULL && (e->flags & EI_ENTRY_UNSET) != 0)
-            rm->names[n++] = e->key;
+            rm->names[rm->names_n++] = e->key;
     }
     for (size_t i = 0; i < cfg_n; i++)
-        rm->names[n++] = cfg->unset[i];
+        rm->names[rm->names_n++] = cfg->unset[i];
     for (size_t i = 0; i < opt_n; i++)
-        rm->names[n++] = o->unset[i];
-    rm->names[n++] = EI_PRIVATE_KEY_ENV;
-    for (size_t i = 0; i < prov_n; i++) {
-        const char *const *c = ei_registry_consumed(consumer_at(r, i));
-        for (; c != NULL && *c != NULL; c++) {
-            if (is_glob(*c))
-                rm->globs[rm->globs_n++] = *c;
-            else
-                rm->names[n++] = *c;
-        }
-    }
-    qsort(rm->names, n, sizeof(char *), str_cmp);
-    rm->names_n = n;
+        rm->names[rm->names_n++] = o->unset[i];
+    /* The core's own rule, not left to a provider: the sealed provider
+       declares the key too, but it may be a shared object that no layer
+       loaded, and then nothing else would drop it. */
+    rm->names[rm->names_n++] = EI_PRIVATE_KEY_ENV;
+    ei_registry_each_consumed(layers, layers_n, add_pattern, rm);
+
+    qsort(rm->names, rm->names_n, sizeof(char *), str_cmp);
+    size_t kept = 0;
+    for (size_t i = 0; i < rm->names_n; i++)
+        if (kept == 0 || strcmp(rm->names[kept - 1], rm->names[i]) != 0)
+            rm->names[kept++] = rm->names[i];
+    rm->names_n = kept;
     return 0;
 }
 

@@ -14,6 +14,7 @@
 #endif
 
 #include "diag.h"
+#include "layer.h"
 #include "registry.h"
 
 #ifndef EI_PROVIDER_DIR
@@ -104,16 +105,6 @@ int ei_registry_check(const struct ei_provider *p, const char *file_name,
                             "provider lacks configure, fetch or destroy"),
                -1;
     return 0;
-}
-
-const char *const *ei_registry_consumed(const struct ei_provider *p)
-{
-    /* appended to the descriptor: an older provider's ends before it */
-    size_t need =
-        offsetof(struct ei_provider, env_consumed) + sizeof(p->env_consumed);
-    if (p == NULL || p->size < need)
-        return NULL;
-    return p->env_consumed;
 }
 
 static const struct ei_provider *find_builtin(const char *name)
@@ -298,6 +289,42 @@ void ei_registry_each(const char *const *path,
 #else
     (void)path;
 #endif
+}
+
+static bool is_builtin(const struct ei_provider *p)
+{
+    for (const struct ei_provider *const *b = builtin; *b != NULL; b++)
+        if (*b == p)
+            return true;
+    return false;
+}
+
+static void each_pattern(const struct ei_provider *p,
+                         void (*fn)(const char *pattern, void *ctx), void *ctx)
+{
+    /* appended to the descriptor: an older provider's ends before it */
+    size_t need =
+        offsetof(struct ei_provider, env_consumed) + sizeof(p->env_consumed);
+    if (p == NULL || p->size < need)
+        return;
+    for (const char *const *c = p->env_consumed; c != NULL && *c != NULL; c++)
+        fn(*c, ctx);
+}
+
+void ei_registry_each_consumed(const struct ei_layer *layers, size_t layers_n,
+                               void (*fn)(const char *pattern, void *ctx),
+                               void *ctx)
+{
+    for (const struct ei_provider *const *b = builtin; *b != NULL; b++)
+        each_pattern(*b, fn, ctx);
+    for (size_t i = 0; i < layers_n; i++) {
+        const struct ei_provider *p = layers[i].prov;
+        bool seen = is_builtin(p);
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = layers[j].prov == p;
+        if (!seen)
+            each_pattern(p, fn, ctx);
+    }
 }
 
 void ei_registry_unload(void)

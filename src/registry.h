@@ -8,6 +8,8 @@
 
 #include "envinject/provider.h"
 
+struct ei_layer;
+
 /* The built-in providers, NULL-terminated. */
 const struct ei_provider *const *ei_registry_builtin(void);
 
@@ -45,11 +47,18 @@ void ei_registry_each(const char *const *path,
                       void *ctx);
 
 /*
- * The variables p consumes (its env_consumed: names or globs,
- * NULL-terminated), or NULL when it declares none or its descriptor
- * predates the field.
+ * Call fn for every variable that providers consume (env_consumed: names
+ * or fnmatch(3) globs) and that run keeps from the program: those of every
+ * built-in provider, whether a layer uses it or not (a credential meant for
+ * envinject stays out of the program even when this configuration does not
+ * read it), then those of the providers of layers[0..layers_n) that are
+ * not built in (loaded from shared objects).  Each provider is read once,
+ * and only when its descriptor's size covers env_consumed.  The patterns
+ * belong to the descriptors.
  */
-const char *const *ei_registry_consumed(const struct ei_provider *p);
+void ei_registry_each_consumed(const struct ei_layer *layers, size_t layers_n,
+                               void (*fn)(const char *pattern, void *ctx),
+                               void *ctx);
 
 /* Unload every shared object (at exit; descriptors become invalid). */
 void ei_registry_unload(void);

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "diag.h"
+#include "layer.h"
 #include "registry.h"
 #include "testfs.h"
 #include "secmem.h"
@@ -904,6 +905,79 @@ static void test_bug_each_two_providers(void **state)
     testfs_check_rows();
 }
 
+/* ---- ei_registry_each_consumed ---- */
+
+#define PATTERNS_MAX 64
+
+struct patterns {
+    const char *v[PATTERNS_MAX];
+    size_t n;
+};
+
+static void note_pattern(const char *pattern, void *ctx)
+{
+    struct patterns *p = ctx;
+    assert_true(p->n < PATTERNS_MAX);
+    p->v[p->n++] = pattern;
+}
+
+/* A provider of layers as a shared object would give it; the walk reads
+   nothing but size and env_consumed. */
+static const char *const consuming_vars[] = {"FAKE_TOKEN", "FAKE_SECRET_*",
+                                             NULL};
+static const struct ei_provider consuming = {
+    .size = sizeof(struct ei_provider),
+    .env_consumed = consuming_vars,
+};
+
+/* Built-in providers, then each provider of a layer that is not built in,
+   each once; a descriptor too small for env_consumed is not read. */
+static void test_each_consumed(void **state)
+{
+    (void)state;
+    static const char *const older_vars[] = {"OLDER_TOKEN", NULL};
+    struct ei_provider older = consuming;
+    older.size = (uint32_t)offsetof(struct ei_provider, env_consumed);
+    older.env_consumed = older_vars;
+
+    struct patterns base = {.n = 0};
+    ei_registry_each_consumed(NULL, 0, note_pattern, &base);
+    size_t key_n = 0;
+    for (size_t i = 0; i < base.n; i++)
+        key_n += strcmp(base.v[i], EI_PRIVATE_KEY_ENV) == 0;
+#ifdef EI_BUILTIN_SEALED
+    /* sealed declares it, whether or not a layer uses sealed */
+    assert_int_equal(key_n, 1);
+#else
+    assert_int_equal(key_n, 0);
+#endif
+
+    /* every built-in in a layer, twice, around the others */
+    const struct ei_provider *const *b = ei_registry_builtin();
+    size_t b_n = 0;
+    while (b[b_n] != NULL)
+        b_n++;
+    struct ei_layer *layers = calloc(2 * b_n + 3, sizeof(*layers));
+    assert_non_null(layers);
+    size_t n = 0;
+    for (size_t i = 0; i < b_n; i++)
+        layers[n++].prov = b[i];
+    layers[n++].prov = &consuming;
+    layers[n++].prov = &older;
+    layers[n++].prov = &consuming;
+    for (size_t i = 0; i < b_n; i++)
+        layers[n++].prov = b[i];
+
+    struct patterns got = {.n = 0};
+    ei_registry_each_consumed(layers, n, note_pattern, &got);
+    free(layers);
+    assert_int_equal(got.n, base.n + 2);
+    for (size_t i = 0; i < base.n; i++)
+        assert_ptr_equal(got.v[i], base.v[i]);
+    assert_ptr_equal(got.v[base.n], consuming_vars[0]);
+    assert_ptr_equal(got.v[base.n + 1], consuming_vars[1]);
+}
+
 int main(void)
 {
     if (ei_secmem_init() < 0)
@@ -920,6 +994,7 @@ int main(void)
         cmocka_unit_test_setup(test_bug_second_load, setup),
         cmocka_unit_test_setup(test_each, setup),
         cmocka_unit_test_setup(test_bug_each_two_providers, setup),
+        cmocka_unit_test(test_each_consumed),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
