@@ -103,28 +103,6 @@ bool ei_config_env_valid(const char *name)
     return true;
 }
 
-struct ei_opt *ei_opt_find(struct ei_opt *group, const char *path)
-{
-    const char *dot = strchr(path, '.');
-    size_t seg = dot != NULL ? (size_t)(dot - path) : strlen(path);
-    if (group->type != EI_OPT_GROUP)
-        return NULL;
-    for (size_t i = 0; i < group->kids_n; i++) {
-        struct ei_opt *k = &group->kids[i];
-        if (k->name != NULL && strlen(k->name) == seg &&
-            memcmp(k->name, path, seg) == 0) {
-            if (dot == NULL)
-                return k;
-            if (k->type != EI_OPT_GROUP)
-                return NULL;
-            /* the group itself counts as read when a member is */
-            k->used = true;
-            return ei_opt_find(k, dot + 1);
-        }
-    }
-    return NULL;
-}
-
 /* The configuration's name as messages show it. */
 static const char *file_base(const struct ei_config *cfg)
 {
@@ -133,16 +111,9 @@ static const char *file_base(const struct ei_config *cfg)
     return base != NULL ? base + 1 : file;
 }
 
-char *ei_config_where(const char *file, int line)
-{
-    char buf[PATH_MAX + 32];
-    snprintf(buf, sizeof(buf), "%s:%d", file, line);
-    return strdup(buf);
-}
-
 static char *where_of(const struct ei_config *cfg, int line)
 {
-    return ei_config_where(file_base(cfg), line);
+    return ei_opt_where(file_base(cfg), line);
 }
 
 /* ---- libconfig → option tree ---- */

@@ -8,30 +8,8 @@
 #include <stddef.h>
 
 #include "envinject/provider.h"
+#include "opt.h"
 #include "schema.h"
-
-enum ei_opt_type {
-    EI_OPT_STRING = 0,
-    EI_OPT_INT,
-    EI_OPT_FLOAT,
-    EI_OPT_BOOL,
-    EI_OPT_LIST, /* list or array */
-    EI_OPT_GROUP
-};
-
-/* One option; lists and groups have children. */
-struct ei_opt {
-    char *name; /* NULL for list elements */
-    enum ei_opt_type type;
-    char *str; /* string value, and the text of every scalar */
-    long long num;
-    bool b;
-    struct ei_opt *kids;
-    size_t kids_n;
-    int line;                /* in the configuration file, 0 for --layer */
-    bool used;               /* read by the core or the provider */
-    const char **list_cache; /* NULL-terminated view for opt_list */
-};
 
 /* One configured layer, before its provider is looked up. */
 struct ei_layer_conf {
@@ -85,17 +63,10 @@ struct ei_config *ei_config_load(const struct ei_config_args *args,
                                  struct ei_error *err);
 void ei_config_free(struct ei_config *cfg);
 
-/*
- * "FILE:LINE" as the configuration's messages and origins write a place,
- * newly allocated (the caller frees it), or NULL when out of memory.
- */
-char *ei_config_where(const char *file, int line);
 
 /* Whether an environment name is acceptable: [A-Za-z0-9_.-]+, not "." or
    "..", at most 64 bytes (it is substituted into paths). */
 bool ei_config_env_valid(const char *name);
 
-/* Find an option by dotted path ("auth.method"); NULL if absent. */
-struct ei_opt *ei_opt_find(struct ei_opt *group, const char *path);
 
 #endif

@@ -14,9 +14,9 @@
 
 #include <sodium.h>
 
-#include "config.h"
 #include "diag.h"
 #include "envset.h"
+#include "opt.h"
 #include "schema.h"
 #include "secmem.h"
 
@@ -163,7 +163,7 @@ static int read_rule(struct ei_rule *r, const struct ei_opt *o,
                      const char *file, struct ei_error *err)
 {
     const char *key = o->name;
-    r->where = ei_config_where(file, o->line);
+    r->where = ei_opt_where(file, o->line);
     r->key = strdup(key);
     if (r->where == NULL || r->key == NULL)
         return read_nomem(err);

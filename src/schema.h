@@ -82,7 +82,7 @@ struct ei_problems {
 
 /*
  * Read the rules of envinject.conf's schema group, given as the option
- * tree group (config.h), into schema->rules, which must be empty.  file
+ * tree group (opt.h), into schema->rules, which must be empty.  file
  * is the configuration's name as messages show it: each rule's where is
  * "FILE:LINE".  No rule is checked against itself here (see
  * ei_schema_prepare).  -1 with err: EI_BADCONFIG, located at the rule
