@@ -16,6 +16,8 @@
 #define SSM_DEPTH_MAX   15 /* levels SSM allows in a name */
 #define SSM_PAGE_SIZE   10 /* GetParametersByPath's largest MaxResults */
 #define SSM_PAGES_MAX   100000
+/* how much of a parameter name messages and origins show */
+#define SSM_NAME_SHOWN 2048
 #define SSM_LOCATOR_MAX 2100
 
 static const struct ei_aws_service ssm_service = {"ssm", "AmazonSSM.",
@@ -130,17 +132,23 @@ static enum ei_status ssm_emit(struct ssm_state *st, struct ei_sink *sink,
     else if (strncmp(name, st->path, plen) == 0 && name[plen] == '/')
         rel = name + plen + 1;
     else
+        rel = NULL;
+    /* the name as messages and origins show it: a server's text, so
+       control bytes become '?' (a newline would forge a line) */
+    char shown[SSM_NAME_SHOWN + EI_TEXT_EXTRA];
+    h->safe_text(h, shown, sizeof(shown), name, strlen(name), 0);
+    if (rel == NULL)
         return h->error(h, err, EI_BADDATA, 0, st->path,
                         "the answer holds a parameter outside the path "
                         "(%.100s)",
-                        name);
+                        shown);
 
     char locator[SSM_LOCATOR_MAX];
     if (json_is_integer(jversion))
-        snprintf(locator, sizeof(locator), "%.2048s:%lld", name,
+        snprintf(locator, sizeof(locator), "%s:%lld", shown,
                  (long long)json_integer_value(jversion));
     else
-        snprintf(locator, sizeof(locator), "%.2048s", name);
+        snprintf(locator, sizeof(locator), "%s", shown);
 
     size_t rlen = strlen(rel);
     char *copy = malloc(rlen + 1);

@@ -583,6 +583,15 @@ static const struct prov_case cases[] = {
                        "\"SecureString\",\"Value\":\"" CANARY "\"}]}"}},
      .want = EI_BADDATA,
      .want_text = "the answer holds a parameter outside the path (/px/a)"},
+    /* found by the fuzzer: a server's control bytes never reach a message */
+    {.name = "ssm: parameter outside the path, with a newline",
+     .prov = SSM,
+     .opts = {OPTS, "path=/p"},
+     .environ = {ENV_KEYS},
+     .replies = {{200, "{\"Parameters\":[{\"Name\":\"/px\\nx/a\",\"Type\":"
+                       "\"String\",\"Value\":\"v\"}]}"}},
+     .want = EI_BADDATA,
+     .want_text = "the answer holds a parameter outside the path (/px?x/a)"},
     {.name = "ssm: the same NextToken twice",
      .prov = SSM,
      .opts = {OPTS, "path=/p"},
