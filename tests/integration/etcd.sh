@@ -20,9 +20,11 @@ set -u
 export LC_ALL=C
 
 here=$(cd "$(dirname "$0")" && pwd)
+top_srcdir=$(cd "${top_srcdir:-$here/../..}" && pwd)
 top_builddir=$(cd "${top_builddir:-$here/../..}" && pwd)
-# run-cases.sh finds the build the same way
-export top_builddir
+# absolute, for run-cases.sh: this script changes folders before it runs it
+# (make passes them relative, as distcheck's ../.. shows)
+export top_srcdir top_builddir
 envinject=$top_builddir/envinject
 
 if ! command -v etcd >/dev/null 2>&1; then
