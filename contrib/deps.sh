@@ -10,7 +10,7 @@ pkgs="build-essential autoconf automake libtool pkg-config
       libcurl4-openssl-dev libjansson-dev libconfig-dev libsodium-dev"
 if [ "${1:-}" = "--test" ]; then
     pkgs="$pkgs libcmocka-dev mandoc valgrind python3 python3-dotenv openssl
-          clang libclang-rt-14-dev etcd-server etcd-client curl jq"
+          clang libclang-rt-14-dev etcd-server etcd-client curl jq man-db"
 fi
 as_root=""
 [ "$(id -u)" -eq 0 ] || as_root="sudo"
