@@ -728,12 +728,9 @@ static enum ei_status vault_configure(const struct ei_host *host, void **statep,
                                       struct ei_error *err)
 {
     *statep = NULL;
-    size_t need =
-        offsetof(struct ei_host, http_close) + sizeof(host->http_close);
-    if (host->size < need || host->http_open == NULL)
-        return host->error(host, err, EI_INTERNAL, 0, NULL,
-                           "this envinject has no HTTP engine");
-    enum ei_status host_ok = EI_HOST_REQUIRE(host, safe_text, err);
+    enum ei_status host_ok = EI_HOST_REQUIRE_HTTP(host, err);
+    if (host_ok == EI_OK)
+        host_ok = EI_HOST_REQUIRE(host, safe_text, err);
     if (host_ok != EI_OK)
         return host_ok;
     struct vault_state *st = calloc(1, sizeof(*st));
@@ -781,9 +778,7 @@ static enum ei_status vault_configure(const struct ei_host *host, void **statep,
             addr = VAULT_ADDR_DEFAULT;
         const char *eps[] = {addr, NULL};
         /* VAULT_CACERT, as the vault CLI, unless the layer sets cacert */
-        if (host->size >= offsetof(struct ei_host, http_open_ca) +
-                              sizeof(host->http_open_ca) &&
-            host->http_open_ca != NULL)
+        if (EI_HOST_HAS(host, http_open_ca))
             s = host->http_open_ca(host, eps, 1,
                                    host->env_get(host, "VAULT_CACERT"),
                                    &st->http, err);

@@ -301,6 +301,18 @@ struct ei_host {
                       "has no " #field ")"))
 
 /*
+ * In configure of a provider that speaks HTTP: EI_OK when the host table
+ * offers the HTTP engine (http_open, http_request, http_response_free,
+ * http_close), else EI_INTERNAL with err.
+ */
+#define EI_HOST_REQUIRE_HTTP(h, err)                                           \
+    (EI_HOST_HAS(h, http_open) && EI_HOST_HAS(h, http_request) &&              \
+             EI_HOST_HAS(h, http_response_free) && EI_HOST_HAS(h, http_close)  \
+         ? EI_OK                                                               \
+         : (h)->error((h), (err), EI_INTERNAL, 0, NULL,                        \
+                      "this envinject has no HTTP engine"))
+
+/*
  * An HTTP request.  path starts with '/' and may carry a query; it must
  * hold no credential.  headers are "Name: value" lines, NULL-terminated;
  * they may carry tokens: the engine never logs them and wipes its copies.

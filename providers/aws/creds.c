@@ -61,14 +61,6 @@ struct ei_aws {
 
 /* ---- small helpers ---- */
 
-static bool host_has_http(const struct ei_host *h)
-{
-    return h->size >=
-               offsetof(struct ei_host, http_close) + sizeof(h->http_close) &&
-           h->http_open != NULL && h->http_request != NULL &&
-           h->http_response_free != NULL;
-}
-
 static const char *env_nonempty(const struct ei_host *h, const char *name)
 {
     const char *v = h->env_get(h, name);
@@ -264,10 +256,9 @@ enum ei_status ei_aws_open(const struct ei_host *host,
                            struct ei_aws **out, struct ei_error *err)
 {
     *out = NULL;
-    if (!host_has_http(host))
-        return host->error(host, err, EI_INTERNAL, 0, NULL,
-                           "this envinject has no HTTP engine for providers");
-    enum ei_status host_ok = EI_HOST_REQUIRE(host, safe_text, err);
+    enum ei_status host_ok = EI_HOST_REQUIRE_HTTP(host, err);
+    if (host_ok == EI_OK)
+        host_ok = EI_HOST_REQUIRE(host, safe_text, err);
     if (host_ok != EI_OK)
         return host_ok;
     struct ei_aws *a = calloc(1, sizeof(*a));

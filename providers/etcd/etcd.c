@@ -261,12 +261,9 @@ static enum ei_status etcd_auth_options(struct etcd_state *st,
 static enum ei_status etcd_configure(const struct ei_host *host, void **statep,
                                      struct ei_error *err)
 {
-    size_t need =
-        offsetof(struct ei_host, http_close) + sizeof(host->http_close);
-    if (host->size < need || host->http_open == NULL)
-        return host->error(host, err, EI_INTERNAL, 0, NULL,
-                           "this envinject has no HTTP engine");
-    enum ei_status host_ok = EI_HOST_REQUIRE(host, safe_text, err);
+    enum ei_status host_ok = EI_HOST_REQUIRE_HTTP(host, err);
+    if (host_ok == EI_OK)
+        host_ok = EI_HOST_REQUIRE(host, safe_text, err);
     if (host_ok != EI_OK)
         return host_ok;
     struct etcd_state *st = calloc(1, sizeof *st);

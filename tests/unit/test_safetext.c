@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -85,6 +86,83 @@ static void test_edges(void **state)
     assert_false(EI_HOST_HAS(&h, safe_text));
 }
 
+/* A host error that records what it was given, as the core's does. */
+static enum ei_status record_error(const struct ei_host *h,
+                                   struct ei_error *err, enum ei_status status,
+                                   int errnum, const char *locator,
+                                   const char *fmt, ...)
+{
+    (void)h;
+    (void)errnum;
+    (void)locator;
+    va_list ap;
+    va_start(ap, fmt);
+    err->status = status;
+    vsnprintf(err->text, sizeof(err->text), fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+static enum ei_status no_open(const struct ei_host *h,
+                              const char *const *endpoints, size_t n,
+                              struct ei_http **out, struct ei_error *err)
+{
+    (void)h;
+    (void)endpoints;
+    (void)n;
+    (void)out;
+    (void)err;
+    return EI_INTERNAL;
+}
+
+static enum ei_status no_request(struct ei_http *c,
+                                 const struct ei_http_request *req,
+                                 const struct ei_deadline *dl,
+                                 struct ei_http_response *resp,
+                                 struct ei_error *err)
+{
+    (void)c;
+    (void)req;
+    (void)dl;
+    (void)resp;
+    (void)err;
+    return EI_INTERNAL;
+}
+
+static void no_free(struct ei_http *c, struct ei_http_response *resp)
+{
+    (void)c;
+    (void)resp;
+}
+
+static void no_close(struct ei_http *c)
+{
+    (void)c;
+}
+
+/* EI_HOST_REQUIRE_HTTP: all four functions of the engine, within size. */
+static void test_require_http(void **state)
+{
+    (void)state;
+    struct ei_host h = {.size = sizeof(h),
+                        .error = record_error,
+                        .http_open = no_open,
+                        .http_request = no_request,
+                        .http_response_free = no_free,
+                        .http_close = no_close};
+    struct ei_error err = {0};
+    assert_int_equal(EI_HOST_REQUIRE_HTTP(&h, &err), EI_OK);
+    assert_int_equal(err.status, EI_OK);
+    h.http_request = NULL;
+    assert_int_equal(EI_HOST_REQUIRE_HTTP(&h, &err), EI_INTERNAL);
+    assert_string_equal(err.text, "this envinject has no HTTP engine");
+    h.http_request = no_request;
+    memset(&err, 0, sizeof(err));
+    /* a table that ends before http_close */
+    h.size = (uint32_t)offsetof(struct ei_host, http_close);
+    assert_int_equal(EI_HOST_REQUIRE_HTTP(&h, &err), EI_INTERNAL);
+}
+
 static void test_error_status(void **state)
 {
     (void)state;
@@ -100,6 +178,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_edges),
+        cmocka_unit_test(test_require_http),
         cmocka_unit_test(test_error_status),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
