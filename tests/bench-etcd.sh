@@ -52,21 +52,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-declare -A taken=()
-port=
-pick_port() {
-    local i p
-    for i in $(seq 200); do
-        p=$((20000 + RANDOM % 12000))
-        [ -n "${taken[$p]:-}" ] && continue
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            taken[$p]=1
-            port=$p
-            return 0
-        fi
-    done
-    return 1
-}
+# pick_port (sets port) from the tests' server library
+# shellcheck source=integration/serverlib.sh
+. "$here/integration/serverlib.sh"
 
 url=
 for attempt in 1 2 3; do
