@@ -91,6 +91,12 @@ static enum ei_status record_error(const struct ei_host *h,
                                    struct ei_error *err, enum ei_status status,
                                    int errnum, const char *locator,
                                    const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static enum ei_status record_error(const struct ei_host *h,
+                                   struct ei_error *err, enum ei_status status,
+                                   int errnum, const char *locator,
+                                   const char *fmt, ...)
 {
     (void)h;
     (void)errnum;
