@@ -361,6 +361,17 @@ static void host_http_close(struct ei_http *c)
 {
 }
 
+static int host_http_header(struct ei_http *c, const char *name, char *out,
+                            size_t out_len)
+{
+    return ei_http_header(c, name, out, out_len);
+}
+
+static const char *host_environment(const struct ei_host *h)
+{
+    return layer_of(h)->environment;
+}
+
 static bool host_key_selected(const struct ei_host *h, const char *key)
 {
     return ei_sink_filter(layer_of(h), key) != NULL;
@@ -397,5 +408,7 @@ void ei_hosttable_init(struct ei_host *h, struct ei_layer *l,
         .http_open_ca = host_http_open_ca,
         .key_selected = host_key_selected,
         .safe_text = ei_host_safe_text,
+        .http_header = host_http_header,
+        .environment = host_environment,
     };
 }

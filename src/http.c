@@ -56,7 +56,9 @@
     X(CURLMcode, multi_perform, (CURLM *, int *))                              \
     X(CURLMcode, multi_poll,                                                   \
       (CURLM *, struct curl_waitfd *, unsigned int, int, int *))               \
-    X(CURLMsg *, multi_info_read, (CURLM *, int *))
+    X(CURLMsg *, multi_info_read, (CURLM *, int *))                           \
+    X(CURLHcode, easy_header,                                                  \
+      (CURL *, const char *, size_t, unsigned int, int, struct curl_header **))
 
 #ifdef EI_HAVE_DLOPEN
 #define CURL_SONAMES                                                           \
@@ -94,6 +96,7 @@ static struct {
 #define curl_multi_perform       (*curl_api.multi_perform)
 #define curl_multi_poll          (*curl_api.multi_poll)
 #define curl_multi_info_read     (*curl_api.multi_info_read)
+#define curl_easy_header         (*curl_api.easy_header)
 #endif
 
 /*
@@ -210,6 +213,7 @@ struct ei_http {
     CURL *curl;   /* created by the first request, then reused */
     CURLM *multi; /* every transfer runs in it (see perform) */
     struct ei_http_env env;
+    bool answered; /* the last request returned an answer (http_header) */
 };
 
 /* grpc-status is a small number; longer is junk. */
@@ -1258,6 +1262,7 @@ enum ei_status ei_http_request(struct ei_http *c,
     memset(resp, 0, sizeof(*resp));
     resp->retry_after_ms = -1;
     resp->grpc_status = -1;
+    c->answered = false;
     enum ei_status st = check_request(c, req, err);
     if (st != EI_OK)
         return st;
@@ -1352,6 +1357,7 @@ enum ei_status ei_http_request(struct ei_http *c,
                 ra = ei_http_retry_after(b.retry_after, (int64_t)time(NULL));
             if (noretry || !ei_http_retryable(status)) {
                 c->current = idx;
+                c->answered = true;
                 if (!rbuf_grow(&b, b.len + 1)) {
                     st = ei_error_set(err, EI_NOMEM, ENOMEM, c->layer, NULL,
                                       "out of memory");
@@ -1481,4 +1487,34 @@ void ei_http_response_free(struct ei_http *c, struct ei_http_response *resp)
     memset(resp, 0, sizeof(*resp));
     resp->retry_after_ms = -1;
     resp->grpc_status = -1;
+}
+
+int ei_http_header(struct ei_http *c, const char *name, char *out,
+                   size_t out_len)
+{
+    if (out_len > 0)
+        out[0] = '\0';
+    if (c == NULL || c->curl == NULL || !c->answered || name == NULL ||
+        out_len == 0)
+        return -1;
+    struct curl_header *h = NULL;
+    /* request -1: the last response of the last transfer, which is the
+       attempt http_request returned */
+    if (curl_easy_header(c->curl, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK ||
+        h == NULL || h->value == NULL)
+        return -1;
+    const char *v = h->value;
+    size_t n = strlen(v);
+    while (n > 0 && (*v == ' ' || *v == '\t')) {
+        v++;
+        n--;
+    }
+    while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r' ||
+                     v[n - 1] == '\n'))
+        n--;
+    if (n >= out_len || n > INT_MAX)
+        return -2;
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return (int)n;
 }

@@ -82,6 +82,10 @@ enum ei_status ei_http_request(struct ei_http *c,
                                struct ei_error *err);
 void ei_http_response_free(struct ei_http *c, struct ei_http_response *resp);
 
+/* As ei_host.http_header (provider.h), through curl_easy_header. */
+int ei_http_header(struct ei_http *c, const char *name, char *out,
+                   size_t out_len);
+
 /*
  * The back-off before retry number attempt (0-based): a uniformly random
  * delay in [0, min(cap_ms, base_ms * 2^attempt)] ("full jitter", random

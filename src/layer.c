@@ -49,6 +49,7 @@ int ei_layer_init(struct ei_layer *l, struct ei_layer_conf *conf,
     l->index = index;
     l->dir = conf->dir;
     l->environ = environ;
+    l->environment = cfg->environment;
     l->max_value_len = cfg->max_value_len;
     l->status = EI_OK;
 

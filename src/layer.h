@@ -24,6 +24,7 @@ struct ei_layer {
     int index;
     const char *dir;            /* base of relative paths */
     const char *const *environ; /* the process environment */
+    const char *environment;    /* the chosen environment, or NULL */
     size_t max_value_len;
 
     struct ei_layeropts opts; /* the options common to every layer */

@@ -271,6 +271,27 @@ struct ei_host {
      */
     const char *(*safe_text)(const struct ei_host *h, char *out, size_t out_len,
                              const char *s, size_t len, unsigned flags);
+    /*
+     * The value of response header name (any case; the first one when
+     * the server sent several) of the last answer c received, the one
+     * http_request returned with EI_OK: copied into out with a NUL,
+     * blanks at either end dropped.  Returns its length, -1 when the
+     * answer had no such header (or no answer came yet), -2 when the
+     * value does not fit in out_len (out is then "").  For ETag,
+     * Content-Type, WWW-Authenticate and the headers a protocol keeps
+     * its tokens in: the value may be secret, and out is the caller's to
+     * wipe.  Valid until the next http_request on c.  Appended: check
+     * size.
+     */
+    int (*http_header)(struct ei_http *c, const char *name, char *out,
+                       size_t out_len);
+    /*
+     * The chosen environment (-e, $ENVINJECT_ENV or the configuration's
+     * default; what ${env} expands to), or NULL when none is chosen.  For
+     * a default that names it (aws-appconfig's environment) and for
+     * Spring profiles in YAML files.  Appended: check size.
+     */
+    const char *(*environment)(const struct ei_host *h);
 };
 
 /* Flags of ei_host.safe_text. */

@@ -43,6 +43,7 @@ struct jf_out {
     size_t cap;
     size_t len;
     bool overflow;
+    bool js; /* numbers as JavaScript writes them (flag values) */
 };
 
 /* Names are not secret, but they may hold control characters, and an
@@ -95,6 +96,96 @@ static int jf_real_text(double d, char *out, size_t out_len)
         n = -1;
     sodium_memzero(tmp, sizeof(tmp));
     return n;
+}
+
+/*
+ * A number as JavaScript's Number.prototype.toString writes it (ECMA-262
+ * Number::toString): the shortest digits that read back to d, plain
+ * notation for exponents from -7 to 20, else "1e+21", "1.5e-7".
+ */
+int ei_json_js_number(double d, char *out, size_t out_len)
+{
+    if (out == NULL || out_len == 0 || d != d || d - d != 0)
+        return -1;
+    if (d == 0)
+        d = 0; /* -0 is "0" */
+    char e[JF_NUM_LEN], digits[JF_MAX_PRECISION + 2], res[JF_NUM_LEN + 24];
+    int k = 0, exp10 = 0;
+    for (int prec = 0; prec < JF_MAX_PRECISION; prec++) {
+        int m = snprintf(e, sizeof(e), "%.*e", prec, d);
+        if (m < 0 || (size_t)m >= sizeof(e))
+            return -1;
+        if (strtod(e, NULL) == d)
+            break;
+    }
+    /* e is "-d.ddde+XX": the digits, then the exponent */
+    const char *p = e;
+    bool neg = *p == '-';
+    if (neg)
+        p++;
+    for (; *p != 'e'; p++)
+        if (*p != '.')
+            digits[k++] = *p;
+    exp10 = atoi(p + 1);
+    while (k > 1 && digits[k - 1] == '0')
+        k--;
+    digits[k] = '\0';
+    int n = exp10 + 1; /* d = 0.DIGITS x 10^n */
+    size_t o = 0;
+    if (neg)
+        res[o++] = '-';
+    if (k <= n && n <= 21) {
+        memcpy(res + o, digits, (size_t)k);
+        o += (size_t)k;
+        for (int i = k; i < n; i++)
+            res[o++] = '0';
+    } else if (0 < n && n <= 21) {
+        memcpy(res + o, digits, (size_t)n);
+        o += (size_t)n;
+        res[o++] = '.';
+        memcpy(res + o, digits + n, (size_t)(k - n));
+        o += (size_t)(k - n);
+    } else if (-6 < n && n <= 0) {
+        res[o++] = '0';
+        res[o++] = '.';
+        for (int i = 0; i < -n; i++)
+            res[o++] = '0';
+        memcpy(res + o, digits, (size_t)k);
+        o += (size_t)k;
+    } else {
+        res[o++] = digits[0];
+        if (k > 1) {
+            res[o++] = '.';
+            memcpy(res + o, digits + 1, (size_t)(k - 1));
+            o += (size_t)(k - 1);
+        }
+        int m = snprintf(res + o, sizeof(res) - o, "e%c%d", n - 1 < 0 ? '-' : '+',
+                         n - 1 < 0 ? 1 - n : n - 1);
+        if (m < 0)
+            return -1;
+        o += (size_t)m;
+    }
+    int r = -1;
+    if (o < out_len) {
+        memcpy(out, res, o);
+        out[o] = '\0';
+        r = (int)o;
+    }
+    sodium_memzero(e, sizeof(e));
+    sodium_memzero(digits, sizeof(digits));
+    sodium_memzero(res, sizeof(res));
+    return r;
+}
+
+/* An integer as JavaScript holds it: exact up to 2^53, a double past. */
+static int jf_js_integer(json_int_t i, char *out, size_t out_len)
+{
+    const json_int_t exact = (json_int_t)1 << 53;
+    if (i >= -exact && i <= exact) {
+        int n = snprintf(out, out_len, "%" JSON_INTEGER_FORMAT, i);
+        return n < 0 || (size_t)n >= out_len ? -1 : n;
+    }
+    return ei_json_js_number((double)i, out, out_len);
 }
 
 /* Scalars other than strings, which are used in place. */
@@ -253,7 +344,13 @@ static void jf_put_json(struct jf_out *o, json_t *j)
         break;
     default: {
         char num[JF_NUM_LEN];
-        int n = jf_small_text(j, num, sizeof(num));
+        int n;
+        if (o->js && json_is_integer(j))
+            n = jf_js_integer(json_integer_value(j), num, sizeof(num));
+        else if (o->js && json_is_real(j))
+            n = ei_json_js_number(json_real_value(j), num, sizeof(num));
+        else
+            n = jf_small_text(j, num, sizeof(num));
         if (n < 0)
             o->overflow = true;
         else
@@ -317,7 +414,7 @@ static enum ei_status jf_nul_in_string(struct jf_walk *w)
 static enum ei_status jf_emit_built(struct jf_walk *w, json_t *arr,
                                     void (*build)(struct jf_out *, json_t *))
 {
-    struct jf_out o = {NULL, 0, 0, false};
+    struct jf_out o = {NULL, 0, 0, false, false};
     build(&o, arr);
     if (o.overflow)
         return ei_parse_error(w->err, EI_NOMEM, w->what, "value too large");
@@ -325,7 +422,7 @@ static enum ei_status jf_emit_built(struct jf_walk *w, json_t *arr,
     char *buf = malloc(cap + 1);
     if (buf == NULL)
         return ei_parse_error(w->err, EI_NOMEM, w->what, "out of memory");
-    o = (struct jf_out){buf, cap, 0, false};
+    o = (struct jf_out){buf, cap, 0, false, false};
     build(&o, arr);
     enum ei_status st;
     if (o.overflow || o.len != cap)
@@ -535,4 +632,51 @@ enum ei_status ei_jsonflat_parse(const char *buf, size_t len, const char *what,
     enum ei_status st = ei_jsonflat_walk(root, NULL, 0, what, emit, ctx, err);
     json_decref(root);
     return st;
+}
+
+char *ei_json_flag_text(const json_t *j, size_t *len)
+{
+    if (j == NULL)
+        return NULL;
+    if (json_is_string(j)) {
+        size_t n = json_string_length(j);
+        const char *v = json_string_value(j);
+        if (memchr(v, '\0', n) != NULL)
+            return NULL;
+        char *out = malloc(n + 1);
+        if (out == NULL)
+            return NULL;
+        memcpy(out, v, n + 1);
+        if (len != NULL)
+            *len = n;
+        return out;
+    }
+    if (json_is_null(j)) {
+        char *out = calloc(1, 1);
+        if (out != NULL && len != NULL)
+            *len = 0;
+        return out;
+    }
+    json_t *v = (json_t *)j; /* jf_put_json only reads */
+    if (!jf_depth_ok(v, 0))
+        return NULL;
+    struct jf_out o = {NULL, 0, 0, false, true};
+    jf_put_json(&o, v);
+    if (o.overflow)
+        return NULL;
+    size_t cap = o.len;
+    char *buf = malloc(cap + 1);
+    if (buf == NULL)
+        return NULL;
+    o = (struct jf_out){buf, cap, 0, false, true};
+    jf_put_json(&o, v);
+    if (o.overflow || o.len != cap) {
+        sodium_memzero(buf, cap + 1);
+        free(buf);
+        return NULL;
+    }
+    buf[cap] = '\0';
+    if (len != NULL)
+        *len = cap;
+    return buf;
 }

@@ -40,4 +40,23 @@ enum ei_status ei_jsonflat_parse(const char *buf, size_t len, const char *what,
    terminated); -1 when it does not fit or j is not a scalar. */
 int ei_jsonflat_scalar(const json_t *j, char *out, size_t out_len);
 
+/*
+ * A number as JavaScript writes it (the contract's flag values): the
+ * shortest text that reads back to d, integers without ".0", exponent
+ * form below 1e-6 and from 1e21 ("1e-7", "1.5e+21"); -0 is "0".  Returns
+ * the length, or -1 for NaN, infinities or too small an out.
+ */
+int ei_json_js_number(double d, char *out, size_t out_len);
+
+/*
+ * A flag value as text (design.md, "More providers"): booleans
+ * true/false, numbers as ei_json_js_number writes them (integers past
+ * 2^53 as the double JavaScript holds), strings as they are, null as
+ * the empty string, objects and arrays as compact JSON with such
+ * numbers.  malloc'd, NUL-terminated, *len (may be NULL) its length;
+ * NULL when out of memory, nested past 64 levels or a string holds a
+ * NUL.  The caller wipes and frees it.
+ */
+char *ei_json_flag_text(const json_t *j, size_t *len);
+
 #endif

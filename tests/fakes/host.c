@@ -50,6 +50,7 @@ struct fake_host {
     struct fake_http **clients; /* open ones */
     size_t clients_n;
     int64_t sim_ms; /* simulated time spent in delayed replies */
+    char *environment; /* what host.environment returns, or NULL */
 };
 
 struct fake_reply {
@@ -60,6 +61,7 @@ struct fake_reply {
     bool grpc;       /* queued with fake_host_grpc_push */
     int grpc_status; /* -1: the reply has no grpc-status */
     char grpc_message[EI_HTTP_GRPC_MESSAGE_MAX];
+    char *headers; /* "Name: value\n" lines, or NULL */
 };
 
 /* What http_open hands out, behind the opaque struct ei_http pointer. */
@@ -70,6 +72,7 @@ struct fake_http {
     size_t current;
     char *locator;
     size_t max_response;
+    size_t answer; /* 1 + the index of the reply of the last EI_OK, 0: none */
 };
 
 static struct fake_host *fake_of(const struct ei_host *h)
@@ -514,6 +517,7 @@ static enum ei_status fake_http_request(struct ei_http *c,
     bool noretry = (req->flags & EI_HTTP_NORETRY) != 0;
     bool grpc = (req->flags & EI_HTTP_GRPC) != 0;
     unsigned tries = 0;
+    fc->answer = 0;
     memset(resp, 0, sizeof *resp);
     resp->retry_after_ms = -1;
     resp->grpc_status = -1;
@@ -596,8 +600,53 @@ static enum ei_status fake_http_request(struct ei_http *c,
             memcpy(resp->grpc_message, r->grpc_message,
                    sizeof resp->grpc_message);
         }
+        fc->answer = (size_t)(r - fh->replies) + 1;
         return EI_OK;
     }
+}
+
+static const char *fake_environment(const struct ei_host *h)
+{
+    return fake_of(h)->environment;
+}
+
+/* As the engine's: the header of the reply the last EI_OK returned. */
+static int fake_http_resp_header(struct ei_http *c, const char *name, char *out,
+                            size_t out_len)
+{
+    struct fake_http *fc = fake_http_of(c);
+    if (out_len > 0)
+        out[0] = '\0';
+    if (fc == NULL || fc->answer == 0 || name == NULL || out_len == 0)
+        return -1;
+    const char *lines = fc->fh->replies[fc->answer - 1].headers;
+    if (lines == NULL)
+        return -1;
+    size_t nl = strlen(name);
+    for (const char *p = lines; *p != '\0';) {
+        const char *end = strchr(p, '\n');
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+        if (len > nl && p[nl] == ':' && strncasecmp(p, name, nl) == 0) {
+            const char *v = p + nl + 1;
+            size_t n = len - nl - 1;
+            while (n > 0 && (*v == ' ' || *v == '\t')) {
+                v++;
+                n--;
+            }
+            while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t' ||
+                             v[n - 1] == '\r'))
+                n--;
+            if (n >= out_len)
+                return -2;
+            memcpy(out, v, n);
+            out[n] = '\0';
+            return (int)n;
+        }
+        p += len;
+        if (*p == '\n')
+            p++;
+    }
+    return -1;
 }
 
 static void fake_http_response_free(struct ei_http *c,
@@ -650,6 +699,31 @@ int fake_host_http_push(struct fake_host *fh, long status, const char *body,
         .body_len = strlen(copy),
         .flags = flags,
     };
+    return 0;
+}
+
+int fake_host_set_environment(struct fake_host *fh, const char *name)
+{
+    char *copy = NULL;
+    if (name != NULL && (copy = fake_strdup(name)) == NULL)
+        return -1;
+    free(fh->environment);
+    fh->environment = copy;
+    return 0;
+}
+
+int fake_host_http_push_headers(struct fake_host *fh, long status,
+                                const char *headers, const char *body,
+                                unsigned flags)
+{
+    char *copy = NULL;
+    if (headers != NULL && (copy = fake_strdup(headers)) == NULL)
+        return -1;
+    if (fake_host_http_push(fh, status, body, flags) < 0) {
+        free(copy);
+        return -1;
+    }
+    fh->replies[fh->replies_n - 1].headers = copy;
     return 0;
 }
 
@@ -770,6 +844,8 @@ struct fake_host *fake_host_new(const char *const *opts,
         .key_selected = fake_key_selected,
         /* the core's own: it holds no state a test would fake */
         .safe_text = ei_host_safe_text,
+        .http_header = fake_http_resp_header,
+        .environment = fake_environment,
     };
     size_t n = 0;
     while (opts != NULL && opts[n] != NULL)
@@ -892,8 +968,10 @@ void fake_host_free(struct fake_host *fh)
     for (size_t i = 0; i < fh->replies_n; i++) {
         sodium_memzero(fh->replies[i].body, fh->replies[i].body_len);
         free(fh->replies[i].body);
+        free(fh->replies[i].headers);
     }
     free(fh->replies);
+    free(fh->environment);
     for (size_t i = 0; i < fh->http_reqs_n; i++)
         fake_http_request_clear(&fh->http_reqs[i]);
     free(fh->http_reqs);

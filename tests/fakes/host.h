@@ -93,6 +93,19 @@ void fake_host_free(struct fake_host *fh);
 int fake_host_http_push(struct fake_host *fh, long status, const char *body,
                         unsigned flags);
 
+/* What host.environment returns from now on (NULL: none). 0, or -1 out
+   of memory. */
+int fake_host_set_environment(struct fake_host *fh, const char *name);
+
+/*
+ * As fake_host_http_push, with response headers: "Name: value" lines,
+ * each ending in '\n' (NULL: none), which http_header reads once the
+ * reply was returned with EI_OK.
+ */
+int fake_host_http_push_headers(struct fake_host *fh, long status,
+                                const char *headers, const char *body,
+                                unsigned flags);
+
 /*
  * Queue the reply of a gRPC server to a unary call, as the engine hands it
  * over: HTTP status 200 and body_len bytes of body, copied byte for byte

@@ -871,6 +871,52 @@ static void test_requests_reach_server(void **state)
     srv_stop(s);
 }
 
+/* Response headers: those of the attempt that was returned (not of the
+   503 before it), any case, blanks trimmed, the first of several; -1 when
+   absent or before any answer, -2 when too long. */
+static void test_response_headers(void **state)
+{
+    static const struct srv_reply script[] = {
+        {503, "ETag: \"stale\"\r\nX-Only-On-503: 1\r\n", "busy", 0, ANSWER,
+         false},
+        {304, "ETag:   \"v2\"  \r\nX-Twice: one\r\nX-Twice: two\r\n", NULL,
+         0, ANSWER, false},
+        {200, NULL, "{}", 0, ANSWER, false},
+    };
+    struct srv *s = srv_start(script, 3);
+    const char *urls[] = {s->url};
+    struct ei_http *c = client(urls, 1, 0, false);
+    struct fake_env fe = {.now = 1000, .rnd = RND_MAX};
+    use_fake_env(c, &fe);
+    char out[64];
+    assert_int_equal(ei_http_header(c, "ETag", out, sizeof(out)), -1);
+    const char *h[] = {"If-None-Match: \"v1\"", NULL};
+    struct ei_http_request req = {"GET", "/cfg", h, NULL, 0, 0};
+    struct ei_http_response resp;
+    struct ei_error err = {0};
+    struct ei_deadline dl = {1000, 6000};
+    assert_int_equal(ei_http_request(c, &req, &dl, &resp, &err), EI_OK);
+    assert_int_equal(resp.status, 304);
+    assert_int_equal(resp.body_len, 0);
+    assert_int_equal(ei_http_header(c, "etag", out, sizeof(out)), 4);
+    assert_string_equal(out, "\"v2\"");
+    assert_int_equal(ei_http_header(c, "X-Twice", out, sizeof(out)), 3);
+    assert_string_equal(out, "one");
+    assert_int_equal(ei_http_header(c, "X-Only-On-503", out, sizeof(out)), -1);
+    assert_string_equal(out, "");
+    assert_int_equal(ei_http_header(c, "ETag", out, 4), -2);
+    assert_string_equal(out, "");
+    assert_non_null(strstr(s->reqs[1].head, "If-None-Match: \"v1\""));
+    ei_http_response_free(c, &resp);
+    /* the next answer has none */
+    assert_int_equal(ei_http_request(c, &req, &dl, &resp, &err), EI_OK);
+    assert_int_equal(resp.status, 200);
+    assert_int_equal(ei_http_header(c, "ETag", out, sizeof(out)), -1);
+    ei_http_response_free(c, &resp);
+    ei_http_free(c);
+    srv_stop(s);
+}
+
 static void test_keepalive_and_close(void **state)
 {
     static const struct srv_reply script[] = {
@@ -1964,6 +2010,7 @@ int main(void)
         cmocka_unit_test(test_grpc_tables),
         cmocka_unit_test(test_endpoint_table),
         cmocka_unit_test(test_requests_reach_server),
+        cmocka_unit_test(test_response_headers),
         cmocka_unit_test(test_keepalive_and_close),
         cmocka_unit_test(test_503_then_200),
         cmocka_unit_test(test_503_moves_on),

@@ -789,11 +789,104 @@ static void test_bad_arguments(void **state)
     assert_int_equal(cap.calls, 0);
 }
 
+/* Numbers as JavaScript's Number::toString writes them (what node's
+   String(x) printed for each, checked by hand against ECMA-262). */
+static void test_js_numbers(void **state)
+{
+    (void)state;
+    static const struct {
+        double d;
+        const char *want;
+    } t[] = {
+        {0.1, "0.1"},
+        {0.1 + 0.2, "0.30000000000000004"},
+        {-0.0, "0"},
+        {0, "0"},
+        {1, "1"},
+        {-42, "-42"},
+        {100, "100"},
+        {1.5, "1.5"},
+        {123.456, "123.456"},
+        {1e20, "100000000000000000000"},
+        {123456789012345680000.0, "123456789012345680000"},
+        {1e21, "1e+21"},
+        {1.5e21, "1.5e+21"},
+        {-1e21, "-1e+21"},
+        {0.000001, "0.000001"},
+        {0.0000015, "0.0000015"},
+        {1e-7, "1e-7"},
+        {1.5e-7, "1.5e-7"},
+        {-2.5e-10, "-2.5e-10"},
+        {5e-324, "5e-324"},
+        {1.7976931348623157e308, "1.7976931348623157e+308"},
+        {9007199254740993.0, "9007199254740992"},
+        {2e-6, "0.000002"},
+        {1234.5e10, "12345000000000"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(t); i++) {
+        char out[64];
+        int n = ei_json_js_number(t[i].d, out, sizeof(out));
+        if (n < 0 || strcmp(out, t[i].want) != 0)
+            fail_msg("%zu: %.17g gave '%s', want '%s'", i, t[i].d,
+                     n < 0 ? "(error)" : out, t[i].want);
+        assert_int_equal((size_t)n, strlen(t[i].want));
+    }
+    char small[4];
+    assert_int_equal(ei_json_js_number(0.125, small, sizeof(small)), -1);
+    assert_int_equal(ei_json_js_number(NAN, small, sizeof(small)), -1);
+    assert_int_equal(ei_json_js_number(INFINITY, small, sizeof(small)), -1);
+}
+
+/* Flag values: what JSON.stringify or String() gives for each kind. */
+static void test_flag_text(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *json;
+        const char *want;
+    } t[] = {
+        {"true", "true"},
+        {"false", "false"},
+        {"null", ""},
+        {"\"on\"", "on"},
+        {"\"\"", ""},
+        {"0.1", "0.1"},
+        {"1.0", "1"},
+        {"10", "10"},
+        {"1e21", "1e+21"},
+        {"9007199254740993", "9007199254740992"},
+        {"-9007199254740992", "-9007199254740992"},
+        {"{\"a\":0.10,\"b\":[1,true,null,\"x\\\"y\"],\"c\":{}}",
+         "{\"a\":0.1,\"b\":[1,true,null,\"x\\\"y\"],\"c\":{}}"},
+        {"[1e-7, 2.50]", "[1e-7,2.5]"},
+        {"{\"z\":1,\"a\":2}", "{\"z\":1,\"a\":2}"},
+        {"\"caf\\u00e9 /\"", "caf\xc3\xa9 /"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(t); i++) {
+        json_error_t je;
+        json_t *j = json_loads(t[i].json, JSON_DECODE_ANY, &je);
+        assert_non_null(j);
+        size_t len = 99;
+        char *out = ei_json_flag_text(j, &len);
+        if (out == NULL || strcmp(out, t[i].want) != 0)
+            fail_msg("%zu: %s gave '%s', want '%s'", i, t[i].json,
+                     out == NULL ? "(NULL)" : out, t[i].want);
+        assert_int_equal(len, strlen(t[i].want));
+        free(out);
+        json_decref(j);
+    }
+    /* a string with a NUL is no value */
+    json_t *nul = json_stringn("a\0b", 3);
+    assert_null(ei_json_flag_text(nul, NULL));
+    json_decref(nul);
+    assert_null(ei_json_flag_text(NULL, NULL));
+}
+
 int main(void)
 {
     static struct CMUnitTest tests[ARRAY_LEN(good) + ARRAY_LEN(bad) +
                                    ARRAY_LEN(scalars) + ARRAY_LEN(depths) +
-                                   ARRAY_LEN(stops) + ARRAY_LEN(walks) + 4];
+                                   ARRAY_LEN(stops) + ARRAY_LEN(walks) + 6];
     size_t k = 0;
     for (size_t i = 0; i < ARRAY_LEN(good); i++)
         tests[k++] = (struct CMUnitTest){good[i].name, run_good, NULL, teardown,
@@ -821,6 +914,10 @@ int main(void)
         test_real_shortest_roundtrip, teardown);
     tests[k++] = (struct CMUnitTest)cmocka_unit_test_teardown(
         test_bad_arguments, teardown);
+    tests[k++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_js_numbers,
+                                                              teardown);
+    tests[k++] = (struct CMUnitTest)cmocka_unit_test_teardown(test_flag_text,
+                                                              teardown);
     assert_int_equal(k, ARRAY_LEN(tests));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
