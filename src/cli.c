@@ -27,6 +27,11 @@ static const struct ei_cli_opt global_opts[] = {
 
 static const struct ei_cli_opt run_opts[] = {
     {"help", 'h', NULL, 0, "show this help and exit"},
+    {"init", 0, NULL, 0,
+     "stay as the program's parent: pass signals on, reap zombies"},
+    {"kill-timeout", 0, "MS", EI_CLI_ARG,
+     "with --init: SIGKILL what is left of the program's group this long "
+     "after SIGTERM (default 10s)"},
     {"pristine", 0, NULL, 0,
      "give the program only the resolved keys, not the inherited ones"},
     {"unset", 'u', "KEY", EI_CLI_ARG | EI_CLI_REPEAT,
@@ -216,6 +221,10 @@ static int set_cmd(struct ei_args *a, const struct ei_cli_opt *r,
         a->help = true;
     else if (strcmp(n, "pristine") == 0)
         a->pristine = true;
+    else if (strcmp(n, "init") == 0)
+        a->init = true;
+    else if (strcmp(n, "kill-timeout") == 0)
+        a->kill_timeout = arg;
     else if (strcmp(n, "unset") == 0)
         return push(&a->unset, &a->unset_n, arg);
     else if (strcmp(n, "require") == 0)

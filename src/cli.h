@@ -59,6 +59,8 @@ struct ei_args {
 
     /* subcommand options */
     bool pristine, origin, reveal, exit_code, force, print_private;
+    bool init;                /* run --init */
+    const char *kill_timeout; /* run --kill-timeout, or NULL */
     const char **unset; /* --unset, malloc'd, NULL-terminated */
     size_t unset_n;
     const char **require; /* --require, malloc'd, NULL-terminated */

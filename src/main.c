@@ -18,6 +18,7 @@
 #include "diag.h"
 #include "envset.h"
 #include "execprog.h"
+#include "supervise.h"
 #include "http.h"
 #include "output.h"
 #include "registry.h"
@@ -154,6 +155,22 @@ static int first_failure(int rc, int next)
 
 static int cmd_run(struct ei_args *a)
 {
+    struct ei_supervise_opts so = {0};
+    if (a->kill_timeout != NULL) {
+        struct ei_error e = {0};
+        so.kill_timeout_ms =
+            ei_parse_duration_ms(a->kill_timeout, EI_KILL_TIMEOUT_MAX_MS);
+        if (so.kill_timeout_ms <= 0)
+            ei_error_set(&e, EI_USAGE, 0, NULL, NULL,
+                         "--kill-timeout: '%.40s' is not a duration from 1 ms "
+                         "to 1 h (milliseconds, or a number with ms, s or m)",
+                         a->kill_timeout);
+        else if (!a->init)
+            ei_error_set(&e, EI_USAGE, 0, NULL, NULL,
+                         "--kill-timeout needs --init");
+        if (e.status != EI_OK)
+            return fail(&e);
+    }
     struct ei_config *cfg;
     struct ei_resolution *r;
     int rc = resolve(a, a->environment, 0, NULL, &cfg, &r);
@@ -176,6 +193,13 @@ static int cmd_run(struct ei_args *a)
         goto out;
     }
     fflush(NULL);
+    if (a->init) {
+        /* envp is the supervisor's: it frees it once the child runs */
+        rc = ei_supervise(a->rest, envp, &so, &err);
+        if (rc < 0)
+            rc = fail(&err);
+        goto out;
+    }
     ei_exec(a->rest, envp, &err);
     ei_exec_envp_free(envp);
     rc = fail(&err);

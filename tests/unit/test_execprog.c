@@ -27,6 +27,7 @@
 #include "layer.h"
 #include "resolve.h"
 #include "secmem.h"
+#include "supervise.h"
 
 #define MAXV 12
 
@@ -1048,9 +1049,48 @@ static void test_exec_table(void **state)
     }
 }
 
+/* --kill-timeout's durations: milliseconds, or a number with ms, s or m. */
+static void test_duration_table(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        int64_t max, want;
+    } t[] = {
+        {"0", 1000, 0},
+        {"250", 1000, 250},
+        {"250ms", 1000, 250},
+        {"2s", 5000, 2000},
+        {"1m", 60000, 60000},
+        {"1m", 59999, -1},
+        {"1001", 1000, -1},
+        {"3600s", 3600000, 3600000},
+        {"3601s", 3600000, -1},
+        {"99999999999999999999", 3600000, -1},
+        {"", 1000, -1},
+        {"-5", 1000, -1},
+        {"+5", 1000, -1},
+        {" 5", 1000, -1},
+        {"5 s", 1000, -1},
+        {"5h", 1000000000, -1},
+        {"5S", 1000, -1},
+        {"s", 1000, -1},
+        {"1.5s", 5000, -1},
+        {NULL, 1000, -1},
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        int64_t got = ei_parse_duration_ms(t[i].in, t[i].max);
+        if (got != t[i].want)
+            fail_msg("'%s' (max %lld): %lld, want %lld",
+                     t[i].in ? t[i].in : "(null)", (long long)t[i].max,
+                     (long long)got, (long long)t[i].want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_duration_table),
         cmocka_unit_test(test_envp_table),
         cmocka_unit_test(test_envp_null_resolution),
         cmocka_unit_test(test_envp_consumed),

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* run --init: the program as a child in its own process group, signals
+   forwarded to that group, every zombie reaped (as PID 1 or as a
+   subreaper), and envinject's exit status the program's. */
+#ifndef EI_SUPERVISE_H
+#define EI_SUPERVISE_H
+
+#include <stdint.h>
+
+#include "envinject/provider.h"
+
+/* The default of --kill-timeout: how long the rest of the program's
+   process group has after a SIGTERM before SIGKILL. */
+#define EI_KILL_TIMEOUT_DEFAULT_MS 10000
+/* The largest --kill-timeout: an hour. */
+#define EI_KILL_TIMEOUT_MAX_MS 3600000
+
+struct ei_supervise_opts {
+    int64_t kill_timeout_ms; /* 0: the default */
+};
+
+/*
+ * Start argv (searched in envp's PATH as ei_exec does) as a child in a
+ * process group of its own, with the terminal's foreground when
+ * envinject has it, wipe and free envp (ei_exec_envp_free) as soon as
+ * the child is started, then supervise it until it exits: every signal
+ * envinject receives but SIGCHLD and the synchronous ones is sent on to
+ * the child's process group, every child that ends is reaped (envinject
+ * becomes a subreaper when it is not PID 1, so orphans come to it).
+ * When the program ends, what is left of its group gets SIGTERM, then
+ * SIGKILL after the kill timeout.  Returns the status to exit with: the
+ * program's, or 128 + N when signal N killed it; or -1 with err when the
+ * program could not be started (EI_NOPROG 127, EI_CANTEXEC 126, as env(1),
+ * or EI_OSERR 71 when fork or a pipe failed).
+ */
+int ei_supervise(char *const *argv, char **envp,
+                 const struct ei_supervise_opts *o, struct ei_error *err);
+
+/*
+ * Parse a duration: digits in milliseconds, or followed by a unit: ms, s
+ * or m.  -1 when malformed or above max_ms.
+ */
+int64_t ei_parse_duration_ms(const char *s, int64_t max_ms);
+
+#endif
