@@ -56,10 +56,11 @@ int ei_layer_init(struct ei_layer *l, struct ei_layer_conf *conf,
     ei_hosttable_init(&l->host, l, cfg->max_value_len);
 
     l->plain = ei_store_new(false);
+    l->entries = ei_store_new(false);
     l->secrets = ei_store_new(true);
-    if (l->plain == NULL || l->secrets == NULL)
+    if (l->plain == NULL || l->entries == NULL || l->secrets == NULL)
         goto oom;
-    l->staged = ei_envset_new(l->plain);
+    l->staged = ei_envset_new(l->entries);
     if (l->staged == NULL)
         goto oom;
 
@@ -144,7 +145,7 @@ int ei_layer_fetch(struct ei_layer *l)
     ei_envset_free(l->staged);
     ei_store_free(l->secrets);
     l->secrets = ei_store_new(true);
-    l->staged = ei_envset_new(l->plain);
+    l->staged = ei_envset_new(l->entries);
     if (l->staged == NULL || l->secrets == NULL) {
         l->status = EI_NOMEM;
         return -1;
@@ -167,7 +168,23 @@ void ei_layer_fini(struct ei_layer *l)
     l->http = NULL;
     ei_envset_free(l->staged);
     ei_store_free(l->secrets);
+    ei_store_free(l->entries);
     ei_store_free(l->plain);
     l->staged = NULL;
-    l->secrets = l->plain = NULL;
+    l->secrets = l->entries = l->plain = NULL;
+}
+
+int ei_layer_reset(struct ei_layer *l)
+{
+    ei_envset_free(l->staged);
+    ei_store_free(l->secrets);
+    ei_store_free(l->entries);
+    l->entries = ei_store_new(false);
+    l->secrets = ei_store_new(true);
+    l->staged = l->entries != NULL ? ei_envset_new(l->entries) : NULL;
+    l->status = EI_OK;
+    l->skipped = false;
+    ei_error_clear(&l->error);
+    l->elapsed_ms = 0;
+    return l->staged != NULL && l->secrets != NULL ? 0 : -1;
 }

@@ -36,8 +36,9 @@ struct ei_layer {
 
     /* results of fetch */
     struct ei_envset *staged;
-    struct ei_store *plain;   /* non-secret strings */
-    struct ei_store *secrets; /* secret strings */
+    struct ei_store *plain;   /* the options' strings, kept until fini */
+    struct ei_store *entries; /* keys, locators, plain values, staged */
+    struct ei_store *secrets; /* secret values */
     enum ei_status status;
     bool skipped;          /* optional and failed: warned and left out */
     struct ei_error error; /* why it failed or was skipped */
@@ -65,6 +66,10 @@ int ei_layer_fetch(struct ei_layer *l);
 
 /* Destroy the provider state, the staging set and the stores. */
 void ei_layer_fini(struct ei_layer *l);
+
+/* Forget the values of the last fetch (wiped), keeping the provider's
+   state, for another fetch; -1 when out of memory. */
+int ei_layer_reset(struct ei_layer *l);
 
 /* Milliseconds of CLOCK_MONOTONIC. */
 int64_t ei_now_ms(void);

@@ -367,8 +367,17 @@ static int apply_unset(struct ei_resolution *r, struct ei_error *err)
     return 0;
 }
 
-int ei_resolve(struct ei_config *cfg, const char *const *environ,
-               unsigned flags, struct ei_resolution **out, struct ei_error *err)
+/* The result's own stores and set, empty. */
+static int fresh_result(struct ei_resolution *r)
+{
+    r->plain = ei_store_new(false);
+    r->secrets = ei_store_new(true);
+    r->final = r->plain != NULL ? ei_envset_new(r->plain) : NULL;
+    return r->plain != NULL && r->secrets != NULL && r->final != NULL ? 0 : -1;
+}
+
+int ei_resolution_open(struct ei_config *cfg, const char *const *environ,
+                       struct ei_resolution **out, struct ei_error *err)
 {
     *out = NULL;
     struct ei_resolution *r = calloc(1, sizeof(*r));
@@ -376,29 +385,66 @@ int ei_resolve(struct ei_config *cfg, const char *const *environ,
         return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory"),
                -1;
     r->cfg = cfg;
-    r->plain = ei_store_new(false);
-    r->secrets = ei_store_new(true);
     r->layers = calloc(cfg->layers_n + 1, sizeof(*r->layers));
-    if (r->plain == NULL || r->secrets == NULL || r->layers == NULL)
-        goto oom;
-    r->final = ei_envset_new(r->plain);
-    if (r->final == NULL)
-        goto oom;
-
+    if (r->layers == NULL || fresh_result(r) < 0) {
+        ei_resolution_free(r);
+        return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory"),
+               -1;
+    }
     /* every layer's options are checked before any layer does I/O */
     for (size_t i = 0; i < cfg->layers_n; i++) {
         r->layers_n = i + 1;
         if (ei_layer_init(&r->layers[i], &cfg->layers[i], cfg, (int)i, environ,
-                          err) < 0)
-            goto fail;
+                          err) < 0) {
+            ei_resolution_free(r);
+            return -1;
+        }
     }
+    *out = r;
+    return 0;
+}
+
+int ei_resolution_reset(struct ei_resolution *r)
+{
+    ei_envset_free(r->final);
+    ei_store_free(r->secrets);
+    ei_store_free(r->plain);
+    r->final = NULL;
+    r->plain = r->secrets = NULL;
+    ei_problems_clear(&r->problems);
+    int rc = fresh_result(r);
+    for (size_t i = 0; i < r->layers_n; i++)
+        if (ei_layer_reset(&r->layers[i]) < 0)
+            rc = -1;
+    return rc;
+}
+
+int ei_resolve(struct ei_config *cfg, const char *const *environ,
+               unsigned flags, struct ei_resolution **out, struct ei_error *err)
+{
+    struct ei_resolution *r;
+    if (ei_resolution_open(cfg, environ, &r, err) < 0)
+        return *out = NULL, -1;
+    int rc = ei_resolution_run(r, flags, err);
+    /* a failure leaves the resolution only when it holds the problems
+       (failed layers under KEEP_GOING, validation findings) to report */
+    if (rc < 0 && (r->problems.n == 0 || err->status == EI_NOMEM)) {
+        ei_resolution_free(r);
+        r = NULL;
+    }
+    *out = r;
+    return rc;
+}
+
+int ei_resolution_run(struct ei_resolution *r, unsigned flags,
+                      struct ei_error *err)
+{
+    struct ei_config *cfg = r->cfg;
     if (fetch_all(r, flags, err) < 0) {
         /* KEEP_GOING: the failed layers are the problems; validating
            without them would report their keys as missing */
-        if (r->problems.n > 0 && err->status != EI_NOMEM) {
-            *out = r;
+        if (r->problems.n > 0 && err->status != EI_NOMEM)
             return -1;
-        }
         goto fail;
     }
     if (merge(r, err) < 0 || resolve_refs(r, err) < 0)
@@ -425,7 +471,6 @@ int ei_resolve(struct ei_config *cfg, const char *const *environ,
     long found = ei_schema_check(&cfg->schema, r->final, &r->problems);
     if (found < 0)
         goto oom;
-    *out = r;
     if (found > 0 && !(flags & EI_RESOLVE_KEEP_GOING))
         return ei_error_set(err, EI_BADCONFIG, 0, NULL, NULL,
                             "%ld validation problem%s", found,
@@ -441,6 +486,5 @@ int ei_resolve(struct ei_config *cfg, const char *const *environ,
 oom:
     ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
 fail:
-    ei_resolution_free(r);
     return -1;
 }

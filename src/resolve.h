@@ -43,6 +43,22 @@ int ei_resolve(struct ei_config *cfg, const char *const *environ,
                struct ei_error *err);
 void ei_resolution_free(struct ei_resolution *r);
 
+/*
+ * ei_resolve in two steps, for run --watch, which resolves again and
+ * again with the same layers (their providers keep what makes a re-read
+ * cheap, such as an ETag): open sets the layers up (options checked, no
+ * I/O); run fetches every layer and builds the result, with the same
+ * outcomes as ei_resolve except that r stays the caller's to free in
+ * every case.  reset forgets the result and every layer's values (wiped),
+ * keeping the layers, so that run may be called again; -1 when out of
+ * memory.
+ */
+int ei_resolution_open(struct ei_config *cfg, const char *const *environ,
+                       struct ei_resolution **out, struct ei_error *err);
+int ei_resolution_run(struct ei_resolution *r, unsigned flags,
+                      struct ei_error *err);
+int ei_resolution_reset(struct ei_resolution *r);
+
 /* Name of a layer index (EI_LAYER_SCHEMA gives "schema"). */
 const char *ei_resolution_layer_name(const struct ei_resolution *r, int layer);
 const char *ei_resolution_provider_name(const struct ei_resolution *r,

@@ -157,12 +157,12 @@ static int sink_emit(struct ei_sink *sink, const char *const *name,
     bool secret =
         (flags & EI_ENTRY_SECRET) ||
         (l->opts.secret && (l->opts.secret_given || !(flags & EI_ENTRY_PLAIN)));
-    struct ei_store *vs = secret ? l->secrets : l->plain;
+    struct ei_store *vs = secret ? l->secrets : l->entries;
 
     struct ei_entry *old = ei_envset_get(l->staged, key);
     const char *source = NULL;
     if (!(flags & EI_ENTRY_VERBATIM)) {
-        source = join_name(l->plain, name, name_n);
+        source = join_name(l->entries, name, name_n);
         if (source == NULL)
             goto oom;
         if (old != NULL && old->source != NULL &&
@@ -173,9 +173,9 @@ static int sink_emit(struct ei_sink *sink, const char *const *name,
                    -1;
     }
     struct ei_entry e = {0};
-    e.key = ei_store_strdup(l->plain, key);
+    e.key = ei_store_strdup(l->entries, key);
     e.value = ei_store_strndup(vs, value, value_len);
-    e.locator = locator != NULL ? ei_store_strdup(l->plain, locator) : NULL;
+    e.locator = locator != NULL ? ei_store_strdup(l->entries, locator) : NULL;
     if (e.key == NULL || e.value == NULL || (locator != NULL && !e.locator))
         goto oom;
     e.value_len = value_len;

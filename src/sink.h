@@ -37,7 +37,7 @@ const char *ei_sink_filter(const struct ei_layer *l, const char *key);
 /*
  * Make sink the sink of layer l: each entry emitted is mapped to a key,
  * checked (valid name, max_value_len, no NUL byte), filtered, marked
- * secret or not, and copied into l->staged, its strings into l->plain or
+ * secret or not, and copied into l->staged, its strings into l->entries or
  * l->secrets.  l must outlive the sink.
  */
 void ei_sink_init(struct ei_sink *sink, struct ei_layer *l);

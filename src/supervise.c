@@ -79,13 +79,9 @@ static int64_t mono_ms(void)
  * A failure goes to the parent through fd (close-on-exec: an exec that
  * works closes it unwritten).
  */
-struct sig_state {
-    sigset_t mask;
-    struct sigaction ttin, ttou;
-};
-
 static void child_exec(char *const *argv, char **envp,
-                       const struct sig_state *old, bool take_tty, int fd)
+                       const struct ei_sig_state *old, bool take_tty,
+                       int fd)
 {
     struct ei_error err = {0};
     (void)setpgid(0, 0);
@@ -127,23 +123,7 @@ static int exec_report(int fd, struct ei_error *err)
     return 1;
 }
 
-static int exit_status(int st)
-{
-    if (WIFSIGNALED(st))
-        return 128 + WTERMSIG(st);
-    return WEXITSTATUS(st);
-}
-
-struct sup {
-    pid_t pid;  /* the program, also its process group */
-    int status; /* its wait status, once done */
-    bool done;
-    int sfd; /* signalfd of taken_set */
-};
-
-/* Reap every child that has ended: the program, and orphans handed to
-   envinject as PID 1 or subreaper. */
-static void reap(struct sup *s)
+static void reap(struct ei_sup *s)
 {
     for (;;) {
         int st;
@@ -160,151 +140,212 @@ static void reap(struct sup *s)
     }
 }
 
-/* Take the signals queued within wait_ms (-1: until one comes): reap on
-   SIGCHLD, pass the others on to the program's group. */
-static void take_signals(struct sup *s, int wait_ms, bool forward)
+void ei_sup_signals(struct ei_sup *s, int wait_ms, bool forward)
 {
     struct pollfd p = {.fd = s->sfd, .events = POLLIN};
-    int r = poll(&p, 1, wait_ms);
-    if (r <= 0)
-        return;
-    struct signalfd_siginfo si[16];
-    ssize_t n = read(s->sfd, si, sizeof(si));
-    if (n <= 0)
-        return;
-    for (size_t i = 0; i < (size_t)n / sizeof(si[0]); i++) {
-        int sig = (int)si[i].ssi_signo;
-        if (sig == SIGCHLD) {
-            reap(s);
-            continue;
+    if (poll(&p, 1, wait_ms) > 0) {
+        struct signalfd_siginfo si[16];
+        ssize_t n;
+        while ((n = read(s->sfd, si, sizeof(si))) > 0) {
+            for (size_t i = 0; i < (size_t)n / sizeof(si[0]); i++) {
+                int sig = (int)si[i].ssi_signo;
+                if (sig == SIGCHLD || !forward || s->pid <= 0 || s->done)
+                    continue;
+                ei_diag_msg(EI_LOG_INFO, NULL, NULL,
+                            "passing signal %d (%s) on", sig, strsignal(sig));
+                /* the group may be gone already: ESRCH is no news */
+                if (kill(-s->pid, sig) < 0 && errno == ESRCH)
+                    (void)kill(s->pid, sig);
+            }
         }
-        if (!forward)
-            continue;
-        ei_diag_msg(EI_LOG_INFO, NULL, NULL, "passing signal %d (%s) on",
-                    sig, strsignal(sig));
-        /* the group may be gone already: ESRCH is no news */
-        if (kill(-s->pid, sig) < 0 && errno == ESRCH)
-            (void)kill(s->pid, sig);
     }
-    /* a SIGCHLD may merge with one already taken: look once more */
+    /* SIGCHLDs merge: reap whatever ended, signal or not */
     reap(s);
 }
 
-/* What is left of the program's group after it ended: SIGTERM, and
-   SIGKILL after the timeout.  Processes that left the group are not
-   signalled, but are reaped while waiting. */
-static void end_group(struct sup *s, int64_t timeout_ms)
+/* Whether a process of the program's group is left (zombies count until
+   reaped: they are all ours by then). */
+static bool group_left(const struct ei_sup *s)
 {
-    if (kill(-s->pid, 0) < 0)
+    return s->pid > 0 && kill(-s->pid, 0) == 0;
+}
+
+/* Wait until the group is gone or end_ms, taking signals meanwhile
+   (forwarded while the program itself still runs). */
+static void wait_group(struct ei_sup *s, int64_t end_ms, bool forward)
+{
+    while (group_left(s)) {
+        int64_t left = end_ms - mono_ms();
+        if (left <= 0)
+            return;
+        ei_sup_signals(s, left > 100 ? 100 : (int)left, forward && !s->done);
+    }
+}
+
+/* SIGKILL what is left of the group and wait for it to be gone: SIGKILL
+   cannot be refused, but dying takes a moment. */
+static void kill_group(struct ei_sup *s)
+{
+    (void)kill(-s->pid, SIGKILL);
+    wait_group(s, mono_ms() + KILL_GRACE_MS, false);
+}
+
+void ei_sup_end_group(struct ei_sup *s)
+{
+    if (!group_left(s))
         return;
     ei_diag_msg(EI_LOG_INFO, NULL, NULL,
                 "the program ended; stopping the rest of its process group");
     (void)kill(-s->pid, SIGTERM);
-    int64_t end = mono_ms() + timeout_ms;
-    while (kill(-s->pid, 0) == 0) {
-        int64_t left = end - mono_ms();
-        if (left <= 0) {
-            ei_diag_msg(EI_LOG_WARN, NULL, NULL,
-                        "processes of the program's group still ran after "
-                        "%lld ms: killed",
-                        (long long)timeout_ms);
-            (void)kill(-s->pid, SIGKILL);
-            break;
-        }
-        take_signals(s, left > 100 ? 100 : (int)left, false);
+    wait_group(s, mono_ms() + s->kill_timeout_ms, false);
+    if (group_left(s)) {
+        ei_diag_msg(EI_LOG_WARN, NULL, NULL,
+                    "processes of the program's group still ran after "
+                    "%lld ms: killed",
+                    (long long)s->kill_timeout_ms);
+        kill_group(s);
     }
-    /* SIGKILL cannot be refused, but dying takes a moment; the group is
-       gone once its last zombie was reaped (they are all ours by then) */
-    end = mono_ms() + KILL_GRACE_MS;
-    while (kill(-s->pid, 0) == 0 && mono_ms() < end)
-        take_signals(s, 10, false);
 }
 
-int ei_supervise(char *const *argv, char **envp,
-                 const struct ei_supervise_opts *o, struct ei_error *err)
+void ei_sup_stop(struct ei_sup *s, int sig)
 {
-    int64_t kill_timeout = o != NULL && o->kill_timeout_ms > 0
-                               ? o->kill_timeout_ms
-                               : EI_KILL_TIMEOUT_DEFAULT_MS;
+    if (s->pid <= 0)
+        return;
+    if (!s->done) {
+        (void)kill(-s->pid, sig);
+        int64_t end = mono_ms() + s->kill_timeout_ms;
+        while (!s->done && mono_ms() < end) {
+            int64_t left = end - mono_ms();
+            ei_sup_signals(s, left > 100 ? 100 : (int)left, false);
+        }
+        if (!s->done)
+            ei_diag_msg(EI_LOG_WARN, NULL, NULL,
+                        "the program still ran %lld ms after signal %d: "
+                        "killed",
+                        (long long)s->kill_timeout_ms, sig);
+    }
+    if (group_left(s))
+        kill_group(s);
+    while (!s->done)
+        ei_sup_signals(s, 100, false);
+}
+
+int ei_sup_begin(struct ei_sup *s, const struct ei_supervise_opts *o,
+                 struct ei_error *err)
+{
+    memset(s, 0, sizeof(*s));
+    s->sfd = -1;
+    s->kill_timeout_ms = o != NULL && o->kill_timeout_ms > 0
+                             ? o->kill_timeout_ms
+                             : EI_KILL_TIMEOUT_DEFAULT_MS;
     sigset_t all;
-    struct sig_state old;
     taken_set(&all);
-    if (sigprocmask(SIG_BLOCK, &all, &old.mask) < 0) {
-        ei_exec_envp_free(envp);
+    if (sigprocmask(SIG_BLOCK, &all, &s->old.mask) < 0)
         return ei_error_set(err, EI_OSERR, errno, NULL, NULL,
                             "cannot block signals"),
                -1;
-    }
     /* the caller's dispositions go to the program as they were */
     struct sigaction ign = {.sa_handler = SIG_IGN};
     sigemptyset(&ign.sa_mask);
-    sigaction(SIGTTIN, &ign, &old.ttin);
-    sigaction(SIGTTOU, &ign, &old.ttou);
-
+    sigaction(SIGTTIN, &ign, &s->old.ttin);
+    sigaction(SIGTTOU, &ign, &s->old.ttou);
+    s->sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (s->sfd < 0) {
+        ei_error_set(err, EI_OSERR, errno, NULL, NULL,
+                     "cannot create a signalfd");
+        ei_sup_finish(s);
+        return -1;
+    }
     if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
         ei_diag_msg(EI_LOG_WARN, NULL, NULL,
                     "cannot become a subreaper (%s): orphans of the "
                     "program are not reaped",
                     strerror(errno));
+    s->take_tty =
+        isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
+    return 0;
+}
 
-    struct sup s = {.sfd = signalfd(-1, &all, SFD_CLOEXEC)};
-    int pfd[2] = {-1, -1};
-    if (s.sfd < 0 || pipe2(pfd, O_CLOEXEC) < 0) {
-        ei_error_set(err, EI_OSERR, errno, NULL, NULL,
-                     s.sfd < 0 ? "cannot create a signalfd"
-                               : "cannot create a pipe");
-        goto fail;
+int ei_sup_start(struct ei_sup *s, char *const *argv, char **envp,
+                 struct ei_error *err)
+{
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) < 0) {
+        ei_exec_envp_free(envp);
+        return ei_error_set(err, EI_OSERR, errno, NULL, NULL,
+                            "cannot create a pipe"),
+               -1;
     }
-    bool take_tty = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
     fflush(NULL);
-    s.pid = fork();
-    if (s.pid < 0) {
-        ei_error_set(err, EI_OSERR, errno, NULL, NULL, "cannot fork");
-        goto fail;
-    }
-    if (s.pid == 0) {
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        ei_exec_envp_free(envp);
         close(pfd[0]);
-        child_exec(argv, envp, &old, take_tty, pfd[1]);
+        close(pfd[1]);
+        return ei_error_set(err, EI_OSERR, e, NULL, NULL, "cannot fork"), -1;
+    }
+    if (pid == 0) {
+        close(pfd[0]);
+        child_exec(argv, envp, &s->old, s->take_tty, pfd[1]);
     }
     /* the child has its own copy: ours goes now */
     ei_exec_envp_free(envp);
-    envp = NULL;
-    (void)setpgid(s.pid, s.pid); /* either side may win the race */
+    (void)setpgid(pid, pid); /* either side may win the race */
     close(pfd[1]);
-    pfd[1] = -1;
+    s->pid = pid;
+    s->done = false;
+    s->status = 0;
     int failed = exec_report(pfd[0], err);
     close(pfd[0]);
-    pfd[0] = -1;
     if (failed) {
-        while (waitpid(s.pid, NULL, 0) < 0 && errno == EINTR)
-            ;
-        goto fail;
+        while (!s->done)
+            ei_sup_signals(s, 100, false);
+        s->pid = 0;
+        return -1;
     }
     ei_diag_msg(EI_LOG_INFO, NULL, NULL, "started %s as process %ld",
-                argv[0], (long)s.pid);
+                argv[0], (long)pid);
+    return 0;
+}
 
-    while (!s.done)
-        take_signals(&s, -1, true);
-    end_group(&s, kill_timeout);
-    if (take_tty)
+int ei_sup_status(const struct ei_sup *s)
+{
+    if (WIFSIGNALED(s->status))
+        return 128 + WTERMSIG(s->status);
+    return WEXITSTATUS(s->status);
+}
+
+void ei_sup_finish(struct ei_sup *s)
+{
+    if (s->take_tty)
         (void)tcsetpgrp(STDIN_FILENO, getpgrp());
-    close(s.sfd);
-    int rc = exit_status(s.status);
+    if (s->sfd >= 0)
+        close(s->sfd);
+    s->sfd = -1;
+    sigaction(SIGTTIN, &s->old.ttin, NULL);
+    sigaction(SIGTTOU, &s->old.ttou, NULL);
+    sigprocmask(SIG_SETMASK, &s->old.mask, NULL);
+}
+
+int ei_supervise(char *const *argv, char **envp,
+                 const struct ei_supervise_opts *o, struct ei_error *err)
+{
+    struct ei_sup s;
+    if (ei_sup_begin(&s, o, err) < 0) {
+        ei_exec_envp_free(envp);
+        return -1;
+    }
+    if (ei_sup_start(&s, argv, envp, err) < 0) {
+        ei_sup_finish(&s);
+        return -1;
+    }
+    while (!s.done)
+        ei_sup_signals(&s, -1, true);
+    ei_sup_end_group(&s);
+    int rc = ei_sup_status(&s);
     ei_diag_msg(EI_LOG_INFO, NULL, NULL, "the program ended with status %d",
                 rc);
+    ei_sup_finish(&s);
     return rc;
-
-fail:
-    if (envp != NULL)
-        ei_exec_envp_free(envp);
-    if (pfd[0] >= 0)
-        close(pfd[0]);
-    if (pfd[1] >= 0)
-        close(pfd[1]);
-    if (s.sfd >= 0)
-        close(s.sfd);
-    sigaction(SIGTTIN, &old.ttin, NULL);
-    sigaction(SIGTTOU, &old.ttou, NULL);
-    sigprocmask(SIG_SETMASK, &old.mask, NULL);
-    return -1;
 }

@@ -5,7 +5,10 @@
 #ifndef EI_SUPERVISE_H
 #define EI_SUPERVISE_H
 
+#include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "envinject/provider.h"
 
@@ -18,6 +21,45 @@
 struct ei_supervise_opts {
     int64_t kill_timeout_ms; /* 0: the default */
 };
+
+/* What the program gets back of envinject's signal state. */
+struct ei_sig_state {
+    sigset_t mask;
+    struct sigaction ttin, ttou;
+};
+
+/* A supervisor: the signal set-up, and the one program it runs. */
+struct ei_sup {
+    int sfd; /* signalfd of every signal taken, non-blocking */
+    struct ei_sig_state old;
+    bool take_tty;
+    int64_t kill_timeout_ms;
+    pid_t pid;  /* the program (and its process group), 0: none */
+    int status; /* its wait status once done */
+    bool done;  /* it ended and was reaped */
+};
+
+/*
+ * The steps of ei_supervise, for run --watch, which starts the program
+ * again and again: begin blocks the signals into a signalfd and becomes
+ * a subreaper; start runs a program (envp freed as in ei_supervise);
+ * signals takes the signals that come within wait_ms (-1: until one
+ * does), passing them on when forward, and reaps (done is set when the
+ * program ended); stop sends sig to the program's group and waits for
+ * the program, SIGKILL to the group after the kill timeout; end_group
+ * deals with what is left of the group after the program ended by
+ * itself; status is the exit status the program's end gives; finish
+ * gives the terminal and the signal state back.
+ */
+int ei_sup_begin(struct ei_sup *s, const struct ei_supervise_opts *o,
+                 struct ei_error *err);
+int ei_sup_start(struct ei_sup *s, char *const *argv, char **envp,
+                 struct ei_error *err);
+void ei_sup_signals(struct ei_sup *s, int wait_ms, bool forward);
+void ei_sup_stop(struct ei_sup *s, int sig);
+void ei_sup_end_group(struct ei_sup *s);
+int ei_sup_status(const struct ei_sup *s);
+void ei_sup_finish(struct ei_sup *s);
 
 /*
  * Start argv (searched in envp's PATH as ei_exec does) as a child in a
