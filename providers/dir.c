@@ -21,6 +21,7 @@
 struct dir_state {
     const struct ei_host *host;
     char *path; /* without trailing '/', except for "/" itself */
+    const char *watched[2]; /* path, for watch */
     bool trim_newline;
 };
 
@@ -260,6 +261,19 @@ static void dir_destroy(void *state)
     free(st);
 }
 
+/* The folder: a file added, removed, replaced or written in it, and the
+   "..data" link that Kubernetes swaps to update a volume at once. */
+static enum ei_watch_kind dir_watch(void *state, const char *const **paths,
+                                    int64_t *poll_ms)
+{
+    struct dir_state *st = state;
+    (void)poll_ms;
+    st->watched[0] = st->path;
+    st->watched[1] = NULL;
+    *paths = st->watched;
+    return EI_WATCH_FILES;
+}
+
 EI_PROVIDER_DEFINE(dir) = {
     .abi = EI_PROVIDER_ABI,
     .size = sizeof(struct ei_provider),
@@ -271,4 +285,6 @@ EI_PROVIDER_DEFINE(dir) = {
     .fetch = dir_fetch,
     .lookup = NULL,
     .destroy = dir_destroy,
+    .env_consumed = NULL,
+    .watch = dir_watch,
 };

@@ -421,6 +421,17 @@ static void env_destroy(void *state)
     free(state);
 }
 
+/* The process environment never changes under envinject; the files of
+   file_suffix may (a rotated Docker secret): those are polled. */
+static enum ei_watch_kind env_watch(void *state, const char *const **paths,
+                                    int64_t *poll_ms)
+{
+    const struct env_state *st = state;
+    (void)paths;
+    (void)poll_ms;
+    return st->file_suffix != NULL ? EI_WATCH_POLL : EI_WATCH_NEVER;
+}
+
 EI_PROVIDER_DEFINE(env) = {
     .abi = EI_PROVIDER_ABI,
     .size = sizeof(struct ei_provider),
@@ -432,4 +443,6 @@ EI_PROVIDER_DEFINE(env) = {
     .fetch = env_fetch,
     .lookup = NULL,
     .destroy = env_destroy,
+    .env_consumed = NULL,
+    .watch = env_watch,
 };

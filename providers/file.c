@@ -15,6 +15,7 @@ enum file_format { FILE_LIBCONFIG, FILE_JSON, FILE_DOTENV };
 struct file_state {
     const struct ei_host *host;
     const char *path;    /* to open: absolute */
+    const char *watched[2]; /* path, for watch */
     const char *display; /* as the user wrote it, for locators */
     char *dir;           /* folder of the file, for @include */
     enum file_format format;
@@ -189,6 +190,19 @@ static void file_destroy(void *state)
     free(st);
 }
 
+/* The file itself; a libconfig @include below it is read again whenever
+   the file is, but only the file's own changes are noticed. */
+static enum ei_watch_kind file_watch(void *state, const char *const **paths,
+                                     int64_t *poll_ms)
+{
+    struct file_state *st = state;
+    (void)poll_ms;
+    st->watched[0] = st->path;
+    st->watched[1] = NULL;
+    *paths = st->watched;
+    return EI_WATCH_FILES;
+}
+
 EI_PROVIDER_DEFINE(file) = {
     .abi = EI_PROVIDER_ABI,
     .size = sizeof(struct ei_provider),
@@ -201,4 +215,6 @@ EI_PROVIDER_DEFINE(file) = {
     .fetch = file_fetch,
     .lookup = NULL,
     .destroy = file_destroy,
+    .env_consumed = NULL,
+    .watch = file_watch,
 };

@@ -25,6 +25,7 @@ struct sealed_state {
     const char *key_file; /* NULL: not configured */
     const char *keydir;   /* NULL: EJSON_KEYDIR, else the default */
     bool trim_underscore;
+    const char *watched[3]; /* path and key_file, for watch */
 };
 
 /* A member of the top-level object or of a nested object. */
@@ -644,6 +645,19 @@ static void sealed_destroy(void *state)
 /* The private key is envinject's alone: run never passes it on. */
 static const char *const sealed_consumed[] = {EI_PRIVATE_KEY_ENV, NULL};
 
+/* The file, and the key file when one is configured. */
+static enum ei_watch_kind sealed_watch(void *state, const char *const **paths,
+                                       int64_t *poll_ms)
+{
+    struct sealed_state *st = state;
+    (void)poll_ms;
+    st->watched[0] = st->path;
+    st->watched[1] = st->key_file;
+    st->watched[2] = NULL;
+    *paths = st->watched;
+    return EI_WATCH_FILES;
+}
+
 EI_PROVIDER_DEFINE(sealed) = {
     .abi = EI_PROVIDER_ABI,
     .size = sizeof(struct ei_provider),
@@ -656,4 +670,5 @@ EI_PROVIDER_DEFINE(sealed) = {
     .lookup = NULL,
     .destroy = sealed_destroy,
     .env_consumed = sealed_consumed,
+    .watch = sealed_watch,
 };

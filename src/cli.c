@@ -29,13 +29,24 @@ static const struct ei_cli_opt run_opts[] = {
     {"help", 'h', NULL, 0, "show this help and exit"},
     {"init", 0, NULL, 0,
      "stay as the program's parent: pass signals on, reap zombies"},
+    {"kill-signal", 0, "SIG", EI_CLI_ARG,
+     "with --watch: the signal that stops the program for a restart "
+     "(default TERM)"},
     {"kill-timeout", 0, "MS", EI_CLI_ARG,
-     "with --init: SIGKILL what is left of the program's group this long "
-     "after SIGTERM (default 10s)"},
+     "with --init or --watch: SIGKILL this long after the stop signal "
+     "(default 10s)"},
     {"pristine", 0, NULL, 0,
      "give the program only the resolved keys, not the inherited ones"},
+    {"splay", 0, "MS", EI_CLI_ARG,
+     "with --watch: wait a random time up to MS before a restart"},
     {"unset", 'u', "KEY", EI_CLI_ARG | EI_CLI_REPEAT,
      "remove KEY from the program's environment"},
+    {"wait", 0, "MIN[:MAX]", EI_CLI_ARG,
+     "with --watch: act MIN after the last change, at most MAX after the "
+     "first"},
+    {"watch", 'w', NULL, 0,
+     "keep watching every layer; restart the program when its environment "
+     "changes (implies --init)"},
     {NULL, 0, NULL, 0, NULL}};
 
 static const struct ei_cli_opt print_opts[] = {
@@ -225,6 +236,14 @@ static int set_cmd(struct ei_args *a, const struct ei_cli_opt *r,
         a->init = true;
     else if (strcmp(n, "kill-timeout") == 0)
         a->kill_timeout = arg;
+    else if (strcmp(n, "kill-signal") == 0)
+        a->kill_signal = arg;
+    else if (strcmp(n, "wait") == 0)
+        a->wait = arg;
+    else if (strcmp(n, "splay") == 0)
+        a->splay = arg;
+    else if (strcmp(n, "watch") == 0)
+        a->watch = true;
     else if (strcmp(n, "unset") == 0)
         return push(&a->unset, &a->unset_n, arg);
     else if (strcmp(n, "require") == 0)

@@ -60,7 +60,11 @@ struct ei_args {
     /* subcommand options */
     bool pristine, origin, reveal, exit_code, force, print_private;
     bool init;                /* run --init */
+    bool watch;               /* run --watch */
     const char *kill_timeout; /* run --kill-timeout, or NULL */
+    const char *kill_signal;  /* run --kill-signal, or NULL */
+    const char *wait;         /* run --wait, or NULL */
+    const char *splay;        /* run --splay, or NULL */
     const char **unset; /* --unset, malloc'd, NULL-terminated */
     size_t unset_n;
     const char **require; /* --require, malloc'd, NULL-terminated */

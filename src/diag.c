@@ -193,3 +193,17 @@ void ei_diag_msg(enum ei_log_level level, const char *layer,
     ei_diag_vmsg(level, layer, locator, fmt, ap);
     va_end(ap);
 }
+
+void ei_diag_notice(const char *fmt, ...)
+{
+    if (diag_level < 0)
+        return;
+    char text[EI_ERR_TEXT_LEN * 2];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    if (n >= (int)sizeof(text))
+        memcpy(text + sizeof(text) - 4, "...", 4);
+    emit_line("", NULL, NULL, text, 0);
+}

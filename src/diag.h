@@ -58,6 +58,10 @@ void ei_diag_error(const struct ei_error *err);
 void ei_diag_msg(enum ei_log_level level, const char *layer,
                  const char *locator, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* An event worth a line at the default verbosity that is no warning
+   (a restart in watch mode); nothing under -q. */
+void ei_diag_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 void ei_diag_vmsg(enum ei_log_level level, const char *layer,
                   const char *locator, const char *fmt, va_list ap)
     __attribute__((format(printf, 4, 0)));

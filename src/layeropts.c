@@ -51,6 +51,17 @@ int ei_layeropts_read(struct ei_layeropts *o, const struct ei_host *h,
                    -1;
         o->timeout_ms = n;
     }
+    o->poll_interval_ms = EI_POLL_INTERVAL_DEFAULT_MS;
+    if ((rc = h->opt_int(h, "poll_interval", &n, err)) < 0)
+        return -1;
+    if (rc > 0) {
+        if (n < EI_POLL_INTERVAL_MIN_MS || n > EI_POLL_INTERVAL_MAX_MS)
+            return h->error(h, err, EI_BADCONFIG, 0, where,
+                            "poll_interval must be from %d to %d ms",
+                            EI_POLL_INTERVAL_MIN_MS, EI_POLL_INTERVAL_MAX_MS),
+                   -1;
+        o->poll_interval_ms = n;
+    }
     if ((rc = h->opt_string(h, "case", &s, err)) < 0)
         return -1;
     if (rc > 0) {

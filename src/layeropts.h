@@ -23,6 +23,7 @@ struct ei_layeropts {
     const char *const *include; /* NULL-terminated globs, or NULL */
     const char *const *exclude;
     long long timeout_ms;
+    long long poll_interval_ms; /* run --watch: how often to fetch again */
 };
 
 /* A layer's network options, read once, on first use. */
@@ -36,6 +37,11 @@ struct ei_netopts {
 
 /* Default of the common option timeout, in milliseconds. */
 #define EI_TIMEOUT_DEFAULT_MS 5000
+
+/* The common option poll_interval: its default and range, in ms. */
+#define EI_POLL_INTERVAL_DEFAULT_MS 60000
+#define EI_POLL_INTERVAL_MIN_MS     100
+#define EI_POLL_INTERVAL_MAX_MS     86400000
 
 /*
  * Read the common options of a layer through its host table h, with the

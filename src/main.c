@@ -19,6 +19,7 @@
 #include "envset.h"
 #include "execprog.h"
 #include "supervise.h"
+#include "watch.h"
 #include "http.h"
 #include "output.h"
 #include "registry.h"
@@ -153,24 +154,65 @@ static int first_failure(int rc, int next)
     return rc != 0 ? rc : next;
 }
 
+/* The options of run --init and --watch, checked before any I/O. */
+static int run_opts(const struct ei_args *a, struct ei_watch_opts *wo,
+                    struct ei_error *e)
+{
+    static const char dur[] =
+        "is not a duration (milliseconds, or a number with ms, s or m)";
+    memset(wo, 0, sizeof(*wo));
+    if (!a->watch && (a->kill_signal != NULL || a->wait != NULL ||
+                      a->splay != NULL))
+        return ei_error_set(e, EI_USAGE, 0, NULL, NULL, "--%s needs --watch",
+                            a->kill_signal != NULL ? "kill-signal"
+                            : a->wait != NULL      ? "wait"
+                                                   : "splay"),
+               -1;
+    if (a->kill_timeout != NULL) {
+        wo->sup.kill_timeout_ms =
+            ei_parse_duration_ms(a->kill_timeout, EI_KILL_TIMEOUT_MAX_MS);
+        if (wo->sup.kill_timeout_ms <= 0)
+            return ei_error_set(e, EI_USAGE, 0, NULL, NULL,
+                                "--kill-timeout: '%.40s' is not a duration "
+                                "from 1 ms to 1 h (milliseconds, or a number "
+                                "with ms, s or m)",
+                                a->kill_timeout),
+                   -1;
+        if (!a->init && !a->watch)
+            return ei_error_set(e, EI_USAGE, 0, NULL, NULL,
+                                "--kill-timeout needs --init or --watch"),
+                   -1;
+    }
+    if (a->kill_signal != NULL &&
+        (wo->kill_signal = ei_signal_parse(a->kill_signal)) <= 0)
+        return ei_error_set(e, EI_USAGE, 0, NULL, NULL,
+                            "--kill-signal: '%.40s' is not a signal (a name "
+                            "such as TERM or INT, or a number)",
+                            a->kill_signal),
+               -1;
+    if (a->wait != NULL &&
+        ei_wait_parse(a->wait, &wo->wait_min_ms, &wo->wait_max_ms) < 0)
+        return ei_error_set(e, EI_USAGE, 0, NULL, NULL,
+                            "--wait: '%.40s' is not MIN or MIN:MAX, "
+                            "durations (milliseconds, or a number with ms, "
+                            "s or m) with MAX not below MIN",
+                            a->wait),
+               -1;
+    if (a->splay != NULL &&
+        (wo->splay_ms = ei_parse_duration_ms(a->splay,
+                                             EI_KILL_TIMEOUT_MAX_MS)) < 0)
+        return ei_error_set(e, EI_USAGE, 0, NULL, NULL, "--splay: '%.40s' %s",
+                            a->splay, dur),
+               -1;
+    return 0;
+}
+
 static int cmd_run(struct ei_args *a)
 {
-    struct ei_supervise_opts so = {0};
-    if (a->kill_timeout != NULL) {
-        struct ei_error e = {0};
-        so.kill_timeout_ms =
-            ei_parse_duration_ms(a->kill_timeout, EI_KILL_TIMEOUT_MAX_MS);
-        if (so.kill_timeout_ms <= 0)
-            ei_error_set(&e, EI_USAGE, 0, NULL, NULL,
-                         "--kill-timeout: '%.40s' is not a duration from 1 ms "
-                         "to 1 h (milliseconds, or a number with ms, s or m)",
-                         a->kill_timeout);
-        else if (!a->init)
-            ei_error_set(&e, EI_USAGE, 0, NULL, NULL,
-                         "--kill-timeout needs --init");
-        if (e.status != EI_OK)
-            return fail(&e);
-    }
+    struct ei_watch_opts wo;
+    struct ei_error oe = {0};
+    if (run_opts(a, &wo, &oe) < 0)
+        return fail(&oe);
     struct ei_config *cfg;
     struct ei_resolution *r;
     int rc = resolve(a, a->environment, 0, NULL, &cfg, &r);
@@ -179,6 +221,15 @@ static int cmd_run(struct ei_args *a)
     struct ei_error err = {0};
     struct ei_exec_opts o = {
         .pristine = a->pristine, .unset = a->unset, .argv = a->rest};
+    if (a->watch) {
+        /* the layers stay for the watch, which frees them */
+        fflush(NULL);
+        rc = ei_watch(r, &o, (const char *const *)environ, &wo, &err);
+        r = NULL;
+        if (rc < 0)
+            rc = fail(&err);
+        goto out;
+    }
     char **envp = ei_exec_envp(r, (const char *const *)environ, &o, &err);
     /* everything resolved now lives in envp: drop the rest before exec */
     ei_resolution_free(r);
@@ -195,7 +246,7 @@ static int cmd_run(struct ei_args *a)
     fflush(NULL);
     if (a->init) {
         /* envp is the supervisor's: it frees it once the child runs */
-        rc = ei_supervise(a->rest, envp, &so, &err);
+        rc = ei_supervise(a->rest, envp, &wo.sup, &err);
         if (rc < 0)
             rc = fail(&err);
         goto out;

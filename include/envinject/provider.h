@@ -378,6 +378,13 @@ struct ei_http_response {
     char grpc_message[EI_HTTP_GRPC_MESSAGE_MAX];
 };
 
+/* What ei_provider.watch answers. */
+enum ei_watch_kind {
+    EI_WATCH_POLL = 0,
+    EI_WATCH_FILES,
+    EI_WATCH_NEVER
+};
+
 /* Flags of struct ei_provider. */
 #define EI_PROV_SECRET 0x1u /* values are secret by default */
 #define EI_PROV_REMOTE 0x2u /* fetched concurrently with the others */
@@ -419,6 +426,20 @@ struct ei_provider {
      * Appended: the core reads it only when size covers it.
      */
     const char *const *env_consumed;
+    /*
+     * run --watch: how the core learns that the layer may have changed
+     * since its last fetch (NULL: EI_WATCH_POLL).  Called after a fetch
+     * that succeeded, from the main thread.  EI_WATCH_FILES: *paths
+     * (NULL-terminated, owned by the state, valid until the next fetch or
+     * destroy) are the files and folders the layer read, watched for
+     * changes (renames by editors included); EI_WATCH_NEVER: the source
+     * cannot change while envinject runs (the process environment);
+     * EI_WATCH_POLL: fetch again every poll_interval, or every *poll_ms
+     * when the provider sets it (the service said how often to ask).
+     * Appended: the core reads it only when size covers it.
+     */
+    enum ei_watch_kind (*watch)(void *state, const char *const **paths,
+                                int64_t *poll_ms);
 };
 
 /*

@@ -17,6 +17,8 @@
 #   expect.probe         lines that must each be a line of probe.out, the
 #                        report the probe writes when PROBE_OUT names it
 #   skip-if-missing      commands; the case is skipped when one is missing
+#   skip-unless-root     present: the case is skipped unless run as root
+#                        (it reads another process's memory)
 # Placeholders replaced in cmd and every copied text file: @ENVINJECT@
 # (under valgrind when $VALGRIND is set), @PROBE@, @CASEDIR@, @CANARY@,
 # @CANARY_B64@ (base64 of the canary and the bytes 1 and 2), @PORT@ (a
@@ -250,6 +252,10 @@ run_case() {
     local dir=$1 name=${1##*/}
     local msgs="" c root out status want line
 
+    if [ -f "$dir/skip-unless-root" ] && [ "$(id -u)" != 0 ]; then
+        echo "ok $n - $name # SKIP needs root"
+        return
+    fi
     if [ -f "$dir/skip-if-missing" ]; then
         while IFS= read -r c || [ -n "$c" ]; do
             case $c in '' | '#'*) continue ;; esac

@@ -55,7 +55,25 @@ struct common_case {
 
 static const struct common_case common_cases[] = {
     {.what = "defaults of a plain provider",
-     .want = {.timeout_ms = EI_TIMEOUT_DEFAULT_MS}},
+     .want = {.timeout_ms = EI_TIMEOUT_DEFAULT_MS,
+              .poll_interval_ms = EI_POLL_INTERVAL_DEFAULT_MS}},
+    {.what = "poll_interval at its bounds",
+     .opts = {"poll_interval=100"},
+     .want = {.timeout_ms = EI_TIMEOUT_DEFAULT_MS, .poll_interval_ms = 100}},
+    {.what = "poll_interval of a day",
+     .opts = {"poll_interval=86400000"},
+     .want = {.timeout_ms = EI_TIMEOUT_DEFAULT_MS,
+              .poll_interval_ms = 86400000}},
+    {.what = "poll_interval too short",
+     .opts = {"poll_interval=99"},
+     .error = "poll_interval must be from 100 to 86400000 ms",
+     .where = WHERE},
+    {.what = "poll_interval over a day",
+     .opts = {"poll_interval=86400001"},
+     .error = "poll_interval must be from 100 to 86400000 ms"},
+    {.what = "poll_interval not a number",
+     .opts = {"poll_interval=often"},
+     .error = "poll_interval"},
     {.what = "defaults of a secret, interpolating provider",
      .flags = EI_PROV_SECRET | EI_PROV_INTERP,
      .want = {.secret = true,
@@ -144,6 +162,10 @@ static void check_common(const struct common_case *c,
                         "preserve %d strip %d",
                         o->optional, o->secret, o->secret_given, o->interpolate,
                         o->case_preserve, o->strip_prefix);
+    /* rows that say nothing of poll_interval leave it unchecked */
+    if (w->poll_interval_ms != 0 && o->poll_interval_ms != w->poll_interval_ms)
+        testfs_row_fail(c->what, "poll_interval %lld, want %lld",
+                        o->poll_interval_ms, w->poll_interval_ms);
     if (o->timeout_ms != w->timeout_ms)
         testfs_row_fail(c->what, "timeout %lld, want %lld", o->timeout_ms,
                         w->timeout_ms);

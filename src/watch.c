@@ -1,0 +1,662 @@
+/* SPDX-License-Identifier: MIT */
+/* run --watch (watch.h).  One thread: poll(2) on the supervisor's signalfd
+   and one inotify descriptor, with a timeout for the next poll of a layer,
+   the end of the quiescence, the splay or a retry.  What is kept between
+   two resolutions is no value: the program's environment is remembered as
+   keyed hashes (BLAKE2b under a key made at start), enough to tell
+   whether it changed and which names did. */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "diag.h"
+#include "envset.h"
+#include "layer.h"
+#include "resolve.h"
+#include "watch.h"
+
+/* Retries of a failed resolution: from this, doubling, up to the poll
+   period (or this cap without polled layers). */
+#define RETRY_FIRST_MS 1000
+#define RETRY_CAP_MS   60000
+/* How many changed names a restart's log line lists. */
+#define NAMES_SHOWN 10
+#define HASH_LEN    16
+
+/* ---- arguments ---- */
+
+static const struct {
+    const char *name;
+    int sig;
+} signals[] = {
+    {"HUP", SIGHUP},   {"INT", SIGINT},     {"QUIT", SIGQUIT},
+    {"KILL", SIGKILL}, {"USR1", SIGUSR1},   {"USR2", SIGUSR2},
+    {"TERM", SIGTERM}, {"WINCH", SIGWINCH}, {"ALRM", SIGALRM},
+    {"CONT", SIGCONT}, {"STOP", SIGSTOP},   {"TSTP", SIGTSTP},
+    {"PWR", SIGPWR},
+};
+
+int ei_signal_parse(const char *s)
+{
+    if (s == NULL || *s == '\0')
+        return -1;
+    if (*s >= '0' && *s <= '9') {
+        char *end;
+        errno = 0;
+        long n = strtol(s, &end, 10);
+        if (errno != 0 || *end != '\0' || n < 1 || n >= NSIG)
+            return -1;
+        return (int)n;
+    }
+    if (strncasecmp(s, "SIG", 3) == 0)
+        s += 3;
+    for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+        if (strcasecmp(s, signals[i].name) == 0)
+            return signals[i].sig;
+    return -1;
+}
+
+int ei_wait_parse(const char *s, int64_t *min_ms, int64_t *max_ms)
+{
+    char buf[64];
+    if (s == NULL || strlen(s) >= sizeof(buf))
+        return -1;
+    memcpy(buf, s, strlen(s) + 1);
+    char *colon = strchr(buf, ':');
+    if (colon != NULL)
+        *colon = '\0';
+    int64_t lo = ei_parse_duration_ms(buf, EI_KILL_TIMEOUT_MAX_MS);
+    if (lo < 0)
+        return -1;
+    int64_t hi = lo * 4;
+    if (colon != NULL) {
+        hi = ei_parse_duration_ms(colon + 1, EI_KILL_TIMEOUT_MAX_MS);
+        if (hi < 0 || hi < lo)
+            return -1;
+    }
+    *min_ms = lo;
+    *max_ms = hi;
+    return 0;
+}
+
+/* ---- the program's environment, as names and keyed hashes ---- */
+
+struct fp_item {
+    char *name;
+    unsigned char hash[HASH_LEN];
+    const char *layer; /* static or the configuration's, not owned */
+};
+
+struct fingerprint {
+    struct fp_item *v; /* sorted by name, as envp is */
+    size_t n;
+};
+
+static void fp_free(struct fingerprint *f)
+{
+    for (size_t i = 0; i < f->n; i++)
+        free(f->v[i].name);
+    free(f->v);
+    f->v = NULL;
+    f->n = 0;
+}
+
+/* The layer a key's value came from, for the restart's log line. */
+static const char *key_layer(const struct ei_resolution *r, const char *key)
+{
+    const struct ei_entry *e = ei_envset_get(r->final, key);
+    if (e == NULL)
+        return "environment";
+    return ei_resolution_layer_name(r, e->layer);
+}
+
+static int fp_make(struct fingerprint *f, char *const *envp,
+                   const struct ei_resolution *r, const unsigned char *key)
+{
+    size_t n = 0;
+    while (envp[n] != NULL)
+        n++;
+    f->v = calloc(n + 1, sizeof(*f->v));
+    f->n = 0;
+    if (f->v == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *eq = strchr(envp[i], '=');
+        size_t nl = eq != NULL ? (size_t)(eq - envp[i]) : strlen(envp[i]);
+        struct fp_item *it = &f->v[f->n];
+        it->name = strndup(envp[i], nl);
+        if (it->name == NULL)
+            return fp_free(f), -1;
+        const char *val = eq != NULL ? eq + 1 : "";
+        crypto_generichash(it->hash, sizeof(it->hash),
+                           (const unsigned char *)val, strlen(val), key,
+                           crypto_generichash_KEYBYTES);
+        it->layer = key_layer(r, it->name);
+        f->n++;
+    }
+    return 0;
+}
+
+/* Append "NAME (layer)" to out; false once out is full. */
+static bool note_name(char *out, size_t size, size_t *shown, size_t *more,
+                      const char *name, const char *layer, const char *what)
+{
+    if (*shown >= NAMES_SHOWN) {
+        (*more)++;
+        return false;
+    }
+    size_t len = strlen(out);
+    snprintf(out + len, size - len, "%s%s (%s%s)", *shown > 0 ? ", " : "",
+             name, layer, what);
+    (*shown)++;
+    return true;
+}
+
+/* Whether two fingerprints differ; the changed names (never values) go
+   to out. */
+static bool fp_diff(const struct fingerprint *a, const struct fingerprint *b,
+                    char *out, size_t size)
+{
+    size_t i = 0, j = 0, shown = 0, more = 0;
+    out[0] = '\0';
+    bool differ = false;
+    while (i < a->n || j < b->n) {
+        int c = i == a->n   ? 1
+                : j == b->n ? -1
+                            : strcmp(a->v[i].name, b->v[j].name);
+        if (c < 0) {
+            note_name(out, size, &shown, &more, a->v[i].name, a->v[i].layer,
+                      ", removed");
+            i++;
+        } else if (c > 0) {
+            note_name(out, size, &shown, &more, b->v[j].name, b->v[j].layer,
+                      ", new");
+            j++;
+        } else {
+            if (sodium_memcmp(a->v[i].hash, b->v[j].hash, HASH_LEN) != 0) {
+                note_name(out, size, &shown, &more, b->v[j].name,
+                          b->v[j].layer, "");
+                differ = true;
+            }
+            i++;
+            j++;
+            continue;
+        }
+        differ = true;
+    }
+    if (more > 0) {
+        size_t len = strlen(out);
+        snprintf(out + len, size - len, " and %zu more", more);
+    }
+    return differ;
+}
+
+/* ---- what tells of a change ---- */
+
+struct watched {
+    int wd;
+    char *name; /* the file's name in the folder, NULL: any entry */
+};
+
+struct watcher {
+    int ifd;
+    struct watched *w;
+    size_t n;
+    char *sig;            /* the watched paths, '\n'-joined */
+    int64_t unwatched_ms; /* poll period of files inotify cannot watch */
+    int64_t poll_ms;      /* the shortest poll period, 0: nothing polled */
+};
+
+static void watcher_clear(struct watcher *wt)
+{
+    for (size_t i = 0; i < wt->n; i++) {
+        if (wt->ifd >= 0)
+            inotify_rm_watch(wt->ifd, wt->w[i].wd);
+        free(wt->w[i].name);
+    }
+    free(wt->w);
+    wt->w = NULL;
+    wt->n = 0;
+}
+
+/* A file counts once it was closed after writing, moved, removed or
+   chmod'ed; not while it is being written (a truncation, then writes,
+   would show a half-written file). */
+#define IN_EVENTS                                                              \
+    (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB |   \
+     IN_DELETE_SELF | IN_MOVE_SELF)
+
+/*
+ * A file is watched through its folder, so that an editor that writes a
+ * new file and renames it over the old one is seen, and so is a file
+ * that does not exist yet; a folder is watched itself.
+ */
+static int watch_path(struct watcher *wt, const char *path)
+{
+    if (wt->ifd < 0)
+        return 1; /* said once, at start */
+    struct stat sb;
+    bool is_dir = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+    char *copy = strdup(path), *base = NULL;
+    if (copy == NULL)
+        return -1;
+    const char *target = path;
+    if (!is_dir) {
+        base = strdup(basename(copy));
+        free(copy);
+        copy = strdup(path);
+        if (base == NULL || copy == NULL) {
+            free(base);
+            free(copy);
+            return -1;
+        }
+        target = dirname(copy);
+    }
+    int wd = inotify_add_watch(wt->ifd, target, IN_EVENTS);
+    free(copy);
+    if (wd < 0) {
+        ei_diag_msg(EI_LOG_WARN, NULL, path,
+                    "cannot watch (%s): changes are noticed on the next "
+                    "poll only",
+                    strerror(errno));
+        free(base);
+        return 1;
+    }
+    struct watched *grown = realloc(wt->w, (wt->n + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        free(base);
+        return -1;
+    }
+    wt->w = grown;
+    wt->w[wt->n].wd = wd;
+    wt->w[wt->n].name = base;
+    wt->n++;
+    return 0;
+}
+
+static void poll_every(int64_t *poll_ms, int64_t period)
+{
+    if (*poll_ms == 0 || period < *poll_ms)
+        *poll_ms = period;
+}
+
+/*
+ * Ask every layer how it is watched.  The inotify watches are set up
+ * again only when the files differ from last time: a watch removed and
+ * added anew would miss what happens in between.  -1 when out of memory.
+ */
+static int watcher_arm(struct watcher *wt, struct ei_resolution *r)
+{
+    size_t cap = 256, len = 0;
+    char *sig = malloc(cap);
+    if (sig == NULL)
+        return -1;
+    sig[0] = '\0';
+    int64_t poll_ms = 0, files_period = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        bool same = pass == 1 && wt->sig != NULL && strcmp(wt->sig, sig) == 0;
+        if (pass == 1 && !same) {
+            watcher_clear(wt);
+            wt->unwatched_ms = 0;
+        }
+        for (size_t i = 0; i < r->layers_n; i++) {
+            struct ei_layer *l = &r->layers[i];
+            const struct ei_provider *p = l->prov;
+            const char *const *paths = NULL;
+            int64_t hint = 0;
+            enum ei_watch_kind kind = EI_WATCH_POLL;
+            bool has = p->size >= offsetof(struct ei_provider, watch) +
+                                      sizeof(p->watch) &&
+                       p->watch != NULL;
+            if (has && !l->skipped && l->status == EI_OK)
+                kind = p->watch(l->state, &paths, &hint);
+            int64_t period = hint > 0 ? hint : l->opts.poll_interval_ms;
+            if (kind == EI_WATCH_POLL && pass == 0) {
+                poll_every(&poll_ms, period);
+                ei_diag_msg(EI_LOG_DEBUG, l->name, NULL,
+                            "watched: polled every %lld ms",
+                            (long long)period);
+            }
+            if (kind != EI_WATCH_FILES)
+                continue;
+            for (size_t k = 0; paths != NULL && paths[k] != NULL; k++) {
+                if (pass == 0) {
+                    size_t n = strlen(paths[k]);
+                    if (len + n + 2 > cap) {
+                        cap = (len + n + 2) * 2;
+                        char *g = realloc(sig, cap);
+                        if (g == NULL)
+                            return free(sig), -1;
+                        sig = g;
+                    }
+                    memcpy(sig + len, paths[k], n);
+                    len += n;
+                    sig[len++] = '\n';
+                    sig[len] = '\0';
+                    poll_every(&files_period, period);
+                    ei_diag_msg(EI_LOG_DEBUG, l->name, paths[k],
+                                "watched: by inotify");
+                } else if (!same) {
+                    int rc = watch_path(wt, paths[k]);
+                    if (rc < 0)
+                        return free(sig), -1;
+                    /* a file that cannot be watched is polled instead */
+                    if (rc > 0)
+                        poll_every(&wt->unwatched_ms, period);
+                }
+            }
+        }
+    }
+    free(wt->sig);
+    wt->sig = sig;
+    if (wt->unwatched_ms > 0)
+        poll_every(&poll_ms, wt->unwatched_ms);
+    wt->poll_ms = poll_ms;
+    return 0;
+}
+
+/* Read the queued events; true when one concerns a watched name. */
+static bool watcher_events(struct watcher *wt)
+{
+    bool hit = false;
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    for (;;) {
+        ssize_t n = read(wt->ifd, buf, sizeof(buf));
+        if (n <= 0)
+            break;
+        for (char *p = buf; p < buf + n;) {
+            struct inotify_event *ev = (struct inotify_event *)(void *)p;
+            for (size_t i = 0; i < wt->n; i++) {
+                if (wt->w[i].wd != ev->wd)
+                    continue;
+                /* a folder counts whole; in a file's folder, the file,
+                   and the "..data" link Kubernetes swaps over a volume */
+                if (wt->w[i].name == NULL || ev->len == 0 ||
+                    strcmp(ev->name, wt->w[i].name) == 0 ||
+                    strcmp(ev->name, "..data") == 0)
+                    hit = true;
+            }
+            if (ev->mask & IN_Q_OVERFLOW)
+                hit = true;
+            p += sizeof(*ev) + ev->len;
+        }
+    }
+    return hit;
+}
+
+/* ---- the loop ---- */
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct watch {
+    struct ei_resolution *r;
+    const struct ei_exec_opts *xo;
+    const char *const *inherited;
+    const struct ei_watch_opts *wo;
+    unsigned char *key; /* the fingerprints' key, in secret memory */
+    struct fingerprint running;
+    struct watcher wt;
+    struct ei_sup sup;
+    int64_t next_poll; /* 0: none */
+    int64_t quiet_at;  /* 0: nothing pending */
+    int64_t quiet_max; /* the latest the quiescence may end */
+    int64_t retry_ms;  /* back-off of failed resolutions */
+    char **pending;    /* an environment waiting for its splay */
+    struct fingerprint pending_fp;
+    int64_t restart_at;
+    char pending_names[1024]; /* what changed, for the restart's line */
+};
+
+/* Resolve again: the new environment in *envp when it differs from the
+   running program's, NULL when it is the same or the resolution failed
+   (then 1, with the reason logged). */
+static int refresh(struct watch *w, char ***envp, struct fingerprint *fp)
+{
+    struct ei_error err = {0};
+    *envp = NULL;
+    memset(fp, 0, sizeof(*fp));
+    int rc = -1;
+    if (ei_resolution_reset(w->r) < 0)
+        ei_error_set(&err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
+    else
+        rc = ei_resolution_run(w->r, 0, &err);
+    char **env = NULL;
+    if (rc == 0)
+        env = ei_exec_envp(w->r, w->inherited, w->xo, &err);
+    if (env != NULL && ei_exec_check_size(w->xo->argv, env, &err) < 0) {
+        ei_exec_envp_free(env);
+        env = NULL;
+    }
+    if (env != NULL && fp_make(fp, env, w->r, w->key) < 0) {
+        ei_exec_envp_free(env);
+        env = NULL;
+        ei_error_set(&err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
+    }
+    if (env != NULL && watcher_arm(&w->wt, w->r) < 0) {
+        fp_free(fp);
+        ei_exec_envp_free(env);
+        env = NULL;
+        ei_error_set(&err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
+    }
+    /* the values are in env now, or nowhere */
+    ei_resolution_reset(w->r);
+    if (env == NULL) {
+        char text[EI_ERR_TEXT_LEN * 2];
+        ei_error_describe(&err, text, sizeof(text));
+        ei_diag_msg(EI_LOG_WARN, err.layer[0] ? err.layer : NULL,
+                    err.locator[0] ? err.locator : NULL,
+                    "the program keeps running with its environment: %s",
+                    text);
+        return 1;
+    }
+    char names[1024];
+    if (!fp_diff(&w->running, fp, names, sizeof(names))) {
+        ei_diag_msg(EI_LOG_INFO, NULL, NULL,
+                    "resolved again: the program's environment is the same");
+        ei_exec_envp_free(env);
+        fp_free(fp);
+        return 0;
+    }
+    ei_diag_msg(EI_LOG_INFO, NULL, NULL, "changed: %s", names);
+    snprintf(w->pending_names, sizeof(w->pending_names), "%s", names);
+    *envp = env;
+    return 0;
+}
+
+static int64_t min_time(int64_t a, int64_t b)
+{
+    if (a == 0)
+        return b;
+    if (b == 0)
+        return a;
+    return a < b ? a : b;
+}
+
+/* Something may have changed: resolve once things are quiet. */
+static void mark_dirty(struct watch *w, int64_t now)
+{
+    if (w->quiet_at == 0) {
+        w->quiet_max = now + w->wo->wait_max_ms;
+        w->quiet_at = now + w->wo->wait_min_ms;
+    } else {
+        int64_t at = now + w->wo->wait_min_ms;
+        w->quiet_at = at < w->quiet_max ? at : w->quiet_max;
+    }
+}
+
+static int restart(struct watch *w, struct ei_error *err)
+{
+    int sig = w->wo->kill_signal > 0 ? w->wo->kill_signal : SIGTERM;
+    ei_diag_notice("restarting the program: changed %s", w->pending_names);
+    ei_sup_stop(&w->sup, sig);
+    char **env = w->pending;
+    w->pending = NULL;
+    if (ei_sup_start(&w->sup, w->xo->argv, env, err) < 0) {
+        fp_free(&w->pending_fp);
+        return -1;
+    }
+    fp_free(&w->running);
+    w->running = w->pending_fp;
+    memset(&w->pending_fp, 0, sizeof(w->pending_fp));
+    return 0;
+}
+
+static void watch_free(struct watch *w)
+{
+    watcher_clear(&w->wt);
+    free(w->wt.sig);
+    if (w->wt.ifd >= 0)
+        close(w->wt.ifd);
+    fp_free(&w->running);
+    fp_free(&w->pending_fp);
+    if (w->pending != NULL)
+        ei_exec_envp_free(w->pending);
+    if (w->key != NULL)
+        sodium_free(w->key);
+    ei_resolution_free(w->r);
+}
+
+int ei_watch(struct ei_resolution *r, const struct ei_exec_opts *xo,
+             const char *const *inherited, const struct ei_watch_opts *wo,
+             struct ei_error *err)
+{
+    struct watch w = {.r = r, .xo = xo, .inherited = inherited, .wo = wo};
+    w.wt.ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    w.key = sodium_malloc(crypto_generichash_KEYBYTES);
+    char **env = NULL;
+    if (w.key == NULL) {
+        ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
+        goto fail;
+    }
+    randombytes_buf(w.key, crypto_generichash_KEYBYTES);
+    if (w.wt.ifd < 0)
+        ei_diag_msg(EI_LOG_WARN, NULL, NULL,
+                    "inotify is not available (%s): files are polled",
+                    strerror(errno));
+
+    env = ei_exec_envp(r, inherited, xo, err);
+    if (env == NULL)
+        goto fail;
+    if (ei_exec_check_size(xo->argv, env, err) < 0 ||
+        fp_make(&w.running, env, r, w.key) < 0 || watcher_arm(&w.wt, r) < 0) {
+        if (err->status == EI_OK)
+            ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
+        goto fail;
+    }
+    ei_resolution_reset(r);
+    if (ei_sup_begin(&w.sup, &wo->sup, err) < 0)
+        goto fail;
+    int started = ei_sup_start(&w.sup, xo->argv, env, err);
+    env = NULL;
+    if (started < 0) {
+        ei_sup_finish(&w.sup);
+        goto fail;
+    }
+    if (w.wt.poll_ms > 0)
+        w.next_poll = now_ms() + w.wt.poll_ms;
+
+    for (;;) {
+        int64_t now = now_ms();
+        int64_t next = min_time(min_time(w.next_poll, w.quiet_at),
+                                w.pending != NULL ? w.restart_at : 0);
+        int timeout = -1;
+        if (next != 0)
+            timeout = next <= now ? 0 : next - now > INT_MAX ? INT_MAX
+                                                            : (int)(next - now);
+        struct pollfd p[2] = {{.fd = w.sup.sfd, .events = POLLIN},
+                              {.fd = w.wt.ifd, .events = POLLIN}};
+        int pr = poll(p, w.wt.ifd >= 0 ? 2 : 1, timeout);
+        if (pr < 0 && errno != EINTR) {
+            ei_error_set(err, EI_OSERR, errno, NULL, NULL, "poll failed");
+            ei_sup_stop(&w.sup, SIGTERM);
+            ei_sup_finish(&w.sup);
+            goto fail;
+        }
+        ei_sup_signals(&w.sup, 0, true);
+        if (w.sup.done) {
+            ei_sup_end_group(&w.sup);
+            int rc = ei_sup_status(&w.sup);
+            ei_diag_msg(EI_LOG_INFO, NULL, NULL,
+                        "the program ended with status %d", rc);
+            ei_sup_finish(&w.sup);
+            watch_free(&w);
+            return rc;
+        }
+        now = now_ms();
+        if (w.wt.ifd >= 0 && pr > 0 && (p[1].revents & POLLIN) &&
+            watcher_events(&w.wt)) {
+            ei_diag_msg(EI_LOG_INFO, NULL, NULL, "a watched file changed");
+            mark_dirty(&w, now);
+        }
+        if (w.next_poll != 0 && now >= w.next_poll) {
+            w.next_poll = 0;
+            mark_dirty(&w, now);
+        }
+        if (w.quiet_at != 0 && now >= w.quiet_at) {
+            w.quiet_at = 0;
+            char **fresh;
+            struct fingerprint fp;
+            if (refresh(&w, &fresh, &fp) > 0) {
+                /* try again with back-off, whatever the poll period */
+                int64_t cap = w.wt.poll_ms > 0 ? w.wt.poll_ms : RETRY_CAP_MS;
+                w.retry_ms = w.retry_ms == 0 ? RETRY_FIRST_MS : w.retry_ms * 2;
+                if (w.retry_ms > cap)
+                    w.retry_ms = cap;
+                w.next_poll = now_ms() + w.retry_ms;
+                continue;
+            }
+            w.retry_ms = 0;
+            if (w.wt.poll_ms > 0)
+                w.next_poll = now_ms() + w.wt.poll_ms;
+            if (fresh != NULL) {
+                /* a newer change replaces one still waiting for its
+                   splay; the splay is not drawn again */
+                if (w.pending != NULL) {
+                    ei_exec_envp_free(w.pending);
+                    fp_free(&w.pending_fp);
+                } else {
+                    w.restart_at =
+                        now_ms() +
+                        (w.wo->splay_ms > 0
+                             ? (int64_t)randombytes_uniform(
+                                   (uint32_t)w.wo->splay_ms)
+                             : 0);
+                }
+                w.pending = fresh;
+                w.pending_fp = fp;
+            }
+        }
+        if (w.pending != NULL && now_ms() >= w.restart_at) {
+            if (restart(&w, err) < 0) {
+                ei_sup_finish(&w.sup);
+                goto fail;
+            }
+        }
+    }
+
+fail:
+    if (env != NULL)
+        ei_exec_envp_free(env);
+    w.r = r;
+    watch_free(&w);
+    return -1;
+}
