@@ -220,6 +220,55 @@ else
 fi
 
 # ---------------------------------------------------------------------------
+# run --watch on three members (polled every 100 ms): a member stopped is
+# failed over without a restart; all of them down, the program keeps
+# running; back, a change made meanwhile restarts it with the new value.
+
+. "$here/caselib.sh"
+if start_cluster w 3 http; then
+    ok "watch: three-member cluster started"
+    m=("${urls[@]}")
+    eps="endpoints=${m[0]},endpoints=${m[1]},endpoints=${m[2]}"
+    ctl put /wsvc/prod/level one >/dev/null 2>&1
+    cat >"$work/wprog" <<'P'
+trap 'exit 0' TERM
+echo "start LEVEL=$LEVEL" >> "$WLOG"
+while :; do sleep 0.05; done
+P
+    : >"$work/wlog"
+    WLOG=$work/wlog "${ei[@]}" -v --layer \
+        "etcd,$eps,prefix=/wsvc/prod/,poll_interval=100,timeout=2000" \
+        run --watch -- sh "$work/wprog" 2>"$work/werr" &
+    wpid=$!
+    check "watch: the program starts" wait_for "$work/wlog" "start LEVEL=one"
+    stop_member w1
+    seen=$(grep -c "environment is the same" "$work/werr")
+    check "watch: first member stopped: failed over, no restart" \
+        eval 'wait_count "$work/werr" "environment is the same" $((seen + 2)) &&
+              [ "$(grep -c start "$work/wlog")" -eq 1 ]'
+    stop_member w2
+    stop_member w3
+    check "watch: every member down: the program keeps running, one line says why" \
+        eval 'wait_for "$work/werr" "keeps running with its environment" &&
+              kill -0 $wpid && [ "$(grep -c start "$work/wlog")" -eq 1 ]'
+    for i in 1 2 3; do restart_member "w$i"; done
+    for i in 1 2 3; do
+        wait_ready "w$i" "${m[i - 1]}" || not_ok "watch: member w$i back"
+    done
+    ctl put /wsvc/prod/level two >/dev/null 2>&1
+    check "watch: members back: the change restarts the program" \
+        wait_for "$work/wlog" "start LEVEL=two"
+    kill -TERM $wpid
+    wait $wpid
+    wrc=$?
+    check "watch: TERM ends the program and envinject with status 0" \
+        eval '[ $wrc -eq 0 ] && [ "$(grep -c start "$work/wlog")" -eq 2 ]'
+    stop_all_members
+else
+    not_ok "watch: three-member cluster started" "$work"/w*.failed-*.log
+fi
+
+# ---------------------------------------------------------------------------
 # TLS with client certificates, from a CA made here.
 
 tls=$work/tls

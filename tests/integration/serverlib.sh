@@ -46,6 +46,7 @@ fake_start() {
 # --- etcd ---
 
 declare -A pid_of=()
+declare -A cmd_of=() url_of=()
 declare -A taken=()
 
 # A free loopback port below the ephemeral range, not handed out before.
@@ -124,16 +125,18 @@ start_cluster() {
             local name=$tag$i
             rm -rf "${work:?}/$name"
             mkdir -p "$work/$name"
-            etcd --name "$name" --data-dir "$work/$name/data" \
-                --listen-client-urls "${urls[i - 1]}" \
-                --advertise-client-urls "${urls[i - 1]}" \
-                --listen-peer-urls "${peers[i - 1]}" \
-                --initial-advertise-peer-urls "${peers[i - 1]}" \
-                --initial-cluster "$ic" --initial-cluster-state new \
-                --initial-cluster-token "ei-$tag-$attempt-$$" \
-                --max-txn-ops 10000 --logger zap --log-level warn \
-                "$@" >"$work/$name/log" 2>&1 &
+            local cmd=(etcd --name "$name" --data-dir "$work/$name/data"
+                --listen-client-urls "${urls[i - 1]}"
+                --advertise-client-urls "${urls[i - 1]}"
+                --listen-peer-urls "${peers[i - 1]}"
+                --initial-advertise-peer-urls "${peers[i - 1]}"
+                --initial-cluster "$ic" --initial-cluster-state new
+                --initial-cluster-token "ei-$tag-$attempt-$$"
+                --max-txn-ops 10000 --logger zap --log-level warn "$@")
+            cmd_of[$name]=$(printf '%q ' "${cmd[@]}")
+            "${cmd[@]}" >"$work/$name/log" 2>&1 &
             pid_of[$name]=$!
+            url_of[$name]=${urls[i - 1]}
         done
         local up=true
         for i in $(seq "$n"); do
@@ -146,6 +149,15 @@ start_cluster() {
         done
     done
     return 1
+}
+
+# restart_member NAME: start a stopped member again on its data (etcd
+# ignores the initial-cluster flags once it has data); wait_ready tells
+# when it serves again (which needs a quorum of members back).
+restart_member() {
+    local name=$1
+    eval "${cmd_of[$name]}" >>"$work/$name/log" 2>&1 &
+    pid_of[$name]=$!
 }
 
 # etcdctl against the last cluster started
