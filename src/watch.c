@@ -446,6 +446,14 @@ static int refresh(struct watch *w, char ***envp, struct fingerprint *fp)
         ei_exec_envp_free(env);
         env = NULL;
     }
+    /* a failed validation says which key, as run would */
+    if (rc < 0 && w->r->problems.n > 0) {
+        const struct ei_problem *pb = &w->r->problems.v[0];
+        ei_error_clear(&err);
+        ei_error_set(&err, EI_BADCONFIG, 0, NULL, NULL, "%s%s",
+                     pb->message != NULL ? pb->message : "validation failed",
+                     w->r->problems.n > 1 ? " (and more)" : "");
+    }
     if (env != NULL && fp_make(fp, env, w->r, w->key) < 0) {
         ei_exec_envp_free(env);
         env = NULL;
