@@ -2,6 +2,8 @@
 /* The consul provider: every key under a prefix of the Consul KV store,
    read with one recursive request from one of several agents. */
 #include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,8 +30,13 @@
 #define CONSUL_SHOW_MAX 1024
 /* room for "@" + an index + " (" + ")" around the key and member */
 #define CONSUL_LOC_EXTRA 32
-/* "/v1/kv/", the encoded prefix, "?recurse&dc=" and the encoded dc */
-#define CONSUL_URL_MAX (3 * CONSUL_PREFIX_MAX + 3 * CONSUL_DC_MAX + 32)
+/* "/v1/kv/", the encoded prefix, "?recurse&dc=" and the encoded dc, and
+   "&index=N&wait=Ns" of a blocking query */
+#define CONSUL_URL_MAX (3 * CONSUL_PREFIX_MAX + 3 * CONSUL_DC_MAX + 80)
+/* A blocking query's wait: Consul's default, 5 minutes, unless the
+   deadline is nearer; the server may add wait/16 of jitter. */
+#define CONSUL_WAIT_MAX_S 300
+#define CONSUL_INDEX_LEN  32
 
 #define HTTP_OK           200
 #define HTTP_BAD_REQUEST  400
@@ -50,6 +57,15 @@ struct consul_state {
     const char *token;      /* the token option */
     const char *token_file; /* the option, or CONSUL_HTTP_TOKEN_FILE */
     const char *token_file_what;
+
+    /* run --watch: blocking queries (protocols.md 2.4) */
+    uint64_t index;          /* X-Consul-Index of the last fetch, 0: none */
+    struct ei_http *wait_http; /* the waiting thread's own client */
+    pthread_mutex_t lock;    /* guards watch_index and watch_gen */
+    uint64_t watch_index;    /* what watch saw last */
+    unsigned watch_gen;      /* bumped by each watch */
+    uint64_t wait_index;     /* the waiting thread's own */
+    unsigned wait_gen;
 };
 
 /* ---- the parser (consul_parse.h) ---- */
@@ -261,6 +277,9 @@ static void consul_state_free(struct consul_state *st)
         return;
     if (st->http != NULL)
         st->host->http_close(st->http);
+    if (st->wait_http != NULL)
+        st->host->http_close(st->wait_http);
+    pthread_mutex_destroy(&st->lock);
     for (size_t i = 0; i < st->endpoints_n; i++)
         free(st->endpoints[i]);
     free(st->endpoints);
@@ -412,6 +431,7 @@ static enum ei_status consul_configure(const struct ei_host *host,
     if (st == NULL)
         return host->error(host, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
     st->host = host;
+    pthread_mutex_init(&st->lock, NULL);
     enum ei_status s = consul_prefix(st, err);
     if (s == EI_OK)
         s = consul_endpoints(st, err);
@@ -460,6 +480,20 @@ static enum ei_status consul_configure(const struct ei_host *host,
                                 st->endpoints_n, &st->http, err);
         if (s != EI_OK)
             st->http = NULL;
+    }
+    /* the client of the watch mode's blocking queries, which run in a
+       thread of their own: opened now, as opening does no I/O and the
+       layer's list of clients is not for threads */
+    if (s == EI_OK && EI_HOST_HAS(host, http_header)) {
+        if (EI_HOST_HAS(host, http_open_ca))
+            s = host->http_open_ca(
+                host, (const char *const *)st->endpoints, st->endpoints_n,
+                host->env_get(host, "CONSUL_CACERT"), &st->wait_http, err);
+        else
+            s = host->http_open(host, (const char *const *)st->endpoints,
+                                st->endpoints_n, &st->wait_http, err);
+        if (s != EI_OK)
+            st->wait_http = NULL;
     }
     if (s != EI_OK) {
         consul_state_free(st);
@@ -620,6 +654,46 @@ static enum ei_status consul_http_fail(struct consul_run *run,
                     resp->body_len);
 }
 
+/* The recursive read of the prefix; with index > 0, a blocking query on
+   it that waits up to wait_s seconds. */
+static enum ei_status consul_url(const struct consul_state *st, char *url,
+                                 size_t size, uint64_t index, int wait_s,
+                                 struct ei_error *err)
+{
+    const struct ei_host *h = st->host;
+    size_t len = 0;
+    char block[64] = "";
+    if (index > 0)
+        snprintf(block, sizeof(block), "&index=%" PRIu64 "&wait=%ds", index,
+                 wait_s);
+    if (ei_url_append(url, size, &len, "/v1/kv/", false) < 0 ||
+        ei_url_append(url, size, &len, st->prefix, true) < 0 ||
+        ei_url_append(url, size, &len, "?recurse", false) < 0 ||
+        (st->dc != NULL &&
+         (ei_url_append(url, size, &len, "&dc=", false) < 0 ||
+          ei_url_append(url, size, &len, st->dc, true) < 0)) ||
+        ei_url_append(url, size, &len, block, false) < 0)
+        return h->error(h, err, EI_INTERNAL, 0, st->prefix, "URL too long");
+    return EI_OK;
+}
+
+/* X-Consul-Index of the answer c received last, 0 when it has none. */
+static uint64_t consul_answer_index(const struct consul_state *st,
+                                    struct ei_http *c)
+{
+    const struct ei_host *h = st->host;
+    char v[CONSUL_INDEX_LEN];
+    if (!EI_HOST_HAS(h, http_header) ||
+        h->http_header(c, "X-Consul-Index", v, sizeof(v)) <= 0)
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno != 0 || *end != '\0' || v[0] < '0' || v[0] > '9')
+        return 0;
+    return (uint64_t)n;
+}
+
 static enum ei_status consul_fetch(void *state, struct ei_sink *sink,
                                    const struct ei_deadline *dl,
                                    struct ei_error *err)
@@ -628,15 +702,10 @@ static enum ei_status consul_fetch(void *state, struct ei_sink *sink,
     const struct ei_host *h = st->host;
     struct consul_run run = {.st = st, .sink = sink};
     char url[CONSUL_URL_MAX];
-    size_t len = 0;
-    if (ei_url_append(url, sizeof(url), &len, "/v1/kv/", false) < 0 ||
-        ei_url_append(url, sizeof(url), &len, st->prefix, true) < 0 ||
-        ei_url_append(url, sizeof(url), &len, "?recurse", false) < 0 ||
-        (st->dc != NULL &&
-         (ei_url_append(url, sizeof(url), &len, "&dc=", false) < 0 ||
-          ei_url_append(url, sizeof(url), &len, st->dc, true) < 0)))
-        return h->error(h, err, EI_INTERNAL, 0, st->prefix, "URL too long");
-    enum ei_status s = consul_token(&run, err);
+    enum ei_status s = consul_url(st, url, sizeof(url), 0, 0, err);
+    if (s != EI_OK)
+        return s;
+    s = consul_token(&run, err);
     if (s != EI_OK)
         goto out;
     const char *headers[2] = {run.token_header, NULL};
@@ -652,6 +721,7 @@ static enum ei_status consul_fetch(void *state, struct ei_sink *sink,
     if (s != EI_OK)
         goto out;
     run.member = resp.endpoint != NULL ? resp.endpoint : "?";
+    st->index = consul_answer_index(st, st->http);
     size_t keys = 0;
     if (resp.status == HTTP_NOT_FOUND && resp.body_len == 0) {
         /* Consul's answer for a prefix with no keys: an empty layer */
@@ -678,6 +748,93 @@ static void consul_destroy(void *state)
     consul_state_free(state);
 }
 
+/* ---- run --watch ---- */
+
+/* Blocking queries from the index of the last fetch, when the host can
+   read it; else the core polls. */
+static enum ei_watch_kind consul_watch(void *state, const char *const **paths,
+                                       int64_t *poll_ms)
+{
+    struct consul_state *st = state;
+    (void)paths;
+    (void)poll_ms;
+    if (st->wait_http == NULL || st->index == 0)
+        return EI_WATCH_POLL;
+    pthread_mutex_lock(&st->lock);
+    st->watch_index = st->index;
+    st->watch_gen++;
+    pthread_mutex_unlock(&st->lock);
+    return EI_WATCH_BLOCKING;
+}
+
+/*
+ * One blocking query.  Its answer is no proof of change: the index says.
+ * Consul's rules: an index lower than ours means the store was reset
+ * (read again from 0); one of 0 counts as 1.
+ */
+static enum ei_status consul_wait_change(void *state,
+                                         const struct ei_deadline *dl,
+                                         bool *changed, struct ei_error *err)
+{
+    struct consul_state *st = state;
+    const struct ei_host *h = st->host;
+    *changed = false;
+    pthread_mutex_lock(&st->lock);
+    if (st->wait_gen != st->watch_gen) {
+        st->wait_gen = st->watch_gen;
+        st->wait_index = st->watch_index;
+    }
+    pthread_mutex_unlock(&st->lock);
+    uint64_t idx = st->wait_index > 0 ? st->wait_index : 1;
+    /* leave room for the server's jitter (wait / 16) and the answer */
+    int64_t left_s = h->remaining_ms(h, dl) / 1000;
+    int64_t wait_s = left_s * 16 / 17 - 2;
+    if (wait_s > CONSUL_WAIT_MAX_S)
+        wait_s = CONSUL_WAIT_MAX_S;
+    if (wait_s < 1)
+        return EI_OK; /* the core calls again with a new deadline */
+    char url[CONSUL_URL_MAX];
+    enum ei_status s = consul_url(st, url, sizeof(url), idx, (int)wait_s, err);
+    if (s != EI_OK)
+        return s;
+    struct consul_run run = {.st = st};
+    s = consul_token(&run, err);
+    if (s != EI_OK)
+        goto out;
+    const char *headers[2] = {run.token_header, NULL};
+    struct ei_http_request req = {
+        .method = "GET", .path = url, .headers = headers,
+        .flags = EI_HTTP_SECRET};
+    struct ei_http_response resp;
+    memset(&resp, 0, sizeof(resp));
+    s = h->http_request(st->wait_http, &req, dl, &resp, err);
+    if (s != EI_OK)
+        goto out;
+    run.member = resp.endpoint != NULL ? resp.endpoint : "?";
+    if (resp.status == HTTP_OK ||
+        (resp.status == HTTP_NOT_FOUND && resp.body_len == 0)) {
+        uint64_t got = consul_answer_index(st, st->wait_http);
+        if (got == 0)
+            got = 1;
+        if (got < idx) {
+            h->log(h, EI_LOG_INFO, "the Consul index went back from %" PRIu64
+                   " to %" PRIu64 ": reading again", idx, got);
+            st->wait_index = 0;
+            *changed = true;
+        } else if (got > idx) {
+            st->wait_index = got;
+            *changed = true;
+        }
+    } else {
+        s = consul_http_fail(&run, &resp, err);
+    }
+    h->http_response_free(st->wait_http, &resp);
+out:
+    if (run.token_header != NULL)
+        h->secret_free(h, run.token_header, run.token_header_size);
+    return s;
+}
+
 EI_PROVIDER_DEFINE(consul) = {
     .abi = EI_PROVIDER_ABI,
     .size = sizeof(struct ei_provider),
@@ -689,4 +846,7 @@ EI_PROVIDER_DEFINE(consul) = {
     .fetch = consul_fetch,
     .lookup = NULL,
     .destroy = consul_destroy,
+    .env_consumed = NULL,
+    .watch = consul_watch,
+    .wait_change = consul_wait_change,
 };

@@ -6,7 +6,9 @@
    keyed hashes (BLAKE2b under a key made at start), enough to tell
    whether it changed and which names did. */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -33,6 +35,13 @@
    period (or this cap without polled layers). */
 #define RETRY_FIRST_MS 1000
 #define RETRY_CAP_MS   60000
+/* A blocking watch: the deadline of one wait, the back-off after an
+   error, and the least time between two changes it reports (Consul's
+   advice: rate-limit the loop). */
+#define BLOCK_WAIT_MS      (10 * 60 * 1000)
+#define BLOCK_RETRY_MS     1000
+#define BLOCK_RETRY_CAP_MS 30000
+#define BLOCK_MIN_GAP_MS   1000
 /* How many changed names a restart's log line lists. */
 #define NAMES_SHOWN 10
 #define HASH_LEN    16
@@ -212,8 +221,18 @@ struct watched {
     char *name; /* the file's name in the folder, NULL: any entry */
 };
 
+/* A thread that waits in a layer's wait_change. */
+struct blocker {
+    struct ei_layer *l;
+    int fd; /* the write end of the watch's pipe */
+    pthread_t tid;
+};
+
 struct watcher {
     int ifd;
+    int pipe[2];            /* blockers tell of changes here */
+    struct blocker *blocks; /* one per layer that asked, started once */
+    size_t blocks_n;
     struct watched *w;
     size_t n;
     char *sig;            /* the watched paths, '\n'-joined */
@@ -288,6 +307,86 @@ static int watch_path(struct watcher *wt, const char *path)
     return 0;
 }
 
+static int64_t clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int64_t ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* The thread of a blocking watch: it lives until envinject exits. */
+static void *blocker_main(void *arg)
+{
+    struct blocker *b = arg;
+    struct ei_layer *l = b->l;
+    int64_t backoff = 0, last_change = 0;
+    for (;;) {
+        struct ei_deadline dl;
+        dl.start_ms = clock_ms();
+        dl.end_ms = dl.start_ms + BLOCK_WAIT_MS;
+        struct ei_error err = {0};
+        bool changed = false;
+        enum ei_status s = l->prov->wait_change(l->state, &dl, &changed, &err);
+        if (s != EI_OK) {
+            backoff = backoff == 0 ? BLOCK_RETRY_MS : backoff * 2;
+            if (backoff > BLOCK_RETRY_CAP_MS)
+                backoff = BLOCK_RETRY_CAP_MS;
+            ei_diag_msg(EI_LOG_INFO, l->name, NULL,
+                        "watching: %s; asking again in %lld ms",
+                        err.text[0] != '\0' ? err.text : ei_status_text(s),
+                        (long long)backoff);
+            sleep_ms(backoff);
+            continue;
+        }
+        backoff = 0;
+        if (!changed)
+            continue;
+        int64_t now = clock_ms();
+        if (last_change != 0 && now - last_change < BLOCK_MIN_GAP_MS)
+            sleep_ms(BLOCK_MIN_GAP_MS - (now - last_change));
+        last_change = clock_ms();
+        ei_diag_msg(EI_LOG_INFO, l->name, NULL, "the service reports a change");
+        char c = 1;
+        while (write(b->fd, &c, 1) < 0 && errno == EINTR)
+            ;
+    }
+    return NULL;
+}
+
+/* Start the thread of layer l unless it runs; -1 when it cannot. */
+static int blocker_start(struct watcher *wt, struct ei_layer *l)
+{
+    for (size_t i = 0; i < wt->blocks_n; i++)
+        if (wt->blocks[i].l == l)
+            return 0;
+    if (wt->pipe[1] < 0)
+        return -1;
+    /* the threads are never joined, and their array never moves */
+    struct blocker *b = calloc(1, sizeof(*b));
+    struct blocker *grown =
+        b != NULL ? realloc(wt->blocks, (wt->blocks_n + 1) * sizeof(*grown))
+                  : NULL;
+    if (grown == NULL) {
+        free(b);
+        return -1;
+    }
+    wt->blocks = grown;
+    *b = (struct blocker){.l = l, .fd = wt->pipe[1]};
+    if (pthread_create(&b->tid, NULL, blocker_main, b) != 0) {
+        free(b);
+        return -1;
+    }
+    wt->blocks[wt->blocks_n++] = *b;
+    return 0;
+}
+
 static void poll_every(int64_t *poll_ms, int64_t period)
 {
     if (*poll_ms == 0 || period < *poll_ms)
@@ -325,6 +424,16 @@ static int watcher_arm(struct watcher *wt, struct ei_resolution *r)
             if (has && !l->skipped && l->status == EI_OK)
                 kind = p->watch(l->state, &paths, &hint);
             int64_t period = hint > 0 ? hint : l->opts.poll_interval_ms;
+            bool can_block = p->size >= offsetof(struct ei_provider,
+                                                 wait_change) +
+                                          sizeof(p->wait_change) &&
+                             p->wait_change != NULL;
+            if (kind == EI_WATCH_BLOCKING && pass == 0 &&
+                (!can_block || blocker_start(wt, l) < 0))
+                kind = EI_WATCH_POLL; /* no thread: poll it instead */
+            if (kind == EI_WATCH_BLOCKING && pass == 0)
+                ei_diag_msg(EI_LOG_DEBUG, l->name, NULL,
+                            "watched: the service tells of changes");
             if (kind == EI_WATCH_POLL && pass == 0) {
                 poll_every(&poll_ms, period);
                 ei_diag_msg(EI_LOG_DEBUG, l->name, NULL,
@@ -528,9 +637,40 @@ static int restart(struct watch *w, struct ei_error *err)
     return 0;
 }
 
+/*
+ * The end of the watch.  Threads of blocking watches may be inside a long
+ * poll with the layers' state: nothing they use may be freed, so with
+ * any of them envinject leaves here, as the process ends anyway (no
+ * value is held by then: only the providers' credentials).
+ */
+static void watch_free(struct watch *w);
+
+static _Noreturn void leave_now(int rc, const struct ei_error *err)
+{
+    if (rc < 0) {
+        ei_diag_error(err);
+        rc = ei_exit_code(err->status);
+    }
+    fflush(NULL);
+    _exit(rc);
+}
+
+static int watch_end(struct watch *w, int rc, const struct ei_error *err)
+{
+    if (w->wt.blocks_n > 0)
+        leave_now(rc, err);
+    watch_free(w);
+    return rc;
+}
+
 static void watch_free(struct watch *w)
 {
     watcher_clear(&w->wt);
+    if (w->wt.pipe[0] >= 0)
+        close(w->wt.pipe[0]);
+    if (w->wt.pipe[1] >= 0)
+        close(w->wt.pipe[1]);
+    free(w->wt.blocks);
     free(w->wt.sig);
     if (w->wt.ifd >= 0)
         close(w->wt.ifd);
@@ -548,7 +688,15 @@ int ei_watch(struct ei_resolution *r, const struct ei_exec_opts *xo,
              struct ei_error *err)
 {
     struct watch w = {.r = r, .xo = xo, .inherited = inherited, .wo = wo};
+    /* signals are blocked first: the threads of blocking watches inherit
+       the mask, so that every signal comes to the signalfd */
+    if (ei_sup_begin(&w.sup, &wo->sup, err) < 0) {
+        ei_resolution_free(r);
+        return -1;
+    }
     w.wt.ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (pipe2(w.wt.pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+        w.wt.pipe[0] = w.wt.pipe[1] = -1;
     w.key = sodium_malloc(crypto_generichash_KEYBYTES);
     char **env = NULL;
     if (w.key == NULL) {
@@ -571,14 +719,10 @@ int ei_watch(struct ei_resolution *r, const struct ei_exec_opts *xo,
         goto fail;
     }
     ei_resolution_reset(r);
-    if (ei_sup_begin(&w.sup, &wo->sup, err) < 0)
-        goto fail;
     int started = ei_sup_start(&w.sup, xo->argv, env, err);
     env = NULL;
-    if (started < 0) {
-        ei_sup_finish(&w.sup);
+    if (started < 0)
         goto fail;
-    }
     if (w.wt.poll_ms > 0)
         w.next_poll = now_ms() + w.wt.poll_ms;
 
@@ -590,13 +734,14 @@ int ei_watch(struct ei_resolution *r, const struct ei_exec_opts *xo,
         if (next != 0)
             timeout = next <= now ? 0 : next - now > INT_MAX ? INT_MAX
                                                             : (int)(next - now);
-        struct pollfd p[2] = {{.fd = w.sup.sfd, .events = POLLIN},
-                              {.fd = w.wt.ifd, .events = POLLIN}};
-        int pr = poll(p, w.wt.ifd >= 0 ? 2 : 1, timeout);
+        struct pollfd p[3] = {{.fd = w.sup.sfd, .events = POLLIN},
+                              {.fd = w.wt.ifd, .events = POLLIN},
+                              {.fd = w.wt.pipe[0], .events = POLLIN}};
+        /* a negative descriptor is skipped by poll */
+        int pr = poll(p, 3, timeout);
         if (pr < 0 && errno != EINTR) {
             ei_error_set(err, EI_OSERR, errno, NULL, NULL, "poll failed");
             ei_sup_stop(&w.sup, SIGTERM);
-            ei_sup_finish(&w.sup);
             goto fail;
         }
         ei_sup_signals(&w.sup, 0, true);
@@ -606,10 +751,15 @@ int ei_watch(struct ei_resolution *r, const struct ei_exec_opts *xo,
             ei_diag_msg(EI_LOG_INFO, NULL, NULL,
                         "the program ended with status %d", rc);
             ei_sup_finish(&w.sup);
-            watch_free(&w);
-            return rc;
+            return watch_end(&w, rc, err);
         }
         now = now_ms();
+        if (pr > 0 && (p[2].revents & POLLIN)) {
+            char drain[64];
+            while (read(w.wt.pipe[0], drain, sizeof(drain)) > 0)
+                ;
+            mark_dirty(&w, now);
+        }
         if (w.wt.ifd >= 0 && pr > 0 && (p[1].revents & POLLIN) &&
             watcher_events(&w.wt)) {
             ei_diag_msg(EI_LOG_INFO, NULL, NULL, "a watched file changed");
@@ -654,17 +804,15 @@ int ei_watch(struct ei_resolution *r, const struct ei_exec_opts *xo,
             }
         }
         if (w.pending != NULL && now_ms() >= w.restart_at) {
-            if (restart(&w, err) < 0) {
-                ei_sup_finish(&w.sup);
+            if (restart(&w, err) < 0)
                 goto fail;
-            }
         }
     }
 
 fail:
+    ei_sup_finish(&w.sup);
     if (env != NULL)
         ei_exec_envp_free(env);
     w.r = r;
-    watch_free(&w);
-    return -1;
+    return watch_end(&w, -1, err);
 }

@@ -382,7 +382,8 @@ struct ei_http_response {
 enum ei_watch_kind {
     EI_WATCH_POLL = 0,
     EI_WATCH_FILES,
-    EI_WATCH_NEVER
+    EI_WATCH_NEVER,
+    EI_WATCH_BLOCKING /* ei_provider.wait_change asks the service */
 };
 
 /* Flags of struct ei_provider. */
@@ -435,11 +436,26 @@ struct ei_provider {
      * changes (renames by editors included); EI_WATCH_NEVER: the source
      * cannot change while envinject runs (the process environment);
      * EI_WATCH_POLL: fetch again every poll_interval, or every *poll_ms
-     * when the provider sets it (the service said how often to ask).
-     * Appended: the core reads it only when size covers it.
+     * when the provider sets it (the service said how often to ask);
+     * EI_WATCH_BLOCKING: the service tells of changes (Consul's blocking
+     * queries), through wait_change.  Appended: the core reads it only
+     * when size covers it.
      */
     enum ei_watch_kind (*watch)(void *state, const char *const **paths,
                                 int64_t *poll_ms);
+    /*
+     * run --watch, for a layer whose watch answered EI_WATCH_BLOCKING:
+     * wait until the source may have changed since what watch last saw
+     * (*changed true), or until dl is near (*changed false), with the
+     * service's own long poll.  The core calls it again and again from a
+     * thread of its own, while the main thread may fetch: it uses an HTTP
+     * client of its own, and what watch hands it only under the
+     * provider's own lock.  An error (the service down) is logged and the
+     * core calls again after a back-off; it is never a layer failure.
+     * Appended: the core reads it only when size covers it.
+     */
+    enum ei_status (*wait_change)(void *state, const struct ei_deadline *dl,
+                                  bool *changed, struct ei_error *err);
 };
 
 /*

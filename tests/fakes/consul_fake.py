@@ -28,10 +28,18 @@ The scenario (all members optional):
   "acl":         {"tokens": {"tok": {"read": ["config/"]}},
                   "anonymous": {"read": []},
                   "key_list_policy": false}   true: 403 without list rights
+  "writable":    true: PUT and DELETE /v1/kv/<key> change the data (as
+                 Consul's API does, answering "true"); else they are 403
   "faults":      [{"path": "REGEX", "method": "GET", "status": 503,
                    "times": 2, "retry_after": "1", "delay_ms": 0,
                    "body": "raw text", "content_type": "..."}]
 Without "acl" every request may read everything (ACLs disabled).
+
+Blocking queries (protocols.md 2.4): a GET with ?index=N waits while the
+index of what it reads (the highest ModifyIndex under the key or prefix,
+deletions included) is not above N, at most ?wait (a Go duration, 5m by
+default, 10m at most, no jitter), then answers as usual; a malformed
+index or wait is 400 "Invalid index" / "Invalid wait".
 """
 
 import base64
@@ -39,6 +47,7 @@ import json
 import re
 import signal
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -67,6 +76,54 @@ class State(FakeState):
         self.entries.sort(key=lambda e: e["Key"])
         self.dc = scenario.get("datacenter", "dc1")
         self.dcs = set([self.dc] + scenario.get("datacenters", []))
+        self.last = index          # the highest index handed out
+        self.tombstones = {}       # deleted key -> the index of deletion
+        self.changed = threading.Condition()
+
+    def prefix_index(self, key, recurse):
+        """The index of a read: its entries' and tombstones' highest."""
+        def under(k):
+            return k.startswith(key) if recurse else k == key
+        idx = [e["ModifyIndex"] for e in self.entries if under(e["Key"])]
+        idx += [i for k, i in self.tombstones.items() if under(k)]
+        return max(idx) if idx else 1
+
+    def put(self, key, raw):
+        with self.changed:
+            self.last += 1
+            b64 = base64.b64encode(raw).decode("ascii") if raw else None
+            for e in self.entries:
+                if e["Key"] == key:
+                    e["Value"] = b64
+                    e["ModifyIndex"] = self.last
+                    break
+            else:
+                self.entries.append({"LockIndex": 0, "Key": key, "Flags": 0,
+                                     "Value": b64, "CreateIndex": self.last,
+                                     "ModifyIndex": self.last})
+                self.entries.sort(key=lambda e: e["Key"])
+            self.tombstones.pop(key, None)
+            self.changed.notify_all()
+
+    def delete(self, key, recurse):
+        with self.changed:
+            self.last += 1
+            gone = [e["Key"] for e in self.entries
+                    if (e["Key"].startswith(key) if recurse
+                        else e["Key"] == key)]
+            self.entries = [e for e in self.entries if e["Key"] not in gone]
+            for k in gone:
+                self.tombstones[k] = self.last
+            self.changed.notify_all()
+
+
+def go_duration(text):
+    """Seconds of a Go duration such as 10s, 5m, 300ms; None if bad."""
+    m = re.fullmatch(r"(\d+)(ms|s|m|h)?", text)
+    if m is None:
+        return None
+    unit = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[m.group(2)]
+    return int(m.group(1)) * unit
 
 
 STATE = None
@@ -144,14 +201,31 @@ class Handler(BaseHTTPRequestHandler):
         if self.command not in ("GET", "PUT", "DELETE"):
             return self.text(405, "method %s not allowed" % self.command,
                              {"Allow": "GET,PUT,DELETE"})
-        if self.command != "GET":
-            # the fake holds fixed data: writes are not part of the tests
-            return self.text(403, "Permission denied: writes are disabled "
-                             "in this fake")
         q = parse_qs(url.query, keep_blank_values=True)
-        for p in ("index", "wait"):
-            if p in q:
-                return self.text(400, "Invalid %s" % p)
+        if self.command != "GET":
+            if not STATE.sc.get("writable"):
+                return self.text(403, "Permission denied: writes are "
+                                 "disabled in this fake")
+            key = unquote(url.path[len("/v1/kv/"):])
+            if self.command == "PUT":
+                STATE.put(key, body)
+            else:
+                STATE.delete(key, "recurse" in q)
+            return self.reply(200, "true", "application/json")
+        block_index = None
+        if "index" in q:
+            try:
+                block_index = int(q["index"][0])
+                if block_index < 0:
+                    raise ValueError
+            except ValueError:
+                return self.text(400, "Invalid index")
+        wait = 300.0
+        if "wait" in q:
+            wait = go_duration(q["wait"][0])
+            if wait is None:
+                return self.text(400, "Invalid wait")
+            wait = min(wait, 600.0)
         if "token" in q:
             # legal in Consul but it puts the token in the URL: the
             # provider must never do that
@@ -187,12 +261,17 @@ class Handler(BaseHTTPRequestHandler):
                                  "AccessorID '00000000-0000-0000-0000-"
                                  "000000000002' lacks permission 'key:list' "
                                  "on \"%s\"" % key)
+        if block_index is not None:
+            end = time.time() + wait
+            with STATE.changed:
+                while (STATE.prefix_index(key, recurse) <= block_index and
+                       time.time() < end):
+                    STATE.changed.wait(end - time.time())
         if recurse:
             found = [e for e in STATE.entries if e["Key"].startswith(key)]
         else:
             found = [e for e in STATE.entries if e["Key"] == key]
-        if found:
-            meta["X-Consul-Index"] = str(max(e["ModifyIndex"] for e in found))
+        meta["X-Consul-Index"] = str(STATE.prefix_index(key, recurse))
         if readable is not None:
             kept = [e for e in found
                     if any(e["Key"].startswith(p) for p in readable)]

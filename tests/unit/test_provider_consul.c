@@ -687,6 +687,139 @@ done:
     expand_list_free(env);
 }
 
+/* One wait_change against a canned answer: its status, what it said,
+   and the query it sent. */
+static void wait_step(struct fake_host *fh, void *st, long status,
+                      const char *index, enum ei_status want, bool want_changed,
+                      const char *want_query)
+{
+    char hdr[64] = "";
+    if (index != NULL)
+        snprintf(hdr, sizeof hdr, "X-Consul-Index: %s\n", index);
+    assert_int_equal(fake_host_http_push_headers(
+                         fh, status, hdr, status == 200 ? "[]" : "", 0),
+                     0);
+    size_t before = 0;
+    fake_host_http_requests(fh, &before);
+    struct ei_deadline dl;
+    fake_deadline(&dl, 600000);
+    struct ei_error err = {0};
+    bool changed = !want_changed;
+    enum ei_status got =
+        ei_provider_consul.wait_change(st, &dl, &changed, &err);
+    assert_int_equal(got, want);
+    if (got == EI_OK)
+        assert_int_equal(changed, want_changed);
+    size_t n = 0;
+    const struct fake_http_request *r = fake_host_http_requests(fh, &n);
+    assert_int_equal(n, before + 1);
+    if (strstr(r[n - 1].path, want_query) == NULL)
+        fail_msg("query '%s' lacks '%s'", r[n - 1].path, want_query);
+    check_no_leak(&err);
+}
+
+/*
+ * run --watch: the index of the last fetch starts blocking queries
+ * (?index=N&wait=300s, the token sent as on a read); the answer's index
+ * says whether anything changed; one lower than ours resets to 0 (the
+ * next query asks from 1); 0 counts as 1; a new fetch's index wins.
+ */
+static void test_blocking_watch(void **state)
+{
+    (void)state;
+    const char *opts[] = {"prefix=app/", "token=tok-" CANARY, NULL};
+    const char *env[] = {NULL};
+    struct fake_host *fh = fake_host_new(opts, env, tmpdir);
+    assert_non_null(fh);
+    const struct ei_host *h = fake_host_host(fh);
+    struct ei_error err = {0};
+    void *st = NULL;
+    assert_int_equal(ei_provider_consul.configure(h, &st, &err), EI_OK);
+    const char *paths = NULL;
+    int64_t poll_ms = 0;
+    const char *const *pp = &paths;
+    /* before any fetch there is no index: polled */
+    assert_int_equal(ei_provider_consul.watch(st, &pp, &poll_ms),
+                     EI_WATCH_POLL);
+
+    static const char body[] =
+        "[{\"LockIndex\":0,\"Key\":\"app/A\",\"Flags\":0,\"Value\":\"MQ==\","
+        "\"CreateIndex\":42,\"ModifyIndex\":42}]";
+    assert_int_equal(
+        fake_host_http_push_headers(fh, 200, "X-Consul-Index: 42\n", body, 0),
+        0);
+    struct fake_sink fs;
+    fake_sink_init(&fs);
+    struct ei_deadline dl;
+    fake_deadline(&dl, DL_DEFAULT);
+    assert_int_equal(ei_provider_consul.fetch(st, &fs.sink, &dl, &err), EI_OK);
+    fake_sink_free(&fs);
+    assert_int_equal(ei_provider_consul.watch(st, &pp, &poll_ms),
+                     EI_WATCH_BLOCKING);
+
+    wait_step(fh, st, 200, "42", EI_OK, false, "?recurse&index=42&wait=300s");
+    size_t n = 0;
+    const struct fake_http_request *r = fake_host_http_requests(fh, &n);
+    assert_non_null(fake_http_header(&r[n - 1], "X-Consul-Token"));
+    wait_step(fh, st, 200, "50", EI_OK, true, "&index=42&");
+    wait_step(fh, st, 200, "50", EI_OK, false, "&index=50&");
+    wait_step(fh, st, 200, "7", EI_OK, true, "&index=50&");
+    wait_step(fh, st, 404, "0", EI_OK, false, "&index=1&");
+    wait_step(fh, st, 404, "9", EI_OK, true, "&index=1&");
+    wait_step(fh, st, 403, "9", EI_DENIED, false, "&index=9&");
+    /* a fetch that saw more: its index is where the next query starts */
+    assert_int_equal(
+        fake_host_http_push_headers(fh, 200, "X-Consul-Index: 60\n", body, 0),
+        0);
+    fake_sink_init(&fs);
+    fake_deadline(&dl, DL_DEFAULT);
+    assert_int_equal(ei_provider_consul.fetch(st, &fs.sink, &dl, &err), EI_OK);
+    fake_sink_free(&fs);
+    assert_int_equal(ei_provider_consul.watch(st, &pp, &poll_ms),
+                     EI_WATCH_BLOCKING);
+    wait_step(fh, st, 200, "60", EI_OK, false, "&index=60&");
+
+    /* too little time left for a wait worth asking: nothing is sent */
+    fake_deadline(&dl, 2500);
+    bool changed = true;
+    assert_int_equal(ei_provider_consul.wait_change(st, &dl, &changed, &err),
+                     EI_OK);
+    assert_false(changed);
+    assert_int_equal(fake_host_http_pending(fh), 0);
+    assert_null(strstr(fake_host_log(fh), CANARY));
+    ei_provider_consul.destroy(st);
+    assert_int_equal(fake_host_http_clients(fh), 0);
+    fake_host_free(fh);
+}
+
+/* A host without http_header (an older envinject): polled, as before. */
+static void test_blocking_needs_headers(void **state)
+{
+    (void)state;
+    const char *opts[] = {"prefix=app/", NULL};
+    const char *env[] = {NULL};
+    struct fake_host *fh = fake_host_new(opts, env, tmpdir);
+    assert_non_null(fh);
+    fake_host_set_size(fh, offsetof(struct ei_host, http_header));
+    struct ei_error err = {0};
+    void *st = NULL;
+    assert_int_equal(
+        ei_provider_consul.configure(fake_host_host(fh), &st, &err), EI_OK);
+    assert_int_equal(fake_host_http_push(fh, 200, "[]", 0), 0);
+    struct fake_sink fs;
+    fake_sink_init(&fs);
+    struct ei_deadline dl;
+    fake_deadline(&dl, DL_DEFAULT);
+    assert_int_equal(ei_provider_consul.fetch(st, &fs.sink, &dl, &err), EI_OK);
+    fake_sink_free(&fs);
+    const char *const *pp = NULL;
+    int64_t poll_ms = 0;
+    assert_int_equal(ei_provider_consul.watch(st, &pp, &poll_ms),
+                     EI_WATCH_POLL);
+    ei_provider_consul.destroy(st);
+    fake_host_free(fh);
+}
+
 static void test_descriptor(void **state)
 {
     const struct ei_provider *p = &ei_provider_consul;
@@ -722,7 +855,7 @@ static int group_teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-#define EXTRA_N 3
+#define EXTRA_N 5
 
 int main(void)
 {
@@ -741,6 +874,8 @@ int main(void)
     tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_parse_big);
     tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_parse_out_of_memory);
     tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_descriptor);
+    tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_blocking_watch);
+    tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_blocking_needs_headers);
     if (t != sizeof tests / sizeof tests[0])
         return 1;
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
