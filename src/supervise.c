@@ -81,7 +81,7 @@ static int64_t mono_ms(void)
  */
 struct sig_state {
     sigset_t mask;
-    struct sigaction ttin, ttou;
+    struct sigaction ttin, ttou, chld;
 };
 
 static void child_exec(char *const *argv, char **envp,
@@ -94,6 +94,7 @@ static void child_exec(char *const *argv, char **envp,
         (void)tcsetpgrp(STDIN_FILENO, getpgrp());
     sigaction(SIGTTIN, &old->ttin, NULL);
     sigaction(SIGTTOU, &old->ttou, NULL);
+    sigaction(SIGCHLD, &old->chld, NULL);
     sigprocmask(SIG_SETMASK, &old->mask, NULL);
     ei_exec(argv, envp, &err);
     ssize_t w;
@@ -240,6 +241,12 @@ int ei_supervise(char *const *argv, char **envp,
     sigemptyset(&ign.sa_mask);
     sigaction(SIGTTIN, &ign, &old.ttin);
     sigaction(SIGTTOU, &ign, &old.ttou);
+    /* a SIGCHLD that the caller ignored (or SA_NOCLDWAIT) would have the
+       kernel reap the program itself: its status lost, envinject waiting
+       for it forever */
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    sigemptyset(&dfl.sa_mask);
+    sigaction(SIGCHLD, &dfl, &old.chld);
 
     if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
         ei_diag_msg(EI_LOG_WARN, NULL, NULL,
@@ -305,6 +312,7 @@ fail:
         close(s.sfd);
     sigaction(SIGTTIN, &old.ttin, NULL);
     sigaction(SIGTTOU, &old.ttou, NULL);
+    sigaction(SIGCHLD, &old.chld, NULL);
     sigprocmask(SIG_SETMASK, &old.mask, NULL);
     return -1;
 }
