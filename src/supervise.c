@@ -229,6 +229,7 @@ int ei_supervise(char *const *argv, char **envp,
                                : EI_KILL_TIMEOUT_DEFAULT_MS;
     sigset_t all;
     struct sig_state old;
+    bool take_tty = false; /* the child takes the terminal's foreground */
     taken_set(&all);
     if (sigprocmask(SIG_BLOCK, &all, &old.mask) < 0) {
         ei_exec_envp_free(envp);
@@ -262,7 +263,7 @@ int ei_supervise(char *const *argv, char **envp,
                                : "cannot create a pipe");
         goto fail;
     }
-    bool take_tty = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
+    take_tty = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
     fflush(NULL);
     s.pid = fork();
     if (s.pid < 0) {
@@ -310,6 +311,10 @@ fail:
         close(pfd[1]);
     if (s.sfd >= 0)
         close(s.sfd);
+    /* the child may have taken the terminal before its exec failed;
+       SIGTTOU is still ignored here */
+    if (take_tty)
+        (void)tcsetpgrp(STDIN_FILENO, getpgrp());
     sigaction(SIGTTIN, &old.ttin, NULL);
     sigaction(SIGTTOU, &old.ttou, NULL);
     sigaction(SIGCHLD, &old.chld, NULL);
