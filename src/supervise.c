@@ -183,8 +183,9 @@ static void take_signals(struct sup *s, int wait_ms, bool forward)
             continue;
         ei_diag_msg(EI_LOG_INFO, NULL, NULL, "passing signal %d (%s) on",
                     sig, strsignal(sig));
-        /* the group may be gone already: ESRCH is no news */
-        if (kill(-s->pid, sig) < 0 && errno == ESRCH)
+        /* the group may be gone already: ESRCH is no news.  Once the
+           program was reaped its pid may be anyone's: the group only */
+        if (kill(-s->pid, sig) < 0 && errno == ESRCH && !s->done)
             (void)kill(s->pid, sig);
     }
     /* a SIGCHLD may merge with one already taken: look once more */
@@ -212,7 +213,8 @@ static void end_group(struct sup *s, int64_t timeout_ms)
             (void)kill(-s->pid, SIGKILL);
             break;
         }
-        take_signals(s, left > 100 ? 100 : (int)left, false);
+        /* signals still reach what is left, as envinject(1) says */
+        take_signals(s, left > 100 ? 100 : (int)left, true);
     }
     /* SIGKILL cannot be refused, but dying takes a moment; the group is
        gone once its last zombie was reaped (they are all ours by then) */
