@@ -181,6 +181,11 @@ static void take_signals(struct sup *s, int wait_ms, bool forward)
         }
         if (!forward)
             continue;
+        /* one that envinject brought on itself (SIGPIPE when its log
+           pipe went away, SIGXFSZ) is not the program's: not logged
+           either, which would only bring another */
+        if (si[i].ssi_code == SI_USER && si[i].ssi_pid == (uint32_t)getpid())
+            continue;
         ei_diag_msg(EI_LOG_INFO, NULL, NULL, "passing signal %d (%s) on",
                     sig, strsignal(sig));
         /* the group may be gone already: ESRCH is no news.  Once the
