@@ -344,6 +344,21 @@ void ei_exec_envp_free(char **envp)
     free(envp);
 }
 
+void ei_exec_wipe_dropped(char **env, char *const *envp)
+{
+    for (size_t i = 0; env != NULL && env[i] != NULL; i++) {
+        char *eq = strchr(env[i], '=');
+        if (eq == NULL)
+            continue;
+        size_t n = (size_t)(eq - env[i]) + 1; /* "KEY=" */
+        bool passed = false;
+        for (size_t j = 0; envp[j] != NULL && !passed; j++)
+            passed = strncmp(envp[j], env[i], n) == 0;
+        if (!passed)
+            sodium_memzero(eq + 1, strlen(eq + 1));
+    }
+}
+
 /* One of the largest strings: a key of envp, or an argument. */
 struct big {
     const char *name;

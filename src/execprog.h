@@ -32,6 +32,15 @@ char **ei_exec_envp(const struct ei_resolution *r, const char *const *inherited,
 void ei_exec_envp_free(char **envp);
 
 /*
+ * Wipe, in place, the value of every variable of env (the process's own
+ * environment) that envp does not pass on: the private key, what the
+ * providers consumed, unset keys.  For run --init, where envinject stays
+ * beside the program with its environment, which /proc/PID/environ shows.
+ * The strings keep their length ("KEY=" and NULs); getenv then finds "".
+ */
+void ei_exec_wipe_dropped(char **env, char *const *envp);
+
+/*
  * Check sizes against the system's limits (each string against the
  * kernel's per-string limit, the total against ARG_MAX); EI_CANTEXEC
  * naming the largest keys.

@@ -56,9 +56,17 @@
     X(CURLMcode, multi_perform, (CURLM *, int *))                              \
     X(CURLMcode, multi_poll,                                                   \
       (CURLM *, struct curl_waitfd *, unsigned int, int, int *))               \
-    X(CURLMsg *, multi_info_read, (CURLM *, int *))                           \
-    X(CURLHcode, easy_header,                                                  \
-      (CURL *, const char *, size_t, unsigned int, int, struct curl_header **))
+    X(CURLMsg *, multi_info_read, (CURLM *, int *))
+
+/*
+ * curl_easy_header came with libcurl 7.83 (built in by default from
+ * 7.84); configure takes 7.74.  Without it http_header finds no header
+ * and every other request works: it is loaded apart, allowed to be
+ * missing, never a reason to refuse libcurl.
+ */
+#if LIBCURL_VERSION_NUM >= 0x075300
+#define EI_CURL_HEADER_API 1
+#endif
 
 #ifdef EI_HAVE_DLOPEN
 #define CURL_SONAMES                                                           \
@@ -68,6 +76,10 @@
 #define API_MEMBER(ret, name, args) ret(*name) args;
 static struct {
     CURL_API(API_MEMBER)
+#ifdef EI_CURL_HEADER_API
+    CURLHcode (*easy_header)(CURL *, const char *, size_t, unsigned int, int,
+                             struct curl_header **); /* NULL: too old */
+#endif
 } curl_api;
 #undef API_MEMBER
 #undef curl_easy_setopt
@@ -97,6 +109,10 @@ static struct {
 #define curl_multi_poll          (*curl_api.multi_poll)
 #define curl_multi_info_read     (*curl_api.multi_info_read)
 #define curl_easy_header         (*curl_api.easy_header)
+#define EI_CURL_HEADER_LOADED    (curl_api.easy_header != NULL)
+#endif
+#ifndef EI_CURL_HEADER_LOADED
+#define EI_CURL_HEADER_LOADED 1
 #endif
 
 /*
@@ -143,6 +159,9 @@ static int global_init_locked(struct ei_error *err)
                -1;
     CURL_API(API_LOAD)
 #undef API_LOAD
+#ifdef EI_CURL_HEADER_API
+    *(void **)&curl_api.easy_header = dlsym(h, "curl_easy_header");
+#endif
 #endif
     /* curl's buffers hold response and request bodies, secrets among
        them: its blocks are wiped when it frees them (OpenSSL's and
@@ -1357,12 +1376,12 @@ enum ei_status ei_http_request(struct ei_http *c,
                 ra = ei_http_retry_after(b.retry_after, (int64_t)time(NULL));
             if (noretry || !ei_http_retryable(status)) {
                 c->current = idx;
-                c->answered = true;
                 if (!rbuf_grow(&b, b.len + 1)) {
                     st = ei_error_set(err, EI_NOMEM, ENOMEM, c->layer, NULL,
                                       "out of memory");
                     break;
                 }
+                c->answered = true; /* only an EI_OK has headers to read */
                 b.data[b.len] = '\0';
                 resp->status = status;
                 resp->body = b.data;
@@ -1497,6 +1516,11 @@ int ei_http_header(struct ei_http *c, const char *name, char *out,
     if (c == NULL || c->curl == NULL || !c->answered || name == NULL ||
         out_len == 0)
         return -1;
+#ifndef EI_CURL_HEADER_API
+    return -1; /* libcurl before 7.83: no header API */
+#else
+    if (!EI_CURL_HEADER_LOADED)
+        return -1;
     struct curl_header *h = NULL;
     /* request -1: the last response of the last transfer, which is the
        attempt http_request returned */
@@ -1517,4 +1541,5 @@ int ei_http_header(struct ei_http *c, const char *name, char *out,
     memcpy(out, v, n);
     out[n] = '\0';
     return (int)n;
+#endif
 }

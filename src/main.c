@@ -245,6 +245,10 @@ static int cmd_run(struct ei_args *a)
     }
     fflush(NULL);
     if (a->init) {
+        /* envinject stays: what the program is not given (the private
+           key, the credentials the providers consumed) must not stay in
+           its own environment either */
+        ei_exec_wipe_dropped(environ, envp);
         /* envp is the supervisor's: it frees it once the child runs */
         rc = ei_supervise(a->rest, envp, &wo.sup, &err);
         if (rc < 0)

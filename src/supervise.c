@@ -90,6 +90,7 @@ static void child_exec(char *const *argv, char **envp,
         (void)tcsetpgrp(STDIN_FILENO, getpgrp());
     sigaction(SIGTTIN, &old->ttin, NULL);
     sigaction(SIGTTOU, &old->ttou, NULL);
+    sigaction(SIGCHLD, &old->chld, NULL);
     sigprocmask(SIG_SETMASK, &old->mask, NULL);
     ei_exec(argv, envp, &err);
     ssize_t w;
@@ -149,12 +150,20 @@ void ei_sup_signals(struct ei_sup *s, int wait_ms, bool forward)
         while ((n = read(s->sfd, si, sizeof(si))) > 0) {
             for (size_t i = 0; i < (size_t)n / sizeof(si[0]); i++) {
                 int sig = (int)si[i].ssi_signo;
-                if (sig == SIGCHLD || !forward || s->pid <= 0 || s->done)
+                if (sig == SIGCHLD || !forward || s->pid <= 0)
+                    continue;
+                /* one that envinject brought on itself (SIGPIPE when its
+                   log pipe went away, SIGXFSZ) is not the program's: not
+                   logged either, which would only bring another */
+                if (si[i].ssi_code == SI_USER &&
+                    si[i].ssi_pid == (uint32_t)getpid())
                     continue;
                 ei_diag_msg(EI_LOG_INFO, NULL, NULL,
                             "passing signal %d (%s) on", sig, strsignal(sig));
-                /* the group may be gone already: ESRCH is no news */
-                if (kill(-s->pid, sig) < 0 && errno == ESRCH)
+                /* the group may be gone already: ESRCH is no news.  Once
+                   the program was reaped its pid may be anyone's: the
+                   group only */
+                if (kill(-s->pid, sig) < 0 && errno == ESRCH && !s->done)
                     (void)kill(s->pid, sig);
             }
         }
@@ -178,7 +187,7 @@ static void wait_group(struct ei_sup *s, int64_t end_ms, bool forward)
         int64_t left = end_ms - mono_ms();
         if (left <= 0)
             return;
-        ei_sup_signals(s, left > 100 ? 100 : (int)left, forward && !s->done);
+        ei_sup_signals(s, left > 100 ? 100 : (int)left, forward);
     }
 }
 
@@ -197,7 +206,8 @@ void ei_sup_end_group(struct ei_sup *s)
     ei_diag_msg(EI_LOG_INFO, NULL, NULL,
                 "the program ended; stopping the rest of its process group");
     (void)kill(-s->pid, SIGTERM);
-    wait_group(s, mono_ms() + s->kill_timeout_ms, false);
+    /* signals still reach what is left, as envinject(1) says */
+    wait_group(s, mono_ms() + s->kill_timeout_ms, true);
     if (group_left(s)) {
         ei_diag_msg(EI_LOG_WARN, NULL, NULL,
                     "processes of the program's group still ran after "
@@ -249,6 +259,12 @@ int ei_sup_begin(struct ei_sup *s, const struct ei_supervise_opts *o,
     sigemptyset(&ign.sa_mask);
     sigaction(SIGTTIN, &ign, &s->old.ttin);
     sigaction(SIGTTOU, &ign, &s->old.ttou);
+    /* a SIGCHLD that the caller ignored (or SA_NOCLDWAIT) would have the
+       kernel reap the program itself: its status lost, envinject waiting
+       for it forever */
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    sigemptyset(&dfl.sa_mask);
+    sigaction(SIGCHLD, &dfl, &s->old.chld);
     s->sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
     if (s->sfd < 0) {
         ei_error_set(err, EI_OSERR, errno, NULL, NULL,
@@ -316,6 +332,11 @@ int ei_sup_status(const struct ei_sup *s)
     return WEXITSTATUS(s->status);
 }
 
+/*
+ * The signals stay blocked: envinject exits right after, with the
+ * program's status, and a signal still queued (a SIGPIPE it brought on
+ * itself, a late SIGTERM) must not kill it on the way out.
+ */
 void ei_sup_finish(struct ei_sup *s)
 {
     if (s->take_tty)
@@ -323,9 +344,6 @@ void ei_sup_finish(struct ei_sup *s)
     if (s->sfd >= 0)
         close(s->sfd);
     s->sfd = -1;
-    sigaction(SIGTTIN, &s->old.ttin, NULL);
-    sigaction(SIGTTOU, &s->old.ttou, NULL);
-    sigprocmask(SIG_SETMASK, &s->old.mask, NULL);
 }
 
 int ei_supervise(char *const *argv, char **envp,

@@ -25,7 +25,7 @@ struct ei_supervise_opts {
 /* What the program gets back of envinject's signal state. */
 struct ei_sig_state {
     sigset_t mask;
-    struct sigaction ttin, ttou;
+    struct sigaction ttin, ttou, chld;
 };
 
 /* A supervisor: the signal set-up, and the one program it runs. */
@@ -49,7 +49,7 @@ struct ei_sup {
  * the program, SIGKILL to the group after the kill timeout; end_group
  * deals with what is left of the group after the program ended by
  * itself; status is the exit status the program's end gives; finish
- * gives the terminal and the signal state back.
+ * gives the terminal back (signals stay blocked: envinject exits next).
  */
 int ei_sup_begin(struct ei_sup *s, const struct ei_supervise_opts *o,
                  struct ei_error *err);

@@ -276,7 +276,8 @@ struct ei_host {
      * the server sent several) of the last answer c received, the one
      * http_request returned with EI_OK: copied into out with a NUL,
      * blanks at either end dropped.  Returns its length, -1 when the
-     * answer had no such header (or no answer came yet), -2 when the
+     * answer had no such header (or no answer came yet, or the libcurl
+     * loaded is older than 7.83, which has no header API), -2 when the
      * value does not fit in out_len (out is then "").  For ETag,
      * Content-Type, WWW-Authenticate and the headers a protocol keeps
      * its tokens in: the value may be secret, and out is the caller's to

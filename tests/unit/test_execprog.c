@@ -1087,9 +1087,29 @@ static void test_duration_table(void **state)
     }
 }
 
+/* run --init: values the program is not given are wiped in envinject's
+   own environment, in place; a prefix of another key is no match. */
+static void test_wipe_dropped(void **state)
+{
+    (void)state;
+    char a[] = "A=1", k[] = "KEY=secret", kk[] = "KEYS=kept", b[] = "B=2",
+         odd[] = "NOEQUALS";
+    char *env[] = {a, k, kk, b, odd, NULL};
+    char *envp[] = {(char *)"A=1", (char *)"B=override", (char *)"KEYS=kept",
+                    NULL};
+    ei_exec_wipe_dropped(env, envp);
+    assert_string_equal(env[0], "A=1");
+    assert_string_equal(env[1], "KEY=");
+    assert_memory_equal(k, "KEY=\0\0\0\0\0\0", sizeof(k));
+    assert_string_equal(env[2], "KEYS=kept");
+    assert_string_equal(env[3], "B=2");
+    assert_string_equal(env[4], "NOEQUALS");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_wipe_dropped),
         cmocka_unit_test(test_duration_table),
         cmocka_unit_test(test_envp_table),
         cmocka_unit_test(test_envp_null_resolution),
