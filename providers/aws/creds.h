@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <envinject/provider.h>
 
@@ -32,7 +33,15 @@ struct ei_aws_creds {
     char *secret_access_key;
     char *session_token; /* NULL for long-term credentials */
     char source[EI_AWS_SOURCE_LEN];
+    /* when they expire, in seconds since the epoch; 0: never (long-term
+       keys, a process or variable that named no expiry) */
+    int64_t expires;
 };
+
+/* Temporary credentials are fetched anew this long before they expire
+   (the JavaScript SDK's margin: a request signed just before the end
+   must still arrive in time). */
+#define EI_AWS_REFRESH_MARGIN_S 300
 
 struct ei_aws;
 
@@ -132,6 +141,12 @@ enum ei_status ei_aws_parse_creds(const struct ei_host *host, const char *body,
                                   size_t len, bool imds, const char *locator,
                                   struct ei_aws_creds *out,
                                   struct ei_error *err);
+
+/* Whether n bytes of s make an access key id (letters and digits, at
+   most 128), or a secret key or session token (printable ASCII without
+   blanks). */
+bool ei_aws_key_id_valid(const char *s, size_t n);
+bool ei_aws_token_valid(const char *s, size_t n);
 
 /* Wipe and free the strings of creds (not creds itself). */
 void ei_aws_creds_clear(const struct ei_host *host, struct ei_aws_creds *creds);
