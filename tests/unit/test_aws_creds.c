@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 #include <sodium.h>
 
 #include <envinject/provider.h>
@@ -2018,12 +2019,179 @@ static void test_process_timeout(void **state)
     rm_tree(dir);
 }
 
+/* ---- against the AWS SDK for JavaScript (tests/fixtures/aws-sts) ---- */
+
+/* The form body of a request as a JSON object of decoded values. */
+static json_t *form_of(const char *body)
+{
+    json_t *o = json_object();
+    char *copy = strdup(body != NULL ? body : "");
+    assert_non_null(copy);
+    char *save = NULL;
+    for (char *p = strtok_r(copy, "&", &save); p != NULL;
+         p = strtok_r(NULL, "&", &save)) {
+        char *eq = strchr(p, '=');
+        assert_non_null(eq);
+        *eq = '\0';
+        char *v = eq + 1, *w = v;
+        for (char *r = v; *r != '\0'; r++) {
+            unsigned x;
+            if (*r == '%' && sscanf(r + 1, "%2x", &x) == 1) {
+                *w++ = (char)x;
+                r += 2;
+            } else {
+                *w++ = *r == '+' ? ' ' : *r;
+            }
+        }
+        *w = '\0';
+        json_object_set_new(o, p, json_string(v));
+    }
+    free(copy);
+    return o;
+}
+
+/* The body with @EXPIRATION@ made FAR, malloc'd. */
+static char *with_expiry(const char *body)
+{
+    const char *at = strstr(body, "@EXPIRATION@");
+    assert_non_null(at);
+    size_t n = strlen(body) + strlen(FAR);
+    char *out = malloc(n + 1);
+    assert_non_null(out);
+    snprintf(out, n + 1, "%.*s%s%s", (int)(at - body), body, FAR,
+             at + strlen("@EXPIRATION@"));
+    return out;
+}
+
+static void sdk_exchange(json_t *ex, json_t *result, bool web)
+{
+    char dir[] = "/tmp/ei-aws-sdk-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char home[PATH_SIZE + 8], tokvar[PATH_SIZE + 40];
+    snprintf(home, sizeof(home), "HOME=%s", dir);
+    snprintf(tokvar, sizeof(tokvar), "AWS_WEB_IDENTITY_TOKEN_FILE=%s/token",
+             dir);
+    write_file(dir, "token", "sdk-web-identity-token");
+    /* what generate.mjs gave the SDK */
+    write_file(dir, ".aws/credentials",
+               "[base]\naws_access_key_id = AKIDBASE\n"
+               "aws_secret_access_key = base/Secret+Key0\n");
+    write_file(dir, ".aws/config",
+               "[profile app]\nregion = eu-west-1\n"
+               "role_arn = arn:aws:iam::123456789012:role/sdk-assume\n"
+               "source_profile = base\nexternal_id = ext-sdk\n"
+               "role_session_name = sdk-session\n");
+    const char *opts[] = {"region=eu-west-1", NULL};
+    const char *env_web[] = {home,
+                             "AWS_ROLE_ARN=arn:aws:iam::123456789012:"
+                             "role/sdk",
+                             tokvar, "AWS_ROLE_SESSION_NAME=sdk-session", NULL};
+    const char *env_ini[] = {home, "AWS_PROFILE=app", NULL};
+    struct fake_host *fh = fake_host_new(opts, web ? env_web : env_ini, dir);
+    assert_non_null(fh);
+    json_t *resp = json_object_get(ex, "response");
+    char *body = with_expiry(json_string_value(json_object_get(resp, "body")));
+    assert_int_equal(
+        fake_host_http_push(
+            fh, (long)json_integer_value(json_object_get(resp, "status")), body,
+            0),
+        0);
+    free(body);
+    const struct ei_host *h = fake_host_host(fh);
+    struct ei_error err = {0};
+    struct ei_aws *a = NULL;
+    assert_int_equal(ei_aws_open(h, &svc, &a, &err), EI_OK);
+    struct ei_deadline dl;
+    fake_deadline(&dl, DL_MS);
+    if (ei_aws_resolve(a, &dl, &err) != EI_OK)
+        fail_msg("%s: %s", web ? "web identity" : "profile", err.text);
+    /* the answer the SDK took, read the same way */
+    const struct ei_aws_creds *cr = ei_aws_credentials(a);
+    assert_string_equal(cr->access_key_id, json_string_value(json_object_get(
+                                               result, "accessKeyId")));
+    assert_string_equal(
+        cr->secret_access_key,
+        json_string_value(json_object_get(result, "secretAccessKey")));
+    assert_string_equal(cr->session_token, json_string_value(json_object_get(
+                                               result, "sessionToken")));
+    assert_int_equal(cr->expires, 4070908800);
+    /* the request the SDK sent, parameter for parameter; the SDK spells
+       out STS's default duration, which envinject leaves to STS */
+    size_t n = 0;
+    const struct fake_http_request *r = fake_host_http_requests(fh, &n);
+    assert_int_equal(n, 1);
+    json_t *req = json_object_get(ex, "request");
+    json_t *sdk_form = json_object_get(req, "form");
+    json_t *ours = form_of(r[0].body);
+    const char *k;
+    json_t *v;
+    json_object_foreach(sdk_form, k, v)
+    {
+        json_t *o = json_object_get(ours, k);
+        if (o == NULL && strcmp(k, "DurationSeconds") == 0 &&
+            strcmp(json_string_value(v), "3600") == 0)
+            continue;
+        if (o == NULL || !json_equal(o, v))
+            fail_msg("parameter %s: SDK \"%s\", envinject \"%s\"", k,
+                     json_string_value(v),
+                     o != NULL ? json_string_value(o) : "(none)");
+    }
+    json_object_foreach(ours, k, v)
+    {
+        if (json_object_get(sdk_form, k) == NULL)
+            fail_msg("parameter %s: the SDK does not send it", k);
+    }
+    json_decref(ours);
+    json_t *sdk_hdrs = json_object_get(req, "headers");
+    const char *ctype = fake_http_header(&r[0], "Content-Type");
+    const char *sdk_ctype =
+        json_string_value(json_object_get(sdk_hdrs, "content-type"));
+    assert_non_null(ctype);
+    assert_int_equal(strncmp(ctype, sdk_ctype, strlen(sdk_ctype)), 0);
+    assert_true(ctype[strlen(sdk_ctype)] == '\0' ||
+                ctype[strlen(sdk_ctype)] == ';');
+    assert_string_equal(r[0].method,
+                        json_string_value(json_object_get(req, "method")));
+    assert_string_equal(r[0].path,
+                        json_string_value(json_object_get(req, "path")));
+    /* signed exactly when the SDK signs */
+    assert_int_equal(fake_http_header(&r[0], "Authorization") != NULL,
+                     json_object_get(sdk_hdrs, "authorization") != NULL);
+    ei_aws_close(a);
+    fake_host_free(fh);
+    rm_tree(dir);
+}
+
+static void test_sdk_fixtures(void **state)
+{
+    (void)state;
+    const char *top = getenv("top_srcdir");
+    char path[PATH_SIZE];
+    snprintf(path, sizeof(path), "%s/tests/fixtures/aws-sts/exchanges.json",
+             top != NULL ? top : ".");
+    json_error_t je;
+    json_t *doc = json_load_file(path, 0, &je);
+    if (doc == NULL)
+        fail_msg("%s: %s", path, je.text);
+    json_t *ex = json_object_get(doc, "exchanges");
+    json_t *res = json_object_get(doc, "results");
+    assert_int_equal(json_array_size(ex), 2);
+    assert_int_equal(json_array_size(res), 2);
+    for (size_t i = 0; i < 2; i++) {
+        const char *sdk =
+            json_string_value(json_object_get(json_array_get(res, i), "sdk"));
+        sdk_exchange(json_array_get(ex, i), json_array_get(res, i),
+                     strcmp(sdk, "fromTokenFile") == 0);
+    }
+    json_decref(doc);
+}
+
 int main(void)
 {
     static struct CMUnitTest tests[ARRAY_LEN(cases) + ARRAY_LEN(inis) +
                                    ARRAY_LEN(codes) + ARRAY_LEN(docs) +
                                    ARRAY_LEN(xmls) + ARRAY_LEN(stss) +
-                                   ARRAY_LEN(procs) + 7];
+                                   ARRAY_LEN(procs) + 8];
     size_t k = 0;
     for (size_t i = 0; i < ARRAY_LEN(cases); i++)
         tests[k++] = (struct CMUnitTest){cases[i].name, run_case, setup,
@@ -2054,6 +2222,7 @@ int main(void)
         (struct CMUnitTest)cmocka_unit_test(test_refresh_within_margin);
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_reuse_while_good);
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_process_timeout);
+    tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_sdk_fixtures);
     assert_int_equal(k, ARRAY_LEN(tests));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
