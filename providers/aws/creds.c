@@ -1526,10 +1526,17 @@ static enum ei_status sts_call(struct ei_aws *a, const struct sts_req *r,
             break;
         }
         int64_t ra = resp.retry_after_ms;
+        long status = resp.status;
         h->http_response_free(a->sts, &resp);
         int64_t d = aws_backoff(attempt, ra, h->remaining_ms(h, dl));
         if (d < 0) {
-            st = sts_fail(a, r, code, resp.status, message, err);
+            char role[96 + EI_TEXT_EXTRA];
+            h->safe_text(h, role, sizeof(role), r->role, strlen(r->role), 0);
+            st = h->error(h, err, EI_UNAVAILABLE, 0, a->sts_base,
+                          "STS %s of %s: throttled (%s, HTTP %ld) until the "
+                          "timeout, %u attempt%s",
+                          r->op, role, code, status, attempt + 1,
+                          attempt == 0 ? "" : "s");
             break;
         }
         h->log(h, EI_LOG_DEBUG, "STS %s: %s, retrying in %lld ms", r->op, code,
