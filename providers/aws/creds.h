@@ -57,21 +57,28 @@ enum ei_status ei_aws_open(const struct ei_host *host,
                            struct ei_aws **out, struct ei_error *err);
 
 /*
- * Resolve the region and the credentials (once; later calls return at
- * once), in the order of the AWS SDKs: AWS_ACCESS_KEY_ID and
- * AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN); the shared credentials
- * file, then the shared config file, for the profile (layer option, then
- * AWS_PROFILE, then "default"); the container endpoint
+ * Resolve the region and the credentials, in the order of the AWS SDKs:
+ * AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN);
+ * web identity (AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE, through STS
+ * AssumeRoleWithWebIdentity); the profile (layer option, then
+ * AWS_PROFILE, then "default") of the shared credentials and config
+ * files: role_arn (STS AssumeRole with the credentials of source_profile
+ * or credential_source, or web_identity_token_file), static keys,
+ * credential_process; the container endpoint
  * (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI); EC2 instance
- * metadata (IMDSv2) unless AWS_EC2_METADATA_DISABLED=true.
+ * metadata (IMDSv2) unless AWS_EC2_METADATA_DISABLED=true.  Later calls
+ * return at once while the credentials are good for more than
+ * EI_AWS_REFRESH_MARGIN_S seconds, and run the chain again after.
  * EI_DENIED when no source gives credentials or a source is broken,
- * EI_BADCONFIG when no region is set, EI_UNAVAILABLE when a credential
- * endpoint does not answer in time.
+ * EI_BADCONFIG when no region is set or a profile is inconsistent,
+ * EI_UNAVAILABLE when a credential endpoint or STS does not answer in
+ * time.
  */
 enum ei_status ei_aws_resolve(struct ei_aws *a, const struct ei_deadline *dl,
                               struct ei_error *err);
 
-/* After ei_aws_resolve: the credentials, the region, the endpoint. */
+/* After ei_aws_resolve: the credentials (until the next resolve), the
+   region, the endpoint. */
 const struct ei_aws_creds *ei_aws_credentials(const struct ei_aws *a);
 const char *ei_aws_region(const struct ei_aws *a);
 const char *ei_aws_endpoint(const struct ei_aws *a);
