@@ -3,18 +3,25 @@
    JSON 1.1 call that every AWS provider makes. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
 
 #include "creds.h"
 #include "sigv4.h"
+#include "sts.h"
 
 #define AWS_REGION_MAX     64
 #define AWS_PROFILE_MAX    128
@@ -57,6 +64,9 @@ struct ei_aws {
     bool resolved;
     struct ei_aws_creds creds;
     struct aws_tried tried;
+    struct ei_http *sts;            /* STS client, once needed */
+    char sts_base[AWS_URL_MAX + 1]; /* its base URL */
+    char sts_host[AWS_URL_MAX + 1]; /* and authority, for signing */
 };
 
 /* ---- small helpers ---- */
@@ -93,6 +103,7 @@ void ei_aws_creds_clear(const struct ei_host *host, struct ei_aws_creds *creds)
     secret_drop(host, &creds->secret_access_key);
     secret_drop(host, &creds->session_token);
     creds->source[0] = '\0';
+    creds->expires = 0;
 }
 
 static bool region_valid(const char *s)
@@ -107,8 +118,7 @@ static bool region_valid(const char *s)
     return true;
 }
 
-/* Printable ASCII without blanks: a secret key or a session token. */
-static bool token_valid(const char *s, size_t n)
+bool ei_aws_token_valid(const char *s, size_t n)
 {
     if (n == 0)
         return false;
@@ -118,7 +128,7 @@ static bool token_valid(const char *s, size_t n)
     return true;
 }
 
-static bool key_id_valid(const char *s, size_t n)
+bool ei_aws_key_id_valid(const char *s, size_t n)
 {
     if (n == 0 || n > AWS_KEY_ID_MAX)
         return false;
@@ -512,19 +522,15 @@ static void aws_file_free(struct ei_aws *a, struct aws_file *f)
     f->present = false;
 }
 
-/* Settings that give credentials in ways envinject does not implement. */
-static const char *const aws_unsupported[] = {
-    "credential_process",      "role_arn", "sso_session", "sso_start_url",
-    "web_identity_token_file", NULL};
-
 /*
- * Credentials of the profile in one shared file.  EI_OK with *found set
- * or not; EI_DENIED for a half-given pair or a kind of profile that is
- * not supported.
+ * The static (or session) keys of a profile in one shared file.  EI_OK
+ * with *found set or not; EI_DENIED for a half-given pair or malformed
+ * keys.
  */
-static enum ei_status creds_from_file(struct ei_aws *a, struct aws_file *f,
-                                      bool config, bool *found,
-                                      struct ei_error *err)
+static enum ei_status static_keys(struct ei_aws *a, struct aws_file *f,
+                                  bool config, const char *profile,
+                                  struct ei_aws_creds *out, bool *found,
+                                  struct ei_error *err)
 {
     const struct ei_host *h = a->host;
     *found = false;
@@ -534,67 +540,53 @@ static enum ei_status creds_from_file(struct ei_aws *a, struct aws_file *f,
     size_t len = f->buf.len;
     const char *akid = NULL, *sk = NULL, *tok = NULL;
     size_t akid_n = 0, sk_n = 0, tok_n = 0;
-    bool has_akid = ei_aws_ini_find(buf, len, config, a->profile,
+    bool has_akid = ei_aws_ini_find(buf, len, config, profile,
                                     "aws_access_key_id", &akid, &akid_n) &&
                     akid_n > 0;
-    bool has_sk = ei_aws_ini_find(buf, len, config, a->profile,
+    bool has_sk = ei_aws_ini_find(buf, len, config, profile,
                                   "aws_secret_access_key", &sk, &sk_n) &&
                   sk_n > 0;
-    if (!(ei_aws_ini_find(buf, len, config, a->profile, "aws_session_token",
-                          &tok, &tok_n) &&
+    if (!(ei_aws_ini_find(buf, len, config, profile, "aws_session_token", &tok,
+                          &tok_n) &&
           tok_n > 0) &&
-        !(ei_aws_ini_find(buf, len, config, a->profile, "aws_security_token",
-                          &tok, &tok_n) &&
+        !(ei_aws_ini_find(buf, len, config, profile, "aws_security_token", &tok,
+                          &tok_n) &&
           tok_n > 0))
         tok = NULL;
-    if (!has_akid && !has_sk) {
-        for (size_t i = 0; aws_unsupported[i] != NULL; i++) {
-            const char *v;
-            size_t n;
-            if (ei_aws_ini_find(buf, len, config, a->profile,
-                                aws_unsupported[i], &v, &n))
-                return h->error(h, err, EI_DENIED, 0, f->path,
-                                "profile %s uses %s, which envinject does "
-                                "not support (give it static or session "
-                                "credentials, or export them in the "
-                                "environment)",
-                                a->profile, aws_unsupported[i]);
-        }
+    if (!has_akid && !has_sk)
         return EI_OK;
-    }
     if (!has_akid || !has_sk)
         return h->error(
             h, err, EI_DENIED, 0, f->path, "profile %s has %s but not %s",
-            a->profile,
-            has_akid ? "aws_access_key_id" : "aws_secret_access_key",
+            profile, has_akid ? "aws_access_key_id" : "aws_secret_access_key",
             has_akid ? "aws_secret_access_key" : "aws_access_key_id");
-    if (!key_id_valid(akid, akid_n) || !token_valid(sk, sk_n) ||
-        (tok != NULL && !token_valid(tok, tok_n)))
+    if (!ei_aws_key_id_valid(akid, akid_n) || !ei_aws_token_valid(sk, sk_n) ||
+        (tok != NULL && !ei_aws_token_valid(tok, tok_n)))
         return h->error(h, err, EI_DENIED, 0, f->path,
                         "profile %s: malformed credentials (an access key id "
                         "is letters and digits, keys and tokens have no "
                         "blanks)",
-                        a->profile);
-    a->creds.access_key_id = secret_dup(h, akid, akid_n);
-    a->creds.secret_access_key = secret_dup(h, sk, sk_n);
+                        profile);
+    out->access_key_id = secret_dup(h, akid, akid_n);
+    out->secret_access_key = secret_dup(h, sk, sk_n);
     if (tok != NULL)
-        a->creds.session_token = secret_dup(h, tok, tok_n);
-    if (a->creds.access_key_id == NULL || a->creds.secret_access_key == NULL ||
-        (tok != NULL && a->creds.session_token == NULL)) {
-        ei_aws_creds_clear(h, &a->creds);
+        out->session_token = secret_dup(h, tok, tok_n);
+    if (out->access_key_id == NULL || out->secret_access_key == NULL ||
+        (tok != NULL && out->session_token == NULL)) {
+        ei_aws_creds_clear(h, out);
         return h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
     }
-    snprintf(a->creds.source, sizeof(a->creds.source),
+    snprintf(out->source, sizeof(out->source),
              "the shared %s file %.100s (profile %.40s)",
-             config ? "config" : "credentials", f->path, a->profile);
+             config ? "config" : "credentials", f->path, profile);
     *found = true;
     return EI_OK;
 }
 
 /* ---- the environment ---- */
 
-static enum ei_status creds_from_env(struct ei_aws *a, bool *found,
-                                     struct ei_error *err)
+static enum ei_status creds_from_env(struct ei_aws *a, struct ei_aws_creds *out,
+                                     bool *found, struct ei_error *err)
 {
     const struct ei_host *h = a->host;
     *found = false;
@@ -611,22 +603,31 @@ static enum ei_status creds_from_env(struct ei_aws *a, bool *found,
                         "%s is set but %s is not",
                         akid ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
                         akid ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
-    if (!key_id_valid(akid, strlen(akid)) || !token_valid(sk, strlen(sk)) ||
-        (tok != NULL && !token_valid(tok, strlen(tok))))
+    if (!ei_aws_key_id_valid(akid, strlen(akid)) ||
+        !ei_aws_token_valid(sk, strlen(sk)) ||
+        (tok != NULL && !ei_aws_token_valid(tok, strlen(tok))))
         return h->error(h, err, EI_DENIED, 0, "AWS_ACCESS_KEY_ID",
                         "malformed credentials in the environment (an "
                         "access key id is letters and digits, keys and "
                         "tokens have no blanks)");
-    a->creds.access_key_id = secret_dup(h, akid, strlen(akid));
-    a->creds.secret_access_key = secret_dup(h, sk, strlen(sk));
+    /* the SDKs' expiry of exported temporary credentials: fetched anew
+       (read again) when it comes */
+    const char *exp = env_nonempty(h, "AWS_CREDENTIAL_EXPIRATION");
+    int64_t expires = 0;
+    if (exp != NULL && ei_aws_parse_time(exp, strlen(exp), &expires) < 0)
+        return h->error(h, err, EI_BADCONFIG, 0, "AWS_CREDENTIAL_EXPIRATION",
+                        "not an ISO 8601 time (like 2030-01-01T00:00:00Z)");
+    out->access_key_id = secret_dup(h, akid, strlen(akid));
+    out->secret_access_key = secret_dup(h, sk, strlen(sk));
     if (tok != NULL)
-        a->creds.session_token = secret_dup(h, tok, strlen(tok));
-    if (a->creds.access_key_id == NULL || a->creds.secret_access_key == NULL ||
-        (tok != NULL && a->creds.session_token == NULL)) {
-        ei_aws_creds_clear(h, &a->creds);
+        out->session_token = secret_dup(h, tok, strlen(tok));
+    if (out->access_key_id == NULL || out->secret_access_key == NULL ||
+        (tok != NULL && out->session_token == NULL)) {
+        ei_aws_creds_clear(h, out);
         return h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
     }
-    snprintf(a->creds.source, sizeof(a->creds.source),
+    out->expires = expires;
+    snprintf(out->source, sizeof(out->source),
              "the environment (AWS_ACCESS_KEY_ID%s)",
              tok != NULL ? ", AWS_SESSION_TOKEN" : "");
     *found = true;
@@ -667,6 +668,7 @@ enum ei_status ei_aws_parse_creds(const struct ei_host *host, const char *body,
         return st;
     }
     enum ei_status st = EI_OK;
+    int64_t expires = 0;
     size_t code_n = 0, akid_n = 0, sk_n = 0, tok_n = 0, exp_n = 0;
     const char *code = json_str(doc, "Code", &code_n);
     const char *akid = json_str(doc, "AccessKeyId", &akid_n);
@@ -689,11 +691,16 @@ enum ei_status ei_aws_parse_creds(const struct ei_host *host, const char *body,
                          : sk == NULL  ? "SecretAccessKey"
                          : tok == NULL ? "Token"
                                        : "Expiration");
-    } else if (!key_id_valid(akid, akid_n) || !token_valid(sk, sk_n) ||
-               (tok != NULL && tok_n > 0 && !token_valid(tok, tok_n))) {
+    } else if (!ei_aws_key_id_valid(akid, akid_n) ||
+               !ei_aws_token_valid(sk, sk_n) ||
+               (tok != NULL && tok_n > 0 && !ei_aws_token_valid(tok, tok_n))) {
         st = host->error(host, err, EI_BADDATA, 0, locator,
                          "malformed credentials in the credentials document");
+    } else if (exp != NULL && ei_aws_parse_time(exp, exp_n, &expires) < 0) {
+        st = host->error(host, err, EI_BADDATA, 0, locator,
+                         "malformed Expiration in the credentials document");
     } else {
+        out->expires = expires;
         out->access_key_id = secret_dup(host, akid, akid_n);
         out->secret_access_key = secret_dup(host, sk, sk_n);
         if (tok != NULL && tok_n > 0)
@@ -760,6 +767,7 @@ static enum ei_status container_token(struct ei_aws *a, char **token,
 
 static enum ei_status creds_from_container(struct ei_aws *a,
                                            const struct ei_deadline *dl,
+                                           struct ei_aws_creds *out,
                                            bool *found, struct ei_error *err)
 {
     const struct ei_host *h = a->host;
@@ -839,13 +847,13 @@ static enum ei_status creds_from_container(struct ei_aws *a,
                       "the container credentials endpoint answered HTTP %ld",
                       resp.status);
     } else {
-        st = ei_aws_parse_creds(h, resp.body, resp.body_len, false, base,
-                                &a->creds, err);
+        st = ei_aws_parse_creds(h, resp.body, resp.body_len, false, base, out,
+                                err);
     }
     h->http_response_free(c, &resp);
     if (st != EI_OK)
         return st;
-    snprintf(a->creds.source, sizeof(a->creds.source),
+    snprintf(out->source, sizeof(out->source),
              "the container endpoint %.120s (%s)", base, var);
     *found = true;
     return EI_OK;
@@ -887,7 +895,8 @@ static enum ei_status imds_get(struct imds *m, const char *path,
 }
 
 static enum ei_status creds_from_imds(struct ei_aws *a,
-                                      const struct ei_deadline *dl, bool *found,
+                                      const struct ei_deadline *dl,
+                                      struct ei_aws_creds *out, bool *found,
                                       struct ei_error *err)
 {
     const struct ei_host *h = a->host;
@@ -955,7 +964,7 @@ static enum ei_status creds_from_imds(struct ei_aws *a,
     size_t tn = resp.body_len;
     while (tn > 0 && (resp.body[tn - 1] == '\n' || resp.body[tn - 1] == '\r'))
         tn--;
-    if (!token_valid(resp.body, tn)) {
+    if (!ei_aws_token_valid(resp.body, tn)) {
         h->http_response_free(m.c, &resp);
         return h->error(h, err, EI_BADDATA, 0, base,
                         "malformed IMDSv2 token (%zu bytes)", tn);
@@ -1004,114 +1013,15 @@ static enum ei_status creds_from_imds(struct ei_aws *a,
                           role, resp.status);
         else if (st == EI_OK)
             st = ei_aws_parse_creds(h, resp.body, resp.body_len, true, base,
-                                    &a->creds, err);
+                                    out, err);
         h->http_response_free(m.c, &resp);
     }
     secret_drop(h, &m.token_hdr);
     if (st != EI_OK)
         return st;
-    snprintf(a->creds.source, sizeof(a->creds.source),
+    snprintf(out->source, sizeof(out->source),
              "instance metadata %.100s (role %.64s)", base, role);
     *found = true;
-    return EI_OK;
-}
-
-/* ---- the chain ---- */
-
-enum ei_status ei_aws_resolve(struct ei_aws *a, const struct ei_deadline *dl,
-                              struct ei_error *err)
-{
-    if (a->resolved)
-        return EI_OK;
-    const struct ei_host *h = a->host;
-    struct aws_file cred = {0}, conf = {0};
-    bool found = false;
-    enum ei_status st = EI_OK;
-
-    /* an explicit profile option, like --profile of the AWS CLI, passes
-       over the environment variables */
-    if (!a->profile_option)
-        st = creds_from_env(a, &found, err);
-    /* the config file may still be needed for the region alone */
-    if (st == EI_OK && !found)
-        st = aws_file_read(a, "AWS_SHARED_CREDENTIALS_FILE", "credentials",
-                           &cred, err);
-    if (st == EI_OK && (!found || a->region[0] == '\0'))
-        st = aws_file_read(a, "AWS_CONFIG_FILE", "config", &conf, err);
-    if (st == EI_OK && a->region[0] == '\0') {
-        const char *r = NULL;
-        size_t rn = 0;
-        if (conf.present &&
-            ei_aws_ini_find(conf.buf.data, conf.buf.len, true, a->profile,
-                            "region", &r, &rn) &&
-            rn > 0 && rn <= AWS_REGION_MAX) {
-            memcpy(a->region, r, rn);
-            a->region[rn] = '\0';
-            a->region_from = conf.path;
-            if (!region_valid(a->region)) {
-                a->region[0] = '\0';
-                st = h->error(h, err, EI_BADCONFIG, 0, conf.path,
-                              "profile %s: region must be letters, digits "
-                              "and '-'",
-                              a->profile);
-            }
-        }
-        if (st == EI_OK && a->region[0] == '\0')
-            st = h->error(h, err, EI_BADCONFIG, 0, NULL,
-                          "no region: set the layer's region, AWS_REGION or "
-                          "AWS_DEFAULT_REGION, or region in profile %s of "
-                          "%s",
-                          a->profile, conf.path);
-        if (st == EI_OK)
-            st = aws_open_service(a, err);
-    }
-    if (st == EI_OK && !found) {
-        bool in_cred =
-            cred.present && ei_aws_ini_find(cred.buf.data, cred.buf.len, false,
-                                            a->profile, NULL, NULL, NULL);
-        bool in_conf =
-            conf.present && ei_aws_ini_find(conf.buf.data, conf.buf.len, true,
-                                            a->profile, NULL, NULL, NULL);
-        if ((a->profile_option || a->profile_env) && !in_cred && !in_conf)
-            st = h->error(h, err, EI_BADCONFIG, 0,
-                          a->profile_option ? "profile" : "AWS_PROFILE",
-                          "profile %s is in neither %s nor %s", a->profile,
-                          cred.path, conf.path);
-        if (st == EI_OK)
-            st = creds_from_file(a, &cred, false, &found, err);
-        if (st == EI_OK && !found)
-            st = creds_from_file(a, &conf, true, &found, err);
-        snprintf(a->tried.files, sizeof(a->tried.files),
-                 "%.80s or %.80s (profile %.20s)", cred.path, conf.path,
-                 a->profile);
-    }
-    aws_file_free(a, &cred);
-    aws_file_free(a, &conf);
-    /* with a profile of its own the layer means that profile, nothing
-       else */
-    if (st == EI_OK && !found && !a->profile_option) {
-        st = creds_from_container(a, dl, &found, err);
-        if (st == EI_OK && !found)
-            st = creds_from_imds(a, dl, &found, err);
-    }
-    if (st == EI_OK && !found) {
-        if (a->profile_option)
-            return h->error(h, err, EI_DENIED, 0, "profile",
-                            "no credentials in profile %s of %s", a->profile,
-                            a->tried.files);
-        return h->error(h, err, EI_DENIED, 0, NULL,
-                        "no AWS credentials: none in the environment or %s, "
-                        "no container endpoint, instance metadata %s",
-                        a->tried.files,
-                        a->tried.imds != NULL ? a->tried.imds : "gave none");
-    }
-    if (st != EI_OK) {
-        ei_aws_creds_clear(h, &a->creds);
-        return st;
-    }
-    a->resolved = true;
-    h->log(h, EI_LOG_DEBUG, "AWS credentials from %s, region %s",
-           a->creds.source, a->region);
     return EI_OK;
 }
 
@@ -1215,6 +1125,19 @@ static const struct aws_error_map aws_errors[] = {
     {"InternalFailure", EI_UNAVAILABLE, "service error", false, false},
     {"InternalServerError", EI_UNAVAILABLE, "service error", false, false},
     {"ServiceUnavailable", EI_UNAVAILABLE, "service unavailable", false, false},
+    /* STS */
+    {"InvalidIdentityToken", EI_DENIED, "web identity token refused", false,
+     true},
+    {"IDPRejectedClaim", EI_DENIED, "identity provider claim rejected", false,
+     true},
+    {"IDPCommunicationError", EI_UNAVAILABLE,
+     "identity provider unreachable from STS", false, true},
+    {"RegionDisabledException", EI_BADCONFIG,
+     "STS is not activated in this region", false, true},
+    {"ValidationError", EI_BADCONFIG, "request refused as invalid", false,
+     true},
+    {"MalformedPolicyDocument", EI_BADCONFIG, "policy refused", false, true},
+    {"PackedPolicyTooLarge", EI_BADCONFIG, "policy refused", false, true},
 };
 
 static bool aws_throttled(const char *code)
@@ -1225,28 +1148,34 @@ static bool aws_throttled(const char *code)
     return false;
 }
 
+/* The entry of code, or dflt filled for an unknown code by its HTTP
+   status. */
+static const struct aws_error_map *
+aws_error_lookup(const char *code, long status, struct aws_error_map *dflt)
+{
+    for (size_t i = 0; i < sizeof(aws_errors) / sizeof(aws_errors[0]); i++)
+        if (strcmp(code, aws_errors[i].code) == 0)
+            return &aws_errors[i];
+    *dflt = (struct aws_error_map){code, EI_BADDATA, "unexpected error", false,
+                                   true};
+    if (status == 401 || status == 403) {
+        dflt->status = EI_DENIED;
+        dflt->text = "request refused";
+        dflt->creds = true;
+    } else if (status >= 500) {
+        dflt->status = EI_UNAVAILABLE;
+        dflt->text = "service error";
+    }
+    return dflt;
+}
+
 enum ei_status ei_aws_fail(const struct ei_aws *a, const char *code,
                            long status, const char *message,
                            const char *locator, struct ei_error *err)
 {
     const struct ei_host *h = a->host;
-    const struct aws_error_map *m = NULL;
-    for (size_t i = 0; i < sizeof(aws_errors) / sizeof(aws_errors[0]); i++)
-        if (strcmp(code, aws_errors[i].code) == 0)
-            m = &aws_errors[i];
-    struct aws_error_map dflt = {code, EI_BADDATA, "unexpected error", false,
-                                 true};
-    if (m == NULL) {
-        if (status == 401 || status == 403) {
-            dflt.status = EI_DENIED;
-            dflt.text = "request refused";
-            dflt.creds = true;
-        } else if (status >= 500) {
-            dflt.status = EI_UNAVAILABLE;
-            dflt.text = "service error";
-        }
-        m = &dflt;
-    }
+    struct aws_error_map dflt;
+    const struct aws_error_map *m = aws_error_lookup(code, status, &dflt);
     char msg[AWS_MESSAGE_SHOW + EI_TEXT_EXTRA] = "";
     if (m->message && message != NULL)
         h->safe_text(h, msg, sizeof(msg), message, strlen(message), 0);
@@ -1366,4 +1295,906 @@ enum ei_status ei_aws_call(struct ei_aws *a, const char *operation,
 void ei_aws_response_free(struct ei_aws *a, struct ei_http_response *resp)
 {
     a->host->http_response_free(a->http, resp);
+}
+
+/* ---- STS (AWS Query protocol) ---- */
+
+#define AWS_FORM_TYPE                                                          \
+    "Content-Type: application/x-www-form-urlencoded; charset=utf-8"
+#define AWS_ARN_MAX     2048
+#define AWS_SESSION_MAX 64
+#define AWS_CHAIN_MAX   8     /* profiles in one role chain */
+#define AWS_PROCESS_MAX 65536 /* bytes of credential_process output */
+#define AWS_STDERR_SHOW 160
+
+/* The STS client: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, else the
+   regional endpoint, as the SDKs choose it. */
+static enum ei_status sts_open(struct ei_aws *a, struct ei_error *err)
+{
+    const struct ei_host *h = a->host;
+    if (a->sts != NULL)
+        return EI_OK;
+    const char *from = "AWS_ENDPOINT_URL_STS";
+    const char *ep = env_nonempty(h, from);
+    if (ep == NULL) {
+        from = "AWS_ENDPOINT_URL";
+        ep = env_nonempty(h, from);
+    }
+    char url[AWS_URL_MAX + 1];
+    if (ep == NULL) {
+        const char *dom = strncmp(a->region, "cn-", 3) == 0 ? "amazonaws.com.cn"
+                                                            : "amazonaws.com";
+        snprintf(url, sizeof(url), "https://sts.%s.%s", a->region, dom);
+        ep = url;
+        from = "the STS endpoint";
+    }
+    const char *rest;
+    if (strlen(ep) > AWS_URL_MAX ||
+        url_split(ep, a->sts_base, sizeof(a->sts_base), a->sts_host,
+                  sizeof(a->sts_host), &rest) < 0 ||
+        (rest[0] != '\0' && strcmp(rest, "/") != 0))
+        return h->error(h, err, EI_BADCONFIG, 0, from,
+                        "endpoint must be http(s)://HOST[:PORT] with no "
+                        "path, query or user name");
+    const char *eps[] = {a->sts_base, NULL};
+    return h->http_open(h, eps, 1, &a->sts, err);
+}
+
+/* A form body in secret memory: "Name=value&..." with each value
+   percent-encoded as RFC 3986 wants (what the SDKs send). */
+struct form {
+    char *buf;
+    size_t len, cap;
+};
+
+static void form_add(struct form *f, const char *name, const char *value)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t need = strlen(name) + 2 + 3 * strlen(value);
+    if (f->len + need >= f->cap)
+        return; /* cannot happen: form_new counted */
+    if (f->len > 0)
+        f->buf[f->len++] = '&';
+    for (const char *p = name; *p != '\0'; p++)
+        f->buf[f->len++] = *p;
+    f->buf[f->len++] = '=';
+    for (const unsigned char *p = (const unsigned char *)value; *p != '\0';
+         p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+            (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' ||
+            *p == '~') {
+            f->buf[f->len++] = (char)*p;
+        } else {
+            f->buf[f->len++] = '%';
+            f->buf[f->len++] = hex[*p >> 4];
+            f->buf[f->len++] = hex[*p & 15];
+        }
+    }
+    f->buf[f->len] = '\0';
+}
+
+static bool session_name_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 2 || n > AWS_SESSION_MAX)
+        return false;
+    for (; *s != '\0'; s++)
+        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+              (*s >= '0' && *s <= '9') || strchr("+=,.@_-", *s) != NULL))
+            return false;
+    return true;
+}
+
+static bool arn_valid(const char *s)
+{
+    return strncmp(s, "arn:", 4) == 0 && strlen(s) <= AWS_ARN_MAX &&
+           ei_aws_token_valid(s, strlen(s));
+}
+
+/* What an STS call is about, for its request and its messages. */
+struct sts_req {
+    const char *op;      /* "AssumeRole", "AssumeRoleWithWebIdentity" */
+    const char *role;    /* the role ARN */
+    const char *session; /* NULL: AWS_ROLE_SESSION_NAME or a default */
+    const char *external_id;
+    const char *duration; /* DurationSeconds, NULL for STS's default */
+    const char *token;    /* web identity token (secret) */
+    const struct ei_aws_creds *signer; /* AssumeRole: the source */
+};
+
+static enum ei_status sts_fail(struct ei_aws *a, const struct sts_req *r,
+                               const char *code, long status,
+                               const char *message, struct ei_error *err)
+{
+    const struct ei_host *h = a->host;
+    struct aws_error_map dflt;
+    const struct aws_error_map *m = aws_error_lookup(code, status, &dflt);
+    char msg[AWS_MESSAGE_SHOW + EI_TEXT_EXTRA] = "";
+    char role[96 + EI_TEXT_EXTRA];
+    if (message != NULL && message[0] != '\0')
+        h->safe_text(h, msg, sizeof(msg), message, strlen(message), 0);
+    h->safe_text(h, role, sizeof(role), r->role, strlen(r->role), 0);
+    char what[EI_AWS_CODE_LEN + 32];
+    if (strncmp(code, "HTTP ", 5) == 0)
+        snprintf(what, sizeof(what), "%s", code);
+    else
+        snprintf(what, sizeof(what), "%s, HTTP %ld", code, status);
+    return h->error(h, err, m->status, 0, a->sts_base,
+                    "STS %s of %s: %s (%s)%s%s%s%s", r->op, role, m->text, what,
+                    msg[0] != '\0' ? ": " : "", msg,
+                    r->signer != NULL ? "; source credentials from " : "",
+                    r->signer != NULL ? r->signer->source : "");
+}
+
+/* One STS call whose answer holds credentials: into out (secret). */
+static enum ei_status sts_call(struct ei_aws *a, const struct sts_req *r,
+                               const struct ei_deadline *dl,
+                               struct ei_aws_creds *out, struct ei_error *err)
+{
+    const struct ei_host *h = a->host;
+    enum ei_status st = sts_open(a, err);
+    if (st != EI_OK)
+        return st;
+    char session[AWS_SESSION_MAX + 1];
+    const char *sess = r->session;
+    if (sess == NULL)
+        sess = env_nonempty(h, "AWS_ROLE_SESSION_NAME");
+    if (sess == NULL) {
+        /* as botocore and the JavaScript SDK: a name with the time */
+        snprintf(session, sizeof(session), "envinject-%lld",
+                 (long long)time(NULL));
+        sess = session;
+    }
+    if (!session_name_valid(sess))
+        return h->error(h, err, EI_BADCONFIG, 0, r->role,
+                        "the role session name must be 2 to 64 letters, "
+                        "digits and +=,.@_-");
+    size_t cap = 256 + strlen(r->op) + 3 * (strlen(r->role) + strlen(sess));
+    if (r->external_id != NULL)
+        cap += 3 * strlen(r->external_id);
+    if (r->duration != NULL)
+        cap += 3 * strlen(r->duration);
+    if (r->token != NULL)
+        cap += 3 * strlen(r->token);
+    struct form f = {h->secret_alloc(h, cap), 0, cap};
+    if (f.buf == NULL)
+        return h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
+    /* in the order the SDKs send them (sorted) */
+    form_add(&f, "Action", r->op);
+    if (r->duration != NULL)
+        form_add(&f, "DurationSeconds", r->duration);
+    if (r->external_id != NULL)
+        form_add(&f, "ExternalId", r->external_id);
+    form_add(&f, "RoleArn", r->role);
+    form_add(&f, "RoleSessionName", sess);
+    form_add(&f, "Version", EI_AWS_STS_VERSION);
+    if (r->token != NULL)
+        form_add(&f, "WebIdentityToken", r->token);
+    const char *extra[] = {AWS_FORM_TYPE};
+    struct ei_sigv4_creds sc = {NULL, NULL, NULL};
+    if (r->signer != NULL)
+        sc = (struct ei_sigv4_creds){r->signer->access_key_id,
+                                     r->signer->secret_access_key,
+                                     r->signer->session_token};
+    struct ei_http_response resp = {0};
+    for (unsigned attempt = 0;; attempt++) {
+        char **signed_hdrs = NULL;
+        const char *plain[] = {AWS_FORM_TYPE, NULL};
+        const char *const *headers = plain;
+        if (r->signer != NULL) {
+            char date[EI_SIGV4_DATE_LEN + 1];
+            if (ei_sigv4_amz_date(time(NULL), date) < 0) {
+                st = h->error(h, err, EI_OSERR, 0, NULL,
+                              "the clock is outside the years 1970-9999");
+                break;
+            }
+            signed_hdrs =
+                ei_sigv4_headers("POST", a->sts_host, "/", NULL, extra, 1,
+                                 f.buf, f.len, date, a->region, "sts", &sc);
+            if (signed_hdrs == NULL) {
+                st = errno == ENOMEM ? h->error(h, err, EI_NOMEM, ENOMEM, NULL,
+                                                "out of memory")
+                                     : h->error(h, err, EI_INTERNAL, 0, NULL,
+                                                "cannot sign the request");
+                break;
+            }
+            headers = (const char *const *)signed_hdrs;
+        }
+        struct ei_http_request req = {.method = "POST",
+                                      .path = "/",
+                                      .headers = headers,
+                                      .body = f.buf,
+                                      .body_len = f.len,
+                                      .flags =
+                                          EI_HTTP_SECRET | EI_HTTP_SECRET_BODY};
+        st = h->http_request(a->sts, &req, dl, &resp, err);
+        ei_sigv4_headers_free(signed_hdrs);
+        if (st != EI_OK)
+            break;
+        if (resp.status == 200) {
+            st = ei_aws_sts_parse_creds(h, r->op, resp.body, resp.body_len,
+                                        a->sts_base, out, err);
+            break;
+        }
+        char code[EI_AWS_CODE_LEN];
+        char message[EI_AWS_STS_MESSAGE_LEN];
+        ei_aws_sts_error(resp.body, resp.body_len, resp.status, code,
+                         sizeof(code), message, sizeof(message));
+        if (!aws_throttled(code) &&
+            strcmp(code, "IDPCommunicationError") != 0) {
+            st = sts_fail(a, r, code, resp.status, message, err);
+            break;
+        }
+        int64_t ra = resp.retry_after_ms;
+        long status = resp.status;
+        h->http_response_free(a->sts, &resp);
+        int64_t d = aws_backoff(attempt, ra, h->remaining_ms(h, dl));
+        if (d < 0) {
+            char role[96 + EI_TEXT_EXTRA];
+            h->safe_text(h, role, sizeof(role), r->role, strlen(r->role), 0);
+            st = h->error(h, err, EI_UNAVAILABLE, 0, a->sts_base,
+                          "STS %s of %s: throttled (%s, HTTP %ld) until the "
+                          "timeout, %u attempt%s",
+                          r->op, role, code, status, attempt + 1,
+                          attempt == 0 ? "" : "s");
+            break;
+        }
+        h->log(h, EI_LOG_DEBUG, "STS %s: %s, retrying in %lld ms", r->op, code,
+               (long long)d);
+        if (d > 0)
+            aws_sleep_ms(d);
+    }
+    h->http_response_free(a->sts, &resp);
+    sodium_memzero(f.buf, f.cap);
+    h->secret_free(h, f.buf, f.cap);
+    return st;
+}
+
+/* Web identity: a token file and a role (from the environment or a
+   profile) → AssumeRoleWithWebIdentity, unsigned. */
+static enum ei_status
+creds_from_web_identity(struct ei_aws *a, struct sts_req *r, const char *file,
+                        const char *from, const struct ei_deadline *dl,
+                        struct ei_aws_creds *out, struct ei_error *err)
+{
+    const struct ei_host *h = a->host;
+    if (!arn_valid(r->role))
+        return h->error(h, err, EI_BADCONFIG, 0, from,
+                        "the role must be an ARN (arn:aws:iam::ACCOUNT:"
+                        "role/NAME)");
+    /* read at every fetch: Kubernetes rotates the projected token */
+    struct ei_buf buf = {0};
+    struct ei_error quiet = {0};
+    enum ei_status st = h->read_file(h, file, EI_READ_SECRET, &buf, &quiet);
+    if (st == EI_NOTFOUND)
+        return h->error(h, err, EI_DENIED, 0, file,
+                        "the web identity token file does not exist");
+    if (st != EI_OK) {
+        if (err != NULL && err->status == EI_OK)
+            *err = quiet;
+        return st;
+    }
+    size_t n = buf.len;
+    while (n > 0 && (buf.data[n - 1] == '\n' || buf.data[n - 1] == '\r' ||
+                     buf.data[n - 1] == ' '))
+        n--;
+    if (n == 0 || !ei_aws_token_valid(buf.data, n)) {
+        h->buf_free(h, &buf);
+        return h->error(h, err, EI_DENIED, 0, file,
+                        "the web identity token file is empty or holds "
+                        "blanks or control characters");
+    }
+    buf.data[n] = '\0';
+    r->op = "AssumeRoleWithWebIdentity";
+    r->token = buf.data;
+    r->signer = NULL;
+    st = sts_call(a, r, dl, out, err);
+    r->token = NULL;
+    h->buf_free(h, &buf);
+    if (st != EI_OK)
+        return st;
+    snprintf(out->source, sizeof(out->source),
+             "web identity (%.40s, role %.100s) through STS %.80s", from,
+             r->role, a->sts_base);
+    return EI_OK;
+}
+
+/* ---- credential_process ---- */
+
+/* The last non-blank line of text, made safe, into out. */
+static void last_line(const struct ei_host *h, const char *text, size_t n,
+                      char *out, size_t out_len)
+{
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' ||
+                     text[n - 1] == ' ' || text[n - 1] == '\t'))
+        n--;
+    size_t s = n;
+    while (s > 0 && text[s - 1] != '\n')
+        s--;
+    h->safe_text(h, out, out_len, text + s, n - s, 0);
+}
+
+/*
+ * Run cmd as the SDKs for Go, JavaScript and Rust do, with /bin/sh -c,
+ * in envinject's environment, stdin from /dev/null, stdout and stderr
+ * captured.  *out (secret memory, AWS_PROCESS_MAX + 1 bytes) gets stdout.
+ */
+static enum ei_status run_process(struct ei_aws *a, const char *cmd,
+                                  const char *where,
+                                  const struct ei_deadline *dl, char **out,
+                                  size_t *out_len, struct ei_error *err)
+{
+    const struct ei_host *h = a->host;
+    *out = NULL;
+    *out_len = 0;
+    int po[2] = {-1, -1}, pe[2] = {-1, -1};
+    if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
+        int e = errno;
+        if (po[0] >= 0) {
+            close(po[0]);
+            close(po[1]);
+        }
+        return h->error(h, err, EI_OSERR, e, where, "cannot make a pipe");
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, po[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
+    char *argv[] = {"/bin/sh", "-c", (char *)cmd, NULL};
+    pid_t pid;
+    int rc = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv,
+                         (char *const *)h->env_list(h));
+    posix_spawn_file_actions_destroy(&fa);
+    close(po[1]);
+    close(pe[1]);
+    if (rc != 0) {
+        close(po[0]);
+        close(pe[0]);
+        return h->error(h, err, EI_OSERR, rc, where,
+                        "cannot start credential_process with /bin/sh");
+    }
+    char *buf = h->secret_alloc(h, AWS_PROCESS_MAX + 1);
+    char ebuf[4096];
+    size_t n = 0, en = 0;
+    bool too_big = false, timed_out = false;
+    struct pollfd pfd[2] = {{po[0], POLLIN, 0}, {pe[0], POLLIN, 0}};
+    int open_fds = 2;
+    while (buf != NULL && open_fds > 0) {
+        int64_t left = h->remaining_ms(h, dl);
+        if (left <= 0) {
+            timed_out = true;
+            break;
+        }
+        int pr = poll(pfd, 2, left > INT32_MAX ? INT32_MAX : (int)left);
+        if (pr < 0 && errno == EINTR)
+            continue;
+        if (pr < 0)
+            break;
+        for (int i = 0; i < 2; i++) {
+            if (pfd[i].fd < 0 || pfd[i].revents == 0)
+                continue;
+            char tmp[4096];
+            ssize_t got = read(pfd[i].fd, tmp, sizeof(tmp));
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got <= 0) {
+                close(pfd[i].fd);
+                pfd[i].fd = -1;
+                open_fds--;
+                continue;
+            }
+            if (i == 0) {
+                if (n + (size_t)got > AWS_PROCESS_MAX) {
+                    too_big = true;
+                } else {
+                    memcpy(buf + n, tmp, (size_t)got);
+                    n += (size_t)got;
+                }
+            } else {
+                /* keep the end: the error is usually the last line */
+                if ((size_t)got >= sizeof(ebuf)) {
+                    memcpy(ebuf, tmp + got - (ssize_t)sizeof(ebuf),
+                           sizeof(ebuf));
+                    en = sizeof(ebuf);
+                } else {
+                    if (en + (size_t)got > sizeof(ebuf)) {
+                        size_t drop = en + (size_t)got - sizeof(ebuf);
+                        memmove(ebuf, ebuf + drop, en - drop);
+                        en -= drop;
+                    }
+                    memcpy(ebuf + en, tmp, (size_t)got);
+                    en += (size_t)got;
+                }
+            }
+            sodium_memzero(tmp, sizeof(tmp));
+        }
+        if (too_big)
+            break;
+    }
+    for (int i = 0; i < 2; i++)
+        if (pfd[i].fd >= 0)
+            close(pfd[i].fd);
+    if (buf == NULL || too_big || timed_out)
+        kill(pid, SIGKILL);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    enum ei_status st = EI_OK;
+    char line[AWS_STDERR_SHOW + EI_TEXT_EXTRA];
+    last_line(h, ebuf, en, line, sizeof(line));
+    if (buf == NULL)
+        st = h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
+    else if (timed_out)
+        st = h->error(h, err, EI_UNAVAILABLE, 0, where,
+                      "credential_process did not finish before the "
+                      "layer's timeout (killed)");
+    else if (too_big)
+        st = h->error(h, err, EI_BADDATA, 0, where,
+                      "credential_process wrote more than %d bytes",
+                      AWS_PROCESS_MAX);
+    else if (WIFSIGNALED(status))
+        st = h->error(h, err, EI_DENIED, 0, where,
+                      "credential_process was killed by signal %d%s%s",
+                      WTERMSIG(status), line[0] != '\0' ? ": " : "", line);
+    else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        st = h->error(h, err, EI_DENIED, 0, where,
+                      "credential_process exited with status %d%s%s",
+                      WEXITSTATUS(status), line[0] != '\0' ? ": " : "",
+                      line[0] != '\0' ? line
+                                      : " (and wrote nothing to "
+                                        "stderr)");
+    sodium_memzero(ebuf, sizeof(ebuf));
+    if (st != EI_OK) {
+        if (buf != NULL) {
+            sodium_memzero(buf, AWS_PROCESS_MAX + 1);
+            h->secret_free(h, buf, AWS_PROCESS_MAX + 1);
+        }
+        return st;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *out_len = n;
+    return EI_OK;
+}
+
+static enum ei_status creds_from_process(struct ei_aws *a, const char *cmd,
+                                         const char *profile, const char *file,
+                                         const struct ei_deadline *dl,
+                                         struct ei_aws_creds *out,
+                                         struct ei_error *err)
+{
+    const struct ei_host *h = a->host;
+    char where[AWS_URL_MAX + AWS_PROFILE_MAX + 32];
+    snprintf(where, sizeof(where), "%s, profile %s", file, profile);
+    char *buf;
+    size_t n;
+    h->log(h, EI_LOG_DEBUG, "running the credential_process of profile %s",
+           profile);
+    enum ei_status st = run_process(a, cmd, where, dl, &buf, &n, err);
+    if (st != EI_OK)
+        return st;
+    st = ei_aws_parse_process(h, buf, n, where, out, err);
+    sodium_memzero(buf, AWS_PROCESS_MAX + 1);
+    h->secret_free(h, buf, AWS_PROCESS_MAX + 1);
+    if (st != EI_OK)
+        return st;
+    if (out->expires != 0 && out->expires <= (int64_t)time(NULL)) {
+        ei_aws_creds_clear(h, out);
+        return h->error(h, err, EI_DENIED, 0, where,
+                        "credential_process gave credentials that have "
+                        "expired already");
+    }
+    snprintf(out->source, sizeof(out->source),
+             "the credential_process of profile %.40s (%.120s)", profile, file);
+    return EI_OK;
+}
+
+/* ---- profiles: static keys, roles, processes ---- */
+
+struct aws_files {
+    struct aws_file cred, conf;
+};
+
+/* A setting of profile: the credentials file first, as botocore merges
+   them.  1 with out (NUL-terminated), 0 absent or empty, -1 too long
+   (err filled). */
+static int prof_get(struct ei_aws *a, struct aws_files *f, const char *profile,
+                    const char *key, char *out, size_t out_len,
+                    struct ei_error *err)
+{
+    const char *v = NULL;
+    size_t n = 0;
+    const char *path = NULL;
+    if (f->cred.present && ei_aws_ini_find(f->cred.buf.data, f->cred.buf.len,
+                                           false, profile, key, &v, &n))
+        path = f->cred.path;
+    else if (f->conf.present &&
+             ei_aws_ini_find(f->conf.buf.data, f->conf.buf.len, true, profile,
+                             key, &v, &n))
+        path = f->conf.path;
+    if (path == NULL || n == 0)
+        return 0;
+    if (n >= out_len) {
+        a->host->error(a->host, err, EI_BADCONFIG, 0, path,
+                       "profile %s: %s is longer than %zu bytes", profile, key,
+                       out_len - 1);
+        return -1;
+    }
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return 1;
+}
+
+static bool prof_exists(struct aws_files *f, const char *profile)
+{
+    return (f->cred.present &&
+            ei_aws_ini_find(f->cred.buf.data, f->cred.buf.len, false, profile,
+                            NULL, NULL, NULL)) ||
+           (f->conf.present &&
+            ei_aws_ini_find(f->conf.buf.data, f->conf.buf.len, true, profile,
+                            NULL, NULL, NULL));
+}
+
+struct chain {
+    const char *names[AWS_CHAIN_MAX];
+    size_t n;
+};
+
+static enum ei_status creds_from_profile(struct ei_aws *a, struct aws_files *f,
+                                         const char *profile, struct chain *ch,
+                                         const struct ei_deadline *dl,
+                                         struct ei_aws_creds *out, bool *found,
+                                         struct ei_error *err);
+
+/* The credentials a role profile assumes the role with. */
+static enum ei_status role_source(struct ei_aws *a, struct aws_files *f,
+                                  const char *profile, const char *src,
+                                  const char *cs, struct chain *ch,
+                                  const struct ei_deadline *dl,
+                                  struct ei_aws_creds *out,
+                                  struct ei_error *err)
+{
+    const struct ei_host *h = a->host;
+    bool found = false;
+    enum ei_status st = EI_OK;
+    if (src != NULL && strcmp(src, profile) == 0) {
+        /* botocore: a profile that names itself uses its own keys */
+        st = static_keys(a, &f->cred, false, profile, out, &found, err);
+        if (st == EI_OK && !found)
+            st = static_keys(a, &f->conf, true, profile, out, &found, err);
+        if (st == EI_OK && !found)
+            st = h->error(h, err, EI_DENIED, 0, f->conf.path,
+                          "profile %s is its own source_profile but has no "
+                          "aws_access_key_id",
+                          profile);
+        return st;
+    }
+    if (src != NULL) {
+        if (!prof_exists(f, src))
+            return h->error(h, err, EI_BADCONFIG, 0, f->conf.path,
+                            "source_profile %s of profile %s is in neither "
+                            "%s nor %s",
+                            src, profile, f->cred.path, f->conf.path);
+        st = creds_from_profile(a, f, src, ch, dl, out, &found, err);
+        if (st == EI_OK && !found)
+            st = h->error(h, err, EI_DENIED, 0, f->conf.path,
+                          "source_profile %s of profile %s gives no "
+                          "credentials",
+                          src, profile);
+        return st;
+    }
+    if (strcmp(cs, "Environment") == 0)
+        st = creds_from_env(a, out, &found, err);
+    else if (strcmp(cs, "EcsContainer") == 0)
+        st = creds_from_container(a, dl, out, &found, err);
+    else if (strcmp(cs, "Ec2InstanceMetadata") == 0)
+        st = creds_from_imds(a, dl, out, &found, err);
+    else
+        return h->error(h, err, EI_BADCONFIG, 0, f->conf.path,
+                        "profile %s: credential_source must be Environment, "
+                        "EcsContainer or Ec2InstanceMetadata",
+                        profile);
+    if (st == EI_OK && !found)
+        st = h->error(h, err, EI_DENIED, 0, f->conf.path,
+                      "profile %s: credential_source %s gives no credentials%s",
+                      profile, cs,
+                      a->tried.imds != NULL &&
+                              strcmp(cs, "Ec2InstanceMetadata") == 0
+                          ? " (instance metadata unreachable or disabled)"
+                          : "");
+    return st;
+}
+
+static enum ei_status creds_from_profile(struct ei_aws *a, struct aws_files *f,
+                                         const char *profile, struct chain *ch,
+                                         const struct ei_deadline *dl,
+                                         struct ei_aws_creds *out, bool *found,
+                                         struct ei_error *err)
+{
+    const struct ei_host *h = a->host;
+    *found = false;
+    for (size_t i = 0; i < ch->n; i++)
+        if (strcmp(ch->names[i], profile) == 0) {
+            char loop[EI_ERR_TEXT_LEN / 2] = "";
+            size_t l = 0;
+            for (size_t j = i; j < ch->n && l < sizeof(loop); j++)
+                l += (size_t)snprintf(loop + l, sizeof(loop) - l, "%s -> ",
+                                      ch->names[j]);
+            return h->error(h, err, EI_BADCONFIG, 0, f->conf.path,
+                            "source_profile loop: %s%s", loop, profile);
+        }
+    if (ch->n == AWS_CHAIN_MAX)
+        return h->error(h, err, EI_BADCONFIG, 0, f->conf.path,
+                        "role chain of profile %s longer than %d profiles",
+                        ch->names[0], AWS_CHAIN_MAX);
+    ch->names[ch->n++] = profile;
+
+    char role[AWS_ARN_MAX + 1], src[AWS_PROFILE_MAX + 1], cs[64],
+        wit[AWS_URL_MAX + 1], sess[AWS_SESSION_MAX + 1], ext[1300], dur[16],
+        mfa[AWS_ARN_MAX + 1];
+    int has_role = prof_get(a, f, profile, "role_arn", role, sizeof(role), err);
+    if (has_role < 0)
+        return EI_BADCONFIG;
+    if (has_role) {
+        /* the settings of a role profile, as the AWS CLI reads them */
+        static const char *const keys[] = {
+            "source_profile",    "credential_source", "web_identity_token_file",
+            "role_session_name", "external_id",       "duration_seconds",
+            "mfa_serial"};
+        char *vals[] = {src, cs, wit, sess, ext, dur, mfa};
+        const size_t lens[] = {sizeof(src),  sizeof(cs),  sizeof(wit),
+                               sizeof(sess), sizeof(ext), sizeof(dur),
+                               sizeof(mfa)};
+        int has[7];
+        for (size_t i = 0; i < 7; i++) {
+            has[i] = prof_get(a, f, profile, keys[i], vals[i], lens[i], err);
+            if (has[i] < 0)
+                return EI_BADCONFIG;
+        }
+        int hs = has[0], hc = has[1], hw = has[2], hn = has[3], he = has[4],
+            hd = has[5], hm = has[6];
+        if (!arn_valid(role))
+            return h->error(h, err, EI_BADCONFIG, 0, f->conf.path,
+                            "profile %s: role_arn must be an ARN "
+                            "(arn:aws:iam::ACCOUNT:role/NAME)",
+                            profile);
+        if (hm)
+            return h->error(h, err, EI_BADCONFIG, 0, f->conf.path,
+                            "profile %s: mfa_serial needs a code typed in, "
+                            "which envinject does not ask for (export "
+                            "credentials from aws sts assume-role instead)",
+                            profile);
+        if (hs + hc + hw != 1)
+            return h->error(h, err, EI_BADCONFIG, 0, f->conf.path,
+                            "profile %s: role_arn needs exactly one of "
+                            "source_profile, credential_source and "
+                            "web_identity_token_file",
+                            profile);
+        long long secs = 0;
+        char *endp = NULL;
+        if (hd) {
+            errno = 0;
+            secs = strtoll(dur, &endp, 10);
+            if (errno != 0 || *endp != '\0' || secs < 900 || secs > 43200)
+                return h->error(h, err, EI_BADCONFIG, 0, f->conf.path,
+                                "profile %s: duration_seconds must be a "
+                                "number from 900 to 43200",
+                                profile);
+        }
+        if (he && !ei_aws_token_valid(ext, strlen(ext)))
+            return h->error(h, err, EI_BADCONFIG, 0, f->conf.path,
+                            "profile %s: external_id has blanks or control "
+                            "characters",
+                            profile);
+        struct sts_req r = {.role = role,
+                            .session = hn ? sess : NULL,
+                            .external_id = he ? ext : NULL,
+                            .duration = hd ? dur : NULL};
+        enum ei_status st;
+        if (hw) {
+            char from[AWS_PROFILE_MAX + 16];
+            snprintf(from, sizeof(from), "profile %s", profile);
+            st = creds_from_web_identity(a, &r, wit, from, dl, out, err);
+        } else {
+            struct ei_aws_creds source = {0};
+            st = role_source(a, f, profile, hs ? src : NULL, hc ? cs : NULL, ch,
+                             dl, &source, err);
+            if (st == EI_OK) {
+                r.op = "AssumeRole";
+                r.signer = &source;
+                st = sts_call(a, &r, dl, out, err);
+            }
+            if (st == EI_OK)
+                snprintf(out->source, sizeof(out->source),
+                         "role %.80s of profile %.30s (source: %.100s)", role,
+                         profile, source.source);
+            ei_aws_creds_clear(h, &source);
+        }
+        if (st != EI_OK)
+            ei_aws_creds_clear(h, out);
+        *found = st == EI_OK;
+        return st;
+    }
+
+    enum ei_status st =
+        static_keys(a, &f->cred, false, profile, out, found, err);
+    if (st == EI_OK && !*found)
+        st = static_keys(a, &f->conf, true, profile, out, found, err);
+    if (st != EI_OK || *found)
+        return st;
+    char cmd[AWS_URL_MAX + 1];
+    int hp =
+        prof_get(a, f, profile, "credential_process", cmd, sizeof(cmd), err);
+    if (hp < 0)
+        return EI_BADCONFIG;
+    if (hp) {
+        const char *v;
+        size_t vn;
+        const char *file =
+            f->cred.present &&
+                    ei_aws_ini_find(f->cred.buf.data, f->cred.buf.len, false,
+                                    profile, "credential_process", &v, &vn)
+                ? f->cred.path
+                : f->conf.path;
+        st = creds_from_process(a, cmd, profile, file, dl, out, err);
+        *found = st == EI_OK;
+        return st;
+    }
+    static const char *const sso[] = {"sso_session", "sso_start_url"};
+    for (size_t i = 0; i < 2; i++) {
+        char v[AWS_URL_MAX + 1];
+        int rc = prof_get(a, f, profile, sso[i], v, sizeof(v), err);
+        if (rc < 0)
+            return EI_BADCONFIG;
+        if (rc > 0)
+            return h->error(h, err, EI_DENIED, 0, f->conf.path,
+                            "profile %s uses %s, which envinject does not "
+                            "support (run aws sso login and export the "
+                            "credentials of aws configure "
+                            "export-credentials)",
+                            profile, sso[i]);
+    }
+    return EI_OK;
+}
+
+/* ---- the chain ---- */
+
+/* AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE (EKS's IRSA sets both). */
+static enum ei_status creds_from_env_web_identity(struct ei_aws *a,
+                                                  const struct ei_deadline *dl,
+                                                  struct ei_aws_creds *out,
+                                                  bool *found,
+                                                  struct ei_error *err)
+{
+    const struct ei_host *h = a->host;
+    *found = false;
+    const char *role = env_nonempty(h, "AWS_ROLE_ARN");
+    const char *file = env_nonempty(h, "AWS_WEB_IDENTITY_TOKEN_FILE");
+    if (role == NULL && file == NULL)
+        return EI_OK;
+    if (role == NULL || file == NULL)
+        return h->error(
+            h, err, EI_BADCONFIG, 0,
+            role != NULL ? "AWS_WEB_IDENTITY_TOKEN_FILE" : "AWS_ROLE_ARN",
+            "%s is set but %s is not",
+            role != NULL ? "AWS_ROLE_ARN" : "AWS_WEB_IDENTITY_TOKEN_FILE",
+            role != NULL ? "AWS_WEB_IDENTITY_TOKEN_FILE" : "AWS_ROLE_ARN");
+    struct sts_req r = {.role = role};
+    enum ei_status st =
+        creds_from_web_identity(a, &r, file, "AWS_ROLE_ARN", dl, out, err);
+    *found = st == EI_OK;
+    return st;
+}
+
+static bool creds_fresh(const struct ei_aws_creds *c)
+{
+    return c->expires == 0 ||
+           (int64_t)time(NULL) + EI_AWS_REFRESH_MARGIN_S < c->expires;
+}
+
+enum ei_status ei_aws_resolve(struct ei_aws *a, const struct ei_deadline *dl,
+                              struct ei_error *err)
+{
+    const struct ei_host *h = a->host;
+    if (a->resolved) {
+        if (creds_fresh(&a->creds))
+            return EI_OK;
+        /* temporary credentials about to expire: the whole chain again,
+           as the SDKs refresh (a rotated token file, a new process run) */
+        h->log(h, EI_LOG_DEBUG,
+               "AWS credentials from %s expire within %d s: fetching new "
+               "ones",
+               a->creds.source, EI_AWS_REFRESH_MARGIN_S);
+        ei_aws_creds_clear(h, &a->creds);
+        a->resolved = false;
+    }
+    struct aws_files f = {0};
+    bool found = false;
+    enum ei_status st = EI_OK;
+
+    /* an explicit profile option, like --profile of the AWS CLI, passes
+       over the environment variables */
+    if (!a->profile_option)
+        st = creds_from_env(a, &a->creds, &found, err);
+    /* the config file may still be needed for the region alone */
+    if (st == EI_OK && !found)
+        st = aws_file_read(a, "AWS_SHARED_CREDENTIALS_FILE", "credentials",
+                           &f.cred, err);
+    if (st == EI_OK && (!found || a->region[0] == '\0'))
+        st = aws_file_read(a, "AWS_CONFIG_FILE", "config", &f.conf, err);
+    if (st == EI_OK && a->region[0] == '\0') {
+        const char *r = NULL;
+        size_t rn = 0;
+        if (f.conf.present &&
+            ei_aws_ini_find(f.conf.buf.data, f.conf.buf.len, true, a->profile,
+                            "region", &r, &rn) &&
+            rn > 0 && rn <= AWS_REGION_MAX) {
+            memcpy(a->region, r, rn);
+            a->region[rn] = '\0';
+            a->region_from = f.conf.path;
+            if (!region_valid(a->region)) {
+                a->region[0] = '\0';
+                st = h->error(h, err, EI_BADCONFIG, 0, f.conf.path,
+                              "profile %s: region must be letters, digits "
+                              "and '-'",
+                              a->profile);
+            }
+        }
+        if (st == EI_OK && a->region[0] == '\0')
+            st = h->error(h, err, EI_BADCONFIG, 0, NULL,
+                          "no region: set the layer's region, AWS_REGION or "
+                          "AWS_DEFAULT_REGION, or region in profile %s of "
+                          "%s",
+                          a->profile, f.conf.path);
+        if (st == EI_OK)
+            st = aws_open_service(a, err);
+    }
+    /* web identity from the environment, before the shared files, as
+       botocore orders it */
+    if (st == EI_OK && !found && !a->profile_option)
+        st = creds_from_env_web_identity(a, dl, &a->creds, &found, err);
+    if (st == EI_OK && !found) {
+        bool known = prof_exists(&f, a->profile);
+        if ((a->profile_option || a->profile_env) && !known)
+            st = h->error(h, err, EI_BADCONFIG, 0,
+                          a->profile_option ? "profile" : "AWS_PROFILE",
+                          "profile %s is in neither %s nor %s", a->profile,
+                          f.cred.path, f.conf.path);
+        struct chain ch = {.n = 0};
+        if (st == EI_OK && known)
+            st = creds_from_profile(a, &f, a->profile, &ch, dl, &a->creds,
+                                    &found, err);
+        snprintf(a->tried.files, sizeof(a->tried.files),
+                 "%.80s or %.80s (profile %.20s)", f.cred.path, f.conf.path,
+                 a->profile);
+    }
+    aws_file_free(a, &f.cred);
+    aws_file_free(a, &f.conf);
+    /* with a profile of its own the layer means that profile, nothing
+       else */
+    if (st == EI_OK && !found && !a->profile_option) {
+        st = creds_from_container(a, dl, &a->creds, &found, err);
+        if (st == EI_OK && !found)
+            st = creds_from_imds(a, dl, &a->creds, &found, err);
+    }
+    if (st == EI_OK && !found) {
+        if (a->profile_option)
+            return h->error(h, err, EI_DENIED, 0, "profile",
+                            "no credentials in profile %s of %s", a->profile,
+                            a->tried.files);
+        return h->error(h, err, EI_DENIED, 0, NULL,
+                        "no AWS credentials: none in the environment or %s, "
+                        "no container endpoint, instance metadata %s",
+                        a->tried.files,
+                        a->tried.imds != NULL ? a->tried.imds : "gave none");
+    }
+    if (st != EI_OK) {
+        ei_aws_creds_clear(h, &a->creds);
+        return st;
+    }
+    a->resolved = true;
+    h->log(h, EI_LOG_DEBUG, "AWS credentials from %s, region %s",
+           a->creds.source, a->region);
+    return EI_OK;
 }

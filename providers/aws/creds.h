@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <envinject/provider.h>
 
@@ -32,7 +33,15 @@ struct ei_aws_creds {
     char *secret_access_key;
     char *session_token; /* NULL for long-term credentials */
     char source[EI_AWS_SOURCE_LEN];
+    /* when they expire, in seconds since the epoch; 0: never (long-term
+       keys, a process or variable that named no expiry) */
+    int64_t expires;
 };
+
+/* Temporary credentials are fetched anew this long before they expire
+   (the JavaScript SDK's margin: a request signed just before the end
+   must still arrive in time). */
+#define EI_AWS_REFRESH_MARGIN_S 300
 
 struct ei_aws;
 
@@ -48,21 +57,28 @@ enum ei_status ei_aws_open(const struct ei_host *host,
                            struct ei_aws **out, struct ei_error *err);
 
 /*
- * Resolve the region and the credentials (once; later calls return at
- * once), in the order of the AWS SDKs: AWS_ACCESS_KEY_ID and
- * AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN); the shared credentials
- * file, then the shared config file, for the profile (layer option, then
- * AWS_PROFILE, then "default"); the container endpoint
+ * Resolve the region and the credentials, in the order of the AWS SDKs:
+ * AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN);
+ * web identity (AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE, through STS
+ * AssumeRoleWithWebIdentity); the profile (layer option, then
+ * AWS_PROFILE, then "default") of the shared credentials and config
+ * files: role_arn (STS AssumeRole with the credentials of source_profile
+ * or credential_source, or web_identity_token_file), static keys,
+ * credential_process; the container endpoint
  * (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI); EC2 instance
- * metadata (IMDSv2) unless AWS_EC2_METADATA_DISABLED=true.
+ * metadata (IMDSv2) unless AWS_EC2_METADATA_DISABLED=true.  Later calls
+ * return at once while the credentials are good for more than
+ * EI_AWS_REFRESH_MARGIN_S seconds, and run the chain again after.
  * EI_DENIED when no source gives credentials or a source is broken,
- * EI_BADCONFIG when no region is set, EI_UNAVAILABLE when a credential
- * endpoint does not answer in time.
+ * EI_BADCONFIG when no region is set or a profile is inconsistent,
+ * EI_UNAVAILABLE when a credential endpoint or STS does not answer in
+ * time.
  */
 enum ei_status ei_aws_resolve(struct ei_aws *a, const struct ei_deadline *dl,
                               struct ei_error *err);
 
-/* After ei_aws_resolve: the credentials, the region, the endpoint. */
+/* After ei_aws_resolve: the credentials (until the next resolve), the
+   region, the endpoint. */
 const struct ei_aws_creds *ei_aws_credentials(const struct ei_aws *a);
 const char *ei_aws_region(const struct ei_aws *a);
 const char *ei_aws_endpoint(const struct ei_aws *a);
@@ -132,6 +148,12 @@ enum ei_status ei_aws_parse_creds(const struct ei_host *host, const char *body,
                                   size_t len, bool imds, const char *locator,
                                   struct ei_aws_creds *out,
                                   struct ei_error *err);
+
+/* Whether n bytes of s make an access key id (letters and digits, at
+   most 128), or a secret key or session token (printable ASCII without
+   blanks). */
+bool ei_aws_key_id_valid(const char *s, size_t n);
+bool ei_aws_token_valid(const char *s, size_t n);
 
 /* Wipe and free the strings of creds (not creds itself). */
 void ei_aws_creds_clear(const struct ei_host *host, struct ei_aws_creds *creds);

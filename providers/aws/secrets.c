@@ -269,9 +269,16 @@ static enum ei_status sm_emit_entry(struct sm_run *r, const char *id,
     if (name == NULL)
         name = id;
     const char *version = sm_json_str(entry, "VersionId");
-    char locator[SM_LOCATOR_MAX];
-    snprintf(locator, sizeof(locator), "%s%s%s", name, version ? "@" : "",
-             version ? version : "");
+    /* name and version come from the answer: made safe for messages */
+    char raw[SM_LOCATOR_MAX], locator[SM_LOCATOR_MAX], what[SM_LOCATOR_MAX];
+    h->safe_text(h, what, sizeof(what), name, strlen(name), 0);
+    int rn = snprintf(raw, sizeof(raw), "%s%s%s", name, version ? "@" : "",
+                      version ? version : "");
+    h->safe_text(h, locator, sizeof(locator), raw,
+                 rn < 0                     ? 0
+                 : (size_t)rn < sizeof(raw) ? (size_t)rn
+                                            : sizeof(raw) - 1,
+                 0);
     json_t *ss = json_object_get(entry, "SecretString");
     json_t *sb = json_object_get(entry, "SecretBinary");
     if (json_is_string(ss)) {
@@ -282,7 +289,7 @@ static enum ei_status sm_emit_entry(struct sm_run *r, const char *id,
             i++;
         if (i < n && v[i] == '{') {
             struct sm_emit e = {r->sink, locator};
-            return ei_jsonflat_parse(v, n, name, sm_forward, &e, err);
+            return ei_jsonflat_parse(v, n, what, sm_forward, &e, err);
         }
         return sm_emit_plain(r, id, name, v, n, locator, err);
     }

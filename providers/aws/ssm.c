@@ -12,12 +12,12 @@
 
 #include "creds.h"
 
-#define SSM_PATH_MAX    2048
-#define SSM_DEPTH_MAX   15 /* levels SSM allows in a name */
-#define SSM_PAGE_SIZE   10 /* GetParametersByPath's largest MaxResults */
-#define SSM_PAGES_MAX   100000
+#define SSM_PATH_MAX  2048
+#define SSM_DEPTH_MAX 15 /* levels SSM allows in a name */
+#define SSM_PAGE_SIZE 10 /* GetParametersByPath's largest MaxResults */
+#define SSM_PAGES_MAX 100000
 /* how much of a parameter name messages and origins show */
-#define SSM_NAME_SHOWN 2048
+#define SSM_NAME_SHOWN  2048
 #define SSM_LOCATOR_MAX 2100
 
 static const struct ei_aws_service ssm_service = {"ssm", "AmazonSSM.",

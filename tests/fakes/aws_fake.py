@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""A loopback-only fake of AWS Secrets Manager, SSM Parameter Store, the ECS
-container credentials endpoint and EC2 instance metadata (IMDSv2), for the
-envinject tests.
+"""A loopback-only fake of AWS Secrets Manager, SSM Parameter Store, STS
+(AssumeRole, AssumeRoleWithWebIdentity), the ECS container credentials
+endpoint and EC2 instance metadata (IMDSv2), for the envinject tests.
 
 Every service request is checked with a Signature V4 implementation of its
 own (hashlib/hmac, written from the AWS documentation, not from envinject's
@@ -32,6 +32,21 @@ Scenario (JSON object, every member optional):
     ecs           {"path": "/v2/credentials/ID", "token": TEXT,
                    "credentials": {...}, "status": CODE}
     imds          {"role": NAME, "credentials": {...}, "code": "Success"}
+    sts           {"duration": default DurationSeconds (3600),
+                   "roles": {ROLE_ARN: {"credentials": {...} issued,
+                             "web_identity_token": TEXT the token file
+                                 must hold (AssumeRoleWithWebIdentity),
+                             "trust": [access key ids allowed to call
+                                 AssumeRole] (absent: any valid signer),
+                             "external_id": TEXT required,
+                             "region_disabled": bool}}}
+
+STS speaks the AWS Query protocol: a form-encoded POST / without
+X-Amz-Target, answered in XML (errors as <ErrorResponse>).  AssumeRole must
+carry a valid Signature V4 (service "sts") of known credentials;
+AssumeRoleWithWebIdentity is unsigned (a signed one is refused here, so the
+tests notice a client that signs it) and must name a role whose token
+matches.  Issued credentials sign later service calls.
 """
 
 import base64
@@ -39,6 +54,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import re
 import sys
 import threading
 import urllib.parse
@@ -47,7 +63,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 ALGORITHM = "AWS4-HMAC-SHA256"
 SKEW = datetime.timedelta(minutes=15)
 JSON_TYPE = "application/x-amz-json-1.1"
+FORM_TYPE = "application/x-www-form-urlencoded"
 ACCOUNT = "123456789012"
+
+
+def xml_escape(s):
+    return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;"))
 
 
 # ---- Signature V4, from the documentation ----
@@ -230,6 +252,11 @@ class Scenario:
         self.faults = data.get("faults", {})
         self.ecs = data.get("ecs")
         self.imds = data.get("imds")
+        self.sts = data.get("sts", {})
+        for role in self.sts.get("roles", {}).values():
+            c = role.get("credentials")
+            if c:
+                self.credentials.setdefault(c["access_key_id"], c)
         self.lock = threading.Lock()
         self.calls = 0
         self.imds_tokens = set()
@@ -267,6 +294,11 @@ class Handler(BaseHTTPRequestHandler):
         entry = {"method": self.command, "path": self.path.split("?")[0],
                  "target": target, "status": status, "code": code,
                  "headers": names}
+        # an STS request's parameters (the test tokens included)
+        form = getattr(self, "sts_form", None)
+        if form is not None:
+            entry["form"] = form
+            self.sts_form = None
         with self.server.scenario.lock, open(log, "a") as f:
             f.write(json.dumps(entry) + "\n")
 
@@ -525,9 +557,160 @@ class Handler(BaseHTTPRequestHandler):
         "AmazonSSM.GetParametersByPath": ("ssm", "_get_parameters_by_path"),
     }
 
+    # -- STS (AWS Query protocol) --
+
+    STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
+    # codes of the JSON services' signature checks, as STS names them
+    STS_CODES = {
+        "MissingAuthenticationTokenException": (403,
+                                                "MissingAuthenticationToken"),
+        "IncompleteSignatureException": (400, "IncompleteSignature"),
+        "UnrecognizedClientException": (403, "InvalidClientTokenId"),
+        "InvalidSignatureException": (403, "SignatureDoesNotMatch"),
+        "ExpiredTokenException": (400, "ExpiredToken"),
+    }
+
+    def _sts_error(self, e, action):
+        status, code = self.STS_CODES.get(e.code, (e.status, e.code))
+        kind = "Receiver" if status >= 500 else "Sender"
+        self._record(status, code, "sts." + (action or "?"))
+        body = ('<ErrorResponse xmlns="%s">\n  <Error>\n    <Type>%s</Type>\n'
+                '    <Code>%s</Code>\n    <Message>%s</Message>\n  </Error>'
+                '\n  <RequestId>00000000-fake</RequestId>\n</ErrorResponse>\n'
+                % (self.STS_NS, kind, code, xml_escape(e.message)))
+        self._send(status, body, "text/xml")
+
+    def _sts(self, body):
+        sc = self.server.scenario
+        action = None
+        try:
+            ctype = self.headers.get("Content-Type", "")
+            if ctype.split(";")[0].strip() != FORM_TYPE:
+                raise AwsError(400, "InvalidParameterValue",
+                               "Content-Type must be " + FORM_TYPE)
+            try:
+                form = urllib.parse.parse_qs(body.decode("utf-8"),
+                                             keep_blank_values=True,
+                                             strict_parsing=True)
+            except (ValueError, UnicodeDecodeError):
+                raise AwsError(400, "MalformedQueryString",
+                               "the body is not a form")
+            if any(len(v) != 1 for v in form.values()):
+                raise AwsError(400, "InvalidParameterValue",
+                               "a parameter given twice")
+            form = {k: v[0] for k, v in form.items()}
+            action = form.get("Action")
+            self.sts_form = form
+            if form.get("Version") != "2011-06-15":
+                raise AwsError(400, "InvalidAction",
+                               "Could not find operation %s for version %s"
+                               % (action, form.get("Version")))
+            if action == "AssumeRole":
+                self._verify(body, "sts")
+            elif action == "AssumeRoleWithWebIdentity":
+                if "Authorization" in self.headers or \
+                        "X-Amz-Security-Token" in self.headers:
+                    raise AwsError(400, "IncompleteSignature",
+                                   "(fake) AssumeRoleWithWebIdentity is "
+                                   "called unsigned")
+            else:
+                raise AwsError(400, "InvalidAction",
+                               "Could not find operation %s for version "
+                               "2011-06-15" % action)
+            out = self._assume(action, form)
+        except AwsError as e:
+            self._sts_error(e, action)
+            return
+        self._record(200, None, "sts." + action)
+        self._send(200, out, "text/xml")
+
+    def _assume(self, action, form):
+        sc = self.server.scenario
+        arn = form.get("RoleArn", "")
+        session = form.get("RoleSessionName", "")
+        if not re.fullmatch(r"[\w+=,.@-]{2,64}", session):
+            raise AwsError(400, "ValidationError",
+                           "1 validation error detected: Value '%s' at "
+                           "'roleSessionName' failed to satisfy constraint"
+                           % session)
+        if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+",
+                            arn):
+            raise AwsError(400, "ValidationError",
+                           "1 validation error detected: Value '%s' at "
+                           "'roleArn' failed to satisfy constraint" % arn)
+        duration = form.get("DurationSeconds",
+                            str(sc.sts.get("duration", 3600)))
+        if not duration.isdigit() or not 900 <= int(duration) <= 43200:
+            raise AwsError(400, "ValidationError",
+                           "1 validation error detected: Value at "
+                           "'durationSeconds' failed to satisfy constraint")
+        role = sc.sts.get("roles", {}).get(arn)
+        if action == "AssumeRoleWithWebIdentity":
+            token = form.get("WebIdentityToken", "")
+            if role is None or "web_identity_token" not in role:
+                raise AwsError(403, "AccessDenied",
+                               "Not authorized to perform "
+                               "sts:AssumeRoleWithWebIdentity")
+            if not hmac.compare_digest(token.encode(),
+                                       role["web_identity_token"].encode()):
+                raise AwsError(400, "InvalidIdentityToken",
+                               "Couldn't retrieve verification key from "
+                               "your identity provider,  please reference "
+                               "AssumeRoleWithWebIdentity documentation for "
+                               "requirements")
+        else:
+            a = parse_authorization(self.headers.get("Authorization", ""))
+            caller = a["akid"]
+            if role is None or caller not in role.get("trust", [caller]):
+                raise AwsError(403, "AccessDenied",
+                               "User: arn:aws:iam::%s:user/caller is not "
+                               "authorized to perform: sts:AssumeRole on "
+                               "resource: %s" % (ACCOUNT, arn))
+            want_ext = role.get("external_id")
+            if want_ext is not None and form.get("ExternalId") != want_ext:
+                raise AwsError(403, "AccessDenied",
+                               "User: arn:aws:iam::%s:user/caller is not "
+                               "authorized to perform: sts:AssumeRole on "
+                               "resource: %s" % (ACCOUNT, arn))
+        if role.get("region_disabled"):
+            raise AwsError(403, "RegionDisabledException",
+                           "STS is not activated in this region for account:"
+                           "%s. Your account administrator can activate STS "
+                           "in this region using the IAM Console." % ACCOUNT)
+        c = role["credentials"]
+        exp = (datetime.datetime.now(datetime.timezone.utc) +
+               datetime.timedelta(seconds=int(duration)))
+        name = arn.split("/")[-1]
+        extra = ""
+        if action == "AssumeRoleWithWebIdentity":
+            extra = ("    <SubjectFromWebIdentityToken>system:serviceaccount:"
+                     "default:app</SubjectFromWebIdentityToken>\n"
+                     "    <Audience>sts.amazonaws.com</Audience>\n"
+                     "    <Provider>arn:aws:iam::%s:oidc-provider/"
+                     "oidc.example</Provider>\n" % ACCOUNT)
+        return ('<%sResponse xmlns="%s">\n  <%sResult>\n%s'
+                '    <AssumedRoleUser>\n      <AssumedRoleId>AROAFAKE:%s'
+                '</AssumedRoleId>\n      <Arn>arn:aws:sts::%s:assumed-role/%s/%s'
+                '</Arn>\n    </AssumedRoleUser>\n    <Credentials>\n'
+                '      <AccessKeyId>%s</AccessKeyId>\n'
+                '      <SecretAccessKey>%s</SecretAccessKey>\n'
+                '      <SessionToken>%s</SessionToken>\n'
+                '      <Expiration>%s</Expiration>\n    </Credentials>\n'
+                '  </%sResult>\n  <ResponseMetadata>\n'
+                '    <RequestId>00000000-fake</RequestId>\n'
+                '  </ResponseMetadata>\n</%sResponse>\n'
+                % (action, self.STS_NS, action, extra, session, ACCOUNT, name,
+                   session, xml_escape(c["access_key_id"]),
+                   xml_escape(c["secret_access_key"]),
+                   xml_escape(c.get("session_token", "")),
+                   exp.strftime("%Y-%m-%dT%H:%M:%SZ"), action, action))
+
     def do_POST(self):
         body = self._body()
         target = self.headers.get("X-Amz-Target")
+        if target is None and self.path == "/":
+            self._sts(body)
+            return
         try:
             if self.path != "/" or target not in self.OPERATIONS:
                 raise AwsError(400, "UnknownOperationException",

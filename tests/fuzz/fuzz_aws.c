@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the AWS response parsers (GetSecretValue,
    BatchGetSecretValue, GetParametersByPath, error answers, container and
-   instance-metadata credential documents, shared files) on arbitrary
-   bytes, through a minimal host whose HTTP engine answers with them. */
+   instance-metadata credential documents, shared files, STS's XML
+   answers, credential_process output) on arbitrary bytes, through a
+   minimal host whose HTTP engine answers with them. */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include <sodium.h>
 
 #include "aws/creds.h"
+#include "aws/sts.h"
 #include "safetext.h"
 
 extern const struct ei_provider ei_provider_aws_secrets;
@@ -31,8 +33,14 @@ enum fuzz_target {
     FZ_IMDS,   /* instance metadata credentials document */
     FZ_CODE,   /* ei_aws_error_code */
     FZ_INI,    /* ei_aws_ini_find */
+    FZ_STS,     /* an STS answer: credentials (XML) and error */
+    FZ_PROCESS, /* credential_process output, and ISO 8601 times */
     FZ_TARGETS
 };
+
+/* The first byte chooses the target: its low four bits, so that the
+   seeds' ASCII digits '0' to '9' name targets 0 to 9. */
+#define FZ_SELECT 16
 
 /* Small enough that a throttling answer gives up at once. */
 #define FUZZ_LEFT_MS 10
@@ -257,7 +265,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0 || sodium_init() < 0)
         return 0;
-    struct fuzz f = {.target = (enum fuzz_target)(data[0] % FZ_TARGETS),
+    if (data[0] % FZ_SELECT >= FZ_TARGETS)
+        return 0;
+    struct fuzz f = {.target = (enum fuzz_target)(data[0] % FZ_SELECT),
                      .body = (const char *)data + 1,
                      .len = size - 1,
                      .status = 200};
@@ -327,6 +337,39 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (v < f.body || v + n > f.body + f.len))
             abort();
         ei_aws_ini_find(f.body, f.len, true, "dev", NULL, NULL, NULL);
+        break;
+    }
+    case FZ_STS: {
+        /* both operations' answers, and the error reader */
+        static const char *const ops[] = {"AssumeRoleWithWebIdentity",
+                                          "AssumeRole"};
+        struct ei_aws_creds c = {0};
+        enum ei_status st = ei_aws_sts_parse_creds(
+            &f.host, ops[size % 2], f.body, f.len, "fuzz", &c, &err);
+        check_error(st, &err);
+        if ((st == EI_OK) != (c.access_key_id != NULL) ||
+            (st == EI_OK && (c.session_token == NULL || c.expires == 0)))
+            abort();
+        ei_aws_creds_clear(&f.host, &c);
+        char code[EI_AWS_CODE_LEN], msg[EI_AWS_STS_MESSAGE_LEN];
+        ei_aws_sts_error(f.body, f.len, 403, code, sizeof(code), msg,
+                         sizeof(msg));
+        if (code[0] == '\0' || strlen(code) >= sizeof(code) ||
+            strlen(msg) >= sizeof(msg))
+            abort();
+        break;
+    }
+    case FZ_PROCESS: {
+        struct ei_aws_creds c = {0};
+        enum ei_status st =
+            ei_aws_parse_process(&f.host, f.body, f.len, "fuzz", &c, &err);
+        check_error(st, &err);
+        if ((st == EI_OK) != (c.access_key_id != NULL))
+            abort();
+        ei_aws_creds_clear(&f.host, &c);
+        int64_t t;
+        if (ei_aws_parse_time(f.body, f.len, &t) == 0 && t < 0)
+            abort();
         break;
     }
     default:
