@@ -396,6 +396,11 @@ const char *ei_aws_endpoint(const struct ei_aws *a)
     return a->endpoint;
 }
 
+struct ei_http *ei_aws_http(const struct ei_aws *a)
+{
+    return a->http;
+}
+
 /* ---- shared files ---- */
 
 static bool blank(char c)

@@ -78,6 +78,9 @@ enum ei_status ei_aws_resolve(struct ei_aws *a, const struct ei_deadline *dl,
 const struct ei_aws_creds *ei_aws_credentials(const struct ei_aws *a);
 const char *ei_aws_region(const struct ei_aws *a);
 const char *ei_aws_endpoint(const struct ei_aws *a);
+/* The service's HTTP client (NULL before the endpoint is known), for
+   host->http_header after ei_aws_request. */
+struct ei_http *ei_aws_http(const struct ei_aws *a);
 
 /*
  * One JSON 1.1 call: resolve if needed, sign, send, and retry throttling
