@@ -27,7 +27,7 @@
 #define AC_PREFIX_MAX   64   /* flag_prefix */
 #define AC_URL_MAX      2048
 #define AC_LOCATOR_MAX  (3 * AC_ID_MAX + AC_LABEL_MAX + 16)
-#define AC_MESSAGE_SHOW 160 /* bytes of an Agent's error text shown */
+#define AC_MESSAGE_SHOW 160   /* bytes of an Agent's error text shown */
 #define AC_INTERVAL_MAX 86400 /* the service's largest poll interval */
 #define AC_JSON_TYPE    "Content-Type: application/json"
 #define AC_SESSIONS     "/configurationsessions"
@@ -45,9 +45,9 @@ struct ac_state {
     const char *app, *env, *profile;
     enum ac_type type;
     const char *flag_prefix;
-    struct ei_aws *aws;    /* the data API, or NULL with the Agent */
-    struct ei_http *agent; /* the Agent's client */
-    char *agent_path;      /* /applications/A/environments/E/... */
+    struct ei_aws *aws;            /* the data API, or NULL with the Agent */
+    struct ei_http *agent;         /* the Agent's client */
+    char *agent_path;              /* /applications/A/environments/E/... */
     char where[3 * AC_ID_MAX + 3]; /* APP/ENV/PROFILE, shown */
     /* the session (data API): what the next fetch polls with */
     char *token; /* secret memory, NUL-terminated, or NULL */
@@ -154,8 +154,8 @@ static char *ac_agent_path(const struct ac_state *st)
         out = malloc(n);
         if (out != NULL)
             snprintf(out, n,
-                     "/applications/%s/environments/%s/configurations/%s", a,
-                     e, p);
+                     "/applications/%s/environments/%s/configurations/%s", a, e,
+                     p);
     }
     free(a);
     free(e);
@@ -319,8 +319,8 @@ static enum ei_status ac_configure(const struct ei_host *host, void **statep,
         }
         if (ac_open_agent(st, agent, err) != EI_OK)
             goto fail;
-    } else if (ei_aws_open_as(host, &ac_service, "appconfigdata",
-                              "aws_profile", &st->aws, err) != EI_OK) {
+    } else if (ei_aws_open_as(host, &ac_service, "appconfigdata", "aws_profile",
+                              &st->aws, err) != EI_OK) {
         goto fail;
     }
     *statep = st;
@@ -373,8 +373,8 @@ static enum ei_status ac_emit_flags(struct ac_state *st, const json_t *doc,
         snprintf(seg, n, "%s%s", st->flag_prefix, flag);
         const char *name[2] = {seg, NULL};
         bool on = json_is_true(json_object_get(f, "enabled"));
-        int rc = sink->emit(sink, name, 1, on ? "true" : "false",
-                            on ? 4 : 5, locator, 0, err);
+        int rc = sink->emit(sink, name, 1, on ? "true" : "false", on ? 4 : 5,
+                            locator, 0, err);
         const char *attr;
         json_t *v;
         json_object_foreach(f, attr, v)
@@ -461,8 +461,7 @@ static bool ac_suffix(const char *s, const char *suffix)
 /* Emit a configuration by its Content-Type. */
 static enum ei_status ac_emit_content(struct ac_state *st, const char *body,
                                       size_t len, const char *ctype,
-                                      struct ei_sink *sink,
-                                      const char *locator,
+                                      struct ei_sink *sink, const char *locator,
                                       struct ei_error *err)
 {
     const struct ei_host *h = st->host;
@@ -480,10 +479,9 @@ static enum ei_status ac_emit_content(struct ac_state *st, const char *body,
         strcmp(type, "text/json") == 0 || ac_suffix(type, "+json")) {
         if (st->type == AC_CONFIG)
             return ei_jsonflat_parse(body, len, locator, ac_forward, &e, err);
-        json_t *doc = json_loadb(body, len,
-                                 JSON_REJECT_DUPLICATES | JSON_DECODE_ANY |
-                                     JSON_ALLOW_NUL,
-                                 NULL);
+        json_t *doc = json_loadb(
+            body, len,
+            JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
         if (doc == NULL) /* the flattener's parse words the error */
             return ei_jsonflat_parse(body, len, locator, ac_forward, &e, err);
         enum ei_status s = ac_emit_tree(st, doc, true, sink, locator, err);
@@ -535,8 +533,7 @@ static enum ei_status ac_fetch_agent(struct ac_state *st, struct ei_sink *sink,
     }
     if (resp.status == 200) {
         char ctype[AC_TYPE_MAX] = "";
-        if (h->http_header(st->agent, "Content-Type", ctype, sizeof(ctype)) <
-            0)
+        if (h->http_header(st->agent, "Content-Type", ctype, sizeof(ctype)) < 0)
             ctype[0] = '\0';
         s = ac_emit_content(st, resp.body, resp.body_len, ctype, sink, locator,
                             err);
@@ -581,8 +578,8 @@ static enum ei_status ac_start_session(struct ac_state *st,
                                        struct ei_error *err)
 {
     const struct ei_host *h = st->host;
-    json_t *req = json_pack("{s:s, s:s, s:s}", "ApplicationIdentifier",
-                            st->app, "EnvironmentIdentifier", st->env,
+    json_t *req = json_pack("{s:s, s:s, s:s}", "ApplicationIdentifier", st->app,
+                            "EnvironmentIdentifier", st->env,
                             "ConfigurationProfileIdentifier", st->profile);
     char *body = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
     json_decref(req);
@@ -592,9 +589,9 @@ static enum ei_status ac_start_session(struct ac_state *st,
                         "UTF-8?)");
     const char *extra[] = {AC_JSON_TYPE};
     struct ei_http_response resp;
-    enum ei_status s = ei_aws_request(st->aws, "POST", AC_SESSIONS, NULL,
-                                      extra, 1, body, strlen(body), 0,
-                                      st->where, dl, &resp, err);
+    enum ei_status s =
+        ei_aws_request(st->aws, "POST", AC_SESSIONS, NULL, extra, 1, body,
+                       strlen(body), 0, st->where, dl, &resp, err);
     json_free_t jfree = NULL;
     json_get_alloc_funcs(NULL, &jfree);
     jfree(body);
@@ -724,8 +721,10 @@ static enum ei_status ac_fetch_api(struct ac_state *st, struct ei_sink *sink,
     if (s == EI_BADDATA && !fresh) {
         /* a kept token the service refuses (expired after 24 hours,
            corrupted, polled too early): a new session reads afresh */
-        h->log(h, EI_LOG_DEBUG, "%s: the kept token was refused (%s): new "
-               "session", st->where, err != NULL ? err->text : "");
+        h->log(h, EI_LOG_DEBUG,
+               "%s: the kept token was refused (%s): new "
+               "session",
+               st->where, err != NULL ? err->text : "");
         ac_clear_error(err);
         ac_forget_token(st);
         fresh = true;
@@ -747,8 +746,7 @@ static enum ei_status ac_fetch_api(struct ac_state *st, struct ei_sink *sink,
                      "GetLatestConfiguration answered no configuration on a "
                      "new session");
     } else {
-        h->log(h, EI_LOG_DEBUG, "%s: unchanged since the last read",
-               st->where);
+        h->log(h, EI_LOG_DEBUG, "%s: unchanged since the last read", st->where);
     }
     ei_aws_response_free(st->aws, &resp);
     if (s != EI_OK)

@@ -46,17 +46,29 @@ extern const struct ei_provider ei_provider_aws_appconfig;
 
 /* The answers of the Data API, as the service shapes them. */
 #define SESSION_OK                                                             \
-    {201, "Content-Type: application/json\n",                                  \
-     "{\"InitialConfigurationToken\":\"AYADeNgfsRxdKiJ37A/E+m9aBb//token==\"}", \
-     0}
+    {                                                                          \
+        201, "Content-Type: application/json\n",                               \
+            "{\"InitialConfigurationToken\":\"AYADeNgfsRxdKiJ37A/E+m9aBb//"    \
+            "token==\"}",                                                      \
+            0                                                                  \
+    }
 #define LATEST_HDRS(type)                                                      \
     "Content-Type: " type "\nNext-Poll-Configuration-Token: tok-2\n"           \
     "Next-Poll-Interval-In-Seconds: 60\nVersion-Label: v7\n"
-#define LATEST(type, body) {200, LATEST_HDRS(type), body, 0}
+#define LATEST(type, body)                                                     \
+    {                                                                          \
+        200, LATEST_HDRS(type), body, 0                                        \
+    }
 #define AWS_ERR(status, code, msg)                                             \
-    {status, "X-Amzn-ErrorType: " code "\nContent-Type: application/json\n",   \
-     "{\"Message\":\"" msg "\"}", 0}
-#define AGENT_OK(type, body) {200, "Content-Type: " type "\n", body, 0}
+    {                                                                          \
+        status,                                                                \
+            "X-Amzn-ErrorType: " code "\nContent-Type: application/json\n",    \
+            "{\"Message\":\"" msg "\"}", 0                                     \
+    }
+#define AGENT_OK(type, body)                                                   \
+    {                                                                          \
+        200, "Content-Type: " type "\n", body, 0                               \
+    }
 #define CONFIG_JSON                                                            \
     "{\"db\":{\"host\":\"db.prod\",\"port\":5432},\"log_level\":\"info\"}"
 #define FLAGS_JSON                                                             \
@@ -207,8 +219,8 @@ static const struct ac_case cases[] = {
     {.name = "api: text/plain read as dotenv",
      .opts = {IDS, API},
      .environ = {ENV_KEYS},
-     .replies = {SESSION_OK,
-                 LATEST("text/plain", "# comment\nA=1\nexport B='two words'\n")},
+     .replies = {SESSION_OK, LATEST("text/plain",
+                                    "# comment\nA=1\nexport B='two words'\n")},
      .entries = {{"A", "1"}, {"B", "two words"}}},
     {.name = "api: flag profile",
      .opts = {IDS, API},
@@ -224,8 +236,9 @@ static const struct ac_case cases[] = {
      .opts = {IDS, API},
      .environ = {ENV_KEYS},
      .replies = {SESSION_OK,
-                 LATEST("application/x-amz-ion; type=AWS.AppConfig.FeatureFlags",
-                        "\xe0\x01\x00\xea")},
+                 LATEST(
+                     "application/x-amz-ion; type=AWS.AppConfig.FeatureFlags",
+                     "\xe0\x01\x00\xea")},
      .want = EI_BADDATA,
      .want_text = "Amazon Ion (multi-variant feature flags), which only the "
                   "AppConfig Agent evaluates",
@@ -560,10 +573,9 @@ static struct fake_host *new_host(const char *const *opts,
     struct fake_host *fh = fake_host_new(opts, environ, NULL);
     assert_non_null(fh);
     for (size_t i = 0; i < n && replies[i].status != 0; i++)
-        assert_int_equal(fake_host_http_push_headers(fh, replies[i].status,
-                                                     replies[i].headers,
-                                                     replies[i].body,
-                                                     replies[i].flags),
+        assert_int_equal(fake_host_http_push_headers(
+                             fh, replies[i].status, replies[i].headers,
+                             replies[i].body, replies[i].flags),
                          0);
     return fh;
 }
@@ -571,8 +583,7 @@ static struct fake_host *new_host(const char *const *opts,
 static void run_case(void **state)
 {
     const struct ac_case *c = *state;
-    struct fake_host *fh =
-        new_host(c->opts, c->environ, c->replies, REPLIES_N);
+    struct fake_host *fh = new_host(c->opts, c->environ, c->replies, REPLIES_N);
     if (c->arg != NULL)
         fake_host_set_arg(fh, c->arg);
     if (c->environment != NULL)
@@ -606,8 +617,8 @@ static void run_case(void **state)
         check_entries(c, &fs);
     } else {
         if (err.status != s)
-            fail_msg("%s: err.status %d, returned %d", c->name,
-                     (int)err.status, (int)s);
+            fail_msg("%s: err.status %d, returned %d", c->name, (int)err.status,
+                     (int)s);
         if (c->want_text != NULL && strstr(err.text, c->want_text) == NULL)
             fail_msg("%s: error text \"%s\" lacks \"%s\"", c->name, err.text,
                      c->want_text);
@@ -738,8 +749,7 @@ static void test_refused_token(void **state)
     const struct reply replies[] = {
         SESSION_OK,
         LATEST("application/json", "{\"a\":\"1\"}"),
-        {400,
-         "X-Amzn-ErrorType: BadRequestException\n",
+        {400, "X-Amzn-ErrorType: BadRequestException\n",
          "{\"Message\":\"Token expired\",\"Reason\":\"InvalidParameters\","
          "\"Details\":{\"InvalidParameters\":{\"configuration_token\":"
          "{\"Problem\":\"Expired\"}}}}",
@@ -810,9 +820,14 @@ static void test_vectors(void **state)
             lines[n++] = v[i].ctype;
         lines[n++] = "Host: appconfigdata.us-east-1.amazonaws.com";
         lines[n++] = "X-Amz-Date: 20150830T123600Z";
-        struct ei_sigv4_request req = {
-            v[i].method, v[i].path, v[i].query, lines, n, v[i].body,
-            v[i].body != NULL ? strlen(v[i].body) : 0};
+        struct ei_sigv4_request req = {v[i].method,
+                                       v[i].path,
+                                       v[i].query,
+                                       lines,
+                                       n,
+                                       v[i].body,
+                                       v[i].body != NULL ? strlen(v[i].body)
+                                                         : 0};
         struct ei_sigv4_creds creds = {AKID, SK, NULL};
         struct ei_sigv4 s;
         assert_int_equal(ei_sigv4_sign(&req, "20150830T123600Z", "us-east-1",
@@ -831,8 +846,8 @@ static void test_default_endpoint(void **state)
     (void)state;
     const char *opts[] = {IDS, "region=eu-west-1", NULL};
     const char *env[] = {ENV_KEYS, NULL};
-    const struct reply replies[] = {
-        SESSION_OK, LATEST("application/json", "{\"a\":1}")};
+    const struct reply replies[] = {SESSION_OK,
+                                    LATEST("application/json", "{\"a\":1}")};
     struct run r;
     run_open(&r, opts, env, replies, ARRAY_LEN(replies));
     assert_int_equal(run_fetch(&r), EI_OK);
@@ -855,8 +870,8 @@ static void test_endpoint_variable(void **state)
     const char *opts[] = {IDS, "region=us-east-1", NULL};
     const char *env[] = {ENV_KEYS, "AWS_ENDPOINT_URL_APPCONFIGDATA=" ENDPOINT,
                          NULL};
-    const struct reply replies[] = {
-        SESSION_OK, LATEST("application/json", "{\"a\":1}")};
+    const struct reply replies[] = {SESSION_OK,
+                                    LATEST("application/json", "{\"a\":1}")};
     struct run r;
     run_open(&r, opts, env, replies, ARRAY_LEN(replies));
     assert_int_equal(run_fetch(&r), EI_OK);
@@ -891,8 +906,7 @@ static void test_yaml(void **state)
         }
         assert_int_equal(s, EI_OK);
         assert_int_equal(r.fs.n, 4);
-        assert_string_equal(fake_sink_find(&r.fs, "db/host")->value,
-                            "db.prod");
+        assert_string_equal(fake_sink_find(&r.fs, "db/host")->value, "db.prod");
         assert_string_equal(fake_sink_find(&r.fs, "db/port")->value, "5432");
         assert_string_equal(fake_sink_find(&r.fs, "flag")->value, "on");
         assert_string_equal(fake_sink_find(&r.fs, "list")->value, "a,b");
@@ -914,9 +928,8 @@ static void test_sink_failure(void **state)
 {
     (void)state;
     const char *opts[] = {IDS, AGENT, NULL};
-    const struct reply replies[] = {
-        AGENT_OK("application/json", FLAGS_JSON),
-        AGENT_OK("application/json", CONFIG_JSON)};
+    const struct reply replies[] = {AGENT_OK("application/json", FLAGS_JSON),
+                                    AGENT_OK("application/json", CONFIG_JSON)};
     struct run r;
     run_open(&r, opts, NULL, replies, 2);
     r.fs.fail_at = 2;
