@@ -371,6 +371,12 @@ static enum ei_status ac_emit_flags(struct ac_state *st, const json_t *doc,
         if (seg == NULL)
             return h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
         snprintf(seg, n, "%s%s", st->flag_prefix, flag);
+        if (seg[0] == '\0' || json_object_get(f, "") != NULL) {
+            /* no key can come of an empty name */
+            free(seg);
+            return h->error(h, err, EI_BADDATA, 0, locator,
+                            "a flag or attribute with an empty key");
+        }
         const char *name[2] = {seg, NULL};
         bool on = json_is_true(json_object_get(f, "enabled"));
         int rc = sink->emit(sink, name, 1, on ? "true" : "false", on ? 4 : 5,

@@ -418,6 +418,18 @@ static const struct ac_case cases[] = {
      .want = EI_BADDATA,
      .want_text = "flag f: an attribute cannot be written as text"},
 
+    {.name = "flags: an empty flag key with an empty prefix",
+     .opts = {IDS, AGENT, "flag_prefix="},
+     .replies = {AGENT_OK("application/json", "{\"\":{\"enabled\":true}}")},
+     .want = EI_BADDATA,
+     .want_text = "a flag or attribute with an empty key"},
+    {.name = "flags: an empty attribute key",
+     .opts = {IDS, AGENT},
+     .replies = {AGENT_OK("application/json",
+                          "{\"f\":{\"enabled\":true,\"\":1}}")},
+     .want = EI_BADDATA,
+     .want_text = "a flag or attribute with an empty key"},
+
     /* --- the Agent --- */
     {.name = "agent: names percent-encoded, '/' included",
      .opts = {"application=team/app", "environment=prod env",
