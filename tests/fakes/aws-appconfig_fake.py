@@ -44,6 +44,8 @@ import sys
 import urllib.parse
 from http.server import ThreadingHTTPServer
 
+# importing must not write bytecode into the source tree
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import aws_fake  # noqa: E402  (the SigV4 verifier and the credentials)
 
