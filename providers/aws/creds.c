@@ -53,6 +53,8 @@ struct aws_tried {
 struct ei_aws {
     const struct ei_host *host;
     const struct ei_aws_service *svc;
+    const char *host_prefix; /* the endpoint's, when not svc->name */
+    const char *profile_opt; /* the option naming the profile */
     char region[AWS_REGION_MAX + 1];   /* "" until known */
     const char *region_from;           /* what set it, for messages */
     char *endpoint;                    /* base URL, NULL until known */
@@ -223,6 +225,12 @@ static bool container_host_allowed(const char *base)
 
 /* ---- configure ---- */
 
+/* The layer option that names the shared-file profile. */
+static const char *aws_profile_opt(const struct ei_aws *a)
+{
+    return a->profile_opt != NULL ? a->profile_opt : "profile";
+}
+
 static enum ei_status aws_set_endpoint(struct ei_aws *a, const char *url,
                                        const char *from, struct ei_error *err)
 {
@@ -251,8 +259,9 @@ static enum ei_status aws_open_service(struct ei_aws *a, struct ei_error *err)
         /* the China partition has its own domain */
         const char *dom = strncmp(a->region, "cn-", 3) == 0 ? "amazonaws.com.cn"
                                                             : "amazonaws.com";
-        snprintf(url, sizeof(url), "https://%s.%s.%s", a->svc->name, a->region,
-                 dom);
+        snprintf(url, sizeof(url), "https://%s.%s.%s",
+                 a->host_prefix != NULL ? a->host_prefix : a->svc->name,
+                 a->region, dom);
         enum ei_status st = aws_set_endpoint(a, url, "region", err);
         if (st != EI_OK)
             return st;
@@ -265,6 +274,14 @@ enum ei_status ei_aws_open(const struct ei_host *host,
                            const struct ei_aws_service *svc,
                            struct ei_aws **out, struct ei_error *err)
 {
+    return ei_aws_open_as(host, svc, NULL, NULL, out, err);
+}
+
+enum ei_status ei_aws_open_as(const struct ei_host *host,
+                              const struct ei_aws_service *svc,
+                              const char *host_prefix, const char *profile_opt,
+                              struct ei_aws **out, struct ei_error *err)
+{
     *out = NULL;
     enum ei_status host_ok = EI_HOST_REQUIRE_HTTP(host, err);
     if (host_ok == EI_OK)
@@ -276,6 +293,8 @@ enum ei_status ei_aws_open(const struct ei_host *host,
         return host->error(host, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
     a->host = host;
     a->svc = svc;
+    a->host_prefix = host_prefix;
+    a->profile_opt = profile_opt;
     enum ei_status st = EI_OK;
 
     const char *region = NULL;
@@ -303,7 +322,7 @@ enum ei_status ei_aws_open(const struct ei_host *host,
     }
 
     const char *profile = NULL;
-    rc = host->opt_string(host, "profile", &profile, err);
+    rc = host->opt_string(host, aws_profile_opt(a), &profile, err);
     if (rc < 0) {
         st = ei_error_status(err, EI_BADCONFIG);
         goto fail;
@@ -318,7 +337,8 @@ enum ei_status ei_aws_open(const struct ei_host *host,
     if (profile[0] == '\0' || strlen(profile) > AWS_PROFILE_MAX ||
         strpbrk(profile, "[]\r\n") != NULL) {
         st = host->error(host, err, EI_BADCONFIG, 0,
-                         a->profile_option ? "profile" : "AWS_PROFILE",
+                         a->profile_option ? aws_profile_opt(a)
+                                           : "AWS_PROFILE",
                          "profile must be a name of at most %d bytes "
                          "without brackets or line breaks",
                          AWS_PROFILE_MAX);
@@ -384,6 +404,11 @@ const char *ei_aws_region(const struct ei_aws *a)
 const char *ei_aws_endpoint(const struct ei_aws *a)
 {
     return a->endpoint;
+}
+
+struct ei_http *ei_aws_http(const struct ei_aws *a)
+{
+    return a->http;
 }
 
 /* ---- shared files ---- */
@@ -1027,6 +1052,28 @@ static enum ei_status creds_from_imds(struct ei_aws *a,
 
 /* ---- the JSON 1.1 call ---- */
 
+/* "com.amazonaws.secretsmanager#ResourceNotFoundException" and
+   "Code:http://..." both reduce to the bare code; false when t holds no
+   code made of [A-Za-z0-9_.-] that fits. */
+static bool aws_code_clean(const char *t, char *code, size_t code_len)
+{
+    const char *hash = strrchr(t, '#');
+    if (hash != NULL)
+        t = hash + 1;
+    size_t n = strcspn(t, ":");
+    bool ok = n > 0 && n < code_len;
+    for (size_t i = 0; ok && i < n; i++) {
+        char c = t[i];
+        ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+             (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+    }
+    if (ok) {
+        memcpy(code, t, n);
+        code[n] = '\0';
+    }
+    return ok;
+}
+
 int ei_aws_error_code(const char *body, size_t len, long status, char *code,
                       size_t code_len)
 {
@@ -1039,25 +1086,9 @@ int ei_aws_error_code(const char *body, size_t len, long status, char *code,
         if (json_is_string(v))
             t = json_string_value(v);
     }
-    if (t != NULL) {
-        /* "com.amazonaws.secretsmanager#ResourceNotFoundException" and
-           "Code:http://..." both reduce to the bare code */
-        const char *hash = strrchr(t, '#');
-        if (hash != NULL)
-            t = hash + 1;
-        size_t n = strcspn(t, ":");
-        bool ok = n > 0 && n < code_len;
-        for (size_t i = 0; ok && i < n; i++) {
-            char c = t[i];
-            ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                 (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
-        }
-        if (ok) {
-            memcpy(code, t, n);
-            code[n] = '\0';
-            json_decref(doc);
-            return 1;
-        }
+    if (t != NULL && aws_code_clean(t, code, code_len)) {
+        json_decref(doc);
+        return 1;
     }
     json_decref(doc);
     snprintf(code, code_len, "HTTP %ld", status);
@@ -1115,6 +1146,7 @@ static const struct aws_error_map aws_errors[] = {
     {"DecryptionFailure", EI_DENIED, "cannot decrypt (KMS key access)", true,
      true},
     {"ResourceNotFoundException", EI_NOTFOUND, "not found", false, false},
+    {"BadRequestException", EI_BADDATA, "request refused", false, true},
     {"ParameterNotFound", EI_NOTFOUND, "not found", false, false},
     {"ValidationException", EI_BADCONFIG, "request refused as invalid", false,
      true},
@@ -1220,6 +1252,108 @@ static int64_t aws_backoff(unsigned attempt, int64_t retry_after, int64_t left)
     return d + AWS_SLEEP_MARGIN < left ? d : -1;
 }
 
+/* The error code of a REST-JSON answer: X-Amzn-ErrorType first, as the
+   SDKs read it ("Code:http://..." reduced to the code), else the body's. */
+static void aws_answer_code(struct ei_aws *a,
+                            const struct ei_http_response *resp, char *code,
+                            size_t code_len)
+{
+    const struct ei_host *h = a->host;
+    char hdr[EI_AWS_CODE_LEN * 2];
+    if (EI_HOST_HAS(h, http_header) &&
+        h->http_header(a->http, "X-Amzn-ErrorType", hdr, sizeof(hdr)) > 0 &&
+        aws_code_clean(hdr, code, code_len))
+        return;
+    ei_aws_error_code(resp->body, resp->body_len, resp->status, code,
+                      code_len);
+}
+
+enum ei_status ei_aws_request(struct ei_aws *a, const char *method,
+                              const char *path, const char *query,
+                              const char *const *extra, size_t extra_n,
+                              const char *body, size_t body_len,
+                              unsigned http_flags, const char *locator,
+                              const struct ei_deadline *dl,
+                              struct ei_http_response *resp,
+                              struct ei_error *err)
+{
+    const struct ei_host *h = a->host;
+    memset(resp, 0, sizeof(*resp));
+    enum ei_status st = ei_aws_resolve(a, dl, err);
+    if (st != EI_OK)
+        return st;
+    /* the path as sent carries the query; the signer wants them apart */
+    char *target = NULL;
+    if (query != NULL && query[0] != '\0') {
+        size_t n = strlen(path) + strlen(query) + 2;
+        target = malloc(n);
+        if (target == NULL)
+            return h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
+        snprintf(target, n, "%s?%s", path, query);
+    }
+    struct ei_sigv4_creds sc = {a->creds.access_key_id,
+                                a->creds.secret_access_key,
+                                a->creds.session_token};
+    for (unsigned attempt = 0;; attempt++) {
+        char date[EI_SIGV4_DATE_LEN + 1];
+        if (ei_sigv4_amz_date(time(NULL), date) < 0) {
+            st = h->error(h, err, EI_OSERR, 0, NULL,
+                          "the clock is outside the years 1970-9999");
+            break;
+        }
+        char **headers =
+            ei_sigv4_headers(method, a->host_header, path, query, extra,
+                             extra_n, body, body_len, date, a->region,
+                             a->svc->name, &sc);
+        if (headers == NULL) {
+            st = errno == ENOMEM ? h->error(h, err, EI_NOMEM, ENOMEM, NULL,
+                                            "out of memory")
+                                 : h->error(h, err, EI_INTERNAL, 0, NULL,
+                                            "cannot sign the request");
+            break;
+        }
+        struct ei_http_request req = {.method = method,
+                                      .path = target != NULL ? target : path,
+                                      .headers = (const char *const *)headers,
+                                      .body = body,
+                                      .body_len = body_len,
+                                      .flags = http_flags};
+        st = h->http_request(a->http, &req, dl, resp, err);
+        ei_sigv4_headers_free(headers);
+        if (st != EI_OK) {
+            h->http_response_free(a->http, resp);
+            break;
+        }
+        if (resp->status >= 200 && resp->status <= 299)
+            break;
+        char code[EI_AWS_CODE_LEN];
+        aws_answer_code(a, resp, code, sizeof(code));
+        if (!aws_throttled(code)) {
+            json_t *doc;
+            const char *msg = aws_message(resp->body, resp->body_len, &doc);
+            st = ei_aws_fail(a, code, resp->status, msg, locator, err);
+            json_decref(doc);
+            h->http_response_free(a->http, resp);
+            break;
+        }
+        int64_t ra = resp->retry_after_ms;
+        h->http_response_free(a->http, resp);
+        int64_t d = aws_backoff(attempt, ra, h->remaining_ms(h, dl));
+        if (d < 0) {
+            st = h->error(h, err, EI_UNAVAILABLE, 0, locator,
+                          "throttled (%s) until the timeout, %u attempt%s",
+                          code, attempt + 1, attempt == 0 ? "" : "s");
+            break;
+        }
+        h->log(h, EI_LOG_DEBUG, "throttled (%s): retrying in %lld ms", code,
+               (long long)d);
+        if (d > 0)
+            aws_sleep_ms(d);
+    }
+    free(target);
+    return st;
+}
+
 enum ei_status ei_aws_call(struct ei_aws *a, const char *operation,
                            const char *body, size_t body_len, bool secret,
                            const char *locator, const struct ei_deadline *dl,
@@ -1227,9 +1361,6 @@ enum ei_status ei_aws_call(struct ei_aws *a, const char *operation,
 {
     const struct ei_host *h = a->host;
     memset(resp, 0, sizeof(*resp));
-    enum ei_status st = ei_aws_resolve(a, dl, err);
-    if (st != EI_OK)
-        return st;
     char target[AWS_TARGET_MAX];
     int tn = snprintf(target, sizeof(target), "X-Amz-Target: %s%s",
                       a->svc->target_prefix, operation);
@@ -1237,59 +1368,8 @@ enum ei_status ei_aws_call(struct ei_aws *a, const char *operation,
         return h->error(h, err, EI_INTERNAL, 0, NULL,
                         "operation name too long");
     const char *extra[] = {AWS_JSON_TYPE, target};
-    struct ei_sigv4_creds sc = {a->creds.access_key_id,
-                                a->creds.secret_access_key,
-                                a->creds.session_token};
-    for (unsigned attempt = 0;; attempt++) {
-        char date[EI_SIGV4_DATE_LEN + 1];
-        if (ei_sigv4_amz_date(time(NULL), date) < 0)
-            return h->error(h, err, EI_OSERR, 0, NULL,
-                            "the clock is outside the years 1970-9999");
-        char **headers =
-            ei_sigv4_headers("POST", a->host_header, "/", NULL, extra, 2, body,
-                             body_len, date, a->region, a->svc->name, &sc);
-        if (headers == NULL)
-            return errno == ENOMEM ? h->error(h, err, EI_NOMEM, ENOMEM, NULL,
-                                              "out of memory")
-                                   : h->error(h, err, EI_INTERNAL, 0, NULL,
-                                              "cannot sign the request");
-        struct ei_http_request req = {.method = "POST",
-                                      .path = "/",
-                                      .headers = (const char *const *)headers,
-                                      .body = body,
-                                      .body_len = body_len,
-                                      .flags = secret ? EI_HTTP_SECRET : 0};
-        st = h->http_request(a->http, &req, dl, resp, err);
-        ei_sigv4_headers_free(headers);
-        if (st != EI_OK) {
-            h->http_response_free(a->http, resp);
-            return st;
-        }
-        if (resp->status == 200)
-            return EI_OK;
-        char code[EI_AWS_CODE_LEN];
-        ei_aws_error_code(resp->body, resp->body_len, resp->status, code,
-                          sizeof(code));
-        if (!aws_throttled(code)) {
-            json_t *doc;
-            const char *msg = aws_message(resp->body, resp->body_len, &doc);
-            st = ei_aws_fail(a, code, resp->status, msg, locator, err);
-            json_decref(doc);
-            h->http_response_free(a->http, resp);
-            return st;
-        }
-        int64_t ra = resp->retry_after_ms;
-        h->http_response_free(a->http, resp);
-        int64_t d = aws_backoff(attempt, ra, h->remaining_ms(h, dl));
-        if (d < 0)
-            return h->error(h, err, EI_UNAVAILABLE, 0, locator,
-                            "throttled (%s) until the timeout, %u attempt%s",
-                            code, attempt + 1, attempt == 0 ? "" : "s");
-        h->log(h, EI_LOG_DEBUG, "throttled (%s): retrying in %lld ms", code,
-               (long long)d);
-        if (d > 0)
-            aws_sleep_ms(d);
-    }
+    return ei_aws_request(a, "POST", "/", NULL, extra, 2, body, body_len,
+                          secret ? EI_HTTP_SECRET : 0, locator, dl, resp, err);
 }
 
 void ei_aws_response_free(struct ei_aws *a, struct ei_http_response *resp)
@@ -2158,7 +2238,7 @@ enum ei_status ei_aws_resolve(struct ei_aws *a, const struct ei_deadline *dl,
         bool known = prof_exists(&f, a->profile);
         if ((a->profile_option || a->profile_env) && !known)
             st = h->error(h, err, EI_BADCONFIG, 0,
-                          a->profile_option ? "profile" : "AWS_PROFILE",
+                          a->profile_option ? aws_profile_opt(a) : "AWS_PROFILE",
                           "profile %s is in neither %s nor %s", a->profile,
                           f.cred.path, f.conf.path);
         struct chain ch = {.n = 0};
@@ -2180,7 +2260,7 @@ enum ei_status ei_aws_resolve(struct ei_aws *a, const struct ei_deadline *dl,
     }
     if (st == EI_OK && !found) {
         if (a->profile_option)
-            return h->error(h, err, EI_DENIED, 0, "profile",
+            return h->error(h, err, EI_DENIED, 0, aws_profile_opt(a),
                             "no credentials in profile %s of %s", a->profile,
                             a->tried.files);
         return h->error(h, err, EI_DENIED, 0, NULL,

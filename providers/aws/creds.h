@@ -16,7 +16,7 @@
 /* Room for an AWS error code such as "ThrottlingException". */
 #define EI_AWS_CODE_LEN 96
 
-/* One AWS service as a JSON 1.1 API. */
+/* One AWS service: a JSON 1.1 API, or a REST one (ei_aws_request). */
 struct ei_aws_service {
     const char *name;          /* signing name and host prefix: "ssm" */
     const char *target_prefix; /* X-Amz-Target prefix: "AmazonSSM." */
@@ -57,6 +57,18 @@ enum ei_status ei_aws_open(const struct ei_host *host,
                            struct ei_aws **out, struct ei_error *err);
 
 /*
+ * As ei_aws_open, for a service whose host prefix is not its signing
+ * name (host_prefix "appconfigdata", signed as "appconfig"; NULL: the
+ * name) or whose option "profile" means something else (profile_opt:
+ * the option that names the shared-file profile; NULL: "profile").  Both
+ * strings must outlive *out.
+ */
+enum ei_status ei_aws_open_as(const struct ei_host *host,
+                              const struct ei_aws_service *svc,
+                              const char *host_prefix, const char *profile_opt,
+                              struct ei_aws **out, struct ei_error *err);
+
+/*
  * Resolve the region and the credentials, in the order of the AWS SDKs:
  * AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN);
  * web identity (AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE, through STS
@@ -82,6 +94,9 @@ enum ei_status ei_aws_resolve(struct ei_aws *a, const struct ei_deadline *dl,
 const struct ei_aws_creds *ei_aws_credentials(const struct ei_aws *a);
 const char *ei_aws_region(const struct ei_aws *a);
 const char *ei_aws_endpoint(const struct ei_aws *a);
+/* The service's HTTP client (NULL before the endpoint is known), for
+   host->http_header after ei_aws_request. */
+struct ei_http *ei_aws_http(const struct ei_aws *a);
 
 /*
  * One JSON 1.1 call: resolve if needed, sign, send, and retry throttling
@@ -92,13 +107,31 @@ const char *ei_aws_endpoint(const struct ei_aws *a);
  * EI_NOTFOUND (ResourceNotFoundException, ParameterNotFound), EI_DENIED
  * (signature, unknown or expired credentials, access denied, KMS),
  * EI_UNAVAILABLE (throttled until the deadline, 5xx), EI_BADCONFIG
- * (ValidationException and the like), EI_BADDATA (anything else).  With
+ * (ValidationException and the like), EI_BADDATA (BadRequestException,
+ * with AWS's message, and anything else).  With
  * secret set, the response body lives in secret memory.
  */
 enum ei_status ei_aws_call(struct ei_aws *a, const char *operation,
                            const char *body, size_t body_len, bool secret,
                            const char *locator, const struct ei_deadline *dl,
                            struct ei_http_response *resp, struct ei_error *err);
+
+/*
+ * One signed request of a REST protocol (AppConfig Data): as ei_aws_call,
+ * with the method, the path, the query (encoded as SigV4 wants it, or
+ * NULL) and extra header lines (signed, as "Name: value") given, and
+ * EI_HTTP_* flags for the HTTP engine.  The error code comes from
+ * X-Amzn-ErrorType when the answer has it, else from the body.  EI_OK
+ * with resp holding any 2xx answer; errors as for ei_aws_call.
+ */
+enum ei_status ei_aws_request(struct ei_aws *a, const char *method,
+                              const char *path, const char *query,
+                              const char *const *extra, size_t extra_n,
+                              const char *body, size_t body_len,
+                              unsigned http_flags, const char *locator,
+                              const struct ei_deadline *dl,
+                              struct ei_http_response *resp,
+                              struct ei_error *err);
 
 void ei_aws_response_free(struct ei_aws *a, struct ei_http_response *resp);
 

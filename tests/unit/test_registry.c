@@ -194,6 +194,11 @@ static const struct {
 #else
     {"aws-ssm", false},
 #endif
+#ifdef EI_BUILTIN_AWS_APPCONFIG
+    {"aws-appconfig", true},
+#else
+    {"aws-appconfig", false},
+#endif
 };
 
 static void test_builtins(void **state)
