@@ -791,8 +791,13 @@ static enum ei_status http_url(struct http_state *st, struct ei_error *err)
 {
     const struct ei_host *h = st->host;
     const char *url = NULL;
-    if (h->opt_string(h, "url", &url, err) < 0)
+    int r = h->opt_string(h, "url", &url, err);
+    if (r < 0)
         return ei_error_status(err, EI_BADCONFIG);
+    /* the core serves ARG through the getter already; a host that does
+       not still offers it here */
+    if (r == 0 && h->arg != NULL)
+        url = h->arg(h);
     if (url == NULL || url[0] == '\0')
         return h->error(h, err, EI_BADCONFIG, 0, NULL,
                         "url is required (such as "
@@ -836,15 +841,20 @@ static enum ei_status http_url(struct http_state *st, struct ei_error *err)
     /* "http://h?x" asks for "/?x" */
     size_t plen = strlen(rest) + 2;
     st->path = malloc(plen);
-    st->shown = malloc(skip + auth_len + path_len + 2);
-    if (st->origin == NULL || st->path == NULL || st->shown == NULL)
+    if (st->origin == NULL || st->path == NULL)
         return h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
     snprintf(st->path, plen, "%s%s", rest[0] == '/' ? "" : "/", rest);
+    enum ei_status s = http_spring(st, rest, path_len, query, err);
+    if (s != EI_OK)
+        return s;
     /* the query may carry a token: never shown */
-    snprintf(st->shown, skip + auth_len + path_len + 2, "%.*s%.*s",
-             (int)(skip + auth_len), url, (int)path_len,
-             path_len > 0 ? rest : "/");
-    return http_spring(st, path_len > 0 ? rest : "", path_len, query, err);
+    size_t shown_path = strcspn(st->path, "?");
+    size_t slen = strlen(st->origin) + shown_path + 1;
+    st->shown = malloc(slen);
+    if (st->shown == NULL)
+        return h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
+    snprintf(st->shown, slen, "%s%.*s", st->origin, (int)shown_path, st->path);
+    return EI_OK;
 }
 
 static enum ei_status http_configure(const struct ei_host *host, void **statep,
