@@ -87,6 +87,7 @@ struct http_state {
     const char *const *headers; /* the user's, checked */
     size_t headers_n;
     bool user_accept;
+    bool user_auth; /* headers holds an Authorization line */
     const char *token_file;
     const char *username;
     const char *password_file;
@@ -670,6 +671,8 @@ static enum ei_status http_headers(struct http_state *st, bool has_auth,
                             i + 1);
         if (http_named(line, name_len, "Accept"))
             st->user_accept = true;
+        if (http_named(line, name_len, "Authorization"))
+            st->user_auth = true;
     }
     st->headers = list;
     st->headers_n = n;
@@ -1242,8 +1245,8 @@ static enum ei_status http_status_fail(struct http_run *run,
     long s = resp->status;
     char shown[HTTP_SHOW_MAX + EI_TEXT_EXTRA];
     const char *sent = run->auth_what != NULL ? run->auth_what
-                       : st->headers_n > 0    ? "no token_file or username"
-                                              : "no credentials";
+                       : st->user_auth ? "the Authorization header of headers"
+                                       : "no credentials";
     if (s == HTTP_NOT_FOUND || s == HTTP_GONE || s == HTTP_NO_CONTENT)
         return h->error(h, err, EI_NOTFOUND, 0, st->shown,
                         s == HTTP_NO_CONTENT ? "no content (HTTP %ld)"
