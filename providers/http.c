@@ -1139,8 +1139,11 @@ static int http_forward_spring(void *ctx, const char *const *name,
     const char *loc = http_locator(run, source, 0);
     if (loc == NULL)
         return ei_parse_error(err, EI_NOMEM, NULL, "out of memory"), -1;
-    return run->sink->emit(run->sink, name, name_n, value, value_len, loc, 0,
-                           err);
+    /* "${...}" in a Spring value is Spring's own placeholder, naming a
+       property ("${server.host:localhost}"), which the application
+       resolves: not a reference to a key of envinject's */
+    return run->sink->emit(run->sink, name, name_n, value, value_len, loc,
+                           EI_ENTRY_LITERAL, err);
 }
 
 /* A JSON tree, through select when set, walked into the sink. */
