@@ -41,12 +41,12 @@
 /* Bytes of a property name or source name shown in a locator. */
 #define HTTP_NAME_SHOW_MAX 200
 /* "Authorization: Basic " and friends */
-#define HTTP_BEARER        "Authorization: Bearer "
-#define HTTP_BASIC         "Authorization: Basic "
-#define HTTP_INM           "If-None-Match: "
-#define HTTP_ACCEPT_JSON   "Accept: application/json"
+#define HTTP_BEARER      "Authorization: Bearer "
+#define HTTP_BASIC       "Authorization: Basic "
+#define HTTP_INM         "If-None-Match: "
+#define HTTP_ACCEPT_JSON "Accept: application/json"
 #define HTTP_ACCEPT_YAML                                                       \
-    "Accept: application/yaml, application/x-yaml, text/yaml, "               \
+    "Accept: application/yaml, application/x-yaml, text/yaml, "                \
     "text/plain;q=0.9, */*;q=0.8"
 
 #define HTTP_OK                200
@@ -450,8 +450,8 @@ static enum ei_status spring_property(struct spring_parse *p, size_t i,
         return ei_parse_error(err, EI_NOMEM, p->what, "out of memory");
     if (p->sn.n == 0)
         return ei_parse_error(err, EI_BADDATA, p->what,
-                              "property \"%s\" of %s has no name to map",
-                              shown, src_shown);
+                              "property \"%s\" of %s has no name to map", shown,
+                              src_shown);
     int taken = spring_list_taken(p, i);
     if (taken < 0)
         return ei_parse_error(err, EI_NOMEM, p->what, "out of memory");
@@ -540,8 +540,8 @@ enum ei_status ei_spring_parse(const struct ei_host *h, const char *body,
         const json_t *ps = json_array_get(sources, i);
         const json_t *src = json_object_get(ps, "source");
         const json_t *name = json_object_get(ps, "name");
-        if (!json_is_object(src) || (name != NULL && !json_is_string(name) &&
-                                     !json_is_null(name))) {
+        if (!json_is_object(src) ||
+            (name != NULL && !json_is_string(name) && !json_is_null(name))) {
             st = ei_parse_error(err, EI_BADDATA, what,
                                 "propertySources[%zu] is not {\"name\": "
                                 "..., \"source\": {...}}",
@@ -602,7 +602,8 @@ static bool http_tchar(unsigned char c)
 {
     /* RFC 9110 section 5.6.2 */
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c));
+           (c >= '0' && c <= '9') ||
+           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c));
 }
 
 static bool http_named(const char *line, size_t name_len, const char *name)
@@ -661,8 +662,8 @@ static enum ei_status http_headers(struct http_state *st, bool has_auth,
         for (size_t k = 0; k < sizeof(owned) / sizeof(owned[0]); k++)
             if (http_named(line, name_len, owned[k]))
                 return h->error(h, err, EI_BADCONFIG, 0, "headers",
-                                "header %zu: envinject sets %s itself",
-                                i + 1, owned[k]);
+                                "header %zu: envinject sets %s itself", i + 1,
+                                owned[k]);
         if (http_named(line, name_len, "Authorization") && has_auth)
             return h->error(h, err, EI_BADCONFIG, 0, "headers",
                             "header %zu is an Authorization header, and "
@@ -728,7 +729,9 @@ static enum ei_status http_spring(struct http_state *st, const char *base_path,
         return ei_error_status(err, EI_BADCONFIG);
     if (st->format != HTTP_SPRING && (app || profile || label))
         return h->error(h, err, EI_BADCONFIG, 0,
-                        app ? "application" : profile ? "profile" : "label",
+                        app       ? "application"
+                        : profile ? "profile"
+                                  : "label",
                         "application, profile and label are options of "
                         "format = \"spring\"");
     if (app == NULL && (profile != NULL || label != NULL))
@@ -764,8 +767,8 @@ static enum ei_status http_spring(struct http_state *st, const char *base_path,
         return h->error(h, err, EI_BADCONFIG, 0, "profile",
                         "a profile has no '/' (several are written "
                         "\"dev,mysql\")");
-    size_t cap = base_len + HTTP_QUERY_ESC * 3 * (HTTP_PART_MAX + 4) +
-                 strlen(query) + 8;
+    size_t cap =
+        base_len + HTTP_QUERY_ESC * 3 * (HTTP_PART_MAX + 4) + strlen(query) + 8;
     char *path = malloc(cap);
     if (path == NULL)
         return h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
@@ -802,9 +805,10 @@ static enum ei_status http_url(struct http_state *st, struct ei_error *err)
     if (r == 0 && h->arg != NULL)
         url = h->arg(h);
     if (url == NULL || url[0] == '\0')
-        return h->error(h, err, EI_BADCONFIG, 0, NULL,
-                        "url is required (such as "
-                        "\"http://config-service/myapp/${env}/settings.json\")");
+        return h->error(
+            h, err, EI_BADCONFIG, 0, NULL,
+            "url is required (such as "
+            "\"http://config-service/myapp/${env}/settings.json\")");
     size_t n = strlen(url);
     if (n > HTTP_URL_MAX)
         return h->error(h, err, EI_BADCONFIG, 0, "url",
@@ -1159,8 +1163,7 @@ static enum ei_status http_walk(struct http_run *run, const json_t *root,
             return s;
         if (!json_is_object(sel)) {
             char shown[EI_JSONPTR_MAX / 4];
-            jsonptr_show(shown, sizeof(shown), st->select,
-                         strlen(st->select));
+            jsonptr_show(shown, sizeof(shown), st->select, strlen(st->select));
             return ei_parse_error(err, EI_BADDATA, st->shown,
                                   "select \"%s\" is %s, not an object", shown,
                                   jsonptr_type(sel));
@@ -1375,8 +1378,7 @@ static enum ei_status http_fetch(void *state, struct ei_sink *sink,
                          "the server sent an HTML page (Content-Type %s, "
                          "%zu bytes), not %s: a login page or a proxy's "
                          "error page?",
-                         ctype, resp.body_len,
-                         http_formats[st->format].name);
+                         ctype, resp.body_len, http_formats[st->format].name);
             goto out;
         }
         s = http_parse(&run, resp.body, resp.body_len, err);

@@ -107,9 +107,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct fuzz_ctx f = {0, size > 0 && data[size - 1] == '\n'};
     struct ei_error err = {0};
     size_t keys = 0;
-    enum ei_status st =
-        ei_spring_parse(&text_host, (const char *)data, size, "fuzz",
-                        fuzz_property, &f, &keys, &err);
+    enum ei_status st = ei_spring_parse(&text_host, (const char *)data, size,
+                                        "fuzz", fuzz_property, &f, &keys, &err);
     fuzz_error_ok(st, &err);
     if (st == EI_OK && keys > size)
         abort();

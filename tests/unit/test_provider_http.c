@@ -157,10 +157,9 @@ static void test_pointer_syntax(void **state)
 {
     (void)state;
     static const struct syntax_case cases[] = {
-        {"", 0, 0},        {"/", 0, 0},     {"/a/b", 0, 0},
-        {"//", 0, 0},      {"/~0~1", 0, 0}, {"a", -1, 0},
-        {"a/b", -1, 0},    {"/a~", -1, 2},  {"/a~2", -1, 2},
-        {"/~/x", -1, 1},   {"#/a", -1, 0},
+        {"", 0, 0},      {"/", 0, 0},     {"/a/b", 0, 0}, {"//", 0, 0},
+        {"/~0~1", 0, 0}, {"a", -1, 0},    {"a/b", -1, 0}, {"/a~", -1, 2},
+        {"/a~2", -1, 2}, {"/~/x", -1, 1}, {"#/a", -1, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t bad = 99;
@@ -182,7 +181,7 @@ static void test_pointer_syntax(void **state)
 #define ENV_OPEN                                                               \
     "{\"name\": \"myapp\", \"profiles\": [\"prod\"], \"label\": null, "        \
     "\"version\": \"3f2a\", \"state\": null, \"propertySources\": ["
-#define ENV_CLOSE "]}"
+#define ENV_CLOSE     "]}"
 #define PS(name, src) "{\"name\": \"" name "\", \"source\": {" src "}}"
 
 struct spring_case {
@@ -198,8 +197,7 @@ static const struct spring_case spring_cases[] = {
     /* protocols-config-services.md 2.2, the Vault example */
     {"reference-example",
      ENV_OPEN PS("vault:myapp", "\"foo\": \"myappsbar\"") ", " PS(
-         "vault:application",
-         "\"baz\": \"bam\", \"foo\": \"bar\"") ENV_CLOSE,
+         "vault:application", "\"baz\": \"bam\", \"foo\": \"bar\"") ENV_CLOSE,
      EI_OK, "foo=myappsbar@vault:myapp;baz=bam@vault:application;", NULL, 0},
     {"dotted-names-split",
      ENV_OPEN PS("git:app-prod.yml",
@@ -213,9 +211,8 @@ static const struct spring_case spring_cases[] = {
      ENV_OPEN PS("s", "\"my.service[0].other\": \"x\", \"list[1]\": \"b\", "
                       "\"list[0]\": \"a\"") ENV_CLOSE,
      EI_OK, "my/service/0/other=x@s;list/1=b@s;list/0=a@s;", NULL, 0},
-    {"nested-list-indexes",
-     ENV_OPEN PS("s", "\"m[0][1]\": \"x\"") ENV_CLOSE, EI_OK, "m/0/1=x@s;",
-     NULL, 0},
+    {"nested-list-indexes", ENV_OPEN PS("s", "\"m[0][1]\": \"x\"") ENV_CLOSE,
+     EI_OK, "m/0/1=x@s;", NULL, 0},
     {"higher-source-gives-the-whole-list",
      ENV_OPEN PS("hi", "\"servers[0]\": \"a\"") ", " PS(
          "lo", "\"servers[0]\": \"x\", \"servers[1]\": \"y\", \"other\": "
@@ -251,12 +248,11 @@ static const struct spring_case spring_cases[] = {
      EI_OK, "map/key.x=v@s;", NULL, 0},
     {"no-sources-no-keys", ENV_OPEN ENV_CLOSE, EI_OK, "", NULL, 0},
     {"empty-source", ENV_OPEN PS("s", "") ENV_CLOSE, EI_OK, "", NULL, 0},
-    {"nameless-source",
-     ENV_OPEN "{\"source\": {\"x\": \"1\"}}" ENV_CLOSE, EI_OK,
-     "x=1@propertySources[0];", NULL, 0},
+    {"nameless-source", ENV_OPEN "{\"source\": {\"x\": \"1\"}}" ENV_CLOSE,
+     EI_OK, "x=1@propertySources[0];", NULL, 0},
     {"invalid-key-is-an-error",
-     ENV_OPEN PS("vault:myapp", "\"invalid.db.password\": \"" CANARY
-                                "\"") ENV_CLOSE,
+     ENV_OPEN PS("vault:myapp", "\"invalid.db.password\": \"" CANARY "\"")
+         ENV_CLOSE,
      EI_BADDATA, NULL,
      "property db.password of vault:myapp: the server could not decrypt its "
      "value (it sent invalid.db.password)",
@@ -278,8 +274,9 @@ static const struct spring_case spring_cases[] = {
      "not a Spring Cloud Config Environment (no propertySources list)", 0},
     {"array-top-level", "[]", EI_BADDATA, NULL,
      "not a Spring Cloud Config Environment", 0},
-    {"source-not-object", ENV_OPEN "{\"name\": \"a\", \"source\": []}" ENV_CLOSE,
-     EI_BADDATA, NULL, "propertySources[0] is not {\"name\"", 0},
+    {"source-not-object",
+     ENV_OPEN "{\"name\": \"a\", \"source\": []}" ENV_CLOSE, EI_BADDATA, NULL,
+     "propertySources[0] is not {\"name\"", 0},
     {"source-name-number",
      ENV_OPEN PS("a", "") ", {\"name\": 3, \"source\": {}}" ENV_CLOSE,
      EI_BADDATA, NULL, "propertySources[1] is not", 0},
@@ -287,9 +284,8 @@ static const struct spring_case spring_cases[] = {
      "premature end of input", 0},
     {"html-login-page", "<html><body>" CANARY "</body></html>", EI_BADDATA,
      NULL, "invalid token at column 1", 0},
-    {"callback-stops",
-     ENV_OPEN PS("s", "\"a\": \"1\", \"b\": \"2\"") ENV_CLOSE, EI_DENIED, NULL,
-     "stopped", 2},
+    {"callback-stops", ENV_OPEN PS("s", "\"a\": \"1\", \"b\": \"2\"") ENV_CLOSE,
+     EI_DENIED, NULL, "stopped", 2},
 };
 
 #define SPRING_CASES_N (sizeof spring_cases / sizeof spring_cases[0])
@@ -420,8 +416,7 @@ static const struct ccase ccases[] = {
      .replies = {{200, JSON_CT, SETTINGS}},
      .entries = {SETTINGS_ENTRIES(URL)},
      .reqs = {{GET_JSON,
-               {"Accept: application/json", "-Authorization",
-                "-If-None-Match"},
+               {"Accept: application/json", "-Authorization", "-If-None-Match"},
                ORIGIN}}},
     {.name = "url-from-arg",
      .arg = URL,
@@ -647,6 +642,11 @@ static const struct ccase ccases[] = {
      .want = EI_UNAVAILABLE,
      .want_text = "(last: timeout)",
      .reqs = {{GET_JSON}}},
+    {.name = "tls-options-go-to-the-engine",
+     .opts = {"url=https://cfg/s.json", "cacert=%D/ca.pem", "insecure=false"},
+     .replies = {{200, NULL, "{\"a\": 1}"}},
+     .entries = {{"a", 1, "1", "https://cfg/s.json"}},
+     .reqs = {{"GET /s.json", {NULL}, "https://cfg"}}},
     {.name = "response-too-large",
      .opts = {"url=" URL, "max_response_size=10"},
      .replies = {{200, NULL, SETTINGS}},
@@ -719,9 +719,10 @@ static const struct ccase ccases[] = {
      .entries = {{"db/host", 2, "db.prod", "http://cfg/app.yaml"},
                  {"db/port", 2, "0777", "http://cfg/app.yaml"},
                  {"flag", 1, "on", "http://cfg/app.yaml"}},
-     .reqs = {{"GET /app.yaml", {"Accept: application/yaml, "
-                                 "application/x-yaml, text/yaml, "
-                                 "text/plain;q=0.9, */*;q=0.8"}}}},
+     .reqs = {{"GET /app.yaml",
+               {"Accept: application/yaml, "
+                "application/x-yaml, text/yaml, "
+                "text/plain;q=0.9, */*;q=0.8"}}}},
     {.name = "yaml-select",
      .opts = {"url=http://cfg/app.yaml", "format=yaml", "select=/spring/db"},
      .yaml = true,
@@ -932,8 +933,8 @@ static void check_entries(const struct want_entry *want,
         assert_non_null(e->locator);
         /* the YAML reader may add ":LINE" */
         if (loose)
-            assert_true(strncmp(e->locator, w->locator,
-                                strlen(w->locator)) == 0);
+            assert_true(strncmp(e->locator, w->locator, strlen(w->locator)) ==
+                        0);
         else
             assert_string_equal(e->locator, w->locator);
         assert_int_equal(e->flags, w->flags);
@@ -1033,9 +1034,22 @@ struct etag_step {
 static void test_etag(void **state)
 {
     (void)state;
-#define R(status, hdrs, body) {status, hdrs, body, 0}
-#define ONE(n, v)             {{n, 1, v, URL, 0}}
-#define NONE                  {{NULL, 0, NULL, NULL, 0}}
+#define R(status, hdrs, body)                                                  \
+    {                                                                          \
+        status, hdrs, body, 0                                                  \
+    }
+#define ONE(n, v)                                                              \
+    {                                                                          \
+        {                                                                      \
+            n, 1, v, URL, 0                                                    \
+        }                                                                      \
+    }
+#define NONE                                                                   \
+    {                                                                          \
+        {                                                                      \
+            NULL, 0, NULL, NULL, 0                                             \
+        }                                                                      \
+    }
     static const struct etag_step steps[] = {
         /* the first read is unconditional and keeps the weak ETag */
         {R(200, "ETag: W/\"v1\"\n", "{\"a\": \"" CANARY "\"}"), NULL, EI_OK,
@@ -1160,9 +1174,8 @@ static void test_old_host(void **state)
     fake_host_set_size(fh, offsetof(struct ei_host, http_header));
     struct ei_error err = {0};
     void *st = NULL;
-    assert_int_equal(
-        ei_provider_http.configure(fake_host_host(fh), &st, &err),
-        EI_BADCONFIG);
+    assert_int_equal(ei_provider_http.configure(fake_host_host(fh), &st, &err),
+                     EI_BADCONFIG);
     assert_null(st);
     want_text(&err, "the host has no http_header");
     fake_host_free(fh);
@@ -1193,8 +1206,7 @@ static int group_teardown(void **state)
 
 int main(void)
 {
-    struct CMUnitTest
-        tests[PTR_CASES_N + SPRING_CASES_N + CCASES_N + EXTRA_N];
+    struct CMUnitTest tests[PTR_CASES_N + SPRING_CASES_N + CCASES_N + EXTRA_N];
     size_t t = 0;
     for (size_t i = 0; i < PTR_CASES_N; i++, t++) {
         tests[t] = (struct CMUnitTest)cmocka_unit_test(test_pointer);

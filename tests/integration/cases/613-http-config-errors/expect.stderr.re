@@ -8,3 +8,4 @@
 ^envinject: http:http://127\.0\.0\.1:[0-9]+/x\.json \(application\): application, profile and label are options of format = "spring"$
 ^envinject: http:http://127\.0\.0\.1:[0-9]+/x\.json \(headers\): header 1: envinject sets Host itself$
 ^envinject: http:http://127\.0\.0\.1:[0-9]+/x\.json \(--layer #1\): unknown option 'tokenfile' for provider http$
+^envinject: http:http://config\.example/x\.json \(--layer #1\): refusing to send a secret layer over plain http to config\.example \(use https, or insecure = true\)$
