@@ -594,10 +594,10 @@ static void jf_syntax_text(const json_error_t *je, char *out, size_t out_len)
     sodium_memzero(text, sizeof(text));
 }
 
-enum ei_status ei_jsonflat_parse(const char *buf, size_t len, const char *what,
-                                 ei_emit_fn emit, void *ctx,
-                                 struct ei_error *err)
+enum ei_status ei_jsonflat_load(const char *buf, size_t len, const char *what,
+                                json_t **out, struct ei_error *err)
 {
+    *out = NULL;
     if (what == NULL)
         what = JF_NO_NAME;
     if (buf == NULL && len > 0)
@@ -629,7 +629,19 @@ enum ei_status ei_jsonflat_parse(const char *buf, size_t len, const char *what,
         sodium_memzero(&je, sizeof(je));
         return ei_parse_error(err, st, loc, "%s", text);
     }
-    enum ei_status st = ei_jsonflat_walk(root, NULL, 0, what, emit, ctx, err);
+    *out = root;
+    return EI_OK;
+}
+
+enum ei_status ei_jsonflat_parse(const char *buf, size_t len, const char *what,
+                                 ei_emit_fn emit, void *ctx,
+                                 struct ei_error *err)
+{
+    json_t *root = NULL;
+    enum ei_status st = ei_jsonflat_load(buf, len, what, &root, err);
+    if (st != EI_OK)
+        return st;
+    st = ei_jsonflat_walk(root, NULL, 0, what, emit, ctx, err);
     json_decref(root);
     return st;
 }

@@ -36,6 +36,15 @@ enum ei_status ei_jsonflat_parse(const char *buf, size_t len, const char *what,
                                  ei_emit_fn emit, void *ctx,
                                  struct ei_error *err);
 
+/*
+ * Parse a JSON document (len bytes, need not be NUL-terminated) as
+ * ei_jsonflat_parse does, without walking it: *out is a new reference
+ * to any JSON value (json_decref it).  Errors as for ei_jsonflat_parse,
+ * never quoting the input.
+ */
+enum ei_status ei_jsonflat_load(const char *buf, size_t len, const char *what,
+                                json_t **out, struct ei_error *err);
+
 /* The text of a scalar as ei_jsonflat_walk writes it, into out (NUL-
    terminated); -1 when it does not fit or j is not a scalar. */
 int ei_jsonflat_scalar(const json_t *j, char *out, size_t out_len);

@@ -199,6 +199,11 @@ static const struct {
 #else
     {"aws-appconfig", false},
 #endif
+#ifdef EI_BUILTIN_HTTP
+    {"http", true},
+#else
+    {"http", false},
+#endif
 };
 
 static void test_builtins(void **state)

@@ -1,0 +1,2 @@
+^envinject: http:http://127\.0\.0\.1:[0-9]+/broken/prod \(http://127\.0\.0\.1:[0-9]+/broken/prod\): property db\.password of https://git\.example/config-repo\.git/broken\.yml: the server could not decrypt its value \(it sent invalid\.db\.password\); fix the server's encryption key$
+^envinject: http:http://127\.0\.0\.1:[0-9]+/myapp/prod/settings\.json \(http://127\.0\.0\.1:[0-9]+/myapp/prod/settings\.json\): not a Spring Cloud Config Environment \(no propertySources list\)$
