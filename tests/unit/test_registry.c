@@ -194,6 +194,11 @@ static const struct {
 #else
     {"aws-ssm", false},
 #endif
+#ifdef EI_BUILTIN_OFREP
+    {"ofrep", true},
+#else
+    {"ofrep", false},
+#endif
 };
 
 static void test_builtins(void **state)
