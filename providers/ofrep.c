@@ -381,6 +381,9 @@ static enum ei_status ofrep_configure(const struct ei_host *host, void **statep,
         s = host->error(host, err, EI_BADCONFIG, 0, "flag_prefix",
                         "flag_prefix longer than %d bytes",
                         OFREP_PREFIX_MAX - 1);
+    if (s == EI_OK && st->flags != NULL && st->flags_n == 0)
+        s = host->error(host, err, EI_BADCONFIG, 0, "flags",
+                        "flags is empty: leave it out to take every flag");
     for (size_t i = 0; s == EI_OK && i < st->flags_n; i++)
         if (st->flags[i][0] == '\0')
             s = host->error(host, err, EI_BADCONFIG, 0, "flags",
