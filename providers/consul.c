@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "common/jsonflat.h"
 #include "common/parse_error.h"
 #include "common/urlpath.h"
 #include "consul_parse.h"
@@ -229,31 +230,9 @@ enum ei_status ei_consul_parse_kv(const struct ei_host *h, const char *body,
                                   void *ctx, size_t *keys, struct ei_error *err)
 {
     *keys = 0;
-    json_error_t je;
-    json_t *root = json_loadb(body != NULL ? body : "", body != NULL ? len : 0,
-                              JSON_REJECT_DUPLICATES, &je);
-    if (root == NULL) {
-        /* jansson fails without a message only when an allocation did */
-        if (je.text[0] == '\0' ||
-            json_error_code(&je) == json_error_out_of_memory)
-            return ei_parse_error(err, EI_NOMEM, what,
-                                  "out of memory parsing JSON");
-        /* jansson quotes the input near an error: it may be a value */
-        char text[JSON_ERROR_TEXT_LENGTH];
-        snprintf(text, sizeof(text), "%s", je.text);
-        static const char *const cuts[] = {" near ", " '\\u", "\\u", " 0x"};
-        for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
-            char *c = strstr(text, cuts[i]);
-            if (c != NULL)
-                *c = '\0';
-        }
-        enum ei_status st =
-            ei_parse_error(err, EI_BADDATA, what,
-                           "KV reply: malformed JSON at byte %d of %zu%s%s",
-                           je.position, len, text[0] != '\0' ? ": " : "", text);
-        sodium_memzero(&je, sizeof(je));
-        return st;
-    }
+    json_t *root = ei_json_load_reply(body, len, what, "KV reply", err);
+    if (root == NULL)
+        return ei_error_status(err, EI_BADDATA);
     enum ei_status st = EI_OK;
     if (!json_is_array(root)) {
         st =

@@ -121,37 +121,6 @@ struct vault_state {
 
 /* ---- parsers (vault_parse.h) ---- */
 
-/* Parse a reply; jansson's words are kept but not its quote of the input,
-   which may be part of a secret. */
-static json_t *vault_load(const char *body, size_t len, const char *what,
-                          const char *reply, struct ei_error *err)
-{
-    json_error_t je;
-    json_t *root = json_loadb(body != NULL ? body : "", body != NULL ? len : 0,
-                              JSON_REJECT_DUPLICATES, &je);
-    if (root != NULL)
-        return root;
-    /* jansson fails without a message only when an allocation did */
-    if (je.text[0] == '\0' ||
-        json_error_code(&je) == json_error_out_of_memory) {
-        ei_parse_error(err, EI_NOMEM, what, "out of memory parsing JSON");
-        return NULL;
-    }
-    char text[JSON_ERROR_TEXT_LENGTH];
-    snprintf(text, sizeof(text), "%s", je.text);
-    static const char *const cuts[] = {" near ", " '\\u", "\\u", " 0x"};
-    for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
-        char *p = strstr(text, cuts[i]);
-        if (p != NULL)
-            *p = '\0';
-    }
-    ei_parse_error(err, EI_BADDATA, what,
-                   "%s: malformed JSON at byte %d of %zu%s%s", reply,
-                   je.position, len, text[0] != '\0' ? ": " : "", text);
-    sodium_memzero(&je, sizeof(je));
-    return NULL;
-}
-
 static bool vault_errors_say(const json_t *errors, const char *phrase)
 {
     size_t i;
@@ -202,7 +171,7 @@ enum ei_status ei_vault_parse_mount(const char *body, size_t len,
                                     struct ei_error *err)
 {
     static const char reply[] = "mount lookup";
-    json_t *root = vault_load(body, len, what, reply, err);
+    json_t *root = ei_json_load_reply(body, len, what, reply, err);
     if (root == NULL)
         return ei_error_status(err, EI_BADDATA);
     enum ei_status st = EI_OK;
@@ -257,7 +226,7 @@ enum ei_status ei_vault_parse_secret(const char *body, size_t len, int kv,
     static const char reply[] = "secret";
     *fields = NULL;
     *version = 0;
-    json_t *root = vault_load(body, len, what, reply, err);
+    json_t *root = ei_json_load_reply(body, len, what, reply, err);
     if (root == NULL)
         return ei_error_status(err, EI_BADDATA);
     enum ei_status st = EI_OK;
@@ -311,7 +280,7 @@ enum ei_status ei_vault_parse_login(const char *body, size_t len,
     static const char reply[] = "login";
     *token_len = 0;
     *ttl = 0;
-    json_t *root = vault_load(body, len, what, reply, err);
+    json_t *root = ei_json_load_reply(body, len, what, reply, err);
     if (root == NULL)
         return ei_error_status(err, EI_BADDATA);
     enum ei_status st = EI_OK;

@@ -159,8 +159,8 @@ int ei_json_js_number(double d, char *out, size_t out_len)
             memcpy(res + o, digits + 1, (size_t)(k - 1));
             o += (size_t)(k - 1);
         }
-        int m = snprintf(res + o, sizeof(res) - o, "e%c%d", n - 1 < 0 ? '-' : '+',
-                         n - 1 < 0 ? 1 - n : n - 1);
+        int m = snprintf(res + o, sizeof(res) - o, "e%c%d",
+                         n - 1 < 0 ? '-' : '+', n - 1 < 0 ? 1 - n : n - 1);
         if (m < 0)
             return -1;
         o += (size_t)m;
@@ -644,6 +644,37 @@ enum ei_status ei_jsonflat_parse(const char *buf, size_t len, const char *what,
     st = ei_jsonflat_walk(root, NULL, 0, what, emit, ctx, err);
     json_decref(root);
     return st;
+}
+
+json_t *ei_json_load_reply(const char *body, size_t len, const char *what,
+                           const char *reply, struct ei_error *err)
+{
+    json_error_t je;
+    json_t *root = json_loadb(body != NULL ? body : "", body != NULL ? len : 0,
+                              JSON_REJECT_DUPLICATES, &je);
+    if (root != NULL)
+        return root;
+    /* jansson fails without a message only when an allocation did */
+    if (je.text[0] == '\0' ||
+        json_error_code(&je) == json_error_out_of_memory) {
+        ei_parse_error(err, EI_NOMEM, what, "out of memory parsing JSON");
+        return NULL;
+    }
+    /* jansson quotes the input near an error: it may be a value */
+    char text[JSON_ERROR_TEXT_LENGTH];
+    snprintf(text, sizeof(text), "%s", je.text);
+    static const char *const cuts[] = {" near ", " '\\u", "\\u", " 0x"};
+    for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+        char *p = strstr(text, cuts[i]);
+        if (p != NULL)
+            *p = '\0';
+    }
+    ei_parse_error(err, EI_BADDATA, what,
+                   "%s: malformed JSON at byte %d of %zu%s%s", reply,
+                   je.position, len, text[0] != '\0' ? ": " : "", text);
+    sodium_memzero(&je, sizeof(je));
+    sodium_memzero(text, sizeof(text));
+    return NULL;
 }
 
 char *ei_json_flag_text(const json_t *j, size_t *len)

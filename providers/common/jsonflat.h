@@ -45,6 +45,16 @@ enum ei_status ei_jsonflat_parse(const char *buf, size_t len, const char *what,
 enum ei_status ei_jsonflat_load(const char *buf, size_t len, const char *what,
                                 json_t **out, struct ei_error *err);
 
+/*
+ * Parse a server's reply (len bytes of body, NULL for none) with
+ * duplicate member names refused.  NULL on failure, err filled: EI_NOMEM,
+ * or EI_BADDATA "REPLY: malformed JSON at byte N of LEN: jansson's words"
+ * with what as the locator; the words never quote the input, which may
+ * hold a secret.  The caller json_decref's the result.
+ */
+json_t *ei_json_load_reply(const char *body, size_t len, const char *what,
+                           const char *reply, struct ei_error *err);
+
 /* The text of a scalar as ei_jsonflat_walk writes it, into out (NUL-
    terminated); -1 when it does not fit or j is not a scalar. */
 int ei_jsonflat_scalar(const json_t *j, char *out, size_t out_len);

@@ -204,6 +204,11 @@ static const struct {
 #else
     {"http", false},
 #endif
+#ifdef EI_BUILTIN_OFREP
+    {"ofrep", true},
+#else
+    {"ofrep", false},
+#endif
 };
 
 static void test_builtins(void **state)

@@ -1,0 +1,1 @@
+^envinject: ofrep:http://127\.0\.0\.1:[0-9]+ \(http://127\.0\.0\.1:[0-9]+\): no endpoint answered within 1000 ms \(last: timeout\)$
