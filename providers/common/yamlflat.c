@@ -49,7 +49,8 @@
 /* A node once read: its value (string, object or array), the positions
    of the same shape (an integer for a scalar, an object for a mapping,
    for a sequence an array of its own position then its elements'), its
-   size in nodes and its height in levels. */
+   size in nodes and its height in levels of mappings and sequences (0 for
+   a scalar). */
 struct yf_node {
     json_t *value;
     json_t *lines;
@@ -345,6 +346,7 @@ static enum ei_status yf_push(struct yf_read *r, bool is_map,
     f->is_map = is_map;
     f->mark = mark;
     f->count = 1;
+    f->height = 1;
     f->value = is_map ? json_object() : json_array();
     f->lines = is_map ? json_object() : json_pack("[I]", yf_pos(mark));
     f->anchor = anchor != NULL ? strdup((const char *)anchor) : NULL;
@@ -738,7 +740,9 @@ static enum ei_status yf_document_end(struct yf_read *r)
     else {
         bool applies = true;
         if (yf_find(root->value, root->lines, YF_ON_PROFILE, &f)) {
-            int m = yf_on_profile(r, f.value, yf_lines_pos(f.lines));
+            json_int_t pos = yf_lines_pos(f.lines);
+            int m = yf_on_profile(r, f.value,
+                                  pos > 0 ? pos : yf_pos(r->doc_mark));
             if (m < 0)
                 st = EI_BADDATA;
             applies = m > 0;
