@@ -35,6 +35,9 @@
    copy through aliases).  A "billion laughs" file of 272 bytes asks for
    six million; real files repeat a few blocks of a few dozen nodes. */
 #define YF_MAX_ALIAS_NODES 100000
+/* Most bytes of text (keys and scalars) that aliases may copy in one
+   stream: 100,000 aliases of one long string are as bad as a bomb. */
+#define YF_MAX_ALIAS_BYTES (16u * 1024 * 1024)
 /* A position (1-based line and column) kept in one JSON integer. */
 #define YF_COLS   ((json_int_t)1 << 20)
 #define YF_NO_NAME "yaml"
@@ -55,6 +58,7 @@ struct yf_node {
     json_t *value;
     json_t *lines;
     size_t count;
+    size_t bytes; /* text of its keys and scalars */
     size_t height;
     yaml_mark_t mark;
     bool merge_key;  /* a plain '<<' or a !!merge scalar */
@@ -69,6 +73,7 @@ struct yf_frame {
     char *anchor;
     yaml_mark_t mark;
     size_t count;
+    size_t bytes;
     size_t height;
     bool is_map;
     bool have_key;
@@ -86,8 +91,9 @@ struct yf_read {
     struct ei_error *err;
     struct yf_frame stack[YF_MAX_DEPTH];
     size_t depth;
-    json_t *anchors; /* name -> [value, lines, count, height] */
+    json_t *anchors; /* name -> [value, lines, count, height, bytes] */
     size_t alias_nodes;
+    size_t alias_bytes;
     struct yf_node root;
     bool have_root;
     yaml_mark_t doc_mark;
@@ -222,8 +228,8 @@ static enum ei_status yf_register(struct yf_read *r, const char *anchor,
 {
     if (anchor == NULL)
         return EI_OK;
-    json_t *a = json_pack("[OOII]", n->value, n->lines, (json_int_t)n->count,
-                          (json_int_t)n->height);
+    json_t *a = json_pack("[OOIII]", n->value, n->lines, (json_int_t)n->count,
+                          (json_int_t)n->height, (json_int_t)n->bytes);
     /* a later anchor of the same name hides the earlier (YAML 1.2 §3.2.2.2) */
     if (a == NULL || json_object_set_new(r->anchors, anchor, a) != 0)
         return yf_nomem(r);
@@ -268,6 +274,7 @@ static enum ei_status yf_add(struct yf_read *r, struct yf_node *n)
     if (n->height + 1 > f->height)
         f->height = n->height + 1;
     f->count += n->count;
+    f->bytes += n->bytes;
     enum ei_status st = EI_OK;
     if (!f->is_map) {
         if (json_array_append(f->value, n->value) != 0 ||
@@ -320,8 +327,8 @@ static enum ei_status yf_add(struct yf_read *r, struct yf_node *n)
             st = yf_error(r, EI_BADDATA, f->key_pos, "duplicate key '%s'",
                           safe);
         } else if (yf_at_key(n->lines, f->key_pos) != 0 ||
-                   json_object_setn(f->value, k, k_len, n->value) != 0 ||
-                   json_object_setn(f->lines, k, k_len, n->lines) != 0)
+                   json_object_setn_nocheck(f->value, k, k_len, n->value) != 0 ||
+                   json_object_setn_nocheck(f->lines, k, k_len, n->lines) != 0)
             st = yf_nomem(r);
         f->have_key = false;
         json_decref(f->key);
@@ -374,8 +381,8 @@ static enum ei_status yf_apply_merges(struct yf_read *r, struct yf_frame *f)
             if (json_object_getn(f->value, k, k_len) != NULL)
                 continue;
             json_t *l = json_object_getn(lines, k, k_len);
-            if (json_object_setn(f->value, k, k_len, v) != 0 ||
-                json_object_setn(f->lines, k, k_len, l) != 0)
+            if (json_object_setn_nocheck(f->value, k, k_len, v) != 0 ||
+                json_object_setn_nocheck(f->lines, k, k_len, l) != 0)
                 return yf_nomem(r);
         }
     }
@@ -389,6 +396,7 @@ static enum ei_status yf_pop(struct yf_read *r)
     struct yf_node n = {.value = f->value,
                         .lines = f->lines,
                         .count = f->count,
+                        .bytes = f->bytes,
                         .height = f->height,
                         .mark = f->mark};
     f->value = f->lines = NULL;
@@ -417,6 +425,7 @@ static enum ei_status yf_scalar(struct yf_read *r, yaml_event_t *ev)
         .value = json_stringn_nocheck(v, len),
         .lines = json_integer(yf_pos(ev->start_mark)),
         .count = 1,
+        .bytes = len,
         .mark = ev->start_mark,
         .merge_key = merge || (plain && len == 2 && memcmp(v, "<<", 2) == 0),
         .null_plain = plain && (len == 0 || strcmp(v, "~") == 0 ||
@@ -445,6 +454,12 @@ static enum ei_status yf_alias(struct yf_read *r, const yaml_event_t *ev)
                         "undefined alias '*%s'", safe);
     size_t count = (size_t)json_integer_value(json_array_get(a, 2));
     size_t height = (size_t)json_integer_value(json_array_get(a, 3));
+    size_t bytes = (size_t)json_integer_value(json_array_get(a, 4));
+    if (bytes > YF_MAX_ALIAS_BYTES - r->alias_bytes)
+        return yf_error(r, EI_BADDATA, yf_pos(ev->start_mark),
+                        "aliases copy more than %u MiB of text (at '*%s'): "
+                        "a file that expands this much is refused",
+                        YF_MAX_ALIAS_BYTES >> 20, safe);
     if (count > YF_MAX_ALIAS_NODES - r->alias_nodes)
         return yf_error(r, EI_BADDATA, yf_pos(ev->start_mark),
                         "aliases expand past %d nodes (at '*%s'): a file "
@@ -455,10 +470,12 @@ static enum ei_status yf_alias(struct yf_read *r, const yaml_event_t *ev)
                         "nesting deeper than %d levels (through '*%s')",
                         YF_MAX_DEPTH, safe);
     r->alias_nodes += count;
+    r->alias_bytes += bytes;
     /* a copy: merges and later documents change the tree in place */
     struct yf_node n = {.value = json_deep_copy(json_array_get(a, 0)),
                         .lines = json_deep_copy(json_array_get(a, 1)),
                         .count = count,
+                        .bytes = bytes,
                         .height = height,
                         .mark = ev->start_mark};
     if (n.value == NULL || n.lines == NULL) {
@@ -643,8 +660,8 @@ static json_t *yf_child(json_t *dst, json_t *dst_l, const char *k,
 {
     json_t *c = json_object_getn(dst, k, k_len);
     if (c == NULL) {
-        if (json_object_setn_new(dst, k, k_len, json_object()) != 0 ||
-            json_object_setn_new(dst_l, k, k_len, json_object()) != 0)
+        if (json_object_setn_new_nocheck(dst, k, k_len, json_object()) != 0 ||
+            json_object_setn_new_nocheck(dst_l, k, k_len, json_object()) != 0)
             return NULL;
         c = json_object_getn(dst, k, k_len);
     }
@@ -701,8 +718,8 @@ static int yf_merge_docs(json_t *dst, json_t *dst_l, json_t *src,
             json_t *child = yf_child(into, into_l, seg, seg_len, &child_l);
             if (child == NULL || yf_merge_docs(child, child_l, v, sl) != 0)
                 return -1;
-        } else if (json_object_setn(into, seg, seg_len, v) != 0 ||
-                   json_object_setn(into_l, seg, seg_len, sl) != 0)
+        } else if (json_object_setn_nocheck(into, seg, seg_len, v) != 0 ||
+                   json_object_setn_nocheck(into_l, seg, seg_len, sl) != 0)
             return -1;
     }
     return 0;
@@ -715,6 +732,23 @@ static void yf_drop(struct yf_found *f)
 {
     json_object_deln(f->parent_lines, f->key, f->key_len);
     json_object_deln(f->parent, f->key, f->key_len);
+}
+
+/* Whether a mapping, or one it holds, has a dotted key: when none has,
+   the first document that applies is taken as it is, not merged into an
+   empty one (which would build every mapping twice). */
+static bool yf_has_dots(json_t *obj)
+{
+    const char *k;
+    size_t k_len;
+    json_t *v;
+    json_object_keylen_foreach(obj, k, k_len, v)
+    {
+        if (memchr(k, '.', k_len) != NULL ||
+            (json_is_object(v) && yf_has_dots(v)))
+            return true;
+    }
+    return false;
 }
 
 static enum ei_status yf_document_end(struct yf_read *r)
@@ -752,9 +786,15 @@ static enum ei_status yf_document_end(struct yf_read *r)
            apply, as in Spring when it runs on none */
         if (yf_find(root->value, root->lines, YF_ON_CLOUD, &f))
             applies = false;
-        if (st == EI_OK && applies &&
-            yf_merge_docs(r->out, r->out_lines, root->value, root->lines) !=
-                0)
+        if (st != EI_OK || !applies)
+            ;
+        else if (json_object_size(r->out) == 0 && !yf_has_dots(root->value)) {
+            json_decref(r->out);
+            json_decref(r->out_lines);
+            r->out = json_incref(root->value);
+            r->out_lines = json_incref(root->lines);
+        } else if (yf_merge_docs(r->out, r->out_lines, root->value,
+                                 root->lines) != 0)
             st = yf_nomem(r);
     }
     yf_node_drop(root);

@@ -24,7 +24,8 @@
  * one with spring.config.activate.on-cloud-platform never applies, and
  * later documents win key by key (sequences are replaced whole); the
  * legacy spring.profiles selector is an error.  Anchors, aliases and
- * merge keys (<<) apply; aliases may copy 100,000 nodes at most, nesting
+ * merge keys (<<) apply; aliases may copy 100,000 nodes and 16 MiB of
+ * text at most, nesting
  * stops at 64 levels.  Duplicate keys, non-scalar keys and tags other
  * than YAML's own scalar, map and seq tags are errors.  Each entry
  * carries the line of its key.  what names the source

@@ -374,6 +374,32 @@ static void test_merge_bomb(void **state)
     assert_non_null(strstr(err.text, "aliases expand past 100000 nodes"));
 }
 
+/* 100,000 aliases of one long string: few nodes, much text. */
+static void test_long_string_bomb(void **state)
+{
+    (void)state;
+    size_t big = 200 * 1024, n = 200, cap = big + n * 4 + 64;
+    char *doc = malloc(cap);
+    assert_non_null(doc);
+    size_t o = (size_t)snprintf(doc, cap, "a: &s ");
+    memset(doc + o, 'x', big);
+    o += big;
+    o += (size_t)snprintf(doc + o, cap - o, "\nb: [");
+    for (size_t i = 0; i < n; i++)
+        o += (size_t)snprintf(doc + o, cap - o, "%s*s", i ? "," : "");
+    o += (size_t)snprintf(doc + o, cap - o, "]\n");
+    struct ei_error err = {0};
+    json_t *out = NULL;
+    assert_int_equal(ei_yaml_to_json(doc, o, "f", NULL, &out, &err),
+                     EI_BADDATA);
+    /* 16 MiB / 200 KiB: the 82nd alias is one too many */
+    assert_string_equal(err.locator, "f:2:248");
+    assert_string_equal(err.text,
+                        "aliases copy more than 16 MiB of text (at '*s'): a "
+                        "file that expands this much is refused");
+    free(doc);
+}
+
 /* 64 levels are read, 65 are not, written or through an alias. */
 static void test_depth(void **state)
 {
@@ -488,7 +514,7 @@ static void test_arguments(void **state)
 
 int main(void)
 {
-    static struct CMUnitTest tests[ARRAY_LEN(rows) + ARRAY_LEN(json_rows) + 8];
+    static struct CMUnitTest tests[ARRAY_LEN(rows) + ARRAY_LEN(json_rows) + 9];
     size_t k = 0;
     for (size_t i = 0; i < ARRAY_LEN(rows); i++)
         tests[k++] = (struct CMUnitTest){rows[i].name, run_row, NULL, NULL,
@@ -499,6 +525,7 @@ int main(void)
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_json_profiles);
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_billion_laughs);
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_merge_bomb);
+    tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_long_string_bomb);
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_depth);
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_callback_stops);
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_no_value_in_errors);
