@@ -17,6 +17,8 @@
 #include "yamlflat.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#ifdef EI_HAVE_LIBYAML
 #define OUT_LEN      4096
 
 /* Entries as "a/b=value@line\n", in the order they came. */
@@ -512,6 +514,34 @@ static void test_arguments(void **state)
     json_decref(out);
 }
 
+#else /* built without libyaml: both functions say so, naming the package */
+
+static void test_not_built_in(void **state)
+{
+    (void)state;
+    struct ei_error err = {0};
+    json_t *out = (json_t *)&err;
+    assert_false(ei_yamlflat_available());
+    assert_int_equal(ei_yamlflat_parse("a: 1", 4, "f.yaml", NULL, NULL, NULL,
+                                       &err),
+                     EI_BADCONFIG);
+    assert_string_equal(err.locator, "f.yaml");
+    assert_non_null(strstr(err.text, "libyaml-dev"));
+    err = (struct ei_error){0};
+    assert_int_equal(ei_yaml_to_json("a: 1", 4, "u", NULL, &out, &err),
+                     EI_BADCONFIG);
+    assert_null(out);
+    assert_non_null(strstr(err.text, "libyaml-dev"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_not_built_in)};
+    return cmocka_run_group_tests_name("yamlflat", tests, NULL, NULL);
+}
+#endif
+
+#ifdef EI_HAVE_LIBYAML
 int main(void)
 {
     static struct CMUnitTest tests[ARRAY_LEN(rows) + ARRAY_LEN(json_rows) + 9];
@@ -532,3 +562,4 @@ int main(void)
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_arguments);
     return _cmocka_run_group_tests("yamlflat", tests, k, NULL, NULL);
 }
+#endif
