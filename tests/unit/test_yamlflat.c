@@ -327,6 +327,47 @@ static void test_json_profiles(void **state)
     json_decref(out);
 }
 
+/* eemeli/yaml's readings (tests/fixtures/yaml/reference.json, written by
+   gen.js there): every document it reads, this reader reads the same. */
+static void test_reference(void **state)
+{
+    (void)state;
+    const char *top = getenv("top_srcdir");
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/tests/fixtures/yaml/reference.json",
+             top != NULL ? top : ".");
+    json_error_t je;
+    json_t *ref = json_load_file(path, 0, &je);
+    if (ref == NULL)
+        fail_msg("%s: %s", path, je.text);
+    assert_true(json_array_size(ref) >= 20);
+    size_t i;
+    json_t *row;
+    json_array_foreach(ref, i, row)
+    {
+        const char *yaml = json_string_value(json_object_get(row, "yaml"));
+        json_t *want = json_object_get(row, "json");
+        struct ei_error err = {0};
+        json_t *got = NULL;
+        enum ei_status st =
+            ei_yaml_to_json(yaml, strlen(yaml), "ref", NULL, &got, &err);
+        if (want == NULL) {
+            if (st == EI_OK)
+                fail_msg("reference %zu: read, want an error", i);
+            continue;
+        }
+        if (st != EI_OK)
+            fail_msg("reference %zu: %s: %s", i, err.locator, err.text);
+        if (!json_equal(got, want)) {
+            char *g = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS);
+            char *w = json_dumps(want, JSON_COMPACT | JSON_SORT_KEYS);
+            fail_msg("reference %zu:\n%s\ngot  %s\nwant %s", i, yaml, g, w);
+        }
+        json_decref(got);
+    }
+    json_decref(ref);
+}
+
 /* "Billion laughs": 9^7 leaves from 272 bytes fail fast, without the
    memory they would take. */
 static void test_billion_laughs(void **state)
@@ -544,7 +585,7 @@ int main(void)
 #ifdef EI_HAVE_LIBYAML
 int main(void)
 {
-    static struct CMUnitTest tests[ARRAY_LEN(rows) + ARRAY_LEN(json_rows) + 9];
+    static struct CMUnitTest tests[ARRAY_LEN(rows) + ARRAY_LEN(json_rows) + 10];
     size_t k = 0;
     for (size_t i = 0; i < ARRAY_LEN(rows); i++)
         tests[k++] = (struct CMUnitTest){rows[i].name, run_row, NULL, NULL,
@@ -553,6 +594,7 @@ int main(void)
         tests[k++] = (struct CMUnitTest){json_rows[i].name, run_json, NULL,
                                          NULL, (void *)&json_rows[i]};
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_json_profiles);
+    tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_reference);
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_billion_laughs);
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_merge_bomb);
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_long_string_bomb);
