@@ -49,14 +49,26 @@
 /* Spring's profile when none is active. */
 #define YF_DEFAULT_PROFILE "default"
 
-/* A node once read: its value (string, object or array), the positions
-   of the same shape (an integer for a scalar, an object for a mapping,
-   for a sequence an array of its own position then its elements'), its
-   size in nodes and its height in levels of mappings and sequences (0 for
-   a scalar). */
+/*
+ * Where each string and array of the tree was written (for a mapping's
+ * member, where its key was), by the address of its JSON value: an open
+ * addressing table beside the tree rather than a second tree of the same
+ * shape, which took as much memory and time again as the tree itself.
+ * Every string and array gets its entry when it is made, so that an
+ * address that jansson reuses is written over before it is read.
+ */
+struct yf_places {
+    const json_t **keys;
+    json_int_t *pos;
+    size_t cap; /* a power of two, 0 before the first */
+    size_t n;
+};
+
+/* A node once read: its value (string, object or array), its size in
+   nodes and its height in levels of mappings and sequences (0 for a
+   scalar). */
 struct yf_node {
     json_t *value;
-    json_t *lines;
     size_t count;
     size_t bytes; /* text of its keys and scalars */
     size_t height;
@@ -68,8 +80,7 @@ struct yf_node {
 /* A mapping or sequence being read. */
 struct yf_frame {
     json_t *value;
-    json_t *lines;
-    json_t *merges; /* [[value, lines], ...] to merge at its end, in order */
+    json_t *merges; /* the mappings to merge at its end, in order */
     char *anchor;
     yaml_mark_t mark;
     size_t count;
@@ -91,14 +102,16 @@ struct yf_read {
     struct ei_error *err;
     struct yf_frame stack[YF_MAX_DEPTH];
     size_t depth;
-    json_t *anchors; /* name -> [value, lines, count, height, bytes] */
+    json_t *anchors; /* name -> [value, count, height, bytes] */
     size_t alias_nodes;
     size_t alias_bytes;
     struct yf_node root;
     bool have_root;
     yaml_mark_t doc_mark;
-    json_t *out;       /* the documents that apply, merged */
-    json_t *out_lines; /* their positions */
+    json_t *out; /* the documents that apply, merged */
+    struct yf_places places;
+    ei_emit_fn emit; /* the caller's, for the walk */
+    void *emit_ctx;
 };
 
 static json_int_t yf_pos(yaml_mark_t m)
@@ -107,6 +120,57 @@ static json_int_t yf_pos(yaml_mark_t m)
     if (col >= YF_COLS)
         col = YF_COLS - 1;
     return ((json_int_t)m.line + 1) * YF_COLS + col;
+}
+
+static size_t yf_slot(const struct yf_places *t, const json_t *v)
+{
+    uint64_t h = (uint64_t)(uintptr_t)v * UINT64_C(0x9e3779b97f4a7c15);
+    size_t i = (size_t)(h >> 32) & (t->cap - 1);
+    while (t->keys[i] != NULL && t->keys[i] != v)
+        i = (i + 1) & (t->cap - 1);
+    return i;
+}
+
+static int yf_place_set(struct yf_places *t, const json_t *v, json_int_t pos)
+{
+    if ((t->n + 1) * 2 > t->cap) {
+        struct yf_places old = *t;
+        size_t cap = old.cap != 0 ? old.cap * 2 : 1024;
+        t->keys = calloc(cap, sizeof(*t->keys));
+        t->pos = malloc(cap * sizeof(*t->pos));
+        if (t->keys == NULL || t->pos == NULL) {
+            free(t->keys);
+            free(t->pos);
+            *t = old;
+            return -1;
+        }
+        t->cap = cap;
+        t->n = 0;
+        for (size_t i = 0; i < old.cap; i++)
+            if (old.keys[i] != NULL) {
+                size_t j = yf_slot(t, old.keys[i]);
+                t->keys[j] = old.keys[i];
+                t->pos[j] = old.pos[i];
+                t->n++;
+            }
+        free(old.keys);
+        free(old.pos);
+    }
+    size_t i = yf_slot(t, v);
+    if (t->keys[i] == NULL) {
+        t->keys[i] = v;
+        t->n++;
+    }
+    t->pos[i] = pos;
+    return 0;
+}
+
+static json_int_t yf_place(const struct yf_places *t, const json_t *v)
+{
+    if (t->cap == 0 || v == NULL)
+        return 0;
+    size_t i = yf_slot(t, v);
+    return t->keys[i] != NULL ? t->pos[i] : 0;
 }
 
 /* Text from the file (names, tags, anchors) shown on one line. */
@@ -209,14 +273,12 @@ static enum ei_status yf_check_tag(struct yf_read *r, const yaml_char_t *tag,
 static void yf_node_drop(struct yf_node *n)
 {
     json_decref(n->value);
-    json_decref(n->lines);
-    n->value = n->lines = NULL;
+    n->value = NULL;
 }
 
 static void yf_frame_drop(struct yf_frame *f)
 {
     json_decref(f->value);
-    json_decref(f->lines);
     json_decref(f->merges);
     json_decref(f->key);
     free(f->anchor);
@@ -228,7 +290,7 @@ static enum ei_status yf_register(struct yf_read *r, const char *anchor,
 {
     if (anchor == NULL)
         return EI_OK;
-    json_t *a = json_pack("[OOIII]", n->value, n->lines, (json_int_t)n->count,
+    json_t *a = json_pack("[OIII]", n->value, (json_int_t)n->count,
                           (json_int_t)n->height, (json_int_t)n->bytes);
     /* a later anchor of the same name hides the earlier (YAML 1.2 §3.2.2.2) */
     if (a == NULL || json_object_set_new(r->anchors, anchor, a) != 0)
@@ -236,19 +298,16 @@ static enum ei_status yf_register(struct yf_read *r, const char *anchor,
     return EI_OK;
 }
 
-/* The position a member's lines get: the key's, where the entry starts. */
-static int yf_at_key(json_t *lines, json_int_t pos)
+/* The position a member gets: its key's, where the entry starts. */
+static int yf_at_key(struct yf_read *r, const json_t *v, json_int_t pos)
 {
-    if (json_is_integer(lines))
-        return json_integer_set(lines, pos);
-    if (json_is_array(lines))
-        return json_array_set_new(lines, 0, json_integer(pos));
-    return 0;
+    if (json_is_object(v))
+        return 0;
+    return yf_place_set(&r->places, v, pos);
 }
 
 static enum ei_status yf_merge_source(struct yf_read *r, struct yf_frame *f,
-                                      json_t *value, json_t *lines,
-                                      yaml_mark_t mark)
+                                      json_t *value, yaml_mark_t mark)
 {
     if (!json_is_object(value))
         return yf_error(r, EI_BADDATA, yf_pos(mark),
@@ -256,7 +315,7 @@ static enum ei_status yf_merge_source(struct yf_read *r, struct yf_frame *f,
                         "mappings");
     if (f->merges == NULL && (f->merges = json_array()) == NULL)
         return yf_nomem(r);
-    if (json_array_append_new(f->merges, json_pack("[OO]", value, lines)) != 0)
+    if (json_array_append(f->merges, value) != 0)
         return yf_nomem(r);
     return EI_OK;
 }
@@ -267,7 +326,7 @@ static enum ei_status yf_add(struct yf_read *r, struct yf_node *n)
     if (r->depth == 0) {
         r->root = *n;
         r->have_root = true;
-        n->value = n->lines = NULL;
+        n->value = NULL;
         return EI_OK;
     }
     struct yf_frame *f = &r->stack[r->depth - 1];
@@ -277,8 +336,7 @@ static enum ei_status yf_add(struct yf_read *r, struct yf_node *n)
     f->bytes += n->bytes;
     enum ei_status st = EI_OK;
     if (!f->is_map) {
-        if (json_array_append(f->value, n->value) != 0 ||
-            json_array_append(f->lines, n->lines) != 0)
+        if (json_array_append(f->value, n->value) != 0)
             st = yf_nomem(r);
     } else if (!f->have_key) {
         if (!json_is_string(n->value))
@@ -307,13 +365,12 @@ static enum ei_status yf_add(struct yf_read *r, struct yf_node *n)
             json_t *v;
             json_array_foreach(n->value, i, v)
             {
-                st = yf_merge_source(r, f, v,
-                                     json_array_get(n->lines, i + 1), n->mark);
+                st = yf_merge_source(r, f, v, n->mark);
                 if (st != EI_OK)
                     break;
             }
         } else
-            st = yf_merge_source(r, f, n->value, n->lines, n->mark);
+            st = yf_merge_source(r, f, n->value, n->mark);
         f->have_key = false;
         json_decref(f->key);
         f->key = NULL;
@@ -326,9 +383,8 @@ static enum ei_status yf_add(struct yf_read *r, struct yf_node *n)
             /* as Spring (SnakeYAML) and envinject's JSON reader do */
             st = yf_error(r, EI_BADDATA, f->key_pos, "duplicate key '%s'",
                           safe);
-        } else if (yf_at_key(n->lines, f->key_pos) != 0 ||
-                   json_object_setn_nocheck(f->value, k, k_len, n->value) != 0 ||
-                   json_object_setn_nocheck(f->lines, k, k_len, n->lines) != 0)
+        } else if (yf_at_key(r, n->value, f->key_pos) != 0 ||
+                   json_object_setn_nocheck(f->value, k, k_len, n->value) != 0)
             st = yf_nomem(r);
         f->have_key = false;
         json_decref(f->key);
@@ -355,11 +411,10 @@ static enum ei_status yf_push(struct yf_read *r, bool is_map,
     f->count = 1;
     f->height = 1;
     f->value = is_map ? json_object() : json_array();
-    f->lines = is_map ? json_object() : json_pack("[I]", yf_pos(mark));
     f->anchor = anchor != NULL ? strdup((const char *)anchor) : NULL;
     r->depth++;
-    if (f->value == NULL || f->lines == NULL ||
-        (anchor != NULL && f->anchor == NULL))
+    if (f->value == NULL || (anchor != NULL && f->anchor == NULL) ||
+        (!is_map && yf_place_set(&r->places, f->value, yf_pos(mark)) != 0))
         return yf_nomem(r);
     return EI_OK;
 }
@@ -369,10 +424,9 @@ static enum ei_status yf_push(struct yf_read *r, bool is_map,
 static enum ei_status yf_apply_merges(struct yf_read *r, struct yf_frame *f)
 {
     size_t i;
-    json_t *src;
-    json_array_foreach(f->merges, i, src)
+    json_t *value;
+    json_array_foreach(f->merges, i, value)
     {
-        json_t *value = json_array_get(src, 0), *lines = json_array_get(src, 1);
         const char *k;
         size_t k_len;
         json_t *v;
@@ -380,9 +434,7 @@ static enum ei_status yf_apply_merges(struct yf_read *r, struct yf_frame *f)
         {
             if (json_object_getn(f->value, k, k_len) != NULL)
                 continue;
-            json_t *l = json_object_getn(lines, k, k_len);
-            if (json_object_setn_nocheck(f->value, k, k_len, v) != 0 ||
-                json_object_setn_nocheck(f->lines, k, k_len, l) != 0)
+            if (json_object_setn_nocheck(f->value, k, k_len, v) != 0)
                 return yf_nomem(r);
         }
     }
@@ -394,12 +446,11 @@ static enum ei_status yf_pop(struct yf_read *r)
     struct yf_frame *f = &r->stack[--r->depth];
     enum ei_status st = f->merges != NULL ? yf_apply_merges(r, f) : EI_OK;
     struct yf_node n = {.value = f->value,
-                        .lines = f->lines,
                         .count = f->count,
                         .bytes = f->bytes,
                         .height = f->height,
                         .mark = f->mark};
-    f->value = f->lines = NULL;
+    f->value = NULL;
     if (st == EI_OK)
         st = yf_register(r, f->anchor, &n);
     yf_frame_drop(f);
@@ -423,7 +474,6 @@ static enum ei_status yf_scalar(struct yf_read *r, yaml_event_t *ev)
                  ev->data.scalar.tag == NULL;
     struct yf_node n = {
         .value = json_stringn_nocheck(v, len),
-        .lines = json_integer(yf_pos(ev->start_mark)),
         .count = 1,
         .bytes = len,
         .mark = ev->start_mark,
@@ -431,7 +481,8 @@ static enum ei_status yf_scalar(struct yf_read *r, yaml_event_t *ev)
         .null_plain = plain && (len == 0 || strcmp(v, "~") == 0 ||
                                 strcmp(v, "null") == 0),
     };
-    if (n.value == NULL || n.lines == NULL) {
+    if (n.value == NULL ||
+        yf_place_set(&r->places, n.value, yf_pos(ev->start_mark)) != 0) {
         yf_node_drop(&n);
         return yf_nomem(r);
     }
@@ -443,6 +494,47 @@ static enum ei_status yf_scalar(struct yf_read *r, yaml_event_t *ev)
     return yf_add(r, &n);
 }
 
+/* A deep copy whose strings and arrays keep the places of the original
+   (a merged key's line is where the anchored mapping wrote it).  The
+   height was checked: the recursion is bounded. */
+static json_t *yf_copy(struct yf_read *r, json_t *v)
+{
+    json_t *c = NULL;
+    if (json_is_string(v))
+        c = json_stringn_nocheck(json_string_value(v), json_string_length(v));
+    else if (json_is_array(v)) {
+        c = json_array();
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e)
+        {
+            if (c != NULL && json_array_append_new(c, yf_copy(r, e)) != 0) {
+                json_decref(c);
+                c = NULL;
+            }
+        }
+    } else if (json_is_object(v)) {
+        c = json_object();
+        const char *k;
+        size_t k_len;
+        json_t *e;
+        json_object_keylen_foreach(v, k, k_len, e)
+        {
+            if (c != NULL &&
+                json_object_setn_new_nocheck(c, k, k_len, yf_copy(r, e)) != 0) {
+                json_decref(c);
+                c = NULL;
+            }
+        }
+        return c;
+    }
+    if (c != NULL && yf_place_set(&r->places, c, yf_place(&r->places, v)) != 0) {
+        json_decref(c);
+        c = NULL;
+    }
+    return c;
+}
+
 static enum ei_status yf_alias(struct yf_read *r, const yaml_event_t *ev)
 {
     const char *name = (const char *)ev->data.alias.anchor;
@@ -452,9 +544,9 @@ static enum ei_status yf_alias(struct yf_read *r, const yaml_event_t *ev)
     if (a == NULL)
         return yf_error(r, EI_BADDATA, yf_pos(ev->start_mark),
                         "undefined alias '*%s'", safe);
-    size_t count = (size_t)json_integer_value(json_array_get(a, 2));
-    size_t height = (size_t)json_integer_value(json_array_get(a, 3));
-    size_t bytes = (size_t)json_integer_value(json_array_get(a, 4));
+    size_t count = (size_t)json_integer_value(json_array_get(a, 1));
+    size_t height = (size_t)json_integer_value(json_array_get(a, 2));
+    size_t bytes = (size_t)json_integer_value(json_array_get(a, 3));
     if (bytes > YF_MAX_ALIAS_BYTES - r->alias_bytes)
         return yf_error(r, EI_BADDATA, yf_pos(ev->start_mark),
                         "aliases copy more than %u MiB of text (at '*%s'): "
@@ -472,13 +564,12 @@ static enum ei_status yf_alias(struct yf_read *r, const yaml_event_t *ev)
     r->alias_nodes += count;
     r->alias_bytes += bytes;
     /* a copy: merges and later documents change the tree in place */
-    struct yf_node n = {.value = json_deep_copy(json_array_get(a, 0)),
-                        .lines = json_deep_copy(json_array_get(a, 1)),
+    struct yf_node n = {.value = yf_copy(r, json_array_get(a, 0)),
                         .count = count,
                         .bytes = bytes,
                         .height = height,
                         .mark = ev->start_mark};
-    if (n.value == NULL || n.lines == NULL) {
+    if (n.value == NULL) {
         yf_node_drop(&n);
         return yf_nomem(r);
     }
@@ -488,17 +579,16 @@ static enum ei_status yf_alias(struct yf_read *r, const yaml_event_t *ev)
 /* --- Spring Boot's rules for several documents --- */
 
 /* A property by its dotted name, written nested ("spring: {config: ...}"),
-   dotted ("spring.config.activate.on-profile:") or both; *parent and
-   *key (a copy of the member's name in *parent) let the caller remove it. */
+   dotted ("spring.config.activate.on-profile:") or both; parent and key
+   (the member's name in parent) let the caller remove it. */
 struct yf_found {
-    json_t *value, *lines;
-    json_t *parent, *parent_lines;
+    json_t *value;
+    json_t *parent;
     const char *key;
     size_t key_len;
 };
 
-static bool yf_find(json_t *obj, json_t *lines, const char *name,
-                    struct yf_found *f)
+static bool yf_find(json_t *obj, const char *name, struct yf_found *f)
 {
     size_t n_len = strlen(name);
     const char *k;
@@ -508,23 +598,15 @@ static bool yf_find(json_t *obj, json_t *lines, const char *name,
     {
         if (k_len > n_len || memcmp(k, name, k_len) != 0)
             continue;
-        json_t *kl = json_object_getn(lines, k, k_len);
         if (k_len == n_len) {
-            *f = (struct yf_found){val, kl, obj, lines, k, k_len};
+            *f = (struct yf_found){val, obj, k, k_len};
             return true;
         }
         if (name[k_len] == '.' && json_is_object(val) &&
-            yf_find(val, kl, name + k_len + 1, f))
+            yf_find(val, name + k_len + 1, f))
             return true;
     }
     return false;
-}
-
-static json_int_t yf_lines_pos(const json_t *l)
-{
-    if (json_is_array(l))
-        l = json_array_get(l, 0);
-    return json_is_integer(l) ? json_integer_value(l) : 0;
 }
 
 /* Spring's profile expressions (org.springframework.core.env.
@@ -653,20 +735,17 @@ bad:
     return -1;
 }
 
-/* The object under member k of dst (and of its positions), made when
-   absent; NULL when k holds something else or memory is short. */
-static json_t *yf_child(json_t *dst, json_t *dst_l, const char *k,
-                        size_t k_len, json_t **child_l)
+/* The object under member k of dst, made when absent; NULL when k
+   holds something else or memory is short. */
+static json_t *yf_child(json_t *dst, const char *k, size_t k_len)
 {
     json_t *c = json_object_getn(dst, k, k_len);
     if (c == NULL) {
-        if (json_object_setn_new_nocheck(dst, k, k_len, json_object()) != 0 ||
-            json_object_setn_new_nocheck(dst_l, k, k_len, json_object()) != 0)
+        if (json_object_setn_new_nocheck(dst, k, k_len, json_object()) != 0)
             return NULL;
         c = json_object_getn(dst, k, k_len);
     }
-    *child_l = json_object_getn(dst_l, k, k_len);
-    return json_is_object(c) && json_is_object(*child_l) ? c : NULL;
+    return json_is_object(c) ? c : NULL;
 }
 
 /*
@@ -676,16 +755,14 @@ static json_t *yf_child(json_t *dst, json_t *dst_l, const char *k,
  * one (db: {url: ...}).  A dotted key whose head holds a scalar stays
  * as written, as both properties exist for Spring.
  */
-static int yf_merge_docs(json_t *dst, json_t *dst_l, json_t *src,
-                         json_t *src_l)
+static int yf_merge_docs(json_t *dst, json_t *src)
 {
     const char *k;
     size_t k_len;
     json_t *v;
     json_object_keylen_foreach(src, k, k_len, v)
     {
-        json_t *sl = json_object_getn(src_l, k, k_len);
-        json_t *into = dst, *into_l = dst_l;
+        json_t *into = dst;
         const char *seg = k;
         size_t seg_len = k_len;
         for (;;) {
@@ -696,30 +773,23 @@ static int yf_merge_docs(json_t *dst, json_t *dst_l, json_t *src,
             json_t *held = json_object_getn(into, seg, head);
             if (held != NULL && !json_is_object(held))
                 break;
-            json_t *child_l;
-            json_t *child = yf_child(into, into_l, seg, head, &child_l);
-            if (child == NULL)
+            if ((into = yf_child(into, seg, head)) == NULL)
                 return -1;
-            into = child;
-            into_l = child_l;
             seg += head + 1;
             seg_len -= head + 1;
         }
         json_t *d = json_object_getn(into, seg, seg_len);
         if (json_is_object(d) && json_is_object(v)) {
-            if (yf_merge_docs(d, json_object_getn(into_l, seg, seg_len), v,
-                              sl) != 0)
+            if (yf_merge_docs(d, v) != 0)
                 return -1;
         } else if (json_is_object(v)) {
             /* into an empty map, so that its dotted keys split too */
-            json_t *child_l;
             if (d != NULL && json_object_deln(into, seg, seg_len) != 0)
                 return -1;
-            json_t *child = yf_child(into, into_l, seg, seg_len, &child_l);
-            if (child == NULL || yf_merge_docs(child, child_l, v, sl) != 0)
+            json_t *child = yf_child(into, seg, seg_len);
+            if (child == NULL || yf_merge_docs(child, v) != 0)
                 return -1;
-        } else if (json_object_setn_nocheck(into, seg, seg_len, v) != 0 ||
-                   json_object_setn_nocheck(into_l, seg, seg_len, sl) != 0)
+        } else if (json_object_setn_nocheck(into, seg, seg_len, v) != 0)
             return -1;
     }
     return 0;
@@ -730,7 +800,6 @@ static int yf_merge_docs(json_t *dst, json_t *dst_l, json_t *src,
    SPRING_PROFILES even stops Spring Boot 3 from starting). */
 static void yf_drop(struct yf_found *f)
 {
-    json_object_deln(f->parent_lines, f->key, f->key_len);
     json_object_deln(f->parent, f->key, f->key_len);
 }
 
@@ -766,15 +835,17 @@ static enum ei_status yf_document_end(struct yf_read *r)
     } else if (json_is_array(root->value))
         st = yf_error(r, EI_BADDATA, yf_pos(root->mark),
                       "top level is a sequence, expected a mapping");
-    else if (yf_find(root->value, root->lines, YF_LEGACY, &f) &&
-             !json_is_object(f.value))
-        st = yf_error(r, EI_BADDATA, yf_lines_pos(f.lines),
+    else if (yf_find(root->value, YF_LEGACY, &f) && !json_is_object(f.value))
+        st = yf_error(r, EI_BADDATA, yf_place(&r->places, f.value),
                       "%s was removed in Spring Boot 3: use %s", YF_LEGACY,
                       YF_ON_PROFILE);
     else {
         bool applies = true;
-        if (yf_find(root->value, root->lines, YF_ON_PROFILE, &f)) {
-            json_int_t pos = yf_lines_pos(f.lines);
+        if (yf_find(root->value, YF_ON_PROFILE, &f)) {
+            /* objects have no place (their address may be a freed
+               string's): the document's start then */
+            json_int_t pos =
+                json_is_object(f.value) ? 0 : yf_place(&r->places, f.value);
             int m = yf_on_profile(r, f.value,
                                   pos > 0 ? pos : yf_pos(r->doc_mark));
             if (m < 0)
@@ -784,17 +855,14 @@ static enum ei_status yf_document_end(struct yf_read *r)
         }
         /* envinject detects no cloud platform: such documents do not
            apply, as in Spring when it runs on none */
-        if (yf_find(root->value, root->lines, YF_ON_CLOUD, &f))
+        if (yf_find(root->value, YF_ON_CLOUD, &f))
             applies = false;
         if (st != EI_OK || !applies)
             ;
         else if (json_object_size(r->out) == 0 && !yf_has_dots(root->value)) {
             json_decref(r->out);
-            json_decref(r->out_lines);
             r->out = json_incref(root->value);
-            r->out_lines = json_incref(root->lines);
-        } else if (yf_merge_docs(r->out, r->out_lines, root->value,
-                                 root->lines) != 0)
+        } else if (yf_merge_docs(r->out, root->value) != 0)
             st = yf_nomem(r);
     }
     yf_node_drop(root);
@@ -849,14 +917,27 @@ static void yf_parser_wipe(yaml_parser_t *p)
     yaml_parser_delete(p);
 }
 
-static enum ei_status yf_read_all(const char *buf, size_t len, const char *what,
-                                  const char *profile, json_t **out,
-                                  json_t **out_lines, struct ei_error *err)
+static void yf_read_free(struct yf_read *r)
 {
-    struct yf_read *r = calloc(1, sizeof(*r));
-    *out = NULL;
-    if (out_lines != NULL)
-        *out_lines = NULL;
+    if (r == NULL)
+        return;
+    while (r->depth > 0)
+        yf_frame_drop(&r->stack[--r->depth]);
+    yf_node_drop(&r->root);
+    json_decref(r->anchors);
+    json_decref(r->out);
+    free(r->places.keys);
+    free(r->places.pos);
+    free(r);
+}
+
+/* The whole stream into r->out; *rp is the caller's to free with
+   yf_read_free, whatever the status. */
+static enum ei_status yf_read_all(const char *buf, size_t len, const char *what,
+                                  const char *profile, struct yf_read **rp,
+                                  struct ei_error *err)
+{
+    struct yf_read *r = *rp = calloc(1, sizeof(*r));
     if (r == NULL)
         return ei_parse_error(err, EI_NOMEM, what, "out of memory");
     r->what = what;
@@ -866,15 +947,11 @@ static enum ei_status yf_read_all(const char *buf, size_t len, const char *what,
     r->err = err;
     r->anchors = json_object();
     r->out = json_object();
-    r->out_lines = json_object();
     yaml_parser_t p;
-    enum ei_status st = EI_OK;
-    if (r->anchors == NULL || r->out == NULL || r->out_lines == NULL ||
-        !yaml_parser_initialize(&p)) {
-        st = yf_nomem(r);
-        goto done;
-    }
+    if (r->anchors == NULL || r->out == NULL || !yaml_parser_initialize(&p))
+        return yf_nomem(r);
     yaml_parser_set_input_string(&p, (const unsigned char *)r->buf, len);
+    enum ei_status st = EI_OK;
     for (bool end = false; !end && st == EI_OK;) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&p, &ev)) {
@@ -886,44 +963,26 @@ static enum ei_status yf_read_all(const char *buf, size_t len, const char *what,
         yf_event_wipe(&ev);
     }
     yf_parser_wipe(&p);
-done:
-    while (r->depth > 0)
-        yf_frame_drop(&r->stack[--r->depth]);
-    yf_node_drop(&r->root);
+    /* the tree stays; what built it goes before the walk */
     json_decref(r->anchors);
-    if (st == EI_OK) {
-        *out = r->out;
-        if (out_lines != NULL)
-            *out_lines = r->out_lines;
-        else
-            json_decref(r->out_lines);
-    } else {
-        json_decref(r->out);
-        json_decref(r->out_lines);
-    }
-    free(r);
+    r->anchors = NULL;
     return st;
 }
 
 /* The walk's entries, each with the line of its key. */
-struct yf_emit {
-    json_t *lines;
-    ei_emit_fn emit;
-    void *ctx;
-};
-
 static int yf_forward(void *ctx, const char *const *name, size_t name_n,
                       const char *value, size_t value_len, int line,
                       unsigned flags, struct ei_error *err)
 {
-    struct yf_emit *fe = ctx;
-    const json_t *l = fe->lines;
-    for (size_t i = 0; i < name_n && l != NULL; i++)
-        l = json_object_get(l, name[i]);
-    json_int_t pos = yf_lines_pos(l);
+    const struct yf_read *r = ctx;
+    const json_t *v = r->out;
+    for (size_t i = 0; i < name_n && v != NULL; i++)
+        v = json_object_get(v, name[i]);
+    json_int_t pos = yf_place(&r->places, v);
     if (pos > 0)
         line = (int)(pos / YF_COLS);
-    return fe->emit(fe->ctx, name, name_n, value, value_len, line, flags, err);
+    return r->emit(r->emit_ctx, name, name_n, value, value_len, line, flags,
+                   err);
 }
 
 bool ei_yamlflat_available(void)
@@ -940,15 +999,14 @@ enum ei_status ei_yamlflat_parse(const char *buf, size_t len, const char *what,
     if ((buf == NULL && len > 0) || emit == NULL)
         return ei_parse_error(err, EI_INTERNAL, what,
                               "bad arguments to the parser");
-    json_t *root, *lines;
-    enum ei_status st =
-        yf_read_all(buf, len, what, profile, &root, &lines, err);
-    if (st != EI_OK)
-        return st;
-    struct yf_emit fe = {lines, emit, ctx};
-    st = ei_jsonflat_walk(root, NULL, 0, what, yf_forward, &fe, err);
-    json_decref(root);
-    json_decref(lines);
+    struct yf_read *r;
+    enum ei_status st = yf_read_all(buf, len, what, profile, &r, err);
+    if (st == EI_OK) {
+        r->emit = emit;
+        r->emit_ctx = ctx;
+        st = ei_jsonflat_walk(r->out, NULL, 0, what, yf_forward, r, err);
+    }
+    yf_read_free(r);
     return st;
 }
 
@@ -961,7 +1019,15 @@ enum ei_status ei_yaml_to_json(const char *buf, size_t len, const char *what,
     if (out == NULL || (buf == NULL && len > 0))
         return ei_parse_error(err, EI_INTERNAL, what,
                               "bad arguments to the parser");
-    return yf_read_all(buf, len, what, profile, out, NULL, err);
+    *out = NULL;
+    struct yf_read *r;
+    enum ei_status st = yf_read_all(buf, len, what, profile, &r, err);
+    if (st == EI_OK) {
+        *out = r->out;
+        r->out = NULL;
+    }
+    yf_read_free(r);
+    return st;
 }
 
 #else /* !EI_HAVE_LIBYAML */
