@@ -852,6 +852,19 @@ static enum ei_status yf_document_end(struct yf_read *r)
                 st = EI_BADDATA;
             applies = m > 0;
             yf_drop(&f);
+            /* Spring Boot refuses these in a profile's document: they
+               would choose profiles from inside one */
+            static const char *const chosen[] = {
+                YF_LEGACY ".active", YF_LEGACY ".include", YF_LEGACY ".default"};
+            for (size_t i = 0; st == EI_OK && applies && i < 3; i++)
+                if (yf_find(root->value, chosen[i], &f))
+                    st = yf_error(r, EI_BADDATA,
+                                  json_is_object(f.value)
+                                      ? 0
+                                      : yf_place(&r->places, f.value),
+                                  "%s is invalid in a document with %s (as "
+                                  "in Spring Boot): set it in one without",
+                                  chosen[i], YF_ON_PROFILE);
         }
         /* envinject detects no cloud platform: such documents do not
            apply, as in Spring when it runs on none */

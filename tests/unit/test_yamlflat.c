@@ -227,6 +227,21 @@ static const struct row rows[] = {
         "spring.config.activate.on-profile"),
     BAD("legacy spring.profiles, dotted", "spring.profiles: [prod]\n", "1:1",
         "spring.profiles was removed"),
+    BADP("profiles chosen in a profile's document",
+         "a: 1\n---\nspring.config.activate.on-profile: prod\n"
+         "spring.profiles.active: eu\n",
+         "prod", "4:1",
+         "spring.profiles.active is invalid in a document with "
+         "spring.config.activate.on-profile (as in Spring Boot): set it in "
+         "one without"),
+    OKP("... but only where the document applies",
+        "a: 1\n---\nspring.config.activate.on-profile: prod\n"
+        "spring:\n  profiles:\n    include: [x]\n",
+        "dev", "a=1@1\n"),
+    BADP("spring.profiles.include, nested",
+         "spring.config.activate.on-profile: prod\n"
+         "spring:\n  profiles:\n    include: [x]\n",
+         "prod", "4:5", "spring.profiles.include is invalid"),
     BADP("mixed & and |", "spring.config.activate.on-profile: a & b | c\n",
          "a", "1:1", "spring.config.activate.on-profile: invalid profile "
                      "expression"),
