@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Provider "file": a defaults file in libconfig, JSON, dotenv or YAML syntax. */
+/* Provider "file": a defaults file in libconfig, JSON, dotenv or YAML. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

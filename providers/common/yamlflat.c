@@ -39,7 +39,7 @@
    stream: 100,000 aliases of one long string are as bad as a bomb. */
 #define YF_MAX_ALIAS_BYTES (16u * 1024 * 1024)
 /* A position (1-based line and column) kept in one JSON integer. */
-#define YF_COLS   ((json_int_t)1 << 20)
+#define YF_COLS    ((json_int_t)1 << 20)
 #define YF_NO_NAME "yaml"
 #define YF_TAG     "tag:yaml.org,2002:"
 /* The Spring Boot properties that select documents. */
@@ -241,12 +241,10 @@ static enum ei_status yf_syntax(struct yf_read *r, const yaml_parser_t *p)
    value is what was written); any other tag asks for a meaning envinject
    does not give, so it is an error rather than a silent literal. */
 static enum ei_status yf_check_tag(struct yf_read *r, const yaml_char_t *tag,
-                                   yaml_mark_t mark, bool scalar,
-                                   bool *merge)
+                                   yaml_mark_t mark, bool scalar, bool *merge)
 {
-    static const char *const scalars[] = {"str",  "int",       "float",
-                                          "bool", "null",      "timestamp",
-                                          "merge"};
+    static const char *const scalars[] = {"str",  "int",       "float", "bool",
+                                          "null", "timestamp", "merge"};
     if (tag == NULL || strcmp((const char *)tag, "!") == 0)
         return EI_OK;
     const char *t = (const char *)tag;
@@ -381,8 +379,8 @@ static enum ei_status yf_add(struct yf_read *r, struct yf_node *n)
             char safe[128];
             yf_safe(k, k_len, safe, sizeof(safe));
             /* as Spring (SnakeYAML) and envinject's JSON reader do */
-            st = yf_error(r, EI_BADDATA, f->key_pos, "duplicate key '%s'",
-                          safe);
+            st =
+                yf_error(r, EI_BADDATA, f->key_pos, "duplicate key '%s'", safe);
         } else if (yf_at_key(r, n->value, f->key_pos) != 0 ||
                    json_object_setn_nocheck(f->value, k, k_len, n->value) != 0)
             st = yf_nomem(r);
@@ -395,8 +393,8 @@ static enum ei_status yf_add(struct yf_read *r, struct yf_node *n)
 }
 
 static enum ei_status yf_push(struct yf_read *r, bool is_map,
-                              const yaml_char_t *anchor,
-                              const yaml_char_t *tag, yaml_mark_t mark)
+                              const yaml_char_t *anchor, const yaml_char_t *tag,
+                              yaml_mark_t mark)
 {
     enum ei_status st = yf_check_tag(r, tag, mark, false, NULL);
     if (st != EI_OK)
@@ -464,8 +462,8 @@ static enum ei_status yf_pop(struct yf_read *r)
 static enum ei_status yf_scalar(struct yf_read *r, yaml_event_t *ev)
 {
     bool merge = false;
-    enum ei_status st = yf_check_tag(r, ev->data.scalar.tag, ev->start_mark,
-                                     true, &merge);
+    enum ei_status st =
+        yf_check_tag(r, ev->data.scalar.tag, ev->start_mark, true, &merge);
     if (st != EI_OK)
         return st;
     const char *v = (const char *)ev->data.scalar.value;
@@ -528,7 +526,8 @@ static json_t *yf_copy(struct yf_read *r, json_t *v)
         }
         return c;
     }
-    if (c != NULL && yf_place_set(&r->places, c, yf_place(&r->places, v)) != 0) {
+    if (c != NULL &&
+        yf_place_set(&r->places, c, yf_place(&r->places, v)) != 0) {
         json_decref(c);
         c = NULL;
     }
@@ -846,16 +845,17 @@ static enum ei_status yf_document_end(struct yf_read *r)
                string's): the document's start then */
             json_int_t pos =
                 json_is_object(f.value) ? 0 : yf_place(&r->places, f.value);
-            int m = yf_on_profile(r, f.value,
-                                  pos > 0 ? pos : yf_pos(r->doc_mark));
+            int m =
+                yf_on_profile(r, f.value, pos > 0 ? pos : yf_pos(r->doc_mark));
             if (m < 0)
                 st = EI_BADDATA;
             applies = m > 0;
             yf_drop(&f);
             /* Spring Boot refuses these in a profile's document: they
                would choose profiles from inside one */
-            static const char *const chosen[] = {
-                YF_LEGACY ".active", YF_LEGACY ".include", YF_LEGACY ".default"};
+            static const char *const chosen[] = {YF_LEGACY ".active",
+                                                 YF_LEGACY ".include",
+                                                 YF_LEGACY ".default"};
             for (size_t i = 0; st == EI_OK && applies && i < 3; i++)
                 if (yf_find(root->value, chosen[i], &f))
                     st = yf_error(r, EI_BADDATA,

@@ -53,9 +53,9 @@ static void check_error(enum ei_status st, const struct ei_error *err)
 {
     if (st != err->status)
         abort();
-    if (st != EI_OK && (err->text[0] == '\0' ||
-                        strchr(err->text, '\n') != NULL ||
-                        strncmp(err->locator, "fuzz", 4) != 0))
+    if (st != EI_OK &&
+        (err->text[0] == '\0' || strchr(err->text, '\n') != NULL ||
+         strncmp(err->locator, "fuzz", 4) != 0))
         abort();
 }
 
@@ -71,8 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_error(st, &err);
     json_t *out = NULL;
     err = (struct ei_error){0};
-    st = ei_yaml_to_json((const char *)data, size, "fuzz", profile, &out,
-                         &err);
+    st = ei_yaml_to_json((const char *)data, size, "fuzz", profile, &out, &err);
     check_error(st, &err);
     if ((st == EI_OK) != json_is_object(out))
         abort();

@@ -19,7 +19,7 @@
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #ifdef EI_HAVE_LIBYAML
-#define OUT_LEN      4096
+#define OUT_LEN 4096
 
 /* Entries as "a/b=value@line\n", in the order they came. */
 struct cap {
@@ -59,11 +59,22 @@ struct row {
     const char *locator;
 };
 
-#define OK(n, y, w)          {n, y, NULL, w, EI_OK, NULL}
-#define OKP(n, y, p, w)      {n, y, p, w, EI_OK, NULL}
-#define BAD(n, y, loc, text) {n, y, NULL, text, EI_BADDATA, "f.yaml:" loc}
+#define OK(n, y, w)                                                            \
+    {                                                                          \
+        n, y, NULL, w, EI_OK, NULL                                             \
+    }
+#define OKP(n, y, p, w)                                                        \
+    {                                                                          \
+        n, y, p, w, EI_OK, NULL                                                \
+    }
+#define BAD(n, y, loc, text)                                                   \
+    {                                                                          \
+        n, y, NULL, text, EI_BADDATA, "f.yaml:" loc                            \
+    }
 #define BADP(n, y, p, loc, text)                                               \
-    {n, y, p, text, EI_BADDATA, "f.yaml:" loc}
+    {                                                                          \
+        n, y, p, text, EI_BADDATA, "f.yaml:" loc                               \
+    }
 
 static const struct row rows[] = {
     /* scalars keep their text: no YAML 1.1 (or 1.2) typing */
@@ -104,19 +115,20 @@ static const struct row rows[] = {
     OK("empty documents", "---\n---\n...\n", ""),
     OK("null document", "--- ~\n", ""),
     OK("flow mapping at the top", "{a: 1, b: [x]}", "a=1@1\nb=x@1\n"),
-    OK("dotted keys split as Spring's properties do", "a.b: 1\n",
-       "a/b=1@1\n"),
+    OK("dotted keys split as Spring's properties do", "a.b: 1\n", "a/b=1@1\n"),
     OK("keys keep their text", "'on': 1\n0777: 2\n", "on=1@1\n0777=2@2\n"),
     OK("crlf line ends", "a: 1\r\nb: 2\r\n", "a=1@1\nb=2@2\n"),
-    OK("byte order mark", "\xef\xbb\xbf" "a: 1\n", "a=1@1\n"),
+    OK("byte order mark",
+       "\xef\xbb\xbf"
+       "a: 1\n",
+       "a=1@1\n"),
     /* anchors, aliases, merge keys */
     OK("alias of a scalar", "a: &x 1\nb: *x\n", "a=1@1\nb=1@2\n"),
-    OK("alias of a mapping",
-       "a: &m {x: 1, y: 2}\nb: *m\n",
+    OK("alias of a mapping", "a: &m {x: 1, y: 2}\nb: *m\n",
        "a/x=1@1\na/y=2@1\nb/x=1@1\nb/y=2@1\n"),
     OK("alias of a sequence", "a: &s [1, 2]\nb: *s\n", "a=1,2@1\nb=1,2@2\n"),
-    OK("anchor redefined: the latest wins",
-       "a: &x 1\nb: &x 2\nc: *x\n", "a=1@1\nb=2@2\nc=2@3\n"),
+    OK("anchor redefined: the latest wins", "a: &x 1\nb: &x 2\nc: *x\n",
+       "a=1@1\nb=2@2\nc=2@3\n"),
     OK("merge key: explicit keys win wherever they are",
        "base: &b\n  host: h\n  port: 1\nsvc:\n  port: 2\n  <<: *b\n",
        "base/host=h@2\nbase/port=1@3\nsvc/port=2@5\nsvc/host=h@2\n"),
@@ -137,14 +149,15 @@ static const struct row rows[] = {
        "a: {x: 1, y: 1}\nl: [1, 2]\n---\na: {y: 2}\nl: [3]\n",
        "a/x=1@1\na/y=2@4\nl=3@5\n"),
     OK("dotted keys are the same property as nested ones",
-       "db: {url: a, user: u}\n---\ndb.url: b\n",
-       "db/url=b@3\ndb/user=u@1\n"),
+       "db: {url: a, user: u}\n---\ndb.url: b\n", "db/url=b@3\ndb/user=u@1\n"),
     OK("a dotted key over a scalar stays as written", "a: 1\n---\na.b: 2\n",
        "a=1@1\na.b=2@3\n"),
-    OKP("on-profile selects", "a: 1\n---\nspring.config.activate.on-profile: prod\na: 2\n",
-        "prod", "a=2@4\n"),
-    OKP("on-profile skips", "a: 1\n---\nspring.config.activate.on-profile: prod\na: 2\n",
-        "dev", "a=1@1\n"),
+    OKP("on-profile selects",
+        "a: 1\n---\nspring.config.activate.on-profile: prod\na: 2\n", "prod",
+        "a=2@4\n"),
+    OKP("on-profile skips",
+        "a: 1\n---\nspring.config.activate.on-profile: prod\na: 2\n", "dev",
+        "a=1@1\n"),
     OKP("on-profile nested form",
         "a: 1\n---\nspring:\n  config:\n    activate:\n      on-profile: prod\n"
         "  other: x\na: 2\n",
@@ -165,9 +178,8 @@ static const struct row rows[] = {
         "a=1@2\n"),
     OKP("comma list", "spring.config.activate.on-profile: qa, dev\na: 1\n",
         "dev", "a=1@2\n"),
-    OKP("yaml list",
-        "spring.config.activate.on-profile: [qa, '!prod']\na: 1\n", "prod",
-        ""),
+    OKP("yaml list", "spring.config.activate.on-profile: [qa, '!prod']\na: 1\n",
+        "prod", ""),
     OKP("cloud platform documents never apply",
         "a: 1\n---\nspring.config.activate.on-cloud-platform: kubernetes\n"
         "a: 2\n",
@@ -242,9 +254,10 @@ static const struct row rows[] = {
          "spring.config.activate.on-profile: prod\n"
          "spring:\n  profiles:\n    include: [x]\n",
          "prod", "4:5", "spring.profiles.include is invalid"),
-    BADP("mixed & and |", "spring.config.activate.on-profile: a & b | c\n",
-         "a", "1:1", "spring.config.activate.on-profile: invalid profile "
-                     "expression"),
+    BADP("mixed & and |", "spring.config.activate.on-profile: a & b | c\n", "a",
+         "1:1",
+         "spring.config.activate.on-profile: invalid profile "
+         "expression"),
     BADP("unbalanced parenthesis",
          "spring.config.activate.on-profile: (a | b\n", "a", "1:1",
          "spring.config.activate.on-profile: invalid"),
@@ -252,9 +265,8 @@ static const struct row rows[] = {
          "1:1", "spring.config.activate.on-profile: invalid"),
     BADP("empty list item", "spring.config.activate.on-profile: 'a,'\n", "a",
          "1:1", "spring.config.activate.on-profile: invalid"),
-    BADP("mapping as a profile",
-         "spring.config.activate.on-profile: {a: 1}\n", "a", "1:1",
-         "spring.config.activate.on-profile: invalid"),
+    BADP("mapping as a profile", "spring.config.activate.on-profile: {a: 1}\n",
+         "a", "1:1", "spring.config.activate.on-profile: invalid"),
     BAD("NUL in a value (jsonflat's rule)", "a: \"x\\0y\"\n", "",
         "a: string holds a NUL byte"),
 };
@@ -276,11 +288,11 @@ static void run_row(void **state)
     } else {
         assert_int_equal(st, r->status);
         assert_int_equal(err.status, r->status);
-        const char *loc = r->locator[strlen("f.yaml:")] == '\0' ? "f.yaml"
-                                                                 : r->locator;
+        const char *loc =
+            r->locator[strlen("f.yaml:")] == '\0' ? "f.yaml" : r->locator;
         if (strcmp(err.locator, loc) != 0)
-            fail_msg("%s: locator %s, want %s (%s)", r->name, err.locator,
-                     loc, err.text);
+            fail_msg("%s: locator %s, want %s (%s)", r->name, err.locator, loc,
+                     err.text);
         if (strncmp(err.text, r->want, strlen(r->want)) != 0)
             fail_msg("%s: text \"%s\", want \"%s...\"", r->name, err.text,
                      r->want);
@@ -315,8 +327,8 @@ static void run_json(void **state)
     const struct json_row *r = *state;
     struct ei_error err = {0};
     json_t *out = NULL;
-    enum ei_status st = ei_yaml_to_json(r->yaml, strlen(r->yaml), "u",
-                                        r->profile, &out, &err);
+    enum ei_status st =
+        ei_yaml_to_json(r->yaml, strlen(r->yaml), "u", r->profile, &out, &err);
     if (st != EI_OK)
         fail_msg("%s: status %d (%s: %s)", r->name, st, err.locator, err.text);
     char *got = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
@@ -504,9 +516,8 @@ static void test_depth(void **state)
         strcat(deep, "]");
     strcat(deep, "\ny: [[*d]]\n");
     err = (struct ei_error){0};
-    assert_int_equal(
-        ei_yaml_to_json(deep, strlen(deep), "f", NULL, &out, &err),
-        EI_BADDATA);
+    assert_int_equal(ei_yaml_to_json(deep, strlen(deep), "f", NULL, &out, &err),
+                     EI_BADDATA);
     assert_string_equal(err.text,
                         "nesting deeper than 64 levels (through '*d')");
 }
@@ -531,9 +542,9 @@ static void test_no_value_in_errors(void **state)
 {
     (void)state;
     static const char *const docs[] = {
-        "a: \"CANARY\n",          "a: CANARY\n b: CANARY\n",
-        "a: [CANARY, CANARY\n",   "CANARY: 1\n- CANARY\n",
-        "a: CANARY\x01\n",        "a: &CANARYx 1\nb: *CANARYy\n",
+        "a: \"CANARY\n",        "a: CANARY\n b: CANARY\n",
+        "a: [CANARY, CANARY\n", "CANARY: 1\n- CANARY\n",
+        "a: CANARY\x01\n",      "a: &CANARYx 1\nb: *CANARYy\n",
     };
     for (size_t i = 0; i < ARRAY_LEN(docs); i++) {
         struct cap *c = calloc(1, sizeof(*c));
@@ -554,9 +565,9 @@ static void test_arguments(void **state)
     struct ei_error err = {0};
     json_t *out = NULL;
     assert_true(ei_yamlflat_available());
-    assert_int_equal(ei_yamlflat_parse(NULL, 3, "f", NULL, cap_emit, NULL,
-                                       &err),
-                     EI_INTERNAL);
+    assert_int_equal(
+        ei_yamlflat_parse(NULL, 3, "f", NULL, cap_emit, NULL, &err),
+        EI_INTERNAL);
     err = (struct ei_error){0};
     assert_int_equal(ei_yaml_to_json("a: 1", 4, NULL, NULL, NULL, &err),
                      EI_INTERNAL);
@@ -578,9 +589,9 @@ static void test_not_built_in(void **state)
     struct ei_error err = {0};
     json_t *out = (json_t *)&err;
     assert_false(ei_yamlflat_available());
-    assert_int_equal(ei_yamlflat_parse("a: 1", 4, "f.yaml", NULL, NULL, NULL,
-                                       &err),
-                     EI_BADCONFIG);
+    assert_int_equal(
+        ei_yamlflat_parse("a: 1", 4, "f.yaml", NULL, NULL, NULL, &err),
+        EI_BADCONFIG);
     assert_string_equal(err.locator, "f.yaml");
     assert_non_null(strstr(err.text, "libyaml-dev"));
     err = (struct ei_error){0};
