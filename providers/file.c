@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Provider "file": a defaults file in libconfig, JSON or dotenv syntax. */
+/* Provider "file": a defaults file in libconfig, JSON, dotenv or YAML. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +9,9 @@
 #include "common/cfgflat.h"
 #include "common/dotenv.h"
 #include "common/jsonflat.h"
+#include "common/yamlflat.h"
 
-enum file_format { FILE_LIBCONFIG, FILE_JSON, FILE_DOTENV };
+enum file_format { FILE_LIBCONFIG, FILE_JSON, FILE_DOTENV, FILE_YAML };
 
 struct file_state {
     const struct ei_host *host;
@@ -33,6 +34,7 @@ static const struct {
     {"libconfig", FILE_LIBCONFIG},
     {"json", FILE_JSON},
     {"dotenv", FILE_DOTENV},
+    {"yaml", FILE_YAML},
 };
 
 static bool ends_with(const char *s, const char *suffix)
@@ -41,7 +43,8 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* .cfg .conf: libconfig; .json: JSON; .env, NAME.env, .env.NAME: dotenv */
+/* .cfg .conf: libconfig; .json: JSON; .env, NAME.env, .env.NAME: dotenv;
+   .yaml .yml: YAML */
 static int file_guess(const char *path, enum file_format *out)
 {
     const char *base = strrchr(path, '/');
@@ -52,6 +55,8 @@ static int file_guess(const char *path, enum file_format *out)
         *out = FILE_JSON;
     else if (ends_with(base, ".env") || strncmp(base, ".env.", 5) == 0)
         *out = FILE_DOTENV;
+    else if (ends_with(base, ".yaml") || ends_with(base, ".yml"))
+        *out = FILE_YAML;
     else
         return -1;
     return 0;
@@ -82,8 +87,8 @@ static enum ei_status file_configure(const struct ei_host *h, void **statep,
         if (i == sizeof(file_formats) / sizeof(file_formats[0])) {
             free(st);
             return h->error(h, err, EI_BADCONFIG, 0, NULL,
-                            "unknown format '%s' (expected libconfig, json "
-                            "or dotenv)",
+                            "unknown format '%s' (expected libconfig, json, "
+                            "dotenv or yaml)",
                             fmt);
         }
         st->format = file_formats[i].format;
@@ -91,8 +96,24 @@ static enum ei_status file_configure(const struct ei_host *h, void **statep,
         free(st);
         return h->error(h, err, EI_BADCONFIG, 0, NULL,
                         "cannot tell the format of %s from its name: set "
-                        "format to libconfig, json or dotenv",
+                        "format to libconfig, json, dotenv or yaml",
                         display);
+    }
+    if (st->format == FILE_YAML) {
+        /* at configure, so that check and a dry run say it too */
+        enum ei_status rc = EI_OK;
+        if (!ei_yamlflat_available())
+            rc = h->error(h, err, EI_BADCONFIG, 0, NULL,
+                          "cannot read %s: this envinject was built without "
+                          "YAML support (rebuild it with libyaml, Debian "
+                          "package libyaml-dev)",
+                          display);
+        else
+            rc = EI_HOST_REQUIRE(h, environment, err);
+        if (rc != EI_OK) {
+            free(st);
+            return rc;
+        }
     }
     const char *slash = strrchr(path, '/');
     if (slash != NULL) {
@@ -176,6 +197,11 @@ static enum ei_status file_fetch(void *state, struct ei_sink *sink,
         rc = ei_dotenv_parse(buf.data, buf.len, st->display, file_forward, &fe,
                              err);
         break;
+    case FILE_YAML:
+        /* Spring profiles: the chosen environment selects documents */
+        rc = ei_yamlflat_parse(buf.data, buf.len, st->display,
+                               h->environment(h), file_forward, &fe, err);
+        break;
     }
     h->buf_free(h, &buf);
     return rc;
@@ -207,8 +233,8 @@ EI_PROVIDER_DEFINE(file) = {
     .abi = EI_PROVIDER_ABI,
     .size = sizeof(struct ei_provider),
     .name = "file",
-    .summary = "a defaults file: libconfig (.cfg, .conf), JSON (.json) or "
-               "dotenv (.env)",
+    .summary = "a defaults file: libconfig (.cfg, .conf), JSON (.json), "
+               "dotenv (.env) or YAML (.yaml, .yml)",
     .arg_option = "path",
     .flags = EI_PROV_INTERP,
     .configure = file_configure,

@@ -5,6 +5,7 @@
 #ifndef EI_PROVIDERS_YAMLFLAT_H
 #define EI_PROVIDERS_YAMLFLAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <envinject/provider.h>
@@ -19,7 +20,15 @@
  * written with (no YAML 1.1 guessing).  Several documents merge as
  * Spring Boot merges them: a document with spring.config.activate.
  * on-profile applies only when profile (the chosen environment; NULL:
- * none) is named there, and later documents win.  what names the source
+ * none, which Spring calls "default") matches its profile expression,
+ * one with spring.config.activate.on-cloud-platform never applies, and
+ * later documents win key by key (sequences are replaced whole); the
+ * legacy spring.profiles selector is an error.  Anchors, aliases and
+ * merge keys (<<) apply; aliases may copy 100,000 nodes and 16 MiB of
+ * text at most, nesting
+ * stops at 64 levels.  Duplicate keys, non-scalar keys and tags other
+ * than YAML's own scalar, map and seq tags are errors.  Each entry
+ * carries the line of its key.  what names the source
  * in locators ("FILE:LINE:COLUMN", 1-based, for errors).  Returns EI_OK,
  * EI_BADDATA for malformed YAML or a document past the limits,
  * EI_BADCONFIG when envinject was built without libyaml, EI_NOMEM, or
@@ -38,5 +47,9 @@ enum ei_status ei_yamlflat_parse(const char *buf, size_t len, const char *what,
 enum ei_status ei_yaml_to_json(const char *buf, size_t len, const char *what,
                                const char *profile, json_t **out,
                                struct ei_error *err);
+
+/* Whether this envinject was built with libyaml: without it both
+   functions fail with EI_BADCONFIG and a text naming the package. */
+bool ei_yamlflat_available(void);
 
 #endif
