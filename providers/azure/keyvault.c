@@ -320,6 +320,22 @@ int ei_azure_next_link(const char *link, const char *base, char *path,
         }
     }
     memcpy(path, p, n + 1);
+    /* verbatim, as the SDKs follow it (an older api-version inside stays);
+       only a link without one gets ours, as the SDKs' pipeline adds it */
+    const char *q = strchr(path, '?');
+    bool has_api = false;
+    for (const char *a = q; a != NULL; a = strchr(a + 1, '&'))
+        if (strncasecmp(a + 1, "api-version=", 12) == 0 ||
+            strncasecmp(a + 1, "api%2Dversion=", 14) == 0)
+            has_api = true;
+    if (!has_api) {
+        if (n + 1 + strlen(KV_API) >= EI_AZURE_LINK_MAX) {
+            *why = "nextLink is too long";
+            return -1;
+        }
+        snprintf(path + n, EI_AZURE_LINK_MAX - n, "%c%s",
+                 q != NULL ? '&' : '?', KV_API);
+    }
     return 0;
 }
 

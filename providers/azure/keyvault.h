@@ -52,7 +52,8 @@ int ei_azure_parse_challenge(const char *header, const char *vault_host,
  * The path and query of a nextLink, when it is an https URL on the vault
  * (base as ei_azure_vault_url writes it; host compared in any case, ":443"
  * the same as none), into path (EI_AZURE_LINK_MAX bytes), taken as it is:
- * the SDKs follow nextLink verbatim.  -1 with *why otherwise.
+ * the SDKs follow nextLink verbatim, and add api-version=7.5 only to a
+ * link without one.  -1 with *why otherwise.
  */
 int ei_azure_next_link(const char *link, const char *base, char *path,
                        const char **why);
