@@ -512,13 +512,14 @@ static void az_trim(const char **s, size_t *len)
 
 static enum ei_status az_read_cred(struct ei_azure_identity *id,
                                    const char *path, const char *what,
-                                   struct ei_buf *buf, const char **val,
-                                   size_t *len, struct ei_error *err)
+                                   bool private, struct ei_buf *buf,
+                                   const char **val, size_t *len,
+                                   struct ei_error *err)
 {
     const struct ei_host *h = id->host;
     struct ei_error rerr = {0};
-    enum ei_status s =
-        h->read_file(h, path, EI_READ_SECRET | EI_READ_PRIVATE, buf, &rerr);
+    unsigned flags = EI_READ_SECRET | (private ? EI_READ_PRIVATE : 0u);
+    enum ei_status s = h->read_file(h, path, flags, buf, &rerr);
     if (s != EI_OK) {
         /* a missing credential is a failed login, not a missing source */
         if (s == EI_NOTFOUND)
@@ -555,12 +556,14 @@ static enum ei_status az_form(struct ei_azure_identity *id, const char *scope,
     size_t cred_len = 0;
     enum ei_status s = EI_OK;
     if (id->source == EI_AZURE_WORKLOAD) {
-        /* read at each request: the kubelet rotates the projected token */
+        /* read at each request: the kubelet rotates the projected token.
+           Not a private file: Kubernetes mounts projected tokens readable
+           by all, behind a ..data symbolic link */
         s = az_read_cred(id, id->token_file, "AZURE_FEDERATED_TOKEN_FILE",
-                         &buf, &cred, &cred_len, err);
+                         false, &buf, &cred, &cred_len, err);
     } else if (id->secret_file != NULL) {
-        s = az_read_cred(id, id->secret_file, "client_secret_file", &buf,
-                         &cred, &cred_len, err);
+        s = az_read_cred(id, id->secret_file, "client_secret_file", true,
+                         &buf, &cred, &cred_len, err);
     } else {
         cred = id->secret_env;
         cred_len = strlen(cred);

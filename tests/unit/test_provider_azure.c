@@ -807,7 +807,8 @@ static const struct fcase fcases[] = {
      SECRETS_DB,
      {ENV_TENANT, ENV_CLIENT, "AZURE_FEDERATED_TOKEN_FILE=%D/jwt",
       "AZURE_AUTHORITY_HOST=https://login.microsoftonline.com/"},
-     {{"jwt", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzIn0." CANARY "\n", 0600}},
+     /* projected tokens are readable by all on Kubernetes */
+     {{"jwt", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzIn0." CANARY "\n", 0644}},
      {R401, RTOKEN, RSECRET("db-password", CANARY)},
      EI_OK,
      NULL,
