@@ -324,9 +324,11 @@ int ei_azure_next_link(const char *link, const char *base, char *path,
        only a link without one gets ours, as the SDKs' pipeline adds it */
     const char *q = strchr(path, '?');
     bool has_api = false;
+    /* the parameter's name as URLSearchParams decodes it, in its case */
     for (const char *a = q; a != NULL; a = strchr(a + 1, '&'))
-        if (strncasecmp(a + 1, "api-version=", 12) == 0 ||
-            strncasecmp(a + 1, "api%2Dversion=", 14) == 0)
+        if (strncmp(a + 1, "api-version=", 12) == 0 ||
+            strncmp(a + 1, "api%2Dversion=", 14) == 0 ||
+            strncmp(a + 1, "api%2dversion=", 14) == 0)
             has_api = true;
     if (!has_api) {
         if (n + 1 + strlen(KV_API) >= EI_AZURE_LINK_MAX) {

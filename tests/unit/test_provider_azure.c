@@ -200,6 +200,11 @@ static const struct link_case link_cases[] = {
      VAULT, 0, "/secrets?api-version=7.2&$skiptoken=eyJOZXh0&maxresults=25"},
     {"https://MYVAULT.vault.azure.net/secrets?$skiptoken=a", VAULT, 0,
      "/secrets?$skiptoken=a&api-version=7.5"},
+    /* parameter names are case-sensitive, as URLSearchParams reads them */
+    {"https://myvault.vault.azure.net/secrets?API-Version=7.2", VAULT, 0,
+     "/secrets?API-Version=7.2&api-version=7.5"},
+    {"https://myvault.vault.azure.net/secrets?api%2Dversion=7.2", VAULT, 0,
+     "/secrets?api%2Dversion=7.2"},
     {"https://myvault.vault.azure.net/secrets/x/versions", VAULT, 0,
      "/secrets/x/versions?api-version=7.5"},
     {"https://myvault.vault.azure.net.localhost:8443/secrets?api-version=7.5",
