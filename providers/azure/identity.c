@@ -41,8 +41,8 @@ struct ei_azure_identity {
     const struct ei_host *host;
     enum ei_azure_source source;
     const char *describe;
-    const char *tenant;    /* configured tenant, or NULL */
-    const char *client_id; /* NULL for a system-assigned managed identity */
+    const char *tenant;      /* configured tenant, or NULL */
+    const char *client_id;   /* NULL for a system-assigned managed identity */
     const char *secret_file; /* client_secret_file, or NULL */
     const char *secret_env;  /* AZURE_CLIENT_SECRET, or NULL */
     const char *token_file;  /* AZURE_FEDERATED_TOKEN_FILE */
@@ -96,8 +96,8 @@ enum ei_status ei_azure_parse_token(const char *body, size_t len, int64_t now,
     *tok_len = 0;
     *expires_on = 0;
     json_error_t je;
-    json_t *root = json_loadb(body != NULL ? body : "", body != NULL ? len : 0,
-                              0, &je);
+    json_t *root =
+        json_loadb(body != NULL ? body : "", body != NULL ? len : 0, 0, &je);
     /* jansson's text may quote the input, which holds the token */
     sodium_memzero(&je, sizeof(je));
     if (root == NULL)
@@ -302,6 +302,97 @@ static enum ei_status az_open_mi(struct ei_azure_identity *id, const char *url,
     return az_open(id, base, err);
 }
 
+/* The tenant and client id: options first, then the environment. */
+static enum ei_status az_ids(struct ei_azure_identity *id, struct ei_error *err)
+{
+    const struct ei_host *h = id->host;
+    const char *tenant = NULL, *client_id = NULL;
+    if (h->opt_string(h, "tenant", &tenant, err) < 0 ||
+        h->opt_string(h, "client_id", &client_id, err) < 0 ||
+        h->opt_path(h, "client_secret_file", &id->secret_file, err) < 0)
+        return ei_error_status(err, EI_BADCONFIG);
+    const char *tenant_from = "tenant", *client_from = "client_id";
+    if (tenant == NULL) {
+        tenant = az_env(h, "AZURE_TENANT_ID");
+        tenant_from = "AZURE_TENANT_ID";
+    }
+    if (client_id == NULL) {
+        client_id = az_env(h, "AZURE_CLIENT_ID");
+        client_from = "AZURE_CLIENT_ID";
+    }
+    if (tenant != NULL && !az_tenant_ok(tenant))
+        return h->error(h, err, EI_BADCONFIG, 0, tenant_from,
+                        "%s must be a tenant id or domain (letters, digits, "
+                        "'-' and '.')",
+                        tenant_from);
+    if (client_id != NULL && !az_header_safe(client_id, strlen(client_id)))
+        return h->error(h, err, EI_BADCONFIG, 0, client_from,
+                        "%s must be an application (client) id", client_from);
+    id->tenant = tenant;
+    id->client_id = client_id;
+    return EI_OK;
+}
+
+/* The first credential that applies, in DefaultAzureCredential's order. */
+static enum ei_status az_choose(struct ei_azure_identity *id, const char *mi_ep,
+                                struct ei_error *err)
+{
+    const struct ei_host *h = id->host;
+    bool app = id->tenant != NULL && id->client_id != NULL;
+    if (id->secret_file != NULL) {
+        if (!app)
+            return h->error(h, err, EI_BADCONFIG, 0, "client_secret_file",
+                            "client_secret_file needs tenant and client_id "
+                            "(or AZURE_TENANT_ID and AZURE_CLIENT_ID)");
+        id->source = EI_AZURE_CLIENT_SECRET;
+        id->describe = "client secret (client_secret_file)";
+        id->secret_env = NULL;
+    } else if (app && id->secret_env != NULL) {
+        id->source = EI_AZURE_CLIENT_SECRET;
+        id->describe = "client secret (AZURE_CLIENT_SECRET)";
+    } else if (app && id->token_file != NULL) {
+        id->source = EI_AZURE_WORKLOAD;
+        id->describe = "workload identity (AZURE_FEDERATED_TOKEN_FILE)";
+    } else if (mi_ep != NULL && id->mi_header != NULL) {
+        if (az_env(h, "IDENTITY_SERVER_THUMBPRINT") != NULL)
+            return h->error(h, err, EI_DENIED, 0, "IDENTITY_ENDPOINT",
+                            "no Azure credentials: Service Fabric managed "
+                            "identity is not supported (use a client secret "
+                            "or workload identity)");
+        id->source = EI_AZURE_APP_SERVICE;
+        id->describe = "managed identity (IDENTITY_ENDPOINT)";
+    } else if (mi_ep != NULL && az_env(h, "IMDS_ENDPOINT") != NULL) {
+        return h->error(h, err, EI_DENIED, 0, "IDENTITY_ENDPOINT",
+                        "no Azure credentials: Azure Arc managed identity is "
+                        "not supported (use a client secret or workload "
+                        "identity)");
+    } else if (az_env(h, "MSI_ENDPOINT") != NULL) {
+        return h->error(h, err, EI_DENIED, 0, "MSI_ENDPOINT",
+                        "no Azure credentials: the MSI_ENDPOINT managed "
+                        "identity (Cloud Shell, Azure ML) is not supported "
+                        "(use a client secret or workload identity)");
+    } else {
+        id->source = EI_AZURE_IMDS;
+        id->describe = "managed identity (IMDS)";
+    }
+    switch (id->source) {
+    case EI_AZURE_CLIENT_SECRET:
+    case EI_AZURE_WORKLOAD:
+        return az_open_authority(id, err);
+    case EI_AZURE_APP_SERVICE:
+        return az_open_mi(id, mi_ep, "IDENTITY_ENDPOINT", NULL, err);
+    case EI_AZURE_IMDS:
+    default: {
+        /* azure-identity's way to point IMDS elsewhere (pod identity,
+           tests); nothing else changes */
+        const char *base = az_env(h, "AZURE_POD_IDENTITY_AUTHORITY_HOST");
+        return az_open_mi(id, base != NULL ? base : AZ_IMDS_DEFAULT,
+                          "AZURE_POD_IDENTITY_AUTHORITY_HOST", AZ_IMDS_PATH,
+                          err);
+    }
+    }
+}
+
 enum ei_status ei_azure_identity_new(const struct ei_host *h,
                                      struct ei_azure_identity **out,
                                      struct ei_error *err)
@@ -311,99 +402,12 @@ enum ei_status ei_azure_identity_new(const struct ei_host *h,
     if (id == NULL)
         return h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
     id->host = h;
-    const char *tenant = NULL, *client_id = NULL;
-    enum ei_status s = EI_OK;
-    if (h->opt_string(h, "tenant", &tenant, err) < 0 ||
-        h->opt_string(h, "client_id", &client_id, err) < 0 ||
-        h->opt_path(h, "client_secret_file", &id->secret_file, err) < 0)
-        s = ei_error_status(err, EI_BADCONFIG);
-    if (s == EI_OK && tenant != NULL && !az_tenant_ok(tenant))
-        s = h->error(h, err, EI_BADCONFIG, 0, "tenant",
-                     "tenant must be a tenant id or domain (letters, digits, "
-                     "'-' and '.')");
-    if (s == EI_OK && client_id != NULL && !az_header_safe(client_id,
-                                                           strlen(client_id)))
-        s = h->error(h, err, EI_BADCONFIG, 0, "client_id",
-                     "client_id must be an application (client) id");
-    if (s != EI_OK) {
-        ei_azure_identity_free(id);
-        return s;
-    }
-    bool from_env_tenant = tenant == NULL;
-    if (tenant == NULL)
-        tenant = az_env(h, "AZURE_TENANT_ID");
-    if (client_id == NULL)
-        client_id = az_env(h, "AZURE_CLIENT_ID");
-    if (from_env_tenant && tenant != NULL && !az_tenant_ok(tenant))
-        s = h->error(h, err, EI_BADCONFIG, 0, "AZURE_TENANT_ID",
-                     "AZURE_TENANT_ID must be a tenant id or domain "
-                     "(letters, digits, '-' and '.')");
-    else if (client_id != NULL && !az_header_safe(client_id, strlen(client_id)))
-        s = h->error(h, err, EI_BADCONFIG, 0, "AZURE_CLIENT_ID",
-                     "AZURE_CLIENT_ID must be an application (client) id");
-    id->tenant = tenant;
-    id->client_id = client_id;
     id->secret_env = az_env(h, "AZURE_CLIENT_SECRET");
     id->token_file = az_env(h, "AZURE_FEDERATED_TOKEN_FILE");
-    const char *mi_ep = az_env(h, "IDENTITY_ENDPOINT");
     id->mi_header = az_env(h, "IDENTITY_HEADER");
-    if (s != EI_OK) {
-    } else if (id->secret_file != NULL) {
-        if (tenant == NULL || client_id == NULL)
-            s = h->error(h, err, EI_BADCONFIG, 0, "client_secret_file",
-                         "client_secret_file needs tenant and client_id (or "
-                         "AZURE_TENANT_ID and AZURE_CLIENT_ID)");
-        id->source = EI_AZURE_CLIENT_SECRET;
-        id->describe = "client secret (client_secret_file)";
-        id->secret_env = NULL;
-    } else if (tenant != NULL && client_id != NULL && id->secret_env != NULL) {
-        id->source = EI_AZURE_CLIENT_SECRET;
-        id->describe = "client secret (AZURE_CLIENT_SECRET)";
-    } else if (tenant != NULL && client_id != NULL && id->token_file != NULL) {
-        id->source = EI_AZURE_WORKLOAD;
-        id->describe = "workload identity (AZURE_FEDERATED_TOKEN_FILE)";
-    } else if (mi_ep != NULL && id->mi_header != NULL) {
-        if (az_env(h, "IDENTITY_SERVER_THUMBPRINT") != NULL)
-            s = h->error(h, err, EI_DENIED, 0, "IDENTITY_ENDPOINT",
-                         "no Azure credentials: Service Fabric managed "
-                         "identity is not supported (use a client secret "
-                         "or workload identity)");
-        id->source = EI_AZURE_APP_SERVICE;
-        id->describe = "managed identity (IDENTITY_ENDPOINT)";
-    } else if (mi_ep != NULL && az_env(h, "IMDS_ENDPOINT") != NULL) {
-        s = h->error(h, err, EI_DENIED, 0, "IDENTITY_ENDPOINT",
-                     "no Azure credentials: Azure Arc managed identity is "
-                     "not supported (use a client secret or workload "
-                     "identity)");
-    } else if (az_env(h, "MSI_ENDPOINT") != NULL) {
-        s = h->error(h, err, EI_DENIED, 0, "MSI_ENDPOINT",
-                     "no Azure credentials: the MSI_ENDPOINT managed identity "
-                     "(Cloud Shell, Azure ML) is not supported (use a client "
-                     "secret or workload identity)");
-    } else {
-        id->source = EI_AZURE_IMDS;
-        id->describe = "managed identity (IMDS)";
-    }
-    if (s == EI_OK) {
-        switch (id->source) {
-        case EI_AZURE_CLIENT_SECRET:
-        case EI_AZURE_WORKLOAD:
-            s = az_open_authority(id, err);
-            break;
-        case EI_AZURE_APP_SERVICE:
-            s = az_open_mi(id, mi_ep, "IDENTITY_ENDPOINT", NULL, err);
-            break;
-        case EI_AZURE_IMDS: {
-            /* azure-identity's way to point IMDS elsewhere (pod identity,
-               tests); nothing else changes */
-            const char *base = az_env(h, "AZURE_POD_IDENTITY_AUTHORITY_HOST");
-            s = az_open_mi(id, base != NULL ? base : AZ_IMDS_DEFAULT,
-                           "AZURE_POD_IDENTITY_AUTHORITY_HOST", AZ_IMDS_PATH,
-                           err);
-            break;
-        }
-        }
-    }
+    enum ei_status s = az_ids(id, err);
+    if (s == EI_OK)
+        s = az_choose(id, az_env(h, "IDENTITY_ENDPOINT"), err);
     if (s != EI_OK) {
         ei_azure_identity_free(id);
         return s;
@@ -562,8 +566,8 @@ static enum ei_status az_form(struct ei_azure_identity *id, const char *scope,
         s = az_read_cred(id, id->token_file, "AZURE_FEDERATED_TOKEN_FILE",
                          false, &buf, &cred, &cred_len, err);
     } else if (id->secret_file != NULL) {
-        s = az_read_cred(id, id->secret_file, "client_secret_file", true,
-                         &buf, &cred, &cred_len, err);
+        s = az_read_cred(id, id->secret_file, "client_secret_file", true, &buf,
+                         &cred, &cred_len, err);
     } else {
         cred = id->secret_env;
         cred_len = strlen(cred);
@@ -593,8 +597,7 @@ static enum ei_status az_mi_path(struct ei_azure_identity *id,
                                  const char *scope, struct az_buf *path,
                                  struct ei_error *err)
 {
-    const char *api =
-        id->source == EI_AZURE_IMDS ? AZ_IMDS_API : AZ_APPSVC_API;
+    const char *api = id->source == EI_AZURE_IMDS ? AZ_IMDS_API : AZ_APPSVC_API;
     az_buf_add(path, id->mi_path, strlen(id->mi_path), false);
     az_buf_add(path, strchr(id->mi_path, '?') != NULL ? "&" : "?", 1, false);
     az_buf_add(path, "api-version=", strlen("api-version="), false);
@@ -645,8 +648,8 @@ enum ei_status ei_azure_identity_token(struct ei_azure_identity *id,
     *size = 0;
     *expires_on = 0;
     const char *use_tenant = id->tenant;
-    bool confidential = id->source == EI_AZURE_CLIENT_SECRET ||
-                        id->source == EI_AZURE_WORKLOAD;
+    bool confidential =
+        id->source == EI_AZURE_CLIENT_SECRET || id->source == EI_AZURE_WORKLOAD;
     if (confidential && tenant != NULL && strcasecmp(tenant, id->tenant) != 0) {
         char shown[EI_AZURE_TENANT_MAX + EI_TEXT_EXTRA];
         h->safe_text(h, shown, sizeof(shown), tenant, strlen(tenant), 0);
@@ -687,8 +690,8 @@ enum ei_status ei_azure_identity_token(struct ei_azure_identity *id,
             }
         } else if (s == EI_OK) {
             /* read when used: the platform rotates it */
-            mi_hdr_size = strlen("X-IDENTITY-HEADER: ") +
-                          strlen(id->mi_header) + 1;
+            mi_hdr_size =
+                strlen("X-IDENTITY-HEADER: ") + strlen(id->mi_header) + 1;
             mi_hdr = h->secret_alloc(h, mi_hdr_size);
             if (mi_hdr == NULL)
                 s = h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");

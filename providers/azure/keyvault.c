@@ -20,18 +20,18 @@
 #include "identity.h"
 #include "keyvault.h"
 
-#define KV_API        "api-version=7.5"
-#define KV_ACCEPT     "Accept: application/json"
-#define KV_LOCALHOST  ".localhost"
-#define KV_DEFAULT    "/.default"
+#define KV_API       "api-version=7.5"
+#define KV_ACCEPT    "Accept: application/json"
+#define KV_LOCALHOST ".localhost"
+#define KV_DEFAULT   "/.default"
 /* azure-identity refreshes a token this long before it expires (its
    DEFAULT_REFRESH_OFFSET): a watched layer polls with the same state */
 #define KV_REFRESH_S 300
 /* a vault of 25,000 secrets: list pages hold up to 25 */
 #define KV_PAGES_MAX 1000
-#define KV_LOC_MAX    (EI_AZURE_BASE_MAX + EI_AZURE_NAME_MAX + 80)
-#define KV_PATH_MAX   (EI_AZURE_NAME_MAX + 64)
-#define KV_CHALLENGE  1024
+#define KV_LOC_MAX   (EI_AZURE_BASE_MAX + EI_AZURE_NAME_MAX + 80)
+#define KV_PATH_MAX  (EI_AZURE_NAME_MAX + 64)
+#define KV_CHALLENGE 1024
 
 #define HTTP_OK           200
 #define HTTP_UNAUTHORIZED 401
@@ -162,8 +162,7 @@ static int kv_url_host(const char *url, size_t len, char *out, size_t out_len)
 }
 
 /* The value of parameter key in a challenge, into out; -1 if absent. */
-static int kv_param(const char *hdr, const char *key, char *out,
-                    size_t out_len)
+static int kv_param(const char *hdr, const char *key, char *out, size_t out_len)
 {
     size_t kl = strlen(key);
     const char *p = hdr;
@@ -335,8 +334,8 @@ int ei_azure_next_link(const char *link, const char *base, char *path,
             *why = "nextLink is too long";
             return -1;
         }
-        snprintf(path + n, EI_AZURE_LINK_MAX - n, "%c%s",
-                 q != NULL ? '&' : '?', KV_API);
+        snprintf(path + n, EI_AZURE_LINK_MAX - n, "%c%s", q != NULL ? '&' : '?',
+                 KV_API);
     }
     return 0;
 }
@@ -346,8 +345,8 @@ static json_t *kv_load(const char *body, size_t len, const char *what,
                        const char *reply, struct ei_error *err)
 {
     json_error_t je;
-    json_t *root = json_loadb(body != NULL ? body : "", body != NULL ? len : 0,
-                              0, &je);
+    json_t *root =
+        json_loadb(body != NULL ? body : "", body != NULL ? len : 0, 0, &je);
     if (root == NULL) {
         int pos = je.position;
         sodium_memzero(&je, sizeof(je));
@@ -372,8 +371,7 @@ enum ei_status ei_azure_parse_list(const char *body, size_t len,
     const json_t *link = json_object_get(root, "nextLink");
     if (!json_is_object(root) ||
         (items != NULL && !json_is_null(items) && !json_is_array(items))) {
-        st = ei_parse_error(err, EI_BADDATA, what, "%s: no value array",
-                            reply);
+        st = ei_parse_error(err, EI_BADDATA, what, "%s: no value array", reply);
         goto out;
     }
     if (link != NULL && !json_is_null(link) && !json_is_string(link)) {
@@ -388,8 +386,8 @@ enum ei_status ei_azure_parse_list(const char *body, size_t len,
         const json_t *id = json_object_get(it, "id");
         const json_t *attrs = json_object_get(it, "attributes");
         if (!json_is_string(id)) {
-            st = ei_parse_error(err, EI_BADDATA, what,
-                                "%s: item %zu has no id", reply, i);
+            st = ei_parse_error(err, EI_BADDATA, what, "%s: item %zu has no id",
+                                reply, i);
             goto out;
         }
         const char *s = json_string_value(id);
@@ -442,8 +440,8 @@ enum ei_status ei_azure_parse_secret(const char *body, size_t len,
     const json_t *id = json_object_get(root, "id");
     const json_t *attrs = json_object_get(root, "attributes");
     if (!json_is_object(root) || !json_is_string(v)) {
-        st = ei_parse_error(err, EI_BADDATA, what, "%s: no value string",
-                            reply);
+        st =
+            ei_parse_error(err, EI_BADDATA, what, "%s: no value string", reply);
         goto out;
     }
     if (json_is_false(json_object_get(attrs, "enabled"))) {
@@ -457,8 +455,7 @@ enum ei_status ei_azure_parse_secret(const char *body, size_t len,
         const char *slash = s != NULL ? strchr(s + 9, '/') : NULL;
         if (slash != NULL) {
             size_t vl = strlen(slash + 1);
-            if (vl >= sizeof(version) ||
-                !ei_azure_name_ok(slash + 1, vl)) {
+            if (vl >= sizeof(version) || !ei_azure_name_ok(slash + 1, vl)) {
                 st = ei_parse_error(err, EI_BADDATA, what,
                                     "%s: id has a malformed version", reply);
                 goto out;
@@ -628,17 +625,16 @@ static enum ei_status kv_authorize(struct kv_state *st,
                         "Key Vault answered HTTP 401 without a %s "
                         "challenge",
                         r == -2 ? "usable" : "WWW-Authenticate");
-    if (ei_azure_parse_challenge(hdr, st->vhost, st->tenant, st->scope,
-                                 &why) < 0)
+    if (ei_azure_parse_challenge(hdr, st->vhost, st->tenant, st->scope, &why) <
+        0)
         return h->error(h, err, EI_DENIED, 0, st->vhost, "%s", why);
     st->challenged = true;
     kv_drop_token(st);
     h->log(h, EI_LOG_DEBUG, "challenge: tenant %s, scope %s",
            st->tenant[0] != '\0' ? st->tenant : "(none)", st->scope);
-    return ei_azure_identity_token(st->id,
-                                   st->tenant[0] != '\0' ? st->tenant : NULL,
-                                   st->scope, dl, &st->auth, &st->auth_size,
-                                   &st->expires_on, err);
+    return ei_azure_identity_token(
+        st->id, st->tenant[0] != '\0' ? st->tenant : NULL, st->scope, dl,
+        &st->auth, &st->auth_size, &st->expires_on, err);
 }
 
 /*
@@ -691,8 +687,7 @@ static enum ei_status kv_fail(struct kv_state *st,
     const struct ei_host *h = st->host;
     char code[EI_AZURE_CODE_MAX], inner[EI_AZURE_CODE_MAX];
     bool disabled = false;
-    ei_azure_parse_kv_error(resp->body, resp->body_len, code, inner,
-                            &disabled);
+    ei_azure_parse_kv_error(resp->body, resp->body_len, code, inner, &disabled);
     char what[2 * EI_AZURE_CODE_MAX + 4] = "";
     if (code[0] != '\0')
         snprintf(what, sizeof(what), " %s%s%s", code,
@@ -711,13 +706,12 @@ static enum ei_status kv_fail(struct kv_state *st,
         return h->error(h, err, EI_DENIED, 0, loc,
                         "%s: permission denied (HTTP 403%s)", doing, what);
     case HTTP_NOT_FOUND:
-        return h->error(h, err, EI_NOTFOUND, 0, loc, "%s: not found (HTTP 404%s)",
-                        doing, what);
+        return h->error(h, err, EI_NOTFOUND, 0, loc,
+                        "%s: not found (HTTP 404%s)", doing, what);
     default:
-        return h->error(h, err, resp->status >= 500 ? EI_UNAVAILABLE
-                                                    : EI_BADDATA,
-                        0, loc, "%s: unexpected answer (HTTP %ld%s)", doing,
-                        resp->status, what);
+        return h->error(
+            h, err, resp->status >= 500 ? EI_UNAVAILABLE : EI_BADDATA, 0, loc,
+            "%s: unexpected answer (HTTP %ld%s)", doing, resp->status, what);
     }
 }
 

@@ -28,24 +28,24 @@
 
 extern const struct ei_provider ei_provider_azure_keyvault;
 
-#define CANARY    "EI_CANARY_4zur3c4n4ry"
-#define TOKEN     "eyJ0eXAiOiJKV1QifQ.eyJhdWQiOiJ2YXVsdCJ9.sig-" CANARY
-#define TOKEN2    "eyJ0eXAiOiJKV1QifQ.eyJhdWQiOiJ2YXVsdCJ9.new-" CANARY
-#define SECRET    "cs~" CANARY "&=+/%"
-#define TENANT    "72f988bf-86f1-41af-91ab-2d7cd011db47"
-#define CLIENT    "0f4d5e6a-app"
-#define VAULT     "https://myvault.vault.azure.net"
+#define CANARY     "EI_CANARY_4zur3c4n4ry"
+#define TOKEN      "eyJ0eXAiOiJKV1QifQ.eyJhdWQiOiJ2YXVsdCJ9.sig-" CANARY
+#define TOKEN2     "eyJ0eXAiOiJKV1QifQ.eyJhdWQiOiJ2YXVsdCJ9.new-" CANARY
+#define SECRET     "cs~" CANARY "&=+/%"
+#define TENANT     "72f988bf-86f1-41af-91ab-2d7cd011db47"
+#define CLIENT     "0f4d5e6a-app"
+#define VAULT      "https://myvault.vault.azure.net"
 #define KV_VERSION "4387e9f3d6e14c459867679a90fd0f79"
-#define PATH_SIZE 512
-#define OPTS_N    6
-#define ENV_N     8
-#define FILES_N   2
-#define REPLIES_N 10
-#define REQS_N    10
-#define WANT_N    4
-#define CHECKS_N  4
-#define DL_MS     30000
-#define ANY_FLAGS 0xffffu /* want_req: flags not checked */
+#define PATH_SIZE  512
+#define OPTS_N     6
+#define ENV_N      8
+#define FILES_N    2
+#define REPLIES_N  10
+#define REQS_N     10
+#define WANT_N     4
+#define CHECKS_N   4
+#define DL_MS      30000
+#define ANY_FLAGS  0xffffu /* want_req: flags not checked */
 
 /* --- the parsers --- */
 
@@ -59,12 +59,12 @@ static const struct url_case url_cases[] = {
     {VAULT, 0, VAULT, "myvault.vault.azure.net", "myvault", NULL},
     {"https://MyVault.Vault.Azure.NET/", 0, VAULT, "myvault.vault.azure.net",
      "myvault", NULL},
-    {"https://myvault.vault.azure.net:443", 0, VAULT,
-     "myvault.vault.azure.net", "myvault", NULL},
+    {"https://myvault.vault.azure.net:443", 0, VAULT, "myvault.vault.azure.net",
+     "myvault", NULL},
     {"https://kv-1.vault.azure.cn", 0, "https://kv-1.vault.azure.cn",
      "kv-1.vault.azure.cn", "kv-1", NULL},
-    {"https://myvault.vault.azure.net.localhost:8443",
-     0, "https://myvault.vault.azure.net.localhost:8443",
+    {"https://myvault.vault.azure.net.localhost:8443", 0,
+     "https://myvault.vault.azure.net.localhost:8443",
      "myvault.vault.azure.net.localhost", "myvault", NULL},
     {"http://myvault.vault.azure.net", -1, NULL, NULL, NULL, "https://"},
     {"myvault.vault.azure.net", -1, NULL, NULL, NULL, "https://"},
@@ -72,11 +72,9 @@ static const struct url_case url_cases[] = {
      "without a path"},
     {"https://myvault.vault.azure.net?x=1", -1, NULL, NULL, NULL,
      "without a path"},
-    {"https://u:p@myvault.vault.azure.net", -1, NULL, NULL, NULL,
-     "user name"},
+    {"https://u:p@myvault.vault.azure.net", -1, NULL, NULL, NULL, "user name"},
     {"https://myvault.vault.azure.net:0", -1, NULL, NULL, NULL, "bad port"},
-    {"https://myvault.vault.azure.net:99999", -1, NULL, NULL, NULL,
-     "bad port"},
+    {"https://myvault.vault.azure.net:99999", -1, NULL, NULL, NULL, "bad port"},
     {"https://myvault.vault.azure.net:x", -1, NULL, NULL, NULL, "bad port"},
     {"https://", -1, NULL, NULL, NULL, "no host name"},
     {"https://myvault", -1, NULL, NULL, NULL, "NAME.vault.azure.net"},
@@ -142,10 +140,9 @@ static const struct challenge_case challenge_cases[] = {
     {"Bearer " AUTH_URI ", resource=\"https://management.azure.com\"",
      "myvault.vault.azure.net", -1, NULL, NULL, "does not match"},
     {"Bearer " AUTH_URI ", resource=\"https://vault.azure.net\"",
-     "myvault.vault.azure.net.evil.example", -1, NULL, NULL,
-     "does not match"},
-    {"Bearer " AUTH_URI ", resource=\"https://azure.net\"",
-     "myvaultazure.net", -1, NULL, NULL, "does not match"},
+     "myvault.vault.azure.net.evil.example", -1, NULL, NULL, "does not match"},
+    {"Bearer " AUTH_URI ", resource=\"https://azure.net\"", "myvaultazure.net",
+     -1, NULL, NULL, "does not match"},
     {"Bearer " AUTH_URI ", resource=\"https://vault.azure.net\"",
      "vault.azure.net", -1, NULL, NULL, "does not match"},
     {"Bearer " AUTH_URI ", resource=\"http://vault.azure.net\"",
@@ -161,8 +158,8 @@ static const struct challenge_case challenge_cases[] = {
     {"Bearer authorization=\"https://login.windows.net/t$x\", "
      "resource=\"https://vault.azure.net\"",
      "myvault.vault.azure.net", -1, NULL, NULL, "not a tenant id"},
-    {"Bearer resource=\"https://vault.azure.net", "myvault.vault.azure.net",
-     -1, NULL, NULL, "no resource or scope"},
+    {"Bearer resource=\"https://vault.azure.net", "myvault.vault.azure.net", -1,
+     NULL, NULL, "no resource or scope"},
 };
 
 static void test_challenge(void **state)
@@ -249,8 +246,7 @@ static int list_name(void *ctx, const char *name, struct ei_error *err)
     (void)err;
     struct list_out *o = ctx;
     size_t n = strlen(o->names);
-    snprintf(o->names + n, sizeof o->names - n, "%s%s", n > 0 ? "," : "",
-             name);
+    snprintf(o->names + n, sizeof o->names - n, "%s%s", n > 0 ? "," : "", name);
     return 0;
 }
 
@@ -345,8 +341,8 @@ static const struct secret_case secret_cases[] = {
     {"{\"value\":\"\",\"id\":\"" VAULT "/secrets/db\"}", EI_OK, "", "", NULL},
     {"{\"value\":\"a\\nb\",\"tags\":{\"x\":\"y\"},\"kid\":\"k\"}", EI_OK,
      "a\nb", "", NULL},
-    {"{\"value\":\"" CANARY "\",\"attributes\":{\"enabled\":false}}",
-     EI_DENIED, NULL, NULL, "disabled"},
+    {"{\"value\":\"" CANARY "\",\"attributes\":{\"enabled\":false}}", EI_DENIED,
+     NULL, NULL, "disabled"},
     {"{\"value\":5}", EI_BADDATA, NULL, NULL, "no value string"},
     {"{\"id\":\"x\"}", EI_BADDATA, NULL, NULL, "no value string"},
     {"{\"value\":\"" CANARY "\",\"id\":\"" VAULT "/secrets/db/v$1\"}",
@@ -360,13 +356,12 @@ static const struct secret_case secret_cases[] = {
 static void test_parse_secret(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < sizeof secret_cases / sizeof secret_cases[0];
-         i++) {
+    for (size_t i = 0; i < sizeof secret_cases / sizeof secret_cases[0]; i++) {
         const struct secret_case *c = &secret_cases[i];
         struct value_out o = {"", ""};
         struct ei_error err = {0};
-        enum ei_status st = ei_azure_parse_secret(c->body, strlen(c->body),
-                                                  "v", secret_value, &o, &err);
+        enum ei_status st = ei_azure_parse_secret(c->body, strlen(c->body), "v",
+                                                  secret_value, &o, &err);
         if (st != c->want)
             fail_msg("case %zu: status %d, want %d (%s)", i, st, c->want,
                      err.text);
@@ -528,14 +523,18 @@ struct chain_case {
     const char *describe; /* or a substring of the error */
 };
 
-#define VOPT "vault=" VAULT
+#define VOPT       "vault=" VAULT
 #define ENV_TENANT "AZURE_TENANT_ID=" TENANT
 #define ENV_CLIENT "AZURE_CLIENT_ID=" CLIENT
 #define ENV_SECRET "AZURE_CLIENT_SECRET=" SECRET
 
 static const struct chain_case chain_cases[] = {
-    {"chain-env-secret", {VOPT}, {ENV_TENANT, ENV_CLIENT, ENV_SECRET}, EI_OK,
-     EI_AZURE_CLIENT_SECRET, "client secret (AZURE_CLIENT_SECRET)"},
+    {"chain-env-secret",
+     {VOPT},
+     {ENV_TENANT, ENV_CLIENT, ENV_SECRET},
+     EI_OK,
+     EI_AZURE_CLIENT_SECRET,
+     "client secret (AZURE_CLIENT_SECRET)"},
     {"chain-secret-file-wins",
      {VOPT, "client_secret_file=/nonexistent"},
      {ENV_TENANT, ENV_CLIENT, ENV_SECRET},
@@ -549,71 +548,147 @@ static const struct chain_case chain_cases[] = {
      EI_OK,
      EI_AZURE_CLIENT_SECRET,
      "client secret (client_secret_file)"},
-    {"chain-secret-before-workload", {VOPT},
+    {"chain-secret-before-workload",
+     {VOPT},
      {ENV_TENANT, ENV_CLIENT, ENV_SECRET, "AZURE_FEDERATED_TOKEN_FILE=/t"},
-     EI_OK, EI_AZURE_CLIENT_SECRET, "AZURE_CLIENT_SECRET"},
-    {"chain-workload", {VOPT},
+     EI_OK,
+     EI_AZURE_CLIENT_SECRET,
+     "AZURE_CLIENT_SECRET"},
+    {"chain-workload",
+     {VOPT},
      {ENV_TENANT, ENV_CLIENT, "AZURE_FEDERATED_TOKEN_FILE=/t",
       "IDENTITY_ENDPOINT=http://localhost:1/msi/token", "IDENTITY_HEADER=h"},
-     EI_OK, EI_AZURE_WORKLOAD, "workload identity"},
-    {"chain-workload-needs-tenant", {VOPT},
-     {ENV_CLIENT, "AZURE_FEDERATED_TOKEN_FILE=/t"}, EI_OK, EI_AZURE_IMDS,
+     EI_OK,
+     EI_AZURE_WORKLOAD,
+     "workload identity"},
+    {"chain-workload-needs-tenant",
+     {VOPT},
+     {ENV_CLIENT, "AZURE_FEDERATED_TOKEN_FILE=/t"},
+     EI_OK,
+     EI_AZURE_IMDS,
      "managed identity (IMDS)"},
-    {"chain-empty-secret-is-unset", {VOPT},
-     {ENV_TENANT, ENV_CLIENT, "AZURE_CLIENT_SECRET="}, EI_OK, EI_AZURE_IMDS,
+    {"chain-empty-secret-is-unset",
+     {VOPT},
+     {ENV_TENANT, ENV_CLIENT, "AZURE_CLIENT_SECRET="},
+     EI_OK,
+     EI_AZURE_IMDS,
      "IMDS"},
-    {"chain-app-service", {VOPT},
+    {"chain-app-service",
+     {VOPT},
      {"IDENTITY_ENDPOINT=http://localhost:42356/msi/token",
       "IDENTITY_HEADER=h"},
-     EI_OK, EI_AZURE_APP_SERVICE, "managed identity (IDENTITY_ENDPOINT)"},
-    {"chain-endpoint-without-header-is-imds", {VOPT},
-     {"IDENTITY_ENDPOINT=http://localhost:42356/msi/token"}, EI_OK,
-     EI_AZURE_IMDS, "IMDS"},
-    {"chain-imds", {VOPT}, {NULL}, EI_OK, EI_AZURE_IMDS,
+     EI_OK,
+     EI_AZURE_APP_SERVICE,
+     "managed identity (IDENTITY_ENDPOINT)"},
+    {"chain-endpoint-without-header-is-imds",
+     {VOPT},
+     {"IDENTITY_ENDPOINT=http://localhost:42356/msi/token"},
+     EI_OK,
+     EI_AZURE_IMDS,
+     "IMDS"},
+    {"chain-imds",
+     {VOPT},
+     {NULL},
+     EI_OK,
+     EI_AZURE_IMDS,
      "managed identity (IMDS)"},
-    {"chain-service-fabric", {VOPT},
+    {"chain-service-fabric",
+     {VOPT},
      {"IDENTITY_ENDPOINT=https://localhost:2377/metadata/identity/oauth2/token",
       "IDENTITY_HEADER=h", "IDENTITY_SERVER_THUMBPRINT=ab"},
-     EI_DENIED, 0, "Service Fabric"},
-    {"chain-arc", {VOPT},
+     EI_DENIED,
+     0,
+     "Service Fabric"},
+    {"chain-arc",
+     {VOPT},
      {"IDENTITY_ENDPOINT=http://localhost:40342/metadata/identity/oauth2/token",
       "IMDS_ENDPOINT=http://localhost:40342"},
-     EI_DENIED, 0, "Azure Arc"},
-    {"chain-cloud-shell", {VOPT}, {"MSI_ENDPOINT=http://localhost:50342"},
-     EI_DENIED, 0, "MSI_ENDPOINT"},
-    {"chain-secret-file-needs-tenant", {VOPT, "client_secret_file=/x"},
-     {ENV_CLIENT}, EI_BADCONFIG, 0, "needs tenant and client_id"},
-    {"chain-bad-tenant-option", {VOPT, "tenant=a/b"}, {NULL}, EI_BADCONFIG, 0,
+     EI_DENIED,
+     0,
+     "Azure Arc"},
+    {"chain-cloud-shell",
+     {VOPT},
+     {"MSI_ENDPOINT=http://localhost:50342"},
+     EI_DENIED,
+     0,
+     "MSI_ENDPOINT"},
+    {"chain-secret-file-needs-tenant",
+     {VOPT, "client_secret_file=/x"},
+     {ENV_CLIENT},
+     EI_BADCONFIG,
+     0,
+     "needs tenant and client_id"},
+    {"chain-bad-tenant-option",
+     {VOPT, "tenant=a/b"},
+     {NULL},
+     EI_BADCONFIG,
+     0,
      "tenant must be"},
-    {"chain-bad-tenant-env", {VOPT}, {"AZURE_TENANT_ID=a b"}, EI_BADCONFIG, 0,
+    {"chain-bad-tenant-env",
+     {VOPT},
+     {"AZURE_TENANT_ID=a b"},
+     EI_BADCONFIG,
+     0,
      "AZURE_TENANT_ID must be"},
-    {"chain-bad-client-id", {VOPT, "client_id=a b"}, {NULL}, EI_BADCONFIG, 0,
+    {"chain-bad-client-id",
+     {VOPT, "client_id=a b"},
+     {NULL},
+     EI_BADCONFIG,
+     0,
      "client_id must be"},
-    {"chain-authority-http", {VOPT},
+    {"chain-authority-http",
+     {VOPT},
      {ENV_TENANT, ENV_CLIENT, ENV_SECRET,
       "AZURE_AUTHORITY_HOST=http://login.microsoftonline.com"},
-     EI_BADCONFIG, 0, "must be an https URL"},
-    {"chain-authority-path", {VOPT},
+     EI_BADCONFIG,
+     0,
+     "must be an https URL"},
+    {"chain-authority-path",
+     {VOPT},
      {ENV_TENANT, ENV_CLIENT, ENV_SECRET,
       "AZURE_AUTHORITY_HOST=https://login.microsoftonline.com/x"},
-     EI_BADCONFIG, 0, "with no path"},
-    {"chain-identity-endpoint-not-url", {VOPT},
-     {"IDENTITY_ENDPOINT=localhost:1", "IDENTITY_HEADER=h"}, EI_BADCONFIG, 0,
+     EI_BADCONFIG,
+     0,
+     "with no path"},
+    {"chain-identity-endpoint-not-url",
+     {VOPT},
+     {"IDENTITY_ENDPOINT=localhost:1", "IDENTITY_HEADER=h"},
+     EI_BADCONFIG,
+     0,
      "not an http(s) URL"},
-    {"chain-pod-identity-path", {VOPT},
-     {"AZURE_POD_IDENTITY_AUTHORITY_HOST=http://127.0.0.1:1/x"}, EI_BADCONFIG,
-     0, "without a path"},
-    {"chain-no-vault", {NULL}, {ENV_TENANT}, EI_BADCONFIG, 0,
+    {"chain-pod-identity-path",
+     {VOPT},
+     {"AZURE_POD_IDENTITY_AUTHORITY_HOST=http://127.0.0.1:1/x"},
+     EI_BADCONFIG,
+     0,
+     "without a path"},
+    {"chain-no-vault",
+     {NULL},
+     {ENV_TENANT},
+     EI_BADCONFIG,
+     0,
      "vault is required"},
-    {"chain-bad-vault", {"vault=http://myvault.vault.azure.net"}, {NULL},
-     EI_BADCONFIG, 0, "https://"},
-    {"chain-bad-secret-name", {VOPT, "secrets=db_password"}, {NULL},
-     EI_BADCONFIG, 0, "db_password is not a secret name"},
-    {"chain-long-secret-name", {VOPT, "secrets=a234567890123456789012345678901"
-                                      "2345678901234567890123456789012345678"
-                                      "9012345678901234567890123456789012345"
-                                      "678901234567890123456789"},
-     {NULL}, EI_BADCONFIG, 0, "is not a secret name"},
+    {"chain-bad-vault",
+     {"vault=http://myvault.vault.azure.net"},
+     {NULL},
+     EI_BADCONFIG,
+     0,
+     "https://"},
+    {"chain-bad-secret-name",
+     {VOPT, "secrets=db_password"},
+     {NULL},
+     EI_BADCONFIG,
+     0,
+     "db_password is not a secret name"},
+    {"chain-long-secret-name",
+     {VOPT, "secrets=a234567890123456789012345678901"
+            "2345678901234567890123456789012345678"
+            "9012345678901234567890123456789012345"
+            "678901234567890123456789"},
+     {NULL},
+     EI_BADCONFIG,
+     0,
+     "is not a secret name"},
     {"chain-same-secret-twice",
      {VOPT, "secrets=db-password", "secrets=DB-PASSWORD"},
      {NULL},
@@ -629,8 +704,8 @@ static void test_chain(void **state)
     assert_non_null(fh);
     struct ei_error err = {0};
     void *st = NULL;
-    enum ei_status got = ei_provider_azure_keyvault.configure(
-        fake_host_host(fh), &st, &err);
+    enum ei_status got =
+        ei_provider_azure_keyvault.configure(fake_host_host(fh), &st, &err);
     assert_int_equal(fake_host_reads(fh), 0);
     size_t sent = 0;
     fake_host_http_requests(fh, &sent);
@@ -706,49 +781,74 @@ struct fcase {
     "WWW-Authenticate: Bearer authorization=\"https://login.microsoftonline."  \
     "com/" TENANT "\", resource=\"https://vault.azure.net\"\n"
 #define R401                                                                   \
-    {401, CHALLENGE_HDR,                                                       \
-     "{\"error\":{\"code\":\"Unauthorized\",\"message\":\"AKV10000: Request "  \
-     "is missing a Bearer or PoP token.\"}}",                                  \
-     0}
+    {                                                                          \
+        401, CHALLENGE_HDR,                                                    \
+            "{\"error\":{\"code\":\"Unauthorized\",\"message\":\"AKV10000: "   \
+            "Request "                                                         \
+            "is missing a Bearer or PoP token.\"}}",                           \
+            0                                                                  \
+    }
 #define TOKEN_BODY(tok, exp)                                                   \
     "{\"token_type\":\"Bearer\",\"expires_in\":" exp ",\"ext_expires_in\":"    \
     "3599,\"access_token\":\"" tok "\"}"
-#define RTOKEN {200, NULL, TOKEN_BODY(TOKEN, "3599"), 0}
+#define RTOKEN                                                                 \
+    {                                                                          \
+        200, NULL, TOKEN_BODY(TOKEN, "3599"), 0                                \
+    }
 #define BUNDLE(name, value)                                                    \
-    "{\"value\":\"" value "\",\"id\":\"" VAULT "/secrets/" name "/" KV_VERSION   \
-    "\",\"attributes\":{\"enabled\":true,\"created\":1493938410,\"updated\":" \
+    "{\"value\":\"" value "\",\"id\":\"" VAULT "/secrets/" name "/" KV_VERSION \
+    "\",\"attributes\":{\"enabled\":true,\"created\":1493938410,\"updated\":"  \
     "1493938410,\"recoveryLevel\":\"Recoverable+Purgeable\"}}"
-#define RSECRET(name, value) {200, NULL, BUNDLE(name, value), 0}
-#define LOC(name)            "myvault.vault.azure.net/secrets/" name "/" KV_VERSION
-#define LOGIN                "https://login.microsoftonline.com"
-#define TOKEN_PATH           "/" TENANT "/oauth2/v2.0/token"
-#define GET_DB               "/secrets/db-password?api-version=7.5"
-#define REQ_PROBE(path)      {"GET", VAULT, path, {"!Authorization", "H:Accept: application/json"}, EI_HTTP_SECRET}
+#define RSECRET(name, value)                                                   \
+    {                                                                          \
+        200, NULL, BUNDLE(name, value), 0                                      \
+    }
+#define LOC(name)  "myvault.vault.azure.net/secrets/" name "/" KV_VERSION
+#define LOGIN      "https://login.microsoftonline.com"
+#define TOKEN_PATH "/" TENANT "/oauth2/v2.0/token"
+#define GET_DB     "/secrets/db-password?api-version=7.5"
+#define REQ_PROBE(path)                                                        \
+    {                                                                          \
+        "GET", VAULT, path, {"!Authorization", "H:Accept: application/json"},  \
+            EI_HTTP_SECRET                                                     \
+    }
 #define REQ_AUTH(path, tok)                                                    \
-    {"GET", VAULT, path, {"H:Authorization: Bearer " tok}, EI_HTTP_SECRET}
+    {                                                                          \
+        "GET", VAULT, path, {"H:Authorization: Bearer " tok}, EI_HTTP_SECRET   \
+    }
 #define REQ_TOKEN(field)                                                       \
-    {"POST",                                                                   \
-     LOGIN,                                                                    \
-     TOKEN_PATH,                                                               \
-     {"H:Content-Type: application/x-www-form-urlencoded",                     \
-      "B:client_id=" CLIENT "&", field,                                        \
-      "B:&scope=https%3A%2F%2Fvault.azure.net%2F.default&grant_type="          \
-      "client_credentials"},                                                   \
-     EI_HTTP_SECRET | EI_HTTP_SECRET_BODY}
+    {                                                                          \
+        "POST", LOGIN, TOKEN_PATH,                                             \
+            {"H:Content-Type: application/x-www-form-urlencoded",              \
+             "B:client_id=" CLIENT "&", field,                                 \
+             "B:&scope=https%3A%2F%2Fvault.azure.net%2F.default&grant_type="   \
+             "client_credentials"},                                            \
+            EI_HTTP_SECRET | EI_HTTP_SECRET_BODY                               \
+    }
 #define SECRET_FIELD "B:&client_secret=cs~" CANARY "%26%3D%2B%2F%25&"
-#define ENV_CS       {ENV_TENANT, ENV_CLIENT, ENV_SECRET}
-#define SECRETS_DB   {VOPT, "secrets=db-password"}
+#define ENV_CS                                                                 \
+    {                                                                          \
+        ENV_TENANT, ENV_CLIENT, ENV_SECRET                                     \
+    }
+#define SECRETS_DB                                                             \
+    {                                                                          \
+        VOPT, "secrets=db-password"                                            \
+    }
 #define ONE_DB                                                                 \
-    {{"db-password", CANARY, LOC("db-password")}}
+    {                                                                          \
+        {                                                                      \
+            "db-password", CANARY, LOC("db-password")                          \
+        }                                                                      \
+    }
 #define IMDS_PATH                                                              \
     "/metadata/identity/oauth2/token?api-version=2018-02-01&resource="         \
     "https%3A%2F%2Fvault.azure.net"
 #define IMDS_BODY                                                              \
-    "{\"access_token\":\"" TOKEN "\",\"refresh_token\":\"\",\"expires_in\":"  \
-    "\"3599\",\"expires_on\":\"9999999999\",\"not_before\":\"1506480273\","   \
+    "{\"access_token\":\"" TOKEN "\",\"refresh_token\":\"\",\"expires_in\":"   \
+    "\"3599\",\"expires_on\":\"9999999999\",\"not_before\":\"1506480273\","    \
     "\"resource\":\"https://vault.azure.net\",\"token_type\":\"Bearer\"}"
 #define OAUTH_ERR(code, aad)                                                   \
-    "{\"error\":\"" code "\",\"error_description\":\"" aad ": the request "   \
+    "{\"error\":\"" code "\",\"error_description\":\"" aad ": the request "    \
     "said " CANARY "\",\"error_codes\":[1]}"
 
 static const struct fcase fcases[] = {
@@ -844,7 +944,10 @@ static const struct fcase fcases[] = {
      NULL,
      ONE_DB,
      {REQ_PROBE(GET_DB),
-      {"POST", "https://login.microsoftonline.us", TOKEN_PATH, {SECRET_FIELD},
+      {"POST",
+       "https://login.microsoftonline.us",
+       TOKEN_PATH,
+       {SECRET_FIELD},
        EI_HTTP_SECRET | EI_HTTP_SECRET_BODY},
       REQ_AUTH(GET_DB, TOKEN)},
      NULL},
@@ -882,10 +985,12 @@ static const struct fcase fcases[] = {
      NULL,
      ONE_DB,
      {REQ_PROBE(GET_DB),
-      {"GET", "http://localhost:42356",
+      {"GET",
+       "http://localhost:42356",
        "/msi/token?x=1&api-version=2019-08-01&resource=https%3A%2F%2Fvault."
        "azure.net&client_id=uami-9b2f",
-       {NULL}, EI_HTTP_SECRET},
+       {NULL},
+       EI_HTTP_SECRET},
       REQ_AUTH(GET_DB, TOKEN)},
      NULL},
     {"app-service-refused",
@@ -893,13 +998,13 @@ static const struct fcase fcases[] = {
      {"IDENTITY_ENDPOINT=http://localhost:42356/msi/token",
       "IDENTITY_HEADER=ih"},
      {{NULL}},
-     {R401,
-      {401, NULL, "{\"statusCode\":401,\"message\":\"" CANARY "\"}", 0}},
+     {R401, {401, NULL, "{\"statusCode\":401,\"message\":\"" CANARY "\"}", 0}},
      EI_DENIED,
      "managed identity (IDENTITY_ENDPOINT): the token endpoint refused (HTTP "
      "401)",
      {{NULL}},
-     {REQ_PROBE(GET_DB), {"GET", "http://localhost:42356", NULL, {NULL}, ANY_FLAGS}},
+     {REQ_PROBE(GET_DB),
+      {"GET", "http://localhost:42356", NULL, {NULL}, ANY_FLAGS}},
      NULL},
     {"imds",
      SECRETS_DB,
@@ -910,7 +1015,10 @@ static const struct fcase fcases[] = {
      NULL,
      ONE_DB,
      {REQ_PROBE(GET_DB),
-      {"GET", "http://169.254.169.254", IMDS_PATH, {"H:Metadata: true"},
+      {"GET",
+       "http://169.254.169.254",
+       IMDS_PATH,
+       {"H:Metadata: true"},
        EI_HTTP_SECRET},
       REQ_AUTH(GET_DB, TOKEN)},
      "managed identity (IMDS)"},
@@ -924,8 +1032,11 @@ static const struct fcase fcases[] = {
      NULL,
      ONE_DB,
      {REQ_PROBE(GET_DB),
-      {"GET", "http://127.0.0.1:2", IMDS_PATH "&client_id=uami-9b2f",
-       {"H:Metadata: true"}, EI_HTTP_SECRET},
+      {"GET",
+       "http://127.0.0.1:2",
+       IMDS_PATH "&client_id=uami-9b2f",
+       {"H:Metadata: true"},
+       EI_HTTP_SECRET},
       REQ_AUTH(GET_DB, TOKEN)},
      NULL},
     {"imds-absent",
@@ -936,7 +1047,8 @@ static const struct fcase fcases[] = {
      EI_DENIED,
      "no Azure credentials: set AZURE_TENANT_ID",
      {{NULL}},
-     {REQ_PROBE(GET_DB), {"GET", "http://169.254.169.254", NULL, {NULL}, ANY_FLAGS}},
+     {REQ_PROBE(GET_DB),
+      {"GET", "http://169.254.169.254", NULL, {NULL}, ANY_FLAGS}},
      NULL},
     {"imds-slow-is-absent",
      SECRETS_DB,
@@ -946,7 +1058,8 @@ static const struct fcase fcases[] = {
      EI_DENIED,
      "IMDS did not answer",
      {{NULL}},
-     {REQ_PROBE(GET_DB), {"GET", "http://169.254.169.254", NULL, {NULL}, ANY_FLAGS}},
+     {REQ_PROBE(GET_DB),
+      {"GET", "http://169.254.169.254", NULL, {NULL}, ANY_FLAGS}},
      NULL},
     {"imds-no-identity",
      SECRETS_DB,
@@ -960,7 +1073,8 @@ static const struct fcase fcases[] = {
      EI_DENIED,
      "the token endpoint refused (HTTP 400: invalid_request)",
      {{NULL}},
-     {REQ_PROBE(GET_DB), {"GET", "http://169.254.169.254", NULL, {NULL}, ANY_FLAGS}},
+     {REQ_PROBE(GET_DB),
+      {"GET", "http://169.254.169.254", NULL, {NULL}, ANY_FLAGS}},
      NULL},
     {"imds-updating",
      SECRETS_DB,
@@ -970,7 +1084,8 @@ static const struct fcase fcases[] = {
      EI_UNAVAILABLE,
      "(HTTP 410)",
      {{NULL}},
-     {REQ_PROBE(GET_DB), {"GET", "http://169.254.169.254", NULL, {NULL}, ANY_FLAGS}},
+     {REQ_PROBE(GET_DB),
+      {"GET", "http://169.254.169.254", NULL, {NULL}, ANY_FLAGS}},
      NULL},
     {"token-invalid-client",
      SECRETS_DB,
@@ -997,7 +1112,8 @@ static const struct fcase fcases[] = {
      SECRETS_DB,
      ENV_CS,
      {{NULL}},
-     {R401, {200, NULL, TOKEN_BODY(TOKEN, "\"3599\""), 0},
+     {R401,
+      {200, NULL, TOKEN_BODY(TOKEN, "\"3599\""), 0},
       RSECRET("db-password", CANARY)},
      EI_OK,
      NULL,
@@ -1036,7 +1152,8 @@ static const struct fcase fcases[] = {
      EI_OK,
      NULL,
      ONE_DB,
-     {REQ_PROBE(GET_DB), {"GET", "http://169.254.169.254", NULL, {NULL}, ANY_FLAGS},
+     {REQ_PROBE(GET_DB),
+      {"GET", "http://169.254.169.254", NULL, {NULL}, ANY_FLAGS},
       REQ_AUTH(GET_DB, TOKEN)},
      NULL},
     {"challenge-hostile-resource",
@@ -1060,7 +1177,8 @@ static const struct fcase fcases[] = {
        "WWW-Authenticate: Bearer authorization=\"https://login.microsoftonline"
        ".com/" TENANT "\", scope=\"https://vault.azure.net/.default\"\n",
        "{}", 0},
-      RTOKEN, RSECRET("db-password", CANARY)},
+      RTOKEN,
+      RSECRET("db-password", CANARY)},
      EI_OK,
      NULL,
      ONE_DB,
@@ -1080,7 +1198,8 @@ static const struct fcase fcases[] = {
      SECRETS_DB,
      ENV_CS,
      {{NULL}},
-     {R401, RTOKEN,
+     {R401,
+      RTOKEN,
       {401, CHALLENGE_HDR,
        "{\"error\":{\"code\":\"Unauthorized\",\"message\":\"AKV10032: Invalid "
        "issuer.\"}}",
@@ -1095,7 +1214,10 @@ static const struct fcase fcases[] = {
      {VOPT, "secrets=db-password", "secrets=api-key"},
      ENV_CS,
      {{NULL}},
-     {R401, RTOKEN, RSECRET("db-password", CANARY), R401,
+     {R401,
+      RTOKEN,
+      RSECRET("db-password", CANARY),
+      R401,
       {200, NULL, TOKEN_BODY(TOKEN2, "3599"), 0},
       RSECRET("api-key", "k-" CANARY)},
      EI_OK,
@@ -1111,7 +1233,8 @@ static const struct fcase fcases[] = {
      {VOPT, "secrets=db-password", "secrets=api-key"},
      ENV_CS,
      {{NULL}},
-     {R401, {200, NULL, TOKEN_BODY(TOKEN, "299"), 0},
+     {R401,
+      {200, NULL, TOKEN_BODY(TOKEN, "299"), 0},
       RSECRET("db-password", CANARY),
       {200, NULL, TOKEN_BODY(TOKEN2, "3599"), 0},
       RSECRET("api-key", "k-" CANARY)},
@@ -1131,13 +1254,16 @@ static const struct fcase fcases[] = {
        "WWW-Authenticate: Bearer authorization=\"https://login.chinacloudapi."
        "cn/" TENANT "\", resource=\"https://vault.azure.cn\"\n",
        "{}", 0},
-      RTOKEN, RSECRET("db-password", CANARY)},
+      RTOKEN,
+      RSECRET("db-password", CANARY)},
      EI_OK,
      NULL,
-     {{"db-password", CANARY, "kv-cn.vault.azure.cn/secrets/db-password/"
-                              KV_VERSION}},
+     {{"db-password", CANARY,
+       "kv-cn.vault.azure.cn/secrets/db-password/" KV_VERSION}},
      {{"GET", "https://kv-cn.vault.azure.cn", GET_DB, {NULL}, EI_HTTP_SECRET},
-      {"POST", LOGIN, TOKEN_PATH,
+      {"POST",
+       LOGIN,
+       TOKEN_PATH,
        {"B:&scope=https%3A%2F%2Fvault.azure.cn%2F.default&"},
        EI_HTTP_SECRET | EI_HTTP_SECRET_BODY},
       {"GET", "https://kv-cn.vault.azure.cn", GET_DB, {NULL}, EI_HTTP_SECRET}},
@@ -1147,7 +1273,8 @@ static const struct fcase fcases[] = {
      {VOPT, "secrets=missing"},
      ENV_CS,
      {{NULL}},
-     {R401, RTOKEN,
+     {R401,
+      RTOKEN,
       {404, NULL,
        "{\"error\":{\"code\":\"SecretNotFound\",\"message\":\"A secret with "
        "(name/id) missing was not found in this key vault.\"}}",
@@ -1162,7 +1289,8 @@ static const struct fcase fcases[] = {
      {VOPT, "secrets=old-token"},
      ENV_CS,
      {{NULL}},
-     {R401, RTOKEN,
+     {R401,
+      RTOKEN,
       {403, NULL,
        "{\"error\":{\"code\":\"Forbidden\",\"message\":\"Operation get is not "
        "allowed on a disabled secret.\",\"innererror\":{\"code\":"
@@ -1178,7 +1306,8 @@ static const struct fcase fcases[] = {
      SECRETS_DB,
      ENV_CS,
      {{NULL}},
-     {R401, RTOKEN,
+     {R401,
+      RTOKEN,
       {403, NULL,
        "{\"error\":{\"code\":\"Forbidden\",\"message\":\"Caller is not "
        "authorized\",\"innererror\":{\"code\":\"ForbiddenByRbac\"}}}",
@@ -1203,7 +1332,9 @@ static const struct fcase fcases[] = {
      SECRETS_DB,
      ENV_CS,
      {{NULL}},
-     {R401, RTOKEN, {429, "Retry-After: 1\n", "{}", 0},
+     {R401,
+      RTOKEN,
+      {429, "Retry-After: 1\n", "{}", 0},
       RSECRET("db-password", CANARY)},
      EI_OK,
      NULL,
@@ -1215,7 +1346,8 @@ static const struct fcase fcases[] = {
      SECRETS_DB,
      ENV_CS,
      {{NULL}},
-     {R401, RTOKEN,
+     {R401,
+      RTOKEN,
       {400, NULL, "{\"error\":{\"code\":\"BadParameter\",\"message\":\"x\"}}",
        0}},
      EI_BADDATA,
@@ -1228,7 +1360,8 @@ static const struct fcase fcases[] = {
      {VOPT},
      ENV_CS,
      {{NULL}},
-     {R401, RTOKEN,
+     {R401,
+      RTOKEN,
       {200, NULL,
        "{\"value\":[{\"id\":\"" VAULT "/secrets/db-password\",\"attributes\":"
        "{\"enabled\":true}},{\"id\":\"" VAULT "/secrets/old-token\","
@@ -1240,7 +1373,8 @@ static const struct fcase fcases[] = {
        "{\"value\":[{\"id\":\"" VAULT "/secrets/api-key\"}],\"nextLink\":"
        "null}",
        0},
-      RSECRET("db-password", CANARY), RSECRET("api-key", "k-" CANARY)},
+      RSECRET("db-password", CANARY),
+      RSECRET("api-key", "k-" CANARY)},
      EI_OK,
      NULL,
      {{"db-password", CANARY, LOC("db-password")},
@@ -1266,7 +1400,8 @@ static const struct fcase fcases[] = {
      {VOPT},
      ENV_CS,
      {{NULL}},
-     {R401, RTOKEN,
+     {R401,
+      RTOKEN,
       {200, NULL,
        "{\"value\":[],\"nextLink\":\"https://evil.example/secrets?x=1\"}", 0}},
      EI_BADDATA,
@@ -1279,7 +1414,8 @@ static const struct fcase fcases[] = {
      {VOPT},
      ENV_CS,
      {{NULL}},
-     {R401, RTOKEN,
+     {R401,
+      RTOKEN,
       {403, NULL,
        "{\"error\":{\"code\":\"Forbidden\",\"message\":\"no list\","
        "\"innererror\":{\"code\":\"AccessDenied\"}}}",
@@ -1304,7 +1440,8 @@ static const struct fcase fcases[] = {
      {VOPT},
      ENV_CS,
      {{NULL}},
-     {R401, RTOKEN,
+     {R401,
+      RTOKEN,
       {200, NULL,
        "{\"value\":[{\"id\":\"" VAULT "/secrets/gone\"}],\"nextLink\":null}",
        0},
@@ -1391,8 +1528,8 @@ static void test_fetch(void **state)
     struct fake_host *fh =
         fake_host_new((const char *const *)opts, (const char *const *)env, dir);
     assert_non_null(fh);
-    for (size_t i = 0; i < REPLIES_N && (c->replies[i].status != 0 ||
-                                         c->replies[i].flags != 0);
+    for (size_t i = 0; i < REPLIES_N &&
+                       (c->replies[i].status != 0 || c->replies[i].flags != 0);
          i++)
         assert_int_equal(fake_host_http_push_headers(
                              fh, c->replies[i].status, c->replies[i].headers,
@@ -1471,8 +1608,7 @@ static void test_descriptor(void **state)
 static void test_arg_is_vault(void **state)
 {
     (void)state;
-    static const char *const env[] = {ENV_TENANT, ENV_CLIENT, ENV_SECRET,
-                                      NULL};
+    static const char *const env[] = {ENV_TENANT, ENV_CLIENT, ENV_SECRET, NULL};
     struct fake_host *fh = fake_host_new(NULL, env, NULL);
     assert_non_null(fh);
     fake_host_set_arg(fh, VAULT "/");
