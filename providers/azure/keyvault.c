@@ -116,7 +116,9 @@ int ei_azure_vault_url(const char *url, char *base, char *host, char *name,
     }
     /* Key Vault's rule for vault names */
     if (nl < 3 || nl > 24 || !isalpha((unsigned char)host[0]) ||
-        host[nl - 1] == '-' || memmem(host, nl, "--", 2) != NULL) {
+        host[nl - 1] == '-' ||
+        (strstr(host, "--") != NULL &&
+         (size_t)(strstr(host, "--") - host) < nl)) {
         *why = "the vault name must be 3 to 24 letters, digits and '-', "
                "starting with a letter, without \"--\" or a final '-'";
         return -1;
@@ -141,15 +143,13 @@ bool ei_azure_name_ok(const char *s, size_t len)
 }
 
 /* The host of an absolute URL, lower case, into out; -1 if none. */
-static int kv_url_host(const char *url, size_t len, char *out, size_t out_len)
+static int kv_url_host(const char *url, char *out, size_t out_len)
 {
-    const char *sep = memmem(url, len, "://", 3);
+    const char *sep = strstr(url, "://");
     if (sep == NULL)
         return -1;
     const char *h = sep + 3;
     size_t hl = strcspn(h, ":/?#");
-    if (h + hl > url + len)
-        hl = (size_t)(url + len - h);
     if (hl == 0 || hl >= out_len)
         return -1;
     for (size_t i = 0; i < hl; i++) {
@@ -259,7 +259,7 @@ int ei_azure_parse_challenge(const char *header, const char *vault_host,
        audience (a hostile endpoint could harvest it) */
     char sh[EI_AZURE_BASE_MAX];
     if (strncasecmp(scope, "https://", 8) != 0 ||
-        kv_url_host(scope, strlen(scope), sh, sizeof(sh)) < 0) {
+        kv_url_host(scope, sh, sizeof(sh)) < 0) {
         *why = "the challenge's scope is not an https URL";
         return -1;
     }
@@ -283,7 +283,7 @@ int ei_azure_next_link(const char *link, const char *base, char *path,
 {
     char want[EI_AZURE_BASE_MAX], host[EI_AZURE_BASE_MAX];
     if (strncasecmp(link, "https://", 8) != 0 ||
-        kv_url_host(link, strlen(link), host, sizeof(host)) < 0) {
+        kv_url_host(link, host, sizeof(host)) < 0) {
         *why = "nextLink is not an https URL";
         return -1;
     }
