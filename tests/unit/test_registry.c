@@ -194,6 +194,11 @@ static const struct {
 #else
     {"aws-ssm", false},
 #endif
+#ifdef EI_BUILTIN_AZURE_KEYVAULT
+    {"azure-keyvault", true},
+#else
+    {"azure-keyvault", false},
+#endif
 };
 
 static void test_builtins(void **state)
