@@ -153,8 +153,7 @@ out:
     return st;
 }
 
-/* Copy the letters, digits, '_' and '-' at the start of s. */
-static void az_word(const char *s, size_t n, char *out, size_t out_len)
+void ei_azure_code_word(const char *s, size_t n, char *out, size_t out_len)
 {
     size_t k = 0;
     for (size_t i = 0; i < n && k + 1 < out_len; i++) {
@@ -181,12 +180,13 @@ void ei_azure_parse_token_error(const char *body, size_t len, char *code,
     if (json_is_object(e))
         e = json_object_get(e, "code");
     if (json_is_string(e))
-        az_word(json_string_value(e), json_string_length(e), code, code_len);
+        ei_azure_code_word(json_string_value(e), json_string_length(e), code,
+                           code_len);
     const json_t *d = json_object_get(root, "error_description");
     if (json_is_string(d)) {
         const char *p = strstr(json_string_value(d), "AADSTS");
         if (p != NULL)
-            az_word(p, strlen(p), aadsts, aadsts_len);
+            ei_azure_code_word(p, strlen(p), aadsts, aadsts_len);
     }
     json_decref(root);
 }

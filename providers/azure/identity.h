@@ -96,4 +96,11 @@ void ei_azure_parse_token_error(const char *body, size_t len, char *code,
                                 size_t code_len, char *aadsts,
                                 size_t aadsts_len);
 
+/*
+ * The letters, digits, '_' and '-' at the start of s (n bytes) into out
+ * (out_len >= 1, NUL-terminated): the part of a server's error code that
+ * is fit for a message.
+ */
+void ei_azure_code_word(const char *s, size_t n, char *out, size_t out_len);
+
 #endif

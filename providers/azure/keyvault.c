@@ -474,17 +474,9 @@ out:
 static void kv_word(const json_t *j, char *out)
 {
     out[0] = '\0';
-    if (!json_is_string(j))
-        return;
-    const char *s = json_string_value(j);
-    size_t k = 0;
-    for (size_t i = 0; s[i] != '\0' && k + 1 < EI_AZURE_CODE_MAX; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (!isalnum(c) && c != '_' && c != '-')
-            break;
-        out[k++] = (char)c;
-    }
-    out[k] = '\0';
+    if (json_is_string(j))
+        ei_azure_code_word(json_string_value(j), json_string_length(j), out,
+                           EI_AZURE_CODE_MAX);
 }
 
 void ei_azure_parse_kv_error(const char *body, size_t len, char *code,

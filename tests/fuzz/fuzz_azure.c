@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <envinject/provider.h>
 
@@ -70,7 +71,8 @@ static void fuzz_text(const char *s)
     if (ei_azure_parse_challenge(s, "myvault.vault.azure.net", tenant, scope,
                                  &why) == 0) {
         size_t n = strlen(scope);
-        if (strncmp(scope, "https://", 8) != 0 || !fuzz_printable(scope) ||
+        /* the scheme in any case, as URLs allow */
+        if (strncasecmp(scope, "https://", 8) != 0 || !fuzz_printable(scope) ||
             n >= EI_AZURE_SCOPE_MAX || strlen(tenant) >= EI_AZURE_TENANT_MAX)
             abort();
     } else if (why == NULL) {
