@@ -209,6 +209,11 @@ static const struct {
 #else
     {"ofrep", false},
 #endif
+#ifdef EI_BUILTIN_AZURE_KEYVAULT
+    {"azure-keyvault", true},
+#else
+    {"azure-keyvault", false},
+#endif
 };
 
 static void test_builtins(void **state)

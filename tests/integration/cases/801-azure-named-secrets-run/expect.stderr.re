@@ -1,0 +1,1 @@
+^envinject: azure-keyvault(:[^ ]*)? \(.*client-secret\): client_secret_file: .*chmod

@@ -1,0 +1,1 @@
+^envinject: azure-keyvault:https://myvault[^ ]*: no Azure credentials: set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET \(or give client_secret_file\), use workload identity, or run with a managed identity \(IMDS did not answer: .*\)$
