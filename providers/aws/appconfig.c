@@ -773,6 +773,19 @@ static enum ei_status ac_fetch(void *state, struct ei_sink *sink,
                              : ac_fetch_api(st, sink, dl, err);
 }
 
+/* run --watch: polled, as often as the service asked in its last answer
+   (NextPollIntervalInSeconds wins over poll_interval, as the contract
+   says); the Agent polls AppConfig itself and is asked at poll_interval. */
+static enum ei_watch_kind ac_watch(void *state, const char *const **paths,
+                                   int64_t *poll_ms)
+{
+    const struct ac_state *st = state;
+    (void)paths;
+    if (st->agent == NULL && st->poll_s > 0)
+        *poll_ms = (int64_t)st->poll_s * 1000;
+    return EI_WATCH_POLL;
+}
+
 EI_PROVIDER_DEFINE(aws_appconfig) = {
     .abi = EI_PROVIDER_ABI,
     .size = sizeof(struct ei_provider),
@@ -785,4 +798,7 @@ EI_PROVIDER_DEFINE(aws_appconfig) = {
     .fetch = ac_fetch,
     .lookup = NULL,
     .destroy = ac_destroy,
+    .env_consumed = NULL,
+    .watch = ac_watch,
+    .wait_change = NULL,
 };

@@ -734,6 +734,12 @@ static void test_token_chain(void **state)
     assert_non_null(strstr(fake_host_log(r.fh), "unchanged since the last "
                                                 "read"));
     assert_non_null(strstr(fake_host_log(r.fh), "next poll in 30 s"));
+    /* run --watch polls as often as the service said */
+    const char *const *paths = NULL;
+    int64_t poll_ms = 0;
+    assert_int_equal(ei_provider_aws_appconfig.watch(r.st, &paths, &poll_ms),
+                     EI_WATCH_POLL);
+    assert_int_equal(poll_ms, 30000);
 
     assert_int_equal(run_fetch(&r), EI_OK);
     assert_int_equal(r.fs.n, 1);
@@ -742,6 +748,11 @@ static void test_token_chain(void **state)
     assert_string_equal(r.fs.entries[0].locator, WHERE "@v2");
     assert_string_equal(req_path(&r, 3),
                         "/configuration?configuration_token=tok-3");
+    /* an answer without an interval leaves poll_interval in charge */
+    poll_ms = 0;
+    assert_int_equal(ei_provider_aws_appconfig.watch(r.st, &paths, &poll_ms),
+                     EI_WATCH_POLL);
+    assert_int_equal(poll_ms, 0);
     size_t n = 0;
     const struct fake_http_request *q = fake_host_http_requests(r.fh, &n);
     assert_int_equal(n, 4);
