@@ -250,6 +250,11 @@ struct rbuf {
     bool nomem;
     bool grpc;     /* keep grpc-status and grpc-message */
     bool answered; /* a byte of the answer came (a header line will do) */
+    /* EI_HTTP_STREAM: where a 2xx body goes, and how far it got */
+    const struct ei_http_request *stream;
+    CURL *h;
+    bool streamed; /* a piece went to on_data */
+    bool stopped;  /* on_data asked to end */
     char retry_after[RETRY_AFTER_LEN];
     char grpc_status[GRPC_STATUS_LEN];
     char grpc_message[GRPC_MESSAGE_RAW];
@@ -651,6 +656,7 @@ static void rbuf_reset(struct rbuf *b)
         sodium_memzero(b->data, b->len);
     b->len = 0;
     b->too_big = b->nomem = b->answered = false;
+    b->streamed = b->stopped = false;
     b->retry_after[0] = '\0';
     b->grpc_status[0] = '\0';
     b->grpc_message[0] = '\0';
@@ -687,6 +693,18 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     struct rbuf *b = ud;
     size_t n = size * nmemb;
+    if (b->stream != NULL) {
+        long code = 0;
+        curl_easy_getinfo(b->h, CURLINFO_RESPONSE_CODE, &code);
+        if (code >= 200 && code < 300) {
+            b->streamed = true;
+            if (b->stream->on_data(b->stream->on_data_ctx, ptr, n) != 0) {
+                b->stopped = true;
+                return 0; /* ends the transfer */
+            }
+            return n;
+        }
+    }
     if (n > b->max - b->len) {
         b->too_big = true;
         return 0; /* aborts the transfer */
@@ -1309,7 +1327,16 @@ enum ei_status ei_http_request(struct ei_http *c,
                             "out of memory");
     struct rbuf b = {.max = c->max_response,
                      .secret = (req->flags & EI_HTTP_SECRET) != 0,
-                     .grpc = grpc};
+                     .grpc = grpc,
+                     .h = c->curl};
+    if (req->flags & EI_HTTP_STREAM) {
+        if (req->on_data == NULL) {
+            wipe_slist(headers);
+            return ei_error_set(err, EI_INTERNAL, 0, c->layer, NULL,
+                                "HTTP stream without on_data");
+        }
+        b.stream = req;
+    }
     struct attempt_state s = {.retry_after_ms = -1, .last_grpc = -1};
     bool noretry = (req->flags & EI_HTTP_NORETRY) != 0;
     size_t idx = c->current < c->endpoints_n ? c->current : 0;
@@ -1353,6 +1380,10 @@ enum ei_status ei_http_request(struct ei_http *c,
         bool hung;
         CURLcode rc = perform(c, grpc, &b, first_byte, &hung);
         s.tries++;
+        /* a stream that ran ended well however it ended: on_data's
+           wish, the deadline, or the server closing it */
+        if (b.streamed)
+            rc = CURLE_OK;
         int64_t took = now_ms(c) - start;
 
         if (rc == CURLE_OK) {

@@ -361,6 +361,18 @@ struct ei_http_request {
     const char *body;
     size_t body_len;
     unsigned flags; /* EI_HTTP_* */
+    /*
+     * Read by the engine only with EI_HTTP_STREAM (appended: a provider
+     * built before them never sets the flag): the body of a 2xx answer
+     * is handed to on_data as it arrives, in pieces of any size, instead
+     * of being kept in resp->body.  on_data returns 0 to go on, 1 to end
+     * the transfer (the request then returns EI_OK).  The answer may
+     * also end by itself, or at the deadline: both EI_OK too, once a
+     * 2xx status came.  Nothing is retried once a piece was handed
+     * over.  Any other status is returned as usual, its body in resp.
+     */
+    int (*on_data)(void *ctx, const char *data, size_t len);
+    void *on_data_ctx;
 };
 
 #define EI_HTTP_SECRET      0x1u /* the response body goes to secret memory */
@@ -375,6 +387,8 @@ struct ei_http_request {
  * status checks work as for JSON.
  */
 #define EI_HTTP_GRPC 0x8u
+/* A long answer read as it comes (a watch stream): see on_data. */
+#define EI_HTTP_STREAM 0x10u
 
 /* The bytes of grpc-message kept, decoded, control bytes as '?'. */
 #define EI_HTTP_GRPC_MESSAGE_MAX 256

@@ -591,6 +591,27 @@ static enum ei_status fake_http_request(struct ei_http *c,
                                     gtext, tries, tries == 1 ? "" : "s");
             continue;
         }
+        if ((req->flags & EI_HTTP_STREAM) && r->status >= 200 &&
+            r->status < 300) {
+            /* the body in two pieces, split mid-way, as a stream comes */
+            if (req->on_data == NULL)
+                return ei_error_set(err, EI_INTERNAL, 0, FAKE_LAYER, NULL,
+                                    "HTTP stream without on_data");
+            size_t half = r->body_len / 2;
+            if (half == 0 ||
+                req->on_data(req->on_data_ctx, r->body, half) == 0)
+                if (r->body_len > half)
+                    (void)req->on_data(req->on_data_ctx, r->body + half,
+                                       r->body_len - half);
+            resp->status = r->status;
+            resp->body = calloc(1, 1);
+            if (resp->body == NULL)
+                return ei_error_set(err, EI_NOMEM, ENOMEM, FAKE_LAYER, NULL,
+                                    "out of memory");
+            resp->endpoint = fc->endpoints[fc->current];
+            fc->answer = (size_t)(r - fh->replies) + 1;
+            return EI_OK;
+        }
         if (r->body_len > fc->max_response)
             return ei_error_set(
                 err, EI_BADDATA, EFBIG, FAKE_LAYER, fc->endpoints[fc->current],

@@ -84,6 +84,9 @@ void fake_host_free(struct fake_host *fh);
  * - resp->grpc_status is -1 and grpc_message "" in every response (and
  *   after http_response_free) unless a gRPC reply set them; a plain reply
  *   to an EI_HTTP_GRPC request is a server that sent no grpc-status.
+ * - With EI_HTTP_STREAM, a 2xx reply's body goes to on_data in two
+ *   pieces split mid-way (the second not sent when the first made it
+ *   stop), and resp->body is "".
  * - An empty queue is EI_INTERNAL "fake host: no canned HTTP reply left",
  *   so a test that forgot a reply fails loudly.
  */

@@ -835,7 +835,7 @@ static void test_requests_reach_server(void **state)
     for (size_t i = 0; i < n; i++) {
         const struct rq_case *t = &rq_cases[i];
         struct ei_http_request req = {t->method, t->path,     t->headers,
-                                      t->body,   t->body_len, 0};
+                                      t->body,   t->body_len, 0, NULL, NULL};
         struct ei_http_response resp;
         struct ei_error err = {0};
         struct ei_deadline dl;
@@ -891,7 +891,7 @@ static void test_response_headers(void **state)
     char out[64];
     assert_int_equal(ei_http_header(c, "ETag", out, sizeof(out)), -1);
     const char *h[] = {"If-None-Match: \"v1\"", NULL};
-    struct ei_http_request req = {"GET", "/cfg", h, NULL, 0, 0};
+    struct ei_http_request req = {"GET", "/cfg", h, NULL, 0, 0, NULL, NULL};
     struct ei_http_response resp;
     struct ei_error err = {0};
     struct ei_deadline dl = {1000, 6000};
@@ -917,6 +917,72 @@ static void test_response_headers(void **state)
     srv_stop(s);
 }
 
+struct collected {
+    char buf[256];
+    size_t len;
+    int calls;
+    int stop_after; /* 0: never */
+};
+
+static int collect_cb(void *ctx, const char *data, size_t len)
+{
+    struct collected *c = ctx;
+    if (c->len + len < sizeof(c->buf)) {
+        memcpy(c->buf + c->len, data, len);
+        c->len += len;
+    }
+    c->calls++;
+    return c->stop_after != 0 && c->calls >= c->stop_after;
+}
+
+/* EI_HTTP_STREAM: a 2xx body goes to on_data, not to resp; on_data may
+   end the transfer; a 503 before it is retried and its body is kept as
+   usual; a 404 is returned with its body, on_data never called. */
+static void test_stream(void **state)
+{
+    static const struct srv_reply script[] = {
+        {503, NULL, "busy", 0, ANSWER, false},
+        {200, NULL, "{\"a\":1}\n{\"b\":2}\n", 0, ANSWER, false},
+        {200, NULL, "{\"c\":3}\n", 0, ANSWER, false},
+        {404, NULL, "no such watch", 0, ANSWER, false},
+    };
+    struct srv *s = srv_start(script, 4);
+    const char *urls[] = {s->url};
+    struct ei_http *c = client(urls, 1, 0, false);
+    struct fake_env fe = {.now = 1000, .rnd = RND_MAX};
+    use_fake_env(c, &fe);
+    struct collected got = {.stop_after = 0};
+    struct ei_http_request req = {"POST", "/v3/watch", NULL, "{}", 2,
+                                  EI_HTTP_STREAM, collect_cb, &got};
+    struct ei_http_response resp;
+    struct ei_error err = {0};
+    struct ei_deadline dl = {1000, 6000};
+    assert_int_equal(ei_http_request(c, &req, &dl, &resp, &err), EI_OK);
+    assert_int_equal(resp.status, 200);
+    assert_int_equal(resp.body_len, 0);
+    assert_int_equal(got.len, 16);
+    assert_memory_equal(got.buf, "{\"a\":1}\n{\"b\":2}\n", 16);
+    ei_http_response_free(c, &resp);
+    struct collected stop = {.stop_after = 1};
+    req.on_data_ctx = &stop;
+    assert_int_equal(ei_http_request(c, &req, &dl, &resp, &err), EI_OK);
+    assert_int_equal(resp.status, 200);
+    assert_int_equal(stop.calls, 1);
+    ei_http_response_free(c, &resp);
+    struct collected none = {.stop_after = 0};
+    req.on_data_ctx = &none;
+    assert_int_equal(ei_http_request(c, &req, &dl, &resp, &err), EI_OK);
+    assert_int_equal(resp.status, 404);
+    assert_string_equal(resp.body, "no such watch");
+    assert_int_equal(none.calls, 0);
+    ei_http_response_free(c, &resp);
+    /* a stream without a callback is the provider's bug */
+    req.on_data = NULL;
+    assert_int_equal(ei_http_request(c, &req, &dl, &resp, &err), EI_INTERNAL);
+    ei_http_free(c);
+    srv_stop(s);
+}
+
 static void test_keepalive_and_close(void **state)
 {
     static const struct srv_reply script[] = {
@@ -928,7 +994,7 @@ static void test_keepalive_and_close(void **state)
     const char *urls[] = {s->url};
     struct ei_http *c = client(urls, 1, 0, false);
     for (int i = 0; i < 5; i++) {
-        struct ei_http_request req = {"GET", "/k", NULL, NULL, 0, 0};
+        struct ei_http_request req = {"GET", "/k", NULL, NULL, 0, 0, NULL, NULL};
         struct ei_http_response resp;
         struct ei_error err = {0};
         struct ei_deadline dl;
@@ -955,7 +1021,7 @@ static void test_503_then_200(void **state)
     struct ei_http *c = client(urls, 1, 0, false);
     struct fake_env fe = {.now = 1000, .rnd = RND_MAX};
     use_fake_env(c, &fe);
-    struct ei_http_request req = {"GET", "/v1/x", NULL, NULL, 0, 0};
+    struct ei_http_request req = {"GET", "/v1/x", NULL, NULL, 0, 0, NULL, NULL};
     struct ei_http_response resp;
     struct ei_error err = {0};
     struct ei_deadline dl = {1000, 6000};
@@ -989,7 +1055,7 @@ static void test_503_moves_on(void **state)
         struct ei_http *c = client(urls, 2, 0, false);
         struct fake_env fe = {.now = 0, .rnd = RND_MAX};
         use_fake_env(c, &fe);
-        struct ei_http_request req = {"GET", "/v3/x", NULL, NULL, 0, 0};
+        struct ei_http_request req = {"GET", "/v3/x", NULL, NULL, 0, 0, NULL, NULL};
         struct ei_http_response resp;
         struct ei_error err = {0};
         struct ei_deadline dl = {0, 5000};
@@ -1023,7 +1089,7 @@ static void test_retry_after_honoured(void **state)
     struct ei_http *c = client(urls, 1, 0, false);
     struct fake_env fe = {.now = 0, .rnd = 0};
     use_fake_env(c, &fe);
-    struct ei_http_request req = {"GET", "/v1/x", NULL, NULL, 0, 0};
+    struct ei_http_request req = {"GET", "/v1/x", NULL, NULL, 0, 0, NULL, NULL};
     struct ei_http_response resp;
     struct ei_error err = {0};
     struct ei_deadline dl = {0, 5000};
@@ -1056,7 +1122,7 @@ static void test_500_until_deadline(void **state)
     struct ei_http *c = client(urls, 1, 0, false);
     struct fake_env fe = {.now = 10000, .rnd = RND_MAX};
     use_fake_env(c, &fe);
-    struct ei_http_request req = {"GET", "/v1/x", NULL, NULL, 0, 0};
+    struct ei_http_request req = {"GET", "/v1/x", NULL, NULL, 0, 0, NULL, NULL};
     struct ei_http_response resp;
     struct ei_error err = {0};
     struct ei_deadline dl = {10000, 11000};
@@ -1096,7 +1162,7 @@ static void test_failover(void **state)
 
     for (int round = 0; round < 2; round++) {
         struct capture cap;
-        struct ei_http_request req = {"GET", "/v3/x", NULL, NULL, 0, 0};
+        struct ei_http_request req = {"GET", "/v3/x", NULL, NULL, 0, 0, NULL, NULL};
         struct ei_http_response resp;
         struct ei_error err = {0};
         struct ei_deadline dl;
@@ -1132,7 +1198,7 @@ static void test_all_refused(void **state)
     int bfd = closed_url(b, sizeof(b));
     const char *urls[] = {a, b};
     struct ei_http *c = client(urls, 2, 0, false);
-    struct ei_http_request req = {"GET", "/x", NULL, NULL, 0, 0};
+    struct ei_http_request req = {"GET", "/x", NULL, NULL, 0, 0, NULL, NULL};
     struct ei_http_response resp;
     struct ei_error err = {0};
     struct ei_deadline dl;
@@ -1163,7 +1229,7 @@ static void test_never_answers(void **state)
     struct srv *s = srv_start(script, 1);
     const char *urls[] = {s->url};
     struct ei_http *c = client(urls, 1, 0, false);
-    struct ei_http_request req = {"GET", "/x", NULL, NULL, 0, 0};
+    struct ei_http_request req = {"GET", "/x", NULL, NULL, 0, 0, NULL, NULL};
     struct ei_http_response resp;
     struct ei_error err = {0};
     struct ei_deadline dl;
@@ -1191,7 +1257,7 @@ static void test_deadline_cut_keeps_reason(void **state)
     struct srv *s = srv_start(busy_then_hang, 2);
     const char *urls[] = {s->url};
     struct ei_http *c = client(urls, 1, 0, false);
-    struct ei_http_request req = {"GET", "/x", NULL, NULL, 0, 0};
+    struct ei_http_request req = {"GET", "/x", NULL, NULL, 0, 0, NULL, NULL};
     struct ei_http_response resp;
     struct ei_error err = {0};
     struct ei_deadline dl;
@@ -1255,7 +1321,7 @@ static void test_hung_member_skipped(void **state)
         struct ei_http *c = client(urls, 2, 0, false);
         struct fake_env fe = {.now = 0, .rnd = RND_MAX};
         use_fake_env(c, &fe);
-        struct ei_http_request req = {"GET", "/v3/kv/range", NULL, NULL, 0, 0};
+        struct ei_http_request req = {"GET", "/v3/kv/range", NULL, NULL, 0, 0, NULL, NULL};
         struct ei_http_response resp;
         struct ei_error err = {0};
         /* a share of 1500 / 3 = 500 ms, the least there is */
@@ -1301,7 +1367,7 @@ static void test_hung_members_named(void **state)
     struct srv *ok = srv_start(fine, 1);
     const char *urls[] = {a->url, b->url};
     struct ei_http *c = client(urls, 2, 0, false);
-    struct ei_http_request req = {"GET", "/v3/kv/range", NULL, NULL, 0, 0};
+    struct ei_http_request req = {"GET", "/v3/kv/range", NULL, NULL, 0, 0, NULL, NULL};
     struct ei_http_response resp;
     struct ei_error err = {0};
     struct ei_deadline dl;
@@ -1324,7 +1390,7 @@ static void test_hung_members_named(void **state)
     struct fake_env fe = {.now = 0, .rnd = RND_MAX};
     use_fake_env(c, &fe);
     struct ei_http_request login = {"POST", "/login", NULL,
-                                    "{}",   2,        EI_HTTP_NORETRY};
+                                    "{}",   2,        EI_HTTP_NORETRY, NULL, NULL};
     dl = (struct ei_deadline){0, 1000};
     memset(&err, 0, sizeof(err));
     assert_int_equal(ei_http_request(c, &login, &dl, &resp, &err),
@@ -1352,7 +1418,7 @@ static void test_slow_answer_and_broken_connection(void **state)
     struct srv *s = srv_start(script, 3);
     const char *urls[] = {s->url};
     struct ei_http *c = client(urls, 1, 0, false);
-    struct ei_http_request req = {"GET", "/x", NULL, NULL, 0, 0};
+    struct ei_http_request req = {"GET", "/x", NULL, NULL, 0, 0, NULL, NULL};
     struct ei_http_response resp;
     struct ei_error err = {0};
     struct ei_deadline dl;
@@ -1412,7 +1478,7 @@ static void test_response_size(void **state)
     for (size_t i = 0; i < n; i++) {
         struct ei_http *c = client(urls, 1, cases[i].max, false);
         struct ei_http_request req = {"GET", "/big", NULL,
-                                      NULL,  0,      cases[i].flags};
+                                      NULL,  0,      cases[i].flags, NULL, NULL};
         struct ei_http_response resp;
         struct ei_error err = {0};
         struct ei_deadline dl;
@@ -1455,7 +1521,7 @@ static void test_secret_response(void **state)
     const char *urls[] = {s->url};
     struct ei_http *c = client(urls, 1, 0, true);
     for (unsigned flags = 0; flags <= EI_HTTP_SECRET; flags += EI_HTTP_SECRET) {
-        struct ei_http_request req = {"GET", "/login", NULL, NULL, 0, flags};
+        struct ei_http_request req = {"GET", "/login", NULL, NULL, 0, flags, NULL, NULL};
         struct ei_http_response resp;
         struct ei_error err = {0};
         struct ei_deadline dl;
@@ -1503,7 +1569,7 @@ static void test_no_token_in_logs(void **state)
     static const char body[] = "{\"password\":\"" CANARY "\"}";
     struct ei_http_request req = {
         "POST",           "/v1/auth/login?token=" CANARY,      headers, body,
-        sizeof(body) - 1, EI_HTTP_SECRET | EI_HTTP_SECRET_BODY};
+        sizeof(body) - 1, EI_HTTP_SECRET | EI_HTTP_SECRET_BODY, NULL, NULL};
     struct ei_http_response resp;
     struct ei_error err = {0}, err2 = {0};
     struct ei_deadline dl;
@@ -1553,7 +1619,7 @@ static void test_noretry(void **state)
     int dfd = closed_url(dead, sizeof(dead));
     int dfd2 = closed_url(dead2, sizeof(dead2));
     struct ei_http_request req = {"POST", "/login", NULL,
-                                  "{}",   2,        EI_HTTP_NORETRY};
+                                  "{}",   2,        EI_HTTP_NORETRY, NULL, NULL};
     struct ei_http_response resp;
     struct ei_error err = {0};
     struct ei_deadline dl;
@@ -1630,20 +1696,20 @@ static void test_bad_requests(void **state)
         struct ei_http_request req;
         const char *text;
     } cases[] = {
-        {{"get", "/x", NULL, NULL, 0, 0}, "invalid method"},
-        {{NULL, "/x", NULL, NULL, 0, 0}, "invalid method"},
-        {{"", "/x", NULL, NULL, 0, 0}, "invalid method"},
-        {{"G ET", "/x", NULL, NULL, 0, 0}, "invalid method"},
-        {{"GET", "x", NULL, NULL, 0, 0}, "does not start with '/'"},
-        {{"GET", NULL, NULL, NULL, 0, 0}, "does not start with '/'"},
-        {{"GET", "", NULL, NULL, 0, 0}, "does not start with '/'"},
-        {{"GET", "/a b", NULL, NULL, 0, 0}, "not allowed in a URL at offset 2"},
-        {{"GET", "/a\r\nX: y", NULL, NULL, 0, 0}, "offset 2"},
-        {{"GET", "/a#frag", NULL, NULL, 0, 0}, "offset 2"},
-        {{"GET", "/x", crlf, NULL, 0, 0}, "header 1 is not one"},
-        {{"GET", "/x", nocolon, NULL, 0, 0}, "header 1 is not one"},
-        {{"GET", "/x", noname, NULL, 0, 0}, "header 1 is not one"},
-        {{"POST", "/x", NULL, NULL, 5, 0}, "body length but no body"},
+        {{"get", "/x", NULL, NULL, 0, 0, NULL, NULL}, "invalid method"},
+        {{NULL, "/x", NULL, NULL, 0, 0, NULL, NULL}, "invalid method"},
+        {{"", "/x", NULL, NULL, 0, 0, NULL, NULL}, "invalid method"},
+        {{"G ET", "/x", NULL, NULL, 0, 0, NULL, NULL}, "invalid method"},
+        {{"GET", "x", NULL, NULL, 0, 0, NULL, NULL}, "does not start with '/'"},
+        {{"GET", NULL, NULL, NULL, 0, 0, NULL, NULL}, "does not start with '/'"},
+        {{"GET", "", NULL, NULL, 0, 0, NULL, NULL}, "does not start with '/'"},
+        {{"GET", "/a b", NULL, NULL, 0, 0, NULL, NULL}, "not allowed in a URL at offset 2"},
+        {{"GET", "/a\r\nX: y", NULL, NULL, 0, 0, NULL, NULL}, "offset 2"},
+        {{"GET", "/a#frag", NULL, NULL, 0, 0, NULL, NULL}, "offset 2"},
+        {{"GET", "/x", crlf, NULL, 0, 0, NULL, NULL}, "header 1 is not one"},
+        {{"GET", "/x", nocolon, NULL, 0, 0, NULL, NULL}, "header 1 is not one"},
+        {{"GET", "/x", noname, NULL, 0, 0, NULL, NULL}, "header 1 is not one"},
+        {{"POST", "/x", NULL, NULL, 5, 0, NULL, NULL}, "body length but no body"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct ei_http_response resp;
@@ -1656,7 +1722,7 @@ static void test_bad_requests(void **state)
         assert_null(resp.body);
     }
     /* a deadline already passed: no traffic either */
-    struct ei_http_request ok = {"GET", "/x", NULL, NULL, 0, 0};
+    struct ei_http_request ok = {"GET", "/x", NULL, NULL, 0, 0, NULL, NULL};
     struct ei_http_response resp;
     struct ei_error err = {0};
     struct ei_deadline dl;
@@ -1823,7 +1889,7 @@ static void test_fake_host_parity(void **state)
     for (size_t i = 0; i < sizeof(parity_cases) / sizeof(parity_cases[0]);
          i++) {
         const struct parity_case *t = &parity_cases[i];
-        struct ei_http_request req = {"GET", "/p", NULL, NULL, 0, t->flags};
+        struct ei_http_request req = {"GET", "/p", NULL, NULL, 0, t->flags, NULL, NULL};
         struct ei_http_response resp;
 
         /* the engine, against the loopback server, on a fake clock */
@@ -1906,7 +1972,7 @@ static void test_fake_host_http(void **state)
     const char *hdrs[] = {"X-Consul-Token: " CANARY, "Accept: a/b", NULL};
     struct ei_http_request req = {"PUT", "/v1/kv/x?dc=a",
                                   hdrs,  "b\0dy",
-                                  4,     EI_HTTP_SECRET | EI_HTTP_SECRET_BODY};
+                                  4,     EI_HTTP_SECRET | EI_HTTP_SECRET_BODY, NULL, NULL};
     struct ei_http_response resp;
     struct ei_deadline dl;
     fake_deadline(&dl, 1000);
@@ -1940,7 +2006,7 @@ static void test_fake_host_http(void **state)
                      0);
     assert_int_equal(fake_host_http_push(fh, 200, "y", FAKE_HTTP_DELAY_MS(800)),
                      0);
-    struct ei_http_request get = {"GET", "/x", NULL, NULL, 0, 0};
+    struct ei_http_request get = {"GET", "/x", NULL, NULL, 0, 0, NULL, NULL};
     fake_deadline(&dl, 1000);
     int64_t t0 = mono_ms();
     assert_int_equal(h->http_request(c, &get, &dl, &resp, &err), EI_OK);
@@ -1961,7 +2027,7 @@ static void test_fake_host_http(void **state)
     fake_deadline(&dl, 1000000);
     assert_int_equal(h->http_request(c, &get, &dl, &resp, &err), EI_INTERNAL);
     assert_string_equal(err.text, "fake host: no canned HTTP reply left");
-    struct ei_http_request bad = {"GET", "x", NULL, NULL, 0, 0};
+    struct ei_http_request bad = {"GET", "x", NULL, NULL, 0, 0, NULL, NULL};
     memset(&err, 0, sizeof(err));
     assert_int_equal(h->http_request(c, &bad, &dl, &resp, &err), EI_INTERNAL);
     fake_host_free(fh); /* closes c */
@@ -2011,6 +2077,7 @@ int main(void)
         cmocka_unit_test(test_endpoint_table),
         cmocka_unit_test(test_requests_reach_server),
         cmocka_unit_test(test_response_headers),
+        cmocka_unit_test(test_stream),
         cmocka_unit_test(test_keepalive_and_close),
         cmocka_unit_test(test_503_then_200),
         cmocka_unit_test(test_503_moves_on),

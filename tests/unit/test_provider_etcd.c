@@ -2563,7 +2563,7 @@ static void test_fake_grpc(void **state)
         struct ei_error err = {0};
         assert_int_equal(h->http_open(h, urls, 1, &hc, &err), EI_OK);
         struct ei_http_request req = {"POST",       GRANGE_PATH, NULL,
-                                      "\0\0\0\0\0", GRPC_PREFIX, t->flags};
+                                      "\0\0\0\0\0", GRPC_PREFIX, t->flags, NULL, NULL};
         struct ei_http_response resp;
         struct ei_deadline dl;
         fake_deadline(&dl, DL_MS);
@@ -2621,7 +2621,7 @@ static void test_fake_grpc_limits(void **state)
     struct ei_error err = {0};
     assert_int_equal(h->http_open(h, urls, 1, &hc, &err), EI_OK);
     struct ei_http_request req = {"POST", GRANGE_PATH, NULL,
-                                  NULL,   0,           EI_HTTP_GRPC};
+                                  NULL,   0,           EI_HTTP_GRPC, NULL, NULL};
     struct ei_http_response resp;
     struct ei_deadline dl;
     fake_deadline(&dl, DL_MS);
