@@ -7,7 +7,8 @@
 # is kept from starting while it is installed, and disabled afterwards.
 set -eu
 pkgs="build-essential autoconf automake libtool pkg-config
-      libcurl4-openssl-dev libjansson-dev libconfig-dev libsodium-dev"
+      libcurl4-openssl-dev libjansson-dev libconfig-dev libsodium-dev
+      libssl-dev"
 if [ "${1:-}" = "--test" ]; then
     pkgs="$pkgs libcmocka-dev mandoc valgrind python3 python3-dotenv openssl
           clang libclang-rt-14-dev etcd-server etcd-client curl jq man-db"
