@@ -63,6 +63,10 @@ struct ld_eval {
     size_t rx_cap;
     size_t rx_n;
     char *why; /* of the evaluation under way */
+    /* SHA-1 fetched once: an implicit fetch per digest costs more than
+       the digest of a short input */
+    EVP_MD *sha1;
+    EVP_MD_CTX *md_ctx;
 };
 
 /* What a step found: a match, none, or an error (why filled). */
@@ -213,6 +217,13 @@ struct ld_eval *ld_eval_new(const json_t *data, const json_t *context,
         free(ev);
         return NULL;
     }
+    ev->sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+    ev->md_ctx = EVP_MD_CTX_new();
+    if (ev->sha1 == NULL || ev->md_ctx == NULL) {
+        snprintf(why, why_len, "libcrypto has no SHA-1");
+        ld_eval_free(ev);
+        return NULL;
+    }
     ev->kind_list = json_array();
     for (size_t i = 0; ev->kind_list != NULL && i < ev->kinds_n; i++)
         if (json_array_append_new(ev->kind_list,
@@ -223,7 +234,7 @@ struct ld_eval *ld_eval_new(const json_t *data, const json_t *context,
     if (ev->kind_list == NULL) {
         *nomem = true;
         snprintf(why, why_len, "out of memory");
-        free(ev);
+        ld_eval_free(ev);
         return NULL;
     }
     ev->why = NULL;
@@ -239,6 +250,8 @@ void ld_eval_free(struct ld_eval *ev)
             regfree(&ev->rx[i].re);
     free(ev->rx);
     json_decref(ev->kind_list);
+    EVP_MD_CTX_free(ev->md_ctx);
+    EVP_MD_free(ev->sha1);
     free(ev);
 }
 
@@ -359,14 +372,48 @@ static const json_t *ld_get(const json_t *obj, const char *name)
     return json_is_null(v) ? NULL : v;
 }
 
+/*
+ * The members names[0..n) of obj in one walk over its members, into out
+ * (NULL when absent or null): cheaper than one hashed look-up each for
+ * the small objects of flags, rules and clauses, and evaluation does
+ * little else.
+ */
+static void ld_fields(const json_t *obj, const char *const *names, size_t n,
+                      const json_t **out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = NULL;
+    size_t found = 0;
+    for (void *it = json_object_iter((json_t *)obj); it != NULL && found < n;
+         it = json_object_iter_next((json_t *)obj, it)) {
+        const char *k = json_object_iter_key(it);
+        const json_t *v = json_object_iter_value(it);
+        for (size_t i = 0; i < n; i++)
+            if (k[0] == names[i][0] && strcmp(k, names[i]) == 0) {
+                out[i] = json_is_null(v) ? NULL : v;
+                found++;
+                break;
+            }
+    }
+}
+
 /* ---- bucketing ---- */
 
-int ld_bucket_of(const char *input, size_t len, double *out)
+/* The bucket of input with the digest and context of ev (NULL: fetched
+   for this call). */
+static int ld_bucket_with(struct ld_eval *ev, const char *input, size_t len,
+                          double *out)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
-    if (EVP_Digest(input, len, md, &md_len, EVP_sha1(), NULL) != 1 ||
-        md_len < 8)
+    int ok;
+    if (ev != NULL)
+        ok = EVP_DigestInit_ex(ev->md_ctx, ev->sha1, NULL) == 1 &&
+             EVP_DigestUpdate(ev->md_ctx, input, len) == 1 &&
+             EVP_DigestFinal_ex(ev->md_ctx, md, &md_len) == 1;
+    else
+        ok = EVP_Digest(input, len, md, &md_len, EVP_sha1(), NULL) == 1;
+    if (!ok || md_len < 8)
         return -1;
     /* 15 hex digits are the first 60 bits of the digest */
     uint64_t v = 0;
@@ -375,6 +422,11 @@ int ld_bucket_of(const char *input, size_t len, double *out)
     v >>= 64 - 4 * LD_BUCKET_DIGITS;
     *out = (double)v / LD_LONG_SCALE;
     return 0;
+}
+
+int ld_bucket_of(const char *input, size_t len, double *out)
+{
+    return ld_bucket_with(NULL, input, len, out);
 }
 
 /* A number as JavaScript's String() writes an integer below 2^53. */
@@ -423,17 +475,28 @@ static int ld_bucket(struct ld_eval *ev, const char *key, const json_t *salt,
         return LD_YES;
     }
     char input[LD_HASH_INPUT_MAX];
-    int n;
-    if (seed != NULL)
-        n = snprintf(input, sizeof(input), "%.0f.", json_number_value(seed));
-    else
-        n = snprintf(input, sizeof(input), "%s.%s.", key,
-                     salt != NULL ? json_string_value(salt) : "");
-    if (n < 0 || (size_t)n + val_len >= sizeof(input))
+    size_t n = 0;
+    if (seed != NULL) {
+        int w =
+            snprintf(input, sizeof(input), "%.0f.", json_number_value(seed));
+        n = w > 0 ? (size_t)w : 0;
+    } else {
+        /* memcpy, not snprintf: this runs once per flag with a rollout */
+        const char *sv = salt != NULL ? json_string_value(salt) : "";
+        size_t kl = strlen(key), sl = strlen(sv);
+        if (kl + sl + 2 < sizeof(input)) {
+            memcpy(input, key, kl);
+            input[kl] = '.';
+            memcpy(input + kl + 1, sv, sl);
+            input[kl + 1 + sl] = '.';
+        }
+        n = kl + sl + 2;
+    }
+    if (n == 0 || n + val_len >= sizeof(input))
         return ld_fail(ev, "bucketing input longer than %d bytes",
                        LD_HASH_INPUT_MAX);
     memcpy(input + n, val, val_len);
-    if (ld_bucket_of(input, (size_t)n + val_len, out) < 0)
+    if (ld_bucket_with(ev, input, n + val_len, out) < 0)
         return ld_fail(ev, "SHA-1 failed (libcrypto)");
     return LD_YES;
 }
@@ -1028,9 +1091,12 @@ static int ld_clause(struct ld_eval *ev, const json_t *clause)
 {
     if (!json_is_object(clause))
         return ld_fail(ev, "a clause is not an object");
-    const json_t *op = ld_get(clause, "op");
-    const json_t *values = ld_get(clause, "values");
-    bool negate = json_is_true(ld_get(clause, "negate"));
+    static const char *const names[] = {"op", "values", "negate", "attribute",
+                                        "contextKind"};
+    const json_t *f[5];
+    ld_fields(clause, names, 5, f);
+    const json_t *op = f[0], *values = f[1], *attr = f[3], *ck = f[4];
+    bool negate = json_is_true(f[2]);
     if (!json_is_string(op))
         return ld_fail(ev, "a clause has no operator");
     if (!json_is_array(values))
@@ -1050,8 +1116,6 @@ static int ld_clause(struct ld_eval *ev, const json_t *clause)
         }
         return negate ? LD_YES : LD_NO;
     }
-    const json_t *attr = ld_get(clause, "attribute");
-    const json_t *ck = ld_get(clause, "contextKind");
     if (attr != NULL && !json_is_string(attr))
         return ld_fail(ev, "a clause attribute is not a string");
     if (ck != NULL && !json_is_string(ck))
@@ -1090,7 +1154,9 @@ static int ld_clause(struct ld_eval *ev, const json_t *clause)
 /* Whether every clause matches: LD_NO for a rule without a clause list. */
 static int ld_clauses(struct ld_eval *ev, const json_t *rule)
 {
-    const json_t *clauses = ld_get(rule, "clauses");
+    static const char *const names[] = {"clauses"};
+    const json_t *clauses;
+    ld_fields(rule, names, 1, &clauses);
     if (clauses == NULL)
         return LD_NO;
     if (!json_is_array(clauses))
@@ -1250,19 +1316,23 @@ static int ld_rollout(struct ld_eval *ev, const json_t *flag, const json_t *vr,
 {
     if (!json_is_object(vr))
         return ld_fail(ev, "no fallthrough");
-    const json_t *var = ld_get(vr, "variation");
-    if (var != NULL)
-        return ld_variation(ev, flag, var, res);
-    const json_t *ro = ld_get(vr, "rollout");
-    const json_t *list = ld_get(ro, "variations");
-    if (!json_is_object(ro) || !json_is_array(list) ||
-        json_array_size(list) == 0)
+    static const char *const vr_names[] = {"variation", "rollout"};
+    static const char *const ro_names[] = {"variations", "kind", "bucketBy",
+                                           "contextKind", "seed"};
+    const json_t *v[2], *f[5];
+    ld_fields(vr, vr_names, 2, v);
+    if (v[0] != NULL)
+        return ld_variation(ev, flag, v[0], res);
+    const json_t *ro = v[1];
+    if (!json_is_object(ro))
         return ld_fail(ev, "neither a variation nor a rollout with "
                            "variations");
-    const json_t *kind = ld_get(ro, "kind");
-    const json_t *by = ld_get(ro, "bucketBy");
-    const json_t *ck = ld_get(ro, "contextKind");
-    const json_t *seed = ld_get(ro, "seed");
+    ld_fields(ro, ro_names, 5, f);
+    const json_t *list = f[0], *kind = f[1], *by = f[2], *ck = f[3];
+    const json_t *seed = f[4];
+    if (!json_is_array(list) || json_array_size(list) == 0)
+        return ld_fail(ev, "neither a variation nor a rollout with "
+                           "variations");
     const json_t *fkey = ld_get(flag, "key");
     const json_t *salt = ld_get(flag, "salt");
     if ((kind != NULL && !json_is_string(kind)) ||
@@ -1290,12 +1360,16 @@ static int ld_rollout(struct ld_eval *ev, const json_t *flag, const json_t *vr,
     const json_t *wv;
     json_array_foreach(list, i, wv)
     {
-        const json_t *w = ld_get(wv, "weight");
-        if (!json_is_object(wv) || !json_is_number(w))
+        static const char *const wv_names[] = {"weight", "variation"};
+        const json_t *w[2];
+        if (!json_is_object(wv))
+            return ld_fail(ev, "a rollout variation is not an object");
+        ld_fields(wv, wv_names, 2, w);
+        if (!json_is_number(w[0]))
             return ld_fail(ev, "a rollout variation has no weight");
-        sum += json_number_value(w) / LD_WEIGHT_SCALE;
+        sum += json_number_value(w[0]) / LD_WEIGHT_SCALE;
         if (b < sum)
-            return ld_variation(ev, flag, ld_get(wv, "variation"), res);
+            return ld_variation(ev, flag, w[1], res);
     }
     /* weights that add up to less than 100%: the last one wins */
     return ld_variation(
@@ -1419,13 +1493,18 @@ static int ld_prereqs(struct ld_eval *ev, const json_t *flag,
 
 static int ld_flag(struct ld_eval *ev, const char *key, struct ld_result *res)
 {
+    static const char *const names[] = {"deleted", "migration", "on", "rules",
+                                        "fallthrough"};
+    const json_t *f[5];
     const json_t *flag = json_object_get(ev->flags, key);
-    if (!json_is_object(flag) || json_is_true(json_object_get(flag, "deleted")))
+    if (!json_is_object(flag))
         return ld_fail(ev, "no such flag");
-    if (json_is_true(ld_get(flag, "migration")) ||
-        json_is_object(ld_get(flag, "migration")))
+    ld_fields(flag, names, 5, f);
+    if (json_is_true(f[0]))
+        return ld_fail(ev, "no such flag");
+    if (json_is_true(f[1]) || json_is_object(f[1]))
         return ld_fail(ev, "a migration flag");
-    if (!json_is_true(ld_get(flag, "on")))
+    if (!json_is_true(f[2]))
         return ld_off(ev, flag, "off", res);
     int r = ld_prereqs(ev, flag, res);
     if (r != LD_YES)
@@ -1433,7 +1512,7 @@ static int ld_flag(struct ld_eval *ev, const char *key, struct ld_result *res)
     r = ld_targets(ev, flag, res);
     if (r != LD_NO)
         return r;
-    const json_t *rules = ld_get(flag, "rules");
+    const json_t *rules = f[3];
     if (rules != NULL && !json_is_array(rules))
         return ld_fail(ev, "rules are not a list");
     size_t i;
@@ -1448,7 +1527,7 @@ static int ld_flag(struct ld_eval *ev, const char *key, struct ld_result *res)
         if (r == LD_YES)
             return ld_rollout(ev, flag, rule, res);
     }
-    return ld_rollout(ev, flag, ld_get(flag, "fallthrough"), res);
+    return ld_rollout(ev, flag, f[4], res);
 }
 
 void ld_eval_flag(struct ld_eval *ev, const char *key, struct ld_result *res)

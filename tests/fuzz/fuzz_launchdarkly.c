@@ -28,9 +28,8 @@ static void fuzz_check(const struct ld_result *r, const json_t *doc,
                        const char *key)
 {
     if (r->outcome == LD_VALUE) {
-        const json_t *vars =
-            json_object_get(json_object_get(json_object_get(doc, "flags"), key),
-                            "variations");
+        const json_t *vars = json_object_get(
+            json_object_get(json_object_get(doc, "flags"), key), "variations");
         if (r->variation < 0 || !json_is_array(vars) ||
             (size_t)r->variation >= json_array_size(vars) ||
             json_array_get(vars, (size_t)r->variation) != r->value)
@@ -44,8 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char why[LD_WHY_LEN];
     bool nomem = false;
-    json_t *doc = ld_data_load((const char *)data, size, why, sizeof(why),
-                               &nomem);
+    json_t *doc =
+        ld_data_load((const char *)data, size, why, sizeof(why), &nomem);
     if (doc == NULL) {
         if (why[0] == '\0')
             abort();
