@@ -387,13 +387,16 @@ static void ld_fields(const json_t *obj, const char *const *names, size_t n,
     for (void *it = json_object_iter((json_t *)obj); it != NULL && found < n;
          it = json_object_iter_next((json_t *)obj, it)) {
         const char *k = json_object_iter_key(it);
-        const json_t *v = json_object_iter_value(it);
-        for (size_t i = 0; i < n; i++)
-            if (k[0] == names[i][0] && strcmp(k, names[i]) == 0) {
-                out[i] = json_is_null(v) ? NULL : v;
-                found++;
-                break;
-            }
+        for (size_t i = 0; i < n; i++) {
+            const char *m = names[i];
+            /* the first two bytes tell almost every name apart */
+            if (k[0] != m[0] || k[1] != m[1] || strcmp(k, m) != 0)
+                continue;
+            const json_t *v = json_object_iter_value(it);
+            out[i] = json_is_null(v) ? NULL : v;
+            found++;
+            break;
+        }
     }
 }
 
@@ -1078,6 +1081,19 @@ static int ld_any(struct ld_eval *ev, const char *op, const json_t *value,
 {
     size_t i;
     const json_t *b;
+    if (op[0] == 'i' && op[1] == 'n' && op[2] == '\0' &&
+        json_is_string(value)) {
+        /* the most common clause, "in" on a string: the subject once */
+        const char *x = json_string_value(value);
+        size_t xl = json_string_length(value);
+        json_array_foreach(values, i, b)
+        {
+            if (json_is_string(b) && json_string_length(b) == xl &&
+                memcmp(json_string_value(b), x, xl) == 0)
+                return LD_YES;
+        }
+        return LD_NO;
+    }
     json_array_foreach(values, i, b)
     {
         int r = ld_op(ev, op, value, b);
