@@ -194,6 +194,11 @@ static const struct {
 #else
     {"aws-ssm", false},
 #endif
+#ifdef EI_BUILTIN_LAUNCHDARKLY
+    {"launchdarkly", true},
+#else
+    {"launchdarkly", false},
+#endif
 };
 
 static void test_builtins(void **state)
