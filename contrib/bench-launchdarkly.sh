@@ -10,5 +10,6 @@ out=$(mktemp -d "${TMPDIR:-/tmp}/bench-ld.XXXXXX")
 trap 'rm -rf "$out"' EXIT
 ${CC:-cc} -O2 -std=gnu11 -I"$top/providers" -o "$out/bench" \
     "$top/contrib/bench-launchdarkly.c" "$top/providers/launchdarkly/eval.c" \
+    "$top/providers/common/sha1.c" \
     $(pkg-config --cflags --libs jansson libcrypto) -lm
 "$out/bench"

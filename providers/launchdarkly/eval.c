@@ -13,8 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
+#include "../common/sha1.h"
 #include "eval.h"
 
 /* kinds of one multi-kind context */
@@ -65,8 +64,7 @@ struct ld_eval {
     char *why; /* of the evaluation under way */
     /* SHA-1 fetched once: an implicit fetch per digest costs more than
        the digest of a short input */
-    EVP_MD *sha1;
-    EVP_MD_CTX *md_ctx;
+    struct ei_sha1 *sha1;
 };
 
 /* What a step found: a match, none, or an error (why filled). */
@@ -197,6 +195,24 @@ static const char *ld_ctx_key(const struct ld_eval *ev, const char *kind)
     return c != NULL ? json_string_value(json_object_get(c, "key")) : NULL;
 }
 
+int ld_context_check(const json_t *context, char *why, size_t why_len)
+{
+    struct ld_eval *ev = calloc(1, sizeof(*ev));
+    char scratch[LD_WHY_LEN] = "";
+    if (ev == NULL) {
+        snprintf(why, why_len, "out of memory");
+        return -1;
+    }
+    ev->why = scratch;
+    int r = ld_context(ev, context);
+    free(ev);
+    if (r != LD_YES) {
+        snprintf(why, why_len, "%s", scratch);
+        return -1;
+    }
+    return 0;
+}
+
 struct ld_eval *ld_eval_new(const json_t *data, const json_t *context,
                             char *why, size_t why_len, bool *nomem)
 {
@@ -217,10 +233,8 @@ struct ld_eval *ld_eval_new(const json_t *data, const json_t *context,
         free(ev);
         return NULL;
     }
-    ev->sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
-    ev->md_ctx = EVP_MD_CTX_new();
-    if (ev->sha1 == NULL || ev->md_ctx == NULL) {
-        snprintf(why, why_len, "libcrypto has no SHA-1");
+    ev->sha1 = ei_sha1_new(why, why_len);
+    if (ev->sha1 == NULL) {
         ld_eval_free(ev);
         return NULL;
     }
@@ -250,8 +264,7 @@ void ld_eval_free(struct ld_eval *ev)
             regfree(&ev->rx[i].re);
     free(ev->rx);
     json_decref(ev->kind_list);
-    EVP_MD_CTX_free(ev->md_ctx);
-    EVP_MD_free(ev->sha1);
+    ei_sha1_free(ev->sha1);
     free(ev);
 }
 
@@ -402,23 +415,14 @@ static void ld_fields(const json_t *obj, const char *const *names, size_t n,
 
 /* ---- bucketing ---- */
 
-/* The bucket of input with the digest and context of ev (NULL: fetched
-   for this call). */
-static int ld_bucket_with(struct ld_eval *ev, const char *input, size_t len,
+/* The bucket of input: the first 15 hex digits of its SHA-1 are the first
+   60 bits of the digest. */
+static int ld_bucket_with(struct ei_sha1 *sha1, const char *input, size_t len,
                           double *out)
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int md_len = 0;
-    int ok;
-    if (ev != NULL)
-        ok = EVP_DigestInit_ex(ev->md_ctx, ev->sha1, NULL) == 1 &&
-             EVP_DigestUpdate(ev->md_ctx, input, len) == 1 &&
-             EVP_DigestFinal_ex(ev->md_ctx, md, &md_len) == 1;
-    else
-        ok = EVP_Digest(input, len, md, &md_len, EVP_sha1(), NULL) == 1;
-    if (!ok || md_len < 8)
+    unsigned char md[EI_SHA1_LEN];
+    if (ei_sha1_digest(sha1, input, len, md) < 0)
         return -1;
-    /* 15 hex digits are the first 60 bits of the digest */
     uint64_t v = 0;
     for (int i = 0; i < 8; i++)
         v = v << 8 | md[i];
@@ -429,7 +433,11 @@ static int ld_bucket_with(struct ld_eval *ev, const char *input, size_t len,
 
 int ld_bucket_of(const char *input, size_t len, double *out)
 {
-    return ld_bucket_with(NULL, input, len, out);
+    char why[LD_WHY_LEN];
+    struct ei_sha1 *sha1 = ei_sha1_new(why, sizeof(why));
+    int r = sha1 != NULL ? ld_bucket_with(sha1, input, len, out) : -1;
+    ei_sha1_free(sha1);
+    return r;
 }
 
 /* A number as JavaScript's String() writes an integer below 2^53. */
@@ -499,7 +507,7 @@ static int ld_bucket(struct ld_eval *ev, const char *key, const json_t *salt,
         return ld_fail(ev, "bucketing input longer than %d bytes",
                        LD_HASH_INPUT_MAX);
     memcpy(input + n, val, val_len);
-    if (ld_bucket_with(ev, input, n + val_len, out) < 0)
+    if (ld_bucket_with(ev->sha1, input, n + val_len, out) < 0)
         return ld_fail(ev, "SHA-1 failed (libcrypto)");
     return LD_YES;
 }

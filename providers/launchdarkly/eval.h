@@ -27,11 +27,17 @@ json_t *ld_data_load(const char *buf, size_t len, char *why, size_t why_len,
 struct ld_eval;
 
 /*
+ * Whether context is one the SDKs accept (see ld_eval_new): 0, or -1 with
+ * why filled.  No library is loaded: for checking options early.
+ */
+int ld_context_check(const json_t *context, char *why, size_t why_len);
+
+/*
  * An evaluator for one context over data (borrowed: it must outlive the
  * evaluator).  context is a context as the SDKs take it: a single kind
  * {"kind": K, "key": KEY, attributes...} or {"kind": "multi", K1: {...},
- * K2: {...}}.  NULL with why filled when the context is not valid or
- * memory ran out (*nomem set).
+ * K2: {...}}.  NULL with why filled when the context is not valid,
+ * libcrypto cannot be loaded, or memory ran out (*nomem set).
  */
 struct ld_eval *ld_eval_new(const json_t *data, const json_t *context,
                             char *why, size_t why_len, bool *nomem);

@@ -153,20 +153,10 @@ static enum ei_status ld_context(struct ld_state *st, struct ei_error *err)
     if (json_object_get(st->context, "kind") == NULL &&
         json_object_set_new(st->context, "kind", json_string("user")) != 0)
         return h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
-    /* the evaluator's own check, over no flags: no I/O yet */
-    json_t *none = json_pack("{s:{}}", "flags");
+    /* the evaluator's own check: no I/O, no library loaded yet */
     char why[LD_WHY_LEN];
-    bool nomem = none == NULL;
-    struct ld_eval *ev =
-        none != NULL ? ld_eval_new(none, st->context, why, sizeof(why), &nomem)
-                     : NULL;
-    json_decref(none);
-    if (ev == NULL) {
-        if (nomem)
-            return h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
+    if (ld_context_check(st->context, why, sizeof(why)) < 0)
         return h->error(h, err, EI_BADCONFIG, 0, "context", "%s", why);
-    }
-    ld_eval_free(ev);
     return EI_OK;
 }
 
@@ -450,9 +440,10 @@ static enum ei_status ld_fetch(void *state, struct ei_sink *sink,
     bool nomem = false;
     struct ld_eval *ev =
         ld_eval_new(st->data, st->context, why, sizeof(why), &nomem);
+    /* the context was checked in configure: memory or libcrypto */
     if (ev == NULL)
-        return h->error(h, err, nomem ? EI_NOMEM : EI_BADCONFIG, 0, "context",
-                        "%s", why);
+        return h->error(h, err, nomem ? EI_NOMEM : EI_INTERNAL, 0, NULL, "%s",
+                        why);
     const json_t *flags = json_object_get(st->data, "flags");
     size_t n = 0;
     const char *key;
