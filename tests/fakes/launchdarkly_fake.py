@@ -32,13 +32,12 @@ The scenario (all members optional):
 import hashlib
 import json
 import os
-import signal
 import sys
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
-from fakestate import FakeState
+from fakestate import FakeState, serve
 
 
 class State(FakeState):
@@ -124,25 +123,10 @@ class Handler(BaseHTTPRequestHandler):
     do_HEAD = do_OPTIONS = do_REPORT = handle_any
 
 
-def main():
+def setup(scenario, log_path, scenario_dir):
     global STATE
-    if len(sys.argv) != 3:
-        sys.stderr.write("usage: launchdarkly_fake.py SCENARIO.json "
-                         "LOG.jsonl\n")
-        return 64
-    with open(sys.argv[1], encoding="utf-8") as f:
-        STATE = State(json.load(f), sys.argv[2],
-                      os.path.dirname(os.path.abspath(sys.argv[1])))
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
-    signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
-    print(srv.server_address[1], flush=True)
-    try:
-        srv.serve_forever()
-    except (SystemExit, KeyboardInterrupt):
-        pass
-    return 0
+    STATE = State(scenario, log_path, scenario_dir)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(serve("launchdarkly", setup, Handler))
