@@ -192,32 +192,6 @@ static int host_opt_list(const struct ei_host *h, const char *name,
     return 1;
 }
 
-static int host_opt_members(const struct ei_host *h, const char *name,
-                            const char *const **out, size_t *n,
-                            struct ei_error *err)
-{
-    struct ei_layer *l = layer_of(h);
-    struct ei_opt *o = find_opt(h, name);
-    if (o == NULL)
-        return 0;
-    if (o->type != EI_OPT_GROUP)
-        return wrong_type(h, err, name, "a group");
-    const char **v = ei_store_alloc(l->plain, (o->kids_n + 1) * sizeof(*v));
-    if (v == NULL)
-        return ei_error_set(err, EI_NOMEM, ENOMEM, l->name, NULL,
-                            "out of memory"),
-               -1;
-    size_t count = 0;
-    for (size_t i = 0; i < o->kids_n; i++)
-        if (o->kids[i].name != NULL)
-            v[count++] = o->kids[i].name;
-    v[count] = NULL;
-    *out = v;
-    if (n != NULL)
-        *n = count;
-    return 1;
-}
-
 static const char *host_arg(const struct ei_host *h)
 {
     return layer_of(h)->conf->arg;
@@ -436,6 +410,5 @@ void ei_hosttable_init(struct ei_host *h, struct ei_layer *l,
         .safe_text = ei_host_safe_text,
         .http_header = host_http_header,
         .environment = host_environment,
-        .opt_members = host_opt_members,
     };
 }

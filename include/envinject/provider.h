@@ -292,18 +292,6 @@ struct ei_host {
      * Spring profiles in YAML files.  Appended: check size.
      */
     const char *(*environment)(const struct ei_host *h);
-    /*
-     * The names of the members of group option name (a dotted path), in
-     * the order of the configuration, NULL-terminated, their number in
-     * *n (n may be NULL): 1, 0 when the option is absent, -1 when it is
-     * not a group (err, EI_BADCONFIG).  For groups whose member names are
-     * the user's own, such as the attributes of a feature-flag context:
-     * the provider reads each member with the getter of its type, which
-     * marks it used.  The list lives until destroy.  Appended: check size.
-     */
-    int (*opt_members)(const struct ei_host *h, const char *name,
-                       const char *const **out, size_t *n,
-                       struct ei_error *err);
 };
 
 /* Flags of ei_host.safe_text. */

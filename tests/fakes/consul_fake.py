@@ -37,12 +37,13 @@ Without "acl" every request may read everything (ACLs disabled).
 import base64
 import json
 import re
+import signal
 import sys
 import time
-from http.server import BaseHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from fakestate import FakeState, serve
+from fakestate import FakeState
 
 MAX_BODY = 32 * 1024 * 1024
 
@@ -206,10 +207,23 @@ class Handler(BaseHTTPRequestHandler):
     do_HEAD = do_OPTIONS = handle_any
 
 
-def setup(scenario, log_path, scenario_dir):
+def main():
     global STATE
-    STATE = State(scenario, log_path)
+    if len(sys.argv) != 3:
+        sys.stderr.write("usage: consul_fake.py SCENARIO.json LOG.jsonl\n")
+        return 64
+    with open(sys.argv[1], encoding="utf-8") as f:
+        STATE = State(json.load(f), sys.argv[2])
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+    print(srv.server_address[1], flush=True)
+    try:
+        srv.serve_forever()
+    except (SystemExit, KeyboardInterrupt):
+        pass
+    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(serve("consul", setup, Handler))
+    sys.exit(main())

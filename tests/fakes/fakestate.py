@@ -1,15 +1,10 @@
 # SPDX-License-Identifier: MIT
-"""What the loopback fakes of Consul, Vault and LaunchDarkly share: a
-lock, the request log that the test scripts read, the scripted faults of a
-scenario, and the main loop."""
+"""What the loopback fakes of Consul and Vault share: a lock, the request
+log that the test scripts read, and the scripted faults of a scenario."""
 
 import json
-import os
 import re
-import signal
-import sys
 import threading
-from http.server import ThreadingHTTPServer
 
 
 class FakeState:
@@ -41,25 +36,3 @@ class FakeState:
                     f["times"] -= 1
                 return dict(f)
         return None
-
-
-def serve(name, setup, handler):
-    """The main() of a fake called NAME_fake.py SCENARIO.json LOG.jsonl:
-    setup(scenario, log_path, scenario_dir) makes the fake's state before
-    the server starts on a free loopback port, which goes to stdout as the
-    first line; serves until SIGTERM.  Returns the exit status."""
-    if len(sys.argv) != 3:
-        sys.stderr.write("usage: %s_fake.py SCENARIO.json LOG.jsonl\n" % name)
-        return 64
-    with open(sys.argv[1], encoding="utf-8") as f:
-        setup(json.load(f), sys.argv[2],
-              os.path.dirname(os.path.abspath(sys.argv[1])))
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    srv.daemon_threads = True
-    signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
-    print(srv.server_address[1], flush=True)
-    try:
-        srv.serve_forever()
-    except (SystemExit, KeyboardInterrupt):
-        pass
-    return 0

@@ -207,54 +207,6 @@ static int fake_opt_list(const struct ei_host *h, const char *name,
     return 1;
 }
 
-/* The members of a group: the distinct next segments of the option
-   names under "name." (the fake's options are flat dotted names). */
-static int fake_opt_members(const struct ei_host *h, const char *name,
-                            const char *const **out, size_t *n,
-                            struct ei_error *err)
-{
-    struct fake_host *fh = fake_of(h);
-    size_t len = strlen(name);
-    for (size_t i = 0; i < fh->opts_n; i++)
-        if (strcmp(fh->opts[i].name, name) == 0) {
-            ei_error_set(err, EI_BADCONFIG, 0, FAKE_LAYER, NULL,
-                         "option %s must be a group", name);
-            return -1;
-        }
-    const char **list = calloc(fh->opts_n + 1, sizeof *list);
-    if (!fake_keep(fh, list)) {
-        ei_error_set(err, EI_NOMEM, ENOMEM, FAKE_LAYER, NULL, "out of memory");
-        return -1;
-    }
-    size_t count = 0;
-    for (size_t i = 0; i < fh->opts_n; i++) {
-        const char *o = fh->opts[i].name;
-        if (strncmp(o, name, len) != 0 || o[len] != '.')
-            continue;
-        const char *seg = o + len + 1;
-        size_t seg_len = strcspn(seg, ".");
-        bool seen = false;
-        for (size_t k = 0; k < count && !seen; k++)
-            seen = strlen(list[k]) == seg_len &&
-                   strncmp(list[k], seg, seg_len) == 0;
-        if (seen)
-            continue;
-        char *copy = strndup(seg, seg_len);
-        if (!fake_keep(fh, copy)) {
-            ei_error_set(err, EI_NOMEM, ENOMEM, FAKE_LAYER, NULL,
-                         "out of memory");
-            return -1;
-        }
-        list[count++] = copy;
-    }
-    if (count == 0)
-        return 0;
-    *out = list;
-    if (n != NULL)
-        *n = count;
-    return 1;
-}
-
 static const char *fake_arg(const struct ei_host *h)
 {
     return fake_of(h)->arg;
@@ -894,7 +846,6 @@ struct fake_host *fake_host_new(const char *const *opts,
         .safe_text = ei_host_safe_text,
         .http_header = fake_http_resp_header,
         .environment = fake_environment,
-        .opt_members = fake_opt_members,
     };
     size_t n = 0;
     while (opts != NULL && opts[n] != NULL)

@@ -18,8 +18,7 @@ struct fake_host;
  * the NULL-terminated environment env_get/env_list serve; dir: the base of
  * relative opt_path values (NULL: returned as given).  Everything is copied.
  * Every option is a string: opt_bool accepts true/false/yes/no/1/0, opt_int
- * decimal; opt_members of "g" lists the distinct segments after "g." of
- * the option names (a name given as an option itself is no group).  max_value_len is 1 MiB.  Calls sodium_init.  NULL on failure.
+ * decimal.  max_value_len is 1 MiB.  Calls sodium_init.  NULL on failure.
  */
 struct fake_host *fake_host_new(const char *const *opts,
                                 const char *const *environ, const char *dir);

@@ -47,13 +47,14 @@ import fnmatch
 import json
 import re
 import secrets
+import signal
 import sys
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from fakestate import FakeState, serve
+from fakestate import FakeState
 
 CREATED = "2024-01-01T00:00:00.000000000Z"
 DELETED = "2024-01-02T00:00:00.000000000Z"
@@ -433,10 +434,23 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200, envelope({"data": v["data"], "metadata": meta}))
 
 
-def setup(scenario, log_path, scenario_dir):
+def main():
     global STATE
-    STATE = State(scenario, log_path)
+    if len(sys.argv) != 3:
+        sys.stderr.write("usage: vault_fake.py SCENARIO.json LOG.jsonl\n")
+        return 64
+    with open(sys.argv[1], encoding="utf-8") as f:
+        STATE = State(json.load(f), sys.argv[2])
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+    print(srv.server_address[1], flush=True)
+    try:
+        srv.serve_forever()
+    except (SystemExit, KeyboardInterrupt):
+        pass
+    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(serve("vault", setup, Handler))
+    sys.exit(main())

@@ -795,7 +795,7 @@ static void test_bug_verbatim_key_length(void **state)
 
 /* ---- the host table ---- */
 
-enum getter { G_STRING, G_PATH, G_BOOL, G_INT, G_LIST, G_ARG, G_MEMBERS };
+enum getter { G_STRING, G_PATH, G_BOOL, G_INT, G_LIST, G_ARG };
 
 struct getter_case {
     enum getter g;
@@ -852,9 +852,7 @@ static void run_getters(const char *label, const struct ei_layer *l,
             s = got;
             break;
         case G_LIST:
-        case G_MEMBERS:
-            rc = r->g == G_LIST ? h->opt_list(h, r->name, &list, &ln, &err)
-                                : h->opt_members(h, r->name, &list, &ln, &err);
+            rc = h->opt_list(h, r->name, &list, &ln, &err);
             for (size_t j = 0; rc > 0 && j < ln; j++) {
                 size_t o = strlen(got);
                 snprintf(got + o, sizeof(got) - o, "%s%s", j > 0 ? "|" : "",
@@ -883,7 +881,7 @@ static void run_getters(const char *label, const struct ei_layer *l,
         if (!str_eq(s, want))
             testfs_row_fail(what, "got \"%s\", want \"%s\"",
                             s != NULL ? s : "(null)", want);
-        if ((r->g == G_LIST || r->g == G_MEMBERS) && ln != r->n)
+        if (r->g == G_LIST && ln != r->n)
             testfs_row_fail(what, "%zu items, want %zu", ln, r->n);
     }
 }
@@ -938,12 +936,6 @@ static const struct getter_case getter_conf_rows[] = {
     {G_PATH, "l", -1, NULL, 0, "option l must be a string"},
     {G_PATH, "missing", 0, NULL, 0, NULL},
     {G_ARG, "(arg)", 0, NULL, 0, NULL},
-    {G_MEMBERS, "g", 1, "x|y", 2, NULL},
-    {G_MEMBERS, "g.y", 1, "z", 1, NULL},
-    {G_MEMBERS, "g.nope", 0, NULL, 0, NULL},
-    {G_MEMBERS, "s", -1, NULL, 0, "option s must be a group"},
-    {G_MEMBERS, "l", -1, NULL, 0, "option l must be a group"},
-    {G_MEMBERS, "g.x", -1, NULL, 0, "option g.x must be a group"},
 };
 
 static const char getter_spec[] =
@@ -969,8 +961,6 @@ static const struct getter_case getter_spec_rows[] = {
     {G_STRING, "entries", 1, "E=1", 0, NULL},
     {G_LIST, "entries", 1, "E=1", 1, NULL},
     {G_BOOL, "missing", 0, NULL, 0, NULL},
-    {G_MEMBERS, "n", -1, NULL, 0, "option n must be a group"},
-    {G_MEMBERS, "missing", 0, NULL, 0, NULL},
 };
 
 /* Set up a layer from conf/spec (no fetch); the caller finishes it. */
