@@ -37,13 +37,12 @@ Without "acl" every request may read everything (ACLs disabled).
 import base64
 import json
 import re
-import signal
 import sys
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from fakestate import FakeState
+from fakestate import FakeState, serve
 
 MAX_BODY = 32 * 1024 * 1024
 
@@ -207,23 +206,10 @@ class Handler(BaseHTTPRequestHandler):
     do_HEAD = do_OPTIONS = handle_any
 
 
-def main():
+def load(scenario, log_path):
     global STATE
-    if len(sys.argv) != 3:
-        sys.stderr.write("usage: consul_fake.py SCENARIO.json LOG.jsonl\n")
-        return 64
-    with open(sys.argv[1], encoding="utf-8") as f:
-        STATE = State(json.load(f), sys.argv[2])
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
-    signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
-    print(srv.server_address[1], flush=True)
-    try:
-        srv.serve_forever()
-    except (SystemExit, KeyboardInterrupt):
-        pass
-    return 0
+    STATE = State(scenario, log_path)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(serve("consul_fake.py", load, Handler))

@@ -1,10 +1,14 @@
 # SPDX-License-Identifier: MIT
-"""What the loopback fakes of Consul and Vault share: a lock, the request
-log that the test scripts read, and the scripted faults of a scenario."""
+"""What the loopback fakes of Consul, Vault and OFREP share: a lock, the
+request log that the test scripts read, the scripted faults of a scenario,
+and the command line and serving loop of each fake."""
 
 import json
 import re
+import signal
+import sys
 import threading
+from http.server import ThreadingHTTPServer
 
 
 class FakeState:
@@ -36,3 +40,25 @@ class FakeState:
                     f["times"] -= 1
                 return dict(f)
         return None
+
+
+def serve(prog, load, handler):
+    """The main of a fake: PROG SCENARIO.json LOG.jsonl.  load(scenario,
+    log_path) makes the fake's state (and keeps it where its handler finds
+    it); then it listens on a loopback port the kernel picks, prints it as
+    the first line of stdout, and serves until SIGTERM.  Returns the exit
+    status."""
+    if len(sys.argv) != 3:
+        sys.stderr.write("usage: %s SCENARIO.json LOG.jsonl\n" % prog)
+        return 64
+    with open(sys.argv[1], encoding="utf-8") as f:
+        load(json.load(f), sys.argv[2])
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    srv.daemon_threads = True
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+    print(srv.server_address[1], flush=True)
+    try:
+        srv.serve_forever()
+    except (SystemExit, KeyboardInterrupt):
+        pass
+    return 0

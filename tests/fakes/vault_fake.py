@@ -47,14 +47,13 @@ import fnmatch
 import json
 import re
 import secrets
-import signal
 import sys
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from fakestate import FakeState
+from fakestate import FakeState, serve
 
 CREATED = "2024-01-01T00:00:00.000000000Z"
 DELETED = "2024-01-02T00:00:00.000000000Z"
@@ -434,23 +433,10 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200, envelope({"data": v["data"], "metadata": meta}))
 
 
-def main():
+def load(scenario, log_path):
     global STATE
-    if len(sys.argv) != 3:
-        sys.stderr.write("usage: vault_fake.py SCENARIO.json LOG.jsonl\n")
-        return 64
-    with open(sys.argv[1], encoding="utf-8") as f:
-        STATE = State(json.load(f), sys.argv[2])
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
-    signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
-    print(srv.server_address[1], flush=True)
-    try:
-        srv.serve_forever()
-    except (SystemExit, KeyboardInterrupt):
-        pass
-    return 0
+    STATE = State(scenario, log_path)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(serve("vault_fake.py", load, Handler))
