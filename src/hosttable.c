@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
 #include "diag.h"
@@ -189,6 +190,71 @@ static int host_opt_list(const struct ei_host *h, const char *name,
     *out = v;
     if (n != NULL)
         *n = count;
+    return 1;
+}
+
+/* The option tree below o as JSON, every node marked read; NULL when
+   out of memory. */
+static json_t *opt_to_json(struct ei_opt *o)
+{
+    o->used = true;
+    switch (o->type) {
+    case EI_OPT_STRING:
+        return json_string(o->str != NULL ? o->str : "");
+    case EI_OPT_INT:
+        return json_integer(o->num);
+    case EI_OPT_FLOAT:
+        /* the text config.c keeps reads back to the same double */
+        return json_real(strtod(o->str, NULL));
+    case EI_OPT_BOOL:
+        return json_boolean(o->b);
+    case EI_OPT_LIST:
+    case EI_OPT_GROUP:
+        break;
+    }
+    bool group = o->type == EI_OPT_GROUP;
+    json_t *j = group ? json_object() : json_array();
+    for (size_t i = 0; j != NULL && i < o->kids_n; i++) {
+        json_t *k = opt_to_json(&o->kids[i]);
+        int rc = k == NULL ? -1
+                 : group   ? json_object_set_new(j, o->kids[i].name, k)
+                           : json_array_append_new(j, k);
+        if (rc < 0) {
+            json_decref(j);
+            j = NULL;
+        }
+    }
+    return j;
+}
+
+static int host_opt_json(const struct ei_host *h, const char *name,
+                         const char **out, struct ei_error *err)
+{
+    struct ei_layer *l = layer_of(h);
+    struct ei_opt *o = find_opt(h, name);
+    if (o == NULL)
+        return 0;
+    json_t *j = opt_to_json(o);
+    char *text = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY |
+                                               JSON_PRESERVE_ORDER)
+                           : NULL;
+    json_decref(j);
+    char *kept =
+        text != NULL ? ei_store_alloc(l->plain, strlen(text) + 1) : NULL;
+    if (kept != NULL)
+        memcpy(kept, text, strlen(text) + 1);
+    if (text != NULL) {
+        /* json_dumps allocates with jansson's functions (the wiping
+           ones main installs), so it is freed with them */
+        json_free_t jfree = NULL;
+        json_get_alloc_funcs(NULL, &jfree);
+        jfree(text);
+    }
+    if (kept == NULL)
+        return ei_error_set(err, EI_NOMEM, ENOMEM, l->name, NULL,
+                            "out of memory"),
+               -1;
+    *out = kept;
     return 1;
 }
 
@@ -410,5 +476,6 @@ void ei_hosttable_init(struct ei_host *h, struct ei_layer *l,
         .safe_text = ei_host_safe_text,
         .http_header = host_http_header,
         .environment = host_environment,
+        .opt_json = host_opt_json,
     };
 }

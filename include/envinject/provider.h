@@ -292,6 +292,20 @@ struct ei_host {
      * Spring profiles in YAML files.  Appended: check size.
      */
     const char *(*environment)(const struct ei_host *h);
+    /*
+     * Option name (a dotted path) as compact JSON text, for options whose
+     * members the provider cannot know in advance (the context of a
+     * feature-flag evaluation): a group as an object (members in the
+     * order written), a list or an array as an array, a string as a
+     * string (${env} substituted), an integer or a float as a number, a
+     * boolean as true or false.  Options given as --layer
+     * PROVIDER:group.member=value are strings.  The option and all its
+     * members count as read.  Returns 1 (*out NUL-terminated, the core's,
+     * valid until destroy), 0 when absent, -1 out of memory (err
+     * filled).  Appended: check size.
+     */
+    int (*opt_json)(const struct ei_host *h, const char *name,
+                    const char **out, struct ei_error *err);
 };
 
 /* Flags of ei_host.safe_text. */

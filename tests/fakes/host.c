@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
 #include "diag.h"
@@ -39,6 +40,8 @@ struct fake_host {
     char *arg;
     char *log; /* NUL-terminated, lines joined with '\n' */
     size_t log_len;
+    char *warn; /* the EI_LOG_WARN lines alone, as log */
+    size_t warn_len;
     void **allocs; /* what getters handed out, freed with the host */
     size_t allocs_n;
     size_t reads;
@@ -49,7 +52,7 @@ struct fake_host {
     size_t http_reqs_n;
     struct fake_http **clients; /* open ones */
     size_t clients_n;
-    int64_t sim_ms; /* simulated time spent in delayed replies */
+    int64_t sim_ms;    /* simulated time spent in delayed replies */
     char *environment; /* what host.environment returns, or NULL */
 };
 
@@ -299,6 +302,18 @@ fake_log(const struct ei_host *h, enum ei_log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(fh->log + fh->log_len, (size_t)n + 1, fmt, ap);
     va_end(ap);
+    /* the warnings, the lines a user sees without -v, once more apart */
+    if (level == EI_LOG_WARN) {
+        size_t wsep = fh->warn_len > 0;
+        char *w = realloc(fh->warn, fh->warn_len + wsep + (size_t)n + 1);
+        if (w == NULL)
+            return;
+        fh->warn = w;
+        if (wsep)
+            fh->warn[fh->warn_len++] = '\n';
+        memcpy(fh->warn + fh->warn_len, fh->log + fh->log_len, (size_t)n + 1);
+        fh->warn_len += (size_t)n;
+    }
     fh->log_len += (size_t)n;
 }
 
@@ -610,9 +625,62 @@ static const char *fake_environment(const struct ei_host *h)
     return fake_of(h)->environment;
 }
 
+/*
+ * As the core's, for the two shapes a test can give: an option named
+ * exactly name holds JSON text (a typed group of a configuration file),
+ * returned as it is; else the options "name.MEMBER" (--layer's shape)
+ * make an object of strings.  Either way every one counts as read.
+ */
+static int fake_opt_json(const struct ei_host *h, const char *name,
+                         const char **out, struct ei_error *err)
+{
+    struct fake_host *fh = fake_of(h);
+    const char *whole = fake_opt_last(fh, name);
+    char *text = NULL;
+    if (whole != NULL) {
+        text = fake_strdup(whole);
+    } else {
+        size_t n = strlen(name);
+        json_t *obj = json_object();
+        bool any = false;
+        for (size_t i = 0; obj != NULL && i < fh->opts_n; i++) {
+            struct fake_opt *o = &fh->opts[i];
+            if (strncmp(o->name, name, n) != 0 || o->name[n] != '.')
+                continue;
+            o->used = true;
+            any = true;
+            if (json_object_set_new(obj, o->name + n + 1,
+                                    json_string(o->value)) < 0) {
+                json_decref(obj);
+                obj = NULL;
+            }
+        }
+        if (obj != NULL && !any) {
+            json_decref(obj);
+            return 0;
+        }
+        char *dumped = obj != NULL
+                           ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER)
+                           : NULL;
+        json_decref(obj);
+        if (dumped != NULL) {
+            text = fake_strdup(dumped);
+            json_free_t jfree = NULL;
+            json_get_alloc_funcs(NULL, &jfree);
+            jfree(dumped);
+        }
+    }
+    if (text == NULL || !fake_keep(fh, text)) {
+        ei_error_set(err, EI_NOMEM, ENOMEM, FAKE_LAYER, NULL, "out of memory");
+        return -1;
+    }
+    *out = text;
+    return 1;
+}
+
 /* As the engine's: the header of the reply the last EI_OK returned. */
 static int fake_http_resp_header(struct ei_http *c, const char *name, char *out,
-                            size_t out_len)
+                                 size_t out_len)
 {
     struct fake_http *fc = fake_http_of(c);
     if (out_len > 0)
@@ -633,8 +701,8 @@ static int fake_http_resp_header(struct ei_http *c, const char *name, char *out,
                 v++;
                 n--;
             }
-            while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t' ||
-                             v[n - 1] == '\r'))
+            while (n > 0 &&
+                   (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r'))
                 n--;
             if (n >= out_len)
                 return -2;
@@ -846,6 +914,7 @@ struct fake_host *fake_host_new(const char *const *opts,
         .safe_text = ei_host_safe_text,
         .http_header = fake_http_resp_header,
         .environment = fake_environment,
+        .opt_json = fake_opt_json,
     };
     size_t n = 0;
     while (opts != NULL && opts[n] != NULL)
@@ -936,6 +1005,11 @@ const char *fake_host_log(struct fake_host *fh)
     return fh->log;
 }
 
+const char *fake_host_warnings(struct fake_host *fh)
+{
+    return fh->warn != NULL ? fh->warn : "";
+}
+
 size_t fake_host_reads(struct fake_host *fh)
 {
     return fh->reads;
@@ -962,6 +1036,7 @@ void fake_host_free(struct fake_host *fh)
     free(fh->dir);
     free(fh->arg);
     free(fh->log);
+    free(fh->warn);
     while (fh->clients_n > 0)
         fake_http_close((struct ei_http *)(void *)fh->clients[0]);
     free(fh->clients);

@@ -41,6 +41,8 @@ const char *fake_host_unused(struct fake_host *fh);
 
 /* All log lines so far, joined with '\n' ("" when none). */
 const char *fake_host_log(struct fake_host *fh);
+/* The lines logged at EI_LOG_WARN alone, the same way. */
+const char *fake_host_warnings(struct fake_host *fh);
 /* The default CA bundle the provider passed to http_open_ca ("" if none). */
 const char *fake_host_default_cacert(struct fake_host *fh);
 

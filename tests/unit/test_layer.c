@@ -795,7 +795,7 @@ static void test_bug_verbatim_key_length(void **state)
 
 /* ---- the host table ---- */
 
-enum getter { G_STRING, G_PATH, G_BOOL, G_INT, G_LIST, G_ARG };
+enum getter { G_STRING, G_PATH, G_BOOL, G_INT, G_LIST, G_ARG, G_JSON };
 
 struct getter_case {
     enum getter g;
@@ -865,6 +865,9 @@ static void run_getters(const char *label, const struct ei_layer *l,
         case G_ARG:
             s = h->arg(h);
             rc = s != NULL;
+            break;
+        case G_JSON:
+            rc = h->opt_json(h, r->name, &s, &err);
             break;
         }
         if (rc != r->rc)
@@ -936,13 +939,24 @@ static const struct getter_case getter_conf_rows[] = {
     {G_PATH, "l", -1, NULL, 0, "option l must be a string"},
     {G_PATH, "missing", 0, NULL, 0, NULL},
     {G_ARG, "(arg)", 0, NULL, 0, NULL},
+    {G_JSON, "g", 1, "{\"x\":\"inner\",\"y\":{\"z\":7}}", 0, NULL},
+    {G_JSON, "g.y", 1, "{\"z\":7}", 0, NULL},
+    {G_JSON, "l", 1, "[\"a\",\"b\"]", 0, NULL},
+    {G_JSON, "li", 1, "[1,2]", 0, NULL},
+    {G_JSON, "e", 1, "[]", 0, NULL},
+    {G_JSON, "i", 1, "42", 0, NULL},
+    {G_JSON, "big", 1, "9223372036854775807", 0, NULL},
+    {G_JSON, "f", 1, "1.5", 0, NULL},
+    {G_JSON, "b", 1, "true", 0, NULL},
+    {G_JSON, "s", 1, "\"str\"", 0, NULL},
+    {G_JSON, "missing", 0, NULL, 0, NULL},
 };
 
 static const char getter_spec[] =
     "testprov:E=1,ignore=b,ignore=b2,ignore=bx,ignore=n,ignore=nx,ignore=ne,"
     "ignore=nr,ignore=l,ignore=p,ignore=pa,ignore=one,b=on,b2=OFF,bx=maybe,"
     "n=-12,nx=12abc,ne=,nr=99999999999999999999,l=x,l=y\\,z,p=rel/f,"
-    "pa=/abs,one=solo";
+    "pa=/abs,one=solo,ctx.a=1,ctx.b=two,ignore=ctx,ignore=ctx.a,ignore=ctx.b";
 
 static const struct getter_case getter_spec_rows[] = {
     {G_BOOL, "b", 1, "true", 0, NULL},
@@ -961,6 +975,9 @@ static const struct getter_case getter_spec_rows[] = {
     {G_STRING, "entries", 1, "E=1", 0, NULL},
     {G_LIST, "entries", 1, "E=1", 1, NULL},
     {G_BOOL, "missing", 0, NULL, 0, NULL},
+    {G_JSON, "ctx", 1, "{\"a\":\"1\",\"b\":\"two\"}", 0, NULL},
+    {G_JSON, "l", 1, "[\"x\",\"y,z\"]", 0, NULL},
+    {G_JSON, "b", 1, "\"on\"", 0, NULL},
 };
 
 /* Set up a layer from conf/spec (no fetch); the caller finishes it. */
