@@ -28,10 +28,6 @@
 #define LD_ETAG_MAX 512
 /* bytes of a flag key shown in messages and locators */
 #define LD_SHOW_MAX 128
-/* nested groups in the context option */
-#define LD_CTX_DEPTH_MAX 8
-/* a name of the context option, dotted */
-#define LD_OPT_NAME_MAX 512
 
 #define HTTP_OK           200
 #define HTTP_NOT_MODIFIED 304
@@ -54,102 +50,30 @@ struct ld_state {
 
 /* ---- the context option ---- */
 
-static json_t *ld_opt_value(struct ld_state *st, const char *name, int depth,
-                            struct ei_error *err);
-
-/* A group of the context option as a JSON object. */
-static json_t *ld_opt_group(struct ld_state *st, const char *name,
-                            const char *const *members, size_t n, int depth,
-                            struct ei_error *err)
-{
-    const struct ei_host *h = st->host;
-    json_t *obj = json_object();
-    if (obj == NULL) {
-        h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
-        return NULL;
-    }
-    for (size_t i = 0; i < n; i++) {
-        char path[LD_OPT_NAME_MAX];
-        if ((size_t)snprintf(path, sizeof(path), "%s.%s", name, members[i]) >=
-            sizeof(path)) {
-            h->error(h, err, EI_BADCONFIG, 0, name, "option name too long");
-            json_decref(obj);
-            return NULL;
-        }
-        json_t *v = ld_opt_value(st, path, depth + 1, err);
-        if (v == NULL || json_object_set_new(obj, members[i], v) != 0) {
-            if (v != NULL)
-                h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
-            json_decref(obj);
-            return NULL;
-        }
-    }
-    return obj;
-}
-
-/* One member of the context option, by its type in the configuration:
-   a group, a string, a boolean, an integer or a list of strings. */
-static json_t *ld_opt_value(struct ld_state *st, const char *name, int depth,
-                            struct ei_error *err)
-{
-    const struct ei_host *h = st->host;
-    /* each getter refuses the other types: ask in turn, errors aside */
-    struct ei_error scratch = {0};
-    const char *const *list = NULL;
-    size_t n = 0;
-    json_t *v = NULL;
-    if (depth > LD_CTX_DEPTH_MAX) {
-        h->error(h, err, EI_BADCONFIG, 0, name,
-                 "context groups nested deeper than %d", LD_CTX_DEPTH_MAX);
-        return NULL;
-    }
-    if (h->opt_members(h, name, &list, &n, &scratch) == 1)
-        return ld_opt_group(st, name, list, n, depth, err);
-    const char *s = NULL;
-    bool b = false;
-    long long i = 0;
-    if (h->opt_string(h, name, &s, &scratch) == 1) {
-        v = json_string(s);
-    } else if (h->opt_bool(h, name, &b, &scratch) == 1) {
-        v = json_boolean(b);
-    } else if (h->opt_int(h, name, &i, &scratch) == 1) {
-        v = json_integer(i);
-    } else if (h->opt_list(h, name, &list, &n, &scratch) == 1) {
-        v = json_array();
-        for (size_t k = 0; v != NULL && k < n; k++)
-            if (json_array_append_new(v, json_string(list[k])) != 0) {
-                json_decref(v);
-                v = NULL;
-            }
-    } else {
-        h->error(h, err, EI_BADCONFIG, 0, name,
-                 "a context attribute must be a string, an integer, a "
-                 "boolean, a list of strings or a group");
-        return NULL;
-    }
-    if (v == NULL)
-        h->error(h, err, EI_NOMEM, ENOMEM, NULL,
-                 "out of memory (or a string that is not UTF-8)");
-    return v;
-}
-
-/* The context: the group's members as attributes, kind "user" unless it
-   says otherwise; "multi" takes a group per kind. */
+/* The context: the group's members as attributes (opt_json gives them
+   with their types), kind "user" unless it says otherwise; "multi" takes
+   a group per kind. */
 static enum ei_status ld_context(struct ld_state *st, struct ei_error *err)
 {
     const struct ei_host *h = st->host;
-    const char *const *members = NULL;
-    size_t n = 0;
-    int r = h->opt_members(h, "context", &members, &n, err);
+    const char *text = NULL;
+    int r = h->opt_json(h, "context", &text, err);
     if (r < 0)
-        return ei_error_status(err, EI_BADCONFIG);
+        return ei_error_status(err, EI_NOMEM);
     if (r == 0)
         return h->error(h, err, EI_BADCONFIG, 0, "context",
                         "context is required: a group with at least a key "
                         "(context = { key = \"user-1\"; };)");
-    st->context = ld_opt_group(st, "context", members, n, 0, err);
+    json_error_t je;
+    st->context =
+        json_loads(text, JSON_DECODE_INT_AS_REAL | JSON_DECODE_ANY, &je);
     if (st->context == NULL)
-        return ei_error_status(err, EI_BADCONFIG);
+        return h->error(h, err, EI_NOMEM, ENOMEM, "context",
+                        "cannot read the context option");
+    if (!json_is_object(st->context))
+        return h->error(h, err, EI_BADCONFIG, 0, "context",
+                        "context must be a group (context = { key = "
+                        "\"user-1\"; };)");
     if (json_object_get(st->context, "kind") == NULL &&
         json_object_set_new(st->context, "kind", json_string("user")) != 0)
         return h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
@@ -216,7 +140,7 @@ static enum ei_status ld_configure(const struct ei_host *host, void **statep,
     if (s == EI_OK)
         s = EI_HOST_REQUIRE(host, http_header, err);
     if (s == EI_OK)
-        s = EI_HOST_REQUIRE(host, opt_members, err);
+        s = EI_HOST_REQUIRE(host, opt_json, err);
     if (s != EI_OK)
         return s;
     struct ld_state *st = calloc(1, sizeof(*st));

@@ -21,8 +21,8 @@ ETag is a quoted hash of the body, so it changes when the data does.
 The scenario (all members optional):
   "sdk_keys":  ["sdk-..."]   the keys accepted (default: none)
   "data":      {"flags": {...}, "segments": {...}}   served as it is
-  "data_file": "PATH"        the data read from a file instead (relative
-                             paths: to the scenario's folder)
+  "data_file": "PATH"        the data read from a file instead (a
+                             relative path: to the working directory)
   "raw":       "TEXT"        served instead of the data (malformed bodies)
   "faults":    [{"path": "REGEX", "method": "GET", "status": 503,
                  "times": 2, "retry_after": "1", "delay_ms": 0,
@@ -31,7 +31,6 @@ The scenario (all members optional):
 
 import hashlib
 import json
-import os
 import sys
 import time
 from http.server import BaseHTTPRequestHandler
@@ -41,15 +40,14 @@ from fakestate import FakeState, serve
 
 
 class State(FakeState):
-    def __init__(self, scenario, log_path, base_dir):
+    def __init__(self, scenario, log_path):
         super().__init__(scenario, log_path)
         if "raw" in scenario:
             self.body = scenario["raw"].encode("utf-8")
         else:
             data = scenario.get("data", {"flags": {}, "segments": {}})
             if "data_file" in scenario:
-                path = os.path.join(base_dir, scenario["data_file"])
-                with open(path, encoding="utf-8") as f:
+                with open(scenario["data_file"], encoding="utf-8") as f:
                     data = json.load(f)
             self.body = json.dumps(data, separators=(",", ":")).encode()
         self.etag = '"%s"' % hashlib.sha256(self.body).hexdigest()[:16]
@@ -123,10 +121,10 @@ class Handler(BaseHTTPRequestHandler):
     do_HEAD = do_OPTIONS = do_REPORT = handle_any
 
 
-def setup(scenario, log_path, scenario_dir):
+def load(scenario, log_path):
     global STATE
-    STATE = State(scenario, log_path, scenario_dir)
+    STATE = State(scenario, log_path)
 
 
 if __name__ == "__main__":
-    sys.exit(serve("launchdarkly", setup, Handler))
+    sys.exit(serve("launchdarkly_fake.py", load, Handler))

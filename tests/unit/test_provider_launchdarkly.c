@@ -110,8 +110,8 @@ static const struct lcase cases[] = {
      .out = {"FF_solo=b", NULL},
      .inm = "\"v1\""},
     {.name = "multi-kind context",
-     .opts = {"context.kind=multi", "context.user.key=u1",
-              "context.user.country=de", "context.org.key=o1"},
+     .opts = {"context={\"kind\":\"multi\",\"user\":{\"key\":\"u1\","
+              "\"country\":\"de\"},\"org\":{\"key\":\"o1\"}}"},
      .env = ENV_KEY,
      .replies = {{200, NULL,
                   DATA(F("f",
@@ -121,7 +121,8 @@ static const struct lcase cases[] = {
                          "\"op\":\"in\",\"values\":[\"o1\"]}]}]" FALL(2)))}},
      .out = {"FF_f=b", NULL}},
     {.name = "nested attribute",
-     .opts = {"context.key=u1", "context.address.city=Berlin"},
+     .opts = {"context={\"key\":\"u1\",\"address\":{\"city\":"
+              "\"Berlin\"}}"},
      .env = ENV_KEY,
      .replies = {{200, NULL,
                   DATA(F("f", ",\"rules\":[{\"variation\":1,\"clauses\":["
@@ -256,10 +257,10 @@ static const struct lcase cases[] = {
      .configure = EI_BADCONFIG,
      .text = "each kind of a multi-kind context needs an object"},
     {.name = "context is no group",
-     .opts = {"context=u1"},
+     .opts = {"context=\"u1\""},
      .env = ENV_KEY,
      .configure = EI_BADCONFIG,
-     .text = "option context must be a group"},
+     .text = "context must be a group"},
     {.name = "bad base_uri",
      .opts = {CTX_DE, "base_uri=ftp://x"},
      .env = ENV_KEY,
