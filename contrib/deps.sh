@@ -8,7 +8,7 @@
 set -eu
 pkgs="build-essential autoconf automake libtool pkg-config
       libcurl4-openssl-dev libjansson-dev libconfig-dev libsodium-dev
-      libyaml-dev"
+      libyaml-dev libssl-dev"
 if [ "${1:-}" = "--test" ]; then
     pkgs="$pkgs libcmocka-dev mandoc valgrind python3 python3-dotenv openssl
           clang libclang-rt-14-dev etcd-server etcd-client curl jq man-db"

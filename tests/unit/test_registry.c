@@ -214,6 +214,11 @@ static const struct {
 #else
     {"azure-keyvault", false},
 #endif
+#ifdef EI_BUILTIN_LAUNCHDARKLY
+    {"launchdarkly", true},
+#else
+    {"launchdarkly", false},
+#endif
 };
 
 static void test_builtins(void **state)

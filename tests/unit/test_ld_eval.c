@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: MIT */
+/* The launchdarkly evaluator judged by the real one: every context x flag
+   that LaunchDarkly's Node server-side SDK answered (tests/fixtures/
+   launchdarkly, made by generate.js there) must come out the same; then
+   the bucketing vectors of the reference and the cases the evaluator
+   must refuse rather than guess. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "launchdarkly/eval.h"
+
+static json_t *load_fixture(const char *name)
+{
+    const char *top = getenv("top_srcdir");
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/tests/fixtures/launchdarkly/%s",
+             top != NULL ? top : ".", name);
+    json_error_t je;
+    json_t *j = json_load_file(path, JSON_DECODE_INT_AS_REAL, &je);
+    if (j == NULL)
+        fail_msg("%s: %s (line %d)", path, je.text, je.line);
+    return j;
+}
+
+/* Every answer of the SDK, in the order the generator wrote them. */
+static void test_sdk_answers(void **state)
+{
+    (void)state;
+    json_t *data = load_fixture("data.json");
+    json_t *contexts = load_fixture("contexts.json");
+    json_t *results = load_fixture("results.json");
+    assert_int_equal(json_array_size(contexts), json_array_size(results));
+    size_t matched = 0, total = 0, values = 0, novalues = 0, errors = 0;
+    size_t ci;
+    json_t *ctx;
+    json_array_foreach(contexts, ci, ctx)
+    {
+        char why[LD_WHY_LEN];
+        bool nomem;
+        struct ld_eval *ev = ld_eval_new(data, ctx, why, sizeof(why), &nomem);
+        if (ev == NULL)
+            fail_msg("context %zu: %s", ci, why);
+        const char *flag;
+        json_t *want;
+        json_object_foreach(json_array_get(results, ci), flag, want)
+        {
+            struct ld_result res;
+            ld_eval_flag(ev, flag, &res);
+            total++;
+            bool ok;
+            if (json_is_string(want)) {
+                ok = res.outcome == LD_ERROR;
+                errors += ok;
+            } else if (json_is_null(want)) {
+                ok = res.outcome == LD_NOVALUE;
+                novalues += ok;
+            } else {
+                ok = res.outcome == LD_VALUE &&
+                     (double)res.variation ==
+                         json_number_value(json_array_get(want, 0)) &&
+                     json_equal((json_t *)res.value, json_array_get(want, 1));
+                values += ok;
+            }
+            if (ok) {
+                matched++;
+            } else {
+                char *c = json_dumps(ctx, JSON_COMPACT | JSON_SORT_KEYS);
+                char *w = json_dumps(want, JSON_COMPACT | JSON_ENCODE_ANY);
+                print_error("context %zu %s, flag %s: the SDK says %s, the "
+                            "evaluator %d/%ld (%s)\n",
+                            ci, c, flag, w, (int)res.outcome, res.variation,
+                            res.why);
+                free(c);
+                free(w);
+            }
+        }
+        ld_eval_free(ev);
+    }
+    print_message("%zu of %zu contexts x flags match the SDK (%zu values, "
+                  "%zu without a value, %zu errors)\n",
+                  matched, total, values, novalues, errors);
+    json_decref(data);
+    json_decref(contexts);
+    json_decref(results);
+    assert_int_equal(matched, total);
+    assert_true(total > 30000);
+}
+
+/* The worked values of the reference, section 5.5. */
+static void test_bucket_vectors(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *input;
+        double bucket;
+    } rows[] = {
+        {"hashKey.saltyA.userKeyA", 0.42157587},
+        {"hashKey.saltyA.userKeyB", 0.6708485},
+        {"hashKey.saltyA.userKeyC", 0.10343106},
+        {"hashKey.saltyA.33333", 0.54771423},
+        {"hashKey.saltyA.99999", 0.7309658},
+        {"61.userKeyA", 0.09801207},
+        {"61.userKeyB", 0.14483777},
+        {"61.userKeyC", 0.9242641},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        double b = -1;
+        assert_int_equal(ld_bucket_of(rows[i].input, strlen(rows[i].input), &b),
+                         0);
+        assert_true(b > rows[i].bucket - 1e-7 && b < rows[i].bucket + 1e-7);
+    }
+}
+
+/* One flag over one context: the outcome and the reason's words. */
+struct refuse_row {
+    const char *name;
+    const char *data;    /* latest-all */
+    const char *context; /* JSON */
+    enum ld_outcome outcome;
+    long variation;  /* LD_VALUE */
+    const char *why; /* a part of the reason, LD_ERROR and LD_NOVALUE */
+};
+
+#define FLAG(rest)                                                             \
+    "{\"flags\":{\"f\":{\"key\":\"f\",\"on\":true,\"salt\":\"s\","             \
+    "\"variations\":[\"a\",\"b\",\"c\"],\"offVariation\":0," rest "}},"        \
+    "\"segments\":{\"big\":{\"key\":\"big\",\"unbounded\":true},"              \
+    "\"loop\":{\"key\":\"loop\",\"rules\":[{\"clauses\":[{\"op\":"             \
+    "\"segmentMatch\",\"values\":[\"loop\"]}]}]}}}"
+#define RULE(clause)                                                           \
+    "\"rules\":[{\"id\":\"r\",\"variation\":1,\"clauses\":[" clause "]}],"     \
+    "\"fallthrough\":{\"variation\":2}"
+#define USER "{\"kind\":\"user\",\"key\":\"u\",\"s\":\"text\",\"n\":3}"
+
+static const struct refuse_row refuse_rows[] = {
+    {"unknown operator",
+     FLAG(RULE("{\"attribute\":\"s\",\"op\":\"fuzzy\","
+               "\"values\":[\"x\"]}")),
+     USER, LD_ERROR, -1, "unknown clause operator \"fuzzy\""},
+    {"unknown operator not reached",
+     FLAG(RULE("{\"attribute\":\"s\",\"op\":\"in\",\"values\":[\"x\"]},"
+               "{\"attribute\":\"s\",\"op\":\"fuzzy\",\"values\":[\"x\"]}")),
+     USER, LD_VALUE, 2, NULL},
+    {"regex with \\d",
+     FLAG(RULE("{\"attribute\":\"s\",\"op\":\"matches\","
+               "\"values\":[\"\\\\d+\"]}")),
+     USER, LD_ERROR, -1, "POSIX cannot read it"},
+    {"regex lazy",
+     FLAG(RULE("{\"attribute\":\"s\",\"op\":\"matches\","
+               "\"values\":[\"t.*?t\"]}")),
+     USER, LD_ERROR, -1, "lazy"},
+    {"regex (?i)",
+     FLAG(RULE("{\"attribute\":\"s\",\"op\":\"matches\","
+               "\"values\":[\"(?i)TEXT\"]}")),
+     USER, LD_ERROR, -1, "(? syntax"},
+    {"regex class",
+     FLAG(RULE("{\"attribute\":\"s\",\"op\":\"matches\","
+               "\"values\":[\"[[:alpha:]]\"]}")),
+     USER, LD_ERROR, -1, "bracket list"},
+    {"regex portable",
+     FLAG(RULE("{\"attribute\":\"s\",\"op\":\"matches\","
+               "\"values\":[\"^te(x|y)t{1,2}$\"]}")),
+     USER, LD_VALUE, 1, NULL},
+    {"regex over non-ASCII",
+     FLAG(RULE("{\"attribute\":\"s\",\"op\":\"matches\",\"values\":[\"t.t\"]"
+               "}")),
+     "{\"kind\":\"user\",\"key\":\"u\",\"s\":\"t\\u00e9t\"}", LD_ERROR, -1,
+     "non-ASCII"},
+    {"big segment",
+     FLAG(RULE("{\"op\":\"segmentMatch\",\"values\":[\"big\"]}")), USER,
+     LD_ERROR, -1, "big segment"},
+    {"segment cycle",
+     FLAG(RULE("{\"op\":\"segmentMatch\",\"values\":[\"loop\"]}")), USER,
+     LD_ERROR, -1, "refers to itself"},
+    {"variation out of range", FLAG("\"fallthrough\":{\"variation\":3}"), USER,
+     LD_ERROR, -1, "out of range"},
+    {"empty rollout", FLAG("\"fallthrough\":{\"rollout\":{\"variations\":[]}}"),
+     USER, LD_ERROR, -1, "neither a variation nor a rollout"},
+    {"no fallthrough", FLAG("\"rules\":[]"), USER, LD_ERROR, -1,
+     "no fallthrough"},
+    {"prerequisite cycle",
+     FLAG("\"prerequisites\":[{\"key\":\"f\",\"variation\":1}],"
+          "\"fallthrough\":{\"variation\":1}"),
+     USER, LD_ERROR, -1, "prerequisite cycle"},
+    {"off without offVariation",
+     "{\"flags\":{\"f\":{\"key\":\"f\",\"on\":false,\"variations\":[1]}}}",
+     USER, LD_NOVALUE, -1, "off, and no offVariation"},
+    {"migration flag",
+     FLAG("\"migration\":{\"checkRatio\":1},\"fallthrough\":{\"variation\":1}"),
+     USER, LD_ERROR, -1, "migration"},
+    {"ambiguous date",
+     FLAG(RULE("{\"attribute\":\"s\",\"op\":\"before\",\"values\":"
+               "[\"2020-01-01T00:00:00+0100\"]}")),
+     "{\"kind\":\"user\",\"key\":\"u\",\"s\":\"2019-01-01T00:00:00Z\"}",
+     LD_ERROR, -1, "not plain RFC 3339"},
+    {"not a date at all",
+     FLAG(RULE("{\"attribute\":\"s\",\"op\":\"before\",\"values\":"
+               "[\"2020-01-01T00:00:00Z\"]}")),
+     USER, LD_VALUE, 2, NULL},
+    {"semver with blanks",
+     FLAG(RULE("{\"attribute\":\"s\",\"op\":\"semVerEqual\",\"values\":"
+               "[\"1.0.0\"]}")),
+     "{\"kind\":\"user\",\"key\":\"u\",\"s\":\" 1.0.0\"}", LD_ERROR, -1,
+     "blanks"},
+    {"seed 0",
+     FLAG("\"fallthrough\":{\"rollout\":{\"seed\":0,"
+          "\"variations\":[{\"variation\":0,\"weight\":100000}]}}"),
+     USER, LD_ERROR, -1, "seed"},
+    {"reference ~ start",
+     FLAG(RULE("{\"contextKind\":\"user\",\"attribute\":\"/~1a\",\"op\":"
+               "\"in\",\"values\":[\"x\"]}")),
+     USER, LD_ERROR, -1, "starting with '~'"},
+    {"invalid reference",
+     FLAG(RULE("{\"contextKind\":\"user\",\"attribute\":"
+               "\"a//b\",\"op\":\"in\",\"values\":[1]}")),
+     USER, LD_ERROR, -1, "invalid attribute reference"},
+    {"no such flag", "{\"flags\":{}}", USER, LD_ERROR, -1, "no such flag"},
+    {"deleted flag", "{\"flags\":{\"f\":{\"deleted\":true}}}", USER, LD_ERROR,
+     -1, "no such flag"},
+};
+
+static void test_refusals(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(refuse_rows) / sizeof(refuse_rows[0]); i++) {
+        const struct refuse_row *r = &refuse_rows[i];
+        char why[LD_WHY_LEN];
+        bool nomem;
+        json_t *data =
+            ld_data_load(r->data, strlen(r->data), why, sizeof(why), &nomem);
+        if (data == NULL)
+            fail_msg("%s: %s", r->name, why);
+        json_t *ctx = json_loads(r->context, 0, NULL);
+        assert_non_null(ctx);
+        struct ld_eval *ev = ld_eval_new(data, ctx, why, sizeof(why), &nomem);
+        if (ev == NULL)
+            fail_msg("%s: %s", r->name, why);
+        struct ld_result res;
+        ld_eval_flag(ev, "f", &res);
+        if (res.outcome != r->outcome ||
+            (r->outcome == LD_VALUE && res.variation != r->variation) ||
+            (r->why != NULL && strstr(res.why, r->why) == NULL))
+            fail_msg("%s: outcome %d variation %ld why \"%s\"", r->name,
+                     (int)res.outcome, res.variation, res.why);
+        ld_eval_free(ev);
+        json_decref(ctx);
+        json_decref(data);
+    }
+}
+
+static void test_bad_documents(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *body;
+        const char *why;
+    } rows[] = {
+        {"", "malformed JSON"},
+        {"[]", "not a JSON object"},
+        {"{}", "\"flags\" is missing"},
+        {"{\"flags\":[]}", "\"flags\" is missing or not an object"},
+        {"{\"flags\":{},\"segments\":1}", "\"segments\" is not"},
+        {"{\"flags\":{\"k\":\"EI_SECRET_VALUE\"", "malformed JSON"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char why[LD_WHY_LEN];
+        bool nomem = true;
+        json_t *d = ld_data_load(rows[i].body, strlen(rows[i].body), why,
+                                 sizeof(why), &nomem);
+        assert_null(d);
+        assert_false(nomem);
+        if (strstr(why, rows[i].why) == NULL || strstr(why, "EI_SECRET"))
+            fail_msg("row %zu: %s", i, why);
+    }
+    static const char *const bad_ctx[] = {"[]",
+                                          "{\"key\":\"u\"}",
+                                          "{\"kind\":\"user\"}",
+                                          "{\"kind\":\"user\",\"key\":\"\"}",
+                                          "{\"kind\":\"kind\",\"key\":\"u\"}",
+                                          "{\"kind\":\"multi\"}",
+                                          "{\"kind\":\"multi\",\"user\":{}}",
+                                          "{\"kind\":\"us er\",\"key\":\"u\"}"};
+    json_t *data = json_loads("{\"flags\":{}}", 0, NULL);
+    for (size_t i = 0; i < sizeof(bad_ctx) / sizeof(bad_ctx[0]); i++) {
+        json_t *ctx = json_loads(bad_ctx[i], 0, NULL);
+        char why[LD_WHY_LEN];
+        bool nomem;
+        assert_null(ld_eval_new(data, ctx, why, sizeof(why), &nomem));
+        assert_true(why[0] != '\0');
+        json_decref(ctx);
+    }
+    json_decref(data);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sdk_answers),
+        cmocka_unit_test(test_bucket_vectors),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_bad_documents),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
