@@ -11,6 +11,7 @@
 
 #include <envinject/provider.h>
 #include <jansson.h>
+#include <sodium.h>
 
 #include "etcd.h"
 
@@ -104,6 +105,9 @@ static void etcd_state_free(struct etcd_state *st)
         return;
     if (st->http != NULL)
         st->host->http_close(st->http);
+    if (st->wait_http != NULL)
+        st->host->http_close(st->wait_http);
+    pthread_mutex_destroy(&st->lock);
     for (size_t i = 0; i < st->endpoints_n; i++)
         free(st->endpoints[i]);
     free(st->endpoints);
@@ -270,6 +274,7 @@ static enum ei_status etcd_configure(const struct ei_host *host, void **statep,
     if (st == NULL)
         return host->error(host, err, EI_NOMEM, 0, NULL, "out of memory");
     st->host = host;
+    pthread_mutex_init(&st->lock, NULL);
 
     enum ei_status status = etcd_endpoints(st, err);
     if (status != EI_OK)
@@ -335,6 +340,17 @@ static enum ei_status etcd_configure(const struct ei_host *host, void **statep,
     if (status != EI_OK) {
         st->http = NULL;
         goto fail;
+    }
+    /* the watch mode's stream runs in a thread of its own, with a client
+       of its own, opened now (no I/O; the layer's list of clients is not
+       for threads); the gRPC wire is polled instead */
+    if (st->wire == &etcd_wire_json && EI_HOST_HAS(host, http_header)) {
+        status = host->http_open(host, (const char *const *)st->endpoints,
+                                 st->endpoints_n, &st->wait_http, err);
+        if (status != EI_OK) {
+            st->wait_http = NULL;
+            goto fail;
+        }
     }
     *statep = st;
     return EI_OK;
@@ -545,6 +561,12 @@ static enum ei_status etcd_http_fail(struct etcd_run *run,
 }
 
 /* One POST with the token, if any. */
+/* The client of a run: the layer's, or the watch thread's own. */
+static struct ei_http *etcd_client(const struct etcd_run *run)
+{
+    return run->http != NULL ? run->http : run->st->http;
+}
+
 static enum ei_status etcd_post(struct etcd_run *run, const char *path,
                                 const char *body, size_t body_len,
                                 unsigned flags, struct ei_http_response *resp,
@@ -564,7 +586,8 @@ static enum ei_status etcd_post(struct etcd_run *run, const char *path,
         .flags = flags | run->st->wire->http_flags,
     };
     memset(resp, 0, sizeof(*resp));
-    return run->host->http_request(run->st->http, &req, run->dl, resp, err);
+    return run->host->http_request(etcd_client(run), &req, run->dl, resp,
+                                   err);
 }
 
 /* The password from its file or variable, in secret memory. */
@@ -687,7 +710,7 @@ static enum ei_status etcd_authenticate(struct etcd_run *run,
                        &resp, err);
     h->secret_free(h, body, body_size);
     if (status != EI_OK) {
-        h->http_response_free(run->st->http, &resp);
+        h->http_response_free(etcd_client(run), &resp);
         return status;
     }
     if (resp.status == HTTP_OK) {
@@ -707,7 +730,7 @@ static enum ei_status etcd_authenticate(struct etcd_run *run,
         else
             status = etcd_http_fail(run, &resp, path, err);
     }
-    h->http_response_free(run->st->http, &resp);
+    h->http_response_free(etcd_client(run), &resp);
     return status;
 }
 
@@ -899,7 +922,7 @@ static enum ei_status etcd_range(struct etcd_run *run, bool *more,
             run->reauthed = true;
             h->log(h, EI_LOG_DEBUG, "%s: token rejected; authenticating again",
                    etcd_member(&resp));
-            h->http_response_free(run->st->http, &resp);
+            h->http_response_free(etcd_client(run), &resp);
             status = etcd_authenticate(run, err);
             if (status != EI_OK) {
                 free(body);
@@ -923,7 +946,7 @@ static enum ei_status etcd_range(struct etcd_run *run, bool *more,
     if (status == EI_OK && *more && !run->st->page_fixed &&
         resp.body_len < w->grow_below)
         run->limit = run->limit * 2 < max ? run->limit * 2 : max;
-    h->http_response_free(run->st->http, &resp);
+    h->http_response_free(etcd_client(run), &resp);
     free(body);
     return status;
 }
@@ -953,6 +976,8 @@ static enum ei_status etcd_fetch(void *state, struct ei_sink *sink,
         run.pages++;
     }
     if (status == EI_OK)
+        st->revision = run.revision;
+    if (status == EI_OK)
         h->log(h, EI_LOG_DEBUG,
                "%s: %zu keys in %zu pages at revision %lld from %s", st->prefix,
                run.keys, run.pages, run.revision,
@@ -966,6 +991,253 @@ static void etcd_destroy(void *state)
     etcd_state_free(state);
 }
 
+/* --- run --watch --- */
+
+#define ETCD_WATCH_PATH "/v3/watch"
+/* the longest message of a watch stream kept while it is incomplete */
+#define ETCD_WATCH_LINE_MAX (16 * 1024 * 1024)
+
+/* A watch stream from the revision of the last read on, through the JSON
+   gateway; the gRPC wire is polled (libcurl sends a request whole, and a
+   watch over gRPC is a stream both ways). */
+static enum ei_watch_kind etcd_watch(void *state, const char *const **paths,
+                                     int64_t *poll_ms)
+{
+    struct etcd_state *st = state;
+    (void)paths;
+    (void)poll_ms;
+    if (st->wait_http == NULL || st->revision <= 0)
+        return EI_WATCH_POLL;
+    pthread_mutex_lock(&st->lock);
+    st->watch_rev = st->revision;
+    st->watch_gen++;
+    pthread_mutex_unlock(&st->lock);
+    return EI_WATCH_BLOCKING;
+}
+
+/* What one watch stream said, message by message (one JSON object a
+   line, protocols-azure-yaml-watch.md 5.2). */
+struct etcd_watching {
+    struct etcd_state *st;
+    char *line; /* the message being received */
+    size_t len, cap;
+    bool changed;
+    long long next_rev;  /* where a later watch starts */
+    bool failed;         /* an error message, or one that makes no sense */
+    char why[ETCD_SHOW_MAX + EI_TEXT_EXTRA];
+};
+
+static long long etcd_json_int(const json_t *j)
+{
+    if (json_is_integer(j))
+        return (long long)json_integer_value(j);
+    if (json_is_string(j)) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(json_string_value(j), &end, 10);
+        if (errno == 0 && *end == '\0' && end != json_string_value(j))
+            return v;
+    }
+    return -1;
+}
+
+/* One message: true to end the stream (a change, or an error). */
+static bool etcd_watch_message(struct etcd_watching *w, const char *msg,
+                               size_t len)
+{
+    const struct ei_host *h = w->st->host;
+    json_error_t je;
+    json_t *j = json_loadb(msg, len, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        w->failed = true;
+        snprintf(w->why, sizeof(w->why), "a watch message is not JSON");
+        return true;
+    }
+    json_t *e = json_object_get(j, "error");
+    json_t *r = json_object_get(j, "result");
+    bool stop = false;
+    if (e != NULL) {
+        json_t *m = json_object_get(e, "message");
+        const char *t = json_is_string(m) ? json_string_value(m) : "?";
+        h->safe_text(h, w->why, sizeof(w->why), t, strlen(t), 0);
+        w->failed = stop = true;
+    } else if (json_is_object(r)) {
+        json_t *ev = json_object_get(r, "events");
+        long long compact = etcd_json_int(json_object_get(r, "compact_revision"));
+        if (json_is_true(json_object_get(r, "canceled"))) {
+            /* compacted past where the watch starts: read everything
+               again, and watch from what is left */
+            w->changed = stop = true;
+            if (compact > 0)
+                w->next_rev = compact;
+            h->log(h, EI_LOG_INFO,
+                   "the watch was cancelled (compacted to revision %lld): "
+                   "reading again",
+                   compact);
+        } else if (json_is_array(ev) && json_array_size(ev) > 0) {
+            size_t i;
+            json_t *x;
+            json_array_foreach(ev, i, x)
+            {
+                long long mr = etcd_json_int(
+                    json_object_get(json_object_get(x, "kv"), "mod_revision"));
+                if (mr >= w->next_rev)
+                    w->next_rev = mr + 1;
+            }
+            w->changed = stop = true;
+        }
+    }
+    json_decref(j);
+    return stop;
+}
+
+/* Twice the room; the old buffer is wiped, not left to realloc (a
+   message holds the values of the keys that changed). */
+static int etcd_watch_grow(struct etcd_watching *w)
+{
+    size_t ncap = w->cap != 0 ? w->cap * 2 : 4096;
+    char *p = malloc(ncap);
+    if (p == NULL)
+        return -1;
+    if (w->line != NULL) {
+        memcpy(p, w->line, w->len);
+        sodium_memzero(w->line, w->cap);
+        free(w->line);
+    }
+    w->line = p;
+    w->cap = ncap;
+    return 0;
+}
+
+static int etcd_watch_data(void *ctx, const char *data, size_t len)
+{
+    struct etcd_watching *w = ctx;
+    for (size_t i = 0; i < len; i++) {
+        if (data[i] != '\n') {
+            if (w->len + 1 > ETCD_WATCH_LINE_MAX) {
+                w->failed = true;
+                snprintf(w->why, sizeof(w->why),
+                         "a watch message larger than %d bytes",
+                         ETCD_WATCH_LINE_MAX);
+                return 1;
+            }
+            if (w->len + 1 > w->cap && etcd_watch_grow(w) < 0) {
+                w->failed = true;
+                snprintf(w->why, sizeof(w->why), "out of memory");
+                return 1;
+            }
+            w->line[w->len++] = data[i];
+            continue;
+        }
+        bool stop = w->len > 0 && etcd_watch_message(w, w->line, w->len);
+        sodium_memzero(w->line, w->len);
+        w->len = 0;
+        if (stop)
+            return 1;
+    }
+    return 0;
+}
+
+/* The WatchCreateRequest from rev on, over the prefix, in malloc'd
+   memory. */
+static char *etcd_watch_body(const struct etcd_state *st, long long rev)
+{
+    size_t kl = sodium_base64_ENCODED_LEN(st->prefix_len,
+                                          sodium_base64_VARIANT_ORIGINAL);
+    size_t el = sodium_base64_ENCODED_LEN(st->range_end_len,
+                                          sodium_base64_VARIANT_ORIGINAL);
+    char *k = malloc(kl), *e = malloc(el);
+    char *body = NULL;
+    if (k != NULL && e != NULL) {
+        sodium_bin2base64(k, kl, (const unsigned char *)st->prefix,
+                          st->prefix_len, sodium_base64_VARIANT_ORIGINAL);
+        sodium_bin2base64(e, el, (const unsigned char *)st->range_end,
+                          st->range_end_len, sodium_base64_VARIANT_ORIGINAL);
+        json_t *j = json_pack("{s:{s:s,s:s,s:I}}", "create_request", "key", k,
+                              "range_end", e, "start_revision",
+                              (json_int_t)rev);
+        char *text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        /* jansson's memory goes back through the allocator the core gave
+           it; the caller frees a copy of its own */
+        if (text != NULL) {
+            body = strdup(text);
+            json_free_t jfree = NULL;
+            json_get_alloc_funcs(NULL, &jfree);
+            if (jfree != NULL)
+                jfree(text);
+        }
+    }
+    free(k);
+    free(e);
+    return body;
+}
+
+/*
+ * One watch stream, until it reports a change or the deadline is near.
+ * A change is what etcd says changed under the prefix: a key written
+ * again with the same value counts (the core's comparison then finds
+ * nothing to do), a key outside does not.
+ */
+static enum ei_status etcd_wait_change(void *state,
+                                       const struct ei_deadline *dl,
+                                       bool *changed, struct ei_error *err)
+{
+    struct etcd_state *st = state;
+    const struct ei_host *h = st->host;
+    *changed = false;
+    pthread_mutex_lock(&st->lock);
+    if (st->wait_gen != st->watch_gen) {
+        st->wait_gen = st->watch_gen;
+        if (st->watch_rev + 1 > st->wait_rev)
+            st->wait_rev = st->watch_rev + 1;
+    }
+    pthread_mutex_unlock(&st->lock);
+    struct etcd_run run = {
+        .st = st, .host = h, .dl = dl, .http = st->wait_http};
+    enum ei_status status = EI_OK;
+    if (st->username != NULL)
+        status = etcd_authenticate(&run, err);
+    char *body = status == EI_OK ? etcd_watch_body(st, st->wait_rev) : NULL;
+    if (status == EI_OK && body == NULL)
+        status = h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
+    struct etcd_watching w = {.st = st, .next_rev = st->wait_rev};
+    if (status == EI_OK) {
+        const char *headers[2] = {run.auth, NULL};
+        struct ei_http_request req = {
+            .method = "POST",
+            .path = ETCD_WATCH_PATH,
+            .headers = headers,
+            .body = body,
+            .body_len = strlen(body),
+            .flags = EI_HTTP_STREAM | EI_HTTP_NORETRY,
+            .on_data = etcd_watch_data,
+            .on_data_ctx = &w,
+        };
+        struct ei_http_response resp;
+        memset(&resp, 0, sizeof(resp));
+        status = h->http_request(st->wait_http, &req, dl, &resp, err);
+        if (status == EI_OK && resp.status != HTTP_OK)
+            status = etcd_http_fail(&run, &resp, ETCD_WATCH_PATH, err);
+        else if (status == EI_OK && w.failed)
+            status = h->error(h, err, EI_UNAVAILABLE, 0, etcd_member(&resp),
+                              "watch: %s", w.why);
+        h->http_response_free(st->wait_http, &resp);
+    }
+    if (status == EI_OK) {
+        st->wait_rev = w.next_rev;
+        *changed = w.changed;
+    }
+    free(body);
+    if (w.line != NULL) {
+        sodium_memzero(w.line, w.cap);
+        free(w.line);
+    }
+    etcd_run_fini(&run);
+    return status;
+}
+
 EI_PROVIDER_DEFINE(etcd) = {
     .abi = EI_PROVIDER_ABI,
     .size = sizeof(struct ei_provider),
@@ -977,4 +1249,7 @@ EI_PROVIDER_DEFINE(etcd) = {
     .fetch = etcd_fetch,
     .lookup = NULL,
     .destroy = etcd_destroy,
+    .env_consumed = NULL,
+    .watch = etcd_watch,
+    .wait_change = etcd_wait_change,
 };

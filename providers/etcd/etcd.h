@@ -6,6 +6,7 @@
 #ifndef ETCD_ETCD_H
 #define ETCD_ETCD_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -32,11 +33,22 @@ struct etcd_state {
     const struct etcd_wire *wire; /* api: the JSON gateway or native gRPC */
     long long page_size;
     bool page_fixed; /* page_size was given: no growth */
+
+    /* run --watch: a watch stream of the JSON gateway from the revision
+       of the last read on (protocols-azure-yaml-watch.md 5.2) */
+    long long revision;        /* of the last fetch, 0: none */
+    struct ei_http *wait_http; /* the waiting thread's own client */
+    pthread_mutex_t lock;      /* guards watch_rev and watch_gen */
+    long long watch_rev;       /* what watch saw last */
+    unsigned watch_gen;
+    long long wait_rev; /* the waiting thread's: where it watches from */
+    unsigned wait_gen;
 };
 
 /* Everything one fetch changes, so that fetch never writes to the state. */
 struct etcd_run {
     struct etcd_state *st;
+    struct ei_http *http; /* the client to use: st->http unless set */
     const struct ei_host *host;
     const struct ei_deadline *dl;
     struct ei_sink *sink;

@@ -2118,7 +2118,11 @@ static void test_case(void **state)
         if (s != EI_OK)
             fail_msg("configure: %s (%s)", err.text, err.locator);
         assert_null(fake_host_unused(fh));
-        assert_int_equal(fake_host_http_clients(fh), 1);
+        /* the JSON gateway also opens the watch mode's client */
+        bool grpc = false;
+        for (size_t i = 0; i < opts_n; i++)
+            grpc = grpc || strcmp(opts[i], "api=grpc") == 0;
+        assert_int_equal(fake_host_http_clients(fh), grpc ? 1 : 2);
 
         struct fake_sink fs;
         fake_sink_init(&fs);
@@ -2281,6 +2285,130 @@ static void test_many_pages(void **state)
         fake_sink_free(&fs);
         fake_host_free(fh);
     }
+}
+
+/* One wait_change against a canned stream: status, what it said, the
+   start_revision it asked for. */
+static void watch_step(struct fake_host *fh, void *st, long status,
+                       const char *stream, enum ei_status want,
+                       bool want_changed, const char *want_in_body)
+{
+    assert_int_equal(fake_host_http_push(fh, status, stream, 0), 0);
+    size_t before = 0;
+    fake_host_http_requests(fh, &before);
+    struct ei_deadline dl;
+    fake_deadline(&dl, 600000);
+    struct ei_error err = {0};
+    bool changed = !want_changed;
+    enum ei_status got =
+        ei_provider_etcd.wait_change(st, &dl, &changed, &err);
+    if (got != want)
+        fail_msg("status %d (%s), want %d", got, err.text, want);
+    if (got == EI_OK)
+        assert_int_equal(changed, want_changed);
+    size_t n = 0;
+    const struct fake_http_request *r = fake_host_http_requests(fh, &n);
+    assert_int_equal(n, before + 1);
+    assert_string_equal(r[n - 1].path, "/v3/watch");
+    assert_true(r[n - 1].flags & EI_HTTP_STREAM);
+    if (strstr(r[n - 1].body, want_in_body) == NULL)
+        fail_msg("body '%s' lacks '%s'", r[n - 1].body, want_in_body);
+}
+
+#define CREATED "{\"result\":{" HDR("9") ",\"created\":true}}\n"
+
+/*
+ * run --watch over the JSON gateway: after a read at revision 9 the
+ * stream starts at 10 over the prefix; events move the start past their
+ * mod_revision; a compaction cancels the watch (read again, start from
+ * the compact revision); an error message, a message that is not JSON
+ * and an error status fail the wait; a later read's revision wins.
+ */
+static void test_watch_stream(void **state)
+{
+    (void)state;
+    const char *opts[] = {OPT_EP, OPT_PFX, NULL};
+    struct fake_host *fh = fake_host_new(opts, NULL, tmpdir);
+    assert_non_null(fh);
+    struct ei_error err = {0};
+    void *st = NULL;
+    assert_int_equal(ei_provider_etcd.configure(fake_host_host(fh), &st, &err),
+                     EI_OK);
+    const char *const *paths = NULL;
+    int64_t poll_ms = 0;
+    assert_int_equal(ei_provider_etcd.watch(st, &paths, &poll_ms),
+                     EI_WATCH_POLL);
+    static const char page9[] =
+        "{" HDR("9") ",\"kvs\":[{\"key\":\"L2FwcC9h\",\"mod_revision\":\"4\","
+        "\"value\":\"MQ==\"}],\"count\":\"1\"}";
+    assert_int_equal(fake_host_http_push(fh, 200, page9, 0), 0);
+    struct fake_sink fs;
+    fake_sink_init(&fs);
+    struct ei_deadline dl;
+    fake_deadline(&dl, DL_MS);
+    assert_int_equal(ei_provider_etcd.fetch(st, &fs.sink, &dl, &err), EI_OK);
+    fake_sink_free(&fs);
+    assert_int_equal(ei_provider_etcd.watch(st, &paths, &poll_ms),
+                     EI_WATCH_BLOCKING);
+
+    /* only "created" before the deadline: nothing changed */
+    watch_step(fh, st, 200, CREATED, EI_OK, false,
+               "{\"create_request\":{\"key\":\"L2FwcC8=\","
+               "\"range_end\":\"L2FwcDA=\",\"start_revision\":10}}");
+    watch_step(fh, st, 200,
+               CREATED "{\"result\":{" HDR("12") ",\"events\":[{\"kv\":{"
+                       "\"key\":\"L2FwcC9h\",\"mod_revision\":\"12\","
+                       "\"value\":\"Mg==\"}},{\"type\":\"DELETE\",\"kv\":{"
+                       "\"key\":\"L2FwcC9i\",\"mod_revision\":\"11\"}}]}}\n",
+               EI_OK, true, "\"start_revision\":10");
+    watch_step(fh, st, 200,
+               CREATED "{\"result\":{\"header\":{},\"canceled\":true,"
+                       "\"compact_revision\":\"20\"}}\n",
+               EI_OK, true, "\"start_revision\":13");
+    watch_step(fh, st, 200,
+               "{\"error\":{\"grpc_code\":14,\"http_code\":503,\"message\":"
+               "\"transport is closing\",\"http_status\":\"Service "
+               "Unavailable\"}}\n",
+               EI_UNAVAILABLE, false, "\"start_revision\":20");
+    watch_step(fh, st, 200, "not json at all\n", EI_UNAVAILABLE, false,
+               "\"start_revision\":20");
+    watch_step(fh, st, 404, "404 page not found", EI_BADDATA, false,
+               "\"start_revision\":20");
+    /* a read at a later revision: the stream starts after it */
+    static const char page30[] =
+        "{" HDR("30") ",\"kvs\":[{\"key\":\"L2FwcC9h\",\"mod_revision\":\"25\","
+        "\"value\":\"Mw==\"}],\"count\":\"1\"}";
+    assert_int_equal(fake_host_http_push(fh, 200, page30, 0), 0);
+    fake_sink_init(&fs);
+    fake_deadline(&dl, DL_MS);
+    assert_int_equal(ei_provider_etcd.fetch(st, &fs.sink, &dl, &err), EI_OK);
+    fake_sink_free(&fs);
+    assert_int_equal(ei_provider_etcd.watch(st, &paths, &poll_ms),
+                     EI_WATCH_BLOCKING);
+    watch_step(fh, st, 200, CREATED, EI_OK, false, "\"start_revision\":31");
+    assert_int_equal(fake_host_http_pending(fh), 0);
+    ei_provider_etcd.destroy(st);
+    assert_int_equal(fake_host_http_clients(fh), 0);
+    fake_host_free(fh);
+}
+
+/* gRPC layers are polled: a watch over gRPC streams both ways. */
+static void test_watch_grpc_polled(void **state)
+{
+    (void)state;
+    const char *opts[] = {OPT_EP, OPT_PFX, "api=grpc", NULL};
+    struct fake_host *fh = fake_host_new(opts, NULL, tmpdir);
+    assert_non_null(fh);
+    struct ei_error err = {0};
+    void *st = NULL;
+    assert_int_equal(ei_provider_etcd.configure(fake_host_host(fh), &st, &err),
+                     EI_OK);
+    const char *const *paths = NULL;
+    int64_t poll_ms = 0;
+    assert_int_equal(ei_provider_etcd.watch(st, &paths, &poll_ms),
+                     EI_WATCH_POLL);
+    ei_provider_etcd.destroy(st);
+    fake_host_free(fh);
 }
 
 /* Nesting deeper than jansson parses is malformed, not a crash. */
@@ -2659,7 +2787,7 @@ static int group_teardown(void **state)
 int main(void)
 {
     json_set_alloc_funcs(chaos_json_malloc, free);
-    struct CMUnitTest tests[CASES_N + 6];
+    struct CMUnitTest tests[CASES_N + 8];
     for (size_t i = 0; i < CASES_N; i++) {
         tests[i] =
             (struct CMUnitTest)cmocka_unit_test_prestate(test_case, NULL);
@@ -2674,5 +2802,8 @@ int main(void)
     tests[CASES_N + 4] = (struct CMUnitTest)cmocka_unit_test(test_fake_grpc);
     tests[CASES_N + 5] =
         (struct CMUnitTest)cmocka_unit_test(test_fake_grpc_limits);
+    tests[CASES_N + 6] = (struct CMUnitTest)cmocka_unit_test(test_watch_stream);
+    tests[CASES_N + 7] =
+        (struct CMUnitTest)cmocka_unit_test(test_watch_grpc_polled);
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
