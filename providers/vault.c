@@ -28,6 +28,7 @@
 #define VAULT_REF_PREFIX   "ref+vault://"
 #define VAULT_PREFLIGHT    "sys/internal/ui/mounts/"
 #define VAULT_REVOKE_PATH  "/v1/auth/token/revoke-self"
+#define VAULT_RENEW_PATH   "/v1/auth/token/renew-self"
 #define VAULT_HOME_TOKEN   ".vault-token"
 #define VAULT_NS_MAX       256
 #define VAULT_MOUNT_MAX    EI_VAULT_PATH_MAX
@@ -111,6 +112,8 @@ struct vault_state {
     size_t token_header_size;
     const char *token_source; /* for messages */
     bool logged_in;           /* the token came from a login: revoke it */
+    long long token_ttl_s;    /* its lease at the login or renewal, 0: none */
+    int64_t token_since_ms;   /* when that was (CLOCK_MONOTONIC) */
     unsigned relogins;
     bool no_preflight; /* an old Vault without sys/internal/ui/mounts */
     struct vault_mount *mounts;
@@ -480,6 +483,19 @@ enum ei_status ei_vault_field_text(json_t *v, const char *what,
 
 /* ---- options ---- */
 
+/* The secrets read so far: kept for the references of one resolution,
+   forgotten when a new one starts (run --watch reads again). */
+static void vault_forget_secrets(struct vault_state *st)
+{
+    for (size_t i = 0; i < st->secrets_n; i++) {
+        free(st->secrets[i].path);
+        json_decref(st->secrets[i].fields);
+    }
+    free(st->secrets);
+    st->secrets = NULL;
+    st->secrets_n = 0;
+}
+
 static void vault_state_free(struct vault_state *st)
 {
     if (st == NULL)
@@ -498,11 +514,7 @@ static void vault_state_free(struct vault_state *st)
     for (size_t i = 0; i < st->mounts_n; i++)
         free(st->mounts[i].path);
     free(st->mounts);
-    for (size_t i = 0; i < st->secrets_n; i++) {
-        free(st->secrets[i].path);
-        json_decref(st->secrets[i].fields);
-    }
-    free(st->secrets);
+    vault_forget_secrets(st);
     free(st);
 }
 
@@ -1164,6 +1176,8 @@ static enum ei_status vault_login(struct vault_state *st,
             s = vault_set_token(st, tok, len, method, err);
         if (s == EI_OK) {
             st->logged_in = true;
+            st->token_ttl_s = ttl;
+            st->token_since_ms = vault_now_ms();
             h->log(h, EI_LOG_DEBUG,
                    "logged in with %s at auth/%s (token TTL %lld s)", method,
                    st->auth_mount, ttl);
@@ -1173,6 +1187,54 @@ static enum ei_status vault_login(struct vault_state *st,
     }
     h->http_response_free(st->http, &resp);
     return s;
+}
+
+static void vault_revoke(struct vault_state *st, const struct ei_deadline *dl,
+                         enum ei_log_level level);
+
+/*
+ * run --watch reads the layer again and again with the token of one
+ * login: past half its lease it is renewed (renew-self), as Vault's own
+ * clients do, rather than left to expire; one that cannot be renewed (not
+ * renewable, past its max TTL, revoked) is dropped, and the next request
+ * logs in again.
+ */
+static void vault_renew(struct vault_state *st, const struct ei_deadline *dl)
+{
+    const struct ei_host *h = st->host;
+    if (!st->logged_in || st->token_ttl_s <= 0 ||
+        vault_now_ms() - st->token_since_ms < st->token_ttl_s * 1000 / 2)
+        return;
+    struct ei_http_response resp;
+    struct ei_error rerr = {0};
+    enum ei_status s = vault_send(st, "POST", VAULT_RENEW_PATH, "{}", 2,
+                                  EI_HTTP_NORETRY | EI_HTTP_SECRET, true, dl,
+                                  &resp, &rerr);
+    bool renewed = false;
+    if (s == EI_OK && resp.status == HTTP_OK) {
+        char *tok = h->secret_alloc(h, EI_VAULT_TOKEN_MAX);
+        size_t len = 0;
+        long long ttl = 0;
+        if (tok != NULL &&
+            ei_vault_parse_login(resp.body, resp.body_len, VAULT_RENEW_PATH,
+                                 tok, EI_VAULT_TOKEN_MAX, &len, &ttl,
+                                 &rerr) == EI_OK &&
+            ttl > 0) {
+            st->token_ttl_s = ttl;
+            st->token_since_ms = vault_now_ms();
+            renewed = true;
+            h->log(h, EI_LOG_INFO, "login token renewed (TTL %lld s)", ttl);
+        }
+        if (tok != NULL)
+            h->secret_free(h, tok, EI_VAULT_TOKEN_MAX);
+    }
+    if (s == EI_OK)
+        h->http_response_free(st->http, &resp);
+    if (!renewed) {
+        h->log(h, EI_LOG_INFO,
+               "the login token could not be renewed: logging in again");
+        vault_revoke(st, dl, EI_LOG_DEBUG);
+    }
 }
 
 static enum ei_status vault_ensure_token(struct vault_state *st,
@@ -1457,6 +1519,11 @@ static enum ei_status vault_fetch(void *state, struct ei_sink *sink,
 {
     struct vault_state *st = state;
     const struct ei_host *h = st->host;
+    /* a fetch starts a resolution: what an earlier one read is stale, and
+       its logins again allowed */
+    vault_forget_secrets(st);
+    st->relogins = 0;
+    vault_renew(st, dl);
     for (size_t i = 0; i < st->paths_n; i++) {
         const struct vault_secret *sec = NULL;
         enum ei_status s = vault_secret(st, st->paths[i], dl, &sec, err);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1477,6 +1478,143 @@ static void test_arg_is_path(void **state)
     fake_host_free(fh);
 }
 
+/* run --watch fetches the same state again: the secret is read anew (the
+   mount stays known), never answered from the last resolution. */
+static void test_fetch_again(void **state)
+{
+    static const char *const env[] = {"VAULT_TOKEN=" TOKEN, NULL};
+    struct fake_host *fh = fake_host_new(NULL, env, NULL);
+    assert_non_null(fh);
+    fake_host_set_arg(fh, "kv/app");
+    assert_int_equal(fake_host_http_push(fh, 200, MOUNT1, 0), 0);
+    assert_int_equal(
+        fake_host_http_push(fh, 200, "{\"data\":{\"k\":\"v1\"}}", 0), 0);
+    assert_int_equal(
+        fake_host_http_push(fh, 200, "{\"data\":{\"k\":\"v2\"}}", 0), 0);
+    struct ei_error err = {0};
+    void *st = NULL;
+    assert_int_equal(ei_provider_vault.configure(fake_host_host(fh), &st, &err),
+                     EI_OK);
+    const char *want[] = {"v1", "v2"};
+    for (int i = 0; i < 2; i++) {
+        struct fake_sink fs;
+        fake_sink_init(&fs);
+        struct ei_deadline dl;
+        fake_deadline(&dl, DL_DEFAULT);
+        assert_int_equal(ei_provider_vault.fetch(st, &fs.sink, &dl, &err),
+                         EI_OK);
+        assert_int_equal(fs.n, 1);
+        assert_string_equal(fs.entries[0].value, want[i]);
+        fake_sink_free(&fs);
+    }
+    size_t n = 0;
+    const struct fake_http_request *r = fake_host_http_requests(fh, &n);
+    assert_int_equal(n, 3);
+    assert_string_equal(r[2].path, "/v1/kv/app");
+    ei_provider_vault.destroy(st);
+    fake_host_free(fh);
+}
+
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    char path[PATH_SIZE + 64];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    assert_int_equal(chmod(path, 0600), 0);
+}
+
+static void fetch_value(void *st, const char *want)
+{
+    struct fake_sink fs;
+    fake_sink_init(&fs);
+    struct ei_deadline dl;
+    fake_deadline(&dl, DL_DEFAULT);
+    struct ei_error err = {0};
+    enum ei_status got = ei_provider_vault.fetch(st, &fs.sink, &dl, &err);
+    if (got != EI_OK)
+        fail_msg("fetch: %s", err.text);
+    assert_int_equal(fs.n, 1);
+    assert_string_equal(fs.entries[0].value, want);
+    fake_sink_free(&fs);
+}
+
+static void nap_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+#define LOGIN_TTL1(tok)                                                        \
+    "{\"auth\":{\"client_token\":\"" tok "\",\"lease_duration\":1,"            \
+    "\"renewable\":true},\"data\":null}"
+
+/*
+ * run --watch reads with the token of one login: past half its lease a
+ * fetch renews it first (renew-self); a renewal refused means a revoke
+ * and a new login.  (The waits only need to be long enough: half a lease
+ * of one second.)
+ */
+static void test_login_token_renewed(void **state)
+{
+    (void)state;
+    char dir[PATH_SIZE + 16];
+    snprintf(dir, sizeof dir, "%s/renew", tmpdir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    put_file(dir, "role_id", "my-role\n");
+    put_file(dir, "secret_id", "s3cr3t\n");
+    const char *opts[] = {"path=kv/app", "auth.method=approle",
+                          "auth.role_id_file=role_id",
+                          "auth.secret_id_file=secret_id", NULL};
+    struct fake_host *fh = fake_host_new(opts, NULL, dir);
+    assert_non_null(fh);
+    struct ei_error err = {0};
+    void *st = NULL;
+    assert_int_equal(ei_provider_vault.configure(fake_host_host(fh), &st, &err),
+                     EI_OK);
+    assert_int_equal(fake_host_http_push(fh, 200, LOGIN_TTL1(TOKEN), 0), 0);
+    assert_int_equal(fake_host_http_push(fh, 200, MOUNT1, 0), 0);
+    assert_int_equal(
+        fake_host_http_push(fh, 200, "{\"data\":{\"k\":\"v1\"}}", 0), 0);
+    fetch_value(st, "v1");
+    nap_ms(600);
+    assert_int_equal(fake_host_http_push(fh, 200, LOGIN_TTL1(TOKEN), 0), 0);
+    assert_int_equal(
+        fake_host_http_push(fh, 200, "{\"data\":{\"k\":\"v2\"}}", 0), 0);
+    fetch_value(st, "v2");
+    nap_ms(600);
+    assert_int_equal(fake_host_http_push(
+                         fh, 400, "{\"errors\":[\"lease is not renewable\"]}",
+                         0),
+                     0);
+    assert_int_equal(fake_host_http_push(fh, 204, "", 0), 0);
+    assert_int_equal(fake_host_http_push(fh, 200, LOGIN_TTL1(TOKEN2), 0), 0);
+    assert_int_equal(
+        fake_host_http_push(fh, 200, "{\"data\":{\"k\":\"v3\"}}", 0), 0);
+    fetch_value(st, "v3");
+    size_t n = 0;
+    const struct fake_http_request *r = fake_host_http_requests(fh, &n);
+    static const char *const want[] = {
+        "/v1/auth/approle/login",    "/v1/sys/internal/ui/mounts/kv/app",
+        "/v1/kv/app",                "/v1/auth/token/renew-self",
+        "/v1/kv/app",                "/v1/auth/token/renew-self",
+        "/v1/auth/token/revoke-self", "/v1/auth/approle/login",
+        "/v1/kv/app"};
+    assert_int_equal(n, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(r[i].path, want[i]) != 0)
+            fail_msg("request %zu: %s, want %s", i, r[i].path, want[i]);
+    assert_string_equal(fake_http_header(&r[3], "X-Vault-Token"), TOKEN);
+    assert_string_equal(fake_http_header(&r[8], "X-Vault-Token"), TOKEN2);
+    assert_int_equal(fake_host_http_push(fh, 204, "", 0), 0);
+    ei_provider_vault.destroy(st);
+    assert_null(strstr(fake_host_log(fh), CANARY));
+    fake_host_free(fh);
+}
+
 static int group_setup(void **state)
 {
     const char *base = getenv("TMPDIR");
@@ -1496,7 +1634,7 @@ static int group_teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-#define EXTRA_N 6
+#define EXTRA_N 8
 
 int main(void)
 {
@@ -1518,6 +1656,8 @@ int main(void)
     tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_parse_out_of_memory);
     tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_descriptor);
     tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_arg_is_path);
+    tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_fetch_again);
+    tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_login_token_renewed);
     if (t != sizeof tests / sizeof tests[0])
         return 1;
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
