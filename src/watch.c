@@ -36,12 +36,14 @@
 #define RETRY_FIRST_MS 1000
 #define RETRY_CAP_MS   60000
 /* A blocking watch: the deadline of one wait, the back-off after an
-   error, and the least time between two changes it reports (Consul's
-   advice: rate-limit the loop). */
+   error, and the rate of the changes it reports (Consul's advice: a token
+   bucket with a burst of about 2): BLOCK_BURST at once, then one every
+   BLOCK_REFILL_MS. */
 #define BLOCK_WAIT_MS      (10 * 60 * 1000)
 #define BLOCK_RETRY_MS     1000
 #define BLOCK_RETRY_CAP_MS 30000
-#define BLOCK_MIN_GAP_MS   1000
+#define BLOCK_BURST        2
+#define BLOCK_REFILL_MS    1000
 /* How many changed names a restart's log line lists. */
 #define NAMES_SHOWN 10
 #define HASH_LEN    16
@@ -326,7 +328,9 @@ static void *blocker_main(void *arg)
 {
     struct blocker *b = arg;
     struct ei_layer *l = b->l;
-    int64_t backoff = 0, last_change = 0;
+    int64_t backoff = 0;
+    /* the bucket: tokens in thousandths, refilled with time */
+    int64_t tokens = BLOCK_BURST * 1000, filled_at = clock_ms();
     for (;;) {
         struct ei_deadline dl;
         dl.start_ms = clock_ms();
@@ -349,9 +353,18 @@ static void *blocker_main(void *arg)
         if (!changed)
             continue;
         int64_t now = clock_ms();
-        if (last_change != 0 && now - last_change < BLOCK_MIN_GAP_MS)
-            sleep_ms(BLOCK_MIN_GAP_MS - (now - last_change));
-        last_change = clock_ms();
+        tokens += (now - filled_at) * 1000 / BLOCK_REFILL_MS;
+        if (tokens > BLOCK_BURST * 1000)
+            tokens = BLOCK_BURST * 1000;
+        filled_at = now;
+        if (tokens < 1000) {
+            /* changes come faster than the bucket refills: wait for a
+               token, then report them all as one */
+            sleep_ms((1000 - tokens) * BLOCK_REFILL_MS / 1000);
+            tokens = 1000;
+            filled_at = clock_ms();
+        }
+        tokens -= 1000;
         ei_diag_msg(EI_LOG_INFO, l->name, NULL, "the service reports a change");
         char c = 1;
         while (write(b->fd, &c, 1) < 0 && errno == EINTR)

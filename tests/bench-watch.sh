@@ -3,13 +3,16 @@
 # Benchmark of run --watch (not part of make check); usage:
 # tests/bench-watch.sh [BUILD_DIR] (default: the top of the source tree).
 #
-# One etcd on free loopback ports.  envinject run --watch --wait 0 polls a
-# prefix every 100 ms (BENCH_POLL); BENCH_CHANGES (100) times a key is
+# One etcd on free loopback ports.  envinject run --watch --wait 0 follows
+# a prefix with the JSON gateway's watch stream (BENCH_API=grpc: polled
+# every BENCH_POLL ms, 100, instead); BENCH_CHANGES (100) times a key is
 # changed with etcdctl and the time from just before the write to the
-# new program's first line is taken: median and 99th percentile.  Then
+# new program's first line is taken: median and 99th percentile (changes
+# BENCH_GAP seconds apart, 1.1: the watch reports at most two changes at
+# once and then one a second).  Then
 # envinject's own CPU time (user + system, from /proc) while nothing
-# changes for BENCH_IDLE seconds (60): once for that polled etcd layer,
-# once for a file layer watched by inotify (nothing polled).
+# changes for BENCH_IDLE seconds (60): once for that etcd layer, once for
+# a file layer watched by inotify.
 set -eu
 export LC_ALL=C
 export ETCDCTL_API=3
@@ -19,6 +22,10 @@ build=$(cd "${1:-$here/..}" && pwd)
 envinject=$build/envinject
 changes=${BENCH_CHANGES:-100}
 poll=${BENCH_POLL:-100}
+api=${BENCH_API:-json}
+# changes closer than a second apart meet the watch's rate limit (two at
+# once, then one a second), which is not what this measures
+gap=${BENCH_GAP:-1.1}
 idle=${BENCH_IDLE:-60}
 
 for tool in etcd etcdctl curl awk; do
@@ -81,14 +88,17 @@ idle_cpu() {
 
 : >"$work/log"
 BW_LOG=$work/log "$envinject" -q \
-    --layer "etcd,endpoints=$url,prefix=/bw/,poll_interval=$poll" \
+    --layer "etcd,endpoints=$url,prefix=/bw/,api=$api,poll_interval=$poll" \
     run --watch --wait 0 -- sh "$work/prog" &
 watcher=$!
 wait_for "$work/log" " 0$" >/dev/null
 
-echo "$changes changes through etcd, polled every $poll ms ..."
+how="a watch stream"
+[ "$api" = grpc ] && how="polled every $poll ms over gRPC"
+echo "$changes changes through etcd, $how ..."
 : >"$work/lat"
 for i in $(seq "$changes"); do
+    sleep "$gap"
     t0=$(date +%s%N)
     etcdctl --endpoints="$url" put /bw/level "$i" >/dev/null
     wait_for "$work/log" " $i$" >/dev/null
@@ -98,10 +108,10 @@ done
 sort -n "$work/lat" >"$work/lat.sorted"
 median=$(awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }' "$work/lat.sorted")
 p99=$(awk '{ v[NR] = $1 } END { i = int(NR * 0.99 + 0.999); print v[i] }' "$work/lat.sorted")
-echo "write to new program: median $median ms, p99 $p99 ms (poll every $poll ms)"
+echo "write to new program: median $median ms, p99 $p99 ms ($how)"
 
-echo "idle for $idle s, etcd polled every $poll ms ..."
-echo "envinject CPU while idle (etcd, polled): $(idle_cpu "$watcher") ms in $idle s"
+echo "idle for $idle s, etcd: $how ..."
+echo "envinject CPU while idle (etcd, $how): $(idle_cpu "$watcher") ms in $idle s"
 kill "$watcher"
 wait "$watcher" || true
 
