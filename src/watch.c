@@ -798,6 +798,16 @@ int ei_watch(struct ei_resolution *r, const struct ei_exec_opts *xo,
             w.retry_ms = 0;
             if (w.wt.poll_ms > 0)
                 w.next_poll = now_ms() + w.wt.poll_ms;
+            if (fresh == NULL && w.pending != NULL) {
+                /* back to the running program's environment: the change
+                   waiting for its splay is no change any more */
+                ei_diag_msg(EI_LOG_INFO, NULL, NULL,
+                            "the pending restart is dropped: the change was "
+                            "undone");
+                ei_exec_envp_free(w.pending);
+                w.pending = NULL;
+                fp_free(&w.pending_fp);
+            }
             if (fresh != NULL) {
                 /* a newer change replaces one still waiting for its
                    splay; the splay is not drawn again */
