@@ -511,6 +511,14 @@ static bool watcher_events(struct watcher *wt)
                     strcmp(ev->name, wt->w[i].name) == 0 ||
                     strcmp(ev->name, "..data") == 0)
                     hit = true;
+                /* the folder itself went away or moved: its watch is gone
+                   or follows it elsewhere, so the next arming sets the
+                   watches up again, on what the paths name then */
+                if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
+                    free(wt->sig);
+                    wt->sig = NULL;
+                    hit = true;
+                }
             }
             if (ev->mask & IN_Q_OVERFLOW)
                 hit = true;
