@@ -850,6 +850,8 @@ static int version(void)
 int main(int argc, char **argv)
 {
     struct ei_error err = {0};
+    /* before any descriptor of envinject's own is open */
+    ei_sup_note_inherited();
     /* values reach stdout only in whole, wiped buffers of output.c: no
        stdio copy of a revealed secret stays in a buffer of its own */
     setvbuf(stdout, NULL, _IONBF, 0);
