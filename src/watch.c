@@ -239,6 +239,7 @@ struct watcher {
     size_t n;
     char *sig;            /* the watched paths, '\n'-joined */
     int64_t unwatched_ms; /* poll period of files inotify cannot watch */
+    bool late; /* a file newly watched changed since the resolution began */
     int64_t poll_ms;      /* the shortest poll period, 0: nothing polled */
 };
 
@@ -400,6 +401,34 @@ static int blocker_start(struct watcher *wt, struct ei_layer *l)
     return 0;
 }
 
+/* Now on the clock file times come from (a coarse one): a file written
+   before this has a time no later than it. */
+static int64_t real_ns(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME_COARSE, &ts) != 0)
+        clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Whether path (or the link it is) changed after since_ns: a watch set
+   up after the read missed that. */
+static bool changed_since(const char *path, int64_t since_ns)
+{
+    struct stat sb;
+    for (int follow = 0; follow < 2; follow++) {
+        if ((follow ? stat(path, &sb) : lstat(path, &sb)) != 0)
+            continue;
+        int64_t c = (int64_t)sb.st_ctim.tv_sec * 1000000000 +
+                    sb.st_ctim.tv_nsec;
+        int64_t m = (int64_t)sb.st_mtim.tv_sec * 1000000000 +
+                    sb.st_mtim.tv_nsec;
+        if (c > since_ns || m > since_ns)
+            return true;
+    }
+    return false;
+}
+
 static void poll_every(int64_t *poll_ms, int64_t period)
 {
     if (*poll_ms == 0 || period < *poll_ms)
@@ -411,7 +440,8 @@ static void poll_every(int64_t *poll_ms, int64_t period)
  * again only when the files differ from last time: a watch removed and
  * added anew would miss what happens in between.  -1 when out of memory.
  */
-static int watcher_arm(struct watcher *wt, struct ei_resolution *r)
+static int watcher_arm(struct watcher *wt, struct ei_resolution *r,
+                       int64_t since_ns)
 {
     size_t cap = 256, len = 0;
     char *sig = malloc(cap);
@@ -479,6 +509,8 @@ static int watcher_arm(struct watcher *wt, struct ei_resolution *r)
                     /* a file that cannot be watched is polled instead */
                     if (rc > 0)
                         poll_every(&wt->unwatched_ms, period);
+                    else if (since_ns > 0 && changed_since(paths[k], since_ns))
+                        wt->late = true;
                 }
             }
         }
@@ -564,6 +596,7 @@ static int refresh(struct watch *w, char ***envp, struct fingerprint *fp)
     struct ei_error err = {0};
     *envp = NULL;
     memset(fp, 0, sizeof(*fp));
+    int64_t began = real_ns();
     int rc = -1;
     if (ei_resolution_reset(w->r) < 0)
         ei_error_set(&err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
@@ -589,7 +622,7 @@ static int refresh(struct watch *w, char ***envp, struct fingerprint *fp)
         env = NULL;
         ei_error_set(&err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
     }
-    if (env != NULL && watcher_arm(&w->wt, w->r) < 0) {
+    if (env != NULL && watcher_arm(&w->wt, w->r, began) < 0) {
         fp_free(fp);
         ei_exec_envp_free(env);
         env = NULL;
@@ -734,7 +767,8 @@ int ei_watch(struct ei_resolution *r, const struct ei_exec_opts *xo,
     if (env == NULL)
         goto fail;
     if (ei_exec_check_size(xo->argv, env, err) < 0 ||
-        fp_make(&w.running, env, r, w.key) < 0 || watcher_arm(&w.wt, r) < 0) {
+        fp_make(&w.running, env, r, w.key) < 0 ||
+        watcher_arm(&w.wt, r, wo->resolved_since_ns) < 0) {
         if (err->status == EI_OK)
             ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
         goto fail;
@@ -775,6 +809,13 @@ int ei_watch(struct ei_resolution *r, const struct ei_exec_opts *xo,
             return watch_end(&w, rc, err);
         }
         now = now_ms();
+        if (w.wt.late) {
+            /* a watch set up after its file was read: read it again */
+            w.wt.late = false;
+            ei_diag_msg(EI_LOG_INFO, NULL, NULL,
+                        "a watched file changed while it was being read");
+            mark_dirty(&w, now);
+        }
         if (pr > 0 && (p[2].revents & POLLIN)) {
             char drain[64];
             while (read(w.wt.pipe[0], drain, sizeof(drain)) > 0)
