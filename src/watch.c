@@ -329,7 +329,7 @@ static void *blocker_main(void *arg)
 {
     struct blocker *b = arg;
     struct ei_layer *l = b->l;
-    int64_t backoff = 0;
+    int64_t backoff = 0, quick = 0;
     /* the bucket: tokens in thousandths, refilled with time */
     int64_t tokens = BLOCK_BURST * 1000, filled_at = clock_ms();
     for (;;) {
@@ -351,8 +351,21 @@ static void *blocker_main(void *arg)
             continue;
         }
         backoff = 0;
-        if (!changed)
+        if (!changed) {
+            /* a wait that ended at once with nothing changed (a server
+               or proxy that does not hold the query): ask again after a
+               growing pause, not in a busy loop */
+            if (clock_ms() - dl.start_ms < BLOCK_RETRY_MS) {
+                quick = quick == 0 ? BLOCK_RETRY_MS : quick * 2;
+                if (quick > BLOCK_RETRY_CAP_MS)
+                    quick = BLOCK_RETRY_CAP_MS;
+                sleep_ms(quick);
+            } else {
+                quick = 0;
+            }
             continue;
+        }
+        quick = 0;
         int64_t now = clock_ms();
         tokens += (now - filled_at) * 1000 / BLOCK_REFILL_MS;
         if (tokens > BLOCK_BURST * 1000)
