@@ -217,8 +217,7 @@ static int cmd_run(struct ei_args *a)
     struct ei_config *cfg;
     struct ei_resolution *r;
     struct timespec began;
-    if (clock_gettime(CLOCK_REALTIME_COARSE, &began) != 0)
-        clock_gettime(CLOCK_REALTIME, &began);
+    clock_gettime(CLOCK_REALTIME, &began);
     wo.resolved_since_ns =
         (int64_t)began.tv_sec * 1000000000 + began.tv_nsec;
     int rc = resolve(a, a->environment, 0, NULL, &cfg, &r);

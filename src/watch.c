@@ -414,13 +414,13 @@ static int blocker_start(struct watcher *wt, struct ei_layer *l)
     return 0;
 }
 
-/* Now on the clock file times come from (a coarse one): a file written
-   before this has a time no later than it. */
+/* Now, to compare with file times: a file written before has an
+   earlier time (from the same clock, or a coarse copy of it that lags;
+   a write just after may then look older, never one before newer). */
 static int64_t real_ns(void)
 {
     struct timespec ts;
-    if (clock_gettime(CLOCK_REALTIME_COARSE, &ts) != 0)
-        clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
