@@ -442,6 +442,27 @@ static bool changed_since(const char *path, int64_t since_ns)
     return false;
 }
 
+/* The file path's links lead to when it is in another folder than
+   path's own (malloc'd), else NULL.  A folder is watched itself. */
+static char *linked_elsewhere(const char *path)
+{
+    struct stat sb;
+    if (lstat(path, &sb) != 0 || !S_ISLNK(sb.st_mode))
+        return NULL;
+    char *real = realpath(path, NULL);
+    if (real == NULL || stat(real, &sb) != 0 || S_ISDIR(sb.st_mode))
+        return free(real), NULL;
+    char *a = strdup(path), *b = strdup(real);
+    char *da = a != NULL ? realpath(dirname(a), NULL) : NULL;
+    bool same = da != NULL && b != NULL && strcmp(da, dirname(b)) == 0;
+    free(a);
+    free(b);
+    free(da);
+    if (same)
+        return free(real), NULL;
+    return real;
+}
+
 static void poll_every(int64_t *poll_ms, int64_t period)
 {
     if (*poll_ms == 0 || period < *poll_ms)
@@ -499,32 +520,38 @@ static int watcher_arm(struct watcher *wt, struct ei_resolution *r,
             if (kind != EI_WATCH_FILES)
                 continue;
             for (size_t k = 0; paths != NULL && paths[k] != NULL; k++) {
+                /* a link to a file elsewhere: that file's folder too, and
+                   where the link points is part of what is watched */
+                char *real = linked_elsewhere(paths[k]);
                 if (pass == 0) {
-                    size_t n = strlen(paths[k]);
+                    size_t n = strlen(paths[k]) +
+                               (real != NULL ? strlen(real) + 1 : 0);
                     if (len + n + 2 > cap) {
                         cap = (len + n + 2) * 2;
                         char *g = realloc(sig, cap);
                         if (g == NULL)
-                            return free(sig), -1;
+                            return free(real), free(sig), -1;
                         sig = g;
                     }
-                    memcpy(sig + len, paths[k], n);
-                    len += n;
-                    sig[len++] = '\n';
-                    sig[len] = '\0';
+                    len += (size_t)sprintf(sig + len, "%s%s%s\n", paths[k],
+                                           real != NULL ? "\t" : "",
+                                           real != NULL ? real : "");
                     poll_every(&files_period, period);
                     ei_diag_msg(EI_LOG_DEBUG, l->name, paths[k],
                                 "watched: by inotify");
                 } else if (!same) {
                     int rc = watch_path(wt, paths[k]);
+                    if (rc == 0 && real != NULL)
+                        rc = watch_path(wt, real);
                     if (rc < 0)
-                        return free(sig), -1;
+                        return free(real), free(sig), -1;
                     /* a file that cannot be watched is polled instead */
                     if (rc > 0)
                         poll_every(&wt->unwatched_ms, period);
                     else if (since_ns > 0 && changed_since(paths[k], since_ns))
                         wt->late = true;
                 }
+                free(real);
             }
         }
     }
