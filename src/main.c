@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -215,6 +216,10 @@ static int cmd_run(struct ei_args *a)
         return fail(&oe);
     struct ei_config *cfg;
     struct ei_resolution *r;
+    struct timespec began;
+    clock_gettime(CLOCK_REALTIME, &began);
+    wo.resolved_since_ns =
+        (int64_t)began.tv_sec * 1000000000 + began.tv_nsec;
     int rc = resolve(a, a->environment, 0, NULL, &cfg, &r);
     if (rc != 0)
         goto out;
@@ -850,6 +855,8 @@ static int version(void)
 int main(int argc, char **argv)
 {
     struct ei_error err = {0};
+    /* before any descriptor of envinject's own is open */
+    ei_sup_note_inherited();
     /* values reach stdout only in whole, wiped buffers of output.c: no
        stdio copy of a revealed secret stays in a buffer of its own */
     setvbuf(stdout, NULL, _IONBF, 0);

@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <dirent.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,6 +75,90 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The descriptors above 2 envinject was started with, ascending. */
+static int *inherited_fds;
+static size_t inherited_n;
+static bool inherited_known;
+
+static int int_cmp(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return x < y ? -1 : x > y;
+}
+
+void ei_sup_note_inherited(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL)
+        return;
+    size_t cap = 0;
+    int *v = NULL;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        char *end;
+        long fd = strtol(de->d_name, &end, 10);
+        if (*end != '\0' || end == de->d_name || fd < 3 || fd > INT_MAX ||
+            fd == dirfd(d))
+            continue;
+        if (inherited_n == cap) {
+            cap = cap != 0 ? cap * 2 : 16;
+            int *g = realloc(v, cap * sizeof(*v));
+            if (g == NULL) {
+                free(v);
+                closedir(d);
+                inherited_n = 0;
+                return;
+            }
+            v = g;
+        }
+        v[inherited_n++] = (int)fd;
+    }
+    closedir(d);
+    if (v != NULL)
+        qsort(v, inherited_n, sizeof(*v), int_cmp);
+    inherited_fds = v;
+    inherited_known = true;
+}
+
+/* Close the descriptors from a to b (b: UINT_MAX for all) but keep. */
+static void close_span(unsigned a, unsigned b, unsigned keep)
+{
+    if (a > b)
+        return;
+    if (keep >= a && keep <= b) {
+        if (keep > a)
+            close_span(a, keep - 1, UINT_MAX);
+        if (keep < b)
+            close_span(keep + 1, b, UINT_MAX);
+        return;
+    }
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, a, b, 0) == 0)
+        return;
+#endif
+    long max = sysconf(_SC_OPEN_MAX);
+    if (max < 0 || max > 65536)
+        max = 65536;
+    for (unsigned fd = a; fd <= b && fd < (unsigned long)max; fd++)
+        (void)close((int)fd);
+}
+
+/* In the child: every descriptor but the inherited ones and keep. */
+static void close_not_inherited(int keep)
+{
+    if (!inherited_known)
+        return;
+    unsigned lo = 3;
+    for (size_t i = 0; i < inherited_n; i++) {
+        unsigned fd = (unsigned)inherited_fds[i];
+        if (fd > lo)
+            close_span(lo, fd - 1, (unsigned)keep);
+        if (fd + 1 > lo)
+            lo = fd + 1;
+    }
+    close_span(lo, UINT_MAX, (unsigned)keep);
+}
+
 /*
  * The child's side: its own process group, the terminal's foreground if
  * envinject had it, the signal state envinject started with, then exec.
@@ -92,6 +178,7 @@ static void child_exec(char *const *argv, char **envp,
     sigaction(SIGTTOU, &old->ttou, NULL);
     sigaction(SIGCHLD, &old->chld, NULL);
     sigprocmask(SIG_SETMASK, &old->mask, NULL);
+    close_not_inherited(fd);
     ei_exec(argv, envp, &err);
     ssize_t w;
     do

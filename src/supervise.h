@@ -53,6 +53,16 @@ struct ei_sup {
  */
 int ei_sup_begin(struct ei_sup *s, const struct ei_supervise_opts *o,
                  struct ei_error *err);
+
+/*
+ * Note the descriptors envinject was started with, first thing in main:
+ * a supervised program gets these (and 0, 1, 2) and no other.  The
+ * libraries' own (libcurl's connections, its socketpairs, a blocking
+ * watch's stream) are not all close-on-exec, and under run --watch some
+ * are open whenever the program starts again.  Without /proc nothing is
+ * noted and nothing is closed.
+ */
+void ei_sup_note_inherited(void);
 int ei_sup_start(struct ei_sup *s, char *const *argv, char **envp,
                  struct ei_error *err);
 void ei_sup_signals(struct ei_sup *s, int wait_ms, bool forward);

@@ -239,6 +239,7 @@ struct watcher {
     size_t n;
     char *sig;            /* the watched paths, '\n'-joined */
     int64_t unwatched_ms; /* poll period of files inotify cannot watch */
+    bool late; /* a file newly watched changed since the resolution began */
     int64_t poll_ms;      /* the shortest poll period, 0: nothing polled */
 };
 
@@ -328,7 +329,7 @@ static void *blocker_main(void *arg)
 {
     struct blocker *b = arg;
     struct ei_layer *l = b->l;
-    int64_t backoff = 0;
+    int64_t backoff = 0, quick = 0;
     /* the bucket: tokens in thousandths, refilled with time */
     int64_t tokens = BLOCK_BURST * 1000, filled_at = clock_ms();
     for (;;) {
@@ -350,8 +351,21 @@ static void *blocker_main(void *arg)
             continue;
         }
         backoff = 0;
-        if (!changed)
+        if (!changed) {
+            /* a wait that ended at once with nothing changed (a server
+               or proxy that does not hold the query): ask again after a
+               growing pause, not in a busy loop */
+            if (clock_ms() - dl.start_ms < BLOCK_RETRY_MS) {
+                quick = quick == 0 ? BLOCK_RETRY_MS : quick * 2;
+                if (quick > BLOCK_RETRY_CAP_MS)
+                    quick = BLOCK_RETRY_CAP_MS;
+                sleep_ms(quick);
+            } else {
+                quick = 0;
+            }
             continue;
+        }
+        quick = 0;
         int64_t now = clock_ms();
         tokens += (now - filled_at) * 1000 / BLOCK_REFILL_MS;
         if (tokens > BLOCK_BURST * 1000)
@@ -400,6 +414,55 @@ static int blocker_start(struct watcher *wt, struct ei_layer *l)
     return 0;
 }
 
+/* Now, to compare with file times: a file written before has an
+   earlier time (from the same clock, or a coarse copy of it that lags;
+   a write just after may then look older, never one before newer). */
+static int64_t real_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Whether path (or the link it is) changed after since_ns: a watch set
+   up after the read missed that. */
+static bool changed_since(const char *path, int64_t since_ns)
+{
+    struct stat sb;
+    for (int follow = 0; follow < 2; follow++) {
+        if ((follow ? stat(path, &sb) : lstat(path, &sb)) != 0)
+            continue;
+        int64_t c = (int64_t)sb.st_ctim.tv_sec * 1000000000 +
+                    sb.st_ctim.tv_nsec;
+        int64_t m = (int64_t)sb.st_mtim.tv_sec * 1000000000 +
+                    sb.st_mtim.tv_nsec;
+        if (c > since_ns || m > since_ns)
+            return true;
+    }
+    return false;
+}
+
+/* The file path's links lead to when it is in another folder than
+   path's own (malloc'd), else NULL.  A folder is watched itself. */
+static char *linked_elsewhere(const char *path)
+{
+    struct stat sb;
+    if (lstat(path, &sb) != 0 || !S_ISLNK(sb.st_mode))
+        return NULL;
+    char *real = realpath(path, NULL);
+    if (real == NULL || stat(real, &sb) != 0 || S_ISDIR(sb.st_mode))
+        return free(real), NULL;
+    char *a = strdup(path), *b = strdup(real);
+    char *da = a != NULL ? realpath(dirname(a), NULL) : NULL;
+    bool same = da != NULL && b != NULL && strcmp(da, dirname(b)) == 0;
+    free(a);
+    free(b);
+    free(da);
+    if (same)
+        return free(real), NULL;
+    return real;
+}
+
 static void poll_every(int64_t *poll_ms, int64_t period)
 {
     if (*poll_ms == 0 || period < *poll_ms)
@@ -411,7 +474,8 @@ static void poll_every(int64_t *poll_ms, int64_t period)
  * again only when the files differ from last time: a watch removed and
  * added anew would miss what happens in between.  -1 when out of memory.
  */
-static int watcher_arm(struct watcher *wt, struct ei_resolution *r)
+static int watcher_arm(struct watcher *wt, struct ei_resolution *r,
+                       int64_t since_ns)
 {
     size_t cap = 256, len = 0;
     char *sig = malloc(cap);
@@ -456,30 +520,38 @@ static int watcher_arm(struct watcher *wt, struct ei_resolution *r)
             if (kind != EI_WATCH_FILES)
                 continue;
             for (size_t k = 0; paths != NULL && paths[k] != NULL; k++) {
+                /* a link to a file elsewhere: that file's folder too, and
+                   where the link points is part of what is watched */
+                char *real = linked_elsewhere(paths[k]);
                 if (pass == 0) {
-                    size_t n = strlen(paths[k]);
+                    size_t n = strlen(paths[k]) +
+                               (real != NULL ? strlen(real) + 1 : 0);
                     if (len + n + 2 > cap) {
                         cap = (len + n + 2) * 2;
                         char *g = realloc(sig, cap);
                         if (g == NULL)
-                            return free(sig), -1;
+                            return free(real), free(sig), -1;
                         sig = g;
                     }
-                    memcpy(sig + len, paths[k], n);
-                    len += n;
-                    sig[len++] = '\n';
-                    sig[len] = '\0';
+                    len += (size_t)sprintf(sig + len, "%s%s%s\n", paths[k],
+                                           real != NULL ? "\t" : "",
+                                           real != NULL ? real : "");
                     poll_every(&files_period, period);
                     ei_diag_msg(EI_LOG_DEBUG, l->name, paths[k],
                                 "watched: by inotify");
                 } else if (!same) {
                     int rc = watch_path(wt, paths[k]);
+                    if (rc == 0 && real != NULL)
+                        rc = watch_path(wt, real);
                     if (rc < 0)
-                        return free(sig), -1;
+                        return free(real), free(sig), -1;
                     /* a file that cannot be watched is polled instead */
                     if (rc > 0)
                         poll_every(&wt->unwatched_ms, period);
+                    else if (since_ns > 0 && changed_since(paths[k], since_ns))
+                        wt->late = true;
                 }
+                free(real);
             }
         }
     }
@@ -511,6 +583,14 @@ static bool watcher_events(struct watcher *wt)
                     strcmp(ev->name, wt->w[i].name) == 0 ||
                     strcmp(ev->name, "..data") == 0)
                     hit = true;
+                /* the folder itself went away or moved: its watch is gone
+                   or follows it elsewhere, so the next arming sets the
+                   watches up again, on what the paths name then */
+                if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
+                    free(wt->sig);
+                    wt->sig = NULL;
+                    hit = true;
+                }
             }
             if (ev->mask & IN_Q_OVERFLOW)
                 hit = true;
@@ -556,6 +636,7 @@ static int refresh(struct watch *w, char ***envp, struct fingerprint *fp)
     struct ei_error err = {0};
     *envp = NULL;
     memset(fp, 0, sizeof(*fp));
+    int64_t began = real_ns();
     int rc = -1;
     if (ei_resolution_reset(w->r) < 0)
         ei_error_set(&err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
@@ -581,7 +662,7 @@ static int refresh(struct watch *w, char ***envp, struct fingerprint *fp)
         env = NULL;
         ei_error_set(&err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
     }
-    if (env != NULL && watcher_arm(&w->wt, w->r) < 0) {
+    if (env != NULL && watcher_arm(&w->wt, w->r, began) < 0) {
         fp_free(fp);
         ei_exec_envp_free(env);
         env = NULL;
@@ -726,7 +807,8 @@ int ei_watch(struct ei_resolution *r, const struct ei_exec_opts *xo,
     if (env == NULL)
         goto fail;
     if (ei_exec_check_size(xo->argv, env, err) < 0 ||
-        fp_make(&w.running, env, r, w.key) < 0 || watcher_arm(&w.wt, r) < 0) {
+        fp_make(&w.running, env, r, w.key) < 0 ||
+        watcher_arm(&w.wt, r, wo->resolved_since_ns) < 0) {
         if (err->status == EI_OK)
             ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
         goto fail;
@@ -767,6 +849,13 @@ int ei_watch(struct ei_resolution *r, const struct ei_exec_opts *xo,
             return watch_end(&w, rc, err);
         }
         now = now_ms();
+        if (w.wt.late) {
+            /* a watch set up after its file was read: read it again */
+            w.wt.late = false;
+            ei_diag_msg(EI_LOG_INFO, NULL, NULL,
+                        "a watched file changed while it was being read");
+            mark_dirty(&w, now);
+        }
         if (pr > 0 && (p[2].revents & POLLIN)) {
             char drain[64];
             while (read(w.wt.pipe[0], drain, sizeof(drain)) > 0)
@@ -798,6 +887,16 @@ int ei_watch(struct ei_resolution *r, const struct ei_exec_opts *xo,
             w.retry_ms = 0;
             if (w.wt.poll_ms > 0)
                 w.next_poll = now_ms() + w.wt.poll_ms;
+            if (fresh == NULL && w.pending != NULL) {
+                /* back to the running program's environment: the change
+                   waiting for its splay is no change any more */
+                ei_diag_msg(EI_LOG_INFO, NULL, NULL,
+                            "the pending restart is dropped: the change was "
+                            "undone");
+                ei_exec_envp_free(w.pending);
+                w.pending = NULL;
+                fp_free(&w.pending_fp);
+            }
             if (fresh != NULL) {
                 /* a newer change replaces one still waiting for its
                    splay; the splay is not drawn again */

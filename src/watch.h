@@ -18,6 +18,8 @@ struct ei_watch_opts {
     int kill_signal;              /* 0: SIGTERM */
     int64_t wait_min_ms, wait_max_ms; /* quiescence; 0: act at once */
     int64_t splay_ms;                 /* random delay before a restart */
+    int64_t resolved_since_ns; /* CLOCK_REALTIME when the first
+                                  resolution began, 0: unknown */
 };
 
 /*

@@ -1065,7 +1065,19 @@ static bool etcd_watch_message(struct etcd_watching *w, const char *msg,
     } else if (json_is_object(r)) {
         json_t *ev = json_object_get(r, "events");
         long long compact = etcd_json_int(json_object_get(r, "compact_revision"));
-        if (json_is_true(json_object_get(r, "canceled"))) {
+        if (json_is_true(json_object_get(r, "canceled")) && compact <= 0) {
+            /* cancelled for another reason (permission denied, a watch
+               the server refused): a failure, retried with back-off, not
+               a change to read again at once, again and again */
+            json_t *cr = json_object_get(r, "cancel_reason");
+            const char *t = json_is_string(cr) ? json_string_value(cr)
+                                               : "no reason given";
+            char reason[64];
+            h->safe_text(h, reason, sizeof(reason), t, strlen(t), 0);
+            snprintf(w->why, sizeof(w->why), "the watch was cancelled (%s)",
+                     reason);
+            w->failed = stop = true;
+        } else if (json_is_true(json_object_get(r, "canceled"))) {
             /* compacted past where the watch starts: read everything
                again, and watch from what is left */
             w->changed = stop = true;

@@ -2365,6 +2365,11 @@ static void test_watch_stream(void **state)
                CREATED "{\"result\":{\"header\":{},\"canceled\":true,"
                        "\"compact_revision\":\"20\"}}\n",
                EI_OK, true, "\"start_revision\":13");
+    /* cancelled without a compaction: a failure, not a change */
+    watch_step(fh, st, 200,
+               CREATED "{\"result\":{\"header\":{},\"canceled\":true,"
+                       "\"cancel_reason\":\"permission denied\"}}\n",
+               EI_UNAVAILABLE, false, "\"start_revision\":20");
     watch_step(fh, st, 200,
                "{\"error\":{\"grpc_code\":14,\"http_code\":503,\"message\":"
                "\"transport is closing\",\"http_status\":\"Service "
