@@ -1602,6 +1602,20 @@ static void vault_destroy(void *state)
     vault_state_free(st);
 }
 
+/*
+ * run --watch: polled (Vault tells nobody of changes).  watch comes after
+ * the resolution's references were looked up: the secrets read for them
+ * are forgotten (wiped) now rather than held until the next poll.
+ */
+static enum ei_watch_kind vault_watch(void *state, const char *const **paths,
+                                      int64_t *poll_ms)
+{
+    (void)paths;
+    (void)poll_ms;
+    vault_forget_secrets(state);
+    return EI_WATCH_POLL;
+}
+
 EI_PROVIDER_DEFINE(vault) = {
     .abi = EI_PROVIDER_ABI,
     .size = sizeof(struct ei_provider),
@@ -1613,4 +1627,7 @@ EI_PROVIDER_DEFINE(vault) = {
     .fetch = vault_fetch,
     .lookup = vault_lookup,
     .destroy = vault_destroy,
+    .env_consumed = NULL,
+    .watch = vault_watch,
+    .wait_change = NULL,
 };

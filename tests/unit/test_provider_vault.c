@@ -1511,6 +1511,26 @@ static void test_fetch_again(void **state)
     const struct fake_http_request *r = fake_host_http_requests(fh, &n);
     assert_int_equal(n, 3);
     assert_string_equal(r[2].path, "/v1/kv/app");
+    /* once the resolution is over (watch), nothing read is kept: a
+       reference would read the secret again */
+    const char *const *paths = NULL;
+    int64_t poll_ms = 0;
+    assert_int_equal(ei_provider_vault.watch(st, &paths, &poll_ms),
+                     EI_WATCH_POLL);
+    assert_int_equal(
+        fake_host_http_push(fh, 200, "{\"data\":{\"k\":\"v3\"}}", 0), 0);
+    struct fake_sink fs;
+    fake_sink_init(&fs);
+    struct ei_deadline dl;
+    fake_deadline(&dl, DL_DEFAULT);
+    assert_int_equal(ei_provider_vault.lookup(st, "ref+vault://kv/app#k",
+                                              &fs.sink, &dl, &err),
+                     EI_OK);
+    assert_int_equal(fs.n, 1);
+    assert_string_equal(fs.entries[0].value, "v3");
+    fake_sink_free(&fs);
+    fake_host_http_requests(fh, &n);
+    assert_int_equal(n, 4);
     ei_provider_vault.destroy(st);
     fake_host_free(fh);
 }
