@@ -327,21 +327,9 @@ static enum ei_status ofrep_context(struct ofrep_state *st,
     json_decref(ctx);
     if (s != EI_OK)
         return s;
-    char *dumped = req != NULL
-                       ? json_dumps(req, JSON_COMPACT | JSON_PRESERVE_ORDER)
-                       : NULL;
+    st->body = ei_json_dumps(req, JSON_COMPACT | JSON_PRESERVE_ORDER,
+                             &st->body_len);
     json_decref(req);
-    if (dumped != NULL) {
-        st->body_len = strlen(dumped);
-        st->body = malloc(st->body_len + 1);
-        if (st->body != NULL)
-            memcpy(st->body, dumped, st->body_len + 1);
-        /* made with jansson's allocator, which may not be malloc */
-        json_free_t jfree = NULL;
-        json_get_alloc_funcs(NULL, &jfree);
-        sodium_memzero(dumped, st->body_len);
-        jfree(dumped);
-    }
     if (st->body == NULL)
         return h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
     return EI_OK;

@@ -43,16 +43,6 @@ struct sm_emit {
     const char *locator;
 };
 
-/* Free what jansson allocated (json_dumps): with the allocator the core
-   installs, that is not plain free(). */
-static void sm_json_free(void *p)
-{
-    json_free_t f = NULL;
-    json_get_alloc_funcs(NULL, &f);
-    if (p != NULL && f != NULL)
-        f(p);
-}
-
 static bool sm_text_ok(const char *s, size_t max)
 {
     size_t n = strlen(s);
@@ -312,7 +302,7 @@ static enum ei_status sm_emit_entry(struct sm_run *r, const char *id,
 /* A JSON request body; NULL when out of memory or the ids are not UTF-8. */
 static char *sm_body(json_t *req)
 {
-    char *body = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
+    char *body = ei_json_dumps(req, JSON_COMPACT, NULL);
     json_decref(req);
     return body;
 }
@@ -364,7 +354,7 @@ static enum ei_status sm_get_one(struct sm_run *r, const char *id,
     struct ei_http_response resp;
     enum ei_status s = ei_aws_call(st->aws, "GetSecretValue", body,
                                    strlen(body), true, id, r->dl, &resp, err);
-    sm_json_free(body);
+    free(body);
     if (s != EI_OK)
         return s;
     json_t *doc = sm_answer(h, &resp, "GetSecretValue", id, err);
@@ -422,7 +412,7 @@ static enum ei_status sm_batch_page(struct sm_run *r, size_t start, size_t n,
     enum ei_status s =
         ei_aws_call(st->aws, "BatchGetSecretValue", body, strlen(body), true,
                     locator, r->dl, &resp, err);
-    sm_json_free(body);
+    free(body);
     if (s != EI_OK)
         return s;
     json_t *doc = sm_answer(h, &resp, "BatchGetSecretValue", locator, err);

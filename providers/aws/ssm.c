@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "creds.h"
+#include "../common/jsonflat.h"
 
 #define SSM_PATH_MAX  2048
 #define SSM_DEPTH_MAX 15 /* levels SSM allows in a name */
@@ -30,16 +31,6 @@ struct ssm_state {
     bool recursive;
     bool decrypt;
 };
-
-/* Free what jansson allocated (json_dumps): with the allocator the core
-   installs, that is not plain free(). */
-static void ssm_json_free(void *p)
-{
-    json_free_t f = NULL;
-    json_get_alloc_funcs(NULL, &f);
-    if (p != NULL && f != NULL)
-        f(p);
-}
 
 static void ssm_destroy(void *state)
 {
@@ -204,7 +195,7 @@ static enum ei_status ssm_page(struct ssm_state *st, struct ei_sink *sink,
         json_decref(req);
         req = NULL;
     }
-    char *body = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
+    char *body = ei_json_dumps(req, JSON_COMPACT, NULL);
     json_decref(req);
     if (body == NULL)
         return h->error(h, err, EI_BADCONFIG, 0, st->path,
@@ -213,7 +204,7 @@ static enum ei_status ssm_page(struct ssm_state *st, struct ei_sink *sink,
     enum ei_status s =
         ei_aws_call(st->aws, "GetParametersByPath", body, strlen(body), true,
                     st->path, dl, &resp, err);
-    ssm_json_free(body);
+    free(body);
     if (s != EI_OK)
         return s;
     json_error_t je;

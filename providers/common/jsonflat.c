@@ -723,3 +723,23 @@ char *ei_json_flag_text(const json_t *j, size_t *len)
         *len = cap;
     return buf;
 }
+
+char *ei_json_dumps(const json_t *j, size_t flags, size_t *len)
+{
+    char *dumped = j != NULL ? json_dumps(j, flags) : NULL;
+    if (dumped == NULL)
+        return NULL;
+    size_t n = strlen(dumped);
+    char *out = malloc(n + 1);
+    if (out != NULL) {
+        memcpy(out, dumped, n + 1);
+        if (len != NULL)
+            *len = n;
+    }
+    json_free_t jfree = NULL;
+    json_get_alloc_funcs(NULL, &jfree);
+    sodium_memzero(dumped, n);
+    if (jfree != NULL)
+        jfree(dumped);
+    return out;
+}

@@ -60,6 +60,15 @@ json_t *ei_json_load_reply(const char *body, size_t len, const char *what,
 int ei_jsonflat_scalar(const json_t *j, char *out, size_t out_len);
 
 /*
+ * json_dumps(j, flags) into memory of malloc: jansson's own buffer comes
+ * from the allocator the core installs (not malloc), and is wiped and
+ * freed here, so that the caller frees the text with free().  *len (may
+ * be NULL) gets its length.  NULL when out of memory or j cannot be
+ * written (a string that is not UTF-8).
+ */
+char *ei_json_dumps(const json_t *j, size_t flags, size_t *len);
+
+/*
  * A number as JavaScript writes it (the contract's flag values): the
  * shortest text that reads back to d, integers without ".0", exponent
  * form below 1e-6 and from 1e21 ("1e-7", "1.5e+21"); -0 is "0".  Returns

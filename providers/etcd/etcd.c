@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "../common/jsonflat.h"
 #include "etcd.h"
 
 #define ETCD_AUTH_HEADER "Authorization: "
@@ -1169,17 +1170,8 @@ static char *etcd_watch_body(const struct etcd_state *st, long long rev)
         json_t *j = json_pack("{s:{s:s,s:s,s:I}}", "create_request", "key", k,
                               "range_end", e, "start_revision",
                               (json_int_t)rev);
-        char *text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+        body = ei_json_dumps(j, JSON_COMPACT, NULL);
         json_decref(j);
-        /* jansson's memory goes back through the allocator the core gave
-           it; the caller frees a copy of its own */
-        if (text != NULL) {
-            body = strdup(text);
-            json_free_t jfree = NULL;
-            json_get_alloc_funcs(NULL, &jfree);
-            if (jfree != NULL)
-                jfree(text);
-        }
     }
     free(k);
     free(e);
