@@ -354,6 +354,7 @@ static enum ei_status sm_get_one(struct sm_run *r, const char *id,
     struct ei_http_response resp;
     enum ei_status s = ei_aws_call(st->aws, "GetSecretValue", body,
                                    strlen(body), true, id, r->dl, &resp, err);
+    sodium_memzero(body, strlen(body)); /* as jansson's free did */
     free(body);
     if (s != EI_OK)
         return s;
@@ -412,6 +413,7 @@ static enum ei_status sm_batch_page(struct sm_run *r, size_t start, size_t n,
     enum ei_status s =
         ei_aws_call(st->aws, "BatchGetSecretValue", body, strlen(body), true,
                     locator, r->dl, &resp, err);
+    sodium_memzero(body, strlen(body)); /* as jansson's free did */
     free(body);
     if (s != EI_OK)
         return s;

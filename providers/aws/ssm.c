@@ -9,6 +9,7 @@
 
 #include <envinject/provider.h>
 #include <jansson.h>
+#include <sodium.h>
 
 #include "creds.h"
 #include "../common/jsonflat.h"
@@ -204,6 +205,7 @@ static enum ei_status ssm_page(struct ssm_state *st, struct ei_sink *sink,
     enum ei_status s =
         ei_aws_call(st->aws, "GetParametersByPath", body, strlen(body), true,
                     st->path, dl, &resp, err);
+    sodium_memzero(body, strlen(body)); /* as jansson's free did */
     free(body);
     if (s != EI_OK)
         return s;
