@@ -51,9 +51,11 @@ static const struct ei_cli_opt run_opts[] = {
 
 static const struct ei_cli_opt print_opts[] = {
     {"format", 'f', "FORMAT", EI_CLI_ARG,
-     "dotenv, env, shell, json, github or table (default: table on a "
-     "terminal, else dotenv)"},
+     "dotenv, env, shell, json, github, table, docker, systemd, k8s or "
+     "yaml (default: table on a terminal, else dotenv)"},
     {"help", 'h', NULL, 0, "show this help and exit"},
+    {"name", 0, "NAME", EI_CLI_ARG,
+     "k8s: name of the ConfigMap and Secret (default: the environment)"},
     {"origin", 'o', NULL, 0, "show where each value came from"},
     {"reveal", 0, NULL, 0,
      "write secret values too (else left out, or <secret> in a table)"},
@@ -250,6 +252,8 @@ static int set_cmd(struct ei_args *a, const struct ei_cli_opt *r,
         return push(&a->require, &a->require_n, arg);
     else if (strcmp(n, "format") == 0)
         a->format = arg;
+    else if (strcmp(n, "name") == 0)
+        a->name = arg;
     else if (strcmp(n, "origin") == 0)
         a->origin = true;
     else if (strcmp(n, "reveal") == 0)

@@ -70,6 +70,7 @@ struct ei_args {
     const char **require; /* --require, malloc'd, NULL-terminated */
     size_t require_n;
     const char *format; /* --format, or NULL */
+    const char *name;   /* print --name (k8s), or NULL */
     const char *out;    /* seal keygen --out */
     const char *keydir; /* seal keygen --keydir */
 

@@ -370,13 +370,20 @@ static int not_set(const char *key)
 static int cmd_print(struct ei_args *a)
 {
     static const int allowed[] = {
-        EI_FMT_DOTENV, EI_FMT_ENV, EI_FMT_SHELL, EI_FMT_JSON, EI_FMT_GITHUB,
-        EI_FMT_TABLE,  -1};
+        EI_FMT_DOTENV, EI_FMT_ENV,    EI_FMT_SHELL,   EI_FMT_JSON,
+        EI_FMT_GITHUB, EI_FMT_TABLE,  EI_FMT_DOCKER,  EI_FMT_SYSTEMD,
+        EI_FMT_K8S,    EI_FMT_YAML,   -1};
     enum ei_format fmt;
     int rc = parse_format(
         a, isatty(STDOUT_FILENO) ? EI_FMT_TABLE : EI_FMT_DOTENV, allowed, &fmt);
     if (rc != 0)
         return rc;
+    if (a->name != NULL && fmt != EI_FMT_K8S) {
+        struct ei_error err = {0};
+        ei_error_set(&err, EI_USAGE, 0, NULL, a->cmd_def->name,
+                     "--name is for --format=k8s");
+        return usage_error(&err, a->cmd_def);
+    }
     FILE *github_env = NULL;
     if (fmt == EI_FMT_GITHUB && a->reveal && !a->origin) {
         rc = open_github_env(a, &github_env);
@@ -414,7 +421,9 @@ static int cmd_print(struct ei_args *a)
                                   .reveal = a->reveal,
                                   .keys = keys,
                                   .keys_n = keys_n,
-                                  .github_env = github_env};
+                                  .github_env = github_env,
+                                  .name = a->name != NULL ? a->name
+                                                          : cfg->environment};
         long omitted = ei_output_print(stdout, r, &o, &err);
         if (omitted < 0)
             rc = first_failure(rc, fail(&err));
