@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "complete.h"
 #include "config.h"
 #include "diag.h"
 #include "envset.h"
@@ -25,6 +26,7 @@
 #include "output.h"
 #include "registry.h"
 #include "resolve.h"
+#include "schemaout.h"
 #include "seal.h"
 #include "secmem.h"
 
@@ -841,6 +843,68 @@ static int cmd_providers(struct ei_args *a)
     return 0;
 }
 
+/*
+ * completion SHELL: the script; completion --environments / --keys: the
+ * words the scripts ask for, from the configuration file alone (no layer
+ * is read, so nothing is resolved and no service is asked).
+ */
+static int cmd_completion(struct ei_args *a)
+{
+    bool list = a->list_environments || a->list_keys;
+    int rc = operands(a, list ? 0 : 1, list ? 0 : 1);
+    if (rc != 0)
+        return rc;
+    struct ei_error err = {0};
+    if (a->list_environments && a->list_keys) {
+        ei_error_set(&err, EI_USAGE, 0, NULL, a->cmd_def->name,
+                     "--environments and --keys cannot be combined");
+        return usage_error(&err, a->cmd_def);
+    }
+    if (!list) {
+        if (ei_complete_script(stdout, a->rest[0]) == 0)
+            return 0;
+        ei_error_set(&err, EI_USAGE, 0, NULL, a->cmd_def->name,
+                     "unknown shell '%s' (expected bash, zsh or fish)",
+                     a->rest[0]);
+        return usage_error(&err, a->cmd_def);
+    }
+    struct ei_config *cfg = load_config(a, a->environment, &err);
+    if (cfg == NULL)
+        return fail(&err);
+    if (a->list_environments)
+        ei_complete_environments(stdout, cfg);
+    else if (ei_complete_keys(stdout, cfg) < 0)
+        rc = fail(&err);
+    ei_config_free(cfg);
+    return rc;
+}
+
+/* schema: the configuration's rules for other tools; nothing resolved. */
+static int cmd_schema(struct ei_args *a)
+{
+    int rc = operands(a, 0, 0);
+    if (rc != 0)
+        return rc;
+    struct ei_error err = {0};
+    enum ei_schema_format fmt = EI_SCHEMA_JSON;
+    if (a->format != NULL && strcmp(a->format, "env-example") == 0) {
+        fmt = EI_SCHEMA_ENV_EXAMPLE;
+    } else if (a->format != NULL && strcmp(a->format, "json-schema") != 0) {
+        ei_error_set(&err, EI_USAGE, 0, NULL, a->cmd_def->name,
+                     "unknown format '%s' (expected json-schema or "
+                     "env-example)",
+                     a->format);
+        return usage_error(&err, a->cmd_def);
+    }
+    struct ei_config *cfg = load_config(a, a->environment, &err);
+    if (cfg == NULL)
+        return fail(&err);
+    if (ei_schemaout_write(stdout, cfg, fmt, &err) < 0)
+        rc = fail(&err);
+    ei_config_free(cfg);
+    return rc;
+}
+
 static int version(void)
 {
     char curl[160];
@@ -914,6 +978,12 @@ int main(int argc, char **argv)
             break;
         case EI_CMD_PROVIDERS:
             rc = cmd_providers(&a);
+            break;
+        case EI_CMD_COMPLETION:
+            rc = cmd_completion(&a);
+            break;
+        case EI_CMD_SCHEMA:
+            rc = cmd_schema(&a);
             break;
         case EI_CMD_NONE:
             break;

@@ -280,8 +280,8 @@ static const char *dotenv_unfit(const char *s, size_t n, bool *single,
     return NULL;
 }
 
-static int put_dotenv_value(struct obuf *b, const char *key, const char *s,
-                            size_t n, struct ei_error *err)
+int ei_output_dotenv_value(struct obuf *b, const char *key, const char *s,
+                           size_t n, struct ei_error *err)
 {
     bool bare = true;
     for (size_t i = 0; i < n && bare; i++)
@@ -578,7 +578,7 @@ static int print_one(struct obuf *b, const struct ei_resolution *r,
     case EI_FMT_DOTENV:
         ob_puts(b, e->key);
         ob_putc(b, '=');
-        if (put_dotenv_value(b, e->key, val, len, err) < 0)
+        if (ei_output_dotenv_value(b, e->key, val, len, err) < 0)
             return -1;
         ob_putc(b, '\n');
         return 0;

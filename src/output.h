@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "envinject/provider.h"
+#include "obuf.h"
 
 struct ei_resolution;
 struct ei_entry;
@@ -67,6 +68,11 @@ struct ei_print_opts {
  */
 long ei_output_print(FILE *out, const struct ei_resolution *r,
                      const struct ei_print_opts *o, struct ei_error *err);
+
+/* A value as print --format=dotenv writes it after "KEY=": -1 with err
+   (EI_BADDATA naming key) for a value no dotenv quoting keeps alike. */
+int ei_output_dotenv_value(struct obuf *b, const char *key, const char *s,
+                           size_t n, struct ei_error *err);
 
 /* explain: for each key, every layer that had it, in order, the value
    each gave (redacted), which one won and the final value. */
