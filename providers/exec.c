@@ -479,10 +479,13 @@ static enum ei_status exec_find(struct exec_state *st, char **out,
     *out = NULL;
     if (prog[0] == '/') {
         int e = exec_usable(prog);
+        /* the text is the reason: no strerror after it to say it twice */
+        if (e == ENOENT)
+            return h->error(h, err, EI_UNAVAILABLE, 0, st->shown,
+                            "no such program");
         if (e != 0)
             return h->error(h, err, EI_UNAVAILABLE, e, st->shown,
-                            e == ENOENT ? "no such program"
-                                        : "cannot run the program");
+                            "cannot run the program");
         *out = strdup(prog);
         return *out != NULL ? EI_OK
                             : h->error(h, err, EI_NOMEM, ENOMEM, NULL,
