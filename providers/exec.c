@@ -81,6 +81,7 @@ struct exec_state {
     const struct ei_host *host;
     enum exec_format format;
     const char *const *command; /* the core's, NULL-terminated */
+    const char *prog; /* command[0], made absolute when relative */
     size_t command_n;
     char **envp; /* the program's environment, NULL-terminated */
     size_t envp_n;
@@ -311,14 +312,19 @@ static enum ei_status exec_command(struct exec_state *st, struct ei_error *err)
     if (prog[0] == '\0')
         return h->error(h, err, EI_BADCONFIG, 0, "command",
                         "command: the program name is empty");
-    /* a relative path would depend on the working directory, which is
-       not where the configuration is: say which way is meant */
-    if (prog[0] != '/' && strchr(prog, '/') != NULL)
+    st->prog = prog;
+    if (prog[0] == '/' || strchr(prog, '/') == NULL)
+        return EI_OK;
+    /* a relative path is relative to the configuration's folder, as
+       every path of a layer is; a host too old to say where that is
+       cannot run it from the right place */
+    if (!EI_HOST_HAS(h, abs_path))
         return h->error(h, err, EI_BADCONFIG, 0, "command",
                         "command: '%s' is a relative path: give an absolute "
                         "path, or a name found in PATH",
                         st->shown);
-    return EI_OK;
+    st->prog = h->abs_path(h, prog, err);
+    return st->prog != NULL ? EI_OK : ei_error_status(err, EI_NOMEM);
 }
 
 static enum ei_status exec_keys(struct exec_state *st, struct ei_error *err)
@@ -466,7 +472,7 @@ static int exec_usable(const char *path)
 }
 
 /*
- * The program to run: command[0] as it is when absolute, else the first
+ * The program to run: command[0] as it is when it is a path, else the first
  * executable file of that name in the PATH the program gets (an empty
  * element is the working directory, as for execvp), and for a summon
  * provider then in summon's own folder.
@@ -475,9 +481,9 @@ static enum ei_status exec_find(struct exec_state *st, char **out,
                                 struct ei_error *err)
 {
     const struct ei_host *h = st->host;
-    const char *prog = st->command[0];
+    const char *prog = st->prog;
     *out = NULL;
-    if (prog[0] == '/') {
+    if (strchr(prog, '/') != NULL) {
         int e = exec_usable(prog);
         /* the text is the reason: no strerror after it to say it twice */
         if (e == ENOENT)
@@ -1034,8 +1040,10 @@ static char **exec_argv(struct exec_state *st, size_t key)
     char **argv = calloc(st->command_n + 2, sizeof(*argv));
     if (argv == NULL)
         return NULL;
-    /* argv[0] as the user wrote it, as a shell would pass it */
-    for (size_t i = 0; i < st->command_n; i++)
+    /* argv[0] as a shell would pass it: a name as it is, a path that
+       works from the program's working directory */
+    argv[0] = (char *)st->prog;
+    for (size_t i = 1; i < st->command_n; i++)
         argv[i] = (char *)st->command[i];
     if (st->format == EXEC_SUMMON)
         argv[st->command_n] = st->keys[key].path;
