@@ -49,6 +49,8 @@
 /* Without a pidfd, how often an exit is looked for once the pipes are
    closed. */
 #define EXEC_REAP_POLL_MS 10
+/* The status given a program whose end was reaped by someone else. */
+#define EXEC_STATUS_LOST 255
 /* Where summon looks for a provider named without a '/'. */
 #define EXEC_SUMMON_DIR "/usr/local/lib/summon"
 /* PATH of the program when envinject has none (confstr's _CS_PATH and
@@ -566,7 +568,9 @@ static void exec_reap(struct exec_run *r, int flags)
         p = waitpid(r->pid, &ws, flags);
     while (p < 0 && errno == EINTR);
     if (p == r->pid || (p < 0 && errno == ECHILD)) {
-        r->wstatus = p == r->pid ? ws : 0;
+        /* ECHILD: the kernel reaped it (SIGCHLD ignored after all), and
+           how it ended is lost: not a success */
+        r->wstatus = p == r->pid ? ws : W_EXITCODE(EXEC_STATUS_LOST, 0);
         r->pid = 0;
         exec_close(&r->pidfd);
     }
@@ -1235,6 +1239,24 @@ static enum ei_status exec_fetch(void *state, struct ei_sink *sink,
     enum ei_status s = exec_find(st, &path, err);
     if (s != EI_OK)
         return s;
+    /*
+     * A caller may have started envinject with SIGCHLD ignored (kept
+     * across exec): the kernel would then reap the program itself and
+     * its exit status would be lost.  SIGCHLD goes back to its default
+     * for the runs, and to what it was afterwards, so that the program
+     * envinject executes finds it as the caller left it.  Layers of this
+     * provider are read in the main thread, one after the other, and no
+     * other thread of envinject starts processes.
+     */
+    struct sigaction chld, dfl;
+    bool restore = false;
+    if (sigaction(SIGCHLD, NULL, &chld) == 0 &&
+        (chld.sa_handler == SIG_IGN || (chld.sa_flags & SA_NOCLDWAIT))) {
+        memset(&dfl, 0, sizeof(dfl));
+        dfl.sa_handler = SIG_DFL;
+        sigemptyset(&dfl.sa_mask);
+        restore = sigaction(SIGCHLD, &dfl, NULL) == 0;
+    }
     struct exec_batch b = {
         .st = st,
         .sink = sink,
@@ -1244,6 +1266,8 @@ static enum ei_status exec_fetch(void *state, struct ei_sink *sink,
         .known = {.host = h},
     };
     s = exec_batch_run(&b, err);
+    if (restore)
+        (void)sigaction(SIGCHLD, &chld, NULL);
     exec_known_free(&b.known);
     free(path);
     return s;
