@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,8 +45,10 @@
 /* A value shorter than this is not looked for in stderr: "1" or "on"
    would withhold every message. */
 #define EXEC_WITHHOLD_MIN 4
-/* Without a pidfd, how often an exit is looked for once the pipes are
-   closed. */
+/* How often an exit is looked for while a program runs: its pipes wake
+   the loop as it prints and when it ends, but a process it left behind
+   may hold them open after it exited.  (A pidfd would say at once, but
+   valgrind does not know pidfd_open.) */
 #define EXEC_REAP_POLL_MS 10
 /* The status given a program whose end was reaped by someone else. */
 #define EXEC_STATUS_LOST 255
@@ -98,7 +99,6 @@ struct exec_run {
     pid_t pid;      /* 0 once reaped */
     int out;        /* read ends, -1 once closed */
     int err;
-    int pidfd;      /* -1 without one */
     size_t key;     /* summon: the key's index */
     char *buf;      /* stdout, secret memory of cap bytes */
     size_t len;
@@ -542,7 +542,7 @@ static enum ei_status exec_find(struct exec_state *st, char **out,
 static void exec_run_init(struct exec_run *r)
 {
     memset(r, 0, sizeof(*r));
-    r->out = r->err = r->pidfd = -1;
+    r->out = r->err = -1;
 }
 
 static void exec_close(int *fd)
@@ -572,7 +572,6 @@ static void exec_reap(struct exec_run *r, int flags)
            how it ended is lost: not a success */
         r->wstatus = p == r->pid ? ws : W_EXITCODE(EXEC_STATUS_LOST, 0);
         r->pid = 0;
-        exec_close(&r->pidfd);
     }
 }
 
@@ -592,23 +591,12 @@ static void exec_run_free(const struct ei_host *h, struct exec_run *r)
     exec_kill(r);
     exec_close(&r->out);
     exec_close(&r->err);
-    exec_close(&r->pidfd);
     if (r->buf != NULL)
         h->secret_free(h, r->buf, r->cap);
     r->buf = NULL;
     r->len = r->cap = 0;
     sodium_memzero(r->errbuf, sizeof(r->errbuf));
     r->err_len = 0;
-}
-
-static int exec_pidfd(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-    return (int)syscall(SYS_pidfd_open, pid, 0);
-#else
-    (void)pid;
-    return -1;
-#endif
 }
 
 /*
@@ -670,7 +658,6 @@ static enum ei_status exec_spawn(struct exec_state *st, const char *path,
         goto out;
     }
     r->pid = pid;
-    r->pidfd = exec_pidfd(pid);
     r->out = out[0];
     r->err = errp[0];
     out[0] = errp[0] = -1;
@@ -1101,7 +1088,7 @@ static void exec_note_fail(struct exec_batch *b, const struct exec_run *r,
     b->fail = *r;
     b->fail.buf = NULL;
     b->fail.len = b->fail.cap = 0;
-    b->fail.out = b->fail.err = b->fail.pidfd = -1;
+    b->fail.out = b->fail.err = -1;
     b->fail.pid = 0;
     b->fail_end = end;
 }
@@ -1170,22 +1157,16 @@ static enum ei_status exec_batch_run(struct exec_batch *b, struct ei_error *err)
                     exec_deadline(b, &b->runs[i]);
             break;
         }
-        struct pollfd pf[3 * EXEC_PARALLEL];
+        struct pollfd pf[2 * EXEC_PARALLEL];
         size_t pn = 0;
-        bool guess = false; /* an exit must be looked for by waitpid */
         for (size_t i = 0; i < slots; i++) {
             if (!busy[i])
                 continue;
             struct exec_run *r = &b->runs[i];
             pf[pn++] = (struct pollfd){.fd = r->out, .events = POLLIN};
             pf[pn++] = (struct pollfd){.fd = r->err, .events = POLLIN};
-            pf[pn++] = (struct pollfd){.fd = r->pidfd, .events = POLLIN};
-            if (r->pidfd < 0 && (r->out < 0 || r->err < 0))
-                guess = true;
         }
-        int wait = left > INT32_MAX ? INT32_MAX : (int)left;
-        if (guess && wait > EXEC_REAP_POLL_MS)
-            wait = EXEC_REAP_POLL_MS;
+        int wait = left < EXEC_REAP_POLL_MS ? (int)left : EXEC_REAP_POLL_MS;
         if (poll(pf, pn, wait) < 0 && errno != EINTR) {
             s = h->error(h, err, EI_OSERR, errno, st->shown, "poll failed");
             break;
@@ -1201,8 +1182,7 @@ static enum ei_status exec_batch_run(struct exec_batch *b, struct ei_error *err)
             if (s != EI_OK)
                 break;
             /* an output past the limit killed the run already */
-            if (exec_alive(r) && (r->pidfd >= 0 || r->out < 0 || r->err < 0))
-                exec_reap(r, WNOHANG);
+            exec_reap(r, WNOHANG);
             if (exec_alive(r))
                 continue;
             s = exec_finish(b, r, err);
