@@ -16,12 +16,12 @@ enum file_format { FILE_LIBCONFIG, FILE_JSON, FILE_DOTENV, FILE_YAML };
 
 struct file_state {
     const struct ei_host *host;
-    const char *path;    /* to open: absolute */
+    const char *path;       /* to open: absolute */
     const char *watched[3]; /* path and the keys file, for watch */
     char *keys_path;        /* .env.keys beside a dotenv file */
     bool keys_read;         /* the last fetch read keys_path */
-    const char *display; /* as the user wrote it, for locators */
-    char *dir;           /* folder of the file, for @include */
+    const char *display;    /* as the user wrote it, for locators */
+    char *dir;              /* folder of the file, for @include */
     enum file_format format;
 };
 

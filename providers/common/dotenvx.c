@@ -14,9 +14,9 @@
 #include "dotenvx.h"
 #include "ecies.h"
 
-#define DX_PREFIX_LEN (sizeof EI_DOTENVX_PREFIX - 1)
+#define DX_PREFIX_LEN  (sizeof EI_DOTENVX_PREFIX - 1)
 #define DX_HEX_KEY_LEN (2 * EI_ECIES_KEY_LEN)
-#define DX_WHY_LEN 160
+#define DX_WHY_LEN     160
 
 bool ei_dotenvx_is_public_name(const char *key)
 {
@@ -143,10 +143,11 @@ static int dx_base64(const char *b64, size_t len, unsigned char *blob,
     return -1;
 }
 
-enum ei_dotenvx_result ei_dotenvx_decrypt(
-    struct ei_ecies *e, const unsigned char (*keys)[EI_ECIES_KEY_LEN],
-    size_t keys_n, const char *value, size_t value_len, unsigned char *out,
-    size_t *out_len)
+enum ei_dotenvx_result
+ei_dotenvx_decrypt(struct ei_ecies *e,
+                   const unsigned char (*keys)[EI_ECIES_KEY_LEN], size_t keys_n,
+                   const char *value, size_t value_len, unsigned char *out,
+                   size_t *out_len)
 {
     *out_len = 0;
     if (value_len < DX_PREFIX_LEN ||
@@ -190,9 +191,9 @@ enum ei_dotenvx_result ei_dotenvx_decrypt(
 struct dx_scan {
     char public_name[EI_DOTENVX_NAME_MAX];
     unsigned char public_key[EI_ECIES_PUB_LEN];
-    bool have_public;     /* public_name set */
-    bool public_key_ok;   /* public_key holds the file's public key */
-    int encrypted_line;   /* first line with an encrypted value, 0: none */
+    bool have_public;   /* public_name set */
+    bool public_key_ok; /* public_key holds the file's public key */
+    int encrypted_line; /* first line with an encrypted value, 0: none */
 };
 
 static bool dx_encrypted(const char *value, size_t len)
@@ -304,8 +305,10 @@ static int dx_entry(void *ctx, const char *const *name, size_t name_n,
 {
     struct dx_run *r = ctx;
     if (ei_dotenvx_is_public_name(name[0])) {
-        r->h->log(r->h, EI_LOG_DEBUG, "%s:%d: %s left out (dotenvx's public "
-                  "key)", r->display, line, name[0]);
+        r->h->log(r->h, EI_LOG_DEBUG,
+                  "%s:%d: %s left out (dotenvx's public "
+                  "key)",
+                  r->display, line, name[0]);
         return 0;
     }
     if (!dx_encrypted(value, value_len))
@@ -334,9 +337,8 @@ static int dx_entry(void *ctx, const char *const *name, size_t name_n,
         plain[plain_len] = '\0';
         /* a secret as written: no ${...} expansion in it (dotenvx expands
            decrypted values that were double-quoted; see the page) */
-        rc = r->emit(r->ctx, name, name_n, (const char *)plain, plain_len,
-                     line, EI_ENTRY_VERBATIM | EI_ENTRY_SECRET |
-                               EI_ENTRY_LITERAL,
+        rc = r->emit(r->ctx, name, name_n, (const char *)plain, plain_len, line,
+                     EI_ENTRY_VERBATIM | EI_ENTRY_SECRET | EI_ENTRY_LITERAL,
                      err);
     }
     r->h->secret_free(r->h, plain, cap + 1);
@@ -450,8 +452,8 @@ enum ei_status ei_dotenvx_parse(const struct ei_host *h, const char *path,
     struct dx_run r = {
         .h = h, .display = display, .scan = &scan, .emit = emit, .ctx = ctx};
     if (scan.encrypted_line > 0) {
-        if (ei_dotenvx_key_name(path, scan.have_public ? scan.public_name
-                                                       : NULL,
+        if (ei_dotenvx_key_name(path,
+                                scan.have_public ? scan.public_name : NULL,
                                 r.key_name, sizeof(r.key_name)) < 0)
             return h->error(h, err, EI_BADCONFIG, 0, display,
                             "the file's name is too long for a dotenvx key "

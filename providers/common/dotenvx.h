@@ -12,15 +12,15 @@
 #include "ecies.h"
 #include "emit.h"
 
-#define EI_DOTENVX_PREFIX      "encrypted:"
-#define EI_DOTENVX_PRIVATE     "DOTENV_PRIVATE_KEY"
-#define EI_DOTENVX_PUBLIC      "DOTENV_PUBLIC_KEY"
+#define EI_DOTENVX_PREFIX  "encrypted:"
+#define EI_DOTENVX_PRIVATE "DOTENV_PRIVATE_KEY"
+#define EI_DOTENVX_PUBLIC  "DOTENV_PUBLIC_KEY"
 /* The keys one variable may list, separated by commas (as dotenvx). */
-#define EI_DOTENVX_MAX_KEYS    16
+#define EI_DOTENVX_MAX_KEYS 16
 /* The longest key variable name kept. */
-#define EI_DOTENVX_NAME_MAX    128
+#define EI_DOTENVX_NAME_MAX 128
 /* The file beside the dotenv file that holds the private keys. */
-#define EI_DOTENVX_KEYS_FILE   ".env.keys"
+#define EI_DOTENVX_KEYS_FILE ".env.keys"
 
 /* Whether key is DOTENV_PUBLIC_KEY or DOTENV_PUBLIC_KEY_...: the file's
    public key, which is not passed on. */
@@ -63,10 +63,11 @@ size_t ei_dotenvx_plain_max(size_t value_len);
  * keys[0..keys_n) that opens it, into out (ei_dotenvx_plain_max bytes);
  * *out_len gets the length.  out is wiped on failure.
  */
-enum ei_dotenvx_result ei_dotenvx_decrypt(
-    struct ei_ecies *e, const unsigned char (*keys)[EI_ECIES_KEY_LEN],
-    size_t keys_n, const char *value, size_t value_len, unsigned char *out,
-    size_t *out_len);
+enum ei_dotenvx_result
+ei_dotenvx_decrypt(struct ei_ecies *e,
+                   const unsigned char (*keys)[EI_ECIES_KEY_LEN], size_t keys_n,
+                   const char *value, size_t value_len, unsigned char *out,
+                   size_t *out_len);
 
 /*
  * Parse dotenv text (as ei_dotenv_parse) read from path (display in

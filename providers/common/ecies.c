@@ -25,7 +25,7 @@
 #include "ecies.h"
 
 /* The shared secret that HKDF reads: ephemeral key, then shared point. */
-#define ECIES_IKM_LEN (2 * EI_ECIES_POINT_LEN)
+#define ECIES_IKM_LEN     (2 * EI_ECIES_POINT_LEN)
 #define ECIES_AES_KEY_LEN 32
 
 /*
@@ -48,7 +48,8 @@
     X(int, EC_POINT_mul,                                                       \
       (const EC_GROUP *, EC_POINT *, const BIGNUM *, const EC_POINT *,         \
        const BIGNUM *, BN_CTX *))                                              \
-    X(int, EC_POINT_is_on_curve, (const EC_GROUP *, const EC_POINT *, BN_CTX *)) \
+    X(int, EC_POINT_is_on_curve,                                               \
+      (const EC_GROUP *, const EC_POINT *, BN_CTX *))                          \
     X(int, EC_POINT_is_at_infinity, (const EC_GROUP *, const EC_POINT *))      \
     X(BN_CTX *, BN_CTX_new, (void))                                            \
     X(void, BN_CTX_free, (BN_CTX *))                                           \
@@ -142,8 +143,7 @@ struct ei_ecies *ei_ecies_new(char *why, size_t why_len)
     e->bn = a->BN_CTX_new();
     e->kdf = a->EVP_KDF_fetch(NULL, "HKDF", NULL);
     e->gcm = a->EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
-    if (e->group == NULL || e->bn == NULL || e->kdf == NULL ||
-        e->gcm == NULL) {
+    if (e->group == NULL || e->bn == NULL || e->kdf == NULL || e->gcm == NULL) {
         snprintf(why, why_len,
                  "libcrypto has no secp256k1, HKDF or AES-256-GCM (or out "
                  "of memory)");
@@ -290,8 +290,8 @@ ecies_gcm(struct ei_ecies *e, int enc, const unsigned char *key,
         res = enc ? EI_ECIES_FAILED : EI_ECIES_AUTH;
         goto done;
     }
-    if (enc && a->EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG,
-                                      EI_ECIES_TAG_LEN, tag) != 1)
+    if (enc && a->EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, EI_ECIES_TAG_LEN,
+                                      tag) != 1)
         goto done;
     res = (size_t)n + (size_t)m == len ? EI_ECIES_OK : EI_ECIES_FAILED;
 done:
@@ -339,9 +339,10 @@ enum ei_ecies_result ei_ecies_decrypt(struct ei_ecies *e,
     return EI_ECIES_OK;
 }
 
-enum ei_ecies_result ei_ecies_public_key(struct ei_ecies *e,
-                                         const unsigned char sk[EI_ECIES_KEY_LEN],
-                                         unsigned char pub[EI_ECIES_PUB_LEN])
+enum ei_ecies_result
+ei_ecies_public_key(struct ei_ecies *e,
+                    const unsigned char sk[EI_ECIES_KEY_LEN],
+                    unsigned char pub[EI_ECIES_PUB_LEN])
 {
     enum ei_ecies_result res;
     BIGNUM *k = ecies_scalar(e, sk, &res);

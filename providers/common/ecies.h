@@ -50,9 +50,10 @@ enum ei_ecies_result ei_ecies_decrypt(struct ei_ecies *e,
                                       size_t *out_len);
 
 /* The compressed public key of sk. */
-enum ei_ecies_result ei_ecies_public_key(struct ei_ecies *e,
-                                         const unsigned char sk[EI_ECIES_KEY_LEN],
-                                         unsigned char pub[EI_ECIES_PUB_LEN]);
+enum ei_ecies_result
+ei_ecies_public_key(struct ei_ecies *e,
+                    const unsigned char sk[EI_ECIES_KEY_LEN],
+                    unsigned char pub[EI_ECIES_PUB_LEN]);
 
 /*
  * Encrypt plain (plain_len bytes) to the public key pub (pub_len bytes,

@@ -87,9 +87,9 @@ static const char *fixture_key(const char *name)
 static void key_bytes(const char *hex, unsigned char *out)
 {
     size_t n = 0;
-    assert_int_equal(sodium_hex2bin(out, EI_ECIES_KEY_LEN, hex, strlen(hex),
-                                    NULL, &n, NULL),
-                     0);
+    assert_int_equal(
+        sodium_hex2bin(out, EI_ECIES_KEY_LEN, hex, strlen(hex), NULL, &n, NULL),
+        0);
     assert_int_equal(n, EI_ECIES_KEY_LEN);
 }
 
@@ -100,8 +100,8 @@ static int to_sink(void *ctx, const char *const *name, size_t name_n,
 {
     struct fake_sink *fs = ctx;
     (void)line;
-    return fs->sink.emit(&fs->sink, name, name_n, value, value_len, NULL,
-                         flags, err);
+    return fs->sink.emit(&fs->sink, name, name_n, value, value_len, NULL, flags,
+                         err);
 }
 
 /* Parse fixture file name (read from dir, else the fixtures' folder) with
@@ -122,9 +122,8 @@ static enum ei_status run_file(const char *name, const char *dir,
     assert_non_null(fh);
     memset(err, 0, sizeof(*err));
     fake_sink_init(fs);
-    enum ei_status st =
-        ei_dotenvx_parse(fake_host_host(fh), path, name, buf, len, to_sink, fs,
-                         keys_file, err);
+    enum ei_status st = ei_dotenvx_parse(fake_host_host(fh), path, name, buf,
+                                         len, to_sink, fs, keys_file, err);
     fake_host_free(fh);
     free(buf);
     return st;
@@ -132,7 +131,7 @@ static enum ei_status run_file(const char *name, const char *dir,
 
 /* The entries of fs are exactly those of expected.json for file. */
 static void check_values(const struct fake_sink *fs, const char *file,
-                           const char *encrypted_src)
+                         const char *encrypted_src)
 {
     json_t *all = fixture_json("expected.json");
     json_t *want = json_object_get(all, file);
@@ -216,9 +215,9 @@ static void test_no_key(void **state)
     struct fake_sink fs;
     struct ei_error err;
     bool keys_file;
-    assert_int_equal(
-        run_file(".env.production", "/nonexistent", NULL, &fs, &keys_file, &err),
-        EI_DENIED);
+    assert_int_equal(run_file(".env.production", "/nonexistent", NULL, &fs,
+                              &keys_file, &err),
+                     EI_DENIED);
     assert_non_null(strstr(err.text, "DOTENV_PRIVATE_KEY_PRODUCTION"));
     assert_non_null(strstr(err.text, "/nonexistent/.env.keys"));
     assert_int_equal(fs.n, 0);
@@ -295,9 +294,8 @@ static void test_key_names(void **state)
     assert_true(n >= 10);
     json_decref(names);
     char small[8];
-    assert_int_equal(ei_dotenvx_key_name(".env.production", NULL, small,
-                                         sizeof(small)),
-                     -1);
+    assert_int_equal(
+        ei_dotenvx_key_name(".env.production", NULL, small, sizeof(small)), -1);
 }
 
 static void test_parse_keys(void **state)
@@ -309,8 +307,8 @@ static void test_parse_keys(void **state)
     assert_int_equal(ei_dotenvx_parse_keys(k, strlen(k), keys), 1);
     snprintf(text, sizeof(text), " %s , %s", k, k);
     assert_int_equal(ei_dotenvx_parse_keys(text, strlen(text), keys), 2);
-    static const char *const bad[] = {"", ",", "abc", "zz" ORDER_HEX,
-                                      ORDER_HEX "00", ORDER_HEX ","};
+    static const char *const bad[] = {
+        "", ",", "abc", "zz" ORDER_HEX, ORDER_HEX "00", ORDER_HEX ","};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(ei_dotenvx_parse_keys(bad[i], strlen(bad[i]), keys),
                          -1);
@@ -341,13 +339,20 @@ static size_t fixture_blob(unsigned char *blob, size_t cap)
     return blob_len;
 }
 
-enum mutation { M_NONE, M_EPH_FORM, M_EPH_Y, M_NONCE, M_TAG, M_CIPHER, M_SHORT };
+enum mutation {
+    M_NONE,
+    M_EPH_FORM,
+    M_EPH_Y,
+    M_NONCE,
+    M_TAG,
+    M_CIPHER,
+    M_SHORT
+};
 
 /* One value through ei_dotenvx_decrypt, mutated, with key hex. */
 static enum ei_dotenvx_result decrypt_mutated(struct ei_ecies *e,
-                                              enum mutation m,
-                                              const char *hex, char *plain,
-                                              size_t *plain_len)
+                                              enum mutation m, const char *hex,
+                                              char *plain, size_t *plain_len)
 {
     unsigned char blob[256];
     size_t n = fixture_blob(blob, sizeof(blob));
@@ -439,10 +444,10 @@ static void test_decrypt_vectors(void **state)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         unsigned char out[64];
         size_t out_len;
-        assert_int_equal(
-            ei_dotenvx_decrypt(e, (const unsigned char(*)[EI_ECIES_KEY_LEN])keys,
-                               1, bad[i], strlen(bad[i]), out, &out_len),
-            EI_DOTENVX_NOT_BASE64);
+        assert_int_equal(ei_dotenvx_decrypt(
+                             e, (const unsigned char(*)[EI_ECIES_KEY_LEN])keys,
+                             1, bad[i], strlen(bad[i]), out, &out_len),
+                         EI_DOTENVX_NOT_BASE64);
     }
     /* valid base64, too short for a blob */
     unsigned char out[64];
@@ -485,9 +490,9 @@ static void test_public_key_and_round_trip(void **state)
                                           blob),
                          EI_ECIES_OK);
         size_t out_len;
-        assert_int_equal(ei_ecies_decrypt(e, sk, blob, n + EI_ECIES_OVERHEAD,
-                                          out, &out_len),
-                         EI_ECIES_OK);
+        assert_int_equal(
+            ei_ecies_decrypt(e, sk, blob, n + EI_ECIES_OVERHEAD, out, &out_len),
+            EI_ECIES_OK);
         assert_int_equal(out_len, n);
         assert_memory_equal(out, plains[i], n);
     }
