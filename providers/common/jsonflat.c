@@ -301,6 +301,13 @@ static void jf_put_string(struct jf_out *o, const char *s, size_t len)
     jf_put(o, "\"", 1);
 }
 
+size_t ei_json_quoted(const char *s, size_t len, char *out)
+{
+    struct jf_out o = {out, out != NULL ? SIZE_MAX : 0, 0, false, false};
+    jf_put_string(&o, s, len);
+    return o.len;
+}
+
 /* Compact JSON like json_dumps(JSON_COMPACT), but with reals in the same
    shortest form as scalars.  The depth was checked by jf_depth_ok. */
 static void jf_put_json(struct jf_out *o, json_t *j)

@@ -270,7 +270,7 @@ static void yf_tree_free(struct yf_tree *t)
 {
     free(t->nodes);
     if (t->text != NULL)
-        sodium_memzero(t->text, t->text_cap);
+        sodium_memzero(t->text, t->text_len);
     free(t->text);
     free(t->slots);
     memset(t, 0, sizeof(*t));
@@ -332,7 +332,7 @@ static uint32_t yf_put_text(struct yf_tree *t, const char *s, size_t len)
             return YF_NONE;
         if (t->text != NULL) {
             memcpy(text, t->text, t->text_len);
-            sodium_memzero(t->text, t->text_cap);
+            sodium_memzero(t->text, t->text_len);
             free(t->text);
         }
         t->text = text;
@@ -390,7 +390,8 @@ static uint32_t yf_get(const struct yf_tree *t, uint32_t map, const char *k,
 
 static int yf_slots_grow(struct yf_tree *t)
 {
-    if ((t->used + 1) * 2 <= t->slots_n)
+    /* at most 70% full, as the core's envset: probe runs stay short */
+    if ((t->used + 1) * 10 <= t->slots_n * 7)
         return 0;
     size_t n = t->slots_n != 0 ? t->slots_n * 2 : YF_MIN_SLOTS;
     if (n > SIZE_MAX / sizeof(struct yf_slot))
@@ -1115,7 +1116,6 @@ struct yf_walk {
     size_t n;
     ei_emit_fn emit;
     void *ctx;
-    int line; /* of the member whose value a nested walk writes */
     struct ei_error *err;
 };
 
@@ -1169,65 +1169,113 @@ static json_t *yf_json(const struct yf_tree *t, uint32_t i, size_t level,
     return j;
 }
 
-static int yf_forward(void *ctx, const char *const *name, size_t name_n,
-                      const char *value, size_t value_len, int line,
-                      unsigned flags, struct ei_error *err)
+/* Whether every node under i, i at level, sits at level YF_MAX_DEPTH or
+   less, as jsonflat checks a list before writing it as JSON. */
+static bool yf_depth_ok(const struct yf_tree *t, uint32_t i, size_t level)
 {
-    const struct yf_walk *w = ctx;
-    (void)line;
-    return w->emit(w->ctx, name, name_n, value, value_len, w->line, flags, err);
+    if (level > YF_MAX_DEPTH)
+        return false;
+    if (yf_at(t, i)->kind == YF_SCALAR)
+        return true;
+    yf_each(t, i, e)
+    {
+        if (!yf_depth_ok(t, e, level + 1))
+            return false;
+    }
+    return true;
+}
+
+/* Compact JSON text of node i, as jsonflat writes a list that holds
+   mappings or lists, at out + *o (out NULL: only counted).  The depth was
+   checked. */
+static void yf_put_json(const struct yf_tree *t, uint32_t i, char *out,
+                        size_t *o)
+{
+    const struct yf_node *n = yf_at(t, i);
+    if (n->kind == YF_SCALAR) {
+        *o += ei_json_quoted(yf_text(t, n->u.s.text), n->u.s.len,
+                             out != NULL ? out + *o : NULL);
+        return;
+    }
+    bool map = n->kind == YF_MAP;
+    if (out != NULL)
+        out[*o] = map ? '{' : '[';
+    ++*o;
+    bool first = true;
+    yf_each(t, i, e)
+    {
+        if (!first) {
+            if (out != NULL)
+                out[*o] = ',';
+            ++*o;
+        }
+        first = false;
+        if (map) {
+            const char *k = yf_text(t, yf_at(t, e)->key);
+            *o += ei_json_quoted(k, strlen(k), out != NULL ? out + *o : NULL);
+            if (out != NULL)
+                out[*o] = ':';
+            ++*o;
+        }
+        yf_put_json(t, e, out, o);
+    }
+    if (out != NULL)
+        out[*o] = map ? '}' : ']';
+    ++*o;
+}
+
+/* The scalars of a sequence joined with ',' at out + *o (out NULL: only
+   counted). */
+static void yf_put_joined(const struct yf_tree *t, uint32_t seq, char *out,
+                          size_t *o)
+{
+    bool first = true;
+    yf_each(t, seq, e)
+    {
+        const struct yf_node *v = yf_at(t, e);
+        if (!first) {
+            if (out != NULL)
+                out[*o] = ',';
+            ++*o;
+        }
+        first = false;
+        if (out != NULL)
+            memcpy(out + *o, yf_text(t, v->u.s.text), v->u.s.len);
+        *o += v->u.s.len;
+    }
 }
 
 /*
- * A sequence: its scalars joined with ',', or, when it holds a mapping or
- * a sequence, compact JSON text written by jsonflat from a small JSON
- * copy of it (jsonflat also checks its depth), so that YAML and JSON give
- * the same text.
+ * A sequence as jsonflat writes a list: its scalars joined with ',', or,
+ * when it holds a mapping or a sequence, compact JSON text; the text is
+ * measured first and written into a buffer of its size, wiped after.
  */
 static enum ei_status yf_walk_seq(struct yf_walk *w, uint32_t seq, int line)
 {
     const struct yf_tree *t = w->t;
-    size_t len = 0, n = 0;
-    bool nul = false;
+    bool nested = false, nul = false;
     yf_each(t, seq, e)
     {
         const struct yf_node *v = yf_at(t, e);
-        if (v->kind != YF_SCALAR) {
-            bool deep = false;
-            json_t *arr = yf_json(t, seq, w->n, &deep);
-            json_t *obj = json_object();
-            if (arr == NULL || obj == NULL ||
-                json_object_set_new_nocheck(obj, w->path[w->n - 1], arr) != 0) {
-                json_decref(arr);
-                json_decref(obj);
-                return ei_parse_error(w->err, EI_NOMEM, w->what,
-                                      "out of memory");
-            }
-            struct yf_walk fw = *w;
-            fw.line = line;
-            enum ei_status st = ei_jsonflat_walk(
-                obj, w->path, w->n - 1, w->what, yf_forward, &fw, w->err);
-            json_decref(obj);
-            return st;
-        }
-        nul |= memchr(yf_text(t, v->u.s.text), '\0', v->u.s.len) != NULL;
-        len += v->u.s.len + (n++ > 0 ? 1 : 0);
+        if (v->kind != YF_SCALAR)
+            nested = true;
+        else
+            nul |= memchr(yf_text(t, v->u.s.text), '\0', v->u.s.len) != NULL;
     }
+    if (nested && !yf_depth_ok(t, seq, w->n))
+        return yf_too_deep(w);
     /* JSON text escapes a NUL, so only joined text refuses it */
-    if (nul)
+    if (!nested && nul)
         return yf_nul_in_string(w);
+    void (*put)(const struct yf_tree *, uint32_t, char *, size_t *) =
+        nested ? yf_put_json : yf_put_joined;
+    size_t len = 0;
+    put(t, seq, NULL, &len);
     char *buf = malloc(len + 1);
     if (buf == NULL)
         return ei_parse_error(w->err, EI_NOMEM, w->what, "out of memory");
     size_t o = 0;
-    yf_each(t, seq, e)
-    {
-        const struct yf_node *v = yf_at(t, e);
-        if (o > 0)
-            buf[o++] = ',';
-        memcpy(buf + o, yf_text(t, v->u.s.text), v->u.s.len);
-        o += v->u.s.len;
-    }
+    put(t, seq, buf, &o);
     buf[o] = '\0';
     enum ei_status st = yf_emit(w, buf, o, line);
     sodium_memzero(buf, len + 1);
@@ -1310,6 +1358,11 @@ static enum ei_status yf_read_all(const char *buf, size_t len, const char *what,
     r->err = err;
     r->out = YF_NONE;
     crypto_shorthash_keygen(r->t.hash_key);
+    /* the text of a stream is about as long as the stream: room for it
+       at once, so that the buffer seldom moves (pages never written
+       cost no memory) */
+    if (len < YF_NONE / 2 && (r->t.text = malloc(len + len / 4 + 1)) != NULL)
+        r->t.text_cap = len + len / 4 + 1;
     r->anchors = json_object();
     yaml_parser_t p;
     if (r->anchors == NULL || !yaml_parser_initialize(&p))
