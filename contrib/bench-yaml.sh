@@ -128,7 +128,7 @@ measure() {
         valgrind --tool=callgrind --callgrind-out-file="$work/cg" \
             "$@" >/dev/null 2>"$work/cg.log"
         ins=$(sed -n 's/.*refs: *//p' "$work/cg.log" | tr -d ,)
-        ins=$(awk -v n="$ins" 'BEGIN { printf ", %.0f M instr.", n / 1e6 }')
+        ins=$(awk -v n="$ins" 'BEGIN { printf ", %.1f M instr.", n / 1e6 }')
     fi
     printf '  %-28s wall %5.2f s  cpu %5.2f s  peak RSS %6.1f MiB%s\n' \
         "$label" "$wall" "$cpu" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" \
