@@ -28,6 +28,12 @@ struct file_state {
 struct file_emit {
     struct file_state *st;
     struct ei_sink *sink;
+    /* the locator of the last entry: "FILE:LINE", cut as snprintf cuts,
+       rewritten only from the line on (a file of 100,000 keys spent a
+       twentieth of its time in snprintf) */
+    char locator[EI_ERR_LOCATOR_LEN];
+    size_t name_len; /* of FILE in it, as it fits */
+    int line;        /* of locator; -1 before the first entry */
 };
 
 static const struct {
@@ -164,17 +170,41 @@ static void file_release_included(void *ctx, struct ei_buf *buf)
     st->host->buf_free(st->host, buf);
 }
 
+/* The locator of an entry at line (0: none) into fe->locator: what
+   snprintf "%s:%d" (or "%s") would write there. */
+static void file_locator(struct file_emit *fe, int line)
+{
+    if (line == fe->line)
+        return;
+    const size_t room = sizeof(fe->locator) - 1;
+    if (fe->line < 0) {
+        size_t n = strlen(fe->st->display);
+        fe->name_len = n < room ? n : room;
+        memcpy(fe->locator, fe->st->display, fe->name_len);
+    }
+    fe->line = line;
+    size_t o = fe->name_len;
+    if (line > 0 && o < room) {
+        char digits[16];
+        size_t d = sizeof(digits);
+        for (unsigned v = (unsigned)line; v > 0; v /= 10)
+            digits[--d] = (char)('0' + v % 10);
+        fe->locator[o++] = ':';
+        size_t n = sizeof(digits) - d;
+        n = n < room - o ? n : room - o;
+        memcpy(fe->locator + o, digits + d, n);
+        o += n;
+    }
+    fe->locator[o] = '\0';
+}
+
 static int file_forward(void *ctx, const char *const *name, size_t name_n,
                         const char *value, size_t value_len, int line,
                         unsigned flags, struct ei_error *err)
 {
     struct file_emit *fe = ctx;
-    char locator[EI_ERR_LOCATOR_LEN];
-    if (line > 0)
-        snprintf(locator, sizeof(locator), "%s:%d", fe->st->display, line);
-    else
-        snprintf(locator, sizeof(locator), "%s", fe->st->display);
-    return fe->sink->emit(fe->sink, name, name_n, value, value_len, locator,
+    file_locator(fe, line);
+    return fe->sink->emit(fe->sink, name, name_n, value, value_len, fe->locator,
                           flags, err);
 }
 
@@ -189,7 +219,7 @@ static enum ei_status file_fetch(void *state, struct ei_sink *sink,
     enum ei_status rc = h->read_file(h, st->path, EI_READ_SECRET, &buf, err);
     if (rc != EI_OK)
         return rc;
-    struct file_emit fe = {.st = st, .sink = sink};
+    struct file_emit fe = {.st = st, .sink = sink, .line = -1};
     switch (st->format) {
     case FILE_LIBCONFIG: {
         const struct ei_cfgscan_includes inc = {

@@ -159,18 +159,11 @@ static int sink_emit(struct ei_sink *sink, const char *const *name,
         (l->opts.secret && (l->opts.secret_given || !(flags & EI_ENTRY_PLAIN)));
     struct ei_store *vs = secret ? l->secrets : l->entries;
 
-    struct ei_entry *old = ei_envset_get(l->staged, key);
     const char *source = NULL;
     if (!(flags & EI_ENTRY_VERBATIM)) {
         source = join_name(l->entries, name, name_n);
         if (source == NULL)
             goto oom;
-        if (old != NULL && old->source != NULL &&
-            strcmp(old->source, source) != 0)
-            return ei_error_set(err, EI_BADDATA, 0, l->name, locator,
-                                "'%.100s' and '%.100s' both map to %s",
-                                old->source, source, key),
-                   -1;
     }
     struct ei_entry e = {0};
     e.key = ei_store_strdup(l->entries, key);
@@ -184,8 +177,17 @@ static int sink_emit(struct ei_sink *sink, const char *const *name,
         e.flags |= EI_ENTRY_SECRET;
     e.source = source;
     e.layer = l->index;
-    if (ei_envset_put(l->staged, &e, NULL) == NULL)
+    /* one lookup, not two: a clash found after the put fails the layer,
+       and a failed layer's staging set is thrown away */
+    struct ei_entry *old;
+    if (ei_envset_put(l->staged, &e, &old) == NULL)
         goto oom;
+    if (source != NULL && old != NULL && old->source != NULL &&
+        strcmp(old->source, source) != 0)
+        return ei_error_set(err, EI_BADDATA, 0, l->name, locator,
+                            "'%.100s' and '%.100s' both map to %s", old->source,
+                            source, e.key),
+               -1;
     return 0;
 oom:
     return ei_error_set(err, EI_NOMEM, ENOMEM, l->name, NULL, "out of memory"),

@@ -48,14 +48,16 @@ struct jf_out {
 
 /* Names are not secret, but they may hold control characters, and an
    error text must stay on one line. */
-static void jf_path_text(const struct jf_walk *w, size_t n, char *out,
-                         size_t out_len)
+void ei_jsonflat_path_text(const char *const *path, size_t n, char *out,
+                           size_t out_len)
 {
     size_t o = 0;
+    if (out_len == 0)
+        return;
     for (size_t i = 0; i < n && o + 1 < out_len; i++) {
         if (i > 0)
             out[o++] = '.';
-        for (const char *p = w->path[i]; *p != '\0' && o + 1 < out_len; p++) {
+        for (const char *p = path[i]; *p != '\0' && o + 1 < out_len; p++) {
             unsigned char c = (unsigned char)*p;
             out[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
         }
@@ -299,6 +301,13 @@ static void jf_put_string(struct jf_out *o, const char *s, size_t len)
     jf_put(o, "\"", 1);
 }
 
+size_t ei_json_quoted(const char *s, size_t len, char *out)
+{
+    struct jf_out o = {out, out != NULL ? SIZE_MAX : 0, 0, false, false};
+    jf_put_string(&o, s, len);
+    return o.len;
+}
+
 /* Compact JSON like json_dumps(JSON_COMPACT), but with reals in the same
    shortest form as scalars.  The depth was checked by jf_depth_ok. */
 static void jf_put_json(struct jf_out *o, json_t *j)
@@ -404,7 +413,7 @@ static enum ei_status jf_emit(struct jf_walk *w, const char *value,
 static enum ei_status jf_nul_in_string(struct jf_walk *w)
 {
     char path[EI_ERR_TEXT_LEN];
-    jf_path_text(w, w->n, path, sizeof(path));
+    ei_jsonflat_path_text(w->path, w->n, path, sizeof(path));
     return ei_parse_error(w->err, EI_BADDATA, w->what,
                           "%s: string holds a NUL byte", path);
 }
@@ -504,7 +513,7 @@ static enum ei_status jf_object(struct jf_walk *w, json_t *obj)
     {
         char path[EI_ERR_TEXT_LEN];
         if (key_len == 0 || memchr(key, '\0', key_len) != NULL) {
-            jf_path_text(w, w->n, path, sizeof(path));
+            ei_jsonflat_path_text(w->path, w->n, path, sizeof(path));
             return ei_parse_error(
                 w->err, EI_BADDATA, w->what, "%s%s%s",
                 path[0] != '\0' ? path : "", path[0] != '\0' ? ": " : "",

@@ -55,6 +55,16 @@ enum ei_status ei_jsonflat_load(const char *buf, size_t len, const char *what,
 json_t *ei_json_load_reply(const char *body, size_t len, const char *what,
                            const char *reply, struct ei_error *err);
 
+/* A path of member names as error texts show it: joined with '.',
+   control characters as '?', cut to fit out (NUL-terminated). */
+void ei_jsonflat_path_text(const char *const *path, size_t n, char *out,
+                           size_t out_len);
+
+/* s (len bytes, NULs allowed) as a JSON string, quotes included, as
+   ei_jsonflat_walk writes strings inside JSON text: into out when out is
+   not NULL (room for the length that a call with NULL returns). */
+size_t ei_json_quoted(const char *s, size_t len, char *out);
+
 /* The text of a scalar as ei_jsonflat_walk writes it, into out (NUL-
    terminated); -1 when it does not fit or j is not a scalar. */
 int ei_jsonflat_scalar(const json_t *j, char *out, size_t out_len);

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * YAML streams read with libyaml's event parser into a JSON tree of
- * strings (see yamlflat.h), flattened by jsonflat so that YAML and JSON
- * files give the same names and values.  libyaml only parses: anchors,
- * aliases, merge keys, duplicate keys, tags and the Spring Boot rules for
- * several documents are done here.  The event API rather than libyaml's
- * document API: the latter keeps some 300 bytes per key and value, which
- * puts a 5 MB file past 64 MiB, and it refuses anchors defined twice,
- * which YAML allows.
+ * YAML streams read with libyaml's event parser into a compact tree (see
+ * yamlflat.h), then flattened as jsonflat flattens JSON, so that YAML and
+ * JSON files give the same names and values.  libyaml only parses:
+ * anchors, aliases, merge keys, duplicate keys, tags and the Spring Boot
+ * rules for several documents are done here.  The event API rather than
+ * libyaml's document API: the latter keeps some 300 bytes per key and
+ * value, and it refuses anchors defined twice, which YAML allows.  The
+ * tree is one array of 32-byte nodes and one buffer of text rather than
+ * a JSON tree: a jansson object costs an allocation per member, string and
+ * hash table, which put a 5 MB file past 64 MiB and took as long as
+ * libyaml's own parsing.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -31,6 +34,10 @@
 /* Deepest nesting of mappings and sequences, as jsonflat's limit: it also
    bounds the recursion of the copies and merges below. */
 #define YF_MAX_DEPTH 64
+/* Deepest tree handed out by ei_yaml_to_json: dotted keys of later
+   documents nest without a mapping per level in the file ("a.b.c: 1"),
+   and the conversion recurses; flattening stops at YF_MAX_DEPTH anyway. */
+#define YF_MAX_TREE_DEPTH 1024
 /* Most nodes that aliases may copy in one stream (merge keys count, they
    copy through aliases).  A "billion laughs" file of 272 bytes asks for
    six million; real files repeat a few blocks of a few dozen nodes. */
@@ -38,7 +45,7 @@
 /* Most bytes of text (keys and scalars) that aliases may copy in one
    stream: 100,000 aliases of one long string are as bad as a bomb. */
 #define YF_MAX_ALIAS_BYTES (16u * 1024 * 1024)
-/* A position (1-based line and column) kept in one JSON integer. */
+/* A position (1-based line and column) kept in one integer. */
 #define YF_COLS    ((json_int_t)1 << 20)
 #define YF_NO_NAME "yaml"
 #define YF_TAG     "tag:yaml.org,2002:"
@@ -48,39 +55,73 @@
 #define YF_LEGACY     "spring.profiles"
 /* Spring's profile when none is active. */
 #define YF_DEFAULT_PROFILE "default"
+/* No node, no text: node numbers and text offsets are 32 bits. */
+#define YF_NONE UINT32_MAX
+/* The member index starts with this many slots (a power of two). */
+#define YF_MIN_SLOTS 1024u
+
+enum yf_kind { YF_SCALAR, YF_MAP, YF_SEQ, YF_GONE };
 
 /*
- * Where each string and array of the tree was written (for a mapping's
- * member, where its key was), by the address of its JSON value: an open
- * addressing table beside the tree rather than a second tree of the same
- * shape, which took as much memory and time again as the tree itself.
- * Every string and array gets its entry when it is made, so that an
- * address that jansson reuses is written over before it is read.
+ * One node: a scalar (its text), a mapping or a sequence (its children,
+ * linked by next).  A mapping's member carries its key and the place of
+ * the key, where the entries it gives start; other nodes their own place.
+ * Texts are offsets into the tree's text buffer, NUL-terminated there.
+ * A member removed (a selector, or a value a later document replaced) is
+ * YF_GONE and skipped by every reader.
  */
-struct yf_places {
-    const json_t **keys;
-    json_int_t *pos;
-    size_t cap; /* a power of two, 0 before the first */
-    size_t n;
+struct yf_node {
+    uint32_t key; /* text offset of the member's name, or YF_NONE */
+    union {
+        struct {
+            uint32_t text, len;
+        } s;
+        struct {
+            uint32_t first, last;
+        } c;
+    } u;
+    uint32_t next;
+    uint32_t line, col; /* 1-based */
+    uint32_t kind;
 };
 
-/* A node once read: its value (string, object or array), its size in
-   nodes and its height in levels of mappings and sequences (0 for a
-   scalar). */
-struct yf_node {
-    json_t *value;
+/* The members of every mapping, by (mapping, name): open addressing with
+   a keyed hash, since the names may come from a remote service. */
+struct yf_slot {
+    uint32_t map;
+    uint32_t node; /* YF_NONE: empty */
+    uint32_t hash;
+};
+
+struct yf_tree {
+    struct yf_node *nodes;
+    size_t n, cap;
+    char *text; /* scalars may be secrets: wiped when it moves or goes */
+    size_t text_len, text_cap;
+    struct yf_slot *slots;
+    size_t slots_n, used; /* slots_n a power of two, 0 before the first */
+    unsigned char hash_key[crypto_shorthash_KEYBYTES];
+};
+
+/* A node once read, with what the limits of aliases need: its size in
+   nodes, its text and its height in levels of mappings and sequences
+   (0 for a scalar). */
+struct yf_item {
+    uint32_t node;
     size_t count;
-    size_t bytes; /* text of its keys and scalars */
+    size_t bytes;
     size_t height;
     yaml_mark_t mark;
     bool merge_key;  /* a plain '<<' or a !!merge scalar */
     bool null_plain; /* plain untagged '', '~' or 'null': an empty document */
+    bool anchored;
 };
 
 /* A mapping or sequence being read. */
 struct yf_frame {
-    json_t *value;
-    json_t *merges; /* the mappings to merge at its end, in order */
+    uint32_t node;
+    uint32_t *merges; /* the mappings to merge at its end, in order */
+    size_t merges_n, merges_cap;
     char *anchor;
     yaml_mark_t mark;
     size_t count;
@@ -90,8 +131,9 @@ struct yf_frame {
     bool have_key;
     bool key_merge;
     bool had_merge;
-    json_t *key; /* the pending key (a string) */
-    json_int_t key_pos;
+    uint32_t key; /* the pending key's text */
+    uint32_t key_len;
+    yaml_mark_t key_mark;
 };
 
 struct yf_read {
@@ -102,16 +144,14 @@ struct yf_read {
     struct ei_error *err;
     struct yf_frame stack[YF_MAX_DEPTH];
     size_t depth;
-    json_t *anchors; /* name -> [value, count, height, bytes] */
+    json_t *anchors; /* name -> [node, count, height, bytes] */
     size_t alias_nodes;
     size_t alias_bytes;
-    struct yf_node root;
+    struct yf_item root;
     bool have_root;
     yaml_mark_t doc_mark;
-    json_t *out; /* the documents that apply, merged */
-    struct yf_places places;
-    ei_emit_fn emit; /* the caller's, for the walk */
-    void *emit_ctx;
+    uint32_t out; /* the documents that apply, merged: a mapping */
+    struct yf_tree t;
 };
 
 static json_int_t yf_pos(yaml_mark_t m)
@@ -122,55 +162,11 @@ static json_int_t yf_pos(yaml_mark_t m)
     return ((json_int_t)m.line + 1) * YF_COLS + col;
 }
 
-static size_t yf_slot(const struct yf_places *t, const json_t *v)
+/* The place of a node as yf_error takes it. */
+static json_int_t yf_node_pos(const struct yf_node *n)
 {
-    uint64_t h = (uint64_t)(uintptr_t)v * UINT64_C(0x9e3779b97f4a7c15);
-    size_t i = (size_t)(h >> 32) & (t->cap - 1);
-    while (t->keys[i] != NULL && t->keys[i] != v)
-        i = (i + 1) & (t->cap - 1);
-    return i;
-}
-
-static int yf_place_set(struct yf_places *t, const json_t *v, json_int_t pos)
-{
-    if ((t->n + 1) * 2 > t->cap) {
-        struct yf_places old = *t;
-        size_t cap = old.cap != 0 ? old.cap * 2 : 1024;
-        t->keys = calloc(cap, sizeof(*t->keys));
-        t->pos = malloc(cap * sizeof(*t->pos));
-        if (t->keys == NULL || t->pos == NULL) {
-            free(t->keys);
-            free(t->pos);
-            *t = old;
-            return -1;
-        }
-        t->cap = cap;
-        t->n = 0;
-        for (size_t i = 0; i < old.cap; i++)
-            if (old.keys[i] != NULL) {
-                size_t j = yf_slot(t, old.keys[i]);
-                t->keys[j] = old.keys[i];
-                t->pos[j] = old.pos[i];
-                t->n++;
-            }
-        free(old.keys);
-        free(old.pos);
-    }
-    size_t i = yf_slot(t, v);
-    if (t->keys[i] == NULL) {
-        t->keys[i] = v;
-        t->n++;
-    }
-    t->pos[i] = pos;
-    return 0;
-}
-
-static json_int_t yf_place(const struct yf_places *t, const json_t *v)
-{
-    if (t->cap == 0 || v == NULL)
-        return 0;
-    size_t i = yf_slot(t, v);
-    return t->keys[i] != NULL ? t->pos[i] : 0;
+    json_int_t col = n->col < YF_COLS ? n->col : YF_COLS - 1;
+    return (json_int_t)n->line * YF_COLS + col;
 }
 
 /* Text from the file (names, tags, anchors) shown on one line. */
@@ -268,128 +264,359 @@ static enum ei_status yf_check_tag(struct yf_read *r, const yaml_char_t *tag,
                     safe);
 }
 
-static void yf_node_drop(struct yf_node *n)
+/* --- the tree --- */
+
+static void yf_tree_free(struct yf_tree *t)
 {
-    json_decref(n->value);
-    n->value = NULL;
+    free(t->nodes);
+    if (t->text != NULL)
+        sodium_memzero(t->text, t->text_len);
+    free(t->text);
+    free(t->slots);
+    memset(t, 0, sizeof(*t));
+}
+
+static struct yf_node *yf_at(const struct yf_tree *t, uint32_t i)
+{
+    return &t->nodes[i];
+}
+
+static const char *yf_text(const struct yf_tree *t, uint32_t off)
+{
+    return t->text + off;
+}
+
+/* A new node of kind, placed at mark; YF_NONE when memory is short. */
+static uint32_t yf_new(struct yf_tree *t, enum yf_kind kind, size_t line,
+                       size_t col)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap != 0 ? t->cap * 2 : 1024;
+        if (cap >= YF_NONE || cap > SIZE_MAX / sizeof(*t->nodes))
+            return YF_NONE;
+        struct yf_node *nodes = realloc(t->nodes, cap * sizeof(*nodes));
+        if (nodes == NULL)
+            return YF_NONE;
+        t->nodes = nodes;
+        t->cap = cap;
+    }
+    struct yf_node *n = &t->nodes[t->n];
+    n->key = YF_NONE;
+    n->u.c.first = n->u.c.last = YF_NONE;
+    n->next = YF_NONE;
+    n->line = line < UINT32_MAX ? (uint32_t)line : UINT32_MAX;
+    n->col = col < UINT32_MAX ? (uint32_t)col : UINT32_MAX;
+    n->kind = kind;
+    return (uint32_t)t->n++;
+}
+
+/* len bytes of text and a NUL into the buffer: its offset, or YF_NONE.
+   The buffer grows by copying, so that no copy of a value is left behind
+   unwiped by realloc. */
+static uint32_t yf_put_text(struct yf_tree *t, const char *s, size_t len)
+{
+    if (len >= YF_NONE - 1 - t->text_len)
+        return YF_NONE;
+    /* s may be a part of the buffer itself (the head of a dotted name) */
+    size_t inside = YF_NONE;
+    if (t->text != NULL && s >= t->text && s < t->text + t->text_len)
+        inside = (size_t)(s - t->text);
+    if (t->text_len + len + 1 > t->text_cap) {
+        size_t cap = t->text_cap != 0 ? t->text_cap : 4096;
+        while (cap < t->text_len + len + 1)
+            cap *= 2;
+        if (cap >= YF_NONE)
+            cap = YF_NONE - 1;
+        char *text = malloc(cap);
+        if (text == NULL)
+            return YF_NONE;
+        if (t->text != NULL) {
+            memcpy(text, t->text, t->text_len);
+            sodium_memzero(t->text, t->text_len);
+            free(t->text);
+        }
+        t->text = text;
+        t->text_cap = cap;
+        if (inside != YF_NONE)
+            s = text + inside;
+    }
+    uint32_t off = (uint32_t)t->text_len;
+    memcpy(t->text + off, s, len);
+    t->text[off + len] = '\0';
+    t->text_len += len + 1;
+    return off;
+}
+
+static uint32_t yf_hash(const struct yf_tree *t, uint32_t map, const char *k,
+                        size_t k_len)
+{
+    unsigned char out[crypto_shorthash_BYTES];
+    crypto_shorthash(out, (const unsigned char *)k, k_len, t->hash_key);
+    uint32_t h = map * UINT32_C(0x9e3779b9);
+    for (size_t i = 0; i < 4; i++)
+        h ^= (uint32_t)out[i] << (8 * i);
+    return h;
+}
+
+/* The slot of member k of map, or the empty slot where it would go. */
+static struct yf_slot *yf_slot_find(const struct yf_tree *t, uint32_t map,
+                                    const char *k, size_t k_len, uint32_t h)
+{
+    size_t mask = t->slots_n - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        struct yf_slot *s = &t->slots[i];
+        if (s->node == YF_NONE)
+            return s;
+        if (s->hash == h && s->map == map) {
+            const char *sk = yf_text(t, yf_at(t, s->node)->key);
+            if (strlen(sk) == k_len && memcmp(sk, k, k_len) == 0)
+                return s;
+        }
+    }
+}
+
+/* The member k of map, YF_NONE when it has none (or it is gone). */
+static uint32_t yf_get(const struct yf_tree *t, uint32_t map, const char *k,
+                       size_t k_len)
+{
+    if (t->slots_n == 0)
+        return YF_NONE;
+    const struct yf_slot *s =
+        yf_slot_find(t, map, k, k_len, yf_hash(t, map, k, k_len));
+    if (s->node == YF_NONE || yf_at(t, s->node)->kind == YF_GONE)
+        return YF_NONE;
+    return s->node;
+}
+
+static int yf_slots_grow(struct yf_tree *t)
+{
+    /* at most 70% full, as the core's envset: probe runs stay short */
+    if ((t->used + 1) * 10 <= t->slots_n * 7)
+        return 0;
+    size_t n = t->slots_n != 0 ? t->slots_n * 2 : YF_MIN_SLOTS;
+    if (n > SIZE_MAX / sizeof(struct yf_slot))
+        return -1;
+    struct yf_slot *slots = malloc(n * sizeof(*slots));
+    if (slots == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        slots[i].node = YF_NONE;
+    for (size_t i = 0; i < t->slots_n; i++) {
+        const struct yf_slot *s = &t->slots[i];
+        if (s->node == YF_NONE)
+            continue;
+        size_t j = s->hash & (n - 1);
+        while (slots[j].node != YF_NONE)
+            j = (j + 1) & (n - 1);
+        slots[j] = *s;
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->slots_n = n;
+    return 0;
+}
+
+/* Link child at the end of parent's children. */
+static void yf_link(struct yf_tree *t, uint32_t parent, uint32_t child)
+{
+    struct yf_node *p = yf_at(t, parent);
+    yf_at(t, child)->next = YF_NONE;
+    if (p->u.c.last == YF_NONE)
+        p->u.c.first = child;
+    else
+        yf_at(t, p->u.c.last)->next = child;
+    p->u.c.last = child;
+}
+
+/* Make child, whose key is set, a member of map, unless map has a
+   member of that name already: then 1, and nothing changes.  A gone
+   member of the same name gives up its slot.  -1 when memory is short. */
+static int yf_member_put(struct yf_tree *t, uint32_t map, uint32_t child)
+{
+    if (yf_slots_grow(t) != 0)
+        return -1;
+    const char *k = yf_text(t, yf_at(t, child)->key);
+    size_t k_len = strlen(k);
+    uint32_t h = yf_hash(t, map, k, k_len);
+    struct yf_slot *s = yf_slot_find(t, map, k, k_len, h);
+    if (s->node == YF_NONE)
+        t->used++;
+    else if (yf_at(t, s->node)->kind != YF_GONE)
+        return 1;
+    *s = (struct yf_slot){map, child, h};
+    yf_link(t, map, child);
+    return 0;
+}
+
+/* The same, for a name that map cannot have yet. */
+static int yf_member_add(struct yf_tree *t, uint32_t map, uint32_t child)
+{
+    return yf_member_put(t, map, child) == 0 ? 0 : -1;
+}
+
+/* The children of a node, gone members skipped. */
+static uint32_t yf_live(const struct yf_tree *t, uint32_t i)
+{
+    while (i != YF_NONE && yf_at(t, i)->kind == YF_GONE)
+        i = yf_at(t, i)->next;
+    return i;
+}
+
+#define yf_each(t, parent, i)                                                  \
+    for (uint32_t i = yf_live((t), yf_at((t), (parent))->u.c.first);           \
+         i != YF_NONE; i = yf_live((t), yf_at((t), i)->next))
+
+/* A deep copy of node i, places kept (a merged key's line is where the
+   anchored mapping wrote it), key as given.  The height was checked: the
+   recursion is bounded.  YF_NONE when memory is short. */
+static uint32_t yf_copy(struct yf_tree *t, uint32_t i, uint32_t key)
+{
+    const struct yf_node src = *yf_at(t, i);
+    uint32_t c = yf_new(t, src.kind, src.line, src.col);
+    if (c == YF_NONE)
+        return YF_NONE;
+    struct yf_node *n = yf_at(t, c);
+    n->key = key;
+    if (src.kind == YF_SCALAR) {
+        n->u.s = src.u.s;
+        return c;
+    }
+    yf_each(t, i, e)
+    {
+        uint32_t ce = yf_copy(t, e, yf_at(t, e)->key);
+        if (ce == YF_NONE)
+            return YF_NONE;
+        if (src.kind == YF_SEQ)
+            yf_link(t, c, ce);
+        else if (yf_member_add(t, c, ce) != 0)
+            return YF_NONE;
+    }
+    return c;
 }
 
 static void yf_frame_drop(struct yf_frame *f)
 {
-    json_decref(f->value);
-    json_decref(f->merges);
-    json_decref(f->key);
+    free(f->merges);
     free(f->anchor);
     memset(f, 0, sizeof(*f));
 }
 
 static enum ei_status yf_register(struct yf_read *r, const char *anchor,
-                                  const struct yf_node *n)
+                                  struct yf_item *n)
 {
     if (anchor == NULL)
         return EI_OK;
-    json_t *a = json_pack("[OIII]", n->value, (json_int_t)n->count,
+    json_t *a = json_pack("[IIII]", (json_int_t)n->node, (json_int_t)n->count,
                           (json_int_t)n->height, (json_int_t)n->bytes);
     /* a later anchor of the same name hides the earlier (YAML 1.2 §3.2.2.2) */
     if (a == NULL || json_object_set_new(r->anchors, anchor, a) != 0)
         return yf_nomem(r);
+    n->anchored = true;
     return EI_OK;
 }
 
-/* The position a member gets: its key's, where the entry starts. */
-static int yf_at_key(struct yf_read *r, const json_t *v, json_int_t pos)
-{
-    if (json_is_object(v))
-        return 0;
-    return yf_place_set(&r->places, v, pos);
-}
-
 static enum ei_status yf_merge_source(struct yf_read *r, struct yf_frame *f,
-                                      json_t *value, yaml_mark_t mark)
+                                      uint32_t value, yaml_mark_t mark)
 {
-    if (!json_is_object(value))
+    if (yf_at(&r->t, value)->kind != YF_MAP)
         return yf_error(r, EI_BADDATA, yf_pos(mark),
                         "the merge key '<<' takes a mapping or a list of "
                         "mappings");
-    if (f->merges == NULL && (f->merges = json_array()) == NULL)
-        return yf_nomem(r);
-    if (json_array_append(f->merges, value) != 0)
-        return yf_nomem(r);
+    if (f->merges_n == f->merges_cap) {
+        size_t cap = f->merges_cap != 0 ? f->merges_cap * 2 : 4;
+        uint32_t *m = realloc(f->merges, cap * sizeof(*m));
+        if (m == NULL)
+            return yf_nomem(r);
+        f->merges = m;
+        f->merges_cap = cap;
+    }
+    f->merges[f->merges_n++] = value;
+    return EI_OK;
+}
+
+static const char *yf_kind_name(const struct yf_node *n)
+{
+    return n->kind == YF_MAP ? "mapping" : "sequence";
+}
+
+/* A key read: checked, and kept as the frame's pending key. */
+static enum ei_status yf_key(struct yf_read *r, struct yf_frame *f,
+                             const struct yf_item *n)
+{
+    struct yf_tree *t = &r->t;
+    const struct yf_node *k = yf_at(t, n->node);
+    if (k->kind != YF_SCALAR)
+        return yf_error(r, EI_BADDATA, yf_pos(n->mark),
+                        "a mapping key must be a scalar, not a %s",
+                        yf_kind_name(k));
+    if (k->u.s.len == 0)
+        return yf_error(r, EI_BADDATA, yf_pos(n->mark), "empty key");
+    if (memchr(yf_text(t, k->u.s.text), '\0', k->u.s.len) != NULL)
+        return yf_error(r, EI_BADDATA, yf_pos(n->mark),
+                        "a key holds a NUL byte");
+    if (n->merge_key && f->had_merge)
+        return yf_error(r, EI_BADDATA, yf_pos(n->mark),
+                        "duplicate merge key '<<'");
+    f->have_key = true;
+    f->key_merge = n->merge_key;
+    f->had_merge |= n->merge_key;
+    f->key = k->u.s.text;
+    f->key_len = k->u.s.len;
+    f->key_mark = n->mark;
+    /* the key's node is not needed any more, unless an alias copies it */
+    if (!n->anchored && n->node == t->n - 1)
+        t->n--;
     return EI_OK;
 }
 
 /* A node read: the document's root, an element, a key or a value. */
-static enum ei_status yf_add(struct yf_read *r, struct yf_node *n)
+static enum ei_status yf_add(struct yf_read *r, struct yf_item *n)
 {
     if (r->depth == 0) {
         r->root = *n;
         r->have_root = true;
-        n->value = NULL;
         return EI_OK;
     }
+    struct yf_tree *t = &r->t;
     struct yf_frame *f = &r->stack[r->depth - 1];
     if (n->height + 1 > f->height)
         f->height = n->height + 1;
     f->count += n->count;
     f->bytes += n->bytes;
-    enum ei_status st = EI_OK;
     if (!f->is_map) {
-        if (json_array_append(f->value, n->value) != 0)
-            st = yf_nomem(r);
-    } else if (!f->have_key) {
-        if (!json_is_string(n->value))
-            st = yf_error(r, EI_BADDATA, yf_pos(n->mark),
-                          "a mapping key must be a scalar, not a %s",
-                          json_is_object(n->value) ? "mapping" : "sequence");
-        else if (json_string_length(n->value) == 0)
-            st = yf_error(r, EI_BADDATA, yf_pos(n->mark), "empty key");
-        else if (memchr(json_string_value(n->value), '\0',
-                        json_string_length(n->value)) != NULL)
-            st = yf_error(r, EI_BADDATA, yf_pos(n->mark),
-                          "a key holds a NUL byte");
-        else if (n->merge_key && f->had_merge)
-            st = yf_error(r, EI_BADDATA, yf_pos(n->mark),
-                          "duplicate merge key '<<'");
-        else {
-            f->have_key = true;
-            f->key_merge = n->merge_key;
-            f->had_merge |= n->merge_key;
-            f->key = json_incref(n->value);
-            f->key_pos = yf_pos(n->mark);
-        }
-    } else if (f->key_merge) {
-        if (json_is_array(n->value)) {
-            size_t i;
-            json_t *v;
-            json_array_foreach(n->value, i, v)
-            {
-                st = yf_merge_source(r, f, v, n->mark);
-                if (st != EI_OK)
-                    break;
-            }
-        } else
-            st = yf_merge_source(r, f, n->value, n->mark);
-        f->have_key = false;
-        json_decref(f->key);
-        f->key = NULL;
-    } else {
-        const char *k = json_string_value(f->key);
-        size_t k_len = json_string_length(f->key);
-        if (json_object_getn(f->value, k, k_len) != NULL) {
-            char safe[128];
-            yf_safe(k, k_len, safe, sizeof(safe));
-            /* as Spring (SnakeYAML) and envinject's JSON reader do */
-            st =
-                yf_error(r, EI_BADDATA, f->key_pos, "duplicate key '%s'", safe);
-        } else if (yf_at_key(r, n->value, f->key_pos) != 0 ||
-                   json_object_setn_nocheck(f->value, k, k_len, n->value) != 0)
-            st = yf_nomem(r);
-        f->have_key = false;
-        json_decref(f->key);
-        f->key = NULL;
+        yf_link(t, f->node, n->node);
+        return EI_OK;
     }
-    yf_node_drop(n);
-    return st;
+    if (!f->have_key)
+        return yf_key(r, f, n);
+    f->have_key = false;
+    if (f->key_merge) {
+        if (yf_at(t, n->node)->kind != YF_SEQ)
+            return yf_merge_source(r, f, n->node, n->mark);
+        yf_each(t, n->node, v)
+        {
+            enum ei_status st = yf_merge_source(r, f, v, n->mark);
+            if (st != EI_OK)
+                return st;
+        }
+        return EI_OK;
+    }
+    /* the member's place is its key's, where its entries start */
+    struct yf_node *v = yf_at(t, n->node);
+    v->key = f->key;
+    v->line = (uint32_t)f->key_mark.line + 1;
+    v->col = (uint32_t)f->key_mark.column + 1;
+    int put = yf_member_put(t, f->node, n->node);
+    if (put > 0) {
+        char safe[128];
+        yf_safe(yf_text(t, f->key), f->key_len, safe, sizeof(safe));
+        /* as Spring (SnakeYAML) and envinject's JSON reader do */
+        return yf_error(r, EI_BADDATA, yf_pos(f->key_mark),
+                        "duplicate key '%s'", safe);
+    }
+    if (put < 0)
+        return yf_nomem(r);
+    return EI_OK;
 }
 
 static enum ei_status yf_push(struct yf_read *r, bool is_map,
@@ -408,31 +635,30 @@ static enum ei_status yf_push(struct yf_read *r, bool is_map,
     f->mark = mark;
     f->count = 1;
     f->height = 1;
-    f->value = is_map ? json_object() : json_array();
+    f->node =
+        yf_new(&r->t, is_map ? YF_MAP : YF_SEQ, mark.line + 1, mark.column + 1);
     f->anchor = anchor != NULL ? strdup((const char *)anchor) : NULL;
     r->depth++;
-    if (f->value == NULL || (anchor != NULL && f->anchor == NULL) ||
-        (!is_map && yf_place_set(&r->places, f->value, yf_pos(mark)) != 0))
+    if (f->node == YF_NONE || (anchor != NULL && f->anchor == NULL))
         return yf_nomem(r);
     return EI_OK;
 }
 
 /* Merge keys: explicit keys win, then earlier sources over later ones
-   (yaml.org/type/merge.html), so each source fills only what is absent. */
+   (yaml.org/type/merge.html), so each source fills only what is absent.
+   The members are copied: a source may be anchored, and copied again. */
 static enum ei_status yf_apply_merges(struct yf_read *r, struct yf_frame *f)
 {
-    size_t i;
-    json_t *value;
-    json_array_foreach(f->merges, i, value)
-    {
-        const char *k;
-        size_t k_len;
-        json_t *v;
-        json_object_keylen_foreach(value, k, k_len, v)
+    struct yf_tree *t = &r->t;
+    for (size_t i = 0; i < f->merges_n; i++) {
+        yf_each(t, f->merges[i], m)
         {
-            if (json_object_getn(f->value, k, k_len) != NULL)
+            uint32_t key = yf_at(t, m)->key;
+            const char *k = yf_text(t, key);
+            if (yf_get(t, f->node, k, strlen(k)) != YF_NONE)
                 continue;
-            if (json_object_setn_nocheck(f->value, k, k_len, v) != 0)
+            uint32_t c = yf_copy(t, m, key);
+            if (c == YF_NONE || yf_member_add(t, f->node, c) != 0)
                 return yf_nomem(r);
         }
     }
@@ -442,20 +668,17 @@ static enum ei_status yf_apply_merges(struct yf_read *r, struct yf_frame *f)
 static enum ei_status yf_pop(struct yf_read *r)
 {
     struct yf_frame *f = &r->stack[--r->depth];
-    enum ei_status st = f->merges != NULL ? yf_apply_merges(r, f) : EI_OK;
-    struct yf_node n = {.value = f->value,
+    enum ei_status st = f->merges_n > 0 ? yf_apply_merges(r, f) : EI_OK;
+    struct yf_item n = {.node = f->node,
                         .count = f->count,
                         .bytes = f->bytes,
                         .height = f->height,
                         .mark = f->mark};
-    f->value = NULL;
     if (st == EI_OK)
         st = yf_register(r, f->anchor, &n);
     yf_frame_drop(f);
-    if (st != EI_OK) {
-        yf_node_drop(&n);
+    if (st != EI_OK)
         return st;
-    }
     return yf_add(r, &n);
 }
 
@@ -470,8 +693,9 @@ static enum ei_status yf_scalar(struct yf_read *r, yaml_event_t *ev)
     size_t len = ev->data.scalar.length;
     bool plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
                  ev->data.scalar.tag == NULL;
-    struct yf_node n = {
-        .value = json_stringn_nocheck(v, len),
+    struct yf_item n = {
+        .node = yf_new(&r->t, YF_SCALAR, ev->start_mark.line + 1,
+                       ev->start_mark.column + 1),
         .count = 1,
         .bytes = len,
         .mark = ev->start_mark,
@@ -479,59 +703,18 @@ static enum ei_status yf_scalar(struct yf_read *r, yaml_event_t *ev)
         .null_plain = plain && (len == 0 || strcmp(v, "~") == 0 ||
                                 strcmp(v, "null") == 0),
     };
-    if (n.value == NULL ||
-        yf_place_set(&r->places, n.value, yf_pos(ev->start_mark)) != 0) {
-        yf_node_drop(&n);
+    if (n.node == YF_NONE || len >= YF_NONE)
         return yf_nomem(r);
-    }
+    uint32_t text = yf_put_text(&r->t, v, len);
+    if (text == YF_NONE)
+        return yf_nomem(r);
+    struct yf_node *s = yf_at(&r->t, n.node);
+    s->u.s.text = text;
+    s->u.s.len = (uint32_t)len;
     st = yf_register(r, (const char *)ev->data.scalar.anchor, &n);
-    if (st != EI_OK) {
-        yf_node_drop(&n);
+    if (st != EI_OK)
         return st;
-    }
     return yf_add(r, &n);
-}
-
-/* A deep copy whose strings and arrays keep the places of the original
-   (a merged key's line is where the anchored mapping wrote it).  The
-   height was checked: the recursion is bounded. */
-static json_t *yf_copy(struct yf_read *r, json_t *v)
-{
-    json_t *c = NULL;
-    if (json_is_string(v))
-        c = json_stringn_nocheck(json_string_value(v), json_string_length(v));
-    else if (json_is_array(v)) {
-        c = json_array();
-        size_t i;
-        json_t *e;
-        json_array_foreach(v, i, e)
-        {
-            if (c != NULL && json_array_append_new(c, yf_copy(r, e)) != 0) {
-                json_decref(c);
-                c = NULL;
-            }
-        }
-    } else if (json_is_object(v)) {
-        c = json_object();
-        const char *k;
-        size_t k_len;
-        json_t *e;
-        json_object_keylen_foreach(v, k, k_len, e)
-        {
-            if (c != NULL &&
-                json_object_setn_new_nocheck(c, k, k_len, yf_copy(r, e)) != 0) {
-                json_decref(c);
-                c = NULL;
-            }
-        }
-        return c;
-    }
-    if (c != NULL &&
-        yf_place_set(&r->places, c, yf_place(&r->places, v)) != 0) {
-        json_decref(c);
-        c = NULL;
-    }
-    return c;
 }
 
 static enum ei_status yf_alias(struct yf_read *r, const yaml_event_t *ev)
@@ -543,6 +726,7 @@ static enum ei_status yf_alias(struct yf_read *r, const yaml_event_t *ev)
     if (a == NULL)
         return yf_error(r, EI_BADDATA, yf_pos(ev->start_mark),
                         "undefined alias '*%s'", safe);
+    uint32_t node = (uint32_t)json_integer_value(json_array_get(a, 0));
     size_t count = (size_t)json_integer_value(json_array_get(a, 1));
     size_t height = (size_t)json_integer_value(json_array_get(a, 2));
     size_t bytes = (size_t)json_integer_value(json_array_get(a, 3));
@@ -562,50 +746,41 @@ static enum ei_status yf_alias(struct yf_read *r, const yaml_event_t *ev)
                         YF_MAX_DEPTH, safe);
     r->alias_nodes += count;
     r->alias_bytes += bytes;
-    /* a copy: merges and later documents change the tree in place */
-    struct yf_node n = {.value = yf_copy(r, json_array_get(a, 0)),
+    /* a copy: merges and later documents change the tree in place; the
+       text is shared, it never changes */
+    struct yf_item n = {.node = yf_copy(&r->t, node, YF_NONE),
                         .count = count,
                         .bytes = bytes,
                         .height = height,
                         .mark = ev->start_mark};
-    if (n.value == NULL) {
-        yf_node_drop(&n);
+    if (n.node == YF_NONE)
         return yf_nomem(r);
-    }
     return yf_add(r, &n);
 }
 
 /* --- Spring Boot's rules for several documents --- */
 
 /* A property by its dotted name, written nested ("spring: {config: ...}"),
-   dotted ("spring.config.activate.on-profile:") or both; parent and key
-   (the member's name in parent) let the caller remove it. */
-struct yf_found {
-    json_t *value;
-    json_t *parent;
-    const char *key;
-    size_t key_len;
-};
-
-static bool yf_find(json_t *obj, const char *name, struct yf_found *f)
+   dotted ("spring.config.activate.on-profile:") or both: the member. */
+static uint32_t yf_find(const struct yf_tree *t, uint32_t map, const char *name)
 {
     size_t n_len = strlen(name);
-    const char *k;
-    size_t k_len;
-    json_t *val;
-    json_object_keylen_foreach(obj, k, k_len, val)
+    yf_each(t, map, m)
     {
+        const struct yf_node *v = yf_at(t, m);
+        const char *k = yf_text(t, v->key);
+        size_t k_len = strlen(k);
         if (k_len > n_len || memcmp(k, name, k_len) != 0)
             continue;
-        if (k_len == n_len) {
-            *f = (struct yf_found){val, obj, k, k_len};
-            return true;
+        if (k_len == n_len)
+            return m;
+        if (name[k_len] == '.' && v->kind == YF_MAP) {
+            uint32_t f = yf_find(t, m, name + k_len + 1);
+            if (f != YF_NONE)
+                return f;
         }
-        if (name[k_len] == '.' && json_is_object(val) &&
-            yf_find(val, name + k_len + 1, f))
-            return true;
     }
-    return false;
+    return YF_NONE;
 }
 
 /* Spring's profile expressions (org.springframework.core.env.
@@ -695,20 +870,22 @@ static int yf_expr_match(const char *s, size_t len, const char *profile)
 
 /* A list (YAML sequence, or a scalar with commas, as Spring binds a
    String[]) matches when one of its expressions does. */
-static int yf_on_profile(struct yf_read *r, json_t *v, json_int_t pos)
+static int yf_on_profile(struct yf_read *r, uint32_t v, json_int_t pos)
 {
+    const struct yf_tree *t = &r->t;
     const char *profile = r->profile != NULL && r->profile[0] != '\0'
                               ? r->profile
                               : YF_DEFAULT_PROFILE;
-    bool list = json_is_array(v);
-    size_t n = list ? json_array_size(v) : 1;
+    bool list = yf_at(t, v)->kind == YF_SEQ;
+    uint32_t it = list ? yf_live(t, yf_at(t, v)->u.c.first) : v;
     int any = 0, count = 0;
-    for (size_t i = 0; i < n; i++) {
-        json_t *it = list ? json_array_get(v, i) : v;
-        if (!json_is_string(it))
+    for (; it != YF_NONE;
+         it = list ? yf_live(t, yf_at(t, it)->next) : YF_NONE) {
+        const struct yf_node *n = yf_at(t, it);
+        if (n->kind != YF_SCALAR)
             goto bad;
-        const char *s = json_string_value(it);
-        size_t len = json_string_length(it);
+        const char *s = yf_text(t, n->u.s.text);
+        size_t len = n->u.s.len;
         while (len > 0) {
             const char *comma = memchr(s, ',', len);
             size_t part = comma != NULL ? (size_t)(comma - s) : len;
@@ -734,17 +911,24 @@ bad:
     return -1;
 }
 
-/* The object under member k of dst, made when absent; NULL when k
-   holds something else or memory is short. */
-static json_t *yf_child(json_t *dst, const char *k, size_t k_len)
+/* The mapping under member k of dst, made when absent; YF_NONE when k
+   holds something else or memory is short.  k is a text offset, its
+   first k_len bytes the name. */
+static uint32_t yf_child(struct yf_tree *t, uint32_t dst, uint32_t k,
+                         size_t k_len)
 {
-    json_t *c = json_object_getn(dst, k, k_len);
-    if (c == NULL) {
-        if (json_object_setn_new_nocheck(dst, k, k_len, json_object()) != 0)
-            return NULL;
-        c = json_object_getn(dst, k, k_len);
-    }
-    return json_is_object(c) ? c : NULL;
+    uint32_t c = yf_get(t, dst, yf_text(t, k), k_len);
+    if (c != YF_NONE)
+        return yf_at(t, c)->kind == YF_MAP ? c : YF_NONE;
+    /* a head of a dotted name needs a text of its own, NUL-terminated */
+    if (yf_text(t, k)[k_len] != '\0' &&
+        (k = yf_put_text(t, yf_text(t, k), k_len)) == YF_NONE)
+        return YF_NONE;
+    c = yf_new(t, YF_MAP, 0, 0);
+    if (c == YF_NONE)
+        return YF_NONE;
+    yf_at(t, c)->key = k;
+    return yf_member_add(t, dst, c) == 0 ? c : YF_NONE;
 }
 
 /*
@@ -752,134 +936,147 @@ static json_t *yf_child(json_t *dst, const char *k, size_t k_len)
  * properties: maps merge, anything else (lists included) is replaced
  * whole, and a dotted key ("db.url") is the same property as the nested
  * one (db: {url: ...}).  A dotted key whose head holds a scalar stays
- * as written, as both properties exist for Spring.
+ * as written, as both properties exist for Spring.  A replaced member
+ * keeps its place in the order, a new one goes last.
  */
-static int yf_merge_docs(json_t *dst, json_t *src)
+static int yf_merge_docs(struct yf_tree *t, uint32_t dst, uint32_t src)
 {
-    const char *k;
-    size_t k_len;
-    json_t *v;
-    json_object_keylen_foreach(src, k, k_len, v)
+    yf_each(t, src, m)
     {
-        json_t *into = dst;
-        const char *seg = k;
-        size_t seg_len = k_len;
+        uint32_t into = dst;
+        uint32_t seg = yf_at(t, m)->key;
+        size_t seg_len = strlen(yf_text(t, seg));
         for (;;) {
-            const char *dot = memchr(seg, '.', seg_len);
-            size_t head = dot != NULL ? (size_t)(dot - seg) : seg_len;
+            const char *s = yf_text(t, seg);
+            const char *dot = memchr(s, '.', seg_len);
+            size_t head = dot != NULL ? (size_t)(dot - s) : seg_len;
             if (dot == NULL || head == 0 || head + 1 == seg_len)
                 break;
-            json_t *held = json_object_getn(into, seg, head);
-            if (held != NULL && !json_is_object(held))
+            uint32_t held = yf_get(t, into, s, head);
+            if (held != YF_NONE && yf_at(t, held)->kind != YF_MAP)
                 break;
-            if ((into = yf_child(into, seg, head)) == NULL)
+            if ((into = yf_child(t, into, seg, head)) == YF_NONE)
                 return -1;
-            seg += head + 1;
+            seg += (uint32_t)head + 1;
             seg_len -= head + 1;
         }
-        json_t *d = json_object_getn(into, seg, seg_len);
-        if (json_is_object(d) && json_is_object(v)) {
-            if (yf_merge_docs(d, v) != 0)
+        uint32_t d = yf_get(t, into, yf_text(t, seg), seg_len);
+        enum yf_kind dk = d != YF_NONE ? yf_at(t, d)->kind : YF_GONE;
+        enum yf_kind vk = yf_at(t, m)->kind;
+        if (dk == YF_MAP && vk == YF_MAP) {
+            if (yf_merge_docs(t, d, m) != 0)
                 return -1;
-        } else if (json_is_object(v)) {
+        } else if (vk == YF_MAP) {
             /* into an empty map, so that its dotted keys split too */
-            if (d != NULL && json_object_deln(into, seg, seg_len) != 0)
+            if (d != YF_NONE)
+                yf_at(t, d)->kind = YF_GONE;
+            uint32_t child = yf_child(t, into, seg, seg_len);
+            if (child == YF_NONE || yf_merge_docs(t, child, m) != 0)
                 return -1;
-            json_t *child = yf_child(into, seg, seg_len);
-            if (child == NULL || yf_merge_docs(child, v) != 0)
+        } else if (d != YF_NONE) {
+            struct yf_node *dn = yf_at(t, d);
+            const struct yf_node *mn = yf_at(t, m);
+            dn->kind = mn->kind;
+            dn->u = mn->u;
+            dn->line = mn->line;
+            dn->col = mn->col;
+        } else {
+            uint32_t c = yf_new(t, vk, 0, 0);
+            if (c == YF_NONE)
                 return -1;
-        } else if (json_object_setn_nocheck(into, seg, seg_len, v) != 0)
-            return -1;
+            struct yf_node *cn = yf_at(t, c);
+            const struct yf_node *mn = yf_at(t, m);
+            *cn = *mn;
+            cn->key = seg;
+            if (yf_member_add(t, into, c) != 0)
+                return -1;
+        }
     }
     return 0;
-}
-
-/* The selectors are read here and dropped: they say where a document
-   applies, and are no setting of the program (an environment variable
-   SPRING_PROFILES even stops Spring Boot 3 from starting). */
-static void yf_drop(struct yf_found *f)
-{
-    json_object_deln(f->parent, f->key, f->key_len);
 }
 
 /* Whether a mapping, or one it holds, has a dotted key: when none has,
    the first document that applies is taken as it is, not merged into an
    empty one (which would build every mapping twice). */
-static bool yf_has_dots(json_t *obj)
+static bool yf_has_dots(const struct yf_tree *t, uint32_t map)
 {
-    const char *k;
-    size_t k_len;
-    json_t *v;
-    json_object_keylen_foreach(obj, k, k_len, v)
+    yf_each(t, map, m)
     {
-        if (memchr(k, '.', k_len) != NULL ||
-            (json_is_object(v) && yf_has_dots(v)))
+        const struct yf_node *v = yf_at(t, m);
+        if (strchr(yf_text(t, v->key), '.') != NULL ||
+            (v->kind == YF_MAP && yf_has_dots(t, m)))
             return true;
     }
     return false;
+}
+
+/* The place of a property for an error: a mapping's is none (0). */
+static json_int_t yf_found_pos(const struct yf_tree *t, uint32_t m)
+{
+    const struct yf_node *n = yf_at(t, m);
+    return n->kind == YF_MAP ? 0 : yf_node_pos(n);
 }
 
 static enum ei_status yf_document_end(struct yf_read *r)
 {
     if (!r->have_root)
         return EI_OK;
-    struct yf_node *root = &r->root;
+    struct yf_tree *t = &r->t;
+    struct yf_item *root = &r->root;
     r->have_root = false;
-    enum ei_status st = EI_OK;
-    struct yf_found f;
-    if (json_is_string(root->value)) {
+    uint32_t rn = root->node;
+    enum yf_kind kind = yf_at(t, rn)->kind;
+    uint32_t f;
+    if (kind == YF_SCALAR) {
         if (!root->null_plain)
-            st = yf_error(r, EI_BADDATA, yf_pos(root->mark),
-                          "top level is a scalar, expected a mapping");
-    } else if (json_is_array(root->value))
-        st = yf_error(r, EI_BADDATA, yf_pos(root->mark),
-                      "top level is a sequence, expected a mapping");
-    else if (yf_find(root->value, YF_LEGACY, &f) && !json_is_object(f.value))
-        st = yf_error(r, EI_BADDATA, yf_place(&r->places, f.value),
-                      "%s was removed in Spring Boot 3: use %s", YF_LEGACY,
-                      YF_ON_PROFILE);
-    else {
-        bool applies = true;
-        if (yf_find(root->value, YF_ON_PROFILE, &f)) {
-            /* objects have no place (their address may be a freed
-               string's): the document's start then */
-            json_int_t pos =
-                json_is_object(f.value) ? 0 : yf_place(&r->places, f.value);
-            int m =
-                yf_on_profile(r, f.value, pos > 0 ? pos : yf_pos(r->doc_mark));
-            if (m < 0)
-                st = EI_BADDATA;
-            applies = m > 0;
-            yf_drop(&f);
-            /* Spring Boot refuses these in a profile's document: they
-               would choose profiles from inside one */
-            static const char *const chosen[] = {YF_LEGACY ".active",
-                                                 YF_LEGACY ".include",
-                                                 YF_LEGACY ".default"};
-            for (size_t i = 0; st == EI_OK && applies && i < 3; i++)
-                if (yf_find(root->value, chosen[i], &f))
-                    st = yf_error(r, EI_BADDATA,
-                                  json_is_object(f.value)
-                                      ? 0
-                                      : yf_place(&r->places, f.value),
-                                  "%s is invalid in a document with %s (as "
-                                  "in Spring Boot): set it in one without",
-                                  chosen[i], YF_ON_PROFILE);
-        }
-        /* envinject detects no cloud platform: such documents do not
-           apply, as in Spring when it runs on none */
-        if (yf_find(root->value, YF_ON_CLOUD, &f))
-            applies = false;
-        if (st != EI_OK || !applies)
-            ;
-        else if (json_object_size(r->out) == 0 && !yf_has_dots(root->value)) {
-            json_decref(r->out);
-            r->out = json_incref(root->value);
-        } else if (yf_merge_docs(r->out, root->value) != 0)
-            st = yf_nomem(r);
+            return yf_error(r, EI_BADDATA, yf_pos(root->mark),
+                            "top level is a scalar, expected a mapping");
+        return EI_OK;
     }
-    yf_node_drop(root);
-    return st;
+    if (kind == YF_SEQ)
+        return yf_error(r, EI_BADDATA, yf_pos(root->mark),
+                        "top level is a sequence, expected a mapping");
+    f = yf_find(t, rn, YF_LEGACY);
+    if (f != YF_NONE && yf_at(t, f)->kind != YF_MAP)
+        return yf_error(r, EI_BADDATA, yf_node_pos(yf_at(t, f)),
+                        "%s was removed in Spring Boot 3: use %s", YF_LEGACY,
+                        YF_ON_PROFILE);
+    bool applies = true;
+    f = yf_find(t, rn, YF_ON_PROFILE);
+    if (f != YF_NONE) {
+        /* a mapping has no place: the document's start then */
+        json_int_t pos = yf_found_pos(t, f);
+        int m = yf_on_profile(r, f, pos > 0 ? pos : yf_pos(r->doc_mark));
+        if (m < 0)
+            return EI_BADDATA;
+        applies = m > 0;
+        yf_at(t, f)->kind = YF_GONE;
+        /* Spring Boot refuses these in a profile's document: they
+           would choose profiles from inside one */
+        static const char *const chosen[] = {
+            YF_LEGACY ".active", YF_LEGACY ".include", YF_LEGACY ".default"};
+        for (size_t i = 0; applies && i < 3; i++) {
+            f = yf_find(t, rn, chosen[i]);
+            if (f != YF_NONE)
+                return yf_error(r, EI_BADDATA, yf_found_pos(t, f),
+                                "%s is invalid in a document with %s (as "
+                                "in Spring Boot): set it in one without",
+                                chosen[i], YF_ON_PROFILE);
+        }
+    }
+    /* envinject detects no cloud platform: such documents do not apply,
+       as in Spring when it runs on none */
+    if (yf_find(t, rn, YF_ON_CLOUD) != YF_NONE || !applies)
+        return EI_OK;
+    if (r->out == YF_NONE && !yf_has_dots(t, rn)) {
+        r->out = rn;
+        return EI_OK;
+    }
+    if (r->out == YF_NONE && (r->out = yf_new(t, YF_MAP, 0, 0)) == YF_NONE)
+        return yf_nomem(r);
+    if (yf_merge_docs(t, r->out, rn) != 0)
+        return yf_nomem(r);
+    return EI_OK;
 }
 
 static enum ei_status yf_event(struct yf_read *r, yaml_event_t *ev)
@@ -910,6 +1107,210 @@ static enum ei_status yf_event(struct yf_read *r, yaml_event_t *ev)
     }
 }
 
+/* --- flattening --- */
+
+struct yf_walk {
+    const struct yf_tree *t;
+    const char *what;
+    const char *path[YF_MAX_DEPTH];
+    size_t n;
+    ei_emit_fn emit;
+    void *ctx;
+    struct ei_error *err;
+};
+
+static enum ei_status yf_too_deep(struct yf_walk *w)
+{
+    return ei_parse_error(w->err, EI_BADDATA, w->what,
+                          "nesting deeper than %d levels", YF_MAX_DEPTH);
+}
+
+static enum ei_status yf_emit(struct yf_walk *w, const char *value,
+                              size_t value_len, int line)
+{
+    if (w->emit(w->ctx, w->path, w->n, value, value_len, line, 0, w->err) != 0)
+        return ei_error_status(w->err, EI_INTERNAL);
+    return EI_OK;
+}
+
+static enum ei_status yf_nul_in_string(struct yf_walk *w)
+{
+    char path[EI_ERR_TEXT_LEN];
+    ei_jsonflat_path_text(w->path, w->n, path, sizeof(path));
+    return ei_parse_error(w->err, EI_BADDATA, w->what,
+                          "%s: string holds a NUL byte", path);
+}
+
+/* A node as JSON (strings, arrays, objects); NULL when memory is short or
+   (*deep set) the tree is deeper than YF_MAX_TREE_DEPTH - level. */
+static json_t *yf_json(const struct yf_tree *t, uint32_t i, size_t level,
+                       bool *deep)
+{
+    const struct yf_node *n = yf_at(t, i);
+    if (n->kind == YF_SCALAR)
+        return json_stringn_nocheck(yf_text(t, n->u.s.text), n->u.s.len);
+    if (level > YF_MAX_TREE_DEPTH) {
+        *deep = true;
+        return NULL;
+    }
+    json_t *j = n->kind == YF_MAP ? json_object() : json_array();
+    yf_each(t, i, e)
+    {
+        json_t *c = yf_json(t, e, level + 1, deep);
+        int rc = c == NULL           ? -1
+                 : n->kind == YF_MAP ? json_object_set_new_nocheck(
+                                           j, yf_text(t, yf_at(t, e)->key), c)
+                                     : json_array_append_new(j, c);
+        if (j == NULL || rc != 0) {
+            json_decref(j);
+            return NULL;
+        }
+    }
+    return j;
+}
+
+/* Whether every node under i, i at level, sits at level YF_MAX_DEPTH or
+   less, as jsonflat checks a list before writing it as JSON. */
+static bool yf_depth_ok(const struct yf_tree *t, uint32_t i, size_t level)
+{
+    if (level > YF_MAX_DEPTH)
+        return false;
+    if (yf_at(t, i)->kind == YF_SCALAR)
+        return true;
+    yf_each(t, i, e)
+    {
+        if (!yf_depth_ok(t, e, level + 1))
+            return false;
+    }
+    return true;
+}
+
+/* Compact JSON text of node i, as jsonflat writes a list that holds
+   mappings or lists, at out + *o (out NULL: only counted).  The depth was
+   checked. */
+static void yf_put_json(const struct yf_tree *t, uint32_t i, char *out,
+                        size_t *o)
+{
+    const struct yf_node *n = yf_at(t, i);
+    if (n->kind == YF_SCALAR) {
+        *o += ei_json_quoted(yf_text(t, n->u.s.text), n->u.s.len,
+                             out != NULL ? out + *o : NULL);
+        return;
+    }
+    bool map = n->kind == YF_MAP;
+    if (out != NULL)
+        out[*o] = map ? '{' : '[';
+    ++*o;
+    bool first = true;
+    yf_each(t, i, e)
+    {
+        if (!first) {
+            if (out != NULL)
+                out[*o] = ',';
+            ++*o;
+        }
+        first = false;
+        if (map) {
+            const char *k = yf_text(t, yf_at(t, e)->key);
+            *o += ei_json_quoted(k, strlen(k), out != NULL ? out + *o : NULL);
+            if (out != NULL)
+                out[*o] = ':';
+            ++*o;
+        }
+        yf_put_json(t, e, out, o);
+    }
+    if (out != NULL)
+        out[*o] = map ? '}' : ']';
+    ++*o;
+}
+
+/* The scalars of a sequence joined with ',' at out + *o (out NULL: only
+   counted). */
+static void yf_put_joined(const struct yf_tree *t, uint32_t seq, char *out,
+                          size_t *o)
+{
+    bool first = true;
+    yf_each(t, seq, e)
+    {
+        const struct yf_node *v = yf_at(t, e);
+        if (!first) {
+            if (out != NULL)
+                out[*o] = ',';
+            ++*o;
+        }
+        first = false;
+        if (out != NULL)
+            memcpy(out + *o, yf_text(t, v->u.s.text), v->u.s.len);
+        *o += v->u.s.len;
+    }
+}
+
+/*
+ * A sequence as jsonflat writes a list: its scalars joined with ',', or,
+ * when it holds a mapping or a sequence, compact JSON text; the text is
+ * measured first and written into a buffer of its size, wiped after.
+ */
+static enum ei_status yf_walk_seq(struct yf_walk *w, uint32_t seq, int line)
+{
+    const struct yf_tree *t = w->t;
+    bool nested = false, nul = false;
+    yf_each(t, seq, e)
+    {
+        const struct yf_node *v = yf_at(t, e);
+        if (v->kind != YF_SCALAR)
+            nested = true;
+        else
+            nul |= memchr(yf_text(t, v->u.s.text), '\0', v->u.s.len) != NULL;
+    }
+    if (nested && !yf_depth_ok(t, seq, w->n))
+        return yf_too_deep(w);
+    /* JSON text escapes a NUL, so only joined text refuses it */
+    if (!nested && nul)
+        return yf_nul_in_string(w);
+    void (*put)(const struct yf_tree *, uint32_t, char *, size_t *) =
+        nested ? yf_put_json : yf_put_joined;
+    size_t len = 0;
+    put(t, seq, NULL, &len);
+    char *buf = malloc(len + 1);
+    if (buf == NULL)
+        return ei_parse_error(w->err, EI_NOMEM, w->what, "out of memory");
+    size_t o = 0;
+    put(t, seq, buf, &o);
+    buf[o] = '\0';
+    enum ei_status st = yf_emit(w, buf, o, line);
+    sodium_memzero(buf, len + 1);
+    free(buf);
+    return st;
+}
+
+/* Every member of a mapping, as jsonflat walks an object; each entry
+   carries the line of its member's key. */
+static enum ei_status yf_walk_map(struct yf_walk *w, uint32_t map)
+{
+    const struct yf_tree *t = w->t;
+    yf_each(t, map, m)
+    {
+        const struct yf_node *v = yf_at(t, m);
+        if (w->n >= YF_MAX_DEPTH)
+            return yf_too_deep(w);
+        w->path[w->n++] = yf_text(t, v->key);
+        int line = v->line < INT32_MAX ? (int)v->line : 0;
+        enum ei_status st;
+        if (v->kind == YF_MAP)
+            st = yf_walk_map(w, m);
+        else if (v->kind == YF_SEQ)
+            st = yf_walk_seq(w, m, line);
+        else if (memchr(yf_text(t, v->u.s.text), '\0', v->u.s.len) != NULL)
+            st = yf_nul_in_string(w);
+        else
+            st = yf_emit(w, yf_text(t, v->u.s.text), v->u.s.len, line);
+        w->n--;
+        if (st != EI_OK)
+            return st;
+    }
+    return EI_OK;
+}
+
 /* libyaml frees without wiping: the values it read and its buffers may
    hold secrets. */
 static void yf_event_wipe(yaml_event_t *ev)
@@ -936,11 +1337,8 @@ static void yf_read_free(struct yf_read *r)
         return;
     while (r->depth > 0)
         yf_frame_drop(&r->stack[--r->depth]);
-    yf_node_drop(&r->root);
     json_decref(r->anchors);
-    json_decref(r->out);
-    free(r->places.keys);
-    free(r->places.pos);
+    yf_tree_free(&r->t);
     free(r);
 }
 
@@ -951,17 +1349,23 @@ static enum ei_status yf_read_all(const char *buf, size_t len, const char *what,
                                   struct ei_error *err)
 {
     struct yf_read *r = *rp = calloc(1, sizeof(*r));
-    if (r == NULL)
+    if (r == NULL || sodium_init() < 0)
         return ei_parse_error(err, EI_NOMEM, what, "out of memory");
     r->what = what;
     r->buf = buf != NULL ? buf : "";
     r->len = len;
     r->profile = profile;
     r->err = err;
+    r->out = YF_NONE;
+    crypto_shorthash_keygen(r->t.hash_key);
+    /* the text of a stream is about as long as the stream: room for it
+       at once, so that the buffer seldom moves (pages never written
+       cost no memory) */
+    if (len < YF_NONE / 2 && (r->t.text = malloc(len + len / 4 + 1)) != NULL)
+        r->t.text_cap = len + len / 4 + 1;
     r->anchors = json_object();
-    r->out = json_object();
     yaml_parser_t p;
-    if (r->anchors == NULL || r->out == NULL || !yaml_parser_initialize(&p))
+    if (r->anchors == NULL || !yaml_parser_initialize(&p))
         return yf_nomem(r);
     yaml_parser_set_input_string(&p, (const unsigned char *)r->buf, len);
     enum ei_status st = EI_OK;
@@ -976,26 +1380,9 @@ static enum ei_status yf_read_all(const char *buf, size_t len, const char *what,
         yf_event_wipe(&ev);
     }
     yf_parser_wipe(&p);
-    /* the tree stays; what built it goes before the walk */
     json_decref(r->anchors);
     r->anchors = NULL;
     return st;
-}
-
-/* The walk's entries, each with the line of its key. */
-static int yf_forward(void *ctx, const char *const *name, size_t name_n,
-                      const char *value, size_t value_len, int line,
-                      unsigned flags, struct ei_error *err)
-{
-    const struct yf_read *r = ctx;
-    const json_t *v = r->out;
-    for (size_t i = 0; i < name_n && v != NULL; i++)
-        v = json_object_get(v, name[i]);
-    json_int_t pos = yf_place(&r->places, v);
-    if (pos > 0)
-        line = (int)(pos / YF_COLS);
-    return r->emit(r->emit_ctx, name, name_n, value, value_len, line, flags,
-                   err);
 }
 
 bool ei_yamlflat_available(void)
@@ -1014,10 +1401,10 @@ enum ei_status ei_yamlflat_parse(const char *buf, size_t len, const char *what,
                               "bad arguments to the parser");
     struct yf_read *r;
     enum ei_status st = yf_read_all(buf, len, what, profile, &r, err);
-    if (st == EI_OK) {
-        r->emit = emit;
-        r->emit_ctx = ctx;
-        st = ei_jsonflat_walk(r->out, NULL, 0, what, yf_forward, r, err);
+    if (st == EI_OK && r->out != YF_NONE) {
+        struct yf_walk w = {
+            .t = &r->t, .what = what, .emit = emit, .ctx = ctx, .err = err};
+        st = yf_walk_map(&w, r->out);
     }
     yf_read_free(r);
     return st;
@@ -1036,8 +1423,15 @@ enum ei_status ei_yaml_to_json(const char *buf, size_t len, const char *what,
     struct yf_read *r;
     enum ei_status st = yf_read_all(buf, len, what, profile, &r, err);
     if (st == EI_OK) {
-        *out = r->out;
-        r->out = NULL;
+        bool deep = false;
+        *out = r->out != YF_NONE ? yf_json(&r->t, r->out, 0, &deep)
+                                 : json_object();
+        if (*out == NULL && deep)
+            st = ei_parse_error(err, EI_BADDATA, what,
+                                "nesting deeper than %d levels",
+                                YF_MAX_TREE_DEPTH);
+        else if (*out == NULL)
+            st = yf_nomem(r);
     }
     yf_read_free(r);
     return st;

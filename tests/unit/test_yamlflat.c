@@ -444,6 +444,94 @@ static void test_merge_bomb(void **state)
     assert_non_null(strstr(err.text, "aliases expand past 100000 nodes"));
 }
 
+/* Entries of a large tree, counted and a few of them kept. */
+struct big {
+    size_t calls;
+    size_t bad; /* entries that are not what the name says */
+    char first[64];
+    int first_line;
+};
+
+/* Names "m/kN" (or "hN/x"), values "vN" for odd N, "wN" for even N, and
+   "z" for k1 (the prod document). */
+static int big_emit(void *ctx, const char *const *name, size_t name_n,
+                    const char *value, size_t value_len, int line,
+                    unsigned flags, struct ei_error *err)
+{
+    (void)flags;
+    (void)err;
+    struct big *b = ctx;
+    if (b->calls++ == 0) {
+        snprintf(b->first, sizeof(b->first), "%s/%s=%s", name[0],
+                 name_n > 1 ? name[1] : "", value);
+        b->first_line = line;
+    }
+    char want[32];
+    long n;
+    if (name_n == 2 && strcmp(name[1], "x") == 0) {
+        n = strtol(name[0] + 1, NULL, 10);
+        snprintf(want, sizeof(want), "h%ld", n);
+    } else {
+        n = strtol(name[1] + 1, NULL, 10);
+        snprintf(want, sizeof(want), "%s%ld", n % 2 ? "v" : "w", n);
+        if (n == 1)
+            snprintf(want, sizeof(want), "z");
+    }
+    if (name_n != 2 || strlen(want) != value_len || strcmp(want, value) != 0 ||
+        line <= 0)
+        b->bad++;
+    return 0;
+}
+
+/*
+ * One mapping of 5,000 members (the member index grows several times),
+ * a second document that replaces half of them through dotted names and
+ * adds 3,000 new heads (each a text copied from the buffer while it
+ * grows), a third for prod only; and a duplicate found among thousands.
+ */
+static void test_large_tree(void **state)
+{
+    (void)state;
+    enum { N = 5000, HEADS = 3000 };
+    size_t cap = 64 * (N + HEADS) + 256, o = 0;
+    char *doc = malloc(cap);
+    assert_non_null(doc);
+    o += (size_t)snprintf(doc + o, cap - o, "m:\n");
+    for (int i = 0; i < N; i++)
+        o += (size_t)snprintf(doc + o, cap - o, "  k%d: %s%d\n", i,
+                              i % 2 ? "v" : "x", i);
+    o += (size_t)snprintf(doc + o, cap - o, "---\n");
+    for (int i = 0; i < N; i += 2)
+        o += (size_t)snprintf(doc + o, cap - o, "m.k%d: w%d\n", i, i);
+    for (int i = 0; i < HEADS; i++)
+        o += (size_t)snprintf(doc + o, cap - o, "h%d.x: h%d\n", i, i);
+    o += (size_t)snprintf(doc + o, cap - o,
+                          "---\nspring.config.activate.on-profile: prod\n"
+                          "m.k1: z\n");
+    struct big b = {0};
+    struct ei_error err = {0};
+    assert_int_equal(
+        ei_yamlflat_parse(doc, o, "f.yaml", "prod", big_emit, &b, &err), EI_OK);
+    assert_int_equal(b.calls, N + HEADS);
+    assert_int_equal(b.bad, 0);
+    /* a replaced member keeps its place in the order, with its new line */
+    assert_string_equal(b.first, "m/k0=w0");
+    assert_int_equal(b.first_line, N + 3);
+
+    o = (size_t)snprintf(doc, cap, "m:\n");
+    for (int i = 0; i < N; i++)
+        o += (size_t)snprintf(doc + o, cap - o, "  k%d: v\n", i);
+    o += (size_t)snprintf(doc + o, cap - o, "  k4321: again\n");
+    b = (struct big){0};
+    assert_int_equal(
+        ei_yamlflat_parse(doc, o, "f.yaml", NULL, big_emit, &b, &err),
+        EI_BADDATA);
+    assert_string_equal(err.locator, "f.yaml:5002:3");
+    assert_string_equal(err.text, "duplicate key 'k4321'");
+    assert_int_equal(b.calls, 0);
+    free(doc);
+}
+
 /* 100,000 aliases of one long string: few nodes, much text. */
 static void test_long_string_bomb(void **state)
 {
@@ -611,7 +699,7 @@ int main(void)
 #ifdef EI_HAVE_LIBYAML
 int main(void)
 {
-    static struct CMUnitTest tests[ARRAY_LEN(rows) + ARRAY_LEN(json_rows) + 10];
+    static struct CMUnitTest tests[ARRAY_LEN(rows) + ARRAY_LEN(json_rows) + 12];
     size_t k = 0;
     for (size_t i = 0; i < ARRAY_LEN(rows); i++)
         tests[k++] = (struct CMUnitTest){rows[i].name, run_row, NULL, NULL,
@@ -624,6 +712,7 @@ int main(void)
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_billion_laughs);
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_merge_bomb);
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_long_string_bomb);
+    tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_large_tree);
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_depth);
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_callback_stops);
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_no_value_in_errors);
