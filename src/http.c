@@ -250,6 +250,9 @@ struct rbuf {
     bool nomem;
     bool grpc;     /* keep grpc-status and grpc-message */
     bool answered; /* a byte of the answer came (a header line will do) */
+    bool live;     /* an interim answer came (100 Continue): the server
+                      took the request in hand */
+    bool interim;  /* the header lines being read are an interim answer's */
     /* EI_HTTP_STREAM: where a 2xx body goes, and how far it got */
     const struct ei_http_request *stream;
     CURL *h;
@@ -656,6 +659,7 @@ static void rbuf_reset(struct rbuf *b)
         sodium_memzero(b->data, b->len);
     b->len = 0;
     b->too_big = b->nomem = b->answered = false;
+    b->live = b->interim = false;
     b->streamed = b->stopped = false;
     b->retry_after[0] = '\0';
     b->grpc_status[0] = '\0';
@@ -748,14 +752,21 @@ static size_t header_cb(char *ptr, size_t size, size_t nmemb, void *ud)
 {
     struct rbuf *b = ud;
     size_t n = size * nmemb;
-    b->answered = true;
     if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) {
-        /* a new response (after a 100) */
+        /* a new response (after a 100): "HTTP/1.1 100 Continue" and the
+           like are interim, and only show the server alive */
+        const char *sp = memchr(ptr, ' ', n);
+        b->interim = sp != NULL && (size_t)(sp - ptr) + 1 < n && sp[1] == '1';
+        b->live = true;
+        b->answered |= !b->interim;
         b->retry_after[0] = '\0';
         b->grpc_status[0] = '\0';
         b->grpc_message[0] = '\0';
         return n;
     }
+    if (b->interim)
+        return n;
+    b->answered = true;
     keep_header(ptr, n, "retry-after:", b->retry_after, sizeof(b->retry_after),
                 false);
     if (b->grpc) {
@@ -869,7 +880,11 @@ static struct curl_slist *build_headers(const struct ei_http_request *req,
                 goto fail;
             l = t;
         }
-        t = curl_slist_append(l, "Expect:");
+        /* a request sent once waits for its answer until the deadline:
+           the interim answer would tell it nothing */
+        bool cont =
+            (req->flags & EI_HTTP_CONTINUE) && !(req->flags & EI_HTTP_NORETRY);
+        t = curl_slist_append(l, cont ? "Expect: 100-continue" : "Expect:");
         if (t == NULL)
             goto fail;
         l = t;
@@ -1171,7 +1186,9 @@ static bool connection_level(CURLcode rc)
 /*
  * One transfer, through the multi interface so that it can be given up
  * on when no byte of the answer came within first_byte_ms (measured from
- * now on the real clock, as curl's own limits are; -1: no such limit).
+ * now on the real clock, as curl's own limits are; -1: no such limit),
+ * or within live_ms once the server sent an interim answer (the request
+ * had EI_HTTP_CONTINUE; -1: no limit then).
  * curl limits the connection and the whole transfer, but not the wait
  * between the request and the first byte of the answer, which is where a
  * frozen member keeps a client: its kernel accepts the connection and
@@ -1183,7 +1200,7 @@ static bool connection_level(CURLcode rc)
  * until its socket wait times out, up to a second per call.
  */
 static CURLcode perform(struct ei_http *c, bool grpc, const struct rbuf *b,
-                        int64_t first_byte_ms, bool *hung)
+                        int64_t first_byte_ms, int64_t live_ms, bool *hung)
 {
     *hung = false;
     if (c->multi == NULL) {
@@ -1193,7 +1210,8 @@ static CURLcode perform(struct ei_http *c, bool grpc, const struct rbuf *b,
     }
     if (curl_multi_add_handle(c->multi, c->curl) != CURLM_OK)
         return CURLE_FAILED_INIT;
-    int64_t hang_at = real_now_ms(NULL) + first_byte_ms;
+    int64_t began = real_now_ms(NULL);
+    int64_t hang_at = began + first_byte_ms;
     CURLcode rc = CURLE_OK;
     bool done = false;
     int running = 1;
@@ -1201,8 +1219,10 @@ static CURLcode perform(struct ei_http *c, bool grpc, const struct rbuf *b,
         CURLMcode mc = curl_multi_perform(c->multi, &running);
         if (mc == CURLM_OK && running > 0) {
             int64_t wait = grpc ? POLL_MAX_MS : POLL_IDLE_MS;
-            if (first_byte_ms >= 0 && !b->answered) {
-                int64_t until = hang_at - real_now_ms(NULL);
+            if (first_byte_ms >= 0 && !b->answered &&
+                !(b->live && live_ms < 0)) {
+                int64_t until =
+                    (b->live ? began + live_ms : hang_at) - real_now_ms(NULL);
                 if (until <= 0) {
                     *hung = true;
                     rc = CURLE_OPERATION_TIMEDOUT;
@@ -1375,10 +1395,15 @@ enum ei_status ei_http_request(struct ei_http *c,
            the deadline once it went out */
         int64_t conn = attempt_budget(c, dl, &s, left);
         int64_t first_byte = conn < left && !noretry ? conn : -1;
+        /* a member that showed it took the request in hand is slow, not
+           frozen: it keeps it until one share is left for the next */
+        int64_t live = first_byte;
+        if (first_byte >= 0 && (req->flags & EI_HTTP_CONTINUE))
+            live = left - conn > conn ? left - conn : conn;
         curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, (long)left);
         curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)conn);
         bool hung;
-        CURLcode rc = perform(c, grpc, &b, first_byte, &hung);
+        CURLcode rc = perform(c, grpc, &b, first_byte, live, &hung);
         s.tries++;
         /* a stream that ran ended well however it ended: on_data's
            wish, the deadline, or the server closing it */
@@ -1468,7 +1493,7 @@ enum ei_status ei_http_request(struct ei_http *c,
         char what[NOTE_LEN];
         if (timed_out && c->endpoints_n > 1)
             timeout_note(what, sizeof(what), sent > 0, b.answered,
-                         hung          ? first_byte
+                         hung          ? (b.live ? live : first_byte)
                          : by_deadline ? -1
                                        : conn);
         else

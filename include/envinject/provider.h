@@ -399,6 +399,18 @@ struct ei_http_request {
 #define EI_HTTP_GRPC 0x8u
 /* A long answer read as it comes (a watch stream): see on_data. */
 #define EI_HTTP_STREAM 0x10u
+/*
+ * For a server that answers "Expect: 100-continue" as soon as it takes a
+ * request in hand, long before its answer (etcd's gateway: when its
+ * handler reads the body), a request with a body is sent with it.  The
+ * interim 100 then tells a member that works on the request, however
+ * slowly, from one that took the connection and never will (a frozen
+ * process, whose kernel still accepts): the first is no longer held to
+ * its share of the timeout for the first byte of its answer but may use
+ * all that is left save one share (for one more member when it fails).
+ * Costs one round trip a request.
+ */
+#define EI_HTTP_CONTINUE 0x20u
 
 /* The bytes of grpc-message kept, decoded, control bytes as '?'. */
 #define EI_HTTP_GRPC_MESSAGE_MAX 256

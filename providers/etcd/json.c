@@ -199,8 +199,9 @@ static int ej_member(struct ej_scan *s, const struct ej_name *names, int n,
  * EJ_INT64_DIGITS digits and is at most LLONG_MAX, as etcd_int64
  * (wire_json.c) takes it; for uint64 fields, which the provider never
  * reads, up to UINT64_MAX (cluster and member IDs are random 64-bit
- * numbers, over LLONG_MAX half of the time).  A plain integer has no sign, fraction, exponent or leading
- * zero, and is at most LLONG_MAX, beyond which jansson fails.
+ * numbers, over LLONG_MAX half of the time).  A plain integer has no sign,
+ * fraction, exponent or leading zero, and is at most LLONG_MAX, beyond which
+ * jansson fails.
  */
 static bool ej_int(struct ej_scan *s, bool uint64, uint64_t *out)
 {
@@ -421,4 +422,75 @@ int etcd_json_scan(const char *body, size_t len, struct etcd_json_page *page)
     if (status == EJ_NOMEM)
         errno = ENOMEM;
     return status;
+}
+
+/* 6-bit values of the standard base64 alphabet with EB_OK set; 0 (no
+   EB_OK) for any other byte, '=' included: padding is counted apart */
+#define EB_OK   0x40
+#define EB(v)   ((v) | EB_OK)
+#define EB_BITS 0x3f
+static const unsigned char eb_value[256] = {
+    ['A'] = EB(0),  ['B'] = EB(1),  ['C'] = EB(2),  ['D'] = EB(3),
+    ['E'] = EB(4),  ['F'] = EB(5),  ['G'] = EB(6),  ['H'] = EB(7),
+    ['I'] = EB(8),  ['J'] = EB(9),  ['K'] = EB(10), ['L'] = EB(11),
+    ['M'] = EB(12), ['N'] = EB(13), ['O'] = EB(14), ['P'] = EB(15),
+    ['Q'] = EB(16), ['R'] = EB(17), ['S'] = EB(18), ['T'] = EB(19),
+    ['U'] = EB(20), ['V'] = EB(21), ['W'] = EB(22), ['X'] = EB(23),
+    ['Y'] = EB(24), ['Z'] = EB(25), ['a'] = EB(26), ['b'] = EB(27),
+    ['c'] = EB(28), ['d'] = EB(29), ['e'] = EB(30), ['f'] = EB(31),
+    ['g'] = EB(32), ['h'] = EB(33), ['i'] = EB(34), ['j'] = EB(35),
+    ['k'] = EB(36), ['l'] = EB(37), ['m'] = EB(38), ['n'] = EB(39),
+    ['o'] = EB(40), ['p'] = EB(41), ['q'] = EB(42), ['r'] = EB(43),
+    ['s'] = EB(44), ['t'] = EB(45), ['u'] = EB(46), ['v'] = EB(47),
+    ['w'] = EB(48), ['x'] = EB(49), ['y'] = EB(50), ['z'] = EB(51),
+    ['0'] = EB(52), ['1'] = EB(53), ['2'] = EB(54), ['3'] = EB(55),
+    ['4'] = EB(56), ['5'] = EB(57), ['6'] = EB(58), ['7'] = EB(59),
+    ['8'] = EB(60), ['9'] = EB(61), ['+'] = EB(62), ['/'] = EB(63),
+};
+
+int etcd_b64_decode(const char *s, size_t n, char *out, size_t cap, size_t *len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    *len = 0;
+    /* the padding that the characters before it call for, no more */
+    size_t pad = 0;
+    while (pad < 2 && n > pad && p[n - 1 - pad] == '=')
+        pad++;
+    size_t k = n - pad;
+    size_t tail = k % 4;
+    if (tail == 1 || pad != (tail == 0 ? 0 : 4 - tail))
+        return -1;
+    size_t need = k / 4 * 3 + (tail == 0 ? 0 : tail - 1);
+    if (need > cap)
+        return -1;
+    unsigned char *o = (unsigned char *)out;
+    size_t i = 0;
+    for (; i + 4 <= k; i += 4) {
+        unsigned a = eb_value[p[i]], b = eb_value[p[i + 1]];
+        unsigned c = eb_value[p[i + 2]], d = eb_value[p[i + 3]];
+        if ((a & b & c & d & EB_OK) == 0)
+            return -1;
+        unsigned v = (a & EB_BITS) << 18 | (b & EB_BITS) << 12 |
+                     (c & EB_BITS) << 6 | (d & EB_BITS);
+        *o++ = (unsigned char)(v >> 16);
+        *o++ = (unsigned char)(v >> 8);
+        *o++ = (unsigned char)v;
+    }
+    if (tail != 0) {
+        unsigned a = eb_value[p[i]], b = eb_value[p[i + 1]];
+        unsigned c = tail == 3 ? eb_value[p[i + 2]] : EB(0);
+        if ((a & b & c & EB_OK) == 0)
+            return -1;
+        unsigned v =
+            (a & EB_BITS) << 18 | (b & EB_BITS) << 12 | (c & EB_BITS) << 6;
+        /* the bits past the last byte must be 0, as libsodium wants: one
+           text for one byte string */
+        if ((v & (tail == 2 ? 0xffffu : 0xffu)) != 0)
+            return -1;
+        *o++ = (unsigned char)(v >> 16);
+        if (tail == 3)
+            *o++ = (unsigned char)(v >> 8);
+    }
+    *len = need;
+    return 0;
 }

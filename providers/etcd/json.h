@@ -56,4 +56,19 @@ struct etcd_json_page {
  */
 int etcd_json_scan(const char *body, size_t len, struct etcd_json_page *page);
 
+/*
+ * etcd_b64_decode - decodes the n bytes of standard, padded base64 at s
+ * into out (cap bytes), its length in *len.  Accepts and refuses exactly
+ * what libsodium's sodium_base642bin (sodium_base64_VARIANT_ORIGINAL, no
+ * characters ignored, the whole text) does: the padding the text calls
+ * for and nothing after it, no bits set past the last byte.  libsodium
+ * decodes in constant time, some 70 instructions a character, which made
+ * it half the CPU of a start that reads 2,000 keys; this one looks each
+ * character up in a table, as the scanner did before it (the text of a
+ * secret value has passed through ej_class already).  Returns 0, or -1
+ * when the text is no such base64 or out is too small (*len is 0 then).
+ */
+int etcd_b64_decode(const char *s, size_t n, char *out, size_t cap,
+                    size_t *len);
+
 #endif

@@ -192,21 +192,6 @@ static enum ei_status etcd_json_range_body(struct etcd_run *run,
     return EI_OK;
 }
 
-/* Decode slen bytes of base64 text; the empty text is the empty string. */
-static int etcd_unb64(const char *s, size_t slen, char *out, size_t cap,
-                      size_t *len)
-{
-    *len = 0;
-    const char *end = NULL;
-    if (slen == 0)
-        return 0;
-    if (sodium_base642bin((unsigned char *)out, cap, s, slen, NULL, len, &end,
-                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
-        end != s + slen)
-        return -1;
-    return 0;
-}
-
 static size_t etcd_b64_max(size_t len)
 {
     return len / 4 * 3 + 3;
@@ -228,7 +213,7 @@ static enum ei_status etcd_one_b64(struct etcd_run *run, const char *kb,
     size_t klen = 0;
     if (etcd_grow(&run->key, &run->key_cap, etcd_b64_max(kb_len) + 1) < 0)
         return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
-    if (etcd_unb64(kb, kb_len, run->key, run->key_cap - 1, &klen) < 0)
+    if (etcd_b64_decode(kb, kb_len, run->key, run->key_cap - 1, &klen) < 0)
         return h->error(h, err, EI_BADDATA, 0, member,
                         "range: kvs[%zu].key is not valid base64 (%zu bytes)",
                         idx, kb_len);
@@ -248,7 +233,7 @@ static enum ei_status etcd_one_b64(struct etcd_run *run, const char *kb,
     if (etcd_grow_secret(run, etcd_b64_max(vb_len) + 1) < 0)
         return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
     size_t vlen = 0;
-    if (etcd_unb64(vb, vb_len, run->val, run->val_cap - 1, &vlen) < 0) {
+    if (etcd_b64_decode(vb, vb_len, run->val, run->val_cap - 1, &vlen) < 0) {
         sodium_memzero(run->val, run->val_cap);
         return h->error(h, err, EI_BADDATA, 0, run->loc,
                         "range: the value is not valid base64 (%zu bytes)",
@@ -377,7 +362,9 @@ const struct etcd_wire etcd_wire_json = {
     .server = "JSON gateway",
     .range_path = ETCD_RANGE_PATH,
     .auth_path = ETCD_AUTH_PATH,
-    .http_flags = 0,
+    /* the gateway sends its 100 as its handler starts: a member slow
+       under load is told from a frozen one */
+    .http_flags = EI_HTTP_CONTINUE,
     .code_is_status = false,
     .page_default = ETCD_PAGE_DEFAULT,
     .page_max = ETCD_PAGE_MAX,

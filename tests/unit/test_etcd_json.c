@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <sodium.h>
 
 #include "etcd/json.h"
 #include "etcd_ref.h"
@@ -697,10 +698,101 @@ static void test_nomem(void **state)
     free(body);
 }
 
+/* --- base64 --- */
+
+/*
+ * libsodium's verdict and bytes on s, the decoder's to be the same; but a
+ * byte from 0x80 up is refused, which libsodium 1.0.18 reads as '/' (its
+ * comparisons take a signed char for one of 0 to 255), and jansson's
+ * reading of a body could hand it over.
+ */
+static void b64_same(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] >= 0x80) {
+            char out[64];
+            size_t len = 99;
+            if (etcd_b64_decode(s, n, out, sizeof(out), &len) != -1 || len != 0)
+                fail_msg("byte 0x%02x at %zu taken", (unsigned char)s[i], i);
+            return;
+        }
+    unsigned char want[64];
+    char got[64];
+    size_t want_len = 0, got_len = 99;
+    const char *end = NULL;
+    int w = sodium_base642bin(want, sizeof(want), s, n, NULL, &want_len, &end,
+                              sodium_base64_VARIANT_ORIGINAL);
+    if (w == 0 && end != s + n)
+        w = -1;
+    int g = etcd_b64_decode(s, n, got, sizeof(got), &got_len);
+    if (g != w ||
+        (g == 0 && (got_len != want_len || memcmp(got, want, want_len) != 0)) ||
+        (g != 0 && got_len != 0))
+        fail_msg("'%.*s': libsodium %d (%zu bytes), etcd_b64_decode %d "
+                 "(%zu bytes)",
+                 (int)n, s, w, want_len, g, got_len);
+}
+
+/*
+ * The decoder accepts and refuses what libsodium does: every text of up to
+ * 5 characters over an alphabet of the edge cases (letters whose low bits
+ * are 0 or not, '+', '/', '=', a byte outside), every byte value in every
+ * position of a quad, and a few long texts.
+ */
+static void test_b64(void **state)
+{
+    (void)state;
+    static const char alpha[] = "AQBgw+/=!a9";
+    const size_t an = sizeof(alpha) - 1;
+    char s[8];
+    for (size_t len = 0; len <= 5; len++) {
+        size_t total = 1;
+        for (size_t i = 0; i < len; i++)
+            total *= an;
+        for (size_t x = 0; x < total; x++) {
+            size_t v = x;
+            for (size_t i = 0; i < len; i++, v /= an)
+                s[i] = alpha[v % an];
+            b64_same(s, len);
+        }
+    }
+    for (int c = 0; c < 256; c++)
+        for (size_t pos = 0; pos < 4; pos++) {
+            memcpy(s, "QUJDREVG", 8);
+            s[pos] = (char)c;
+            b64_same(s, 8);
+            memcpy(s, "QUI=", 4);
+            s[pos] = (char)c;
+            b64_same(s, 4);
+        }
+    static const char *const long_ok[] = {
+        "L2JlbmNoL3NtYWxsL3NlcnZpY2UwMDAvc2V0dGluZzAwMDAwMA==",
+        "dmFsdWUgMDogcG9zdGdyZXM6Ly9kYi0wLmludGVybmFsOjU0MzIvYXBw",
+        "////++++AAAAzzzz",
+    };
+    for (size_t i = 0; i < ARRAY_LEN(long_ok); i++) {
+        b64_same(long_ok[i], strlen(long_ok[i]));
+        size_t len = 0;
+        char out[64];
+        assert_int_equal(etcd_b64_decode(long_ok[i], strlen(long_ok[i]), out,
+                                         sizeof(out), &len),
+                         0);
+    }
+    /* no room: refused, as libsodium refuses it (ERANGE) */
+    char small[2];
+    size_t len = 9;
+    assert_int_equal(etcd_b64_decode("QUJD", 4, small, sizeof(small), &len),
+                     -1);
+    assert_int_equal(len, 0);
+    assert_int_equal(etcd_b64_decode("QUI=", 4, small, sizeof(small), &len), 0);
+    assert_int_equal(len, 2);
+    assert_memory_equal(small, "AB", 2);
+}
+
 int main(void)
 {
     make_deep();
-    static struct CMUnitTest tests[ARRAY_LEN(good) + ARRAY_LEN(bad) + 4];
+    static struct CMUnitTest tests[ARRAY_LEN(good) + ARRAY_LEN(bad) + 5];
     size_t k = 0;
     for (size_t i = 0; i < ARRAY_LEN(good); i++)
         tests[k++] = (struct CMUnitTest){good[i].name, run_good, NULL, NULL,
@@ -712,6 +804,7 @@ int main(void)
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_reuse);
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_null_body);
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_nomem);
+    tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_b64);
     assert_int_equal(k, ARRAY_LEN(tests));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,6 +49,7 @@ enum srv_action {
     ANSWER, /* status, headers, body */
     CLOSE,  /* read the request, close without answering */
     HANG,   /* read the request, never answer */
+    LIVE,   /* "100 Continue" to a request that asks for it, then HANG */
 };
 
 struct srv_reply {
@@ -97,13 +98,20 @@ static bool srv_wait(struct srv *s, int fd)
     return false;
 }
 
+/* ms of real time, not the sum of steps (each of which a loaded machine
+   may stretch), looking at stop every 10 ms */
 static void srv_sleep(struct srv *s, int ms)
 {
-    while (ms > 0 && !atomic_load(&s->stop)) {
-        int step = ms < 10 ? ms : 10;
-        struct timespec ts = {0, step * 1000000L};
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long left = ms - ((now.tv_sec - t0.tv_sec) * 1000L +
+                          (now.tv_nsec - t0.tv_nsec) / 1000000L);
+        if (left <= 0 || atomic_load(&s->stop))
+            return;
+        struct timespec ts = {0, (left < 10 ? left : 10) * 1000000L};
         nanosleep(&ts, NULL);
-        ms -= step;
     }
 }
 
@@ -145,6 +153,16 @@ static void srv_conn(struct srv *s, int fd, char *buf)
         size_t clen = content_length(buf, head_len);
         if (clen > SRV_BUF - head_len)
             return;
+        /* as Go's servers: the interim answer when the body is read, but
+           none from a member that hangs (a frozen process) */
+        if (memmem(buf, head_len, "Expect: 100-continue", 20) != NULL) {
+            pthread_mutex_lock(&s->mu);
+            size_t k = s->next < s->script_n ? s->next : s->script_n - 1;
+            bool hangs = s->script[k].action == HANG;
+            pthread_mutex_unlock(&s->mu);
+            if (!hangs)
+                send_all(fd, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+        }
         while (have < head_len + clen) {
             if (!srv_wait(s, fd))
                 return;
@@ -178,7 +196,7 @@ static void srv_conn(struct srv *s, int fd, char *buf)
         srv_sleep(s, rep->delay_ms);
         if (rep->action == CLOSE)
             return;
-        if (rep->action == HANG) {
+        if (rep->action == HANG || rep->action == LIVE) {
             char c;
             while (srv_wait(s, fd) && recv(fd, &c, 1, 0) > 0)
                 ;
@@ -1354,6 +1372,72 @@ static void test_hung_member_skipped(void **state)
 }
 
 /*
+ * With EI_HTTP_CONTINUE, a member that sends its "100 Continue" is slow,
+ * not hung: it keeps the request past its share of the timeout (1500 ms
+ * of 4500), until one share is left (3000 ms), where without the flag it
+ * is given up on at its share and the work goes to the next member.  One
+ * that sends no 100 (frozen) is still given up on at its share.  The
+ * fake clock stands still, so only the share's real-time limits count;
+ * the slow member answers 750 ms away from either limit.
+ */
+static void test_live_member_kept(void **state)
+{
+    static const struct srv_reply slow[] = {
+        {200, NULL, "a", 2250, ANSWER, false}};
+    static const struct srv_reply hang[] = {{0, NULL, NULL, 0, HANG, false}};
+    static const struct srv_reply live[] = {{0, NULL, NULL, 0, LIVE, false}};
+    static const struct srv_reply fine[] = {{200, NULL, "b", 0, ANSWER, false}};
+    struct srv *a = srv_start(slow, 1);
+    struct srv *h = srv_start(hang, 1);
+    struct srv *l = srv_start(live, 1);
+    struct srv *b = srv_start(fine, 1);
+    const struct {
+        const char *first;
+        unsigned flags;
+        const char *answered_by;
+        const char *said; /* in the log, of the first member */
+    } cases[] = {
+        {a->url, EI_HTTP_CONTINUE, a->url, "-> 200 ("},
+        {a->url, 0, b->url, "-> no answer within 1500 ms ("},
+        {h->url, EI_HTTP_CONTINUE, b->url, "-> no answer within 1500 ms ("},
+        {l->url, EI_HTTP_CONTINUE, b->url, "-> no answer within 3000 ms ("},
+    };
+    for (size_t t = 0; t < sizeof(cases) / sizeof(cases[0]); t++) {
+        const char *urls[] = {cases[t].first, b->url};
+        struct ei_http *c = client(urls, 2, 0, false);
+        struct fake_env fe = {.now = 0, .rnd = RND_MAX};
+        use_fake_env(c, &fe);
+        struct ei_http_request req = {"POST", "/v3/kv/range", NULL,
+                                      "{}", 2, cases[t].flags, NULL, NULL};
+        struct ei_http_response resp;
+        struct ei_error err = {0};
+        struct ei_deadline dl = {0, 4500};
+        struct capture cap;
+        capture_start(&cap, 1);
+        enum ei_status st = ei_http_request(c, &req, &dl, &resp, &err);
+        char *log = capture_end(&cap);
+        if (st != EI_OK)
+            fail_msg("case %zu: %s", t, err.text);
+        if (strcmp(resp.endpoint, cases[t].answered_by) != 0 ||
+            count_lines_with(log, cases[t].said) != 1)
+            fail_msg("case %zu: answered by %s, log:\n%s", t, resp.endpoint,
+                     log);
+        free(log);
+        ei_http_response_free(c, &resp);
+        ei_http_free(c);
+    }
+    /* the flag asks for the interim answer; without it, none is asked */
+    assert_non_null(strstr(a->reqs[0].head, "Expect: 100-continue\r\n"));
+    assert_null(strstr(a->reqs[1].head, "100-continue"));
+    assert_int_equal(srv_reqs(a), 2);
+    assert_int_equal(srv_reqs(b), 3);
+    srv_stop(a);
+    srv_stop(h);
+    srv_stop(l);
+    srv_stop(b);
+}
+
+/*
  * When every member hangs, the message says what each did, so that the
  * one that hung is named; a request that must not be sent twice is not
  * sent to the next member after one took it and hung.
@@ -2088,6 +2172,7 @@ int main(void)
         cmocka_unit_test(test_never_answers),
         cmocka_unit_test(test_deadline_cut_keeps_reason),
         cmocka_unit_test(test_hung_member_skipped),
+        cmocka_unit_test(test_live_member_kept),
         cmocka_unit_test(test_hung_members_named),
         cmocka_unit_test(test_slow_answer_and_broken_connection),
         cmocka_unit_test(test_response_size),

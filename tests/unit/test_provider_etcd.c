@@ -43,10 +43,12 @@ extern const struct ei_provider ei_provider_etcd;
 #define HDR(rev)                                                               \
     "\"header\":{\"cluster_id\":\"14841639068965178418\",\"member_id\":"       \
     "\"10276657743932975437\",\"revision\":\"" rev "\",\"raft_term\":\"2\"}"
-#define RANGE_FLAGS EI_HTTP_SECRET
-#define AUTH_FLAGS  (EI_HTTP_SECRET | EI_HTTP_SECRET_BODY | EI_HTTP_NORETRY)
-#define AUTH_PATH   "/v3/auth/authenticate"
-#define RANGE_PATH  "/v3/kv/range"
+/* the gateway's interim 100 tells a slow member from a frozen one */
+#define RANGE_FLAGS (EI_HTTP_SECRET | EI_HTTP_CONTINUE)
+#define AUTH_FLAGS                                                             \
+    (EI_HTTP_SECRET | EI_HTTP_SECRET_BODY | EI_HTTP_NORETRY | EI_HTTP_CONTINUE)
+#define AUTH_PATH  "/v3/auth/authenticate"
+#define RANGE_PATH "/v3/kv/range"
 #define AUTH_FAILED                                                            \
     "{\"error\":\"etcdserver: authentication failed, invalid user ID or "      \
     "password\",\"message\":\"etcdserver: authentication failed, invalid "     \
@@ -65,8 +67,9 @@ extern const struct ei_provider ei_provider_etcd;
 #define OPT_GRPC     "api=grpc"
 #define GRANGE_PATH  "/etcdserverpb.KV/Range"
 #define GAUTH_PATH   "/etcdserverpb.Auth/Authenticate"
-#define GRANGE_FLAGS (RANGE_FLAGS | EI_HTTP_GRPC)
-#define GAUTH_FLAGS  (AUTH_FLAGS | EI_HTTP_GRPC)
+#define GRANGE_FLAGS (EI_HTTP_SECRET | EI_HTTP_GRPC)
+#define GAUTH_FLAGS                                                            \
+    (EI_HTTP_SECRET | EI_HTTP_SECRET_BODY | EI_HTTP_NORETRY | EI_HTTP_GRPC)
 /* bytes of the gRPC message prefix: a compressed flag, a 32-bit length */
 #define GRPC_PREFIX 5
 /* Protobuf bodies are written in the notation of pb_items (below).  A
