@@ -208,10 +208,11 @@ int ei_http_version(char *out, size_t out_len)
 /* Larger than any reasonable wait, small enough for ms arithmetic. */
 #define RETRY_AFTER_MAX_S ((int64_t)1 << 40)
 #define FIRST_BUFFER      1024
-/* The longest socket wait of a gRPC call (see perform). */
+/* The socket wait of a gRPC call after the socket had something to read
+   (see perform). */
 #define POLL_MAX_MS 5
-/* The longest socket wait otherwise: curl wakes up earlier for its own
-   timers, and a first-byte limit shortens it. */
+/* The longest socket wait: curl wakes up earlier for its own timers, and
+   a first-byte limit shortens it. */
 #define POLL_IDLE_MS 1000
 /* "127.0.0.1:2379: no answer within 1666 ms" and the like, per member */
 #define NOTE_LEN 64
@@ -1195,9 +1196,13 @@ static bool connection_level(CURLcode rc)
  * takes the request.  *hung says that this limit ended the transfer; the
  * connection is closed then, not reused.
  *
- * gRPC calls wait at most POLL_MAX_MS at a time: libcurl 7.88 (Debian 12)
- * can leave the last HTTP/2 frames of a response read but unprocessed
- * until its socket wait times out, up to a second per call.
+ * A gRPC call waits at most POLL_MAX_MS after its socket had something to
+ * read: libcurl 7.88 (Debian 12) can leave the last HTTP/2 frames of a
+ * response read but unprocessed until its socket wait times out, up to
+ * a second per call.  Each wait with nothing to read doubles the next,
+ * up to POLL_IDLE_MS, so that a stream that stays quiet for minutes (a
+ * watch) costs a wake-up a second, not two hundred, while a frame that
+ * comes is still handled within POLL_MAX_MS of its bytes.
  */
 static CURLcode perform(struct ei_http *c, bool grpc, const struct rbuf *b,
                         int64_t first_byte_ms, int64_t live_ms, bool *hung)
@@ -1215,10 +1220,11 @@ static CURLcode perform(struct ei_http *c, bool grpc, const struct rbuf *b,
     CURLcode rc = CURLE_OK;
     bool done = false;
     int running = 1;
+    int64_t quiet = grpc ? POLL_MAX_MS : POLL_IDLE_MS;
     while (running > 0) {
         CURLMcode mc = curl_multi_perform(c->multi, &running);
         if (mc == CURLM_OK && running > 0) {
-            int64_t wait = grpc ? POLL_MAX_MS : POLL_IDLE_MS;
+            int64_t wait = quiet;
             if (first_byte_ms >= 0 && !b->answered &&
                 !(b->live && live_ms < 0)) {
                 int64_t until =
@@ -1232,7 +1238,12 @@ static CURLcode perform(struct ei_http *c, bool grpc, const struct rbuf *b,
                 if (until < wait)
                     wait = until;
             }
-            mc = curl_multi_poll(c->multi, NULL, 0, (int)wait, NULL);
+            int ready = 0;
+            mc = curl_multi_poll(c->multi, NULL, 0, (int)wait, &ready);
+            if (grpc && ready > 0)
+                quiet = POLL_MAX_MS;
+            else if (grpc && quiet < POLL_IDLE_MS)
+                quiet = quiet * 2 < POLL_IDLE_MS ? quiet * 2 : POLL_IDLE_MS;
         }
         if (mc != CURLM_OK) {
             rc = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY

@@ -3,16 +3,17 @@
 # Benchmark of run --watch (not part of make check); usage:
 # tests/bench-watch.sh [BUILD_DIR] (default: the top of the source tree).
 #
-# One etcd on free loopback ports.  envinject run --watch --wait 0 follows
-# a prefix with the JSON gateway's watch stream (BENCH_API=grpc: polled
-# every BENCH_POLL ms, 100, instead); BENCH_CHANGES (100) times a key is
-# changed with etcdctl and the time from just before the write to the
-# new program's first line is taken: median and 99th percentile (changes
-# BENCH_GAP seconds apart, 1.1: the watch reports at most two changes at
-# once and then one a second).  Then
-# envinject's own CPU time (user + system, from /proc) while nothing
-# changes for BENCH_IDLE seconds (60): once for that etcd layer, once for
-# a file layer watched by inotify.
+# One etcd on free loopback ports.  For each API of BENCH_API ("json
+# grpc": the JSON gateway's watch stream, then etcdserverpb.Watch/Watch
+# over gRPC), envinject run --watch --wait 0 follows a prefix;
+# BENCH_CHANGES (100) times a key is changed with etcdctl and the time
+# from just before the write to the new program's first line is taken:
+# median and 99th percentile (changes BENCH_GAP seconds apart, 1.1: the
+# watch reports at most two changes at once and then one a second).
+# Then envinject's own CPU time (user + system, from /proc) while nothing
+# changes for BENCH_IDLE seconds (60), for that etcd layer; last, as the
+# floor, for a file layer watched by inotify.  poll_interval is a day:
+# only the watch can bring a change.
 set -eu
 export LC_ALL=C
 export ETCDCTL_API=3
@@ -21,8 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/..}" && pwd)
 envinject=$build/envinject
 changes=${BENCH_CHANGES:-100}
-poll=${BENCH_POLL:-100}
-api=${BENCH_API:-json}
+apis=${BENCH_API:-json grpc}
 # changes closer than a second apart meet the watch's rate limit (two at
 # once, then one a second), which is not what this measures
 gap=${BENCH_GAP:-1.1}
@@ -86,34 +86,38 @@ idle_cpu() {
     echo $((b - a))
 }
 
-: >"$work/log"
-BW_LOG=$work/log "$envinject" -q \
-    --layer "etcd,endpoints=$url,prefix=/bw/,api=$api,poll_interval=$poll" \
-    run --watch --wait 0 -- sh "$work/prog" &
-watcher=$!
-wait_for "$work/log" " 0$" >/dev/null
+level=0
+for api in $apis; do
+    : >"$work/log"
+    BW_LOG=$work/log "$envinject" -q \
+        --layer "etcd,endpoints=$url,prefix=/bw/,api=$api,poll_interval=86400000" \
+        run --watch --wait 0 -- sh "$work/prog" &
+    watcher=$!
+    wait_for "$work/log" " $level$" >/dev/null
 
-how="a watch stream"
-[ "$api" = grpc ] && how="polled every $poll ms over gRPC"
-echo "$changes changes through etcd, $how ..."
-: >"$work/lat"
-for i in $(seq "$changes"); do
-    sleep "$gap"
-    t0=$(date +%s%N)
-    etcdctl --endpoints="$url" put /bw/level "$i" >/dev/null
-    wait_for "$work/log" " $i$" >/dev/null
-    t1=$(awk -v v="$i" '$2 == v { print $1 }' "$work/log")
-    echo $(((t1 - t0) / 1000000)) >>"$work/lat"
+    how="a watch stream ($api)"
+    echo "$changes changes through etcd, $how ..."
+    : >"$work/lat"
+    for _ in $(seq "$changes"); do
+        level=$((level + 1))
+        sleep "$gap"
+        t0=$(date +%s%N)
+        etcdctl --endpoints="$url" put /bw/level "$level" >/dev/null
+        wait_for "$work/log" " $level$" >/dev/null
+        t1=$(awk -v v="$level" '$2 == v { print $1 }' "$work/log")
+        echo $(((t1 - t0) / 1000000)) >>"$work/lat"
+    done
+    sort -n "$work/lat" >"$work/lat.sorted"
+    median=$(awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }' "$work/lat.sorted")
+    p99=$(awk '{ v[NR] = $1 } END { i = int(NR * 0.99 + 0.999); print v[i] }' "$work/lat.sorted")
+    echo "write to new program: median $median ms, p99 $p99 ms ($how)"
+
+    echo "idle for $idle s, etcd: $how ..."
+    echo "envinject CPU while idle (etcd, $how): $(idle_cpu "$watcher") ms in $idle s"
+    kill "$watcher"
+    wait "$watcher" || true
+    watcher=
 done
-sort -n "$work/lat" >"$work/lat.sorted"
-median=$(awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }' "$work/lat.sorted")
-p99=$(awk '{ v[NR] = $1 } END { i = int(NR * 0.99 + 0.999); print v[i] }' "$work/lat.sorted")
-echo "write to new program: median $median ms, p99 $p99 ms ($how)"
-
-echo "idle for $idle s, etcd: $how ..."
-echo "envinject CPU while idle (etcd, $how): $(idle_cpu "$watcher") ms in $idle s"
-kill "$watcher"
-wait "$watcher" || true
 
 printf 'LEVEL=1\n' >"$work/app.env"
 : >"$work/log"

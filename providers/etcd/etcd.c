@@ -2,6 +2,8 @@
 /* The etcd provider: every key under a prefix, read page by page from one
    of several members, through the etcd v3 JSON gateway or native gRPC. */
 #include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -344,8 +346,9 @@ static enum ei_status etcd_configure(const struct ei_host *host, void **statep,
     }
     /* the watch mode's stream runs in a thread of its own, with a client
        of its own, opened now (no I/O; the layer's list of clients is not
-       for threads); the gRPC wire is polled instead */
-    if (st->wire == &etcd_wire_json && EI_HOST_HAS(host, http_header)) {
+       for threads); a host as old as its missing http_header has no
+       streams either, and the layer is polled there */
+    if (EI_HOST_HAS(host, http_header)) {
         status = host->http_open(host, (const char *const *)st->endpoints,
                                  st->endpoints_n, &st->wait_http, err);
         if (status != EI_OK) {
@@ -994,13 +997,9 @@ static void etcd_destroy(void *state)
 
 /* --- run --watch --- */
 
-#define ETCD_WATCH_PATH "/v3/watch"
-/* the longest message of a watch stream kept while it is incomplete */
-#define ETCD_WATCH_LINE_MAX (16 * 1024 * 1024)
-
-/* A watch stream from the revision of the last read on, through the JSON
-   gateway; the gRPC wire is polled (libcurl sends a request whole, and a
-   watch over gRPC is a stream both ways). */
+/* A watch stream from the revision of the last read on, through either
+   wire: the JSON gateway's chunked lines or a gRPC stream of framed
+   WatchResponses (protocols-azure-yaml-watch.md 5.2). */
 static enum ei_watch_kind etcd_watch(void *state, const char *const **paths,
                                      int64_t *poll_ms)
 {
@@ -1016,173 +1015,95 @@ static enum ei_watch_kind etcd_watch(void *state, const char *const **paths,
     return EI_WATCH_BLOCKING;
 }
 
-/* What one watch stream said, message by message (one JSON object a
-   line, protocols-azure-yaml-watch.md 5.2). */
-struct etcd_watching {
-    struct etcd_state *st;
-    char *line; /* the message being received */
-    size_t len, cap;
-    bool changed;
-    long long next_rev;  /* where a later watch starts */
-    bool failed;         /* an error message, or one that makes no sense */
-    char why[ETCD_SHOW_MAX + EI_TEXT_EXTRA];
-};
-
-static long long etcd_json_int(const json_t *j)
+void etcd_watch_fail(struct etcd_watching *w, const char *fmt, ...)
 {
-    if (json_is_integer(j))
-        return (long long)json_integer_value(j);
-    if (json_is_string(j)) {
-        char *end;
-        errno = 0;
-        long long v = strtoll(json_string_value(j), &end, 10);
-        if (errno == 0 && *end == '\0' && end != json_string_value(j))
-            return v;
-    }
-    return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(w->why, sizeof(w->why), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        w->why[0] = '\0';
+    w->failed = true;
 }
 
-/* One message: true to end the stream (a change, or an error). */
-static bool etcd_watch_message(struct etcd_watching *w, const char *msg,
-                               size_t len)
+/*
+ * What a message means for the wait, whichever wire brought it: true to
+ * end the stream (a change, or a failure).  A change is what etcd says
+ * changed under the prefix: a key written again with the same value
+ * counts (the core's comparison then finds nothing to do), a key
+ * outside does not.
+ */
+bool etcd_watch_judge(struct etcd_watching *w, const struct etcd_watch_msg *m)
 {
     const struct ei_host *h = w->st->host;
-    json_error_t je;
-    json_t *j = json_loadb(msg, len, JSON_REJECT_DUPLICATES, &je);
-    if (!json_is_object(j)) {
-        json_decref(j);
-        w->failed = true;
-        snprintf(w->why, sizeof(w->why), "a watch message is not JSON");
+    char reason[sizeof(w->why)] = "no reason given";
+    if (m->reason != NULL && m->reason_len > 0)
+        h->safe_text(h, reason, sizeof(reason), m->reason, m->reason_len, 0);
+    if (m->error) {
+        etcd_watch_fail(w, "%s", reason);
         return true;
     }
-    json_t *e = json_object_get(j, "error");
-    json_t *r = json_object_get(j, "result");
-    bool stop = false;
-    if (e != NULL) {
-        json_t *m = json_object_get(e, "message");
-        const char *t = json_is_string(m) ? json_string_value(m) : "?";
-        h->safe_text(h, w->why, sizeof(w->why), t, strlen(t), 0);
-        w->failed = stop = true;
-    } else if (json_is_object(r)) {
-        json_t *ev = json_object_get(r, "events");
-        long long compact = etcd_json_int(json_object_get(r, "compact_revision"));
-        if (json_is_true(json_object_get(r, "canceled")) && compact <= 0) {
-            /* cancelled for another reason (permission denied, a watch
-               the server refused): a failure, retried with back-off, not
-               a change to read again at once, again and again */
-            json_t *cr = json_object_get(r, "cancel_reason");
-            const char *t = json_is_string(cr) ? json_string_value(cr)
-                                               : "no reason given";
-            char reason[64];
-            h->safe_text(h, reason, sizeof(reason), t, strlen(t), 0);
-            snprintf(w->why, sizeof(w->why), "the watch was cancelled (%s)",
-                     reason);
-            w->failed = stop = true;
-        } else if (json_is_true(json_object_get(r, "canceled"))) {
-            /* compacted past where the watch starts: read everything
-               again, and watch from what is left */
-            w->changed = stop = true;
-            if (compact > 0)
-                w->next_rev = compact;
-            h->log(h, EI_LOG_INFO,
-                   "the watch was cancelled (compacted to revision %lld): "
-                   "reading again",
-                   compact);
-        } else if (json_is_array(ev) && json_array_size(ev) > 0) {
-            size_t i;
-            json_t *x;
-            json_array_foreach(ev, i, x)
-            {
-                long long mr = etcd_json_int(
-                    json_object_get(json_object_get(x, "kv"), "mod_revision"));
-                if (mr >= w->next_rev)
-                    w->next_rev = mr + 1;
-            }
-            w->changed = stop = true;
-        }
+    if (m->compact_revision > 0) {
+        /* compacted past where the watch starts: read everything again,
+           and watch from what is left */
+        w->changed = true;
+        if (m->compact_revision > w->next_rev)
+            w->next_rev = m->compact_revision;
+        h->log(h, EI_LOG_INFO,
+               "the watch was cancelled (compacted to revision %lld): "
+               "reading again",
+               m->compact_revision);
+        return true;
     }
-    json_decref(j);
-    return stop;
+    if (m->canceled) {
+        /* cancelled for another reason (permission denied, a watch the
+           server refused): a failure, retried with back-off, not a change
+           to read again at once, again and again */
+        etcd_watch_fail(w, "the watch was cancelled (%s)", reason);
+        return true;
+    }
+    if (m->events == 0)
+        return false; /* created, or a progress report */
+    /* the next watch starts after the last event: one without a valid
+       revision would have it start anywhere */
+    if (m->min_mod <= 0 || m->max_mod == LLONG_MAX) {
+        etcd_watch_fail(w, "a watch event has no valid mod_revision");
+        return true;
+    }
+    if (m->max_mod >= w->next_rev)
+        w->next_rev = m->max_mod + 1;
+    w->changed = true;
+    return true;
 }
 
-/* Twice the room; the old buffer is wiped, not left to realloc (a
+/* Room for need bytes; the old buffer is wiped, not left to realloc (a
    message holds the values of the keys that changed). */
-static int etcd_watch_grow(struct etcd_watching *w)
+int etcd_watch_reserve(struct etcd_watching *w, size_t need)
 {
-    size_t ncap = w->cap != 0 ? w->cap * 2 : 4096;
+    if (need <= w->cap)
+        return 0;
+    size_t ncap = w->cap != 0 ? w->cap : ETCD_WATCH_BUF_FIRST;
+    while (ncap < need)
+        ncap *= 2;
     char *p = malloc(ncap);
     if (p == NULL)
         return -1;
-    if (w->line != NULL) {
-        memcpy(p, w->line, w->len);
-        sodium_memzero(w->line, w->cap);
-        free(w->line);
+    if (w->buf != NULL) {
+        memcpy(p, w->buf, w->len);
+        sodium_memzero(w->buf, w->cap);
+        free(w->buf);
     }
-    w->line = p;
+    w->buf = p;
     w->cap = ncap;
     return 0;
 }
 
-static int etcd_watch_data(void *ctx, const char *data, size_t len)
-{
-    struct etcd_watching *w = ctx;
-    for (size_t i = 0; i < len; i++) {
-        if (data[i] != '\n') {
-            if (w->len + 1 > ETCD_WATCH_LINE_MAX) {
-                w->failed = true;
-                snprintf(w->why, sizeof(w->why),
-                         "a watch message larger than %d bytes",
-                         ETCD_WATCH_LINE_MAX);
-                return 1;
-            }
-            if (w->len + 1 > w->cap && etcd_watch_grow(w) < 0) {
-                w->failed = true;
-                snprintf(w->why, sizeof(w->why), "out of memory");
-                return 1;
-            }
-            w->line[w->len++] = data[i];
-            continue;
-        }
-        bool stop = w->len > 0 && etcd_watch_message(w, w->line, w->len);
-        sodium_memzero(w->line, w->len);
-        w->len = 0;
-        if (stop)
-            return 1;
-    }
-    return 0;
-}
-
-/* The WatchCreateRequest from rev on, over the prefix, in malloc'd
-   memory. */
-static char *etcd_watch_body(const struct etcd_state *st, long long rev)
-{
-    size_t kl = sodium_base64_ENCODED_LEN(st->prefix_len,
-                                          sodium_base64_VARIANT_ORIGINAL);
-    size_t el = sodium_base64_ENCODED_LEN(st->range_end_len,
-                                          sodium_base64_VARIANT_ORIGINAL);
-    char *k = malloc(kl), *e = malloc(el);
-    char *body = NULL;
-    if (k != NULL && e != NULL) {
-        sodium_bin2base64(k, kl, (const unsigned char *)st->prefix,
-                          st->prefix_len, sodium_base64_VARIANT_ORIGINAL);
-        sodium_bin2base64(e, el, (const unsigned char *)st->range_end,
-                          st->range_end_len, sodium_base64_VARIANT_ORIGINAL);
-        json_t *j = json_pack("{s:{s:s,s:s,s:I}}", "create_request", "key", k,
-                              "range_end", e, "start_revision",
-                              (json_int_t)rev);
-        body = ei_json_dumps(j, JSON_COMPACT, NULL);
-        json_decref(j);
-    }
-    free(k);
-    free(e);
-    return body;
-}
-
 /*
  * One watch stream, until it reports a change or the deadline is near.
- * A change is what etcd says changed under the prefix: a key written
- * again with the same value counts (the core's comparison then finds
- * nothing to do), a key outside does not.
+ * The request is sent whole, the watch's one WatchRequest, and the
+ * answer read as it comes: etcd keeps a watch of a stream whose client
+ * has said all it had to say (3.4's recvLoop ends quietly there), so a
+ * bidirectional gRPC call needs no more than a request body here.
  */
 static enum ei_status etcd_wait_change(void *state,
                                        const struct ei_deadline *dl,
@@ -1190,6 +1111,7 @@ static enum ei_status etcd_wait_change(void *state,
 {
     struct etcd_state *st = state;
     const struct ei_host *h = st->host;
+    const struct etcd_wire *wire = st->wire;
     *changed = false;
     pthread_mutex_lock(&st->lock);
     if (st->wait_gen != st->watch_gen) {
@@ -1203,27 +1125,30 @@ static enum ei_status etcd_wait_change(void *state,
     enum ei_status status = EI_OK;
     if (st->username != NULL)
         status = etcd_authenticate(&run, err);
-    char *body = status == EI_OK ? etcd_watch_body(st, st->wait_rev) : NULL;
-    if (status == EI_OK && body == NULL)
-        status = h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
+    char *body = NULL;
+    size_t body_len = 0;
+    if (status == EI_OK)
+        status = wire->watch_body(&run, st->wait_rev, &body, &body_len, err);
     struct etcd_watching w = {.st = st, .next_rev = st->wait_rev};
     if (status == EI_OK) {
         const char *headers[2] = {run.auth, NULL};
         struct ei_http_request req = {
             .method = "POST",
-            .path = ETCD_WATCH_PATH,
+            .path = wire->watch_path,
             .headers = headers,
             .body = body,
-            .body_len = strlen(body),
-            .flags = EI_HTTP_STREAM | EI_HTTP_NORETRY,
-            .on_data = etcd_watch_data,
+            .body_len = body_len,
+            .flags = EI_HTTP_STREAM | EI_HTTP_NORETRY | wire->http_flags,
+            .on_data = wire->watch_data,
             .on_data_ctx = &w,
         };
         struct ei_http_response resp;
         memset(&resp, 0, sizeof(resp));
         status = h->http_request(st->wait_http, &req, dl, &resp, err);
-        if (status == EI_OK && resp.status != HTTP_OK)
-            status = etcd_http_fail(&run, &resp, ETCD_WATCH_PATH, err);
+        /* a change ends the stream before any status that could follow
+           it (gRPC's comes last, in the trailers) */
+        if (status == EI_OK && !w.changed && resp.status != HTTP_OK)
+            status = etcd_http_fail(&run, &resp, wire->watch_path, err);
         else if (status == EI_OK && w.failed)
             status = h->error(h, err, EI_UNAVAILABLE, 0, etcd_member(&resp),
                               "watch: %s", w.why);
@@ -1234,9 +1159,9 @@ static enum ei_status etcd_wait_change(void *state,
         *changed = w.changed;
     }
     free(body);
-    if (w.line != NULL) {
-        sodium_memzero(w.line, w.cap);
-        free(w.line);
+    if (w.buf != NULL) {
+        sodium_memzero(w.buf, w.cap);
+        free(w.buf);
     }
     etcd_run_fini(&run);
     return status;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* What the etcd provider (etcd.c) shares with its two wire formats,
    wire_json.c (the v3 JSON gateway) and wire_grpc.c (native gRPC): the
-   state, one fetch's run, the table of a wire format, and the helpers
-   etcd.c lends the wires.  Private to providers/etcd/. */
+   state, one fetch's run, one watch stream, the table of a wire format,
+   and the helpers etcd.c lends the wires.  Private to providers/etcd/. */
 #ifndef ETCD_ETCD_H
 #define ETCD_ETCD_H
 
@@ -16,6 +16,10 @@
 
 /* bytes of a server message, a user name or a key shown in messages */
 #define ETCD_SHOW_MAX 120
+/* the longest message of a watch stream kept while it is incomplete */
+#define ETCD_WATCH_MSG_MAX (16 * 1024 * 1024)
+/* the first buffer of a watch stream: a message without values fits */
+#define ETCD_WATCH_BUF_FIRST 4096
 
 struct etcd_state {
     const struct ei_host *host;
@@ -34,8 +38,8 @@ struct etcd_state {
     long long page_size;
     bool page_fixed; /* page_size was given: no growth */
 
-    /* run --watch: a watch stream of the JSON gateway from the revision
-       of the last read on (protocols-azure-yaml-watch.md 5.2) */
+    /* run --watch: a watch stream from the revision of the last read on
+       (protocols-azure-yaml-watch.md 5.2) */
     long long revision;        /* of the last fetch, 0: none */
     struct ei_http *wait_http; /* the waiting thread's own client */
     pthread_mutex_t lock;      /* guards watch_rev and watch_gen */
@@ -73,6 +77,30 @@ struct etcd_run {
     size_t loc_cap;
     bool have_prev;             /* start holds the last key seen, plus "\0" */
     struct etcd_json_page page; /* the fast scanner's view of a JSON page */
+};
+
+/* What one message of a watch stream says, in either wire format. */
+struct etcd_watch_msg {
+    bool error; /* the stream reports an error, which reason names */
+    bool canceled;
+    long long compact_revision; /* above 0: compacted past the start */
+    const char *reason;         /* cancel_reason or error text, or NULL */
+    size_t reason_len;
+    size_t events;
+    long long min_mod, max_mod; /* of the events' kv.mod_revision; -1 or 0
+                                   when one has none */
+};
+
+/* One watch stream while it is read: the on_data context of a wire's
+   watch_data. */
+struct etcd_watching {
+    struct etcd_state *st;
+    char *buf; /* a message not yet complete: it may hold values */
+    size_t len, cap;
+    bool changed;
+    long long next_rev; /* where a later watch starts */
+    bool failed;        /* an error message, or one that makes no sense */
+    char why[ETCD_SHOW_MAX + EI_TEXT_EXTRA];
 };
 
 /* The gRPC code and message of an etcd error, when the response is one. */
@@ -121,6 +149,15 @@ struct etcd_wire {
     /* the code and message of any other response, when it has them */
     void (*fault)(const struct etcd_run *run,
                   const struct ei_http_response *resp, struct etcd_fault *f);
+    /* run --watch: the Watch call's path, the request that creates a
+       watch over the prefix from revision rev on (malloc'd), and the
+       on_data of the answer, ctx a struct etcd_watching, which hands
+       each whole message to etcd_watch_judge */
+    const char *watch_path;
+    enum ei_status (*watch_body)(struct etcd_run *run, long long rev,
+                                 char **body, size_t *body_len,
+                                 struct ei_error *err);
+    int (*watch_data)(void *ctx, const char *data, size_t len);
 };
 
 /* The two wire formats, defined in wire_json.c and wire_grpc.c. */
@@ -177,5 +214,20 @@ enum ei_status etcd_kv_emit(struct etcd_run *run, size_t seg_n, const char *val,
 enum ei_status etcd_kv(struct etcd_run *run, const char *key, size_t klen,
                        const char *val, size_t vlen, long long mod_rev,
                        size_t idx, const char *member, struct ei_error *err);
+
+/*
+ * etcd_watch_judge - what message m of the stream w means: a change (an
+ * event, a compaction: w->changed, w->next_rev), a failure (w->failed,
+ * w->why) or nothing yet.  Returns true when the stream should end.
+ *
+ * etcd_watch_fail - mark w failed, why printf-formatted.
+ *
+ * etcd_watch_reserve - make w->buf at least need bytes, keeping its
+ * content and wiping the old block.  Returns 0, or -1 out of memory.
+ */
+bool etcd_watch_judge(struct etcd_watching *w, const struct etcd_watch_msg *m);
+void etcd_watch_fail(struct etcd_watching *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int etcd_watch_reserve(struct etcd_watching *w, size_t need);
 
 #endif

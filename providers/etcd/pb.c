@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Encoding and checked decoding of the protobuf messages the etcd provider
-   exchanges over gRPC (RangeRequest/Response, AuthenticateRequest/Response). */
+   exchanges over gRPC (RangeRequest/Response, AuthenticateRequest/Response,
+   WatchRequest/Response). */
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -38,6 +39,10 @@
 #define PB_RANGE_SERIALIZABLE 7
 #define PB_AUTH_NAME          1
 #define PB_AUTH_PASSWORD      2
+#define PB_WATCH_CREATE       1
+#define PB_WATCH_KEY          1
+#define PB_WATCH_END          2
+#define PB_WATCH_START        3
 
 #define PB_TAG(field, wt) ((unsigned char)((field) << 3 | (wt)))
 
@@ -58,6 +63,19 @@
 #define PB_KV_LEASE         6
 #define PB_AUTH_RESP_HEADER 1
 #define PB_AUTH_RESP_TOKEN  2
+#define PB_WR_HEADER        1
+#define PB_WR_WATCH_ID      2
+#define PB_WR_CREATED       3
+#define PB_WR_CANCELED      4
+#define PB_WR_COMPACT       5
+#define PB_WR_REASON        6
+#define PB_WR_FRAGMENT      7
+#define PB_WR_EVENTS        11
+#define PB_EVENT_TYPE       1
+#define PB_EVENT_KV         2
+#define PB_EVENT_PREV_KV    3
+/* mvccpb.Event.EventType */
+#define PB_EVENT_DELETE 1
 
 /* One known field of a message: its name in messages and its wire type. */
 struct pb_fdesc {
@@ -90,6 +108,21 @@ static const struct pb_fdesc pb_auth_resp_fields[] = {
     [PB_AUTH_RESP_HEADER] = {"header", PB_LEN},
     [PB_AUTH_RESP_TOKEN] = {"token", PB_LEN},
 };
+static const struct pb_fdesc pb_watch_resp_fields[] = {
+    [PB_WR_HEADER] = {"header", PB_LEN},
+    [PB_WR_WATCH_ID] = {"watch_id", PB_VARINT},
+    [PB_WR_CREATED] = {"created", PB_VARINT},
+    [PB_WR_CANCELED] = {"canceled", PB_VARINT},
+    [PB_WR_COMPACT] = {"compact_revision", PB_VARINT},
+    [PB_WR_REASON] = {"cancel_reason", PB_LEN},
+    [PB_WR_FRAGMENT] = {"fragment", PB_VARINT},
+    [PB_WR_EVENTS] = {"events", PB_LEN},
+};
+static const struct pb_fdesc pb_event_fields[] = {
+    [PB_EVENT_TYPE] = {"type", PB_VARINT},
+    [PB_EVENT_KV] = {"kv", PB_LEN},
+    [PB_EVENT_PREV_KV] = {"prev_kv", PB_LEN},
+};
 
 #define PB_DESC(a) (a), (sizeof(a) / sizeof((a)[0]))
 
@@ -100,16 +133,26 @@ struct pb_msgdesc {
     bool indexed;     /* an element of a repeated field: name[idx] */
     const struct pb_fdesc *fields;
     size_t fields_n;
+    /* a message inside an element of a repeated field: name[idx].sub */
+    const char *sub;
 };
 
 static const struct pb_msgdesc pb_range_resp_desc = {
-    "RangeResponse", true, false, PB_DESC(pb_range_resp_fields)};
-static const struct pb_msgdesc pb_header_desc = {"header", false, false,
-                                                 PB_DESC(pb_header_fields)};
+    "RangeResponse", true, false, PB_DESC(pb_range_resp_fields), NULL};
+static const struct pb_msgdesc pb_header_desc = {
+    "header", false, false, PB_DESC(pb_header_fields), NULL};
 static const struct pb_msgdesc pb_kv_desc = {"kvs", false, true,
-                                             PB_DESC(pb_kv_fields)};
+                                             PB_DESC(pb_kv_fields), NULL};
 static const struct pb_msgdesc pb_auth_resp_desc = {
-    "AuthenticateResponse", true, false, PB_DESC(pb_auth_resp_fields)};
+    "AuthenticateResponse", true, false, PB_DESC(pb_auth_resp_fields), NULL};
+static const struct pb_msgdesc pb_watch_resp_desc = {
+    "WatchResponse", true, false, PB_DESC(pb_watch_resp_fields), NULL};
+static const struct pb_msgdesc pb_event_desc = {"events", false, true,
+                                                PB_DESC(pb_event_fields), NULL};
+static const struct pb_msgdesc pb_event_kv_desc = {"events", false, true,
+                                                   PB_DESC(pb_kv_fields), "kv"};
+static const struct pb_msgdesc pb_event_prev_desc = {
+    "events", false, true, PB_DESC(pb_kv_fields), "prev_kv"};
 
 /* A reader over one (possibly embedded) message; offsets count from base,
    the start of the outermost message, so that errors point into it. */
@@ -169,7 +212,12 @@ static void pb_path(const struct pb_cur *c, uint32_t num, char *out,
     else
         snprintf(field, sizeof(field), "field %" PRIu32, num);
     int n;
-    if (num == 0 && d->indexed)
+    if (d->sub != NULL && num == 0)
+        n = snprintf(out, size, "%s[%zu].%s", d->name, c->idx, d->sub);
+    else if (d->sub != NULL)
+        n = snprintf(out, size, "%s[%zu].%s.%s", d->name, c->idx, d->sub,
+                     field);
+    else if (num == 0 && d->indexed)
         n = snprintf(out, size, "%s[%zu]", d->name, c->idx);
     else if (num == 0 || d->top)
         n = snprintf(out, size, "%s", num == 0 ? d->name : field);
@@ -549,6 +597,134 @@ int etcd_pb_auth_resp_parse(const unsigned char *msg, size_t len,
     return 0;
 }
 
+/* One Event: its type and the mod_revision of its kv (0 without one);
+   kv and prev_kv are checked as KeyValues. */
+static int pb_event(struct pb_cur *c, bool *is_delete, long long *mod)
+{
+    *is_delete = false;
+    *mod = 0;
+    for (;;) {
+        struct pb_field f;
+        int r = pb_next(c, &f);
+        if (r <= 0)
+            return r;
+        struct etcd_pb_kv kv;
+        if (f.num == PB_EVENT_TYPE) {
+            *is_delete = f.v == PB_EVENT_DELETE;
+        } else if (f.num == PB_EVENT_KV) {
+            struct pb_cur sub = pb_sub(c, &f, &pb_event_kv_desc, c->idx);
+            if (pb_kv(&sub, &kv) < 0)
+                return -1;
+            *mod = kv.mod_revision;
+        } else if (f.num == PB_EVENT_PREV_KV) {
+            struct pb_cur sub = pb_sub(c, &f, &pb_event_prev_desc, c->idx);
+            if (pb_kv(&sub, &kv) < 0)
+                return -1;
+        }
+    }
+}
+
+int etcd_pb_watch_resp_parse(const unsigned char *msg, size_t len,
+                             struct etcd_pb_watch_resp *out, char *why,
+                             size_t why_size)
+{
+    static const unsigned char empty[1];
+    struct etcd_pb_watch_resp res = {.cancel_reason =
+                                         msg != NULL ? msg : empty};
+    *out = res;
+    if (msg == NULL && len > 0) {
+        pb_why(why, why_size, "WatchResponse: no message");
+        return -1;
+    }
+    if (why != NULL && why_size > 0)
+        why[0] = '\0';
+    struct pb_cur c = {.base = msg,
+                       .end = len,
+                       .desc = &pb_watch_resp_desc,
+                       .why = why,
+                       .why_size = why_size};
+    for (;;) {
+        struct pb_field f;
+        int r = pb_next(&c, &f);
+        if (r == 0)
+            break;
+        if (r < 0)
+            return -1;
+        switch (f.num) {
+        case PB_WR_HEADER: {
+            struct pb_cur sub = pb_sub(&c, &f, &pb_header_desc, 0);
+            if (pb_header(&sub, &res.revision) < 0)
+                return -1;
+            break;
+        }
+        case PB_WR_WATCH_ID:
+            res.watch_id = pb_int64(f.v);
+            break;
+        case PB_WR_CREATED:
+            res.created = f.v != 0;
+            break;
+        case PB_WR_CANCELED:
+            res.canceled = f.v != 0;
+            break;
+        case PB_WR_COMPACT:
+            res.compact_revision = pb_int64(f.v);
+            break;
+        case PB_WR_REASON:
+            res.cancel_reason = msg + f.off;
+            res.cancel_reason_len = f.len;
+            break;
+        case PB_WR_FRAGMENT:
+            res.fragment = f.v != 0;
+            break;
+        case PB_WR_EVENTS: {
+            struct pb_cur sub = pb_sub(&c, &f, &pb_event_desc, res.events);
+            bool is_delete;
+            long long mod;
+            if (pb_event(&sub, &is_delete, &mod) < 0)
+                return -1;
+            if (res.events == 0 || mod < res.min_mod)
+                res.min_mod = mod;
+            if (res.events == 0 || mod > res.max_mod)
+                res.max_mod = mod;
+            res.events++;
+            res.deletes += is_delete;
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    *out = res;
+    return 0;
+}
+
+int etcd_pb_frame_next(const unsigned char *buf, size_t len, size_t max,
+                       size_t *msg_len, char *why, size_t why_size)
+{
+    *msg_len = 0;
+    if (len < ETCD_PB_FRAME)
+        return 0;
+    if (buf[0] == 1) {
+        pb_why(why, why_size,
+               "gRPC: a message is compressed, which was not asked for");
+        return -1;
+    }
+    if (buf[0] != 0) {
+        pb_why(why, why_size, "gRPC: the compressed flag is neither 0 nor 1");
+        return -1;
+    }
+    uint32_t n = (uint32_t)buf[1] << 24 | (uint32_t)buf[2] << 16 |
+                 (uint32_t)buf[3] << 8 | (uint32_t)buf[4];
+    if ((uint64_t)n > (uint64_t)max) {
+        pb_why(why, why_size,
+               "gRPC: a message of %" PRIu32 " bytes is larger than %zu", n,
+               max);
+        return -1;
+    }
+    *msg_len = n;
+    return len - ETCD_PB_FRAME >= n ? 1 : 0;
+}
+
 int etcd_pb_unframe(const unsigned char *body, size_t len,
                     const unsigned char **msg, size_t *msg_len, char *why,
                     size_t why_size)
@@ -750,5 +926,51 @@ size_t etcd_pb_auth_req_write(const char *name, size_t name_len, const char *pw,
     unsigned char *p = pb_put_frame(out, n);
     p = pb_put_len_field(p, PB_AUTH_NAME, name, name_len);
     p = pb_put_len_field(p, PB_AUTH_PASSWORD, pw, pw_len);
+    return (size_t)(p - out);
+}
+
+/* The WatchCreateRequest, and the WatchRequest that holds it. */
+static size_t pb_watch_create_len(const struct etcd_pb_watch_req *r, bool *ok)
+{
+    size_t n = 0;
+    *ok = pb_add_len_field(&n, r->key_len) &&
+          pb_add_len_field(&n, r->range_end_len) &&
+          pb_add_varint_field(&n, pb_uint64(r->start_revision));
+    return n;
+}
+
+static size_t pb_watch_req_len(const struct etcd_pb_watch_req *r, bool *ok,
+                               size_t *inner)
+{
+    *inner = pb_watch_create_len(r, ok);
+    size_t n = 0;
+    /* an empty create_request is still sent: it is what says "create" */
+    *ok = *ok && pb_add(&n, 1) && pb_add(&n, pb_varint_len(*inner)) &&
+          pb_add(&n, *inner);
+    return n;
+}
+
+size_t etcd_pb_watch_req_size(const struct etcd_pb_watch_req *r)
+{
+    bool ok;
+    size_t inner;
+    size_t n = pb_watch_req_len(r, &ok, &inner);
+    return pb_framed(ok, n);
+}
+
+size_t etcd_pb_watch_req_write(const struct etcd_pb_watch_req *r,
+                               unsigned char *out)
+{
+    bool ok;
+    size_t inner;
+    size_t n = pb_watch_req_len(r, &ok, &inner);
+    if (pb_framed(ok, n) == 0)
+        return 0;
+    unsigned char *p = pb_put_frame(out, n);
+    *p++ = PB_TAG(PB_WATCH_CREATE, PB_LEN);
+    p = pb_put_varint(p, inner);
+    p = pb_put_len_field(p, PB_WATCH_KEY, r->key, r->key_len);
+    p = pb_put_len_field(p, PB_WATCH_END, r->range_end, r->range_end_len);
+    p = pb_put_varint_field(p, PB_WATCH_START, pb_uint64(r->start_revision));
     return (size_t)(p - out);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The protobuf bytes and gRPC framing of etcd v3's Range and Authenticate
-   calls, for the etcd provider; libc only, no state, no I/O. */
+/* The protobuf bytes and gRPC framing of etcd v3's Range, Authenticate
+   and Watch calls, for the etcd provider; libc only, no state, no I/O. */
 #ifndef ETCD_PB_H
 #define ETCD_PB_H
 
@@ -130,5 +130,71 @@ int etcd_pb_range_resp_parse(const unsigned char *msg, size_t len,
 int etcd_pb_auth_resp_parse(const unsigned char *msg, size_t len,
                             const unsigned char **token, size_t *token_len,
                             char *why, size_t why_size);
+
+/*
+ * A WatchRequest holding a WatchCreateRequest (etcdserverpb/rpc.proto):
+ * the keys [key, range_end) from start_revision on.  As for a
+ * RangeRequest, empty bytes and a zero revision are left out, and the
+ * sizes are those of the framed message.
+ */
+struct etcd_pb_watch_req {
+    const char *key;
+    size_t key_len;
+    const char *range_end;
+    size_t range_end_len;
+    long long start_revision; /* 0: from the next revision on */
+};
+
+size_t etcd_pb_watch_req_size(const struct etcd_pb_watch_req *r);
+size_t etcd_pb_watch_req_write(const struct etcd_pb_watch_req *r,
+                               unsigned char *out);
+
+/*
+ * etcd_pb_frame_next - the first message of a gRPC stream's bytes so far
+ * (len bytes at buf).  Returns 1 when a whole framed message is there: it
+ * is at buf + ETCD_PB_FRAME, *msg_len bytes long, and the next one starts
+ * after it.  Returns 0 when more bytes are needed (*msg_len is then the
+ * length announced, or 0 while the prefix itself is incomplete).  Returns
+ * -1, with why, when the prefix announces a compressed message (never
+ * asked for), has a compressed flag other than 0 and 1, or announces
+ * more than max bytes.  why as for etcd_pb_unframe.
+ */
+int etcd_pb_frame_next(const unsigned char *buf, size_t len, size_t max,
+                       size_t *msg_len, char *why, size_t why_size);
+
+/*
+ * What a WatchResponse says.  cancel_reason points into the message
+ * given to etcd_pb_watch_resp_parse (never NULL, length 0 when absent);
+ * its bytes are not checked.  The events are checked to the last byte
+ * of their KeyValues but only counted: a watch here only needs to know
+ * that something changed, and from which revision to watch next.
+ */
+struct etcd_pb_watch_resp {
+    long long revision; /* header.revision; 0 when absent */
+    long long watch_id;
+    bool created;
+    bool canceled;
+    long long compact_revision;
+    const unsigned char *cancel_reason;
+    size_t cancel_reason_len;
+    bool fragment;
+    size_t events;     /* number of Events */
+    size_t deletes;    /* of which type DELETE */
+    long long min_mod; /* smallest kv.mod_revision of the events */
+    long long max_mod; /* largest; both 0 without events */
+};
+
+/*
+ * etcd_pb_watch_resp_parse - parse a WatchResponse (without the gRPC
+ * prefix) under the rules of etcd_pb_range_resp_parse: an Event's kv and
+ * prev_kv are KeyValues and checked as in a RangeResponse; an Event
+ * without kv counts with mod_revision 0.  Returns 0 with *out filled, or
+ * -1 with *out zeroed (cancel_reason pointing at msg) and why naming the
+ * field path, e.g. "events[2].kv.mod_revision: varint at byte 40 is cut
+ * short".  out may not be NULL.
+ */
+int etcd_pb_watch_resp_parse(const unsigned char *msg, size_t len,
+                             struct etcd_pb_watch_resp *out, char *why,
+                             size_t why_size);
 
 #endif

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* The etcd provider's gRPC wire format: Range and Authenticate as framed
-   protobuf over HTTP/2, errors in grpc-status. */
+   protobuf over HTTP/2, errors in grpc-status; Watch as a stream of framed
+   WatchResponses. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <envinject/provider.h>
+#include <sodium.h>
 
 #include "etcd.h"
 #include "pb.h"
@@ -24,6 +26,7 @@
 /* Range and Authenticate: service and method of etcdserverpb */
 #define ETCD_GRPC_RANGE_PATH "/etcdserverpb.KV/Range"
 #define ETCD_GRPC_AUTH_PATH  "/etcdserverpb.Auth/Authenticate"
+#define ETCD_GRPC_WATCH_PATH "/etcdserverpb.Watch/Watch"
 
 /* gRPC's status and message, which the engine decoded and made
    printable. */
@@ -86,13 +89,27 @@ static enum ei_status etcd_grpc_token(struct etcd_run *run,
     return etcd_keep_token(run, resp, (const char *)tok, len, err);
 }
 
+/* A request body of n framed bytes (0: cannot be encoded), malloc'd. */
+static enum ei_status etcd_grpc_body(struct etcd_run *run, size_t n,
+                                     const char *what, unsigned char **body,
+                                     struct ei_error *err)
+{
+    const struct ei_host *h = run->host;
+    if (n == 0)
+        return h->error(h, err, EI_INTERNAL, 0, NULL, "%s request does not fit",
+                        what);
+    *body = malloc(n);
+    if (*body == NULL)
+        return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+    return EI_OK;
+}
+
 /* The RangeRequest message, framed. */
 static enum ei_status etcd_grpc_range_body(struct etcd_run *run,
                                            const char *start, size_t start_len,
                                            char **body, size_t *body_len,
                                            struct ei_error *err)
 {
-    const struct ei_host *h = run->host;
     const struct etcd_state *st = run->st;
     struct etcd_pb_range_req rq = {
         .key = start,
@@ -103,11 +120,11 @@ static enum ei_status etcd_grpc_range_body(struct etcd_run *run,
         .revision = run->revision > 0 ? run->revision : 0,
         .serializable = st->serializable,
     };
-    size_t n = etcd_pb_range_req_size(&rq);
-    unsigned char *pb = n > 0 ? malloc(n) : NULL;
-    if (pb == NULL)
-        return h->error(h, err, n > 0 ? EI_NOMEM : EI_INTERNAL, 0, NULL,
-                        n > 0 ? "out of memory" : "range request does not fit");
+    unsigned char *pb = NULL;
+    enum ei_status status =
+        etcd_grpc_body(run, etcd_pb_range_req_size(&rq), "range", &pb, err);
+    if (status != EI_OK)
+        return status;
     *body_len = etcd_pb_range_req_write(&rq, pb);
     *body = (char *)pb;
     return EI_OK;
@@ -174,6 +191,101 @@ static enum ei_status etcd_grpc_page(struct etcd_run *run,
     return EI_OK;
 }
 
+/* The one WatchRequest of the stream, framed. */
+static enum ei_status etcd_grpc_watch_body(struct etcd_run *run, long long rev,
+                                           char **body, size_t *body_len,
+                                           struct ei_error *err)
+{
+    const struct etcd_state *st = run->st;
+    struct etcd_pb_watch_req rq = {
+        .key = st->prefix,
+        .key_len = st->prefix_len,
+        .range_end = st->range_end,
+        .range_end_len = st->range_end_len,
+        .start_revision = rev,
+    };
+    unsigned char *pb = NULL;
+    enum ei_status status =
+        etcd_grpc_body(run, etcd_pb_watch_req_size(&rq), "watch", &pb, err);
+    if (status != EI_OK)
+        return status;
+    *body_len = etcd_pb_watch_req_write(&rq, pb);
+    *body = (char *)pb;
+    return EI_OK;
+}
+
+/* One WatchResponse: its meaning, from etcd_watch_judge. */
+static bool etcd_grpc_watch_message(struct etcd_watching *w,
+                                    const unsigned char *msg, size_t len)
+{
+    struct etcd_pb_watch_resp r;
+    char why[ETCD_PB_WHY];
+    if (etcd_pb_watch_resp_parse(msg, len, &r, why, sizeof(why)) < 0) {
+        char shown[ETCD_SHOW_MAX + EI_TEXT_EXTRA];
+        etcd_show(w->st->host, shown, sizeof(shown), why, strlen(why));
+        etcd_watch_fail(w, "malformed WatchResponse: %s", shown);
+        return true;
+    }
+    struct etcd_watch_msg m = {
+        .canceled = r.canceled,
+        .compact_revision = r.compact_revision,
+        .reason = (const char *)r.cancel_reason,
+        .reason_len = r.cancel_reason_len,
+        .events = r.events,
+        .min_mod = r.min_mod,
+        .max_mod = r.max_mod,
+    };
+    return etcd_watch_judge(w, &m);
+}
+
+/*
+ * The stream's bytes, split into its framed messages.  A message is
+ * judged as soon as it is whole; what follows it is moved to the front,
+ * and the bytes it leaves behind are wiped (values may be among them).
+ */
+static int etcd_grpc_watch_data(void *ctx, const char *data, size_t len)
+{
+    struct etcd_watching *w = ctx;
+    while (len > 0) {
+        /* as much as the current message still needs, at least its
+           prefix */
+        size_t want = 0;
+        char why[ETCD_PB_WHY];
+        int r = etcd_pb_frame_next((const unsigned char *)w->buf, w->len,
+                                   ETCD_WATCH_MSG_MAX, &want, why, sizeof(why));
+        if (r < 0) {
+            etcd_watch_fail(w, "%s", why);
+            return 1;
+        }
+        size_t need =
+            w->len < ETCD_PB_FRAME ? ETCD_PB_FRAME : ETCD_PB_FRAME + want;
+        size_t take = need - w->len < len ? need - w->len : len;
+        if (etcd_watch_reserve(w, need) < 0) {
+            etcd_watch_fail(w, "out of memory");
+            return 1;
+        }
+        memcpy(w->buf + w->len, data, take);
+        w->len += take;
+        data += take;
+        len -= take;
+        r = etcd_pb_frame_next((const unsigned char *)w->buf, w->len,
+                               ETCD_WATCH_MSG_MAX, &want, why, sizeof(why));
+        if (r < 0) {
+            etcd_watch_fail(w, "%s", why);
+            return 1;
+        }
+        if (r == 0)
+            continue;
+        bool stop = etcd_grpc_watch_message(
+            w, (const unsigned char *)w->buf + ETCD_PB_FRAME, want);
+        sodium_memzero(w->buf, w->len);
+        w->len = 0;
+        if (stop)
+            return 1;
+    }
+    return 0;
+}
+
 const struct etcd_wire etcd_wire_grpc = {
     .api = "grpc",
     .server = "gRPC server",
@@ -189,4 +301,7 @@ const struct etcd_wire etcd_wire_grpc = {
     .page = etcd_grpc_page,
     .token = etcd_grpc_token,
     .fault = etcd_grpc_fault,
+    .watch_path = ETCD_GRPC_WATCH_PATH,
+    .watch_body = etcd_grpc_watch_body,
+    .watch_data = etcd_grpc_watch_data,
 };

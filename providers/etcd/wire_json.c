@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The etcd provider's JSON wire format: requests and responses of the v3
-   gRPC gateway (/v3/kv/range, /v3/auth/authenticate), keys and values in
-   base64. */
+   gRPC gateway (/v3/kv/range, /v3/auth/authenticate, /v3/watch), keys and
+   values in base64. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "../common/jsonflat.h"
 #include "etcd.h"
 #include "json.h"
 
@@ -30,6 +31,7 @@
 #define ETCD_GROW_BELOW (1024 * 1024)
 #define ETCD_RANGE_PATH "/v3/kv/range"
 #define ETCD_AUTH_PATH  "/v3/auth/authenticate"
+#define ETCD_WATCH_PATH "/v3/watch"
 /* "limit", "revision" and punctuation around the two base64 keys */
 #define ETCD_RANGE_EXTRA 128
 
@@ -357,6 +359,110 @@ static enum ei_status etcd_json_page(struct etcd_run *run,
     return status;
 }
 
+/* {"create_request":{"key":..,"range_end":..,"start_revision":..}}. */
+static enum ei_status etcd_json_watch_body(struct etcd_run *run, long long rev,
+                                           char **body, size_t *body_len,
+                                           struct ei_error *err)
+{
+    const struct ei_host *h = run->host;
+    const struct etcd_state *st = run->st;
+    char *k = etcd_b64(st->prefix, st->prefix_len);
+    char *e = etcd_b64(st->range_end, st->range_end_len);
+    json_t *j =
+        k != NULL && e != NULL
+            ? json_pack("{s:{s:s,s:s,s:I}}", "create_request", "key", k,
+                        "range_end", e, "start_revision", (json_int_t)rev)
+            : NULL;
+    *body = ei_json_dumps(j, JSON_COMPACT, NULL);
+    json_decref(j);
+    free(k);
+    free(e);
+    if (*body == NULL)
+        return h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
+    *body_len = strlen(*body);
+    return EI_OK;
+}
+
+/* {"result":<WatchResponse>} or {"error":{..,"message":..}}: its
+   meaning, from etcd_watch_judge. */
+static bool etcd_json_watch_message(struct etcd_watching *w, const char *text,
+                                    size_t len)
+{
+    json_error_t je;
+    json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    json_t *e = json_object_get(j, "error");
+    json_t *r = json_object_get(j, "result");
+    struct etcd_watch_msg m = {0};
+    if (!json_is_object(j)) {
+        json_decref(j);
+        etcd_watch_fail(w, "a watch message is not JSON");
+        return true;
+    }
+    if (e != NULL) {
+        json_t *msg = json_object_get(e, "message");
+        m.error = true;
+        m.reason = json_is_string(msg) ? json_string_value(msg) : "?";
+        m.reason_len = strlen(m.reason);
+    } else if (json_is_object(r)) {
+        json_t *cr = json_object_get(r, "cancel_reason");
+        m.canceled = json_is_true(json_object_get(r, "canceled"));
+        if (etcd_int64(json_object_get(r, "compact_revision"),
+                       &m.compact_revision) < 0)
+            m.compact_revision = -1;
+        if (json_is_string(cr)) {
+            m.reason = json_string_value(cr);
+            m.reason_len = json_string_length(cr);
+        }
+        json_t *ev = json_object_get(r, "events");
+        size_t i;
+        json_t *x;
+        json_array_foreach(ev, i, x)
+        {
+            long long mod = 0;
+            if (etcd_int64(
+                    json_object_get(json_object_get(x, "kv"), "mod_revision"),
+                    &mod) < 0)
+                mod = -1;
+            if (i == 0 || mod < m.min_mod)
+                m.min_mod = mod;
+            if (i == 0 || mod > m.max_mod)
+                m.max_mod = mod;
+            m.events++;
+        }
+    }
+    bool stop = etcd_watch_judge(w, &m);
+    json_decref(j);
+    return stop;
+}
+
+/* The stream's bytes, split into its messages: one JSON object a line. */
+static int etcd_json_watch_data(void *ctx, const char *data, size_t len)
+{
+    struct etcd_watching *w = ctx;
+    for (size_t i = 0; i < len; i++) {
+        if (data[i] != '\n') {
+            if (w->len + 1 > ETCD_WATCH_MSG_MAX) {
+                etcd_watch_fail(w, "a watch message larger than %d bytes",
+                                ETCD_WATCH_MSG_MAX);
+                return 1;
+            }
+            if (etcd_watch_reserve(w, w->len + 1) < 0) {
+                etcd_watch_fail(w, "out of memory");
+                return 1;
+            }
+            w->buf[w->len++] = data[i];
+            continue;
+        }
+        bool stop = w->len > 0 && etcd_json_watch_message(w, w->buf, w->len);
+        if (w->buf != NULL)
+            sodium_memzero(w->buf, w->len);
+        w->len = 0;
+        if (stop)
+            return 1;
+    }
+    return 0;
+}
+
 const struct etcd_wire etcd_wire_json = {
     .api = "json",
     .server = "JSON gateway",
@@ -374,4 +480,7 @@ const struct etcd_wire etcd_wire_json = {
     .page = etcd_json_page,
     .token = etcd_json_token,
     .fault = etcd_json_fault,
+    .watch_path = ETCD_WATCH_PATH,
+    .watch_body = etcd_json_watch_body,
+    .watch_data = etcd_json_watch_data,
 };

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the etcd gRPC framing and protobuf parsers
    (providers/etcd/pb.h) on arbitrary bytes, framed and raw, checking every
-   KeyValue they hand over and every error text. */
+   KeyValue they hand over, every WatchResponse summary, the split of a
+   watch stream into messages, and every error text. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -87,6 +88,55 @@ static void fuzz_message(const uint8_t *msg, size_t len)
         abort();
     for (size_t i = 0; i < tok_len; i++)
         t.sum += tok[i];
+
+    struct etcd_pb_watch_resp w;
+    r = etcd_pb_watch_resp_parse(msg, len, &w, why, sizeof(why));
+    if (r != 0 && r != -1)
+        abort();
+    fuzz_check_why(r, why);
+    if (!fuzz_inside(&t, w.cancel_reason, w.cancel_reason_len))
+        abort();
+    if (r == -1 && (w.events != 0 || w.cancel_reason_len != 0 || w.canceled ||
+                    w.compact_revision != 0))
+        abort();
+    /* every event is at least its two bytes of tag and length */
+    if (r == 0 && (w.deletes > w.events || w.events > len / 2 ||
+                   (w.events == 0 && (w.min_mod != 0 || w.max_mod != 0)) ||
+                   w.min_mod > w.max_mod))
+        abort();
+    for (size_t i = 0; i < w.cancel_reason_len; i++)
+        t.sum += w.cancel_reason[i];
+}
+
+/* The input as a watch stream: split into messages as they would come,
+   each one parsed; the pieces must tile the input up to what is left. */
+static void fuzz_stream(const uint8_t *data, size_t size)
+{
+    size_t max = size > 0 ? data[0] * 7u : 0, at = 0;
+    for (;;) {
+        size_t len = 1;
+        char why[ETCD_PB_WHY] = "";
+        int r = etcd_pb_frame_next(data + at, size - at, max, &len, why,
+                                   sizeof(why));
+        /* only a refusal has something to say */
+        if (r < -1 || r > 1 || (r == -1 && len != 0) || (r >= 0 && why[0]))
+            abort();
+        fuzz_check_why(r, why);
+        if (r != 1) {
+            if (r == 0 && size - at >= ETCD_PB_FRAME &&
+                (len > max || size - at - ETCD_PB_FRAME >= len))
+                abort();
+            return;
+        }
+        if (len > max || len > size - at - ETCD_PB_FRAME)
+            abort();
+        struct etcd_pb_watch_resp w;
+        if (etcd_pb_watch_resp_parse(data + at + ETCD_PB_FRAME, len, &w, why,
+                                     sizeof(why)) == 0 &&
+            why[0] != '\0')
+            abort();
+        at += ETCD_PB_FRAME + len;
+    }
 }
 
 /* The encoders on lengths and numbers taken from the input: the size must
@@ -122,6 +172,22 @@ static void fuzz_encode(const uint8_t *data, size_t size)
                                out) != n)
         abort();
     free(out);
+
+    struct etcd_pb_watch_req w = {(const char *)data, split,
+                                  (const char *)data + split, size - split,
+                                  nums[1]};
+    n = etcd_pb_watch_req_size(&w);
+    out = malloc(n);
+    if (out == NULL || n < ETCD_PB_FRAME + 2 ||
+        etcd_pb_watch_req_write(&w, out) != n || out[ETCD_PB_FRAME] != 0x0a)
+        abort();
+    /* what was written is one framed message of one field */
+    const unsigned char *msg = NULL;
+    size_t msg_len = 0;
+    if (etcd_pb_unframe(out, n, &msg, &msg_len, NULL, 0) != 0 ||
+        msg_len != n - ETCD_PB_FRAME)
+        abort();
+    free(out);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -139,6 +205,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     fuzz_message(data, size);
+    fuzz_stream(data, size);
     fuzz_encode(data, size);
     return 0;
 }

@@ -220,13 +220,29 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-# run --watch on three members, through the JSON gateway's watch stream
-# (nothing polled: poll_interval is a day): the member the stream is on
-# stopped, a change still comes (the stream moved to another member) and
-# restarts the program once; all members down, the program keeps running
-# while the stream is asked for again; back, a change restarts it.
+# run --watch on three members, a JSON gateway's watch stream and a gRPC
+# one side by side (nothing polled: poll_interval is a day): the member
+# the streams are on stopped, a change still comes (the streams moved to
+# another member) and restarts each program once; all members down, the
+# programs keep running while the streams are asked for again; back
+# (restarted on their data), a change restarts them.
 
 . "$here/caselib.sh"
+# all_watchers TEXT FILE_PATTERN: every watcher's FILE (% is the API)
+# has a line matching TEXT
+all_watchers() {
+    local api
+    for api in json grpc; do
+        wait_for "${2//%/$api}" "$1" || return 1
+    done
+}
+# starts N: every watcher's program started exactly N times
+starts() {
+    local api
+    for api in json grpc; do
+        [ "$(grep -c start "$work/wlog.$api")" -eq "$1" ] || return 1
+    done
+}
 if start_cluster w 3 http; then
     ok "watch: three-member cluster started"
     m=("${urls[@]}")
@@ -237,36 +253,40 @@ trap 'exit 0' TERM
 echo "start LEVEL=$LEVEL" >> "$WLOG"
 while :; do sleep 0.05; done
 P
-    : >"$work/wlog"
-    WLOG=$work/wlog "${ei[@]}" -vv --layer \
-        "etcd,$eps,prefix=/wsvc/prod/,poll_interval=86400000,timeout=2000" \
-        run --watch -- sh "$work/wprog" 2>"$work/werr" &
-    wpid=$!
-    check "watch: the program starts, the stream is open" \
-        eval 'wait_for "$work/wlog" "start LEVEL=one" &&
-              wait_for "$work/werr" "watched: the service tells of changes"'
+    declare -A wpid=()
+    for api in json grpc; do
+        : >"$work/wlog.$api"
+        WLOG=$work/wlog.$api "${ei[@]}" -vv --layer \
+            "etcd,$eps,prefix=/wsvc/prod/,api=$api,poll_interval=86400000,timeout=2000" \
+            run --watch -- sh "$work/wprog" 2>"$work/werr.$api" &
+        wpid[$api]=$!
+    done
+    check "watch: the programs start, the streams are open" \
+        eval 'all_watchers "start LEVEL=one" "$work/wlog.%" &&
+              all_watchers "watched: the service tells of changes" "$work/werr.%"'
     stop_member w1
     ctl put /wsvc/prod/level two >/dev/null 2>&1
     check "watch: first member stopped: the change comes through another" \
-        eval 'wait_for "$work/wlog" "start LEVEL=two" &&
-              [ "$(grep -c start "$work/wlog")" -eq 2 ]'
+        eval 'all_watchers "start LEVEL=two" "$work/wlog.%" && starts 2'
     stop_member w2
     stop_member w3
-    check "watch: every member down: the program keeps running, the stream is asked for again" \
-        eval 'wait_for "$work/werr" "watching: .*asking again in" &&
-              kill -0 $wpid && [ "$(grep -c start "$work/wlog")" -eq 2 ]'
+    check "watch: every member down: the programs keep running, the streams are asked for again" \
+        eval 'all_watchers "watching: .*asking again in" "$work/werr.%" &&
+              kill -0 ${wpid[json]} && kill -0 ${wpid[grpc]} && starts 2'
     for i in 1 2 3; do restart_member "w$i"; done
     for i in 1 2 3; do
         wait_ready "w$i" "${m[i - 1]}" || not_ok "watch: member w$i back"
     done
     ctl put /wsvc/prod/level three >/dev/null 2>&1
-    check "watch: members back: the change restarts the program" \
-        wait_for "$work/wlog" "start LEVEL=three"
-    kill -TERM $wpid
-    wait $wpid
-    wrc=$?
-    check "watch: TERM ends the program and envinject with status 0" \
-        eval '[ $wrc -eq 0 ] && [ "$(grep -c start "$work/wlog")" -eq 3 ]'
+    check "watch: members back: the change restarts the programs" \
+        all_watchers "start LEVEL=three" "$work/wlog.%"
+    for api in json grpc; do
+        kill -TERM "${wpid[$api]}"
+        wait "${wpid[$api]}"
+        wrc=$?
+        check "watch: $api: TERM ends the program and envinject with status 0" \
+            eval '[ $wrc -eq 0 ] && [ "$(grep -c start "$work/wlog.$api")" -eq 3 ]'
+    done
     stop_all_members
 else
     not_ok "watch: three-member cluster started" "$work"/w*.failed-*.log
@@ -324,6 +344,26 @@ if mkca ca && mkca otherca && mkcert server ca IP:127.0.0.1 &&
         run_ei --layer "etcd:${t/https/http},prefix=/app/tls/,timeout=1000" get DB_HOST
         check "plain http to a TLS member fails (69)" \
             eval 'rc_is 69 && [ ! -s "$work/out" ]'
+        # a watch over TLS: the gRPC stream with the client certificate
+        cat >"$work/tprog" <<'P'
+trap 'exit 0' TERM
+echo "start DB_HOST=$DB_HOST" >> "$TLOG"
+while :; do sleep 0.05; done
+P
+        : >"$work/tlog"
+        TLOG=$work/tlog "${ei[@]}" -vv --layer \
+            "etcd:$t,prefix=/app/tls/,$files,api=grpc,poll_interval=86400000" \
+            run --watch -- sh "$work/tprog" 2>"$work/terr" &
+        tpid=$!
+        wait_for "$work/tlog" "start DB_HOST=db.tls" >/dev/null &&
+            wait_for "$work/terr" "watched: the service tells of changes" >/dev/null
+        ctl --cacert "$tls/ca.crt" --cert "$tls/client.crt" \
+            --key "$tls/client.key" put /app/tls/db/host db2.tls >/dev/null 2>&1
+        check "gRPC over TLS: a watch stream brings the change" \
+            eval 'wait_for "$work/tlog" "start DB_HOST=db2.tls" &&
+                  grep -q "Watch/Watch -> 200" "$work/terr"'
+        kill -TERM $tpid
+        wait $tpid
         stop_member t1
     else
         not_ok "TLS node started" "$work"/t*.failed-*.log

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests of the etcd gRPC/protobuf codec (providers/etcd/pb.c). */
+/* Unit tests of the etcd gRPC/protobuf codec (providers/etcd/pb.c):
+   Range, Authenticate and Watch. */
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -105,6 +106,17 @@ struct op {
 #define F_VALUE     5
 #define F_LEASE     6
 #define F_TOKEN     2
+/* WatchResponse and mvccpb.Event */
+#define F_W_ID     2
+#define F_CREATED  3
+#define F_CANCELED 4
+#define F_COMPACT  5
+#define F_REASON   6
+#define F_FRAGMENT 7
+#define F_EVENTS   11
+#define F_EV_TYPE  1
+#define F_EV_KV    2
+#define F_EV_PREV  3
 
 #define B4(x)  (x), (x) + 1, (x) + 2, (x) + 3
 #define B16(x) B4(x), B4((x) + 4), B4((x) + 8), B4((x) + 12)
@@ -943,16 +955,12 @@ static long long as_int64(uint64_t v)
     return (long long)v;
 }
 
-static void read_req(const unsigned char *b, size_t len, bool auth,
-                     struct req_seen *s)
+/* The fields of a request message from pos to len; a WatchCreateRequest
+   reads as a RangeRequest (its start_revision as limit). */
+static void read_fields(const unsigned char *b, size_t pos, size_t len,
+                        bool auth, struct req_seen *s)
 {
     memset(s, 0, sizeof(*s));
-    assert_true(len >= 5);
-    assert_int_equal(b[0], 0);
-    size_t n =
-        (size_t)b[1] << 24 | (size_t)b[2] << 16 | (size_t)b[3] << 8 | b[4];
-    assert_int_equal(n, len - 5);
-    size_t pos = 5;
     uint64_t last = 0;
     while (pos < len) {
         uint64_t tag = r_varint(b, &pos, len);
@@ -982,6 +990,24 @@ static void read_req(const unsigned char *b, size_t len, bool auth,
             fail_msg("unexpected field %llu = %llu", (unsigned long long)field,
                      (unsigned long long)v);
     }
+}
+
+/* The gRPC prefix of the framed message at b, len bytes in all: the
+   offset of the message. */
+static size_t read_frame(const unsigned char *b, size_t len)
+{
+    assert_true(len >= 5);
+    assert_int_equal(b[0], 0);
+    size_t n =
+        (size_t)b[1] << 24 | (size_t)b[2] << 16 | (size_t)b[3] << 8 | b[4];
+    assert_int_equal(n, len - 5);
+    return 5;
+}
+
+static void read_req(const unsigned char *b, size_t len, bool auth,
+                     struct req_seen *s)
+{
+    read_fields(b, read_frame(b, len), len, auth, s);
 }
 
 static void same_bytes(const char *name, const char *what,
@@ -1298,6 +1324,419 @@ static void test_many(void **state)
     assert_non_null(strstr(why, "goes past the end"));
 }
 
+/* ---- WatchResponse ---- */
+
+struct watch_case {
+    const char *name;
+    struct op ops[MAX_OPS];
+    int want;
+    /* want 0: the summary */
+    long long revision, watch_id;
+    bool created, canceled, fragment;
+    long long compact;
+    const char *reason; /* NULL: absent */
+    size_t events, deletes;
+    long long min_mod, max_mod;
+    const char *why; /* want -1: exact */
+};
+
+/* the ResponseHeader of the captures below: etcd 3.4.23, raft_term 2 */
+#define W_HEADER(rev)                                                          \
+    "\x0a\x1a\x08\x96\xf9\xaf\xe7\xe2\xc4\xe9\xb4\xc2\x01\x10\xc5\x8f\xbe"     \
+    "\x81\xbd\xc7\xc7\xd0\x86\x01\x18" rev "\x20\x02"
+#define W_CLUSTER 14008910798805269654u
+
+static const struct watch_case watches[] = {
+    {.name = "empty message"},
+    {.name = "etcd 3.4.23: created",
+     .ops = {RAW(W_HEADER("\x07") "\x18\x01")},
+     .revision = 7,
+     .created = true},
+    {.name = "etcd 3.4.23: a put",
+     .ops = {RAW(
+         W_HEADER("\x08") "\x5a\x1d\x12\x1b\x0a\x0c/w/app/level\x10\x02\x18"
+                          "\x08\x20\x01\x2a\x05three")},
+     .revision = 8,
+     .events = 1,
+     .min_mod = 8,
+     .max_mod = 8},
+    {.name = "etcd 3.4.23: a delete",
+     .ops = {RAW(
+         W_HEADER("\x09") "\x5a\x14\x08\x01\x12\x10\x0a\x0c/w/app/level\x18"
+                          "\x09")},
+     .revision = 9,
+     .events = 1,
+     .deletes = 1,
+     .min_mod = 9,
+     .max_mod = 9},
+    {.name = "etcd 3.4.23: compacted (no header revision)",
+     .ops = {RAW(
+         "\x0a\x18\x08\x96\xf9\xaf\xe7\xe2\xc4\xe9\xb4\xc2\x01\x10\xc5\x8f"
+         "\xbe\x81\xbd\xc7\xc7\xd0\x86\x01\x20\x02\x20\x01\x28\x09")},
+     .canceled = true,
+     .compact = 9},
+    {.name = "cancelled with a reason",
+     .ops = {VAR(F_W_ID, 3), VAR(F_CREATED, 1), VAR(F_CANCELED, 1),
+             STR(F_REASON, "etcdserver: permission denied")},
+     .watch_id = 3,
+     .created = true,
+     .canceled = true,
+     .reason = "etcdserver: permission denied"},
+    {.name = "progress report: watch_id -1, header only",
+     .ops = {BEGIN(F_HEADER), VAR(F_H_REV, 40), END, VAR(F_W_ID, -1)},
+     .revision = 40,
+     .watch_id = -1},
+    {.name = "events out of order, with prev_kv, and fragment",
+     .ops = {VAR(F_FRAGMENT, 1),
+             BEGIN(F_EVENTS),
+             BEGIN(F_EV_KV),
+             STR(F_KEY, "a"),
+             VAR(F_MOD, 12),
+             END,
+             BEGIN(F_EV_PREV),
+             STR(F_KEY, "a"),
+             VAR(F_MOD, 3),
+             STR(F_VALUE, CANARY),
+             END,
+             END,
+             BEGIN(F_EVENTS),
+             VAR(F_EV_TYPE, 1),
+             BEGIN(F_EV_KV),
+             VAR(F_MOD, 10),
+             END,
+             END,
+             BEGIN(F_EVENTS),
+             BEGIN(F_EV_KV),
+             VAR(F_MOD, 11),
+             END,
+             END},
+     .fragment = true,
+     .events = 3,
+     .deletes = 1,
+     .min_mod = 10,
+     .max_mod = 12},
+    {.name = "an event without kv counts with revision 0",
+     .ops = {BEGIN(F_EVENTS), BEGIN(F_EV_KV), VAR(F_MOD, 5), END, END,
+             BEGIN(F_EVENTS), VAR(F_EV_TYPE, 0), END},
+     .events = 2,
+     .max_mod = 5},
+    {.name = "negative and largest revisions",
+     .ops = {VAR(F_COMPACT, -2), BEGIN(F_EVENTS), BEGIN(F_EV_KV),
+             VAR(F_MOD, INT64_MIN), END, END, BEGIN(F_EVENTS), BEGIN(F_EV_KV),
+             VAR(F_MOD, INT64_MAX), END, END},
+     .compact = -2,
+     .events = 2,
+     .min_mod = INT64_MIN,
+     .max_mod = INT64_MAX},
+    {.name = "unknown event types and fields are skipped; the last kv wins",
+     .ops = {VAR(8, 1), STR(9, CANARY), FIX32(10, 1), FIX64(12, 2),
+             BEGIN(F_EVENTS), VAR(F_EV_TYPE, 7), STR(4, "x"), BEGIN(F_EV_KV),
+             VAR(F_MOD, 1), END, BEGIN(F_EV_KV), VAR(F_MOD, 6), STR(9, "y"),
+             END, END},
+     .events = 1,
+     .min_mod = 6,
+     .max_mod = 6},
+    {.name = "the last scalar wins",
+     .ops = {VAR(F_CANCELED, 1), VAR(F_CANCELED, 0), STR(F_REASON, "first"),
+             STR(F_REASON, "second"), VAR(F_COMPACT, 4), VAR(F_COMPACT, 0)},
+     .reason = "second"},
+    {.name = "events as a varint",
+     .ops = {RAW("\x58\x01")},
+     .want = -1,
+     .why = "events: wire type 0 at byte 0, expected 2"},
+    {.name = "cancel_reason as a varint",
+     .ops = {VAR(F_REASON, 1)},
+     .want = -1,
+     .why = "cancel_reason: wire type 0 at byte 0, expected 2"},
+    {.name = "canceled as bytes",
+     .ops = {STR(F_CANCELED, "")},
+     .want = -1,
+     .why = "canceled: wire type 2 at byte 0, expected 0"},
+    {.name = "compact_revision cut short",
+     .ops = {VAR(F_CREATED, 1), RAW("\x28\xff")},
+     .want = -1,
+     .why = "compact_revision: varint at byte 3 is cut short"},
+    {.name = "event type as bytes",
+     .ops = {BEGIN(F_EVENTS), STR(F_EV_TYPE, "x"), END},
+     .want = -1,
+     .why = "events[0].type: wire type 2 at byte 2, expected 0"},
+    {.name = "second event's kv as a varint",
+     .ops = {BEGIN(F_EVENTS), END, BEGIN(F_EVENTS), VAR(F_EV_KV, 1), END},
+     .want = -1,
+     .why = "events[1].kv: wire type 0 at byte 4, expected 2"},
+    {.name = "mod_revision of an event's kv as fixed64",
+     .ops = {BEGIN(F_EVENTS), BEGIN(F_EV_KV), STR(F_KEY, CANARY),
+             FIX64(F_MOD, 1), END, END},
+     .want = -1,
+     .why = "events[0].kv.mod_revision: wire type 1 at byte 20, expected 0"},
+    {.name = "prev_kv's value past its end",
+     .ops = {BEGIN(F_EVENTS), BEGIN(F_EV_PREV), RAW("\x2a\x20" CANARY), END,
+             END},
+     .want = -1,
+     .why = "events[0].prev_kv.value: length 32 at byte 5 goes past the end at "
+            "byte "
+            "20"},
+    {.name = "field number 0 in prev_kv",
+     .ops = {BEGIN(F_EVENTS), BEGIN(F_EV_PREV), RAW("\x00"), END, END},
+     .want = -1,
+     .why = "events[0].prev_kv: field number 0 at byte 4"},
+    {.name = "group in an event",
+     .ops = {BEGIN(F_EVENTS), RAW("\x0b"), END},
+     .want = -1,
+     .why = "events[0].type: group wire type 3 at byte 2 is not allowed"},
+    {.name = "header.revision as fixed32",
+     .ops = {BEGIN(F_HEADER), FIX32(F_H_REV, 1), END},
+     .want = -1,
+     .why = "header.revision: wire type 5 at byte 2, expected 0"},
+    {.name = "tag cut short after a reason",
+     .ops = {STR(F_REASON, CANARY), RAW("\x80")},
+     .want = -1,
+     .why = "WatchResponse: tag at byte 16 is cut short"},
+    {.name = "events past the end",
+     .ops = {RAW("\x5a\x05\x08")},
+     .want = -1,
+     .why = "events: length 5 at byte 1 goes past the end at byte 3"},
+};
+
+static void run_watch(void **state)
+{
+    const struct watch_case *c = *state;
+    static struct wbuf w;
+    build(c->ops, &w);
+    struct etcd_pb_watch_resp o;
+    memset(&o, 0x5a, sizeof(o));
+    char why[ETCD_PB_WHY] = "unset";
+    int r = etcd_pb_watch_resp_parse(w.b, w.n, &o, why, sizeof(why));
+    if (r != c->want)
+        fail_msg("%s: returned %d (%s), want %d", c->name, r, why, c->want);
+    assert_non_null(o.cancel_reason);
+    if (r < 0) {
+        if (strcmp(why, c->why) != 0)
+            fail_msg("%s: why is \"%s\", want \"%s\"", c->name, why, c->why);
+        assert_null(strstr(why, CANARY));
+        assert_true(o.events == 0 && o.revision == 0 && !o.canceled &&
+                    o.compact_revision == 0 && o.cancel_reason_len == 0);
+        return;
+    }
+    assert_string_equal(why, "");
+    if (o.revision != c->revision || o.watch_id != c->watch_id ||
+        o.created != c->created || o.canceled != c->canceled ||
+        o.fragment != c->fragment || o.compact_revision != c->compact)
+        fail_msg("%s: revision %lld watch_id %lld created %d canceled %d "
+                 "fragment %d compact %lld",
+                 c->name, o.revision, o.watch_id, o.created, o.canceled,
+                 o.fragment, o.compact_revision);
+    if (o.events != c->events || o.deletes != c->deletes ||
+        o.min_mod != c->min_mod || o.max_mod != c->max_mod)
+        fail_msg("%s: events %zu deletes %zu mod %lld..%lld", c->name, o.events,
+                 o.deletes, o.min_mod, o.max_mod);
+    size_t rl = c->reason != NULL ? strlen(c->reason) : 0;
+    same_bytes(c->name, "cancel_reason", o.cancel_reason, o.cancel_reason_len,
+               c->reason, rl);
+    if (rl > 0 && (o.cancel_reason < w.b || o.cancel_reason + rl > w.b + w.n))
+        fail_msg("%s: cancel_reason outside the message", c->name);
+}
+
+/*
+ * A Watch stream that etcd 3.4.23 sent (four messages: created at
+ * revision 7; the history from revision 4, three puts and a delete; a
+ * put at 8; a delete at 9), split by etcd_pb_frame_next however few of
+ * its bytes have come.
+ */
+static const unsigned char stream_real[] = "\0\0\0\0\x1e" W_HEADER(
+    "\x07") "\x18\x01"
+            "\0\0\0\0\x8b" W_HEADER(
+                "\x07") "\x5a\x1b\x12\x19\x0a\x0c/w/app/"
+                        "level\x10\x02\x18\x04\x20\x02\x2a\x03one"
+                        "\x5a\x1b\x12\x19\x0a\x0c/w/app/"
+                        "level\x10\x02\x18\x05\x20\x03\x2a\x03two"
+                        "\x5a\x1d\x12\x1b\x0a\x0c/w/app/"
+                        "level\x10\x02\x18\x06\x20\x04\x2a\x05three"
+                        "\x5a\x14\x08\x01\x12\x10\x0a\x0c/w/app/level\x18\x07"
+                        "\0\0\0\0\x3b" W_HEADER(
+                            "\x08") "\x5a\x1d\x12\x1b\x0a\x0c/w/app/"
+                                    "level\x10\x08\x18\x08\x20\x01\x2a\x05three"
+                                    "\0\0\0\0\x32" W_HEADER(
+                                        "\x09") "\x5a\x14\x08\x01\x12\x10\x0a"
+                                                "\x0c/w/app/level\x18\x09";
+
+static void test_stream_real(void **state)
+{
+    (void)state;
+    static const struct {
+        size_t len;
+        long long revision;
+        bool created;
+        size_t events, deletes;
+        long long min_mod, max_mod;
+    } want[] = {{30, 7, true, 0, 0, 0, 0},
+                {139, 7, false, 4, 1, 4, 7},
+                {59, 8, false, 1, 0, 8, 8},
+                {50, 9, false, 1, 1, 9, 9}};
+    const size_t total = sizeof(stream_real) - 1;
+    size_t at = 0;
+    for (size_t i = 0; i < ARRAY_LEN(want); i++) {
+        const unsigned char *b = stream_real + at;
+        size_t left = total - at, len = 99;
+        char why[ETCD_PB_WHY];
+        /* every shorter piece asks for more, announcing the length once
+           the prefix is whole */
+        for (size_t n = 0; n < ETCD_PB_FRAME + want[i].len; n++) {
+            assert_int_equal(
+                etcd_pb_frame_next(b, n, 1024, &len, why, sizeof(why)), 0);
+            assert_int_equal(len, n < ETCD_PB_FRAME ? 0 : want[i].len);
+        }
+        assert_int_equal(
+            etcd_pb_frame_next(b, left, 1024, &len, why, sizeof(why)), 1);
+        assert_int_equal(len, want[i].len);
+        struct etcd_pb_watch_resp o;
+        assert_int_equal(etcd_pb_watch_resp_parse(b + ETCD_PB_FRAME, len, &o,
+                                                  why, sizeof(why)),
+                         0);
+        assert_int_equal(o.revision, want[i].revision);
+        assert_int_equal(o.created, want[i].created);
+        assert_int_equal(o.events, want[i].events);
+        assert_int_equal(o.deletes, want[i].deletes);
+        assert_int_equal(o.min_mod, want[i].min_mod);
+        assert_int_equal(o.max_mod, want[i].max_mod);
+        assert_false(o.canceled);
+        assert_int_equal(o.watch_id, 0);
+        at += ETCD_PB_FRAME + len;
+    }
+    assert_int_equal(at, total);
+    (void)W_CLUSTER;
+}
+
+struct frame_next_case {
+    const char *name;
+    const char *buf;
+    size_t len;
+    size_t max;
+    int want;
+    size_t msg_len;
+    const char *why; /* want -1: exact */
+};
+
+static const struct frame_next_case frame_nexts[] = {
+    {"nothing yet", "", 0, 10, 0, 0, NULL},
+    {"four bytes of the prefix", BODY("\0\0\0\0"), 10, 0, 0, NULL},
+    {"prefix only", BODY("\0\0\0\0\x03"), 10, 0, 3, NULL},
+    {"an empty message", BODY("\0\0\0\0\0"), 10, 1, 0, NULL},
+    {"a message and the next one's start",
+     BODY("\0\0\0\0\x02"
+          "ab\0\0"),
+     10, 1, 2, NULL},
+    {"as large as allowed",
+     BODY("\0\0\0\0\x0a"
+          "0123456789"),
+     10, 1, 10, NULL},
+    {"larger than allowed", BODY("\0\0\0\0\x0b"), 10, -1, 0,
+     "gRPC: a message of 11 bytes is larger than 10"},
+    {"length 2^32-1", BODY("\0\xff\xff\xff\xff"), 1 << 24, -1, 0,
+     "gRPC: a message of 4294967295 bytes is larger than 16777216"},
+    {"compressed", BODY("\x01\0\0\0\x06" CANARY), 100, -1, 0,
+     "gRPC: a message is compressed, which was not asked for"},
+    {"flag 0x80", BODY("\x80\0\0\0\0"), 100, -1, 0,
+     "gRPC: the compressed flag is neither 0 nor 1"},
+};
+
+static void run_frame_next(void **state)
+{
+    const struct frame_next_case *c = *state;
+    size_t len = 99;
+    char why[ETCD_PB_WHY] = "";
+    int r = etcd_pb_frame_next((const unsigned char *)c->buf, c->len, c->max,
+                               &len, why, sizeof(why));
+    if (r != c->want)
+        fail_msg("%s: returned %d (%s), want %d", c->name, r, why, c->want);
+    assert_int_equal(len, c->msg_len);
+    if (r < 0 && strcmp(why, c->why) != 0)
+        fail_msg("%s: why is \"%s\", want \"%s\"", c->name, why, c->why);
+}
+
+/* A reader of the encoded WatchRequest, independent of the encoder: one
+   create_request, fields ascending, defaults left out. */
+static void read_watch_req(const unsigned char *b, size_t len,
+                           struct req_seen *s)
+{
+    size_t pos = read_frame(b, len);
+    assert_int_equal(r_varint(b, &pos, len), 1 << 3 | WT_LEN);
+    uint64_t inner = r_varint(b, &pos, len);
+    assert_int_equal(inner, len - pos);
+    read_fields(b, pos, len, false, s);
+    /* fields 4 and 7 have other meanings in a WatchCreateRequest */
+    assert_int_equal(s->revision, 0);
+    assert_false(s->serializable);
+    s->revision = s->limit;
+}
+
+struct watch_req_case {
+    const char *name;
+    struct etcd_pb_watch_req r;
+    const char *bytes; /* NULL: round trip only */
+    size_t len;
+};
+
+static const struct watch_req_case watch_reqs[] = {
+    {"the request etcd 3.4.23 answered",
+     {REQ("/w/app/", "/w/app0"), 4},
+     BODY("\0\0\0\0\x16\x0a\x14\x0a\x07/w/app/\x12\x07/w/app0\x18\x04")},
+    {"from the next revision on, all keys",
+     {REQ("\0", "\0"), 0},
+     BODY("\0\0\0\0\x08\x0a\x06\x0a\x01\0\x12\x01\0")},
+    {"nothing at all: still a create_request",
+     {NULL, 0, NULL, 0, 0},
+     BODY("\0\0\0\0\x02\x0a\x00")},
+    {"largest revision",
+     {REQ("k", "l"), INT64_MAX},
+     BODY("\0\0\0\0\x12\x0a\x10\x0a\x01k\x12\x01l"
+          "\x18\xff\xff\xff\xff\xff\xff\xff\xff\x7f")},
+    {"negative revision", {REQ("k", ""), -1}, NULL, 0},
+    {"200-byte key: two-byte lengths",
+     {key200, sizeof(key200), "z", 1, 7},
+     NULL,
+     0},
+};
+
+static void run_watch_req(void **state)
+{
+    const struct watch_req_case *c = *state;
+    unsigned char out[REQ_MAX + 1];
+    size_t n = etcd_pb_watch_req_size(&c->r);
+    assert_true(n >= ETCD_PB_FRAME && n <= REQ_MAX);
+    out[n] = 0xa5;
+    assert_int_equal(etcd_pb_watch_req_write(&c->r, out), n);
+    assert_int_equal(out[n], 0xa5);
+    if (c->bytes != NULL)
+        same_bytes(c->name, "frame", out, n, c->bytes, c->len);
+    struct req_seen s;
+    read_watch_req(out, n, &s);
+    same_bytes(c->name, "key", s.f[1], s.f_len[1], c->r.key, c->r.key_len);
+    same_bytes(c->name, "range_end", s.f[2], s.f_len[2], c->r.range_end,
+               c->r.range_end_len);
+    assert_int_equal(s.revision, c->r.start_revision);
+}
+
+static void test_watch_req_too_large(void **state)
+{
+    (void)state;
+    static const char dummy[1];
+    unsigned char out[8];
+    memset(out, 0x5a, sizeof(out));
+    struct etcd_pb_watch_req r = {dummy, SIZE_MAX - 3, dummy, 1, 1};
+    assert_int_equal(etcd_pb_watch_req_size(&r), 0);
+    assert_int_equal(etcd_pb_watch_req_write(&r, out), 0);
+#if SIZE_MAX > UINT32_MAX
+    /* the inner message fits a frame, the outer one does not */
+    r = (struct etcd_pb_watch_req){dummy, (size_t)UINT32_MAX - 6, NULL, 0, 0};
+    assert_int_equal(etcd_pb_watch_req_size(&r), 0);
+    r.key_len = (size_t)UINT32_MAX - 12;
+    assert_int_equal(etcd_pb_watch_req_size(&r), (size_t)UINT32_MAX + 5);
+#endif
+    for (size_t i = 0; i < sizeof(out); i++)
+        assert_int_equal(out[i], 0x5a);
+}
+
 int main(void)
 {
     for (size_t i = 0; i < sizeof(key200); i++)
@@ -1308,7 +1747,9 @@ int main(void)
     static struct CMUnitTest
         tests[ARRAY_LEN(good) + ARRAY_LEN(bad) + ARRAY_LEN(stops) +
               ARRAY_LEN(auths) + ARRAY_LEN(frames) + ARRAY_LEN(range_reqs) +
-              ARRAY_LEN(auth_reqs) + ARRAY_LEN(sizes) + ARRAY_LEN(whys) + 2];
+              ARRAY_LEN(auth_reqs) + ARRAY_LEN(sizes) + ARRAY_LEN(whys) +
+              ARRAY_LEN(watches) + ARRAY_LEN(frame_nexts) +
+              ARRAY_LEN(watch_reqs) + 4];
     size_t k = 0;
 #define ADD(table, fn)                                                         \
     for (size_t i = 0; i < ARRAY_LEN(table); i++)                              \
@@ -1323,8 +1764,13 @@ int main(void)
     ADD(auth_reqs, run_auth_req)
     ADD(sizes, run_size)
     ADD(whys, run_why)
+    ADD(watches, run_watch)
+    ADD(frame_nexts, run_frame_next)
+    ADD(watch_reqs, run_watch_req)
 #undef ADD
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_why_size_zero);
+    tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_stream_real);
+    tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_watch_req_too_large);
     tests[k++] =
         (struct CMUnitTest)cmocka_unit_test_teardown(test_many, many_teardown);
     assert_int_equal(k, ARRAY_LEN(tests));

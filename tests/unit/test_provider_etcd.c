@@ -22,6 +22,7 @@
 
 #include <envinject/provider.h>
 
+#include "etcd/etcd.h"
 #include "expand.h"
 #include "host.h"
 
@@ -2121,11 +2122,8 @@ static void test_case(void **state)
         if (s != EI_OK)
             fail_msg("configure: %s (%s)", err.text, err.locator);
         assert_null(fake_host_unused(fh));
-        /* the JSON gateway also opens the watch mode's client */
-        bool grpc = false;
-        for (size_t i = 0; i < opts_n; i++)
-            grpc = grpc || strcmp(opts[i], "api=grpc") == 0;
-        assert_int_equal(fake_host_http_clients(fh), grpc ? 1 : 2);
+        /* either API also opens the watch mode's client */
+        assert_int_equal(fake_host_http_clients(fh), 2);
 
         struct fake_sink fs;
         fake_sink_init(&fs);
@@ -2290,13 +2288,30 @@ static void test_many_pages(void **state)
     }
 }
 
-/* One wait_change against a canned stream: status, what it said, the
-   start_revision it asked for. */
-static void watch_step(struct fake_host *fh, void *st, long status,
-                       const char *stream, enum ei_status want,
-                       bool want_changed, const char *want_in_body)
+/* A fetch of st that succeeds on the reply queued last, then what
+   watch says of the layer: kind. */
+static void fetch_then_watch(void *st, enum ei_watch_kind kind)
 {
-    assert_int_equal(fake_host_http_push(fh, status, stream, 0), 0);
+    struct ei_error err = {0};
+    struct fake_sink fs;
+    fake_sink_init(&fs);
+    struct ei_deadline dl;
+    fake_deadline(&dl, DL_MS);
+    assert_int_equal(ei_provider_etcd.fetch(st, &fs.sink, &dl, &err), EI_OK);
+    fake_sink_free(&fs);
+    const char *const *paths = NULL;
+    int64_t poll_ms = 0;
+    assert_int_equal(ei_provider_etcd.watch(st, &paths, &poll_ms), kind);
+}
+
+/* One wait_change against the reply queued last, which it must have
+   asked for with one request, returned: what it returned, and what its
+   err says (want_text NULL: anything). */
+static const struct fake_http_request *wait_once(struct fake_host *fh, void *st,
+                                                 enum ei_status want,
+                                                 bool want_changed,
+                                                 const char *want_text)
+{
     size_t before = 0;
     fake_host_http_requests(fh, &before);
     struct ei_deadline dl;
@@ -2309,13 +2324,27 @@ static void watch_step(struct fake_host *fh, void *st, long status,
         fail_msg("status %d (%s), want %d", got, err.text, want);
     if (got == EI_OK)
         assert_int_equal(changed, want_changed);
+    if (want_text != NULL && strstr(err.text, want_text) == NULL)
+        fail_msg("error '%s' lacks '%s'", err.text, want_text);
     size_t n = 0;
     const struct fake_http_request *r = fake_host_http_requests(fh, &n);
     assert_int_equal(n, before + 1);
-    assert_string_equal(r[n - 1].path, "/v3/watch");
-    assert_true(r[n - 1].flags & EI_HTTP_STREAM);
-    if (strstr(r[n - 1].body, want_in_body) == NULL)
-        fail_msg("body '%s' lacks '%s'", r[n - 1].body, want_in_body);
+    return &r[n - 1];
+}
+
+/* One wait_change against a canned stream: status, what it said, the
+   start_revision it asked for. */
+static void watch_step(struct fake_host *fh, void *st, long status,
+                       const char *stream, enum ei_status want,
+                       bool want_changed, const char *want_in_body)
+{
+    assert_int_equal(fake_host_http_push(fh, status, stream, 0), 0);
+    const struct fake_http_request *r =
+        wait_once(fh, st, want, want_changed, NULL);
+    assert_string_equal(r->path, "/v3/watch");
+    assert_true(r->flags & EI_HTTP_STREAM);
+    if (strstr(r->body, want_in_body) == NULL)
+        fail_msg("body '%s' lacks '%s'", r->body, want_in_body);
 }
 
 #define CREATED "{\"result\":{" HDR("9") ",\"created\":true}}\n"
@@ -2345,14 +2374,7 @@ static void test_watch_stream(void **state)
         "{" HDR("9") ",\"kvs\":[{\"key\":\"L2FwcC9h\",\"mod_revision\":\"4\","
         "\"value\":\"MQ==\"}],\"count\":\"1\"}";
     assert_int_equal(fake_host_http_push(fh, 200, page9, 0), 0);
-    struct fake_sink fs;
-    fake_sink_init(&fs);
-    struct ei_deadline dl;
-    fake_deadline(&dl, DL_MS);
-    assert_int_equal(ei_provider_etcd.fetch(st, &fs.sink, &dl, &err), EI_OK);
-    fake_sink_free(&fs);
-    assert_int_equal(ei_provider_etcd.watch(st, &paths, &poll_ms),
-                     EI_WATCH_BLOCKING);
+    fetch_then_watch(st, EI_WATCH_BLOCKING);
 
     /* only "created" before the deadline: nothing changed */
     watch_step(fh, st, 200, CREATED, EI_OK, false,
@@ -2387,12 +2409,7 @@ static void test_watch_stream(void **state)
         "{" HDR("30") ",\"kvs\":[{\"key\":\"L2FwcC9h\",\"mod_revision\":\"25\","
         "\"value\":\"Mw==\"}],\"count\":\"1\"}";
     assert_int_equal(fake_host_http_push(fh, 200, page30, 0), 0);
-    fake_sink_init(&fs);
-    fake_deadline(&dl, DL_MS);
-    assert_int_equal(ei_provider_etcd.fetch(st, &fs.sink, &dl, &err), EI_OK);
-    fake_sink_free(&fs);
-    assert_int_equal(ei_provider_etcd.watch(st, &paths, &poll_ms),
-                     EI_WATCH_BLOCKING);
+    fetch_then_watch(st, EI_WATCH_BLOCKING);
     watch_step(fh, st, 200, CREATED, EI_OK, false, "\"start_revision\":31");
     assert_int_equal(fake_host_http_pending(fh), 0);
     ei_provider_etcd.destroy(st);
@@ -2400,21 +2417,218 @@ static void test_watch_stream(void **state)
     fake_host_free(fh);
 }
 
-/* gRPC layers are polled: a watch over gRPC streams both ways. */
-static void test_watch_grpc_polled(void **state)
+#define GWATCH_PATH  "/etcdserverpb.Watch/Watch"
+#define GWATCH_FLAGS (EI_HTTP_STREAM | EI_HTTP_NORETRY | EI_HTTP_GRPC)
+/* WatchResponses in protobuf notation: created, and a progress report */
+#define PB_CREATED  PB_HDR("9") " 3:1"
+#define PB_PROGRESS PB_HDR("9") " 2:-1"
+
+/* The framed messages of specs (NULL-terminated) one after another, as
+   a gRPC stream brings them; the caller frees. */
+static char *pb_stream(const char *const *specs, size_t *len)
 {
-    (void)state;
-    const char *opts[] = {OPT_EP, OPT_PFX, "api=grpc", NULL};
-    struct fake_host *fh = fake_host_new(opts, NULL, tmpdir);
-    assert_non_null(fh);
+    struct expand_buf b = {0};
+    expand_put(&b, "", 0);
+    for (size_t i = 0; specs[i] != NULL; i++) {
+        size_t n = 0;
+        char *one = pb_body(specs[i], &n);
+        expand_put(&b, one, n);
+        free(one);
+    }
+    *len = b.len;
+    return b.p;
+}
+
+/*
+ * One wait_change over gRPC against a canned stream of messages (or a
+ * grpc-status code other than 0 and no message): what it returned, what
+ * its err says, and that it asked for the watch of the prefix from
+ * start_rev on, as etcd would read the request.
+ */
+static void gwatch_step(struct fake_host *fh, void *st, int code,
+                        const char *const *specs, enum ei_status want,
+                        bool want_changed, const char *want_text,
+                        long long start_rev)
+{
+    size_t len = 0;
+    char *body = specs != NULL ? pb_stream(specs, &len) : NULL;
+    assert_int_equal(fake_host_grpc_push(fh, code,
+                                         code > 0 ? "the status message" : NULL,
+                                         body, len, 0),
+                     0);
+    free(body);
+    const struct fake_http_request *r =
+        wait_once(fh, st, want, want_changed, want_text);
+    assert_string_equal(r->path, GWATCH_PATH);
+    assert_int_equal(r->flags, GWATCH_FLAGS);
+    char spec[96];
+    snprintf(spec, sizeof spec, "1{1:'/app/' 2:'/app0' 3:%lld}", start_rev);
+    size_t want_len = 0;
+    char *want_body = pb_body(spec, &want_len);
+    assert_int_equal(r->body_len, want_len);
+    assert_memory_equal(r->body, want_body, want_len);
+    free(want_body);
+}
+
+/* A gRPC layer of fh's options, configured. */
+static void *gwatch_configured(struct fake_host *fh)
+{
     struct ei_error err = {0};
     void *st = NULL;
     assert_int_equal(ei_provider_etcd.configure(fake_host_host(fh), &st, &err),
                      EI_OK);
+    return st;
+}
+
+/* A configured gRPC layer that read revision rev, watched as kind. */
+static void *gwatch_layer_on(struct fake_host *fh, const char *rev,
+                             enum ei_watch_kind kind)
+{
+    void *st = gwatch_configured(fh);
+    char page[160];
+    snprintf(page, sizeof page, PB_HDR("%s") " 2{1:'/app/a' 3:4 5:'1'} 4:1",
+             rev);
+    size_t len = 0;
+    char *pb = pb_body(page, &len);
+    assert_int_equal(fake_host_grpc_push(fh, 0, NULL, pb, len, 0), 0);
+    free(pb);
+    fetch_then_watch(st, kind);
+    return st;
+}
+
+static void *gwatch_layer(struct fake_host *fh, const char *rev)
+{
+    return gwatch_layer_on(fh, rev, EI_WATCH_BLOCKING);
+}
+
+/*
+ * run --watch over gRPC: after a read at revision 9 the Watch stream
+ * starts at 10 over the prefix (one framed WatchRequest as the request
+ * body); events move the start past their mod_revision; a compaction
+ * cancels the watch (read again, start from the compact revision); a
+ * cancellation for another reason, a gRPC status, a malformed or
+ * compressed message and an event without a revision fail the wait;
+ * Unimplemented is no etcd; a later read's revision wins.
+ */
+static void test_watch_grpc_stream(void **state)
+{
+    (void)state;
+    const char *opts[] = {OPT_EP, OPT_PFX, OPT_GRPC, NULL};
+    /* a host without streams (as old as its missing http_header):
+       polled, with no client opened for a watch */
+    struct fake_host *fh = fake_host_new(opts, NULL, tmpdir);
+    assert_non_null(fh);
+    fake_host_set_size(fh, offsetof(struct ei_host, http_header));
+    void *st = gwatch_layer_on(fh, "9", EI_WATCH_POLL);
+    assert_int_equal(fake_host_http_clients(fh), 1);
+    ei_provider_etcd.destroy(st);
+    fake_host_free(fh);
+
+    fh = fake_host_new(opts, NULL, tmpdir);
+    assert_non_null(fh);
+    st = gwatch_configured(fh);
     const char *const *paths = NULL;
     int64_t poll_ms = 0;
+    /* nothing read yet: no revision to watch from */
     assert_int_equal(ei_provider_etcd.watch(st, &paths, &poll_ms),
                      EI_WATCH_POLL);
+    ei_provider_etcd.destroy(st);
+    st = gwatch_layer(fh, "9");
+
+    /* only "created" and a progress report before the end: no change */
+    const char *quiet[] = {PB_CREATED, PB_PROGRESS, NULL};
+    gwatch_step(fh, st, 0, quiet, EI_OK, false, NULL, 10);
+    /* two events, the later one first: the next watch starts after it */
+    const char *events[] = {
+        PB_CREATED,
+        PB_HDR("12") " 11{2{1:'/app/a' 3:12 5:'2'}} 11{1:1 2{1:'/app/b' 3:11}}",
+        PB_HDR("13") " 11{2{1:'/app/a' 3:13 5:'3'}}", NULL};
+    gwatch_step(fh, st, 0, events, EI_OK, true, NULL, 10);
+    const char *compacted[] = {PB_CREATED, "1{1:1} 4:1 5:20", NULL};
+    gwatch_step(fh, st, 0, compacted, EI_OK, true, NULL, 13);
+    assert_non_null(
+        strstr(fake_host_log(fh), "compacted to revision 20): reading again"));
+    const char *refused[] = {
+        PB_CREATED " 4:1 6:'etcdserver: permission denied'", NULL};
+    gwatch_step(fh, st, 0, refused, EI_UNAVAILABLE, false,
+                "watch: the watch was cancelled (etcdserver: permission "
+                "denied)",
+                20);
+    gwatch_step(fh, st, 14, NULL, EI_UNAVAILABLE, false,
+                "server error (gRPC 14): the status message", 20);
+    const char *malformed[] = {PB_CREATED, PB_HDR("21") " 11:1", NULL};
+    gwatch_step(fh, st, 0, malformed, EI_UNAVAILABLE, false,
+                "watch: malformed WatchResponse: events: wire type 0 at "
+                "byte 28, expected 2",
+                20);
+    const char *compressed[] = {"raw:%01%00%00%00%01x", NULL};
+    gwatch_step(fh, st, 0, compressed, EI_UNAVAILABLE, false,
+                "watch: gRPC: a message is compressed", 20);
+    const char *no_rev[] = {PB_HDR("22") " 11{2{1:'/app/a' 5:'4'}}", NULL};
+    gwatch_step(fh, st, 0, no_rev, EI_UNAVAILABLE, false,
+                "watch: a watch event has no valid mod_revision", 20);
+    gwatch_step(fh, st, 12, NULL, EI_BADDATA, false,
+                "not an etcd v3 gRPC server (gRPC 12 for " GWATCH_PATH ")", 20);
+    /* a stream that ends inside a message: nothing came, ask again */
+    const char *cut[] = {"raw:%00%00%00%00%20%0a%02", NULL};
+    gwatch_step(fh, st, 0, cut, EI_OK, false, NULL, 20);
+    ei_provider_etcd.destroy(st);
+
+    /* a read at a later revision: the stream starts after it */
+    st = gwatch_layer(fh, "30");
+    gwatch_step(fh, st, 0, quiet, EI_OK, false, NULL, 31);
+    assert_int_equal(fake_host_http_pending(fh), 0);
+    ei_provider_etcd.destroy(st);
+    assert_int_equal(fake_host_http_clients(fh), 0);
+    fake_host_free(fh);
+}
+
+/*
+ * The gRPC stream split into messages whatever pieces it comes in: a
+ * created response, a progress report and an event, fed in pieces of
+ * every size from one byte to the whole, end the stream at the event's
+ * last byte, never before, with the next revision after it.
+ */
+static void test_watch_grpc_pieces(void **state)
+{
+    (void)state;
+    const char *opts[] = {OPT_EP, OPT_PFX, OPT_GRPC, NULL};
+    struct fake_host *fh = fake_host_new(opts, NULL, tmpdir);
+    assert_non_null(fh);
+    void *st = gwatch_configured(fh);
+#define EVENT15 PB_HDR("15") " 11{2{1:'/app/a' 3:15 5:'" CANARY "'}}"
+    const char *specs[] = {PB_CREATED, PB_PROGRESS, EVENT15, PB_CREATED, NULL};
+    size_t len = 0;
+    char *stream = pb_stream(specs, &len);
+    size_t created_n = 0, event_n = 0;
+    free(pb_body(PB_CREATED, &created_n));
+    free(pb_body(EVENT15, &event_n));
+#undef EVENT15
+    size_t event_end = len - created_n;
+    for (size_t piece = 1; piece <= len; piece++) {
+        struct etcd_watching w = {.st = st, .next_rev = 10};
+        size_t at = 0;
+        int stop = 0;
+        while (at < len && stop == 0) {
+            size_t n = len - at < piece ? len - at : piece;
+            stop = etcd_wire_grpc.watch_data(&w, stream + at, n);
+            at += n;
+        }
+        assert_int_equal(stop, 1);
+        /* the piece that held the event's last byte ended it */
+        assert_true(at >= event_end && at - piece < event_end);
+        assert_true(w.changed);
+        assert_false(w.failed);
+        assert_int_equal(w.next_rev, 16);
+        /* the event, with its value, is the longest message the buffer
+           held: wiped */
+        assert_non_null(w.buf);
+        assert_true(w.cap >= event_n);
+        for (size_t i = 0; i < event_n; i++)
+            assert_int_equal(w.buf[i], 0);
+        free(w.buf);
+    }
+    free(stream);
     ei_provider_etcd.destroy(st);
     fake_host_free(fh);
 }
@@ -2795,7 +3009,7 @@ static int group_teardown(void **state)
 int main(void)
 {
     json_set_alloc_funcs(chaos_json_malloc, free);
-    struct CMUnitTest tests[CASES_N + 8];
+    struct CMUnitTest tests[CASES_N + 9];
     for (size_t i = 0; i < CASES_N; i++) {
         tests[i] =
             (struct CMUnitTest)cmocka_unit_test_prestate(test_case, NULL);
@@ -2812,6 +3026,8 @@ int main(void)
         (struct CMUnitTest)cmocka_unit_test(test_fake_grpc_limits);
     tests[CASES_N + 6] = (struct CMUnitTest)cmocka_unit_test(test_watch_stream);
     tests[CASES_N + 7] =
-        (struct CMUnitTest)cmocka_unit_test(test_watch_grpc_polled);
+        (struct CMUnitTest)cmocka_unit_test(test_watch_grpc_stream);
+    tests[CASES_N + 8] =
+        (struct CMUnitTest)cmocka_unit_test(test_watch_grpc_pieces);
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
