@@ -16,7 +16,8 @@
 #    evaluation, keys).  Means of BENCH_RUNS runs (default 20): the
 #    kernel's accounting is coarse for one short run.  With valgrind
 #    installed and BENCH_CALLGRIND=1, also the instruction counts of one
-#    run of each, which do not depend on the machine's load.
+#    `envinject print` of each (callgrind counts no exec'd program), which
+#    do not depend on the machine's load.
 set -eu
 export LC_ALL=C
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -88,10 +89,10 @@ print("  launchdarkly, 1,000 x 10 flags   %7.2f ms (%.2f ms over the "
       "empty document)" % (full, full - empty))
 EOF
 if [ "${BENCH_CALLGRIND:-0}" = 1 ] && command -v valgrind >/dev/null; then
-    echo "instructions of one run (valgrind --tool=callgrind):"
+    echo "instructions of one envinject print (valgrind --tool=callgrind):"
     for doc in empty.json doc.json; do
         valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-            "$envinject" --config "conf-$doc" run -- true 2>"cg-$doc" ||
+            "$envinject" --config "conf-$doc" print 2>"cg-$doc" >/dev/null ||
             { cat "cg-$doc" >&2; exit 1; }
         printf '  %-10s %s\n' "$doc" \
             "$(sed -n 's/.*Collected : *//p' "cg-$doc")"
