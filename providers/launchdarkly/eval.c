@@ -42,9 +42,34 @@ struct ld_kind {
     const json_t *obj;
 };
 
-struct ld_regex_slot {
-    const json_t *pattern; /* NULL: empty slot */
-    regex_t re;
+/* What one evaluator remembers, by text, of what does not change for its
+   context: a regular expression's verdict and compiled form (compiled
+   once for every clause that has the same pattern), a segment's answer,
+   the value an attribute reference names in the context. */
+enum ld_memo_kind { LD_MEMO_REGEX = 1, LD_MEMO_SEGMENT, LD_MEMO_ATTR };
+
+/* a regular expression's state: not looked at, portable (not compiled
+   yet), compiled, refused (why says why), portable but not compiled */
+enum {
+    LD_RX_NEW = 0,
+    LD_RX_PORTABLE,
+    LD_RX_READY,
+    LD_RX_REFUSED,
+    LD_RX_BROKEN
+};
+
+struct ld_memo {
+    const char *key; /* borrowed from the data; NULL: an empty slot */
+    size_t len;
+    const char *key2; /* an attribute's contextKind, or NULL */
+    uint32_t hash;
+    unsigned char kind;
+    /* 0: nothing known yet; else a regular expression's LD_RX_*, a
+       segment's LD_YES + 1 or LD_NO + 1, 1 for an attribute's value */
+    unsigned char state;
+    const char *why;     /* LD_RX_REFUSED: what the pattern has */
+    const json_t *value; /* an attribute's value (NULL: absent) */
+    regex_t re;          /* LD_RX_READY */
 };
 
 struct ld_eval {
@@ -57,10 +82,10 @@ struct ld_eval {
     size_t flag_depth;
     const char *seg_visited[LD_DEPTH_MAX];
     size_t seg_depth;
-    /* compiled patterns, by the JSON string they came from */
-    struct ld_regex_slot *rx;
-    size_t rx_cap;
-    size_t rx_n;
+    /* open addressing, cap a power of two, at most half full */
+    struct ld_memo *memo;
+    size_t memo_cap;
+    size_t memo_n;
     char *why; /* of the evaluation under way */
     /* SHA-1 fetched once: an implicit fetch per digest costs more than
        the digest of a short input */
@@ -259,13 +284,77 @@ void ld_eval_free(struct ld_eval *ev)
 {
     if (ev == NULL)
         return;
-    for (size_t i = 0; i < ev->rx_cap; i++)
-        if (ev->rx[i].pattern != NULL)
-            regfree(&ev->rx[i].re);
-    free(ev->rx);
+    for (size_t i = 0; i < ev->memo_cap; i++)
+        if (ev->memo[i].key != NULL && ev->memo[i].kind == LD_MEMO_REGEX &&
+            ev->memo[i].state == LD_RX_READY)
+            regfree(&ev->memo[i].re);
+    free(ev->memo);
     json_decref(ev->kind_list);
     ei_sha1_free(ev->sha1);
     free(ev);
+}
+
+/* ---- memo ---- */
+
+static uint32_t ld_memo_hash(unsigned kind, const char *key, size_t len,
+                             const char *key2)
+{
+    /* FNV-1a */
+    uint32_t h = 2166136261u ^ kind;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)key[i]) * 16777619u;
+    if (key2 != NULL)
+        for (const char *p = key2; *p != '\0'; p++)
+            h = (h ^ (unsigned char)*p) * 16777619u;
+    return h;
+}
+
+/*
+ * The slot of (kind, key, key2): an empty one (state 0) when new.  NULL
+ * when memory ran out: the caller works without it.  A slot moves when
+ * the table grows: look it up again after anything that may add one.
+ */
+static struct ld_memo *ld_memo_get(struct ld_eval *ev, unsigned kind,
+                                   const char *key, size_t len,
+                                   const char *key2)
+{
+    if ((ev->memo_n + 1) * 2 > ev->memo_cap) {
+        size_t cap = ev->memo_cap != 0 ? ev->memo_cap * 2 : 64;
+        struct ld_memo *fresh = calloc(cap, sizeof(*fresh));
+        if (fresh == NULL)
+            return NULL;
+        for (size_t i = 0; i < ev->memo_cap; i++) {
+            if (ev->memo[i].key == NULL)
+                continue;
+            size_t h = ev->memo[i].hash & (cap - 1);
+            while (fresh[h].key != NULL)
+                h = (h + 1) & (cap - 1);
+            fresh[h] = ev->memo[i];
+        }
+        free(ev->memo);
+        ev->memo = fresh;
+        ev->memo_cap = cap;
+    }
+    uint32_t hash = ld_memo_hash(kind, key, len, key2);
+    size_t h = hash & (ev->memo_cap - 1);
+    for (;; h = (h + 1) & (ev->memo_cap - 1)) {
+        struct ld_memo *m = &ev->memo[h];
+        if (m->key == NULL)
+            break;
+        if (m->hash == hash && m->kind == kind && m->len == len &&
+            memcmp(m->key, key, len) == 0 &&
+            (m->key2 == NULL ? key2 == NULL
+                             : key2 != NULL && strcmp(m->key2, key2) == 0))
+            return m;
+    }
+    struct ld_memo *m = &ev->memo[h];
+    m->key = key;
+    m->len = len;
+    m->key2 = key2;
+    m->hash = hash;
+    m->kind = (unsigned char)kind;
+    ev->memo_n++;
+    return m;
 }
 
 /* ---- attribute references ---- */
@@ -672,39 +761,6 @@ static bool ld_regex_portable(const char *p, size_t len, const char **why)
     return true;
 }
 
-static regex_t *ld_regex(struct ld_eval *ev, const json_t *pattern)
-{
-    if (ev->rx_n * 2 >= ev->rx_cap) {
-        size_t cap = ev->rx_cap != 0 ? ev->rx_cap * 2 : 64;
-        struct ld_regex_slot *fresh = calloc(cap, sizeof(*fresh));
-        if (fresh == NULL)
-            return NULL;
-        for (size_t i = 0; i < ev->rx_cap; i++) {
-            if (ev->rx[i].pattern == NULL)
-                continue;
-            size_t h = ((uintptr_t)ev->rx[i].pattern >> 4) & (cap - 1);
-            while (fresh[h].pattern != NULL)
-                h = (h + 1) & (cap - 1);
-            fresh[h] = ev->rx[i];
-        }
-        free(ev->rx);
-        ev->rx = fresh;
-        ev->rx_cap = cap;
-    }
-    size_t h = ((uintptr_t)pattern >> 4) & (ev->rx_cap - 1);
-    while (ev->rx[h].pattern != NULL) {
-        if (ev->rx[h].pattern == pattern)
-            return &ev->rx[h].re;
-        h = (h + 1) & (ev->rx_cap - 1);
-    }
-    if (regcomp(&ev->rx[h].re, json_string_value(pattern),
-                REG_EXTENDED | REG_NOSUB) != 0)
-        return NULL;
-    ev->rx[h].pattern = pattern;
-    ev->rx_n++;
-    return &ev->rx[h].re;
-}
-
 static int ld_matches(struct ld_eval *ev, const json_t *subject,
                       const json_t *pattern)
 {
@@ -712,14 +768,20 @@ static int ld_matches(struct ld_eval *ev, const json_t *subject,
     size_t plen = json_string_length(pattern);
     const char *s = json_string_value(subject);
     size_t slen = json_string_length(subject);
-    const char *why = NULL;
     if (strlen(p) != plen || strlen(s) != slen)
         return ld_fail(ev, "regular expression over text with a NUL byte");
-    if (!ld_regex_portable(p, plen, &why))
+    struct ld_memo scratch = {0};
+    struct ld_memo *m = ld_memo_get(ev, LD_MEMO_REGEX, p, plen, NULL);
+    if (m == NULL)
+        m = &scratch; /* out of memory: checked, and compiled for once */
+    if (m->state == LD_RX_NEW)
+        m->state = ld_regex_portable(p, plen, &m->why) ? LD_RX_PORTABLE
+                                                       : LD_RX_REFUSED;
+    if (m->state == LD_RX_REFUSED)
         return ld_fail(ev,
                        "regular expression with %s: POSIX cannot read "
                        "it as RE2 and JavaScript do",
-                       why);
+                       m->why);
     bool wide = memchr(p, '.', plen) != NULL || memchr(p, '[', plen) != NULL;
     /* '.' and bracket lists match one UTF-16 unit in JavaScript, one byte
        here; '.' skips line ends in JavaScript and RE2, not here */
@@ -730,10 +792,16 @@ static int ld_matches(struct ld_eval *ev, const json_t *subject,
         (memchr(s, '\n', slen) != NULL || memchr(s, '\r', slen) != NULL))
         return ld_fail(ev, "regular expression with '.' over text with a "
                            "line end");
-    regex_t *re = ld_regex(ev, pattern);
-    if (re == NULL)
+    if (m->state == LD_RX_PORTABLE)
+        m->state = regcomp(&m->re, p, REG_EXTENDED | REG_NOSUB) == 0
+                       ? LD_RX_READY
+                       : LD_RX_BROKEN;
+    if (m->state != LD_RX_READY)
         return ld_fail(ev, "regular expression POSIX cannot compile");
-    return regexec(re, s, 0, NULL, 0) == 0 ? LD_YES : LD_NO;
+    int r = regexec(&m->re, s, 0, NULL, 0) == 0 ? LD_YES : LD_NO;
+    if (m == &scratch)
+        regfree(&scratch.re);
+    return r;
 }
 
 /* SemVer as node's semver (strict) reads it, after LaunchDarkly's padding
@@ -998,12 +1066,63 @@ ambiguous:
                        "read it differently");
 }
 
-/* Whether op holds for the context value a and the clause value b. */
-static int ld_op(struct ld_eval *ev, const char *op, const json_t *a,
-                 const json_t *b)
+/* A clause operator, read once per clause. */
+enum ld_opk {
+    LD_OP_UNKNOWN,
+    LD_OP_IN,
+    LD_OP_STARTS,
+    LD_OP_ENDS,
+    LD_OP_CONTAINS,
+    LD_OP_MATCHES,
+    LD_OP_LT,
+    LD_OP_LE,
+    LD_OP_GT,
+    LD_OP_GE,
+    LD_OP_BEFORE,
+    LD_OP_AFTER,
+    LD_OP_SEMVER_EQ,
+    LD_OP_SEMVER_LT,
+    LD_OP_SEMVER_GT,
+    LD_OP_SEGMENT
+};
+
+static enum ld_opk ld_opk_of(const char *op)
 {
-    if (strcmp(op, "in") == 0) {
-        if (json_is_string(a) && json_is_string(b))
+    static const struct {
+        const char *name;
+        enum ld_opk k;
+    } ops[] = {
+        {"in", LD_OP_IN},
+        {"startsWith", LD_OP_STARTS},
+        {"endsWith", LD_OP_ENDS},
+        {"contains", LD_OP_CONTAINS},
+        {"matches", LD_OP_MATCHES},
+        {"lessThan", LD_OP_LT},
+        {"lessThanOrEqual", LD_OP_LE},
+        {"greaterThan", LD_OP_GT},
+        {"greaterThanOrEqual", LD_OP_GE},
+        {"before", LD_OP_BEFORE},
+        {"after", LD_OP_AFTER},
+        {"semVerEqual", LD_OP_SEMVER_EQ},
+        {"semVerLessThan", LD_OP_SEMVER_LT},
+        {"semVerGreaterThan", LD_OP_SEMVER_GT},
+        {"segmentMatch", LD_OP_SEGMENT},
+    };
+    for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+        if (op[0] == ops[i].name[0] && strcmp(op, ops[i].name) == 0)
+            return ops[i].k;
+    return LD_OP_UNKNOWN;
+}
+
+/* Whether op (its name: opname) holds for the context value a and the
+   clause value b. */
+static int ld_op(struct ld_eval *ev, enum ld_opk op, const char *opname,
+                 const json_t *a, const json_t *b)
+{
+    bool strs = json_is_string(a) && json_is_string(b);
+    switch (op) {
+    case LD_OP_IN:
+        if (strs)
             return json_string_length(a) == json_string_length(b) &&
                            memcmp(json_string_value(a), json_string_value(b),
                                   json_string_length(a)) == 0
@@ -1015,19 +1134,18 @@ static int ld_op(struct ld_eval *ev, const char *op, const json_t *a,
         if (json_is_boolean(a) && json_is_boolean(b))
             return json_is_true(a) == json_is_true(b) ? LD_YES : LD_NO;
         return LD_NO;
-    }
-    bool strs = json_is_string(a) && json_is_string(b);
-    if (strcmp(op, "startsWith") == 0 || strcmp(op, "endsWith") == 0 ||
-        strcmp(op, "contains") == 0) {
+    case LD_OP_STARTS:
+    case LD_OP_ENDS:
+    case LD_OP_CONTAINS: {
         if (!strs)
             return LD_NO;
         const char *x = json_string_value(a), *y = json_string_value(b);
         size_t xl = json_string_length(a), yl = json_string_length(b);
         if (yl > xl)
             return LD_NO;
-        if (op[0] == 's')
+        if (op == LD_OP_STARTS)
             return memcmp(x, y, yl) == 0 ? LD_YES : LD_NO;
-        if (op[0] == 'e')
+        if (op == LD_OP_ENDS)
             return memcmp(x + xl - yl, y, yl) == 0 ? LD_YES : LD_NO;
         if (yl == 0)
             return LD_YES;
@@ -1036,20 +1154,23 @@ static int ld_op(struct ld_eval *ev, const char *op, const json_t *a,
                 return LD_YES;
         return LD_NO;
     }
-    if (strcmp(op, "matches") == 0)
+    case LD_OP_MATCHES:
         return strs ? ld_matches(ev, a, b) : LD_NO;
-    static const char *const nums[] = {"lessThan", "lessThanOrEqual",
-                                       "greaterThan", "greaterThanOrEqual"};
-    for (int k = 0; k < 4; k++) {
-        if (strcmp(op, nums[k]) != 0)
-            continue;
+    case LD_OP_LT:
+    case LD_OP_LE:
+    case LD_OP_GT:
+    case LD_OP_GE: {
         if (!json_is_number(a) || !json_is_number(b))
             return LD_NO;
         double x = json_number_value(a), y = json_number_value(b);
-        bool r = k == 0 ? x < y : k == 1 ? x <= y : k == 2 ? x > y : x >= y;
+        bool r = op == LD_OP_LT   ? x < y
+                 : op == LD_OP_LE ? x <= y
+                 : op == LD_OP_GT ? x > y
+                                  : x >= y;
         return r ? LD_YES : LD_NO;
     }
-    if (strcmp(op, "before") == 0 || strcmp(op, "after") == 0) {
+    case LD_OP_BEFORE:
+    case LD_OP_AFTER: {
         double x, y;
         int ra = ld_date(ev, a, &x);
         if (ra != LD_YES)
@@ -1057,26 +1178,26 @@ static int ld_op(struct ld_eval *ev, const char *op, const json_t *a,
         int rb = ld_date(ev, b, &y);
         if (rb != LD_YES)
             return rb;
-        return (op[0] == 'b' ? x < y : x > y) ? LD_YES : LD_NO;
+        return (op == LD_OP_BEFORE ? x < y : x > y) ? LD_YES : LD_NO;
     }
-    if (strncmp(op, "semVer", 6) == 0) {
-        int which = strcmp(op, "semVerEqual") == 0         ? 0
-                    : strcmp(op, "semVerLessThan") == 0    ? -1
-                    : strcmp(op, "semVerGreaterThan") == 0 ? 1
-                                                           : 2;
-        if (which != 2) {
-            struct ld_semver x, y;
-            char px[LD_SEMVER_LEN_MAX + 8], py[LD_SEMVER_LEN_MAX + 8];
-            int ra = ld_semver_parse(ev, a, &x, px, sizeof(px));
-            if (ra != LD_YES)
-                return ra;
-            int rb = ld_semver_parse(ev, b, &y, py, sizeof(py));
-            if (rb != LD_YES)
-                return rb;
-            return ld_semver_cmp(&x, &y) == which ? LD_YES : LD_NO;
-        }
+    case LD_OP_SEMVER_EQ:
+    case LD_OP_SEMVER_LT:
+    case LD_OP_SEMVER_GT: {
+        int which = op == LD_OP_SEMVER_EQ ? 0 : op == LD_OP_SEMVER_LT ? -1 : 1;
+        struct ld_semver x, y;
+        char px[LD_SEMVER_LEN_MAX + 8], py[LD_SEMVER_LEN_MAX + 8];
+        int ra = ld_semver_parse(ev, a, &x, px, sizeof(px));
+        if (ra != LD_YES)
+            return ra;
+        int rb = ld_semver_parse(ev, b, &y, py, sizeof(py));
+        if (rb != LD_YES)
+            return rb;
+        return ld_semver_cmp(&x, &y) == which ? LD_YES : LD_NO;
     }
-    return ld_fail(ev, "unknown clause operator \"%.64s\"", op);
+    default:
+        /* segmentMatch is the clause's own */
+        return ld_fail(ev, "unknown clause operator \"%.64s\"", opname);
+    }
 }
 
 /* ---- clauses, segments, rules ---- */
@@ -1084,13 +1205,12 @@ static int ld_op(struct ld_eval *ev, const char *op, const json_t *a,
 static int ld_segment_match(struct ld_eval *ev, const char *key);
 
 /* Whether op holds for value against any clause value. */
-static int ld_any(struct ld_eval *ev, const char *op, const json_t *value,
-                  const json_t *values)
+static int ld_any(struct ld_eval *ev, enum ld_opk op, const char *opname,
+                  const json_t *value, const json_t *values)
 {
     size_t i;
     const json_t *b;
-    if (op[0] == 'i' && op[1] == 'n' && op[2] == '\0' &&
-        json_is_string(value)) {
+    if (op == LD_OP_IN && json_is_string(value)) {
         /* the most common clause, "in" on a string: the subject once */
         const char *x = json_string_value(value);
         size_t xl = json_string_length(value);
@@ -1104,11 +1224,44 @@ static int ld_any(struct ld_eval *ev, const char *op, const json_t *value,
     }
     json_array_foreach(values, i, b)
     {
-        int r = ld_op(ev, op, value, b);
+        int r = ld_op(ev, op, opname, value, b);
         if (r != LD_NO)
             return r;
     }
     return LD_NO;
+}
+
+/*
+ * The value a clause's attribute (with its contextKind, when it has one)
+ * names in the context, NULL when absent: the same for every clause that
+ * says the same, so parsed and looked up once.
+ */
+static int ld_clause_value(struct ld_eval *ev, const json_t *attr,
+                           const json_t *ck, const json_t **value)
+{
+    *value = NULL;
+    if (attr == NULL)
+        return ld_fail(ev, "a clause has an invalid attribute reference");
+    const char *a = json_string_value(attr);
+    const char *k = ck != NULL ? json_string_value(ck) : NULL;
+    struct ld_memo *m =
+        ld_memo_get(ev, LD_MEMO_ATTR, a, json_string_length(attr), k);
+    if (m != NULL && m->state != 0) {
+        *value = m->value;
+        return LD_YES;
+    }
+    struct ld_ref ref;
+    int r = ld_ref_parse(ev, a, k == NULL, &ref);
+    if (r == LD_ERR)
+        return r;
+    if (r == LD_NO)
+        return ld_fail(ev, "a clause has an invalid attribute reference");
+    *value = ld_ref_get(ev, &ref, k != NULL ? k : "user");
+    if (m != NULL) {
+        m->value = *value;
+        m->state = 1;
+    }
+    return LD_YES;
 }
 
 static int ld_clause(struct ld_eval *ev, const json_t *clause)
@@ -1125,7 +1278,9 @@ static int ld_clause(struct ld_eval *ev, const json_t *clause)
         return ld_fail(ev, "a clause has no operator");
     if (!json_is_array(values))
         return ld_fail(ev, "a clause has no list of values");
-    if (strcmp(json_string_value(op), "segmentMatch") == 0) {
+    const char *o = json_string_value(op);
+    enum ld_opk k = ld_opk_of(o);
+    if (k == LD_OP_SEGMENT) {
         size_t i;
         const json_t *v;
         json_array_foreach(values, i, v)
@@ -1144,31 +1299,24 @@ static int ld_clause(struct ld_eval *ev, const json_t *clause)
         return ld_fail(ev, "a clause attribute is not a string");
     if (ck != NULL && !json_is_string(ck))
         return ld_fail(ev, "a clause contextKind is not a string");
-    struct ld_ref ref;
-    int r = attr != NULL
-                ? ld_ref_parse(ev, json_string_value(attr), ck == NULL, &ref)
-                : LD_NO;
-    if (r == LD_ERR)
+    const json_t *value;
+    int r = ld_clause_value(ev, attr, ck, &value);
+    if (r != LD_YES)
         return r;
-    if (r == LD_NO)
-        return ld_fail(ev, "a clause has an invalid attribute reference");
-    const json_t *value =
-        ld_ref_get(ev, &ref, ck != NULL ? json_string_value(ck) : "user");
     if (value == NULL)
         return LD_NO; /* whatever negate says */
-    const char *o = json_string_value(op);
     if (json_is_array(value)) {
         size_t i;
         const json_t *e;
         r = LD_NO;
         json_array_foreach(value, i, e)
         {
-            r = ld_any(ev, o, e, values);
+            r = ld_any(ev, k, o, e, values);
             if (r != LD_NO)
                 break;
         }
     } else {
-        r = ld_any(ev, o, value, values);
+        r = ld_any(ev, k, o, value, values);
     }
     if (r == LD_ERR)
         return r;
@@ -1265,7 +1413,7 @@ static int ld_segment_rule(struct ld_eval *ev, const json_t *seg,
     return b < json_number_value(weight) / LD_WEIGHT_SCALE ? LD_YES : LD_NO;
 }
 
-static int ld_segment_match(struct ld_eval *ev, const char *key)
+static int ld_segment_eval(struct ld_eval *ev, const char *key)
 {
     const json_t *seg = json_object_get(ev->segments, key);
     if (!json_is_object(seg) || json_is_true(json_object_get(seg, "deleted")))
@@ -1300,6 +1448,27 @@ static int ld_segment_match(struct ld_eval *ev, const char *key)
             break;
     }
     ev->seg_depth--;
+    return r;
+}
+
+/*
+ * Whether the context is in the segment key.  The answer for a segment
+ * reached from a flag's rule (not from another segment, whose chain a
+ * cycle could run through) depends on nothing else: kept for the next.
+ */
+static int ld_segment_match(struct ld_eval *ev, const char *key)
+{
+    if (ev->seg_depth != 0)
+        return ld_segment_eval(ev, key);
+    size_t len = strlen(key);
+    struct ld_memo *m = ld_memo_get(ev, LD_MEMO_SEGMENT, key, len, NULL);
+    if (m != NULL && m->state != 0)
+        return m->state - 1;
+    int r = ld_segment_eval(ev, key);
+    /* the evaluation may have moved the slot */
+    m = r != LD_ERR ? ld_memo_get(ev, LD_MEMO_SEGMENT, key, len, NULL) : NULL;
+    if (m != NULL)
+        m->state = (unsigned char)(r + 1);
     return r;
 }
 

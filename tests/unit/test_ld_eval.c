@@ -256,6 +256,115 @@ static void test_refusals(void **state)
     }
 }
 
+/*
+ * One evaluator remembers, for its context, a regular expression's verdict
+ * and compiled form, an attribute's value and a segment's answer: the
+ * flags evaluated after the first that shares them get the answers and the
+ * errors they would get alone.
+ */
+#define MEMO_RX(attr, pattern)                                                 \
+    "{\"attribute\":\"" attr "\",\"op\":\"matches\",\"values\":[\"" pattern    \
+    "\"]}"
+#define MEMO_SEG(seg, negate)                                                  \
+    "{\"op\":\"segmentMatch\",\"values\":[\"" seg "\"],\"negate\":" negate "}"
+#define MEMO_IN(kind, attr)                                                    \
+    "{" kind "\"attribute\":\"" attr "\",\"op\":\"in\",\"values\":[\"text\"]}"
+
+static const struct {
+    const char *flag;
+    const char *clause; /* its one rule's one clause */
+    enum ld_outcome outcome;
+    long variation;
+    const char *why;
+} memo_rows[] = {
+    /* the pattern compiled for rx1 answers for another subject */
+    {"rx1", MEMO_RX("s", "^te(x|y)t$"), LD_VALUE, 1, NULL},
+    {"rx2", MEMO_RX("t", "^te(x|y)t$"), LD_VALUE, 2, NULL},
+    /* a refused pattern is refused each time */
+    {"rxbad1", MEMO_RX("s", "\\\\d+"), LD_ERROR, -1, "POSIX cannot read it"},
+    {"rxbad2", MEMO_RX("t", "\\\\d+"), LD_ERROR, -1, "POSIX cannot read it"},
+    /* the subject is checked each time */
+    {"dot1", MEMO_RX("s", "t.xt"), LD_VALUE, 1, NULL},
+    {"dot2", MEMO_RX("w", "t.xt"), LD_ERROR, -1, "non-ASCII"},
+    /* the same attribute of another kind is another value */
+    {"attr1", MEMO_IN("", "s"), LD_VALUE, 1, NULL},
+    {"attr2", MEMO_IN("\"contextKind\":\"org\",", "s"), LD_VALUE, 2, NULL},
+    {"attr3", MEMO_IN("\"contextKind\":\"user\",", "s"), LD_VALUE, 1, NULL},
+    /* an invalid reference is an error each time */
+    {"ref1", MEMO_IN("\"contextKind\":\"user\",", "a//b"), LD_ERROR, -1,
+     "invalid attribute reference"},
+    {"ref2", MEMO_IN("\"contextKind\":\"user\",", "a//b"), LD_ERROR, -1,
+     "invalid attribute reference"},
+    /* a segment reached through another, then from flags */
+    {"nest", MEMO_SEG("outer", "false"), LD_VALUE, 1, NULL},
+    {"inner", MEMO_SEG("inner", "false"), LD_VALUE, 1, NULL},
+    {"seg1", MEMO_SEG("inner", "false"), LD_VALUE, 1, NULL},
+    {"segneg", MEMO_SEG("inner", "true"), LD_VALUE, 2, NULL},
+    /* a cycle is an error each time */
+    {"loop1", MEMO_SEG("loop", "false"), LD_ERROR, -1, "refers to itself"},
+    {"loop2", MEMO_SEG("loop", "false"), LD_ERROR, -1, "refers to itself"},
+    {"none", MEMO_SEG("other", "false"), LD_VALUE, 2, NULL},
+};
+
+static void test_memo(void **state)
+{
+    (void)state;
+    enum { ROWS = sizeof(memo_rows) / sizeof(memo_rows[0]) };
+    char doc[8192];
+    size_t n = (size_t)snprintf(doc, sizeof(doc), "{\"flags\":{");
+    for (size_t i = 0; i < ROWS; i++)
+        n += (size_t)snprintf(
+            doc + n, sizeof(doc) - n,
+            "%s\"%s\":{\"key\":\"%s\",\"on\":true,\"variations\":[0,1,2],"
+            "\"rules\":[{\"variation\":1,\"clauses\":[%s]}],"
+            "\"fallthrough\":{\"variation\":2}}",
+            i > 0 ? "," : "", memo_rows[i].flag, memo_rows[i].flag,
+            memo_rows[i].clause);
+    n += (size_t)snprintf(
+        doc + n, sizeof(doc) - n,
+        "},\"segments\":{"
+        "\"inner\":{\"key\":\"inner\",\"included\":[\"u\"]},"
+        "\"outer\":{\"key\":\"outer\",\"rules\":[{\"clauses\":[%s]}]},"
+        "\"other\":{\"key\":\"other\",\"included\":[\"v\"]},"
+        "\"loop\":{\"key\":\"loop\",\"rules\":[{\"clauses\":[%s]}]}}}",
+        MEMO_SEG("inner", "false"), MEMO_SEG("loop", "false"));
+    assert_true(n < sizeof(doc));
+    char why[LD_WHY_LEN];
+    bool nomem;
+    json_t *data = ld_data_load(doc, n, why, sizeof(why), &nomem);
+    if (data == NULL)
+        fail_msg("%s", why);
+    json_t *ctx = json_loads("{\"kind\":\"user\",\"key\":\"u\",\"s\":\"text\","
+                             "\"t\":\"toxt\",\"w\":\"t\\u00e9xt\"}",
+                             0, NULL);
+    assert_non_null(ctx);
+    /* in order, then backwards: each flag after its first evaluation
+       finds what it shares remembered */
+    for (int pass = 0; pass < 2; pass++) {
+        struct ld_eval *ev = ld_eval_new(data, ctx, why, sizeof(why), &nomem);
+        if (ev == NULL)
+            fail_msg("%s", why);
+        for (size_t j = 0; j < 2 * ROWS; j++) {
+            size_t k = j % ROWS;
+            if (pass == 1)
+                k = ROWS - 1 - k;
+            struct ld_result res;
+            ld_eval_flag(ev, memo_rows[k].flag, &res);
+            if (res.outcome != memo_rows[k].outcome ||
+                (res.outcome == LD_VALUE &&
+                 res.variation != memo_rows[k].variation) ||
+                (memo_rows[k].why != NULL &&
+                 strstr(res.why, memo_rows[k].why) == NULL))
+                fail_msg("%s (pass %d): outcome %d variation %ld why \"%s\"",
+                         memo_rows[k].flag, pass, (int)res.outcome,
+                         res.variation, res.why);
+        }
+        ld_eval_free(ev);
+    }
+    json_decref(ctx);
+    json_decref(data);
+}
+
 static void test_bad_documents(void **state)
 {
     (void)state;
@@ -306,6 +415,7 @@ int main(void)
         cmocka_unit_test(test_sdk_answers),
         cmocka_unit_test(test_bucket_vectors),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_memo),
         cmocka_unit_test(test_bad_documents),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
