@@ -3,6 +3,7 @@
    ecies.c) against files the real dotenvx encrypted (tests/fixtures/dotenvx)
    and through the fake host. */
 
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -162,15 +163,40 @@ static void check_values(const struct fake_sink *fs, const char *file,
     json_decref(all);
 }
 
+/* A private copy of the fixtures' .env.keys in a new folder (git keeps
+   no modes but the executable bit: the fixture itself is 0644 in a
+   checkout, and a keys file that others may read is refused). */
+static void private_keys_dir(char *dir, size_t len)
+{
+    snprintf(dir, len, "%s/ei-dotenvx.XXXXXX",
+             getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+    assert_non_null(mkdtemp(dir));
+    char src[PATH_SIZE], dst[PATH_SIZE];
+    fixture_path(".env.keys", src, sizeof(src));
+    size_t n;
+    char *text = slurp(src, &n);
+    assert_true(strlen(dir) + sizeof("/.env.keys") <= sizeof(dst));
+    memcpy(dst, dir, strlen(dir));
+    memcpy(dst + strlen(dir), "/.env.keys", sizeof("/.env.keys"));
+    int fd = open(dst, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, n), (ssize_t)n);
+    close(fd);
+    free(text);
+}
+
 static void test_fixtures_keys_file(void **state)
 {
     (void)state;
     static const char *const files[] = {".env", ".env.production"};
+    char dir[PATH_SIZE / 2], keys[PATH_SIZE];
+    private_keys_dir(dir, sizeof(dir));
+    snprintf(keys, sizeof(keys), "%s/.env.keys", dir);
     for (size_t i = 0; i < 2; i++) {
         struct fake_sink fs;
         struct ei_error err;
         bool keys_file = false;
-        assert_int_equal(run_file(files[i], NULL, NULL, &fs, &keys_file, &err),
+        assert_int_equal(run_file(files[i], dir, NULL, &fs, &keys_file, &err),
                          EI_OK);
         assert_true(keys_file);
         char src[PATH_SIZE];
@@ -183,6 +209,8 @@ static void test_fixtures_keys_file(void **state)
         free(text);
         fake_sink_free(&fs);
     }
+    unlink(keys);
+    rmdir(dir);
 }
 
 /* The key from the environment; no .env.keys where the file is. */
