@@ -54,6 +54,7 @@ struct ei_args {
     size_t layers_n;
     int verbosity; /* -1 quiet, 0, 1 -v, 2 -vv */
     bool help, version;
+    bool overload; /* --overload: the implicit environment layer lowest */
     enum ei_cmd cmd;
     const struct ei_cli_cmd *cmd_def;
 
@@ -65,7 +66,7 @@ struct ei_args {
     const char *kill_signal;  /* run --kill-signal, or NULL */
     const char *wait;         /* run --wait, or NULL */
     const char *splay;        /* run --splay, or NULL */
-    const char **unset; /* --unset, malloc'd, NULL-terminated */
+    const char **unset;       /* --unset, malloc'd, NULL-terminated */
     size_t unset_n;
     const char **require; /* --require, malloc'd, NULL-terminated */
     size_t require_n;

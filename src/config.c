@@ -501,6 +501,44 @@ static int read_spec(struct ei_config *cfg, const char *spec, size_t index,
     return 0;
 }
 
+/*
+ * Ad-hoc use (no configuration file, layers from --layer): the dotenv
+ * convention, where what is already set wins.  The process environment
+ * becomes the layer "environment", above the --layer ones, or below them
+ * with --overload (dotenvx's flag).  An env layer among the specs is the
+ * user's own placement and replaces it.
+ */
+static int add_implicit_env(struct ei_config *cfg, bool overload,
+                            struct ei_error *err)
+{
+    for (size_t i = 0; i < cfg->layers_n; i++)
+        if (strcmp(cfg->layers[i].provider, "env") == 0) {
+            if (overload)
+                ei_diag_msg(EI_LOG_WARN, NULL, NULL,
+                            "--overload has no effect: %s places the "
+                            "environment itself",
+                            cfg->layers[i].where);
+            return 0;
+        }
+    if (grow_layers(cfg, 1, err) < 0)
+        return -1;
+    size_t at = overload ? 0 : cfg->layers_n;
+    memmove(&cfg->layers[at + 1], &cfg->layers[at],
+            (cfg->layers_n - at) * sizeof(*cfg->layers));
+    cfg->layers_n++;
+    struct ei_layer_conf *l = &cfg->layers[at];
+    memset(l, 0, sizeof(*l));
+    l->adhoc = true;
+    l->implicit = true;
+    l->dir = cfg->cwd;
+    l->opts.type = EI_OPT_GROUP;
+    l->where = strdup("the process environment");
+    l->provider = strdup("env");
+    if (l->where == NULL || l->provider == NULL)
+        return nomem(err), -1;
+    return spec_add_opt(&l->opts, "name", "environment", err);
+}
+
 /* ---- ${env} ---- */
 
 static int subst_env(char **s, const char *env, const char *where,
@@ -878,6 +916,12 @@ struct ei_config *ei_config_load(const struct ei_config_args *args,
     for (size_t i = 0; i < args->layer_specs_n; i++)
         if (read_spec(cfg, args->layer_specs[i], i, err) < 0)
             goto fail;
+    if (!use_file && add_implicit_env(cfg, args->overload, err) < 0)
+        goto fail;
+    if (use_file && args->overload)
+        ei_diag_msg(EI_LOG_WARN, NULL, NULL,
+                    "--overload has no effect with a configuration file "
+                    "(its list of layers is the whole order)");
 
     if (choose_environment(cfg, args->environment, err) < 0)
         goto fail;

@@ -20,6 +20,7 @@ struct ei_layer_conf {
     char *where;        /* "envinject.conf:12" or "--layer #2" */
     const char *dir;    /* base of relative paths (cfg->dir or cwd) */
     bool adhoc;         /* from --layer */
+    bool implicit;      /* the process environment added in ad-hoc use */
 };
 
 struct ei_config {
@@ -47,14 +48,17 @@ struct ei_config_args {
     const char *environment;        /* -e or $ENVINJECT_ENV, or NULL */
     const char *const *layer_specs; /* --layer, in order */
     size_t layer_specs_n;
+    bool overload; /* --overload: the implicit env layer goes lowest */
 };
 
 /*
  * Load the configuration: read the file (./envinject.conf when args->path
  * is NULL, skipped if it does not exist and --layer was given), append the
- * --layer specs, pick the environment, check it against environments,
- * substitute ${env} in every string option, drop layers whose `when`
- * excludes it, and parse require, schema, unset.  No I/O other than
+ * --layer specs (without a file and without an env layer among them, the
+ * process environment is added as the layer "environment": highest, or
+ * lowest with args->overload), pick the environment, check it against
+ * environments, substitute ${env} in every string option, drop layers whose
+ * `when` excludes it, and parse require, schema, unset.  No I/O other than
  * reading the file.  Returns a new config or NULL with err (EI_NOTFOUND /
  * EI_IOERROR for the file, EI_BADDATA for syntax, EI_BADCONFIG for
  * content, EI_USAGE for a bad --layer spec).
@@ -63,10 +67,8 @@ struct ei_config *ei_config_load(const struct ei_config_args *args,
                                  struct ei_error *err);
 void ei_config_free(struct ei_config *cfg);
 
-
 /* Whether an environment name is acceptable: [A-Za-z0-9_.-]+, not "." or
    "..", at most 64 bytes (it is substituted into paths). */
 bool ei_config_env_valid(const char *name);
-
 
 #endif

@@ -367,6 +367,43 @@ static int apply_unset(struct ei_resolution *r, struct ei_error *err)
     return 0;
 }
 
+/*
+ * The implicit environment layer of ad-hoc use gives what is set its
+ * place in the order (it wins over the files, or loses with --overload)
+ * and the names that ${...} may use; a variable that no other layer has
+ * is no part of the configuration, so print, check and run --pristine
+ * leave it out (run passes it on as inherited anyway).  What a reference
+ * in it resolved to stays.
+ */
+static int drop_environment_only(struct ei_resolution *r, struct ei_error *err)
+{
+    bool any = false;
+    for (size_t i = 0; i < r->layers_n; i++)
+        any |= r->layers[i].conf->implicit;
+    if (!any)
+        return 0;
+    struct ei_envset *kept = ei_envset_new(r->plain);
+    if (kept == NULL)
+        return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory"),
+               -1;
+    size_t n = ei_envset_count(r->final);
+    for (size_t i = 0; i < n; i++) {
+        struct ei_entry *e = ei_envset_at(r->final, i);
+        if (e->layer >= 0 && (size_t)e->layer < r->layers_n &&
+            r->layers[e->layer].conf->implicit && e->below == NULL)
+            continue;
+        if (ei_envset_adopt(kept, e, NULL) != 0) {
+            ei_envset_free(kept);
+            return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
+                                "out of memory"),
+                   -1;
+        }
+    }
+    ei_envset_free(r->final);
+    r->final = kept;
+    return 0;
+}
+
 /* The result's own stores and set, empty. */
 static int fresh_result(struct ei_resolution *r)
 {
@@ -471,6 +508,9 @@ int ei_resolution_run(struct ei_resolution *r, unsigned flags,
     long found = ei_schema_check(&cfg->schema, r->final, &r->problems);
     if (found < 0)
         goto oom;
+    /* after the check: a required key may be one that is only set */
+    if (drop_environment_only(r, err) < 0)
+        goto fail;
     if (found > 0 && !(flags & EI_RESOLVE_KEEP_GOING))
         return ei_error_set(err, EI_BADCONFIG, 0, NULL, NULL,
                             "%ld validation problem%s", found,
