@@ -275,7 +275,8 @@ static int set_cmd(struct ei_args *a, const struct ei_cli_opt *r,
 /* A command's table followed by the global rows it does not have itself:
    "envinject check -e prod" means what "envinject -e prod check" does.
    Returns the number of the command's own rows. */
-static size_t merge_globals(const struct ei_cli_opt *t, struct ei_cli_opt *out)
+static size_t merge_globals(const struct ei_cli_opt *t,
+                            struct ei_cli_opt *out)
 {
     size_t n = 0;
     for (; t[n].name != NULL; n++)

@@ -66,7 +66,7 @@ struct ei_args {
     const char *kill_signal;  /* run --kill-signal, or NULL */
     const char *wait;         /* run --wait, or NULL */
     const char *splay;        /* run --splay, or NULL */
-    const char **unset;       /* --unset, malloc'd, NULL-terminated */
+    const char **unset; /* --unset, malloc'd, NULL-terminated */
     size_t unset_n;
     const char **require; /* --require, malloc'd, NULL-terminated */
     size_t require_n;

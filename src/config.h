@@ -48,7 +48,8 @@ struct ei_config_args {
     const char *environment;        /* -e or $ENVINJECT_ENV, or NULL */
     const char *const *layer_specs; /* --layer, in order */
     size_t layer_specs_n;
-    bool overload; /* --overload: the implicit env layer goes lowest */
+    bool overload;                  /* --overload: the implicit env layer
+                                       goes lowest */
 };
 
 /*
@@ -56,9 +57,9 @@ struct ei_config_args {
  * is NULL, skipped if it does not exist and --layer was given), append the
  * --layer specs (without a file and without an env layer among them, the
  * process environment is added as the layer "environment": highest, or
- * lowest with args->overload), pick the environment, check it against
- * environments, substitute ${env} in every string option, drop layers whose
- * `when` excludes it, and parse require, schema, unset.  No I/O other than
+ * lowest with args->overload), pick the environment, check it against environments,
+ * substitute ${env} in every string option, drop layers whose `when`
+ * excludes it, and parse require, schema, unset.  No I/O other than
  * reading the file.  Returns a new config or NULL with err (EI_NOTFOUND /
  * EI_IOERROR for the file, EI_BADDATA for syntax, EI_BADCONFIG for
  * content, EI_USAGE for a bad --layer spec).
@@ -67,8 +68,10 @@ struct ei_config *ei_config_load(const struct ei_config_args *args,
                                  struct ei_error *err);
 void ei_config_free(struct ei_config *cfg);
 
+
 /* Whether an environment name is acceptable: [A-Za-z0-9_.-]+, not "." or
    "..", at most 64 bytes (it is substituted into paths). */
 bool ei_config_env_valid(const char *name);
+
 
 #endif

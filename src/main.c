@@ -163,8 +163,8 @@ static int run_opts(const struct ei_args *a, struct ei_watch_opts *wo,
     static const char dur[] =
         "is not a duration (milliseconds, or a number with ms, s or m)";
     memset(wo, 0, sizeof(*wo));
-    if (!a->watch &&
-        (a->kill_signal != NULL || a->wait != NULL || a->splay != NULL))
+    if (!a->watch && (a->kill_signal != NULL || a->wait != NULL ||
+                      a->splay != NULL))
         return ei_error_set(e, EI_USAGE, 0, NULL, NULL, "--%s needs --watch",
                             a->kill_signal != NULL ? "kill-signal"
                             : a->wait != NULL      ? "wait"
@@ -200,8 +200,9 @@ static int run_opts(const struct ei_args *a, struct ei_watch_opts *wo,
                             "s or m) with MAX not below MIN",
                             a->wait),
                -1;
-    if (a->splay != NULL && (wo->splay_ms = ei_parse_duration_ms(
-                                 a->splay, EI_KILL_TIMEOUT_MAX_MS)) < 0)
+    if (a->splay != NULL &&
+        (wo->splay_ms = ei_parse_duration_ms(a->splay,
+                                             EI_KILL_TIMEOUT_MAX_MS)) < 0)
         return ei_error_set(e, EI_USAGE, 0, NULL, NULL, "--splay: '%.40s' %s",
                             a->splay, dur),
                -1;
@@ -218,7 +219,8 @@ static int cmd_run(struct ei_args *a)
     struct ei_resolution *r;
     struct timespec began;
     clock_gettime(CLOCK_REALTIME, &began);
-    wo.resolved_since_ns = (int64_t)began.tv_sec * 1000000000 + began.tv_nsec;
+    wo.resolved_since_ns =
+        (int64_t)began.tv_sec * 1000000000 + began.tv_nsec;
     int rc = resolve(a, a->environment, 0, NULL, &cfg, &r);
     if (rc != 0)
         goto out;
