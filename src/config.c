@@ -43,17 +43,6 @@ static bool in_list(const char *const *list, const char *s)
     return false;
 }
 
-static void opt_clear(struct ei_opt *o)
-{
-    for (size_t i = 0; i < o->kids_n; i++)
-        opt_clear(&o->kids[i]);
-    free(o->kids);
-    free(o->name);
-    free(o->str);
-    free(o->list_cache);
-    memset(o, 0, sizeof(*o));
-}
-
 static void strv_free(char **v)
 {
     if (v == NULL)
@@ -73,7 +62,7 @@ void ei_config_free(struct ei_config *cfg)
         free(l->provider);
         free(l->arg);
         free(l->where);
-        opt_clear(&l->opts);
+        ei_opt_clear(&l->opts);
     }
     free(cfg->layers);
     ei_schema_clear(&cfg->schema);
@@ -274,7 +263,7 @@ static int read_schema(struct ei_config *cfg, const config_setting_t *s,
     int rc = opt_from_setting(s, &group) < 0
                  ? (nomem(err), -1)
                  : ei_schema_read(&cfg->schema, &group, file_base(cfg), err);
-    opt_clear(&group);
+    ei_opt_clear(&group);
     return rc;
 }
 
@@ -377,7 +366,7 @@ static int spec_add_opt(struct ei_opt *group, const char *name,
             first.name = NULL;
             o->kids = calloc(1, sizeof(*o->kids));
             if (o->kids == NULL) {
-                opt_clear(&first);
+                ei_opt_clear(&first);
                 return nomem(err), -1;
             }
             o->kids[0] = first;
@@ -940,7 +929,7 @@ struct ei_config *ei_config_load(const struct ei_config_args *args,
             free(l->provider);
             free(l->arg);
             free(l->where);
-            opt_clear(&l->opts);
+            ei_opt_clear(&l->opts);
             memset(l, 0, sizeof(*l));
             continue;
         }

@@ -21,6 +21,7 @@ struct ei_layer_conf {
     const char *dir;    /* base of relative paths (cfg->dir or cwd) */
     bool adhoc;         /* from --layer */
     bool implicit;      /* the process environment added in ad-hoc use */
+    bool references_only; /* made for references: never fetched */
 };
 
 struct ei_config {
