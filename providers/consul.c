@@ -369,6 +369,9 @@ static enum ei_status consul_prefix(struct consul_state *st,
         prefix = h->arg(h);
         r = prefix != NULL;
     }
+    /* a layer made for references reads single keys: no folder */
+    if (r == 0 && EI_HOST_HAS(h, references_only) && h->references_only(h))
+        return EI_OK;
     if (r == 0)
         return h->error(h, err, EI_BADCONFIG, 0, "prefix",
                         "prefix is required (the KV folder, such as "
@@ -493,6 +496,7 @@ struct consul_run {
     const char *token_source; /* NULL: no token sent */
     char *loc;
     size_t loc_cap;
+    const char *subject; /* what messages say is read: "prefix P", "key K" */
 };
 
 static enum ei_status consul_set_token(struct consul_run *run, const char *tok,
@@ -605,19 +609,19 @@ static enum ei_status consul_http_fail(struct consul_run *run,
                                        struct ei_error *err)
 {
     const struct ei_host *h = run->st->host;
-    const char *prefix = run->st->prefix;
+    const char *subject = run->subject;
     long s = resp->status;
     if (s == HTTP_FORBIDDEN) {
         if (run->token_source == NULL)
             return h->error(h, err, EI_DENIED, 0, run->member,
-                            "permission denied reading prefix %s (HTTP 403, "
+                            "permission denied reading %s (HTTP 403, "
                             "no token: set token, token_file or "
                             "CONSUL_HTTP_TOKEN)",
-                            prefix);
+                            subject);
         return h->error(h, err, EI_DENIED, 0, run->member,
-                        "permission denied reading prefix %s (HTTP 403, "
+                        "permission denied reading %s (HTTP 403, "
                         "token from %s)",
-                        prefix, run->token_source);
+                        subject, run->token_source);
     }
     if (s == HTTP_TOO_MANY || (s >= HTTP_SERVER_ERROR && s < HTTP_STATUS_END))
         return h->error(h, err, EI_UNAVAILABLE, 0, run->member,
@@ -627,10 +631,42 @@ static enum ei_status consul_http_fail(struct consul_run *run,
                         "not a Consul KV endpoint (HTTP %ld)", s);
     if (s == HTTP_BAD_REQUEST)
         return h->error(h, err, EI_BADDATA, 0, run->member,
-                        "request refused for prefix %s (HTTP 400)", prefix);
+                        "request refused for %s (HTTP 400)", subject);
     return h->error(h, err, EI_BADDATA, 0, run->member,
                     "unexpected response (HTTP %ld, %zu bytes)", s,
                     resp->body_len);
+}
+
+static void consul_run_fini(struct consul_run *run)
+{
+    const struct ei_host *h = run->st->host;
+    if (run->token_header != NULL)
+        h->secret_free(h, run->token_header, run->token_header_size);
+    free(run->loc);
+}
+
+/* GET url with the layer's token: the answer in *resp (the caller frees
+   it), run->member set. */
+static enum ei_status consul_get(struct consul_run *run, struct ei_http *c,
+                                 const char *url, const struct ei_deadline *dl,
+                                 struct ei_http_response *resp,
+                                 struct ei_error *err)
+{
+    const struct ei_host *h = run->st->host;
+    memset(resp, 0, sizeof(*resp));
+    enum ei_status s = consul_token(run, err);
+    if (s != EI_OK)
+        return s;
+    const char *headers[2] = {run->token_header, NULL};
+    struct ei_http_request req = {
+        .method = "GET",
+        .path = url,
+        .headers = headers,
+        .flags = EI_HTTP_SECRET,
+    };
+    s = h->http_request(c, &req, dl, resp, err);
+    run->member = resp->endpoint != NULL ? resp->endpoint : "?";
+    return s;
 }
 
 /* The recursive read of the prefix; with index > 0, a blocking query on
@@ -684,22 +720,13 @@ static enum ei_status consul_fetch(void *state, struct ei_sink *sink,
     enum ei_status s = consul_url(st, url, sizeof(url), 0, 0, err);
     if (s != EI_OK)
         return s;
-    s = consul_token(&run, err);
-    if (s != EI_OK)
-        goto out;
-    const char *headers[2] = {run.token_header, NULL};
-    struct ei_http_request req = {
-        .method = "GET",
-        .path = url,
-        .headers = headers,
-        .flags = EI_HTTP_SECRET,
-    };
+    char subject[CONSUL_SHOW_MAX + EI_TEXT_EXTRA + 8];
+    snprintf(subject, sizeof(subject), "prefix %s", st->prefix);
+    run.subject = subject;
     struct ei_http_response resp;
-    memset(&resp, 0, sizeof(resp));
-    s = h->http_request(st->http, &req, dl, &resp, err);
+    s = consul_get(&run, st->http, url, dl, &resp, err);
     if (s != EI_OK)
         goto out;
-    run.member = resp.endpoint != NULL ? resp.endpoint : "?";
     st->index = consul_answer_index(st, st->http);
     size_t keys = 0;
     if (resp.status == HTTP_NOT_FOUND && resp.body_len == 0) {
@@ -716,9 +743,92 @@ static enum ei_status consul_fetch(void *state, struct ei_sink *sink,
     }
     h->http_response_free(st->http, &resp);
 out:
-    if (run.token_header != NULL)
-        h->secret_free(h, run.token_header, run.token_header_size);
-    free(run.loc);
+    consul_run_fini(&run);
+    return s;
+}
+
+/* ---- references: ref+consul://KEY ---- */
+
+struct consul_ref {
+    struct consul_run *run;
+    const char *key;
+    bool found;
+};
+
+static int consul_ref_entry(void *ctx, const char *key,
+                            const char *const *name, size_t name_n,
+                            const char *value, size_t value_len,
+                            long long modify_index, struct ei_error *err)
+{
+    struct consul_ref *cr = ctx;
+    if (strcmp(key, cr->key) != 0 || cr->found)
+        return 0;
+    cr->found = true;
+    return consul_emit(cr->run, key, name, name_n, value, value_len,
+                       modify_index, err);
+}
+
+/*
+ * One key, as vals would name it: "ref+consul://config/app/DB_PASSWORD"
+ * (a leading '/' is dropped); the value as it is (its fragment, if any,
+ * is the core's to pick).  The token and datacenter are the layer's.
+ */
+static enum ei_status consul_lookup(void *state, const char *ref,
+                                    struct ei_sink *sink,
+                                    const struct ei_deadline *dl,
+                                    struct ei_error *err)
+{
+    static const char head[] = "ref+consul://";
+    struct consul_state *st = state;
+    const struct ei_host *h = st->host;
+    if (strncmp(ref, head, sizeof(head) - 1) != 0)
+        return h->error(h, err, EI_BADDATA, 0, "reference",
+                        "not a ref+consul:// reference");
+    const char *key = ref + sizeof(head) - 1;
+    while (key[0] == '/')
+        key++;
+    size_t len = strlen(key);
+    if (strchr(key, '?') != NULL)
+        return h->error(h, err, EI_BADDATA, 0, "reference",
+                        "consul references take no query parameters");
+    if (len == 0 || key[len - 1] == '/' || len >= CONSUL_PREFIX_MAX)
+        return h->error(h, err, EI_BADDATA, 0, "reference",
+                        "a consul reference names one key (not empty, not "
+                        "a folder, under %d bytes)",
+                        CONSUL_PREFIX_MAX);
+    char url[CONSUL_URL_MAX];
+    size_t ulen = 0;
+    if (ei_url_append(url, sizeof(url), &ulen, "/v1/kv/", false) < 0 ||
+        ei_url_append(url, sizeof(url), &ulen, key, true) < 0 ||
+        (st->dc != NULL &&
+         (ei_url_append(url, sizeof(url), &ulen, "?dc=", false) < 0 ||
+          ei_url_append(url, sizeof(url), &ulen, st->dc, true) < 0)))
+        return h->error(h, err, EI_BADDATA, 0, "reference", "key too long");
+    char shown[CONSUL_SHOW_MAX + EI_TEXT_EXTRA];
+    h->safe_text(h, shown, sizeof(shown), key, len, 0);
+    char subject[sizeof(shown) + 8];
+    snprintf(subject, sizeof(subject), "key %s", shown);
+    struct consul_run run = {.st = st, .sink = sink, .subject = subject};
+    struct ei_http_response resp;
+    enum ei_status s = consul_get(&run, st->http, url, dl, &resp, err);
+    if (s != EI_OK)
+        goto out;
+    if (resp.status == HTTP_NOT_FOUND && resp.body_len == 0) {
+        s = h->error(h, err, EI_NOTFOUND, 0, run.member, "no key %s", shown);
+    } else if (resp.status != HTTP_OK) {
+        s = consul_http_fail(&run, &resp, err);
+    } else {
+        struct consul_ref cr = {.run = &run, .key = key};
+        size_t keys = 0;
+        s = ei_consul_parse_kv(h, resp.body, resp.body_len, "", run.member,
+                               consul_ref_entry, &cr, &keys, err);
+        if (s == EI_OK && !cr.found)
+            s = h->error(h, err, EI_NOTFOUND, 0, run.member, "no key %s",
+                         shown);
+    }
+    h->http_response_free(st->http, &resp);
+out:
+    consul_run_fini(&run);
     return s;
 }
 
@@ -776,20 +886,13 @@ static enum ei_status consul_wait_change(void *state,
     enum ei_status s = consul_url(st, url, sizeof(url), idx, (int)wait_s, err);
     if (s != EI_OK)
         return s;
-    struct consul_run run = {.st = st};
-    s = consul_token(&run, err);
-    if (s != EI_OK)
-        goto out;
-    const char *headers[2] = {run.token_header, NULL};
-    struct ei_http_request req = {
-        .method = "GET", .path = url, .headers = headers,
-        .flags = EI_HTTP_SECRET};
+    char subject[CONSUL_SHOW_MAX + EI_TEXT_EXTRA + 8];
+    snprintf(subject, sizeof(subject), "prefix %s", st->prefix);
+    struct consul_run run = {.st = st, .subject = subject};
     struct ei_http_response resp;
-    memset(&resp, 0, sizeof(resp));
-    s = h->http_request(st->wait_http, &req, dl, &resp, err);
+    s = consul_get(&run, st->wait_http, url, dl, &resp, err);
     if (s != EI_OK)
         goto out;
-    run.member = resp.endpoint != NULL ? resp.endpoint : "?";
     if (resp.status == HTTP_OK ||
         (resp.status == HTTP_NOT_FOUND && resp.body_len == 0)) {
         uint64_t got = consul_answer_index(st, st->wait_http);
@@ -823,7 +926,7 @@ EI_PROVIDER_DEFINE(consul) = {
     .flags = EI_PROV_REMOTE | EI_PROV_INTERP | EI_PROV_OWN_PREFIX,
     .configure = consul_configure,
     .fetch = consul_fetch,
-    .lookup = NULL,
+    .lookup = consul_lookup,
     .destroy = consul_destroy,
     .env_consumed = NULL,
     .watch = consul_watch,

@@ -389,12 +389,16 @@ enum ei_status ei_vault_parse_ref(const char *ref, char *path, size_t path_len,
     if (query != NULL && (hash == NULL || query < hash))
         return ei_parse_error(
             err, EI_BADDATA, loc,
-            "query parameters are not supported in a reference "
-            "(the layer's options apply)");
-    if (hash == NULL)
-        return ei_parse_error(err, EI_BADDATA, loc,
-                              "the reference names no field (add #FIELD)");
+            "query parameters other than address and namespace are not "
+            "supported in a reference (version is not, yet)");
     const char *why = NULL;
+    if (hash == NULL) {
+        /* the whole secret: the core picks a vals fragment out of it */
+        if (ei_vault_path_norm(p, strlen(p), path, path_len, &why) < 0)
+            return ei_parse_error(err, EI_BADDATA, loc, "%s", why);
+        field[0] = '\0';
+        return EI_OK;
+    }
     if (ei_vault_path_norm(p, (size_t)(hash - p), path, path_len, &why) < 0)
         return ei_parse_error(err, EI_BADDATA, loc, "%s", why);
     const char *f = hash + 1;
@@ -1575,6 +1579,17 @@ static enum ei_status vault_lookup(void *state, const char *ref,
     s = vault_secret(st, path, dl, &sec, err);
     if (s != EI_OK)
         return s;
+    if (field[0] == '\0') {
+        char loc[VAULT_LOC_MAX];
+        if (sec->kv == 2)
+            snprintf(loc, sizeof(loc), "vault %s v%lld", sec->path,
+                     sec->version);
+        else
+            snprintf(loc, sizeof(loc), "vault %s", sec->path);
+        struct vault_emit e = {sink, "", loc, EI_ENTRY_SECRET};
+        return ei_vault_field_text(sec->fields, loc, vault_emit_text, &e,
+                                   err);
+    }
     json_t *v = ei_vault_field_get(sec->fields, field);
     if (v == NULL) {
         char shown[VAULT_SHOW_MAX + EI_TEXT_EXTRA];

@@ -78,9 +78,12 @@ int ei_vault_path_norm(const char *path, size_t len, char *out, size_t out_len,
 /*
  * Split a reference "ref+vault://PATH#FIELD" (or "#/FIELD", vals' form)
  * into the normalised path and the field (without the leading '/'; a
- * field may be "a/b" for member b of the object in field a).  EI_BADDATA
- * with err when the reference is malformed: another scheme, no path, no
- * field, a query ("?..."), an empty segment in the field.
+ * field may be "a/b" for member b of the object in field a).  Without
+ * '#' the field is "": the whole secret (the core hands lookup the
+ * reference without its fragment, and picks the fragment itself).
+ * EI_BADDATA with err when the reference is malformed: another scheme, no
+ * path, an empty field after '#', a query ("?..."), an empty segment in
+ * the field.
  */
 enum ei_status ei_vault_parse_ref(const char *ref, char *path, size_t path_len,
                                   char *field, size_t field_len,

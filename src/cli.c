@@ -19,6 +19,9 @@ static const struct ei_cli_opt global_opts[] = {
     {"help", 'h', NULL, 0, "show this help and exit", NULL},
     {"layer", 0, "SPEC", EI_CLI_ARG | EI_CLI_REPEAT,
      "add a layer PROVIDER[:ARG][,OPTION=VALUE]... after the file's", NULL},
+    {"overload", 0, NULL, 0,
+     "without a configuration file: the files win over the process "
+     "environment", NULL},
     {"quiet", 'q', NULL, 0, "print errors only", NULL},
     {"verbose", 'v', NULL, EI_CLI_REPEAT,
      "more messages on stderr (-vv: also requests)", NULL},
@@ -240,6 +243,8 @@ static int set_global(struct ei_args *a, const struct ei_cli_opt *r,
         a->help = true;
     else if (strcmp(r->name, "layer") == 0)
         return push(&a->layers, &a->layers_n, arg);
+    else if (strcmp(r->name, "overload") == 0)
+        a->overload = true;
     else if (strcmp(r->name, "quiet") == 0)
         a->verbosity = -1;
     else if (strcmp(r->name, "verbose") == 0)

@@ -58,6 +58,7 @@ struct ei_args {
     size_t layers_n;
     int verbosity; /* -1 quiet, 0, 1 -v, 2 -vv */
     bool help, version;
+    bool overload; /* --overload: the implicit environment layer lowest */
     enum ei_cmd cmd;
     const struct ei_cli_cmd *cmd_def;
 

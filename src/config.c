@@ -43,17 +43,6 @@ static bool in_list(const char *const *list, const char *s)
     return false;
 }
 
-static void opt_clear(struct ei_opt *o)
-{
-    for (size_t i = 0; i < o->kids_n; i++)
-        opt_clear(&o->kids[i]);
-    free(o->kids);
-    free(o->name);
-    free(o->str);
-    free(o->list_cache);
-    memset(o, 0, sizeof(*o));
-}
-
 static void strv_free(char **v)
 {
     if (v == NULL)
@@ -73,7 +62,7 @@ void ei_config_free(struct ei_config *cfg)
         free(l->provider);
         free(l->arg);
         free(l->where);
-        opt_clear(&l->opts);
+        ei_opt_clear(&l->opts);
     }
     free(cfg->layers);
     ei_schema_clear(&cfg->schema);
@@ -274,7 +263,7 @@ static int read_schema(struct ei_config *cfg, const config_setting_t *s,
     int rc = opt_from_setting(s, &group) < 0
                  ? (nomem(err), -1)
                  : ei_schema_read(&cfg->schema, &group, file_base(cfg), err);
-    opt_clear(&group);
+    ei_opt_clear(&group);
     return rc;
 }
 
@@ -377,7 +366,7 @@ static int spec_add_opt(struct ei_opt *group, const char *name,
             first.name = NULL;
             o->kids = calloc(1, sizeof(*o->kids));
             if (o->kids == NULL) {
-                opt_clear(&first);
+                ei_opt_clear(&first);
                 return nomem(err), -1;
             }
             o->kids[0] = first;
@@ -499,6 +488,44 @@ static int read_spec(struct ei_config *cfg, const char *spec, size_t index,
             return -1;
     }
     return 0;
+}
+
+/*
+ * Ad-hoc use (no configuration file, layers from --layer): the dotenv
+ * convention, where what is already set wins.  The process environment
+ * becomes the layer "environment", above the --layer ones, or below them
+ * with --overload (dotenvx's flag).  An env layer among the specs is the
+ * user's own placement and replaces it.
+ */
+static int add_implicit_env(struct ei_config *cfg, bool overload,
+                            struct ei_error *err)
+{
+    for (size_t i = 0; i < cfg->layers_n; i++)
+        if (strcmp(cfg->layers[i].provider, "env") == 0) {
+            if (overload)
+                ei_diag_msg(EI_LOG_WARN, NULL, NULL,
+                            "--overload has no effect: %s places the "
+                            "environment itself",
+                            cfg->layers[i].where);
+            return 0;
+        }
+    if (grow_layers(cfg, 1, err) < 0)
+        return -1;
+    size_t at = overload ? 0 : cfg->layers_n;
+    memmove(&cfg->layers[at + 1], &cfg->layers[at],
+            (cfg->layers_n - at) * sizeof(*cfg->layers));
+    cfg->layers_n++;
+    struct ei_layer_conf *l = &cfg->layers[at];
+    memset(l, 0, sizeof(*l));
+    l->adhoc = true;
+    l->implicit = true;
+    l->dir = cfg->cwd;
+    l->opts.type = EI_OPT_GROUP;
+    l->where = strdup("the process environment");
+    l->provider = strdup("env");
+    if (l->where == NULL || l->provider == NULL)
+        return nomem(err), -1;
+    return spec_add_opt(&l->opts, "name", "environment", err);
 }
 
 /* ---- ${env} ---- */
@@ -878,6 +905,12 @@ struct ei_config *ei_config_load(const struct ei_config_args *args,
     for (size_t i = 0; i < args->layer_specs_n; i++)
         if (read_spec(cfg, args->layer_specs[i], i, err) < 0)
             goto fail;
+    if (!use_file && add_implicit_env(cfg, args->overload, err) < 0)
+        goto fail;
+    if (use_file && args->overload)
+        ei_diag_msg(EI_LOG_WARN, NULL, NULL,
+                    "--overload has no effect with a configuration file "
+                    "(its list of layers is the whole order)");
 
     if (choose_environment(cfg, args->environment, err) < 0)
         goto fail;
@@ -896,7 +929,7 @@ struct ei_config *ei_config_load(const struct ei_config_args *args,
             free(l->provider);
             free(l->arg);
             free(l->where);
-            opt_clear(&l->opts);
+            ei_opt_clear(&l->opts);
             memset(l, 0, sizeof(*l));
             continue;
         }

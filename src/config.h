@@ -20,6 +20,8 @@ struct ei_layer_conf {
     char *where;        /* "envinject.conf:12" or "--layer #2" */
     const char *dir;    /* base of relative paths (cfg->dir or cwd) */
     bool adhoc;         /* from --layer */
+    bool implicit;      /* the process environment added in ad-hoc use */
+    bool references_only; /* made for references: never fetched */
 };
 
 struct ei_config {
@@ -47,12 +49,16 @@ struct ei_config_args {
     const char *environment;        /* -e or $ENVINJECT_ENV, or NULL */
     const char *const *layer_specs; /* --layer, in order */
     size_t layer_specs_n;
+    bool overload;                  /* --overload: the implicit env layer
+                                       goes lowest */
 };
 
 /*
  * Load the configuration: read the file (./envinject.conf when args->path
  * is NULL, skipped if it does not exist and --layer was given), append the
- * --layer specs, pick the environment, check it against environments,
+ * --layer specs (without a file and without an env layer among them, the
+ * process environment is added as the layer "environment": highest, or
+ * lowest with args->overload), pick the environment, check it against environments,
  * substitute ${env} in every string option, drop layers whose `when`
  * excludes it, and parse require, schema, unset.  No I/O other than
  * reading the file.  Returns a new config or NULL with err (EI_NOTFOUND /

@@ -445,6 +445,11 @@ static const char *host_environment(const struct ei_host *h)
     return layer_of(h)->environment;
 }
 
+static bool host_references_only(const struct ei_host *h)
+{
+    return layer_of(h)->conf->references_only;
+}
+
 static bool host_key_selected(const struct ei_host *h, const char *key)
 {
     return ei_sink_filter(layer_of(h), key) != NULL;
@@ -485,5 +490,6 @@ void ei_hosttable_init(struct ei_host *h, struct ei_layer *l,
         .environment = host_environment,
         .opt_json = host_opt_json,
         .abs_path = host_abs_path,
+        .references_only = host_references_only,
     };
 }

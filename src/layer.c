@@ -154,6 +154,18 @@ int ei_layer_fetch(struct ei_layer *l)
         l->skipped = true;
         return 0;
     }
+    /* dotenv tools skip a missing file with a warning at most; here it
+       fails (a typo in a path must not start the program without its
+       configuration), and says how to ask for the skip */
+    if (st == EI_NOTFOUND && l->conf->adhoc &&
+        (strcmp(l->prov->name, "file") == 0 ||
+         strcmp(l->prov->name, "dir") == 0 ||
+         strcmp(l->prov->name, "sealed") == 0)) {
+        size_t n = strlen(l->error.text);
+        snprintf(l->error.text + n, sizeof(l->error.text) - n,
+                 " (add ,optional=true to the --layer to skip it when "
+                 "missing)");
+    }
     return -1;
 }
 

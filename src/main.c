@@ -75,6 +75,7 @@ static struct ei_config *load_config(const struct ei_args *a, const char *env,
     }
     ca.layer_specs = a->layers;
     ca.layer_specs_n = a->layers_n;
+    ca.overload = a->overload;
     return ei_config_load(&ca, err);
 }
 

@@ -7,6 +7,17 @@
 
 #include "opt.h"
 
+void ei_opt_clear(struct ei_opt *o)
+{
+    for (size_t i = 0; i < o->kids_n; i++)
+        ei_opt_clear(&o->kids[i]);
+    free(o->kids);
+    free(o->name);
+    free(o->str);
+    free(o->list_cache);
+    memset(o, 0, sizeof(*o));
+}
+
 struct ei_opt *ei_opt_find(struct ei_opt *group, const char *path)
 {
     const char *dot = strchr(path, '.');

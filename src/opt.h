@@ -30,6 +30,9 @@ struct ei_opt {
     const char **list_cache; /* NULL-terminated view for opt_list */
 };
 
+/* Free what o holds (its children too) and zero it. */
+void ei_opt_clear(struct ei_opt *o);
+
 /* Find an option by dotted path ("auth.method"); NULL if absent.  The
    groups on the way count as read. */
 struct ei_opt *ei_opt_find(struct ei_opt *group, const char *path);

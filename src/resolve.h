@@ -16,14 +16,23 @@ struct ei_envset;
 struct ei_store;
 
 struct ei_resolution {
-    struct ei_config *cfg; /* not owned */
+    struct ei_config *cfg;      /* not owned */
+    const char *const *environ; /* the process environment, not owned */
     struct ei_layer *layers;
     size_t layers_n;
     struct ei_envset *final; /* the merged, interpolated result */
     struct ei_store *plain;
     struct ei_store *secrets;
     struct ei_problems problems; /* require and schema findings */
+    /* layers made for references into a provider that no layer names
+       (its defaults, or the connection the reference's query gives) */
+    struct ei_layer *ref_layers;
+    struct ei_layer_conf *ref_confs;
+    size_t ref_layers_n;
 };
+
+/* The most layers references may add, each one provider and connection. */
+#define EI_REF_LAYERS_MAX 16
 
 /* Flags of ei_resolve.  KEEP_GOING (check): validation problems are
    recorded and do not fail; every layer that fails is recorded too. */

@@ -317,6 +317,14 @@ struct ei_host {
      */
     const char *(*abs_path)(const struct ei_host *h, const char *path,
                             struct ei_error *err);
+    /*
+     * Whether the layer exists only to answer references (the core made
+     * it for a ref+NAME:// value, with the provider's defaults, because
+     * no layer of the provider is configured): it is never fetched, so
+     * configure may do without the options that only a fetch needs (a
+     * prefix, a list of secrets).  Appended: check size.
+     */
+    bool (*references_only)(const struct ei_host *h);
 };
 
 /* Flags of ei_host.safe_text. */

@@ -97,12 +97,15 @@ static enum ei_status sm_configure(const struct ei_host *host, void **statep,
         st->ids_n = 1;
         rc = 1;
     }
-    if (rc == 0) {
+    /* a layer made for references names its secrets in each of them */
+    bool refs_only = rc == 0 && EI_HOST_HAS(host, references_only) &&
+                     host->references_only(host);
+    if (rc == 0 && !refs_only) {
         status = host->error(host, err, EI_BADCONFIG, 0, "secret_id",
                              "option secret_id is required");
         goto fail;
     }
-    if (st->ids_n == 0 || st->ids_n > SM_IDS_MAX) {
+    if (!refs_only && (st->ids_n == 0 || st->ids_n > SM_IDS_MAX)) {
         status = host->error(host, err, EI_BADCONFIG, 0, "secret_id",
                              "secret_id must list 1 to %d secrets", SM_IDS_MAX);
         goto fail;
@@ -334,17 +337,22 @@ static json_t *sm_answer(const struct ei_host *h,
     return NULL;
 }
 
-static enum ei_status sm_get_one(struct sm_run *r, const char *id,
-                                 struct ei_error *err)
+/* GetSecretValue of id (at stage, or version, when not NULL): the answer
+   in *doc, the caller's to json_decref. */
+static enum ei_status sm_call_get(struct sm_state *st, const char *id,
+                                  const char *stage, const char *version,
+                                  const struct ei_deadline *dl, json_t **doc,
+                                  struct ei_error *err)
 {
-    struct sm_state *st = r->st;
     const struct ei_host *h = st->host;
+    *doc = NULL;
     json_t *req = json_object();
-    if (req != NULL &&
-        (json_object_set_new(req, "SecretId", json_string(id)) != 0 ||
-         (st->stage != NULL &&
-          json_object_set_new(req, "VersionStage", json_string(st->stage)) !=
-              0))) {
+    if (req == NULL ||
+        json_object_set_new(req, "SecretId", json_string(id)) != 0 ||
+        (stage != NULL &&
+         json_object_set_new(req, "VersionStage", json_string(stage)) != 0) ||
+        (version != NULL &&
+         json_object_set_new(req, "VersionId", json_string(version)) != 0)) {
         json_decref(req);
         return sm_body_error(h, id, err);
     }
@@ -353,15 +361,24 @@ static enum ei_status sm_get_one(struct sm_run *r, const char *id,
         return h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
     struct ei_http_response resp;
     enum ei_status s = ei_aws_call(st->aws, "GetSecretValue", body,
-                                   strlen(body), true, id, r->dl, &resp, err);
+                                   strlen(body), true, id, dl, &resp, err);
     sodium_memzero(body, strlen(body)); /* as jansson's free did */
     free(body);
     if (s != EI_OK)
         return s;
-    json_t *doc = sm_answer(h, &resp, "GetSecretValue", id, err);
+    *doc = sm_answer(h, &resp, "GetSecretValue", id, err);
     ei_aws_response_free(st->aws, &resp);
-    if (doc == NULL)
-        return ei_error_status(err, EI_BADDATA);
+    return *doc == NULL ? ei_error_status(err, EI_BADDATA) : EI_OK;
+}
+
+static enum ei_status sm_get_one(struct sm_run *r, const char *id,
+                                 struct ei_error *err)
+{
+    json_t *doc = NULL;
+    enum ei_status s =
+        sm_call_get(r->st, id, r->st->stage, NULL, r->dl, &doc, err);
+    if (s != EI_OK)
+        return s;
     s = sm_emit_entry(r, id, doc, err);
     json_decref(doc);
     return s;
@@ -554,6 +571,101 @@ static enum ei_status sm_fetch(void *state, struct ei_sink *sink,
     return s;
 }
 
+/* ---- references: ref+awssecrets://ID[?version_stage=S&version_id=V] ---- */
+
+/* One NAME=VALUE of a reference's query into out; -1 when it is not one
+   of the two vals knows, or its value is empty, too long or encoded. */
+static int sm_ref_param(const char *p, size_t n, const char **stage,
+                        const char **version, char *buf, size_t buf_len)
+{
+    const char *eq = memchr(p, '=', n);
+    if (eq == NULL || eq == p + n - 1 || (size_t)(p + n - eq) > buf_len ||
+        memchr(p, '%', n) != NULL)
+        return -1;
+    size_t k = (size_t)(eq - p), vlen = (size_t)(p + n - eq - 1);
+    memcpy(buf, eq + 1, vlen);
+    buf[vlen] = '\0';
+    if (k == strlen("version_stage") && memcmp(p, "version_stage", k) == 0)
+        *stage = buf;
+    else if (k == strlen("version_id") && memcmp(p, "version_id", k) == 0)
+        *version = buf;
+    else
+        return -1;
+    return 0;
+}
+
+/*
+ * The SecretString of one secret, as it is (the core picks a #fragment
+ * out of its JSON); a binary secret is refused, as the layer refuses it
+ * without binary = "base64".
+ */
+static enum ei_status sm_lookup(void *state, const char *ref,
+                                struct ei_sink *sink,
+                                const struct ei_deadline *dl,
+                                struct ei_error *err)
+{
+    static const char head[] = "ref+aws-secrets://";
+    struct sm_state *st = state;
+    const struct ei_host *h = st->host;
+    if (strncmp(ref, head, sizeof(head) - 1) != 0)
+        return h->error(h, err, EI_BADDATA, 0, "reference",
+                        "not a ref+awssecrets:// reference");
+    const char *p = ref + sizeof(head) - 1;
+    const char *q = strchr(p, '?');
+    size_t id_len = q != NULL ? (size_t)(q - p) : strlen(p);
+    char id[SM_ID_MAX + 1];
+    if (id_len == 0 || id_len > SM_ID_MAX)
+        return h->error(h, err, EI_BADDATA, 0, "reference",
+                        "the secret id is empty or longer than %d bytes",
+                        SM_ID_MAX);
+    memcpy(id, p, id_len);
+    id[id_len] = '\0';
+    const char *stage = st->stage, *version = NULL;
+    char stage_buf[SM_STAGE_MAX + 1], version_buf[SM_ID_MAX + 1];
+    for (const char *a = q != NULL ? q + 1 : NULL; a != NULL;) {
+        const char *amp = strchr(a, '&');
+        size_t n = amp != NULL ? (size_t)(amp - a) : strlen(a);
+        bool is_stage = strncmp(a, "version_stage=", 14) == 0;
+        if (sm_ref_param(a, n, &stage, &version,
+                         is_stage ? stage_buf : version_buf,
+                         is_stage ? sizeof(stage_buf)
+                                  : sizeof(version_buf)) < 0)
+            return h->error(h, err, EI_BADDATA, 0, "reference",
+                            "query parameters: region, version_stage and "
+                            "version_id, each with a plain value");
+        a = amp != NULL ? amp + 1 : NULL;
+    }
+    json_t *doc = NULL;
+    enum ei_status s = sm_call_get(st, id, stage, version, dl, &doc, err);
+    if (s != EI_OK)
+        return s;
+    const char *name = sm_json_str(doc, "Name");
+    const char *ver = sm_json_str(doc, "VersionId");
+    char raw[SM_LOCATOR_MAX], locator[SM_LOCATOR_MAX];
+    int rn = snprintf(raw, sizeof(raw), "%s%s%s", name != NULL ? name : id,
+                      ver != NULL ? "@" : "", ver != NULL ? ver : "");
+    h->safe_text(h, locator, sizeof(locator), raw,
+                 rn < 0                     ? 0
+                 : (size_t)rn < sizeof(raw) ? (size_t)rn
+                                            : sizeof(raw) - 1,
+                 0);
+    json_t *ss = json_object_get(doc, "SecretString");
+    if (json_is_string(ss)) {
+        const char *segs[] = {"value"};
+        s = sink->emit(sink, segs, 1, json_string_value(ss),
+                       json_string_length(ss), locator, EI_ENTRY_SECRET, err) <
+                    0
+                ? ei_error_status(err, EI_INTERNAL)
+                : EI_OK;
+    } else {
+        s = h->error(h, err, EI_BADDATA, 0, id,
+                     "the secret is binary: a reference takes SecretString "
+                     "secrets only");
+    }
+    json_decref(doc);
+    return s;
+}
+
 EI_PROVIDER_DEFINE(aws_secrets) = {
     .abi = EI_PROVIDER_ABI,
     .size = sizeof(struct ei_provider),
@@ -563,6 +675,6 @@ EI_PROVIDER_DEFINE(aws_secrets) = {
     .flags = EI_PROV_REMOTE | EI_PROV_SECRET,
     .configure = sm_configure,
     .fetch = sm_fetch,
-    .lookup = NULL,
+    .lookup = sm_lookup,
     .destroy = sm_destroy,
 };

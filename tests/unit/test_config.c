@@ -184,6 +184,54 @@ static struct ei_config *load(const char *conf, const char *env,
     return ei_config_load(&args, err);
 }
 
+/*
+ * Ad-hoc use: without a configuration file the process environment is the
+ * layer "environment", last (highest), first with overload, absent when a
+ * spec places env itself or a file is used.
+ */
+static void test_adhoc_environment(void **state)
+{
+    (void)state;
+    static const char *const file_only[] = {"file:a.env", "dir:d", NULL};
+    static const char *const with_env[] = {"env,include=X", "file:a.env", NULL};
+    for (int overload = 0; overload < 2; overload++) {
+        struct ei_config_args args = {.layer_specs = file_only,
+                                      .layer_specs_n = 2,
+                                      .overload = overload != 0};
+        struct ei_error err = {0};
+        struct ei_config *cfg = ei_config_load(&args, &err);
+        assert_non_null(cfg);
+        assert_int_equal(cfg->layers_n, 3);
+        const struct ei_layer_conf *env =
+            &cfg->layers[overload ? 0 : cfg->layers_n - 1];
+        assert_true(env->implicit);
+        assert_string_equal(env->provider, "env");
+        assert_string_equal(env->name, "environment");
+        assert_null(env->arg);
+        assert_string_equal(cfg->layers[overload ? 1 : 0].provider, "file");
+        for (size_t k = 0; k < cfg->layers_n; k++)
+            assert_true(cfg->layers[k].implicit == (&cfg->layers[k] == env));
+        ei_config_free(cfg);
+    }
+    struct ei_config_args args = {.layer_specs = with_env, .layer_specs_n = 2};
+    struct ei_error err = {0};
+    struct ei_config *cfg = ei_config_load(&args, &err);
+    assert_non_null(cfg);
+    assert_int_equal(cfg->layers_n, 2);
+    assert_false(cfg->layers[0].implicit || cfg->layers[1].implicit);
+    ei_config_free(cfg);
+    /* with a configuration file nothing is implicit */
+    put(CONF, "layers = ({ provider = \"file\"; path = \"a.env\"; });\n");
+    args =
+        (struct ei_config_args){.layer_specs = file_only, .layer_specs_n = 1};
+    cfg = ei_config_load(&args, &err);
+    assert_non_null(cfg);
+    assert_int_equal(cfg->layers_n, 2);
+    assert_false(cfg->layers[0].implicit || cfg->layers[1].implicit);
+    ei_config_free(cfg);
+    unlink(CONF);
+}
+
 static struct ei_config *load_path(const char *path, const char *const *specs,
                                    struct ei_error *err)
 {
@@ -1550,8 +1598,13 @@ static void test_specs(void **state)
             load(NULL, spec_cases[i].env, spec_cases[i].specs, &err);
         if (cfg == NULL)
             fail_msg("row %zu: %s (%s)", i, err.text, err.locator);
-        EXPECT(i, cfg->layers_n == spec_cases[i].layers_n);
-        if (cfg->layers_n == 0) {
+        /* without an env layer among the specs, the process environment
+           comes last (test_adhoc_environment) */
+        size_t explicit_n = cfg->layers_n;
+        if (explicit_n > 0 && cfg->layers[explicit_n - 1].implicit)
+            explicit_n--;
+        EXPECT(i, explicit_n == spec_cases[i].layers_n);
+        if (explicit_n == 0) {
             ei_config_free(cfg);
             continue;
         }
@@ -1563,7 +1616,7 @@ static void test_specs(void **state)
         EXPECT(i, same(l->name, spec_cases[i].name));
         if (strcmp(buf, spec_cases[i].opts) != 0)
             fail_msg("row %zu: options %s", i, buf);
-        for (size_t k = 0; k < cfg->layers_n; k++) {
+        for (size_t k = 0; k < explicit_n; k++) {
             const struct ei_layer_conf *m = &cfg->layers[k];
             EXPECT(i, m->adhoc);
             EXPECT(i, same(m->dir, tmpdir));
@@ -1962,6 +2015,7 @@ int main(void)
         TEST(test_layers_without_file),
         TEST(test_not_a_regular_file),
         TEST(test_specs),
+        TEST(test_adhoc_environment),
         TEST(test_spec_errors),
         TEST(test_bug_spec_dotted_option),
         TEST(test_dirs),

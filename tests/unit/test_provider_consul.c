@@ -831,7 +831,7 @@ static void test_descriptor(void **state)
                      EI_PROV_REMOTE | EI_PROV_INTERP | EI_PROV_OWN_PREFIX);
     assert_non_null(p->configure);
     assert_non_null(p->fetch);
-    assert_null(p->lookup);
+    assert_non_null(p->lookup);
     assert_non_null(p->destroy);
     p->destroy(NULL);
 }
