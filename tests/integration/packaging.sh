@@ -93,7 +93,10 @@ else
     else
         not_ok "make deb failed" "$(tail -n 30 "$work/deb.log")"
     fi
-    deb=$(ls "$top_builddir"/deb/envinject_*.deb 2>/dev/null | head -n 1)
+    deb=
+    for f in "$top_builddir"/deb/envinject_*.deb; do
+        [ -f "$f" ] && deb=$f
+    done
     if [ -n "$deb" ]; then
         dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's|^\./|/|' >"$work/files"
         missing=
@@ -137,7 +140,7 @@ else
             allowed=$(sed -n 's/^lintian: \([a-z0-9-]*\).*/\1/p' \
                 "$top_srcdir/contrib/debian/README")
             other=$(grep -E '^[EWIPX]: ' "$work/lintian" | awk '{ print $3 }' |
-                grep -vxF -f <(printf '%s\n' $allowed) || true)
+                grep -vxF -f <(printf '%s\n' "$allowed") || true)
             if [ -z "$other" ]; then
                 ok "lintian: nothing unexplained"
             else

@@ -191,9 +191,10 @@ etcd_case() { # etcd_case SCHEME LAYER_OPTIONS
         not_ok "etcd ($1) did not start"
         return
     fi
-    ctl put /app/prod/db/host "db-$1" >/dev/null &&
-        ctl put /app/prod/db/password "$canary" >/dev/null ||
+    if ! ctl put /app/prod/db/host "db-$1" >/dev/null ||
+        ! ctl put /app/prod/db/password "$canary" >/dev/null; then
         not_ok "etcdctl put failed"
+    fi
     if in_root "etcd $1" 0 -- --layer "etcd:${urls[0]},prefix=/app/prod/$2" \
         run -- /envinject --layer env print --reveal --format dotenv; then
         expect_out "etcd: a real node over $1" "DB_HOST=db-$1" "DB_PASSWORD=$canary"

@@ -9,6 +9,7 @@ here=${0%/*}
 [ "$here" = "$0" ] && here=.
 top_srcdir=$(cd "${top_srcdir:-$here/../..}" && pwd)
 top_builddir=$(cd "${top_builddir:-$top_srcdir}" && pwd)
+# shellcheck disable=SC2034 # used by the scripts that source this one
 envinject=${ENVINJECT:-$top_builddir/envinject}
 
 n=0
