@@ -89,12 +89,14 @@ static bool env_valid_name(const char *s, size_t len)
     return true;
 }
 
-/* Whether var[0..len) names the sealed files' private key, which this
-   layer never passes on nor reads from a file. */
+/* Whether var[0..len) names the sealed files' private key or the
+   cache's key, which this layer never passes on nor reads from a file. */
 static bool env_is_private_key(const char *var, size_t len)
 {
-    return len == sizeof EI_PRIVATE_KEY_ENV - 1 &&
-           memcmp(var, EI_PRIVATE_KEY_ENV, len) == 0;
+    return (len == sizeof EI_PRIVATE_KEY_ENV - 1 &&
+            memcmp(var, EI_PRIVATE_KEY_ENV, len) == 0) ||
+           (len == sizeof EI_CACHE_KEY_ENV - 1 &&
+            memcmp(var, EI_CACHE_KEY_ENV, len) == 0);
 }
 
 /* Whether the host can say which keys the layer's filter keeps (an
