@@ -555,11 +555,11 @@ void ei_cache_free(struct ei_cache *c)
 }
 
 static struct ei_cache_key *read_key(const struct ei_cache_conf *conf,
-                                     const char *const *environ,
+                                     const char *const *envp,
                                      struct ei_error *err)
 {
     static const char var[] = EI_CACHE_KEY_ENV "=";
-    for (const char *const *e = environ; e != NULL && *e != NULL; e++)
+    for (const char *const *e = envp; e != NULL && *e != NULL; e++)
         if (strncmp(*e, var, sizeof(var) - 1) == 0) {
             const char *v = *e + sizeof(var) - 1;
             return ei_cache_key_parse(v, strlen(v), "$" EI_CACHE_KEY_ENV, err);
@@ -641,7 +641,7 @@ static int open_dir(const char *dir, struct ei_error *err)
 }
 
 struct ei_cache *ei_cache_new(const struct ei_cache_conf *conf,
-                              const char *const *environ,
+                              const char *const *envp,
                               struct ei_error *err)
 {
     struct ei_cache *c = calloc(1, sizeof(*c));
@@ -656,7 +656,7 @@ struct ei_cache *ei_cache_new(const struct ei_cache_conf *conf,
         return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory"),
                NULL;
     }
-    c->key = read_key(conf, environ, err);
+    c->key = read_key(conf, envp, err);
     if (c->key == NULL) {
         ei_cache_free(c);
         return NULL;

@@ -139,7 +139,7 @@ struct ei_cache;
 
 /*
  * Open the cache of conf (a cache group was given): read the key
- * ($ENVINJECT_CACHE_KEY from environ first, else key_file, which must be
+ * ($ENVINJECT_CACHE_KEY from envp first, else key_file, which must be
  * private), and open the folder, creating it (mode 0700) when missing.
  * NULL with err: EI_BADCONFIG (no key, a malformed key, dir not a
  * folder), EI_NOTFOUND / EI_DENIED / EI_IOERROR for the key file,
@@ -149,7 +149,7 @@ struct ei_cache;
  * (nothing is read or written).
  */
 struct ei_cache *ei_cache_new(const struct ei_cache_conf *conf,
-                              const char *const *environ,
+                              const char *const *envp,
                               struct ei_error *err);
 void ei_cache_free(struct ei_cache *c);
 
