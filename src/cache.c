@@ -41,22 +41,23 @@
 #define TAG_LEN    crypto_aead_xchacha20poly1305_ietf_ABYTES
 #define KEY_ID_LEN 16
 /* the subkeys' context (crypto_kdf_CONTEXTBYTES characters) and ids */
-#define KDF_CONTEXT   "eicache1"
-#define SUBKEY_SEAL   1
-#define SUBKEY_ID     2
-#define SUBKEY_CHECK  3
+#define KDF_CONTEXT  "eicache1"
+#define SUBKEY_SEAL  1
+#define SUBKEY_ID    2
+#define SUBKEY_CHECK 3
 /* a record's flags: the file's own bits, whatever provider.h's are */
 #define REC_SECRET  0x01u
 #define REC_LITERAL 0x02u
 #define REC_UNSET   0x04u
 #define REC_LOCATOR 0x40u /* a locator follows */
 #define REC_SOURCE  0x80u /* a source name follows */
-#define REC_ALL     (REC_SECRET | REC_LITERAL | REC_UNSET | REC_LOCATOR | REC_SOURCE)
+#define REC_ALL                                                                \
+    (REC_SECRET | REC_LITERAL | REC_UNSET | REC_LOCATOR | REC_SOURCE)
 /* the records' own limits: what the sink would accept */
 #define RECORD_KEY_MAX EI_KEY_MAX
 /* options that change how a layer fetches, not what: not in its identity */
-static const char *const ignored_options[] = {
-    "timeout", "poll_interval", "optional", "on_error", NULL};
+static const char *const ignored_options[] = {"timeout", "poll_interval",
+                                              "optional", "on_error", NULL};
 
 struct ei_cache_key {
     unsigned char seal[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
@@ -306,12 +307,12 @@ int ei_cache_seal(const struct ei_cache_key *k, const struct ei_cache_ident *id,
     p += 4;
     for (size_t i = 0; i < n; i++) {
         const struct ei_entry *e = ei_envset_at(set, i);
-        *p++ = (unsigned char)(((e->flags & EI_ENTRY_SECRET) ? REC_SECRET : 0) |
-                               ((e->flags & EI_ENTRY_LITERAL) ? REC_LITERAL
-                                                              : 0) |
-                               ((e->flags & EI_ENTRY_UNSET) ? REC_UNSET : 0) |
-                               (e->locator != NULL ? REC_LOCATOR : 0) |
-                               (e->source != NULL ? REC_SOURCE : 0));
+        *p++ =
+            (unsigned char)(((e->flags & EI_ENTRY_SECRET) ? REC_SECRET : 0) |
+                            ((e->flags & EI_ENTRY_LITERAL) ? REC_LITERAL : 0) |
+                            ((e->flags & EI_ENTRY_UNSET) ? REC_UNSET : 0) |
+                            (e->locator != NULL ? REC_LOCATOR : 0) |
+                            (e->source != NULL ? REC_SOURCE : 0));
         p = put_bytes(p, e->key, strlen(e->key));
         p = put_bytes(p, e->value, e->value_len);
         if (e->locator != NULL)
@@ -323,9 +324,9 @@ int ei_cache_seal(const struct ei_cache_key *k, const struct ei_cache_ident *id,
     unsigned char *nonce = file + EI_CACHE_HEADER_LEN;
     randombytes_buf(nonce, NONCE_LEN);
     unsigned long long clen = 0;
-    crypto_aead_xchacha20poly1305_ietf_encrypt(
-        nonce + NONCE_LEN, &clen, plain, plain_len, ad, ad_len, NULL, nonce,
-        k->seal);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + NONCE_LEN, &clen, plain,
+                                               plain_len, ad, ad_len, NULL,
+                                               nonce, k->seal);
     sodium_free(plain);
     free(ad);
     *out = file;
@@ -354,8 +355,8 @@ static const unsigned char *take(const unsigned char **p, size_t *left,
  * Each field is copied NUL-terminated into one scratch buffer in secret
  * memory (values are secret), reused from record to record.
  */
-int ei_cache_parse(const unsigned char *plain, size_t len,
-                   ei_cache_entry_fn fn, void *ctx)
+int ei_cache_parse(const unsigned char *plain, size_t len, ei_cache_entry_fn fn,
+                   void *ctx)
 {
     if (len < 4)
         return -1;
@@ -409,20 +410,15 @@ int ei_cache_parse(const unsigned char *plain, size_t len,
             rc = -1;
             break;
         }
-        struct ei_cache_entry e = {.key = str[0],
-                                   .value = str[1],
-                                   .value_len = fl[1],
-                                   .flags = ((flags & REC_SECRET)
-                                                 ? EI_ENTRY_SECRET
-                                                 : 0) |
-                                            ((flags & REC_LITERAL)
-                                                 ? EI_ENTRY_LITERAL
-                                                 : 0) |
-                                            ((flags & REC_UNSET)
-                                                 ? EI_ENTRY_UNSET
-                                                 : 0),
-                                   .locator = str[2],
-                                   .source = str[3]};
+        struct ei_cache_entry e = {
+            .key = str[0],
+            .value = str[1],
+            .value_len = fl[1],
+            .flags = ((flags & REC_SECRET) ? EI_ENTRY_SECRET : 0) |
+                     ((flags & REC_LITERAL) ? EI_ENTRY_LITERAL : 0) |
+                     ((flags & REC_UNSET) ? EI_ENTRY_UNSET : 0),
+            .locator = str[2],
+            .source = str[3]};
         rc = fn(ctx, &e);
         sodium_memzero(scratch, (size_t)(s - (char *)scratch));
     }
@@ -629,20 +625,19 @@ static int open_dir(const char *dir, struct ei_error *err)
     }
     if ((st.st_mode & 077) != 0) {
         close(fd);
-        return ei_error_set(err, EI_DENIED, 0, NULL, dir,
-                            "cache: the folder is open to group or others "
-                            "(mode %04o); run: chmod 700 %s",
-                            (unsigned)(st.st_mode & 07777),
-                            ei_readfile_shell_path(dir, quoted,
-                                                   sizeof(quoted))),
+        return ei_error_set(
+                   err, EI_DENIED, 0, NULL, dir,
+                   "cache: the folder is open to group or others "
+                   "(mode %04o); run: chmod 700 %s",
+                   (unsigned)(st.st_mode & 07777),
+                   ei_readfile_shell_path(dir, quoted, sizeof(quoted))),
                -1;
     }
     return fd;
 }
 
 struct ei_cache *ei_cache_new(const struct ei_cache_conf *conf,
-                              const char *const *envp,
-                              struct ei_error *err)
+                              const char *const *envp, struct ei_error *err)
 {
     struct ei_cache *c = calloc(1, sizeof(*c));
     if (c == NULL)
@@ -694,8 +689,7 @@ int ei_cache_write(struct ei_cache *c, const struct ei_cache_ident *id,
         return 0;
     unsigned char *file;
     size_t len;
-    if (ei_cache_seal(c->key, id, ei_cache_now_ms(), set, &file, &len, err) <
-        0)
+    if (ei_cache_seal(c->key, id, ei_cache_now_ms(), set, &file, &len, err) < 0)
         return -1;
     char name[EI_CACHE_NAME_LEN], tmp[EI_CACHE_NAME_LEN + 24];
     ei_cache_file_name(id, name);
@@ -712,8 +706,8 @@ int ei_cache_write(struct ei_cache *c, const struct ei_cache_ident *id,
     int rc = -1;
     if (fd >= 0) {
         step = "cannot write";
-        if (write_all(fd, file, len) == 0 && (step = "cannot sync",
-                                              fsync(fd) == 0)) {
+        if (write_all(fd, file, len) == 0 &&
+            (step = "cannot sync", fsync(fd) == 0)) {
             step = "cannot close";
             if (close(fd) == 0) {
                 fd = -1;

@@ -98,7 +98,7 @@ struct ei_cache_entry {
     const char *key;
     const char *value;
     size_t value_len;
-    unsigned flags; /* EI_ENTRY_SECRET, _LITERAL, _UNSET */
+    unsigned flags;      /* EI_ENTRY_SECRET, _LITERAL, _UNSET */
     const char *locator; /* may be NULL */
     const char *source;  /* may be NULL */
 };
@@ -128,8 +128,8 @@ enum ei_cache_result ei_cache_open(const struct ei_cache_key *k,
  * ei_cache_open, exposed for the fuzz target): 0, or -1 when malformed,
  * or fn's non-zero value.
  */
-int ei_cache_parse(const unsigned char *plain, size_t len,
-                   ei_cache_entry_fn fn, void *ctx);
+int ei_cache_parse(const unsigned char *plain, size_t len, ei_cache_entry_fn fn,
+                   void *ctx);
 
 /* "42s", "3m12s", "5h3m", "2d4h": an age as messages and origins show it. */
 void ei_cache_age_text(int64_t age_ms, char *buf, size_t len);
@@ -149,8 +149,7 @@ struct ei_cache;
  * (nothing is read or written).
  */
 struct ei_cache *ei_cache_new(const struct ei_cache_conf *conf,
-                              const char *const *envp,
-                              struct ei_error *err);
+                              const char *const *envp, struct ei_error *err);
 void ei_cache_free(struct ei_cache *c);
 
 /* The key of c (for identities). */

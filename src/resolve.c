@@ -2,7 +2,6 @@
 /* Resolution: fetch every layer, merge in layer order, interpolate, apply
    the schema's defaults and validate. */
 #include <errno.h>
-#include <limits.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -172,7 +171,8 @@ static int fetch_all(struct ei_resolution *r, unsigned flags,
         }
         size_t n = ei_envset_count(l->staged);
         ei_diag_msg(EI_LOG_INFO, l->name, NULL, "%zu key%s %s %lld ms", n,
-                    n == 1 ? "" : "s", l->cached ? "from the cache after" : "in",
+                    n == 1 ? "" : "s",
+                    l->cached ? "from the cache after" : "in",
                     (long long)l->elapsed_ms);
         if (n == 0)
             ei_diag_msg(EI_LOG_INFO, l->name, NULL, "layer is empty");
@@ -391,7 +391,7 @@ static int fresh_result(struct ei_resolution *r)
 
 /* The cache, and the configuration's path that its files are bound to:
    absolute, links resolved, so that every way of naming it is one. */
-static int open_cache(struct ei_resolution *r, const char *const *environ,
+static int open_cache(struct ei_resolution *r, const char *const *envp,
                       struct ei_error *err)
 {
     const struct ei_config *cfg = r->cfg;
@@ -400,7 +400,7 @@ static int open_cache(struct ei_resolution *r, const char *const *environ,
         return ei_error_set(err, EI_IOERROR, errno, NULL, cfg->path,
                             "cache: cannot resolve the configuration's path"),
                -1;
-    r->cache = ei_cache_new(&cfg->cache, environ, err);
+    r->cache = ei_cache_new(&cfg->cache, envp, err);
     return r->cache != NULL ? 0 : -1;
 }
 

@@ -50,8 +50,8 @@ static int check_entry(void *ctx, const struct ei_cache_entry *e)
     if (!ei_key_valid(e->key, strlen(e->key)) ||
         memchr(e->value, '\0', e->value_len) != NULL ||
         e->value[e->value_len] != '\0' ||
-        (e->flags & ~(unsigned)(EI_ENTRY_SECRET | EI_ENTRY_LITERAL |
-                                EI_ENTRY_UNSET)) != 0)
+        (e->flags &
+         ~(unsigned)(EI_ENTRY_SECRET | EI_ENTRY_LITERAL | EI_ENTRY_UNSET)) != 0)
         abort();
     return 0;
 }
@@ -92,10 +92,9 @@ static int stage(void *ctx, const struct ei_cache_entry *e)
     x.value = ei_store_strndup(s->store, e->value, e->value_len);
     x.value_len = e->value_len;
     x.flags = e->flags;
-    x.locator = e->locator != NULL ? ei_store_strdup(s->store, e->locator)
-                                   : NULL;
-    x.source =
-        e->source != NULL ? ei_store_strdup(s->store, e->source) : NULL;
+    x.locator =
+        e->locator != NULL ? ei_store_strdup(s->store, e->locator) : NULL;
+    x.source = e->source != NULL ? ei_store_strdup(s->store, e->source) : NULL;
     /* a key twice: the set keeps the last, so compare that way round */
     return x.key != NULL && x.value != NULL &&
                    ei_envset_put(s->set, &x, NULL) != NULL
@@ -118,8 +117,8 @@ static void round_trip(const uint8_t *data, size_t size)
     crypto_generichash_init(&b, NULL, 0, 32);
     for (size_t i = 0; i < ei_envset_count(s.set); i++) {
         const struct ei_entry *e = ei_envset_at(s.set, i);
-        struct ei_cache_entry c = {e->key,     e->value,   e->value_len,
-                                   e->flags,   e->locator, e->source};
+        struct ei_cache_entry c = {e->key,   e->value,   e->value_len,
+                                   e->flags, e->locator, e->source};
         digest(&a, &c);
     }
     if (ei_cache_open(fuzz_key, &fuzz_id, file, len, 2000, 60000, NULL, digest,

@@ -21,10 +21,10 @@
 #include "envset.h"
 #include "secmem.h"
 
-#define KEY_A "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-#define KEY_B "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-#define T0    1765000000000LL /* a write time, ms since the epoch */
-#define HOUR  (3600LL * 1000)
+#define KEY_A  "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+#define KEY_B  "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+#define T0     1765000000000LL /* a write time, ms since the epoch */
+#define HOUR   (3600LL * 1000)
 #define CANARY "EI_CANARY_cache_unit_value"
 
 /* ---- the key ---- */
@@ -332,8 +332,8 @@ static void test_wrong_ident(void **state)
         struct seen s;
         enum ei_cache_result got = open_at(fx, fx->ka, file, len, T0, &s);
         if (got != cases[i].want)
-            fail_msg("another %s: result %d, want %d", cases[i].what,
-                     (int)got, (int)cases[i].want);
+            fail_msg("another %s: result %d, want %d", cases[i].what, (int)got,
+                     (int)cases[i].want);
         assert_int_equal(s.n, 0);
     }
     fx->id = good;
@@ -363,9 +363,8 @@ static void test_expiry(void **state)
         struct seen s;
         int64_t age = -1;
         memset(&s, 0, sizeof(s));
-        enum ei_cache_result got =
-            ei_cache_open(fx->ka, &fx->id, file, len, cases[i].now, 24 * HOUR,
-                          &age, see, &s);
+        enum ei_cache_result got = ei_cache_open(
+            fx->ka, &fx->id, file, len, cases[i].now, 24 * HOUR, &age, see, &s);
         if (got != cases[i].want)
             fail_msg("case %zu: result %d, want %d", i, (int)got,
                      (int)cases[i].want);
@@ -411,15 +410,15 @@ static void test_parse_malformed(void **state)
     }
     /* a well-formed record, and a callback that stops the walk */
     struct seen s = {0};
-    assert_int_equal(ei_cache_parse((const unsigned char *)
-                                    "\1\0\0\0\0\1\0\0\0A\1\0\0\0v",
-                                    15, see, &s),
-                     0);
+    assert_int_equal(
+        ei_cache_parse((const unsigned char *)"\1\0\0\0\0\1\0\0\0A\1\0\0\0v",
+                       15, see, &s),
+        0);
     assert_string_equal(s.text, "A=v|0|-|-;");
-    assert_int_equal(ei_cache_parse((const unsigned char *)
-                                    "\1\0\0\0\0\1\0\0\0A\1\0\0\0v",
-                                    15, refuse, NULL),
-                     1);
+    assert_int_equal(
+        ei_cache_parse((const unsigned char *)"\1\0\0\0\0\1\0\0\0A\1\0\0\0v",
+                       15, refuse, NULL),
+        1);
 }
 
 static void test_age_text(void **state)
@@ -429,11 +428,10 @@ static void test_age_text(void **state)
         int64_t ms;
         const char *text;
     } cases[] = {
-        {-5, "0s"},         {999, "0s"},
-        {42000, "42s"},     {60000, "1m"},
-        {192000, "3m12s"},  {3600000, "1h"},
-        {18180000, "5h3m"}, {86400000, "1d"},
-        {187200000, "2d4h"}, {90061000, "1d1h"},
+        {-5, "0s"},         {999, "0s"},       {42000, "42s"},
+        {60000, "1m"},      {192000, "3m12s"}, {3600000, "1h"},
+        {18180000, "5h3m"}, {86400000, "1d"},  {187200000, "2d4h"},
+        {90061000, "1d1h"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char buf[32];

@@ -151,8 +151,8 @@ static void test_processes_differ(void **state)
     for (int p = 0; p < 2; p++) {
         size_t got = 0;
         while (got < sizeof(seq[p])) {
-            ssize_t r = read(fds[p][0], (char *)seq[p] + got,
-                             sizeof(seq[p]) - got);
+            ssize_t r =
+                read(fds[p][0], (char *)seq[p] + got, sizeof(seq[p]) - got);
             assert_true(r > 0);
             got += (size_t)r;
         }
