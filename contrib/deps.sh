@@ -10,7 +10,7 @@ pkgs="build-essential autoconf automake libtool pkg-config
       libcurl4-openssl-dev libjansson-dev libconfig-dev libsodium-dev
       libyaml-dev libssl-dev"
 if [ "${1:-}" = "--test" ]; then
-    pkgs="$pkgs libcmocka-dev mandoc valgrind python3 python3-dotenv openssl
+    pkgs="$pkgs libcmocka-dev mandoc valgrind python3 python3-dotenv python3-yaml python3-jsonschema zsh fish openssl
           clang libclang-rt-14-dev etcd-server etcd-client curl jq man-db
           faketime"
 fi

@@ -89,14 +89,23 @@ static bool env_valid_name(const char *s, size_t len)
     return true;
 }
 
-/* Whether var[0..len) names the sealed files' private key or the
-   cache's key, which this layer never passes on nor reads from a file. */
+/* dotenvx's private keys: DOTENV_PRIVATE_KEY and DOTENV_PRIVATE_KEY_*. */
+#define ENV_DOTENVX_KEY     "DOTENV_PRIVATE_KEY"
+#define ENV_DOTENVX_KEY_LEN (sizeof ENV_DOTENVX_KEY - 1)
+
+/* Whether var[0..len) names a private key that envinject consumes, the
+   sealed files' or dotenvx's, which this layer never passes on nor reads
+   from a file. */
 static bool env_is_private_key(const char *var, size_t len)
 {
-    return (len == sizeof EI_PRIVATE_KEY_ENV - 1 &&
-            memcmp(var, EI_PRIVATE_KEY_ENV, len) == 0) ||
-           (len == sizeof EI_CACHE_KEY_ENV - 1 &&
-            memcmp(var, EI_CACHE_KEY_ENV, len) == 0);
+    if ((len == sizeof EI_PRIVATE_KEY_ENV - 1 &&
+         memcmp(var, EI_PRIVATE_KEY_ENV, len) == 0) ||
+        (len == sizeof EI_CACHE_KEY_ENV - 1 &&
+         memcmp(var, EI_CACHE_KEY_ENV, len) == 0))
+        return true;
+    return len >= ENV_DOTENVX_KEY_LEN &&
+           memcmp(var, ENV_DOTENVX_KEY, ENV_DOTENVX_KEY_LEN) == 0 &&
+           (len == ENV_DOTENVX_KEY_LEN || var[ENV_DOTENVX_KEY_LEN] == '_');
 }
 
 /* Whether the host can say which keys the layer's filter keeps (an

@@ -8,6 +8,7 @@
 
 #include "common/cfgflat.h"
 #include "common/dotenv.h"
+#include "common/dotenvx.h"
 #include "common/jsonflat.h"
 #include "common/yamlflat.h"
 
@@ -15,10 +16,12 @@ enum file_format { FILE_LIBCONFIG, FILE_JSON, FILE_DOTENV, FILE_YAML };
 
 struct file_state {
     const struct ei_host *host;
-    const char *path;    /* to open: absolute */
-    const char *watched[2]; /* path, for watch */
-    const char *display; /* as the user wrote it, for locators */
-    char *dir;           /* folder of the file, for @include */
+    const char *path;       /* to open: absolute */
+    const char *watched[3]; /* path and the keys file, for watch */
+    char *keys_path;        /* .env.keys beside a dotenv file */
+    bool keys_read;         /* the last fetch read keys_path */
+    const char *display;    /* as the user wrote it, for locators */
+    char *dir;              /* folder of the file, for @include */
     enum file_format format;
 };
 
@@ -126,6 +129,18 @@ static enum ei_status file_configure(const struct ei_host *h, void **statep,
         memcpy(st->dir, path, n);
         st->dir[n] = '\0';
     }
+    if (st->format == FILE_DOTENV && st->dir != NULL) {
+        size_t n = strlen(st->dir) + 1 + sizeof EI_DOTENVX_KEYS_FILE;
+        st->keys_path = malloc(n);
+        if (st->keys_path == NULL) {
+            free(st->dir);
+            free(st);
+            return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+        }
+        snprintf(st->keys_path, n, "%s/%s",
+                 strcmp(st->dir, "/") == 0 ? "" : st->dir,
+                 EI_DOTENVX_KEYS_FILE);
+    }
     *statep = st;
     return EI_OK;
 }
@@ -194,8 +209,9 @@ static enum ei_status file_fetch(void *state, struct ei_sink *sink,
                                &fe, err);
         break;
     case FILE_DOTENV:
-        rc = ei_dotenv_parse(buf.data, buf.len, st->display, file_forward, &fe,
-                             err);
+        /* dotenvx's encrypted values decrypted, its public key left out */
+        rc = ei_dotenvx_parse(h, st->path, st->display, buf.data, buf.len,
+                              file_forward, &fe, &st->keys_read, err);
         break;
     case FILE_YAML:
         /* Spring profiles: the chosen environment selects documents */
@@ -213,21 +229,31 @@ static void file_destroy(void *state)
     if (st == NULL)
         return;
     free(st->dir);
+    free(st->keys_path);
     free(st);
 }
 
-/* The file itself; a libconfig @include below it is read again whenever
-   the file is, but only the file's own changes are noticed. */
+/* The file itself, and the .env.keys file that gave the last fetch its
+   dotenvx key; a libconfig @include below it is read again whenever the
+   file is, but only the file's own changes are noticed. */
 static enum ei_watch_kind file_watch(void *state, const char *const **paths,
                                      int64_t *poll_ms)
 {
     struct file_state *st = state;
     (void)poll_ms;
-    st->watched[0] = st->path;
-    st->watched[1] = NULL;
+    size_t n = 0;
+    st->watched[n++] = st->path;
+    if (st->keys_read && st->keys_path != NULL)
+        st->watched[n++] = st->keys_path;
+    st->watched[n] = NULL;
     *paths = st->watched;
     return EI_WATCH_FILES;
 }
+
+/* dotenvx's private keys: the program never gets them (as dotenvx run
+   leaves them in its own environment, envinject consumes them). */
+static const char *const file_consumed[] = {EI_DOTENVX_PRIVATE,
+                                            EI_DOTENVX_PRIVATE "_*", NULL};
 
 EI_PROVIDER_DEFINE(file) = {
     .abi = EI_PROVIDER_ABI,
@@ -241,6 +267,6 @@ EI_PROVIDER_DEFINE(file) = {
     .fetch = file_fetch,
     .lookup = NULL,
     .destroy = file_destroy,
-    .env_consumed = NULL,
+    .env_consumed = file_consumed,
     .watch = file_watch,
 };

@@ -13,92 +13,113 @@
 /* Tables are sorted by long name; lint/options.sh checks the man page. */
 static const struct ei_cli_opt global_opts[] = {
     {"config", 'c', "FILE", EI_CLI_ARG,
-     "configuration file (default: $ENVINJECT_CONFIG, ./envinject.conf)"},
+     "configuration file (default: $ENVINJECT_CONFIG, ./envinject.conf)", NULL},
     {"env", 'e', "ENV", EI_CLI_ARG,
-     "environment (default: $ENVINJECT_ENV, the file's environment)"},
-    {"help", 'h', NULL, 0, "show this help and exit"},
+     "environment (default: $ENVINJECT_ENV, the file's environment)", NULL},
+    {"help", 'h', NULL, 0, "show this help and exit", NULL},
     {"layer", 0, "SPEC", EI_CLI_ARG | EI_CLI_REPEAT,
-     "add a layer PROVIDER[:ARG][,OPTION=VALUE]... after the file's"},
-    {"quiet", 'q', NULL, 0, "print errors only"},
+     "add a layer PROVIDER[:ARG][,OPTION=VALUE]... after the file's", NULL},
+    {"quiet", 'q', NULL, 0, "print errors only", NULL},
     {"verbose", 'v', NULL, EI_CLI_REPEAT,
-     "more messages on stderr (-vv: also requests)"},
-    {"version", 'V', NULL, 0, "show versions and built-in providers"},
-    {NULL, 0, NULL, 0, NULL}};
+     "more messages on stderr (-vv: also requests)", NULL},
+    {"version", 'V', NULL, 0, "show versions and built-in providers", NULL},
+    {NULL, 0, NULL, 0, NULL, NULL}};
 
 static const struct ei_cli_opt run_opts[] = {
-    {"help", 'h', NULL, 0, "show this help and exit"},
+    {"help", 'h', NULL, 0, "show this help and exit", NULL},
     {"init", 0, NULL, 0,
-     "stay as the program's parent: pass signals on, reap zombies"},
+     "stay as the program's parent: pass signals on, reap zombies", NULL},
     {"kill-signal", 0, "SIG", EI_CLI_ARG,
      "with --watch: the signal that stops the program for a restart "
-     "(default TERM)"},
+     "(default TERM)", NULL},
     {"kill-timeout", 0, "MS", EI_CLI_ARG,
      "with --init or --watch: SIGKILL this long after the stop signal "
-     "(default 10s)"},
+     "(default 10s)", NULL},
     {"pristine", 0, NULL, 0,
-     "give the program only the resolved keys, not the inherited ones"},
+     "give the program only the resolved keys, not the inherited ones", NULL},
     {"splay", 0, "MS", EI_CLI_ARG,
-     "with --watch: wait a random time up to MS before a restart"},
+     "with --watch: wait a random time up to MS before a restart", NULL},
     {"start-splay", 0, "MS", EI_CLI_ARG,
      "wait a random time up to MS before the first resolution (default: "
-     "the file's start_splay)"},
+     "the file's start_splay)",
+     NULL},
     {"unset", 'u', "KEY", EI_CLI_ARG | EI_CLI_REPEAT,
-     "remove KEY from the program's environment"},
+     "remove KEY from the program's environment", NULL},
     {"wait", 0, "MIN[:MAX]", EI_CLI_ARG,
      "with --watch: act MIN after the last change, at most MAX after the "
-     "first"},
+     "first", NULL},
     {"watch", 'w', NULL, 0,
      "keep watching every layer; restart the program when its environment "
-     "changes (implies --init)"},
-    {NULL, 0, NULL, 0, NULL}};
+     "changes (implies --init)", NULL},
+    {NULL, 0, NULL, 0, NULL, NULL}};
 
 static const struct ei_cli_opt print_opts[] = {
     {"format", 'f', "FORMAT", EI_CLI_ARG,
-     "dotenv, env, shell, json, github or table (default: table on a "
-     "terminal, else dotenv)"},
-    {"help", 'h', NULL, 0, "show this help and exit"},
-    {"origin", 'o', NULL, 0, "show where each value came from"},
+     "dotenv, env, shell, json, github, table, docker, systemd, k8s or "
+     "yaml (default: table on a terminal, else dotenv)",
+     "dotenv env shell json github table docker systemd k8s yaml"},
+    {"help", 'h', NULL, 0, "show this help and exit", NULL},
+    {"name", 0, "NAME", EI_CLI_ARG,
+     "k8s: name of the ConfigMap and Secret (default: the environment)", NULL},
+    {"origin", 'o', NULL, 0, "show where each value came from", NULL},
     {"reveal", 0, NULL, 0,
-     "write secret values too (else left out, or <secret> in a table)"},
-    {NULL, 0, NULL, 0, NULL}};
+     "write secret values too (else left out, or <secret> in a table)", NULL},
+    {NULL, 0, NULL, 0, NULL, NULL}};
 
 static const struct ei_cli_opt help_only[] = {
-    {"help", 'h', NULL, 0, "show this help and exit"},
-    {NULL, 0, NULL, 0, NULL}};
+    {"help", 'h', NULL, 0, "show this help and exit", NULL},
+    {NULL, 0, NULL, 0, NULL, NULL}};
 
 static const struct ei_cli_opt explain_opts[] = {
-    {"help", 'h', NULL, 0, "show this help and exit"},
-    {"reveal", 0, NULL, 0, "show secret values instead of <secret>"},
-    {NULL, 0, NULL, 0, NULL}};
+    {"help", 'h', NULL, 0, "show this help and exit", NULL},
+    {"reveal", 0, NULL, 0, "show secret values instead of <secret>", NULL},
+    {NULL, 0, NULL, 0, NULL, NULL}};
 
 static const struct ei_cli_opt check_opts[] = {
-    {"format", 'f', "FORMAT", EI_CLI_ARG, "text, json or github"},
-    {"help", 'h', NULL, 0, "show this help and exit"},
+    {"format", 'f', "FORMAT", EI_CLI_ARG, "text, json or github",
+     "text json github"},
+    {"help", 'h', NULL, 0, "show this help and exit", NULL},
     {"require", 'r', "KEY", EI_CLI_ARG | EI_CLI_REPEAT,
-     "KEY must be set and not empty (in addition to the file's require)"},
-    {NULL, 0, NULL, 0, NULL}};
+     "KEY must be set and not empty (in addition to the file's require)", NULL},
+    {NULL, 0, NULL, 0, NULL, NULL}};
 
 static const struct ei_cli_opt diff_opts[] = {
-    {"exit-code", 0, NULL, 0, "exit 1 when the environments differ"},
-    {"format", 'f', "FORMAT", EI_CLI_ARG, "text or json"},
-    {"help", 'h', NULL, 0, "show this help and exit"},
-    {"reveal", 0, NULL, 0, "show secret values instead of <secret>"},
-    {NULL, 0, NULL, 0, NULL}};
+    {"exit-code", 0, NULL, 0, "exit 1 when the environments differ", NULL},
+    {"format", 'f', "FORMAT", EI_CLI_ARG, "text or json", "text json"},
+    {"help", 'h', NULL, 0, "show this help and exit", NULL},
+    {"reveal", 0, NULL, 0, "show secret values instead of <secret>", NULL},
+    {NULL, 0, NULL, 0, NULL, NULL}};
 
 static const struct ei_cli_opt init_opts[] = {
-    {"force", 0, NULL, 0, "overwrite an existing file"},
-    {"help", 'h', NULL, 0, "show this help and exit"},
-    {NULL, 0, NULL, 0, NULL}};
+    {"force", 0, NULL, 0, "overwrite an existing file", NULL},
+    {"help", 'h', NULL, 0, "show this help and exit", NULL},
+    {NULL, 0, NULL, 0, NULL, NULL}};
 
 static const struct ei_cli_opt seal_opts[] = {
-    {"help", 'h', NULL, 0, "show this help and exit"},
+    {"help", 'h', NULL, 0, "show this help and exit", NULL},
     {"keydir", 'k', "DIR", EI_CLI_ARG,
-     "keygen: key folder (default: $EJSON_KEYDIR, /opt/ejson/keys)"},
+     "keygen: key folder (default: $EJSON_KEYDIR, /opt/ejson/keys)", NULL},
     {"out", 'o', "FILE", EI_CLI_ARG,
-     "keygen: write the private key to FILE (mode 0600)"},
+     "keygen: write the private key to FILE (mode 0600)", NULL},
     {"print-private", 0, NULL, 0,
-     "keygen: print the private key on stdout instead of writing a file"},
-    {NULL, 0, NULL, 0, NULL}};
+     "keygen: print the private key on stdout instead of writing a file", NULL},
+    {NULL, 0, NULL, 0, NULL, NULL}};
+
+static const struct ei_cli_opt completion_opts[] = {
+    {"environments", 0, NULL, 0,
+     "print the configuration's environments, one per line (for the "
+     "scripts)", NULL},
+    {"help", 'h', NULL, 0, "show this help and exit", NULL},
+    {"keys", 0, NULL, 0,
+     "print the keys the configuration names, one per line (for the "
+     "scripts)", NULL},
+    {NULL, 0, NULL, 0, NULL, NULL}};
+
+static const struct ei_cli_opt schema_opts[] = {
+    {"format", 'f', "FORMAT", EI_CLI_ARG,
+     "json-schema (default) or env-example", "json-schema env-example"},
+    {"help", 'h', NULL, 0, "show this help and exit", NULL},
+    {NULL, 0, NULL, 0, NULL, NULL}};
 
 static const struct ei_cli_cmd commands[] = {
     {EI_CMD_RUN, "run", "[--] PROGRAM [ARG]...",
@@ -119,6 +140,11 @@ static const struct ei_cli_cmd commands[] = {
      seal_opts},
     {EI_CMD_PROVIDERS, "providers", "", "list providers, built in and loadable",
      help_only},
+    {EI_CMD_COMPLETION, "completion", "bash | zsh | fish",
+     "print a completion script for the shell", completion_opts},
+    {EI_CMD_SCHEMA, "schema", "",
+     "write the required keys and the schema as JSON Schema or .env.example",
+     schema_opts},
     {EI_CMD_NONE, NULL, NULL, NULL, NULL}};
 
 const struct ei_cli_opt *ei_cli_globals(void)
@@ -255,6 +281,12 @@ static int set_cmd(struct ei_args *a, const struct ei_cli_opt *r,
         return push(&a->require, &a->require_n, arg);
     else if (strcmp(n, "format") == 0)
         a->format = arg;
+    else if (strcmp(n, "name") == 0)
+        a->name = arg;
+    else if (strcmp(n, "environments") == 0)
+        a->list_environments = true;
+    else if (strcmp(n, "keys") == 0)
+        a->list_keys = true;
     else if (strcmp(n, "origin") == 0)
         a->origin = true;
     else if (strcmp(n, "reveal") == 0)

@@ -20,7 +20,9 @@ enum ei_cmd {
     EI_CMD_DIFF,
     EI_CMD_INIT,
     EI_CMD_SEAL,
-    EI_CMD_PROVIDERS
+    EI_CMD_PROVIDERS,
+    EI_CMD_COMPLETION,
+    EI_CMD_SCHEMA
 };
 
 /* Option flags. */
@@ -34,6 +36,8 @@ struct ei_cli_opt {
     const char *arg;  /* argument name for help, or NULL */
     unsigned flags;
     const char *help;
+    const char *values; /* the words the argument may be (completion), or
+                           NULL for any text */
 };
 
 /* One subcommand. */
@@ -71,6 +75,8 @@ struct ei_args {
     const char **require; /* --require, malloc'd, NULL-terminated */
     size_t require_n;
     const char *format; /* --format, or NULL */
+    const char *name;   /* print --name (k8s), or NULL */
+    bool list_environments, list_keys; /* completion --environments, --keys */
     const char *out;    /* seal keygen --out */
     const char *keydir; /* seal keygen --keydir */
 

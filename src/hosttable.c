@@ -77,6 +77,22 @@ static int host_opt_string(const struct ei_host *h, const char *name,
     return 1;
 }
 
+static const char *host_abs_path(const struct ei_host *h, const char *s,
+                                 struct ei_error *err)
+{
+    struct ei_layer *l = layer_of(h);
+    if (s[0] == '/' || l->dir == NULL)
+        return s;
+    size_t n = strlen(l->dir) + strlen(s) + 2;
+    char *p = ei_store_alloc(l->plain, n);
+    if (p == NULL)
+        return ei_error_set(err, EI_NOMEM, ENOMEM, l->name, NULL,
+                            "out of memory"),
+               NULL;
+    snprintf(p, n, "%s/%s", l->dir, s);
+    return p;
+}
+
 static int host_opt_path(const struct ei_host *h, const char *name,
                          const char **out, struct ei_error *err)
 {
@@ -84,18 +100,9 @@ static int host_opt_path(const struct ei_host *h, const char *name,
     int rc = host_opt_string(h, name, &s, err);
     if (rc <= 0)
         return rc;
-    struct ei_layer *l = layer_of(h);
-    if (s[0] == '/' || l->dir == NULL) {
-        *out = s;
-        return 1;
-    }
-    size_t n = strlen(l->dir) + strlen(s) + 2;
-    char *p = ei_store_alloc(l->plain, n);
+    const char *p = host_abs_path(h, s, err);
     if (p == NULL)
-        return ei_error_set(err, EI_NOMEM, ENOMEM, l->name, NULL,
-                            "out of memory"),
-               -1;
-    snprintf(p, n, "%s/%s", l->dir, s);
+        return -1;
     *out = p;
     return 1;
 }
@@ -477,5 +484,6 @@ void ei_hosttable_init(struct ei_host *h, struct ei_layer *l,
         .http_header = host_http_header,
         .environment = host_environment,
         .opt_json = host_opt_json,
+        .abs_path = host_abs_path,
     };
 }

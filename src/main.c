@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "complete.h"
 #include "config.h"
 #include "diag.h"
 #include "envset.h"
@@ -25,6 +26,7 @@
 #include "output.h"
 #include "registry.h"
 #include "resolve.h"
+#include "schemaout.h"
 #include "seal.h"
 #include "secmem.h"
 #include "splay.h"
@@ -398,13 +400,20 @@ static int not_set(const char *key)
 static int cmd_print(struct ei_args *a)
 {
     static const int allowed[] = {
-        EI_FMT_DOTENV, EI_FMT_ENV, EI_FMT_SHELL, EI_FMT_JSON, EI_FMT_GITHUB,
-        EI_FMT_TABLE,  -1};
+        EI_FMT_DOTENV, EI_FMT_ENV,    EI_FMT_SHELL,   EI_FMT_JSON,
+        EI_FMT_GITHUB, EI_FMT_TABLE,  EI_FMT_DOCKER,  EI_FMT_SYSTEMD,
+        EI_FMT_K8S,    EI_FMT_YAML,   -1};
     enum ei_format fmt;
     int rc = parse_format(
         a, isatty(STDOUT_FILENO) ? EI_FMT_TABLE : EI_FMT_DOTENV, allowed, &fmt);
     if (rc != 0)
         return rc;
+    if (a->name != NULL && fmt != EI_FMT_K8S) {
+        struct ei_error err = {0};
+        ei_error_set(&err, EI_USAGE, 0, NULL, a->cmd_def->name,
+                     "--name is for --format=k8s");
+        return usage_error(&err, a->cmd_def);
+    }
     FILE *github_env = NULL;
     if (fmt == EI_FMT_GITHUB && a->reveal && !a->origin) {
         rc = open_github_env(a, &github_env);
@@ -442,7 +451,9 @@ static int cmd_print(struct ei_args *a)
                                   .reveal = a->reveal,
                                   .keys = keys,
                                   .keys_n = keys_n,
-                                  .github_env = github_env};
+                                  .github_env = github_env,
+                                  .name = a->name != NULL ? a->name
+                                                          : cfg->environment};
         long omitted = ei_output_print(stdout, r, &o, &err);
         if (omitted < 0)
             rc = first_failure(rc, fail(&err));
@@ -860,6 +871,68 @@ static int cmd_providers(struct ei_args *a)
     return 0;
 }
 
+/*
+ * completion SHELL: the script; completion --environments / --keys: the
+ * words the scripts ask for, from the configuration file alone (no layer
+ * is read, so nothing is resolved and no service is asked).
+ */
+static int cmd_completion(struct ei_args *a)
+{
+    bool list = a->list_environments || a->list_keys;
+    int rc = operands(a, list ? 0 : 1, list ? 0 : 1);
+    if (rc != 0)
+        return rc;
+    struct ei_error err = {0};
+    if (a->list_environments && a->list_keys) {
+        ei_error_set(&err, EI_USAGE, 0, NULL, a->cmd_def->name,
+                     "--environments and --keys cannot be combined");
+        return usage_error(&err, a->cmd_def);
+    }
+    if (!list) {
+        if (ei_complete_script(stdout, a->rest[0]) == 0)
+            return 0;
+        ei_error_set(&err, EI_USAGE, 0, NULL, a->cmd_def->name,
+                     "unknown shell '%s' (expected bash, zsh or fish)",
+                     a->rest[0]);
+        return usage_error(&err, a->cmd_def);
+    }
+    struct ei_config *cfg = load_config(a, a->environment, &err);
+    if (cfg == NULL)
+        return fail(&err);
+    if (a->list_environments)
+        ei_complete_environments(stdout, cfg);
+    else if (ei_complete_keys(stdout, cfg) < 0)
+        rc = fail(&err);
+    ei_config_free(cfg);
+    return rc;
+}
+
+/* schema: the configuration's rules for other tools; nothing resolved. */
+static int cmd_schema(struct ei_args *a)
+{
+    int rc = operands(a, 0, 0);
+    if (rc != 0)
+        return rc;
+    struct ei_error err = {0};
+    enum ei_schema_format fmt = EI_SCHEMA_JSON;
+    if (a->format != NULL && strcmp(a->format, "env-example") == 0) {
+        fmt = EI_SCHEMA_ENV_EXAMPLE;
+    } else if (a->format != NULL && strcmp(a->format, "json-schema") != 0) {
+        ei_error_set(&err, EI_USAGE, 0, NULL, a->cmd_def->name,
+                     "unknown format '%s' (expected json-schema or "
+                     "env-example)",
+                     a->format);
+        return usage_error(&err, a->cmd_def);
+    }
+    struct ei_config *cfg = load_config(a, a->environment, &err);
+    if (cfg == NULL)
+        return fail(&err);
+    if (ei_schemaout_write(stdout, cfg, fmt, &err) < 0)
+        rc = fail(&err);
+    ei_config_free(cfg);
+    return rc;
+}
+
 static int version(void)
 {
     char curl[160];
@@ -933,6 +1006,12 @@ int main(int argc, char **argv)
             break;
         case EI_CMD_PROVIDERS:
             rc = cmd_providers(&a);
+            break;
+        case EI_CMD_COMPLETION:
+            rc = cmd_completion(&a);
+            break;
+        case EI_CMD_SCHEMA:
+            rc = cmd_schema(&a);
             break;
         case EI_CMD_NONE:
             break;

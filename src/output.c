@@ -14,18 +14,19 @@
 
 #include "diag.h"
 #include "envset.h"
+#include "obuf.h"
 #include "output.h"
 #include "place.h"
 #include "resolve.h"
+#include "safetext.h"
 #include "schema.h"
 #include "secmem.h"
+#include "targets.h"
 
 /* GitHub's own examples use this prefix; the random part makes a
    delimiter that a value cannot guess. */
 #define GH_DELIM_PREFIX    "ghadelimiter_"
 #define GH_DELIM_RAND_LEN  16 /* bytes, 32 hex digits */
-#define OBUF_FIRST_BLOCK   4096
-#define OBUF_BLOCK         (64 * 1024)
 #define COLUMN_GAP         "  "
 #define SCHEMA_LAYER_NAME  "schema"
 #define UNKNOWN_LAYER_NAME "?"
@@ -36,7 +37,9 @@ static const char *const format_names[] = {
     [EI_FMT_DOTENV] = "dotenv", [EI_FMT_ENV] = "env",
     [EI_FMT_SHELL] = "shell",   [EI_FMT_JSON] = "json",
     [EI_FMT_GITHUB] = "github", [EI_FMT_TABLE] = "table",
-    [EI_FMT_TEXT] = "text",
+    [EI_FMT_TEXT] = "text",     [EI_FMT_DOCKER] = "docker",
+    [EI_FMT_SYSTEMD] = "systemd", [EI_FMT_K8S] = "k8s",
+    [EI_FMT_YAML] = "yaml",
 };
 #define FORMAT_N (sizeof(format_names) / sizeof(format_names[0]))
 
@@ -80,159 +83,6 @@ static const char *raw_value(const struct ei_entry *e, bool reveal, size_t *len)
     return ei_output_value(&tmp, reveal, len);
 }
 
-/*
- * Output is built in memory and written only when complete, so that an
- * error half-way prints nothing.  The buffer is a chain of blocks: growing
- * it never copies, so it never holds more than the output plus one block
- * (a doubling buffer would hold up to three times the output while it
- * grows).  Not open_memstream: its reallocations would leave copies of
- * revealed secrets in freed memory, whereas every block is wiped.
- */
-struct ob_block {
-    struct ob_block *next;
-    size_t len;
-    size_t cap;
-    char data[];
-};
-
-struct obuf {
-    struct ob_block *head;
-    struct ob_block *tail;
-    bool failed;
-};
-
-/* Room for more contiguous bytes at the end of the last block. */
-static bool ob_reserve(struct obuf *b, size_t more)
-{
-    if (b->failed)
-        return false;
-    struct ob_block *t = b->tail;
-    if (t != NULL && more <= t->cap - t->len)
-        return true;
-    size_t cap = t == NULL ? OBUF_FIRST_BLOCK : OBUF_BLOCK;
-    if (cap < more)
-        cap = more;
-    if (cap > SIZE_MAX - sizeof(*t)) {
-        b->failed = true;
-        return false;
-    }
-    t = malloc(sizeof(*t) + cap);
-    if (t == NULL) {
-        b->failed = true;
-        return false;
-    }
-    t->next = NULL;
-    t->len = 0;
-    t->cap = cap;
-    if (b->tail != NULL)
-        b->tail->next = t;
-    else
-        b->head = t;
-    b->tail = t;
-    return true;
-}
-
-static void ob_put(struct obuf *b, const char *s, size_t n)
-{
-    if (n == 0 || !ob_reserve(b, n))
-        return;
-    memcpy(b->tail->data + b->tail->len, s, n);
-    b->tail->len += n;
-}
-
-static void ob_puts(struct obuf *b, const char *s)
-{
-    ob_put(b, s, strlen(s));
-}
-
-static void ob_putc(struct obuf *b, char c)
-{
-    ob_put(b, &c, 1);
-}
-
-static void ob_pad(struct obuf *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        ob_putc(b, ' ');
-}
-
-static void ob_printf(struct obuf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void ob_printf(struct obuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        b->failed = true;
-        return;
-    }
-    if (!ob_reserve(b, (size_t)n + 1))
-        return;
-    va_start(ap, fmt);
-    vsnprintf(b->tail->data + b->tail->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->tail->len += (size_t)n;
-}
-
-static void ob_free(struct obuf *b)
-{
-    struct ob_block *t = b->head;
-    while (t != NULL) {
-        struct ob_block *next = t->next;
-        sodium_memzero(t->data, t->cap);
-        free(t);
-        t = next;
-    }
-    memset(b, 0, sizeof(*b));
-}
-
-/* Write the finished buffer, then wipe it: it may hold revealed values. */
-static int ob_finish(struct obuf *b, FILE *out, struct ei_error *err)
-{
-    if (b->failed) {
-        ob_free(b);
-        ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
-                     "out of memory building the output");
-        return -1;
-    }
-    bool ok = true;
-    for (const struct ob_block *t = b->head; ok && t != NULL; t = t->next)
-        ok = t->len == 0 || fwrite(t->data, 1, t->len, out) == t->len;
-    int rc = 0;
-    if (!ok || fflush(out) != 0) {
-        ei_error_set(err, EI_OSERR, errno, NULL, NULL,
-                     "cannot write the output");
-        rc = -1;
-    }
-    ob_free(b);
-    return rc;
-}
-
-static int ob_json_cb(const char *s, size_t n, void *data)
-{
-    struct obuf *b = data;
-    ob_put(b, s, n);
-    return b->failed ? -1 : 0;
-}
-
-/* Dump j into b, then drop it.  The jansson allocator that main installs
-   wipes the strings it frees, revealed values included. */
-static int ob_json(struct obuf *b, json_t *j)
-{
-    int rc = json_dump_callback(j, ob_json_cb, b,
-                                JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(j);
-    if (rc != 0) {
-        b->failed = true;
-        return -1;
-    }
-    ob_putc(b, '\n');
-    return 0;
-}
-
 static const char *layer_name(const struct ei_resolution *r, int layer)
 {
     if (layer == EI_LAYER_SCHEMA)
@@ -255,40 +105,6 @@ static const char *provider_name(const struct ei_resolution *r, int layer)
         r->layers[layer].prov == NULL || r->layers[layer].prov->name == NULL)
         return UNKNOWN_LAYER_NAME;
     return r->layers[layer].prov->name;
-}
-
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if the
-   bytes there are not one. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        if (c == 0xE0)
-            lo = 0xA0; /* overlong */
-        else if (c == 0xED)
-            hi = 0x9F; /* surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F; /* above U+10FFFF */
-    } else {
-        return 0;
-    }
-    if (n < len || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    return len;
 }
 
 /*
@@ -329,7 +145,7 @@ static size_t put_oneline(struct obuf *b, const char *s, size_t n)
             i++;
             continue;
         }
-        size_t len = utf8_seq(u + i, n - i);
+        size_t len = ei_utf8_seq(u + i, n - i);
         bool c1 = len == 2 && c == 0xC2 && u[i + 1] < 0xA0;
         if (len == 0 || c1 || c < 0x20 || c == 0x7f) {
             size_t bad = len == 0 ? 1 : len;
@@ -464,8 +280,8 @@ static const char *dotenv_unfit(const char *s, size_t n, bool *single,
     return NULL;
 }
 
-static int put_dotenv_value(struct obuf *b, const char *key, const char *s,
-                            size_t n, struct ei_error *err)
+int ei_output_dotenv_value(struct obuf *b, const char *key, const char *s,
+                           size_t n, struct ei_error *err)
 {
     bool bare = true;
     for (size_t i = 0; i < n && bare; i++)
@@ -747,7 +563,7 @@ static int print_one(struct obuf *b, const struct ei_resolution *r,
     size_t len;
     const char *val = ei_output_value(e, o->reveal, &len);
     bool hide = left_out(e, o);
-    bool comments = o->format == EI_FMT_DOTENV || o->format == EI_FMT_SHELL;
+    bool comments = o->format != EI_FMT_ENV && o->format != EI_FMT_GITHUB;
     if (hide && !comments)
         return 0;
     if (o->origin && o->format != EI_FMT_GITHUB)
@@ -762,7 +578,7 @@ static int print_one(struct obuf *b, const struct ei_resolution *r,
     case EI_FMT_DOTENV:
         ob_puts(b, e->key);
         ob_putc(b, '=');
-        if (put_dotenv_value(b, e->key, val, len, err) < 0)
+        if (ei_output_dotenv_value(b, e->key, val, len, err) < 0)
             return -1;
         ob_putc(b, '\n');
         return 0;
@@ -788,6 +604,16 @@ static int print_one(struct obuf *b, const struct ei_resolution *r,
         return 0;
     case EI_FMT_GITHUB:
         return put_github(b, e, val, len, err);
+    case EI_FMT_DOCKER:
+        return ei_target_docker(b, e->key, val, len, err);
+    case EI_FMT_SYSTEMD:
+        return ei_target_systemd(b, e->key, val, len, err);
+    case EI_FMT_YAML:
+        if (ei_target_yaml_key(b, e->key, err) < 0 ||
+            ei_target_yaml_string(b, e->key, val, len, err) < 0)
+            return -1;
+        ob_putc(b, '\n');
+        return 0;
     default:
         ei_error_set(err, EI_INTERNAL, 0, NULL, NULL, "unexpected format %s",
                      ei_format_name(o->format));
@@ -820,6 +646,104 @@ static void put_github_masks(struct obuf *b, struct ei_entry *const *v,
             s = eol + 1;
         }
     }
+}
+
+static void k8s_head(struct obuf *b, const char *kind, const char *name)
+{
+    struct ei_error ignored = {0};
+    ob_puts(b, "apiVersion: v1\nkind: ");
+    ob_puts(b, kind);
+    ob_puts(b, "\nmetadata:\n  name: ");
+    /* a checked name is ASCII: quoted, since "true" or "123" are names */
+    (void)ei_target_yaml_string(b, name, name, strlen(name), &ignored);
+    ob_putc(b, '\n');
+}
+
+/*
+ * A ConfigMap with the values that are not secret and a Secret (Opaque,
+ * base64 data) with the secrets, both named o->name, as documents of one
+ * stream for kubectl apply -f -.  Without reveal the Secret is left out
+ * whole, with a comment: an empty Secret applied would delete the keys
+ * that the cluster's copy holds.  A document with no keys is not written,
+ * except the ConfigMap when there is nothing at all.
+ */
+static int print_k8s(struct obuf *b, const struct ei_resolution *r,
+                     struct ei_entry **v, size_t n,
+                     const struct ei_print_opts *o, struct ei_error *err)
+{
+    if (o->name == NULL) {
+        ei_error_set(err, EI_USAGE, 0, NULL, NULL,
+                     "--format=k8s needs --name NAME (no environment to "
+                     "name the objects after)");
+        return -1;
+    }
+    if (!ei_target_k8s_name_ok(o->name)) {
+        char shown[128];
+        ei_error_set(err, EI_USAGE, 0, NULL, NULL,
+                     "'%s' is not a Kubernetes name (lowercase letters, "
+                     "digits, '-' and '.'); use --name NAME",
+                     ei_safe_text(shown, sizeof(shown), o->name,
+                                  strlen(o->name), EI_TEXT_QUOTE));
+        return -1;
+    }
+    size_t plain = 0, secret = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!ei_target_k8s_key_ok(v[i]->key)) {
+            ei_error_set(err, EI_BADDATA, 0, NULL, NULL,
+                         "key '%s' is not a ConfigMap or Secret key "
+                         "([-._a-zA-Z0-9]+)",
+                         v[i]->key);
+            return -1;
+        }
+        if (v[i]->flags & EI_ENTRY_SECRET)
+            secret++;
+        else
+            plain++;
+    }
+    bool written = false;
+    if (plain > 0 || secret == 0) {
+        k8s_head(b, "ConfigMap", o->name);
+        ob_puts(b, plain > 0 ? "data:\n" : "data: {}\n");
+        for (size_t i = 0; i < n; i++) {
+            const struct ei_entry *e = v[i];
+            if (e->flags & EI_ENTRY_SECRET)
+                continue;
+            if (o->origin)
+                put_origin_comment(b, r, e);
+            ob_puts(b, "  ");
+            if (ei_target_yaml_key(b, e->key, err) < 0 ||
+                ei_target_yaml_string(b, e->key, e->value ? e->value : "",
+                                      e->value_len, err) < 0)
+                return -1;
+            ob_putc(b, '\n');
+        }
+        written = true;
+    }
+    if (secret == 0)
+        return 0;
+    if (!o->reveal) {
+        ob_printf(b, "# Secret %s left out: %zu secret key%s (--reveal "
+                     "writes it)\n",
+                  o->name, secret, secret == 1 ? "" : "s");
+        return 0;
+    }
+    if (written)
+        ob_puts(b, "---\n");
+    k8s_head(b, "Secret", o->name);
+    ob_puts(b, "type: Opaque\ndata:\n");
+    for (size_t i = 0; i < n; i++) {
+        const struct ei_entry *e = v[i];
+        if (!(e->flags & EI_ENTRY_SECRET))
+            continue;
+        if (o->origin)
+            put_origin_comment(b, r, e);
+        ob_puts(b, "  ");
+        if (ei_target_yaml_key(b, e->key, err) < 0 ||
+            ei_target_base64(b, e->value ? e->value : "", e->value_len) < 0)
+            return -1;
+        ob_putc(b, '\n');
+    }
+    return 0;
 }
 
 /* The entries to print: all of them sorted, or the named ones in order. */
@@ -889,9 +813,14 @@ long ei_output_print(FILE *out, const struct ei_resolution *r,
         rc = print_json(&b, r, v, n, o, err);
     } else if (o->format == EI_FMT_TABLE) {
         print_table(&b, r, v, n, o);
+    } else if (o->format == EI_FMT_K8S) {
+        rc = print_k8s(&b, r, v, n, o, err);
     } else {
         for (size_t i = 0; i < n && rc == 0; i++)
             rc = print_one(&b, r, v[i], o, err);
+        /* an empty YAML document is null, not an empty mapping */
+        if (o->format == EI_FMT_YAML && (size_t)omitted == n)
+            ob_puts(&b, "{}\n");
     }
     free(v);
     if (rc < 0) {

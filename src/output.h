@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "envinject/provider.h"
+#include "obuf.h"
 
 struct ei_resolution;
 struct ei_entry;
@@ -20,7 +21,11 @@ enum ei_format {
     EI_FMT_JSON,
     EI_FMT_GITHUB,
     EI_FMT_TABLE,
-    EI_FMT_TEXT /* check and diff */
+    EI_FMT_TEXT, /* check and diff */
+    EI_FMT_DOCKER,
+    EI_FMT_SYSTEMD,
+    EI_FMT_K8S,
+    EI_FMT_YAML
 };
 
 /* Parse a format name; -1 when unknown. */
@@ -45,21 +50,29 @@ struct ei_print_opts {
     /* github with reveal: the assignments go here (the $GITHUB_ENV file),
        the ::add-mask:: commands to out; NULL: both to out, masks first */
     FILE *github_env;
+    const char *name; /* k8s: the objects' name (checked here) */
 };
 
 /*
  * print: every resolved key (sorted), or the keys named.  A named key that
  * is not resolved is an error (EI_NOTFOUND, nothing printed).  The env
  * format refuses values with a newline, dotenv those that sh and dotenv
- * readers would not read back alike (EI_BADDATA naming the key).  Without
- * reveal, the machine formats leave secrets out (dotenv and shell as a
- * comment) and table shows EI_REDACTED; with reveal, github writes an
+ * readers would not read back alike, docker, systemd, k8s and yaml those
+ * that their readers would not (EI_BADDATA naming the key).  Without
+ * reveal, the machine formats leave secrets out (dotenv, shell, docker,
+ * systemd and yaml as a comment, k8s leaves out the Secret) and table
+ * shows EI_REDACTED; with reveal, github writes an
  * ::add-mask:: line for each line of every secret before the assignments.
  * Writes to out only once everything is checked.  Returns the number of
  * secrets left out, -1 with err.
  */
 long ei_output_print(FILE *out, const struct ei_resolution *r,
                      const struct ei_print_opts *o, struct ei_error *err);
+
+/* A value as print --format=dotenv writes it after "KEY=": -1 with err
+   (EI_BADDATA naming key) for a value no dotenv quoting keeps alike. */
+int ei_output_dotenv_value(struct obuf *b, const char *key, const char *s,
+                           size_t n, struct ei_error *err);
 
 /* explain: for each key, every layer that had it, in order, the value
    each gave (redacted), which one won and the final value. */

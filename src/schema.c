@@ -307,6 +307,36 @@ static int parse_int(const char *s, size_t len, long long *out)
     return 0;
 }
 
+static int cmp_key(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+const char **ei_schema_keys(const struct ei_schema *s, size_t *n)
+{
+    const char **v = calloc(s->rules_n + s->require_n + 1, sizeof(*v));
+    if (v == NULL)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < s->rules_n; i++)
+        v[k++] = s->rules[i].key;
+    for (size_t i = 0; i < s->require_n; i++)
+        v[k++] = s->require[i];
+    qsort(v, k, sizeof(*v), cmp_key);
+    size_t m = 0;
+    for (size_t i = 0; i < k; i++)
+        if (m == 0 || strcmp(v[i], v[m - 1]) != 0)
+            v[m++] = v[i];
+    *n = m;
+    return v;
+}
+
+const char *const *ei_schema_bool_words(size_t *n)
+{
+    *n = BOOL_WORDS_N;
+    return bool_words;
+}
+
 static bool valid_bool(const char *s)
 {
     for (size_t i = 0; i < BOOL_WORDS_N; i++)

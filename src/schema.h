@@ -103,6 +103,14 @@ const struct ei_rule *ei_schema_rule(const struct ei_schema *schema,
    its problems are reported there.  -1 when out of memory. */
 int ei_schema_require_option(struct ei_schema *schema, const char *key);
 
+/* The keys that the rules and the require list name, sorted, each once
+   (*n of them): a malloc'd array of pointers into schema.  NULL when out
+   of memory. */
+const char **ei_schema_keys(const struct ei_schema *schema, size_t *n);
+
+/* The words a bool value may be (compared without regard to case). */
+const char *const *ei_schema_bool_words(size_t *n);
+
 /* Parse a type name ("int"); -1 when unknown. */
 int ei_schema_type(const char *name);
 const char *ei_schema_type_name(enum ei_type type);

@@ -309,6 +309,16 @@ struct ei_host {
      */
     int (*opt_json)(const struct ei_host *h, const char *name,
                     const char **out, struct ei_error *err);
+    /*
+     * path made absolute as opt_path makes an option's value: against
+     * the folder of the configuration file (the working directory for
+     * --layer); an absolute path comes back as it is.  For a path that
+     * is not an option of its own, such as the program in a list of
+     * arguments.  The result is the core's, valid until destroy; NULL
+     * when out of memory (err filled).  Appended: check size.
+     */
+    const char *(*abs_path)(const struct ei_host *h, const char *path,
+                            struct ei_error *err);
 };
 
 /* Flags of ei_host.safe_text. */

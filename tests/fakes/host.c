@@ -120,6 +120,22 @@ static int fake_opt_string(const struct ei_host *h, const char *name,
     return 1;
 }
 
+static const char *fake_abs_path(const struct ei_host *h, const char *v,
+                                 struct ei_error *err)
+{
+    struct fake_host *fh = fake_of(h);
+    if (v[0] == '/' || v[0] == '\0' || fh->dir == NULL)
+        return v;
+    size_t len = strlen(fh->dir) + 1 + strlen(v) + 1;
+    char *p = malloc(len);
+    if (p == NULL || !fake_keep(fh, p)) {
+        ei_error_set(err, EI_NOMEM, ENOMEM, FAKE_LAYER, NULL, "out of memory");
+        return NULL;
+    }
+    snprintf(p, len, "%s/%s", fh->dir, v);
+    return p;
+}
+
 static int fake_opt_path(const struct ei_host *h, const char *name,
                          const char **out, struct ei_error *err)
 {
@@ -127,17 +143,9 @@ static int fake_opt_path(const struct ei_host *h, const char *name,
     const char *v = fake_opt_last(fh, name);
     if (v == NULL)
         return 0;
-    if (v[0] == '/' || v[0] == '\0' || fh->dir == NULL) {
-        *out = v;
-        return 1;
-    }
-    size_t len = strlen(fh->dir) + 1 + strlen(v) + 1;
-    char *p = malloc(len);
-    if (p == NULL || !fake_keep(fh, p)) {
-        ei_error_set(err, EI_NOMEM, ENOMEM, FAKE_LAYER, NULL, "out of memory");
+    const char *p = fake_abs_path(h, v, err);
+    if (p == NULL)
         return -1;
-    }
-    snprintf(p, len, "%s/%s", fh->dir, v);
     *out = p;
     return 1;
 }
@@ -936,6 +944,7 @@ struct fake_host *fake_host_new(const char *const *opts,
         .http_header = fake_http_resp_header,
         .environment = fake_environment,
         .opt_json = fake_opt_json,
+        .abs_path = fake_abs_path,
     };
     size_t n = 0;
     while (opts != NULL && opts[n] != NULL)

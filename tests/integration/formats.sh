@@ -9,6 +9,11 @@
 #   env     a line reader that splits at the first '=' (docker --env-file)
 #   github  the $GITHUB_ENV parser of the Actions runner (a transcription,
 #           tests/integration/gh_env.py), and the ::add-mask:: lines
+#   docker, systemd
+#           transcriptions of docker's ParseEnvFile and systemd's
+#           load_env_file (tests/integration/target_readers.py)
+#   yaml    PyYAML (python3-yaml), and envinject's own YAML reader
+#   k8s     PyYAML, every document, the Secret's data base64-decoded
 # A value the dotenv format cannot write for all its readers alike must be
 # refused (exit 65, nothing written, the key named, the value not); no
 # reader may run a command found in a value; without --reveal no secret
@@ -296,12 +301,100 @@ else
     ok "github read back # SKIP python3 not installed"
 fi
 
+# --- docker, systemd, yaml, k8s: read back by their readers' rules
+readers=$top_srcdir/tests/integration/target_readers.py
+if command -v python3 >/dev/null 2>&1 && python3 -c 'import yaml' 2>/dev/null; then
+    # docker: every value without a line feed or a final CR; the others
+    # are refused one by one
+    dock=$(for k in $keys_all; do
+        [ "$(tr -dc '\n' <"all/$k" | wc -c)" -eq 0 ] &&
+            [ "$(tail -c 1 "all/$k" | od -An -tx1 | tr -d ' ')" != 0d ] && echo "$k"
+    done)
+    ei all print --reveal --format docker $dock >out.docker 2>err ||
+        not_ok "docker: written" "$(cat err)"
+    expected all $dock >want.docker
+    python3 "$readers" docker out.docker $dock >got 2>&1
+    check "docker read back by docker's env-file rules, verbatim" same want.docker got
+    for k in NEWLINE CRLF CR_END; do
+        rc=0
+        ei all print --reveal --format docker "$k" >out 2>err || rc=$?
+        if [ "$rc" = 65 ] && [ ! -s out ] && [ "$(wc -l <err)" = 1 ] &&
+            grep -q "^envinject: $k: value holds a" err; then
+            ok "docker refuses $k: exit 65, nothing written, one line"
+        else
+            not_ok "docker refuses $k: exit 65, nothing written, one line" \
+                "exit $rc" "$(cat out err)"
+        fi
+    done
+    for f in systemd yaml; do
+        ei all print --reveal --format $f >out.$f 2>err ||
+            not_ok "$f: written" "$(cat err)"
+        python3 "$readers" $f out.$f $keys_all >got 2>&1
+        check "$f read back by $f's rules" same want.all got
+    done
+    cp out.yaml back.yaml
+    : >got
+    for k in $keys_all; do
+        printf '%s %s\n' "$k" "$(env -i "$envinject" --layer file:back.yaml,interpolate=false \
+            get "$k" | od -An -v -tx1 | tr -d ' \n' | sed 's/0a$//')" >>got
+    done
+    check "yaml read back by envinject's YAML reader" same want.all got
+    # k8s: the secrets in a Secret, base64; the rest in a ConfigMap
+    ei all print --reveal --format k8s --name app-config >out.k8s 2>err ||
+        not_ok "k8s: written" "$(cat err)"
+    python3 "$readers" k8s out.k8s app-config $keys_all >got 2>&1
+    check "k8s read back: a Secret of base64 data" same want.all got
+    check "k8s: one Secret and no ConfigMap for secrets only" \
+        test "$(grep -c '^kind:' out.k8s)/$(grep -c '^kind: Secret$' out.k8s)" = 1/1
+    env -i PATH="$PATH" $sub_envinject --layer "dir:a,trim_newline=false,secret=false" \
+        --layer "dir:b,trim_newline=false,secret=true" \
+        print --reveal --format k8s --name app-config >out.k8s 2>err ||
+        not_ok "k8s: both written" "$(cat err)"
+    python3 "$readers" k8s out.k8s app-config $keys_all >got 2>&1
+    check "k8s read back: a ConfigMap and a Secret" same want.all got
+    check "k8s: the ConfigMap holds set A, the Secret set B" \
+        test "$(awk '/^kind:/{k=$2} /^  [A-Z_0-9]*:/{print k}' out.k8s | sort | uniq -c | tr -s ' ')" \
+        = "$(printf ' %s ConfigMap\n %s Secret' "$(echo $keys_a | wc -w)" "$(ls b | wc -l)")"
+    rc=0
+    ei all print --reveal --format k8s --name Not_A_Name >out 2>err || rc=$?
+    check "k8s: a name Kubernetes refuses is refused (64)" \
+        test "$rc/$(wc -l <err)/$(wc -c <out)" = 64/1/0
+    # bytes that are not UTF-8: no YAML, docker or systemd form
+    mkdir bad
+    printf 'caf\xe9' >bad/LATIN1
+    # (a Secret holds bytes: only the ConfigMap needs UTF-8)
+    for f in docker systemd yaml k8s; do
+        rc=0
+        opts=
+        [ $f = k8s ] && opts="--name x"
+        env -i PATH="$PATH" $sub_envinject --layer "dir:bad,secret=false" \
+            print --format $f $opts >out 2>err || rc=$?
+        if [ "$rc" = 65 ] && [ ! -s out ] &&
+            grep -q "^envinject: LATIN1: value holds bytes that are not UTF-8" err; then
+            ok "$f refuses a value that is not UTF-8 (65)"
+        else
+            not_ok "$f refuses a value that is not UTF-8 (65)" "exit $rc" "$(cat out err)"
+        fi
+    done
+    # every YAML escape: C0 and C1 controls, DEL, U+2028/9, BOM, U+FFFE
+    mkdir esc
+    printf 'a\001b\033c\177d\302\205e\302\237f\342\200\250g\342\200\251h\357\273\277i\357\277\276j\342\202\254' >esc/ESC
+    ei esc print --reveal --format yaml >out.yaml 2>err
+    expected esc ESC >want.esc
+    python3 "$readers" yaml out.yaml ESC >got 2>&1
+    check "yaml: escapes for what YAML cannot hold raw read back" same want.esc got
+    check "yaml: those characters written as escapes" \
+        test "$(cat out.yaml)" = 'ESC: "a\x01b\x1Bc\x7Fd\x85e\x9Ff\u2028g\u2029h\uFEFFi\uFFFEj€"'
+else
+    ok "docker, systemd, yaml and k8s read back # SKIP python3 with yaml not installed"
+fi
+
 # --- without --reveal, no reader gets a secret as a value
 unset_all() {
     for k in $1; do echo "$k UNSET"; done
 }
 unset_all "$keys_all" >want.unset
-for f in dotenv shell; do
+for f in dotenv shell docker systemd; do
     ei all print --format $f >out.$f 2>err
     warn=$(cat err)
     for sh in dash bash; do
@@ -325,6 +418,16 @@ for f in env github; do
     ei all print --format $f >out.$f 2>/dev/null
     check "$f without --reveal: nothing written" test ! -s out.$f
 done
+ei all print --format yaml >out.yaml 2>err
+count=$(echo $keys_all | wc -w)
+if command -v python3 >/dev/null 2>&1 && python3 -c 'import yaml' 2>/dev/null; then
+    check "yaml without --reveal: an empty mapping" \
+        test "$(python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1])))' out.yaml)" = "{}"
+fi
+check "yaml without --reveal: a comment per secret" \
+    test "$(grep -c '^# [A-Z_0-9]* is secret: left out (--reveal writes it)$' out.yaml)" = "$count"
+ei all print --format k8s --name app >out.k8s 2>err
+check "k8s without --reveal: no Secret, a comment, one warning"     test "$(cat out.k8s)|$(cat err)" = "# Secret app left out: $(echo $keys_all | wc -w) secret keys (--reveal writes it)|envinject: warning: $(echo $keys_all | wc -w) secret values left out; --reveal writes them"
 
 echo "1..$n"
 exit 0

@@ -1438,9 +1438,13 @@ static void test_formats(void **state)
         {"github", EI_FMT_GITHUB},
         {"table", EI_FMT_TABLE},
         {"text", EI_FMT_TEXT},
+        {"docker", EI_FMT_DOCKER},
+        {"systemd", EI_FMT_SYSTEMD},
+        {"k8s", EI_FMT_K8S},
+        {"yaml", EI_FMT_YAML},
         {"JSON", -1},
         {"", -1},
-        {"yaml", -1},
+        {"yml", -1},
         {"dotenv ", -1},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

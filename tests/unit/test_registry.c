@@ -219,6 +219,11 @@ static const struct {
 #else
     {"launchdarkly", false},
 #endif
+#ifdef EI_BUILTIN_EXEC
+    {"exec", true},
+#else
+    {"exec", false},
+#endif
 };
 
 static void test_builtins(void **state)

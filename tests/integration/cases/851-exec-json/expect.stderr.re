@@ -1,0 +1,1 @@
+^envinject: exec \(@SRCDIR@/tests/helpers/exec-helper \(stdout\):1\): invalid token
