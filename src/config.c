@@ -731,7 +731,7 @@ static int read_cache(struct ei_config *cfg, const config_setting_t *s,
                -1;
     struct ei_opt g;
     if (opt_from_setting(s, &g) < 0) {
-        opt_clear(&g);
+        ei_opt_clear(&g);
         return nomem(err), -1;
     }
     int rc = -1;
@@ -780,7 +780,7 @@ static int read_cache(struct ei_config *cfg, const config_setting_t *s,
     }
     rc = 0;
 out:
-    opt_clear(&g);
+    ei_opt_clear(&g);
     return rc;
 }
 
@@ -789,11 +789,11 @@ static int read_start_splay(struct ei_config *cfg, const config_setting_t *s,
 {
     struct ei_opt o;
     if (opt_from_setting(s, &o) < 0) {
-        opt_clear(&o);
+        ei_opt_clear(&o);
         return nomem(err), -1;
     }
     cfg->start_splay_ms = ei_config_duration(&o, EI_START_SPLAY_MAX_MS);
-    opt_clear(&o);
+    ei_opt_clear(&o);
     if (cfg->start_splay_ms >= 0)
         return 0;
     char *w = where_of(cfg, (int)config_setting_source_line(s));
