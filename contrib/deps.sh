@@ -11,7 +11,8 @@ pkgs="build-essential autoconf automake libtool pkg-config
       libyaml-dev libssl-dev"
 if [ "${1:-}" = "--test" ]; then
     pkgs="$pkgs libcmocka-dev mandoc valgrind python3 python3-dotenv python3-yaml python3-jsonschema zsh fish openssl
-          clang libclang-rt-14-dev etcd-server etcd-client curl jq man-db"
+          clang libclang-rt-14-dev etcd-server etcd-client curl jq man-db
+          faketime"
 fi
 as_root=""
 [ "$(id -u)" -eq 0 ] || as_root="sudo"

@@ -98,8 +98,10 @@ static bool env_valid_name(const char *s, size_t len)
    from a file. */
 static bool env_is_private_key(const char *var, size_t len)
 {
-    if (len == sizeof EI_PRIVATE_KEY_ENV - 1 &&
-        memcmp(var, EI_PRIVATE_KEY_ENV, len) == 0)
+    if ((len == sizeof EI_PRIVATE_KEY_ENV - 1 &&
+         memcmp(var, EI_PRIVATE_KEY_ENV, len) == 0) ||
+        (len == sizeof EI_CACHE_KEY_ENV - 1 &&
+         memcmp(var, EI_CACHE_KEY_ENV, len) == 0))
         return true;
     return len >= ENV_DOTENVX_KEY_LEN &&
            memcmp(var, ENV_DOTENVX_KEY, ENV_DOTENVX_KEY_LEN) == 0 &&

@@ -42,6 +42,10 @@ static const struct ei_cli_opt run_opts[] = {
      "give the program only the resolved keys, not the inherited ones", NULL},
     {"splay", 0, "MS", EI_CLI_ARG,
      "with --watch: wait a random time up to MS before a restart", NULL},
+    {"start-splay", 0, "MS", EI_CLI_ARG,
+     "wait a random time up to MS before the first resolution (default: "
+     "the file's start_splay)",
+     NULL},
     {"unset", 'u', "KEY", EI_CLI_ARG | EI_CLI_REPEAT,
      "remove KEY from the program's environment", NULL},
     {"wait", 0, "MIN[:MAX]", EI_CLI_ARG,
@@ -272,6 +276,8 @@ static int set_cmd(struct ei_args *a, const struct ei_cli_opt *r,
         a->wait = arg;
     else if (strcmp(n, "splay") == 0)
         a->splay = arg;
+    else if (strcmp(n, "start-splay") == 0)
+        a->start_splay = arg;
     else if (strcmp(n, "watch") == 0)
         a->watch = true;
     else if (strcmp(n, "unset") == 0)

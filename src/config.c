@@ -26,9 +26,9 @@
 
 /* Settings allowed at the top level of envinject.conf. */
 static const char *const top_settings[] = {
-    "environment",    "environments",  "layers",
-    "max_value_size", "provider_path", "require",
-    "schema",         "unset",         NULL};
+    "cache",          "environment",   "environments", "layers",
+    "max_value_size", "provider_path", "require",      "schema",
+    "start_splay",    "unset",         NULL};
 
 static bool key_ok(const char *s)
 {
@@ -65,6 +65,9 @@ void ei_config_free(struct ei_config *cfg)
         ei_opt_clear(&l->opts);
     }
     free(cfg->layers);
+    free(cfg->cache.dir);
+    free(cfg->cache.key_file);
+    free(cfg->cache.where);
     ei_schema_clear(&cfg->schema);
     strv_free(cfg->environments);
     strv_free(cfg->unset);
@@ -675,6 +678,132 @@ static int choose_environment(struct ei_config *cfg, const char *wanted,
            -1;
 }
 
+/* ---- durations, the cache group, start_splay ---- */
+
+long long ei_config_duration(const struct ei_opt *o, long long max_ms)
+{
+    if (o->type == EI_OPT_INT)
+        return o->num >= 0 && o->num <= max_ms ? o->num : -1;
+    if (o->type != EI_OPT_STRING || o->str[0] < '0' || o->str[0] > '9')
+        return -1;
+    static const struct {
+        const char *name;
+        long long ms;
+    } units[] = {{"", 1},          {"ms", 1},           {"s", 1000},
+                 {"m", 60 * 1000}, {"h", 3600 * 1000}, {"d", 86400 * 1000}};
+    errno = 0;
+    char *end;
+    unsigned long long n = strtoull(o->str, &end, 10);
+    if (errno != 0)
+        return -1;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+        if (strcmp(end, units[i].name) == 0)
+            return n <= (unsigned long long)(max_ms / units[i].ms)
+                       ? (long long)n * units[i].ms
+                       : -1;
+    return -1;
+}
+
+/* path, or cfg->dir/path when relative; NULL when out of memory. */
+static char *config_path(const struct ei_config *cfg, const char *path)
+{
+    if (path[0] == '/')
+        return strdup(path);
+    size_t n = strlen(cfg->dir) + strlen(path) + 2;
+    char *p = malloc(n);
+    if (p != NULL)
+        snprintf(p, n, "%s/%s", cfg->dir, path);
+    return p;
+}
+
+/* cache = { dir = "..."; key_file = "..."; max_age = "24h"; }; */
+static int read_cache(struct ei_config *cfg, const config_setting_t *s,
+                      struct ei_error *err)
+{
+    struct ei_cache_conf *c = &cfg->cache;
+    c->where = where_of(cfg, (int)config_setting_source_line(s));
+    if (c->where == NULL)
+        return nomem(err), -1;
+    if (!config_setting_is_group(s))
+        return ei_error_set(err, EI_BADCONFIG, 0, NULL, c->where,
+                            "cache must be a group: cache = { dir = ...; "
+                            "max_age = ...; };"),
+               -1;
+    struct ei_opt g;
+    if (opt_from_setting(s, &g) < 0) {
+        ei_opt_clear(&g);
+        return nomem(err), -1;
+    }
+    int rc = -1;
+    for (size_t i = 0; i < g.kids_n; i++) {
+        const char *n = g.kids[i].name;
+        if (strcmp(n, "dir") != 0 && strcmp(n, "key_file") != 0 &&
+            strcmp(n, "max_age") != 0) {
+            char *w = where_of(cfg, g.kids[i].line);
+            ei_error_set(err, EI_BADCONFIG, 0, NULL, w != NULL ? w : c->where,
+                         "unknown cache setting '%s' (expected dir, key_file, "
+                         "max_age)",
+                         n);
+            free(w);
+            goto out;
+        }
+        if (strcmp(n, "max_age") != 0 &&
+            (g.kids[i].type != EI_OPT_STRING || g.kids[i].str[0] == '\0')) {
+            ei_error_set(err, EI_BADCONFIG, 0, NULL, c->where,
+                         "cache: %s must be a non-empty string (a path)", n);
+            goto out;
+        }
+    }
+    const struct ei_opt *dir = ei_opt_find(&g, "dir");
+    const struct ei_opt *key = ei_opt_find(&g, "key_file");
+    const struct ei_opt *age = ei_opt_find(&g, "max_age");
+    if (dir == NULL || age == NULL) {
+        ei_error_set(err, EI_BADCONFIG, 0, NULL, c->where,
+                     "cache: %s is required%s", dir == NULL ? "dir" : "max_age",
+                     dir == NULL ? " (the folder of the cache files)"
+                                 : " (how old a cached value may be, such as "
+                                   "\"24h\")");
+        goto out;
+    }
+    c->max_age_ms = ei_config_duration(age, EI_MAX_AGE_MAX_MS);
+    if (c->max_age_ms < EI_MAX_AGE_MIN_MS) {
+        ei_error_set(err, EI_BADCONFIG, 0, NULL, c->where,
+                     "cache: max_age must be a duration from 1s to 366d "
+                     "(milliseconds, or a number with ms, s, m, h or d)");
+        goto out;
+    }
+    c->dir = config_path(cfg, dir->str);
+    c->key_file = key != NULL ? config_path(cfg, key->str) : NULL;
+    if (c->dir == NULL || (key != NULL && c->key_file == NULL)) {
+        nomem(err);
+        goto out;
+    }
+    rc = 0;
+out:
+    ei_opt_clear(&g);
+    return rc;
+}
+
+static int read_start_splay(struct ei_config *cfg, const config_setting_t *s,
+                            struct ei_error *err)
+{
+    struct ei_opt o;
+    if (opt_from_setting(s, &o) < 0) {
+        ei_opt_clear(&o);
+        return nomem(err), -1;
+    }
+    cfg->start_splay_ms = ei_config_duration(&o, EI_START_SPLAY_MAX_MS);
+    ei_opt_clear(&o);
+    if (cfg->start_splay_ms >= 0)
+        return 0;
+    char *w = where_of(cfg, (int)config_setting_source_line(s));
+    ei_error_set(err, EI_BADCONFIG, 0, NULL, w,
+                 "start_splay must be a duration from 0 to 1h (milliseconds, "
+                 "or a number with ms, s, m or h)");
+    free(w);
+    return -1;
+}
+
 static int read_top(struct ei_config *cfg, config_t *lc, struct ei_error *err)
 {
     config_setting_t *root = config_root_setting(lc);
@@ -749,6 +878,11 @@ static int read_top(struct ei_config *cfg, config_t *lc, struct ei_error *err)
     }
     if ((s = config_lookup(lc, "schema")) != NULL &&
         read_schema(cfg, s, err) < 0)
+        return -1;
+    if ((s = config_lookup(lc, "cache")) != NULL && read_cache(cfg, s, err) < 0)
+        return -1;
+    if ((s = config_lookup(lc, "start_splay")) != NULL &&
+        read_start_splay(cfg, s, err) < 0)
         return -1;
     if ((s = config_lookup(lc, "layers")) != NULL &&
         read_layers(cfg, s, err) < 0)

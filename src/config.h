@@ -24,6 +24,14 @@ struct ei_layer_conf {
     bool references_only; /* made for references: never fetched */
 };
 
+/* The cache group: where a layer's last known good values are kept. */
+struct ei_cache_conf {
+    char *dir;          /* absolute; NULL when there is no cache group */
+    char *key_file;     /* absolute, or NULL */
+    long long max_age_ms;
+    char *where;        /* "envinject.conf:12", for messages */
+};
+
 struct ei_config {
     char *path;          /* the configuration file, NULL when none */
     char *dir;           /* relative paths are relative to this */
@@ -37,7 +45,22 @@ struct ei_config {
     char **provider_path; /* NULL-terminated */
     size_t max_value_len;
     char *cwd; /* the working directory, base of --layer paths */
+    struct ei_cache_conf cache;
+    long long start_splay_ms; /* run: random delay before the first
+                                 resolution, 0 for none */
 };
+
+/* The longest start_splay, and the range of the cache's max_age (ms). */
+#define EI_START_SPLAY_MAX_MS (3600LL * 1000)
+#define EI_MAX_AGE_MIN_MS     1000LL
+#define EI_MAX_AGE_MAX_MS     (366LL * 86400 * 1000)
+
+/*
+ * A duration of envinject.conf: an integer in milliseconds, or a string
+ * of digits followed by a unit: ms, s, m, h or d ("90s", "24h").  The
+ * value in ms, or -1 when malformed or above max_ms.
+ */
+long long ei_config_duration(const struct ei_opt *o, long long max_ms);
 
 /* The largest value accepted unless max_value_size says otherwise. */
 #define EI_MAX_VALUE_LEN_DEFAULT (1024 * 1024)

@@ -20,7 +20,7 @@ struct ei_exec_opts {
 /*
  * Build the environment of the program: inherited (unless pristine) with
  * every resolved key set, minus unset keys (config and --unset), minus
- * EI_PRIVATE_KEY_ENV and the variables that providers consume
+ * EI_PRIVATE_KEY_ENV, EI_CACHE_KEY_ENV and the variables that providers consume
  * (ei_registry_each_consumed over the resolution's layers).  A
  * NULL-terminated malloc'd array of malloc'd "KEY=value" strings, sorted by
  * key; NULL with err.

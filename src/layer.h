@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cache.h"
 #include "config.h"
 #include "layeropts.h"
 #include "envinject/provider.h"
@@ -41,6 +42,8 @@ struct ei_layer {
     struct ei_store *secrets; /* secret values */
     enum ei_status status;
     bool skipped;          /* optional and failed: warned and left out */
+    bool cached;           /* failed, and staged from the cache instead */
+    int64_t cache_age_ms;  /* how old those values are */
     struct ei_error error; /* why it failed or was skipped */
     int64_t elapsed_ms;
 };
@@ -63,6 +66,19 @@ int ei_layer_init(struct ei_layer *l, struct ei_layer_conf *conf,
  * (fetched, or skipped), -1 when the resolution must fail.
  */
 int ei_layer_fetch(struct ei_layer *l);
+
+/*
+ * The cache of a layer whose on_error is "cache", once fetch_all has
+ * fetched it: after a fetch, its staged values are written to c (a
+ * failure is a warning); after a failure that the cache may answer (the
+ * source unavailable) and when may_read, the cached values are staged
+ * instead if they authenticate and are younger than max_age (one
+ * warning), else the layer fails as it did, with the reason added or
+ * warned.  config: the configuration file's absolute path.  Returns -1
+ * only when out of memory (l->status says so).
+ */
+int ei_layer_cache(struct ei_layer *l, struct ei_cache *c, const char *config,
+                   bool may_read);
 
 /* Destroy the provider state, the staging set and the stores. */
 void ei_layer_fini(struct ei_layer *l);

@@ -28,6 +28,31 @@ int ei_layeropts_read(struct ei_layeropts *o, const struct ei_host *h,
         return -1;
     if (rc > 0)
         o->optional = b;
+    bool optional_given = rc > 0;
+    if ((rc = h->opt_string(h, "on_error", &s, err)) < 0)
+        return -1;
+    if (rc > 0) {
+        if (strcmp(s, "cache") == 0)
+            o->on_error = EI_ON_ERROR_CACHE;
+        else if (strcmp(s, "skip") == 0)
+            o->on_error = EI_ON_ERROR_SKIP;
+        else if (strcmp(s, "fail") != 0)
+            return h->error(h, err, EI_BADCONFIG, 0, where,
+                            "on_error must be \"fail\", \"cache\" or "
+                            "\"skip\""),
+                   -1;
+        /* skip is optional's other name; cache may be optional too:
+           the cache when it can, else the layer is left out */
+        if (optional_given &&
+            ((o->on_error == EI_ON_ERROR_FAIL && o->optional) ||
+             (o->on_error == EI_ON_ERROR_SKIP && !o->optional)))
+            return h->error(h, err, EI_BADCONFIG, 0, where,
+                            "optional = %s contradicts on_error = \"%s\"",
+                            o->optional ? "true" : "false", s),
+                   -1;
+        if (o->on_error == EI_ON_ERROR_SKIP)
+            o->optional = true;
+    }
     if ((rc = h->opt_bool(h, "secret", &b, err)) < 0)
         return -1;
     if (rc > 0) {

@@ -11,9 +11,17 @@
 
 struct ei_http_config;
 
+/* What a layer does when its source fails (on_error). */
+enum ei_on_error {
+    EI_ON_ERROR_FAIL = 0, /* the resolution fails */
+    EI_ON_ERROR_CACHE,    /* the last known good values, if young enough */
+    EI_ON_ERROR_SKIP      /* left out with a warning: optional = true */
+};
+
 /* The options common to every layer, as envinject.conf(5) lists them. */
 struct ei_layeropts {
     bool optional;
+    enum ei_on_error on_error;
     bool secret;
     bool secret_given; /* secret was set by the user, not by default */
     bool interpolate;

@@ -29,6 +29,7 @@
 #include "schemaout.h"
 #include "seal.h"
 #include "secmem.h"
+#include "splay.h"
 
 extern char **environ;
 
@@ -80,6 +81,25 @@ static struct ei_config *load_config(const struct ei_args *a, const char *env,
 }
 
 /*
+ * run: a random delay before the first resolution (--start-splay, else
+ * the file's start_splay), so that a fleet started at once does not reach
+ * its services at once.  The option was checked by run_opts.
+ */
+static void start_splay(const struct ei_args *a, const struct ei_config *cfg)
+{
+    int64_t max = cfg->start_splay_ms;
+    if (a->start_splay != NULL)
+        max = ei_parse_duration_ms(a->start_splay, EI_START_SPLAY_MAX_MS);
+    if (max <= 0)
+        return;
+    int64_t ms = ei_splay_draw(max);
+    ei_diag_msg(EI_LOG_INFO, NULL, NULL,
+                "start splay: waiting %lld ms (drawn from 0 to %lld)",
+                (long long)ms, (long long)max);
+    ei_splay_sleep(ms);
+}
+
+/*
  * Load the configuration (adding the keys of --require) and resolve it;
  * -1 with err on failure, *out as ei_resolve leaves it.
  */
@@ -96,6 +116,8 @@ static int resolve_quiet(const struct ei_args *a, const char *env,
             return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
                                 "out of memory"),
                    -1;
+    if (a->cmd == EI_CMD_RUN)
+        start_splay(a, *cfgp);
     return ei_resolve(*cfgp, (const char *const *)environ, flags, out, err);
 }
 
@@ -207,6 +229,12 @@ static int run_opts(const struct ei_args *a, struct ei_watch_opts *wo,
                                              EI_KILL_TIMEOUT_MAX_MS)) < 0)
         return ei_error_set(e, EI_USAGE, 0, NULL, NULL, "--splay: '%.40s' %s",
                             a->splay, dur),
+               -1;
+    if (a->start_splay != NULL &&
+        ei_parse_duration_ms(a->start_splay, EI_START_SPLAY_MAX_MS) < 0)
+        return ei_error_set(e, EI_USAGE, 0, NULL, NULL,
+                            "--start-splay: '%.40s' %s up to 1 h",
+                            a->start_splay, dur),
                -1;
     return 0;
 }

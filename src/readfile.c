@@ -48,8 +48,8 @@ static void readfile_release(char *p, size_t used, bool secret)
  * so chmod does not take it for an option.  Falls back to the bare path when
  * the quoted form does not fit (the error text is truncated anyway).
  */
-static const char *readfile_shell_path(const char *path, char *out,
-                                       size_t out_len)
+const char *ei_readfile_shell_path(const char *path, char *out,
+                                   size_t out_len)
 {
     const char *lead = path[0] == '-' ? "./" : "";
     if (path[strspn(path, READFILE_SHELL_SAFE)] == '\0') {
@@ -224,7 +224,7 @@ enum ei_status ei_readfile(const char *path, unsigned flags, size_t max_len,
             err, EI_DENIED, 0, NULL, path,
             "readable by group or others (mode %04o); run: chmod 600 %s",
             (unsigned)(st.st_mode & 07777),
-            readfile_shell_path(path, quoted, sizeof quoted));
+            ei_readfile_shell_path(path, quoted, sizeof quoted));
     } else if (st.st_size < 0 || (uintmax_t)st.st_size > max_len) {
         status = ei_error_set(err, EI_BADDATA, 0, NULL, path,
                               "larger than %zu bytes", max_len);

@@ -24,6 +24,14 @@
 enum ei_status ei_readfile(const char *path, unsigned flags, size_t max_len,
                            struct ei_buf *out, struct ei_error *err);
 
+/*
+ * The path as a user would type it after "chmod 600": single-quoted when a
+ * shell would interpret any of it, "./" before a leading '-'.  Written to
+ * out; returns out, or path itself when the quoted form does not fit.
+ */
+const char *ei_readfile_shell_path(const char *path, char *out,
+                                   size_t out_len);
+
 /* Wipe and free what ei_readfile returned, then zero buf; a zeroed buf or
    NULL is fine. */
 void ei_readfile_free(struct ei_buf *buf);

@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "cache.h"
 #include "diag.h"
 #include "envset.h"
 #include "http.h"
@@ -62,6 +63,8 @@ void ei_resolution_free(struct ei_resolution *r)
     }
     free(r->ref_layers);
     free(r->ref_confs);
+    ei_cache_free(r->cache);
+    free(r->cache_config);
     ei_envset_free(r->final);
     ei_problems_clear(&r->problems);
     ei_store_free(r->secrets);
@@ -153,6 +156,14 @@ static int fetch_all(struct ei_resolution *r, unsigned flags,
     (void)threads;
 #endif
 
+    /* the cache is written and read here, one layer after the other */
+    for (size_t i = 0; i < r->layers_n; i++)
+        if (ei_layer_cache(&r->layers[i], r->cache, r->cache_config,
+                           !(flags & EI_RESOLVE_NO_CACHE)) < 0)
+            return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
+                                "out of memory"),
+                   -1;
+
     bool failed = false;
     for (size_t i = 0; i < r->layers_n; i++) {
         struct ei_layer *l = &r->layers[i];
@@ -176,8 +187,10 @@ static int fetch_all(struct ei_resolution *r, unsigned flags,
             continue;
         }
         size_t n = ei_envset_count(l->staged);
-        ei_diag_msg(EI_LOG_INFO, l->name, NULL, "%zu key%s in %lld ms", n,
-                    n == 1 ? "" : "s", (long long)l->elapsed_ms);
+        ei_diag_msg(EI_LOG_INFO, l->name, NULL, "%zu key%s %s %lld ms", n,
+                    n == 1 ? "" : "s",
+                    l->cached ? "from the cache after" : "in",
+                    (long long)l->elapsed_ms);
         if (n == 0)
             ei_diag_msg(EI_LOG_INFO, l->name, NULL, "layer is empty");
     }
@@ -876,6 +889,21 @@ static int fresh_result(struct ei_resolution *r)
     return r->plain != NULL && r->secrets != NULL && r->final != NULL ? 0 : -1;
 }
 
+/* The cache, and the configuration's path that its files are bound to:
+   absolute, links resolved, so that every way of naming it is one. */
+static int open_cache(struct ei_resolution *r, const char *const *envp,
+                      struct ei_error *err)
+{
+    const struct ei_config *cfg = r->cfg;
+    r->cache_config = realpath(cfg->path, NULL);
+    if (r->cache_config == NULL)
+        return ei_error_set(err, EI_IOERROR, errno, NULL, cfg->path,
+                            "cache: cannot resolve the configuration's path"),
+               -1;
+    r->cache = ei_cache_new(&cfg->cache, envp, err);
+    return r->cache != NULL ? 0 : -1;
+}
+
 int ei_resolution_open(struct ei_config *cfg, const char *const *environ,
                        struct ei_resolution **out, struct ei_error *err)
 {
@@ -893,6 +921,7 @@ int ei_resolution_open(struct ei_config *cfg, const char *const *environ,
                -1;
     }
     /* every layer's options are checked before any layer does I/O */
+    bool cached = false;
     for (size_t i = 0; i < cfg->layers_n; i++) {
         r->layers_n = i + 1;
         if (ei_layer_init(&r->layers[i], &cfg->layers[i], cfg, (int)i, environ,
@@ -900,6 +929,12 @@ int ei_resolution_open(struct ei_config *cfg, const char *const *environ,
             ei_resolution_free(r);
             return -1;
         }
+        cached |= r->layers[i].opts.on_error == EI_ON_ERROR_CACHE;
+    }
+    /* the key and the folder are checked before any fetch too */
+    if (cached && open_cache(r, environ, err) < 0) {
+        ei_resolution_free(r);
+        return -1;
     }
     *out = r;
     return 0;

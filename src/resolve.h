@@ -18,6 +18,8 @@ struct ei_store;
 struct ei_resolution {
     struct ei_config *cfg;      /* not owned */
     const char *const *environ; /* the process environment, not owned */
+    struct ei_cache *cache; /* when a layer's on_error is "cache" */
+    char *cache_config;     /* the configuration's absolute path */
     struct ei_layer *layers;
     size_t layers_n;
     struct ei_envset *final; /* the merged, interpolated result */
@@ -37,6 +39,9 @@ struct ei_resolution {
 /* Flags of ei_resolve.  KEEP_GOING (check): validation problems are
    recorded and do not fail; every layer that fails is recorded too. */
 #define EI_RESOLVE_KEEP_GOING 0x1u
+/* NO_CACHE (run --watch, once the program runs): a layer that fails is
+   not answered from the cache; its values are still written there. */
+#define EI_RESOLVE_NO_CACHE 0x2u
 
 /*
  * Resolve cfg against the process environment environ.  On success *out

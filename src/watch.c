@@ -29,6 +29,7 @@
 #include "envset.h"
 #include "layer.h"
 #include "resolve.h"
+#include "splay.h"
 #include "watch.h"
 
 /* Retries of a failed resolution: from this, doubling, up to the poll
@@ -498,7 +499,9 @@ static int watcher_arm(struct watcher *wt, struct ei_resolution *r,
             bool has = p->size >= offsetof(struct ei_provider, watch) +
                                       sizeof(p->watch) &&
                        p->watch != NULL;
-            if (has && !l->skipped && l->status == EI_OK)
+            /* a layer answered by the cache has no read to watch from:
+               it is polled until its source answers again */
+            if (has && !l->skipped && !l->cached && l->status == EI_OK)
                 kind = p->watch(l->state, &paths, &hint);
             int64_t period = hint > 0 ? hint : l->opts.poll_interval_ms;
             bool can_block = p->size >= offsetof(struct ei_provider,
@@ -641,7 +644,9 @@ static int refresh(struct watch *w, char ***envp, struct fingerprint *fp)
     if (ei_resolution_reset(w->r) < 0)
         ei_error_set(&err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
     else
-        rc = ei_resolution_run(w->r, 0, &err);
+        /* the program keeps its values rather than take the cache's,
+           which are no newer than the values it has */
+        rc = ei_resolution_run(w->r, EI_RESOLVE_NO_CACHE, &err);
     char **env = NULL;
     if (rc == 0)
         env = ei_exec_envp(w->r, w->inherited, w->xo, &err);
@@ -904,12 +909,7 @@ int ei_watch(struct ei_resolution *r, const struct ei_exec_opts *xo,
                     ei_exec_envp_free(w.pending);
                     fp_free(&w.pending_fp);
                 } else {
-                    w.restart_at =
-                        now_ms() +
-                        (w.wo->splay_ms > 0
-                             ? (int64_t)randombytes_uniform(
-                                   (uint32_t)w.wo->splay_ms)
-                             : 0);
+                    w.restart_at = now_ms() + ei_splay_draw(w.wo->splay_ms);
                 }
                 w.pending = fresh;
                 w.pending_fp = fp;

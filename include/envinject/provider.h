@@ -77,6 +77,8 @@ static inline enum ei_status ei_error_status(const struct ei_error *err,
  * consumes it and never passes it to the program (envinject(1), run).
  */
 #define EI_PRIVATE_KEY_ENV "ENVINJECT_PRIVATE_KEY"
+/* The same for the key of the last-known-good cache (envinject.conf(5)). */
+#define EI_CACHE_KEY_ENV "ENVINJECT_CACHE_KEY"
 
 /* A point in CLOCK_MONOTONIC time by which a layer must be done. */
 struct ei_deadline {

@@ -478,6 +478,7 @@ static bool took_effect(const struct ei_args *a, const char *name,
         {"kill-signal", offsetof(struct ei_args, kill_signal)},
         {"kill-timeout", offsetof(struct ei_args, kill_timeout)},
         {"splay", offsetof(struct ei_args, splay)},
+        {"start-splay", offsetof(struct ei_args, start_splay)},
         {"wait", offsetof(struct ei_args, wait)},
         {"out", offsetof(struct ei_args, out)},
     };
