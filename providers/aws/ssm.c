@@ -61,12 +61,17 @@ static enum ei_status ssm_configure(const struct ei_host *host, void **statep,
     }
     if (rc == 0)
         path = host->arg(host);
-    if (path == NULL) {
+    /* a layer made for references names its parameters in each of them */
+    bool refs_only = path == NULL && EI_HOST_HAS(host, references_only) &&
+                     host->references_only(host);
+    if (path == NULL && !refs_only) {
         status = host->error(host, err, EI_BADCONFIG, 0, "path",
                              "option path is required");
         goto fail;
     }
-    size_t n = strlen(path);
+    size_t n = refs_only ? 1 : strlen(path);
+    if (refs_only)
+        path = "/";
     bool ok = n > 0 && n <= SSM_PATH_MAX && path[0] == '/';
     for (size_t i = 0; ok && i < n; i++)
         ok = (unsigned char)path[i] > ' ' && path[i] != 0x7f &&
@@ -100,6 +105,64 @@ static enum ei_status ssm_configure(const struct ei_host *host, void **statep,
 fail:
     ssm_destroy(st);
     return status;
+}
+
+/* "NAME:VERSION" of a parameter whose name is shown, or NAME alone. */
+static void ssm_locator(char *out, size_t size, const char *shown,
+                        const json_t *jversion)
+{
+    if (json_is_integer(jversion))
+        snprintf(out, size, "%s:%lld", shown,
+                 (long long)json_integer_value(jversion));
+    else
+        snprintf(out, size, "%s", shown);
+}
+
+/* A String is plain unless the layer says secret = true; a type we do
+   not know keeps the layer's default, which is secret. */
+static unsigned ssm_flags(const json_t *jtype)
+{
+    const char *type = jtype != NULL ? json_string_value(jtype) : "";
+    return strcmp(type, "SecureString") == 0 ? EI_ENTRY_SECRET
+           : strcmp(type, "String") == 0 || strcmp(type, "StringList") == 0
+               ? EI_ENTRY_PLAIN
+               : 0;
+}
+
+/*
+ * One call of the SSM API: req (taken) as its body, wiped once sent,
+ * the answer as JSON in *doc.  what names the text of req in the error
+ * of a request that cannot be written.
+ */
+static enum ei_status ssm_call(struct ssm_state *st, const char *op,
+                               json_t *req, const char *what,
+                               const char *subject,
+                               const struct ei_deadline *dl, json_t **doc,
+                               struct ei_error *err)
+{
+    const struct ei_host *h = st->host;
+    *doc = NULL;
+    char *body = ei_json_dumps(req, JSON_COMPACT, NULL);
+    json_decref(req);
+    if (body == NULL)
+        return h->error(h, err, EI_BADCONFIG, 0, subject,
+                        "cannot build the request (is the %s UTF-8?)", what);
+    struct ei_http_response resp;
+    enum ei_status s = ei_aws_call(st->aws, op, body, strlen(body), true,
+                                   subject, dl, &resp, err);
+    sodium_memzero(body, strlen(body)); /* as jansson's free did */
+    free(body);
+    if (s != EI_OK)
+        return s;
+    json_error_t je;
+    *doc = json_loadb(resp.body, resp.body_len, 0, &je);
+    ei_aws_response_free(st->aws, &resp);
+    if (*doc == NULL)
+        return h->error(h, err, EI_BADDATA, 0, subject,
+                        "malformed %s answer (JSON error at line %d, column "
+                        "%d)",
+                        op, je.line, je.column);
+    return EI_OK;
 }
 
 /* Emit one parameter, named by the part of its name below the path. */
@@ -136,11 +199,7 @@ static enum ei_status ssm_emit(struct ssm_state *st, struct ei_sink *sink,
                         shown);
 
     char locator[SSM_LOCATOR_MAX];
-    if (json_is_integer(jversion))
-        snprintf(locator, sizeof(locator), "%s:%lld", shown,
-                 (long long)json_integer_value(jversion));
-    else
-        snprintf(locator, sizeof(locator), "%s", shown);
+    ssm_locator(locator, sizeof(locator), shown, jversion);
 
     size_t rlen = strlen(rel);
     char *copy = malloc(rlen + 1);
@@ -166,19 +225,11 @@ static enum ei_status ssm_emit(struct ssm_state *st, struct ei_sink *sink,
     if (s == EI_OK && segs_n == 0)
         s = h->error(h, err, EI_BADDATA, 0, locator,
                      "parameter name is the path itself");
-    if (s == EI_OK) {
-        const char *type = jtype != NULL ? json_string_value(jtype) : "";
-        /* a String is plain unless the layer says secret = true; a type
-           we do not know keeps the layer's default, which is secret */
-        unsigned flags =
-            strcmp(type, "SecureString") == 0 ? EI_ENTRY_SECRET
-            : strcmp(type, "String") == 0 || strcmp(type, "StringList") == 0
-                ? EI_ENTRY_PLAIN
-                : 0;
-        if (sink->emit(sink, segs, segs_n, json_string_value(jvalue),
-                       json_string_length(jvalue), locator, flags, err) < 0)
-            s = ei_error_status(err, EI_INTERNAL);
-    }
+    if (s == EI_OK &&
+        sink->emit(sink, segs, segs_n, json_string_value(jvalue),
+                   json_string_length(jvalue), locator, ssm_flags(jtype),
+                   err) < 0)
+        s = ei_error_status(err, EI_INTERNAL);
     free(copy);
     return s;
 }
@@ -196,35 +247,18 @@ static enum ei_status ssm_page(struct ssm_state *st, struct ei_sink *sink,
         json_decref(req);
         req = NULL;
     }
-    char *body = ei_json_dumps(req, JSON_COMPACT, NULL);
-    json_decref(req);
-    if (body == NULL)
-        return h->error(h, err, EI_BADCONFIG, 0, st->path,
-                        "cannot build the request (is the path UTF-8?)");
-    struct ei_http_response resp;
-    enum ei_status s =
-        ei_aws_call(st->aws, "GetParametersByPath", body, strlen(body), true,
-                    st->path, dl, &resp, err);
-    sodium_memzero(body, strlen(body)); /* as jansson's free did */
-    free(body);
+    json_t *doc = NULL;
+    enum ei_status s = ssm_call(st, "GetParametersByPath", req, "path",
+                                st->path, dl, &doc, err);
     if (s != EI_OK)
         return s;
-    json_error_t je;
-    json_t *doc = json_loadb(resp.body, resp.body_len, 0, &je);
-    ei_aws_response_free(st->aws, &resp);
     json_t *params = json_object_get(doc, "Parameters");
     json_t *next = json_object_get(doc, "NextToken");
     if (!json_is_object(doc) || (params != NULL && !json_is_array(params)) ||
         (next != NULL && !json_is_string(next) && !json_is_null(next))) {
-        if (doc == NULL)
-            s = h->error(h, err, EI_BADDATA, 0, st->path,
-                         "malformed GetParametersByPath answer (JSON error "
-                         "at line %d, column %d)",
-                         je.line, je.column);
-        else
-            s = h->error(h, err, EI_BADDATA, 0, st->path,
-                         "malformed GetParametersByPath answer (Parameters "
-                         "or NextToken of the wrong type)");
+        s = h->error(h, err, EI_BADDATA, 0, st->path,
+                     "malformed GetParametersByPath answer (Parameters or "
+                     "NextToken of the wrong type)");
         json_decref(doc);
         return s;
     }
@@ -277,6 +311,80 @@ static enum ei_status ssm_fetch(void *state, struct ei_sink *sink,
     return s;
 }
 
+/* ---- references: ref+awsssm://PATH/TO/PARAM ---- */
+
+/*
+ * One parameter by its name, as vals names it: "ref+awsssm://prod/db/pw"
+ * is the parameter "/prod/db/pw" (a name given with its leading '/'
+ * stays as it is); GetParameter with the layer's with_decryption, so a
+ * SecureString comes decrypted.  The value as it is: a #fragment is the
+ * core's to pick.  The only query parameter, region, is the layer's.
+ */
+static enum ei_status ssm_lookup(void *state, const char *ref,
+                                 struct ei_sink *sink,
+                                 const struct ei_deadline *dl,
+                                 struct ei_error *err)
+{
+    static const char head[] = "ref+aws-ssm://";
+    struct ssm_state *st = state;
+    const struct ei_host *h = st->host;
+    if (strncmp(ref, head, sizeof(head) - 1) != 0)
+        return h->error(h, err, EI_BADDATA, 0, "reference",
+                        "not a ref+awsssm:// reference");
+    const char *p = ref + sizeof(head) - 1;
+    if (strchr(p, '?') != NULL)
+        return h->error(h, err, EI_BADDATA, 0, "reference",
+                        "query parameters: region only");
+    char name[SSM_PATH_MAX + 2];
+    size_t n = strlen(p);
+    bool ok = n > 0 && n < SSM_PATH_MAX && p[n - 1] != '/';
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (unsigned char)p[i] > ' ' && p[i] != 0x7f &&
+             !(p[i] == '/' && i > 0 && p[i - 1] == '/');
+    if (!ok)
+        return h->error(h, err, EI_BADDATA, 0, "reference",
+                        "a reference names one parameter (no blank, control "
+                        "character, \"//\" or final '/', under %d bytes)",
+                        SSM_PATH_MAX);
+    snprintf(name, sizeof(name), "%s%s", p[0] == '/' ? "" : "/", p);
+    char shown[SSM_NAME_SHOWN + EI_TEXT_EXTRA];
+    h->safe_text(h, shown, sizeof(shown), name, strlen(name), 0);
+    json_t *req = json_pack("{s:s, s:b}", "Name", name, "WithDecryption",
+                            (int)st->decrypt);
+    json_t *doc = NULL;
+    enum ei_status s =
+        ssm_call(st, "GetParameter", req, "name", shown, dl, &doc, err);
+    if (s != EI_OK)
+        return s;
+    json_t *param = json_object_get(doc, "Parameter");
+    json_t *jname = json_object_get(param, "Name");
+    json_t *jtype = json_object_get(param, "Type");
+    json_t *jvalue = json_object_get(param, "Value");
+    json_t *jversion = json_object_get(param, "Version");
+    if (!json_is_string(jname) || !json_is_string(jvalue) ||
+        (jtype != NULL && !json_is_string(jtype))) {
+        json_decref(doc);
+        return h->error(h, err, EI_BADDATA, 0, shown,
+                        "malformed GetParameter answer (no Parameter with "
+                        "Name and Value)");
+    }
+    if (strcmp(json_string_value(jname), name) != 0) {
+        json_decref(doc);
+        return h->error(h, err, EI_BADDATA, 0, shown,
+                        "GetParameter answered another parameter");
+    }
+    char locator[SSM_LOCATOR_MAX];
+    ssm_locator(locator, sizeof(locator), shown, jversion);
+    const char *segs[] = {"value"};
+    s = sink->emit(sink, segs, 1, json_string_value(jvalue),
+                   json_string_length(jvalue), locator, ssm_flags(jtype),
+                   err) < 0
+            ? ei_error_status(err, EI_INTERNAL)
+            : EI_OK;
+    json_decref(doc);
+    return s;
+}
+
 EI_PROVIDER_DEFINE(aws_ssm) = {
     .abi = EI_PROVIDER_ABI,
     .size = sizeof(struct ei_provider),
@@ -286,6 +394,6 @@ EI_PROVIDER_DEFINE(aws_ssm) = {
     .flags = EI_PROV_REMOTE | EI_PROV_SECRET,
     .configure = ssm_configure,
     .fetch = ssm_fetch,
-    .lookup = NULL,
+    .lookup = ssm_lookup,
     .destroy = ssm_destroy,
 };

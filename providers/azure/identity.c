@@ -49,6 +49,7 @@ struct ei_azure_identity {
     const char *mi_header;   /* IDENTITY_HEADER */
     char *mi_path;           /* path of IDENTITY_ENDPOINT or IMDS */
     struct ei_http *http;    /* the token endpoint or the managed identity */
+    const char *cacert;      /* the CA bundle without a cacert option */
     bool probed;             /* IMDS answered once */
 };
 
@@ -241,8 +242,12 @@ static bool az_tenant_ok(const char *t)
 static enum ei_status az_open(struct ei_azure_identity *id, const char *base,
                               struct ei_error *err)
 {
+    const struct ei_host *h = id->host;
     const char *eps[] = {base, NULL};
-    enum ei_status s = id->host->http_open(id->host, eps, 1, &id->http, err);
+    enum ei_status s =
+        id->cacert != NULL && EI_HOST_HAS(h, http_open_ca)
+            ? h->http_open_ca(h, eps, 1, id->cacert, &id->http, err)
+            : h->http_open(h, eps, 1, &id->http, err);
     if (s != EI_OK)
         id->http = NULL;
     return s;
@@ -397,11 +402,20 @@ enum ei_status ei_azure_identity_new(const struct ei_host *h,
                                      struct ei_azure_identity **out,
                                      struct ei_error *err)
 {
+    return ei_azure_identity_new_ca(h, NULL, out, err);
+}
+
+enum ei_status ei_azure_identity_new_ca(const struct ei_host *h,
+                                        const char *cacert,
+                                        struct ei_azure_identity **out,
+                                        struct ei_error *err)
+{
     *out = NULL;
     struct ei_azure_identity *id = calloc(1, sizeof(*id));
     if (id == NULL)
         return h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
     id->host = h;
+    id->cacert = cacert;
     id->secret_env = az_env(h, "AZURE_CLIENT_SECRET");
     id->token_file = az_env(h, "AZURE_FEDERATED_TOKEN_FILE");
     id->mi_header = az_env(h, "IDENTITY_HEADER");

@@ -45,6 +45,13 @@ enum ei_status ei_azure_identity_new(const struct ei_host *h,
                                      struct ei_azure_identity **out,
                                      struct ei_error *err);
 
+/* As ei_azure_identity_new, its connections trusting the CA bundle
+   cacert when the layer sets no cacert option (cacert may be NULL). */
+enum ei_status ei_azure_identity_new_ca(const struct ei_host *h,
+                                        const char *cacert,
+                                        struct ei_azure_identity **out,
+                                        struct ei_error *err);
+
 /* The source chosen, and words for it in messages ("managed identity
    (IMDS)"). */
 enum ei_azure_source

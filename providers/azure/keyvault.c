@@ -32,6 +32,10 @@
 #define KV_LOC_MAX   (EI_AZURE_BASE_MAX + EI_AZURE_NAME_MAX + 80)
 #define KV_PATH_MAX  (EI_AZURE_NAME_MAX + 64)
 #define KV_CHALLENGE 1024
+/* the vaults one layer's references may name besides its own */
+#define KV_REF_VAULTS_MAX 16
+/* a secret version: 32 hex digits in Key Vault; room for more */
+#define KV_VERSION_MAX 64
 
 #define HTTP_OK           200
 #define HTTP_UNAUTHORIZED 401
@@ -47,6 +51,10 @@ struct kv_state {
     char vname[EI_AZURE_BASE_MAX];
     const char *const *secrets; /* the core's; NULL: list the vault */
     size_t secrets_n;
+    const char *cacert; /* the CA bundle without a cacert option, or NULL */
+    /* the vaults that references name besides the layer's own */
+    struct kv_state *vaults[KV_REF_VAULTS_MAX];
+    size_t vaults_n;
 
     /* what the run learnt; fetches never overlap */
     char tenant[EI_AZURE_TENANT_MAX];
@@ -515,11 +523,31 @@ static void kv_state_free(struct kv_state *st)
 {
     if (st == NULL)
         return;
+    for (size_t i = 0; i < st->vaults_n; i++)
+        kv_state_free(st->vaults[i]);
     kv_drop_token(st);
     if (st->http != NULL)
         st->host->http_close(st->http);
     ei_azure_identity_free(st->id);
     free(st);
+}
+
+/* The identity and the vault's client of a state whose vault is set. */
+static enum ei_status kv_open(struct kv_state *st, struct ei_error *err)
+{
+    const struct ei_host *h = st->host;
+    enum ei_status s = ei_azure_identity_new_ca(h, st->cacert, &st->id, err);
+    if (s != EI_OK) {
+        st->id = NULL;
+        return s;
+    }
+    const char *eps[] = {st->base, NULL};
+    s = st->cacert != NULL && EI_HOST_HAS(h, http_open_ca)
+            ? h->http_open_ca(h, eps, 1, st->cacert, &st->http, err)
+            : h->http_open(h, eps, 1, &st->http, err);
+    if (s != EI_OK)
+        st->http = NULL;
+    return s;
 }
 
 static enum ei_status kv_secrets_opt(struct kv_state *st, struct ei_error *err)
@@ -576,23 +604,25 @@ static enum ei_status kv_configure(const struct ei_host *host, void **statep,
         s = ei_error_status(err, EI_BADCONFIG);
     if (s == EI_OK && vault == NULL && host->arg != NULL)
         vault = host->arg(host);
+    /* a layer made for references takes each vault from a reference,
+       and, having no cacert option, trusts SSL_CERT_FILE as vals does */
+    bool refs_only =
+        EI_HOST_HAS(host, references_only) && host->references_only(host);
+    if (refs_only) {
+        const char *ca = host->env_get(host, "SSL_CERT_FILE");
+        st->cacert = ca != NULL && ca[0] != '\0' ? ca : NULL;
+    }
     const char *why = NULL;
-    if (s == EI_OK && vault == NULL)
+    if (s == EI_OK && vault == NULL && !refs_only)
         s = host->error(host, err, EI_BADCONFIG, 0, "vault",
                         "vault is required (https://NAME.vault.azure.net)");
-    if (s == EI_OK &&
+    if (s == EI_OK && vault != NULL &&
         ei_azure_vault_url(vault, st->base, st->vhost, st->vname, &why) < 0)
         s = host->error(host, err, EI_BADCONFIG, 0, "vault", "%s", why);
     if (s == EI_OK)
         s = kv_secrets_opt(st, err);
-    if (s == EI_OK)
-        s = ei_azure_identity_new(host, &st->id, err);
-    if (s == EI_OK) {
-        const char *eps[] = {st->base, NULL};
-        s = host->http_open(host, eps, 1, &st->http, err);
-        if (s != EI_OK)
-            st->http = NULL;
-    }
+    if (s == EI_OK && vault != NULL)
+        s = kv_open(st, err);
     if (s != EI_OK) {
         kv_state_free(st);
         return s;
@@ -724,14 +754,20 @@ static int kv_emit_value(void *ctx, const char *value, size_t len,
     return e->sink->emit(e->sink, name, 1, value, len, loc, 0, err);
 }
 
+/* One secret, its current version unless version names one. */
 static enum ei_status kv_secret(struct kv_state *st, struct ei_sink *sink,
-                                const char *name, const struct ei_deadline *dl,
+                                const char *name, const char *version,
+                                const struct ei_deadline *dl,
                                 struct ei_error *err)
 {
     const struct ei_host *h = st->host;
-    char path[KV_PATH_MAX], loc[KV_LOC_MAX];
-    snprintf(path, sizeof(path), "/secrets/%s?" KV_API, name);
-    snprintf(loc, sizeof(loc), "%s/secrets/%s", st->vhost, name);
+    const char *sep = version != NULL ? "/" : "";
+    version = version != NULL ? version : "";
+    char path[KV_PATH_MAX + KV_VERSION_MAX], loc[KV_LOC_MAX + KV_VERSION_MAX];
+    snprintf(path, sizeof(path), "/secrets/%s%s%s?" KV_API, name, sep,
+             version);
+    snprintf(loc, sizeof(loc), "%s/secrets/%s%s%s", st->vhost, name, sep,
+             version);
     struct ei_http_response resp;
     enum ei_status s = kv_get(st, path, dl, &resp, err);
     if (s != EI_OK)
@@ -839,7 +875,8 @@ static enum ei_status kv_fetch(void *state, struct ei_sink *sink,
     struct kv_state *st = state;
     if (st->secrets != NULL) {
         for (size_t i = 0; i < st->secrets_n; i++) {
-            enum ei_status s = kv_secret(st, sink, st->secrets[i], dl, err);
+            enum ei_status s =
+                kv_secret(st, sink, st->secrets[i], NULL, dl, err);
             if (s != EI_OK)
                 return s;
         }
@@ -848,9 +885,127 @@ static enum ei_status kv_fetch(void *state, struct ei_sink *sink,
     struct kv_names ns = {.h = st->host};
     enum ei_status s = kv_list(st, &ns, dl, err);
     for (size_t i = 0; s == EI_OK && i < ns.n; i++)
-        s = kv_secret(st, sink, ns.v[i], dl, err);
+        s = kv_secret(st, sink, ns.v[i], NULL, dl, err);
     kv_names_free(&ns);
     return s;
+}
+
+/* ---- references: ref+azurekeyvault://VAULT/SECRET[/VERSION] ---- */
+
+/*
+ * The state that reads the vault at base: the layer's own, the first
+ * one a layer made for references is given, or one opened for it with
+ * the layer's options (credentials, network) and kept for the run.
+ */
+static enum ei_status kv_vault(struct kv_state *st, const char *base,
+                               const char *vhost, const char *vname,
+                               struct kv_state **out, struct ei_error *err)
+{
+    const struct ei_host *h = st->host;
+    *out = NULL;
+    if (strcmp(st->base, base) == 0) {
+        *out = st;
+        return EI_OK;
+    }
+    for (size_t i = 0; i < st->vaults_n; i++)
+        if (strcmp(st->vaults[i]->base, base) == 0) {
+            *out = st->vaults[i];
+            return EI_OK;
+        }
+    struct kv_state *v = st;
+    if (st->base[0] != '\0') {
+        if (st->vaults_n == KV_REF_VAULTS_MAX)
+            return h->error(h, err, EI_BADCONFIG, 0, vhost,
+                            "references name more than %d vaults",
+                            KV_REF_VAULTS_MAX + 1);
+        v = calloc(1, sizeof(*v));
+        if (v == NULL)
+            return h->error(h, err, EI_NOMEM, ENOMEM, NULL, "out of memory");
+        v->host = h;
+        v->cacert = st->cacert;
+    }
+    snprintf(v->base, sizeof(v->base), "%s", base);
+    snprintf(v->vhost, sizeof(v->vhost), "%s", vhost);
+    snprintf(v->vname, sizeof(v->vname), "%s", vname);
+    enum ei_status s = kv_open(v, err);
+    if (s != EI_OK) {
+        /* the layer's own state is left as configure left it */
+        if (v != st) {
+            kv_state_free(v);
+        } else {
+            ei_azure_identity_free(st->id);
+            st->id = NULL;
+            if (st->http != NULL)
+                h->http_close(st->http);
+            st->http = NULL;
+            st->base[0] = '\0';
+        }
+        return s;
+    }
+    if (v != st)
+        st->vaults[st->vaults_n++] = v;
+    *out = v;
+    return EI_OK;
+}
+
+/*
+ * One secret, as vals names it: "ref+azurekeyvault://myvault/db-password"
+ * is the current version of db-password in https://myvault.vault.azure.net;
+ * a VAULT with a '.' is the vault's whole host name (another cloud's DNS
+ * suffix, a port); a third segment names a version.  The value as it
+ * is (the core picks a #fragment).
+ */
+static enum ei_status kv_lookup(void *state, const char *ref,
+                                struct ei_sink *sink,
+                                const struct ei_deadline *dl,
+                                struct ei_error *err)
+{
+    static const char head[] = "ref+azure-keyvault://";
+    struct kv_state *st = state;
+    const struct ei_host *h = st->host;
+    if (strncmp(ref, head, sizeof(head) - 1) != 0)
+        return h->error(h, err, EI_BADDATA, 0, "reference",
+                        "not a ref+azurekeyvault:// reference");
+    const char *p = ref + sizeof(head) - 1;
+    if (strchr(p, '?') != NULL)
+        return h->error(h, err, EI_BADDATA, 0, "reference",
+                        "azurekeyvault references take no query parameters");
+    size_t vl = strcspn(p, "/");
+    const char *name = p[vl] == '/' ? p + vl + 1 : "";
+    size_t nl = strcspn(name, "/");
+    const char *version = name[nl] == '/' ? name + nl + 1 : NULL;
+    size_t verl = version != NULL ? strlen(version) : 0;
+    bool ok = vl > 0 && vl < EI_AZURE_BASE_MAX - 32 &&
+              ei_azure_name_ok(name, nl) &&
+              (version == NULL || (verl > 0 && verl <= KV_VERSION_MAX));
+    for (size_t i = 0; ok && i < verl; i++)
+        ok = isalnum((unsigned char)version[i]);
+    if (!ok)
+        return h->error(h, err, EI_BADDATA, 0, "reference",
+                        "an azurekeyvault reference is VAULT/SECRET[/VERSION]: "
+                        "a secret name of 1 to %d letters, digits and '-', a "
+                        "version of letters and digits",
+                        EI_AZURE_NAME_MAX);
+    char url[EI_AZURE_BASE_MAX];
+    snprintf(url, sizeof(url), "https://%.*s%s", (int)vl, p,
+             memchr(p, '.', vl) != NULL ? "" : ".vault.azure.net");
+    char base[EI_AZURE_BASE_MAX], vhost[EI_AZURE_BASE_MAX],
+        vname[EI_AZURE_BASE_MAX];
+    const char *why = NULL;
+    if (ei_azure_vault_url(url, base, vhost, vname, &why) < 0)
+        return h->error(h, err, EI_BADDATA, 0, "reference",
+                        "the vault of the reference: %s", why);
+    char sname[EI_AZURE_NAME_MAX + 1], sversion[KV_VERSION_MAX + 1];
+    memcpy(sname, name, nl);
+    sname[nl] = '\0';
+    if (version != NULL)
+        memcpy(sversion, version, verl + 1);
+    struct kv_state *v = NULL;
+    enum ei_status s = kv_vault(st, base, vhost, vname, &v, err);
+    if (s != EI_OK)
+        return s;
+    return kv_secret(v, sink, sname, version != NULL ? sversion : NULL, dl,
+                     err);
 }
 
 static void kv_destroy(void *state)
@@ -868,6 +1023,6 @@ EI_PROVIDER_DEFINE(azure_keyvault) = {
     .flags = EI_PROV_REMOTE | EI_PROV_SECRET,
     .configure = kv_configure,
     .fetch = kv_fetch,
-    .lookup = NULL,
+    .lookup = kv_lookup,
     .destroy = kv_destroy,
 };

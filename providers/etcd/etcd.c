@@ -28,6 +28,10 @@
 /* room for "@" + a revision + " (" + ")" around the key and member */
 #define ETCD_LOC_EXTRA 32
 #define ETCD_NAME_MAX  256
+/* a reference's key, and where a layer made for references finds etcd
+   without ETCDCTL_ENDPOINTS (etcdctl's default) */
+#define ETCD_REF_KEY_MAX      4096
+#define ETCD_DEFAULT_ENDPOINT "http://127.0.0.1:2379"
 
 /* gRPC status codes that etcd puts in its error bodies (grpc codes.Code) */
 #define GRPC_INVALID_ARGUMENT    3
@@ -181,6 +185,15 @@ static enum ei_status etcd_endpoints(struct etcd_state *st,
         n = 1;
         r = 1;
     }
+    /* a layer made for references finds etcd as etcdctl does */
+    if (r == 0 && EI_HOST_HAS(h, references_only) && h->references_only(h)) {
+        one[0] = h->env_get(h, "ETCDCTL_ENDPOINTS");
+        if (one[0] == NULL || one[0][0] == '\0')
+            one[0] = ETCD_DEFAULT_ENDPOINT;
+        list = one;
+        n = 1;
+        r = 1;
+    }
     if (r == 0 || n == 0)
         return h->error(h, err, EI_BADCONFIG, 0, "endpoints",
                         "endpoints is required (a list of URLs such as "
@@ -288,7 +301,12 @@ static enum ei_status etcd_configure(const struct ei_host *host, void **statep,
         status = ei_error_status(err, EI_BADCONFIG);
         goto fail;
     }
-    if (r == 0 || prefix[0] == '\0') {
+    /* a layer made for references reads single keys: no prefix */
+    if (r == 0 && EI_HOST_HAS(host, references_only) &&
+        host->references_only(host)) {
+        prefix = "";
+        r = 1;
+    } else if (r == 0 || prefix[0] == '\0') {
         status = host->error(host, err, EI_BADCONFIG, 0, "prefix",
                              "prefix is required (the etcd key prefix, such "
                              "as \"/app/${env}/\")");
@@ -848,6 +866,10 @@ enum ei_status etcd_kv_key(struct etcd_run *run, const char *key, size_t klen,
     if (etcd_segments(run, key + st->prefix_len, klen - st->prefix_len, seg_n) <
         0)
         return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+    /* the key of a reference is the whole "prefix" */
+    if (*seg_n == 0 && run->whole_key &&
+        etcd_segments(run, "value", strlen("value"), seg_n) < 0)
+        return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
     if (*seg_n == 0)
         h->log(h, EI_LOG_DEBUG, "%s: skipped: no name below the prefix",
                run->loc);
@@ -987,6 +1009,74 @@ static enum ei_status etcd_fetch(void *state, struct ei_sink *sink,
                run.keys, run.pages, run.revision,
                member != NULL ? member : "?");
     etcd_run_fini(&run);
+    return status;
+}
+
+/* --- references: ref+etcd://KEY --- */
+
+/*
+ * One key, named as it is stored: the text after "://" is the key, so
+ * "ref+etcd:///app/prod/db/password" is "/app/prod/db/password".  A Range
+ * of that key alone, [KEY, KEY "\0"), through the layer's wire, endpoints
+ * and authentication; the value as it is (the core picks a #fragment).
+ * The lookup reads a copy of the state with the key as its prefix, so
+ * that the state, which a watching thread may read, never changes.
+ */
+static enum ei_status etcd_lookup(void *state, const char *ref,
+                                  struct ei_sink *sink,
+                                  const struct ei_deadline *dl,
+                                  struct ei_error *err)
+{
+    static const char head[] = "ref+etcd://";
+    struct etcd_state *st = state;
+    const struct ei_host *h = st->host;
+    if (strncmp(ref, head, sizeof(head) - 1) != 0)
+        return h->error(h, err, EI_BADDATA, 0, "reference",
+                        "not a ref+etcd:// reference");
+    const char *key = ref + sizeof(head) - 1;
+    size_t klen = strlen(key);
+    if (memchr(key, '?', klen) != NULL)
+        return h->error(h, err, EI_BADDATA, 0, "reference",
+                        "etcd references take no query parameters");
+    if (klen == 0 || klen > ETCD_REF_KEY_MAX)
+        return h->error(h, err, EI_BADDATA, 0, "reference",
+                        "an etcd reference names one key (not empty, at "
+                        "most %d bytes)",
+                        ETCD_REF_KEY_MAX);
+    char shown[ETCD_SHOW_MAX + EI_TEXT_EXTRA];
+    etcd_show(h, shown, sizeof(shown), key, klen);
+    char *end = malloc(klen + 1);
+    char *prefix = strndup(key, klen);
+    if (end == NULL || prefix == NULL) {
+        free(end);
+        free(prefix);
+        return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
+    }
+    memcpy(end, key, klen);
+    end[klen] = '\0';
+    struct etcd_state one = *st; /* its lock is never taken */
+    one.prefix = prefix;
+    one.prefix_len = klen;
+    one.range_end = end;
+    one.range_end_len = klen + 1;
+    struct etcd_run run = {.st = &one,
+                           .host = h,
+                           .dl = dl,
+                           .sink = sink,
+                           .limit = 1,
+                           .whole_key = true};
+    enum ei_status status = EI_OK;
+    if (st->username != NULL)
+        status = etcd_authenticate(&run, err);
+    bool more = false;
+    const char *member = NULL;
+    if (status == EI_OK)
+        status = etcd_range(&run, &more, &member, err);
+    if (status == EI_OK && run.keys == 0)
+        status = h->error(h, err, EI_NOTFOUND, 0, shown, "no key %s", shown);
+    etcd_run_fini(&run);
+    free(end);
+    free(prefix);
     return status;
 }
 
@@ -1176,7 +1266,7 @@ EI_PROVIDER_DEFINE(etcd) = {
     .flags = EI_PROV_REMOTE | EI_PROV_INTERP | EI_PROV_OWN_PREFIX,
     .configure = etcd_configure,
     .fetch = etcd_fetch,
-    .lookup = NULL,
+    .lookup = etcd_lookup,
     .destroy = etcd_destroy,
     .env_consumed = NULL,
     .watch = etcd_watch,

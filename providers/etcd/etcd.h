@@ -76,6 +76,7 @@ struct etcd_run {
     char *loc;
     size_t loc_cap;
     bool have_prev;             /* start holds the last key seen, plus "\0" */
+    bool whole_key; /* a reference's: the key is the prefix, named "value" */
     struct etcd_json_page page; /* the fast scanner's view of a JSON page */
 };
 

@@ -549,12 +549,36 @@ class Handler(BaseHTTPRequestHandler):
             out["NextToken"] = token("p", pos + size)
         return out
 
+    def _get_parameter(self, req):
+        sc = self.server.scenario
+        name = req.get("Name")
+        if not isinstance(name, str) or not 1 <= len(name) <= 2048:
+            raise AwsError(400, "ValidationException",
+                           "1 validation error detected: Name")
+        self._denied(name, "ssm:GetParameter")
+        for p in sc.parameters:
+            if p["name"] != name:
+                continue
+            value = p["value"]
+            if (p.get("type") == "SecureString" and
+                    not req.get("WithDecryption", False)):
+                value = base64.b64encode(b"ciphertext:" + hashlib.sha256(
+                    value.encode()).digest()).decode()
+            return {"Parameter": {
+                "Name": name, "Type": p.get("type", "String"),
+                "Value": value, "Version": p.get("version", 1),
+                "LastModifiedDate": 1700000000.0, "DataType": "text",
+                "ARN": "arn:aws:ssm:%s:%s:parameter%s"
+                       % (sc.region, ACCOUNT, name)}}
+        raise AwsError(400, "ParameterNotFound", "")
+
     OPERATIONS = {
         "secretsmanager.GetSecretValue": ("secretsmanager",
                                           "_get_secret_value"),
         "secretsmanager.BatchGetSecretValue": ("secretsmanager",
                                                "_batch_get_secret_value"),
         "AmazonSSM.GetParametersByPath": ("ssm", "_get_parameters_by_path"),
+        "AmazonSSM.GetParameter": ("ssm", "_get_parameter"),
     }
 
     # -- STS (AWS Query protocol) --

@@ -1029,6 +1029,76 @@ static void test_sink_failure(void **state)
     fake_host_free(fh);
 }
 
+/* ref+awsssm://prod/db/pw: GetParameter for "/prod/db/pw", decrypted,
+   signed; the value secret whatever its type; an answer about another
+   parameter and a missing one are refused. */
+static void test_ssm_lookup(void **state)
+{
+    const char *opts[] = {OPTS, "path=/p", NULL};
+    const char *env[] = {ENV_KEYS, NULL};
+    struct fake_host *fh = fake_host_new(opts, env, NULL);
+    assert_non_null(fh);
+    assert_int_equal(
+        fake_host_http_push(fh, 200,
+                            "{\"Parameter\":{\"Name\":\"/prod/db/pw\","
+                            "\"Type\":\"SecureString\",\"Value\":"
+                            "\"s3cret\",\"Version\":4}}",
+                            0),
+        0);
+    assert_int_equal(
+        fake_host_http_push(fh, 200,
+                            "{\"Parameter\":{\"Name\":\"/other\","
+                            "\"Type\":\"String\",\"Value\":\"x\"}}",
+                            0),
+        0);
+    assert_int_equal(
+        fake_host_http_push(fh, 400,
+                            "{\"__type\":\"ParameterNotFound\","
+                            "\"message\":\"\"}",
+                            0),
+        0);
+    void *st = configured(SSM, fh);
+    struct fake_sink fs;
+    fake_sink_init(&fs);
+    struct ei_deadline dl;
+    fake_deadline(&dl, DL_MS);
+    struct ei_error err = {0};
+    assert_int_equal(ei_provider_aws_ssm.lookup(st, "ref+aws-ssm://prod/db/pw",
+                                                &fs.sink, &dl, &err),
+                     EI_OK);
+    assert_int_equal(fs.n, 1);
+    assert_string_equal(fs.entries[0].value, "s3cret");
+    assert_string_equal(fs.entries[0].locator, "/prod/db/pw:4");
+    assert_int_equal(fs.entries[0].flags, EI_ENTRY_SECRET);
+    size_t n = 0;
+    const struct fake_http_request *r = fake_host_http_requests(fh, &n);
+    assert_int_equal(n, 1);
+    assert_string_equal(fake_http_header(&r[0], "X-Amz-Target"),
+                        "AmazonSSM.GetParameter");
+    assert_string_equal(r[0].body,
+                        "{\"Name\":\"/prod/db/pw\",\"WithDecryption\":true}");
+    check_signature("ssm lookup", &r[0], NULL);
+    assert_int_equal(ei_provider_aws_ssm.lookup(st, "ref+aws-ssm:///prod/db/pw",
+                                                &fs.sink, &dl, &err),
+                     EI_BADDATA);
+    assert_non_null(strstr(err.text, "answered another parameter"));
+    assert_int_equal(ei_provider_aws_ssm.lookup(st, "ref+aws-ssm://nope",
+                                                &fs.sink, &dl, &err),
+                     EI_NOTFOUND);
+    assert_int_equal(ei_provider_aws_ssm.lookup(st, "ref+aws-ssm://a//b",
+                                                &fs.sink, &dl, &err),
+                     EI_BADDATA);
+    assert_int_equal(ei_provider_aws_ssm.lookup(st, "ref+aws-ssm://a?b=c",
+                                                &fs.sink, &dl, &err),
+                     EI_BADDATA);
+    assert_int_equal(fs.n, 1);
+    fake_host_http_requests(fh, &n);
+    assert_int_equal(n, 3);
+    fake_sink_free(&fs);
+    ei_provider_aws_ssm.destroy(st);
+    fake_host_free(fh);
+}
+
 static void test_descriptors(void **state)
 {
     assert_string_equal(ei_provider_aws_secrets.name, "aws-secrets");
@@ -1045,7 +1115,7 @@ static void test_descriptors(void **state)
 
 int main(void)
 {
-    static struct CMUnitTest tests[ARRAY_LEN(cases) + 5];
+    static struct CMUnitTest tests[ARRAY_LEN(cases) + 6];
     size_t k = 0;
     for (size_t i = 0; i < ARRAY_LEN(cases); i++)
         tests[k++] = (struct CMUnitTest){cases[i].name, run_case, NULL, NULL,
@@ -1055,6 +1125,7 @@ int main(void)
     tests[k++] =
         (struct CMUnitTest)cmocka_unit_test(test_throttled_until_deadline);
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_sink_failure);
+    tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_ssm_lookup);
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_descriptors);
     assert_int_equal(k, ARRAY_LEN(tests));
     return cmocka_run_group_tests(tests, NULL, NULL);

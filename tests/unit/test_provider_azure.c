@@ -1599,9 +1599,94 @@ static void test_descriptor(void **state)
     assert_int_equal(p->flags, EI_PROV_REMOTE | EI_PROV_SECRET);
     assert_non_null(p->configure);
     assert_non_null(p->fetch);
+    assert_non_null(p->lookup);
     assert_non_null(p->destroy);
     p->destroy(NULL);
     ei_azure_identity_free(NULL);
+}
+
+/* Push the three replies of one secret read: the challenge, a token,
+   the secret. */
+static void push_read(struct fake_host *fh, const char *bundle)
+{
+    assert_int_equal(
+        fake_host_http_push_headers(
+            fh, 401, CHALLENGE_HDR,
+            "{\"error\":{\"code\":\"Unauthorized\",\"message\":\"AKV10000\"}}",
+            0),
+        0);
+    assert_int_equal(
+        fake_host_http_push(fh, 200, TOKEN_BODY(TOKEN, "3599"), 0), 0);
+    assert_int_equal(fake_host_http_push(fh, 200, bundle, 0), 0);
+}
+
+/*
+ * ref+azurekeyvault://myvault/db-password/VERSION reads that version from
+ * the layer's own vault; ref+azurekeyvault://other/api-key opens a second
+ * vault, https://other.vault.azure.net, with the layer's credentials; a
+ * malformed reference sends nothing.
+ */
+static void test_lookup(void **state)
+{
+    (void)state;
+    static const char *const opts[] = {VOPT, NULL};
+    static const char *const env[] = {ENV_TENANT, ENV_CLIENT, ENV_SECRET, NULL};
+    struct fake_host *fh = fake_host_new(opts, env, NULL);
+    assert_non_null(fh);
+    push_read(fh, BUNDLE("db-password", CANARY));
+    push_read(fh, BUNDLE("api-key", "key-" CANARY));
+    struct ei_error err = {0};
+    void *st = NULL;
+    assert_int_equal(
+        ei_provider_azure_keyvault.configure(fake_host_host(fh), &st, &err),
+        EI_OK);
+    struct fake_sink fs;
+    fake_sink_init(&fs);
+    struct ei_deadline dl;
+    fake_deadline(&dl, DL_MS);
+    const struct ei_provider *p = &ei_provider_azure_keyvault;
+    assert_int_equal(p->lookup(st,
+                               "ref+azure-keyvault://myvault/db-password/" KV_VERSION,
+                               &fs.sink, &dl, &err),
+                     EI_OK);
+    assert_int_equal(p->lookup(st, "ref+azure-keyvault://other/api-key",
+                               &fs.sink, &dl, &err),
+                     EI_OK);
+    assert_int_equal(fs.n, 2);
+    assert_string_equal(fs.entries[0].value, CANARY);
+    assert_string_equal(fs.entries[0].locator, LOC("db-password"));
+    assert_string_equal(fs.entries[1].value, "key-" CANARY);
+    assert_string_equal(fs.entries[1].locator,
+                        "other.vault.azure.net/secrets/api-key/" KV_VERSION);
+    size_t n = 0;
+    const struct fake_http_request *r = fake_host_http_requests(fh, &n);
+    assert_int_equal(n, 6);
+    assert_string_equal(r[2].endpoint, VAULT);
+    assert_string_equal(r[2].path,
+                        "/secrets/db-password/" KV_VERSION "?api-version=7.5");
+    assert_string_equal(r[4].endpoint, LOGIN);
+    assert_string_equal(r[5].endpoint, "https://other.vault.azure.net");
+    assert_string_equal(r[5].path, "/secrets/api-key?api-version=7.5");
+    static const char *const bad[] = {
+        "ref+azure-keyvault://myvault",
+        "ref+azure-keyvault://myvault/",
+        "ref+azure-keyvault://myvault/bad_name",
+        "ref+azure-keyvault://myvault/db-password/v/w",
+        "ref+azure-keyvault://myvault/db-password/",
+        "ref+azure-keyvault://myvault/db-password?x=1",
+        "ref+azure-keyvault:///db-password",
+        "ref+azure-keyvault://my_vault/db-password",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (p->lookup(st, bad[i], &fs.sink, &dl, &err) != EI_BADDATA)
+            fail_msg("%s: not refused", bad[i]);
+    fake_host_http_requests(fh, &n);
+    assert_int_equal(n, 6);
+    assert_int_equal(fs.n, 2);
+    fake_sink_free(&fs);
+    p->destroy(st);
+    assert_int_equal(fake_host_http_clients(fh), 0);
+    fake_host_free(fh);
 }
 
 /* The ARG of --layer azure-keyvault:URL is the vault. */
@@ -1661,7 +1746,7 @@ static int group_teardown(void **state)
 
 #define CHAIN_N  (sizeof chain_cases / sizeof chain_cases[0])
 #define FCASES_N (sizeof fcases / sizeof fcases[0])
-#define EXTRA_N  10
+#define EXTRA_N  11
 
 int main(void)
 {
@@ -1677,6 +1762,7 @@ int main(void)
     tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_descriptor);
     tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_arg_is_vault);
     tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_old_host);
+    tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_lookup);
     for (size_t i = 0; i < CHAIN_N; i++, t++) {
         tests[t] = (struct CMUnitTest)cmocka_unit_test(test_chain);
         tests[t].name = chain_cases[i].name;

@@ -2176,8 +2176,64 @@ static void test_descriptor(void **state)
                      EI_PROV_REMOTE | EI_PROV_INTERP | EI_PROV_OWN_PREFIX);
     assert_non_null(p->configure);
     assert_non_null(p->fetch);
-    assert_null(p->lookup);
+    assert_non_null(p->lookup);
     p->destroy(NULL);
+}
+
+/* ref+etcd:///refs/pw: a Range of that key alone, [key, key "\0"), one
+   key asked for, its value emitted; no key is EI_NOTFOUND; a query is
+   refused before any request. */
+static void test_lookup(void **state)
+{
+    (void)state;
+    const char *opts[] = {OPT_EP, OPT_PFX, NULL};
+    struct fake_host *fh = fake_host_new(opts, NULL, tmpdir);
+    assert_non_null(fh);
+    assert_int_equal(
+        fake_host_http_push(fh, 200,
+                            "{" HDR("9") ",\"kvs\":[{\"key\":\"L3JlZnMvcHc=\","
+                                         "\"mod_revision\":\"7\",\"value\":"
+                                         "\"czNjcmV0\"}],\"count\":\"1\"}",
+                            0),
+        0);
+    assert_int_equal(fake_host_http_push(fh, 200, "{" HDR("9") "}", 0), 0);
+    struct ei_error err = {0};
+    void *st = NULL;
+    assert_int_equal(ei_provider_etcd.configure(fake_host_host(fh), &st, &err),
+                     EI_OK);
+    struct fake_sink fs;
+    fake_sink_init(&fs);
+    struct ei_deadline dl;
+    fake_deadline(&dl, DL_MS);
+    assert_int_equal(
+        ei_provider_etcd.lookup(st, "ref+etcd:///refs/pw", &fs.sink, &dl, &err),
+        EI_OK);
+    assert_int_equal(fs.n, 1);
+    assert_string_equal(fs.entries[0].name, "value");
+    assert_string_equal(fs.entries[0].value, "s3cret");
+    assert_string_equal(fs.entries[0].locator, "/refs/pw@7 (" EP1 ")");
+    size_t n = 0;
+    const struct fake_http_request *r = fake_host_http_requests(fh, &n);
+    assert_int_equal(n, 1);
+    assert_string_equal(r[0].path, RANGE_PATH);
+    assert_string_equal(r[0].body, "{\"key\":\"L3JlZnMvcHc=\",\"range_end\":"
+                                   "\"L3JlZnMvcHcA\",\"limit\":1}");
+    assert_int_equal(ei_provider_etcd.lookup(st, "ref+etcd:///refs/none",
+                                             &fs.sink, &dl, &err),
+                     EI_NOTFOUND);
+    assert_string_equal(err.text, "no key /refs/none");
+    assert_int_equal(ei_provider_etcd.lookup(st, "ref+etcd:///refs/pw?x=1",
+                                             &fs.sink, &dl, &err),
+                     EI_BADDATA);
+    assert_int_equal(
+        ei_provider_etcd.lookup(st, "ref+etcd://", &fs.sink, &dl, &err),
+        EI_BADDATA);
+    fake_host_http_requests(fh, &n);
+    assert_int_equal(n, 2);
+    assert_int_equal(fs.n, 1);
+    fake_sink_free(&fs);
+    ei_provider_etcd.destroy(st);
+    fake_host_free(fh);
 }
 
 /* The value of key i of a page test, pad bytes longer than the plain one. */
@@ -3009,7 +3065,7 @@ static int group_teardown(void **state)
 int main(void)
 {
     json_set_alloc_funcs(chaos_json_malloc, free);
-    struct CMUnitTest tests[CASES_N + 9];
+    struct CMUnitTest tests[CASES_N + 10];
     for (size_t i = 0; i < CASES_N; i++) {
         tests[i] =
             (struct CMUnitTest)cmocka_unit_test_prestate(test_case, NULL);
@@ -3029,5 +3085,6 @@ int main(void)
         (struct CMUnitTest)cmocka_unit_test(test_watch_grpc_stream);
     tests[CASES_N + 8] =
         (struct CMUnitTest)cmocka_unit_test(test_watch_grpc_pieces);
+    tests[CASES_N + 9] = (struct CMUnitTest)cmocka_unit_test(test_lookup);
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -1,0 +1,6 @@
+^envinject: env \(\$X\): X: cannot resolve ref\+azurekeyvault://myvault\.vault\.azure\.net\.localhost:[0-9]+/nope through layer ref\+azurekeyvault: reading the secret: not found \(HTTP 404 SecretNotFound\)$
+^envinject: env \(\$X\): X: cannot resolve ref\+azurekeyvault://myvault\.vault\.azure\.net\.localhost:[0-9]+/db-password/0{32} through layer ref\+azurekeyvault: reading the secret: not found \(HTTP 404 SecretNotFound\)$
+^envinject: env \(\$X\): X: cannot resolve ref\+azurekeyvault://lockedvault\.vault\.azure\.net\.localhost:[0-9]+/only-mi through layer ref\+azurekeyvault: reading the secret: permission denied \(HTTP 403 Forbidden/AccessDenied\)$
+^envinject: env \(\$X\): X: cannot resolve ref\+azurekeyvault://myvault\.vault\.azure\.net\.localhost:[0-9]+/bad_name through layer ref\+azurekeyvault: an azurekeyvault reference is VAULT/SECRET\[/VERSION\]: a secret name of 1 to 127 letters, digits and '-', a version of letters and digits$
+^envinject: env \(\$X\): X: cannot resolve ref\+azurekeyvault://myvault\?x=1 through layer ref\+azurekeyvault: azurekeyvault references take no query parameters$
+^envinject: env \(\$DB_PASSWORD\): DB_PASSWORD: cannot resolve ref\+azurekeyvault://myvault\.vault\.azure\.net\.localhost:[0-9]+/db-password through layer ref\+azurekeyvault: TLS certificate verification failed for myvault\.vault\.azure\.net\.localhost:[0-9]+$
