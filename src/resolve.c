@@ -389,7 +389,7 @@ static struct ei_layer *ref_layer(struct ei_resolution *r,
                                   const struct ei_ref *ref,
                                   const struct ref_scheme *rs,
                                   const char *provider, const char *key,
-                                  struct ei_error *err)
+                                  bool from_remote, struct ei_error *err)
 {
     struct ei_layer_conf conf = {.opts = {.type = EI_OPT_GROUP}};
     struct ref_build b = {.rs = rs, .conf = &conf, .err = err};
@@ -400,6 +400,20 @@ static struct ei_layer *ref_layer(struct ei_resolution *r,
                                    "out of memory"),
                       NULL)
                    : NULL;
+    }
+    /* a value served by a remote source must not choose the server that
+       gets the credentials of the environment (vault's address=https://
+       elsewhere would receive VAULT_TOKEN): connection parameters count
+       only in values from the configuration, local files and the
+       environment */
+    if (conf.opts.kids_n > 0 && from_remote) {
+        ref_conf_clear(&conf);
+        ei_error_set(err, EI_BADCONFIG, 0, NULL, NULL,
+                     "%s: a reference served by a remote layer may not "
+                     "choose its connection with query parameters; "
+                     "configure a %s layer instead",
+                     key, provider);
+        return NULL;
     }
     if (conf.opts.kids_n == 0)
         for (size_t j = 0; j < r->layers_n; j++) {
@@ -483,11 +497,24 @@ static int ref_out_add(struct ref_out *o, const char *p, size_t n, bool escape)
     return 0;
 }
 
-/* The reference's text for a message: it names a source, not a value. */
-static const char *ref_shown(const char *v, const struct ei_ref *ref, char *out,
-                             size_t out_len)
+/* The reference's text for a message: it names a source, not a value;
+   but in a secret that a provider served (one that happens to hold
+   "ref+") it may be part of the secret, and is shown as <secret>. */
+static const char *ref_shown(const struct ei_resolution *r,
+                             const struct ei_entry *e, const struct ei_ref *ref,
+                             char *out, size_t out_len)
 {
-    return ei_safe_text(out, out_len, v + ref->start, ref->end - ref->start, 0);
+    /* a secret that a secret store or a remote source served; a value
+       the user wrote (a file, the environment) names its source */
+    const struct ei_layer *l = e->layer >= 0 && (size_t)e->layer < r->layers_n
+                                   ? &r->layers[e->layer]
+                                   : NULL;
+    if ((e->flags & EI_ENTRY_SECRET) &&
+        (l == NULL || (l->prov->flags & (EI_PROV_SECRET | EI_PROV_REMOTE))))
+        return ei_safe_text(out, out_len, "<secret>", sizeof("<secret>") - 1,
+                            0);
+    return ei_safe_text(out, out_len, e->value + ref->start,
+                        ref->end - ref->start, 0);
 }
 
 /* A fragment picked out of *answer (len bytes), in place of it. */
@@ -601,7 +628,7 @@ static int ref_answer(struct ei_resolution *r, struct ei_deadline *deadlines,
 {
     const char *where = ei_resolution_layer_name(r, e->layer);
     char shown[160];
-    ref_shown(e->value, ref, shown, sizeof(shown));
+    ref_shown(r, e, ref, shown, sizeof(shown));
     const struct ref_scheme *rs = ref_scheme_find(ref);
     char provider[EI_REF_SCHEME_MAX + 1];
     snprintf(provider, sizeof(provider), "%.*s", (int)ref->scheme_len,
@@ -630,7 +657,10 @@ static int ref_answer(struct ei_resolution *r, struct ei_deadline *deadlines,
                             shown),
                -1;
     struct ei_error lerr = {0};
-    struct ei_layer *by = ref_layer(r, ref, rs, provider, e->key, &lerr);
+    bool from_remote = e->layer >= 0 && (size_t)e->layer < r->layers_n &&
+                       (r->layers[e->layer].prov->flags & EI_PROV_REMOTE);
+    struct ei_layer *by =
+        ref_layer(r, ref, rs, provider, e->key, from_remote, &lerr);
     if (by == NULL) {
         *err = lerr;
         if (err->layer[0] == '\0')
@@ -735,7 +765,7 @@ static int resolve_entry_refs(struct ei_resolution *r,
          found = ei_ref_next(e->value, e->value_len, at, &ref, &why)) {
         if (found < 0) {
             char shown[160];
-            ref_shown(e->value, &ref, shown, sizeof(shown));
+            ref_shown(r, e, &ref, shown, sizeof(shown));
             ei_error_set(err, EI_BADCONFIG, 0, where, e->locator,
                          "%s: malformed reference %s: %s", e->key, shown, why);
             goto done;

@@ -1,0 +1,2 @@
+^envinject: http:http://127\.0\.0\.1:[0-9]+/refs/address\.json: TOKEN: a reference served by a remote layer may not choose its connection with query parameters; configure a vault layer instead$
+^envinject: http:http://127\.0\.0\.1:[0-9]+/refs/secret\.json \(http://127\.0\.0\.1:[0-9]+/refs/secret\.json\): PW: unknown reference scheme 'nosuch' in <secret> \(known: awssecrets, awsssm, azurekeyvault, consul, etcd, file, vault, or a provider's name\)$
