@@ -356,6 +356,7 @@ enum ei_status ei_ref_pick(const struct ei_ref *ref, const char *answer,
                    ei_jsonflat_scalar(cur, scalar, sizeof(scalar)) >= 0) {
             *out_len = strlen(scalar);
             *out = dup_text(scalar, *out_len);
+            sodium_memzero(scalar, sizeof(scalar)); /* part of an answer */
         } else {
             *out = ei_json_dumps(cur, JSON_COMPACT | JSON_ENCODE_ANY, out_len);
         }

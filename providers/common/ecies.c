@@ -322,8 +322,10 @@ enum ei_ecies_result ei_ecies_decrypt(struct ei_ecies *e,
     if (eph != NULL)
         a->EC_POINT_clear_free(eph);
     a->BN_clear_free(k);
-    if (res != EI_ECIES_OK)
+    if (res != EI_ECIES_OK) {
+        sodium_memzero(key, sizeof(key)); /* a derivation may stop half-way */
         return res;
+    }
 
     const unsigned char *nonce = blob + EI_ECIES_POINT_LEN;
     unsigned char tag[EI_ECIES_TAG_LEN];
