@@ -17,6 +17,7 @@
 #include "config.h"
 #include "diag.h"
 #include "envset.h"
+#include "masterkey.h"
 #include "readfile.h"
 #include "sink.h"
 
@@ -72,39 +73,13 @@ struct ei_cache {
     int64_t max_age_ms;
 };
 
-struct ei_cache_key *ei_cache_key_parse(const char *text, size_t len,
-                                        const char *what, struct ei_error *err)
+/* The subkeys of a master key (EI_CACHE_KEY_LEN bytes), in secret memory. */
+static struct ei_cache_key *cache_key_derive(const unsigned char *master,
+                                             struct ei_error *err)
 {
-    if (len > 0 && text[len - 1] == '\n') {
-        len--;
-        if (len > 0 && text[len - 1] == '\r')
-            len--;
-    }
     struct ei_cache_key *k = sodium_malloc(sizeof(*k));
-    unsigned char *master = sodium_malloc(EI_CACHE_KEY_LEN);
-    if (k == NULL || master == NULL) {
-        if (k != NULL)
-            sodium_free(k);
-        if (master != NULL)
-            sodium_free(master);
+    if (k == NULL) {
         ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
-        return NULL;
-    }
-    size_t bin_len = 0;
-    const char *end = NULL;
-    if (len != 2 * EI_CACHE_KEY_LEN ||
-        sodium_hex2bin(master, EI_CACHE_KEY_LEN, text, len, NULL, &bin_len,
-                       &end) != 0 ||
-        bin_len != EI_CACHE_KEY_LEN || end != text + len) {
-        sodium_free(master);
-        sodium_free(k);
-        /* the length is safe to say; the digits are not */
-        ei_error_set(err, EI_BADCONFIG, 0, NULL, what,
-                     "cache key must be %d hex digits (32 bytes), found %zu "
-                     "characters%s",
-                     2 * EI_CACHE_KEY_LEN, len,
-                     len == 2 * EI_CACHE_KEY_LEN ? " that are not all hex"
-                                                 : "");
         return NULL;
     }
     /* one subkey per use: the key that seals never meets the hashes */
@@ -114,6 +89,22 @@ struct ei_cache_key *ei_cache_key_parse(const char *text, size_t len,
                                master);
     crypto_kdf_derive_from_key(k->check, sizeof(k->check), SUBKEY_CHECK,
                                KDF_CONTEXT, master);
+    return k;
+}
+
+struct ei_cache_key *ei_cache_key_parse(const char *text, size_t len,
+                                        const char *what, struct ei_error *err)
+{
+    unsigned char *master = sodium_malloc(EI_CACHE_KEY_LEN);
+    if (master == NULL) {
+        ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
+        return NULL;
+    }
+    if (ei_master_key_parse(text, len, "cache", what, master, err) != 0) {
+        sodium_free(master);
+        return NULL;
+    }
+    struct ei_cache_key *k = cache_key_derive(master, err);
     sodium_free(master);
     return k;
 }
@@ -554,28 +545,16 @@ static struct ei_cache_key *read_key(const struct ei_cache_conf *conf,
                                      const char *const *envp,
                                      struct ei_error *err)
 {
-    static const char var[] = EI_CACHE_KEY_ENV "=";
-    for (const char *const *e = envp; e != NULL && *e != NULL; e++)
-        if (strncmp(*e, var, sizeof(var) - 1) == 0) {
-            const char *v = *e + sizeof(var) - 1;
-            return ei_cache_key_parse(v, strlen(v), "$" EI_CACHE_KEY_ENV, err);
-        }
-    if (conf->key_file == NULL)
-        return ei_error_set(err, EI_BADCONFIG, 0, NULL, conf->where,
-                            "cache: no key: set key_file or "
-                            "$" EI_CACHE_KEY_ENV " (64 hex digits)"),
-               NULL;
-    struct ei_buf buf;
-    struct ei_error ferr = {0};
-    if (ei_readfile(conf->key_file, EI_READ_SECRET | EI_READ_PRIVATE, 4096,
-                    &buf, &ferr) != EI_OK) {
-        ei_error_set(err, ferr.status, ferr.errnum, NULL, ferr.locator,
-                     "cache key_file: %s", ferr.text);
+    unsigned char *master = sodium_malloc(EI_CACHE_KEY_LEN);
+    if (master == NULL) {
+        ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
         return NULL;
     }
-    struct ei_cache_key *k =
-        ei_cache_key_parse(buf.data, buf.len, conf->key_file, err);
-    ei_readfile_free(&buf);
+    struct ei_cache_key *k = NULL;
+    if (ei_master_key_read("cache", EI_CACHE_KEY_ENV, conf->key_file,
+                           conf->where, envp, master, err) == 0)
+        k = cache_key_derive(master, err);
+    sodium_free(master);
     return k;
 }
 
