@@ -22,6 +22,12 @@
 #   skip-if-sanitized    present: the case is skipped when envinject is
 #                        built with AddressSanitizer (it preloads a library,
 #                        which ASan's interceptors do not survive)
+#   skip-under-valgrind  present: the case is skipped when $VALGRIND is set
+#                        (valgrind writes cores of its own)
+#   skip-unless-cores    present: the case is skipped unless the kernel
+#                        writes a core file into the working directory of an
+#                        ordinary process that aborts (core_pattern "core"
+#                        or "core.%p"-like, ulimit -c allowed to rise)
 # Placeholders replaced in cmd and every copied text file: @ENVINJECT@
 # (under valgrind when $VALGRIND is set), @PROBE@, @CASEDIR@, @CANARY@,
 # @CANARY_B64@ (base64 of the canary and the bytes 1 and 2), @PORT@ (a
@@ -256,12 +262,36 @@ if ldd "$envinject" 2>/dev/null | grep -q 'libasan'; then
     sanitized=yes
 fi
 
+# Whether an ordinary process that aborts leaves a core file in its
+# working directory (asked once).
+cores_here=
+cores_written() {
+    if [ -z "$cores_here" ]; then
+        local d
+        d=$(mktemp -d "${TMPDIR:-/tmp}/ei-core.XXXXXX") || return 1
+        (cd "$d" && ulimit -c unlimited 2>/dev/null && sh -c 'kill -ABRT $$') \
+            >/dev/null 2>&1
+        if ls "$d" | grep -q '^core'; then cores_here=yes; else cores_here=no; fi
+        rm -rf "$d"
+    fi
+    [ "$cores_here" = yes ]
+}
+
 run_case() {
     local dir=$1 name=${1##*/}
     local msgs="" c root out status want line
 
     if [ -f "$dir/skip-if-sanitized" ] && [ -n "$sanitized" ]; then
         echo "ok $n - $name # SKIP envinject is built with a sanitizer"
+        return
+    fi
+    if [ -f "$dir/skip-under-valgrind" ] && [ -n "${VALGRIND:-}" ]; then
+        echo "ok $n - $name # SKIP valgrind writes cores of its own"
+        return
+    fi
+    if [ -f "$dir/skip-unless-cores" ] && ! cores_written; then
+        echo "ok $n - $name # SKIP the kernel writes no core file here" \
+            "(core_pattern: $(cat /proc/sys/kernel/core_pattern 2>/dev/null))"
         return
     fi
     if [ -f "$dir/skip-unless-root" ] && [ "$(id -u)" != 0 ]; then
