@@ -409,6 +409,11 @@ run_case() {
     if [ "$status" != "$want" ]; then
         msgs+="exit status $status, want $want"$'\n'
         [ "$status" = 124 ] && msgs+="(timed out after ${case_timeout}s)"$'\n'
+        # the case dir may be gone by the time someone reads the log
+        if [ -s "$out/stderr" ]; then
+            msgs+="last lines of stderr:"$'\n'
+            msgs+=$(tail -n 8 "$out/stderr")$'\n'
+        fi
     fi
 
     local stream
