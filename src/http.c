@@ -19,6 +19,7 @@
 #include <dlfcn.h>
 #endif
 
+#include "../providers/common/urlpath.h"
 #include "diag.h"
 #include "http.h"
 #include "secmem.h"
@@ -816,14 +817,10 @@ void ei_http_grpc_message(const char *raw, char *out, size_t out_size)
     size_t o = 0;
     for (size_t i = 0; i < end_len && o + 1 < out_size; i++) {
         unsigned char c = (unsigned char)raw[i];
-        unsigned char byte;
-        size_t n = 0;
-        const char *end = NULL;
         /* the value is percent-encoded; a broken escape stays as sent */
-        if (c == '%' && i + 2 < end_len &&
-            sodium_hex2bin(&byte, 1, raw + i + 1, 2, NULL, &n, &end) == 0 &&
-            n == 1) {
-            c = byte;
+        int byte = ei_pct_byte(raw + i, end_len - i);
+        if (byte >= 0) {
+            c = (unsigned char)byte;
             i += 2;
         }
         /* it goes into one-line messages */
