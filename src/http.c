@@ -1199,7 +1199,10 @@ static bool connection_level(CURLcode rc)
  * a second per call.  Each wait with nothing to read doubles the next,
  * up to POLL_IDLE_MS, so that a stream that stays quiet for minutes (a
  * watch) costs a wake-up a second, not two hundred, while a frame that
- * comes is still handled within POLL_MAX_MS of its bytes.
+ * comes is still handled within POLL_MAX_MS of its bytes.  Frames that
+ * arrive after a wait ran out and before the next curl_multi_perform are
+ * read and handled by that perform, trailers included, and the call ends
+ * without another wait (case 930 makes them arrive at that moment).
  */
 static CURLcode perform(struct ei_http *c, bool grpc, const struct rbuf *b,
                         int64_t first_byte_ms, int64_t live_ms, bool *hung)
