@@ -19,6 +19,7 @@
 #include <dlfcn.h>
 #endif
 
+#include "../providers/common/urlpath.h"
 #include "diag.h"
 #include "http.h"
 #include "secmem.h"
@@ -816,14 +817,10 @@ void ei_http_grpc_message(const char *raw, char *out, size_t out_size)
     size_t o = 0;
     for (size_t i = 0; i < end_len && o + 1 < out_size; i++) {
         unsigned char c = (unsigned char)raw[i];
-        unsigned char byte;
-        size_t n = 0;
-        const char *end = NULL;
         /* the value is percent-encoded; a broken escape stays as sent */
-        if (c == '%' && i + 2 < end_len &&
-            sodium_hex2bin(&byte, 1, raw + i + 1, 2, NULL, &n, &end) == 0 &&
-            n == 1) {
-            c = byte;
+        int byte = ei_pct_byte(raw + i, end_len - i);
+        if (byte >= 0) {
+            c = (unsigned char)byte;
             i += 2;
         }
         /* it goes into one-line messages */
@@ -1202,7 +1199,10 @@ static bool connection_level(CURLcode rc)
  * a second per call.  Each wait with nothing to read doubles the next,
  * up to POLL_IDLE_MS, so that a stream that stays quiet for minutes (a
  * watch) costs a wake-up a second, not two hundred, while a frame that
- * comes is still handled within POLL_MAX_MS of its bytes.
+ * comes is still handled within POLL_MAX_MS of its bytes.  Frames that
+ * arrive after a wait ran out and before the next curl_multi_perform are
+ * read and handled by that perform, trailers included, and the call ends
+ * without another wait (case 930 makes them arrive at that moment).
  */
 static CURLcode perform(struct ei_http *c, bool grpc, const struct rbuf *b,
                         int64_t first_byte_ms, int64_t live_ms, bool *hung)

@@ -433,6 +433,11 @@ static json_t *json_origin(const struct ei_resolution *r,
     bad |= json_object_set_new(o, "secret",
                                json_boolean(e->flags & EI_ENTRY_SECRET));
     bad |= json_object_set_new(o, "overrides", json_overrides(r, e));
+    /* the text formats say "cached, age 3m12s" in the locator */
+    if (e->layer >= 0 && (size_t)e->layer < r->layers_n &&
+        r->layers[e->layer].cached)
+        bad |= json_object_set_new(
+            o, "cached_age_ms", json_integer(r->layers[e->layer].cache_age_ms));
     if (bad != 0) {
         json_decref(o);
         return NULL;

@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "../providers/common/jsonflat.h"
+#include "../providers/common/urlpath.h"
 #include "../providers/common/yamlflat.h"
 #include "diag.h"
 #include "ref.h"
@@ -141,17 +142,6 @@ int ei_ref_next(const char *s, size_t len, size_t from, struct ei_ref *out,
     return 0;
 }
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decode n bytes of in into out (out_len with the NUL); a decoded
    NUL is refused.  0, or -1. */
 static int pct_decode(const char *in, size_t n, char *out, size_t out_len)
@@ -160,13 +150,10 @@ static int pct_decode(const char *in, size_t n, char *out, size_t out_len)
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)in[i];
         if (c == '%') {
-            if (i + 2 >= n)
+            int b = ei_pct_byte(in + i, n - i);
+            if (b <= 0)
                 return -1;
-            int h = hexval((unsigned char)in[i + 1]);
-            int l = hexval((unsigned char)in[i + 2]);
-            if (h < 0 || l < 0 || (h == 0 && l == 0))
-                return -1;
-            c = (unsigned char)(h * 16 + l);
+            c = (unsigned char)b;
             i += 2;
         }
         if (o + 1 >= out_len)

@@ -41,73 +41,24 @@ if [ -x /usr/bin/time ] && /usr/bin/time -f %M true >/dev/null 2>&1; then
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ei-bench-etcd.XXXXXX")
-etcd_pid=
+# shellcheck source=integration/serverlib.sh
+. "$here/integration/serverlib.sh"
 # shellcheck disable=SC2317 # run by the trap
 cleanup() {
-    if [ -n "$etcd_pid" ]; then
-        kill "$etcd_pid" 2>/dev/null || true
-        wait "$etcd_pid" 2>/dev/null || true
-    fi
+    stop_all_members || true
     rm -rf "$work"
 }
 trap cleanup EXIT
 
-# pick_port (sets port) from the tests' server library
-# shellcheck source=integration/serverlib.sh
-. "$here/integration/serverlib.sh"
-
-url=
-for attempt in 1 2 3; do
-    pick_port
-    url=http://127.0.0.1:$port
-    pick_port
-    peer=http://127.0.0.1:$port
-    rm -rf "$work/data"
-    etcd --name bench --data-dir "$work/data" \
-        --listen-client-urls "$url" --advertise-client-urls "$url" \
-        --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
-        --initial-cluster "bench=$peer" --initial-cluster-state new \
-        --initial-cluster-token "ei-bench-$attempt-$$" \
-        --max-txn-ops 10000 --logger zap --log-level warn \
-        >"$work/etcd.log" 2>&1 &
-    etcd_pid=$!
-    up=false
-    for i in $(seq 600); do
-        kill -0 "$etcd_pid" 2>/dev/null || break
-        if curl -s -m 2 "$url/health" | grep -q '"health":"true"'; then
-            up=true
-            break
-        fi
-        sleep 0.1
-    done
-    $up && break
-    kill "$etcd_pid" 2>/dev/null || true
-    wait "$etcd_pid" 2>/dev/null || true
-    etcd_pid=
-done
-if [ -z "$etcd_pid" ]; then
+if ! start_cluster bench 1 http; then
     echo "bench-etcd.sh: etcd did not start:" >&2
-    cat "$work/etcd.log" >&2
+    cat "$work"/bench*/log >&2
     exit 1
 fi
-
-# load PREFIX N: N keys of config-sized values, 10,000 puts a transaction
-load() {
-    local prefix=$1 n=$2 from
-    for ((from = 0; from < n; from += 10000)); do
-        awk -v p="$prefix" -v a="$from" -v n="$n" 'BEGIN {
-            print ""
-            for (i = a; i < a + 10000 && i < n; i++)
-                printf "put %sservice%03d/setting%06d \"value %d: postgres://db-%d.internal:5432/app?sslmode=require\"\n", p, i % 100, i, i, i
-            print ""
-            print ""
-        }' | etcdctl --endpoints="$url" txn -i=false >"$work/txn.out"
-        grep -q SUCCESS "$work/txn.out"
-    done
-}
+url=${urls[0]}
 echo "loading $small_n and $big_n keys into etcd at $url ..."
-load /bench/small/ "$small_n"
-load /bench/big/ "$big_n"
+load_keys /bench/small/ "$small_n"
+load_keys /bench/big/ "$big_n"
 
 # b64 TEXT: standard base64 of a text, for the curl request body
 b64() {

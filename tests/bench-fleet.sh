@@ -69,18 +69,8 @@ if ! start_cluster fleet 3 http; then
     exit 1
 fi
 
-# load N keys under /fleet/app/, 10,000 puts a transaction
 echo "loading $keys keys ..."
-for ((from = 0; from < keys; from += 10000)); do
-    awk -v a="$from" -v n="$keys" 'BEGIN {
-        print ""
-        for (i = a; i < a + 10000 && i < n; i++)
-            printf "put /fleet/app/service%03d/setting%06d \"value %d: postgres://db-%d.internal:5432/app?sslmode=require\"\n", i % 100, i, i, i
-        print ""
-        print ""
-    }' | ctl txn -i=false >"$work/txn.out"
-    grep -q SUCCESS "$work/txn.out"
-done
+load_keys /fleet/app/ "$keys"
 
 # the leader's client URL, from the members' own status
 leader=$(ctl endpoint status -w json | python3 -c '

@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "../common/urlpath.h"
 #include "sigv4.h"
 
 #define SIGV4_TERMINATOR  "aws4_request"
@@ -299,17 +300,6 @@ static void sb_header_value(struct sb *b, const char *v, size_t len)
     }
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decode %XX in len bytes of s and encode the result again, so that a
    query written either way signs the same; -1 on a malformed escape. */
 static int sb_reencode(struct sb *b, const char *s, size_t len)
@@ -317,12 +307,10 @@ static int sb_reencode(struct sb *b, const char *s, size_t len)
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
         if (c == '%') {
-            if (i + 2 >= len)
+            int byte = ei_pct_byte(s + i, len - i);
+            if (byte < 0)
                 return -1;
-            int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
-            if (hi < 0 || lo < 0)
-                return -1;
-            c = (char)(hi << 4 | lo);
+            c = (char)byte;
             i += 2;
         }
         sb_encode(b, &c, 1, false);

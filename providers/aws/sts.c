@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "../common/urlpath.h"
 #include "sts.h"
 
 /* ---- times ---- */
@@ -193,14 +194,8 @@ static int entity(const char *s, const char *end, char *out, int *wrote)
     uint32_t cp = 0;
     const char *d = q;
     for (; q < end && *q != ';'; q++) {
-        int v;
-        if (*q >= '0' && *q <= '9')
-            v = *q - '0';
-        else if (hex && *q >= 'a' && *q <= 'f')
-            v = *q - 'a' + 10;
-        else if (hex && *q >= 'A' && *q <= 'F')
-            v = *q - 'A' + 10;
-        else
+        int v = ei_hex_digit((unsigned char)*q);
+        if (v < 0 || (!hex && v > 9))
             return -1;
         cp = cp * (hex ? 16 : 10) + (uint32_t)v;
         if (cp > 0x10ffff)

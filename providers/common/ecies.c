@@ -2,142 +2,42 @@
 /* ECIES as eciesjs 0.4 does it with its defaults (dotenvx's values):
    secp256k1, ephemeral key uncompressed, HKDF-SHA256 over (ephemeral key
    || shared point, both uncompressed) without salt or info, AES-256-GCM
-   with a 16-byte nonce; libcrypto loaded on first use as sha1.c does. */
+   with a 16-byte nonce; libcrypto's functions from libcrypto.c. */
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/bn.h>
 #include <openssl/core_names.h>
-#include <openssl/ec.h>
-#include <openssl/evp.h>
-#include <openssl/kdf.h>
 #include <openssl/obj_mac.h>
-#include <openssl/params.h>
-#ifdef EI_HAVE_DLOPEN
-#include <dlfcn.h>
-#endif
 
 #include <sodium.h>
 
 #include "ecies.h"
+#include "libcrypto.h"
 
 /* The shared secret that HKDF reads: ephemeral key, then shared point. */
 #define ECIES_IKM_LEN     (2 * EI_ECIES_POINT_LEN)
 #define ECIES_AES_KEY_LEN 32
 
-/*
- * Only the calls of OpenSSL 3 that are not deprecated: EC_POINT_mul and
- * the octet conversions do the curve without the EC_KEY interface, which
- * would give the x coordinate of the shared point only, where eciesjs
- * hashes the whole point.
- */
-#define ECIES_API(X)                                                           \
-    X(EC_GROUP *, EC_GROUP_new_by_curve_name, (int))                           \
-    X(void, EC_GROUP_free, (EC_GROUP *))                                       \
-    X(const BIGNUM *, EC_GROUP_get0_order, (const EC_GROUP *))                 \
-    X(EC_POINT *, EC_POINT_new, (const EC_GROUP *))                            \
-    X(void, EC_POINT_clear_free, (EC_POINT *))                                 \
-    X(int, EC_POINT_oct2point,                                                 \
-      (const EC_GROUP *, EC_POINT *, const unsigned char *, size_t, BN_CTX *)) \
-    X(size_t, EC_POINT_point2oct,                                              \
-      (const EC_GROUP *, const EC_POINT *, point_conversion_form_t,            \
-       unsigned char *, size_t, BN_CTX *))                                     \
-    X(int, EC_POINT_mul,                                                       \
-      (const EC_GROUP *, EC_POINT *, const BIGNUM *, const EC_POINT *,         \
-       const BIGNUM *, BN_CTX *))                                              \
-    X(int, EC_POINT_is_on_curve,                                               \
-      (const EC_GROUP *, const EC_POINT *, BN_CTX *))                          \
-    X(int, EC_POINT_is_at_infinity, (const EC_GROUP *, const EC_POINT *))      \
-    X(BN_CTX *, BN_CTX_new, (void))                                            \
-    X(void, BN_CTX_free, (BN_CTX *))                                           \
-    X(BIGNUM *, BN_bin2bn, (const unsigned char *, int, BIGNUM *))             \
-    X(void, BN_clear_free, (BIGNUM *))                                         \
-    X(int, BN_is_zero, (const BIGNUM *))                                       \
-    X(int, BN_cmp, (const BIGNUM *, const BIGNUM *))                           \
-    X(EVP_KDF *, EVP_KDF_fetch, (OSSL_LIB_CTX *, const char *, const char *))  \
-    X(void, EVP_KDF_free, (EVP_KDF *))                                         \
-    X(EVP_KDF_CTX *, EVP_KDF_CTX_new, (EVP_KDF *))                             \
-    X(void, EVP_KDF_CTX_free, (EVP_KDF_CTX *))                                 \
-    X(int, EVP_KDF_derive,                                                     \
-      (EVP_KDF_CTX *, unsigned char *, size_t, const OSSL_PARAM *))            \
-    X(OSSL_PARAM, OSSL_PARAM_construct_utf8_string,                            \
-      (const char *, char *, size_t))                                          \
-    X(OSSL_PARAM, OSSL_PARAM_construct_octet_string,                           \
-      (const char *, void *, size_t))                                          \
-    X(OSSL_PARAM, OSSL_PARAM_construct_end, (void))                            \
-    X(EVP_CIPHER *, EVP_CIPHER_fetch,                                          \
-      (OSSL_LIB_CTX *, const char *, const char *))                            \
-    X(void, EVP_CIPHER_free, (EVP_CIPHER *))                                   \
-    X(EVP_CIPHER_CTX *, EVP_CIPHER_CTX_new, (void))                            \
-    X(void, EVP_CIPHER_CTX_free, (EVP_CIPHER_CTX *))                           \
-    X(int, EVP_CIPHER_CTX_ctrl, (EVP_CIPHER_CTX *, int, int, void *))          \
-    X(int, EVP_CipherInit_ex,                                                  \
-      (EVP_CIPHER_CTX *, const EVP_CIPHER *, ENGINE *, const unsigned char *,  \
-       const unsigned char *, int))                                            \
-    X(int, EVP_CipherUpdate,                                                   \
-      (EVP_CIPHER_CTX *, unsigned char *, int *, const unsigned char *, int))  \
-    X(int, EVP_CipherFinal_ex, (EVP_CIPHER_CTX *, unsigned char *, int *))
-
-#define API_MEMBER(ret, name, args) ret(*name) args;
-struct ecies_api {
-    ECIES_API(API_MEMBER)
-};
-#undef API_MEMBER
-
 struct ei_ecies {
-    const struct ecies_api *api;
+    const struct ei_crypto *api;
     EC_GROUP *group;
     BN_CTX *bn;
     EVP_KDF *kdf;
     EVP_CIPHER *gcm;
 };
 
-/* Loaded once, never unloaded (the process execs or exits after the
-   resolution), as sha1.c and src/http.c do. */
-static struct ecies_api ecies_api;
-static const char *ecies_error;
-static pthread_once_t ecies_once = PTHREAD_ONCE_INIT;
-
-static void ecies_load(void)
-{
-#ifdef EI_HAVE_DLOPEN
-    void *h = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL);
-    if (h == NULL) {
-        ecies_error = "cannot load libcrypto.so.3 (OpenSSL 3): install the "
-                      "Debian package libssl3";
-        return;
-    }
-#define API_LOAD(ret, name, args)                                              \
-    *(void **)&ecies_api.name = dlsym(h, #name);                               \
-    if (ecies_api.name == NULL) {                                              \
-        ecies_error = "libcrypto.so.3 lacks " #name;                           \
-        return;                                                                \
-    }
-    ECIES_API(API_LOAD)
-#undef API_LOAD
-#else
-#define API_LINK(ret, name, args) ecies_api.name = name;
-    ECIES_API(API_LINK)
-#undef API_LINK
-#endif
-}
-
 struct ei_ecies *ei_ecies_new(char *why, size_t why_len)
 {
-    pthread_once(&ecies_once, ecies_load);
-    if (ecies_error != NULL) {
-        snprintf(why, why_len, "%s", ecies_error);
+    const struct ei_crypto *a = ei_crypto_get(why, why_len);
+    if (a == NULL)
         return NULL;
-    }
     struct ei_ecies *e = calloc(1, sizeof(*e));
     if (e == NULL) {
         snprintf(why, why_len, "out of memory");
         return NULL;
     }
-    const struct ecies_api *a = &ecies_api;
     e->api = a;
     e->group = a->EC_GROUP_new_by_curve_name(NID_secp256k1);
     e->bn = a->BN_CTX_new();
@@ -157,7 +57,7 @@ void ei_ecies_free(struct ei_ecies *e)
 {
     if (e == NULL)
         return;
-    const struct ecies_api *a = e->api;
+    const struct ei_crypto *a = e->api;
     if (e->gcm != NULL)
         a->EVP_CIPHER_free(e->gcm);
     if (e->kdf != NULL)
@@ -173,7 +73,7 @@ void ei_ecies_free(struct ei_ecies *e)
 static BIGNUM *ecies_scalar(struct ei_ecies *e, const unsigned char *sk,
                             enum ei_ecies_result *res)
 {
-    const struct ecies_api *a = e->api;
+    const struct ei_crypto *a = e->api;
     BIGNUM *k = a->BN_bin2bn(sk, EI_ECIES_KEY_LEN, NULL);
     if (k == NULL) {
         *res = EI_ECIES_FAILED;
@@ -194,7 +94,7 @@ static enum ei_ecies_result ecies_mul(struct ei_ecies *e, const BIGNUM *k,
                                       point_conversion_form_t form,
                                       unsigned char *out, size_t out_len)
 {
-    const struct ecies_api *a = e->api;
+    const struct ei_crypto *a = e->api;
     EC_POINT *r = a->EC_POINT_new(e->group);
     if (r == NULL)
         return EI_ECIES_FAILED;
@@ -213,7 +113,7 @@ static enum ei_ecies_result ecies_point(struct ei_ecies *e,
                                         const unsigned char *p, size_t len,
                                         EC_POINT **out)
 {
-    const struct ecies_api *a = e->api;
+    const struct ei_crypto *a = e->api;
     EC_POINT *pt = a->EC_POINT_new(e->group);
     if (pt == NULL)
         return EI_ECIES_FAILED;
@@ -233,7 +133,7 @@ ecies_derive(struct ei_ecies *e, const BIGNUM *k, const EC_POINT *peer,
              const unsigned char ephemeral[EI_ECIES_POINT_LEN],
              unsigned char key[ECIES_AES_KEY_LEN])
 {
-    const struct ecies_api *a = e->api;
+    const struct ei_crypto *a = e->api;
     unsigned char ikm[ECIES_IKM_LEN];
     memcpy(ikm, ephemeral, EI_ECIES_POINT_LEN);
     enum ei_ecies_result res =
@@ -269,7 +169,7 @@ ecies_gcm(struct ei_ecies *e, int enc, const unsigned char *key,
           const unsigned char *nonce, unsigned char tag[EI_ECIES_TAG_LEN],
           const unsigned char *in, size_t len, unsigned char *out)
 {
-    const struct ecies_api *a = e->api;
+    const struct ei_crypto *a = e->api;
     if (len > INT_MAX)
         return EI_ECIES_FAILED;
     EVP_CIPHER_CTX *c = a->EVP_CIPHER_CTX_new();
@@ -309,7 +209,7 @@ enum ei_ecies_result ei_ecies_decrypt(struct ei_ecies *e,
     /* eciesjs reads the ephemeral key as uncompressed: 65 bytes, 04 first */
     if (blob_len < EI_ECIES_OVERHEAD || blob[0] != 0x04)
         return EI_ECIES_MALFORMED;
-    const struct ecies_api *a = e->api;
+    const struct ei_crypto *a = e->api;
     enum ei_ecies_result res;
     BIGNUM *k = ecies_scalar(e, sk, &res);
     if (k == NULL)
@@ -361,7 +261,7 @@ enum ei_ecies_result ei_ecies_encrypt(struct ei_ecies *e,
                                       const unsigned char *plain,
                                       size_t plain_len, unsigned char *out)
 {
-    const struct ecies_api *a = e->api;
+    const struct ei_crypto *a = e->api;
     EC_POINT *peer = NULL;
     enum ei_ecies_result res = ecies_point(e, pub, pub_len, &peer);
     if (res != EI_ECIES_OK)

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "parse_error.h"
+#include "urlpath.h"
 #include "ejson.h"
 
 #define TOK_PREFIX_LEN   3  /* "EJ[" */
@@ -365,17 +366,6 @@ static size_t utf8_put(uint32_t r, unsigned char out[4])
     return 4;
 }
 
-static int hex_val(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Go's getu4: the value of "\uXXXX" at s, or -1. */
 static long get_u4(const char *s, size_t n)
 {
@@ -383,7 +373,7 @@ static long get_u4(const char *s, size_t n)
         return -1;
     long r = 0;
     for (size_t i = 2; i < 6; i++) {
-        int v = hex_val((unsigned char)s[i]);
+        int v = ei_hex_digit((unsigned char)s[i]);
         if (v < 0)
             return -1;
         r = r * 16 + v;

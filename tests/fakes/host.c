@@ -52,8 +52,9 @@ struct fake_host {
     size_t http_reqs_n;
     struct fake_http **clients; /* open ones */
     size_t clients_n;
-    int64_t sim_ms;    /* simulated time spent in delayed replies */
-    char *environment; /* what host.environment returns, or NULL */
+    int64_t sim_ms;       /* simulated time spent in delayed replies */
+    char *environment;    /* what host.environment returns, or NULL */
+    bool references_only; /* what host.references_only returns */
 };
 
 struct fake_reply {
@@ -654,6 +655,11 @@ static const char *fake_environment(const struct ei_host *h)
     return fake_of(h)->environment;
 }
 
+static bool fake_references_only(const struct ei_host *h)
+{
+    return fake_of(h)->references_only;
+}
+
 /*
  * As the core's, for the two shapes a test can give: an option named
  * exactly name holds JSON text (a typed group of a configuration file),
@@ -809,6 +815,53 @@ int fake_host_set_environment(struct fake_host *fh, const char *name)
     return 0;
 }
 
+void fake_host_set_references_only(struct fake_host *fh, bool on)
+{
+    fh->references_only = on;
+}
+
+enum ei_status fake_configure(const struct ei_provider *p,
+                              const char *const *opts,
+                              const char *const *environ, bool refs_only,
+                              struct ei_error *err)
+{
+    struct fake_host *fh = fake_host_new(opts, environ, NULL);
+    if (fh == NULL) {
+        *err = (struct ei_error){.status = EI_NOMEM};
+        return EI_NOMEM;
+    }
+    fake_host_set_references_only(fh, refs_only);
+    void *st = NULL;
+    enum ei_status s = p->configure(fake_host_host(fh), &st, err);
+    if (s == EI_OK && (st == NULL || fh->reads != 0))
+        s = fake_error(&fh->host, err, EI_INTERNAL, 0, NULL,
+                       st == NULL ? "configure made no state"
+                                  : "configure read a file");
+    if (st != NULL)
+        p->destroy(st);
+    fake_host_free(fh);
+    return s;
+}
+
+const char *fake_configure_rows(const struct ei_provider *p,
+                                const struct fake_configure_row *rows, size_t n,
+                                char *buf, size_t size)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct fake_configure_row *r = &rows[i];
+        struct ei_error err = {0};
+        enum ei_status got =
+            fake_configure(p, r->opts, r->environ, r->refs_only, &err);
+        if (got != r->want ||
+            (got != EI_OK && strstr(err.text, r->want_text) == NULL)) {
+            snprintf(buf, size, "%s: status %d (want %d), error '%s'", r->name,
+                     (int)got, (int)r->want, err.text);
+            return buf;
+        }
+    }
+    return NULL;
+}
+
 int fake_host_http_push_headers(struct fake_host *fh, long status,
                                 const char *headers, const char *body,
                                 unsigned flags)
@@ -945,6 +998,7 @@ struct fake_host *fake_host_new(const char *const *opts,
         .environment = fake_environment,
         .opt_json = fake_opt_json,
         .abs_path = fake_abs_path,
+        .references_only = fake_references_only,
     };
     size_t n = 0;
     while (opts != NULL && opts[n] != NULL)

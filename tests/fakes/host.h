@@ -102,6 +102,41 @@ int fake_host_http_push(struct fake_host *fh, long status, const char *body,
    of memory. */
 int fake_host_set_environment(struct fake_host *fh, const char *name);
 
+/* What host.references_only returns from now on (false at first: a
+   layer of the configuration, fetched as usual). */
+void fake_host_set_references_only(struct fake_host *fh, bool on);
+
+/*
+ * Configure p through a fake host made of opts and environ (as for
+ * fake_host_new, no folder) whose references_only answers refs_only, then
+ * destroy the state: the status configure returned, with err as it left
+ * it.  A configure that succeeds without a state or after reading a file
+ * is EI_INTERNAL.
+ */
+enum ei_status fake_configure(const struct ei_provider *p,
+                              const char *const *opts,
+                              const char *const *environ, bool refs_only,
+                              struct ei_error *err);
+
+/* One configure to try with fake_configure. */
+struct fake_configure_row {
+    const char *name;
+    bool refs_only;      /* what host.references_only answers */
+    const char *opts[4]; /* NULL-terminated */
+    const char *environ[4];
+    enum ei_status want;
+    const char *want_text; /* in err.text when want is not EI_OK */
+};
+
+/*
+ * Each of the n rows through fake_configure: NULL when every row got its
+ * status and text, else buf (size bytes) holding a line that names the
+ * first row that did not and what it got.
+ */
+const char *fake_configure_rows(const struct ei_provider *p,
+                                const struct fake_configure_row *rows, size_t n,
+                                char *buf, size_t size);
+
 /*
  * As fake_host_http_push, with response headers: "Name: value" lines,
  * each ending in '\n' (NULL: none), which http_header reads once the

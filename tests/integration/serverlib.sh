@@ -8,6 +8,7 @@
 #   start_cluster TAG N SCHEME [ETCD_ARG]...   N etcd members; sets urls,
 #                              peers and pid_of[TAGi]
 #   stop_member NAME, stop_all_members, ctl ARG... (etcdctl on urls)
+#   load_keys PREFIX N         N config-sized keys under PREFIX, through ctl
 # shellcheck shell=bash
 export ETCDCTL_API=3
 
@@ -168,4 +169,23 @@ ctl() {
         echo "${urls[*]}"
     )
     etcdctl --endpoints="$eps" --command-timeout=30s "$@"
+}
+
+# load_keys PREFIX N: N keys of config-sized values through ctl, named
+# PREFIXserviceNNN/settingNNNNNN (I % 100 and I) with the value "value I:
+# postgres://db-I.internal:5432/app?sslmode=require", 10,000 puts a
+# transaction (start_cluster's --max-txn-ops); 1 when one fails.  The
+# benchmarks' load (bench-etcd.sh, bench-fleet.sh).
+load_keys() {
+    local prefix=$1 n=$2 from
+    for ((from = 0; from < n; from += 10000)); do
+        awk -v p="$prefix" -v a="$from" -v n="$n" 'BEGIN {
+            print ""
+            for (i = a; i < a + 10000 && i < n; i++)
+                printf "put %sservice%03d/setting%06d \"value %d: postgres://db-%d.internal:5432/app?sslmode=require\"\n", p, i % 100, i, i, i
+            print ""
+            print ""
+        }' | ctl txn -i=false >"$work/txn.out" || return 1
+        grep -q SUCCESS "$work/txn.out" || return 1
+    done
 }

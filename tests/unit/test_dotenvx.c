@@ -23,6 +23,7 @@
 #include "dotenvx.h"
 #include "ecies.h"
 #include "host.h"
+#include "libcrypto.h"
 
 #define PATH_SIZE 4096
 #define TEXT_SIZE 8192
@@ -583,6 +584,21 @@ static void test_nul_and_plain(void **state)
     ei_ecies_free(e);
 }
 
+/* ecies.c and sha1.c share one table: the same one every time, every
+   function of it found (dlopened, or linked under --disable-dlopen). */
+static void test_crypto_table(void **state)
+{
+    (void)state;
+    char why[128] = "";
+    const struct ei_crypto *a = ei_crypto_get(why, sizeof why);
+    if (a == NULL)
+        fail_msg("%s", why);
+    assert_ptr_equal(ei_crypto_get(why, sizeof why), a);
+#define CHECK_FOUND(ret, name, args) assert_true(a->name != NULL);
+    EI_CRYPTO_API(CHECK_FOUND)
+#undef CHECK_FOUND
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -595,6 +611,7 @@ int main(void)
         cmocka_unit_test(test_decrypt_vectors),
         cmocka_unit_test(test_public_key_and_round_trip),
         cmocka_unit_test(test_nul_and_plain),
+        cmocka_unit_test(test_crypto_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

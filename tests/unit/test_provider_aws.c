@@ -1113,9 +1113,60 @@ static void test_descriptors(void **state)
     ei_provider_aws_ssm.destroy(NULL);
 }
 
+/* A layer made for references (ref+aws-secrets://, ref+aws-ssm://) names
+   its secrets in them: no secret_id or path needed, a path given still
+   checked; any other layer needs them. */
+static void test_references_only(void **state)
+{
+    (void)state;
+    static const struct fake_configure_row rows[] = {
+        {"sm-refs-only-without-secret-id",
+         true,
+         {OPTS, NULL},
+         {ENV_KEYS, NULL},
+         EI_OK,
+         NULL},
+        {"sm-secret-id-required-otherwise",
+         false,
+         {OPTS, NULL},
+         {ENV_KEYS, NULL},
+         EI_BADCONFIG,
+         "option secret_id is required"},
+    };
+    char why[512];
+    const char *bad = fake_configure_rows(
+        SM, rows, sizeof rows / sizeof rows[0], why, sizeof why);
+    if (bad != NULL)
+        fail_msg("%s", bad);
+    static const struct fake_configure_row ssm_rows[] = {
+        {"ssm-refs-only-without-path",
+         true,
+         {OPTS, NULL},
+         {ENV_KEYS, NULL},
+         EI_OK,
+         NULL},
+        {"ssm-refs-only-path-still-checked",
+         true,
+         {OPTS, "path=p"},
+         {ENV_KEYS, NULL},
+         EI_BADCONFIG,
+         "path must start with '/'"},
+        {"ssm-path-required-otherwise",
+         false,
+         {OPTS, NULL},
+         {ENV_KEYS, NULL},
+         EI_BADCONFIG,
+         "option path is required"},
+    };
+    bad = fake_configure_rows(
+        SSM, ssm_rows, sizeof ssm_rows / sizeof ssm_rows[0], why, sizeof why);
+    if (bad != NULL)
+        fail_msg("%s", bad);
+}
+
 int main(void)
 {
-    static struct CMUnitTest tests[ARRAY_LEN(cases) + 6];
+    static struct CMUnitTest tests[ARRAY_LEN(cases) + 7];
     size_t k = 0;
     for (size_t i = 0; i < ARRAY_LEN(cases); i++)
         tests[k++] = (struct CMUnitTest){cases[i].name, run_case, NULL, NULL,
@@ -1127,6 +1178,7 @@ int main(void)
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_sink_failure);
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_ssm_lookup);
     tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_descriptors);
+    tests[k++] = (struct CMUnitTest)cmocka_unit_test(test_references_only);
     assert_int_equal(k, ARRAY_LEN(tests));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1746,7 +1746,42 @@ static int group_teardown(void **state)
 
 #define CHAIN_N  (sizeof chain_cases / sizeof chain_cases[0])
 #define FCASES_N (sizeof fcases / sizeof fcases[0])
-#define EXTRA_N  11
+/* A layer made for references (ref+azure-keyvault://) takes its vault
+   from each reference: no vault option needed, one given still checked;
+   any other layer needs it. */
+static void test_references_only(void **state)
+{
+    (void)state;
+    static const struct fake_configure_row rows[] = {
+        {"refs-only-without-vault", true, {NULL}, {NULL}, EI_OK, NULL},
+        {"refs-only-with-ca",
+         true,
+         {NULL},
+         {"SSL_CERT_FILE=/etc/ca.pem", NULL},
+         EI_OK,
+         NULL},
+        {"refs-only-vault-still-checked",
+         true,
+         {"vault=http://x", NULL},
+         {NULL},
+         EI_BADCONFIG,
+         "vault"},
+        {"vault-required-otherwise",
+         false,
+         {NULL},
+         {NULL},
+         EI_BADCONFIG,
+         "vault is required (https://NAME.vault.azure.net)"},
+    };
+    char why[512];
+    const char *bad =
+        fake_configure_rows(&ei_provider_azure_keyvault, rows,
+                            sizeof rows / sizeof rows[0], why, sizeof why);
+    if (bad != NULL)
+        fail_msg("%s", bad);
+}
+
+#define EXTRA_N 12
 
 int main(void)
 {
@@ -1763,6 +1798,7 @@ int main(void)
     tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_arg_is_vault);
     tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_old_host);
     tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_lookup);
+    tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_references_only);
     for (size_t i = 0; i < CHAIN_N; i++, t++) {
         tests[t] = (struct CMUnitTest)cmocka_unit_test(test_chain);
         tests[t].name = chain_cases[i].name;

@@ -836,6 +836,35 @@ static void test_descriptor(void **state)
     p->destroy(NULL);
 }
 
+/* A layer made for references (ref+consul://) needs no prefix: it reads
+   single keys; any other layer does, and a prefix given is still checked. */
+static void test_references_only(void **state)
+{
+    (void)state;
+    static const struct fake_configure_row rows[] = {
+        {"refs-only-without-prefix", true, {NULL}, {NULL}, EI_OK, NULL},
+        {"refs-only-with-token", true, {"token=x", NULL}, {NULL}, EI_OK, NULL},
+        {"refs-only-prefix-still-checked",
+         true,
+         {"prefix=a\nb", NULL},
+         {NULL},
+         EI_BADCONFIG,
+         "prefix has a control character at offset 1"},
+        {"prefix-required-otherwise",
+         false,
+         {"token=x", NULL},
+         {NULL},
+         EI_BADCONFIG,
+         "prefix is required"},
+    };
+    char why[512];
+    const char *bad =
+        fake_configure_rows(&ei_provider_consul, rows,
+                            sizeof rows / sizeof rows[0], why, sizeof why);
+    if (bad != NULL)
+        fail_msg("%s", bad);
+}
+
 static int group_setup(void **state)
 {
     const char *base = getenv("TMPDIR");
@@ -855,7 +884,7 @@ static int group_teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-#define EXTRA_N 5
+#define EXTRA_N 6
 
 int main(void)
 {
@@ -876,6 +905,7 @@ int main(void)
     tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_descriptor);
     tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_blocking_watch);
     tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_blocking_needs_headers);
+    tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_references_only);
     if (t != sizeof tests / sizeof tests[0])
         return 1;
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -2236,6 +2236,72 @@ static void test_lookup(void **state)
     fake_host_free(fh);
 }
 
+/* A layer made for references (ref+etcd://) finds etcd as etcdctl does
+   ($ETCDCTL_ENDPOINTS, else http://127.0.0.1:2379) and reads single
+   keys, so it needs neither endpoints nor prefix; any other layer needs
+   both. */
+static void test_references_only(void **state)
+{
+    (void)state;
+    static const struct fake_configure_row rows[] = {
+        {"refs-only-without-options", true, {NULL}, {NULL}, EI_OK, NULL},
+        {"refs-only-endpoint-from-env",
+         true,
+         {NULL},
+         {"ETCDCTL_ENDPOINTS=" EP2, NULL},
+         EI_OK,
+         NULL},
+        {"refs-only-endpoints-without-prefix",
+         true,
+         {OPT_EP, NULL},
+         {NULL},
+         EI_OK,
+         NULL},
+        {"endpoints-required-otherwise",
+         false,
+         {OPT_PFX, NULL},
+         {NULL},
+         EI_BADCONFIG,
+         "endpoints is required"},
+        {"prefix-required-otherwise",
+         false,
+         {OPT_EP, NULL},
+         {NULL},
+         EI_BADCONFIG,
+         "prefix is required"},
+    };
+    char why[512];
+    const char *bad = fake_configure_rows(
+        &ei_provider_etcd, rows, sizeof rows / sizeof rows[0], why, sizeof why);
+    if (bad != NULL)
+        fail_msg("%s", bad);
+
+    /* the reference goes to $ETCDCTL_ENDPOINTS */
+    const char *env[] = {"ETCDCTL_ENDPOINTS=" EP2, NULL};
+    struct fake_host *fh = fake_host_new(NULL, env, tmpdir);
+    assert_non_null(fh);
+    fake_host_set_references_only(fh, true);
+    assert_int_equal(fake_host_http_push(fh, 200, "{" HDR("9") "}", 0), 0);
+    struct ei_error err = {0};
+    void *st = NULL;
+    assert_int_equal(ei_provider_etcd.configure(fake_host_host(fh), &st, &err),
+                     EI_OK);
+    struct fake_sink fs;
+    fake_sink_init(&fs);
+    struct ei_deadline dl;
+    fake_deadline(&dl, DL_MS);
+    assert_int_equal(ei_provider_etcd.lookup(st, "ref+etcd:///refs/none",
+                                             &fs.sink, &dl, &err),
+                     EI_NOTFOUND);
+    size_t n = 0;
+    const struct fake_http_request *r = fake_host_http_requests(fh, &n);
+    assert_int_equal(n, 1);
+    assert_string_equal(r[0].endpoint, EP2);
+    fake_sink_free(&fs);
+    ei_provider_etcd.destroy(st);
+    fake_host_free(fh);
+}
+
 /* The value of key i of a page test, pad bytes longer than the plain one. */
 static void many_value(char *out, size_t size, size_t i, size_t pad)
 {
@@ -3065,7 +3131,7 @@ static int group_teardown(void **state)
 int main(void)
 {
     json_set_alloc_funcs(chaos_json_malloc, free);
-    struct CMUnitTest tests[CASES_N + 10];
+    struct CMUnitTest tests[CASES_N + 11];
     for (size_t i = 0; i < CASES_N; i++) {
         tests[i] =
             (struct CMUnitTest)cmocka_unit_test_prestate(test_case, NULL);
@@ -3086,5 +3152,7 @@ int main(void)
     tests[CASES_N + 8] =
         (struct CMUnitTest)cmocka_unit_test(test_watch_grpc_pieces);
     tests[CASES_N + 9] = (struct CMUnitTest)cmocka_unit_test(test_lookup);
+    tests[CASES_N + 10] =
+        (struct CMUnitTest)cmocka_unit_test(test_references_only);
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
