@@ -5,6 +5,7 @@
 #ifndef EI_AUDIT_H
 #define EI_AUDIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "envinject/provider.h"
@@ -37,5 +38,47 @@ void ei_audit_key_id(const struct ei_audit_key *k, char out[EI_AUDIT_ID_HEX]);
 void ei_audit_value_hash(const struct ei_audit_key *k, const char *name,
                          const char *value, size_t len,
                          char out[EI_AUDIT_HASH_HEX]);
+
+/* ---- the record ---- */
+
+struct ei_config;
+struct ei_resolution;
+
+/* Where the records of one run go, and their key. */
+struct ei_audit;
+
+/*
+ * The audit of cfg: path (run --audit) wins over the group's path; the key
+ * from $ENVINJECT_AUDIT_KEY of envp or the group's key_file.  need_path
+ * (run): *out stays NULL when neither path nor the group is given (no
+ * audit), and a group without a path is an error (78); print --format
+ * audit passes false and needs only the key.  No file is opened here.
+ * 0, or -1 with err (the key's: 78, 77 with the chmod, 66).
+ */
+int ei_audit_open(const struct ei_config *cfg, const char *path,
+                  bool need_path, const char *const *envp,
+                  struct ei_audit **out, struct ei_error *err);
+void ei_audit_free(struct ei_audit *a);
+
+/*
+ * The record of resolution r as one JSON line with its "\n" (malloc'd,
+ * free with free(); it holds no value): time, environment, host, program
+ * (NULL: null), the configuration's SHA-256, the key's id, every layer
+ * with its provider and revision, and every key of r that the program
+ * gets (sorted, less those of unset, NULL-terminated or NULL) with its
+ * layer and keyed hash.  NULL with err when out of memory.
+ */
+char *ei_audit_record(const struct ei_audit *a, const struct ei_resolution *r,
+                      const char *program, const char *const *unset,
+                      struct ei_error *err);
+
+/*
+ * Append line (as ei_audit_record made it) to the audit file in one
+ * write(2), the file opened O_APPEND|O_CREAT with mode 0600.  0 when
+ * written; when it cannot be, -1 with err (EI_CANTCREAT: exit 73), or, when
+ * the group says required = false, a warning and 1.
+ */
+int ei_audit_append(const struct ei_audit *a, const char *line,
+                    struct ei_error *err);
 
 #endif

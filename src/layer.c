@@ -151,6 +151,7 @@ int ei_layer_fetch(struct ei_layer *l)
     dl.start_ms = ei_now_ms();
     dl.end_ms = dl.start_ms + l->opts.timeout_ms;
     ei_error_clear(&l->error);
+    l->revision[0] = '\0';
     enum ei_status st = l->prov->fetch(l->state, &sink, &dl, &l->error);
     l->elapsed_ms = ei_now_ms() - dl.start_ms;
     if (st == EI_OK && l->error.status != EI_OK)
