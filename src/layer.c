@@ -159,6 +159,7 @@ int ei_layer_fetch(struct ei_layer *l)
     l->status = st;
     if (st == EI_OK)
         return 0;
+    l->revision[0] = '\0'; /* of what was not read in the end */
     if (l->error.status == EI_OK)
         ei_error_set(&l->error, st, 0, l->name, NULL, "%s", ei_status_text(st));
     ei_error_layer(&l->error, l->name);
