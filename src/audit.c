@@ -287,6 +287,6 @@ int ei_audit_append(const struct ei_audit *a, const char *line,
     }
     char text[EI_ERR_TEXT_LEN * 2];
     ei_error_describe(&e, text, sizeof(text));
-    ei_diag_msg(EI_LOG_WARN, NULL, NULL, "%s", text);
+    ei_diag_msg(EI_LOG_WARN, NULL, a->path, "%s", text);
     return 1;
 }

@@ -80,6 +80,8 @@ static inline enum ei_status ei_error_status(const struct ei_error *err,
 #define EI_PRIVATE_KEY_ENV "ENVINJECT_PRIVATE_KEY"
 /* The same for the key of the last-known-good cache (envinject.conf(5)). */
 #define EI_CACHE_KEY_ENV "ENVINJECT_CACHE_KEY"
+/* And for the key of the audit record (envinject.conf(5)). */
+#define EI_AUDIT_KEY_ENV "ENVINJECT_AUDIT_KEY"
 
 /* A point in CLOCK_MONOTONIC time by which a layer must be done. */
 struct ei_deadline {
