@@ -157,9 +157,8 @@ static enum ei_status dir_list(const struct dir_state *st, DIR *d,
     return EI_OK;
 }
 
-static enum ei_status dir_one(struct dir_state *st, int dfd,
-                              const char *name, struct ei_sink *sink,
-                              struct ei_error *err)
+static enum ei_status dir_one(struct dir_state *st, int dfd, const char *name,
+                              struct ei_sink *sink, struct ei_error *err)
 {
     const struct ei_host *h = st->host;
     const char *sep = strcmp(st->path, "/") == 0 ? "" : "/";

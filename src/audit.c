@@ -101,9 +101,9 @@ struct ei_audit {
     bool required;
 };
 
-int ei_audit_open(const struct ei_config *cfg, const char *path,
-                  bool need_path, const char *const *envp,
-                  struct ei_audit **out, struct ei_error *err)
+int ei_audit_open(const struct ei_config *cfg, const char *path, bool need_path,
+                  const char *const *envp, struct ei_audit **out,
+                  struct ei_error *err)
 {
     const struct ei_audit_conf *c = &cfg->audit;
     *out = NULL;
@@ -115,8 +115,7 @@ int ei_audit_open(const struct ei_config *cfg, const char *path,
                -1;
     struct ei_audit *a = calloc(1, sizeof(*a));
     if (a == NULL)
-        return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
-                            "out of memory"),
+        return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory"),
                -1;
     a->required = c->where == NULL || c->required;
     const char *p = path != NULL ? path : c->path;
@@ -256,8 +255,7 @@ int ei_audit_append(const struct ei_audit *a, const char *line,
                     struct ei_error *err)
 {
     size_t len = strlen(line);
-    int fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-                               O_NOCTTY,
+    int fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
                   0600);
     const char *what = "cannot open the audit record";
     ssize_t w = -1;

@@ -10,9 +10,9 @@
 
 #include "envinject/provider.h"
 
-#define EI_AUDIT_KEY_ENV "ENVINJECT_AUDIT_KEY"
+#define EI_AUDIT_KEY_ENV  "ENVINJECT_AUDIT_KEY"
 #define EI_AUDIT_HASH_HEX 65 /* 64 hex digits + NUL */
-#define EI_AUDIT_ID_HEX 17   /* 16 hex digits + NUL */
+#define EI_AUDIT_ID_HEX   17 /* 16 hex digits + NUL */
 
 struct ei_audit_key; /* sodium_malloc'd subkeys */
 
@@ -55,9 +55,9 @@ struct ei_audit;
  * audit passes false and needs only the key.  No file is opened here.
  * 0, or -1 with err (the key's: 78, 77 with the chmod, 66).
  */
-int ei_audit_open(const struct ei_config *cfg, const char *path,
-                  bool need_path, const char *const *envp,
-                  struct ei_audit **out, struct ei_error *err);
+int ei_audit_open(const struct ei_config *cfg, const char *path, bool need_path,
+                  const char *const *envp, struct ei_audit **out,
+                  struct ei_error *err);
 void ei_audit_free(struct ei_audit *a);
 
 /*

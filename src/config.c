@@ -27,10 +27,9 @@
 
 /* Settings allowed at the top level of envinject.conf. */
 static const char *const top_settings[] = {
-    "audit",          "cache",         "environment",  "environments",
-    "layers",
-    "max_value_size", "provider_path", "require",      "schema",
-    "start_splay",    "unset",         NULL};
+    "audit",  "cache",          "environment",   "environments",
+    "layers", "max_value_size", "provider_path", "require",
+    "schema", "start_splay",    "unset",         NULL};
 
 static bool key_ok(const char *s)
 {
@@ -813,8 +812,8 @@ static int read_audit(struct ei_config *cfg, const config_setting_t *s,
         const struct ei_opt *o = &g.kids[i];
         char *w = where_of(cfg, o->line);
         const char *at = w != NULL ? w : a->where;
-        bool path = strcmp(o->name, "path") == 0 ||
-                    strcmp(o->name, "key_file") == 0;
+        bool path =
+            strcmp(o->name, "path") == 0 || strcmp(o->name, "key_file") == 0;
         if (!path && strcmp(o->name, "required") != 0)
             ei_error_set(err, EI_BADCONFIG, 0, NULL, at,
                          "unknown audit setting '%s' (expected path, "
@@ -837,7 +836,8 @@ static int read_audit(struct ei_config *cfg, const config_setting_t *s,
     const struct ei_opt *key = ei_opt_find(&g, "key_file");
     a->path = p != NULL ? config_path(cfg, p->str) : NULL;
     a->key_file = key != NULL ? config_path(cfg, key->str) : NULL;
-    if ((p != NULL && a->path == NULL) || (key != NULL && a->key_file == NULL)) {
+    if ((p != NULL && a->path == NULL) ||
+        (key != NULL && a->key_file == NULL)) {
         nomem(err);
         goto out;
     }

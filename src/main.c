@@ -260,8 +260,8 @@ static int cmd_run(struct ei_args *a)
     struct ei_error err = {0};
     struct ei_exec_opts o = {
         .pristine = a->pristine, .unset = a->unset, .argv = a->rest};
-    if (ei_audit_open(cfg, a->audit, true, (const char *const *)environ,
-                      &audit, &err) < 0) {
+    if (ei_audit_open(cfg, a->audit, true, (const char *const *)environ, &audit,
+                      &err) < 0) {
         rc = fail(&err);
         goto out;
     }
@@ -446,10 +446,10 @@ static int print_audit(const struct ei_config *cfg,
 
 static int cmd_print(struct ei_args *a)
 {
-    static const int allowed[] = {
-        EI_FMT_DOTENV, EI_FMT_ENV,    EI_FMT_SHELL,   EI_FMT_JSON,
-        EI_FMT_GITHUB, EI_FMT_TABLE,  EI_FMT_DOCKER,  EI_FMT_SYSTEMD,
-        EI_FMT_K8S,    EI_FMT_YAML,   EI_FMT_AUDIT,   -1};
+    static const int allowed[] = {EI_FMT_DOTENV, EI_FMT_ENV,     EI_FMT_SHELL,
+                                  EI_FMT_JSON,   EI_FMT_GITHUB,  EI_FMT_TABLE,
+                                  EI_FMT_DOCKER, EI_FMT_SYSTEMD, EI_FMT_K8S,
+                                  EI_FMT_YAML,   EI_FMT_AUDIT,   -1};
     enum ei_format fmt;
     int rc = parse_format(
         a, isatty(STDOUT_FILENO) ? EI_FMT_TABLE : EI_FMT_DOTENV, allowed, &fmt);

@@ -36,10 +36,10 @@ enum ei_status {
     EI_INTERNAL,    /* a bug or a library failure: 70 */
     EI_OSERR,       /* fork, pipe, thread, clock: 71 */
     /* core only */
-    EI_USAGE,    /* bad command line: 64 */
-    EI_FINDINGS, /* check found problems, diff found differences: 1 */
-    EI_CANTEXEC, /* program found but not executable: 126 */
-    EI_NOPROG,   /* program not found: 127 */
+    EI_USAGE,     /* bad command line: 64 */
+    EI_FINDINGS,  /* check found problems, diff found differences: 1 */
+    EI_CANTEXEC,  /* program found but not executable: 126 */
+    EI_NOPROG,    /* program not found: 127 */
     EI_CANTCREAT, /* an output file (the audit record) not written: 73 */
     EI_STATUS_MAX
 };

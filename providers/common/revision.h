@@ -13,8 +13,7 @@
 #define EI_REVISION_SHA256_LEN (7 + 2 * crypto_hash_sha256_BYTES + 1)
 
 /* Report text, when the host takes revisions (an older one does not). */
-static inline void ei_revision_report(const struct ei_host *h,
-                                      const char *text)
+static inline void ei_revision_report(const struct ei_host *h, const char *text)
 {
     if (EI_HOST_HAS(h, revision))
         h->revision(h, text);
@@ -32,8 +31,8 @@ static inline void ei_revision_report_sha256(const struct ei_host *h,
 }
 
 /* Report "sha256:" and the hex digest of len bytes of data. */
-static inline void ei_revision_sha256(const struct ei_host *h,
-                                      const void *data, size_t len)
+static inline void ei_revision_sha256(const struct ei_host *h, const void *data,
+                                      size_t len)
 {
     crypto_hash_sha256_state st;
     crypto_hash_sha256_init(&st);
