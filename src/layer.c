@@ -305,7 +305,7 @@ int ei_layer_cache(struct ei_layer *l, struct ei_cache *c, const char *config,
     struct ei_error err = {0};
     char text[EI_ERR_TEXT_LEN * 2];
     if (l->status == EI_OK && !l->skipped) {
-        if (ei_cache_write(c, &id, l->staged, &err) < 0) {
+        if (ei_cache_write(c, &id, l->staged, l->revision, &err) < 0) {
             ei_error_describe(&err, text, sizeof(text));
             ei_diag_msg(EI_LOG_WARN, l->name, NULL,
                         "the cache is not written: %s", text);
@@ -318,8 +318,9 @@ int ei_layer_cache(struct ei_layer *l, struct ei_cache *c, const char *config,
         return 0;
     int64_t age_ms = 0;
     struct cache_stage cs = {.l = l, .age_ms = &age_ms};
+    char rev[EI_REVISION_MAX + 1];
     enum ei_cache_result res =
-        ei_cache_read(c, &id, &age_ms, cache_stage_entry, &cs, &err);
+        ei_cache_read(c, &id, &age_ms, cache_stage_entry, &cs, rev, &err);
     char age[32], max[32];
     ei_cache_age_text(age_ms, age, sizeof(age));
     const char *why = cache_unused(res);
@@ -333,6 +334,9 @@ int ei_layer_cache(struct ei_layer *l, struct ei_cache *c, const char *config,
         l->skipped = false;
         l->cached = true;
         l->cache_age_ms = age_ms;
+        /* the audit record says where the values came from */
+        if (rev[0] != '\0')
+            snprintf(l->revision, sizeof(l->revision), "cached:%s", rev);
         ei_error_clear(&l->error);
         return 0;
     case EI_CACHE_ABSENT:
