@@ -150,11 +150,20 @@ static bool listed(const char *const *list, const char *key)
     return false;
 }
 
-/* A string member, or null for NULL; -1 when out of memory (or when the
-   text is not UTF-8, which no name or revision here is). */
+/* A string member, or null for NULL; a text that is not UTF-8 (a host
+   name could be) with every byte outside printable ASCII as '?'.  -1
+   when out of memory. */
 static int set_text(json_t *o, const char *name, const char *text)
 {
     json_t *v = text != NULL ? json_string(text) : json_null();
+    if (v == NULL && text != NULL) {
+        char *clean = strdup(text);
+        for (char *c = clean; c != NULL && *c != '\0'; c++)
+            if (*c < 0x20 || *c > 0x7e)
+                *c = '?';
+        v = clean != NULL ? json_string(clean) : NULL;
+        free(clean);
+    }
     return json_object_set_new(o, name, v);
 }
 
