@@ -18,6 +18,7 @@
 
 #include "common/jsonflat.h"
 #include "common/parse_error.h"
+#include "common/revision.h"
 #include "common/urlpath.h"
 #include "consul_parse.h"
 
@@ -742,6 +743,11 @@ static enum ei_status consul_fetch(void *state, struct ei_sink *sink,
                    st->prefix, run.member);
     }
     h->http_response_free(st->http, &resp);
+    if (s == EI_OK && st->index > 0) {
+        char text[24];
+        snprintf(text, sizeof(text), "%" PRIu64, st->index);
+        ei_revision_report(h, text);
+    }
 out:
     consul_run_fini(&run);
     return s;

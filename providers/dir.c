@@ -5,12 +5,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <envinject/provider.h>
+
+#include "common/revision.h"
 
 /* More files than this is a mistake (the wrong folder), not configuration. */
 #define DIR_MAX_FILES 10000
@@ -23,6 +26,9 @@ struct dir_state {
     char *path; /* without trailing '/', except for "/" itself */
     const char *watched[2]; /* path, for watch */
     bool trim_newline;
+    /* the revision: name, NUL, length (8 bytes little-endian) and bytes
+       of every file read, in the sorted order of fetch */
+    crypto_hash_sha256_state rev;
 };
 
 struct dir_names {
@@ -151,9 +157,8 @@ static enum ei_status dir_list(const struct dir_state *st, DIR *d,
     return EI_OK;
 }
 
-static enum ei_status dir_one(const struct dir_state *st, int dfd,
-                              const char *name, struct ei_sink *sink,
-                              struct ei_error *err)
+static enum ei_status dir_one(struct dir_state *st, int dfd, const char *name,
+                              struct ei_sink *sink, struct ei_error *err)
 {
     const struct ei_host *h = st->host;
     const char *sep = strcmp(st->path, "/") == 0 ? "" : "/";
@@ -210,6 +215,14 @@ static enum ei_status dir_one(const struct dir_state *st, int dfd,
     } else {
         if (st->trim_newline && len > 0 && buf.data[len - 1] == '\n')
             len--;
+        unsigned char n8[8];
+        for (size_t i = 0; i < sizeof(n8); i++)
+            n8[i] = (unsigned char)((uint64_t)buf.len >> (8 * i));
+        crypto_hash_sha256_update(&st->rev, (const unsigned char *)name,
+                                  strlen(name) + 1);
+        crypto_hash_sha256_update(&st->rev, n8, sizeof(n8));
+        crypto_hash_sha256_update(&st->rev, (const unsigned char *)buf.data,
+                                  buf.len);
         const char *seg[1] = {name};
         if (sink->emit(sink, seg, 1, buf.data, len, path, 0, err) != 0)
             status = ei_error_status(err, EI_INTERNAL);
@@ -238,6 +251,7 @@ static enum ei_status dir_fetch(void *state, struct ei_sink *sink,
         return dir_open_error(st, e, err);
     }
     struct dir_names names = {0};
+    crypto_hash_sha256_init(&st->rev);
     enum ei_status status = dir_list(st, d, &names, err);
     for (size_t i = 0; status == EI_OK && i < names.n; i++) {
         if (dl != NULL && h->remaining_ms(h, dl) == 0) {
@@ -249,6 +263,9 @@ static enum ei_status dir_fetch(void *state, struct ei_sink *sink,
     }
     dir_names_free(&names);
     closedir(d);
+    if (status == EI_OK)
+        ei_revision_report_sha256(h, &st->rev);
+    sodium_memzero(&st->rev, sizeof(st->rev));
     return status;
 }
 

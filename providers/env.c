@@ -34,6 +34,7 @@ static const char *const env_secret_default[] = {
     "DOTENV_PRIVATE_KEY",
     "DOTENV_PRIVATE_KEY_*",
     "ENVINJECT_CACHE_KEY",
+    "ENVINJECT_AUDIT_KEY",
     "PGPASSWORD",
     "MYSQL_PWD",
     "SECRET_KEY",
@@ -101,7 +102,9 @@ static bool env_is_private_key(const char *var, size_t len)
     if ((len == sizeof EI_PRIVATE_KEY_ENV - 1 &&
          memcmp(var, EI_PRIVATE_KEY_ENV, len) == 0) ||
         (len == sizeof EI_CACHE_KEY_ENV - 1 &&
-         memcmp(var, EI_CACHE_KEY_ENV, len) == 0))
+         memcmp(var, EI_CACHE_KEY_ENV, len) == 0) ||
+        (len == sizeof EI_AUDIT_KEY_ENV - 1 &&
+         memcmp(var, EI_AUDIT_KEY_ENV, len) == 0))
         return true;
     return len >= ENV_DOTENVX_KEY_LEN &&
            memcmp(var, ENV_DOTENVX_KEY, ENV_DOTENVX_KEY_LEN) == 0 &&

@@ -10,6 +10,7 @@
 #include "common/dotenv.h"
 #include "common/dotenvx.h"
 #include "common/jsonflat.h"
+#include "common/revision.h"
 #include "common/yamlflat.h"
 
 enum file_format { FILE_LIBCONFIG, FILE_JSON, FILE_DOTENV, FILE_YAML };
@@ -219,6 +220,7 @@ static enum ei_status file_fetch(void *state, struct ei_sink *sink,
     enum ei_status rc = h->read_file(h, st->path, EI_READ_SECRET, &buf, err);
     if (rc != EI_OK)
         return rc;
+    ei_revision_sha256(h, buf.data, buf.len);
     struct file_emit fe = {.st = st, .sink = sink, .line = -1};
     switch (st->format) {
     case FILE_LIBCONFIG: {

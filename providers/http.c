@@ -18,6 +18,7 @@
 #include "common/dotenv.h"
 #include "common/jsonflat.h"
 #include "common/parse_error.h"
+#include "common/revision.h"
 #include "common/urlpath.h"
 #include "common/yamlflat.h"
 #include "http_parse.h"
@@ -1371,6 +1372,8 @@ static enum ei_status http_fetch(void *state, struct ei_sink *sink,
         }
         h->log(h, EI_LOG_INFO, "not modified since the last read (HTTP 304)");
         s = http_parse(&run, st->kept, st->kept_len, err);
+        if (s == EI_OK)
+            ei_revision_report(h, st->etag);
     } else if (resp.status == HTTP_OK ||
                resp.status == HTTP_NON_AUTHORITATIVE) {
         if (http_is_html(st, ctype, sizeof(ctype))) {
@@ -1384,6 +1387,11 @@ static enum ei_status http_fetch(void *state, struct ei_sink *sink,
         s = http_parse(&run, resp.body, resp.body_len, err);
         if (s == EI_OK)
             http_keep(st, resp.body, resp.body_len);
+        /* the revision: the ETag kept, else the body's SHA-256 */
+        if (s == EI_OK && st->kept != NULL)
+            ei_revision_report(h, st->etag);
+        else if (s == EI_OK)
+            ei_revision_sha256(h, resp.body, resp.body_len);
     } else {
         s = http_status_fail(&run, &resp, err);
     }

@@ -18,6 +18,7 @@
 
 #include "common/jsonflat.h"
 #include "common/parse_error.h"
+#include "common/revision.h"
 #include "ofrep_parse.h"
 
 #define OFREP_BULK_PATH     "/ofrep/v1/evaluate/flags"
@@ -721,6 +722,11 @@ static enum ei_status ofrep_fetch(void *state, struct ei_sink *sink,
             s = ofrep_use(&run, resp.body, resp.body_len, err);
             if (s == EI_OK)
                 ofrep_keep(st, &resp);
+            /* the revision: the ETag kept, else the body's SHA-256 */
+            if (s == EI_OK && st->etag[0] != '\0')
+                ei_revision_report(h, st->etag);
+            else if (s == EI_OK)
+                ei_revision_sha256(h, resp.body, resp.body_len);
         } else if (resp.status == HTTP_NOT_MODIFIED) {
             if (!conditional) {
                 s = h->error(h, err, EI_BADDATA, 0, run.member,
@@ -729,6 +735,8 @@ static enum ei_status ofrep_fetch(void *state, struct ei_sink *sink,
             } else {
                 run.replay = true;
                 s = ofrep_use(&run, st->kept, st->kept_len, err);
+                if (s == EI_OK)
+                    ei_revision_report(h, st->etag);
             }
         } else {
             s = ofrep_http_fail(&run, &resp, err);

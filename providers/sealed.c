@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "common/ejson.h"
+#include "common/revision.h"
 
 #define SEALED_KEYDIR_ENV  "EJSON_KEYDIR"
 #define SEALED_KEYDIR      "/opt/ejson/keys"
@@ -608,6 +609,7 @@ static enum ei_status sealed_fetch(void *state, struct ei_sink *sink,
     enum ei_status s = h->read_file(h, st->path, EI_READ_SECRET, &fb, err);
     if (s != EI_OK)
         return s;
+    ei_revision_sha256(h, fb.data, fb.len);
     r.buf = fb.data;
     r.len = fb.len;
     s = ei_ejson_public_key(r.buf, r.len, 0, st->display, pk, err);

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "common/parse_error.h"
+#include "common/revision.h"
 #include "common/urlpath.h"
 #include "common/jsonflat.h"
 #include "vault_parse.h"
@@ -1528,11 +1529,25 @@ static enum ei_status vault_fetch(void *state, struct ei_sink *sink,
     vault_forget_secrets(st);
     st->relogins = 0;
     vault_renew(st, dl);
+    /* the revision: the KV v2 version of the one secret, or the SHA-256
+       of "path=version" lines in the order of paths; none with KV v1 */
+    crypto_hash_sha256_state rev;
+    crypto_hash_sha256_init(&rev);
+    bool versioned = st->paths_n > 0;
+    long long version = 0;
     for (size_t i = 0; i < st->paths_n; i++) {
         const struct vault_secret *sec = NULL;
         enum ei_status s = vault_secret(st, st->paths[i], dl, &sec, err);
         if (s != EI_OK)
             return s;
+        versioned = versioned && sec->kv == 2;
+        version = sec->version;
+        char line[32];
+        snprintf(line, sizeof(line), "=%lld\n", sec->version);
+        crypto_hash_sha256_update(&rev, (const unsigned char *)sec->path,
+                                  strlen(sec->path));
+        crypto_hash_sha256_update(&rev, (const unsigned char *)line,
+                                  strlen(line));
         if (st->field != NULL) {
             json_t *v = json_object_get(sec->fields, st->field);
             if (v == NULL) {
@@ -1558,6 +1573,13 @@ static enum ei_status vault_fetch(void *state, struct ei_sink *sink,
         }
         h->log(h, EI_LOG_DEBUG, "%s: %zu fields", sec->path,
                json_object_size(sec->fields));
+    }
+    if (versioned && st->paths_n > 1) {
+        ei_revision_report_sha256(h, &rev);
+    } else if (versioned) {
+        char text[24];
+        snprintf(text, sizeof(text), "%lld", version);
+        ei_revision_report(h, text);
     }
     return EI_OK;
 }

@@ -36,7 +36,10 @@
  * authenticate, and so does one whose write time was changed.  The
  * payload is a count (u32) and as many records: flags u8, then key,
  * value, locator and source each as u32 length and bytes (locator and
- * source absent when their flag bit says so).
+ * source absent when their flag bit says so).  The last record may be
+ * the revision of what the layer's source served (for the audit record):
+ * flags REC_REVISION alone, then the revision as u32 length and bytes,
+ * at most EI_REVISION_MAX of printable ASCII.
  */
 #define NONCE_LEN  crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define TAG_LEN    crypto_aead_xchacha20poly1305_ietf_ABYTES
@@ -52,6 +55,7 @@
 #define REC_UNSET   0x04u
 #define REC_LOCATOR 0x40u /* a locator follows */
 #define REC_SOURCE  0x80u /* a source name follows */
+#define REC_REVISION 0x10u /* not an entry: the source's revision */
 #define REC_ALL                                                                \
     (REC_SECRET | REC_LITERAL | REC_UNSET | REC_LOCATOR | REC_SOURCE)
 /* the records' own limits: what the sink would accept */
@@ -263,12 +267,16 @@ static unsigned char *put_bytes(unsigned char *p, const void *s, size_t n)
 
 int ei_cache_seal(const struct ei_cache_key *k, const struct ei_cache_ident *id,
                   int64_t written_ms, const struct ei_envset *set,
-                  unsigned char **out, size_t *out_len, struct ei_error *err)
+                  const char *revision, unsigned char **out, size_t *out_len,
+                  struct ei_error *err)
 {
     *out = NULL;
     *out_len = 0;
     size_t n = ei_envset_count(set);
-    size_t plain_len = 4;
+    size_t rev_len = revision != NULL ? strlen(revision) : 0;
+    if (rev_len > EI_REVISION_MAX)
+        rev_len = 0; /* the core keeps no longer one */
+    size_t plain_len = 4 + (rev_len > 0 ? 1 + 4 + rev_len : 0);
     for (size_t i = 0; i < n && plain_len <= EI_CACHE_FILE_MAX; i++)
         plain_len += record_len(ei_envset_at(set, i));
     size_t file_len = EI_CACHE_HEADER_LEN + NONCE_LEN + plain_len + TAG_LEN;
@@ -294,7 +302,7 @@ int ei_cache_seal(const struct ei_cache_key *k, const struct ei_cache_ident *id,
                -1;
     }
     unsigned char *p = plain;
-    put_u32(p, (uint32_t)n);
+    put_u32(p, (uint32_t)(n + (rev_len > 0 ? 1 : 0)));
     p += 4;
     for (size_t i = 0; i < n; i++) {
         const struct ei_entry *e = ei_envset_at(set, i);
@@ -310,6 +318,10 @@ int ei_cache_seal(const struct ei_cache_key *k, const struct ei_cache_ident *id,
             p = put_bytes(p, e->locator, strlen(e->locator));
         if (e->source != NULL)
             p = put_bytes(p, e->source, strlen(e->source));
+    }
+    if (rev_len > 0) {
+        *p++ = REC_REVISION;
+        p = put_bytes(p, revision, rev_len);
     }
     memcpy(file, header, EI_CACHE_HEADER_LEN);
     unsigned char *nonce = file + EI_CACHE_HEADER_LEN;
@@ -346,16 +358,36 @@ static const unsigned char *take(const unsigned char **p, size_t *left,
  * Each field is copied NUL-terminated into one scratch buffer in secret
  * memory (values are secret), reused from record to record.
  */
-int ei_cache_parse(const unsigned char *plain, size_t len, ei_cache_entry_fn fn,
-                   void *ctx)
+/* The revision record (after its flags) at *p, the last one: into rev
+   (EI_REVISION_MAX + 1 bytes, may be NULL).  0, or -1 when malformed. */
+static int parse_revision(const unsigned char **p, size_t *left, char *rev)
 {
+    uint32_t n = 0;
+    const unsigned char *f = take(p, left, &n);
+    if (f == NULL || n == 0 || n > EI_REVISION_MAX)
+        return -1;
+    for (uint32_t i = 0; i < n; i++)
+        if (f[i] < 0x20 || f[i] > 0x7e)
+            return -1;
+    if (rev != NULL) {
+        memcpy(rev, f, n);
+        rev[n] = '\0';
+    }
+    return 0;
+}
+
+int ei_cache_parse(const unsigned char *plain, size_t len, ei_cache_entry_fn fn,
+                   void *ctx, char *revision)
+{
+    if (revision != NULL)
+        revision[0] = '\0';
     if (len < 4)
         return -1;
     uint32_t count = get_u32(plain);
     const unsigned char *p = plain + 4;
     size_t left = len - 4;
-    /* each record takes at least 9 bytes */
-    if (count > left / 9)
+    /* each record takes at least 9 bytes, the revision's 6 */
+    if (count > (left + 3) / 9)
         return -1;
     unsigned char *scratch = len > 0 ? sodium_malloc(len + 4) : NULL;
     if (scratch == NULL)
@@ -368,6 +400,10 @@ int ei_cache_parse(const unsigned char *plain, size_t len, ei_cache_entry_fn fn,
         }
         unsigned flags = *p++;
         left--;
+        if (flags == REC_REVISION && i + 1 == count) {
+            rc = parse_revision(&p, &left, revision);
+            break;
+        }
         if (flags & ~REC_ALL) {
             rc = -1;
             break;
@@ -433,8 +469,10 @@ enum ei_cache_result ei_cache_open(const struct ei_cache_key *k,
                                    const unsigned char *data, size_t len,
                                    int64_t now_ms, int64_t max_age_ms,
                                    int64_t *age_ms, ei_cache_entry_fn fn,
-                                   void *ctx)
+                                   void *ctx, char *revision)
 {
+    if (revision != NULL)
+        revision[0] = '\0';
     if (len < EI_CACHE_HEADER_LEN + NONCE_LEN + TAG_LEN + 4 ||
         len > EI_CACHE_FILE_MAX || memcmp(data, EI_CACHE_MAGIC, 8) != 0)
         return EI_CACHE_BAD;
@@ -480,10 +518,10 @@ enum ei_cache_result ei_cache_open(const struct ei_cache_key *k,
     else if (res == EI_CACHE_OK && now_ms - written > max_age_ms)
         res = EI_CACHE_TOO_OLD;
     else if (res == EI_CACHE_OK &&
-             ei_cache_parse(plain, (size_t)plen, count_entry, &n) != 0)
+             ei_cache_parse(plain, (size_t)plen, count_entry, &n, NULL) != 0)
         res = EI_CACHE_BAD;
     else if (res == EI_CACHE_OK &&
-             ei_cache_parse(plain, (size_t)plen, fn, ctx) != 0)
+             ei_cache_parse(plain, (size_t)plen, fn, ctx, revision) != 0)
         res = EI_CACHE_NOMEM;
     sodium_free(plain);
     return res;
@@ -662,13 +700,15 @@ static int write_all(int fd, const unsigned char *p, size_t n)
 }
 
 int ei_cache_write(struct ei_cache *c, const struct ei_cache_ident *id,
-                   const struct ei_envset *set, struct ei_error *err)
+                   const struct ei_envset *set, const char *revision,
+                   struct ei_error *err)
 {
     if (c->dirfd < 0)
         return 0;
     unsigned char *file;
     size_t len;
-    if (ei_cache_seal(c->key, id, ei_cache_now_ms(), set, &file, &len, err) < 0)
+    if (ei_cache_seal(c->key, id, ei_cache_now_ms(), set, revision, &file, &len,
+                      err) < 0)
         return -1;
     char name[EI_CACHE_NAME_LEN], tmp[EI_CACHE_NAME_LEN + 24];
     ei_cache_file_name(id, name);
@@ -713,8 +753,11 @@ int ei_cache_write(struct ei_cache *c, const struct ei_cache_ident *id,
 enum ei_cache_result ei_cache_read(struct ei_cache *c,
                                    const struct ei_cache_ident *id,
                                    int64_t *age_ms, ei_cache_entry_fn fn,
-                                   void *ctx, struct ei_error *err)
+                                   void *ctx, char *revision,
+                                   struct ei_error *err)
 {
+    if (revision != NULL)
+        revision[0] = '\0';
     if (c->dirfd < 0)
         return EI_CACHE_ABSENT;
     char name[EI_CACHE_NAME_LEN];
@@ -751,7 +794,7 @@ enum ei_cache_result ei_cache_read(struct ei_cache *c,
     }
     enum ei_cache_result res =
         ei_cache_open(c->key, id, data, len, ei_cache_now_ms(), c->max_age_ms,
-                      age_ms, fn, ctx);
+                      age_ms, fn, ctx, revision);
     free(data);
     return res;
 }

@@ -70,14 +70,16 @@ void ei_cache_file_name(const struct ei_cache_ident *id,
 
 /*
  * Serialise the entries of set (insertion order: key, value, flags,
- * locator, source name) and seal them: a new file image in *out (malloc'd,
+ * locator, source name), then revision (the source's, host.revision;
+ * NULL or "": none) and seal them: a new file image in *out (malloc'd,
  * free with free(); it holds no plain value), *out_len bytes.  written_ms:
  * the write time, in ms since the epoch.  -1 with err (EI_NOMEM, or
  * EI_BADDATA when the image would pass EI_CACHE_FILE_MAX).
  */
 int ei_cache_seal(const struct ei_cache_key *k, const struct ei_cache_ident *id,
                   int64_t written_ms, const struct ei_envset *set,
-                  unsigned char **out, size_t *out_len, struct ei_error *err);
+                  const char *revision, unsigned char **out, size_t *out_len,
+                  struct ei_error *err);
 
 /* Why a file image was not used. */
 enum ei_cache_result {
@@ -114,14 +116,16 @@ typedef int (*ei_cache_entry_fn)(void *ctx, const struct ei_cache_entry *e);
  * to fn.  *age_ms (when not NULL) receives the age whenever the header
  * could be read.  Returns EI_CACHE_OK, or why the image is not used
  * (then fn was never called: an image is used whole or not at all),
- * or the non-zero value of fn as EI_CACHE_NOMEM.
+ * or the non-zero value of fn as EI_CACHE_NOMEM.  revision (NULL, or
+ * EI_REVISION_MAX + 1 bytes) receives the revision sealed with the
+ * entries, "" when none.
  */
 enum ei_cache_result ei_cache_open(const struct ei_cache_key *k,
                                    const struct ei_cache_ident *id,
                                    const unsigned char *data, size_t len,
                                    int64_t now_ms, int64_t max_age_ms,
                                    int64_t *age_ms, ei_cache_entry_fn fn,
-                                   void *ctx);
+                                   void *ctx, char *revision);
 
 /*
  * Walk the records of a decrypted payload (the parser behind
@@ -129,7 +133,7 @@ enum ei_cache_result ei_cache_open(const struct ei_cache_key *k,
  * or fn's non-zero value.
  */
 int ei_cache_parse(const unsigned char *plain, size_t len, ei_cache_entry_fn fn,
-                   void *ctx);
+                   void *ctx, char *revision);
 
 /* "42s", "3m12s", "5h3m", "2d4h": an age as messages and origins show it. */
 void ei_cache_age_text(int64_t age_ms, char *buf, size_t len);
@@ -165,7 +169,8 @@ int64_t ei_cache_now_ms(void);
  * that cannot be written never fails a resolution).
  */
 int ei_cache_write(struct ei_cache *c, const struct ei_cache_ident *id,
-                   const struct ei_envset *set, struct ei_error *err);
+                   const struct ei_envset *set, const char *revision,
+                   struct ei_error *err);
 
 /*
  * Read the cache of id as ei_cache_open does, with the file's
@@ -174,7 +179,8 @@ int ei_cache_write(struct ei_cache *c, const struct ei_cache_ident *id,
 enum ei_cache_result ei_cache_read(struct ei_cache *c,
                                    const struct ei_cache_ident *id,
                                    int64_t *age_ms, ei_cache_entry_fn fn,
-                                   void *ctx, struct ei_error *err);
+                                   void *ctx, char *revision,
+                                   struct ei_error *err);
 
 /* max_age of c, in ms. */
 int64_t ei_cache_max_age_ms(const struct ei_cache *c);

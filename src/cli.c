@@ -29,6 +29,9 @@ static const struct ei_cli_opt global_opts[] = {
     {NULL, 0, NULL, 0, NULL, NULL}};
 
 static const struct ei_cli_opt run_opts[] = {
+    {"audit", 0, "PATH", EI_CLI_ARG,
+     "append the audit record of each start to PATH (default: the file's "
+     "audit.path)", NULL},
     {"help", 'h', NULL, 0, "show this help and exit", NULL},
     {"init", 0, NULL, 0,
      "stay as the program's parent: pass signals on, reap zombies", NULL},
@@ -58,9 +61,9 @@ static const struct ei_cli_opt run_opts[] = {
 
 static const struct ei_cli_opt print_opts[] = {
     {"format", 'f', "FORMAT", EI_CLI_ARG,
-     "dotenv, env, shell, json, github, table, docker, systemd, k8s or "
-     "yaml (default: table on a terminal, else dotenv)",
-     "dotenv env shell json github table docker systemd k8s yaml"},
+     "dotenv, env, shell, json, github, table, docker, systemd, k8s, yaml "
+     "or audit (default: table on a terminal, else dotenv)",
+     "dotenv env shell json github table docker systemd k8s yaml audit"},
     {"help", 'h', NULL, 0, "show this help and exit", NULL},
     {"name", 0, "NAME", EI_CLI_ARG,
      "k8s: name of the ConfigMap and Secret (default: the environment)", NULL},
@@ -264,6 +267,8 @@ static int set_cmd(struct ei_args *a, const struct ei_cli_opt *r,
     const char *n = r->name;
     if (strcmp(n, "help") == 0)
         a->help = true;
+    else if (strcmp(n, "audit") == 0)
+        a->audit = arg;
     else if (strcmp(n, "pristine") == 0)
         a->pristine = true;
     else if (strcmp(n, "init") == 0)

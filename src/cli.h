@@ -71,6 +71,7 @@ struct ei_args {
     const char *wait;         /* run --wait, or NULL */
     const char *splay;        /* run --splay, or NULL */
     const char *start_splay;  /* run --start-splay, or NULL */
+    const char *audit;        /* run --audit, or NULL */
     const char **unset; /* --unset, malloc'd, NULL-terminated */
     size_t unset_n;
     const char **require; /* --require, malloc'd, NULL-terminated */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <libconfig.h>
+#include <sodium.h>
 
 #include "../providers/common/cfgscan.h"
 #include "config.h"
@@ -26,9 +27,9 @@
 
 /* Settings allowed at the top level of envinject.conf. */
 static const char *const top_settings[] = {
-    "cache",          "environment",   "environments", "layers",
-    "max_value_size", "provider_path", "require",      "schema",
-    "start_splay",    "unset",         NULL};
+    "audit",  "cache",          "environment",   "environments",
+    "layers", "max_value_size", "provider_path", "require",
+    "schema", "start_splay",    "unset",         NULL};
 
 static bool key_ok(const char *s)
 {
@@ -68,6 +69,9 @@ void ei_config_free(struct ei_config *cfg)
     free(cfg->cache.dir);
     free(cfg->cache.key_file);
     free(cfg->cache.where);
+    free(cfg->audit.path);
+    free(cfg->audit.key_file);
+    free(cfg->audit.where);
     ei_schema_clear(&cfg->schema);
     strv_free(cfg->environments);
     strv_free(cfg->unset);
@@ -784,6 +788,65 @@ out:
     return rc;
 }
 
+/* audit = { path = "..."; key_file = "..."; required = true; }; */
+static int read_audit(struct ei_config *cfg, const config_setting_t *s,
+                      struct ei_error *err)
+{
+    struct ei_audit_conf *a = &cfg->audit;
+    a->required = true;
+    a->where = where_of(cfg, (int)config_setting_source_line(s));
+    if (a->where == NULL)
+        return nomem(err), -1;
+    if (!config_setting_is_group(s))
+        return ei_error_set(err, EI_BADCONFIG, 0, NULL, a->where,
+                            "audit must be a group: audit = { path = ...; "
+                            "key_file = ...; };"),
+               -1;
+    struct ei_opt g;
+    if (opt_from_setting(s, &g) < 0) {
+        ei_opt_clear(&g);
+        return nomem(err), -1;
+    }
+    int rc = -1;
+    for (size_t i = 0; i < g.kids_n; i++) {
+        const struct ei_opt *o = &g.kids[i];
+        char *w = where_of(cfg, o->line);
+        const char *at = w != NULL ? w : a->where;
+        bool path =
+            strcmp(o->name, "path") == 0 || strcmp(o->name, "key_file") == 0;
+        if (!path && strcmp(o->name, "required") != 0)
+            ei_error_set(err, EI_BADCONFIG, 0, NULL, at,
+                         "unknown audit setting '%s' (expected path, "
+                         "key_file, required)",
+                         o->name);
+        else if (path && (o->type != EI_OPT_STRING || o->str[0] == '\0'))
+            ei_error_set(err, EI_BADCONFIG, 0, NULL, at,
+                         "audit: %s must be a non-empty string (a path)",
+                         o->name);
+        else if (!path && o->type != EI_OPT_BOOL)
+            ei_error_set(err, EI_BADCONFIG, 0, NULL, at,
+                         "audit: required must be true or false");
+        free(w);
+        if (err != NULL && err->status != EI_OK)
+            goto out;
+        if (!path)
+            a->required = o->b;
+    }
+    const struct ei_opt *p = ei_opt_find(&g, "path");
+    const struct ei_opt *key = ei_opt_find(&g, "key_file");
+    a->path = p != NULL ? config_path(cfg, p->str) : NULL;
+    a->key_file = key != NULL ? config_path(cfg, key->str) : NULL;
+    if ((p != NULL && a->path == NULL) ||
+        (key != NULL && a->key_file == NULL)) {
+        nomem(err);
+        goto out;
+    }
+    rc = 0;
+out:
+    ei_opt_clear(&g);
+    return rc;
+}
+
 static int read_start_splay(struct ei_config *cfg, const config_setting_t *s,
                             struct ei_error *err)
 {
@@ -881,6 +944,8 @@ static int read_top(struct ei_config *cfg, config_t *lc, struct ei_error *err)
         return -1;
     if ((s = config_lookup(lc, "cache")) != NULL && read_cache(cfg, s, err) < 0)
         return -1;
+    if ((s = config_lookup(lc, "audit")) != NULL && read_audit(cfg, s, err) < 0)
+        return -1;
     if ((s = config_lookup(lc, "start_splay")) != NULL &&
         read_start_splay(cfg, s, err) < 0)
         return -1;
@@ -912,6 +977,9 @@ static int read_file(struct ei_config *cfg, struct ei_error *err)
     struct ei_buf buf;
     if (ei_readfile(cfg->path, 0, CONFIG_FILE_MAX, &buf, err) != EI_OK)
         return -1;
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, (const unsigned char *)buf.data, buf.len);
+    sodium_bin2hex(cfg->sha256, sizeof(cfg->sha256), digest, sizeof(digest));
     char *text = NULL;
     size_t text_len = 0;
     struct ei_error serr = {0};

@@ -32,6 +32,14 @@ struct ei_cache_conf {
     char *where;        /* "envinject.conf:12", for messages */
 };
 
+/* The audit group: where the record of every start goes, and its key. */
+struct ei_audit_conf {
+    char *path;     /* absolute; NULL when not given */
+    char *key_file; /* absolute, or NULL */
+    bool required;  /* a record not written stops the start (default) */
+    char *where;    /* "envinject.conf:12"; NULL when there is no group */
+};
+
 struct ei_config {
     char *path;          /* the configuration file, NULL when none */
     char *dir;           /* relative paths are relative to this */
@@ -46,6 +54,8 @@ struct ei_config {
     size_t max_value_len;
     char *cwd; /* the working directory, base of --layer paths */
     struct ei_cache_conf cache;
+    struct ei_audit_conf audit;
+    char sha256[65]; /* the configuration file's SHA-256 in hex; "" without */
     long long start_splay_ms; /* run: random delay before the first
                                  resolution, 0 for none */
 };

@@ -25,6 +25,7 @@ static const struct {
     [EI_FINDINGS] = {1, "problems found"},
     [EI_CANTEXEC] = {126, "cannot execute"},
     [EI_NOPROG] = {127, "program not found"},
+    [EI_CANTCREAT] = {73, "cannot create output"},
 };
 
 /*

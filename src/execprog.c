@@ -162,11 +162,11 @@ static int removal_list(const struct ei_resolution *r,
     ei_registry_each_consumed(layers, layers_n, count_pattern, &consumed_n);
 
     memset(rm, 0, sizeof(*rm));
-    if (final_n > SIZE_MAX / sizeof(char *) - cfg_n - opt_n - 2 ||
-        final_n + cfg_n + opt_n + 2 > SIZE_MAX / sizeof(char *) - consumed_n)
+    if (final_n > SIZE_MAX / sizeof(char *) - cfg_n - opt_n - 3 ||
+        final_n + cfg_n + opt_n + 3 > SIZE_MAX / sizeof(char *) - consumed_n)
         return -1;
     rm->names =
-        malloc((final_n + cfg_n + opt_n + 2 + consumed_n) * sizeof(char *));
+        malloc((final_n + cfg_n + opt_n + 3 + consumed_n) * sizeof(char *));
     rm->globs = malloc((consumed_n + 1) * sizeof(char *));
     if (rm->names == NULL || rm->globs == NULL) {
         removal_free(rm);
@@ -186,6 +186,7 @@ static int removal_list(const struct ei_resolution *r,
        loaded, and then nothing else would drop it. */
     rm->names[rm->names_n++] = EI_PRIVATE_KEY_ENV;
     rm->names[rm->names_n++] = EI_CACHE_KEY_ENV;
+    rm->names[rm->names_n++] = EI_AUDIT_KEY_ENV;
     ei_registry_each_consumed(layers, layers_n, add_pattern, rm);
 
     qsort(rm->names, rm->names_n, sizeof(char *), str_cmp);

@@ -450,6 +450,22 @@ static bool host_references_only(const struct ei_host *h)
     return layer_of(h)->conf->references_only;
 }
 
+static void host_revision(const struct ei_host *h, const char *text)
+{
+    struct ei_layer *l = layer_of(h);
+    size_t n = text != NULL ? strnlen(text, EI_REVISION_MAX + 1) : 0;
+    if (n > EI_REVISION_MAX)
+        n = EI_REVISION_MAX;
+    for (size_t i = 0; i < n; i++)
+        if (text[i] < 0x20 || text[i] > 0x7e) {
+            ei_diag_msg(EI_LOG_DEBUG, l->name, NULL,
+                        "a revision that is not printable ASCII, ignored");
+            return;
+        }
+    memcpy(l->revision, text, n);
+    l->revision[n] = '\0';
+}
+
 static bool host_key_selected(const struct ei_host *h, const char *key)
 {
     return ei_sink_filter(layer_of(h), key) != NULL;
@@ -491,5 +507,6 @@ void ei_hosttable_init(struct ei_host *h, struct ei_layer *l,
         .opt_json = host_opt_json,
         .abs_path = host_abs_path,
         .references_only = host_references_only,
+        .revision = host_revision,
     };
 }

@@ -151,6 +151,7 @@ int ei_layer_fetch(struct ei_layer *l)
     dl.start_ms = ei_now_ms();
     dl.end_ms = dl.start_ms + l->opts.timeout_ms;
     ei_error_clear(&l->error);
+    l->revision[0] = '\0';
     enum ei_status st = l->prov->fetch(l->state, &sink, &dl, &l->error);
     l->elapsed_ms = ei_now_ms() - dl.start_ms;
     if (st == EI_OK && l->error.status != EI_OK)
@@ -158,6 +159,7 @@ int ei_layer_fetch(struct ei_layer *l)
     l->status = st;
     if (st == EI_OK)
         return 0;
+    l->revision[0] = '\0'; /* of what was not read in the end */
     if (l->error.status == EI_OK)
         ei_error_set(&l->error, st, 0, l->name, NULL, "%s", ei_status_text(st));
     ei_error_layer(&l->error, l->name);
@@ -303,7 +305,7 @@ int ei_layer_cache(struct ei_layer *l, struct ei_cache *c, const char *config,
     struct ei_error err = {0};
     char text[EI_ERR_TEXT_LEN * 2];
     if (l->status == EI_OK && !l->skipped) {
-        if (ei_cache_write(c, &id, l->staged, &err) < 0) {
+        if (ei_cache_write(c, &id, l->staged, l->revision, &err) < 0) {
             ei_error_describe(&err, text, sizeof(text));
             ei_diag_msg(EI_LOG_WARN, l->name, NULL,
                         "the cache is not written: %s", text);
@@ -316,8 +318,9 @@ int ei_layer_cache(struct ei_layer *l, struct ei_cache *c, const char *config,
         return 0;
     int64_t age_ms = 0;
     struct cache_stage cs = {.l = l, .age_ms = &age_ms};
+    char rev[EI_REVISION_MAX + 1];
     enum ei_cache_result res =
-        ei_cache_read(c, &id, &age_ms, cache_stage_entry, &cs, &err);
+        ei_cache_read(c, &id, &age_ms, cache_stage_entry, &cs, rev, &err);
     char age[32], max[32];
     ei_cache_age_text(age_ms, age, sizeof(age));
     const char *why = cache_unused(res);
@@ -331,6 +334,9 @@ int ei_layer_cache(struct ei_layer *l, struct ei_cache *c, const char *config,
         l->skipped = false;
         l->cached = true;
         l->cache_age_ms = age_ms;
+        /* the audit record says where the values came from */
+        if (rev[0] != '\0')
+            snprintf(l->revision, sizeof(l->revision), "cached:%s", rev);
         ei_error_clear(&l->error);
         return 0;
     case EI_CACHE_ABSENT:

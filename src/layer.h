@@ -45,6 +45,9 @@ struct ei_layer {
     bool cached;           /* failed, and staged from the cache instead */
     int64_t cache_age_ms;  /* how old those values are */
     struct ei_error error; /* why it failed or was skipped */
+    /* what the fetch read (host.revision), "" when it did not say; a layer
+       staged from the cache has "cached:" before the cached one */
+    char revision[EI_REVISION_MAX + 8];
     int64_t elapsed_ms;
 };
 

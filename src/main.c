@@ -14,6 +14,7 @@
 #include <libconfig.h>
 #include <sodium.h>
 
+#include "audit.h"
 #include "cli.h"
 #include "complete.h"
 #include "config.h"
@@ -251,15 +252,23 @@ static int cmd_run(struct ei_args *a)
     clock_gettime(CLOCK_REALTIME, &began);
     wo.resolved_since_ns =
         (int64_t)began.tv_sec * 1000000000 + began.tv_nsec;
+    struct ei_audit *audit = NULL;
+    char *record = NULL;
     int rc = resolve(a, a->environment, 0, NULL, &cfg, &r);
     if (rc != 0)
         goto out;
     struct ei_error err = {0};
     struct ei_exec_opts o = {
         .pristine = a->pristine, .unset = a->unset, .argv = a->rest};
+    if (ei_audit_open(cfg, a->audit, true, (const char *const *)environ, &audit,
+                      &err) < 0) {
+        rc = fail(&err);
+        goto out;
+    }
     if (a->watch) {
         /* the layers stay for the watch, which frees them */
         fflush(NULL);
+        wo.audit = audit;
         rc = ei_watch(r, &o, (const char *const *)environ, &wo, &err);
         r = NULL;
         if (rc < 0)
@@ -267,6 +276,12 @@ static int cmd_run(struct ei_args *a)
         goto out;
     }
     char **envp = ei_exec_envp(r, (const char *const *)environ, &o, &err);
+    if (envp != NULL && audit != NULL &&
+        (record = ei_audit_record(audit, r, a->rest[0], a->unset, &err)) ==
+            NULL) {
+        ei_exec_envp_free(envp);
+        envp = NULL;
+    }
     /* everything resolved now lives in envp: drop the rest before exec */
     ei_resolution_free(r);
     r = NULL;
@@ -274,11 +289,16 @@ static int cmd_run(struct ei_args *a)
         rc = fail(&err);
         goto out;
     }
-    if (ei_exec_check_size(a->rest, envp, &err) < 0) {
+    if (ei_exec_check_size(a->rest, envp, &err) < 0 ||
+        (record != NULL && ei_audit_append(audit, record, &err) < 0)) {
         ei_exec_envp_free(envp);
         rc = fail(&err);
         goto out;
     }
+    free(record);
+    record = NULL;
+    ei_audit_free(audit);
+    audit = NULL;
     fflush(NULL);
     if (a->init) {
         /* envinject stays: what the program is not given (the private
@@ -295,6 +315,8 @@ static int cmd_run(struct ei_args *a)
     ei_exec_envp_free(envp);
     rc = fail(&err);
 out:
+    free(record);
+    ei_audit_free(audit);
     ei_resolution_free(r);
     ei_config_free(cfg);
     return rc;
@@ -398,17 +420,48 @@ static int not_set(const char *key)
     return fail(&err);
 }
 
+/* print --format audit: the record run would write, program null. */
+static int print_audit(const struct ei_config *cfg,
+                       const struct ei_resolution *r)
+{
+    struct ei_error err = {0};
+    struct ei_audit *audit = NULL;
+    char *record = NULL;
+    if (ei_audit_open(cfg, NULL, false, (const char *const *)environ, &audit,
+                      &err) < 0 ||
+        (record = ei_audit_record(audit, r, NULL, NULL, &err)) == NULL) {
+        ei_audit_free(audit);
+        return fail(&err);
+    }
+    ei_audit_free(audit);
+    int rc = 0;
+    if (fputs(record, stdout) == EOF || fflush(stdout) == EOF) {
+        ei_error_set(&err, EI_OSERR, errno, NULL, NULL,
+                     "cannot write to standard output");
+        rc = fail(&err);
+    }
+    free(record);
+    return rc;
+}
+
 static int cmd_print(struct ei_args *a)
 {
-    static const int allowed[] = {
-        EI_FMT_DOTENV, EI_FMT_ENV,    EI_FMT_SHELL,   EI_FMT_JSON,
-        EI_FMT_GITHUB, EI_FMT_TABLE,  EI_FMT_DOCKER,  EI_FMT_SYSTEMD,
-        EI_FMT_K8S,    EI_FMT_YAML,   -1};
+    static const int allowed[] = {EI_FMT_DOTENV, EI_FMT_ENV,     EI_FMT_SHELL,
+                                  EI_FMT_JSON,   EI_FMT_GITHUB,  EI_FMT_TABLE,
+                                  EI_FMT_DOCKER, EI_FMT_SYSTEMD, EI_FMT_K8S,
+                                  EI_FMT_YAML,   EI_FMT_AUDIT,   -1};
     enum ei_format fmt;
     int rc = parse_format(
         a, isatty(STDOUT_FILENO) ? EI_FMT_TABLE : EI_FMT_DOTENV, allowed, &fmt);
     if (rc != 0)
         return rc;
+    if (fmt == EI_FMT_AUDIT && (a->origin || a->reveal || a->rest_n > 0)) {
+        struct ei_error err = {0};
+        ei_error_set(&err, EI_USAGE, 0, NULL, a->cmd_def->name,
+                     "--format=audit prints the whole record: no KEY, "
+                     "--origin or --reveal");
+        return usage_error(&err, a->cmd_def);
+    }
     if (a->name != NULL && fmt != EI_FMT_K8S) {
         struct ei_error err = {0};
         ei_error_set(&err, EI_USAGE, 0, NULL, a->cmd_def->name,
@@ -442,6 +495,10 @@ static int cmd_print(struct ei_args *a)
             else
                 rc = first_failure(rc, not_set(a->rest[i]));
         }
+    }
+    if (resolved && rc == 0 && fmt == EI_FMT_AUDIT) {
+        rc = print_audit(cfg, r);
+        resolved = false;
     }
     /* named keys of which none is set: nothing to print (keys NULL would
        mean all of them) */

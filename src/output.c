@@ -34,12 +34,12 @@
 #define UNSET_TEXT         "(unset)"
 
 static const char *const format_names[] = {
-    [EI_FMT_DOTENV] = "dotenv", [EI_FMT_ENV] = "env",
-    [EI_FMT_SHELL] = "shell",   [EI_FMT_JSON] = "json",
-    [EI_FMT_GITHUB] = "github", [EI_FMT_TABLE] = "table",
-    [EI_FMT_TEXT] = "text",     [EI_FMT_DOCKER] = "docker",
+    [EI_FMT_DOTENV] = "dotenv",   [EI_FMT_ENV] = "env",
+    [EI_FMT_SHELL] = "shell",     [EI_FMT_JSON] = "json",
+    [EI_FMT_GITHUB] = "github",   [EI_FMT_TABLE] = "table",
+    [EI_FMT_TEXT] = "text",       [EI_FMT_DOCKER] = "docker",
     [EI_FMT_SYSTEMD] = "systemd", [EI_FMT_K8S] = "k8s",
-    [EI_FMT_YAML] = "yaml",
+    [EI_FMT_YAML] = "yaml",       [EI_FMT_AUDIT] = "audit",
 };
 #define FORMAT_N (sizeof(format_names) / sizeof(format_names[0]))
 

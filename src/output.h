@@ -25,7 +25,8 @@ enum ei_format {
     EI_FMT_DOCKER,
     EI_FMT_SYSTEMD,
     EI_FMT_K8S,
-    EI_FMT_YAML
+    EI_FMT_YAML,
+    EI_FMT_AUDIT /* print: the audit record (audit.h) */
 };
 
 /* Parse a format name; -1 when unknown. */

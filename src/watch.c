@@ -25,6 +25,7 @@
 
 #include <sodium.h>
 
+#include "audit.h"
 #include "diag.h"
 #include "envset.h"
 #include "layer.h"
@@ -629,15 +630,18 @@ struct watch {
     struct fingerprint pending_fp;
     int64_t restart_at;
     char pending_names[1024]; /* what changed, for the restart's line */
+    char *pending_record;     /* its audit record, or NULL */
 };
 
 /* Resolve again: the new environment in *envp when it differs from the
    running program's, NULL when it is the same or the resolution failed
    (then 1, with the reason logged). */
-static int refresh(struct watch *w, char ***envp, struct fingerprint *fp)
+static int refresh(struct watch *w, char ***envp, struct fingerprint *fp,
+                   char **record)
 {
     struct ei_error err = {0};
     *envp = NULL;
+    *record = NULL;
     memset(fp, 0, sizeof(*fp));
     int64_t began = real_ns();
     int rc = -1;
@@ -673,6 +677,13 @@ static int refresh(struct watch *w, char ***envp, struct fingerprint *fp)
         env = NULL;
         ei_error_set(&err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
     }
+    if (env != NULL && w->wo->audit != NULL &&
+        (*record = ei_audit_record(w->wo->audit, w->r, w->xo->argv[0],
+                                   w->xo->unset, &err)) == NULL) {
+        fp_free(fp);
+        ei_exec_envp_free(env);
+        env = NULL;
+    }
     /* the values are in env now, or nowhere */
     ei_resolution_reset(w->r);
     if (env == NULL) {
@@ -690,6 +701,8 @@ static int refresh(struct watch *w, char ***envp, struct fingerprint *fp)
                     "resolved again: the program's environment is the same");
         ei_exec_envp_free(env);
         fp_free(fp);
+        free(*record);
+        *record = NULL;
         return 0;
     }
     ei_diag_msg(EI_LOG_INFO, NULL, NULL, "changed: %s", names);
@@ -719,9 +732,35 @@ static void mark_dirty(struct watch *w, int64_t now)
     }
 }
 
+/* Drop the environment waiting for its restart. */
+static void pending_drop(struct watch *w)
+{
+    ei_exec_envp_free(w->pending);
+    w->pending = NULL;
+    fp_free(&w->pending_fp);
+    free(w->pending_record);
+    w->pending_record = NULL;
+}
+
 static int restart(struct watch *w, struct ei_error *err)
 {
     int sig = w->wo->kill_signal > 0 ? w->wo->kill_signal : SIGTERM;
+    if (w->pending_record != NULL) {
+        /* a restart that cannot be recorded does not happen */
+        struct ei_error ae = {0};
+        int wrote = ei_audit_append(w->wo->audit, w->pending_record, &ae);
+        free(w->pending_record);
+        w->pending_record = NULL;
+        if (wrote < 0) {
+            char text[EI_ERR_TEXT_LEN * 2];
+            ei_error_describe(&ae, text, sizeof(text));
+            ei_diag_msg(EI_LOG_WARN, NULL, NULL,
+                        "the program keeps running with its environment: %s",
+                        text);
+            pending_drop(w);
+            return 0;
+        }
+    }
     ei_diag_notice("restarting the program: changed %s", w->pending_names);
     ei_sup_stop(&w->sup, sig);
     char **env = w->pending;
@@ -777,6 +816,7 @@ static void watch_free(struct watch *w)
     fp_free(&w->pending_fp);
     if (w->pending != NULL)
         ei_exec_envp_free(w->pending);
+    free(w->pending_record);
     if (w->key != NULL)
         sodium_free(w->key);
     ei_resolution_free(w->r);
@@ -811,14 +851,22 @@ int ei_watch(struct ei_resolution *r, const struct ei_exec_opts *xo,
     env = ei_exec_envp(r, inherited, xo, err);
     if (env == NULL)
         goto fail;
+    char *record = NULL;
     if (ei_exec_check_size(xo->argv, env, err) < 0 ||
         fp_make(&w.running, env, r, w.key) < 0 ||
-        watcher_arm(&w.wt, r, wo->resolved_since_ns) < 0) {
+        watcher_arm(&w.wt, r, wo->resolved_since_ns) < 0 ||
+        (wo->audit != NULL &&
+         (record = ei_audit_record(wo->audit, r, xo->argv[0], xo->unset,
+                                   err)) == NULL)) {
         if (err->status == EI_OK)
             ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
         goto fail;
     }
     ei_resolution_reset(r);
+    int wrote = record != NULL ? ei_audit_append(wo->audit, record, err) : 0;
+    free(record);
+    if (wrote < 0)
+        goto fail;
     int started = ei_sup_start(&w.sup, xo->argv, env, err);
     env = NULL;
     if (started < 0)
@@ -880,7 +928,8 @@ int ei_watch(struct ei_resolution *r, const struct ei_exec_opts *xo,
             w.quiet_at = 0;
             char **fresh;
             struct fingerprint fp;
-            if (refresh(&w, &fresh, &fp) > 0) {
+            char *rec;
+            if (refresh(&w, &fresh, &fp, &rec) > 0) {
                 /* try again with back-off, whatever the poll period */
                 int64_t cap = w.wt.poll_ms > 0 ? w.wt.poll_ms : RETRY_CAP_MS;
                 w.retry_ms = w.retry_ms == 0 ? RETRY_FIRST_MS : w.retry_ms * 2;
@@ -898,21 +947,18 @@ int ei_watch(struct ei_resolution *r, const struct ei_exec_opts *xo,
                 ei_diag_msg(EI_LOG_INFO, NULL, NULL,
                             "the pending restart is dropped: the change was "
                             "undone");
-                ei_exec_envp_free(w.pending);
-                w.pending = NULL;
-                fp_free(&w.pending_fp);
+                pending_drop(&w);
             }
             if (fresh != NULL) {
                 /* a newer change replaces one still waiting for its
                    splay; the splay is not drawn again */
-                if (w.pending != NULL) {
-                    ei_exec_envp_free(w.pending);
-                    fp_free(&w.pending_fp);
-                } else {
+                if (w.pending != NULL)
+                    pending_drop(&w);
+                else
                     w.restart_at = now_ms() + ei_splay_draw(w.wo->splay_ms);
-                }
                 w.pending = fresh;
                 w.pending_fp = fp;
+                w.pending_record = rec;
             }
         }
         if (w.pending != NULL && now_ms() >= w.restart_at) {

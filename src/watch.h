@@ -11,6 +11,7 @@
 #include "execprog.h"
 #include "supervise.h"
 
+struct ei_audit;
 struct ei_resolution;
 
 struct ei_watch_opts {
@@ -20,6 +21,10 @@ struct ei_watch_opts {
     int64_t splay_ms;                 /* random delay before a restart */
     int64_t resolved_since_ns; /* CLOCK_REALTIME when the first
                                   resolution began, 0: unknown */
+    /* where the record of every start and restart goes, or NULL; a
+       restart whose record cannot be written does not happen (the
+       program keeps running), unless the record is not required */
+    const struct ei_audit *audit;
 };
 
 /*

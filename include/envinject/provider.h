@@ -36,10 +36,11 @@ enum ei_status {
     EI_INTERNAL,    /* a bug or a library failure: 70 */
     EI_OSERR,       /* fork, pipe, thread, clock: 71 */
     /* core only */
-    EI_USAGE,    /* bad command line: 64 */
-    EI_FINDINGS, /* check found problems, diff found differences: 1 */
-    EI_CANTEXEC, /* program found but not executable: 126 */
-    EI_NOPROG,   /* program not found: 127 */
+    EI_USAGE,     /* bad command line: 64 */
+    EI_FINDINGS,  /* check found problems, diff found differences: 1 */
+    EI_CANTEXEC,  /* program found but not executable: 126 */
+    EI_NOPROG,    /* program not found: 127 */
+    EI_CANTCREAT, /* an output file (the audit record) not written: 73 */
     EI_STATUS_MAX
 };
 
@@ -79,6 +80,8 @@ static inline enum ei_status ei_error_status(const struct ei_error *err,
 #define EI_PRIVATE_KEY_ENV "ENVINJECT_PRIVATE_KEY"
 /* The same for the key of the last-known-good cache (envinject.conf(5)). */
 #define EI_CACHE_KEY_ENV "ENVINJECT_CACHE_KEY"
+/* And for the key of the audit record (envinject.conf(5)). */
+#define EI_AUDIT_KEY_ENV "ENVINJECT_AUDIT_KEY"
 
 /* A point in CLOCK_MONOTONIC time by which a layer must be done. */
 struct ei_deadline {
@@ -327,7 +330,21 @@ struct ei_host {
      * prefix, a list of secrets).  Appended: check size.
      */
     bool (*references_only)(const struct ei_host *h);
+    /*
+     * During fetch: the revision of what the layer read, for the audit
+     * record (an etcd header revision, a Consul index, a secret's
+     * version, "sha256:" and the hex digest of a file's bytes).  text
+     * is NUL-terminated; the core keeps at most EI_REVISION_MAX bytes of
+     * it, printable ASCII only (anything else makes it ignored: a
+     * revision is never a value), and the last call of a fetch wins.  A
+     * layer that never calls it has no revision (null in the record).
+     * Appended: check size.
+     */
+    void (*revision)(const struct ei_host *h, const char *text);
 };
+
+/* The most bytes of a revision the core keeps (host.revision). */
+#define EI_REVISION_MAX 128
 
 /* Flags of ei_host.safe_text. */
 #define EI_TEXT_ASCII 0x1u /* bytes above 0x7e as '?' as well */

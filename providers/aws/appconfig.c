@@ -18,6 +18,7 @@
 #include "sigv4.h"
 #include "../common/dotenv.h"
 #include "../common/jsonflat.h"
+#include "../common/revision.h"
 #include "../common/yamlflat.h"
 
 #define AC_ID_MAX       128  /* an application, environment or profile */
@@ -541,6 +542,12 @@ static enum ei_status ac_fetch_agent(struct ac_state *st, struct ei_sink *sink,
         char ctype[AC_TYPE_MAX] = "";
         if (h->http_header(st->agent, "Content-Type", ctype, sizeof(ctype)) < 0)
             ctype[0] = '\0';
+        /* the revision: the version the Agent serves, else its label */
+        char ver[EI_REVISION_MAX + 1];
+        if (h->http_header(st->agent, "Configuration-Version", ver,
+                           sizeof(ver)) > 0 ||
+            h->http_header(st->agent, "Version-Label", ver, sizeof(ver)) > 0)
+            ei_revision_report(h, ver);
         s = ac_emit_content(st, resp.body, resp.body_len, ctype, sink, locator,
                             err);
         h->http_response_free(st->agent, &resp);
@@ -760,6 +767,8 @@ static enum ei_status ac_fetch_api(struct ac_state *st, struct ei_sink *sink,
     char locator[AC_LOCATOR_MAX];
     snprintf(locator, sizeof(locator), "%s%s%s", st->where,
              st->kept_label[0] != '\0' ? "@" : "", st->kept_label);
+    if (st->kept_label[0] != '\0')
+        ei_revision_report(h, st->kept_label); /* the kept version's */
     return ac_emit_content(st, st->kept, st->kept_len, st->kept_type, sink,
                            locator, err);
 }

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <envinject/provider.h>
@@ -13,6 +14,7 @@
 
 #include "creds.h"
 #include "../common/jsonflat.h"
+#include "../common/revision.h"
 
 #define SM_BATCH_MAX   20   /* BatchGetSecretValue's SecretIdList limit */
 #define SM_IDS_MAX     1000 /* secret ids in one layer */
@@ -178,6 +180,11 @@ struct sm_run {
     struct ei_sink *sink;
     const struct ei_deadline *dl;
     const char *plain_id; /* the secret that took key, or NULL */
+    /* the revision: "VersionId/STAGE" of the one secret, or the SHA-256
+       of "id=VersionId/STAGE" lines in the order of secret_id */
+    crypto_hash_sha256_state rev;
+    char rev_one[EI_REVISION_MAX + 1];
+    size_t revs; /* secrets counted; SIZE_MAX once one had no VersionId */
 };
 
 static int sm_forward(void *ctx, const char *const *name, size_t name_n,
@@ -253,6 +260,30 @@ static enum ei_status sm_check_base64(const struct ei_host *h, const char *v,
     return EI_OK;
 }
 
+/* Count the version of one secret into the layer's revision. */
+static void sm_revision_add(struct sm_run *r, const char *id,
+                            const json_t *entry)
+{
+    const char *version = sm_json_str(entry, "VersionId");
+    const json_t *stages = json_object_get(entry, "VersionStages");
+    const char *stage = json_string_value(json_array_get(stages, 0));
+    if (r->revs == SIZE_MAX)
+        return;
+    if (version == NULL) {
+        r->revs = SIZE_MAX;
+        return;
+    }
+    if (r->revs++ == 0)
+        crypto_hash_sha256_init(&r->rev);
+    snprintf(r->rev_one, sizeof(r->rev_one), "%s%s%s", version,
+             stage != NULL ? "/" : "", stage != NULL ? stage : "");
+    crypto_hash_sha256_update(&r->rev, (const unsigned char *)id, strlen(id));
+    crypto_hash_sha256_update(&r->rev, (const unsigned char *)"=", 1);
+    crypto_hash_sha256_update(&r->rev, (const unsigned char *)r->rev_one,
+                              strlen(r->rev_one));
+    crypto_hash_sha256_update(&r->rev, (const unsigned char *)"\n", 1);
+}
+
 /* Emit one secret of a GetSecretValue or BatchGetSecretValue answer. */
 static enum ei_status sm_emit_entry(struct sm_run *r, const char *id,
                                     const json_t *entry, struct ei_error *err)
@@ -262,6 +293,7 @@ static enum ei_status sm_emit_entry(struct sm_run *r, const char *id,
     if (name == NULL)
         name = id;
     const char *version = sm_json_str(entry, "VersionId");
+    sm_revision_add(r, id, entry);
     /* name and version come from the answer: made safe for messages */
     char raw[SM_LOCATOR_MAX], locator[SM_LOCATOR_MAX], what[SM_LOCATOR_MAX];
     h->safe_text(h, what, sizeof(what), name, strlen(name), 0);
@@ -556,6 +588,17 @@ static enum ei_status sm_batch(struct sm_run *r, struct ei_error *err)
     return s;
 }
 
+/* Report the revision of a fetch that ended with s; returns s. */
+static enum ei_status sm_revision_report(struct sm_run *r, enum ei_status s)
+{
+    const struct ei_host *h = r->st->host;
+    if (s == EI_OK && r->revs == 1)
+        ei_revision_report(h, r->rev_one);
+    else if (s == EI_OK && r->revs > 1 && r->revs != SIZE_MAX)
+        ei_revision_report_sha256(h, &r->rev);
+    return s;
+}
+
 static enum ei_status sm_fetch(void *state, struct ei_sink *sink,
                                const struct ei_deadline *dl,
                                struct ei_error *err)
@@ -564,11 +607,11 @@ static enum ei_status sm_fetch(void *state, struct ei_sink *sink,
     struct sm_run r = {.st = st, .sink = sink, .dl = dl};
     /* BatchGetSecretValue knows no VersionStage: with one, ask one by one */
     if (st->ids_n > 1 && st->stage == NULL)
-        return sm_batch(&r, err);
+        return sm_revision_report(&r, sm_batch(&r, err));
     enum ei_status s = EI_OK;
     for (size_t i = 0; s == EI_OK && i < st->ids_n; i++)
         s = sm_get_one(&r, st->ids[i], err);
-    return s;
+    return sm_revision_report(&r, s);
 }
 
 /* ---- references: ref+awssecrets://ID[?version_stage=S&version_id=V] ---- */

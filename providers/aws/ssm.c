@@ -13,6 +13,7 @@
 
 #include "creds.h"
 #include "../common/jsonflat.h"
+#include "../common/revision.h"
 
 #define SSM_PATH_MAX  2048
 #define SSM_DEPTH_MAX 15 /* levels SSM allows in a name */
@@ -26,6 +27,7 @@ static const struct ei_aws_service ssm_service = {"ssm", "AmazonSSM.",
                                                   "AWS_ENDPOINT_URL_SSM"};
 
 struct ssm_state {
+    long long max_version; /* the highest Version of a fetch: its revision */
     const struct ei_host *host;
     struct ei_aws *aws;
     char *path; /* without a trailing '/', except "/" itself */
@@ -174,6 +176,9 @@ static enum ei_status ssm_emit(struct ssm_state *st, struct ei_sink *sink,
     json_t *jtype = json_object_get(p, "Type");
     json_t *jvalue = json_object_get(p, "Value");
     json_t *jversion = json_object_get(p, "Version");
+    if (json_is_integer(jversion) &&
+        json_integer_value(jversion) > st->max_version)
+        st->max_version = json_integer_value(jversion);
     if (!json_is_string(jname) || !json_is_string(jvalue) ||
         (jtype != NULL && !json_is_string(jtype)))
         return h->error(h, err, EI_BADDATA, 0, st->path,
@@ -295,6 +300,7 @@ static enum ei_status ssm_fetch(void *state, struct ei_sink *sink,
     const struct ei_host *h = st->host;
     char *token = NULL;
     enum ei_status s = EI_OK;
+    st->max_version = 0;
     for (size_t page = 0;; page++) {
         if (page == SSM_PAGES_MAX) {
             s = h->error(h, err, EI_BADDATA, 0, st->path,
@@ -308,6 +314,11 @@ static enum ei_status ssm_fetch(void *state, struct ei_sink *sink,
             break;
     }
     free(token);
+    if (s == EI_OK && st->max_version > 0) {
+        char text[24];
+        snprintf(text, sizeof(text), "%lld", st->max_version);
+        ei_revision_report(h, text);
+    }
     return s;
 }
 

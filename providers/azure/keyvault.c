@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "../common/parse_error.h"
+#include "../common/revision.h"
 #include "identity.h"
 #include "keyvault.h"
 
@@ -63,6 +64,9 @@ struct kv_state {
     char *auth; /* secret memory: "Authorization: Bearer ..." */
     size_t auth_size;
     int64_t expires_on;
+    /* during fetch: "name=version" of every secret read, for the revision;
+       NULL when one had no version */
+    struct kv_names *revs;
 };
 
 /* ---- parsers (keyvault.h) ---- */
@@ -737,52 +741,6 @@ static enum ei_status kv_fail(struct kv_state *st,
     }
 }
 
-struct kv_emit {
-    struct kv_state *st;
-    struct ei_sink *sink;
-    const char *name;
-};
-
-static int kv_emit_value(void *ctx, const char *value, size_t len,
-                         const char *version, struct ei_error *err)
-{
-    struct kv_emit *e = ctx;
-    char loc[KV_LOC_MAX];
-    snprintf(loc, sizeof(loc), "%s/secrets/%s%s%s", e->st->vhost, e->name,
-             version[0] != '\0' ? "/" : "", version);
-    const char *name[] = {e->name};
-    return e->sink->emit(e->sink, name, 1, value, len, loc, 0, err);
-}
-
-/* One secret, its current version unless version names one. */
-static enum ei_status kv_secret(struct kv_state *st, struct ei_sink *sink,
-                                const char *name, const char *version,
-                                const struct ei_deadline *dl,
-                                struct ei_error *err)
-{
-    const struct ei_host *h = st->host;
-    const char *sep = version != NULL ? "/" : "";
-    version = version != NULL ? version : "";
-    char path[KV_PATH_MAX + KV_VERSION_MAX], loc[KV_LOC_MAX + KV_VERSION_MAX];
-    snprintf(path, sizeof(path), "/secrets/%s%s%s?" KV_API, name, sep,
-             version);
-    snprintf(loc, sizeof(loc), "%s/secrets/%s%s%s", st->vhost, name, sep,
-             version);
-    struct ei_http_response resp;
-    enum ei_status s = kv_get(st, path, dl, &resp, err);
-    if (s != EI_OK)
-        return s;
-    if (resp.status == HTTP_OK) {
-        struct kv_emit e = {st, sink, name};
-        s = ei_azure_parse_secret(resp.body, resp.body_len, loc, kv_emit_value,
-                                  &e, err);
-    } else {
-        s = kv_fail(st, &resp, loc, "reading the secret", err);
-    }
-    h->http_response_free(st->http, &resp);
-    return s;
-}
-
 /* The names of a list walk, in the order the pages gave them. */
 struct kv_names {
     const struct ei_host *h;
@@ -817,6 +775,60 @@ static void kv_names_free(struct kv_names *ns)
     for (size_t i = 0; i < ns->n; i++)
         free(ns->v[i]);
     free(ns->v);
+}
+
+struct kv_emit {
+    struct kv_state *st;
+    struct ei_sink *sink;
+    const char *name;
+};
+
+static int kv_emit_value(void *ctx, const char *value, size_t len,
+                         const char *version, struct ei_error *err)
+{
+    struct kv_emit *e = ctx;
+    char loc[KV_LOC_MAX];
+    snprintf(loc, sizeof(loc), "%s/secrets/%s%s%s", e->st->vhost, e->name,
+             version[0] != '\0' ? "/" : "", version);
+    const char *name[] = {e->name};
+    if (e->st->revs != NULL) {
+        char rev[KV_LOC_MAX];
+        snprintf(rev, sizeof(rev), "%s=%s", e->name, version);
+        if (version[0] == '\0')
+            e->st->revs = NULL; /* one without a version: none for all */
+        else if (kv_name_add(e->st->revs, rev, err) < 0)
+            return -1;
+    }
+    return e->sink->emit(e->sink, name, 1, value, len, loc, 0, err);
+}
+
+/* One secret, its current version unless version names one. */
+static enum ei_status kv_secret(struct kv_state *st, struct ei_sink *sink,
+                                const char *name, const char *version,
+                                const struct ei_deadline *dl,
+                                struct ei_error *err)
+{
+    const struct ei_host *h = st->host;
+    const char *sep = version != NULL ? "/" : "";
+    version = version != NULL ? version : "";
+    char path[KV_PATH_MAX + KV_VERSION_MAX], loc[KV_LOC_MAX + KV_VERSION_MAX];
+    snprintf(path, sizeof(path), "/secrets/%s%s%s?" KV_API, name, sep,
+             version);
+    snprintf(loc, sizeof(loc), "%s/secrets/%s%s%s", st->vhost, name, sep,
+             version);
+    struct ei_http_response resp;
+    enum ei_status s = kv_get(st, path, dl, &resp, err);
+    if (s != EI_OK)
+        return s;
+    if (resp.status == HTTP_OK) {
+        struct kv_emit e = {st, sink, name};
+        s = ei_azure_parse_secret(resp.body, resp.body_len, loc, kv_emit_value,
+                                  &e, err);
+    } else {
+        s = kv_fail(st, &resp, loc, "reading the secret", err);
+    }
+    h->http_response_free(st->http, &resp);
+    return s;
 }
 
 /* Every enabled secret's name, page by page along nextLink. */
@@ -868,25 +880,54 @@ static enum ei_status kv_list(struct kv_state *st, struct kv_names *ns,
     return s;
 }
 
+static int kv_str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The revision: the version of the one secret, or the SHA-256 of the
+   sorted "name=version" lines of several. */
+static void kv_revision(const struct ei_host *h, struct kv_names *revs)
+{
+    if (revs->n == 1) {
+        ei_revision_report(h, strchr(revs->v[0], '=') + 1);
+        return;
+    }
+    if (revs->n == 0)
+        return;
+    qsort(revs->v, revs->n, sizeof(*revs->v), kv_str_cmp);
+    crypto_hash_sha256_state rev;
+    crypto_hash_sha256_init(&rev);
+    for (size_t i = 0; i < revs->n; i++) {
+        crypto_hash_sha256_update(&rev, (const unsigned char *)revs->v[i],
+                                  strlen(revs->v[i]));
+        crypto_hash_sha256_update(&rev, (const unsigned char *)"\n", 1);
+    }
+    ei_revision_report_sha256(h, &rev);
+}
+
 static enum ei_status kv_fetch(void *state, struct ei_sink *sink,
                                const struct ei_deadline *dl,
                                struct ei_error *err)
 {
     struct kv_state *st = state;
+    struct kv_names revs = {.h = st->host};
+    st->revs = &revs;
+    enum ei_status s = EI_OK;
     if (st->secrets != NULL) {
-        for (size_t i = 0; i < st->secrets_n; i++) {
-            enum ei_status s =
-                kv_secret(st, sink, st->secrets[i], NULL, dl, err);
-            if (s != EI_OK)
-                return s;
-        }
-        return EI_OK;
+        for (size_t i = 0; s == EI_OK && i < st->secrets_n; i++)
+            s = kv_secret(st, sink, st->secrets[i], NULL, dl, err);
+    } else {
+        struct kv_names ns = {.h = st->host};
+        s = kv_list(st, &ns, dl, err);
+        for (size_t i = 0; s == EI_OK && i < ns.n; i++)
+            s = kv_secret(st, sink, ns.v[i], NULL, dl, err);
+        kv_names_free(&ns);
     }
-    struct kv_names ns = {.h = st->host};
-    enum ei_status s = kv_list(st, &ns, dl, err);
-    for (size_t i = 0; s == EI_OK && i < ns.n; i++)
-        s = kv_secret(st, sink, ns.v[i], NULL, dl, err);
-    kv_names_free(&ns);
+    if (s == EI_OK && st->revs != NULL)
+        kv_revision(st->host, &revs);
+    st->revs = NULL;
+    kv_names_free(&revs);
     return s;
 }
 

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "../common/jsonflat.h"
+#include "../common/revision.h"
 #include "etcd.h"
 
 #define ETCD_AUTH_HEADER "Authorization: "
@@ -1001,8 +1002,13 @@ static enum ei_status etcd_fetch(void *state, struct ei_sink *sink,
         status = etcd_range(&run, &more, &member, err);
         run.pages++;
     }
-    if (status == EI_OK)
+    if (status == EI_OK) {
+        char text[32];
         st->revision = run.revision;
+        /* the header revision of the first page: every page is read at it */
+        snprintf(text, sizeof(text), "%lld", run.revision);
+        ei_revision_report(h, text);
+    }
     if (status == EI_OK)
         h->log(h, EI_LOG_DEBUG,
                "%s: %zu keys in %zu pages at revision %lld from %s", st->prefix,

@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "../common/jsonflat.h"
+#include "../common/revision.h"
 #include "eval.h"
 
 #define LD_BASE_DEFAULT   "https://sdk.launchdarkly.com"
@@ -36,6 +37,8 @@
 #define HTTP_NOT_FOUND    404
 
 struct ld_state {
+    /* the SHA-256 of the last latest-all answer read in full */
+    char revision[EI_REVISION_SHA256_LEN];
     const struct ei_host *host;
     struct ei_http *http;
     const char *base;
@@ -301,6 +304,15 @@ static enum ei_status ld_poll(struct ld_state *st, const struct ei_deadline *dl,
         } else {
             json_decref(st->data);
             st->data = data;
+            crypto_hash_sha256_state rev;
+            unsigned char d[crypto_hash_sha256_BYTES];
+            crypto_hash_sha256_init(&rev);
+            crypto_hash_sha256_update(&rev, (const unsigned char *)resp.body,
+                                      resp.body_len);
+            crypto_hash_sha256_final(&rev, d);
+            memcpy(st->revision, "sha256:", 7);
+            sodium_bin2hex(st->revision + 7, sizeof(st->revision) - 7, d,
+                           sizeof(d));
             if (h->http_header(st->http, "ETag", st->etag, sizeof(st->etag)) <
                 0)
                 st->etag[0] = '\0';
@@ -395,6 +407,8 @@ static enum ei_status ld_fetch(void *state, struct ei_sink *sink,
     ld_eval_free(ev);
     if (s == EI_OK)
         h->log(h, EI_LOG_DEBUG, "%zu flags evaluated", n);
+    if (s == EI_OK && st->revision[0] != '\0')
+        ei_revision_report(h, st->revision);
     return s;
 }
 

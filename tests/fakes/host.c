@@ -55,6 +55,10 @@ struct fake_host {
     int64_t sim_ms;       /* simulated time spent in delayed replies */
     char *environment;    /* what host.environment returns, or NULL */
     bool references_only; /* what host.references_only returns */
+    /* the last host.revision call, as the core keeps it; revisions: how
+       many calls */
+    char revision[EI_REVISION_MAX + 1];
+    size_t revisions;
 };
 
 struct fake_reply {
@@ -650,6 +654,32 @@ static enum ei_status fake_http_request(struct ei_http *c,
     }
 }
 
+/* As the core: at most EI_REVISION_MAX bytes, printable ASCII only. */
+static void fake_revision(const struct ei_host *h, const char *text)
+{
+    struct fake_host *fh = fake_of(h);
+    size_t n = strnlen(text, EI_REVISION_MAX + 1);
+    if (n > EI_REVISION_MAX)
+        n = EI_REVISION_MAX;
+    for (size_t i = 0; i < n; i++)
+        if (text[i] < 0x20 || text[i] > 0x7e)
+            return;
+    fh->revisions++;
+    memcpy(fh->revision, text, n);
+    fh->revision[n] = '\0';
+}
+
+const char *fake_host_revision(const struct fake_host *fh)
+{
+    return fh->revisions > 0 ? fh->revision : NULL;
+}
+
+void fake_host_revision_clear(struct fake_host *fh)
+{
+    fh->revisions = 0;
+    fh->revision[0] = '\0';
+}
+
 static const char *fake_environment(const struct ei_host *h)
 {
     return fake_of(h)->environment;
@@ -999,6 +1029,7 @@ struct fake_host *fake_host_new(const char *const *opts,
         .opt_json = fake_opt_json,
         .abs_path = fake_abs_path,
         .references_only = fake_references_only,
+        .revision = fake_revision,
     };
     size_t n = 0;
     while (opts != NULL && opts[n] != NULL)

@@ -98,6 +98,12 @@ void fake_host_free(struct fake_host *fh);
 int fake_host_http_push(struct fake_host *fh, long status, const char *body,
                         unsigned flags);
 
+/* The last revision the provider reported through host.revision, as the
+   core keeps it, or NULL when it reported none since the host was made
+   or fake_host_revision_clear was called. */
+const char *fake_host_revision(const struct fake_host *fh);
+void fake_host_revision_clear(struct fake_host *fh);
+
 /* What host.environment returns from now on (NULL: none). 0, or -1 out
    of memory. */
 int fake_host_set_environment(struct fake_host *fh, const char *name);

@@ -106,11 +106,13 @@ static void round_trip(const uint8_t *data, size_t size)
 {
     struct stage s = {.store = ei_store_new(false)};
     s.set = s.store != NULL ? ei_envset_new(s.store) : NULL;
-    if (s.set == NULL || ei_cache_parse(data, size, stage, &s) != 0)
+    char rev[EI_REVISION_MAX + 1], rev_back[EI_REVISION_MAX + 1];
+    if (s.set == NULL || ei_cache_parse(data, size, stage, &s, rev) != 0)
         goto out;
     unsigned char *file = NULL;
     size_t len = 0;
-    if (ei_cache_seal(fuzz_key, &fuzz_id, 1000, s.set, &file, &len, NULL) != 0)
+    if (ei_cache_seal(fuzz_key, &fuzz_id, 1000, s.set, rev, &file, &len,
+                      NULL) != 0)
         goto out;
     crypto_generichash_state a, b;
     crypto_generichash_init(&a, NULL, 0, 32);
@@ -122,7 +124,8 @@ static void round_trip(const uint8_t *data, size_t size)
         digest(&a, &c);
     }
     if (ei_cache_open(fuzz_key, &fuzz_id, file, len, 2000, 60000, NULL, digest,
-                      &b) != EI_CACHE_OK)
+                      &b, rev_back) != EI_CACHE_OK ||
+        strcmp(rev, rev_back) != 0)
         abort();
     unsigned char da[32], db[32];
     crypto_generichash_final(&a, da, sizeof(da));
@@ -144,15 +147,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     switch (data[0] % 3) {
     case 0: {
         /* a file that fails is never walked */
-        enum ei_cache_result r = ei_cache_open(fuzz_key, &fuzz_id, rest, n,
-                                               1000, 60000, NULL, never, NULL);
+        enum ei_cache_result r = ei_cache_open(
+            fuzz_key, &fuzz_id, rest, n, 1000, 60000, NULL, never, NULL, NULL);
         /* only the key makes a file that opens: a forgery */
         if (r == EI_CACHE_OK)
             abort();
         break;
     }
     case 1:
-        ei_cache_parse(rest, n, check_entry, NULL);
+        ei_cache_parse(rest, n, check_entry, NULL, NULL);
         break;
     default:
         round_trip(rest, n);

@@ -152,7 +152,7 @@ static unsigned char *seal(struct fixture *fx, const struct ei_cache_key *k,
     unsigned char *file = NULL;
     struct ei_error err = {0};
     assert_int_equal(
-        ei_cache_seal(k, &fx->id, written, fx->set, &file, len, &err), 0);
+        ei_cache_seal(k, &fx->id, written, fx->set, NULL, &file, len, &err), 0);
     return file;
 }
 
@@ -163,7 +163,8 @@ static enum ei_cache_result open_at(struct fixture *fx,
 {
     memset(s, 0, sizeof(*s));
     int64_t age = -1;
-    return ei_cache_open(k, &fx->id, file, len, now, 24 * HOUR, &age, see, s);
+    return ei_cache_open(k, &fx->id, file, len, now, 24 * HOUR, &age, see, s,
+                         NULL);
 }
 
 static const char expect_all[] =
@@ -185,7 +186,7 @@ static void test_round_trip(void **state)
     int64_t age = -1;
     memset(&s, 0, sizeof(s));
     assert_int_equal(ei_cache_open(fx->ka, &fx->id, file, len, T0 + 192000,
-                                   24 * HOUR, &age, see, &s),
+                                   24 * HOUR, &age, see, &s, NULL),
                      EI_CACHE_OK);
     assert_int_equal(age, 192000);
     assert_int_equal(s.n, 5);
@@ -363,8 +364,9 @@ static void test_expiry(void **state)
         struct seen s;
         int64_t age = -1;
         memset(&s, 0, sizeof(s));
-        enum ei_cache_result got = ei_cache_open(
-            fx->ka, &fx->id, file, len, cases[i].now, 24 * HOUR, &age, see, &s);
+        enum ei_cache_result got =
+            ei_cache_open(fx->ka, &fx->id, file, len, cases[i].now, 24 * HOUR,
+                          &age, see, &s, NULL);
         if (got != cases[i].want)
             fail_msg("case %zu: result %d, want %d", i, (int)got,
                      (int)cases[i].want);
@@ -401,24 +403,49 @@ static void test_parse_malformed(void **state)
         {"value past the end", "\1\0\0\0\0\1\0\0\0A\5\0\0\0ab", 16},
         {"locator missing", "\1\0\0\0\x40\1\0\0\0A\0\0\0\0", 14},
         {"bytes after", "\1\0\0\0\0\1\0\0\0A\0\0\0\0x", 15},
+        /* the revision: last, alone, printable, not empty */
+        {"revision not last", "\2\0\0\0\x10\1\0\0\0r\0\1\0\0\0A\0\0\0\0", 20},
+        {"revision with a flag", "\1\0\0\0\x11\1\0\0\0r", 10},
+        {"revision control byte", "\1\0\0\0\x10\2\0\0\0r\n", 11},
+        {"revision empty", "\1\0\0\0\x10\0\0\0\0", 9},
+        {"revision past the end", "\1\0\0\0\x10\5\0\0\0r", 10},
+        {"bytes after the revision", "\1\0\0\0\x10\1\0\0\0rx", 11},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct seen s = {0};
         if (ei_cache_parse((const unsigned char *)cases[i].bytes, cases[i].len,
-                           see, &s) != -1)
+                           see, &s, NULL) != -1)
             fail_msg("%s: accepted", cases[i].what);
     }
     /* a well-formed record, and a callback that stops the walk */
     struct seen s = {0};
+    char rev[EI_REVISION_MAX + 1] = "stale";
     assert_int_equal(
         ei_cache_parse((const unsigned char *)"\1\0\0\0\0\1\0\0\0A\1\0\0\0v",
-                       15, see, &s),
+                       15, see, &s, rev),
         0);
     assert_string_equal(s.text, "A=v|0|-|-;");
+    assert_string_equal(rev, "");
     assert_int_equal(
         ei_cache_parse((const unsigned char *)"\1\0\0\0\0\1\0\0\0A\1\0\0\0v",
-                       15, refuse, NULL),
+                       15, refuse, NULL, NULL),
         1);
+    /* with the revision: the entry as before, the revision apart */
+    struct seen r = {0};
+    assert_int_equal(
+        ei_cache_parse((const unsigned char *)"\2\0\0\0\0\1\0\0\0A\1\0\0\0v"
+                                              "\x10\2\0\0\0r7",
+                       22, see, &r, rev),
+        0);
+    assert_string_equal(r.text, "A=v|0|-|-;");
+    assert_string_equal(rev, "r7");
+    /* the revision alone (an empty layer), as short as one byte */
+    assert_int_equal(
+        ei_cache_parse((const unsigned char *)"\1\0\0\0\x10\1\0\0\0"
+                                              "5",
+                       10, see, &r, rev),
+        0);
+    assert_string_equal(rev, "5");
 }
 
 static void test_age_text(void **state)
@@ -542,12 +569,15 @@ static void test_write_read(void **state)
 
     struct seen s = {0};
     int64_t age = -1;
-    assert_int_equal(ei_cache_read(c, &fx->id, &age, see, &s, &err),
+    char rev[EI_REVISION_MAX + 1];
+    assert_int_equal(ei_cache_read(c, &fx->id, &age, see, &s, rev, &err),
                      EI_CACHE_ABSENT);
-    assert_int_equal(ei_cache_write(c, &fx->id, fx->set, &err), 0);
-    assert_int_equal(ei_cache_read(c, &fx->id, &age, see, &s, &err),
+    assert_string_equal(rev, "");
+    assert_int_equal(ei_cache_write(c, &fx->id, fx->set, "sha256:ab", &err), 0);
+    assert_int_equal(ei_cache_read(c, &fx->id, &age, see, &s, rev, &err),
                      EI_CACHE_OK);
     assert_string_equal(s.text, expect_all);
+    assert_string_equal(rev, "sha256:ab");
     assert_true(age >= 0 && age < HOUR);
 
     char name[EI_CACHE_NAME_LEN], path[160];
@@ -567,7 +597,7 @@ static void test_write_read(void **state)
     const char *env_b[] = {"ENVINJECT_CACHE_KEY=" KEY_B, NULL};
     c = ei_cache_new(&conf, env_b, &err);
     assert_non_null(c);
-    assert_int_equal(ei_cache_read(c, &fx->id, &age, see, &s, &err),
+    assert_int_equal(ei_cache_read(c, &fx->id, &age, see, &s, NULL, &err),
                      EI_CACHE_OTHER_KEY);
     ei_cache_free(c);
     folder_remove(&f);

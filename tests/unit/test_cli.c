@@ -470,6 +470,7 @@ static bool took_effect(const struct ei_args *a, const char *name,
         const char *name;
         size_t off;
     } strs[] = {
+        {"audit", offsetof(struct ei_args, audit)},
         {"config", offsetof(struct ei_args, config)},
         {"env", offsetof(struct ei_args, environment)},
         {"format", offsetof(struct ei_args, format)},

@@ -83,7 +83,7 @@ static const struct {
     {EI_BADDATA, 65},   {EI_DENIED, 77},   {EI_BADCONFIG, 78},
     {EI_IOERROR, 66},   {EI_NOMEM, 70},    {EI_INTERNAL, 70},
     {EI_OSERR, 71},     {EI_USAGE, 64},    {EI_FINDINGS, 1},
-    {EI_CANTEXEC, 126}, {EI_NOPROG, 127},
+    {EI_CANTEXEC, 126}, {EI_NOPROG, 127},  {EI_CANTCREAT, 73},
 };
 
 static void test_exit_codes(void **state)

@@ -1103,6 +1103,29 @@ static void test_host_misc(void **state)
     dl.end_ms = ei_now_ms() + 3600000;
     assert_true(h->remaining_ms(h, &dl) > 3599000);
 
+    /* revision: printable ASCII kept, at most EI_REVISION_MAX bytes; the
+       last call wins; anything else leaves the revision as it was */
+    char longer[EI_REVISION_MAX + 10];
+    memset(longer, 'r', sizeof(longer) - 1);
+    longer[sizeof(longer) - 1] = '\0';
+    static const struct {
+        const char *text, *kept;
+    } revs[] = {
+        {"sha256:ab", "sha256:ab"}, {"\"v1\"", "\"v1\""},
+        {"bad\nline", "\"v1\""},   {"caf\xc3\xa9", "\"v1\""},
+        {"", ""},                   {NULL, NULL},
+    };
+    assert_string_equal(l.revision, "");
+    for (size_t i = 0; i < sizeof(revs) / sizeof(revs[0]); i++) {
+        h->revision(h, revs[i].text != NULL ? revs[i].text : longer);
+        if (revs[i].kept != NULL) {
+            assert_string_equal(l.revision, revs[i].kept);
+        } else {
+            assert_int_equal(strlen(l.revision), EI_REVISION_MAX);
+            assert_memory_equal(l.revision, longer, EI_REVISION_MAX);
+        }
+    }
+
     /* read_file: errors carry the layer's name */
     static const struct {
         const char *name;

@@ -1031,6 +1031,70 @@ struct etag_step {
     struct want_entry entries[WANT_N];
 };
 
+/* Queue reply and fetch it into fs (initialised here, the caller's to
+   free), err cleared first. */
+static enum ei_status fetch_reply(struct fake_host *fh, void *st,
+                                  const struct reply *reply,
+                                  struct fake_sink *fs, struct ei_error *err)
+{
+    assert_int_equal(fake_host_http_push_headers(
+                         fh, reply->status, reply->headers, reply->body, 0),
+                     0);
+    fake_sink_init(fs);
+    struct ei_deadline dl;
+    fake_deadline(&dl, DL_DEFAULT);
+    memset(err, 0, sizeof(*err));
+    return ei_provider_http.fetch(st, &fs->sink, &dl, err);
+}
+
+/* The revision for the audit record: the ETag as sent, kept for a 304;
+   without one the body's SHA-256; nothing after a failure; nothing
+   asked of a host too old to take revisions. */
+static void test_revision(void **state)
+{
+    (void)state;
+    static const struct {
+        struct reply reply;
+        enum ei_status want;
+        const char *rev; /* NULL: none reported */
+    } steps[] = {
+        {{200, "ETag: W/\"v1\"\n", "{\"a\": \"" CANARY "\"}", 0},
+         EI_OK,
+         "W/\"v1\""},
+        {{304, NULL, NULL, 0}, EI_OK, "W/\"v1\""},
+        {{200, NULL, "{\"c\": 3}", 0},
+         EI_OK,
+         "sha256:"
+         "67e2e87c01983e4a5fa011e64437723a6778a733ac54ed2ef2ca4bd7b7afee2b"},
+        {{404, NULL, "", 0}, EI_NOTFOUND, NULL},
+    };
+    const char *opts[] = {"url=" URL, NULL};
+    struct fake_host *fh = fake_host_new(opts, NULL, NULL);
+    assert_non_null(fh);
+    struct ei_error err = {0};
+    void *st = NULL;
+    assert_int_equal(ei_provider_http.configure(fake_host_host(fh), &st, &err),
+                     EI_OK);
+    for (size_t i = 0; i <= sizeof steps / sizeof steps[0]; i++) {
+        /* the last round again, on a host without host.revision */
+        size_t k = i < sizeof steps / sizeof steps[0] ? i : 0;
+        if (k != i)
+            fake_host_set_size(fh, offsetof(struct ei_host, revision));
+        struct fake_sink fs;
+        fake_host_revision_clear(fh);
+        assert_int_equal(fetch_reply(fh, st, &steps[k].reply, &fs, &err),
+                         steps[k].want);
+        const char *rev = fake_host_revision(fh);
+        if (k != i || steps[k].rev == NULL)
+            assert_null(rev);
+        else
+            assert_string_equal(rev, steps[k].rev);
+        fake_sink_free(&fs);
+    }
+    ei_provider_http.destroy(st);
+    fake_host_free(fh);
+}
+
 static void test_etag(void **state)
 {
     (void)state;
@@ -1082,16 +1146,8 @@ static void test_etag(void **state)
     assert_int_equal(ei_provider_http.configure(h, &st, &err), EI_OK);
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
         const struct etag_step *s = &steps[i];
-        assert_int_equal(fake_host_http_push_headers(fh, s->reply.status,
-                                                     s->reply.headers,
-                                                     s->reply.body, 0),
-                         0);
         struct fake_sink fs;
-        fake_sink_init(&fs);
-        struct ei_deadline dl;
-        fake_deadline(&dl, DL_DEFAULT);
-        memset(&err, 0, sizeof err);
-        enum ei_status got = ei_provider_http.fetch(st, &fs.sink, &dl, &err);
+        enum ei_status got = fetch_reply(fh, st, &s->reply, &fs, &err);
         if (got != s->want)
             fail_msg("step %zu: status %d, want %d (%s)", i + 1, got, s->want,
                      err.text);
@@ -1202,7 +1258,7 @@ static int group_teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-#define EXTRA_N 5
+#define EXTRA_N 6
 
 int main(void)
 {
@@ -1225,6 +1281,7 @@ int main(void)
         tests[t].initial_state = (void *)&ccases[i];
     }
     tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_etag);
+    tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_revision);
     tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_etag_unusable);
     tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_descriptor);
     tests[t++] = (struct CMUnitTest)cmocka_unit_test(test_old_host);

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/* Reporting the revision of what a layer read (host.revision), for the
+   audit record: as it is, or as "sha256:" and the hex digest of bytes. */
+#ifndef EI_PROVIDERS_REVISION_H
+#define EI_PROVIDERS_REVISION_H
+
+#include <stddef.h>
+
+#include <envinject/provider.h>
+#include <sodium.h>
+
+/* "sha256:" + 64 hex digits + NUL */
+#define EI_REVISION_SHA256_LEN (7 + 2 * crypto_hash_sha256_BYTES + 1)
+
+/* Report text, when the host takes revisions (an older one does not). */
+static inline void ei_revision_report(const struct ei_host *h, const char *text)
+{
+    if (EI_HOST_HAS(h, revision))
+        h->revision(h, text);
+}
+
+/* Report "sha256:" and the hex digest that st ends with. */
+static inline void ei_revision_report_sha256(const struct ei_host *h,
+                                             crypto_hash_sha256_state *st)
+{
+    unsigned char d[crypto_hash_sha256_BYTES];
+    char text[EI_REVISION_SHA256_LEN] = "sha256:";
+    crypto_hash_sha256_final(st, d);
+    sodium_bin2hex(text + 7, sizeof(text) - 7, d, sizeof(d));
+    ei_revision_report(h, text);
+}
+
+/* Report "sha256:" and the hex digest of len bytes of data. */
+static inline void ei_revision_sha256(const struct ei_host *h, const void *data,
+                                      size_t len)
+{
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    crypto_hash_sha256_update(&st, data, len);
+    ei_revision_report_sha256(h, &st);
+}
+
+#endif

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: MIT */
+/* The audit record (audit.h): its key's subkeys and the values' keyed
+   hashes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "audit.h"
+#include "config.h"
+#include "diag.h"
+#include "envset.h"
+#include "masterkey.h"
+#include "resolve.h"
+
+/* the record's format version */
+#define RECORD_VERSION 1
+#define RECORD_FLAGS   (JSON_COMPACT | JSON_PRESERVE_ORDER)
+
+/* the subkeys' context (crypto_kdf_CONTEXTBYTES characters) and ids */
+#define KDF_CONTEXT  "eiaudit1"
+#define SUBKEY_VALUE 1
+#define SUBKEY_ID    2
+#define KEY_ID_LEN   8
+#define KEY_ID_TEXT  "envinject audit key id"
+
+struct ei_audit_key {
+    unsigned char value[crypto_generichash_KEYBYTES];
+    unsigned char id[crypto_generichash_KEYBYTES];
+};
+
+struct ei_audit_key *ei_audit_key_read(const char *key_file, const char *where,
+                                       const char *const *envp,
+                                       struct ei_error *err)
+{
+    unsigned char *master = sodium_malloc(EI_MASTER_KEY_LEN);
+    struct ei_audit_key *k = sodium_malloc(sizeof(*k));
+    if (master == NULL || k == NULL) {
+        ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
+        goto fail;
+    }
+    if (ei_master_key_read("audit", EI_AUDIT_KEY_ENV, key_file, where, envp,
+                           master, err) != 0)
+        goto fail;
+    /* one subkey per use: the id says nothing about the values' hashes */
+    crypto_kdf_derive_from_key(k->value, sizeof(k->value), SUBKEY_VALUE,
+                               KDF_CONTEXT, master);
+    crypto_kdf_derive_from_key(k->id, sizeof(k->id), SUBKEY_ID, KDF_CONTEXT,
+                               master);
+    sodium_free(master);
+    return k;
+fail:
+    if (master != NULL)
+        sodium_free(master);
+    if (k != NULL)
+        sodium_free(k);
+    return NULL;
+}
+
+void ei_audit_key_free(struct ei_audit_key *k)
+{
+    if (k != NULL)
+        sodium_free(k);
+}
+
+void ei_audit_key_id(const struct ei_audit_key *k, char out[EI_AUDIT_ID_HEX])
+{
+    unsigned char id[KEY_ID_LEN];
+    crypto_generichash(id, sizeof(id), (const unsigned char *)KEY_ID_TEXT,
+                       strlen(KEY_ID_TEXT), k->id, sizeof(k->id));
+    sodium_bin2hex(out, EI_AUDIT_ID_HEX, id, sizeof(id));
+}
+
+void ei_audit_value_hash(const struct ei_audit_key *k, const char *name,
+                         const char *value, size_t len,
+                         char out[EI_AUDIT_HASH_HEX])
+{
+    unsigned char h[32];
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, k->value, sizeof(k->value), sizeof(h));
+    crypto_generichash_update(&st, (const unsigned char *)name,
+                              strlen(name) + 1); /* with its NUL */
+    if (len > 0)
+        crypto_generichash_update(&st, (const unsigned char *)value, len);
+    crypto_generichash_final(&st, h, sizeof(h));
+    sodium_memzero(&st, sizeof(st));
+    sodium_bin2hex(out, EI_AUDIT_HASH_HEX, h, sizeof(h));
+}
+
+/* ---- the record ---- */
+
+struct ei_audit {
+    struct ei_audit_key *key;
+    char *path; /* NULL: print --format audit */
+    bool required;
+};
+
+int ei_audit_open(const struct ei_config *cfg, const char *path, bool need_path,
+                  const char *const *envp, struct ei_audit **out,
+                  struct ei_error *err)
+{
+    const struct ei_audit_conf *c = &cfg->audit;
+    *out = NULL;
+    if (need_path && path == NULL && c->where == NULL)
+        return 0;
+    if (need_path && path == NULL && c->path == NULL)
+        return ei_error_set(err, EI_BADCONFIG, 0, NULL, c->where,
+                            "audit: path is required (or run --audit PATH)"),
+               -1;
+    struct ei_audit *a = calloc(1, sizeof(*a));
+    if (a == NULL)
+        return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory"),
+               -1;
+    a->required = c->where == NULL || c->required;
+    const char *p = path != NULL ? path : c->path;
+    if (p != NULL && (a->path = strdup(p)) == NULL) {
+        ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
+        ei_audit_free(a);
+        return -1;
+    }
+    a->key = ei_audit_key_read(c->key_file, c->where, envp, err);
+    if (a->key == NULL) {
+        ei_audit_free(a);
+        return -1;
+    }
+    *out = a;
+    return 0;
+}
+
+void ei_audit_free(struct ei_audit *a)
+{
+    if (a == NULL)
+        return;
+    ei_audit_key_free(a->key);
+    free(a->path);
+    free(a);
+}
+
+static bool listed(const char *const *list, const char *key)
+{
+    for (; list != NULL && *list != NULL; list++)
+        if (strcmp(*list, key) == 0)
+            return true;
+    return false;
+}
+
+/* A string member, or null for NULL; a text that is not UTF-8 (a host
+   name could be) with every byte outside printable ASCII as '?'.  -1
+   when out of memory. */
+static int set_text(json_t *o, const char *name, const char *text)
+{
+    json_t *v = text != NULL ? json_string(text) : json_null();
+    if (v == NULL && text != NULL) {
+        char *clean = strdup(text);
+        for (char *c = clean; c != NULL && *c != '\0'; c++)
+            if (*c < 0x20 || *c > 0x7e)
+                *c = '?';
+        v = clean != NULL ? json_string(clean) : NULL;
+        free(clean);
+    }
+    return json_object_set_new(o, name, v);
+}
+
+static json_t *record_layers(const struct ei_resolution *r)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a != NULL && i < r->layers_n; i++) {
+        const struct ei_layer *l = &r->layers[i];
+        json_t *o = json_object();
+        if (o == NULL || json_array_append_new(a, o) < 0 ||
+            set_text(o, "name", l->name) < 0 ||
+            set_text(o, "provider", l->prov->name) < 0 ||
+            set_text(o, "revision",
+                     l->revision[0] != '\0' && !l->skipped ? l->revision
+                                                           : NULL) < 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+static json_t *record_keys(const struct ei_audit *au,
+                           const struct ei_resolution *r,
+                           const char *const *unset)
+{
+    size_t n = 0;
+    struct ei_entry **v = ei_envset_sorted(r->final, &n);
+    json_t *a = v != NULL ? json_array() : NULL;
+    for (size_t i = 0; a != NULL && i < n; i++) {
+        const struct ei_entry *e = v[i];
+        if (listed(unset, e->key))
+            continue;
+        char hash[EI_AUDIT_HASH_HEX];
+        ei_audit_value_hash(au->key, e->key, e->value != NULL ? e->value : "",
+                            e->value != NULL ? e->value_len : 0, hash);
+        json_t *o = json_object();
+        if (o == NULL || json_array_append_new(a, o) < 0 ||
+            set_text(o, "name", e->key) < 0 ||
+            set_text(o, "layer", ei_resolution_layer_name(r, e->layer)) < 0 ||
+            set_text(o, "hash", hash) < 0) {
+            json_decref(a);
+            a = NULL;
+        }
+    }
+    free(v);
+    return a;
+}
+
+char *ei_audit_record(const struct ei_audit *a, const struct ei_resolution *r,
+                      const char *program, const char *const *unset,
+                      struct ei_error *err)
+{
+    char when[32] = "";
+    time_t now = time(NULL);
+    struct tm tm;
+    if (gmtime_r(&now, &tm) != NULL)
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char host[HOST_NAME_MAX + 1] = "";
+    if (gethostname(host, sizeof(host)) < 0)
+        host[0] = '\0';
+    host[sizeof(host) - 1] = '\0';
+    char id[EI_AUDIT_ID_HEX];
+    ei_audit_key_id(a->key, id);
+    const struct ei_config *cfg = r->cfg;
+    json_t *o = json_object();
+    char *line = NULL;
+    if (o == NULL ||
+        json_object_set_new(o, "version", json_integer(RECORD_VERSION)) < 0 ||
+        set_text(o, "time", when) < 0 ||
+        set_text(o, "environment",
+                 cfg->environment != NULL ? cfg->environment : "") < 0 ||
+        set_text(o, "host", host) < 0 || set_text(o, "program", program) < 0 ||
+        set_text(o, "config_sha256",
+                 cfg->sha256[0] != '\0' ? cfg->sha256 : NULL) < 0 ||
+        set_text(o, "key_id", id) < 0 ||
+        json_object_set_new(o, "layers", record_layers(r)) < 0 ||
+        json_object_set_new(o, "keys", record_keys(a, r, unset)) < 0)
+        goto out;
+    /* into a buffer of our own: jansson's allocator is the core's */
+    size_t n = json_dumpb(o, NULL, 0, RECORD_FLAGS);
+    line = n > 0 ? malloc(n + 2) : NULL;
+    if (line != NULL && json_dumpb(o, line, n, RECORD_FLAGS) == n) {
+        memcpy(line + n, "\n", 2);
+    } else {
+        free(line);
+        line = NULL;
+    }
+out:
+    json_decref(o);
+    if (line == NULL)
+        ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
+                     "out of memory making the audit record");
+    return line;
+}
+
+int ei_audit_append(const struct ei_audit *a, const char *line,
+                    struct ei_error *err)
+{
+    size_t len = strlen(line);
+    int fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+                  0600);
+    const char *what = "cannot open the audit record";
+    ssize_t w = -1;
+    int errnum = 0;
+    if (fd >= 0) {
+        /* one write: records of runs sharing the file never interleave */
+        w = write(fd, line, len);
+        errnum = w < 0 ? errno : ENOSPC; /* short: the disk is full */
+        what = "cannot write the audit record";
+        if (close(fd) < 0 && w == (ssize_t)len) {
+            errnum = errno;
+            w = -1;
+        }
+    } else {
+        errnum = errno;
+    }
+    if (w == (ssize_t)len)
+        return 0;
+    struct ei_error e = {0};
+    ei_error_set(&e, EI_CANTCREAT, errnum, NULL, a->path, "%s%s", what,
+                 a->required ? "; the program is not started"
+                             : " (audit.required = false: started anyway)");
+    if (a->required) {
+        if (err != NULL)
+            *err = e;
+        return -1;
+    }
+    char text[EI_ERR_TEXT_LEN * 2];
+    ei_error_describe(&e, text, sizeof(text));
+    ei_diag_msg(EI_LOG_WARN, NULL, a->path, "%s", text);
+    return 1;
+}
