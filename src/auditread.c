@@ -198,6 +198,11 @@ static int read_keys(json_t *root, struct ei_audit_record *r, struct why *w)
 static int parse_line(const char *text, size_t len, struct ei_audit_record *r,
                       struct why *w)
 {
+    /* jansson stops reading at a NUL byte: what follows would go unseen */
+    if (memchr(text, '\0', len) != NULL) {
+        why_set(w, "a NUL byte");
+        return -1;
+    }
     json_error_t jerr;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL) {

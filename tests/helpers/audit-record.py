@@ -6,8 +6,7 @@ empty input keyed with the master key, salt = the subkey's id as 8
 little-endian bytes + 8 zero bytes, personal = the context + 8 zero bytes.
 
 usage: audit-record.py KEY_HEX [--env NAME] NAME=LAYER:VALUE...
-A VALUE of @file:PATH is read from PATH (for canaries planted by the
-runner).  Prints one JSON line on stdout."""
+Prints one JSON line on stdout."""
 import hashlib
 import json
 import struct
@@ -46,13 +45,8 @@ def main(argv):
     for item in rest:
         name, _, spec = item.partition("=")
         layer, _, value = spec.partition(":")
-        if value.startswith("@file:"):
-            with open(value[6:], "rb") as f:
-                raw = f.read()
-        else:
-            raw = value.encode()
         keys.append({"name": name, "layer": layer,
-                     "hash": value_hash(master, name, raw)})
+                     "hash": value_hash(master, name, value.encode())})
     layers = sorted({k["layer"] for k in keys})
     record = {
         "version": 1, "time": "2026-12-07T03:04:05Z", "environment": env,
