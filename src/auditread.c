@@ -128,9 +128,7 @@ static void check_layers(json_t *root, struct why *w)
     json_array_foreach(layers, i, l)
     {
         if (!json_is_object(l)) {
-            char path[64];
-            snprintf(path, sizeof(path), "layers[%zu]", i);
-            why_set(w, "\"%s\" is not an object", path);
+            why_set(w, "\"layers[%zu]\" is not an object", i);
             return;
         }
         item_str(l, "layers", i, "name", false, w);
@@ -155,9 +153,7 @@ static int read_keys(json_t *root, struct ei_audit_record *r, struct why *w)
     json_array_foreach(keys, i, k)
     {
         if (!json_is_object(k)) {
-            char path[64];
-            snprintf(path, sizeof(path), "keys[%zu]", i);
-            why_set(w, "\"%s\" is not an object", path);
+            why_set(w, "\"keys[%zu]\" is not an object", i);
             return -1;
         }
         const char *name = item_str(k, "keys", i, "name", false, w);
@@ -165,14 +161,12 @@ static int read_keys(json_t *root, struct ei_audit_record *r, struct why *w)
         const char *hash = item_str(k, "keys", i, "hash", false, w);
         if (name == NULL || layer == NULL || hash == NULL)
             return -1;
-        char path[64];
-        snprintf(path, sizeof(path), "keys[%zu]", i);
         if (!ei_key_valid(name, strlen(name))) {
-            why_set(w, "\"%s.name\" is not a key name", path);
+            why_set(w, "\"keys[%zu].name\" is not a key name", i);
             return -1;
         }
         if (!hex_n(hash, EI_AUDIT_HASH_HEX - 1)) {
-            why_set(w, "\"%s.hash\" is not 64 lowercase hex digits", path);
+            why_set(w, "\"keys[%zu].hash\" is not 64 lowercase hex digits", i);
             return -1;
         }
         struct ei_audit_entry *e = &r->keys[r->keys_n];

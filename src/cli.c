@@ -90,13 +90,14 @@ static const struct ei_cli_opt check_opts[] = {
     {NULL, 0, NULL, 0, NULL, NULL}};
 
 static const struct ei_cli_opt diff_opts[] = {
-    {"against", 0, "RECORD", EI_CLI_ARG,
-     "compare one environment with the last audit record of the file "
-     "RECORD (- for standard input)", NULL},
+    {"against", 0, "FILE", EI_CLI_ARG,
+     "compare one environment with the last audit record in FILE (- for "
+     "standard input)", NULL},
     {"exit-code", 0, NULL, 0,
      "exit 1 when the environments differ (outside --expect-differ)", NULL},
-    {"expect-differ", 0, "GLOB,...", EI_CLI_ARG | EI_CLI_REPEAT,
-     "keys whose values may differ (globs); still shown, marked expected",
+    {"expect-differ", 0, "KEYS", EI_CLI_ARG | EI_CLI_REPEAT,
+     "keys whose values may differ: names or globs, comma-separated "
+     "(shown, marked expected)",
      NULL},
     {"format", 'f', "FORMAT", EI_CLI_ARG, "text or json", "text json"},
     {"help", 'h', NULL, 0, "show this help and exit", NULL},
@@ -144,8 +145,10 @@ static const struct ei_cli_cmd commands[] = {
      "show every layer that set KEY and which one won", explain_opts},
     {EI_CMD_CHECK, "check", "",
      "validate required keys and the schema, report every problem", check_opts},
-    {EI_CMD_DIFF, "diff", "ENV_A ENV_B | --against RECORD [ENV]",
-     "compare the resolved configuration of two environments", diff_opts},
+    {EI_CMD_DIFF, "diff", "ENV_A ENV_B | --against FILE [ENV]",
+     "compare the resolved configuration of two environments, or of one "
+     "with an audit record",
+     diff_opts},
     {EI_CMD_INIT, "init", "", "write a commented starter envinject.conf",
      init_opts},
     {EI_CMD_SEAL, "seal", "keygen | encrypt FILE | set FILE KEY",
