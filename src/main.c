@@ -711,8 +711,9 @@ static struct ei_audit_key *against_key(const struct ei_config *cfg,
                                         const char *record,
                                         struct ei_error *err)
 {
-    struct ei_audit_key *k = ei_audit_key_read(
-        NULL, cfg->path, (const char *const *)environ, err);
+    struct ei_audit_key *k =
+        ei_audit_key_read(cfg->audit.key_file, cfg->audit.where,
+                          (const char *const *)environ, err);
     if (k == NULL)
         return NULL;
     char id[EI_AUDIT_ID_HEX];
