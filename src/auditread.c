@@ -16,7 +16,6 @@
 #include "envset.h"
 #include "readfile.h"
 
-#define STDIN_NAME "standard input"
 #define READ_CHUNK 65536
 
 /* Why a line is not a record; the first failure wins. */
@@ -295,18 +294,22 @@ struct ei_audit_record *ei_audit_record_parse(const char *text, size_t len,
     return r;
 }
 
-/* All of standard input, up to EI_AUDIT_FILE_MAX bytes. */
+/* All of standard input, up to EI_AUDIT_FILE_MAX bytes (one more is
+   read to tell a file of that size from a larger one). */
 static int read_stdin(struct ei_buf *buf, struct ei_error *err)
 {
     memset(buf, 0, sizeof(*buf));
     size_t cap = 0;
     for (;;) {
         if (buf->len == cap) {
-            if (cap >= EI_AUDIT_FILE_MAX)
-                return ei_error_set(err, EI_BADDATA, 0, NULL, STDIN_NAME,
+            if (cap > EI_AUDIT_FILE_MAX)
+                return ei_error_set(err, EI_BADDATA, 0, NULL,
+                                    EI_AUDIT_STDIN_NAME,
                                     "larger than %zu bytes", EI_AUDIT_FILE_MAX),
                        -1;
-            size_t ncap = cap + READ_CHUNK;
+            size_t ncap = cap == 0 ? READ_CHUNK : cap * 2;
+            if (ncap > EI_AUDIT_FILE_MAX + 1)
+                ncap = EI_AUDIT_FILE_MAX + 1;
             char *nd = realloc(buf->data, ncap + 1);
             if (nd == NULL)
                 return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
@@ -319,13 +322,17 @@ static int read_stdin(struct ei_buf *buf, struct ei_error *err)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            return ei_error_set(err, EI_IOERROR, errno, NULL, STDIN_NAME,
-                                "cannot read"),
+            return ei_error_set(err, EI_IOERROR, errno, NULL,
+                                EI_AUDIT_STDIN_NAME, "cannot read"),
                    -1;
         if (n == 0)
             break;
         buf->len += (size_t)n;
     }
+    if (buf->len > EI_AUDIT_FILE_MAX)
+        return ei_error_set(err, EI_BADDATA, 0, NULL, EI_AUDIT_STDIN_NAME,
+                            "larger than %zu bytes", EI_AUDIT_FILE_MAX),
+               -1;
     if (buf->data != NULL)
         buf->data[buf->len] = '\0';
     return 0;
@@ -345,7 +352,7 @@ struct ei_audit_record *ei_audit_record_read(const char *path,
         return NULL;
     }
     struct ei_audit_record *r = ei_audit_record_parse(
-        buf.data, buf.len, from_stdin ? STDIN_NAME : path, err);
+        buf.data, buf.len, from_stdin ? EI_AUDIT_STDIN_NAME : path, err);
     if (from_stdin)
         free(buf.data);
     else

@@ -14,6 +14,9 @@
 /* The largest record file read (an audit log of many starts included). */
 #define EI_AUDIT_FILE_MAX ((size_t)64 << 20)
 
+/* What messages call the file "-" (standard input). */
+#define EI_AUDIT_STDIN_NAME "standard input"
+
 /* One key of a record: its name, the layer that gave it, its value's
    keyed hash (64 lowercase hex digits). */
 struct ei_audit_entry {

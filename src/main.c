@@ -666,6 +666,18 @@ out:
     return rc;
 }
 
+/* The status of a diff that resolved (rc: what resolving said) and
+   wrote n failing differences (-1: err). */
+static int diff_status(const struct ei_args *a, int rc, long n,
+                       const struct ei_error *err)
+{
+    if (n < 0)
+        return first_failure(rc, fail(err));
+    if (n > 0 && a->exit_code)
+        return first_failure(rc, ei_exit_code(EI_FINDINGS));
+    return rc;
+}
+
 /* diff ENV_A ENV_B */
 static int diff_envs(struct ei_args *a, const struct ei_diff_opts *o)
 {
@@ -681,10 +693,7 @@ static int diff_envs(struct ei_args *a, const struct ei_diff_opts *o)
         struct ei_error err = {0};
         long n = ei_output_diff(stdout, ra, a->rest[0], rb, a->rest[1], o,
                                 &err);
-        if (n < 0)
-            rc = first_failure(rc, fail(&err));
-        else if (n > 0 && a->exit_code)
-            rc = first_failure(rc, ei_exit_code(EI_FINDINGS));
+        rc = diff_status(a, rc, n, &err);
     }
     ei_resolution_free(ra);
     ei_resolution_free(rb);
@@ -723,7 +732,8 @@ static struct ei_audit_key *against_key(const struct ei_config *cfg,
     ei_audit_key_free(k);
     char where[EI_ERR_LOCATOR_LEN];
     snprintf(where, sizeof(where), "%s:%zu",
-             strcmp(record, "-") == 0 ? "standard input" : record, rec->line);
+             strcmp(record, "-") == 0 ? EI_AUDIT_STDIN_NAME : record,
+             rec->line);
     ei_error_set(err, EI_DENIED, 0, NULL, where,
                  "the record was made with the audit key %s, not with this "
                  "one (%s): its hashes cannot be compared",
@@ -764,10 +774,7 @@ static int diff_against(struct ei_args *a, const struct ei_diff_opts *o)
     if (r != NULL) {
         struct ei_error oe = {0};
         long n = ei_output_against(stdout, r, cfg->environment, rec, k, o, &oe);
-        if (n < 0)
-            rc = first_failure(rc, fail(&oe));
-        else if (n > 0 && a->exit_code)
-            rc = first_failure(rc, ei_exit_code(EI_FINDINGS));
+        rc = diff_status(a, rc, n, &oe);
     }
 out:
     ei_resolution_free(r);
