@@ -121,7 +121,7 @@ bash_complete() { # LINE (the last word is the one completed; may be empty)
 check "bash: commands" same "$(bash_complete 'envinject pr')" "print providers "
 check "bash: print's formats" \
     same "$(bash_complete 'envinject print --format ')" \
-    "docker dotenv env github json k8s shell systemd table yaml "
+    "audit docker dotenv env github json k8s shell systemd table yaml "
 check "bash: check's formats" \
     same "$(bash_complete 'envinject check -f ')" "github json text "
 check "bash: schema's formats" \
@@ -151,7 +151,7 @@ if command -v fish >/dev/null 2>&1; then
     }
     check "fish: print's formats" \
         same "$(fish_complete 'envinject print --format ')" \
-        "docker dotenv env github json k8s shell systemd table yaml "
+        "audit docker dotenv env github json k8s shell systemd table yaml "
     check "fish: -e takes the configuration's environments" \
         same "$(fish_complete 'envinject -e ')" "dev prod staging "
     check "fish: get takes keys, -c followed" \
