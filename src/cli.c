@@ -90,7 +90,15 @@ static const struct ei_cli_opt check_opts[] = {
     {NULL, 0, NULL, 0, NULL, NULL}};
 
 static const struct ei_cli_opt diff_opts[] = {
-    {"exit-code", 0, NULL, 0, "exit 1 when the environments differ", NULL},
+    {"against", 0, "FILE", EI_CLI_ARG,
+     "compare one environment with the last audit record in FILE (- for "
+     "standard input)", NULL},
+    {"exit-code", 0, NULL, 0,
+     "exit 1 when the environments differ (outside --expect-differ)", NULL},
+    {"expect-differ", 0, "KEYS", EI_CLI_ARG | EI_CLI_REPEAT,
+     "keys whose values may differ: names or globs, comma-separated "
+     "(shown, marked expected)",
+     NULL},
     {"format", 'f', "FORMAT", EI_CLI_ARG, "text or json", "text json"},
     {"help", 'h', NULL, 0, "show this help and exit", NULL},
     {"reveal", 0, NULL, 0, "show secret values instead of <secret>", NULL},
@@ -137,8 +145,10 @@ static const struct ei_cli_cmd commands[] = {
      "show every layer that set KEY and which one won", explain_opts},
     {EI_CMD_CHECK, "check", "",
      "validate required keys and the schema, report every problem", check_opts},
-    {EI_CMD_DIFF, "diff", "ENV_A ENV_B",
-     "compare the resolved configuration of two environments", diff_opts},
+    {EI_CMD_DIFF, "diff", "ENV_A ENV_B | --against FILE [ENV]",
+     "compare the resolved configuration of two environments, or of one "
+     "with an audit record",
+     diff_opts},
     {EI_CMD_INIT, "init", "", "write a commented starter envinject.conf",
      init_opts},
     {EI_CMD_SEAL, "seal", "keygen | encrypt FILE | set FILE KEY",
@@ -303,6 +313,10 @@ static int set_cmd(struct ei_args *a, const struct ei_cli_opt *r,
         a->reveal = true;
     else if (strcmp(n, "exit-code") == 0)
         a->exit_code = true;
+    else if (strcmp(n, "against") == 0)
+        a->against = arg;
+    else if (strcmp(n, "expect-differ") == 0)
+        return push(&a->expect_differ, &a->expect_differ_n, arg);
     else if (strcmp(n, "force") == 0)
         a->force = true;
     else if (strcmp(n, "keydir") == 0)
@@ -465,6 +479,7 @@ void ei_cli_args_free(struct ei_args *a)
     free(a->layers);
     free(a->unset);
     free(a->require);
+    free(a->expect_differ);
     if (a->cmd != EI_CMD_RUN)
         free(a->rest);
     memset(a, 0, sizeof(*a));

@@ -76,6 +76,10 @@ struct ei_args {
     size_t unset_n;
     const char **require; /* --require, malloc'd, NULL-terminated */
     size_t require_n;
+    const char **expect_differ; /* diff --expect-differ, malloc'd,
+                                   NULL-terminated */
+    size_t expect_differ_n;
+    const char *against; /* diff --against, or NULL */
     const char *format; /* --format, or NULL */
     const char *name;   /* print --name (k8s), or NULL */
     bool list_environments, list_keys; /* completion --environments, --keys */

@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "audit.h"
+#include "auditread.h"
 #include "cli.h"
 #include "complete.h"
 #include "config.h"
@@ -25,6 +26,7 @@
 #include "watch.h"
 #include "http.h"
 #include "output.h"
+#include "parity.h"
 #include "registry.h"
 #include "resolve.h"
 #include "schemaout.h"
@@ -101,8 +103,27 @@ static void start_splay(const struct ei_args *a, const struct ei_config *cfg)
 }
 
 /*
- * Load the configuration (adding the keys of --require) and resolve it;
- * -1 with err on failure, *out as ei_resolve leaves it.
+ * Resolve the loaded cfg (adding the keys of --require); -1 with err on
+ * failure, *out as ei_resolve leaves it.
+ */
+static int resolve_loaded(const struct ei_args *a, struct ei_config *cfg,
+                          unsigned flags, struct ei_resolution **out,
+                          struct ei_error *err)
+{
+    *out = NULL;
+    for (size_t i = 0; i < a->require_n; i++)
+        if (ei_schema_require_option(&cfg->schema, a->require[i]) < 0)
+            return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
+                                "out of memory"),
+                   -1;
+    if (a->cmd == EI_CMD_RUN)
+        start_splay(a, cfg);
+    return ei_resolve(cfg, (const char *const *)environ, flags, out, err);
+}
+
+/*
+ * Load the configuration and resolve it; -1 with err on failure, *out as
+ * ei_resolve leaves it.
  */
 static int resolve_quiet(const struct ei_args *a, const char *env,
                          unsigned flags, struct ei_config **cfgp,
@@ -112,14 +133,7 @@ static int resolve_quiet(const struct ei_args *a, const char *env,
     *cfgp = load_config(a, env, err);
     if (*cfgp == NULL)
         return -1;
-    for (size_t i = 0; i < a->require_n; i++)
-        if (ei_schema_require_option(&(*cfgp)->schema, a->require[i]) < 0)
-            return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
-                                "out of memory"),
-                   -1;
-    if (a->cmd == EI_CMD_RUN)
-        start_splay(a, *cfgp);
-    return ei_resolve(*cfgp, (const char *const *)environ, flags, out, err);
+    return resolve_loaded(a, *cfgp, flags, out, err);
 }
 
 /*
@@ -148,6 +162,28 @@ static void report_problem(const struct ei_resolution *r,
 }
 
 /*
+ * What resolve_quiet's failure err means to the user: the error (after
+ * every validation problem when *out is set) on stderr, and the exit
+ * code.  label names the environment in the summary (diff).
+ */
+static int resolve_failed(const struct ei_resolution *r, const char *label,
+                          const struct ei_error *err)
+{
+    if (r != NULL) {
+        /* validation: every problem, then the summary */
+        for (size_t i = 0; i < r->problems.n; i++)
+            report_problem(r, &r->problems.v[i]);
+        if (label != NULL) {
+            struct ei_error le = {0};
+            ei_error_set(&le, err->status, 0, NULL, NULL,
+                         "%s in environment %s", err->text, label);
+            return fail(&le);
+        }
+    }
+    return fail(err);
+}
+
+/*
  * Resolve for a command; on failure print the error (and every validation
  * problem) and return the exit code, else 0 with *out set.  A validation
  * failure leaves *out set too, so that print, explain and diff can still
@@ -160,18 +196,7 @@ static int resolve(const struct ei_args *a, const char *env, unsigned flags,
     struct ei_error err = {0};
     if (resolve_quiet(a, env, flags, cfgp, out, &err) == 0)
         return 0;
-    if (*out != NULL) {
-        /* validation: every problem, then the summary */
-        for (size_t i = 0; i < (*out)->problems.n; i++)
-            report_problem(*out, &(*out)->problems.v[i]);
-        if (label != NULL) {
-            struct ei_error le = {0};
-            ei_error_set(&le, err.status, 0, NULL, NULL, "%s in environment %s",
-                         err.text, label);
-            return fail(&le);
-        }
-    }
-    return fail(&err);
+    return resolve_failed(*out, label, &err);
 }
 
 /* The first failure decides the exit status: a validation failure (78)
@@ -641,36 +666,142 @@ out:
     return rc;
 }
 
-static int cmd_diff(struct ei_args *a)
+/* The status of a diff that resolved (rc: what resolving said) and
+   wrote n failing differences (-1: err). */
+static int diff_status(const struct ei_args *a, int rc, long n,
+                       const struct ei_error *err)
 {
-    static const int allowed[] = {EI_FMT_TEXT, EI_FMT_JSON, -1};
-    enum ei_format fmt;
-    int rc = operands(a, 2, 2);
-    if (rc == 0)
-        rc = parse_format(a, EI_FMT_TEXT, allowed, &fmt);
-    if (rc != 0)
-        return rc;
+    if (n < 0)
+        return first_failure(rc, fail(err));
+    if (n > 0 && a->exit_code)
+        return first_failure(rc, ei_exit_code(EI_FINDINGS));
+    return rc;
+}
+
+/* diff ENV_A ENV_B */
+static int diff_envs(struct ei_args *a, const struct ei_diff_opts *o)
+{
     struct ei_config *cfg_a = NULL, *cfg_b = NULL;
     struct ei_resolution *ra = NULL, *rb = NULL;
     /* validation failures of either side are reported, and the diff of
        what resolved is still shown */
-    rc = resolve(a, a->rest[0], 0, a->rest[0], &cfg_a, &ra);
+    int rc = resolve(a, a->rest[0], 0, a->rest[0], &cfg_a, &ra);
     if (ra != NULL)
         rc = first_failure(rc,
                            resolve(a, a->rest[1], 0, a->rest[1], &cfg_b, &rb));
     if (ra != NULL && rb != NULL) {
         struct ei_error err = {0};
-        long n = ei_output_diff(stdout, ra, a->rest[0], rb, a->rest[1], fmt,
-                                a->reveal, &err);
-        if (n < 0)
-            rc = first_failure(rc, fail(&err));
-        else if (n > 0 && a->exit_code)
-            rc = first_failure(rc, ei_exit_code(EI_FINDINGS));
+        long n = ei_output_diff(stdout, ra, a->rest[0], rb, a->rest[1], o,
+                                &err);
+        rc = diff_status(a, rc, n, &err);
     }
     ei_resolution_free(ra);
     ei_resolution_free(rb);
     ei_config_free(cfg_a);
     ei_config_free(cfg_b);
+    return rc;
+}
+
+/* A usage error of diff --against. */
+static int against_usage(const struct ei_args *a, const char *text)
+{
+    struct ei_error err = {0};
+    ei_error_set(&err, EI_USAGE, 0, NULL, a->cmd_def->name, "%s", text);
+    return usage_error(&err, a->cmd_def);
+}
+
+/*
+ * The audit key of cfg, and whether it made the record: a record made
+ * with another key has hashes that match nothing, which would pass for
+ * "every value differs"; it is refused as a wrong key is (77).
+ */
+static struct ei_audit_key *against_key(const struct ei_config *cfg,
+                                        const struct ei_audit_record *rec,
+                                        const char *record,
+                                        struct ei_error *err)
+{
+    struct ei_audit_key *k =
+        ei_audit_key_read(cfg->audit.key_file, cfg->audit.where,
+                          (const char *const *)environ, err);
+    if (k == NULL)
+        return NULL;
+    char id[EI_AUDIT_ID_HEX];
+    ei_audit_key_id(k, id);
+    if (strcmp(id, rec->key_id) == 0)
+        return k;
+    ei_audit_key_free(k);
+    char where[EI_ERR_LOCATOR_LEN];
+    snprintf(where, sizeof(where), "%s:%zu",
+             strcmp(record, "-") == 0 ? EI_AUDIT_STDIN_NAME : record,
+             rec->line);
+    ei_error_set(err, EI_DENIED, 0, NULL, where,
+                 "the record was made with the audit key %s, not with this "
+                 "one (%s): its hashes cannot be compared",
+                 rec->key_id, id);
+    return NULL;
+}
+
+/*
+ * diff --against RECORD [ENV]: the record is read and the key checked
+ * before any layer is, so that a wrong file or key costs no request.
+ */
+static int diff_against(struct ei_args *a, const struct ei_diff_opts *o)
+{
+    int rc = operands(a, 0, 1);
+    if (rc != 0)
+        return rc;
+    if (a->rest_n == 1 && a->environment != NULL)
+        return against_usage(a, "the environment is -e ENV or the operand "
+                                "ENV, not both");
+    if (a->reveal)
+        return against_usage(a, "--reveal: diff --against shows no values "
+                                "(the record holds none)");
+    const char *env = a->rest_n == 1 ? a->rest[0] : a->environment;
+    struct ei_error err = {0};
+    struct ei_audit_record *rec = ei_audit_record_read(a->against, &err);
+    if (rec == NULL)
+        return fail(&err);
+    struct ei_audit_key *k = NULL;
+    struct ei_resolution *r = NULL;
+    struct ei_config *cfg = load_config(a, env, &err);
+    if (cfg == NULL || (k = against_key(cfg, rec, a->against, &err)) == NULL) {
+        rc = fail(&err);
+        goto out;
+    }
+    /* validation failures are reported, and the comparison still shown */
+    if (resolve_loaded(a, cfg, 0, &r, &err) < 0)
+        rc = resolve_failed(r, NULL, &err);
+    if (r != NULL) {
+        struct ei_error oe = {0};
+        long n = ei_output_against(stdout, r, cfg->environment, rec, k, o, &oe);
+        rc = diff_status(a, rc, n, &oe);
+    }
+out:
+    ei_resolution_free(r);
+    ei_audit_key_free(k);
+    ei_config_free(cfg);
+    ei_audit_record_free(rec);
+    return rc;
+}
+
+static int cmd_diff(struct ei_args *a)
+{
+    static const int allowed[] = {EI_FMT_TEXT, EI_FMT_JSON, -1};
+    struct ei_diff_opts o = {.reveal = a->reveal};
+    int rc = a->against != NULL ? 0 : operands(a, 2, 2);
+    if (rc == 0)
+        rc = parse_format(a, EI_FMT_TEXT, allowed, &o.format);
+    if (rc != 0)
+        return rc;
+    struct ei_error err = {0};
+    char **globs = NULL;
+    if (ei_parity_globs(a->expect_differ, a->expect_differ_n, &globs, &err) <
+        0)
+        return err.status == EI_USAGE ? usage_error(&err, a->cmd_def)
+                                      : fail(&err);
+    o.expect = (const char *const *)globs;
+    rc = a->against != NULL ? diff_against(a, &o) : diff_envs(a, &o);
+    ei_parity_globs_free(globs);
     return rc;
 }
 

@@ -12,10 +12,13 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "audit.h"
+#include "auditread.h"
 #include "diag.h"
 #include "envset.h"
 #include "obuf.h"
 #include "output.h"
+#include "parity.h"
 #include "place.h"
 #include "resolve.h"
 #include "safetext.h"
@@ -1252,113 +1255,226 @@ static int json_push_key(json_t *arr, const char *key)
     return json_array_append_new(arr, json_string(key));
 }
 
-long ei_output_diff(FILE *out, const struct ei_resolution *a,
-                    const char *name_a, const struct ei_resolution *b,
-                    const char *name_b, enum ei_format fmt, bool reveal,
-                    struct ei_error *err)
+/* How a diff names its sides: diff's two environments, or --against's
+   record and environment. */
+struct diff_labels {
+    const char *name_a, *name_b; /* "(only in NAME)" */
+    const char *only_a, *only_b; /* the JSON arrays */
+    const char *a, *b;           /* the members of a "different" object */
+    bool layers;                 /* a and b are layer names, not values */
+};
+
+/* A diff being written: text into ob, or JSON into root. */
+struct diff_out {
+    const struct diff_labels *l;
+    enum ei_format fmt;
+    struct obuf ob;
+    json_t *root, *only_a, *only_b, *diff;
+    long failing; /* differences that fail --exit-code */
+};
+
+static int diff_out_open(struct diff_out *d, const struct diff_labels *l,
+                         enum ei_format fmt, struct ei_error *err)
 {
+    memset(d, 0, sizeof(*d));
+    d->l = l;
+    d->fmt = fmt;
     if (fmt != EI_FMT_TEXT && fmt != EI_FMT_JSON) {
         ei_error_set(err, EI_USAGE, 0, NULL, NULL,
                      "diff does not support --format=%s", ei_format_name(fmt));
         return -1;
     }
-    size_t na = 0, nb = 0;
-    struct ei_entry **va = ei_envset_sorted(a->final, &na);
-    struct ei_entry **vb = ei_envset_sorted(b->final, &nb);
-    json_t *root = NULL, *only_a = NULL, *only_b = NULL, *diff = NULL;
-    if (fmt == EI_FMT_JSON) {
-        root = json_object();
-        only_a = json_array();
-        only_b = json_array();
-        diff = json_array();
-        if (root != NULL && only_a != NULL && only_b != NULL && diff != NULL) {
-            json_object_set(root, "only_in_a", only_a);
-            json_object_set(root, "only_in_b", only_b);
-            json_object_set(root, "different", diff);
-        }
-    }
-    struct obuf ob = {0};
-    long count = 0;
-    int rc = 0;
-    if (va == NULL || vb == NULL ||
-        (fmt == EI_FMT_JSON &&
-         (root == NULL || only_a == NULL || only_b == NULL || diff == NULL))) {
-        rc = json_nomem(err);
-        goto done;
-    }
+    if (fmt == EI_FMT_TEXT)
+        return 0;
+    d->root = json_object();
+    d->only_a = json_array();
+    d->only_b = json_array();
+    d->diff = json_array();
+    if (d->root == NULL || d->only_a == NULL || d->only_b == NULL ||
+        d->diff == NULL)
+        return json_nomem(err);
+    int bad = json_object_set(d->root, l->only_a, d->only_a);
+    bad |= json_object_set(d->root, l->only_b, d->only_b);
+    bad |= json_object_set(d->root, "different", d->diff);
+    return bad != 0 ? json_nomem(err) : 0;
+}
 
+/* A key in one side only (a_side: side a's); it fails --exit-code
+   whether it may differ or not. */
+static int diff_only(struct diff_out *d, bool a_side, const char *key,
+                     struct ei_error *err)
+{
+    d->failing++;
+    if (d->fmt == EI_FMT_JSON)
+        return json_push_key(a_side ? d->only_a : d->only_b, key) != 0
+                   ? json_nomem(err)
+                   : 0;
+    ob_puts(&d->ob, a_side ? "- " : "+ ");
+    ob_puts(&d->ob, key);
+    ob_puts(&d->ob, "  (only in ");
+    put_oneline_str(&d->ob, a_side ? d->l->name_a : d->l->name_b);
+    ob_puts(&d->ob, ")\n");
+    return 0;
+}
+
+/* A key whose values differ: sa and sb are what to show of each side
+   (redacted values, or layer names). */
+static int diff_changed(struct diff_out *d, const char *key, bool expected,
+                        const char *sa, size_t la, const char *sb, size_t lb,
+                        struct ei_error *err)
+{
+    if (!expected)
+        d->failing++;
+    if (d->fmt == EI_FMT_JSON) {
+        json_t *ja = json_value(key, sa, la, err);
+        json_t *jb = ja != NULL ? json_value(key, sb, lb, err) : NULL;
+        if (jb == NULL) {
+            json_decref(ja);
+            return -1;
+        }
+        json_t *o = json_object();
+        int bad = json_array_append_new(d->diff, o);
+        bad |= json_object_set_new(o, "key", json_string(key));
+        bad |= json_object_set_new(o, d->l->a, ja);
+        bad |= json_object_set_new(o, d->l->b, jb);
+        bad |= json_object_set_new(o, "expected", json_boolean(expected));
+        return bad != 0 ? json_nomem(err) : 0;
+    }
+    ob_puts(&d->ob, "~ ");
+    ob_puts(&d->ob, key);
+    ob_puts(&d->ob, d->l->layers ? ": differs (layer " : ": ");
+    put_oneline(&d->ob, sa, la);
+    /* layers: "(layer vault)" when the same layer gave both */
+    if (!d->l->layers || la != lb || memcmp(sa, sb, la) != 0) {
+        ob_puts(&d->ob, " -> ");
+        put_oneline(&d->ob, sb, lb);
+    }
+    ob_puts(&d->ob, d->l->layers ? ")" : "");
+    ob_puts(&d->ob, expected ? " (expected)\n" : "\n");
+    return 0;
+}
+
+/* Write the diff (rc 0) or drop it; the count of failing differences,
+   or -1. */
+static long diff_out_close(struct diff_out *d, FILE *out, int rc,
+                           struct ei_error *err)
+{
+    if (rc == 0 && d->fmt == EI_FMT_JSON) {
+        rc = ob_json(&d->ob, d->root);
+        d->root = NULL;
+        if (rc < 0)
+            json_nomem(err);
+    }
+    json_decref(d->root);
+    json_decref(d->only_a);
+    json_decref(d->only_b);
+    json_decref(d->diff);
+    if (rc < 0) {
+        ob_free(&d->ob);
+        return -1;
+    }
+    if (ob_finish(&d->ob, out, err) < 0)
+        return -1;
+    return d->failing;
+}
+
+long ei_output_diff(FILE *out, const struct ei_resolution *a,
+                    const char *name_a, const struct ei_resolution *b,
+                    const char *name_b, const struct ei_diff_opts *o,
+                    struct ei_error *err)
+{
+    const struct diff_labels labels = {
+        .name_a = name_a != NULL ? name_a : "A",
+        .name_b = name_b != NULL ? name_b : "B",
+        .only_a = "only_in_a",
+        .only_b = "only_in_b",
+        .a = "a",
+        .b = "b",
+    };
+    struct diff_out d;
+    size_t na = 0, nb = 0;
+    struct ei_entry **va = NULL, **vb = NULL;
+    int rc = diff_out_open(&d, &labels, o->format, err);
+    if (rc == 0) {
+        va = ei_envset_sorted(a->final, &na);
+        vb = ei_envset_sorted(b->final, &nb);
+        if (va == NULL || vb == NULL)
+            rc = json_nomem(err);
+    }
     size_t i = 0, j = 0;
     while (rc == 0 && (i < na || j < nb)) {
         int c = i == na ? 1 : j == nb ? -1 : strcmp(va[i]->key, vb[j]->key);
-        if (c < 0 || c > 0) {
-            const struct ei_entry *e = c < 0 ? va[i++] : vb[j++];
-            count++;
-            if (fmt == EI_FMT_JSON) {
-                if (json_push_key(c < 0 ? only_a : only_b, e->key) != 0)
-                    rc = json_nomem(err);
-                continue;
-            }
-            ob_puts(&ob, c < 0 ? "- " : "+ ");
-            ob_puts(&ob, e->key);
-            ob_puts(&ob, "  (only in ");
-            const char *name = c < 0 ? name_a : name_b;
-            put_oneline_str(&ob, name != NULL ? name : (c < 0 ? "A" : "B"));
-            ob_puts(&ob, ")\n");
+        if (c != 0) {
+            rc = diff_only(&d, c < 0, c < 0 ? va[i++]->key : vb[j++]->key,
+                           err);
             continue;
         }
         const struct ei_entry *ea = va[i++], *eb = vb[j++];
         if (ei_secmem_cmp(ea->value, ea->value_len, eb->value, eb->value_len) ==
             0)
             continue;
-        count++;
         bool hide = (ea->flags | eb->flags) & EI_ENTRY_SECRET;
         size_t la, lb;
-        const char *sa = diff_value(ea, hide, reveal, &la);
-        const char *sb = diff_value(eb, hide, reveal, &lb);
-        if (fmt == EI_FMT_JSON) {
-            json_t *ja = json_value(ea->key, sa, la, err);
-            json_t *jb = ja != NULL ? json_value(eb->key, sb, lb, err) : NULL;
-            if (jb == NULL) {
-                json_decref(ja);
-                rc = -1;
-                break;
-            }
-            json_t *o = json_object();
-            int bad = json_array_append_new(diff, o);
-            bad |= json_object_set_new(o, "key", json_string(ea->key));
-            bad |= json_object_set_new(o, "a", ja);
-            bad |= json_object_set_new(o, "b", jb);
-            if (bad != 0)
-                rc = json_nomem(err);
-            continue;
-        }
-        ob_puts(&ob, "~ ");
-        ob_puts(&ob, ea->key);
-        ob_puts(&ob, ": ");
-        put_oneline(&ob, sa, la);
-        ob_puts(&ob, " -> ");
-        put_oneline(&ob, sb, lb);
-        ob_putc(&ob, '\n');
+        const char *sa = diff_value(ea, hide, o->reveal, &la);
+        const char *sb = diff_value(eb, hide, o->reveal, &lb);
+        rc = diff_changed(&d, ea->key, ei_parity_expected(o->expect, ea->key),
+                          sa, la, sb, lb, err);
     }
-    if (rc == 0 && fmt == EI_FMT_JSON) {
-        rc = ob_json(&ob, root);
-        root = NULL;
-        if (rc < 0)
-            json_nomem(err);
-    }
-
-done:
-    json_decref(root);
-    json_decref(only_a);
-    json_decref(only_b);
-    json_decref(diff);
     free(va);
     free(vb);
-    if (rc < 0) {
-        ob_free(&ob);
-        return -1;
+    return diff_out_close(&d, out, rc, err);
+}
+
+long ei_output_against(FILE *out, const struct ei_resolution *r,
+                       const char *name, const struct ei_audit_record *rec,
+                       const struct ei_audit_key *k,
+                       const struct ei_diff_opts *o, struct ei_error *err)
+{
+    const struct diff_labels labels = {
+        .name_a = "the record",
+        .name_b = name != NULL && name[0] != '\0' ? name
+                                                  : "the current environment",
+        .only_a = "only_in_record",
+        .only_b = "only_in_environment",
+        .a = "record_layer",
+        .b = "layer",
+        .layers = true,
+    };
+    struct diff_out d;
+    size_t n = 0;
+    struct ei_entry **v = NULL;
+    int rc = diff_out_open(&d, &labels, o->format, err);
+    if (rc == 0 && (v = ei_envset_sorted(r->final, &n)) == NULL)
+        rc = json_nomem(err);
+    /* which record was compared: a log holds many */
+    if (rc == 0 && o->format == EI_FMT_JSON &&
+        json_object_set_new(d.root, "record",
+                            json_pack("{s:I,s:s,s:s}", "line",
+                                      (json_int_t)rec->line, "environment",
+                                      rec->environment, "time",
+                                      rec->time)) != 0)
+        rc = json_nomem(err);
+    size_t i = 0, j = 0;
+    while (rc == 0 && (i < rec->keys_n || j < n)) {
+        int c = i == rec->keys_n ? 1
+                : j == n         ? -1
+                                 : strcmp(rec->keys[i].name, v[j]->key);
+        if (c != 0) {
+            rc = diff_only(&d, c < 0,
+                           c < 0 ? rec->keys[i++].name : v[j++]->key, err);
+            continue;
+        }
+        const struct ei_audit_entry *ra = &rec->keys[i++];
+        const struct ei_entry *e = v[j++];
+        char hash[EI_AUDIT_HASH_HEX];
+        ei_audit_value_hash(k, e->key, e->value, e->value_len, hash);
+        if (sodium_memcmp(hash, ra->hash, sizeof(hash)) == 0)
+            continue;
+        const char *layer = layer_name(r, e->layer);
+        rc = diff_changed(&d, e->key, ei_parity_expected(o->expect, e->key),
+                          ra->layer, strlen(ra->layer), layer, strlen(layer),
+                          err);
     }
-    if (ob_finish(&ob, out, err) < 0)
-        return -1;
-    return count;
+    free(v);
+    return diff_out_close(&d, out, rc, err);
 }

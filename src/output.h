@@ -98,13 +98,37 @@ int ei_output_check_failure(FILE *out, const struct ei_error *failure,
                             const char *config_dir, enum ei_format fmt,
                             struct ei_error *err);
 
+struct ei_audit_record;
+struct ei_audit_key;
+
+struct ei_diff_opts {
+    enum ei_format format; /* EI_FMT_TEXT or EI_FMT_JSON */
+    bool reveal;
+    const char *const *expect; /* globs of the keys that may differ, or NULL */
+};
+
 /*
  * diff: keys only in a, only in b, and values that differ (secrets are
- * compared, never shown).  Returns the number of differences, -1 on error.
+ * compared, never shown unless o->reveal); a key that o->expect matches
+ * is marked expected when its values differ.  Returns the number of the
+ * differences that fail --exit-code (the unexpected ones and every key in
+ * one environment only), -1 on error.
  */
 long ei_output_diff(FILE *out, const struct ei_resolution *a,
                     const char *name_a, const struct ei_resolution *b,
-                    const char *name_b, enum ei_format fmt, bool reveal,
+                    const char *name_b, const struct ei_diff_opts *o,
                     struct ei_error *err);
+
+/*
+ * diff --against: the resolution r of environment name against the audit
+ * record rec, whose hashes the caller checked were made with key k: keys
+ * only in the record, only in r, and keys whose values' keyed hashes
+ * differ, shown with the layers that gave them; never a value (o->reveal
+ * plays no part).  Returns what ei_output_diff does.
+ */
+long ei_output_against(FILE *out, const struct ei_resolution *r,
+                       const char *name, const struct ei_audit_record *rec,
+                       const struct ei_audit_key *k,
+                       const struct ei_diff_opts *o, struct ei_error *err);
 
 #endif

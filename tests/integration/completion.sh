@@ -135,6 +135,8 @@ check "bash: explain follows -c to another configuration" \
     same "$(bash_complete 'envinject -c other/envinject.conf explain ')" "OTHER_KEY "
 check "bash: diff takes environments" \
     same "$(bash_complete 'envinject diff st')" "staging "
+check "bash: diff --against takes a file" \
+    same "$(bash_complete 'envinject diff --against script.ba')" "script.bash "
 check "bash: run's options" \
     same "$(bash_complete 'envinject run --wa')" "--wait --watch "
 check "bash: a program after run --" \

@@ -470,6 +470,7 @@ static bool took_effect(const struct ei_args *a, const char *name,
         const char *name;
         size_t off;
     } strs[] = {
+        {"against", offsetof(struct ei_args, against)},
         {"audit", offsetof(struct ei_args, audit)},
         {"config", offsetof(struct ei_args, config)},
         {"env", offsetof(struct ei_args, environment)},
@@ -518,6 +519,9 @@ static bool took_effect(const struct ei_args *a, const char *name,
         return a->layers_n == 1 && strcmp(a->layers[0], arg) == 0;
     if (strcmp(name, "unset") == 0)
         return a->unset_n == 1 && strcmp(a->unset[0], arg) == 0;
+    if (strcmp(name, "expect-differ") == 0)
+        return a->expect_differ_n == 1 &&
+               strcmp(a->expect_differ[0], arg) == 0;
     if (strcmp(name, "require") == 0)
         return a->require_n == 1 && strcmp(a->require[0], arg) == 0;
     if (strcmp(name, "verbose") == 0)

@@ -1293,13 +1293,22 @@ static void test_check_singular_and_formats(void **state)
     fx_fini(&f);
 }
 
+static void do_diff_expect(struct run *run, const struct ei_resolution *a,
+                           const struct ei_resolution *b, enum ei_format fmt,
+                           bool reveal, const char *const *expect)
+{
+    FILE *f = run_open(run);
+    const struct ei_diff_opts o = {
+        .format = fmt, .reveal = reveal, .expect = expect};
+    run->rc = ei_output_diff(f, a, "dev", b, "prod", &o, &run->err);
+    run_close(run, f);
+}
+
 static void do_diff(struct run *run, const struct ei_resolution *a,
                     const struct ei_resolution *b, enum ei_format fmt,
                     bool reveal)
 {
-    FILE *f = run_open(run);
-    run->rc = ei_output_diff(f, a, "dev", b, "prod", fmt, reveal, &run->err);
-    run_close(run, f);
+    do_diff_expect(run, a, b, fmt, reveal, NULL);
 }
 
 static void diff_fixture(struct fx *a, struct fx *b)
@@ -1360,22 +1369,26 @@ static void test_diff(void **state)
          "    {\n"
          "      \"key\": \"DIFF\",\n"
          "      \"a\": \"a1\",\n"
-         "      \"b\": \"b1\"\n"
+         "      \"b\": \"b1\",\n"
+         "      \"expected\": false\n"
          "    },\n"
          "    {\n"
          "      \"key\": \"MULTI\",\n"
          "      \"a\": \"l1\\nl2\",\n"
-         "      \"b\": \"l1\"\n"
+         "      \"b\": \"l1\",\n"
+         "      \"expected\": false\n"
          "    },\n"
          "    {\n"
          "      \"key\": \"PREFIX\",\n"
          "      \"a\": \"ab\",\n"
-         "      \"b\": \"abc\"\n"
+         "      \"b\": \"abc\",\n"
+         "      \"expected\": false\n"
          "    },\n"
          "    {\n"
          "      \"key\": \"SEC_A\",\n"
          "      \"a\": \"<secret>\",\n"
-         "      \"b\": \"<secret>\"\n"
+         "      \"b\": \"<secret>\",\n"
+         "      \"expected\": false\n"
          "    }\n"
          "  ]\n"
          "}\n"},
@@ -1391,6 +1404,31 @@ static void test_diff(void **state)
         fx_fini(&a);
         fx_fini(&b);
     }
+}
+
+/* --expect-differ: the differences it names are marked and not counted;
+   a key in one environment only counts whatever the list says */
+static void test_diff_expect(void **state)
+{
+    (void)state;
+    static const char *const expect[] = {"D?FF", "SEC_*", "ONLY_[AB]", NULL};
+    struct fx a, b;
+    diff_fixture(&a, &b);
+    struct run run;
+    do_diff_expect(&run, &a.r, &b.r, EI_FMT_TEXT, false, expect);
+    expect_output(&run,
+                  "~ DIFF: a1 -> b1 (expected)\n"
+                  "~ MULTI: l1\\nl2 -> l1\n"
+                  "- ONLY_A  (only in dev)\n"
+                  "+ ONLY_B  (only in prod)\n"
+                  "~ PREFIX: ab -> abc\n"
+                  "~ SEC_A: <secret> -> <secret> (expected)\n"
+                  "+ UNSET_A  (only in prod)\n",
+                  "diff expect");
+    assert_int_equal(run.rc, 5);
+    run_free(&run);
+    fx_fini(&a);
+    fx_fini(&b);
 }
 
 static void test_diff_edges(void **state)
@@ -1614,6 +1652,7 @@ int main(void)
         cmocka_unit_test(test_check_failures),
         cmocka_unit_test(test_check_singular_and_formats),
         cmocka_unit_test(test_diff),
+        cmocka_unit_test(test_diff_expect),
         cmocka_unit_test(test_diff_edges),
         cmocka_unit_test(test_formats),
         cmocka_unit_test(test_output_value),
