@@ -27,12 +27,14 @@
 #define KDF_CONTEXT  "eiaudit1"
 #define SUBKEY_VALUE 1
 #define SUBKEY_ID    2
+#define SUBKEY_REV   3
 #define KEY_ID_LEN   8
 #define KEY_ID_TEXT  "envinject audit key id"
 
 struct ei_audit_key {
     unsigned char value[crypto_generichash_KEYBYTES];
     unsigned char id[crypto_generichash_KEYBYTES];
+    unsigned char rev[crypto_generichash_KEYBYTES];
 };
 
 struct ei_audit_key *ei_audit_key_read(const char *key_file, const char *where,
@@ -52,6 +54,8 @@ struct ei_audit_key *ei_audit_key_read(const char *key_file, const char *where,
     crypto_kdf_derive_from_key(k->value, sizeof(k->value), SUBKEY_VALUE,
                                KDF_CONTEXT, master);
     crypto_kdf_derive_from_key(k->id, sizeof(k->id), SUBKEY_ID, KDF_CONTEXT,
+                               master);
+    crypto_kdf_derive_from_key(k->rev, sizeof(k->rev), SUBKEY_REV, KDF_CONTEXT,
                                master);
     sodium_free(master);
     return k;
@@ -167,18 +171,59 @@ static int set_text(json_t *o, const char *name, const char *text)
     return json_object_set_new(o, name, v);
 }
 
-static json_t *record_layers(const struct ei_resolution *r)
+/*
+ * Whether a revision is derived from the content it names: a SHA-256 of
+ * the bytes read, or an ETag (often a hash of the body).  Of a secret
+ * layer, such a revision would let someone with the record alone test a
+ * guess of a whole secret file: it is keyed instead.  Numbers and version
+ * ids that a service assigns say nothing of the content and stay.
+ */
+static bool content_revision(const char *rev)
+{
+    if (strncmp(rev, "cached:", 7) == 0)
+        rev += 7;
+    return strncmp(rev, "sha256:", 7) == 0 || rev[0] == '"' ||
+           strncmp(rev, "W/\"", 3) == 0;
+}
+
+/* "keyed:" and 64 hex digits of the revision text's keyed BLAKE2b, after
+   the "cached:" of a layer served from the cache, so that a cached
+   revision still reads as the fresh one behind "cached:". */
+#define KEYED_REV_MAX (7 + 6 + EI_AUDIT_HASH_HEX)
+static void keyed_revision(const struct ei_audit_key *k, const char *rev,
+                           char out[KEYED_REV_MAX])
+{
+    char *p = out;
+    if (strncmp(rev, "cached:", 7) == 0) {
+        memcpy(p, "cached:", 7);
+        p += 7;
+        rev += 7;
+    }
+    unsigned char h[32];
+    crypto_generichash(h, sizeof(h), (const unsigned char *)rev, strlen(rev),
+                       k->rev, sizeof(k->rev));
+    memcpy(p, "keyed:", 6);
+    sodium_bin2hex(p + 6, EI_AUDIT_HASH_HEX, h, sizeof(h));
+}
+
+static json_t *record_layers(const struct ei_audit *au,
+                             const struct ei_resolution *r)
 {
     json_t *a = json_array();
     for (size_t i = 0; a != NULL && i < r->layers_n; i++) {
         const struct ei_layer *l = &r->layers[i];
+        const char *rev =
+            l->revision[0] != '\0' && !l->skipped ? l->revision : NULL;
+        char keyed[KEYED_REV_MAX];
+        if (rev != NULL && l->opts.secret && content_revision(rev)) {
+            keyed_revision(au->key, rev, keyed);
+            rev = keyed;
+        }
         json_t *o = json_object();
         if (o == NULL || json_array_append_new(a, o) < 0 ||
             set_text(o, "name", l->name) < 0 ||
             set_text(o, "provider", l->prov->name) < 0 ||
-            set_text(o, "revision",
-                     l->revision[0] != '\0' && !l->skipped ? l->revision
-                                                           : NULL) < 0) {
+            set_text(o, "revision", rev) < 0) {
             json_decref(a);
             return NULL;
         }
@@ -240,7 +285,7 @@ char *ei_audit_record(const struct ei_audit *a, const struct ei_resolution *r,
         set_text(o, "config_sha256",
                  cfg->sha256[0] != '\0' ? cfg->sha256 : NULL) < 0 ||
         set_text(o, "key_id", id) < 0 ||
-        json_object_set_new(o, "layers", record_layers(r)) < 0 ||
+        json_object_set_new(o, "layers", record_layers(a, r)) < 0 ||
         json_object_set_new(o, "keys", record_keys(a, r, unset)) < 0)
         goto out;
     /* into a buffer of our own: jansson's allocator is the core's */

@@ -10,6 +10,8 @@
   audit_record.py compare FILE I J     records I and J (from 1): key_id
                                        and, per key, same or different hash
   audit_record.py hash KEY NAME VALUE  the hash the record gives NAME=VALUE
+  audit_record.py revision KEY TEXT    the keyed form of a secret layer's
+                                       content revision TEXT
                                        under the master key KEY (64 hex
                                        digits), computed here independently
 """
@@ -115,6 +117,14 @@ def value_hash(key_hex, name, value):
                            digest_size=32, key=sub).hexdigest()
 
 
+def keyed_revision(key_hex, text):
+    """A content revision of a secret layer: BLAKE2b-256 keyed with
+    subkey 3 over the revision's text."""
+    sub = kdf(bytes.fromhex(key_hex), 3, b"eiaudit1")
+    return "keyed:" + hashlib.blake2b(text.encode(), digest_size=32,
+                                      key=sub).hexdigest()
+
+
 def main(argv):
     if len(argv) in (3, 4) and argv[1] == "show":
         show(argv[2], argv[3] if len(argv) == 4 else None)
@@ -122,6 +132,8 @@ def main(argv):
         compare(argv[2], argv[3], argv[4])
     elif len(argv) == 5 and argv[1] == "hash":
         print(value_hash(argv[2], argv[3], argv[4]))
+    elif len(argv) == 4 and argv[1] == "revision":
+        print(keyed_revision(argv[2], argv[3]))
     else:
         sys.stderr.write(__doc__)
         return 2

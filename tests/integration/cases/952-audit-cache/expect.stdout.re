@@ -1,7 +1,7 @@
 ^fresh 0$
 ^cached 0$
-^  layer service http "\\"[0-9a-f]+\\""$
-^  layer service http "cached:\\"[0-9a-f]+\\""$
+^  layer service http "keyed:[0-9a-f]{64}"$
+^  layer service http "cached:keyed:[0-9a-f]{64}"$
 ^key_id same$
 ^API_KEY same$
 ^DB_HOST same$
