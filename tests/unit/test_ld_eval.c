@@ -30,11 +30,46 @@ static json_t *load_fixture(const char *name)
     return j;
 }
 
+/* A fixture's text as it is, through the provider's own reader. */
+static struct ld_data *load_data(const char *name)
+{
+    const char *top = getenv("top_srcdir");
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/tests/fixtures/launchdarkly/%s",
+             top != NULL ? top : ".", name);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        fail_msg("%s: cannot open", path);
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len == cap) {
+            cap = cap != 0 ? cap * 2 : 65536;
+            text = realloc(text, cap + 1);
+            assert_non_null(text);
+        }
+        size_t got = fread(text + len, 1, cap - len, f);
+        if (got == 0)
+            break;
+        len += got;
+    }
+    fclose(f);
+    text[len] = '\0';
+    char why[LD_WHY_LEN];
+    bool nomem;
+    struct ld_data *data =
+        ld_data_load(text, len, why, sizeof(why), &nomem);
+    if (data == NULL)
+        fail_msg("%s: %s", name, why);
+    free(text);
+    return data;
+}
+
 /* Every answer of the SDK, in the order the generator wrote them. */
 static void test_sdk_answers(void **state)
 {
     (void)state;
-    json_t *data = load_fixture("data.json");
+    struct ld_data *data = load_data("data.json");
     json_t *contexts = load_fixture("contexts.json");
     json_t *results = load_fixture("results.json");
     assert_int_equal(json_array_size(contexts), json_array_size(results));
@@ -87,7 +122,7 @@ static void test_sdk_answers(void **state)
     print_message("%zu of %zu contexts x flags match the SDK (%zu values, "
                   "%zu without a value, %zu errors)\n",
                   matched, total, values, novalues, errors);
-    json_decref(data);
+    ld_data_free(data);
     json_decref(contexts);
     json_decref(results);
     assert_int_equal(matched, total);
@@ -234,7 +269,7 @@ static void test_refusals(void **state)
         const struct refuse_row *r = &refuse_rows[i];
         char why[LD_WHY_LEN];
         bool nomem;
-        json_t *data =
+        struct ld_data *data =
             ld_data_load(r->data, strlen(r->data), why, sizeof(why), &nomem);
         if (data == NULL)
             fail_msg("%s: %s", r->name, why);
@@ -252,7 +287,7 @@ static void test_refusals(void **state)
                      (int)res.outcome, res.variation, res.why);
         ld_eval_free(ev);
         json_decref(ctx);
-        json_decref(data);
+        ld_data_free(data);
     }
 }
 
@@ -331,7 +366,7 @@ static void test_memo(void **state)
     assert_true(n < sizeof(doc));
     char why[LD_WHY_LEN];
     bool nomem;
-    json_t *data = ld_data_load(doc, n, why, sizeof(why), &nomem);
+    struct ld_data *data = ld_data_load(doc, n, why, sizeof(why), &nomem);
     if (data == NULL)
         fail_msg("%s", why);
     json_t *ctx = json_loads("{\"kind\":\"user\",\"key\":\"u\",\"s\":\"text\","
@@ -362,7 +397,7 @@ static void test_memo(void **state)
         ld_eval_free(ev);
     }
     json_decref(ctx);
-    json_decref(data);
+    ld_data_free(data);
 }
 
 static void test_bad_documents(void **state)
@@ -382,7 +417,7 @@ static void test_bad_documents(void **state)
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         char why[LD_WHY_LEN];
         bool nomem = true;
-        json_t *d = ld_data_load(rows[i].body, strlen(rows[i].body), why,
+        struct ld_data *d = ld_data_load(rows[i].body, strlen(rows[i].body), why,
                                  sizeof(why), &nomem);
         assert_null(d);
         assert_false(nomem);
@@ -397,16 +432,16 @@ static void test_bad_documents(void **state)
                                           "{\"kind\":\"multi\"}",
                                           "{\"kind\":\"multi\",\"user\":{}}",
                                           "{\"kind\":\"us er\",\"key\":\"u\"}"};
-    json_t *data = json_loads("{\"flags\":{}}", 0, NULL);
+    char why[LD_WHY_LEN];
+    bool nomem;
+    struct ld_data *data = ld_data_load("{\"flags\":{}}", 12, why, sizeof(why), &nomem);
     for (size_t i = 0; i < sizeof(bad_ctx) / sizeof(bad_ctx[0]); i++) {
         json_t *ctx = json_loads(bad_ctx[i], 0, NULL);
-        char why[LD_WHY_LEN];
-        bool nomem;
         assert_null(ld_eval_new(data, ctx, why, sizeof(why), &nomem));
         assert_true(why[0] != '\0');
         json_decref(ctx);
     }
-    json_decref(data);
+    ld_data_free(data);
 }
 
 int main(void)
