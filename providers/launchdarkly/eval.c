@@ -111,10 +111,10 @@ enum { LD_RX_READY = 1, LD_RX_REFUSED, LD_RX_BROKEN };
 struct ld_regex {
     const char *pattern;
     unsigned char state;
-    bool dot;      /* has '.' */
-    bool wide;     /* has '.' or a bracket list */
+    bool dot;        /* has '.' */
+    bool wide;       /* has '.' or a bracket list */
     const char *why; /* LD_RX_REFUSED */
-    regex_t re;    /* LD_RX_READY */
+    regex_t re;      /* LD_RX_READY */
 };
 
 /* A clause operator. */
@@ -147,18 +147,18 @@ struct ld_cval {
                         the SDKs read it differently (why) */
     const char *s;   /* LD_CV_STR */
     size_t len;
-    double num;      /* LD_CV_NUM; a date's milliseconds */
+    double num; /* LD_CV_NUM; a date's milliseconds */
     const char *why;
     const struct ld_semver *sv;
     const struct ld_regex *rx;
-    long seg;        /* segmentMatch: the segment's index, or -1 */
+    long seg; /* segmentMatch: the segment's index, or -1 */
 };
 
 struct ld_clause {
     unsigned char op; /* enum ld_opk */
     bool negate;
-    uint32_t ref;     /* the attribute, in the document's references */
-    const char *why;  /* LD_OP_BROKEN; LD_OP_UNKNOWN: the operator's name */
+    uint32_t ref;    /* the attribute, in the document's references */
+    const char *why; /* LD_OP_BROKEN; LD_OP_UNKNOWN: the operator's name */
     const struct ld_cval *v;
     size_t n;
 };
@@ -327,7 +327,7 @@ struct ld_eval {
     const json_t **ref_val;
     unsigned char *ref_known;
     unsigned char *seg_known; /* LD_YES + 1 or LD_NO + 1 once known */
-    char *why; /* of the evaluation under way */
+    char *why;                /* of the evaluation under way */
     /* SHA-1 fetched once: an implicit fetch per digest costs more than
        the digest of a short input */
     struct ei_sha1 *sha1;
@@ -463,8 +463,8 @@ static int ld_strcmp(const void *a, const void *b)
 
 static bool ld_set_has(const struct ld_set *set, const char *key)
 {
-    return set->n != 0 && bsearch(&key, set->v, set->n, sizeof(set->v[0]),
-                                  ld_strcmp) != NULL;
+    return set->n != 0 &&
+           bsearch(&key, set->v, set->n, sizeof(set->v[0]), ld_strcmp) != NULL;
 }
 
 /* An error of the document found while compiling: the text for why
@@ -1018,8 +1018,7 @@ static double ld_days(int y, int m, int d)
 
 /* A date string as both SDKs read it: RFC 3339 with 'T' and an offset.
    LD_NO: not a date to either; LD_ERR (why) where they differ. */
-static int ld_date_text(const char *s, size_t len, double *ms,
-                        const char **why)
+static int ld_date_text(const char *s, size_t len, double *ms, const char **why)
 {
     /* Node's own check: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d, then anything */
     static const char shape[] = "dddd-dd-ddTdd:dd:dd";
@@ -1086,7 +1085,6 @@ ambiguous:
            "differently";
     return LD_ERR;
 }
-
 
 /* A context value as a date: a number is Unix milliseconds. */
 static int ld_date(struct ld_eval *ev, const json_t *j, double *ms)
@@ -1322,8 +1320,8 @@ static void ld_cval_compile(struct ld_data *d, enum ld_opk op, uint32_t i,
         if (cv->type == LD_CV_NUM)
             cv->pre = LD_YES;
         else if (cv->type == LD_CV_STR)
-            cv->pre = (signed char)ld_date_text(cv->s, cv->len, &cv->num,
-                                                &cv->why);
+            cv->pre =
+                (signed char)ld_date_text(cv->s, cv->len, &cv->num, &cv->why);
         break;
     case LD_OP_SEMVER_EQ:
     case LD_OP_SEMVER_LT:
@@ -1334,8 +1332,8 @@ static void ld_cval_compile(struct ld_data *d, enum ld_opk op, uint32_t i,
         char *pad = ld_alloc(d, LD_SEMVER_LEN_MAX + 8);
         if (sv == NULL || pad == NULL)
             break;
-        cv->pre = (signed char)ld_semver_read(
-            cv->s, cv->len, sv, pad, LD_SEMVER_LEN_MAX + 8, &cv->why);
+        cv->pre = (signed char)ld_semver_read(cv->s, cv->len, sv, pad,
+                                              LD_SEMVER_LEN_MAX + 8, &cv->why);
         cv->sv = sv;
         break;
     }
@@ -1562,7 +1560,8 @@ static void ld_target_compile(struct ld_data *d, uint32_t t,
     static const char *const names[] = {"contextKind", "values", "variation"};
     uint32_t f[3];
     ld_fields(d, t, names, 3, f);
-    if (!ld_is(d, t, LD_TOK_OBJ) || (f[0] != 0 && !ld_is(d, f[0], LD_TOK_STR)) ||
+    if (!ld_is(d, t, LD_TOK_OBJ) ||
+        (f[0] != 0 && !ld_is(d, f[0], LD_TOK_STR)) ||
         !ld_is(d, f[1], LD_TOK_ARR)) {
         out->bad = true;
         return;
@@ -1599,7 +1598,8 @@ static void ld_targets_compile(struct ld_data *d, uint32_t targets,
          ctargets != 0 && e < ld_tok(d, ctargets)->next;
          e = ld_tok(d, e)->next, i++) {
         uint32_t ck = ld_field(d, e, "contextKind");
-        if (!ld_is(d, e, LD_TOK_OBJ) || (ck != 0 && !ld_is(d, ck, LD_TOK_STR))) {
+        if (!ld_is(d, e, LD_TOK_OBJ) ||
+            (ck != 0 && !ld_is(d, ck, LD_TOK_STR))) {
             ct[i].bad = true;
             continue;
         }
@@ -1679,11 +1679,13 @@ static void ld_flag_compile(struct ld_data *d, uint32_t at,
         F_SALT,
         F_N
     };
-    static const char *const names[F_N] = {
-        "key",           "on",           "deleted",        "migration",
-        "version",       "variations",   "offVariation",   "prerequisites",
-        "targets",       "contextTargets", "rules",        "fallthrough",
-        "salt"};
+    static const char *const names[F_N] = {"key",          "on",
+                                           "deleted",      "migration",
+                                           "version",      "variations",
+                                           "offVariation", "prerequisites",
+                                           "targets",      "contextTargets",
+                                           "rules",        "fallthrough",
+                                           "salt"};
     uint32_t f[F_N];
     flag->object = ld_is(d, at, LD_TOK_OBJ);
     if (!flag->object)
@@ -1704,7 +1706,8 @@ static void ld_flag_compile(struct ld_data *d, uint32_t at,
         flag->vars = n != 0 ? calloc(n, sizeof(*flag->vars)) : NULL;
         if (n != 0 && flag->vars == NULL)
             d->nomem = true;
-        for (uint32_t e = vars + 1; flag->vars != NULL && e < ld_tok(d, vars)->next;
+        for (uint32_t e = vars + 1;
+             flag->vars != NULL && e < ld_tok(d, vars)->next;
              e = ld_tok(d, e)->next)
             flag->vars[flag->vars_n++] = ld_json_at(d, e);
     }
@@ -1754,8 +1757,8 @@ static void ld_tlist_compile(struct ld_data *d, uint32_t targets,
     size_t n = targets != 0 ? ld_count(d, targets) : 0;
     struct ld_target *t = ld_array(d, n, sizeof(*t));
     size_t i = 0;
-    for (uint32_t e = targets + 1;
-         t != NULL && e < ld_tok(d, targets)->next; e = ld_tok(d, e)->next)
+    for (uint32_t e = targets + 1; t != NULL && e < ld_tok(d, targets)->next;
+         e = ld_tok(d, e)->next)
         ld_target_compile(d, e, &t[i++]);
     out->t = t;
     out->n = t != NULL ? n : 0;
@@ -1803,11 +1806,27 @@ static void ld_srule_compile(struct ld_data *d, uint32_t rule, uint32_t key,
 static void ld_segment_compile(struct ld_data *d, uint32_t at,
                                struct ld_segment *seg)
 {
-    enum { S_KEY, S_SALT, S_DELETED, S_UNBOUNDED, S_INCC, S_INC, S_EXCC,
-           S_EXC, S_RULES, S_N };
-    static const char *const names[S_N] = {
-        "key",      "salt",     "deleted",          "unbounded", "includedContexts",
-        "included", "excludedContexts", "excluded", "rules"};
+    enum {
+        S_KEY,
+        S_SALT,
+        S_DELETED,
+        S_UNBOUNDED,
+        S_INCC,
+        S_INC,
+        S_EXCC,
+        S_EXC,
+        S_RULES,
+        S_N
+    };
+    static const char *const names[S_N] = {"key",
+                                           "salt",
+                                           "deleted",
+                                           "unbounded",
+                                           "includedContexts",
+                                           "included",
+                                           "excludedContexts",
+                                           "excluded",
+                                           "rules"};
     uint32_t f[S_N];
     seg->object = ld_is(d, at, LD_TOK_OBJ);
     if (!seg->object)
@@ -1844,8 +1863,8 @@ static int ld_names(struct ld_data *d, uint32_t obj, struct ld_map *map,
     for (uint32_t m = obj + 1; m < ld_tok(d, obj)->next;
          m = ld_tok(d, m + 1)->next) {
         bool added;
-        long i = ld_map_put(map, ld_text(d, m), ld_tok(d, m)->len,
-                            (uint32_t)*n, &added);
+        long i = ld_map_put(map, ld_text(d, m), ld_tok(d, m)->len, (uint32_t)*n,
+                            &added);
         if (i < 0)
             return -1;
         at[i] = m + 1;
@@ -1958,7 +1977,8 @@ struct ld_data *ld_data_load(const char *buf, size_t len, char *why,
         segs = 0;
     d->text = buf;
     /* the names first: flags and segments refer to each other by name */
-    size_t fn = ld_count(d, flags) / 2, sn = segs != 0 ? ld_count(d, segs) / 2 : 0;
+    size_t fn = ld_count(d, flags) / 2,
+           sn = segs != 0 ? ld_count(d, segs) / 2 : 0;
     uint32_t *fat = calloc(fn + 1, sizeof(*fat));
     uint32_t *sat = calloc(sn + 1, sizeof(*sat));
     d->flags = calloc(fn + 1, sizeof(*d->flags));
@@ -2078,7 +2098,6 @@ static const char *ld_ctx_key(const struct ld_eval *ev, const char *kind)
     const json_t *c = ld_ctx_of(ev, kind);
     return c != NULL ? json_string_value(json_object_get(c, "key")) : NULL;
 }
-
 
 int ld_context_check(const json_t *context, char *why, size_t why_len)
 {
@@ -2280,8 +2299,8 @@ static bool ld_same(const json_t *a, const struct ld_cval *b)
 }
 
 /* Whether op holds for the context value a and the clause value b. */
-static int ld_op(struct ld_eval *ev, const struct ld_clause *c,
-                 const json_t *a, const struct ld_cval *b)
+static int ld_op(struct ld_eval *ev, const struct ld_clause *c, const json_t *a,
+                 const struct ld_cval *b)
 {
     bool strs = json_is_string(a) && b->type == LD_CV_STR;
     switch ((enum ld_opk)c->op) {
@@ -2348,11 +2367,10 @@ static int ld_op(struct ld_eval *ev, const struct ld_clause *c,
         struct ld_semver x;
         char px[LD_SEMVER_LEN_MAX + 8];
         const char *why = NULL;
-        int ra = json_is_string(a)
-                     ? ld_semver_read(json_string_value(a),
-                                      json_string_length(a), &x, px,
-                                      sizeof(px), &why)
-                     : LD_NO;
+        int ra = json_is_string(a) ? ld_semver_read(json_string_value(a),
+                                                    json_string_length(a), &x,
+                                                    px, sizeof(px), &why)
+                                   : LD_NO;
         if (ra == LD_ERR)
             return ld_fail(ev, "%s", why);
         if (ra != LD_YES)
@@ -2471,9 +2489,8 @@ static int ld_segment_targets(struct ld_eval *ev, const struct ld_tlist *l)
             return r;
     }
     const char *ukey = ld_ctx_key(ev, "user");
-    return ukey != NULL && l->has_users && ld_set_has(&l->users, ukey)
-               ? LD_YES
-               : LD_NO;
+    return ukey != NULL && l->has_users && ld_set_has(&l->users, ukey) ? LD_YES
+                                                                       : LD_NO;
 }
 
 static int ld_segment_rule(struct ld_eval *ev, const struct ld_srule *rule)

@@ -33,7 +33,7 @@ void ld_data_free(struct ld_data *data);
 size_t ld_data_flag_count(const struct ld_data *data);
 
 /* Flag i's key (owned by data); *deleted whether it is marked deleted,
-   *version its version (0 when it has none). */
+ *version its version (0 when it has none). */
 const char *ld_data_flag(const struct ld_data *data, size_t i, bool *deleted,
                          double *version);
 

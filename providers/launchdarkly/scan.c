@@ -25,15 +25,16 @@
 #define LS_WS    2 /* the blanks of JSON, and the only ones jansson skips */
 
 /* Bytes 0x80 and up are in no class: ls_utf8 reads them. */
-static const unsigned char ls_class[256] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 0, 0, 2, 0, 0, /* \t \n \r */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* control bytes */
-    3, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* ' ' and '"' */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* '\\' */
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+static const unsigned char ls_class[256] =
+    {
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 0, 0, 2, 0, 0, /* \t \n \r */
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* control bytes */
+        3, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* ' ' and '"' */
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, /* '\\' */
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
 
 struct ls_state {
@@ -161,7 +162,7 @@ static int ls_string(struct ls_state *st)
 {
     const unsigned char *p = st->p + 1;
     const unsigned char *end = st->end;
-        uint32_t index;
+    uint32_t index;
     if (ls_push(st, LD_TOK_STR, p, &index) != LS_OK)
         return LS_NOMEM;
     /* most strings have nothing to decode: no copy for those */
@@ -219,6 +220,18 @@ static int ls_string(struct ls_state *st)
     return LS_OK;
 }
 
+/*
+ * After a number or a literal: jansson's lexer reads the byte after one
+ * and puts it back, and a NUL put back is taken for the end of its own
+ * buffer, so the next read skips it.  One NUL right after a number or a
+ * literal is therefore no error to jansson: skipped here too.
+ */
+static void ls_after_word(struct ls_state *st)
+{
+    if (st->p < st->end && *st->p == '\0')
+        st->p++;
+}
+
 static bool ls_digit(unsigned char c)
 {
     return c >= '0' && c <= '9';
@@ -271,6 +284,7 @@ static int ls_number(struct ls_state *st)
     t->num = d;
     t->len = (uint32_t)(p - st->p);
     st->p = p;
+    ls_after_word(st);
     return LS_OK;
 }
 
@@ -289,6 +303,7 @@ static int ls_word(struct ls_state *st, const char *word, size_t len,
     if (ls_push(st, type, st->p, &index) != LS_OK)
         return LS_NOMEM;
     st->p += len;
+    ls_after_word(st);
     return LS_OK;
 }
 
@@ -419,8 +434,7 @@ void ld_scan_free(struct ld_scan *s)
     memset(s, 0, sizeof(*s));
 }
 
-uint32_t ld_scan_member(const struct ld_scan *s, uint32_t obj,
-                        const char *name)
+uint32_t ld_scan_member(const struct ld_scan *s, uint32_t obj, const char *name)
 {
     const struct ld_tok *t = s->tok;
     if (t[obj].type != LD_TOK_OBJ)

@@ -47,8 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool nomem = false;
     struct ld_data *doc =
         ld_data_load((const char *)data, size, why, sizeof(why), &nomem);
-    json_t *ref = json_loadb((const char *)data, size, JSON_DECODE_INT_AS_REAL,
-                             NULL);
+    json_t *ref =
+        json_loadb((const char *)data, size, JSON_DECODE_INT_AS_REAL, NULL);
     const json_t *flags = json_object_get(ref, "flags");
     const json_t *segs = json_object_get(ref, "segments");
     bool valid = json_is_object(ref) && json_is_object(flags) &&
