@@ -1130,6 +1130,16 @@ static enum ld_opk ld_opk_of(const char *op)
 
 /* ---- compiling the document ---- */
 
+/* A member name and its length. */
+struct ld_name {
+    const char *s;
+    uint32_t len;
+};
+#define LD_NAME(s)                                                             \
+    {                                                                          \
+        s, sizeof(s) - 1                                                       \
+    }
+
 static const struct ld_tok *ld_tok(const struct ld_data *d, uint32_t i)
 {
     return &d->scan.tok[i];
@@ -1160,7 +1170,7 @@ static size_t ld_count(const struct ld_data *d, uint32_t arr)
  * load; the last of repeated names, as jansson keeps it).
  */
 static void ld_fields(const struct ld_data *d, uint32_t obj,
-                      const char *const *names, size_t n, uint32_t *out)
+                      const struct ld_name *names, size_t n, uint32_t *out)
 {
     for (size_t i = 0; i < n; i++)
         out[i] = 0;
@@ -1169,9 +1179,9 @@ static void ld_fields(const struct ld_data *d, uint32_t obj,
     for (uint32_t m = obj + 1; m < ld_tok(d, obj)->next;
          m = ld_tok(d, m + 1)->next) {
         const char *k = ld_text(d, m);
+        uint32_t len = ld_tok(d, m)->len;
         for (size_t i = 0; i < n; i++) {
-            const char *name = names[i];
-            if (k[0] != name[0] || strcmp(k, name) != 0)
+            if (len != names[i].len || memcmp(k, names[i].s, len) != 0)
                 continue;
             out[i] = ld_is(d, m + 1, LD_TOK_NULL) ? 0 : m + 1;
             break;
@@ -1182,8 +1192,9 @@ static void ld_fields(const struct ld_data *d, uint32_t obj,
 static uint32_t ld_field(const struct ld_data *d, uint32_t obj,
                          const char *name)
 {
+    struct ld_name one = {name, (uint32_t)strlen(name)};
     uint32_t v;
-    ld_fields(d, obj, &name, 1, &v);
+    ld_fields(d, obj, &one, 1, &v);
     return v;
 }
 
@@ -1353,8 +1364,9 @@ static void ld_cval_compile(struct ld_data *d, enum ld_opk op, uint32_t i,
 static void ld_clause_compile(struct ld_data *d, uint32_t c,
                               struct ld_clause *out)
 {
-    static const char *const names[] = {"op", "values", "negate", "attribute",
-                                        "contextKind"};
+    static const struct ld_name names[] = {
+        LD_NAME("op"), LD_NAME("values"), LD_NAME("negate"),
+        LD_NAME("attribute"), LD_NAME("contextKind")};
     uint32_t f[5];
     out->op = LD_OP_BROKEN;
     if (!ld_is(d, c, LD_TOK_OBJ)) {
@@ -1483,9 +1495,11 @@ static int ld_bucketing_compile(struct ld_data *d, const char *key,
 static void ld_vr_compile(struct ld_data *d, uint32_t vr, uint32_t fkey,
                           uint32_t salt, struct ld_vr *out)
 {
-    static const char *const vr_names[] = {"variation", "rollout"};
-    static const char *const ro_names[] = {"variations", "kind", "bucketBy",
-                                           "contextKind", "seed"};
+    static const struct ld_name vr_names[] = {LD_NAME("variation"),
+                                              LD_NAME("rollout")};
+    static const struct ld_name ro_names[] = {
+        LD_NAME("variations"), LD_NAME("kind"), LD_NAME("bucketBy"),
+        LD_NAME("contextKind"), LD_NAME("seed")};
     uint32_t v[2], f[5];
     out->kind = LD_VR_FAIL;
     if (!ld_is(d, vr, LD_TOK_OBJ)) {
@@ -1537,7 +1551,8 @@ static void ld_vr_compile(struct ld_data *d, uint32_t vr, uint32_t fkey,
     size_t i = 0;
     for (uint32_t e = list + 1; e < ld_tok(d, list)->next;
          e = ld_tok(d, e)->next, i++) {
-        static const char *const wv_names[] = {"weight", "variation"};
+        static const struct ld_name wv_names[] = {LD_NAME("weight"),
+                                                  LD_NAME("variation")};
         uint32_t wf[2];
         ld_fields(d, e, wv_names, 2, wf);
         w[i].variation = ld_index(d, wf[1]);
@@ -1557,7 +1572,8 @@ static void ld_vr_compile(struct ld_data *d, uint32_t vr, uint32_t fkey,
 static void ld_target_compile(struct ld_data *d, uint32_t t,
                               struct ld_target *out)
 {
-    static const char *const names[] = {"contextKind", "values", "variation"};
+    static const struct ld_name names[] = {
+        LD_NAME("contextKind"), LD_NAME("values"), LD_NAME("variation")};
     uint32_t f[3];
     ld_fields(d, t, names, 3, f);
     if (!ld_is(d, t, LD_TOK_OBJ) ||
@@ -1644,7 +1660,8 @@ static void ld_prereqs_compile(struct ld_data *d, uint32_t pre,
     size_t i = 0;
     for (uint32_t e = pre + 1; e < ld_tok(d, pre)->next;
          e = ld_tok(d, e)->next, i++) {
-        static const char *const names[] = {"key", "variation"};
+        static const struct ld_name names[] = {LD_NAME("key"),
+                                               LD_NAME("variation")};
         uint32_t f[2];
         ld_fields(d, e, names, 2, f);
         if (!ld_is(d, e, LD_TOK_OBJ) || !ld_is(d, f[0], LD_TOK_STR)) {
@@ -1679,13 +1696,14 @@ static void ld_flag_compile(struct ld_data *d, uint32_t at,
         F_SALT,
         F_N
     };
-    static const char *const names[F_N] = {"key",          "on",
-                                           "deleted",      "migration",
-                                           "version",      "variations",
-                                           "offVariation", "prerequisites",
-                                           "targets",      "contextTargets",
-                                           "rules",        "fallthrough",
-                                           "salt"};
+    static const struct ld_name names[F_N] = {
+        LD_NAME("key"),          LD_NAME("on"),
+        LD_NAME("deleted"),      LD_NAME("migration"),
+        LD_NAME("version"),      LD_NAME("variations"),
+        LD_NAME("offVariation"), LD_NAME("prerequisites"),
+        LD_NAME("targets"),      LD_NAME("contextTargets"),
+        LD_NAME("rules"),        LD_NAME("fallthrough"),
+        LD_NAME("salt")};
     uint32_t f[F_N];
     flag->object = ld_is(d, at, LD_TOK_OBJ);
     if (!flag->object)
@@ -1769,8 +1787,8 @@ static void ld_tlist_compile(struct ld_data *d, uint32_t targets,
 static void ld_srule_compile(struct ld_data *d, uint32_t rule, uint32_t key,
                              uint32_t salt, struct ld_srule *out)
 {
-    static const char *const names[] = {"weight", "bucketBy",
-                                        "rolloutContextKind"};
+    static const struct ld_name names[] = {
+        LD_NAME("weight"), LD_NAME("bucketBy"), LD_NAME("rolloutContextKind")};
     uint32_t f[3];
     if (!ld_is(d, rule, LD_TOK_OBJ)) {
         out->bad = true;
@@ -1818,15 +1836,15 @@ static void ld_segment_compile(struct ld_data *d, uint32_t at,
         S_RULES,
         S_N
     };
-    static const char *const names[S_N] = {"key",
-                                           "salt",
-                                           "deleted",
-                                           "unbounded",
-                                           "includedContexts",
-                                           "included",
-                                           "excludedContexts",
-                                           "excluded",
-                                           "rules"};
+    static const struct ld_name names[S_N] = {LD_NAME("key"),
+                                              LD_NAME("salt"),
+                                              LD_NAME("deleted"),
+                                              LD_NAME("unbounded"),
+                                              LD_NAME("includedContexts"),
+                                              LD_NAME("included"),
+                                              LD_NAME("excludedContexts"),
+                                              LD_NAME("excluded"),
+                                              LD_NAME("rules")};
     uint32_t f[S_N];
     seg->object = ld_is(d, at, LD_TOK_OBJ);
     if (!seg->object)

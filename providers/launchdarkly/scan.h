@@ -30,11 +30,15 @@ enum ld_tok_type {
 struct ld_tok {
     unsigned char type;
     uint32_t next; /* the index of the token after this value */
-    uint32_t off;  /* STR: the decoded text in the scanner's buffer;
-                      others: the first byte of the value in the text */
-    uint32_t len;  /* STR: bytes of the decoded text; NUM, ARR, OBJ: bytes
-                      of the value in the text */
-    double num;    /* NUM: the number as strtod reads it */
+    union {
+        struct {
+            uint32_t off; /* STR: the decoded text in the scanner's buffer;
+                             ARR, OBJ, literals: the value in the text */
+            uint32_t len; /* STR: bytes of the decoded text; ARR, OBJ:
+                             bytes of the value in the text */
+        };
+        double num; /* NUM: the number as strtod reads it */
+    };
 };
 
 struct ld_scan {
