@@ -110,6 +110,7 @@ enum { LD_RX_READY = 1, LD_RX_REFUSED, LD_RX_BROKEN };
 /* A regular expression, one for every clause value with its pattern. */
 struct ld_regex {
     const char *pattern;
+    size_t index; /* in the document's regular expressions */
     unsigned char state;
     bool dot;        /* has '.' */
     bool wide;       /* has '.' or a bracket list */
@@ -327,7 +328,17 @@ struct ld_eval {
     const json_t **ref_val;
     unsigned char *ref_known;
     unsigned char *seg_known; /* LD_YES + 1 or LD_NO + 1 once known */
-    char *why;                /* of the evaluation under way */
+    /* each regular expression's last subject (a context value) and its
+       verdict: clauses of many flags test one attribute alike */
+    const json_t **rx_subject;
+    unsigned char *rx_verdict;
+    /* the last context value read as a semantic version, and how */
+    const json_t *sv_subject;
+    int sv_status;
+    const char *sv_why;
+    struct ld_semver sv;
+    char sv_pad[LD_SEMVER_LEN_MAX + 8];
+    char *why; /* of the evaluation under way */
     /* SHA-1 fetched once: an implicit fetch per digest costs more than
        the digest of a short input */
     struct ei_sha1 *sha1;
@@ -817,7 +828,12 @@ static int ld_matches(struct ld_eval *ev, const json_t *subject,
                            "line end");
     if (rx->state != LD_RX_READY)
         return ld_fail(ev, "regular expression POSIX cannot compile");
-    return regexec(&rx->re, s, 0, NULL, 0) == 0 ? LD_YES : LD_NO;
+    if (ev->rx_subject[rx->index] != subject) {
+        ev->rx_verdict[rx->index] =
+            regexec(&rx->re, s, 0, NULL, 0) == 0 ? LD_YES : LD_NO;
+        ev->rx_subject[rx->index] = subject;
+    }
+    return ev->rx_verdict[rx->index];
 }
 
 static bool ld_is_digit(char c)
@@ -1286,6 +1302,7 @@ static const struct ld_regex *ld_regex_compile(struct ld_data *d,
         return NULL;
     }
     rx->pattern = pattern;
+    rx->index = d->rxs_n;
     rx->dot = memchr(pattern, '.', len) != NULL;
     rx->wide = rx->dot || memchr(pattern, '[', len) != NULL;
     if (!ld_regex_portable(pattern, len, &rx->why))
@@ -2163,6 +2180,8 @@ struct ld_eval *ld_eval_new(const struct ld_data *data, const json_t *context,
     ev->ref_val = calloc(data->refs_n + 1, sizeof(*ev->ref_val));
     ev->ref_known = calloc(data->refs_n + 1, 1);
     ev->seg_known = calloc(data->segs_n + 1, 1);
+    ev->rx_subject = calloc(data->rxs_n + 1, sizeof(*ev->rx_subject));
+    ev->rx_verdict = calloc(data->rxs_n + 1, 1);
     ev->kind_list = json_array();
     for (size_t i = 0; ev->kind_list != NULL && i < ev->kinds_n; i++)
         if (json_array_append_new(ev->kind_list,
@@ -2171,7 +2190,8 @@ struct ld_eval *ld_eval_new(const struct ld_data *data, const json_t *context,
             ev->kind_list = NULL;
         }
     if (ev->kind_list == NULL || ev->ref_val == NULL || ev->ref_known == NULL ||
-        ev->seg_known == NULL) {
+        ev->seg_known == NULL || ev->rx_subject == NULL ||
+        ev->rx_verdict == NULL) {
         *nomem = true;
         snprintf(why, why_len, "out of memory");
         ld_eval_free(ev);
@@ -2188,6 +2208,8 @@ void ld_eval_free(struct ld_eval *ev)
     free(ev->ref_val);
     free(ev->ref_known);
     free(ev->seg_known);
+    free(ev->rx_subject);
+    free(ev->rx_verdict);
     json_decref(ev->kind_list);
     ei_sha1_free(ev->sha1);
     free(ev);
@@ -2382,22 +2404,26 @@ static int ld_op(struct ld_eval *ev, const struct ld_clause *c, const json_t *a,
         int which = c->op == LD_OP_SEMVER_EQ   ? 0
                     : c->op == LD_OP_SEMVER_LT ? -1
                                                : 1;
-        struct ld_semver x;
-        char px[LD_SEMVER_LEN_MAX + 8];
-        const char *why = NULL;
-        int ra = json_is_string(a) ? ld_semver_read(json_string_value(a),
-                                                    json_string_length(a), &x,
-                                                    px, sizeof(px), &why)
-                                   : LD_NO;
+        if (ev->sv_subject != a) {
+            ev->sv_why = NULL;
+            ev->sv_status =
+                json_is_string(a)
+                    ? ld_semver_read(json_string_value(a),
+                                     json_string_length(a), &ev->sv, ev->sv_pad,
+                                     sizeof(ev->sv_pad), &ev->sv_why)
+                    : LD_NO;
+            ev->sv_subject = a;
+        }
+        int ra = ev->sv_status;
         if (ra == LD_ERR)
-            return ld_fail(ev, "%s", why);
+            return ld_fail(ev, "%s", ev->sv_why);
         if (ra != LD_YES)
             return ra;
         if (b->pre == LD_ERR)
             return ld_fail(ev, "%s", b->why);
         if (b->pre != LD_YES)
             return LD_NO;
-        return ld_semver_cmp(&x, b->sv) == which ? LD_YES : LD_NO;
+        return ld_semver_cmp(&ev->sv, b->sv) == which ? LD_YES : LD_NO;
     }
     default:
         /* segmentMatch is the clause's own */
