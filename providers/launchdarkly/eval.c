@@ -1930,6 +1930,8 @@ static void ld_data_release(struct ld_data *d)
     while (d->blocks != NULL) {
         struct ld_block *b = d->blocks;
         d->blocks = b->next;
+        /* copies of the document's text: a layer may be secret */
+        explicit_bzero(b->data, b->used);
         free(b);
     }
     ld_scan_free(&d->scan);

@@ -44,6 +44,7 @@ struct ld_tok {
 struct ld_scan {
     char *buf; /* the text, with every string decoded in place and ended
                   by a NUL */
+    size_t buf_len;
     struct ld_tok *tok;
     size_t n;
     size_t cap;
@@ -59,6 +60,8 @@ struct ld_scan {
  * memory ran out.  After 0 or -1, *s holds nothing to free.
  */
 int ld_scan(const char *text, size_t len, struct ld_scan *s);
+
+/* Wipe and free what s holds (a layer's flags may be secret). */
 void ld_scan_free(struct ld_scan *s);
 
 /* The value of the last member called name of the object at obj, or 0
