@@ -459,10 +459,10 @@ int ld_scan(const char *text, size_t len, struct ld_scan *s)
 
 void ld_scan_free(struct ld_scan *s)
 {
+    /* the text, not the tokens: those hold positions, and numbers the
+       compiled document has copied */
     if (s->buf != NULL)
         explicit_bzero(s->buf, s->buf_len);
-    if (s->tok != NULL)
-        explicit_bzero(s->tok, s->n * sizeof(*s->tok));
     free(s->buf);
     free(s->tok);
     memset(s, 0, sizeof(*s));

@@ -61,7 +61,7 @@ struct ld_scan {
  */
 int ld_scan(const char *text, size_t len, struct ld_scan *s);
 
-/* Wipe and free what s holds (a layer's flags may be secret). */
+/* Wipe the text s holds (a layer's flags may be secret), free it all. */
 void ld_scan_free(struct ld_scan *s);
 
 /* The value of the last member called name of the object at obj, or 0
