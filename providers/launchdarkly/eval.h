@@ -13,16 +13,29 @@
 /* Room for the reason of an error or of a missing value. */
 #define LD_WHY_LEN 256
 
+struct ld_data;
+
 /*
- * Parse a latest-all body (len bytes): an object whose "flags" member is
+ * Read a latest-all body (len bytes): an object whose "flags" member is
  * an object of flags, "segments" (optional) an object of segments; other
  * members are ignored, as the SDKs do.  Numbers are read as doubles, as
- * JavaScript reads them.  Returns the document (the caller decrefs it),
+ * JavaScript reads them.  The flags and segments are compiled for
+ * evaluation once, here.  Returns the data (free it with ld_data_free),
  * or NULL with why filled (the shape of the problem, never a value);
  * *nomem tells an allocation failure apart.
  */
-json_t *ld_data_load(const char *buf, size_t len, char *why, size_t why_len,
-                     bool *nomem);
+struct ld_data *ld_data_load(const char *buf, size_t len, char *why,
+                             size_t why_len, bool *nomem);
+void ld_data_free(struct ld_data *data);
+
+/* The flags of data, in the order of the document (a repeated name in
+   the place of its first, with its last value, as jansson reads it). */
+size_t ld_data_flag_count(const struct ld_data *data);
+
+/* Flag i's key (owned by data); *deleted whether it is marked deleted,
+ *version its version (0 when it has none). */
+const char *ld_data_flag(const struct ld_data *data, size_t i, bool *deleted,
+                         double *version);
 
 struct ld_eval;
 
@@ -39,7 +52,7 @@ int ld_context_check(const json_t *context, char *why, size_t why_len);
  * K2: {...}}.  NULL with why filled when the context is not valid,
  * libcrypto cannot be loaded, or memory ran out (*nomem set).
  */
-struct ld_eval *ld_eval_new(const json_t *data, const json_t *context,
+struct ld_eval *ld_eval_new(const struct ld_data *data, const json_t *context,
                             char *why, size_t why_len, bool *nomem);
 void ld_eval_free(struct ld_eval *ev);
 

@@ -47,7 +47,7 @@ struct ld_state {
     bool optional;
     json_t *context;
     /* the last answer, for a later read that gets 304 Not Modified */
-    json_t *data;
+    struct ld_data *data;
     char etag[LD_ETAG_MAX];
 };
 
@@ -96,7 +96,7 @@ static void ld_state_free(struct ld_state *st)
     if (st->http != NULL)
         st->host->http_close(st->http);
     json_decref(st->context);
-    json_decref(st->data);
+    ld_data_free(st->data);
     free(st);
 }
 
@@ -294,7 +294,7 @@ static enum ei_status ld_poll(struct ld_state *st, const struct ei_deadline *dl,
     } else {
         char why[LD_WHY_LEN];
         bool nomem = false;
-        json_t *data =
+        struct ld_data *data =
             ld_data_load(resp.body, resp.body_len, why, sizeof(why), &nomem);
         if (data == NULL) {
             s = nomem ? h->error(h, err, EI_NOMEM, ENOMEM, where,
@@ -302,7 +302,7 @@ static enum ei_status ld_poll(struct ld_state *st, const struct ei_deadline *dl,
                       : h->error(h, err, EI_BADDATA, 0, where, "latest-all: %s",
                                  why);
         } else {
-            json_decref(st->data);
+            ld_data_free(st->data);
             st->data = data;
             crypto_hash_sha256_state rev;
             unsigned char d[crypto_hash_sha256_BYTES];
@@ -324,7 +324,7 @@ static enum ei_status ld_poll(struct ld_state *st, const struct ei_deadline *dl,
 
 /* One flag's key and value into the sink; LD_ERROR is the caller's. */
 static enum ei_status ld_emit(struct ld_state *st, struct ei_sink *sink,
-                              const char *flag, const json_t *fj,
+                              const char *flag, double version,
                               const struct ld_result *res, struct ei_error *err)
 {
     const struct ei_host *h = st->host;
@@ -344,9 +344,7 @@ static enum ei_status ld_emit(struct ld_state *st, struct ei_sink *sink,
     size_t nlen = strlen(st->prefix) + strlen(flag) + 1;
     char *name = malloc(nlen);
     char loc[LD_SHOW_MAX + EI_TEXT_EXTRA + 64];
-    const json_t *ver = json_object_get(fj, "version");
-    snprintf(loc, sizeof(loc), "%s v%.0f variation %ld", shown,
-             json_is_number(ver) ? json_number_value(ver) : 0.0,
+    snprintf(loc, sizeof(loc), "%s v%.0f variation %ld", shown, version,
              res->variation);
     enum ei_status s = EI_OK;
     if (name == NULL) {
@@ -380,13 +378,12 @@ static enum ei_status ld_fetch(void *state, struct ei_sink *sink,
     if (ev == NULL)
         return h->error(h, err, nomem ? EI_NOMEM : EI_INTERNAL, 0, NULL, "%s",
                         why);
-    const json_t *flags = json_object_get(st->data, "flags");
     size_t n = 0;
-    const char *key;
-    const json_t *fj;
-    json_object_foreach((json_t *)flags, key, fj)
-    {
-        if (json_is_object(fj) && json_is_true(json_object_get(fj, "deleted")))
+    for (size_t i = 0; i < ld_data_flag_count(st->data); i++) {
+        bool deleted;
+        double version;
+        const char *key = ld_data_flag(st->data, i, &deleted, &version);
+        if (deleted)
             continue;
         struct ld_result res;
         ld_eval_flag(ev, key, &res);
@@ -399,7 +396,7 @@ static enum ei_status ld_fetch(void *state, struct ei_sink *sink,
                          shown, res.why);
             break;
         }
-        s = ld_emit(st, sink, key, fj, &res, err);
+        s = ld_emit(st, sink, key, version, &res, err);
         if (s != EI_OK)
             break;
         n++;

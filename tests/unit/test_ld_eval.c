@@ -30,11 +30,45 @@ static json_t *load_fixture(const char *name)
     return j;
 }
 
+/* A fixture's text as it is, through the provider's own reader. */
+static struct ld_data *load_data(const char *name)
+{
+    const char *top = getenv("top_srcdir");
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/tests/fixtures/launchdarkly/%s",
+             top != NULL ? top : ".", name);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        fail_msg("%s: cannot open", path);
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len == cap) {
+            cap = cap != 0 ? cap * 2 : 65536;
+            text = realloc(text, cap + 1);
+            assert_non_null(text);
+        }
+        size_t got = fread(text + len, 1, cap - len, f);
+        if (got == 0)
+            break;
+        len += got;
+    }
+    fclose(f);
+    text[len] = '\0';
+    char why[LD_WHY_LEN];
+    bool nomem;
+    struct ld_data *data = ld_data_load(text, len, why, sizeof(why), &nomem);
+    if (data == NULL)
+        fail_msg("%s: %s", name, why);
+    free(text);
+    return data;
+}
+
 /* Every answer of the SDK, in the order the generator wrote them. */
 static void test_sdk_answers(void **state)
 {
     (void)state;
-    json_t *data = load_fixture("data.json");
+    struct ld_data *data = load_data("data.json");
     json_t *contexts = load_fixture("contexts.json");
     json_t *results = load_fixture("results.json");
     assert_int_equal(json_array_size(contexts), json_array_size(results));
@@ -87,7 +121,7 @@ static void test_sdk_answers(void **state)
     print_message("%zu of %zu contexts x flags match the SDK (%zu values, "
                   "%zu without a value, %zu errors)\n",
                   matched, total, values, novalues, errors);
-    json_decref(data);
+    ld_data_free(data);
     json_decref(contexts);
     json_decref(results);
     assert_int_equal(matched, total);
@@ -234,7 +268,7 @@ static void test_refusals(void **state)
         const struct refuse_row *r = &refuse_rows[i];
         char why[LD_WHY_LEN];
         bool nomem;
-        json_t *data =
+        struct ld_data *data =
             ld_data_load(r->data, strlen(r->data), why, sizeof(why), &nomem);
         if (data == NULL)
             fail_msg("%s: %s", r->name, why);
@@ -252,7 +286,7 @@ static void test_refusals(void **state)
                      (int)res.outcome, res.variation, res.why);
         ld_eval_free(ev);
         json_decref(ctx);
-        json_decref(data);
+        ld_data_free(data);
     }
 }
 
@@ -331,7 +365,7 @@ static void test_memo(void **state)
     assert_true(n < sizeof(doc));
     char why[LD_WHY_LEN];
     bool nomem;
-    json_t *data = ld_data_load(doc, n, why, sizeof(why), &nomem);
+    struct ld_data *data = ld_data_load(doc, n, why, sizeof(why), &nomem);
     if (data == NULL)
         fail_msg("%s", why);
     json_t *ctx = json_loads("{\"kind\":\"user\",\"key\":\"u\",\"s\":\"text\","
@@ -362,7 +396,7 @@ static void test_memo(void **state)
         ld_eval_free(ev);
     }
     json_decref(ctx);
-    json_decref(data);
+    ld_data_free(data);
 }
 
 static void test_bad_documents(void **state)
@@ -382,8 +416,8 @@ static void test_bad_documents(void **state)
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         char why[LD_WHY_LEN];
         bool nomem = true;
-        json_t *d = ld_data_load(rows[i].body, strlen(rows[i].body), why,
-                                 sizeof(why), &nomem);
+        struct ld_data *d = ld_data_load(rows[i].body, strlen(rows[i].body),
+                                         why, sizeof(why), &nomem);
         assert_null(d);
         assert_false(nomem);
         if (strstr(why, rows[i].why) == NULL || strstr(why, "EI_SECRET"))
@@ -397,16 +431,130 @@ static void test_bad_documents(void **state)
                                           "{\"kind\":\"multi\"}",
                                           "{\"kind\":\"multi\",\"user\":{}}",
                                           "{\"kind\":\"us er\",\"key\":\"u\"}"};
-    json_t *data = json_loads("{\"flags\":{}}", 0, NULL);
+    char why[LD_WHY_LEN];
+    bool nomem;
+    struct ld_data *data =
+        ld_data_load("{\"flags\":{}}", 12, why, sizeof(why), &nomem);
     for (size_t i = 0; i < sizeof(bad_ctx) / sizeof(bad_ctx[0]); i++) {
         json_t *ctx = json_loads(bad_ctx[i], 0, NULL);
-        char why[LD_WHY_LEN];
-        bool nomem;
         assert_null(ld_eval_new(data, ctx, why, sizeof(why), &nomem));
         assert_true(why[0] != '\0');
         json_decref(ctx);
     }
-    json_decref(data);
+    ld_data_free(data);
+}
+
+/*
+ * The reader takes exactly what jansson takes, and reads strings and
+ * numbers as it does: each body, with a flag whose variation is the value
+ * under test, against jansson's own parse of it.
+ */
+static void test_reader_like_jansson(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *value; /* the variation, as text */
+        size_t len;        /* 0: strlen */
+        bool taken;        /* by jansson, so by the reader */
+    } rows[] = {
+        {"\"plain\"", 0, true},
+        {"\"esc \\\" \\\\ \\/ \\b \\f \\n \\r \\t\"", 0, true},
+        {"\"\\u00e9 \\u20AC \\ud83d\\ude00\"", 0, true},
+        {"\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"", 0, true},
+        {"\"\\ud83d\"", 0, false},          /* a lone high surrogate */
+        {"\"\\ude00\"", 0, false},          /* a lone low surrogate */
+        {"\"\\u0000\"", 0, false},          /* NUL */
+        {"\"\\x\"", 0, false},              /* no such escape */
+        {"\"\\u12G4\"", 0, false},          /* not hex */
+        {"\"\xc0\xaf\"", 0, false},         /* overlong */
+        {"\"\xed\xa0\x80\"", 0, false},     /* a surrogate in UTF-8 */
+        {"\"\xf4\x90\x80\x80\"", 0, false}, /* past U+10FFFF */
+        {"\"\xe2\x82\"", 0, false},         /* cut short */
+        {"\"tab\there\"", 0, false},        /* a control byte */
+        {"-0.5e+3", 0, true},
+        {"1E400", 0, false}, /* overflows */
+        {"1e-400", 0, true},
+        {"012", 0, false},
+        {"1.", 0, false},
+        {"-", 0, false},
+        {"+1", 0, false},
+        {".5", 0, false},
+        {"9007199254740993", 0, true},
+        {"true", 0, true},
+        {"truex", 0, false},
+        {"nul", 0, false},
+        {"true\0", 5, true}, /* jansson skips one NUL after a word */
+        {"1\0", 2, true},
+        {"1\0\0", 3, false},
+        {"\"s\"\0", 4, false},
+        {"[1,2,]", 0, false},
+        {"{\"a\":1,\"a\":2}", 0, true},
+        {"{\"a\" 1}", 0, false},
+        {"[ 1 , { } , [ ] ]", 0, true},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        size_t vlen = rows[i].len != 0 ? rows[i].len : strlen(rows[i].value);
+        char doc[512];
+        int n = snprintf(doc, sizeof(doc),
+                         "{\"flags\":{\"f\":{\"on\":false,"
+                         "\"offVariation\":0,\"variations\":[");
+        memcpy(doc + n, rows[i].value, vlen);
+        n += (int)vlen;
+        n += snprintf(doc + n, sizeof(doc) - (size_t)n, "]}}}");
+        json_t *ref = json_loadb(doc, (size_t)n, JSON_DECODE_INT_AS_REAL, NULL);
+        char why[LD_WHY_LEN];
+        bool nomem;
+        struct ld_data *data =
+            ld_data_load(doc, (size_t)n, why, sizeof(why), &nomem);
+        if ((data != NULL) != (ref != NULL) || (ref != NULL) != rows[i].taken)
+            fail_msg("row %zu: the reader %s, jansson %s", i,
+                     data != NULL ? "takes it" : why,
+                     ref != NULL ? "takes it" : "does not");
+        if (data != NULL) {
+            json_t *ctx =
+                json_loads("{\"kind\":\"user\",\"key\":\"u\"}", 0, NULL);
+            struct ld_eval *ev =
+                ld_eval_new(data, ctx, why, sizeof(why), &nomem);
+            assert_non_null(ev);
+            struct ld_result res;
+            ld_eval_flag(ev, "f", &res);
+            json_t *want = json_array_get(
+                json_object_get(
+                    json_object_get(json_object_get(ref, "flags"), "f"),
+                    "variations"),
+                0);
+            if (res.outcome != LD_VALUE ||
+                !json_equal((json_t *)res.value, want))
+                fail_msg("row %zu: another value than jansson's", i);
+            ld_eval_free(ev);
+            json_decref(ctx);
+        }
+        ld_data_free(data);
+        json_decref(ref);
+    }
+    /* jansson's depth limit, around the variation's own depth */
+    size_t taken = 0, refused = 0;
+    for (size_t k = 2040; k < 2048; k++) {
+        static char doc[8192];
+        size_t n = (size_t)snprintf(doc, sizeof(doc),
+                                    "{\"flags\":{\"f\":{\"variations\":[");
+        memset(doc + n, '[', k);
+        n += k;
+        doc[n++] = '1';
+        memset(doc + n, ']', k);
+        n += k;
+        n += (size_t)snprintf(doc + n, sizeof(doc) - n, "]}}}");
+        json_t *ref = json_loadb(doc, n, JSON_DECODE_INT_AS_REAL, NULL);
+        char why[LD_WHY_LEN];
+        bool nomem;
+        struct ld_data *data = ld_data_load(doc, n, why, sizeof(why), &nomem);
+        assert_true((data != NULL) == (ref != NULL));
+        taken += ref != NULL;
+        refused += ref == NULL;
+        ld_data_free(data);
+        json_decref(ref);
+    }
+    assert_true(taken > 0 && refused > 0);
 }
 
 int main(void)
@@ -417,6 +565,7 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_memo),
         cmocka_unit_test(test_bad_documents),
+        cmocka_unit_test(test_reader_like_jansson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
