@@ -5,7 +5,6 @@
 #include "execprog.h"
 
 #include <errno.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <paths.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "../providers/common/keyglob.h"
 #include "config.h"
 #include "diag.h"
 #include "envset.h"
@@ -203,15 +203,9 @@ static int removed_any(const struct removal *rm, const char *key,
 {
     if (removed(rm->names, rm->names_n, key, key_len))
         return 1;
-    if (rm->globs_n == 0)
-        return 0;
-    char *name = strndup(key, key_len);
-    if (name == NULL)
-        return -1;
     int hit = 0;
     for (size_t i = 0; i < rm->globs_n && hit == 0; i++)
-        hit = fnmatch(rm->globs[i], name, 0) == 0;
-    free(name);
+        hit = ei_keyglob_match(rm->globs[i], key, key_len, 0);
     return hit;
 }
 

@@ -2,8 +2,9 @@
 /* The sink a layer hands to its provider's fetch: key mapping, the
    layer's key filter, the secret decision, and staging. */
 #include <errno.h>
-#include <fnmatch.h>
 #include <string.h>
+
+#include "../providers/common/keyglob.h"
 
 #include "diag.h"
 #include "envset.h"
@@ -67,10 +68,13 @@ static char *join_name(struct ei_store *st, const char *const *name,
     return s;
 }
 
+/* A key is NUL-terminated: the glob needs no copy of it, so there is no
+   out of memory to report. */
 static bool glob_any(const char *const *globs, const char *key)
 {
+    size_t len = strlen(key);
     for (; *globs != NULL; globs++)
-        if (fnmatch(*globs, key, 0) == 0)
+        if (ei_keyglob_match(*globs, key, len, 0) > 0)
             return true;
     return false;
 }
