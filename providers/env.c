@@ -67,9 +67,39 @@ struct env_state {
     const struct ei_host *host;
     const char *file_suffix; /* NULL when the option is not set */
     size_t suffix_len;
-    const char *const *secret_keys; /* globs; NULL when not set */
-    const char *const *plain_keys;
+    /* the globs of secret_keys, of env_secret_default and of plain_keys,
+       one after the other in one allocation, read once */
+    struct ei_keyglob *globs;
+    size_t secret_n, default_n, plain_n;
 };
+
+static size_t env_list_len(const char *const *list)
+{
+    size_t n = 0;
+    while (list != NULL && list[n] != NULL)
+        n++;
+    return n;
+}
+
+/* The globs of st from the lists; -1 when out of memory. */
+static int env_compile_globs(struct env_state *st,
+                             const char *const *secret_keys,
+                             const char *const *plain_keys)
+{
+    st->secret_n = env_list_len(secret_keys);
+    st->default_n = env_list_len(env_secret_default);
+    st->plain_n = env_list_len(plain_keys);
+    size_t n = st->secret_n + st->default_n + st->plain_n;
+    st->globs = calloc(n, sizeof(*st->globs));
+    if (st->globs == NULL)
+        return -1;
+    struct ei_keyglob *g = st->globs;
+    const char *const *lists[] = {secret_keys, env_secret_default, plain_keys};
+    for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++)
+        for (size_t i = 0; lists[l] != NULL && lists[l][i] != NULL; i++)
+            ei_keyglob_compile(g++, lists[l][i]);
+    return 0;
+}
 
 static bool env_is_key_head(char c)
 {
@@ -178,18 +208,21 @@ static enum ei_status env_configure(const struct ei_host *host, void **statep,
     st->host = host;
     st->file_suffix = suffix;
     st->suffix_len = suffix != NULL ? strlen(suffix) : 0;
-    st->secret_keys = secret_keys;
-    st->plain_keys = plain_keys;
+    if (env_compile_globs(st, secret_keys, plain_keys) < 0) {
+        free(st);
+        return host->error(host, err, EI_NOMEM, 0, NULL, "out of memory");
+    }
     *statep = st;
     return EI_OK;
 }
 
 /* 1 when a glob matches name[0..len), 0 when none does, -1 when out of
    memory. */
-static int env_glob_any(const char *const *globs, const char *name, size_t len)
+static int env_glob_any(const struct ei_keyglob *globs, size_t n,
+                        const char *name, size_t len)
 {
-    for (; globs != NULL && *globs != NULL; globs++) {
-        int hit = ei_keyglob_match(*globs, name, len, FNM_CASEFOLD);
+    for (size_t i = 0; i < n; i++) {
+        int hit = ei_keyglob_test(&globs[i], name, len, FNM_CASEFOLD);
         if (hit != 0)
             return hit;
     }
@@ -201,13 +234,15 @@ static int env_glob_any(const char *const *globs, const char *name, size_t len)
 static int env_secret_name(const struct env_state *st, const char *name,
                            size_t len)
 {
-    int hit = env_glob_any(st->secret_keys, name, len);
+    const struct ei_keyglob *defaults = st->globs + st->secret_n;
+    int hit = env_glob_any(st->globs, st->secret_n, name, len);
     if (hit != 0)
         return hit;
-    hit = env_glob_any(env_secret_default, name, len);
+    hit = env_glob_any(defaults, st->default_n, name, len);
     if (hit <= 0)
         return hit;
-    int plain = env_glob_any(st->plain_keys, name, len);
+    int plain =
+        env_glob_any(defaults + st->default_n, st->plain_n, name, len);
     return plain < 0 ? -1 : !plain;
 }
 
@@ -475,7 +510,11 @@ static enum ei_status env_fetch(void *state, struct ei_sink *sink,
 
 static void env_destroy(void *state)
 {
-    free(state);
+    struct env_state *st = state;
+    if (st == NULL)
+        return;
+    free(st->globs);
+    free(st);
 }
 
 /* The process environment never changes under envinject; the files of

@@ -115,7 +115,7 @@ static char *join_kv(const char *key, size_t key_len, const char *value,
 struct removal {
     const char **names;
     size_t names_n;
-    const char **globs;
+    struct ei_keyglob *globs;
     size_t globs_n;
 };
 
@@ -140,7 +140,7 @@ static void add_pattern(const char *pattern, void *ctx)
 {
     struct removal *rm = ctx;
     if (is_glob(pattern))
-        rm->globs[rm->globs_n++] = pattern;
+        ei_keyglob_compile(&rm->globs[rm->globs_n++], pattern);
     else
         rm->names[rm->names_n++] = pattern;
 }
@@ -167,7 +167,7 @@ static int removal_list(const struct ei_resolution *r,
         return -1;
     rm->names =
         malloc((final_n + cfg_n + opt_n + 2 + consumed_n) * sizeof(char *));
-    rm->globs = malloc((consumed_n + 1) * sizeof(char *));
+    rm->globs = malloc((consumed_n + 1) * sizeof(*rm->globs));
     if (rm->names == NULL || rm->globs == NULL) {
         removal_free(rm);
         return -1;
@@ -205,7 +205,7 @@ static int removed_any(const struct removal *rm, const char *key,
         return 1;
     int hit = 0;
     for (size_t i = 0; i < rm->globs_n && hit == 0; i++)
-        hit = ei_keyglob_match(rm->globs[i], key, key_len, 0);
+        hit = ei_keyglob_test(&rm->globs[i], key, key_len, 0);
     return hit;
 }
 

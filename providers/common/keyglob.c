@@ -22,6 +22,26 @@ static bool kg_equal(const char *a, const char *b, size_t n, bool fold)
     return true;
 }
 
+void ei_keyglob_compile(struct ei_keyglob *g, const char *glob)
+{
+    size_t glob_len = strlen(glob);
+    bool lead = glob_len > 0 && glob[0] == '*';
+    g->glob = glob;
+    g->core = glob + (lead ? 1 : 0);
+    g->core_len = glob_len - (lead ? 1 : 0);
+    bool trail = g->core_len > 0 && g->core[g->core_len - 1] == '*';
+    if (trail)
+        g->core_len--;
+    if (memchr(g->core, '*', g->core_len) != NULL ||
+        strpbrk(glob, "?[\\") != NULL)
+        g->kind = EI_KEYGLOB_FNMATCH;
+    else if (lead)
+        g->kind = trail || g->core_len == 0 ? EI_KEYGLOB_INFIX
+                                            : EI_KEYGLOB_SUFFIX;
+    else
+        g->kind = trail ? EI_KEYGLOB_PREFIX : EI_KEYGLOB_EXACT;
+}
+
 /* fnmatch itself, on a NUL-terminated copy when name is not one. */
 static int kg_fnmatch(const char *glob, const char *name, size_t len,
                       int flags)
@@ -36,29 +56,33 @@ static int kg_fnmatch(const char *glob, const char *name, size_t len,
     return hit;
 }
 
+int ei_keyglob_test(const struct ei_keyglob *g, const char *name, size_t len,
+                    int flags)
+{
+    if (g->kind == EI_KEYGLOB_FNMATCH || (flags & ~FNM_CASEFOLD) != 0)
+        return kg_fnmatch(g->glob, name, len, flags);
+    bool fold = (flags & FNM_CASEFOLD) != 0;
+    size_t n = g->core_len;
+    if (len < n)
+        return 0;
+    switch (g->kind) {
+    case EI_KEYGLOB_EXACT:
+        return len == n && kg_equal(name, g->core, n, fold);
+    case EI_KEYGLOB_PREFIX:
+        return kg_equal(name, g->core, n, fold);
+    case EI_KEYGLOB_SUFFIX:
+        return kg_equal(name + len - n, g->core, n, fold);
+    default:
+        for (size_t at = 0; at + n <= len; at++)
+            if (kg_equal(name + at, g->core, n, fold))
+                return 1;
+        return 0;
+    }
+}
+
 int ei_keyglob_match(const char *glob, const char *name, size_t len, int flags)
 {
-    size_t glob_len = strlen(glob);
-    bool lead = glob_len > 0 && glob[0] == '*';
-    const char *core = glob + (lead ? 1 : 0);
-    size_t core_len = glob_len - (lead ? 1 : 0);
-    bool trail = core_len > 0 && core[core_len - 1] == '*';
-    if (trail)
-        core_len--;
-    if (memchr(core, '*', core_len) != NULL ||
-        strpbrk(glob, "?[\\") != NULL || (flags & ~FNM_CASEFOLD) != 0)
-        return kg_fnmatch(glob, name, len, flags);
-    bool fold = (flags & FNM_CASEFOLD) != 0;
-    if (len < core_len)
-        return 0;
-    if (!lead && !trail)
-        return len == core_len && kg_equal(name, core, len, fold);
-    if (!lead)
-        return kg_equal(name, core, core_len, fold);
-    if (!trail)
-        return kg_equal(name + len - core_len, core, core_len, fold);
-    for (size_t at = 0; at + core_len <= len; at++)
-        if (kg_equal(name + at, core, core_len, fold))
-            return 1;
-    return 0;
+    struct ei_keyglob g;
+    ei_keyglob_compile(&g, glob);
+    return ei_keyglob_test(&g, name, len, flags);
 }
