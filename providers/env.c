@@ -241,8 +241,7 @@ static int env_secret_name(const struct env_state *st, const char *name,
     hit = env_glob_any(defaults, st->default_n, name, len);
     if (hit <= 0)
         return hit;
-    int plain =
-        env_glob_any(defaults + st->default_n, st->plain_n, name, len);
+    int plain = env_glob_any(defaults + st->default_n, st->plain_n, name, len);
     return plain < 0 ? -1 : !plain;
 }
 
@@ -461,8 +460,8 @@ static enum ei_status env_fetch_var(struct env_state *st, struct ei_sink *sink,
         memcmp(var + base_len, st->file_suffix, st->suffix_len) == 0 &&
         env_valid_name(var, base_len) && !env_is_private_key(var, base_len);
     /* NAME= alongside NAME_FILE: the file gives NAME its value */
-    bool by_file = !from_file && value[0] == '\0' &&
-                   env_has_file_var(st, list, var, len);
+    bool by_file =
+        !from_file && value[0] == '\0' && env_has_file_var(st, list, var, len);
     if (from_file || by_file) {
         /* what the layer drops is left alone: its file is not read */
         int kept = env_selected(st, var, from_file ? base_len : len);

@@ -36,15 +36,14 @@ void ei_keyglob_compile(struct ei_keyglob *g, const char *glob)
         strpbrk(glob, "?[\\") != NULL)
         g->kind = EI_KEYGLOB_FNMATCH;
     else if (lead)
-        g->kind = trail || g->core_len == 0 ? EI_KEYGLOB_INFIX
-                                            : EI_KEYGLOB_SUFFIX;
+        g->kind =
+            trail || g->core_len == 0 ? EI_KEYGLOB_INFIX : EI_KEYGLOB_SUFFIX;
     else
         g->kind = trail ? EI_KEYGLOB_PREFIX : EI_KEYGLOB_EXACT;
 }
 
 /* fnmatch itself, on a NUL-terminated copy when name is not one. */
-static int kg_fnmatch(const char *glob, const char *name, size_t len,
-                      int flags)
+static int kg_fnmatch(const char *glob, const char *name, size_t len, int flags)
 {
     if (name[len] == '\0')
         return fnmatch(glob, name, flags) == 0;

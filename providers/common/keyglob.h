@@ -42,7 +42,6 @@ int ei_keyglob_test(const struct ei_keyglob *g, const char *name, size_t len,
                     int flags);
 
 /* ei_keyglob_test of glob, for a glob used once. */
-int ei_keyglob_match(const char *glob, const char *name, size_t len,
-                     int flags);
+int ei_keyglob_match(const char *glob, const char *name, size_t len, int flags);
 
 #endif

@@ -37,6 +37,18 @@
 #define LD_SAFE_INT   9007199254740991.0
 #define LD_MS_PER_DAY 86400000.0
 
+/* Past 2^52 every double is a whole number. */
+#define LD_ALL_WHOLE 4503599627370496.0
+
+/* Whether d is a whole number: what d == floor(d) says, without libm,
+   which envinject links for nothing else (a library less to load at
+   every start). */
+static bool ld_is_whole(double d)
+{
+    return isfinite(d) &&
+           (fabs(d) >= LD_ALL_WHOLE || d == (double)(long long)d);
+}
+
 struct ld_kind {
     const char *kind;
     const json_t *obj;
@@ -563,7 +575,7 @@ static int ld_bucket(struct ld_eval *ev, const char *key, const json_t *salt,
         val_len = json_string_length(v);
     } else if (json_is_number(v)) {
         double d = json_number_value(v);
-        if (!isfinite(d) || d != floor(d))
+        if (!ld_is_whole(d))
             return LD_YES;
         if (fabs(d) > LD_SAFE_INT)
             return ld_fail(ev, "bucketing by an integer beyond 2^53: the "
@@ -1481,7 +1493,7 @@ static int ld_variation(struct ld_eval *ev, const json_t *flag,
     if (!json_is_array(vars))
         return ld_fail(ev, "the flag has no list of variations");
     double d = json_is_number(index) ? json_number_value(index) : -1;
-    if (d < 0 || d != floor(d) || d >= (double)json_array_size(vars))
+    if (d < 0 || !ld_is_whole(d) || d >= (double)json_array_size(vars))
         return ld_fail(ev, "variation index out of range");
     res->outcome = LD_VALUE;
     res->variation = (long)d;
@@ -1539,7 +1551,7 @@ static int ld_rollout(struct ld_eval *ev, const json_t *flag, const json_t *vr,
     if (seed != NULL) {
         double sd = json_number_value(seed);
         /* Node takes a seed of 0 for none, Go does not */
-        if (sd == 0 || sd != floor(sd) || fabs(sd) > LD_SAFE_INT)
+        if (sd == 0 || !ld_is_whole(sd) || fabs(sd) > LD_SAFE_INT)
             return ld_fail(ev, "a rollout seed that is not a non-zero "
                                "integer: the SDKs read it differently");
     }

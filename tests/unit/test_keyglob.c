@@ -17,19 +17,55 @@
 /* The shapes decided without fnmatch (whole names, '*' at either end or
    both, a lone '*'), the ones handed to it, and their edges. */
 static const char *const globs[] = {
-    "DB_PASSWORD", "db_password", "*_TOKEN", "*_token", "DOTENV_PRIVATE_KEY_*",
-    "*KEY*", "*", "**", "", "_", "*_", "_*", "A*B", "A?C", "[AB]_X", "\\*",
-    "*\\_TOKEN", "DB_*_URL", "*[_]TOKEN", "TOKEN*", "*TOKEN", "*OKE*",
+    "DB_PASSWORD",
+    "db_password",
+    "*_TOKEN",
+    "*_token",
+    "DOTENV_PRIVATE_KEY_*",
+    "*KEY*",
+    "*",
+    "**",
+    "",
+    "_",
+    "*_",
+    "_*",
+    "A*B",
+    "A?C",
+    "[AB]_X",
+    "\\*",
+    "*\\_TOKEN",
+    "DB_*_URL",
+    "*[_]TOKEN",
+    "TOKEN*",
+    "*TOKEN",
+    "*OKE*",
     "GITHUB_TOKEN",
 };
 
 static const char *const names[] = {
-    "DB_PASSWORD",     "db_password", "Db_PassWord",   "DB_PASSWORDS",
-    "GITHUB_TOKEN",    "github_token", "_TOKEN",       "TOKEN",
-    "XTOKEN",          "DOTENV_PRIVATE_KEY", "DOTENV_PRIVATE_KEY_CI",
-    "KEY",             "MY_KEY_ID",   "",              "_",
-    "AB",              "AXB",         "ABC",           "A_X",
-    "*",               "DB_READ_URL", "ATOKEN_",       "OKE",
+    "DB_PASSWORD",
+    "db_password",
+    "Db_PassWord",
+    "DB_PASSWORDS",
+    "GITHUB_TOKEN",
+    "github_token",
+    "_TOKEN",
+    "TOKEN",
+    "XTOKEN",
+    "DOTENV_PRIVATE_KEY",
+    "DOTENV_PRIVATE_KEY_CI",
+    "KEY",
+    "MY_KEY_ID",
+    "",
+    "_",
+    "AB",
+    "AXB",
+    "ABC",
+    "A_X",
+    "*",
+    "DB_READ_URL",
+    "ATOKEN_",
+    "OKE",
 };
 
 static void test_as_fnmatch(void **state)
@@ -40,8 +76,8 @@ static void test_as_fnmatch(void **state)
         for (size_t g = 0; g < sizeof(globs) / sizeof(globs[0]); g++) {
             for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++) {
                 int want = fnmatch(globs[g], names[n], flag_sets[f]) == 0;
-                int got = ei_keyglob_match(globs[g], names[n],
-                                           strlen(names[n]), flag_sets[f]);
+                int got = ei_keyglob_match(globs[g], names[n], strlen(names[n]),
+                                           flag_sets[f]);
                 if (got != want)
                     fail_msg("glob '%s', name '%s', flags %d: %d, fnmatch "
                              "says %d",
