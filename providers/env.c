@@ -216,32 +216,20 @@ static enum ei_status env_configure(const struct ei_host *host, void **statep,
     return EI_OK;
 }
 
-/* 1 when a glob matches name[0..len), 0 when none does, -1 when out of
-   memory. */
-static int env_glob_any(const struct ei_keyglob *globs, size_t n,
-                        const char *name, size_t len)
-{
-    for (size_t i = 0; i < n; i++) {
-        int hit = ei_keyglob_test(&globs[i], name, len, FNM_CASEFOLD);
-        if (hit != 0)
-            return hit;
-    }
-    return 0;
-}
-
 /* secret_keys adds to the default list, plain_keys takes from it: 1
    secret, 0 plain, -1 out of memory. */
 static int env_secret_name(const struct env_state *st, const char *name,
                            size_t len)
 {
     const struct ei_keyglob *defaults = st->globs + st->secret_n;
-    int hit = env_glob_any(st->globs, st->secret_n, name, len);
+    int hit = ei_keyglob_any(st->globs, st->secret_n, name, len, FNM_CASEFOLD);
     if (hit != 0)
         return hit;
-    hit = env_glob_any(defaults, st->default_n, name, len);
+    hit = ei_keyglob_any(defaults, st->default_n, name, len, FNM_CASEFOLD);
     if (hit <= 0)
         return hit;
-    int plain = env_glob_any(defaults + st->default_n, st->plain_n, name, len);
+    int plain = ei_keyglob_any(defaults + st->default_n, st->plain_n, name, len,
+                               FNM_CASEFOLD);
     return plain < 0 ? -1 : !plain;
 }
 

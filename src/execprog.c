@@ -226,10 +226,7 @@ static int removed_any(const struct removal *rm, const char *key,
 {
     if (removed(rm->names, rm->names_n, key, key_len))
         return 1;
-    int hit = 0;
-    for (size_t i = 0; i < rm->globs_n && hit == 0; i++)
-        hit = ei_keyglob_test(&rm->globs[i], key, key_len, 0);
-    return hit;
+    return ei_keyglob_any(rm->globs, rm->globs_n, key, key_len, 0);
 }
 
 /* The inherited strings that have a key, sorted by key, duplicates after

@@ -55,28 +55,63 @@ static int kg_fnmatch(const char *glob, const char *name, size_t len, int flags)
     return hit;
 }
 
+/* *CORE*: anywhere in the name. */
+static bool kg_infix(const struct ei_keyglob *g, const char *name, size_t len,
+                     bool fold)
+{
+    for (size_t at = 0; at + g->core_len <= len; at++)
+        if (kg_equal(name + at, g->core, g->core_len, fold))
+            return true;
+    return false;
+}
+
+int ei_keyglob_any(const struct ei_keyglob *globs, size_t n, const char *name,
+                   size_t len, int flags)
+{
+    bool fold = (flags & FNM_CASEFOLD) != 0;
+    bool other_flags = (flags & ~FNM_CASEFOLD) != 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct ei_keyglob *g = &globs[i];
+        size_t c = g->core_len;
+        bool hit;
+        /* one byte first, the one most names differ in: a glob's length
+           for a whole name, its first byte for a prefix, its last for a
+           suffix; the loop is one function, as a call per glob cost more
+           than the comparison */
+        switch (other_flags ? EI_KEYGLOB_FNMATCH : g->kind) {
+        case EI_KEYGLOB_EXACT:
+            hit = len == c && kg_equal(name, g->core, c, fold);
+            break;
+        case EI_KEYGLOB_PREFIX:
+            hit = len >= c && kg_equal(name, g->core, 1, fold) &&
+                  kg_equal(name, g->core, c, fold);
+            break;
+        case EI_KEYGLOB_SUFFIX:
+            hit = len >= c &&
+                  kg_equal(name + len - 1, g->core + c - 1, 1, fold) &&
+                  kg_equal(name + len - c, g->core, c, fold);
+            break;
+        case EI_KEYGLOB_INFIX:
+            hit = kg_infix(g, name, len, fold);
+            break;
+        default: {
+            int r = kg_fnmatch(g->glob, name, len, flags);
+            if (r != 0)
+                return r;
+            hit = false;
+            break;
+        }
+        }
+        if (hit)
+            return 1;
+    }
+    return 0;
+}
+
 int ei_keyglob_test(const struct ei_keyglob *g, const char *name, size_t len,
                     int flags)
 {
-    if (g->kind == EI_KEYGLOB_FNMATCH || (flags & ~FNM_CASEFOLD) != 0)
-        return kg_fnmatch(g->glob, name, len, flags);
-    bool fold = (flags & FNM_CASEFOLD) != 0;
-    size_t n = g->core_len;
-    if (len < n)
-        return 0;
-    switch (g->kind) {
-    case EI_KEYGLOB_EXACT:
-        return len == n && kg_equal(name, g->core, n, fold);
-    case EI_KEYGLOB_PREFIX:
-        return kg_equal(name, g->core, n, fold);
-    case EI_KEYGLOB_SUFFIX:
-        return kg_equal(name + len - n, g->core, n, fold);
-    default:
-        for (size_t at = 0; at + n <= len; at++)
-            if (kg_equal(name + at, g->core, n, fold))
-                return 1;
-        return 0;
-    }
+    return ei_keyglob_any(g, 1, name, len, flags);
 }
 
 int ei_keyglob_match(const char *glob, const char *name, size_t len, int flags)

@@ -41,6 +41,12 @@ void ei_keyglob_compile(struct ei_keyglob *g, const char *glob);
 int ei_keyglob_test(const struct ei_keyglob *g, const char *name, size_t len,
                     int flags);
 
+/* Whether any of globs[0..n) matches: 1, 0 or -1 as ei_keyglob_test (a
+   loop here, where the test is inlined: a call per glob cost more than
+   the comparison). */
+int ei_keyglob_any(const struct ei_keyglob *globs, size_t n, const char *name,
+                   size_t len, int flags);
+
 /* ei_keyglob_test of glob, for a glob used once. */
 int ei_keyglob_match(const char *glob, const char *name, size_t len, int flags);
 
