@@ -170,11 +170,20 @@ static int sink_emit(struct ei_sink *sink, const char *const *name,
             goto oom;
     }
     struct ei_entry e = {0};
-    e.key = ei_store_strdup(l->entries, key);
+    /* the key and the locator in one piece of the store (which zeroes
+       it, so both are terminated): one allocation less for each entry */
+    size_t key_len = strlen(key);
+    size_t loc_len = locator != NULL ? strlen(locator) + 1 : 0;
+    char *key_loc = ei_store_alloc_chars(l->entries, key_len + 1 + loc_len);
     e.value = ei_store_strndup(vs, value, value_len);
-    e.locator = locator != NULL ? ei_store_strdup(l->entries, locator) : NULL;
-    if (e.key == NULL || e.value == NULL || (locator != NULL && !e.locator))
+    if (key_loc == NULL || e.value == NULL)
         goto oom;
+    memcpy(key_loc, key, key_len);
+    e.key = key_loc;
+    if (locator != NULL) {
+        memcpy(key_loc + key_len + 1, locator, loc_len - 1);
+        e.locator = key_loc + key_len + 1;
+    }
     e.value_len = value_len;
     e.flags = flags & (EI_ENTRY_LITERAL | EI_ENTRY_UNSET);
     if (secret)
