@@ -5,7 +5,6 @@
 #include "execprog.h"
 
 #include <errno.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <paths.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "../providers/common/keyglob.h"
 #include "config.h"
 #include "diag.h"
 #include "envset.h"
@@ -95,19 +95,42 @@ static size_t list_len(const char *const *v)
     return n;
 }
 
-static char *join_kv(const char *key, size_t key_len, const char *value,
-                     size_t value_len)
+/* "key=value" at *at, which moves past its NUL. */
+static char *put_kv(char **at, const char *key, size_t key_len,
+                    const char *value, size_t value_len)
 {
-    if (key_len > SIZE_MAX - 2 - value_len)
-        return NULL;
-    char *s = malloc(key_len + value_len + 2);
-    if (s == NULL)
-        return NULL;
+    char *s = *at;
     memcpy(s, key, key_len);
     s[key_len] = '=';
     memcpy(s + key_len + 1, value, value_len);
     s[key_len + 1 + value_len] = '\0';
+    *at = s + key_len + value_len + 2;
     return s;
+}
+
+/* The bytes of the array (with its NULL) and of every string it may get:
+   each inherited string and each resolved "key=value", though a resolved
+   key replaces an inherited one; 0 when that overflows. */
+static size_t envp_size(const struct env_item *inh, size_t inh_n,
+                        struct ei_entry *const *res, size_t res_n)
+{
+    if (inh_n > SIZE_MAX / sizeof(char *) - res_n - 1)
+        return 0;
+    size_t total = (inh_n + res_n + 1) * sizeof(char *);
+    for (size_t i = 0; i < inh_n; i++) {
+        size_t n = strlen(inh[i].s) + 1;
+        if (n > SIZE_MAX - total)
+            return 0;
+        total += n;
+    }
+    for (size_t j = 0; j < res_n; j++) {
+        size_t key_len = strlen(res[j]->key);
+        if (key_len > SIZE_MAX - 2 - res[j]->value_len ||
+            key_len + 2 + res[j]->value_len > SIZE_MAX - total)
+            return 0;
+        total += key_len + 2 + res[j]->value_len;
+    }
+    return total;
 }
 
 /* What run removes from the program's environment: names (sorted with
@@ -115,7 +138,7 @@ static char *join_kv(const char *key, size_t key_len, const char *value,
 struct removal {
     const char **names;
     size_t names_n;
-    const char **globs;
+    struct ei_keyglob *globs;
     size_t globs_n;
 };
 
@@ -140,7 +163,7 @@ static void add_pattern(const char *pattern, void *ctx)
 {
     struct removal *rm = ctx;
     if (is_glob(pattern))
-        rm->globs[rm->globs_n++] = pattern;
+        ei_keyglob_compile(&rm->globs[rm->globs_n++], pattern);
     else
         rm->names[rm->names_n++] = pattern;
 }
@@ -167,7 +190,7 @@ static int removal_list(const struct ei_resolution *r,
         return -1;
     rm->names =
         malloc((final_n + cfg_n + opt_n + 3 + consumed_n) * sizeof(char *));
-    rm->globs = malloc((consumed_n + 1) * sizeof(char *));
+    rm->globs = malloc((consumed_n + 1) * sizeof(*rm->globs));
     if (rm->names == NULL || rm->globs == NULL) {
         removal_free(rm);
         return -1;
@@ -204,16 +227,7 @@ static int removed_any(const struct removal *rm, const char *key,
 {
     if (removed(rm->names, rm->names_n, key, key_len))
         return 1;
-    if (rm->globs_n == 0)
-        return 0;
-    char *name = strndup(key, key_len);
-    if (name == NULL)
-        return -1;
-    int hit = 0;
-    for (size_t i = 0; i < rm->globs_n && hit == 0; i++)
-        hit = fnmatch(rm->globs[i], name, 0) == 0;
-    free(name);
-    return hit;
+    return ei_keyglob_any(rm->globs, rm->globs_n, key, key_len, 0);
 }
 
 /* The inherited strings that have a key, sorted by key, duplicates after
@@ -269,11 +283,13 @@ char **ei_exec_envp(const struct ei_resolution *r, const char *const *inherited,
         if (res == NULL)
             goto nomem;
     }
-    if (inh_n > SIZE_MAX / sizeof(char *) - res_n - 1)
-        goto nomem;
-    out = malloc((inh_n + res_n + 1) * sizeof(*out));
+    /* one allocation for the array and its strings: a few hundred
+       mallocs (and as many frees) fewer at every start */
+    size_t size = envp_size(inh, inh_n, res, res_n);
+    out = size > 0 ? malloc(size) : NULL;
     if (out == NULL)
         goto nomem;
+    char *at = (char *)(out + inh_n + res_n + 1);
 
     /* Both lists are sorted by key: one merge pass, the resolved entry
        replacing an inherited string of the same key. */
@@ -311,10 +327,7 @@ char **ei_exec_envp(const struct ei_resolution *r, const char *const *inherited,
             goto nomem;
         if (gone > 0)
             continue;
-        char *s = join_kv(key, key_len, value, value_len);
-        if (s == NULL)
-            goto nomem;
-        out[out_n++] = s;
+        out[out_n++] = put_kv(&at, key, key_len, value, value_len);
     }
     out[out_n] = NULL;
     removal_free(&rm);
@@ -339,10 +352,9 @@ void ei_exec_envp_free(char **envp)
 {
     if (envp == NULL)
         return;
-    for (size_t i = 0; envp[i] != NULL; i++) {
+    /* the strings are in the array's allocation */
+    for (size_t i = 0; envp[i] != NULL; i++)
         sodium_memzero(envp[i], strlen(envp[i]));
-        free(envp[i]);
-    }
     free(envp);
 }
 

@@ -22,8 +22,9 @@ struct ei_exec_opts {
  * every resolved key set, minus unset keys (config and --unset), minus
  * EI_PRIVATE_KEY_ENV, EI_CACHE_KEY_ENV and the variables that providers consume
  * (ei_registry_each_consumed over the resolution's layers).  A
- * NULL-terminated malloc'd array of malloc'd "KEY=value" strings, sorted by
- * key; NULL with err.
+ * NULL-terminated array of "KEY=value" strings, sorted by key, in one
+ * malloc'd block with its strings (free it with ei_exec_envp_free only);
+ * NULL with err.
  */
 char **ei_exec_envp(const struct ei_resolution *r, const char *const *inherited,
                     const struct ei_exec_opts *o, struct ei_error *err);

@@ -1145,21 +1145,26 @@ static int version(void)
 int main(int argc, char **argv)
 {
     struct ei_error err = {0};
-    /* before any descriptor of envinject's own is open */
-    ei_sup_note_inherited();
     /* values reach stdout only in whole, wiped buffers of output.c: no
        stdio copy of a revealed secret stays in a buffer of its own */
     setvbuf(stdout, NULL, _IONBF, 0);
-    if (ei_secmem_init() < 0) {
-        ei_error_set(&err, EI_INTERNAL, 0, NULL, NULL,
-                     "cannot initialise libsodium");
-        return fail(&err);
-    }
     struct ei_args a;
     if (ei_cli_parse(argc, argv, &a, &err) < 0) {
         int rc = usage_error(&err, a.cmd_def);
         ei_cli_args_free(&a);
         return rc;
+    }
+    /* before any descriptor of envinject's own is open (parsing opens
+       none; libsodium may open /dev/urandom), and only for a program that
+       is supervised: reading /proc/self/fd costs every other start four
+       system calls */
+    if (a.cmd == EI_CMD_RUN && (a.watch || a.init))
+        ei_sup_note_inherited();
+    if (ei_secmem_init() < 0) {
+        ei_error_set(&err, EI_INTERNAL, 0, NULL, NULL,
+                     "cannot initialise libsodium");
+        ei_cli_args_free(&a);
+        return fail(&err);
     }
     ei_diag_set_level(a.verbosity);
     int rc = 0;

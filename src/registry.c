@@ -13,9 +13,13 @@
 #include <dlfcn.h>
 #endif
 
+#include <jansson.h>
+#include <sodium.h>
+
 #include "diag.h"
 #include "layer.h"
 #include "registry.h"
+#include "secmem.h"
 
 #ifndef EI_PROVIDER_DIR
 #define EI_PROVIDER_DIR "/usr/local/lib/envinject/providers"
@@ -135,6 +139,31 @@ static int check_owner(const struct stat *st, const char *path,
     return 0;
 }
 
+/*
+ * With jansson and libsodium linked into envinject (static dependencies,
+ * configure's default), a provider that links them gets copies of its own
+ * from the shared libraries, which nothing has set up: sodium_malloc in an
+ * uninitialised libsodium aborts, and jansson would free decoded strings
+ * without wiping them.  Those copies get what main gave the core's own
+ * (envinject-provider(3) promises that the core initialises libsodium).
+ * With shared libraries dlsym finds the very functions the core called,
+ * and nothing is done twice.  -1 when sodium_init fails.
+ */
+static int init_library_copies(void *h)
+{
+    int (*sodium_init_fn)(void) = NULL;
+    void (*alloc_funcs_fn)(json_malloc_t, json_free_t) = NULL;
+    /* POSIX's way from dlsym's object pointer to a function pointer */
+    *(void **)&sodium_init_fn = dlsym(h, "sodium_init");
+    *(void **)&alloc_funcs_fn = dlsym(h, "json_set_alloc_funcs");
+    if (sodium_init_fn != NULL && sodium_init_fn != sodium_init &&
+        sodium_init_fn() < 0)
+        return -1;
+    if (alloc_funcs_fn != NULL && alloc_funcs_fn != json_set_alloc_funcs)
+        alloc_funcs_fn(ei_wipe_malloc, ei_wipe_free);
+    return 0;
+}
+
 static const struct ei_provider *load_one(const char *dir, const char *name,
                                           bool *absent, struct ei_error *err)
 {
@@ -195,6 +224,13 @@ static const struct ei_provider *load_one(const char *dir, const char *name,
         return NULL;
     }
     if (ei_registry_check(p, name, path, err) < 0) {
+        dlclose(h);
+        close(fd);
+        return NULL;
+    }
+    if (init_library_copies(h) < 0) {
+        ei_error_set(err, EI_INTERNAL, 0, NULL, path,
+                     "cannot initialise the provider's libsodium");
         dlclose(h);
         close(fd);
         return NULL;

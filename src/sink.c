@@ -2,8 +2,9 @@
 /* The sink a layer hands to its provider's fetch: key mapping, the
    layer's key filter, the secret decision, and staging. */
 #include <errno.h>
-#include <fnmatch.h>
 #include <string.h>
+
+#include "../providers/common/keyglob.h"
 
 #include "diag.h"
 #include "envset.h"
@@ -67,10 +68,13 @@ static char *join_name(struct ei_store *st, const char *const *name,
     return s;
 }
 
+/* A key is NUL-terminated: the glob needs no copy of it, so there is no
+   out of memory to report. */
 static bool glob_any(const char *const *globs, const char *key)
 {
+    size_t len = strlen(key);
     for (; *globs != NULL; globs++)
-        if (fnmatch(*globs, key, 0) == 0)
+        if (ei_keyglob_match(*globs, key, len, 0) > 0)
             return true;
     return false;
 }
@@ -166,11 +170,20 @@ static int sink_emit(struct ei_sink *sink, const char *const *name,
             goto oom;
     }
     struct ei_entry e = {0};
-    e.key = ei_store_strdup(l->entries, key);
+    /* the key and the locator in one piece of the store (which zeroes
+       it, so both are terminated): one allocation less for each entry */
+    size_t key_len = strlen(key);
+    size_t loc_len = locator != NULL ? strlen(locator) + 1 : 0;
+    char *key_loc = ei_store_alloc_chars(l->entries, key_len + 1 + loc_len);
     e.value = ei_store_strndup(vs, value, value_len);
-    e.locator = locator != NULL ? ei_store_strdup(l->entries, locator) : NULL;
-    if (e.key == NULL || e.value == NULL || (locator != NULL && !e.locator))
+    if (key_loc == NULL || e.value == NULL)
         goto oom;
+    memcpy(key_loc, key, key_len);
+    e.key = key_loc;
+    if (locator != NULL) {
+        memcpy(key_loc + key_len + 1, locator, loc_len - 1);
+        e.locator = key_loc + key_len + 1;
+    }
     e.value_len = value_len;
     e.flags = flags & (EI_ENTRY_LITERAL | EI_ENTRY_UNSET);
     if (secret)

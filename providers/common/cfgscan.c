@@ -107,15 +107,23 @@ static enum ei_status cs_error(const struct cs_scan *s, const char *fmt, ...)
     return ei_parse_error(s->err, EI_BADDATA, loc, "%s", text);
 }
 
-/* Copy buf[i..end) to the output, counting lines. */
+/* Copy buf[i..end) to the output, counting lines.  In locals: a store
+   through s->out may alias *s, so the compiler would reload every field
+   of s at every byte (a third of the check's time). */
 static void cs_copy(struct cs_scan *s, size_t end)
 {
-    for (; s->i < end; s->i++) {
-        if (s->buf[s->i] == '\n')
-            s->line++;
-        if (s->out != NULL)
-            s->out[s->o++] = s->buf[s->i];
+    const char *buf = s->buf;
+    char *out = s->out;
+    size_t i = s->i, o = s->o;
+    unsigned line = s->line;
+    for (; i < end; i++) {
+        line += buf[i] == '\n';
+        if (out != NULL)
+            out[o++] = buf[i];
     }
+    s->i = i;
+    s->o = o;
+    s->line = line;
 }
 
 static void cs_comment(struct cs_scan *s)

@@ -309,6 +309,18 @@ struct ld_data {
     const char *text; /* while compiling: the document's text */
 };
 
+/* Past 2^52 every double is a whole number. */
+#define LD_ALL_WHOLE 4503599627370496.0
+
+/* Whether d is a whole number: what d == floor(d) says, without libm,
+   which envinject links for nothing else (a library less to load at
+   every start). */
+static bool ld_is_whole(double d)
+{
+    return isfinite(d) &&
+           (fabs(d) >= LD_ALL_WHOLE || d == (double)(long long)d);
+}
+
 struct ld_kind {
     const char *kind;
     const json_t *obj;
@@ -1547,7 +1559,7 @@ static void ld_vr_compile(struct ld_data *d, uint32_t vr, uint32_t fkey,
     bool experiment = kind != 0 && strcmp(ld_text(d, kind), "experiment") == 0;
     double sd = seed != 0 ? ld_tok(d, seed)->num : 0;
     /* Node takes a seed of 0 for none, Go does not */
-    if (seed != 0 && (sd == 0 || sd != floor(sd) || fabs(sd) > LD_SAFE_INT)) {
+    if (seed != 0 && (sd == 0 || !ld_is_whole(sd) || fabs(sd) > LD_SAFE_INT)) {
         out->why = "a rollout seed that is not a non-zero integer: the SDKs "
                    "read it differently";
         return;
@@ -2297,7 +2309,7 @@ static int ld_bucket(struct ld_eval *ev, const struct ld_bucketing *bk,
         val_len = json_string_length(v);
     } else if (json_is_number(v)) {
         double d = json_number_value(v);
-        if (!isfinite(d) || d != floor(d))
+        if (!isfinite(d) || !ld_is_whole(d))
             return LD_YES;
         if (fabs(d) > LD_SAFE_INT)
             return ld_fail(ev, "bucketing by an integer beyond 2^53: the "
@@ -2614,7 +2626,7 @@ static int ld_variation(struct ld_eval *ev, const struct ld_flag *flag,
 {
     if (flag->vars_why != NULL)
         return ld_fail(ev, "%s", flag->vars_why);
-    if (d < 0 || d != floor(d) || d >= (double)flag->vars_n)
+    if (d < 0 || !ld_is_whole(d) || d >= (double)flag->vars_n)
         return ld_fail(ev, "variation index out of range");
     res->outcome = LD_VALUE;
     res->variation = (long)d;

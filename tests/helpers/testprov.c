@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* A provider for tests whose entries, flags, failures and delay all come
-   from its options; built with -DTESTPROV_SECRET it is "testprov-secret". */
+   from its options; built with -DTESTPROV_SECRET it is "testprov-secret",
+   with -DTESTPROV_SODIUM "testprov-sodium", which links libsodium and
+   takes secret memory of its own in configure (an uninitialised copy of
+   libsodium aborts there). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +11,9 @@
 #include <time.h>
 
 #include <envinject/provider.h>
+#ifdef TESTPROV_SODIUM
+#include <sodium.h>
+#endif
 
 /*
  * Options (all lists accept a single string):
@@ -31,10 +37,14 @@
  *                    through the host table after configure
  */
 
-#ifdef TESTPROV_SECRET
+#if defined(TESTPROV_SECRET)
 #define TP_NAME  "testprov-secret"
 #define TP_ARG   NULL
 #define TP_FLAGS EI_PROV_SECRET
+#elif defined(TESTPROV_SODIUM)
+#define TP_NAME  "testprov-sodium"
+#define TP_ARG   "entries"
+#define TP_FLAGS 0
 #else
 #define TP_NAME  "testprov"
 #define TP_ARG   "entries"
@@ -114,6 +124,13 @@ static enum ei_status tp_configure(const struct ei_host *h, void **statep,
                                    struct ei_error *err)
 {
     struct tp_state st = {.host = h, .fail = EI_OK};
+#ifdef TESTPROV_SODIUM
+    /* the ABI promises an initialised libsodium, this object's copy too */
+    void *secret = sodium_malloc(32);
+    if (secret == NULL)
+        return h->error(h, err, EI_NOMEM, 0, NULL, "sodium_malloc failed");
+    sodium_free(secret);
+#endif
     for (size_t i = 0; i < TP_LISTS_N; i++) {
         size_t n = 0;
         if (h->opt_list(h, tp_lists[i].option, &st.lists[i], &n, err) < 0)
@@ -268,8 +285,10 @@ static void tp_destroy(void *state)
     free(state);
 }
 
-#ifdef TESTPROV_SECRET
+#if defined(TESTPROV_SECRET)
 EI_PROVIDER_DEFINE(testprov_secret) = {
+#elif defined(TESTPROV_SODIUM)
+EI_PROVIDER_DEFINE(testprov_sodium) = {
 #else
 EI_PROVIDER_DEFINE(testprov) = {
 #endif
