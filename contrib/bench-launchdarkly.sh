@@ -34,7 +34,7 @@ trap cleanup EXIT
 ${CC:-cc} -O2 -std=gnu11 -I"$top/providers" -o "$out/bench" \
     "$top/contrib/bench-launchdarkly.c" "$top/providers/launchdarkly/eval.c" \
     "$top/providers/launchdarkly/scan.c" \
-    "$top/providers/common/sha1.c" \
+    "$top/providers/common/sha1.c" "$top/providers/common/libcrypto.c" \
     $(pkg-config --cflags --libs jansson libcrypto) -lm
 status=0
 "$out/bench" "$out/doc.json" || status=$?
