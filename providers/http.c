@@ -1373,7 +1373,7 @@ static enum ei_status http_fetch(void *state, struct ei_sink *sink,
         h->log(h, EI_LOG_INFO, "not modified since the last read (HTTP 304)");
         s = http_parse(&run, st->kept, st->kept_len, err);
         if (s == EI_OK)
-            ei_revision_report(h, st->etag);
+            ei_revision_etag(h, st->etag);
     } else if (resp.status == HTTP_OK ||
                resp.status == HTTP_NON_AUTHORITATIVE) {
         if (http_is_html(st, ctype, sizeof(ctype))) {
@@ -1389,7 +1389,7 @@ static enum ei_status http_fetch(void *state, struct ei_sink *sink,
             http_keep(st, resp.body, resp.body_len);
         /* the revision: the ETag kept, else the body's SHA-256 */
         if (s == EI_OK && st->kept != NULL)
-            ei_revision_report(h, st->etag);
+            ei_revision_etag(h, st->etag);
         else if (s == EI_OK)
             ei_revision_sha256(h, resp.body, resp.body_len);
     } else {

@@ -724,7 +724,7 @@ static enum ei_status ofrep_fetch(void *state, struct ei_sink *sink,
                 ofrep_keep(st, &resp);
             /* the revision: the ETag kept, else the body's SHA-256 */
             if (s == EI_OK && st->etag[0] != '\0')
-                ei_revision_report(h, st->etag);
+                ei_revision_etag(h, st->etag);
             else if (s == EI_OK)
                 ei_revision_sha256(h, resp.body, resp.body_len);
         } else if (resp.status == HTTP_NOT_MODIFIED) {
@@ -736,7 +736,7 @@ static enum ei_status ofrep_fetch(void *state, struct ei_sink *sink,
                 run.replay = true;
                 s = ofrep_use(&run, st->kept, st->kept_len, err);
                 if (s == EI_OK)
-                    ei_revision_report(h, st->etag);
+                    ei_revision_etag(h, st->etag);
             }
         } else {
             s = ofrep_http_fail(&run, &resp, err);

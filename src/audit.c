@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "config.h"
 #include "diag.h"
 #include "envset.h"
+#include "execprog.h"
 #include "masterkey.h"
 #include "resolve.h"
 
@@ -146,14 +148,6 @@ void ei_audit_free(struct ei_audit *a)
     free(a);
 }
 
-static bool listed(const char *const *list, const char *key)
-{
-    for (; list != NULL && *list != NULL; list++)
-        if (strcmp(*list, key) == 0)
-            return true;
-    return false;
-}
-
 /* A string member, or null for NULL; a text that is not UTF-8 (a host
    name could be) with every byte outside printable ASCII as '?'.  -1
    when out of memory. */
@@ -236,12 +230,20 @@ static json_t *record_keys(const struct ei_audit *au,
                            const char *const *unset)
 {
     size_t n = 0;
-    struct ei_entry **v = ei_envset_sorted(r->final, &n);
+    struct ei_exec_filter *f = ei_exec_filter_new(r, unset);
+    struct ei_entry **v = f != NULL ? ei_envset_sorted(r->final, &n) : NULL;
     json_t *a = v != NULL ? json_array() : NULL;
     for (size_t i = 0; a != NULL && i < n; i++) {
         const struct ei_entry *e = v[i];
-        if (listed(unset, e->key))
+        /* the keys the program gets: not those run takes out */
+        int gone = ei_exec_filter_removes(f, e->key);
+        if (gone != 0) {
+            if (gone < 0) {
+                json_decref(a);
+                a = NULL;
+            }
             continue;
+        }
         char hash[EI_AUDIT_HASH_HEX];
         ei_audit_value_hash(au->key, e->key, e->value != NULL ? e->value : "",
                             e->value != NULL ? e->value_len : 0, hash);
@@ -255,6 +257,20 @@ static json_t *record_keys(const struct ei_audit *au,
         }
     }
     free(v);
+    ei_exec_filter_free(f);
+    return a;
+}
+
+/* The keys the command line unset (run -u): diff --against leaves them
+   out of the environment it compares, as the start left them out. */
+static json_t *record_unset(const char *const *unset)
+{
+    json_t *a = json_array();
+    for (; a != NULL && unset != NULL && *unset != NULL; unset++)
+        if (json_array_append_new(a, json_string(*unset)) < 0) {
+            json_decref(a);
+            a = NULL;
+        }
     return a;
 }
 
@@ -286,7 +302,8 @@ char *ei_audit_record(const struct ei_audit *a, const struct ei_resolution *r,
                  cfg->sha256[0] != '\0' ? cfg->sha256 : NULL) < 0 ||
         set_text(o, "key_id", id) < 0 ||
         json_object_set_new(o, "layers", record_layers(a, r)) < 0 ||
-        json_object_set_new(o, "keys", record_keys(a, r, unset)) < 0)
+        json_object_set_new(o, "keys", record_keys(a, r, unset)) < 0 ||
+        json_object_set_new(o, "unset", record_unset(unset)) < 0)
         goto out;
     /* into a buffer of our own: jansson's allocator is the core's */
     size_t n = json_dumpb(o, NULL, 0, RECORD_FLAGS);
@@ -305,16 +322,35 @@ out:
     return line;
 }
 
-int ei_audit_append(const struct ei_audit *a, const char *line,
+int ei_audit_append(const struct ei_audit *a, const char *line, bool restart,
                     struct ei_error *err)
 {
     size_t len = strlen(line);
-    int fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+    /* read access too, to see the file's last byte; a file that may only
+       be written is appended to as it is */
+    int fd = open(a->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
+                  0600);
+    if (fd < 0 && errno == EACCES)
+        fd = open(a->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
                   0600);
     const char *what = "cannot open the audit record";
     ssize_t w = -1;
     int errnum = 0;
+    char *torn = NULL;
     if (fd >= 0) {
+        /* a line left without its newline (a write cut short by a full
+           disk) gets one first, in the same write, so that this record
+           starts a line of its own */
+        struct stat st;
+        char last = '\n';
+        if (fstat(fd, &st) == 0 && st.st_size > 0 &&
+            pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n' &&
+            (torn = malloc(len + 2)) != NULL) {
+            torn[0] = '\n';
+            memcpy(torn + 1, line, len + 1);
+            line = torn;
+            len++;
+        }
         /* one write: records of runs sharing the file never interleave */
         w = write(fd, line, len);
         errnum = w < 0 ? errno : ENOSPC; /* short: the disk is full */
@@ -323,6 +359,7 @@ int ei_audit_append(const struct ei_audit *a, const char *line,
             errnum = errno;
             w = -1;
         }
+        free(torn);
     } else {
         errnum = errno;
     }
@@ -330,8 +367,9 @@ int ei_audit_append(const struct ei_audit *a, const char *line,
         return 0;
     struct ei_error e = {0};
     ei_error_set(&e, EI_CANTCREAT, errnum, NULL, a->path, "%s%s", what,
-                 a->required ? "; the program is not started"
-                             : " (audit.required = false: started anyway)");
+                 !a->required ? " (audit.required = false: started anyway)"
+                 : restart    ? "; the program is not restarted"
+                              : "; the program is not started");
     if (a->required) {
         if (err != NULL)
             *err = e;

@@ -76,9 +76,12 @@ char *ei_audit_record(const struct ei_audit *a, const struct ei_resolution *r,
  * Append line (as ei_audit_record made it) to the audit file in one
  * write(2), the file opened O_APPEND|O_CREAT with mode 0600.  0 when
  * written; when it cannot be, -1 with err (EI_CANTCREAT: exit 73), or, when
- * the group says required = false, a warning and 1.
+ * the group says required = false, a warning and 1.  restart: the line is
+ * a watch's restart (what the message says is not done).  A file whose
+ * last line has no newline (a write cut short) gets one first, in the
+ * same write.
  */
-int ei_audit_append(const struct ei_audit *a, const char *line,
+int ei_audit_append(const struct ei_audit *a, const char *line, bool restart,
                     struct ei_error *err);
 
 #endif

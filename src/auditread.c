@@ -106,6 +106,9 @@ static void record_clear(struct ei_audit_record *r)
         free(r->keys[i].layer);
     }
     free(r->keys);
+    for (size_t i = 0; r->unset != NULL && r->unset[i] != NULL; i++)
+        free(r->unset[i]);
+    free(r->unset);
     free(r->environment);
     free(r->time);
     memset(r, 0, sizeof(*r));
@@ -186,6 +189,31 @@ static int read_keys(json_t *root, struct ei_audit_record *r, struct why *w)
     return 0;
 }
 
+/* The optional "unset": the key names run -u took out (a record without
+   it took out none). */
+static int read_unset(json_t *root, struct ei_audit_record *r, struct why *w)
+{
+    json_t *u = json_object_get(root, "unset");
+    size_t n = json_is_array(u) ? json_array_size(u) : 0;
+    if (u != NULL && !json_is_array(u)) {
+        why_set(w, "\"%s\" is not an array", "unset");
+        return -1;
+    }
+    r->unset = calloc(n + 1, sizeof(*r->unset));
+    if (r->unset == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = json_string_value(json_array_get(u, i));
+        if (name == NULL || !ei_key_valid(name, strlen(name))) {
+            why_set(w, "\"unset[%zu]\" is not a key name", i);
+            return -1;
+        }
+        if ((r->unset[i] = strdup(name)) == NULL)
+            return -1;
+    }
+    return 0;
+}
+
 /* One line (len bytes) into r: 0, or -1 with why set (malformed) or not
    (out of memory). */
 static int parse_line(const char *text, size_t len, struct ei_audit_record *r,
@@ -241,6 +269,8 @@ static int parse_line(const char *text, size_t len, struct ei_audit_record *r,
     if (r->time == NULL || r->environment == NULL)
         goto out;
     rc = read_keys(root, r, w);
+    if (rc == 0)
+        rc = read_unset(root, r, w);
 out:
     json_decref(root);
     return rc;
@@ -264,33 +294,32 @@ struct ei_audit_record *ei_audit_record_parse(const char *text, size_t len,
         free(r);
         return NULL;
     }
-    size_t line = 0, at = 0;
-    while (at <= len) {
-        const char *nl = memchr(text + at, '\n', len - at);
-        size_t end = nl != NULL ? (size_t)(nl - text) : len;
-        line++;
-        struct why w = {{0}, false};
-        record_clear(r);
-        int rc = -1;
-        if (end == at || (end == at + 1 && text[at] == '\r'))
-            why_set(&w, "empty line");
-        else
-            rc = parse_line(text + at, end - at, r, &w);
-        if (rc < 0) {
-            char where[EI_ERR_LOCATOR_LEN];
-            snprintf(where, sizeof(where), "%s:%zu", name, line);
-            if (w.set)
-                ei_error_set(err, EI_BADDATA, 0, NULL, where,
-                             "not an audit record: %s", w.text);
-            else
-                ei_error_set(err, EI_NOMEM, ENOMEM, NULL, where,
-                             "out of memory");
-            ei_audit_record_free(r);
-            return NULL;
+    /* the last line is the record: an audit log's earlier lines are not
+       read, so one torn by a full disk does not spoil the ones after it */
+    size_t line = 1, at = 0;
+    for (size_t i = 0; i < len; i++)
+        if (text[i] == '\n') {
+            line++;
+            at = i + 1;
         }
-        r->line = line;
-        at = end + 1;
+    struct why w = {{0}, false};
+    int rc = -1;
+    if (len == at || (len == at + 1 && text[at] == '\r'))
+        why_set(&w, "empty line");
+    else
+        rc = parse_line(text + at, len - at, r, &w);
+    if (rc < 0) {
+        char where[EI_ERR_LOCATOR_LEN];
+        snprintf(where, sizeof(where), "%s:%zu", name, line);
+        if (w.set)
+            ei_error_set(err, EI_BADDATA, 0, NULL, where,
+                         "not an audit record: %s", w.text);
+        else
+            ei_error_set(err, EI_NOMEM, ENOMEM, NULL, where, "out of memory");
+        ei_audit_record_free(r);
+        return NULL;
     }
+    r->line = line;
     return r;
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Reading audit records (JSON Lines, one record a line, as run --audit
-   writes them) for diff --against: every line checked, the last kept. */
+   writes them) for diff --against: the last line is the record. */
 #ifndef EI_AUDITREAD_H
 #define EI_AUDITREAD_H
 
@@ -32,14 +32,18 @@ struct ei_audit_record {
     char *time;
     struct ei_audit_entry *keys; /* sorted by name, no name twice */
     size_t keys_n;
+    /* the keys the start's command line unset (run -u): NULL-terminated,
+       empty when the record has none */
+    char **unset;
 };
 
 /*
  * Parse the text of a record file (len bytes, no NUL needed): JSON Lines,
- * one record a line, a final newline allowed.  Every line must be a
+ * one record a line, a final newline allowed.  The last line must be a
  * record of version EI_AUDIT_RECORD_VERSION with every field of the
- * format (members this version does not know are ignored); the last one
- * is returned.  name is the file for messages.  NULL with err on failure:
+ * format (members this version does not know are ignored), and is
+ * returned; earlier lines are not read (an audit log's line torn by a full
+ * disk does not spoil the records after it).  name is the file for messages.  NULL with err on failure:
  * EI_BADDATA with locator "NAME:LINE" and a text naming the field (never
  * the text of the line), EI_NOMEM.  Free the result with
  * ei_audit_record_free.

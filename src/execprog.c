@@ -230,6 +230,34 @@ static int removed_any(const struct removal *rm, const char *key,
     return ei_keyglob_any(rm->globs, rm->globs_n, key, key_len, 0);
 }
 
+struct ei_exec_filter {
+    struct removal rm;
+};
+
+struct ei_exec_filter *ei_exec_filter_new(const struct ei_resolution *r,
+                                          const char *const *unset)
+{
+    struct ei_exec_filter *f = malloc(sizeof(*f));
+    const struct ei_exec_opts o = {.unset = unset};
+    if (f != NULL && removal_list(r, &o, &f->rm) < 0) {
+        free(f);
+        f = NULL;
+    }
+    return f;
+}
+
+int ei_exec_filter_removes(const struct ei_exec_filter *f, const char *key)
+{
+    return removed_any(&f->rm, key, strlen(key));
+}
+
+void ei_exec_filter_free(struct ei_exec_filter *f)
+{
+    if (f != NULL)
+        removal_free(&f->rm);
+    free(f);
+}
+
 /* The inherited strings that have a key, sorted by key, duplicates after
    the first dropped (getenv finds the first one too). */
 static struct env_item *inherited_list(const char *const *inherited,

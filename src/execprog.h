@@ -29,6 +29,19 @@ struct ei_exec_opts {
 char **ei_exec_envp(const struct ei_resolution *r, const char *const *inherited,
                     const struct ei_exec_opts *o, struct ei_error *err);
 
+/*
+ * What run removes from the resolved keys (the unset keys of the
+ * configuration and of unset, the private and cache and audit keys, what
+ * providers consume), for those that must list the program's keys without
+ * building its environment (the audit record).  NULL when out of memory.
+ */
+struct ei_exec_filter;
+struct ei_exec_filter *ei_exec_filter_new(const struct ei_resolution *r,
+                                          const char *const *unset);
+/* Whether key is removed: 1, 0, or -1 when out of memory. */
+int ei_exec_filter_removes(const struct ei_exec_filter *f, const char *key);
+void ei_exec_filter_free(struct ei_exec_filter *f);
+
 /* Free an array from ei_exec_envp, wiping the strings. */
 void ei_exec_envp_free(char **envp);
 

@@ -315,7 +315,7 @@ static int cmd_run(struct ei_args *a)
         goto out;
     }
     if (ei_exec_check_size(a->rest, envp, &err) < 0 ||
-        (record != NULL && ei_audit_append(audit, record, &err) < 0)) {
+        (record != NULL && ei_audit_append(audit, record, false, &err) < 0)) {
         ei_exec_envp_free(envp);
         rc = fail(&err);
         goto out;

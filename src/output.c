@@ -16,6 +16,7 @@
 #include "auditread.h"
 #include "diag.h"
 #include "envset.h"
+#include "execprog.h"
 #include "obuf.h"
 #include "output.h"
 #include "parity.h"
@@ -1444,8 +1445,23 @@ long ei_output_against(FILE *out, const struct ei_resolution *r,
     size_t n = 0;
     struct ei_entry **v = NULL;
     int rc = diff_out_open(&d, &labels, o->format, err);
-    if (rc == 0 && (v = ei_envset_sorted(r->final, &n)) == NULL)
+    /* the keys a start would give the program, as the record lists them:
+       without those run takes out, and without the record's run -u keys */
+    struct ei_exec_filter *f =
+        rc == 0 ? ei_exec_filter_new(r, (const char *const *)rec->unset)
+                : NULL;
+    if (rc == 0 && (f == NULL || (v = ei_envset_sorted(r->final, &n)) == NULL))
         rc = json_nomem(err);
+    size_t kept = 0;
+    for (size_t x = 0; rc == 0 && x < n; x++) {
+        int gone = ei_exec_filter_removes(f, v[x]->key);
+        if (gone < 0)
+            rc = json_nomem(err);
+        else if (gone == 0)
+            v[kept++] = v[x];
+    }
+    n = kept;
+    ei_exec_filter_free(f);
     /* which record was compared: a log holds many */
     if (rc == 0 && o->format == EI_FMT_JSON &&
         json_object_set_new(d.root, "record",

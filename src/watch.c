@@ -631,6 +631,7 @@ struct watch {
     int64_t restart_at;
     char pending_names[1024]; /* what changed, for the restart's line */
     char *pending_record;     /* its audit record, or NULL */
+    int64_t record_retry_ms;  /* back-off of a record that failed */
 };
 
 /* Resolve again: the new environment in *envp when it differs from the
@@ -746,20 +747,27 @@ static int restart(struct watch *w, struct ei_error *err)
 {
     int sig = w->wo->kill_signal > 0 ? w->wo->kill_signal : SIGTERM;
     if (w->pending_record != NULL) {
-        /* a restart that cannot be recorded does not happen */
+        /* a restart that cannot be recorded does not happen yet: it is
+           tried again with back-off, as a failed resolution is */
         struct ei_error ae = {0};
-        int wrote = ei_audit_append(w->wo->audit, w->pending_record, &ae);
-        free(w->pending_record);
-        w->pending_record = NULL;
-        if (wrote < 0) {
+        if (ei_audit_append(w->wo->audit, w->pending_record, true, &ae) < 0) {
             char text[EI_ERR_TEXT_LEN * 2];
             ei_error_describe(&ae, text, sizeof(text));
+            w->record_retry_ms = w->record_retry_ms == 0
+                                     ? RETRY_FIRST_MS
+                                     : w->record_retry_ms * 2;
+            if (w->record_retry_ms > RETRY_CAP_MS)
+                w->record_retry_ms = RETRY_CAP_MS;
+            w->restart_at = now_ms() + w->record_retry_ms;
             ei_diag_msg(EI_LOG_WARN, NULL, NULL,
-                        "the program keeps running with its environment: %s",
-                        text);
-            pending_drop(w);
+                        "the program keeps running with its environment: "
+                        "%s; trying again in %lld ms",
+                        text, (long long)w->record_retry_ms);
             return 0;
         }
+        w->record_retry_ms = 0;
+        free(w->pending_record);
+        w->pending_record = NULL;
     }
     ei_diag_notice("restarting the program: changed %s", w->pending_names);
     ei_sup_stop(&w->sup, sig);
@@ -863,7 +871,7 @@ int ei_watch(struct ei_resolution *r, const struct ei_exec_opts *xo,
         goto fail;
     }
     ei_resolution_reset(r);
-    int wrote = record != NULL ? ei_audit_append(wo->audit, record, err) : 0;
+    int wrote = record != NULL ? ei_audit_append(wo->audit, record, false, err) : 0;
     free(record);
     if (wrote < 0)
         goto fail;

@@ -5,6 +5,8 @@
 #define EI_PROVIDERS_REVISION_H
 
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 
 #include <envinject/provider.h>
 #include <sodium.h>
@@ -17,6 +19,24 @@ static inline void ei_revision_report(const struct ei_host *h, const char *text)
 {
     if (EI_HOST_HAS(h, revision))
         h->revision(h, text);
+}
+
+/*
+ * Report an ETag as HTTP quotes it ("..." or W/"..."): one a server sent
+ * without the quotes gets them, so that the audit record knows it for a
+ * content revision (keyed for a secret layer) whatever the server wrote.
+ */
+static inline void ei_revision_etag(const struct ei_host *h, const char *etag)
+{
+    if (etag[0] == '"' || strncmp(etag, "W/\"", 3) == 0) {
+        ei_revision_report(h, etag);
+        return;
+    }
+    char text[EI_REVISION_MAX + 1];
+    int n = snprintf(text, sizeof(text), "\"%s\"", etag);
+    /* too long for a revision: none, rather than one cut short */
+    if (n > 0 && (size_t)n < sizeof(text))
+        ei_revision_report(h, text);
 }
 
 /* Report "sha256:" and the hex digest that st ends with. */

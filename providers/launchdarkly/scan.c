@@ -61,9 +61,14 @@ static int ls_grow(struct ld_scan *s)
     size_t cap = s->cap * 2;
     if (cap > UINT32_MAX || cap > SIZE_MAX / sizeof(*s->tok))
         return LS_NOMEM;
-    struct ld_tok *t = realloc(s->tok, cap * sizeof(*t));
+    /* not realloc: the old block holds numbers, which may be secret
+       values, and must be wiped before it goes back */
+    struct ld_tok *t = malloc(cap * sizeof(*t));
     if (t == NULL)
         return LS_NOMEM;
+    memcpy(t, s->tok, s->n * sizeof(*t));
+    explicit_bzero(s->tok, s->cap * sizeof(*s->tok));
+    free(s->tok);
     s->tok = t;
     s->cap = cap;
     return LS_OK;
@@ -207,6 +212,8 @@ static int ls_string(struct ls_state *st)
             if (p[1] != 'u')
                 return LS_DECLINE;
             long v = ls_u4(p + 2, end);
+            if (v < 0)
+                return LS_DECLINE;
             p += 6;
             if (v >= 0xd800 && v <= 0xdbff) {
                 long lo = end - p >= 2 && p[0] == '\\' && p[1] == 'u'
@@ -433,6 +440,10 @@ int ld_scan(const char *text, size_t len, struct ld_scan *s)
     memcpy(s->buf, text, len);
     s->buf[len] = '\0';
     s->cap = len / LS_TOK_BYTES + LS_TOK_FIRST;
+    if (s->cap > UINT32_MAX || s->cap > SIZE_MAX / sizeof(*s->tok)) {
+        ld_scan_free(s);
+        return LS_NOMEM;
+    }
     s->tok = malloc(s->cap * sizeof(*s->tok));
     if (s->tok == NULL) {
         ld_scan_free(s);
@@ -459,10 +470,12 @@ int ld_scan(const char *text, size_t len, struct ld_scan *s)
 
 void ld_scan_free(struct ld_scan *s)
 {
-    /* the text, not the tokens: those hold positions, and numbers the
-       compiled document has copied */
+    /* the text, and the tokens: a token holds a number of the document,
+       which may be a secret flag value */
     if (s->buf != NULL)
         explicit_bzero(s->buf, s->buf_len);
+    if (s->tok != NULL)
+        explicit_bzero(s->tok, s->cap * sizeof(*s->tok));
     free(s->buf);
     free(s->tok);
     memset(s, 0, sizeof(*s));

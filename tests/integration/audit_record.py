@@ -22,7 +22,7 @@ import socket
 import sys
 
 FIELDS = ["version", "time", "environment", "host", "program",
-          "config_sha256", "key_id", "layers", "keys"]
+          "config_sha256", "key_id", "layers", "keys", "unset"]
 HEX = re.compile(r"^[0-9a-f]+$")
 
 
@@ -74,6 +74,9 @@ def check(r, config):
     for k in r["keys"]:
         if sorted(k) != ["hash", "layer", "name"] or not is_hex(k["hash"], 64):
             fail("key %r" % k)
+    if not isinstance(r["unset"], list) or not all(
+            isinstance(u, str) for u in r["unset"]):
+        fail("unset %r" % r["unset"])
 
 
 def show(path, config):

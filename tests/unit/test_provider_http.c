@@ -1066,6 +1066,10 @@ static void test_revision(void **state)
          EI_OK,
          "sha256:"
          "67e2e87c01983e4a5fa011e64437723a6778a733ac54ed2ef2ca4bd7b7afee2b"},
+        /* an ETag sent without HTTP's quotes is reported quoted */
+        {{200, "ETag: 5d41402abc4b2a76\n", "{\"d\": 4}", 0},
+         EI_OK,
+         "\"5d41402abc4b2a76\""},
         {{404, NULL, "", 0}, EI_NOTFOUND, NULL},
     };
     const char *opts[] = {"url=" URL, NULL};
