@@ -279,17 +279,27 @@ static int cmd_run(struct ei_args *a)
         (int64_t)began.tv_sec * 1000000000 + began.tv_nsec;
     struct ei_audit *audit = NULL;
     char *record = NULL;
-    int rc = resolve(a, a->environment, 0, NULL, &cfg, &r);
-    if (rc != 0)
-        goto out;
+    int rc = 0;
     struct ei_error err = {0};
-    struct ei_exec_opts o = {
-        .pristine = a->pristine, .unset = a->unset, .argv = a->rest};
+    r = NULL;
+    cfg = load_config(a, a->environment, &err);
+    if (cfg == NULL) {
+        rc = resolve_failed(NULL, NULL, &err);
+        goto out;
+    }
+    /* the audit key and file before any layer is fetched: a start that
+       cannot be recorded costs no request */
     if (ei_audit_open(cfg, a->audit, true, (const char *const *)environ, &audit,
                       &err) < 0) {
         rc = fail(&err);
         goto out;
     }
+    if (resolve_loaded(a, cfg, 0, &r, &err) < 0) {
+        rc = resolve_failed(r, NULL, &err);
+        goto out;
+    }
+    struct ei_exec_opts o = {
+        .pristine = a->pristine, .unset = a->unset, .argv = a->rest};
     if (a->watch) {
         /* the layers stay for the watch, which frees them */
         fflush(NULL);

@@ -9,3 +9,4 @@
 ^envinject: bad\.conf:1: audit: required must be true or false$
 ^envinject: bad\.conf:1: audit: key_file must be a non-empty string \(a path\)$
 ^envinject: nopath\.conf:1: audit: path is required \(or run --audit PATH\)$
+^envinject: audit: no key: set key_file or \$ENVINJECT_AUDIT_KEY \(64 hex digits\)$
