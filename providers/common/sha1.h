@@ -7,7 +7,8 @@
 
 #include <stddef.h>
 
-#define EI_SHA1_LEN 20
+#define EI_SHA1_LEN   20
+#define EI_SHA256_LEN 32
 
 struct ei_sha1;
 
@@ -23,5 +24,15 @@ void ei_sha1_free(struct ei_sha1 *s);
 /* The digest of len bytes of in into out: 0, or -1 when libcrypto failed. */
 int ei_sha1_digest(struct ei_sha1 *s, const void *in, size_t len,
                    unsigned char out[EI_SHA1_LEN]);
+
+/*
+ * The same for SHA-256: libcrypto's, several times faster than libsodium's
+ * portable code where the processor has SHA instructions (2 MB: 1.1 ms
+ * against 7.4 ms here), for the provider that loads libcrypto anyway.  An
+ * ei_sha256_new hasher, freed with ei_sha1_free.
+ */
+struct ei_sha1 *ei_sha256_new(char *why, size_t why_len);
+int ei_sha256_digest(struct ei_sha1 *s, const void *in, size_t len,
+                     unsigned char out[EI_SHA256_LEN]);
 
 #endif

@@ -15,6 +15,9 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include <sodium.h>
+
+#include "common/sha1.h"
 #include "launchdarkly/eval.h"
 
 static json_t *load_fixture(const char *name)
@@ -557,6 +560,35 @@ static void test_reader_like_jansson(void **state)
     assert_true(taken > 0 && refused > 0);
 }
 
+/* libcrypto's SHA-256 (the launchdarkly layer's revision) against FIPS
+   180-2's "abc" example and libsodium's digest of 2 MB */
+static void test_sha256(void **state)
+{
+    (void)state;
+    char why[128] = "";
+    struct ei_sha1 *s = ei_sha256_new(why, sizeof(why));
+    if (s == NULL)
+        fail_msg("%s", why);
+    unsigned char d[EI_SHA256_LEN], e[EI_SHA256_LEN], one[EI_SHA1_LEN];
+    char hex[2 * EI_SHA256_LEN + 1];
+    assert_int_equal(ei_sha256_digest(s, "abc", 3, d), 0);
+    sodium_bin2hex(hex, sizeof(hex), d, sizeof(d));
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223"
+                             "b00361a396177a9cb410ff61f20015ad");
+    size_t n = 2 * 1024 * 1024;
+    unsigned char *big = malloc(n);
+    assert_non_null(big);
+    for (size_t i = 0; i < n; i++)
+        big[i] = (unsigned char)(i * 31 + 7);
+    assert_int_equal(ei_sha256_digest(s, big, n, d), 0);
+    crypto_hash_sha256(e, big, n);
+    assert_memory_equal(d, e, sizeof(d));
+    /* a SHA-256 hasher is no SHA-1 hasher */
+    assert_int_equal(ei_sha1_digest(s, "abc", 3, one), -1);
+    free(big);
+    ei_sha1_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -566,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_memo),
         cmocka_unit_test(test_bad_documents),
         cmocka_unit_test(test_reader_like_jansson),
+        cmocka_unit_test(test_sha256),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
