@@ -118,6 +118,9 @@ static int resolve_loaded(const struct ei_args *a, struct ei_config *cfg,
                    -1;
     if (a->cmd == EI_CMD_RUN)
         start_splay(a, cfg);
+    /* only an audit record shows revisions: run without one needs none */
+    if (a->cmd == EI_CMD_RUN && a->audit == NULL && cfg->audit.where == NULL)
+        flags |= EI_RESOLVE_NO_REVISION;
     return ei_resolve(cfg, (const char *const *)environ, flags, out, err);
 }
 

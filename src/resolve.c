@@ -121,6 +121,9 @@ static int fetch_all(struct ei_resolution *r, unsigned flags,
     }
     for (size_t i = 0; i < r->layers_n; i++) {
         struct ei_layer *l = &r->layers[i];
+        /* the cache keeps the revision beside the values */
+        l->revision_unused = (flags & EI_RESOLVE_NO_REVISION) &&
+                             l->opts.on_error != EI_ON_ERROR_CACHE;
         if (!(l->prov->flags & EI_PROV_REMOTE))
             continue;
         int e = pthread_create(&tid[i], NULL, fetch_thread, l);
