@@ -305,7 +305,7 @@ static void host_buf_free(const struct ei_host *h, struct ei_buf *buf)
 
 static void *host_secret_alloc(const struct ei_host *h, size_t len)
 {
-    return sodium_malloc(len);
+    return ei_sodium_malloc(len);
 }
 
 static void host_secret_free(const struct ei_host *h, void *p, size_t len)

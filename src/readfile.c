@@ -14,6 +14,7 @@
 
 #include "diag.h"
 #include "readfile.h"
+#include "secmem.h"
 
 /* First buffer size when st_size says nothing (procfs, sysfs report 0). */
 #define READFILE_MIN_CHUNK 4096
@@ -25,7 +26,7 @@
 
 static char *readfile_alloc(size_t size, bool secret)
 {
-    return secret ? sodium_malloc(size) : malloc(size);
+    return secret ? ei_sodium_malloc(size) : malloc(size);
 }
 
 /* used: how many bytes were ever written into p. */

@@ -100,14 +100,31 @@ static int layer_problem(struct ei_resolution *r, struct ei_layer *l)
         l->error.locator[0] != '\0' ? l->error.locator : NULL, l->conf->where);
 }
 
+/*
+ * What a remote layer needs before its thread starts: libcurl's global
+ * set-up (not thread-safe), and libsodium's, which envinject-provider(3)
+ * promises; local layers leave libsodium to the first secret allocation.
+ */
+static int remote_ready(const struct ei_layer *l, struct ei_error *err)
+{
+    if (!(l->prov->flags & EI_PROV_REMOTE))
+        return 0;
+    if (ei_http_global_init(err) < 0)
+        return -1;
+    if (sodium_init() < 0)
+        return ei_error_set(err, EI_INTERNAL, 0, l->name, NULL,
+                            "sodium_init failed"),
+               -1;
+    return 0;
+}
+
 static int fetch_all(struct ei_resolution *r, unsigned flags,
                      struct ei_error *err)
 {
-    /* libcurl's global set-up is not thread-safe: do it here, before any
-       layer thread exists, even for providers that open clients late */
+    /* before any layer thread exists, even for providers that open
+       clients late */
     for (size_t i = 0; i < r->layers_n; i++)
-        if ((r->layers[i].prov->flags & EI_PROV_REMOTE) &&
-            ei_http_global_init(err) < 0)
+        if (remote_ready(&r->layers[i], err) < 0)
             return -1;
     pthread_t *tid = calloc(r->layers_n, sizeof(*tid));
     bool *started = calloc(r->layers_n, sizeof(*started));
@@ -467,7 +484,7 @@ static struct ei_layer *ref_layer(struct ei_resolution *r,
         return NULL;
     }
     r->ref_layers_n++;
-    if ((l->prov->flags & EI_PROV_REMOTE) && ei_http_global_init(err) < 0)
+    if (remote_ready(l, err) < 0)
         return NULL;
     return l;
 }
