@@ -2,6 +2,7 @@
 /* The set of resolved entries: an open-addressing index over a vector kept
    in insertion order, with entries allocated from a store. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,18 +35,28 @@ struct ei_envset {
     struct ei_entry **vec;
     size_t vec_n;
     size_t vec_cap;
-    /*
-     * Keys may come from remote sources; a keyed hash keeps anyone who
-     * picks keys from making every lookup walk a long probe run.
-     */
-    unsigned char hash_key[crypto_shorthash_KEYBYTES];
 };
 
-static uint32_t key_hash(const struct ei_envset *set, const char *key)
+/*
+ * Keys may come from remote sources; a keyed hash keeps anyone who picks
+ * keys from making every lookup walk a long probe run.  One key for the
+ * process, drawn when the first set is made: a set each (four or more a
+ * start) cost a getrandom call each and protected nothing more, since no
+ * hash ever leaves the process.
+ */
+static unsigned char hash_key[crypto_shorthash_KEYBYTES];
+static pthread_once_t hash_key_once = PTHREAD_ONCE_INIT;
+
+static void hash_key_draw(void)
+{
+    /* randombytes needs no sodium_init */
+    crypto_shorthash_keygen(hash_key);
+}
+
+static uint32_t key_hash(const char *key)
 {
     unsigned char out[crypto_shorthash_BYTES];
-    crypto_shorthash(out, (const unsigned char *)key, strlen(key),
-                     set->hash_key);
+    crypto_shorthash(out, (const unsigned char *)key, strlen(key), hash_key);
     uint32_t h = 0;
     for (size_t i = 0; i < 4; i++)
         h = (h << 8) | out[i];
@@ -54,14 +65,12 @@ static uint32_t key_hash(const struct ei_envset *set, const char *key)
 
 struct ei_envset *ei_envset_new(struct ei_store *store)
 {
-    /* randombytes needs no sodium_init */
-    if (store == NULL)
+    if (store == NULL || pthread_once(&hash_key_once, hash_key_draw) != 0)
         return NULL;
     struct ei_envset *set = calloc(1, sizeof(*set));
     if (set == NULL)
         return NULL;
     set->store = store;
-    crypto_shorthash_keygen(set->hash_key);
     return set;
 }
 
@@ -94,7 +103,7 @@ struct ei_entry *ei_envset_get(const struct ei_envset *set, const char *key)
 {
     if (set == NULL || key == NULL || set->slots_n == 0)
         return NULL;
-    struct ei_slot *s = find_slot(set, key, key_hash(set, key));
+    struct ei_slot *s = find_slot(set, key, key_hash(key));
     return s->idx == 0 ? NULL : set->vec[s->idx - 1];
 }
 
@@ -185,7 +194,7 @@ struct ei_entry *ei_envset_put(struct ei_envset *set, const struct ei_entry *e,
         errno = EINVAL;
         return NULL;
     }
-    uint32_t h = key_hash(set, e->key);
+    uint32_t h = key_hash(e->key);
     struct ei_slot *s = slot_for(set, e->key, h);
     if (s == NULL)
         return NULL;
@@ -209,7 +218,7 @@ int ei_envset_adopt(struct ei_envset *set, struct ei_entry *e,
         errno = EINVAL;
         return -1;
     }
-    uint32_t h = key_hash(set, e->key);
+    uint32_t h = key_hash(e->key);
     struct ei_slot *s = slot_for(set, e->key, h);
     if (s == NULL)
         return -1;
