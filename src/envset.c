@@ -33,6 +33,7 @@ struct ei_envset {
     struct ei_slot *slots;
     size_t slots_n; /* a power of two */
     struct ei_entry **vec;
+    uint32_t *hashes; /* of vec's keys, by position */
     size_t vec_n;
     size_t vec_cap;
 };
@@ -80,6 +81,7 @@ void ei_envset_free(struct ei_envset *set)
         return;
     free(set->slots);
     free(set->vec);
+    free(set->hashes);
     free(set);
 }
 
@@ -124,6 +126,11 @@ static int reserve_one(struct ei_envset *set)
         if (vec == NULL)
             return -1;
         set->vec = vec;
+        /* vec_cap counts for both: a larger vec alone is harmless */
+        uint32_t *hashes = realloc(set->hashes, cap * sizeof(*hashes));
+        if (hashes == NULL)
+            return -1;
+        set->hashes = hashes;
         set->vec_cap = cap;
     }
     /* keep the load at or below 70% so that probe runs stay short */
@@ -165,6 +172,7 @@ static struct ei_entry *insert(struct ei_envset *set, struct ei_entry *e,
         set->vec[s->idx - 1] = e;
         return e;
     }
+    set->hashes[set->vec_n] = h;
     set->vec[set->vec_n++] = e;
     s->hash = h;
     s->idx = (uint32_t)set->vec_n;
@@ -209,6 +217,17 @@ struct ei_entry *ei_envset_put(struct ei_envset *set, const struct ei_entry *e,
     return insert(set, copy, s, h, old);
 }
 
+/* adopt with the hash h of e->key */
+static int adopt_hashed(struct ei_envset *set, struct ei_entry *e, uint32_t h,
+                        struct ei_entry **old)
+{
+    struct ei_slot *s = slot_for(set, e->key, h);
+    if (s == NULL)
+        return -1;
+    insert(set, e, s, h, old);
+    return 0;
+}
+
 int ei_envset_adopt(struct ei_envset *set, struct ei_entry *e,
                     struct ei_entry **old)
 {
@@ -218,12 +237,19 @@ int ei_envset_adopt(struct ei_envset *set, struct ei_entry *e,
         errno = EINVAL;
         return -1;
     }
-    uint32_t h = key_hash(e->key);
-    struct ei_slot *s = slot_for(set, e->key, h);
-    if (s == NULL)
+    return adopt_hashed(set, e, key_hash(e->key), old);
+}
+
+int ei_envset_adopt_at(struct ei_envset *set, const struct ei_envset *src,
+                       size_t i, struct ei_entry **old)
+{
+    if (old != NULL)
+        *old = NULL;
+    if (set == NULL || src == NULL || i >= src->vec_n) {
+        errno = EINVAL;
         return -1;
-    insert(set, e, s, h, old);
-    return 0;
+    }
+    return adopt_hashed(set, src->vec[i], src->hashes[i], old);
 }
 
 size_t ei_envset_count(const struct ei_envset *set)

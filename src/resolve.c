@@ -232,7 +232,7 @@ static int merge(struct ei_resolution *r, struct ei_error *err)
         size_t n = ei_envset_count(l->staged);
         for (size_t j = 0; j < n; j++) {
             struct ei_entry *e = ei_envset_at(l->staged, j);
-            if (ei_envset_adopt(r->final, e, &e->below) != 0)
+            if (ei_envset_adopt_at(r->final, l->staged, j, &e->below) != 0)
                 return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
                                     "out of memory"),
                        -1;
@@ -920,7 +920,7 @@ static int drop_environment_only(struct ei_resolution *r, struct ei_error *err)
         if (e->layer >= 0 && (size_t)e->layer < r->layers_n &&
             r->layers[e->layer].conf->implicit && e->below == NULL)
             continue;
-        if (ei_envset_adopt(kept, e, NULL) != 0) {
+        if (ei_envset_adopt_at(kept, r->final, i, NULL) != 0) {
             ei_envset_free(kept);
             return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
                                 "out of memory"),
