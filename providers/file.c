@@ -156,13 +156,22 @@ static enum ei_status file_configure(const struct ei_host *h, void **statep,
    together, as much as one file the host reads. */
 #define FILE_INCLUDED_MAX (64u * 1024 * 1024)
 
-/* An included file goes to the secret store too: it may hold a secret. */
+/* EI_READ_SECRET when the layer is secret, or the host does not say. */
+static unsigned file_read_flags(const struct ei_host *h)
+{
+    return EI_HOST_HAS(h, layer_secret) && !h->layer_secret(h)
+               ? 0
+               : EI_READ_SECRET;
+}
+
+/* An included file is read as the file that includes it. */
 static enum ei_status file_read_included(void *ctx, const char *path,
                                          struct ei_buf *out,
                                          struct ei_error *err)
 {
     const struct file_state *st = ctx;
-    return st->host->read_file(st->host, path, EI_READ_SECRET, out, err);
+    return st->host->read_file(st->host, path, file_read_flags(st->host), out,
+                               err);
 }
 
 static void file_release_included(void *ctx, struct ei_buf *buf)
@@ -216,8 +225,11 @@ static enum ei_status file_fetch(void *state, struct ei_sink *sink,
     struct file_state *st = state;
     const struct ei_host *h = st->host;
     struct ei_buf buf = {0};
-    /* a defaults file may hold a secret: keep it out of ordinary memory */
-    enum ei_status rc = h->read_file(h, st->path, EI_READ_SECRET, &buf, err);
+    /* the file of a secret layer goes to secret memory; another one to
+       ordinary memory, wiped when freed (sodium_malloc costs ten system
+       calls) */
+    enum ei_status rc =
+        h->read_file(h, st->path, file_read_flags(h), &buf, err);
     if (rc != EI_OK)
         return rc;
     ei_revision_sha256(h, buf.data, buf.len);

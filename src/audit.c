@@ -20,6 +20,7 @@
 #include "execprog.h"
 #include "masterkey.h"
 #include "resolve.h"
+#include "secmem.h"
 
 /* the record's format version */
 #define RECORD_VERSION 1
@@ -43,8 +44,8 @@ struct ei_audit_key *ei_audit_key_read(const char *key_file, const char *where,
                                        const char *const *envp,
                                        struct ei_error *err)
 {
-    unsigned char *master = sodium_malloc(EI_MASTER_KEY_LEN);
-    struct ei_audit_key *k = sodium_malloc(sizeof(*k));
+    unsigned char *master = ei_sodium_malloc(EI_MASTER_KEY_LEN);
+    struct ei_audit_key *k = ei_sodium_malloc(sizeof(*k));
     if (master == NULL || k == NULL) {
         ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
         goto fail;

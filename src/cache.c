@@ -19,6 +19,7 @@
 #include "envset.h"
 #include "masterkey.h"
 #include "readfile.h"
+#include "secmem.h"
 #include "sink.h"
 
 /*
@@ -81,7 +82,7 @@ struct ei_cache {
 static struct ei_cache_key *cache_key_derive(const unsigned char *master,
                                              struct ei_error *err)
 {
-    struct ei_cache_key *k = sodium_malloc(sizeof(*k));
+    struct ei_cache_key *k = ei_sodium_malloc(sizeof(*k));
     if (k == NULL) {
         ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
         return NULL;
@@ -99,7 +100,7 @@ static struct ei_cache_key *cache_key_derive(const unsigned char *master,
 struct ei_cache_key *ei_cache_key_parse(const char *text, size_t len,
                                         const char *what, struct ei_error *err)
 {
-    unsigned char *master = sodium_malloc(EI_CACHE_KEY_LEN);
+    unsigned char *master = ei_sodium_malloc(EI_CACHE_KEY_LEN);
     if (master == NULL) {
         ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
         return NULL;
@@ -287,7 +288,7 @@ int ei_cache_seal(const struct ei_cache_key *k, const struct ei_cache_ident *id,
                             EI_CACHE_FILE_MAX),
                -1;
     /* the payload holds every value: secret memory, wiped when freed */
-    unsigned char *plain = sodium_malloc(plain_len);
+    unsigned char *plain = ei_sodium_malloc(plain_len);
     unsigned char *file = malloc(file_len);
     unsigned char header[EI_CACHE_HEADER_LEN];
     make_header(k, id, written_ms, header);
@@ -389,7 +390,7 @@ int ei_cache_parse(const unsigned char *plain, size_t len, ei_cache_entry_fn fn,
     /* each record takes at least 9 bytes, the revision's 6 */
     if (count > (left + 3) / 9)
         return -1;
-    unsigned char *scratch = len > 0 ? sodium_malloc(len + 4) : NULL;
+    unsigned char *scratch = len > 0 ? ei_sodium_malloc(len + 4) : NULL;
     if (scratch == NULL)
         return -1;
     int rc = 0;
@@ -493,7 +494,7 @@ enum ei_cache_result ei_cache_open(const struct ei_cache_key *k,
     size_t ad_len = 0;
     unsigned char *ad = make_ad(header, id, &ad_len);
     size_t clen = len - EI_CACHE_HEADER_LEN - NONCE_LEN;
-    unsigned char *plain = sodium_malloc(clen);
+    unsigned char *plain = ei_sodium_malloc(clen);
     if (ad == NULL || plain == NULL) {
         free(ad);
         if (plain != NULL)
@@ -583,7 +584,7 @@ static struct ei_cache_key *read_key(const struct ei_cache_conf *conf,
                                      const char *const *envp,
                                      struct ei_error *err)
 {
-    unsigned char *master = sodium_malloc(EI_CACHE_KEY_LEN);
+    unsigned char *master = ei_sodium_malloc(EI_CACHE_KEY_LEN);
     if (master == NULL) {
         ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");
         return NULL;

@@ -2,6 +2,7 @@
 /* The set of resolved entries: an open-addressing index over a vector kept
    in insertion order, with entries allocated from a store. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,20 +33,31 @@ struct ei_envset {
     struct ei_slot *slots;
     size_t slots_n; /* a power of two */
     struct ei_entry **vec;
+    uint32_t *hashes; /* of vec's keys, by position */
     size_t vec_n;
     size_t vec_cap;
-    /*
-     * Keys may come from remote sources; a keyed hash keeps anyone who
-     * picks keys from making every lookup walk a long probe run.
-     */
-    unsigned char hash_key[crypto_shorthash_KEYBYTES];
 };
 
-static uint32_t key_hash(const struct ei_envset *set, const char *key)
+/*
+ * Keys may come from remote sources; a keyed hash keeps anyone who picks
+ * keys from making every lookup walk a long probe run.  One key for the
+ * process, drawn when the first set is made: a set each (four or more a
+ * start) cost a getrandom call each and protected nothing more, since no
+ * hash ever leaves the process.
+ */
+static unsigned char hash_key[crypto_shorthash_KEYBYTES];
+static pthread_once_t hash_key_once = PTHREAD_ONCE_INIT;
+
+static void hash_key_draw(void)
+{
+    /* randombytes needs no sodium_init */
+    crypto_shorthash_keygen(hash_key);
+}
+
+static uint32_t key_hash(const char *key)
 {
     unsigned char out[crypto_shorthash_BYTES];
-    crypto_shorthash(out, (const unsigned char *)key, strlen(key),
-                     set->hash_key);
+    crypto_shorthash(out, (const unsigned char *)key, strlen(key), hash_key);
     uint32_t h = 0;
     for (size_t i = 0; i < 4; i++)
         h = (h << 8) | out[i];
@@ -54,13 +66,12 @@ static uint32_t key_hash(const struct ei_envset *set, const char *key)
 
 struct ei_envset *ei_envset_new(struct ei_store *store)
 {
-    if (store == NULL || sodium_init() < 0)
+    if (store == NULL || pthread_once(&hash_key_once, hash_key_draw) != 0)
         return NULL;
     struct ei_envset *set = calloc(1, sizeof(*set));
     if (set == NULL)
         return NULL;
     set->store = store;
-    crypto_shorthash_keygen(set->hash_key);
     return set;
 }
 
@@ -70,6 +81,7 @@ void ei_envset_free(struct ei_envset *set)
         return;
     free(set->slots);
     free(set->vec);
+    free(set->hashes);
     free(set);
 }
 
@@ -93,7 +105,7 @@ struct ei_entry *ei_envset_get(const struct ei_envset *set, const char *key)
 {
     if (set == NULL || key == NULL || set->slots_n == 0)
         return NULL;
-    struct ei_slot *s = find_slot(set, key, key_hash(set, key));
+    struct ei_slot *s = find_slot(set, key, key_hash(key));
     return s->idx == 0 ? NULL : set->vec[s->idx - 1];
 }
 
@@ -114,6 +126,11 @@ static int reserve_one(struct ei_envset *set)
         if (vec == NULL)
             return -1;
         set->vec = vec;
+        /* vec_cap counts for both: a larger vec alone is harmless */
+        uint32_t *hashes = realloc(set->hashes, cap * sizeof(*hashes));
+        if (hashes == NULL)
+            return -1;
+        set->hashes = hashes;
         set->vec_cap = cap;
     }
     /* keep the load at or below 70% so that probe runs stay short */
@@ -155,6 +172,7 @@ static struct ei_entry *insert(struct ei_envset *set, struct ei_entry *e,
         set->vec[s->idx - 1] = e;
         return e;
     }
+    set->hashes[set->vec_n] = h;
     set->vec[set->vec_n++] = e;
     s->hash = h;
     s->idx = (uint32_t)set->vec_n;
@@ -184,7 +202,7 @@ struct ei_entry *ei_envset_put(struct ei_envset *set, const struct ei_entry *e,
         errno = EINVAL;
         return NULL;
     }
-    uint32_t h = key_hash(set, e->key);
+    uint32_t h = key_hash(e->key);
     struct ei_slot *s = slot_for(set, e->key, h);
     if (s == NULL)
         return NULL;
@@ -199,6 +217,17 @@ struct ei_entry *ei_envset_put(struct ei_envset *set, const struct ei_entry *e,
     return insert(set, copy, s, h, old);
 }
 
+/* adopt with the hash h of e->key */
+static int adopt_hashed(struct ei_envset *set, struct ei_entry *e, uint32_t h,
+                        struct ei_entry **old)
+{
+    struct ei_slot *s = slot_for(set, e->key, h);
+    if (s == NULL)
+        return -1;
+    insert(set, e, s, h, old);
+    return 0;
+}
+
 int ei_envset_adopt(struct ei_envset *set, struct ei_entry *e,
                     struct ei_entry **old)
 {
@@ -208,12 +237,19 @@ int ei_envset_adopt(struct ei_envset *set, struct ei_entry *e,
         errno = EINVAL;
         return -1;
     }
-    uint32_t h = key_hash(set, e->key);
-    struct ei_slot *s = slot_for(set, e->key, h);
-    if (s == NULL)
+    return adopt_hashed(set, e, key_hash(e->key), old);
+}
+
+int ei_envset_adopt_at(struct ei_envset *set, const struct ei_envset *src,
+                       size_t i, struct ei_entry **old)
+{
+    if (old != NULL)
+        *old = NULL;
+    if (set == NULL || src == NULL || i >= src->vec_n) {
+        errno = EINVAL;
         return -1;
-    insert(set, e, s, h, old);
-    return 0;
+    }
+    return adopt_hashed(set, src->vec[i], src->hashes[i], old);
 }
 
 size_t ei_envset_count(const struct ei_envset *set)

@@ -61,6 +61,15 @@ struct ei_entry *ei_envset_put(struct ei_envset *set, const struct ei_entry *e,
 int ei_envset_adopt(struct ei_envset *set, struct ei_entry *e,
                     struct ei_entry **old);
 
+/*
+ * ei_envset_adopt of entry i of src (in insertion order), its key's hash
+ * taken from src instead of computed again (every set hashes with the
+ * same key).  Returns 0, or -1 with errno EINVAL (no entry i) or ENOMEM
+ * (the set unchanged).
+ */
+int ei_envset_adopt_at(struct ei_envset *set, const struct ei_envset *src,
+                       size_t i, struct ei_entry **old);
+
 /* Number of entries, and the i-th in insertion order. */
 size_t ei_envset_count(const struct ei_envset *set);
 struct ei_entry *ei_envset_at(const struct ei_envset *set, size_t i);

@@ -305,7 +305,7 @@ static void host_buf_free(const struct ei_host *h, struct ei_buf *buf)
 
 static void *host_secret_alloc(const struct ei_host *h, size_t len)
 {
-    return sodium_malloc(len);
+    return ei_sodium_malloc(len);
 }
 
 static void host_secret_free(const struct ei_host *h, void *p, size_t len)
@@ -466,6 +466,16 @@ static void host_revision(const struct ei_host *h, const char *text)
     l->revision[n] = '\0';
 }
 
+static bool host_layer_secret(const struct ei_host *h)
+{
+    return layer_of(h)->opts.secret;
+}
+
+static bool host_revision_wanted(const struct ei_host *h)
+{
+    return !layer_of(h)->revision_unused;
+}
+
 static bool host_key_selected(const struct ei_host *h, const char *key)
 {
     return ei_sink_filter(layer_of(h), key) != NULL;
@@ -508,5 +518,7 @@ void ei_hosttable_init(struct ei_host *h, struct ei_layer *l,
         .abs_path = host_abs_path,
         .references_only = host_references_only,
         .revision = host_revision,
+        .layer_secret = host_layer_secret,
+        .revision_wanted = host_revision_wanted,
     };
 }

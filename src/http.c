@@ -682,7 +682,7 @@ static bool rbuf_grow(struct rbuf *b, size_t need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     if (b->max < SIZE_MAX && cap > b->max + 1)
         cap = b->max + 1;
-    char *p = b->secret ? sodium_malloc(cap) : malloc(cap);
+    char *p = b->secret ? ei_sodium_malloc(cap) : malloc(cap);
     if (p == NULL)
         return false;
     size_t len = b->len;

@@ -48,6 +48,7 @@ struct ei_layer {
     /* what the fetch read (host.revision), "" when it did not say; a layer
        staged from the cache has "cached:" before the cached one */
     char revision[EI_REVISION_MAX + 8];
+    bool revision_unused; /* the fetch may skip it (host.revision_wanted) */
     int64_t elapsed_ms;
 };
 

@@ -118,6 +118,9 @@ static int resolve_loaded(const struct ei_args *a, struct ei_config *cfg,
                    -1;
     if (a->cmd == EI_CMD_RUN)
         start_splay(a, cfg);
+    /* only an audit record shows revisions: run without one needs none */
+    if (a->cmd == EI_CMD_RUN && a->audit == NULL && cfg->audit.where == NULL)
+        flags |= EI_RESOLVE_NO_REVISION;
     return ei_resolve(cfg, (const char *const *)environ, flags, out, err);
 }
 
@@ -1165,17 +1168,13 @@ int main(int argc, char **argv)
         return rc;
     }
     /* before any descriptor of envinject's own is open (parsing opens
-       none; libsodium may open /dev/urandom), and only for a program that
-       is supervised: reading /proc/self/fd costs every other start four
-       system calls */
+       none; libsodium may open /dev/urandom later), and only for a
+       program that is supervised: reading /proc/self/fd costs every
+       other start four system calls */
     if (a.cmd == EI_CMD_RUN && (a.watch || a.init))
         ei_sup_note_inherited();
-    if (ei_secmem_init() < 0) {
-        ei_error_set(&err, EI_INTERNAL, 0, NULL, NULL,
-                     "cannot initialise libsodium");
-        ei_cli_args_free(&a);
-        return fail(&err);
-    }
+    /* not dumpable before any value is read (libsodium: on first use) */
+    (void)ei_secmem_init();
     ei_diag_set_level(a.verbosity);
     int rc = 0;
     if (a.version) {

@@ -14,6 +14,7 @@
 
 #include "diag.h"
 #include "readfile.h"
+#include "secmem.h"
 
 /* First buffer size when st_size says nothing (procfs, sysfs report 0). */
 #define READFILE_MIN_CHUNK 4096
@@ -25,7 +26,7 @@
 
 static char *readfile_alloc(size_t size, bool secret)
 {
-    return secret ? sodium_malloc(size) : malloc(size);
+    return secret ? ei_sodium_malloc(size) : malloc(size);
 }
 
 /* used: how many bytes were ever written into p. */
@@ -230,9 +231,10 @@ enum ei_status ei_readfile(const char *path, unsigned flags, size_t max_len,
                               "larger than %zu bytes", max_len);
     } else {
         /* regular files ignore O_NONBLOCK on Linux; not every system or
-           network filesystem promises that */
-        int fl = fcntl(fd, F_GETFL);
-        if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0)
+           network filesystem promises that.  The status flags are those
+           of the open but O_NONBLOCK (F_SETFL ignores the access mode and
+           the creation flags), so there is no need to ask with F_GETFL */
+        if (fcntl(fd, F_SETFL, oflags & ~O_NONBLOCK) != 0)
             status =
                 ei_error_set(err, EI_IOERROR, errno, NULL, path, "cannot open");
         else

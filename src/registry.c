@@ -156,8 +156,11 @@ static int init_library_copies(void *h)
     /* POSIX's way from dlsym's object pointer to a function pointer */
     *(void **)&sodium_init_fn = dlsym(h, "sodium_init");
     *(void **)&alloc_funcs_fn = dlsym(h, "json_set_alloc_funcs");
-    if (sodium_init_fn != NULL && sodium_init_fn != sodium_init &&
-        sodium_init_fn() < 0)
+    /* the core's own first: main leaves it to the first secret
+       allocation, and a provider may call libsodium from configure */
+    if (sodium_init() < 0 || (sodium_init_fn != NULL &&
+                              sodium_init_fn != sodium_init &&
+                              sodium_init_fn() < 0))
         return -1;
     if (alloc_funcs_fn != NULL && alloc_funcs_fn != json_set_alloc_funcs)
         alloc_funcs_fn(ei_wipe_malloc, ei_wipe_free);

@@ -100,14 +100,31 @@ static int layer_problem(struct ei_resolution *r, struct ei_layer *l)
         l->error.locator[0] != '\0' ? l->error.locator : NULL, l->conf->where);
 }
 
+/*
+ * What a remote layer needs before its thread starts: libcurl's global
+ * set-up (not thread-safe), and libsodium's, which envinject-provider(3)
+ * promises; local layers leave libsodium to the first secret allocation.
+ */
+static int remote_ready(const struct ei_layer *l, struct ei_error *err)
+{
+    if (!(l->prov->flags & EI_PROV_REMOTE))
+        return 0;
+    if (ei_http_global_init(err) < 0)
+        return -1;
+    if (sodium_init() < 0)
+        return ei_error_set(err, EI_INTERNAL, 0, l->name, NULL,
+                            "sodium_init failed"),
+               -1;
+    return 0;
+}
+
 static int fetch_all(struct ei_resolution *r, unsigned flags,
                      struct ei_error *err)
 {
-    /* libcurl's global set-up is not thread-safe: do it here, before any
-       layer thread exists, even for providers that open clients late */
+    /* before any layer thread exists, even for providers that open
+       clients late */
     for (size_t i = 0; i < r->layers_n; i++)
-        if ((r->layers[i].prov->flags & EI_PROV_REMOTE) &&
-            ei_http_global_init(err) < 0)
+        if (remote_ready(&r->layers[i], err) < 0)
             return -1;
     pthread_t *tid = calloc(r->layers_n, sizeof(*tid));
     bool *started = calloc(r->layers_n, sizeof(*started));
@@ -121,6 +138,9 @@ static int fetch_all(struct ei_resolution *r, unsigned flags,
     }
     for (size_t i = 0; i < r->layers_n; i++) {
         struct ei_layer *l = &r->layers[i];
+        /* the cache keeps the revision beside the values */
+        l->revision_unused = (flags & EI_RESOLVE_NO_REVISION) &&
+                             l->opts.on_error != EI_ON_ERROR_CACHE;
         if (!(l->prov->flags & EI_PROV_REMOTE))
             continue;
         int e = pthread_create(&tid[i], NULL, fetch_thread, l);
@@ -212,7 +232,7 @@ static int merge(struct ei_resolution *r, struct ei_error *err)
         size_t n = ei_envset_count(l->staged);
         for (size_t j = 0; j < n; j++) {
             struct ei_entry *e = ei_envset_at(l->staged, j);
-            if (ei_envset_adopt(r->final, e, &e->below) != 0)
+            if (ei_envset_adopt_at(r->final, l->staged, j, &e->below) != 0)
                 return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
                                     "out of memory"),
                        -1;
@@ -464,7 +484,7 @@ static struct ei_layer *ref_layer(struct ei_resolution *r,
         return NULL;
     }
     r->ref_layers_n++;
-    if ((l->prov->flags & EI_PROV_REMOTE) && ei_http_global_init(err) < 0)
+    if (remote_ready(l, err) < 0)
         return NULL;
     return l;
 }
@@ -900,7 +920,7 @@ static int drop_environment_only(struct ei_resolution *r, struct ei_error *err)
         if (e->layer >= 0 && (size_t)e->layer < r->layers_n &&
             r->layers[e->layer].conf->implicit && e->below == NULL)
             continue;
-        if (ei_envset_adopt(kept, e, NULL) != 0) {
+        if (ei_envset_adopt_at(kept, r->final, i, NULL) != 0) {
             ei_envset_free(kept);
             return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
                                 "out of memory"),

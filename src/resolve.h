@@ -42,6 +42,10 @@ struct ei_resolution {
 /* NO_CACHE (run --watch, once the program runs): a layer that fails is
    not answered from the cache; its values are still written there. */
 #define EI_RESOLVE_NO_CACHE 0x2u
+/* NO_REVISION (run without an audit record): nothing keeps the layers'
+   revisions but a cache, so only layers with on_error = cache need them
+   (host.revision_wanted). */
+#define EI_RESOLVE_NO_REVISION 0x4u
 
 /*
  * Resolve cfg against the process environment environ.  On success *out

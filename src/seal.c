@@ -14,6 +14,7 @@
 #include "../providers/common/ejson.h"
 #include "diag.h"
 #include "readfile.h"
+#include "secmem.h"
 #include "seal.h"
 
 #define SEAL_ENV_PREFIX  "environment."
@@ -123,8 +124,8 @@ int ei_seal_keygen(const char *keydir, const char *out_file, bool write_stdout,
     }
     unsigned char pk[EI_EJSON_KEY_LEN];
     char pk_hex[EI_EJSON_KEY_HEX_LEN + 1];
-    unsigned char *sk = sodium_malloc(EI_EJSON_KEY_LEN);
-    char *sk_hex = sodium_malloc(EI_EJSON_KEY_HEX_LEN + 2);
+    unsigned char *sk = ei_sodium_malloc(EI_EJSON_KEY_LEN);
+    char *sk_hex = ei_sodium_malloc(EI_EJSON_KEY_HEX_LEN + 2);
     char *path = NULL;
     int rc = -1;
     if (sk == NULL || sk_hex == NULL) {
@@ -261,7 +262,7 @@ static int seal_read(const char *file, struct ei_buf *buf, struct ei_error *err)
 static struct ei_ejson_sealer *
 seal_sealer(const char *file, const unsigned char *pk, struct ei_error *err)
 {
-    struct ei_ejson_sealer *s = sodium_malloc(sizeof(*s));
+    struct ei_ejson_sealer *s = ei_sodium_malloc(sizeof(*s));
     if (s == NULL) {
         ei_error_set(err, EI_NOMEM, ENOMEM, NULL, file, "out of memory");
         return NULL;
@@ -321,7 +322,7 @@ done:
 static char *seal_read_value(int fd, size_t *len, struct ei_error *err)
 {
     size_t cap = SEAL_CHUNK, n = 0;
-    char *p = sodium_malloc(cap + 1);
+    char *p = ei_sodium_malloc(cap + 1);
     if (p == NULL) {
         ei_error_set(err, EI_NOMEM, ENOMEM, NULL, "stdin", "out of memory");
         return NULL;
@@ -335,7 +336,7 @@ static char *seal_read_value(int fd, size_t *len, struct ei_error *err)
                              EI_SEAL_VALUE_MAX);
                 return NULL;
             }
-            char *q = sodium_malloc(cap * 2 + 1);
+            char *q = ei_sodium_malloc(cap * 2 + 1);
             if (q == NULL) {
                 sodium_free(p);
                 ei_error_set(err, EI_NOMEM, ENOMEM, NULL, "stdin",

@@ -102,10 +102,16 @@ char *ei_wipe_strdup(const char *s)
     return p;
 }
 
+void *ei_sodium_malloc(size_t size)
+{
+    /* after the first call, a lock and a flag */
+    if (sodium_init() < 0)
+        return NULL;
+    return sodium_malloc(size);
+}
+
 int ei_secmem_init(void)
 {
-    if (sodium_init() < 0)
-        return -1;
 #ifdef __linux__
     /* execve resets this for ordinary programs, so the program we run
        keeps its own dumpability */
@@ -146,7 +152,7 @@ static struct ei_chunk *chunk_new(struct ei_store *st, size_t payload)
     size_t total = chunk_header_len() + payload;
     struct ei_chunk *c;
     if (st->secret) {
-        c = sodium_malloc(total);
+        c = ei_sodium_malloc(total);
         if (c == NULL)
             return NULL;
         /*
@@ -177,10 +183,6 @@ static void chunk_release(const struct ei_store *st, struct ei_chunk *c)
 
 struct ei_store *ei_store_new(bool secret)
 {
-    /* sodium_malloc needs the page size that sodium_init records; this
-       is cheap and thread-safe once main has called ei_secmem_init */
-    if (secret && sodium_init() < 0)
-        return NULL;
     struct ei_store *st = calloc(1, sizeof(*st));
     if (st == NULL)
         return NULL;

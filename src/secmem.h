@@ -10,11 +10,20 @@
 struct ei_store;
 
 /*
- * Initialise libsodium, make the process non-dumpable and install the
- * wipe-on-free allocator in jansson.  Call once from main before any
- * thread starts.  Returns 0, or -1 if sodium_init failed.
+ * Make the process non-dumpable and install the wipe-on-free allocator in
+ * jansson.  Call once from main before any thread starts.  Returns 0.
+ * libsodium is initialised later, by the first ei_sodium_malloc: its
+ * sodium_init costs tens of microseconds (CPU feature probes trap under
+ * a hypervisor), and a run without a secret needs none of it.
  */
 int ei_secmem_init(void);
+
+/*
+ * sodium_malloc after sodium_init, which it calls (once, thread-safe):
+ * sodium_malloc needs the page size and canary that sodium_init sets.
+ * NULL on failure.  Release with sodium_free.
+ */
+void *ei_sodium_malloc(size_t size);
 
 /*
  * A new store.  A secret store takes its memory from sodium_malloc in large

@@ -30,6 +30,7 @@
 #include "envset.h"
 #include "layer.h"
 #include "resolve.h"
+#include "secmem.h"
 #include "splay.h"
 #include "watch.h"
 
@@ -844,7 +845,7 @@ int ei_watch(struct ei_resolution *r, const struct ei_exec_opts *xo,
     w.wt.ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (pipe2(w.wt.pipe, O_CLOEXEC | O_NONBLOCK) < 0)
         w.wt.pipe[0] = w.wt.pipe[1] = -1;
-    w.key = sodium_malloc(crypto_generichash_KEYBYTES);
+    w.key = ei_sodium_malloc(crypto_generichash_KEYBYTES);
     char **env = NULL;
     if (w.key == NULL) {
         ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory");

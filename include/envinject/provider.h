@@ -341,6 +341,20 @@ struct ei_host {
      * Appended: check size.
      */
     void (*revision)(const struct ei_host *h, const char *text);
+    /*
+     * Whether every value of the layer is secret (its secret option, else
+     * the provider's default): a provider reading a whole file of values
+     * asks read_file for secret memory only then.  Appended: check size;
+     * without it, take the layer for secret.
+     */
+    bool (*layer_secret)(const struct ei_host *h);
+    /*
+     * During fetch: whether anything keeps the revision of this fetch
+     * (an audit record, the layer's cache).  When false, a provider may
+     * skip the work of computing one (hashing what it read) and not call
+     * revision.  Appended: check size; without it, a revision is wanted.
+     */
+    bool (*revision_wanted)(const struct ei_host *h);
 };
 
 /* The most bytes of a revision the core keeps (host.revision). */

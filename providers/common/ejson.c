@@ -1068,7 +1068,9 @@ static int enc_scratch(struct enc_ctx *ec, size_t need)
     size_t cap = ec->scratch_cap == 0 ? 256 : ec->scratch_cap;
     while (cap < need)
         cap *= 2;
-    unsigned char *p = sodium_malloc(cap);
+    /* the core leaves sodium_init to the first secret allocation: a
+       built-in provider's own sodium_malloc needs it too (once: cheap) */
+    unsigned char *p = sodium_init() < 0 ? NULL : sodium_malloc(cap);
     if (p == NULL)
         return -1;
     sodium_free(ec->scratch);

@@ -4,6 +4,7 @@
 #ifndef EI_PROVIDERS_REVISION_H
 #define EI_PROVIDERS_REVISION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,10 +51,20 @@ static inline void ei_revision_report_sha256(const struct ei_host *h,
     ei_revision_report(h, text);
 }
 
-/* Report "sha256:" and the hex digest of len bytes of data. */
+/* Whether the host keeps a revision of this fetch (an older one does
+   not say: then it may). */
+static inline bool ei_revision_wanted(const struct ei_host *h)
+{
+    return !EI_HOST_HAS(h, revision_wanted) || h->revision_wanted(h);
+}
+
+/* Report "sha256:" and the hex digest of len bytes of data, when the
+   host wants a revision: hashing a file costs more than parsing it. */
 static inline void ei_revision_sha256(const struct ei_host *h, const void *data,
                                       size_t len)
 {
+    if (!ei_revision_wanted(h))
+        return;
     crypto_hash_sha256_state st;
     crypto_hash_sha256_init(&st);
     crypto_hash_sha256_update(&st, data, len);

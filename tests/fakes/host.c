@@ -59,6 +59,9 @@ struct fake_host {
        many calls */
     char revision[EI_REVISION_MAX + 1];
     size_t revisions;
+    bool layer_secret;       /* what host.layer_secret returns */
+    bool revision_unused;    /* host.revision_wanted returns the opposite */
+    unsigned last_read_flags; /* of the last host.read_file call */
 };
 
 struct fake_reply {
@@ -262,6 +265,7 @@ static enum ei_status fake_read_file(const struct ei_host *h, const char *path,
                                      struct ei_error *err)
 {
     fake_of(h)->reads++;
+    fake_of(h)->last_read_flags = flags;
     bool fresh = err != NULL && err->status == EI_OK;
     enum ei_status st = ei_readfile(path, flags, h->max_value_len, out, err);
     if (st != EI_OK && fresh)
@@ -850,6 +854,31 @@ void fake_host_set_references_only(struct fake_host *fh, bool on)
     fh->references_only = on;
 }
 
+static bool fake_layer_secret(const struct ei_host *h)
+{
+    return fake_of(h)->layer_secret;
+}
+
+static bool fake_revision_wanted(const struct ei_host *h)
+{
+    return !fake_of(h)->revision_unused;
+}
+
+void fake_host_set_layer_secret(struct fake_host *fh, bool on)
+{
+    fh->layer_secret = on;
+}
+
+void fake_host_set_revision_wanted(struct fake_host *fh, bool on)
+{
+    fh->revision_unused = !on;
+}
+
+unsigned fake_host_read_flags(const struct fake_host *fh)
+{
+    return fh->last_read_flags;
+}
+
 enum ei_status fake_configure(const struct ei_provider *p,
                               const char *const *opts,
                               const char *const *environ, bool refs_only,
@@ -1030,6 +1059,8 @@ struct fake_host *fake_host_new(const char *const *opts,
         .abs_path = fake_abs_path,
         .references_only = fake_references_only,
         .revision = fake_revision,
+        .layer_secret = fake_layer_secret,
+        .revision_wanted = fake_revision_wanted,
     };
     size_t n = 0;
     while (opts != NULL && opts[n] != NULL)

@@ -112,6 +112,14 @@ int fake_host_set_environment(struct fake_host *fh, const char *name);
    layer of the configuration, fetched as usual). */
 void fake_host_set_references_only(struct fake_host *fh, bool on);
 
+/* What host.layer_secret returns from now on (false at first), and
+   host.revision_wanted (true at first). */
+void fake_host_set_layer_secret(struct fake_host *fh, bool on);
+void fake_host_set_revision_wanted(struct fake_host *fh, bool on);
+
+/* The flags of the last host.read_file call (0 before any). */
+unsigned fake_host_read_flags(const struct fake_host *fh);
+
 /*
  * Configure p through a fake host made of opts and environ (as for
  * fake_host_new, no folder) whose references_only answers refs_only, then

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of the entry set: lookup, replacement, order, sorted view and
    key validation. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -301,6 +302,43 @@ static const struct {
     {NULL, 3, false},
 };
 
+/* adopt_at moves entries from set to set with the hash the source keeps:
+   the merge of layers; lookups find them, replacement is as adopt's. */
+static void test_adopt_at(void **state)
+{
+    struct fixture *fx = *state;
+    struct ei_envset *src = ei_envset_new(fx->store);
+    assert_non_null(src);
+    char keys[300][16];
+    for (size_t i = 0; i < 300; i++) {
+        snprintf(keys[i], sizeof keys[i], "KEY_%zu", i);
+        struct ei_entry e = mk(keys[i], "v", 0, 0);
+        assert_non_null(ei_envset_put(src, &e, NULL));
+    }
+    struct ei_entry first = mk("KEY_7", "below", 0, 0);
+    assert_int_equal(ei_envset_adopt(fx->set, &first, NULL), 0);
+    for (size_t i = 0; i < 300; i++) {
+        struct ei_entry *e = ei_envset_at(src, i);
+        assert_int_equal(ei_envset_adopt_at(fx->set, src, i, &e->below), 0);
+        assert_ptr_equal(e->below, i == 7 ? &first : NULL);
+    }
+    assert_int_equal(ei_envset_count(fx->set), 300);
+    for (size_t i = 0; i < 300; i++)
+        assert_ptr_equal(ei_envset_get(fx->set, keys[i]),
+                         ei_envset_at(src, i));
+    assert_null(ei_envset_get(fx->set, "KEY_300"));
+
+    struct ei_entry *old = &first; /* must be reset */
+    errno = 0;
+    assert_int_equal(ei_envset_adopt_at(fx->set, src, 300, &old), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_null(old);
+    assert_int_equal(ei_envset_adopt_at(fx->set, NULL, 0, NULL), -1);
+    assert_int_equal(ei_envset_adopt_at(NULL, src, 0, NULL), -1);
+    assert_int_equal(ei_envset_count(fx->set), 300);
+    ei_envset_free(src);
+}
+
 static void test_key_valid(void **state)
 {
     (void)state;
@@ -323,6 +361,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_empty_and_bad, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_adopt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_adopt_at, setup, teardown),
         cmocka_unit_test(test_key_valid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1126,6 +1126,17 @@ static void test_host_misc(void **state)
         }
     }
 
+    /* layer_secret: the layer's secret option; revision_wanted: unless
+       the resolution said nothing keeps it */
+    assert_false(h->layer_secret(h));
+    l.opts.secret = true;
+    assert_true(h->layer_secret(h));
+    l.opts.secret = false;
+    assert_true(h->revision_wanted(h));
+    l.revision_unused = true;
+    assert_false(h->revision_wanted(h));
+    l.revision_unused = false;
+
     /* read_file: errors carry the layer's name */
     static const struct {
         const char *name;

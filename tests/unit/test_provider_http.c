@@ -1048,8 +1048,9 @@ static enum ei_status fetch_reply(struct fake_host *fh, void *st,
 }
 
 /* The revision for the audit record: the ETag as sent, kept for a 304;
-   without one the body's SHA-256; nothing after a failure; nothing
-   asked of a host too old to take revisions. */
+   without one the body's SHA-256 (not computed when the host keeps no
+   revision); nothing after a failure; nothing asked of a host too old to
+   take revisions. */
 static void test_revision(void **state)
 {
     (void)state;
@@ -1093,6 +1094,22 @@ static void test_revision(void **state)
             assert_null(rev);
         else
             assert_string_equal(rev, steps[k].rev);
+        fake_sink_free(&fs);
+    }
+    /* a host that keeps no revision: no hash of the body, the ETag still
+       reported (it costs nothing) */
+    fake_host_set_size(fh, sizeof(struct ei_host));
+    fake_host_set_revision_wanted(fh, false);
+    for (size_t i = 0; i < 2; i++) {
+        struct fake_sink fs;
+        fake_host_revision_clear(fh);
+        assert_int_equal(fetch_reply(fh, st, &steps[2 * i].reply, &fs, &err),
+                         EI_OK);
+        const char *rev = fake_host_revision(fh);
+        if (i == 0)
+            assert_string_equal(rev, steps[0].rev);
+        else
+            assert_null(rev);
         fake_sink_free(&fs);
     }
     ei_provider_http.destroy(st);

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <sodium.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifdef __linux__
@@ -331,6 +332,38 @@ static void test_jansson_funcs(void **state)
 #endif
 }
 
+/*
+ * Run first, after main's ei_secmem_init alone: libsodium is left to the
+ * first secret allocation (a start with no secret skips sodium_init and
+ * its CPU probes), and that allocation sets it up (a child tries it, with
+ * this process's libsodium still untouched) while the process is already
+ * non-dumpable.
+ */
+static void test_sodium_on_first_use(void **state)
+{
+    (void)state;
+#ifdef __linux__
+    assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
+#endif
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        unsigned char *p = ei_sodium_malloc(64);
+        if (p == NULL)
+            _exit(2);
+        memset(p, 0x5a, 64);
+        sodium_free(p);
+        /* 1: already initialised */
+        _exit(sodium_init() == 1 ? 0 : 3);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    /* 0: this call is the first */
+    assert_int_equal(sodium_init(), 0);
+}
+
 /* The wiping allocator that jansson and libcurl get: realloc keeps the
    contents (up to the smaller size), calloc zeroes and refuses overflow. */
 static void test_wipe_funcs(void **state)
@@ -419,6 +452,7 @@ int main(void)
     if (ei_secmem_init() != 0)
         return 1;
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sodium_on_first_use),
         cmocka_unit_test(test_alloc_plain),
         cmocka_unit_test(test_alloc_secret),
         cmocka_unit_test(test_many_small_plain),
