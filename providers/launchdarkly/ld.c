@@ -308,17 +308,20 @@ static enum ei_status ld_poll(struct ld_state *st, const struct ei_deadline *dl,
             /* the revision: libcrypto's SHA-256, loaded for the SHA-1 of
                the rollouts anyway and much faster on 2 MB; libsodium's
                when libcrypto cannot be loaded */
-            unsigned char d[crypto_hash_sha256_BYTES];
-            char no_sha[128];
-            struct ei_sha1 *sha = ei_sha256_new(no_sha, sizeof(no_sha));
-            if (sha == NULL ||
-                ei_sha256_digest(sha, resp.body, resp.body_len, d) < 0)
-                crypto_hash_sha256(d, (const unsigned char *)resp.body,
-                                   resp.body_len);
-            ei_sha1_free(sha);
-            memcpy(st->revision, "sha256:", 7);
-            sodium_bin2hex(st->revision + 7, sizeof(st->revision) - 7, d,
-                           sizeof(d));
+            st->revision[0] = '\0';
+            if (ei_revision_wanted(h)) {
+                unsigned char d[crypto_hash_sha256_BYTES];
+                char no_sha[128];
+                struct ei_sha1 *sha = ei_sha256_new(no_sha, sizeof(no_sha));
+                if (sha == NULL ||
+                    ei_sha256_digest(sha, resp.body, resp.body_len, d) < 0)
+                    crypto_hash_sha256(d, (const unsigned char *)resp.body,
+                                       resp.body_len);
+                ei_sha1_free(sha);
+                memcpy(st->revision, "sha256:", 7);
+                sodium_bin2hex(st->revision + 7, sizeof(st->revision) - 7, d,
+                               sizeof(d));
+            }
             if (h->http_header(st->http, "ETag", st->etag, sizeof(st->etag)) <
                 0)
                 st->etag[0] = '\0';
