@@ -29,6 +29,7 @@ struct dir_state {
     /* the revision: name, NUL, length (8 bytes little-endian) and bytes
        of every file read, in the sorted order of fetch */
     crypto_hash_sha256_state rev;
+    bool want_rev; /* a revision is kept (host.revision_wanted) */
 };
 
 struct dir_names {
@@ -215,14 +216,16 @@ static enum ei_status dir_one(struct dir_state *st, int dfd, const char *name,
     } else {
         if (st->trim_newline && len > 0 && buf.data[len - 1] == '\n')
             len--;
-        unsigned char n8[8];
-        for (size_t i = 0; i < sizeof(n8); i++)
-            n8[i] = (unsigned char)((uint64_t)buf.len >> (8 * i));
-        crypto_hash_sha256_update(&st->rev, (const unsigned char *)name,
-                                  strlen(name) + 1);
-        crypto_hash_sha256_update(&st->rev, n8, sizeof(n8));
-        crypto_hash_sha256_update(&st->rev, (const unsigned char *)buf.data,
-                                  buf.len);
+        if (st->want_rev) {
+            unsigned char n8[8];
+            for (size_t i = 0; i < sizeof(n8); i++)
+                n8[i] = (unsigned char)((uint64_t)buf.len >> (8 * i));
+            crypto_hash_sha256_update(&st->rev, (const unsigned char *)name,
+                                      strlen(name) + 1);
+            crypto_hash_sha256_update(&st->rev, n8, sizeof(n8));
+            crypto_hash_sha256_update(
+                &st->rev, (const unsigned char *)buf.data, buf.len);
+        }
         const char *seg[1] = {name};
         if (sink->emit(sink, seg, 1, buf.data, len, path, 0, err) != 0)
             status = ei_error_status(err, EI_INTERNAL);
@@ -251,6 +254,7 @@ static enum ei_status dir_fetch(void *state, struct ei_sink *sink,
         return dir_open_error(st, e, err);
     }
     struct dir_names names = {0};
+    st->want_rev = ei_revision_wanted(h);
     crypto_hash_sha256_init(&st->rev);
     enum ei_status status = dir_list(st, d, &names, err);
     for (size_t i = 0; status == EI_OK && i < names.n; i++) {
@@ -263,7 +267,7 @@ static enum ei_status dir_fetch(void *state, struct ei_sink *sink,
     }
     dir_names_free(&names);
     closedir(d);
-    if (status == EI_OK)
+    if (status == EI_OK && st->want_rev)
         ei_revision_report_sha256(h, &st->rev);
     sodium_memzero(&st->rev, sizeof(st->rev));
     return status;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include <envinject/provider.h>
 
@@ -446,6 +447,53 @@ static void test_file_limit(void **state)
     }
 }
 
+/* The revision: SHA-256 over name, NUL, length (8 bytes little-endian)
+   and bytes of every file, in name order, when one is wanted; none when
+   nothing keeps it (no hashing at every start without an audit record). */
+static void test_revision(void **state)
+{
+    (void)state;
+    char dir[PATH_SIZE];
+    int n = snprintf(dir, sizeof dir, "%s/rev", tmpdir);
+    assert_true(n > 0 && (size_t)n < sizeof dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    char path[PATH_SIZE + 16];
+    snprintf(path, sizeof path, "%s/B", dir);
+    write_file(path, "two\n", 4);
+    snprintf(path, sizeof path, "%s/A", dir);
+    write_file(path, "1", 1);
+    /* A, NUL, 1 as 8 bytes, "1", then B, NUL, 4, "two\n" */
+    static const unsigned char input[] = {
+        'A', 0, 1, 0, 0, 0, 0, 0, 0, 0, '1',
+        'B', 0, 4, 0, 0, 0, 0, 0, 0, 0, 't', 'w', 'o', '\n'};
+    unsigned char d[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(d, input, sizeof(input));
+    char want[7 + 2 * crypto_hash_sha256_BYTES + 1] = "sha256:";
+    sodium_bin2hex(want + 7, sizeof(want) - 7, d, sizeof(d));
+    const char *opts[] = {"path=rev", NULL};
+    for (int wanted = 1; wanted >= 0; wanted--) {
+        struct fake_host *fh = fake_host_new(opts, NULL, tmpdir);
+        assert_non_null(fh);
+        fake_host_set_revision_wanted(fh, wanted != 0);
+        struct ei_error err = {0};
+        void *st = NULL;
+        assert_int_equal(
+            ei_provider_dir.configure(fake_host_host(fh), &st, &err), EI_OK);
+        struct fake_sink fs;
+        fake_sink_init(&fs);
+        assert_int_equal(ei_provider_dir.fetch(st, &fs.sink, NULL, &err),
+                         EI_OK);
+        assert_int_equal(fs.n, 2);
+        if (wanted)
+            assert_string_equal(fake_host_revision(fh), want);
+        else
+            assert_null(fake_host_revision(fh));
+        fake_sink_free(&fs);
+        ei_provider_dir.destroy(st);
+        fake_host_free(fh);
+    }
+}
+
 /* Every allocation failure ends in EI_NOMEM, without leaks, until there
    are enough allocations to succeed. */
 static void test_out_of_memory(void **state)
@@ -516,7 +564,7 @@ static int group_teardown(void **state)
 
 int main(void)
 {
-    struct CMUnitTest tests[CASES_N + 3];
+    struct CMUnitTest tests[CASES_N + 4];
     for (size_t i = 0; i < CASES_N; i++) {
         tests[i] =
             (struct CMUnitTest)cmocka_unit_test_prestate(test_case, NULL);
@@ -527,5 +575,6 @@ int main(void)
     tests[CASES_N + 1] = (struct CMUnitTest)cmocka_unit_test(test_file_limit);
     tests[CASES_N + 2] =
         (struct CMUnitTest)cmocka_unit_test(test_out_of_memory);
+    tests[CASES_N + 3] = (struct CMUnitTest)cmocka_unit_test(test_revision);
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
