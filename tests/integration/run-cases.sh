@@ -269,8 +269,10 @@ cores_written() {
     if [ -z "$cores_here" ]; then
         local d
         d=$(mktemp -d "${TMPDIR:-/tmp}/ei-core.XXXXXX") || return 1
-        (cd "$d" && ulimit -c unlimited 2>/dev/null && sh -c 'kill -ABRT $$') \
-            >/dev/null 2>&1
+        # the subshell outlives the abort (|| :), so that the shell's
+        # "Aborted (core dumped)" goes to its /dev/null, not to the log
+        (cd "$d" && ulimit -c unlimited 2>/dev/null &&
+            { sh -c 'kill -ABRT $$' || :; }) >/dev/null 2>&1
         if ls "$d" | grep -q '^core'; then cores_here=yes; else cores_here=no; fi
         rm -rf "$d"
     fi
