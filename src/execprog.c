@@ -140,6 +140,7 @@ struct removal {
     size_t names_n;
     struct ei_keyglob *globs;
     size_t globs_n;
+    struct ei_keyglob_set glob_set;
 };
 
 static bool is_glob(const char *pattern)
@@ -211,6 +212,7 @@ static int removal_list(const struct ei_resolution *r,
     rm->names[rm->names_n++] = EI_CACHE_KEY_ENV;
     rm->names[rm->names_n++] = EI_AUDIT_KEY_ENV;
     ei_registry_each_consumed(layers, layers_n, add_pattern, rm);
+    ei_keyglob_set_init(&rm->glob_set, rm->globs, rm->globs_n, 0);
 
     qsort(rm->names, rm->names_n, sizeof(char *), str_cmp);
     size_t kept = 0;
@@ -227,7 +229,7 @@ static int removed_any(const struct removal *rm, const char *key,
 {
     if (removed(rm->names, rm->names_n, key, key_len))
         return 1;
-    return ei_keyglob_any(rm->globs, rm->globs_n, key, key_len, 0);
+    return ei_keyglob_set_any(&rm->glob_set, key, key_len);
 }
 
 struct ei_exec_filter {
