@@ -365,13 +365,18 @@ static enum ei_status env_from_file(struct env_state *st, struct ei_sink *sink,
     return status;
 }
 
+/* The room for a name and its locator without a malloc. */
+#define ENV_SMALL_NAMES 256
+
 static enum ei_status env_plain(struct env_state *st, struct ei_sink *sink,
                                 const char *var, size_t name_len,
                                 const char *value, struct ei_error *err)
 {
     const struct ei_host *h = st->host;
-    /* "NAME\0" + "$NAME\0" */
-    char *mem = malloc(2 * name_len + 3);
+    /* "NAME\0" + "$NAME\0", on the stack for most names */
+    char small[ENV_SMALL_NAMES];
+    size_t size = 2 * name_len + 3;
+    char *mem = size <= sizeof small ? small : malloc(size);
     if (mem == NULL)
         return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
     char *locator = mem;
@@ -386,7 +391,8 @@ static enum ei_status env_plain(struct env_state *st, struct ei_sink *sink,
     unsigned flags = EI_ENTRY_VERBATIM;
     int secret = env_secret_name(st, name, name_len);
     if (secret < 0) {
-        free(mem);
+        if (mem != small)
+            free(mem);
         return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
     }
     if (secret)
@@ -394,7 +400,8 @@ static enum ei_status env_plain(struct env_state *st, struct ei_sink *sink,
     if (sink->emit(sink, seg, 1, value, strlen(value), locator, flags, err) !=
         0)
         status = ei_error_status(err, EI_INTERNAL);
-    free(mem);
+    if (mem != small)
+        free(mem);
     return status;
 }
 
