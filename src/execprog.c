@@ -77,19 +77,21 @@ static void item_set(struct env_item *it, const char *s, size_t key_len,
     it->idx = idx;
 }
 
-/* By key as key_cmp orders them, then by idx.  Equal heads are equal
-   keys unless both are longer than the head: no key holds a zero. */
+/* By key as key_cmp orders them, then by idx.  Equal heads: the keys
+   begin alike (no key holds a zero), the rest or the lengths decide. */
 static int item_cmp(const struct env_item *a, const struct env_item *b)
 {
     for (size_t w = 0; w < 2; w++)
         if (a->head[w] != b->head[w])
             return a->head[w] < b->head[w] ? -1 : 1;
-    if (a->key_len > ITEM_HEAD_LEN && b->key_len > ITEM_HEAD_LEN) {
-        int c = key_cmp(a->s + ITEM_HEAD_LEN, a->key_len - ITEM_HEAD_LEN,
-                        b->s + ITEM_HEAD_LEN, b->key_len - ITEM_HEAD_LEN);
-        if (c != 0)
-            return c;
-    }
+    int c;
+    if (a->key_len > ITEM_HEAD_LEN && b->key_len > ITEM_HEAD_LEN)
+        c = key_cmp(a->s + ITEM_HEAD_LEN, a->key_len - ITEM_HEAD_LEN,
+                    b->s + ITEM_HEAD_LEN, b->key_len - ITEM_HEAD_LEN);
+    else
+        c = (a->key_len > b->key_len) - (a->key_len < b->key_len);
+    if (c != 0)
+        return c;
     return (a->idx > b->idx) - (a->idx < b->idx);
 }
 
