@@ -77,13 +77,10 @@ static void item_set(struct env_item *it, const char *s, size_t key_len,
     it->idx = idx;
 }
 
-/* By key as key_cmp orders them, then by idx.  Equal heads: the keys
-   begin alike (no key holds a zero), the rest or the lengths decide. */
-static int item_cmp(const struct env_item *a, const struct env_item *b)
+/* item_cmp of items whose heads are alike: the keys begin alike (no key
+   holds a zero), so the rest or the lengths decide, then idx. */
+static int item_cmp_tail(const struct env_item *a, const struct env_item *b)
 {
-    for (size_t w = 0; w < 2; w++)
-        if (a->head[w] != b->head[w])
-            return a->head[w] < b->head[w] ? -1 : 1;
     int c;
     if (a->key_len > ITEM_HEAD_LEN && b->key_len > ITEM_HEAD_LEN)
         c = key_cmp(a->s + ITEM_HEAD_LEN, a->key_len - ITEM_HEAD_LEN,
@@ -93,6 +90,17 @@ static int item_cmp(const struct env_item *a, const struct env_item *b)
     if (c != 0)
         return c;
     return (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+/* By key as key_cmp orders them, then by idx; small enough to be inlined
+   in the sort, where most comparisons end at the heads. */
+static inline int item_cmp(const struct env_item *a, const struct env_item *b)
+{
+    if (a->head[0] != b->head[0])
+        return a->head[0] < b->head[0] ? -1 : 1;
+    if (a->head[1] != b->head[1])
+        return a->head[1] < b->head[1] ? -1 : 1;
+    return item_cmp_tail(a, b);
 }
 
 /* The longest run that items_sort sorts by insertion. */
