@@ -71,7 +71,7 @@ struct env_state {
     /* the globs of secret_keys, of env_secret_default and of plain_keys,
        one after the other in one allocation, read once */
     struct ei_keyglob *globs;
-    size_t secret_n, default_n, plain_n;
+    struct ei_keyglob_set secret, defaults, plain;
 };
 
 static size_t env_list_len(const char *const *list)
@@ -87,18 +87,22 @@ static int env_compile_globs(struct env_state *st,
                              const char *const *secret_keys,
                              const char *const *plain_keys)
 {
-    st->secret_n = env_list_len(secret_keys);
-    st->default_n = env_list_len(env_secret_default);
-    st->plain_n = env_list_len(plain_keys);
-    size_t n = st->secret_n + st->default_n + st->plain_n;
+    const char *const *lists[] = {secret_keys, env_secret_default, plain_keys};
+    struct ei_keyglob_set *sets[] = {&st->secret, &st->defaults, &st->plain};
+    size_t n = 0;
+    for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++)
+        n += env_list_len(lists[l]);
     st->globs = calloc(n, sizeof(*st->globs));
     if (st->globs == NULL)
         return -1;
     struct ei_keyglob *g = st->globs;
-    const char *const *lists[] = {secret_keys, env_secret_default, plain_keys};
-    for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++)
-        for (size_t i = 0; lists[l] != NULL && lists[l][i] != NULL; i++)
-            ei_keyglob_compile(g++, lists[l][i]);
+    for (size_t l = 0; l < sizeof(lists) / sizeof(lists[0]); l++) {
+        size_t list_n = env_list_len(lists[l]);
+        for (size_t i = 0; i < list_n; i++)
+            ei_keyglob_compile(&g[i], lists[l][i]);
+        ei_keyglob_set_init(sets[l], g, list_n, FNM_CASEFOLD);
+        g += list_n;
+    }
     return 0;
 }
 
@@ -224,15 +228,13 @@ static enum ei_status env_configure(const struct ei_host *host, void **statep,
 static int env_secret_name(const struct env_state *st, const char *name,
                            size_t len)
 {
-    const struct ei_keyglob *defaults = st->globs + st->secret_n;
-    int hit = ei_keyglob_any(st->globs, st->secret_n, name, len, FNM_CASEFOLD);
+    int hit = ei_keyglob_set_any(&st->secret, name, len);
     if (hit != 0)
         return hit;
-    hit = ei_keyglob_any(defaults, st->default_n, name, len, FNM_CASEFOLD);
+    hit = ei_keyglob_set_any(&st->defaults, name, len);
     if (hit <= 0)
         return hit;
-    int plain = ei_keyglob_any(defaults + st->default_n, st->plain_n, name, len,
-                               FNM_CASEFOLD);
+    int plain = ei_keyglob_set_any(&st->plain, name, len);
     return plain < 0 ? -1 : !plain;
 }
 
@@ -363,13 +365,18 @@ static enum ei_status env_from_file(struct env_state *st, struct ei_sink *sink,
     return status;
 }
 
+/* The room for a name and its locator without a malloc. */
+#define ENV_SMALL_NAMES 256
+
 static enum ei_status env_plain(struct env_state *st, struct ei_sink *sink,
                                 const char *var, size_t name_len,
                                 const char *value, struct ei_error *err)
 {
     const struct ei_host *h = st->host;
-    /* "NAME\0" + "$NAME\0" */
-    char *mem = malloc(2 * name_len + 3);
+    /* "NAME\0" + "$NAME\0", on the stack for most names */
+    char small[ENV_SMALL_NAMES];
+    size_t size = 2 * name_len + 3;
+    char *mem = size <= sizeof small ? small : malloc(size);
     if (mem == NULL)
         return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
     char *locator = mem;
@@ -384,7 +391,8 @@ static enum ei_status env_plain(struct env_state *st, struct ei_sink *sink,
     unsigned flags = EI_ENTRY_VERBATIM;
     int secret = env_secret_name(st, name, name_len);
     if (secret < 0) {
-        free(mem);
+        if (mem != small)
+            free(mem);
         return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
     }
     if (secret)
@@ -392,7 +400,8 @@ static enum ei_status env_plain(struct env_state *st, struct ei_sink *sink,
     if (sink->emit(sink, seg, 1, value, strlen(value), locator, flags, err) !=
         0)
         status = ei_error_status(err, EI_INTERNAL);
-    free(mem);
+    if (mem != small)
+        free(mem);
     return status;
 }
 

@@ -109,7 +109,8 @@ struct ei_entry *ei_envset_get(const struct ei_envset *set, const char *key)
     return s->idx == 0 ? NULL : set->vec[s->idx - 1];
 }
 
-/* Room for one more entry; on failure the set is as it was. */
+/* Room for one more entry: 1 when the index moved, 0 when not, -1 (the
+   set as it was) on failure. */
 static int reserve_one(struct ei_envset *set)
 {
     if (set->vec_n >= EI_ENVSET_MAX_ENTRIES) {
@@ -158,7 +159,7 @@ static int reserve_one(struct ei_envset *set)
     free(set->slots);
     set->slots = slots;
     set->slots_n = n;
-    return 0;
+    return 1;
 }
 
 /* Put e itself into the set: the shared part of put and adopt. */
@@ -185,10 +186,12 @@ static struct ei_slot *slot_for(struct ei_envset *set, const char *key,
 {
     struct ei_slot *s = set->slots_n ? find_slot(set, key, h) : NULL;
     if (s == NULL || s->idx == 0) {
-        if (reserve_one(set) != 0)
+        int moved = reserve_one(set);
+        if (moved < 0)
             return NULL;
-        /* the index may have moved */
-        s = find_slot(set, key, h);
+        /* the free slot found is still the key's unless the index grew */
+        if (moved > 0)
+            s = find_slot(set, key, h);
     }
     return s;
 }

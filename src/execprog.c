@@ -6,7 +6,9 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <endian.h>
 #include <paths.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,11 +42,16 @@
 #define EI_DEFPATH_LEN 256
 #define EI_DEFPATH     "/bin:/usr/bin"
 
-/* A string of the inherited environment, with its key located. */
+/* A string of the inherited environment, or a resolved key, with its
+   key located. */
 struct env_item {
     const char *s;
     size_t key_len;
-    size_t idx; /* position in environ: the first of duplicates wins */
+    size_t idx; /* position in environ: the first of duplicates wins; or
+                   in the resolution's set */
+    /* the key's first 16 bytes, big-endian and padded with zeros (no key
+       holds one), so that most comparisons are of two integers */
+    uint64_t head[2];
 };
 
 static int key_cmp(const char *a, size_t a_len, const char *b, size_t b_len)
@@ -55,13 +62,73 @@ static int key_cmp(const char *a, size_t a_len, const char *b, size_t b_len)
     return (a_len > b_len) - (a_len < b_len);
 }
 
-static int env_item_cmp(const void *pa, const void *pb)
+#define ITEM_HEAD_LEN sizeof(((struct env_item *)0)->head)
+
+static void item_set(struct env_item *it, const char *s, size_t key_len,
+                     size_t idx)
 {
-    const struct env_item *a = pa, *b = pb;
-    int c = key_cmp(a->s, a->key_len, b->s, b->key_len);
+    unsigned char b[ITEM_HEAD_LEN] = {0};
+    memcpy(b, s, key_len < sizeof b ? key_len : sizeof b);
+    memcpy(it->head, b, sizeof b);
+    it->head[0] = be64toh(it->head[0]);
+    it->head[1] = be64toh(it->head[1]);
+    it->s = s;
+    it->key_len = key_len;
+    it->idx = idx;
+}
+
+/* item_cmp of items whose heads are alike: the keys begin alike (no key
+   holds a zero), so the rest or the lengths decide, then idx. */
+static int item_cmp_tail(const struct env_item *a, const struct env_item *b)
+{
+    int c;
+    if (a->key_len > ITEM_HEAD_LEN && b->key_len > ITEM_HEAD_LEN)
+        c = key_cmp(a->s + ITEM_HEAD_LEN, a->key_len - ITEM_HEAD_LEN,
+                    b->s + ITEM_HEAD_LEN, b->key_len - ITEM_HEAD_LEN);
+    else
+        c = (a->key_len > b->key_len) - (a->key_len < b->key_len);
     if (c != 0)
         return c;
     return (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+/* By key as key_cmp orders them, then by idx; small enough to be inlined
+   in the sort, where most comparisons end at the heads. */
+static inline int item_cmp(const struct env_item *a, const struct env_item *b)
+{
+    if (a->head[0] != b->head[0])
+        return a->head[0] < b->head[0] ? -1 : 1;
+    if (a->head[1] != b->head[1])
+        return a->head[1] < b->head[1] ? -1 : 1;
+    return item_cmp_tail(a, b);
+}
+
+/* The longest run that items_sort sorts by insertion. */
+#define ITEM_RUN 8
+
+/* A merge sort of v[0..n) with tmp (n / 2 items) beside it: qsort would
+   call a comparison through a pointer some 2,000 times at every start. */
+static void items_sort(struct env_item *v, size_t n, struct env_item *tmp)
+{
+    if (n <= ITEM_RUN) {
+        for (size_t i = 1; i < n; i++) {
+            struct env_item it = v[i];
+            size_t j = i;
+            for (; j > 0 && item_cmp(&it, &v[j - 1]) < 0; j--)
+                v[j] = v[j - 1];
+            v[j] = it;
+        }
+        return;
+    }
+    size_t half = n / 2;
+    items_sort(v, half, tmp);
+    items_sort(v + half, n - half, tmp);
+    memcpy(tmp, v, half * sizeof(*v));
+    size_t i = 0, j = half, k = 0;
+    while (i < half && j < n)
+        v[k++] = item_cmp(&v[j], &tmp[i]) < 0 ? v[j++] : tmp[i++];
+    while (i < half)
+        v[k++] = tmp[i++];
 }
 
 static int str_cmp(const void *pa, const void *pb)
@@ -112,7 +179,8 @@ static char *put_kv(char **at, const char *key, size_t key_len,
    each inherited string and each resolved "key=value", though a resolved
    key replaces an inherited one; 0 when that overflows. */
 static size_t envp_size(const struct env_item *inh, size_t inh_n,
-                        struct ei_entry *const *res, size_t res_n)
+                        const struct ei_envset *final,
+                        const struct env_item *res, size_t res_n)
 {
     if (inh_n > SIZE_MAX / sizeof(char *) - res_n - 1)
         return 0;
@@ -124,11 +192,12 @@ static size_t envp_size(const struct env_item *inh, size_t inh_n,
         total += n;
     }
     for (size_t j = 0; j < res_n; j++) {
-        size_t key_len = strlen(res[j]->key);
-        if (key_len > SIZE_MAX - 2 - res[j]->value_len ||
-            key_len + 2 + res[j]->value_len > SIZE_MAX - total)
+        size_t key_len = res[j].key_len;
+        size_t value_len = ei_envset_at(final, res[j].idx)->value_len;
+        if (key_len > SIZE_MAX - 2 - value_len ||
+            key_len + 2 + value_len > SIZE_MAX - total)
             return 0;
-        total += key_len + 2 + res[j]->value_len;
+        total += key_len + 2 + value_len;
     }
     return total;
 }
@@ -138,8 +207,10 @@ static size_t envp_size(const struct env_item *inh, size_t inh_n,
 struct removal {
     const char **names;
     size_t names_n;
+    uint64_t name_lens; /* bit l % 64: a name of length l */
     struct ei_keyglob *globs;
     size_t globs_n;
+    struct ei_keyglob_set glob_set;
 };
 
 static bool is_glob(const char *pattern)
@@ -211,6 +282,7 @@ static int removal_list(const struct ei_resolution *r,
     rm->names[rm->names_n++] = EI_CACHE_KEY_ENV;
     rm->names[rm->names_n++] = EI_AUDIT_KEY_ENV;
     ei_registry_each_consumed(layers, layers_n, add_pattern, rm);
+    ei_keyglob_set_init(&rm->glob_set, rm->globs, rm->globs_n, 0);
 
     qsort(rm->names, rm->names_n, sizeof(char *), str_cmp);
     size_t kept = 0;
@@ -218,6 +290,8 @@ static int removal_list(const struct ei_resolution *r,
         if (kept == 0 || strcmp(rm->names[kept - 1], rm->names[i]) != 0)
             rm->names[kept++] = rm->names[i];
     rm->names_n = kept;
+    for (size_t i = 0; i < kept; i++)
+        rm->name_lens |= (uint64_t)1 << (strlen(rm->names[i]) % 64);
     return 0;
 }
 
@@ -225,9 +299,11 @@ static int removal_list(const struct ei_resolution *r,
 static int removed_any(const struct removal *rm, const char *key,
                        size_t key_len)
 {
-    if (removed(rm->names, rm->names_n, key, key_len))
+    /* most keys have a length that no removed name has */
+    if (((rm->name_lens >> (key_len % 64)) & 1) != 0 &&
+        removed(rm->names, rm->names_n, key, key_len))
         return 1;
-    return ei_keyglob_any(rm->globs, rm->globs_n, key, key_len, 0);
+    return ei_keyglob_set_any(&rm->glob_set, key, key_len);
 }
 
 struct ei_exec_filter {
@@ -258,13 +334,21 @@ void ei_exec_filter_free(struct ei_exec_filter *f)
     free(f);
 }
 
+/* Room for total items, and after them items_sort's for total. */
+static struct env_item *items_new(size_t total)
+{
+    if (total > SIZE_MAX / sizeof(struct env_item) / 2 - 1)
+        return NULL;
+    return malloc((total + total / 2 + 1) * sizeof(struct env_item));
+}
+
 /* The inherited strings that have a key, sorted by key, duplicates after
    the first dropped (getenv finds the first one too). */
 static struct env_item *inherited_list(const char *const *inherited,
                                        size_t *n_out)
 {
     size_t total = list_len(inherited);
-    struct env_item *v = malloc((total + 1) * sizeof(*v));
+    struct env_item *v = items_new(total);
     if (v == NULL)
         return NULL;
     size_t n = 0;
@@ -273,12 +357,9 @@ static struct env_item *inherited_list(const char *const *inherited,
         /* without a key there is nothing to set or unset: dropped */
         if (eq == NULL || eq == inherited[i])
             continue;
-        v[n].s = inherited[i];
-        v[n].key_len = (size_t)(eq - inherited[i]);
-        v[n].idx = i;
-        n++;
+        item_set(&v[n++], inherited[i], (size_t)(eq - inherited[i]), i);
     }
-    qsort(v, n, sizeof(*v), env_item_cmp);
+    items_sort(v, n, v + total);
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
         if (kept > 0 && key_cmp(v[kept - 1].s, v[kept - 1].key_len, v[i].s,
@@ -290,12 +371,31 @@ static struct env_item *inherited_list(const char *const *inherited,
     return v;
 }
 
+/* The resolution's keys that are set, sorted. */
+static struct env_item *resolved_list(const struct ei_envset *final,
+                                      size_t *n_out)
+{
+    size_t total = ei_envset_count(final);
+    struct env_item *v = items_new(total);
+    if (v == NULL)
+        return NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < total; i++) {
+        const struct ei_entry *e = ei_envset_at(final, i);
+        if ((e->flags & EI_ENTRY_UNSET) == 0)
+            item_set(&v[n++], e->key, strlen(e->key), i);
+    }
+    items_sort(v, n, v + total);
+    *n_out = n;
+    return v;
+}
+
 char **ei_exec_envp(const struct ei_resolution *r, const char *const *inherited,
                     const struct ei_exec_opts *o, struct ei_error *err)
 {
     struct removal rm = {0};
     struct env_item *inh = NULL;
-    struct ei_entry **res = NULL;
+    struct env_item *res = NULL;
     char **out = NULL;
     size_t inh_n = 0, res_n = 0, out_n = 0;
 
@@ -307,13 +407,14 @@ char **ei_exec_envp(const struct ei_resolution *r, const char *const *inherited,
             goto nomem;
     }
     if (r != NULL && r->final != NULL) {
-        res = ei_envset_sorted(r->final, &res_n);
+        res = resolved_list(r->final, &res_n);
         if (res == NULL)
             goto nomem;
     }
     /* one allocation for the array and its strings: a few hundred
        mallocs (and as many frees) fewer at every start */
-    size_t size = envp_size(inh, inh_n, res, res_n);
+    size_t size =
+        envp_size(inh, inh_n, r != NULL ? r->final : NULL, res, res_n);
     out = size > 0 ? malloc(size) : NULL;
     if (out == NULL)
         goto nomem;
@@ -329,8 +430,7 @@ char **ei_exec_envp(const struct ei_resolution *r, const char *const *inherited,
         else if (j == res_n)
             c = -1;
         else
-            c = key_cmp(inh[i].s, inh[i].key_len, res[j]->key,
-                        strlen(res[j]->key));
+            c = key_cmp(inh[i].s, inh[i].key_len, res[j].s, res[j].key_len);
         const char *key;
         size_t key_len;
         const char *value;
@@ -344,10 +444,11 @@ char **ei_exec_envp(const struct ei_resolution *r, const char *const *inherited,
         } else {
             if (c == 0)
                 i++;
-            key = res[j]->key;
-            key_len = strlen(key);
-            value = res[j]->value;
-            value_len = res[j]->value_len;
+            const struct ei_entry *e = ei_envset_at(r->final, res[j].idx);
+            key = res[j].s;
+            key_len = res[j].key_len;
+            value = e->value;
+            value_len = e->value_len;
             j++;
         }
         int gone = removed_any(&rm, key, key_len);

@@ -177,8 +177,14 @@ static int global_init_locked(struct ei_error *err)
     return 0;
 }
 
-int ei_http_version(char *out, size_t out_len)
+int ei_http_version(char *out, size_t out_len, bool load)
 {
+    if (!load) {
+        snprintf(out, out_len,
+                 "libcurl %s (built with; -v loads it for its version)",
+                 LIBCURL_VERSION);
+        return 0;
+    }
     struct ei_error err = {0};
     if (ei_http_global_init(&err) < 0) {
         snprintf(out, out_len, "libcurl not loaded: %s", err.text);

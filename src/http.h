@@ -106,9 +106,11 @@ int64_t ei_http_backoff(unsigned attempt, int64_t base_ms, int64_t cap_ms,
  */
 int ei_http_global_init(struct ei_error *err);
 
-/* "libcurl 7.88.1 (OpenSSL/3.0.22)", for --version; -1 (with the reason in
-   out) when libcurl cannot be loaded. */
-int ei_http_version(char *out, size_t out_len);
+/* For --version: with load, "libcurl 7.88.1 (OpenSSL/3.0.22)", the
+   library loaded, and -1 (with the reason in out) when it cannot be;
+   without, the version of the headers envinject was built with, as
+   loading libcurl and its TLS library takes milliseconds. */
+int ei_http_version(char *out, size_t out_len, bool load);
 
 /* Whether a status is retried (408, 429 and 5xx but 501 and 505, unless
    EI_HTTP_NORETRY). */

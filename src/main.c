@@ -1135,10 +1135,11 @@ static int cmd_schema(struct ei_args *a)
     return rc;
 }
 
-static int version(void)
+/* libcurl is loaded only with -v: it costs most of the time. */
+static int version(bool load_curl)
 {
     char curl[160];
-    ei_http_version(curl, sizeof(curl));
+    ei_http_version(curl, sizeof(curl), load_curl);
     printf("envinject %s\n", PACKAGE_VERSION);
     printf("providers:");
     for (const struct ei_provider *const *p = ei_registry_builtin(); *p != NULL;
@@ -1178,7 +1179,7 @@ int main(int argc, char **argv)
     ei_diag_set_level(a.verbosity);
     int rc = 0;
     if (a.version) {
-        rc = version();
+        rc = version(a.verbosity > 0);
     } else if (a.help) {
         ei_cli_help(stdout, a.cmd_def);
     } else {

@@ -22,6 +22,25 @@ static bool kg_equal(const char *a, const char *b, size_t n, bool fold)
     return true;
 }
 
+/* The place of g in a set: 2 * bucket for CORE*, 2 * bucket + 1 for a
+   whole name or *CORE, 2 * EI_KEYGLOB_BUCKETS for the others. */
+static size_t kg_rank(const struct ei_keyglob *g)
+{
+    if (g->core_len == 0)
+        return 2 * EI_KEYGLOB_BUCKETS;
+    switch (g->kind) {
+    case EI_KEYGLOB_PREFIX:
+        return 2 * ((unsigned char)g->core[0] % EI_KEYGLOB_BUCKETS);
+    case EI_KEYGLOB_EXACT:
+    case EI_KEYGLOB_SUFFIX:
+        return 2 * ((unsigned char)g->core[g->core_len - 1] %
+                    EI_KEYGLOB_BUCKETS) +
+               1;
+    default:
+        return 2 * EI_KEYGLOB_BUCKETS;
+    }
+}
+
 void ei_keyglob_compile(struct ei_keyglob *g, const char *glob)
 {
     size_t glob_len = strlen(glob);
@@ -40,6 +59,7 @@ void ei_keyglob_compile(struct ei_keyglob *g, const char *glob)
             trail || g->core_len == 0 ? EI_KEYGLOB_INFIX : EI_KEYGLOB_SUFFIX;
     else
         g->kind = trail ? EI_KEYGLOB_PREFIX : EI_KEYGLOB_EXACT;
+    g->rank = kg_rank(g);
 }
 
 /* fnmatch itself, on a NUL-terminated copy when name is not one. */
@@ -106,6 +126,61 @@ int ei_keyglob_any(const struct ei_keyglob *globs, size_t n, const char *name,
             return 1;
     }
     return 0;
+}
+
+void ei_keyglob_set_init(struct ei_keyglob_set *set, struct ei_keyglob *globs,
+                         size_t n, int flags)
+{
+    set->globs = globs;
+    set->n = n;
+    set->flags = flags;
+    if ((flags & ~FNM_CASEFOLD) != 0) {
+        /* fnmatch's flags: every glob goes to it */
+        memset(set->first, 0, sizeof set->first);
+        memset(set->last, 0, sizeof set->last);
+        return;
+    }
+    /* an insertion sort by rank: a set is read once, and holds tens */
+    for (size_t i = 1; i < n; i++) {
+        struct ei_keyglob g = globs[i];
+        size_t j = i;
+        for (; j > 0 && globs[j - 1].rank > g.rank; j--)
+            globs[j] = globs[j - 1];
+        globs[j] = g;
+    }
+    size_t at = 0;
+    for (size_t b = 0; b <= EI_KEYGLOB_BUCKETS; b++) {
+        set->first[b] = at;
+        while (at < n && globs[at].rank == 2 * b)
+            at++;
+        set->last[b] = at;
+        while (at < n && globs[at].rank == 2 * b + 1)
+            at++;
+    }
+}
+
+/* ei_keyglob_any of globs[from..to), without a call when it is empty. */
+static int kg_range(const struct ei_keyglob_set *set, size_t from, size_t to,
+                    const char *name, size_t len)
+{
+    if (from == to)
+        return 0;
+    return ei_keyglob_any(set->globs + from, to - from, name, len, set->flags);
+}
+
+int ei_keyglob_set_any(const struct ei_keyglob_set *set, const char *name,
+                       size_t len)
+{
+    const size_t *first = set->first, *last = set->last;
+    int hit = kg_range(set, first[EI_KEYGLOB_BUCKETS], set->n, name, len);
+    if (hit != 0 || len == 0)
+        return hit;
+    size_t b = (unsigned char)name[0] % EI_KEYGLOB_BUCKETS;
+    hit = kg_range(set, first[b], last[b], name, len);
+    if (hit != 0)
+        return hit;
+    b = (unsigned char)name[len - 1] % EI_KEYGLOB_BUCKETS;
+    return kg_range(set, last[b], first[b + 1], name, len);
 }
 
 int ei_keyglob_test(const struct ei_keyglob *g, const char *name, size_t len,

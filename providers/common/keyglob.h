@@ -14,6 +14,10 @@
  * hundred instructions a call, and the env layer asks about every
  * variable against some thirty globs.  Any other glob goes to fnmatch.
  */
+/* Buckets of a set: a byte's 5 low bits, which upper and lower case
+   letters share. */
+#define EI_KEYGLOB_BUCKETS 32
+
 enum ei_keyglob_kind {
     EI_KEYGLOB_EXACT,   /* the whole name */
     EI_KEYGLOB_PREFIX,  /* CORE* */
@@ -27,6 +31,7 @@ struct ei_keyglob {
     const char *core; /* inside glob, without the leading and trailing '*' */
     size_t core_len;
     enum ei_keyglob_kind kind;
+    size_t rank; /* its place in a set (see ei_keyglob_set) */
 };
 
 /* Read glob into *g, which points into glob: glob must outlive it. */
@@ -46,6 +51,33 @@ int ei_keyglob_test(const struct ei_keyglob *g, const char *name, size_t len,
    the comparison). */
 int ei_keyglob_any(const struct ei_keyglob *globs, size_t n, const char *name,
                    size_t len, int flags);
+
+/*
+ * Globs read for many names, grouped by the one byte each compares
+ * first: the first of a CORE* glob, the last of a whole name or *CORE.
+ * A name is tested only against the globs of its own first and last
+ * bytes' buckets and those of no bucket (*CORE*, fnmatch's), not against
+ * all of them: the env layer's thirty-odd globs cost a few comparisons
+ * for most names (PATH, ENV_KEY_1) instead of thirty.
+ */
+struct ei_keyglob_set {
+    const struct ei_keyglob *globs; /* not copied: must outlive the set */
+    size_t n;
+    int flags;
+    /* globs[first[b]..first[b + 1]) are the CORE* globs of bucket b,
+       globs[last[b]..last[b + 1]) the others of bucket b, and
+       globs[first[EI_KEYGLOB_BUCKETS]..n) those of none */
+    size_t first[EI_KEYGLOB_BUCKETS + 1], last[EI_KEYGLOB_BUCKETS + 1];
+};
+
+/* Group globs[0..n), which it reorders, into *set for ei_keyglob_set_any
+   with flags (0 or FNM_CASEFOLD). */
+void ei_keyglob_set_init(struct ei_keyglob_set *set, struct ei_keyglob *globs,
+                         size_t n, int flags);
+
+/* ei_keyglob_any of the set's globs and flags: 1, 0 or -1. */
+int ei_keyglob_set_any(const struct ei_keyglob_set *set, const char *name,
+                       size_t len);
 
 /* ei_keyglob_test of glob, for a glob used once. */
 int ei_keyglob_match(const char *glob, const char *name, size_t len, int flags);

@@ -120,9 +120,10 @@ else
         fi
         mkdir "$work/inst"
         dpkg -x "$deb" "$work/inst"
-        if "$work/inst/usr/bin/envinject" --version >"$work/out" 2>&1 &&
-            grep -q '^envinject ' "$work/out"; then
-            ok "dpkg -x: the installed envinject --version works"
+        if "$work/inst/usr/bin/envinject" -v --version >"$work/out" 2>&1 &&
+            grep -q '^envinject ' "$work/out" &&
+            ! grep -q '^libcurl not loaded' "$work/out"; then
+            ok "dpkg -x: the installed envinject -v --version works, libcurl loaded"
         else
             not_ok "the installed envinject" "$(cat "$work/out")"
         fi

@@ -103,9 +103,11 @@ else
     not_ok "unexpected files in the root" "$extra"
 fi
 
-if in_root "--version" 0 -- --version &&
-    grep -q '^providers: .*etcd.*vault.*http' "$work/out"; then
-    ok "--version runs in the root with every provider"
+# -v: --version loads libcurl only then
+if in_root "-v --version" 0 -- -v --version &&
+    grep -q '^providers: .*etcd.*vault.*http' "$work/out" &&
+    ! grep -q '^libcurl not loaded' "$work/out"; then
+    ok "-v --version runs in the root with every provider and libcurl"
 else
     [ -s "$work/out" ] && not_ok "--version lacks providers" "$(cat "$work/out")"
 fi

@@ -102,11 +102,40 @@ static void test_not_terminated(void **state)
     assert_int_equal(ei_keyglob_match("*_TOKEN=", var, len, 0), 0);
 }
 
+/* A set of the first g globs of the table (reordered by the set) gives
+   the answer of fnmatch on each of them, for every name. */
+static void test_set(void **state)
+{
+    (void)state;
+    static const int flag_sets[] = {0, FNM_CASEFOLD};
+    enum { GLOBS_N = sizeof(globs) / sizeof(globs[0]) };
+    struct ei_keyglob compiled[GLOBS_N];
+    for (size_t f = 0; f < sizeof(flag_sets) / sizeof(flag_sets[0]); f++) {
+        for (size_t g = 0; g <= GLOBS_N; g++) {
+            for (size_t i = 0; i < g; i++)
+                ei_keyglob_compile(&compiled[i], globs[i]);
+            struct ei_keyglob_set set;
+            ei_keyglob_set_init(&set, compiled, g, flag_sets[f]);
+            for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++) {
+                int want = 0;
+                for (size_t i = 0; i < g && want == 0; i++)
+                    want = fnmatch(globs[i], names[n], flag_sets[f]) == 0;
+                int got = ei_keyglob_set_any(&set, names[n], strlen(names[n]));
+                if (got != want)
+                    fail_msg("the first %zu globs, name '%s', flags %d: %d, "
+                             "fnmatch says %d",
+                             g, names[n], flag_sets[f], got, want);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_as_fnmatch),
         cmocka_unit_test(test_not_terminated),
+        cmocka_unit_test(test_set),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
