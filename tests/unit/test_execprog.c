@@ -15,7 +15,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -345,18 +344,13 @@ static void test_envp_consumed(void **state)
     }
 }
 
-#define BIG_N           100000
-#define BIG_MAX_SECONDS 20.0
+#define BIG_N 100000
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* 100k inherited and 100k resolved keys, half of them shared: a quadratic
-   merge would take minutes, this must take well under a second. */
+/* 100k inherited and 100k resolved keys, half of them shared, the
+   inherited ones in reverse order: every key once, sorted, the resolved
+   value winning.  (No clock: a test must not depend on the machine's
+   load; a quadratic merge would show as this test running for minutes,
+   and in the start-up benchmark's instruction count.) */
 static void test_envp_many_keys(void **state)
 {
     (void)state;
@@ -386,9 +380,7 @@ static void test_envp_many_keys(void **state)
     struct ei_error err;
     memset(&err, 0, sizeof(err));
 
-    double t0 = now_s();
     char **envp = ei_exec_envp(&f.r, (const char *const *)inherited, &o, &err);
-    double elapsed = now_s() - t0;
     assert_non_null(envp);
 
     /* keys 0..99999 resolved, plus the even keys 100000..199998 inherited */
@@ -401,8 +393,6 @@ static void test_envp_many_keys(void **state)
             assert_true(strcmp(envp[n - 1], envp[n]) < 0);
     }
     assert_int_equal(n, BIG_N + BIG_N / 2);
-    if (elapsed > BIG_MAX_SECONDS)
-        fail_msg("%zu keys took %.1f s", n, elapsed);
 
     ei_exec_envp_free(envp);
     for (size_t i = 0; i < BIG_N; i++)
