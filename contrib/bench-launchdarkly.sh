@@ -35,6 +35,7 @@ ${CC:-cc} -O2 -std=gnu11 -I"$top/providers" -o "$out/bench" \
     "$top/contrib/bench-launchdarkly.c" "$top/providers/launchdarkly/eval.c" \
     "$top/providers/launchdarkly/scan.c" \
     "$top/providers/common/sha1.c" "$top/providers/common/libcrypto.c" \
+    "$top/providers/common/urlpath.c" \
     $(pkg-config --cflags --libs jansson libcrypto) -lm
 status=0
 "$out/bench" "$out/doc.json" || status=$?

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/urlpath.h"
 #include "scan.h"
 
 #define LS_OK      1
@@ -89,17 +90,6 @@ static int ls_push(struct ls_state *st, unsigned char type, const void *at,
     return LS_OK;
 }
 
-static int ls_hex(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* \uXXXX at p (after the backslash and 'u'): the code unit, or -1. */
 static long ls_u4(const unsigned char *p, const unsigned char *end)
 {
@@ -107,7 +97,7 @@ static long ls_u4(const unsigned char *p, const unsigned char *end)
         return -1;
     long v = 0;
     for (int i = 0; i < 4; i++) {
-        int h = ls_hex(p[i]);
+        int h = ei_hex_digit(p[i]);
         if (h < 0)
             return -1;
         v = v << 4 | h;
