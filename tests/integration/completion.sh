@@ -11,12 +11,8 @@
 #               check on good and bad values of every type; the
 #               .env.example reads back as the defaults
 set -u
-export LC_ALL=C
-here=${0%/*}
-[ "$here" = "$0" ] && here=.
-top_srcdir=$(cd "${top_srcdir:-$here/../..}" && pwd)
-top_builddir=$(cd "${top_builddir:-$top_srcdir}" && pwd)
-envinject=${ENVINJECT:-$top_builddir/envinject}
+# shellcheck source=taplib.sh
+. "${0%/*}/taplib.sh"
 if [ ! -x "$envinject" ]; then
     echo "1..0 # SKIP $envinject not built"
     exit 0
@@ -29,14 +25,6 @@ mkdir bin
 ln -s "$envinject" bin/envinject
 export PATH="$tmp/bin:$PATH"
 
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-    n=$((n + 1))
-    echo "not ok $n - $1"
-    shift
-    [ $# -gt 0 ] && printf '%s\n' "$@" | sed 's/^/# /'
-}
 check() {
     local what=$1 msg
     shift

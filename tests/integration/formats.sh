@@ -24,14 +24,10 @@
 # lines carry them.
 
 set -u
-export LC_ALL=C
-
-here=${0%/*}
-[ "$here" = "$0" ] && here=.
-# absolute: the tests run in a folder of their own
-top_srcdir=$(cd "${top_srcdir:-$here/../..}" && pwd)
-top_builddir=$(cd "${top_builddir:-$top_srcdir}" && pwd)
-envinject=${ENVINJECT:-$top_builddir/envinject}
+# the folders absolute (the tests run in a folder of their own), the
+# envinject under test, ok and not_ok
+# shellcheck source=taplib.sh
+. "${0%/*}/taplib.sh"
 gh_env=$top_srcdir/tests/integration/gh_env.py
 
 for c in dash bash jq od; do
@@ -53,17 +49,6 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/ei-formats.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
 
-n=0
-ok() {
-    n=$((n + 1))
-    echo "ok $n - $1"
-}
-not_ok() {
-    n=$((n + 1))
-    echo "not ok $n - $1"
-    shift
-    [ $# -gt 0 ] && printf '%s\n' "$@" | sed 's/^/# /'
-}
 # check DESCRIPTION COMMAND...: ok when the command succeeds
 check() {
     local what=$1

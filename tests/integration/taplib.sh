@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Sourced by the TAP scripts of tests/integration (rootfs.sh,
-# packaging.sh): the source and build folders, the envinject under test,
-# and the TAP lines.  Sets top_srcdir, top_builddir, envinject (ENVINJECT,
+# packaging.sh, loadable.sh, formats.sh, completion.sh): the source and
+# build folders, the envinject under test, and the TAP lines.  Sets top_srcdir, top_builddir, envinject (ENVINJECT,
 # else the build's); the caller prints the plan "1..$n" at the end.
 # shellcheck shell=bash
 export LC_ALL=C
