@@ -720,24 +720,40 @@ static char *config_path(const struct ei_config *cfg, const char *path)
     return p;
 }
 
+/*
+ * The start of a top-level group (cache, audit): its place in *where (the
+ * configuration's, for its messages) and its settings in *g (cleared with
+ * ei_opt_clear by the caller once it returned 0).  -1 with err when it is
+ * not a group (78, showing form, the way to write it) or out of memory.
+ */
+static int read_group(struct ei_config *cfg, const config_setting_t *s,
+                      const char *form, char **where, struct ei_opt *g,
+                      struct ei_error *err)
+{
+    *where = where_of(cfg, (int)config_setting_source_line(s));
+    if (*where == NULL)
+        return nomem(err), -1;
+    if (!config_setting_is_group(s))
+        return ei_error_set(err, EI_BADCONFIG, 0, NULL, *where,
+                            "%s must be a group: %s", config_setting_name(s),
+                            form),
+               -1;
+    if (opt_from_setting(s, g) < 0) {
+        ei_opt_clear(g);
+        return nomem(err), -1;
+    }
+    return 0;
+}
+
 /* cache = { dir = "..."; key_file = "..."; max_age = "24h"; }; */
 static int read_cache(struct ei_config *cfg, const config_setting_t *s,
                       struct ei_error *err)
 {
     struct ei_cache_conf *c = &cfg->cache;
-    c->where = where_of(cfg, (int)config_setting_source_line(s));
-    if (c->where == NULL)
-        return nomem(err), -1;
-    if (!config_setting_is_group(s))
-        return ei_error_set(err, EI_BADCONFIG, 0, NULL, c->where,
-                            "cache must be a group: cache = { dir = ...; "
-                            "max_age = ...; };"),
-               -1;
     struct ei_opt g;
-    if (opt_from_setting(s, &g) < 0) {
-        ei_opt_clear(&g);
-        return nomem(err), -1;
-    }
+    if (read_group(cfg, s, "cache = { dir = ...; max_age = ...; };",
+                   &c->where, &g, err) < 0)
+        return -1;
     int rc = -1;
     for (size_t i = 0; i < g.kids_n; i++) {
         const char *n = g.kids[i].name;
@@ -794,19 +810,10 @@ static int read_audit(struct ei_config *cfg, const config_setting_t *s,
 {
     struct ei_audit_conf *a = &cfg->audit;
     a->required = true;
-    a->where = where_of(cfg, (int)config_setting_source_line(s));
-    if (a->where == NULL)
-        return nomem(err), -1;
-    if (!config_setting_is_group(s))
-        return ei_error_set(err, EI_BADCONFIG, 0, NULL, a->where,
-                            "audit must be a group: audit = { path = ...; "
-                            "key_file = ...; };"),
-               -1;
     struct ei_opt g;
-    if (opt_from_setting(s, &g) < 0) {
-        ei_opt_clear(&g);
-        return nomem(err), -1;
-    }
+    if (read_group(cfg, s, "audit = { path = ...; key_file = ...; };",
+                   &a->where, &g, err) < 0)
+        return -1;
     int rc = -1;
     for (size_t i = 0; i < g.kids_n; i++) {
         const struct ei_opt *o = &g.kids[i];
