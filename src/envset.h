@@ -70,6 +70,14 @@ int ei_envset_adopt(struct ei_envset *set, struct ei_entry *e,
 int ei_envset_adopt_at(struct ei_envset *set, const struct ei_envset *src,
                        size_t i, struct ei_entry **old);
 
+/*
+ * Room for n more entries, so that as many new keys go in without the
+ * index growing on the way (each growth moves every slot): for a caller
+ * that knows how many come.  Returns 0, or -1 with errno ENOMEM (the set
+ * unchanged, still usable) or EINVAL (no set).
+ */
+int ei_envset_reserve(struct ei_envset *set, size_t n);
+
 /* Number of entries, and the i-th in insertion order. */
 size_t ei_envset_count(const struct ei_envset *set);
 struct ei_entry *ei_envset_at(const struct ei_envset *set, size_t i);

@@ -219,6 +219,17 @@ static int fetch_all(struct ei_resolution *r, unsigned flags,
 
 static int merge(struct ei_resolution *r, struct ei_error *err)
 {
+    /* the final index sized once for every staged entry (keys that
+       several layers set make it larger than needed): growing on the way
+       moved every slot at each doubling */
+    size_t total = 0;
+    for (size_t i = 0; i < r->layers_n; i++)
+        if (!r->layers[i].skipped)
+            total += ei_envset_count(r->layers[i].staged);
+    if (ei_envset_reserve(r->final, total) != 0)
+        return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
+                            "out of memory"),
+               -1;
     for (size_t i = 0; i < r->layers_n; i++) {
         struct ei_layer *l = &r->layers[i];
         if (l->skipped)

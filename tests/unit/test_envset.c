@@ -339,6 +339,73 @@ static void test_adopt_at(void **state)
     ei_envset_free(src);
 }
 
+/* reserve makes room for many keys at once; the set works as before */
+static void test_reserve(void **state)
+{
+    struct fixture *fx = *state;
+    struct ei_entry first = mk("K_0", "first", 0, 0);
+    assert_non_null(ei_envset_put(fx->set, &first, NULL));
+    assert_int_equal(ei_envset_reserve(fx->set, 0), 0);
+    assert_int_equal(ei_envset_reserve(fx->set, 1000), 0);
+    /* a reserve smaller than what the set holds is no shrink */
+    assert_int_equal(ei_envset_reserve(fx->set, 3), 0);
+    char keys[1000][8];
+    for (size_t i = 0; i < 1000; i++) {
+        snprintf(keys[i], sizeof keys[i], "K_%zu", i);
+        struct ei_entry e = mk(keys[i], keys[i], 0, 1);
+        struct ei_entry *old = NULL;
+        assert_non_null(ei_envset_put(fx->set, &e, &old));
+        if (i == 0)
+            assert_string_equal(old->value, "first");
+        else
+            assert_null(old);
+    }
+    assert_int_equal(ei_envset_count(fx->set), 1000);
+    for (size_t i = 0; i < 1000; i++)
+        assert_string_equal(ei_envset_get(fx->set, keys[i])->value, keys[i]);
+
+    /* more than a set can number: refused, and the set is as it was */
+    errno = 0;
+    assert_int_equal(ei_envset_reserve(fx->set, SIZE_MAX), -1);
+    assert_int_equal(errno, ENOMEM);
+    errno = 0;
+    assert_int_equal(ei_envset_reserve(fx->set, (size_t)UINT32_MAX - 1000), -1);
+    assert_int_equal(errno, ENOMEM);
+    assert_int_equal(ei_envset_count(fx->set), 1000);
+    assert_string_equal(ei_envset_get(fx->set, "K_999")->value, "K_999");
+    errno = 0;
+    assert_int_equal(ei_envset_reserve(NULL, 1), -1);
+    assert_int_equal(errno, EINVAL);
+
+    /* reserving in an empty set, before its first key */
+    struct ei_envset *empty = ei_envset_new(fx->store);
+    assert_non_null(empty);
+    assert_int_equal(ei_envset_reserve(empty, 20), 0);
+    assert_null(ei_envset_get(empty, "K_1"));
+    struct ei_entry e = mk("K_1", "one", 0, 0);
+    assert_non_null(ei_envset_put(empty, &e, NULL));
+    assert_string_equal(ei_envset_get(empty, "K_1")->value, "one");
+    ei_envset_free(empty);
+}
+
+/* every byte, as the first of a key and after a letter, against the
+   rule spelled out in ranges (the table must agree) */
+static void test_key_valid_bytes(void **state)
+{
+    (void)state;
+    for (unsigned c = 0; c < 256; c++) {
+        bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                      c == '_';
+        bool digit = c >= '0' && c <= '9';
+        char head[1] = {(char)c};
+        char tail[2] = {'A', (char)c};
+        if (ei_key_valid(head, 1) != letter)
+            fail_msg("byte %u as the first of a key", c);
+        if (ei_key_valid(tail, 2) != (letter || digit))
+            fail_msg("byte %u after a letter", c);
+    }
+}
+
 static void test_key_valid(void **state)
 {
     (void)state;
@@ -362,7 +429,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_many_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_adopt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_adopt_at, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reserve, setup, teardown),
         cmocka_unit_test(test_key_valid),
+        cmocka_unit_test(test_key_valid_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
