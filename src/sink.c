@@ -48,24 +48,23 @@ int ei_key_map(const char *const *name, size_t name_n, bool case_preserve,
     return 0;
 }
 
-static char *join_name(struct ei_store *st, const char *const *name,
-                       size_t name_n)
+/* The length of name's segments joined by '/', without the NUL. */
+static size_t joined_len(const char *const *name, size_t name_n)
 {
-    size_t len = 1;
+    size_t len = name_n - 1;
     for (size_t i = 0; i < name_n; i++)
-        len += strlen(name[i]) + 1;
-    char *s = ei_store_alloc_chars(st, len), *p = s;
-    if (s == NULL)
-        return NULL;
+        len += strlen(name[i]);
+    return len;
+}
+
+/* name's segments joined by '/' at out, which has room for them */
+static void join_name(char *out, const char *const *name, size_t name_n)
+{
     for (size_t i = 0; i < name_n; i++) {
-        size_t n = strlen(name[i]);
         if (i > 0)
-            *p++ = '/';
-        memcpy(p, name[i], n);
-        p += n;
+            *out++ = '/';
+        out = stpcpy(out, name[i]);
     }
-    *p = '\0';
-    return s;
 }
 
 /* A key is NUL-terminated: the glob needs no copy of it, so there is no
@@ -115,6 +114,7 @@ static int sink_emit(struct ei_sink *sink, const char *const *name,
     struct ei_layer *l = sink->ctx;
     char keybuf[EI_KEY_MAX + 1];
     const char *key;
+    size_t key_len;
 
     if (name_n == 0 || name[0] == NULL)
         return ei_error_set(err, EI_INTERNAL, 0, l->name, locator,
@@ -122,7 +122,8 @@ static int sink_emit(struct ei_sink *sink, const char *const *name,
                -1;
     if (flags & EI_ENTRY_VERBATIM) {
         key = name[0];
-        if (strlen(key) > EI_KEY_MAX || !ei_key_valid(key, strlen(key)))
+        key_len = strnlen(key, EI_KEY_MAX + 1);
+        if (key_len > EI_KEY_MAX || !ei_key_valid(key, key_len))
             return ei_error_set(err, EI_BADDATA, 0, l->name, locator,
                                 "'%.64s' is not a valid variable name", key),
                    -1;
@@ -135,6 +136,7 @@ static int sink_emit(struct ei_sink *sink, const char *const *name,
                                 EI_KEY_MAX),
                    -1;
         key = keybuf;
+        key_len = strlen(keybuf);
     }
     if (value_len > l->max_value_len)
         return ei_error_set(err, EI_BADDATA, 0, l->name, locator,
@@ -150,9 +152,11 @@ static int sink_emit(struct ei_sink *sink, const char *const *name,
     /* a removal names an inherited variable as it is, so it is not
        filtered or renamed */
     if (!(flags & EI_ENTRY_UNSET)) {
-        key = ei_sink_filter(l, key);
-        if (key == NULL)
+        const char *kept = ei_sink_filter(l, key);
+        if (kept == NULL)
             return 0;
+        key_len -= (size_t)(kept - key); /* a prefix stripped */
+        key = kept;
     }
 
     /* an entry the provider calls plain (an SSM String) stays plain in a
@@ -161,45 +165,60 @@ static int sink_emit(struct ei_sink *sink, const char *const *name,
     bool secret =
         (flags & EI_ENTRY_SECRET) ||
         (l->opts.secret && (l->opts.secret_given || !(flags & EI_ENTRY_PLAIN)));
-    struct ei_store *vs = secret ? l->secrets : l->entries;
 
-    const char *source = NULL;
-    if (!(flags & EI_ENTRY_VERBATIM)) {
-        source = join_name(l->entries, name, name_n);
-        if (source == NULL)
-            goto oom;
-    }
-    struct ei_entry e = {0};
-    /* the key and the locator in one piece of the store (which zeroes
-       it, so both are terminated): one allocation less for each entry */
-    size_t key_len = strlen(key);
+    /*
+     * The entry, its key, locator and source, and its value when it is
+     * not secret, in one piece of the store (which zeroes it, so every
+     * string is terminated), and the staging set adopts that entry: one
+     * allocation an entry instead of four, and no copy of the struct.
+     * The lengths are of strings and a value that exist side by side in
+     * memory, so their sum does not overflow.
+     */
     size_t loc_len = locator != NULL ? strlen(locator) + 1 : 0;
-    char *key_loc = ei_store_alloc_chars(l->entries, key_len + 1 + loc_len);
-    e.value = ei_store_strndup(vs, value, value_len);
-    if (key_loc == NULL || e.value == NULL)
+    size_t src_len =
+        (flags & EI_ENTRY_VERBATIM) ? 0 : joined_len(name, name_n) + 1;
+    size_t val_len = secret ? 0 : value_len + 1;
+    struct ei_entry *e = ei_store_alloc(
+        l->entries, sizeof(*e) + key_len + 1 + loc_len + src_len + val_len);
+    if (e == NULL)
         goto oom;
-    memcpy(key_loc, key, key_len);
-    e.key = key_loc;
+    char *p = (char *)(e + 1);
+    memcpy(p, key, key_len);
+    e->key = p;
+    p += key_len + 1;
     if (locator != NULL) {
-        memcpy(key_loc + key_len + 1, locator, loc_len - 1);
-        e.locator = key_loc + key_len + 1;
+        memcpy(p, locator, loc_len - 1);
+        e->locator = p;
+        p += loc_len;
     }
-    e.value_len = value_len;
-    e.flags = flags & (EI_ENTRY_LITERAL | EI_ENTRY_UNSET);
+    if (src_len > 0) {
+        join_name(p, name, name_n);
+        e->source = p;
+        p += src_len;
+    }
+    if (secret) {
+        e->value = ei_store_strndup(l->secrets, value, value_len);
+        if (e->value == NULL)
+            goto oom;
+    } else {
+        memcpy(p, value, value_len);
+        e->value = p;
+    }
+    e->value_len = value_len;
+    e->flags = flags & (EI_ENTRY_LITERAL | EI_ENTRY_UNSET);
     if (secret)
-        e.flags |= EI_ENTRY_SECRET;
-    e.source = source;
-    e.layer = l->index;
-    /* one lookup, not two: a clash found after the put fails the layer,
-       and a failed layer's staging set is thrown away */
+        e->flags |= EI_ENTRY_SECRET;
+    e->layer = l->index;
+    /* one lookup, not two: a clash found after the adoption fails the
+       layer, and a failed layer's staging set is thrown away */
     struct ei_entry *old;
-    if (ei_envset_put(l->staged, &e, &old) == NULL)
+    if (ei_envset_adopt(l->staged, e, &old) != 0)
         goto oom;
-    if (source != NULL && old != NULL && old->source != NULL &&
-        strcmp(old->source, source) != 0)
+    if (e->source != NULL && old != NULL && old->source != NULL &&
+        strcmp(old->source, e->source) != 0)
         return ei_error_set(err, EI_BADDATA, 0, l->name, locator,
                             "'%.100s' and '%.100s' both map to %s", old->source,
-                            source, e.key),
+                            e->source, e->key),
                -1;
     return 0;
 oom:

@@ -1235,6 +1235,87 @@ static void test_init_fini(void **state)
     ei_config_free(cfg);
 }
 
+/* Whether p lies in the piece of the store that holds entry e and its
+   strings (they follow the struct: key first, value last). */
+static bool in_piece(const struct ei_entry *e, const char *p, size_t piece)
+{
+    const char *start = (const char *)e;
+    return p >= start && p < start + piece;
+}
+
+/* The entry the sink builds in one piece: every string, the value only
+   when it is plain; key lengths at the limit on both sides; a stripped
+   prefix; the replaced entry stays readable. */
+static void test_sink_entry(void **state)
+{
+    (void)state;
+    need_testprov();
+    char dir[PATH_MAX];
+    struct ei_layer l;
+    struct ei_config *cfg =
+        init_layer(&l, dir, sizeof(dir),
+                   TP("prefix = \"APP_\"; strip_prefix = true;"), NULL,
+                   test_environ);
+    struct ei_sink sink;
+    ei_sink_init(&sink, &l);
+    struct ei_error err = {0};
+
+    const char *seg[2] = {"app", "db_host"};
+    assert_int_equal(sink.emit(&sink, seg, 2, "h1", 2, "at 1", 0, &err), 0);
+    struct ei_entry *e = ei_envset_get(l.staged, "DB_HOST");
+    assert_non_null(e);
+    size_t piece = sizeof(*e) + sizeof("DB_HOST") + sizeof("at 1") +
+                   sizeof("app/db_host") + sizeof("h1");
+    assert_string_equal(e->locator, "at 1");
+    assert_string_equal(e->source, "app/db_host");
+    assert_string_equal(e->value, "h1");
+    assert_int_equal(e->value_len, 2);
+    assert_int_equal(e->flags, 0);
+    assert_true(in_piece(e, e->key, piece));
+    assert_true(in_piece(e, e->value, piece));
+
+    /* a secret value goes to the secret store, not into the piece */
+    seg[0] = "APP_DB_HOST";
+    assert_int_equal(sink.emit(&sink, seg, 1, "s3cr3t", 6, NULL,
+                               EI_ENTRY_VERBATIM | EI_ENTRY_SECRET, &err),
+                     0);
+    struct ei_entry *s = ei_envset_get(l.staged, "DB_HOST");
+    assert_non_null(s);
+    assert_ptr_not_equal(s, e);
+    assert_int_equal(s->flags, EI_ENTRY_SECRET);
+    assert_null(s->locator);
+    assert_null(s->source);
+    assert_string_equal(s->value, "s3cr3t");
+    piece = sizeof(*s) + sizeof("DB_HOST");
+    assert_true(in_piece(s, s->key, piece));
+    assert_false(in_piece(s, s->value, piece + 64));
+    /* the entry replaced is whole */
+    assert_string_equal(e->key, "DB_HOST");
+    assert_string_equal(e->value, "h1");
+
+    /* a verbatim key of EI_KEY_MAX bytes is taken, one more is refused */
+    char *key = malloc(EI_KEY_MAX + 2);
+    assert_non_null(key);
+    memcpy(key, "APP_", 4);
+    memset(key + 4, 'K', EI_KEY_MAX - 4);
+    key[EI_KEY_MAX] = '\0';
+    seg[0] = key;
+    assert_int_equal(
+        sink.emit(&sink, seg, 1, "", 0, NULL, EI_ENTRY_VERBATIM, &err), 0);
+    assert_non_null(ei_envset_get(l.staged, key + 4));
+    key[EI_KEY_MAX] = 'K';
+    key[EI_KEY_MAX + 1] = '\0';
+    assert_int_equal(
+        sink.emit(&sink, seg, 1, "", 0, NULL, EI_ENTRY_VERBATIM, &err), -1);
+    assert_int_equal(err.status, EI_BADDATA);
+    assert_non_null(strstr(err.text, "is not a valid variable name"));
+    free(key);
+    assert_int_equal(ei_envset_count(l.staged), 2);
+
+    ei_layer_fini(&l);
+    ei_config_free(cfg);
+}
+
 int main(void)
 {
     if (ei_secmem_init() < 0)
@@ -1244,6 +1325,7 @@ int main(void)
         cmocka_unit_test(test_key_map),
         cmocka_unit_test(test_key_map_limit),
         cmocka_unit_test(test_sink),
+        cmocka_unit_test(test_sink_entry),
         cmocka_unit_test(test_filters),
         cmocka_unit_test(test_secret_marking),
         cmocka_unit_test(test_options),
