@@ -65,9 +65,10 @@ static uint32_t key_hash(const char *key)
 {
     unsigned char out[crypto_shorthash_BYTES];
     crypto_shorthash(out, (const unsigned char *)key, strlen(key), hash_key);
-    uint32_t h = 0;
-    for (size_t i = 0; i < 4; i++)
-        h = (h << 8) | out[i];
+    /* any 32 bits of the hash will do, in the machine's byte order: the
+       hash never leaves the process (a load, not a loop of shifts) */
+    uint32_t h;
+    memcpy(&h, out, sizeof(h));
     return h;
 }
 
