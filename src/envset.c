@@ -293,6 +293,21 @@ int ei_envset_adopt_at(struct ei_envset *set, const struct ei_envset *src,
     return adopt_hashed(set, src->vec[i], src->hashes[i], old);
 }
 
+int ei_envset_adopt_all(struct ei_envset *set, const struct ei_envset *src)
+{
+    if (set == NULL || src == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    for (size_t i = 0; i < src->vec_n; i++) {
+        struct ei_entry *e = src->vec[i];
+        e->below = NULL;
+        if (adopt_hashed(set, e, src->hashes[i], &e->below) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 size_t ei_envset_count(const struct ei_envset *set)
 {
     return set == NULL ? 0 : set->vec_n;

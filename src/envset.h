@@ -71,6 +71,15 @@ int ei_envset_adopt_at(struct ei_envset *set, const struct ei_envset *src,
                        size_t i, struct ei_entry **old);
 
 /*
+ * ei_envset_adopt_at of every entry of src, in insertion order, each
+ * entry's below set to the entry of set it replaced (or NULL): the merge
+ * of a layer into the layers below it, in one call instead of two an
+ * entry.  Returns 0, or -1 with errno EINVAL (no set) or ENOMEM (the
+ * entries before the one that failed are in set).
+ */
+int ei_envset_adopt_all(struct ei_envset *set, const struct ei_envset *src);
+
+/*
  * Room for n more entries, so that as many new keys go in without the
  * index growing on the way (each growth moves every slot): for a caller
  * that knows how many come.  Returns 0, or -1 with errno ENOMEM (the set

@@ -240,14 +240,10 @@ static int merge(struct ei_resolution *r, struct ei_error *err)
          * and the staging index goes: with 100,000 keys from a config
          * service, copies would cost megabytes.
          */
-        size_t n = ei_envset_count(l->staged);
-        for (size_t j = 0; j < n; j++) {
-            struct ei_entry *e = ei_envset_at(l->staged, j);
-            if (ei_envset_adopt_at(r->final, l->staged, j, &e->below) != 0)
-                return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
-                                    "out of memory"),
-                       -1;
-        }
+        if (ei_envset_adopt_all(r->final, l->staged) != 0)
+            return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
+                                "out of memory"),
+                   -1;
         ei_envset_free(l->staged);
         l->staged = NULL;
     }

@@ -339,6 +339,55 @@ static void test_adopt_at(void **state)
     ei_envset_free(src);
 }
 
+/* adopt_all moves a whole set as adopt_at an entry at a time does, and
+   sets each entry's below: the merge of a layer */
+static void test_adopt_all(void **state)
+{
+    struct fixture *fx = *state;
+    struct ei_envset *src = ei_envset_new(fx->store);
+    assert_non_null(src);
+    char keys[100][16];
+    struct ei_entry stale = mk("STALE", "x", 0, 0);
+    for (size_t i = 0; i < 100; i++) {
+        snprintf(keys[i], sizeof keys[i], "KEY_%zu", i);
+        struct ei_entry e = mk(keys[i], "v", 0, 1);
+        e.below = &stale; /* overwritten */
+        assert_non_null(ei_envset_put(src, &e, NULL));
+    }
+    struct ei_entry k3 = mk("KEY_3", "below", 0, 0);
+    struct ei_entry first = mk("FIRST", "f", 0, 0);
+    assert_int_equal(ei_envset_adopt(fx->set, &first, NULL), 0);
+    assert_int_equal(ei_envset_adopt(fx->set, &k3, NULL), 0);
+
+    assert_int_equal(ei_envset_adopt_all(fx->set, src), 0);
+    assert_int_equal(ei_envset_count(fx->set), 101);
+    /* a replaced key keeps its place; the new ones follow in order */
+    assert_ptr_equal(ei_envset_at(fx->set, 0), &first);
+    assert_ptr_equal(ei_envset_at(fx->set, 1), ei_envset_at(src, 3));
+    for (size_t i = 0; i < 100; i++) {
+        struct ei_entry *e = ei_envset_at(src, i);
+        assert_ptr_equal(ei_envset_get(fx->set, keys[i]), e);
+        assert_ptr_equal(e->below, i == 3 ? &k3 : NULL);
+    }
+    assert_ptr_equal(ei_envset_at(fx->set, 2), ei_envset_at(src, 0));
+    assert_ptr_equal(ei_envset_at(fx->set, 100), ei_envset_at(src, 99));
+
+    /* an empty source changes nothing */
+    struct ei_envset *empty = ei_envset_new(fx->store);
+    assert_non_null(empty);
+    assert_int_equal(ei_envset_adopt_all(fx->set, empty), 0);
+    assert_int_equal(ei_envset_count(fx->set), 101);
+    ei_envset_free(empty);
+
+    errno = 0;
+    assert_int_equal(ei_envset_adopt_all(fx->set, NULL), -1);
+    assert_int_equal(errno, EINVAL);
+    errno = 0;
+    assert_int_equal(ei_envset_adopt_all(NULL, src), -1);
+    assert_int_equal(errno, EINVAL);
+    ei_envset_free(src);
+}
+
 /* reserve makes room for many keys at once; the set works as before */
 static void test_reserve(void **state)
 {
@@ -429,6 +478,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_many_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_adopt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_adopt_at, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_adopt_all, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reserve, setup, teardown),
         cmocka_unit_test(test_key_valid),
         cmocka_unit_test(test_key_valid_bytes),
