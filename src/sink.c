@@ -150,8 +150,11 @@ static int sink_emit(struct ei_sink *sink, const char *const *name,
                -1;
 
     /* a removal names an inherited variable as it is, so it is not
-       filtered or renamed */
-    if (!(flags & EI_ENTRY_UNSET)) {
+       filtered or renamed; a layer without a filter (most of them)
+       costs no call an entry */
+    if (!(flags & EI_ENTRY_UNSET) &&
+        (l->opts.prefix != NULL || l->opts.include != NULL ||
+         l->opts.exclude != NULL)) {
         const char *kept = ei_sink_filter(l, key);
         if (kept == NULL)
             return 0;
