@@ -171,6 +171,10 @@ static int kg_range(const struct ei_keyglob_set *set, size_t from, size_t to,
 int ei_keyglob_set_any(const struct ei_keyglob_set *set, const char *name,
                        size_t len)
 {
+    /* an empty list (secret_keys or plain_keys not given, no consumed
+       variables) is common: no bucket to look at */
+    if (set->n == 0)
+        return 0;
     const size_t *first = set->first, *last = set->last;
     int hit = kg_range(set, first[EI_KEYGLOB_BUCKETS], set->n, name, len);
     if (hit != 0 || len == 0)
