@@ -204,7 +204,8 @@ void ei_store_free(struct ei_store *st)
     free(st);
 }
 
-static void *chunk_take(struct ei_chunk *c, size_t len, size_t align)
+static inline void *chunk_take(struct ei_chunk *c, size_t len,
+                               size_t align)
 {
     size_t at = chunk_aligned_used(c, align);
     if (at > c->size || c->size - at < len)
@@ -216,25 +217,15 @@ static void *chunk_take(struct ei_chunk *c, size_t len, size_t align)
     return p;
 }
 
-/*
- * len bytes aligned to align.  Strings ask for no alignment: with a
- * hundred thousand keys from a config service, rounding each of the four
- * strings of an entry up to 16 bytes would cost megabytes.
- */
-static void *store_take(struct ei_store *st, size_t len, size_t align)
+/* store_take when the current chunk has no room: a chunk of its own for
+   a big request, else a new current chunk. */
+static void *store_take_new(struct ei_store *st, size_t len, size_t align)
 {
     if (st == NULL)
         return NULL;
     if (len > EI_STORE_MAX_REQUEST) {
         errno = ENOMEM;
         return NULL;
-    }
-    if (len == 0)
-        len = 1; /* every allocation gets its own address */
-    if (st->head != NULL) {
-        void *p = chunk_take(st->head, len, align);
-        if (p != NULL)
-            return p;
     }
     size_t chunk_size = st->next_size;
     if (len > chunk_size / 2) {
@@ -261,6 +252,25 @@ static void *store_take(struct ei_store *st, size_t len, size_t align)
     if (!st->secret && st->next_size < EI_PLAIN_CHUNK_MAX)
         st->next_size *= 2;
     return chunk_take(c, len, align);
+}
+
+/*
+ * len bytes aligned to align.  Strings ask for no alignment: with a
+ * hundred thousand keys from a config service, rounding each of the four
+ * strings of an entry up to 16 bytes would cost megabytes.  The request
+ * that fits the current chunk, nearly all of them, is tested first and
+ * taken inline; the rest goes to store_take_new.
+ */
+static inline void *store_take(struct ei_store *st, size_t len, size_t align)
+{
+    if (len == 0)
+        len = 1; /* every allocation gets its own address */
+    if (st != NULL && st->head != NULL && len <= EI_STORE_MAX_REQUEST) {
+        void *p = chunk_take(st->head, len, align);
+        if (p != NULL)
+            return p;
+    }
+    return store_take_new(st, len, align);
 }
 
 void *ei_store_alloc(struct ei_store *st, size_t len)

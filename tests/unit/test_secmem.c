@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of the memory stores, the jansson allocator and ei_secmem_cmp. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -208,6 +209,16 @@ static void test_overflow(void **state)
         char *p = ei_store_strdup(st, "ok");
         assert_non_null(p);
         assert_string_equal(p, "ok");
+        /* and refuses them as well with a current chunk, whose room is
+           tested first */
+        for (size_t i = 0; i < sizeof(huge_sizes) / sizeof(huge_sizes[0]);
+             i++) {
+            errno = 0;
+            assert_null(ei_store_alloc(st, huge_sizes[i]));
+            assert_int_equal(errno, ENOMEM);
+        }
+        assert_string_equal(p, "ok");
+        assert_non_null(ei_store_alloc(st, 0));
         ei_store_free(st);
     }
     assert_null(ei_store_alloc(NULL, 1));
