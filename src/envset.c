@@ -13,14 +13,15 @@
 #include "secmem.h"
 
 /*
- * The first index and vector hold 44 entries (70% of 64 slots), the
- * tens of variables of an ordinary environment or file, without
- * growing: from 16 slots and 8 entries, a layer of 100 keys grew four
- * times, each growth a calloc, two reallocs and a move of every slot
- * (13 K instructions to execve on the bench, for 0.9 KiB a set).
+ * The first index holds 89 entries (70% of 128 slots) and the first
+ * vector 64: an inherited environment has about a hundred variables (a
+ * CI runner's more), a file tens.  From 16 slots and 8 entries, a layer
+ * of 100 keys grew its set four times, each growth a calloc, two
+ * reallocs and a move of every slot (19 K instructions to execve on the
+ * bench, for 1.8 KiB a set; 64 and 32 gave 13 K of them).
  */
-#define EI_ENVSET_MIN_SLOTS 64u
-#define EI_ENVSET_MIN_VEC   32u
+#define EI_ENVSET_MIN_SLOTS 128u
+#define EI_ENVSET_MIN_VEC   64u
 
 /*
  * One index slot: the position in the vector plus one (0 = empty) and the
