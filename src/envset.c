@@ -222,8 +222,8 @@ static struct ei_slot *slot_for(struct ei_envset *set, const char *key,
     struct ei_slot *s = set->slots_n ? find_slot(set, key, h) : NULL;
     /* the test of grow's first lines here, without the call: a set
        with room (a reserved one) costs no call a key */
-    bool room = set->vec_n < set->vec_cap &&
-                (set->vec_n + 1) * 10 <= set->slots_n * 7;
+    bool room =
+        set->vec_n < set->vec_cap && (set->vec_n + 1) * 10 <= set->slots_n * 7;
     if (s == NULL || (s->idx == 0 && !room)) {
         int moved = grow(set, set->vec_n + 1);
         if (moved < 0)
@@ -383,8 +383,7 @@ static const unsigned char key_class[256] = {
 
 bool ei_key_valid(const char *s, size_t len)
 {
-    if (s == NULL || len == 0 ||
-        !(key_class[(unsigned char)s[0]] & KEY_START))
+    if (s == NULL || len == 0 || !(key_class[(unsigned char)s[0]] & KEY_START))
         return false;
     for (size_t i = 1; i < len; i++) {
         if (!(key_class[(unsigned char)s[i]] & KEY_CHAR))

@@ -227,8 +227,7 @@ static int merge(struct ei_resolution *r, struct ei_error *err)
         if (!r->layers[i].skipped)
             total += ei_envset_count(r->layers[i].staged);
     if (ei_envset_reserve(r->final, total) != 0)
-        return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
-                            "out of memory"),
+        return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL, "out of memory"),
                -1;
     for (size_t i = 0; i < r->layers_n; i++) {
         struct ei_layer *l = &r->layers[i];

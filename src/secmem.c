@@ -204,8 +204,7 @@ void ei_store_free(struct ei_store *st)
     free(st);
 }
 
-static inline void *chunk_take(struct ei_chunk *c, size_t len,
-                               size_t align)
+static inline void *chunk_take(struct ei_chunk *c, size_t len, size_t align)
 {
     size_t at = chunk_aligned_used(c, align);
     if (at > c->size || c->size - at < len)

@@ -443,8 +443,8 @@ static void test_key_valid_bytes(void **state)
 {
     (void)state;
     for (unsigned c = 0; c < 256; c++) {
-        bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                      c == '_';
+        bool letter =
+            (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
         bool digit = c >= '0' && c <= '9';
         char head[1] = {(char)c};
         char tail[2] = {'A', (char)c};

@@ -1252,10 +1252,9 @@ static void test_sink_entry(void **state)
     need_testprov();
     char dir[PATH_MAX];
     struct ei_layer l;
-    struct ei_config *cfg =
-        init_layer(&l, dir, sizeof(dir),
-                   TP("prefix = \"APP_\"; strip_prefix = true;"), NULL,
-                   test_environ);
+    struct ei_config *cfg = init_layer(
+        &l, dir, sizeof(dir), TP("prefix = \"APP_\"; strip_prefix = true;"),
+        NULL, test_environ);
     struct ei_sink sink;
     ei_sink_init(&sink, &l);
     struct ei_error err = {0};
