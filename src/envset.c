@@ -391,3 +391,13 @@ bool ei_key_valid(const char *s, size_t len)
     }
     return true;
 }
+
+size_t ei_key_len(const char *s, size_t max)
+{
+    if (s == NULL || max == 0 || !(key_class[(unsigned char)s[0]] & KEY_START))
+        return 0;
+    size_t i = 1;
+    while (key_class[(unsigned char)s[i]] & KEY_CHAR)
+        i++;
+    return s[i] == '\0' && i <= max ? i : 0;
+}

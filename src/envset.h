@@ -101,4 +101,8 @@ struct ei_entry **ei_envset_sorted(const struct ei_envset *set, size_t *n);
 /* Whether s is a valid key: [A-Za-z_][A-Za-z0-9_]* */
 bool ei_key_valid(const char *s, size_t len);
 
+/* The length of the NUL-terminated s when it is a valid key of at most
+   max bytes, else 0: strlen and ei_key_valid in one pass. */
+size_t ei_key_len(const char *s, size_t max);
+
 #endif

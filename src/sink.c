@@ -122,8 +122,8 @@ static int sink_emit(struct ei_sink *sink, const char *const *name,
                -1;
     if (flags & EI_ENTRY_VERBATIM) {
         key = name[0];
-        key_len = strnlen(key, EI_KEY_MAX + 1);
-        if (key_len > EI_KEY_MAX || !ei_key_valid(key, key_len))
+        key_len = ei_key_len(key, EI_KEY_MAX);
+        if (key_len == 0)
             return ei_error_set(err, EI_BADDATA, 0, l->name, locator,
                                 "'%.64s' is not a valid variable name", key),
                    -1;

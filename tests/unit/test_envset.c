@@ -455,6 +455,28 @@ static void test_key_valid_bytes(void **state)
     }
 }
 
+/* ei_key_len agrees with strlen and ei_key_valid on every key case, and
+   holds to max on both sides */
+static void test_key_len(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(key_cases) / sizeof(key_cases[0]); i++) {
+        const char *s = key_cases[i].s;
+        if (s == NULL || key_cases[i].len != SIZE_MAX)
+            continue; /* a length of its own: not a whole string */
+        size_t want = ei_key_valid(s, strlen(s)) ? strlen(s) : 0;
+        if (ei_key_len(s, 64) != want)
+            fail_msg("case %zu: %zu, want %zu", i, ei_key_len(s, 64), want);
+    }
+    assert_int_equal(ei_key_len(NULL, 64), 0);
+    assert_int_equal(ei_key_len("ABC", 3), 3);
+    assert_int_equal(ei_key_len("ABC", 2), 0);
+    assert_int_equal(ei_key_len("A", 1), 1);
+    assert_int_equal(ei_key_len("A", 0), 0);
+    assert_int_equal(ei_key_len("AB-", 64), 0);
+    assert_int_equal(ei_key_len("A_9z", 4), 4);
+}
+
 static void test_key_valid(void **state)
 {
     (void)state;
@@ -482,6 +504,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reserve, setup, teardown),
         cmocka_unit_test(test_key_valid),
         cmocka_unit_test(test_key_valid_bytes),
+        cmocka_unit_test(test_key_len),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
