@@ -406,9 +406,10 @@ static enum ei_status env_plain(struct env_state *st, struct ei_sink *sink,
                                 const char *value, struct ei_error *err)
 {
     const struct ei_host *h = st->host;
-    /* "NAME\0" + "$NAME\0", on the stack for most names */
+    /* "$NAME\0", on the stack for most names: the locator, and past its
+       '$' the name (one copy, not two) */
     char small[ENV_SMALL_NAMES];
-    size_t size = 2 * name_len + 3;
+    size_t size = name_len + 2;
     char *mem = size <= sizeof small ? small : malloc(size);
     if (mem == NULL)
         return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
@@ -416,9 +417,7 @@ static enum ei_status env_plain(struct env_state *st, struct ei_sink *sink,
     locator[0] = '$';
     memcpy(locator + 1, var, name_len);
     locator[name_len + 1] = '\0';
-    char *name = locator + name_len + 2;
-    memcpy(name, var, name_len);
-    name[name_len] = '\0';
+    const char *name = locator + 1;
     const char *seg[1] = {name};
     enum ei_status status = EI_OK;
     unsigned flags = EI_ENTRY_VERBATIM;

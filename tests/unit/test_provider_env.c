@@ -35,6 +35,13 @@ extern const struct ei_provider ei_provider_env;
 #define DL_PASSED -1 /* a deadline already passed */
 #define DL_LATER  60000
 
+/* a valid name of 300 bytes */
+#define NAME_10 "N123456789"
+#define NAME_100                                                               \
+    NAME_10 NAME_10 NAME_10 NAME_10 NAME_10 NAME_10 NAME_10 NAME_10 NAME_10    \
+        NAME_10
+#define LONG_NAME NAME_100 NAME_100 NAME_100
+
 /* --- allocation failure through ld --wrap=malloc --- */
 
 void *__real_malloc(size_t n);
@@ -138,6 +145,12 @@ static const struct env_case cases[] = {
      .environ = {"A=first", "A=second", "B=b"},
      .entries = {{"A", "first", 0, V, "$A"}, {"B", "b", 0, V, "$B"}},
      .log_has = "skipped variable A: repeated"},
+    /* a name too long for env_plain's stack buffer (256 bytes) */
+    {.name = "long-name-off-the-stack",
+     .environ = {"A=1", LONG_NAME "=long", "B=2"},
+     .entries = {{"A", "1", 0, V, "$A"},
+                 {LONG_NAME, "long", 0, V, "$" LONG_NAME},
+                 {"B", "2", 0, V, "$B"}}},
     /* names of one FNV-1a hash (costarring, liquid) are told apart, and
        a name is not its own prefix */
     {.name = "repeated-names-same-hash-and-prefix",
