@@ -292,7 +292,8 @@ static int cf_plain_scalar(struct cf_walk *w, const config_setting_t *s,
     if (w->emit(w->ctx, w->path, w->n, v, len, cf_entry_line(s), 0, w->err) !=
         0)
         *st = ei_error_status(w->err, EI_INTERNAL);
-    sodium_memzero(num, sizeof(num));
+    if (v == num) /* only an integer's digits were written there */
+        sodium_memzero(num, sizeof(num));
     return 1;
 }
 
