@@ -424,7 +424,10 @@ enum ei_status ei_cfgflat_parse(const char *buf, size_t len, const char *file,
         config_set_include_dir(&cfg, include_dir);
     int ok = config_read_string(&cfg, text);
     /* libconfig keeps its own copies; it cannot be asked to wipe them. */
-    ei_cfgscan_free(text, text_len);
+    if (inc != NULL && inc->plain)
+        ei_cfgscan_free_plain(text);
+    else
+        ei_cfgscan_free(text, text_len);
 
     enum ei_status st;
     if (ok != CONFIG_TRUE) {

@@ -530,6 +530,11 @@ enum ei_status ei_cfgscan(const char *buf, size_t len, const char *file,
     return ei_cfgscan_with_includes(buf, len, file, NULL, out, out_len, err);
 }
 
+void ei_cfgscan_free_plain(char *text)
+{
+    free(text);
+}
+
 void ei_cfgscan_free(char *text, size_t len)
 {
     if (text == NULL)
