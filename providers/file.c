@@ -243,6 +243,7 @@ static enum ei_status file_fetch(void *state, struct ei_sink *sink,
             .read = file_read_included,
             .release = file_release_included,
             .ctx = st,
+            .plain = !buf.secret,
         };
         rc = ei_cfgflat_parse(buf.data, buf.len, st->display, &inc,
                               file_forward, &fe, err);

@@ -292,7 +292,8 @@ static int cf_plain_scalar(struct cf_walk *w, const config_setting_t *s,
     if (w->emit(w->ctx, w->path, w->n, v, len, cf_entry_line(s), 0, w->err) !=
         0)
         *st = ei_error_status(w->err, EI_INTERNAL);
-    sodium_memzero(num, sizeof(num));
+    if (v == num) /* only an integer's digits were written there */
+        sodium_memzero(num, sizeof(num));
     return 1;
 }
 
@@ -423,7 +424,10 @@ enum ei_status ei_cfgflat_parse(const char *buf, size_t len, const char *file,
         config_set_include_dir(&cfg, include_dir);
     int ok = config_read_string(&cfg, text);
     /* libconfig keeps its own copies; it cannot be asked to wipe them. */
-    ei_cfgscan_free(text, text_len);
+    if (inc != NULL && inc->plain)
+        ei_cfgscan_free_plain(text);
+    else
+        ei_cfgscan_free(text, text_len);
 
     enum ei_status st;
     if (ok != CONFIG_TRUE) {

@@ -142,6 +142,13 @@ static void cs_flush(struct cs_scan *s)
     s->done = s->i;
 }
 
+/* The position of the first c in buf[from..len), or len. */
+static size_t cs_find(const struct cs_scan *s, size_t from, char c)
+{
+    const char *p = memchr(s->buf + from, c, s->len - from);
+    return p != NULL ? (size_t)(p - s->buf) : s->len;
+}
+
 static void cs_comment(struct cs_scan *s)
 {
     size_t end;
@@ -152,20 +159,25 @@ static void cs_comment(struct cs_scan *s)
             end++;
         end = end < s->len ? end + 2 : s->len;
     } else {
-        const char *nl = memchr(s->buf + s->i, '\n', s->len - s->i);
-        end = nl != NULL ? (size_t)(nl - s->buf) : s->len;
+        end = cs_find(s, s->i, '\n');
     }
     cs_copy(s, end);
 }
 
 static enum ei_status cs_string(struct cs_scan *s)
 {
+    /* memchr finds the next quote and, before it, each backslash: most
+       strings have none, and this costs less than a test of every byte */
+    const char *b = s->buf;
     size_t j = s->i + 1;
-    while (j < s->len && s->buf[j] != '"') {
-        if (s->buf[j] != '\\') {
-            j++;
-            continue;
+    size_t end = cs_find(s, j, '"');
+    for (;;) {
+        const char *bs = memchr(b + j, '\\', end - j);
+        if (bs == NULL) {
+            j = end;
+            break;
         }
+        j = (size_t)(bs - b);
         /* "\x00" would end the C string that libconfig keeps: "x\x00y"
            becomes "xy" */
         if (j + 3 < s->len && (s->buf[j + 1] == 'x' || s->buf[j + 1] == 'X') &&
@@ -175,6 +187,8 @@ static enum ei_status cs_string(struct cs_scan *s)
                                "environment value can hold");
         }
         j += j + 1 < s->len ? 2 : 1;
+        if (j > end) /* the quote was escaped */
+            end = cs_find(s, j, '"');
     }
     cs_copy(s, j < s->len ? j + 1 : s->len);
     return EI_OK;
@@ -403,10 +417,25 @@ static enum ei_status cs_include(struct cs_scan *s, size_t name_start)
 static enum ei_status cs_run(struct cs_scan *s)
 {
     const char *b = s->buf;
-    while (s->i < s->len) {
+    for (;;) {
+        /* most tokens have blanks or punctuation between them: passed
+           over here, before any other test */
+        size_t plain = s->i;
+        while (plain < s->len && cs_is_plain(b[plain]))
+            plain++;
+        cs_copy(s, plain);
+        if (s->i >= s->len)
+            break;
         char c = b[s->i];
-        char next = s->i + 1 < s->len ? b[s->i + 1] : '\0';
         enum ei_status st = EI_OK;
+        if (cs_is_name_head(c)) {
+            size_t end = s->i + 1;
+            while (end < s->len && cs_is_name_char(b[end]))
+                end++;
+            cs_copy(s, end);
+            continue;
+        }
+        char next = s->i + 1 < s->len ? b[s->i + 1] : '\0';
         size_t name_start = 0;
         if (c == '#' || (c == '/' && (next == '/' || next == '*'))) {
             cs_comment(s);
@@ -420,11 +449,6 @@ static enum ei_status cs_run(struct cs_scan *s)
                                 "dotenv for a file this large",
                                 EI_CFGSCAN_MAX_SETTINGS);
             cs_copy(s, s->i + 1);
-        } else if (cs_is_name_head(c)) {
-            size_t end = s->i + 1;
-            while (end < s->len && cs_is_name_char(b[end]))
-                end++;
-            cs_copy(s, end);
         } else if (cs_is_digit(c) || c == '.' ||
                    ((c == '+' || c == '-') &&
                     (cs_is_digit(next) || next == '.'))) {
@@ -435,10 +459,7 @@ static enum ei_status cs_run(struct cs_scan *s)
                    cs_at_include(s, &name_start)) {
             st = cs_include(s, name_start);
         } else {
-            size_t end = s->i + 1;
-            while (end < s->len && cs_is_plain(b[end]))
-                end++;
-            cs_copy(s, end);
+            cs_copy(s, s->i + 1); /* libconfig judges it */
         }
         if (st != EI_OK)
             return st;
@@ -507,6 +528,11 @@ enum ei_status ei_cfgscan(const char *buf, size_t len, const char *file,
                           char **out, size_t *out_len, struct ei_error *err)
 {
     return ei_cfgscan_with_includes(buf, len, file, NULL, out, out_len, err);
+}
+
+void ei_cfgscan_free_plain(char *text)
+{
+    free(text);
 }
 
 void ei_cfgscan_free(char *text, size_t len)

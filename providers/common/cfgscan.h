@@ -55,6 +55,9 @@ struct ei_cfgscan_includes {
     ei_cfgscan_read_fn read;
     ei_cfgscan_release_fn release;
     void *ctx;
+    /* the text is not secret (its layer is not): ei_cfgflat_parse frees
+       its scanned copy without a wipe */
+    bool plain;
 };
 
 /*
@@ -98,5 +101,9 @@ enum ei_status ei_cfgscan_with_includes(const char *buf, size_t len,
 
 /* Wipe and free what ei_cfgscan returned; NULL is fine. */
 void ei_cfgscan_free(char *text, size_t len);
+
+/* Free what ei_cfgscan returned from text that is not secret, without the
+   wipe (an instruction a byte); NULL is fine. */
+void ei_cfgscan_free_plain(char *text);
 
 #endif

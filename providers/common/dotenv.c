@@ -64,18 +64,25 @@ static bool dotenv_blank(int c)
 
 static void dotenv_skip_blanks(struct dotenv_in *in)
 {
-    while (dotenv_blank(dotenv_peek(in)))
-        dotenv_next(in);
+    while (in->pos < in->len && dotenv_blank((unsigned char)in->p[in->pos]))
+        in->pos++;
+}
+
+/* Where the line at from ends: its first '\n' or '\r', else the end of
+   the input.  Two memchr calls cost less than a test of every byte. */
+static size_t dotenv_line_end(const struct dotenv_in *in, size_t from)
+{
+    const char *s = in->p + from;
+    const char *nl = memchr(s, '\n', in->len - from);
+    size_t n = nl != NULL ? (size_t)(nl - s) : in->len - from;
+    const char *cr = memchr(s, '\r', n);
+    return from + (cr != NULL ? (size_t)(cr - s) : n);
 }
 
 /* Skip the rest of the line, its line end included. */
 static void dotenv_skip_line(struct dotenv_in *in)
 {
-    int c = dotenv_peek(in);
-    while (c != -1 && c != '\n') {
-        dotenv_next(in);
-        c = dotenv_peek(in);
-    }
+    in->pos = dotenv_line_end(in, in->pos);
     dotenv_next(in);
 }
 
@@ -186,18 +193,28 @@ static enum ei_status dotenv_key(struct dotenv_in *in, struct dotenv_out *out,
 
     size_t start = in->pos;
     size_t end = start;
-    while (end < in->len && p[end] != '=' && p[end] != '\n' && p[end] != '\r')
+    while (end < in->len && dotenv_key_char((unsigned char)p[end]))
         end++;
-    if (end == in->len || p[end] != '=')
-        return dotenv_no_equals(p + start, end - start, file, line, err);
-
     size_t key_end = end;
-    while (key_end > start && dotenv_blank((unsigned char)p[key_end - 1]))
-        key_end--;
+    /* The common form, a valid key right before the '=', is known valid
+       here; anything else is looked at again (the text so far holds no
+       '=' and no line end, so the search goes on from end). */
+    if (end == in->len || p[end] != '=' || end == start ||
+        !dotenv_key_start((unsigned char)p[start])) {
+        while (end < in->len && p[end] != '=' && p[end] != '\n' &&
+               p[end] != '\r')
+            end++;
+        if (end == in->len || p[end] != '=')
+            return dotenv_no_equals(p + start, end - start, file, line, err);
+        key_end = end;
+        while (key_end > start && dotenv_blank((unsigned char)p[key_end - 1]))
+            key_end--;
+        enum ei_status st =
+            dotenv_check_key(p + start, key_end - start, file, line, err);
+        if (st != EI_OK)
+            return st;
+    }
     size_t key_len = key_end - start;
-    enum ei_status st = dotenv_check_key(p + start, key_len, file, line, err);
-    if (st != EI_OK)
-        return st;
 
     memcpy(out->buf, p + start, key_len);
     out->buf[key_len] = '\0';
@@ -230,24 +247,41 @@ static enum ei_status dotenv_unquoted(struct dotenv_in *in,
 {
     const char *p = in->p;
     size_t start = in->pos;
-    size_t end = start;
-    bool after_blank = true;
-    while (end < in->len && p[end] != '\n' && p[end] != '\r') {
-        if (p[end] == '#' && after_blank)
+    size_t eol = dotenv_line_end(in, start);
+    size_t end = eol;
+    for (const char *h = memchr(p + start, '#', eol - start); h != NULL;
+         h = memchr(h + 1, '#', (size_t)(p + eol - h - 1))) {
+        size_t at = (size_t)(h - p);
+        if (at == start || dotenv_blank((unsigned char)p[at - 1])) {
+            end = at;
             break;
-        after_blank = dotenv_blank((unsigned char)p[end]);
-        end++;
+        }
     }
-    size_t stop = end;
     while (end > start && dotenv_blank((unsigned char)p[end - 1]))
         end--;
     if (end - start > DOTENV_MAX_VALUE_LEN)
         return dotenv_too_long(file, line, err);
     memcpy(out->buf + out->key_len + 1, p + start, end - start);
     out->val_len = end - start;
-    in->pos = stop;
-    dotenv_skip_line(in);
+    in->pos = eol;
+    dotenv_next(in);
     return EI_OK;
+}
+
+/* The end of the run from the cursor on that a value in quote keeps as
+   it is: up to the closing quote, a line end (which is counted and may be
+   "\r\n"), or in double quotes a backslash. */
+static size_t dotenv_run(const struct dotenv_in *in, int quote)
+{
+    bool escapes = quote == '"';
+    size_t i = in->pos;
+    while (i < in->len) {
+        char c = in->p[i];
+        if (c == quote || c == '\n' || c == '\r' || (escapes && c == '\\'))
+            break;
+        i++;
+    }
+    return i;
 }
 
 /* A quoted value, the opening quote at the cursor.  Single quotes and
@@ -264,6 +298,15 @@ static enum ei_status dotenv_quoted(struct dotenv_in *in,
                                        : "backtick-quoted";
     dotenv_next(in);
     for (;;) {
+        /* Bytes that stand for themselves go over in one copy; the byte
+           that ends the run, if any, takes the byte-wise path below. */
+        size_t run = dotenv_run(in, quote) - in->pos;
+        if (run > DOTENV_MAX_VALUE_LEN - out->val_len)
+            return dotenv_too_long(file, line, err);
+        memcpy(out->buf + out->key_len + 1 + out->val_len, in->p + in->pos,
+               run);
+        out->val_len += run;
+        in->pos += run;
         int c = dotenv_peek(in);
         if (c == -1)
             return dotenv_fail(err, EI_BADDATA, file, line,
@@ -392,8 +435,10 @@ enum ei_status ei_dotenv_parse(const char *buf, size_t len, const char *file,
             break;
     }
 
-    /* Error paths leave part of a value behind. */
-    sodium_memzero(out.buf, out.cap);
+    /* Each entry wipes what it decoded once emitted; a failed one may
+       leave part of a value behind. */
+    if (st != EI_OK)
+        sodium_memzero(out.buf, out.cap);
     free(out.buf);
     return st;
 }

@@ -432,6 +432,30 @@ static enum ei_status dx_find_keys(struct dx_run *r, const char *path,
     return st;
 }
 
+/*
+ * Whether needle occurs in buf[0..len).  memchr jumps to each occurrence
+ * of rare, a byte of needle chosen to be rare in dotenv files, and only
+ * there are the bytes around compared: memmem looks at every byte, which
+ * cost a tenth of the parse of a file of 80 lines.
+ */
+static bool dx_contains(const char *buf, size_t len, const char *needle,
+                        char rare)
+{
+    size_t n = strlen(needle);
+    size_t anchor = (size_t)(strchr(needle, rare) - needle);
+    for (size_t i = anchor; i < len;) {
+        const char *hit = memchr(buf + i, needle[anchor], len - i);
+        if (hit == NULL)
+            return false;
+        i = (size_t)(hit - buf);
+        size_t at = i - anchor;
+        if (len - at >= n && memcmp(buf + at, needle, n) == 0)
+            return true;
+        i++;
+    }
+    return false;
+}
+
 enum ei_status ei_dotenvx_parse(const struct ei_host *h, const char *path,
                                 const char *display, const char *buf,
                                 size_t len, ei_emit_fn emit, void *ctx,
@@ -439,9 +463,8 @@ enum ei_status ei_dotenvx_parse(const struct ei_host *h, const char *path,
 {
     *keys_file = false;
     /* the common case, a file dotenvx never touched, in one walk */
-    if (memmem(buf, len, EI_DOTENVX_PREFIX, DX_PREFIX_LEN) == NULL &&
-        memmem(buf, len, EI_DOTENVX_PUBLIC, sizeof EI_DOTENVX_PUBLIC - 1) ==
-            NULL)
+    if (!dx_contains(buf, len, EI_DOTENVX_PREFIX, ':') &&
+        !dx_contains(buf, len, EI_DOTENVX_PUBLIC, 'B'))
         return ei_dotenv_parse(buf, len, display, emit, ctx, err);
 
     struct dx_scan scan = {0};

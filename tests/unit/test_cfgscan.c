@@ -46,6 +46,18 @@ static const struct scan_case cases[] = {
     {"escapes in strings",
      "a = \"q\\\"3000000000\"; b = \"\\\\x00\"; c = \"\\x01\\xff\";\n", NULL,
      EI_OK, NULL, NULL},
+    /* where a string ends: after escaped quotes and backslashes, at the
+       end of the text; integers after it are scanned again */
+    {"the string's end after escapes",
+     "a = \"x\\\"\"; b = 3000000000; c = \"\\\\\"; d = 3000000000;\n"
+     "e = \"\\\\\\\\\\\\\\\"\"; f = 3000000000;\n",
+     "a = \"x\\\"\"; b = 3000000000L; c = \"\\\\\"; d = 3000000000L;\n"
+     "e = \"\\\\\\\\\\\\\\\"\"; f = 3000000000L;\n",
+     EI_OK, NULL, NULL},
+    {"a backslash at the end of the text", "a = \"x\\", NULL, EI_OK, NULL,
+     NULL},
+    {"a byte libconfig judges before an integer", "a = %3000000000;\n",
+     "a = %3000000000L;\n", EI_OK, NULL, NULL},
     {"the 64-bit limits",
      "a = 9223372036854775807; b = -9223372036854775808;\n",
      "a = 9223372036854775807L; b = -9223372036854775808L;\n", EI_OK, NULL,
@@ -56,6 +68,8 @@ static const struct scan_case cases[] = {
      "text holds a NUL byte"},
     {"\\x00 in a string", "a = 1;\nb = \"x\\x00y\";\n", NULL, EI_BADDATA,
      "t.cfg:2", "a string holds \\x00"},
+    {"\\x00 after an escaped quote", "a = \"\\\"\\x00\";\n", NULL, EI_BADDATA,
+     "t.cfg:1", "a string holds \\x00"},
     {"\\X00 in a string", "b = \"\n\\X00\";\n", NULL, EI_BADDATA, "t.cfg:2",
      "a string holds \\x00"},
     {"saturating 64-bit integer", "a = 99999999999999999999999999L;\n", NULL,

@@ -276,6 +276,22 @@ static const struct good_case good_cases[] = {
      0,
      {{"A", "h\xC3\xA9llo w\xC3\xB6rld", V, 1}}},
     {"unquoted inner blanks kept", "A=a \t b\n", 0, {{"A", "a \t b", V, 1}}},
+    /* the edges of the reader's runs: a '#' that is text and one that
+       starts a comment on the same line, a comment sign on the next line
+       only, line ends right at a run's end, a backslash before "\r\n" */
+    {"hash in word then comment",
+     "A=a#b #c#d\nB=#\n",
+     0,
+     {{"A", "a#b", V, 1}, {"B", "", V, 2}}},
+    {"hash after a lone carriage return",
+     "A=a\r#b\nC=c\r\n",
+     0,
+     {{"A", "a", V, 1}, {"C", "c", V, 3}}},
+    {"quoted runs around line ends",
+     "A=\"\r\n\n\rx\\\r\ny\"\nB='\r'\n",
+     0,
+     {{"A", "\n\n\nx\\\ny", V, 1}, {"B", "\n", L, 6}}},
+    {"key right before the end", "KEY_1=", 0, {{"KEY_1", "", V, 1}}},
 };
 
 static void assert_entries(const struct rec *r, const struct want *want,
@@ -351,6 +367,10 @@ static const struct bad_case bad_cases[] = {
     {"no equals", "A=1\n\n" CANARY " more\n", 0, EI_BADDATA, "t.env:3",
      "expected KEY=VALUE", 1},
     {"bare key", "A=1\nB\n", 0, EI_BADDATA, "t.env:2",
+     "expected KEY=VALUE, found a bare key", 1},
+    {"bare key at the end", "A=1\nB_2", 0, EI_BADDATA, "t.env:2",
+     "expected KEY=VALUE, found a bare key", 1},
+    {"key then blank at the end", "A=1\nB \t", 0, EI_BADDATA, "t.env:2",
      "expected KEY=VALUE, found a bare key", 1},
     {"export bare key", "export KEY\n", 0, EI_BADDATA, "t.env:1",
      "expected KEY=VALUE", 0},

@@ -584,6 +584,47 @@ static void test_nul_and_plain(void **state)
     ei_ecies_free(e);
 }
 
+/* The search for dotenvx's marks before the parse: found at the start
+   and at the end of the text and after bytes that begin a mark but do not
+   complete one (a mark missed would pass ciphertext or the public key on
+   as a value); a mark cut by the end is none. */
+static void test_marks(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        enum ei_status status;
+        size_t emitted; /* when EI_OK */
+    } rows[] = {
+        {"DOTENV_PUBLIC_KEY=abc\nA=1\n", EI_OK, 1},
+        {"A=1\nDOTENV_PUBLIC_KEY_X=abc", EI_OK, 1},
+        {"BB=B\nAB=DOTENV_PUBLIC\nDOTENV_PUBLIC_KEY=x\n", EI_OK, 2},
+        {"A=encrypted:", EI_DENIED, 0},
+        {"B=a:b\nC=:encrypted\nD=encrypted:QUJD\n", EI_DENIED, 0},
+        {"A=DOTENV_PUB", EI_OK, 1},
+        {"A=x:encrypted", EI_OK, 1},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        print_message("# marks: %s\n", rows[i].text);
+        struct fake_host *fh = fake_host_new(NULL, NULL, NULL);
+        assert_non_null(fh);
+        struct fake_sink fs;
+        fake_sink_init(&fs);
+        struct ei_error err = {0};
+        bool keys_file;
+        assert_int_equal(ei_dotenvx_parse(fake_host_host(fh), "/x/.env", ".env",
+                                          rows[i].text, strlen(rows[i].text),
+                                          to_sink, &fs, &keys_file, &err),
+                         rows[i].status);
+        if (rows[i].status == EI_OK)
+            assert_int_equal(fs.n, rows[i].emitted);
+        else
+            assert_non_null(strstr(err.text, "no private key"));
+        fake_sink_free(&fs);
+        fake_host_free(fh);
+    }
+}
+
 /* ecies.c and sha1.c share one table: the same one every time, every
    function of it found (dlopened, or linked under --disable-dlopen). */
 static void test_crypto_table(void **state)
@@ -611,6 +652,7 @@ int main(void)
         cmocka_unit_test(test_decrypt_vectors),
         cmocka_unit_test(test_public_key_and_round_trip),
         cmocka_unit_test(test_nul_and_plain),
+        cmocka_unit_test(test_marks),
         cmocka_unit_test(test_crypto_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "../fakes/host.h"
+#include "cfgscan.h"
 
 extern const struct ei_provider ei_provider_file;
 
@@ -66,6 +67,25 @@ static int teardown(void **state)
     return 0;
 }
 
+/* How the scanned copy of a libconfig file was freed (ld --wrap). */
+void __real_ei_cfgscan_free(char *text, size_t len);
+void __real_ei_cfgscan_free_plain(char *text);
+void __wrap_ei_cfgscan_free(char *text, size_t len);
+void __wrap_ei_cfgscan_free_plain(char *text);
+static unsigned wiped_frees, plain_frees;
+
+void __wrap_ei_cfgscan_free(char *text, size_t len)
+{
+    wiped_frees++;
+    __real_ei_cfgscan_free(text, len);
+}
+
+void __wrap_ei_cfgscan_free_plain(char *text)
+{
+    plain_frees++;
+    __real_ei_cfgscan_free_plain(text);
+}
+
 /* Configure and fetch opt's file once; the entries are in fs. */
 static void fetch_once(struct fake_host *fh, struct fake_sink *fs)
 {
@@ -81,7 +101,8 @@ static void fetch_once(struct fake_host *fh, struct fake_sink *fs)
 }
 
 /* The file (and what it includes) goes to secret memory when the layer is
-   secret, or when the host is too old to say; else to ordinary memory. */
+   secret, or when the host is too old to say; else to ordinary memory.
+   The scanned copy of a libconfig file is wiped only in the first case. */
 static void test_read_flags(void **state)
 {
     (void)state;
@@ -102,9 +123,13 @@ static void test_read_flags(void **state)
             if (rows[r].old_host)
                 fake_host_set_size(fh, offsetof(struct ei_host, layer_secret));
             struct fake_sink fs;
+            wiped_frees = plain_frees = 0;
             fetch_once(fh, &fs);
             /* the libconfig file's last read is its @include */
             assert_int_equal(fake_host_read_flags(fh), rows[r].want);
+            bool secret = rows[r].want == EI_READ_SECRET;
+            assert_int_equal(wiped_frees, which == 1 && secret);
+            assert_int_equal(plain_frees, which == 1 && !secret);
             const struct fake_entry *e = fake_sink_find(&fs, "a");
             if (which == 0)
                 e = fake_sink_find(&fs, "A");
