@@ -295,6 +295,7 @@ static void test_envp_consumed(void **state)
 {
     (void)state;
     const char *environ_[] = {"FAKE_SECRET_A=1",
+                              "FAKE_SECRET_=7",
                               "FAKE_SECRET=2",
                               "FAKE_TOKEN=3",
                               "FAKE_TOKENS=4",
@@ -329,7 +330,7 @@ static void test_envp_consumed(void **state)
             size_t n = 0;
             while (envp[n] != NULL)
                 n++;
-            assert_int_equal(n, 8);
+            assert_int_equal(n, 9);
         } else {
             /* consumed: inherited or resolved, as unset keys are */
             size_t i = 0;
@@ -340,6 +341,52 @@ static void test_envp_consumed(void **state)
             assert_null(envp[i]);
         }
         ei_exec_envp_free(envp);
+        fake_res_free(&f);
+    }
+}
+
+/* One consumed glob against names about as long as its literal bytes:
+   a name shorter than those cannot match (the removal's shortcut), one as
+   long may; fnmatch's globs (F*X, A?) are always asked. */
+struct glob_len_case {
+    const char *glob;
+    const char *name;
+    int removed;
+};
+
+static const struct glob_len_case glob_len_cases[] = {
+    {"FAKE_SECRET_*", "FAKE_SECRET_", 1}, {"FAKE_SECRET_*", "FAKE_SECRET", 0},
+    {"FAKE_SECRET_*", "FAKE_SECRET_X", 1}, {"*_TOKEN", "_TOKEN", 1},
+    {"*_TOKEN", "TOKEN", 0},               {"*KEY*", "KEY", 1},
+    {"*KEY*", "KE", 0},                    {"F*X", "FX", 1},
+    {"F*X", "F", 0},                       {"A?", "AB", 1},
+    {"A?", "A", 0},                        {"*", "A", 1},
+};
+
+static void test_filter_glob_len(void **state)
+{
+    (void)state;
+    const char *none[] = {NULL};
+    for (size_t c = 0; c < sizeof(glob_len_cases) / sizeof(glob_len_cases[0]);
+         c++) {
+        const struct glob_len_case *tc = &glob_len_cases[c];
+        const char *vars[] = {tc->glob, NULL};
+        struct ei_provider p = consuming;
+        p.env_consumed = vars;
+        struct fake_res f;
+        fake_res_init(&f, NULL, none);
+        struct ei_layer layer;
+        memset(&layer, 0, sizeof(layer));
+        layer.prov = &p;
+        f.r.layers = &layer;
+        f.r.layers_n = 1;
+        struct ei_exec_filter *fl = ei_exec_filter_new(&f.r, none);
+        assert_non_null(fl);
+        int got = ei_exec_filter_removes(fl, tc->name);
+        if (got != tc->removed)
+            fail_msg("%s against %s: %d, want %d", tc->glob, tc->name, got,
+                     tc->removed);
+        ei_exec_filter_free(fl);
         fake_res_free(&f);
     }
 }
@@ -1119,6 +1166,7 @@ int main(void)
         cmocka_unit_test(test_envp_table),
         cmocka_unit_test(test_envp_null_resolution),
         cmocka_unit_test(test_envp_consumed),
+        cmocka_unit_test(test_filter_glob_len),
         cmocka_unit_test(test_envp_many_keys),
         cmocka_unit_test(test_check_size_table),
         cmocka_unit_test(test_check_size_null),
