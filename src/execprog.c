@@ -77,30 +77,36 @@ static void item_set(struct env_item *it, const char *s, size_t key_len,
     it->idx = idx;
 }
 
-/* item_cmp of items whose heads are alike: the keys begin alike (no key
-   holds a zero), so the rest or the lengths decide, then idx. */
-static int item_cmp_tail(const struct env_item *a, const struct env_item *b)
+/* item_key_cmp of items whose heads are alike: the keys begin alike (no
+   key holds a zero), so the rest or the lengths decide. */
+static int item_key_cmp_tail(const struct env_item *a,
+                             const struct env_item *b)
 {
-    int c;
     if (a->key_len > ITEM_HEAD_LEN && b->key_len > ITEM_HEAD_LEN)
-        c = key_cmp(a->s + ITEM_HEAD_LEN, a->key_len - ITEM_HEAD_LEN,
-                    b->s + ITEM_HEAD_LEN, b->key_len - ITEM_HEAD_LEN);
-    else
-        c = (a->key_len > b->key_len) - (a->key_len < b->key_len);
-    if (c != 0)
-        return c;
-    return (a->idx > b->idx) - (a->idx < b->idx);
+        return key_cmp(a->s + ITEM_HEAD_LEN, a->key_len - ITEM_HEAD_LEN,
+                       b->s + ITEM_HEAD_LEN, b->key_len - ITEM_HEAD_LEN);
+    return (a->key_len > b->key_len) - (a->key_len < b->key_len);
 }
 
-/* By key as key_cmp orders them, then by idx; small enough to be inlined
-   in the sort, where most comparisons end at the heads. */
-static inline int item_cmp(const struct env_item *a, const struct env_item *b)
+/* By key as key_cmp orders them; small enough to be inlined in the sort,
+   where most comparisons end at the heads. */
+static inline int item_key_cmp(const struct env_item *a,
+                               const struct env_item *b)
 {
     if (a->head[0] != b->head[0])
         return a->head[0] < b->head[0] ? -1 : 1;
     if (a->head[1] != b->head[1])
         return a->head[1] < b->head[1] ? -1 : 1;
-    return item_cmp_tail(a, b);
+    return item_key_cmp_tail(a, b);
+}
+
+/* By key, then by idx. */
+static inline int item_cmp(const struct env_item *a, const struct env_item *b)
+{
+    int c = item_key_cmp(a, b);
+    if (c != 0)
+        return c;
+    return (a->idx > b->idx) - (a->idx < b->idx);
 }
 
 /* The longest run that items_sort sorts by insertion. */
@@ -173,33 +179,6 @@ static char *put_kv(char **at, const char *key, size_t key_len,
     s[key_len + 1 + value_len] = '\0';
     *at = s + key_len + value_len + 2;
     return s;
-}
-
-/* The bytes of the array (with its NULL) and of every string it may get:
-   each inherited string and each resolved "key=value", though a resolved
-   key replaces an inherited one; 0 when that overflows. */
-static size_t envp_size(const struct env_item *inh, size_t inh_n,
-                        const struct ei_envset *final,
-                        const struct env_item *res, size_t res_n)
-{
-    if (inh_n > SIZE_MAX / sizeof(char *) - res_n - 1)
-        return 0;
-    size_t total = (inh_n + res_n + 1) * sizeof(char *);
-    for (size_t i = 0; i < inh_n; i++) {
-        size_t n = strlen(inh[i].s) + 1;
-        if (n > SIZE_MAX - total)
-            return 0;
-        total += n;
-    }
-    for (size_t j = 0; j < res_n; j++) {
-        size_t key_len = res[j].key_len;
-        size_t value_len = ei_envset_at(final, res[j].idx)->value_len;
-        if (key_len > SIZE_MAX - 2 - value_len ||
-            key_len + 2 + value_len > SIZE_MAX - total)
-            return 0;
-        total += key_len + 2 + value_len;
-    }
-    return total;
 }
 
 /* What run removes from the program's environment: names (sorted with
@@ -356,136 +335,158 @@ static struct env_item *items_new(size_t total)
     return malloc((total + total / 2 + 1) * sizeof(struct env_item));
 }
 
-/* The inherited strings that have a key, sorted by key, duplicates after
-   the first dropped (getenv finds the first one too). */
-static struct env_item *inherited_list(const char *const *inherited,
-                                       size_t *n_out)
+/* Items sorted by key, and the bytes their "key=value" strings take. */
+struct env_list {
+    struct env_item *v;
+    size_t n;
+    size_t bytes; /* with the strings' NULs */
+};
+
+/* Count a "key=value" string into l->bytes: -1 when that overflows. */
+static int list_count(struct env_list *l, size_t key_len, size_t value_len)
+{
+    if (key_len > SIZE_MAX - 2 || value_len > SIZE_MAX - 2 - key_len ||
+        key_len + 2 + value_len > SIZE_MAX - l->bytes)
+        return -1;
+    l->bytes += key_len + 2 + value_len;
+    return 0;
+}
+
+/* Whether the sorted l holds the key of it. */
+static bool list_has(const struct env_list *l, const struct env_item *it)
+{
+    size_t lo = 0, hi = l->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = item_key_cmp(it, &l->v[mid]);
+        if (c == 0)
+            return true;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return false;
+}
+
+/* The resolution's keys that are set and not removed, sorted; -1 when
+   out of memory. */
+static int resolved_list(const struct ei_envset *final,
+                         const struct removal *rm, struct env_list *l)
+{
+    size_t total = ei_envset_count(final);
+    l->v = items_new(total);
+    if (l->v == NULL)
+        return -1;
+    for (size_t i = 0; i < total; i++) {
+        const struct ei_entry *e = ei_envset_at(final, i);
+        if ((e->flags & EI_ENTRY_UNSET) != 0)
+            continue;
+        size_t key_len = strlen(e->key);
+        int gone = removed_any(rm, e->key, key_len);
+        if (gone < 0 || (gone == 0 && list_count(l, key_len, e->value_len) < 0))
+            return -1;
+        if (gone == 0)
+            item_set(&l->v[l->n++], e->key, key_len, i);
+    }
+    items_sort(l->v, l->n, l->v + total);
+    return 0;
+}
+
+/* The inherited strings whose key is neither resolved (res) nor removed,
+   sorted by key, duplicates after the first dropped (getenv finds the
+   first one too); -1 when out of memory. */
+static int inherited_list(const char *const *inherited,
+                          const struct env_list *res, const struct removal *rm,
+                          struct env_list *l)
 {
     size_t total = list_len(inherited);
-    struct env_item *v = items_new(total);
-    if (v == NULL)
-        return NULL;
-    size_t n = 0;
+    l->v = items_new(total);
+    if (l->v == NULL)
+        return -1;
     for (size_t i = 0; i < total; i++) {
         const char *eq = strchr(inherited[i], '=');
         /* without a key there is nothing to set or unset: dropped */
         if (eq == NULL || eq == inherited[i])
             continue;
-        item_set(&v[n++], inherited[i], (size_t)(eq - inherited[i]), i);
-    }
-    items_sort(v, n, v + total);
-    size_t kept = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (kept > 0 && key_cmp(v[kept - 1].s, v[kept - 1].key_len, v[i].s,
-                                v[i].key_len) == 0)
+        struct env_item *it = &l->v[l->n];
+        item_set(it, inherited[i], (size_t)(eq - inherited[i]), i);
+        /* A resolved key replaces the string, and an env layer resolves
+           every variable: a search among the sorted resolved keys costs
+           less than sorting the string with the others, and leaves no
+           equal keys for the merge (some 20 K instructions a start). */
+        if (list_has(res, it))
             continue;
-        v[kept++] = v[i];
+        int gone = removed_any(rm, it->s, it->key_len);
+        if (gone < 0)
+            return -1;
+        if (gone == 0)
+            l->n++;
     }
-    *n_out = kept;
-    return v;
-}
-
-/* The resolution's keys that are set, sorted. */
-static struct env_item *resolved_list(const struct ei_envset *final,
-                                      size_t *n_out)
-{
-    size_t total = ei_envset_count(final);
-    struct env_item *v = items_new(total);
-    if (v == NULL)
-        return NULL;
-    size_t n = 0;
-    for (size_t i = 0; i < total; i++) {
-        const struct ei_entry *e = ei_envset_at(final, i);
-        if ((e->flags & EI_ENTRY_UNSET) == 0)
-            item_set(&v[n++], e->key, strlen(e->key), i);
+    items_sort(l->v, l->n, l->v + total);
+    size_t kept = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        const struct env_item *it = &l->v[i];
+        if (kept > 0 && item_key_cmp(&l->v[kept - 1], it) == 0)
+            continue;
+        if (list_count(l, it->key_len, strlen(it->s + it->key_len + 1)) < 0)
+            return -1;
+        l->v[kept++] = *it;
     }
-    items_sort(v, n, v + total);
-    *n_out = n;
-    return v;
+    l->n = kept;
+    return 0;
 }
 
 char **ei_exec_envp(const struct ei_resolution *r, const char *const *inherited,
                     const struct ei_exec_opts *o, struct ei_error *err)
 {
     struct removal rm = {0};
-    struct env_item *inh = NULL;
-    struct env_item *res = NULL;
+    struct env_list inh = {0}, res = {0};
     char **out = NULL;
-    size_t inh_n = 0, res_n = 0, out_n = 0;
 
     if (removal_list(r, o, &rm) < 0)
         goto nomem;
-    if (o == NULL || !o->pristine) {
-        inh = inherited_list(inherited, &inh_n);
-        if (inh == NULL)
-            goto nomem;
-    }
-    if (r != NULL && r->final != NULL) {
-        res = resolved_list(r->final, &res_n);
-        if (res == NULL)
-            goto nomem;
-    }
+    if (r != NULL && r->final != NULL && resolved_list(r->final, &rm, &res) < 0)
+        goto nomem;
+    if ((o == NULL || !o->pristine) &&
+        inherited_list(inherited, &res, &rm, &inh) < 0)
+        goto nomem;
     /* one allocation for the array and its strings: a few hundred
        mallocs (and as many frees) fewer at every start */
-    size_t size =
-        envp_size(inh, inh_n, r != NULL ? r->final : NULL, res, res_n);
-    out = size > 0 ? malloc(size) : NULL;
+    size_t n = inh.n + res.n;
+    if (n > SIZE_MAX / sizeof(char *) - 1 ||
+        inh.bytes > SIZE_MAX - res.bytes ||
+        inh.bytes + res.bytes > SIZE_MAX - (n + 1) * sizeof(char *))
+        goto nomem;
+    out = malloc((n + 1) * sizeof(char *) + inh.bytes + res.bytes);
     if (out == NULL)
         goto nomem;
-    char *at = (char *)(out + inh_n + res_n + 1);
+    char *at = (char *)(out + n + 1);
 
-    /* Both lists are sorted by key: one merge pass, the resolved entry
-       replacing an inherited string of the same key. */
+    /* Both lists are sorted by key, and no key is in both: one merge. */
     size_t i = 0, j = 0;
-    while (i < inh_n || j < res_n) {
-        int c;
-        if (i == inh_n)
-            c = 1;
-        else if (j == res_n)
-            c = -1;
-        else
-            c = key_cmp(inh[i].s, inh[i].key_len, res[j].s, res[j].key_len);
-        const char *key;
-        size_t key_len;
-        const char *value;
-        size_t value_len;
-        if (c < 0) {
-            key = inh[i].s;
-            key_len = inh[i].key_len;
-            value = inh[i].s + key_len + 1;
-            value_len = strlen(value);
-            i++;
+    for (size_t k = 0; k < n; k++) {
+        if (j == res.n ||
+            (i < inh.n && item_key_cmp(&inh.v[i], &res.v[j]) < 0)) {
+            const struct env_item *it = &inh.v[i++];
+            const char *value = it->s + it->key_len + 1;
+            out[k] = put_kv(&at, it->s, it->key_len, value, strlen(value));
         } else {
-            if (c == 0)
-                i++;
-            const struct ei_entry *e = ei_envset_at(r->final, res[j].idx);
-            key = res[j].s;
-            key_len = res[j].key_len;
-            value = e->value;
-            value_len = e->value_len;
-            j++;
+            const struct env_item *it = &res.v[j++];
+            const struct ei_entry *e = ei_envset_at(r->final, it->idx);
+            out[k] = put_kv(&at, it->s, it->key_len, e->value, e->value_len);
         }
-        int gone = removed_any(&rm, key, key_len);
-        if (gone < 0)
-            goto nomem;
-        if (gone > 0)
-            continue;
-        out[out_n++] = put_kv(&at, key, key_len, value, value_len);
     }
-    out[out_n] = NULL;
+    out[n] = NULL;
     removal_free(&rm);
-    free(inh);
-    free(res);
+    free(inh.v);
+    free(res.v);
     return out;
 
 nomem:
-    if (out != NULL) {
-        out[out_n] = NULL;
-        ei_exec_envp_free(out);
-    }
     removal_free(&rm);
-    free(inh);
-    free(res);
+    free(inh.v);
+    free(res.v);
     ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
                  "cannot build the program's environment");
     return NULL;
