@@ -137,19 +137,22 @@ static void items_sort(struct env_item *v, size_t n, struct env_item *tmp)
         v[k++] = tmp[i++];
 }
 
-static int str_cmp(const void *pa, const void *pb)
+/* Room for total items, and after them items_sort's for total. */
+static struct env_item *items_new(size_t total)
 {
-    return strcmp(*(const char *const *)pa, *(const char *const *)pb);
+    if (total > SIZE_MAX / sizeof(struct env_item) / 2 - 1)
+        return NULL;
+    return malloc((total + total / 2 + 1) * sizeof(struct env_item));
 }
 
-/* The removal list is sorted with strcmp; (key, len) is not terminated. */
-static bool removed(const char *const *rm, size_t rm_n, const char *key,
-                    size_t key_len)
+/* Whether v[0..n), sorted, holds the key of it. */
+static bool items_have(const struct env_item *v, size_t n,
+                       const struct env_item *it)
 {
-    size_t lo = 0, hi = rm_n;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = key_cmp(key, key_len, rm[mid], strlen(rm[mid]));
+        int c = item_key_cmp(it, &v[mid]);
         if (c == 0)
             return true;
         if (c < 0)
@@ -158,6 +161,19 @@ static bool removed(const char *const *rm, size_t rm_n, const char *key,
             lo = mid + 1;
     }
     return false;
+}
+
+/* Sort v[0..n) and drop the duplicates after the first of each key;
+   the number kept. */
+static size_t items_sort_unique(struct env_item *v, size_t n,
+                                struct env_item *tmp)
+{
+    items_sort(v, n, tmp);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+        if (kept == 0 || item_key_cmp(&v[kept - 1], &v[i]) != 0)
+            v[kept++] = v[i];
+    return kept;
 }
 
 static size_t list_len(const char *const *v)
@@ -181,10 +197,10 @@ static char *put_kv(char **at, const char *key, size_t key_len,
     return s;
 }
 
-/* What run removes from the program's environment: names (sorted with
-   strcmp, for removed()) and globs. */
+/* What run removes from the program's environment: names (sorted, for
+   items_have) and globs. */
 struct removal {
-    const char **names;
+    struct env_item *names;
     size_t names_n;
     uint64_t name_lens; /* bit l % 64: a name of length l */
     size_t globs_min_len; /* no glob matches a shorter name */
@@ -210,13 +226,19 @@ static void count_pattern(const char *pattern, void *ctx)
     (*(size_t *)ctx)++;
 }
 
+static void add_name(struct removal *rm, const char *name)
+{
+    item_set(&rm->names[rm->names_n], name, strlen(name), rm->names_n);
+    rm->names_n++;
+}
+
 static void add_pattern(const char *pattern, void *ctx)
 {
     struct removal *rm = ctx;
     if (is_glob(pattern))
         ei_keyglob_compile(&rm->globs[rm->globs_n++], pattern);
     else
-        rm->names[rm->names_n++] = pattern;
+        add_name(rm, pattern);
 }
 
 /* Every key removed from the result: UNSET entries of the resolution, the
@@ -239,8 +261,8 @@ static int removal_list(const struct ei_resolution *r,
     if (final_n > SIZE_MAX / sizeof(char *) - cfg_n - opt_n - 3 ||
         final_n + cfg_n + opt_n + 3 > SIZE_MAX / sizeof(char *) - consumed_n)
         return -1;
-    rm->names =
-        malloc((final_n + cfg_n + opt_n + 3 + consumed_n) * sizeof(char *));
+    size_t names_max = final_n + cfg_n + opt_n + 3 + consumed_n;
+    rm->names = items_new(names_max);
     rm->globs = malloc((consumed_n + 1) * sizeof(*rm->globs));
     if (rm->names == NULL || rm->globs == NULL) {
         removal_free(rm);
@@ -249,18 +271,18 @@ static int removal_list(const struct ei_resolution *r,
     for (size_t i = 0; i < final_n; i++) {
         const struct ei_entry *e = ei_envset_at(final, i);
         if (e != NULL && (e->flags & EI_ENTRY_UNSET) != 0)
-            rm->names[rm->names_n++] = e->key;
+            add_name(rm, e->key);
     }
     for (size_t i = 0; i < cfg_n; i++)
-        rm->names[rm->names_n++] = cfg->unset[i];
+        add_name(rm, cfg->unset[i]);
     for (size_t i = 0; i < opt_n; i++)
-        rm->names[rm->names_n++] = o->unset[i];
+        add_name(rm, o->unset[i]);
     /* The core's own rule, not left to a provider: the sealed provider
        declares the key too, but it may be a shared object that no layer
        loaded, and then nothing else would drop it. */
-    rm->names[rm->names_n++] = EI_PRIVATE_KEY_ENV;
-    rm->names[rm->names_n++] = EI_CACHE_KEY_ENV;
-    rm->names[rm->names_n++] = EI_AUDIT_KEY_ENV;
+    add_name(rm, EI_PRIVATE_KEY_ENV);
+    add_name(rm, EI_CACHE_KEY_ENV);
+    add_name(rm, EI_AUDIT_KEY_ENV);
     ei_registry_each_consumed(layers, layers_n, add_pattern, rm);
     ei_keyglob_set_init(&rm->glob_set, rm->globs, rm->globs_n, 0);
     rm->globs_min_len = SIZE_MAX;
@@ -273,14 +295,10 @@ static int removal_list(const struct ei_resolution *r,
             rm->globs_min_len = need;
     }
 
-    qsort(rm->names, rm->names_n, sizeof(char *), str_cmp);
-    size_t kept = 0;
+    rm->names_n =
+        items_sort_unique(rm->names, rm->names_n, rm->names + names_max);
     for (size_t i = 0; i < rm->names_n; i++)
-        if (kept == 0 || strcmp(rm->names[kept - 1], rm->names[i]) != 0)
-            rm->names[kept++] = rm->names[i];
-    rm->names_n = kept;
-    for (size_t i = 0; i < kept; i++)
-        rm->name_lens |= (uint64_t)1 << (strlen(rm->names[i]) % 64);
+        rm->name_lens |= (uint64_t)1 << (rm->names[i].key_len % 64);
     return 0;
 }
 
@@ -291,9 +309,12 @@ static int removed_any(const struct removal *rm, const char *key,
     /* most keys have a length that no removed name has, and are shorter
        than the consumed globs (DOTENV_PRIVATE_KEY_*): two tests instead
        of the search and the glob set's, some 80 instructions a key */
-    if (((rm->name_lens >> (key_len % 64)) & 1) != 0 &&
-        removed(rm->names, rm->names_n, key, key_len))
-        return 1;
+    if (((rm->name_lens >> (key_len % 64)) & 1) != 0) {
+        struct env_item it;
+        item_set(&it, key, key_len, 0);
+        if (items_have(rm->names, rm->names_n, &it))
+            return 1;
+    }
     if (key_len < rm->globs_min_len)
         return 0;
     return ei_keyglob_set_any(&rm->glob_set, key, key_len);
@@ -327,14 +348,6 @@ void ei_exec_filter_free(struct ei_exec_filter *f)
     free(f);
 }
 
-/* Room for total items, and after them items_sort's for total. */
-static struct env_item *items_new(size_t total)
-{
-    if (total > SIZE_MAX / sizeof(struct env_item) / 2 - 1)
-        return NULL;
-    return malloc((total + total / 2 + 1) * sizeof(struct env_item));
-}
-
 /* Items sorted by key, and the bytes their "key=value" strings take. */
 struct env_list {
     struct env_item *v;
@@ -350,23 +363,6 @@ static int list_count(struct env_list *l, size_t key_len, size_t value_len)
         return -1;
     l->bytes += key_len + 2 + value_len;
     return 0;
-}
-
-/* Whether the sorted l holds the key of it. */
-static bool list_has(const struct env_list *l, const struct env_item *it)
-{
-    size_t lo = 0, hi = l->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = item_key_cmp(it, &l->v[mid]);
-        if (c == 0)
-            return true;
-        if (c < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return false;
 }
 
 /* The resolution's keys that are set and not removed, sorted; -1 when
@@ -415,7 +411,7 @@ static int inherited_list(const char *const *inherited,
            every variable: a search among the sorted resolved keys costs
            less than sorting the string with the others, and leaves no
            equal keys for the merge (some 20 K instructions a start). */
-        if (list_has(res, it))
+        if (items_have(res->v, res->n, it))
             continue;
         int gone = removed_any(rm, it->s, it->key_len);
         if (gone < 0)
@@ -423,17 +419,12 @@ static int inherited_list(const char *const *inherited,
         if (gone == 0)
             l->n++;
     }
-    items_sort(l->v, l->n, l->v + total);
-    size_t kept = 0;
+    l->n = items_sort_unique(l->v, l->n, l->v + total);
     for (size_t i = 0; i < l->n; i++) {
         const struct env_item *it = &l->v[i];
-        if (kept > 0 && item_key_cmp(&l->v[kept - 1], it) == 0)
-            continue;
         if (list_count(l, it->key_len, strlen(it->s + it->key_len + 1)) < 0)
             return -1;
-        l->v[kept++] = *it;
     }
-    l->n = kept;
     return 0;
 }
 
