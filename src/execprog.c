@@ -129,6 +129,9 @@ static void items_sort(struct env_item *v, size_t n, struct env_item *tmp)
     size_t half = n / 2;
     items_sort(v, half, tmp);
     items_sort(v + half, n - half, tmp);
+    /* halves already in order, as a file's keys often are: no merge */
+    if (item_cmp(&v[half - 1], &v[half]) < 0)
+        return;
     memcpy(tmp, v, half * sizeof(*v));
     size_t i = 0, j = half, k = 0;
     while (i < half && j < n)
