@@ -355,18 +355,31 @@ void ei_exec_filter_free(struct ei_exec_filter *f)
 struct env_list {
     struct env_item *v;
     size_t n;
-    size_t bytes; /* with the strings' NULs */
+    size_t bytes;   /* with the strings' NULs */
+    size_t longest; /* the longest string, with its NUL */
 };
 
-/* Count a "key=value" string into l->bytes: -1 when that overflows. */
+/* Count a "key=value" string into l->bytes and l->longest: -1 when that
+   overflows. */
 static int list_count(struct env_list *l, size_t key_len, size_t value_len)
 {
     if (key_len > SIZE_MAX - 2 || value_len > SIZE_MAX - 2 - key_len ||
         key_len + 2 + value_len > SIZE_MAX - l->bytes)
         return -1;
-    l->bytes += key_len + 2 + value_len;
+    size_t size = key_len + 2 + value_len;
+    l->bytes += size;
+    if (size > l->longest)
+        l->longest = size;
     return 0;
 }
+
+/* What ei_exec_envp knew of the block it returns, kept before the array:
+   the sizes that ei_exec_check_size measures string by string. */
+struct envp_head {
+    size_t n;       /* strings */
+    size_t bytes;   /* of the strings, with their NULs */
+    size_t longest; /* the longest string, with its NUL */
+};
 
 /* The resolution's keys that are set and not removed, sorted; -1 when
    out of memory. */
@@ -436,7 +449,6 @@ char **ei_exec_envp(const struct ei_resolution *r, const char *const *inherited,
 {
     struct removal rm = {0};
     struct env_list inh = {0}, res = {0};
-    char **out = NULL;
 
     if (removal_list(r, o, &rm) < 0)
         goto nomem;
@@ -448,13 +460,18 @@ char **ei_exec_envp(const struct ei_resolution *r, const char *const *inherited,
     /* one allocation for the array and its strings: a few hundred
        mallocs (and as many frees) fewer at every start */
     size_t n = inh.n + res.n;
-    if (n > SIZE_MAX / sizeof(char *) - 1 ||
+    size_t array = sizeof(struct envp_head) + (n + 1) * sizeof(char *);
+    if (n > SIZE_MAX / sizeof(char *) - 1 - sizeof(struct envp_head) ||
         inh.bytes > SIZE_MAX - res.bytes ||
-        inh.bytes + res.bytes > SIZE_MAX - (n + 1) * sizeof(char *))
+        inh.bytes + res.bytes > SIZE_MAX - array)
         goto nomem;
-    out = malloc((n + 1) * sizeof(char *) + inh.bytes + res.bytes);
-    if (out == NULL)
+    struct envp_head *head = malloc(array + inh.bytes + res.bytes);
+    if (head == NULL)
         goto nomem;
+    head->n = n;
+    head->bytes = inh.bytes + res.bytes;
+    head->longest = inh.longest > res.longest ? inh.longest : res.longest;
+    char **out = (char **)(head + 1);
     char *at = (char *)(out + n + 1);
 
     /* Both lists are sorted by key, and no key is in both: one merge. */
@@ -486,14 +503,19 @@ nomem:
     return NULL;
 }
 
+static struct envp_head *envp_head(char *const *envp)
+{
+    return (struct envp_head *)envp - 1;
+}
+
 void ei_exec_envp_free(char **envp)
 {
     if (envp == NULL)
         return;
-    /* the strings are in the array's allocation */
-    for (size_t i = 0; envp[i] != NULL; i++)
-        sodium_memzero(envp[i], strlen(envp[i]));
-    free(envp);
+    /* the strings are in the array's allocation, after it */
+    struct envp_head *head = envp_head(envp);
+    sodium_memzero(envp + head->n + 1, head->bytes);
+    free(head);
 }
 
 void ei_exec_wipe_dropped(char **env, char *const *envp)
@@ -555,11 +577,17 @@ static long arg_max(void)
     return max;
 }
 
+/* The kernel's limit on one string of argv or envp, with its NUL. */
+static size_t per_string_max(void)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    return (page > 0 ? (size_t)page : 4096) * EI_ARG_STRLEN_PAGES;
+}
+
 int ei_exec_check_size(char *const *argv, char *const *envp,
                        struct ei_error *err)
 {
-    long page = sysconf(_SC_PAGESIZE);
-    size_t per_string = (page > 0 ? (size_t)page : 4096) * EI_ARG_STRLEN_PAGES;
+    size_t per_string = per_string_max();
     size_t total = 0;
     struct big top[EI_LARGEST_N];
     memset(top, 0, sizeof(top));
@@ -606,6 +634,27 @@ int ei_exec_check_size(char *const *argv, char *const *envp,
                         "ARG_MAX (%ld); largest: %s%s%s%s%s",
                         total, max, names[0], names[1][0] ? ", " : "", names[1],
                         names[2][0] ? ", " : "", names[2]);
+}
+
+int ei_exec_check_envp(char *const *argv, char *const *envp,
+                       struct ei_error *err)
+{
+    /* the sizes of envp's strings were noted as they were written: only
+       the arguments are measured, not some 200 strings again */
+    const struct envp_head *head = envp_head(envp);
+    size_t per_string = per_string_max();
+    bool fits = head->longest <= per_string;
+    size_t total = head->bytes + head->n * sizeof(char *);
+    for (size_t i = 0; argv != NULL && argv[i] != NULL; i++) {
+        size_t size = strlen(argv[i]) + 1;
+        fits = fits && size <= per_string;
+        total += size + sizeof(char *);
+    }
+    long max = arg_max();
+    if (fits && (max < 0 || total <= (size_t)max))
+        return 0;
+    /* what does not fit is named by the check that measures */
+    return ei_exec_check_size(argv, envp, err);
 }
 
 /* The value of PATH in envp, or NULL. */
