@@ -80,7 +80,21 @@ void ei_config_free(struct ei_config *cfg)
     free(cfg->path);
     free(cfg->dir);
     free(cfg->cwd);
+    ei_readfile_free(&cfg->text);
     free(cfg);
+}
+
+bool ei_config_sha256(const struct ei_config *cfg,
+                      char hex[EI_CONFIG_SHA256_HEX])
+{
+    hex[0] = '\0';
+    if (cfg->text.data == NULL)
+        return false;
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, (const unsigned char *)cfg->text.data,
+                       cfg->text.len);
+    sodium_bin2hex(hex, EI_CONFIG_SHA256_HEX, digest, sizeof(digest));
+    return true;
 }
 
 bool ei_config_env_valid(const char *name)
@@ -981,12 +995,10 @@ static int read_file(struct ei_config *cfg, struct ei_error *err)
 {
     /* ei_readfile takes regular files only: libconfig's own fopen of a
        FIFO or a pipe given to -c would wait for a writer forever */
-    struct ei_buf buf;
-    if (ei_readfile(cfg->path, 0, CONFIG_FILE_MAX, &buf, err) != EI_OK)
+    /* kept until the configuration is freed, for ei_config_sha256 */
+    struct ei_buf *buf = &cfg->text;
+    if (ei_readfile(cfg->path, 0, CONFIG_FILE_MAX, buf, err) != EI_OK)
         return -1;
-    unsigned char digest[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(digest, (const unsigned char *)buf.data, buf.len);
-    sodium_bin2hex(cfg->sha256, sizeof(cfg->sha256), digest, sizeof(digest));
     char *text = NULL;
     size_t text_len = 0;
     struct ei_error serr = {0};
@@ -999,8 +1011,7 @@ static int read_file(struct ei_config *cfg, struct ei_error *err)
                                             .read = read_included,
                                             .release = release_included};
     enum ei_status scanned = ei_cfgscan_with_includes(
-        buf.data, buf.len, cfg->path, &inc, &text, &text_len, &serr);
-    ei_readfile_free(&buf);
+        buf->data, buf->len, cfg->path, &inc, &text, &text_len, &serr);
     if (scanned == EI_NOMEM)
         return nomem(err), -1;
     if (scanned != EI_OK) {
