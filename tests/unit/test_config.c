@@ -757,6 +757,8 @@ static const struct {
     {"", NULL, "provider,name", false},
     {"aut", NULL, "provider,name", false},
     {"auth.methodx", NULL, "provider,name,auth", false},
+    {"pathx", NULL, "provider,name", false},
+    {"pathx.y", NULL, "provider,name", false},
 };
 
 static void used_text(char *buf, size_t len, const struct ei_opt *g)
