@@ -301,8 +301,7 @@ char *ei_audit_record(const struct ei_audit *a, const struct ei_resolution *r,
         set_text(o, "environment",
                  cfg->environment != NULL ? cfg->environment : "") < 0 ||
         set_text(o, "host", host) < 0 || set_text(o, "program", program) < 0 ||
-        set_text(o, "config_sha256",
-                 has_file ? sha256 : NULL) < 0 ||
+        set_text(o, "config_sha256", has_file ? sha256 : NULL) < 0 ||
         set_text(o, "key_id", id) < 0 ||
         json_object_set_new(o, "layers", record_layers(a, r)) < 0 ||
         json_object_set_new(o, "keys", record_keys(a, r, unset)) < 0 ||

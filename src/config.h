@@ -55,8 +55,8 @@ struct ei_config {
     char *cwd; /* the working directory, base of --layer paths */
     struct ei_cache_conf cache;
     struct ei_audit_conf audit;
-    struct ei_buf text; /* the configuration file as read (data NULL
-                           without one), for ei_config_sha256 */
+    struct ei_buf text;       /* the configuration file as read (data NULL
+                                 without one), for ei_config_sha256 */
     long long start_splay_ms; /* run: random delay before the first
                                  resolution, 0 for none */
 };
@@ -114,7 +114,6 @@ void ei_config_free(struct ei_config *cfg);
  */
 bool ei_config_sha256(const struct ei_config *cfg,
                       char hex[EI_CONFIG_SHA256_HEX]);
-
 
 /* Whether an environment name is acceptable: [A-Za-z0-9_.-]+, not "." or
    "..", at most 64 bytes (it is substituted into paths). */

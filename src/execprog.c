@@ -79,8 +79,7 @@ static void item_set(struct env_item *it, const char *s, size_t key_len,
 
 /* item_key_cmp of items whose heads are alike: the keys begin alike (no
    key holds a zero), so the rest or the lengths decide. */
-static int item_key_cmp_tail(const struct env_item *a,
-                             const struct env_item *b)
+static int item_key_cmp_tail(const struct env_item *a, const struct env_item *b)
 {
     if (a->key_len > ITEM_HEAD_LEN && b->key_len > ITEM_HEAD_LEN)
         return key_cmp(a->s + ITEM_HEAD_LEN, a->key_len - ITEM_HEAD_LEN,

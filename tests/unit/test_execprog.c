@@ -302,14 +302,9 @@ static const struct ei_provider consuming = {
 static void test_envp_consumed(void **state)
 {
     (void)state;
-    const char *environ_[] = {"FAKE_SECRET_A=1",
-                              "FAKE_SECRET_=7",
-                              "FAKE_SECRET=2",
-                              "FAKE_TOKEN=3",
-                              "FAKE_TOKENS=4",
-                              "KEEP=5",
-                              "VAULT_TOKEN=6",
-                              NULL};
+    const char *environ_[] = {
+        "FAKE_SECRET_A=1", "FAKE_SECRET_=7", "FAKE_SECRET=2", "FAKE_TOKEN=3",
+        "FAKE_TOKENS=4",   "KEEP=5",         "VAULT_TOKEN=6", NULL};
     static const char *const want[] = {"FAKE_SECRET=2", "FAKE_TOKENS=4",
                                        "KEEP=5",        "R=r",
                                        "VAULT_TOKEN=6", NULL};
@@ -363,12 +358,18 @@ struct glob_len_case {
 };
 
 static const struct glob_len_case glob_len_cases[] = {
-    {"FAKE_SECRET_*", "FAKE_SECRET_", 1}, {"FAKE_SECRET_*", "FAKE_SECRET", 0},
-    {"FAKE_SECRET_*", "FAKE_SECRET_X", 1}, {"*_TOKEN", "_TOKEN", 1},
-    {"*_TOKEN", "TOKEN", 0},               {"*KEY*", "KEY", 1},
-    {"*KEY*", "KE", 0},                    {"F*X", "FX", 1},
-    {"F*X", "F", 0},                       {"A?", "AB", 1},
-    {"A?", "A", 0},                        {"*", "A", 1},
+    {"FAKE_SECRET_*", "FAKE_SECRET_", 1},
+    {"FAKE_SECRET_*", "FAKE_SECRET", 0},
+    {"FAKE_SECRET_*", "FAKE_SECRET_X", 1},
+    {"*_TOKEN", "_TOKEN", 1},
+    {"*_TOKEN", "TOKEN", 0},
+    {"*KEY*", "KEY", 1},
+    {"*KEY*", "KE", 0},
+    {"F*X", "FX", 1},
+    {"F*X", "F", 0},
+    {"A?", "AB", 1},
+    {"A?", "A", 0},
+    {"*", "A", 1},
 };
 
 static void test_filter_glob_len(void **state)
