@@ -304,14 +304,17 @@ static int removal_list(const struct ei_resolution *r,
     return 0;
 }
 
-/* Whether key[0..key_len) is removed: 1, 0, or -1 when out of memory. */
-static int removed_any(const struct removal *rm, const char *key,
-                       size_t key_len)
+/* Whether a removed name has key_len bytes, as far as name_lens says. */
+static inline bool name_len_taken(const struct removal *rm, size_t key_len)
 {
-    /* most keys have a length that no removed name has, and are shorter
-       than the consumed globs (DOTENV_PRIVATE_KEY_*): two tests instead
-       of the search and the glob set's, some 80 instructions a key */
-    if (((rm->name_lens >> (key_len % 64)) & 1) != 0) {
+    return ((rm->name_lens >> (key_len % 64)) & 1) != 0;
+}
+
+/* removed_any of a key that may be removed. */
+static int removed_search(const struct removal *rm, const char *key,
+                          size_t key_len)
+{
+    if (name_len_taken(rm, key_len)) {
         struct env_item it;
         item_set(&it, key, key_len, 0);
         if (items_have(rm->names, rm->names_n, &it))
@@ -320,6 +323,18 @@ static int removed_any(const struct removal *rm, const char *key,
     if (key_len < rm->globs_min_len)
         return 0;
     return ei_keyglob_set_any(&rm->glob_set, key, key_len);
+}
+
+/* Whether key[0..key_len) is removed: 1, 0, or -1 when out of memory. */
+static inline int removed_any(const struct removal *rm, const char *key,
+                              size_t key_len)
+{
+    /* most keys have a length that no removed name has, and are shorter
+       than the consumed globs (DOTENV_PRIVATE_KEY_*): two tests, inlined,
+       instead of a call, the search and the glob set's */
+    if (!name_len_taken(rm, key_len) && key_len < rm->globs_min_len)
+        return 0;
+    return removed_search(rm, key, key_len);
 }
 
 struct ei_exec_filter {
