@@ -243,13 +243,16 @@ static void add_pattern(const char *pattern, void *ctx)
         add_name(rm, pattern);
 }
 
-/* Every key removed from the result: UNSET entries of the resolution, the
-   configuration's and the command line's unset lists, the private key, and
-   the variables that providers consume; each name once. */
+/* Every key removed from the result: UNSET entries of the resolution (with
+   unset_entries), the configuration's and the command line's unset lists,
+   the private key, and the variables that providers consume; each name
+   once. */
 static int removal_list(const struct ei_resolution *r,
-                        const struct ei_exec_opts *o, struct removal *rm)
+                        const struct ei_exec_opts *o, bool unset_entries,
+                        struct removal *rm)
 {
-    const struct ei_envset *final = r != NULL ? r->final : NULL;
+    const struct ei_envset *final =
+        r != NULL && unset_entries ? r->final : NULL;
     const struct ei_config *cfg = r != NULL ? r->cfg : NULL;
     const struct ei_layer *layers = r != NULL ? r->layers : NULL;
     size_t layers_n = layers != NULL ? r->layers_n : 0;
@@ -346,7 +349,7 @@ struct ei_exec_filter *ei_exec_filter_new(const struct ei_resolution *r,
 {
     struct ei_exec_filter *f = malloc(sizeof(*f));
     const struct ei_exec_opts o = {.unset = unset};
-    if (f != NULL && removal_list(r, &o, &f->rm) < 0) {
+    if (f != NULL && removal_list(r, &o, true, &f->rm) < 0) {
         free(f);
         f = NULL;
     }
@@ -395,10 +398,12 @@ struct envp_head {
     size_t longest; /* the longest string, with its NUL */
 };
 
-/* The resolution's keys that are set and not removed, sorted; -1 when
-   out of memory. */
+/* The resolution's keys that are set and not removed, sorted, and in
+   unset those of its UNSET entries (the removal has none of them: this is
+   the one pass over the set); -1 when out of memory. */
 static int resolved_list(const struct ei_envset *final,
-                         const struct removal *rm, struct env_list *l)
+                         const struct removal *rm, struct env_list *l,
+                         struct env_list *unset)
 {
     size_t total = ei_envset_count(final);
     l->v = items_new(total);
@@ -406,8 +411,12 @@ static int resolved_list(const struct ei_envset *final,
         return -1;
     for (size_t i = 0; i < total; i++) {
         const struct ei_entry *e = ei_envset_at(final, i);
-        if ((e->flags & EI_ENTRY_UNSET) != 0)
+        if ((e->flags & EI_ENTRY_UNSET) != 0) {
+            if (unset->v == NULL && (unset->v = items_new(total)) == NULL)
+                return -1;
+            item_set(&unset->v[unset->n++], e->key, strlen(e->key), i);
             continue;
+        }
         size_t key_len = strlen(e->key);
         int gone = removed_any(rm, e->key, key_len);
         if (gone < 0 || (gone == 0 && list_count(l, key_len, e->value_len) < 0))
@@ -416,15 +425,18 @@ static int resolved_list(const struct ei_envset *final,
             item_set(&l->v[l->n++], e->key, key_len, i);
     }
     items_sort(l->v, l->n, l->v + total);
+    if (unset->v != NULL)
+        items_sort(unset->v, unset->n, unset->v + total);
     return 0;
 }
 
-/* The inherited strings whose key is neither resolved (res) nor removed,
-   sorted by key, duplicates after the first dropped (getenv finds the
-   first one too); -1 when out of memory. */
+/* The inherited strings whose key is neither resolved (res, unset) nor
+   removed, sorted by key, duplicates after the first dropped (getenv finds
+   the first one too); -1 when out of memory. */
 static int inherited_list(const char *const *inherited,
-                          const struct env_list *res, const struct removal *rm,
-                          struct env_list *l)
+                          const struct env_list *res,
+                          const struct env_list *unset,
+                          const struct removal *rm, struct env_list *l)
 {
     size_t total = list_len(inherited);
     l->v = items_new(total);
@@ -441,7 +453,8 @@ static int inherited_list(const char *const *inherited,
            every variable: a search among the sorted resolved keys costs
            less than sorting the string with the others, and leaves no
            equal keys for the merge (some 20 K instructions a start). */
-        if (items_have(res->v, res->n, it))
+        if (items_have(res->v, res->n, it) ||
+            items_have(unset->v, unset->n, it))
             continue;
         int gone = removed_any(rm, it->s, it->key_len);
         if (gone < 0)
@@ -462,14 +475,16 @@ char **ei_exec_envp(const struct ei_resolution *r, const char *const *inherited,
                     const struct ei_exec_opts *o, struct ei_error *err)
 {
     struct removal rm = {0};
-    struct env_list inh = {0}, res = {0};
+    struct env_list inh = {0}, res = {0}, unset = {0};
 
-    if (removal_list(r, o, &rm) < 0)
+    /* the resolution's UNSET entries come with its other keys */
+    if (removal_list(r, o, false, &rm) < 0)
         goto nomem;
-    if (r != NULL && r->final != NULL && resolved_list(r->final, &rm, &res) < 0)
+    if (r != NULL && r->final != NULL &&
+        resolved_list(r->final, &rm, &res, &unset) < 0)
         goto nomem;
     if ((o == NULL || !o->pristine) &&
-        inherited_list(inherited, &res, &rm, &inh) < 0)
+        inherited_list(inherited, &res, &unset, &rm, &inh) < 0)
         goto nomem;
     /* one allocation for the array and its strings: a few hundred
        mallocs (and as many frees) fewer at every start */
@@ -506,12 +521,14 @@ char **ei_exec_envp(const struct ei_resolution *r, const char *const *inherited,
     removal_free(&rm);
     free(inh.v);
     free(res.v);
+    free(unset.v);
     return out;
 
 nomem:
     removal_free(&rm);
     free(inh.v);
     free(res.v);
+    free(unset.v);
     ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
                  "cannot build the program's environment");
     return NULL;
