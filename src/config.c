@@ -902,7 +902,7 @@ static int read_top(struct ei_config *cfg, config_t *lc, struct ei_error *err)
         }
     }
     const config_setting_t *s;
-    if ((s = config_lookup(lc, "environment")) != NULL) {
+    if ((s = config_setting_get_member(root, "environment")) != NULL) {
         if (config_setting_type(s) != CONFIG_TYPE_STRING) {
             char *w = where_of(cfg, (int)config_setting_source_line(s));
             ei_error_set(err, EI_BADCONFIG, 0, NULL, w,
@@ -914,7 +914,7 @@ static int read_top(struct ei_config *cfg, config_t *lc, struct ei_error *err)
         if (cfg->environment == NULL)
             return nomem(err), -1;
     }
-    if ((s = config_lookup(lc, "environments")) != NULL) {
+    if ((s = config_setting_get_member(root, "environments")) != NULL) {
         if (read_strv(cfg, s, "environments", &cfg->environments, NULL, err) <
             0)
             return -1;
@@ -928,7 +928,7 @@ static int read_top(struct ei_config *cfg, config_t *lc, struct ei_error *err)
             }
         }
     }
-    if ((s = config_lookup(lc, "require")) != NULL) {
+    if ((s = config_setting_get_member(root, "require")) != NULL) {
         if (read_strv(cfg, s, "require", &cfg->schema.require,
                       &cfg->schema.require_n, err) < 0 ||
             check_keys(cfg, s, cfg->schema.require, "require", err) < 0)
@@ -938,15 +938,15 @@ static int read_top(struct ei_config *cfg, config_t *lc, struct ei_error *err)
         if (cfg->schema.require_where == NULL)
             return nomem(err), -1;
     }
-    if ((s = config_lookup(lc, "unset")) != NULL)
+    if ((s = config_setting_get_member(root, "unset")) != NULL)
         if (read_strv(cfg, s, "unset", &cfg->unset, &cfg->unset_n, err) < 0 ||
             check_keys(cfg, s, cfg->unset, "unset", err) < 0)
             return -1;
-    if ((s = config_lookup(lc, "provider_path")) != NULL)
+    if ((s = config_setting_get_member(root, "provider_path")) != NULL)
         if (read_strv(cfg, s, "provider_path", &cfg->provider_path, NULL, err) <
             0)
             return -1;
-    if ((s = config_lookup(lc, "max_value_size")) != NULL) {
+    if ((s = config_setting_get_member(root, "max_value_size")) != NULL) {
         int t = config_setting_type(s);
         long long v = config_setting_get_int64(s);
         if ((t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) || v < 1 ||
@@ -960,17 +960,19 @@ static int read_top(struct ei_config *cfg, config_t *lc, struct ei_error *err)
         }
         cfg->max_value_len = (size_t)v;
     }
-    if ((s = config_lookup(lc, "schema")) != NULL &&
+    if ((s = config_setting_get_member(root, "schema")) != NULL &&
         read_schema(cfg, s, err) < 0)
         return -1;
-    if ((s = config_lookup(lc, "cache")) != NULL && read_cache(cfg, s, err) < 0)
+    if ((s = config_setting_get_member(root, "cache")) != NULL &&
+        read_cache(cfg, s, err) < 0)
         return -1;
-    if ((s = config_lookup(lc, "audit")) != NULL && read_audit(cfg, s, err) < 0)
+    if ((s = config_setting_get_member(root, "audit")) != NULL &&
+        read_audit(cfg, s, err) < 0)
         return -1;
-    if ((s = config_lookup(lc, "start_splay")) != NULL &&
+    if ((s = config_setting_get_member(root, "start_splay")) != NULL &&
         read_start_splay(cfg, s, err) < 0)
         return -1;
-    if ((s = config_lookup(lc, "layers")) != NULL &&
+    if ((s = config_setting_get_member(root, "layers")) != NULL &&
         read_layers(cfg, s, err) < 0)
         return -1;
     return 0;
