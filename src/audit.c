@@ -291,6 +291,8 @@ char *ei_audit_record(const struct ei_audit *a, const struct ei_resolution *r,
     char id[EI_AUDIT_ID_HEX];
     ei_audit_key_id(a->key, id);
     const struct ei_config *cfg = r->cfg;
+    char sha256[EI_CONFIG_SHA256_HEX];
+    bool has_file = ei_config_sha256(cfg, sha256);
     json_t *o = json_object();
     char *line = NULL;
     if (o == NULL ||
@@ -299,8 +301,7 @@ char *ei_audit_record(const struct ei_audit *a, const struct ei_resolution *r,
         set_text(o, "environment",
                  cfg->environment != NULL ? cfg->environment : "") < 0 ||
         set_text(o, "host", host) < 0 || set_text(o, "program", program) < 0 ||
-        set_text(o, "config_sha256",
-                 cfg->sha256[0] != '\0' ? cfg->sha256 : NULL) < 0 ||
+        set_text(o, "config_sha256", has_file ? sha256 : NULL) < 0 ||
         set_text(o, "key_id", id) < 0 ||
         json_object_set_new(o, "layers", record_layers(a, r)) < 0 ||
         json_object_set_new(o, "keys", record_keys(a, r, unset)) < 0 ||

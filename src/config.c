@@ -80,7 +80,21 @@ void ei_config_free(struct ei_config *cfg)
     free(cfg->path);
     free(cfg->dir);
     free(cfg->cwd);
+    ei_readfile_free(&cfg->text);
     free(cfg);
+}
+
+bool ei_config_sha256(const struct ei_config *cfg,
+                      char hex[EI_CONFIG_SHA256_HEX])
+{
+    hex[0] = '\0';
+    if (cfg->text.data == NULL)
+        return false;
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, (const unsigned char *)cfg->text.data,
+                       cfg->text.len);
+    sodium_bin2hex(hex, EI_CONFIG_SHA256_HEX, digest, sizeof(digest));
+    return true;
 }
 
 bool ei_config_env_valid(const char *name)
@@ -888,7 +902,7 @@ static int read_top(struct ei_config *cfg, config_t *lc, struct ei_error *err)
         }
     }
     const config_setting_t *s;
-    if ((s = config_lookup(lc, "environment")) != NULL) {
+    if ((s = config_setting_get_member(root, "environment")) != NULL) {
         if (config_setting_type(s) != CONFIG_TYPE_STRING) {
             char *w = where_of(cfg, (int)config_setting_source_line(s));
             ei_error_set(err, EI_BADCONFIG, 0, NULL, w,
@@ -900,7 +914,7 @@ static int read_top(struct ei_config *cfg, config_t *lc, struct ei_error *err)
         if (cfg->environment == NULL)
             return nomem(err), -1;
     }
-    if ((s = config_lookup(lc, "environments")) != NULL) {
+    if ((s = config_setting_get_member(root, "environments")) != NULL) {
         if (read_strv(cfg, s, "environments", &cfg->environments, NULL, err) <
             0)
             return -1;
@@ -914,7 +928,7 @@ static int read_top(struct ei_config *cfg, config_t *lc, struct ei_error *err)
             }
         }
     }
-    if ((s = config_lookup(lc, "require")) != NULL) {
+    if ((s = config_setting_get_member(root, "require")) != NULL) {
         if (read_strv(cfg, s, "require", &cfg->schema.require,
                       &cfg->schema.require_n, err) < 0 ||
             check_keys(cfg, s, cfg->schema.require, "require", err) < 0)
@@ -924,15 +938,15 @@ static int read_top(struct ei_config *cfg, config_t *lc, struct ei_error *err)
         if (cfg->schema.require_where == NULL)
             return nomem(err), -1;
     }
-    if ((s = config_lookup(lc, "unset")) != NULL)
+    if ((s = config_setting_get_member(root, "unset")) != NULL)
         if (read_strv(cfg, s, "unset", &cfg->unset, &cfg->unset_n, err) < 0 ||
             check_keys(cfg, s, cfg->unset, "unset", err) < 0)
             return -1;
-    if ((s = config_lookup(lc, "provider_path")) != NULL)
+    if ((s = config_setting_get_member(root, "provider_path")) != NULL)
         if (read_strv(cfg, s, "provider_path", &cfg->provider_path, NULL, err) <
             0)
             return -1;
-    if ((s = config_lookup(lc, "max_value_size")) != NULL) {
+    if ((s = config_setting_get_member(root, "max_value_size")) != NULL) {
         int t = config_setting_type(s);
         long long v = config_setting_get_int64(s);
         if ((t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) || v < 1 ||
@@ -946,17 +960,19 @@ static int read_top(struct ei_config *cfg, config_t *lc, struct ei_error *err)
         }
         cfg->max_value_len = (size_t)v;
     }
-    if ((s = config_lookup(lc, "schema")) != NULL &&
+    if ((s = config_setting_get_member(root, "schema")) != NULL &&
         read_schema(cfg, s, err) < 0)
         return -1;
-    if ((s = config_lookup(lc, "cache")) != NULL && read_cache(cfg, s, err) < 0)
+    if ((s = config_setting_get_member(root, "cache")) != NULL &&
+        read_cache(cfg, s, err) < 0)
         return -1;
-    if ((s = config_lookup(lc, "audit")) != NULL && read_audit(cfg, s, err) < 0)
+    if ((s = config_setting_get_member(root, "audit")) != NULL &&
+        read_audit(cfg, s, err) < 0)
         return -1;
-    if ((s = config_lookup(lc, "start_splay")) != NULL &&
+    if ((s = config_setting_get_member(root, "start_splay")) != NULL &&
         read_start_splay(cfg, s, err) < 0)
         return -1;
-    if ((s = config_lookup(lc, "layers")) != NULL &&
+    if ((s = config_setting_get_member(root, "layers")) != NULL &&
         read_layers(cfg, s, err) < 0)
         return -1;
     return 0;
@@ -981,12 +997,10 @@ static int read_file(struct ei_config *cfg, struct ei_error *err)
 {
     /* ei_readfile takes regular files only: libconfig's own fopen of a
        FIFO or a pipe given to -c would wait for a writer forever */
-    struct ei_buf buf;
-    if (ei_readfile(cfg->path, 0, CONFIG_FILE_MAX, &buf, err) != EI_OK)
+    /* kept until the configuration is freed, for ei_config_sha256 */
+    struct ei_buf *buf = &cfg->text;
+    if (ei_readfile(cfg->path, 0, CONFIG_FILE_MAX, buf, err) != EI_OK)
         return -1;
-    unsigned char digest[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(digest, (const unsigned char *)buf.data, buf.len);
-    sodium_bin2hex(cfg->sha256, sizeof(cfg->sha256), digest, sizeof(digest));
     char *text = NULL;
     size_t text_len = 0;
     struct ei_error serr = {0};
@@ -999,8 +1013,7 @@ static int read_file(struct ei_config *cfg, struct ei_error *err)
                                             .read = read_included,
                                             .release = release_included};
     enum ei_status scanned = ei_cfgscan_with_includes(
-        buf.data, buf.len, cfg->path, &inc, &text, &text_len, &serr);
-    ei_readfile_free(&buf);
+        buf->data, buf->len, cfg->path, &inc, &text, &text_len, &serr);
     if (scanned == EI_NOMEM)
         return nomem(err), -1;
     if (scanned != EI_OK) {

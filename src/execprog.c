@@ -77,30 +77,35 @@ static void item_set(struct env_item *it, const char *s, size_t key_len,
     it->idx = idx;
 }
 
-/* item_cmp of items whose heads are alike: the keys begin alike (no key
-   holds a zero), so the rest or the lengths decide, then idx. */
-static int item_cmp_tail(const struct env_item *a, const struct env_item *b)
+/* item_key_cmp of items whose heads are alike: the keys begin alike (no
+   key holds a zero), so the rest or the lengths decide. */
+static int item_key_cmp_tail(const struct env_item *a, const struct env_item *b)
 {
-    int c;
     if (a->key_len > ITEM_HEAD_LEN && b->key_len > ITEM_HEAD_LEN)
-        c = key_cmp(a->s + ITEM_HEAD_LEN, a->key_len - ITEM_HEAD_LEN,
-                    b->s + ITEM_HEAD_LEN, b->key_len - ITEM_HEAD_LEN);
-    else
-        c = (a->key_len > b->key_len) - (a->key_len < b->key_len);
-    if (c != 0)
-        return c;
-    return (a->idx > b->idx) - (a->idx < b->idx);
+        return key_cmp(a->s + ITEM_HEAD_LEN, a->key_len - ITEM_HEAD_LEN,
+                       b->s + ITEM_HEAD_LEN, b->key_len - ITEM_HEAD_LEN);
+    return (a->key_len > b->key_len) - (a->key_len < b->key_len);
 }
 
-/* By key as key_cmp orders them, then by idx; small enough to be inlined
-   in the sort, where most comparisons end at the heads. */
-static inline int item_cmp(const struct env_item *a, const struct env_item *b)
+/* By key as key_cmp orders them; small enough to be inlined in the sort,
+   where most comparisons end at the heads. */
+static inline int item_key_cmp(const struct env_item *a,
+                               const struct env_item *b)
 {
     if (a->head[0] != b->head[0])
         return a->head[0] < b->head[0] ? -1 : 1;
     if (a->head[1] != b->head[1])
         return a->head[1] < b->head[1] ? -1 : 1;
-    return item_cmp_tail(a, b);
+    return item_key_cmp_tail(a, b);
+}
+
+/* By key, then by idx. */
+static inline int item_cmp(const struct env_item *a, const struct env_item *b)
+{
+    int c = item_key_cmp(a, b);
+    if (c != 0)
+        return c;
+    return (a->idx > b->idx) - (a->idx < b->idx);
 }
 
 /* The longest run that items_sort sorts by insertion. */
@@ -123,6 +128,9 @@ static void items_sort(struct env_item *v, size_t n, struct env_item *tmp)
     size_t half = n / 2;
     items_sort(v, half, tmp);
     items_sort(v + half, n - half, tmp);
+    /* halves already in order, as a file's keys often are: no merge */
+    if (item_cmp(&v[half - 1], &v[half]) < 0)
+        return;
     memcpy(tmp, v, half * sizeof(*v));
     size_t i = 0, j = half, k = 0;
     while (i < half && j < n)
@@ -131,19 +139,22 @@ static void items_sort(struct env_item *v, size_t n, struct env_item *tmp)
         v[k++] = tmp[i++];
 }
 
-static int str_cmp(const void *pa, const void *pb)
+/* Room for total items, and after them items_sort's for total. */
+static struct env_item *items_new(size_t total)
 {
-    return strcmp(*(const char *const *)pa, *(const char *const *)pb);
+    if (total > SIZE_MAX / sizeof(struct env_item) / 2 - 1)
+        return NULL;
+    return malloc((total + total / 2 + 1) * sizeof(struct env_item));
 }
 
-/* The removal list is sorted with strcmp; (key, len) is not terminated. */
-static bool removed(const char *const *rm, size_t rm_n, const char *key,
-                    size_t key_len)
+/* Whether v[0..n), sorted, holds the key of it. */
+static bool items_have(const struct env_item *v, size_t n,
+                       const struct env_item *it)
 {
-    size_t lo = 0, hi = rm_n;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = key_cmp(key, key_len, rm[mid], strlen(rm[mid]));
+        int c = item_key_cmp(it, &v[mid]);
         if (c == 0)
             return true;
         if (c < 0)
@@ -152,6 +163,19 @@ static bool removed(const char *const *rm, size_t rm_n, const char *key,
             lo = mid + 1;
     }
     return false;
+}
+
+/* Sort v[0..n) and drop the duplicates after the first of each key;
+   the number kept. */
+static size_t items_sort_unique(struct env_item *v, size_t n,
+                                struct env_item *tmp)
+{
+    items_sort(v, n, tmp);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+        if (kept == 0 || item_key_cmp(&v[kept - 1], &v[i]) != 0)
+            v[kept++] = v[i];
+    return kept;
 }
 
 static size_t list_len(const char *const *v)
@@ -175,39 +199,13 @@ static char *put_kv(char **at, const char *key, size_t key_len,
     return s;
 }
 
-/* The bytes of the array (with its NULL) and of every string it may get:
-   each inherited string and each resolved "key=value", though a resolved
-   key replaces an inherited one; 0 when that overflows. */
-static size_t envp_size(const struct env_item *inh, size_t inh_n,
-                        const struct ei_envset *final,
-                        const struct env_item *res, size_t res_n)
-{
-    if (inh_n > SIZE_MAX / sizeof(char *) - res_n - 1)
-        return 0;
-    size_t total = (inh_n + res_n + 1) * sizeof(char *);
-    for (size_t i = 0; i < inh_n; i++) {
-        size_t n = strlen(inh[i].s) + 1;
-        if (n > SIZE_MAX - total)
-            return 0;
-        total += n;
-    }
-    for (size_t j = 0; j < res_n; j++) {
-        size_t key_len = res[j].key_len;
-        size_t value_len = ei_envset_at(final, res[j].idx)->value_len;
-        if (key_len > SIZE_MAX - 2 - value_len ||
-            key_len + 2 + value_len > SIZE_MAX - total)
-            return 0;
-        total += key_len + 2 + value_len;
-    }
-    return total;
-}
-
-/* What run removes from the program's environment: names (sorted with
-   strcmp, for removed()) and globs. */
+/* What run removes from the program's environment: names (sorted, for
+   items_have) and globs. */
 struct removal {
-    const char **names;
+    struct env_item *names;
     size_t names_n;
     uint64_t name_lens; /* bit l % 64: a name of length l */
+    size_t globs_min_len; /* no glob matches a shorter name */
     struct ei_keyglob *globs;
     size_t globs_n;
     struct ei_keyglob_set glob_set;
@@ -230,22 +228,31 @@ static void count_pattern(const char *pattern, void *ctx)
     (*(size_t *)ctx)++;
 }
 
+static void add_name(struct removal *rm, const char *name)
+{
+    item_set(&rm->names[rm->names_n], name, strlen(name), rm->names_n);
+    rm->names_n++;
+}
+
 static void add_pattern(const char *pattern, void *ctx)
 {
     struct removal *rm = ctx;
     if (is_glob(pattern))
         ei_keyglob_compile(&rm->globs[rm->globs_n++], pattern);
     else
-        rm->names[rm->names_n++] = pattern;
+        add_name(rm, pattern);
 }
 
-/* Every key removed from the result: UNSET entries of the resolution, the
-   configuration's and the command line's unset lists, the private key, and
-   the variables that providers consume; each name once. */
+/* Every key removed from the result: UNSET entries of the resolution (with
+   unset_entries), the configuration's and the command line's unset lists,
+   the private key, and the variables that providers consume; each name
+   once. */
 static int removal_list(const struct ei_resolution *r,
-                        const struct ei_exec_opts *o, struct removal *rm)
+                        const struct ei_exec_opts *o, bool unset_entries,
+                        struct removal *rm)
 {
-    const struct ei_envset *final = r != NULL ? r->final : NULL;
+    const struct ei_envset *final =
+        r != NULL && unset_entries ? r->final : NULL;
     const struct ei_config *cfg = r != NULL ? r->cfg : NULL;
     const struct ei_layer *layers = r != NULL ? r->layers : NULL;
     size_t layers_n = layers != NULL ? r->layers_n : 0;
@@ -259,8 +266,8 @@ static int removal_list(const struct ei_resolution *r,
     if (final_n > SIZE_MAX / sizeof(char *) - cfg_n - opt_n - 3 ||
         final_n + cfg_n + opt_n + 3 > SIZE_MAX / sizeof(char *) - consumed_n)
         return -1;
-    rm->names =
-        malloc((final_n + cfg_n + opt_n + 3 + consumed_n) * sizeof(char *));
+    size_t names_max = final_n + cfg_n + opt_n + 3 + consumed_n;
+    rm->names = items_new(names_max);
     rm->globs = malloc((consumed_n + 1) * sizeof(*rm->globs));
     if (rm->names == NULL || rm->globs == NULL) {
         removal_free(rm);
@@ -269,41 +276,68 @@ static int removal_list(const struct ei_resolution *r,
     for (size_t i = 0; i < final_n; i++) {
         const struct ei_entry *e = ei_envset_at(final, i);
         if (e != NULL && (e->flags & EI_ENTRY_UNSET) != 0)
-            rm->names[rm->names_n++] = e->key;
+            add_name(rm, e->key);
     }
     for (size_t i = 0; i < cfg_n; i++)
-        rm->names[rm->names_n++] = cfg->unset[i];
+        add_name(rm, cfg->unset[i]);
     for (size_t i = 0; i < opt_n; i++)
-        rm->names[rm->names_n++] = o->unset[i];
+        add_name(rm, o->unset[i]);
     /* The core's own rule, not left to a provider: the sealed provider
        declares the key too, but it may be a shared object that no layer
        loaded, and then nothing else would drop it. */
-    rm->names[rm->names_n++] = EI_PRIVATE_KEY_ENV;
-    rm->names[rm->names_n++] = EI_CACHE_KEY_ENV;
-    rm->names[rm->names_n++] = EI_AUDIT_KEY_ENV;
+    add_name(rm, EI_PRIVATE_KEY_ENV);
+    add_name(rm, EI_CACHE_KEY_ENV);
+    add_name(rm, EI_AUDIT_KEY_ENV);
     ei_registry_each_consumed(layers, layers_n, add_pattern, rm);
     ei_keyglob_set_init(&rm->glob_set, rm->globs, rm->globs_n, 0);
+    rm->globs_min_len = SIZE_MAX;
+    for (size_t i = 0; i < rm->globs_n; i++) {
+        const struct ei_keyglob *g = &rm->globs[i];
+        /* a glob of '*' and literal bytes needs those bytes in the name;
+           fnmatch's may match anything */
+        size_t need = g->kind == EI_KEYGLOB_FNMATCH ? 0 : g->core_len;
+        if (need < rm->globs_min_len)
+            rm->globs_min_len = need;
+    }
 
-    qsort(rm->names, rm->names_n, sizeof(char *), str_cmp);
-    size_t kept = 0;
+    rm->names_n =
+        items_sort_unique(rm->names, rm->names_n, rm->names + names_max);
     for (size_t i = 0; i < rm->names_n; i++)
-        if (kept == 0 || strcmp(rm->names[kept - 1], rm->names[i]) != 0)
-            rm->names[kept++] = rm->names[i];
-    rm->names_n = kept;
-    for (size_t i = 0; i < kept; i++)
-        rm->name_lens |= (uint64_t)1 << (strlen(rm->names[i]) % 64);
+        rm->name_lens |= (uint64_t)1 << (rm->names[i].key_len % 64);
     return 0;
 }
 
-/* Whether key[0..key_len) is removed: 1, 0, or -1 when out of memory. */
-static int removed_any(const struct removal *rm, const char *key,
-                       size_t key_len)
+/* Whether a removed name has key_len bytes, as far as name_lens says. */
+static inline bool name_len_taken(const struct removal *rm, size_t key_len)
 {
-    /* most keys have a length that no removed name has */
-    if (((rm->name_lens >> (key_len % 64)) & 1) != 0 &&
-        removed(rm->names, rm->names_n, key, key_len))
-        return 1;
+    return ((rm->name_lens >> (key_len % 64)) & 1) != 0;
+}
+
+/* removed_any of a key that may be removed. */
+static int removed_search(const struct removal *rm, const char *key,
+                          size_t key_len)
+{
+    if (name_len_taken(rm, key_len)) {
+        struct env_item it;
+        item_set(&it, key, key_len, 0);
+        if (items_have(rm->names, rm->names_n, &it))
+            return 1;
+    }
+    if (key_len < rm->globs_min_len)
+        return 0;
     return ei_keyglob_set_any(&rm->glob_set, key, key_len);
+}
+
+/* Whether key[0..key_len) is removed: 1, 0, or -1 when out of memory. */
+static inline int removed_any(const struct removal *rm, const char *key,
+                              size_t key_len)
+{
+    /* most keys have a length that no removed name has, and are shorter
+       than the consumed globs (DOTENV_PRIVATE_KEY_*): two tests, inlined,
+       instead of a call, the search and the glob set's */
+    if (!name_len_taken(rm, key_len) && key_len < rm->globs_min_len)
+        return 0;
+    return removed_search(rm, key, key_len);
 }
 
 struct ei_exec_filter {
@@ -315,7 +349,7 @@ struct ei_exec_filter *ei_exec_filter_new(const struct ei_resolution *r,
 {
     struct ei_exec_filter *f = malloc(sizeof(*f));
     const struct ei_exec_opts o = {.unset = unset};
-    if (f != NULL && removal_list(r, &o, &f->rm) < 0) {
+    if (f != NULL && removal_list(r, &o, true, &f->rm) < 0) {
         free(f);
         f = NULL;
     }
@@ -334,157 +368,185 @@ void ei_exec_filter_free(struct ei_exec_filter *f)
     free(f);
 }
 
-/* Room for total items, and after them items_sort's for total. */
-static struct env_item *items_new(size_t total)
+/* Items sorted by key, and the bytes their "key=value" strings take. */
+struct env_list {
+    struct env_item *v;
+    size_t n;
+    size_t bytes;   /* with the strings' NULs */
+    size_t longest; /* the longest string, with its NUL */
+};
+
+/* Count a "key=value" string into l->bytes and l->longest: -1 when that
+   overflows. */
+static int list_count(struct env_list *l, size_t key_len, size_t value_len)
 {
-    if (total > SIZE_MAX / sizeof(struct env_item) / 2 - 1)
-        return NULL;
-    return malloc((total + total / 2 + 1) * sizeof(struct env_item));
+    if (key_len > SIZE_MAX - 2 || value_len > SIZE_MAX - 2 - key_len ||
+        key_len + 2 + value_len > SIZE_MAX - l->bytes)
+        return -1;
+    size_t size = key_len + 2 + value_len;
+    l->bytes += size;
+    if (size > l->longest)
+        l->longest = size;
+    return 0;
 }
 
-/* The inherited strings that have a key, sorted by key, duplicates after
-   the first dropped (getenv finds the first one too). */
-static struct env_item *inherited_list(const char *const *inherited,
-                                       size_t *n_out)
+/* What ei_exec_envp knew of the block it returns, kept before the array:
+   the sizes that ei_exec_check_size measures string by string. */
+struct envp_head {
+    size_t n;       /* strings */
+    size_t bytes;   /* of the strings, with their NULs */
+    size_t longest; /* the longest string, with its NUL */
+};
+
+/* The resolution's keys that are set and not removed, sorted, and in
+   unset those of its UNSET entries (the removal has none of them: this is
+   the one pass over the set); -1 when out of memory. */
+static int resolved_list(const struct ei_envset *final,
+                         const struct removal *rm, struct env_list *l,
+                         struct env_list *unset)
+{
+    size_t total = ei_envset_count(final);
+    l->v = items_new(total);
+    if (l->v == NULL)
+        return -1;
+    for (size_t i = 0; i < total; i++) {
+        const struct ei_entry *e = ei_envset_at(final, i);
+        if ((e->flags & EI_ENTRY_UNSET) != 0) {
+            if (unset->v == NULL && (unset->v = items_new(total)) == NULL)
+                return -1;
+            item_set(&unset->v[unset->n++], e->key, strlen(e->key), i);
+            continue;
+        }
+        size_t key_len = strlen(e->key);
+        int gone = removed_any(rm, e->key, key_len);
+        if (gone < 0 || (gone == 0 && list_count(l, key_len, e->value_len) < 0))
+            return -1;
+        if (gone == 0)
+            item_set(&l->v[l->n++], e->key, key_len, i);
+    }
+    items_sort(l->v, l->n, l->v + total);
+    if (unset->v != NULL)
+        items_sort(unset->v, unset->n, unset->v + total);
+    return 0;
+}
+
+/* The inherited strings whose key is neither resolved (res, unset) nor
+   removed, sorted by key, duplicates after the first dropped (getenv finds
+   the first one too); -1 when out of memory. */
+static int inherited_list(const char *const *inherited,
+                          const struct env_list *res,
+                          const struct env_list *unset,
+                          const struct removal *rm, struct env_list *l)
 {
     size_t total = list_len(inherited);
-    struct env_item *v = items_new(total);
-    if (v == NULL)
-        return NULL;
-    size_t n = 0;
+    l->v = items_new(total);
+    if (l->v == NULL)
+        return -1;
     for (size_t i = 0; i < total; i++) {
         const char *eq = strchr(inherited[i], '=');
         /* without a key there is nothing to set or unset: dropped */
         if (eq == NULL || eq == inherited[i])
             continue;
-        item_set(&v[n++], inherited[i], (size_t)(eq - inherited[i]), i);
-    }
-    items_sort(v, n, v + total);
-    size_t kept = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (kept > 0 && key_cmp(v[kept - 1].s, v[kept - 1].key_len, v[i].s,
-                                v[i].key_len) == 0)
+        struct env_item *it = &l->v[l->n];
+        item_set(it, inherited[i], (size_t)(eq - inherited[i]), i);
+        /* A resolved key replaces the string, and an env layer resolves
+           every variable: a search among the sorted resolved keys costs
+           less than sorting the string with the others, and leaves no
+           equal keys for the merge (some 20 K instructions a start). */
+        if (items_have(res->v, res->n, it) ||
+            items_have(unset->v, unset->n, it))
             continue;
-        v[kept++] = v[i];
+        int gone = removed_any(rm, it->s, it->key_len);
+        if (gone < 0)
+            return -1;
+        if (gone == 0)
+            l->n++;
     }
-    *n_out = kept;
-    return v;
-}
-
-/* The resolution's keys that are set, sorted. */
-static struct env_item *resolved_list(const struct ei_envset *final,
-                                      size_t *n_out)
-{
-    size_t total = ei_envset_count(final);
-    struct env_item *v = items_new(total);
-    if (v == NULL)
-        return NULL;
-    size_t n = 0;
-    for (size_t i = 0; i < total; i++) {
-        const struct ei_entry *e = ei_envset_at(final, i);
-        if ((e->flags & EI_ENTRY_UNSET) == 0)
-            item_set(&v[n++], e->key, strlen(e->key), i);
+    l->n = items_sort_unique(l->v, l->n, l->v + total);
+    for (size_t i = 0; i < l->n; i++) {
+        const struct env_item *it = &l->v[i];
+        if (list_count(l, it->key_len, strlen(it->s + it->key_len + 1)) < 0)
+            return -1;
     }
-    items_sort(v, n, v + total);
-    *n_out = n;
-    return v;
+    return 0;
 }
 
 char **ei_exec_envp(const struct ei_resolution *r, const char *const *inherited,
                     const struct ei_exec_opts *o, struct ei_error *err)
 {
     struct removal rm = {0};
-    struct env_item *inh = NULL;
-    struct env_item *res = NULL;
-    char **out = NULL;
-    size_t inh_n = 0, res_n = 0, out_n = 0;
+    struct env_list inh = {0}, res = {0}, unset = {0};
 
-    if (removal_list(r, o, &rm) < 0)
+    /* the resolution's UNSET entries come with its other keys */
+    if (removal_list(r, o, false, &rm) < 0)
         goto nomem;
-    if (o == NULL || !o->pristine) {
-        inh = inherited_list(inherited, &inh_n);
-        if (inh == NULL)
-            goto nomem;
-    }
-    if (r != NULL && r->final != NULL) {
-        res = resolved_list(r->final, &res_n);
-        if (res == NULL)
-            goto nomem;
-    }
+    if (r != NULL && r->final != NULL &&
+        resolved_list(r->final, &rm, &res, &unset) < 0)
+        goto nomem;
+    if ((o == NULL || !o->pristine) &&
+        inherited_list(inherited, &res, &unset, &rm, &inh) < 0)
+        goto nomem;
     /* one allocation for the array and its strings: a few hundred
        mallocs (and as many frees) fewer at every start */
-    size_t size =
-        envp_size(inh, inh_n, r != NULL ? r->final : NULL, res, res_n);
-    out = size > 0 ? malloc(size) : NULL;
-    if (out == NULL)
+    size_t n = inh.n + res.n;
+    size_t array = sizeof(struct envp_head) + (n + 1) * sizeof(char *);
+    if (n > SIZE_MAX / sizeof(char *) - 1 - sizeof(struct envp_head) ||
+        inh.bytes > SIZE_MAX - res.bytes ||
+        inh.bytes + res.bytes > SIZE_MAX - array)
         goto nomem;
-    char *at = (char *)(out + inh_n + res_n + 1);
+    struct envp_head *head = malloc(array + inh.bytes + res.bytes);
+    if (head == NULL)
+        goto nomem;
+    head->n = n;
+    head->bytes = inh.bytes + res.bytes;
+    head->longest = inh.longest > res.longest ? inh.longest : res.longest;
+    char **out = (char **)(head + 1);
+    char *at = (char *)(out + n + 1);
 
-    /* Both lists are sorted by key: one merge pass, the resolved entry
-       replacing an inherited string of the same key. */
+    /* Both lists are sorted by key, and no key is in both: one merge. */
     size_t i = 0, j = 0;
-    while (i < inh_n || j < res_n) {
-        int c;
-        if (i == inh_n)
-            c = 1;
-        else if (j == res_n)
-            c = -1;
-        else
-            c = key_cmp(inh[i].s, inh[i].key_len, res[j].s, res[j].key_len);
-        const char *key;
-        size_t key_len;
-        const char *value;
-        size_t value_len;
-        if (c < 0) {
-            key = inh[i].s;
-            key_len = inh[i].key_len;
-            value = inh[i].s + key_len + 1;
-            value_len = strlen(value);
-            i++;
+    for (size_t k = 0; k < n; k++) {
+        if (j == res.n ||
+            (i < inh.n && item_key_cmp(&inh.v[i], &res.v[j]) < 0)) {
+            const struct env_item *it = &inh.v[i++];
+            const char *value = it->s + it->key_len + 1;
+            out[k] = put_kv(&at, it->s, it->key_len, value, strlen(value));
         } else {
-            if (c == 0)
-                i++;
-            const struct ei_entry *e = ei_envset_at(r->final, res[j].idx);
-            key = res[j].s;
-            key_len = res[j].key_len;
-            value = e->value;
-            value_len = e->value_len;
-            j++;
+            const struct env_item *it = &res.v[j++];
+            const struct ei_entry *e = ei_envset_at(r->final, it->idx);
+            out[k] = put_kv(&at, it->s, it->key_len, e->value, e->value_len);
         }
-        int gone = removed_any(&rm, key, key_len);
-        if (gone < 0)
-            goto nomem;
-        if (gone > 0)
-            continue;
-        out[out_n++] = put_kv(&at, key, key_len, value, value_len);
     }
-    out[out_n] = NULL;
+    out[n] = NULL;
     removal_free(&rm);
-    free(inh);
-    free(res);
+    free(inh.v);
+    free(res.v);
+    free(unset.v);
     return out;
 
 nomem:
-    if (out != NULL) {
-        out[out_n] = NULL;
-        ei_exec_envp_free(out);
-    }
     removal_free(&rm);
-    free(inh);
-    free(res);
+    free(inh.v);
+    free(res.v);
+    free(unset.v);
     ei_error_set(err, EI_NOMEM, ENOMEM, NULL, NULL,
                  "cannot build the program's environment");
     return NULL;
+}
+
+static struct envp_head *envp_head(char *const *envp)
+{
+    return (struct envp_head *)envp - 1;
 }
 
 void ei_exec_envp_free(char **envp)
 {
     if (envp == NULL)
         return;
-    /* the strings are in the array's allocation */
-    for (size_t i = 0; envp[i] != NULL; i++)
-        sodium_memzero(envp[i], strlen(envp[i]));
-    free(envp);
+    /* the strings are in the array's allocation, after it */
+    struct envp_head *head = envp_head(envp);
+    sodium_memzero(envp + head->n + 1, head->bytes);
+    free(head);
 }
 
 void ei_exec_wipe_dropped(char **env, char *const *envp)
@@ -546,11 +608,17 @@ static long arg_max(void)
     return max;
 }
 
+/* The kernel's limit on one string of argv or envp, with its NUL. */
+static size_t per_string_max(void)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    return (page > 0 ? (size_t)page : 4096) * EI_ARG_STRLEN_PAGES;
+}
+
 int ei_exec_check_size(char *const *argv, char *const *envp,
                        struct ei_error *err)
 {
-    long page = sysconf(_SC_PAGESIZE);
-    size_t per_string = (page > 0 ? (size_t)page : 4096) * EI_ARG_STRLEN_PAGES;
+    size_t per_string = per_string_max();
     size_t total = 0;
     struct big top[EI_LARGEST_N];
     memset(top, 0, sizeof(top));
@@ -597,6 +665,27 @@ int ei_exec_check_size(char *const *argv, char *const *envp,
                         "ARG_MAX (%ld); largest: %s%s%s%s%s",
                         total, max, names[0], names[1][0] ? ", " : "", names[1],
                         names[2][0] ? ", " : "", names[2]);
+}
+
+int ei_exec_check_envp(char *const *argv, char *const *envp,
+                       struct ei_error *err)
+{
+    /* the sizes of envp's strings were noted as they were written: only
+       the arguments are measured, not some 200 strings again */
+    const struct envp_head *head = envp_head(envp);
+    size_t per_string = per_string_max();
+    bool fits = head->longest <= per_string;
+    size_t total = head->bytes + head->n * sizeof(char *);
+    for (size_t i = 0; argv != NULL && argv[i] != NULL; i++) {
+        size_t size = strlen(argv[i]) + 1;
+        fits = fits && size <= per_string;
+        total += size + sizeof(char *);
+    }
+    long max = arg_max();
+    if (fits && (max < 0 || total <= (size_t)max))
+        return 0;
+    /* what does not fit is named by the check that measures */
+    return ei_exec_check_size(argv, envp, err);
 }
 
 /* The value of PATH in envp, or NULL. */

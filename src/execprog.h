@@ -63,6 +63,14 @@ int ei_exec_check_size(char *const *argv, char *const *envp,
                        struct ei_error *err);
 
 /*
+ * ei_exec_check_size of an envp made by ei_exec_envp (and only of such a
+ * one), with the same result: the sizes of its strings were noted when
+ * they were written, so only argv is measured when everything fits.
+ */
+int ei_exec_check_envp(char *const *argv, char *const *envp,
+                       struct ei_error *err);
+
+/*
  * Search argv[0] in envp's PATH (a name with a '/' is used as it is;
  * without PATH, the system's default path) and execve it.  Returns only on
  * failure: EI_NOPROG (127) or EI_CANTEXEC (126) with err, as env(1).

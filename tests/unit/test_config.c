@@ -757,6 +757,8 @@ static const struct {
     {"", NULL, "provider,name", false},
     {"aut", NULL, "provider,name", false},
     {"auth.methodx", NULL, "provider,name,auth", false},
+    {"pathx", NULL, "provider,name", false},
+    {"pathx.y", NULL, "provider,name", false},
 };
 
 static void used_text(char *buf, size_t len, const struct ei_opt *g)
@@ -1476,6 +1478,40 @@ static void test_layers_without_file(void **state)
     ei_config_free(cfg);
 }
 
+/* The file's SHA-256 is taken when asked, of the bytes the load read:
+   a later change of the file does not change it; no file, no hash. */
+static void test_sha256(void **state)
+{
+    struct ei_error err = {0};
+    char hex[EI_CONFIG_SHA256_HEX];
+    struct ei_config *cfg =
+        load("layers = ( { provider = \"env\"; } );\n", NULL, NULL, &err);
+    assert_non_null(cfg);
+    put(CONF, "layers = ( { provider = \"dir\"; } );\n");
+    for (int again = 0; again < 2; again++) {
+        assert_true(ei_config_sha256(cfg, hex));
+        /* sha256sum of the text first written */
+        assert_string_equal(hex, "a8c5e2b542dff3a1658b0ccb97033b7c"
+                                 "1fb55e534887751286a93429677e0435");
+    }
+    ei_config_free(cfg);
+
+    /* an empty file has a hash, --layer alone has none */
+    cfg = load("", NULL, NULL, &err);
+    assert_non_null(cfg);
+    assert_true(ei_config_sha256(cfg, hex));
+    assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb924"
+                             "27ae41e4649b934ca495991b7852b855");
+    ei_config_free(cfg);
+    assert_int_equal(unlink(CONF), 0);
+    static const char *const specs[] = {"env", NULL};
+    cfg = load(NULL, NULL, specs, &err);
+    assert_non_null(cfg);
+    assert_false(ei_config_sha256(cfg, hex));
+    assert_string_equal(hex, "");
+    ei_config_free(cfg);
+}
+
 /* A directory, a FIFO or a pipe given as the configuration file is
    refused as layers refuse them, before libconfig could wait for a
    writer (issue 10, item 22: mkfifo ff; envinject -c ff print). */
@@ -2013,6 +2049,7 @@ int main(void)
         TEST(test_bug_float_default),
         TEST(test_missing_file),
         TEST(test_layers_without_file),
+        TEST(test_sha256),
         TEST(test_not_a_regular_file),
         TEST(test_specs),
         TEST(test_adhoc_environment),

@@ -141,6 +141,18 @@ static const struct envp_case envp_cases[] = {
      {NULL},
      false,
      {"B=2", "C=3", NULL}},
+    {"UNSET entries remove every inherited duplicate, in any order",
+     {"C=3", "A=1", "B=2", "A=dup", "E=5", NULL},
+     false,
+     {{"E", "", EI_ENTRY_UNSET},
+      {"D", "4", 0},
+      {"A", "", EI_ENTRY_UNSET},
+      {"C", "", EI_ENTRY_UNSET},
+      {NULL, NULL, 0}},
+     {NULL},
+     {NULL},
+     false,
+     {"B=2", "D=4", NULL}},
     {"the first of duplicate inherited strings wins",
      {"A=first", "B=b", "A=second", NULL},
      false,
@@ -149,6 +161,14 @@ static const struct envp_case envp_cases[] = {
      {NULL},
      false,
      {"A=first", "B=b", NULL}},
+    {"a resolved key replaces every inherited duplicate",
+     {"A=first", "B=b", "A=second", "AA=x", NULL},
+     false,
+     {{"A", "new", 0}, {"A_LONGER_THAN_SIXTEEN", "r", 0}, {NULL, NULL, 0}},
+     {NULL},
+     {NULL},
+     false,
+     {"A=new", "AA=x", "A_LONGER_THAN_SIXTEEN=r", "B=b", NULL}},
     {"sorted by key, not by the whole string",
      {"A0=x", "A=y", "A_=z", "AB=w", NULL},
      false,
@@ -294,13 +314,9 @@ static const struct ei_provider consuming = {
 static void test_envp_consumed(void **state)
 {
     (void)state;
-    const char *environ_[] = {"FAKE_SECRET_A=1",
-                              "FAKE_SECRET=2",
-                              "FAKE_TOKEN=3",
-                              "FAKE_TOKENS=4",
-                              "KEEP=5",
-                              "VAULT_TOKEN=6",
-                              NULL};
+    const char *environ_[] = {
+        "FAKE_SECRET_A=1", "FAKE_SECRET_=7", "FAKE_SECRET=2", "FAKE_TOKEN=3",
+        "FAKE_TOKENS=4",   "KEEP=5",         "VAULT_TOKEN=6", NULL};
     static const char *const want[] = {"FAKE_SECRET=2", "FAKE_TOKENS=4",
                                        "KEEP=5",        "R=r",
                                        "VAULT_TOKEN=6", NULL};
@@ -329,7 +345,7 @@ static void test_envp_consumed(void **state)
             size_t n = 0;
             while (envp[n] != NULL)
                 n++;
-            assert_int_equal(n, 8);
+            assert_int_equal(n, 9);
         } else {
             /* consumed: inherited or resolved, as unset keys are */
             size_t i = 0;
@@ -340,6 +356,58 @@ static void test_envp_consumed(void **state)
             assert_null(envp[i]);
         }
         ei_exec_envp_free(envp);
+        fake_res_free(&f);
+    }
+}
+
+/* One consumed glob against names about as long as its literal bytes:
+   a name shorter than those cannot match (the removal's shortcut), one as
+   long may; fnmatch's globs (F*X, A?) are always asked. */
+struct glob_len_case {
+    const char *glob;
+    const char *name;
+    int removed;
+};
+
+static const struct glob_len_case glob_len_cases[] = {
+    {"FAKE_SECRET_*", "FAKE_SECRET_", 1},
+    {"FAKE_SECRET_*", "FAKE_SECRET", 0},
+    {"FAKE_SECRET_*", "FAKE_SECRET_X", 1},
+    {"*_TOKEN", "_TOKEN", 1},
+    {"*_TOKEN", "TOKEN", 0},
+    {"*KEY*", "KEY", 1},
+    {"*KEY*", "KE", 0},
+    {"F*X", "FX", 1},
+    {"F*X", "F", 0},
+    {"A?", "AB", 1},
+    {"A?", "A", 0},
+    {"*", "A", 1},
+};
+
+static void test_filter_glob_len(void **state)
+{
+    (void)state;
+    const char *none[] = {NULL};
+    for (size_t c = 0; c < sizeof(glob_len_cases) / sizeof(glob_len_cases[0]);
+         c++) {
+        const struct glob_len_case *tc = &glob_len_cases[c];
+        const char *vars[] = {tc->glob, NULL};
+        struct ei_provider p = consuming;
+        p.env_consumed = vars;
+        struct fake_res f;
+        fake_res_init(&f, NULL, none);
+        struct ei_layer layer;
+        memset(&layer, 0, sizeof(layer));
+        layer.prov = &p;
+        f.r.layers = &layer;
+        f.r.layers_n = 1;
+        struct ei_exec_filter *fl = ei_exec_filter_new(&f.r, none);
+        assert_non_null(fl);
+        int got = ei_exec_filter_removes(fl, tc->name);
+        if (got != tc->removed)
+            fail_msg("%s against %s: %d, want %d", tc->glob, tc->name, got,
+                     tc->removed);
+        ei_exec_filter_free(fl);
         fake_res_free(&f);
     }
 }
@@ -427,6 +495,32 @@ static char *make_var(const char *key, size_t size, char fill)
     memset(s + key_len + 1, fill, size - key_len - 2);
     s[size - 1] = '\0';
     return s;
+}
+
+/* ei_exec_envp's array of the "KEY=value" strings strs, resolved keys
+   in a pristine run. */
+static char **envp_of_strings(char *const *strs)
+{
+    struct fake_res f;
+    fake_res_init(&f, NULL, NULL);
+    for (size_t i = 0; strs[i] != NULL; i++) {
+        const char *eq = strchr(strs[i], '=');
+        assert_non_null(eq);
+        struct ei_entry e;
+        memset(&e, 0, sizeof(e));
+        e.key = ei_store_strndup(f.store, strs[i], (size_t)(eq - strs[i]));
+        assert_non_null(e.key);
+        e.value = eq + 1;
+        e.value_len = strlen(eq + 1);
+        assert_non_null(ei_envset_put(f.r.final, &e, NULL));
+    }
+    struct ei_exec_opts o = {true, NULL, NULL};
+    struct ei_error err;
+    memset(&err, 0, sizeof(err));
+    char **envp = ei_exec_envp(&f.r, NULL, &o, &err);
+    assert_non_null(envp);
+    fake_res_free(&f);
+    return envp;
 }
 
 enum size_kind { SIZE_OK, SIZE_ONE_VAR, SIZE_ONE_ARG, SIZE_TOTAL };
@@ -525,21 +619,31 @@ static void test_check_size_table(void **state)
         }
         envp[envp_n] = NULL;
 
-        struct ei_error err;
-        memset(&err, 0, sizeof(err));
-        int rc = ei_exec_check_size(argv, envp, &err);
-        if (tc->want == 0) {
-            if (rc != 0)
-                fail_msg("%s: unexpected error: %s", tc->name, err.text);
-            assert_int_equal(err.status, EI_OK);
-        } else {
-            if (rc != tc->want)
-                fail_msg("%s: got %d, want %d", tc->name, rc, tc->want);
-            assert_int_equal(err.status, tc->want);
-            if (strcmp(err.text, want) != 0)
-                fail_msg("%s: text '%s', want '%s'", tc->name, err.text, want);
-            assert_null(strchr(err.text, CANARY_CHAR));
+        /* the same strings as ei_exec_envp makes them, for the check
+           that takes their sizes from it instead of measuring them */
+        char **made = envp_of_strings(envp);
+        for (int fast = 0; fast < 2; fast++) {
+            struct ei_error err;
+            memset(&err, 0, sizeof(err));
+            int rc = fast ? ei_exec_check_envp(argv, made, &err)
+                          : ei_exec_check_size(argv, envp, &err);
+            if (tc->want == 0) {
+                if (rc != 0)
+                    fail_msg("%s (%d): unexpected error: %s", tc->name, fast,
+                             err.text);
+                assert_int_equal(err.status, EI_OK);
+            } else {
+                if (rc != tc->want)
+                    fail_msg("%s (%d): got %d, want %d", tc->name, fast, rc,
+                             tc->want);
+                assert_int_equal(err.status, tc->want);
+                if (strcmp(err.text, want) != 0)
+                    fail_msg("%s (%d): text '%s', want '%s'", tc->name, fast,
+                             err.text, want);
+                assert_null(strchr(err.text, CANARY_CHAR));
+            }
         }
+        ei_exec_envp_free(made);
         for (size_t k = 0; k < envp_n; k++)
             free(envp[k]);
         free(envp);
@@ -1119,6 +1223,7 @@ int main(void)
         cmocka_unit_test(test_envp_table),
         cmocka_unit_test(test_envp_null_resolution),
         cmocka_unit_test(test_envp_consumed),
+        cmocka_unit_test(test_filter_glob_len),
         cmocka_unit_test(test_envp_many_keys),
         cmocka_unit_test(test_check_size_table),
         cmocka_unit_test(test_check_size_null),
