@@ -29,16 +29,18 @@ static char *readfile_alloc(size_t size, bool secret)
     return secret ? ei_sodium_malloc(size) : malloc(size);
 }
 
-/* A secret buffer is wiped (sodium_free wipes the whole allocation
-   itself); another one holds nothing secret and is freed as it is: the
-   wipe cost an instruction a byte, more than the reading, for a file that
-   its layer does not call secret. */
-static void readfile_release(char *p, bool secret)
+/* used: how many bytes were ever written into p. */
+static void readfile_release(char *p, size_t used, bool secret)
 {
-    if (secret)
+    if (p == NULL)
+        return;
+    if (secret) {
+        /* sodium_free wipes the whole allocation itself */
         sodium_free(p);
-    else
-        free(p);
+        return;
+    }
+    sodium_memzero(p, used);
+    free(p);
 }
 
 /*
@@ -136,7 +138,7 @@ static enum ei_status readfile_loop(int fd, const char *path, size_t hint,
             ssize_t n = readfile_read(fd, data + len, cap - len);
             if (n < 0) {
                 int e = errno;
-                readfile_release(data, secret);
+                readfile_release(data, len, secret);
                 return ei_error_set(err, EI_IOERROR, e, NULL, path,
                                     "cannot read");
             }
@@ -149,14 +151,14 @@ static enum ei_status readfile_loop(int fd, const char *path, size_t hint,
         ssize_t n = readfile_read(fd, &probe, 1);
         if (n < 0) {
             int e = errno;
-            readfile_release(data, secret);
+            readfile_release(data, len, secret);
             return ei_error_set(err, EI_IOERROR, e, NULL, path, "cannot read");
         }
         if (n == 0)
             break;
         if (len >= max_len) {
             sodium_memzero(&probe, sizeof probe);
-            readfile_release(data, secret);
+            readfile_release(data, len, secret);
             return ei_error_set(err, EI_BADDATA, 0, NULL, path,
                                 "larger than %zu bytes", max_len);
         }
@@ -169,12 +171,12 @@ static enum ei_status readfile_loop(int fd, const char *path, size_t hint,
         char *bigger = readfile_alloc(grown + 1, secret);
         if (bigger == NULL) {
             sodium_memzero(&probe, sizeof probe);
-            readfile_release(data, secret);
+            readfile_release(data, len, secret);
             return ei_error_set(err, EI_NOMEM, ENOMEM, NULL, path,
                                 "out of memory for %zu bytes", grown + 1);
         }
         memcpy(bigger, data, len);
-        readfile_release(data, secret);
+        readfile_release(data, len, secret);
         bigger[len++] = probe;
         sodium_memzero(&probe, sizeof probe);
         data = bigger;
@@ -247,6 +249,7 @@ void ei_readfile_free(struct ei_buf *buf)
 {
     if (buf == NULL)
         return;
-    readfile_release(buf->data, buf->secret);
+    if (buf->data != NULL)
+        readfile_release(buf->data, buf->len + 1, buf->secret);
     memset(buf, 0, sizeof *buf);
 }

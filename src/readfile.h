@@ -32,9 +32,8 @@ enum ei_status ei_readfile(const char *path, unsigned flags, size_t max_len,
 const char *ei_readfile_shell_path(const char *path, char *out,
                                    size_t out_len);
 
-/* Free what ei_readfile returned, wiped first when it is secret (a buffer
-   read without EI_READ_SECRET is not wiped), then zero buf; a zeroed buf
-   or NULL is fine. */
+/* Wipe and free what ei_readfile returned, then zero buf; a zeroed buf or
+   NULL is fine. */
 void ei_readfile_free(struct ei_buf *buf);
 
 #endif

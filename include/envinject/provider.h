@@ -188,8 +188,7 @@ struct ei_host {
     /* read a whole file: EI_NOTFOUND when it does not exist, EI_IOERROR
        when unreadable, EI_DENIED for EI_READ_PRIVATE files that others
        may read, EI_BADDATA when larger than 64 MiB (values emitted from it
-       are held to max_value_len by the sink); buf_free wipes what was
-       read with EI_READ_SECRET and frees anything else as it is */
+       are held to max_value_len by the sink) */
     enum ei_status (*read_file)(const struct ei_host *h, const char *path,
                                 unsigned flags, struct ei_buf *out,
                                 struct ei_error *err);
