@@ -56,8 +56,8 @@ void ei_exec_wipe_dropped(char **env, char *const *envp);
 
 /*
  * Check sizes against the system's limits (each string against the
- * kernel's per-string limit, the total against ARG_MAX); EI_CANTEXEC
- * naming the largest keys.
+ * kernel's per-string limit, the total against ARG_MAX): 0 when they fit,
+ * else EI_CANTEXEC (a positive status, not -1), naming the largest keys.
  */
 int ei_exec_check_size(char *const *argv, char *const *envp,
                        struct ei_error *err);

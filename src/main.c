@@ -327,7 +327,7 @@ static int cmd_run(struct ei_args *a)
         rc = fail(&err);
         goto out;
     }
-    if (ei_exec_check_envp(a->rest, envp, &err) < 0 ||
+    if (ei_exec_check_envp(a->rest, envp, &err) != 0 ||
         (record != NULL && ei_audit_append(audit, record, false, &err) < 0)) {
         ei_exec_envp_free(envp);
         rc = fail(&err);
