@@ -161,7 +161,16 @@ static const struct env_case cases[] = {
                  {"AB", "3", 0, V, "$AB"},
                  {"A", "4", 0, V, "$A"}},
      .log_has = "skipped variable costarring: repeated"},
-    /* more names than the index's first 16 slots hold at half load */
+    /* W3, W10 and W29 all hash to the last of the index's 16 slots (FNV-1a
+       & 15 == 15): W10 and W29 are placed past the end, at slots 0 and 1,
+       and their repeats are found only by a probe that wraps around */
+    {.name = "repeated-names-wrap-around",
+     .environ = {"W3=a", "W10=b", "W29=c", "W10=x", "W29=y"},
+     .entries = {{"W3", "a", 0, V, "$W3"},
+                 {"W10", "b", 0, V, "$W10"},
+                 {"W29", "c", 0, V, "$W29"}},
+     .log_has = "skipped variable W29: repeated"},
+    /* 20 names: an index of 64 slots, sized for the list at the start */
     {.name = "repeated-names-many",
      .environ = {"V0=a",  "V1=b",  "V2=c",  "V3=d",  "V4=e",  "V5=f",  "V6=g",
                  "V7=h",  "V8=i",  "V9=j",  "V10=k", "V11=l", "V12=m", "V13=n",
