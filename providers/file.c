@@ -137,16 +137,19 @@ static enum ei_status file_configure(const struct ei_host *h, void **statep,
         st->dir[n] = '\0';
     }
     if (st->format == FILE_DOTENV && st->dir != NULL) {
-        size_t n = strlen(st->dir) + 1 + sizeof EI_DOTENVX_KEYS_FILE;
-        st->keys_path = malloc(n);
+        /* "DIR/.env.keys" ("/.env.keys" in the root), joined without
+           snprintf: its code would be libc pages touched for this alone */
+        size_t d = strcmp(st->dir, "/") == 0 ? 0 : strlen(st->dir);
+        st->keys_path = malloc(d + 1 + sizeof EI_DOTENVX_KEYS_FILE);
         if (st->keys_path == NULL) {
             free(st->dir);
             free(st);
             return h->error(h, err, EI_NOMEM, 0, NULL, "out of memory");
         }
-        snprintf(st->keys_path, n, "%s/%s",
-                 strcmp(st->dir, "/") == 0 ? "" : st->dir,
-                 EI_DOTENVX_KEYS_FILE);
+        memcpy(st->keys_path, st->dir, d);
+        st->keys_path[d] = '/';
+        memcpy(st->keys_path + d + 1, EI_DOTENVX_KEYS_FILE,
+               sizeof EI_DOTENVX_KEYS_FILE);
     }
     *statep = st;
     return EI_OK;

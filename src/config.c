@@ -1050,10 +1050,14 @@ static int read_file(struct ei_config *cfg, struct ei_error *err)
     ei_cfgscan_free(text, text_len);
     if (ok != CONFIG_TRUE) {
         const char *file = config_error_file(&lc);
-        char w[PATH_MAX + 32];
-        snprintf(w, sizeof(w), "%s:%d", file != NULL ? file : cfg->path,
-                 config_error_line(&lc));
-        ei_error_set(err, EI_BADDATA, 0, NULL, w, "%s", config_error_text(&lc));
+        char *w = ei_opt_where(file != NULL ? file : cfg->path,
+                               config_error_line(&lc));
+        if (w == NULL)
+            nomem(err);
+        else
+            ei_error_set(err, EI_BADDATA, 0, NULL, w, "%s",
+                         config_error_text(&lc));
+        free(w);
         config_destroy(&lc);
         return -1;
     }
@@ -1092,13 +1096,19 @@ struct ei_config *ei_config_load(const struct ei_config_args *args,
     if (cfg == NULL)
         return nomem(err), NULL;
     cfg->max_value_len = EI_MAX_VALUE_LEN_DEFAULT;
-    char buf[PATH_MAX];
-    if (getcwd(buf, sizeof(buf)) == NULL) {
+    /* on the heap, not the stack: this frame is under the parser's, and
+       each page deeper is one more fault at start-up */
+    char *buf = malloc(PATH_MAX);
+    if (buf == NULL)
+        goto oom;
+    if (getcwd(buf, PATH_MAX) == NULL) {
         ei_error_set(err, EI_OSERR, errno, NULL, NULL,
                      "cannot get the working directory");
+        free(buf);
         goto fail;
     }
     cfg->cwd = strdup(buf);
+    free(buf);
     if (cfg->cwd == NULL)
         goto oom;
 

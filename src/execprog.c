@@ -43,11 +43,14 @@
 #define EI_DEFPATH     "/bin:/usr/bin"
 
 /* A string of the inherited environment, or a resolved key, with its
-   key located. */
+   key located.  32 bytes, not 40: a resolution of 200 keys takes a page
+   of items less.  The lengths fit: a key is at most EI_KEY_MAX bytes, a
+   string of environ or argv at most the kernel's 32 pages, and items_new
+   refuses more than UINT32_MAX items. */
 struct env_item {
     const char *s;
-    size_t key_len;
-    size_t idx; /* position in environ: the first of duplicates wins; or
+    uint32_t key_len;
+    uint32_t idx; /* position in environ: the first of duplicates wins; or
                    in the resolution's set */
     /* the key's first 16 bytes, big-endian and padded with zeros (no key
        holds one), so that most comparisons are of two integers */
@@ -73,8 +76,8 @@ static void item_set(struct env_item *it, const char *s, size_t key_len,
     it->head[0] = be64toh(it->head[0]);
     it->head[1] = be64toh(it->head[1]);
     it->s = s;
-    it->key_len = key_len;
-    it->idx = idx;
+    it->key_len = (uint32_t)key_len;
+    it->idx = (uint32_t)idx;
 }
 
 /* item_key_cmp of items whose heads are alike: the keys begin alike (no
@@ -142,7 +145,8 @@ static void items_sort(struct env_item *v, size_t n, struct env_item *tmp)
 /* Room for total items, and after them items_sort's for total. */
 static struct env_item *items_new(size_t total)
 {
-    if (total > SIZE_MAX / sizeof(struct env_item) / 2 - 1)
+    if (total > UINT32_MAX ||
+        total > SIZE_MAX / sizeof(struct env_item) / 2 - 1)
         return NULL;
     return malloc((total + total / 2 + 1) * sizeof(struct env_item));
 }

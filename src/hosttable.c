@@ -83,13 +83,17 @@ static const char *host_abs_path(const struct ei_host *h, const char *s,
     struct ei_layer *l = layer_of(h);
     if (s[0] == '/' || l->dir == NULL)
         return s;
-    size_t n = strlen(l->dir) + strlen(s) + 2;
-    char *p = ei_store_alloc(l->plain, n);
+    size_t dlen = strlen(l->dir), slen = strlen(s);
+    /* the store zeroes: the string ends; joined without snprintf, whose
+       code would be libc pages touched at start-up for this alone */
+    char *p = ei_store_alloc_chars(l->plain, dlen + 1 + slen + 1);
     if (p == NULL)
         return ei_error_set(err, EI_NOMEM, ENOMEM, l->name, NULL,
                             "out of memory"),
                NULL;
-    snprintf(p, n, "%s/%s", l->dir, s);
+    memcpy(p, l->dir, dlen);
+    p[dlen] = '/';
+    memcpy(p + dlen + 1, s, slen);
     return p;
 }
 

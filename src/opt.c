@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* The option tree: look-up by dotted path, and the place of an option. */
-#include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,7 +45,23 @@ struct ei_opt *ei_opt_find(struct ei_opt *group, const char *path)
 
 char *ei_opt_where(const char *file, int line)
 {
-    char buf[PATH_MAX + 32];
-    snprintf(buf, sizeof(buf), "%s:%d", file, line);
-    return strdup(buf);
+    /* written by hand: snprintf's code is pages of libc that start-up
+       touches for nothing else, and its PATH_MAX buffer a stack page */
+    char digits[3 * sizeof(int) + 2];
+    size_t d = sizeof(digits);
+    unsigned v = line < 0 ? 0u - (unsigned)line : (unsigned)line;
+    do
+        digits[--d] = (char)('0' + v % 10);
+    while ((v /= 10) > 0);
+    if (line < 0)
+        digits[--d] = '-';
+    size_t flen = strlen(file), dlen = sizeof(digits) - d;
+    char *w = malloc(flen + 1 + dlen + 1);
+    if (w == NULL)
+        return NULL;
+    memcpy(w, file, flen);
+    w[flen] = ':';
+    memcpy(w + flen + 1, digits + d, dlen);
+    w[flen + 1 + dlen] = '\0';
+    return w;
 }

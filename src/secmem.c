@@ -18,7 +18,10 @@
 #include "secmem.h"
 
 #define EI_ALIGN             alignof(max_align_t)
-#define EI_PLAIN_CHUNK_FIRST (16u * 1024u)
+/* A store's first chunk is small: most stores hold a path or a few dozen
+   entries, and a page of a chunk costs a fault when first written; a
+   chunk freed early leaves a hole that the next small chunk fits. */
+#define EI_PLAIN_CHUNK_FIRST (2u * 1024u)
 #define EI_PLAIN_CHUNK_MAX   (1024u * 1024u)
 #define EI_SECRET_CHUNK      (64u * 1024u)
 

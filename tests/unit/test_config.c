@@ -802,6 +802,32 @@ static void check_find(size_t i, const char *path, const char *found,
                  o != NULL ? "something" : "nothing", buf, used);
 }
 
+/* ei_opt_where writes FILE:LINE by hand: every line number, whole */
+static void test_opt_where(void **state)
+{
+    (void)state;
+    static const struct {
+        int line;
+        const char *want;
+    } cases[] = {
+        {0, "f.conf:0"},
+        {7, "f.conf:7"},
+        {1203, "f.conf:1203"},
+        {-5, "f.conf:-5"},
+        {INT_MAX, "f.conf:2147483647"},
+        {INT_MIN, "f.conf:-2147483648"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *w = ei_opt_where("f.conf", cases[i].line);
+        assert_non_null(w);
+        assert_string_equal(w, cases[i].want);
+        free(w);
+    }
+    char *w = ei_opt_where("", 1);
+    assert_string_equal(w, ":1");
+    free(w);
+}
+
 static void test_opt_find(void **state)
 {
     for (size_t i = 0; i < sizeof(find_cases) / sizeof(find_cases[0]); i++)
@@ -2038,6 +2064,7 @@ int main(void)
         TEST(test_env_valid),
         TEST(test_option_tree),
         TEST(test_opt_find),
+        TEST(test_opt_where),
         TEST(test_bug_opt_find_marks_scalar),
         TEST(test_env_subst),
         TEST(test_env_subst_no_env),
