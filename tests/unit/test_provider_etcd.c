@@ -22,6 +22,7 @@
 
 #include <envinject/provider.h>
 
+#include "common/urlpath.h"
 #include "etcd/etcd.h"
 #include "expand.h"
 #include "host.h"
@@ -1591,25 +1592,14 @@ static char tmpdir[PATH_SIZE];
 
 /* --- helpers --- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decode %XX escapes; returns the length written to out. */
 static size_t unescape(const char *s, size_t len, char *out)
 {
     size_t n = 0;
     for (size_t i = 0; i < len; i++) {
-        if (s[i] == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 &&
-            hexval(s[i + 2]) >= 0) {
-            out[n++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+        int b = ei_pct_byte(s + i, len - i);
+        if (b >= 0) {
+            out[n++] = (char)b;
             i += 2;
         } else {
             out[n++] = s[i];
