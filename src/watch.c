@@ -656,7 +656,7 @@ static int refresh(struct watch *w, char ***envp, struct fingerprint *fp,
     char **env = NULL;
     if (rc == 0)
         env = ei_exec_envp(w->r, w->inherited, w->xo, &err);
-    if (env != NULL && ei_exec_check_size(w->xo->argv, env, &err) != 0) {
+    if (env != NULL && ei_exec_check_envp(w->xo->argv, env, &err) != 0) {
         ei_exec_envp_free(env);
         env = NULL;
     }
@@ -861,7 +861,7 @@ int ei_watch(struct ei_resolution *r, const struct ei_exec_opts *xo,
     if (env == NULL)
         goto fail;
     char *record = NULL;
-    if (ei_exec_check_size(xo->argv, env, err) != 0 ||
+    if (ei_exec_check_envp(xo->argv, env, err) != 0 ||
         fp_make(&w.running, env, r, w.key) < 0 ||
         watcher_arm(&w.wt, r, wo->resolved_since_ns) < 0 ||
         (wo->audit != NULL &&
